@@ -1,0 +1,158 @@
+"""Deliver a range test's readings to a subscriber in batches, from a thread of its own.
+
+The training loop only writes into :class:`lrwidget.history.History`; a :class:`Stream` thread
+wakes every ``interval`` seconds, reads ``History.n`` and hands the new readings to the callback
+as one :class:`Readings` event. The training thread never calls a subscriber, so a slow
+subscriber (a widget sending messages) cannot slow the test down, and a fast test cannot flood
+the subscriber (one event per interval, however many readings).
+
+Events for one run arrive in this order: :class:`RunStarted`, zero or more :class:`Readings`
+(``seq`` 0, 1, 2, ...), :class:`RunEnded`. :meth:`Stream.finish` does a last flush and delivers
+``RunEnded`` before it returns.
+
+Example
+-------
+>>> from lrwidget.history import History
+>>> events = []
+>>> h = History(10, 0.0)
+>>> s = Stream(events.append, 0.01, h, RunStarted(1, 10, 1e-3, 1.0, "exp", 0.0))
+>>> _ = s.start(); _ = h.append(1e-3, 2.0); s.finish(RunEnded(1, "stopped", None, None, 0.0))
+>>> [type(e).__name__ for e in events]
+['RunStarted', 'Readings', 'RunEnded']
+"""
+from __future__ import annotations
+
+import sys
+import threading
+import time
+import traceback
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+import numpy as np
+
+__all__ = ["RunStarted", "Readings", "RunEnded", "Stream"]
+
+
+@dataclass(frozen=True)
+class RunStarted:
+    """A range test began: a subscriber should clear what it shows."""
+
+    run_id: int
+    num_iter: int
+    start_lr: float
+    end_lr: float
+    step_mode: str
+    t0: float  # time.time() at the start
+
+
+@dataclass(frozen=True)
+class Readings:
+    """New readings ``[start, start + len(lrs))`` of run ``run_id`` (arrays are copies)."""
+
+    run_id: int
+    seq: int
+    start: int
+    lrs: np.ndarray
+    losses: np.ndarray
+    smoothed: np.ndarray
+    elapsed: float
+
+    @property
+    def count(self) -> int:
+        return int(self.lrs.size)
+
+
+@dataclass(frozen=True)
+class RunEnded:
+    """The run is over; the model and optimizer were already restored."""
+
+    run_id: int
+    stop_reason: str
+    result: object  # RangeTestResult
+    error: Optional[str]
+    elapsed: float
+
+
+class Stream:
+    """One subscriber's delivery thread for one run.
+
+    Parameters
+    ----------
+    callback : callable
+        ``callback(event)``, called on the stream thread. An exception in it is printed to
+        stderr and delivery goes on.
+    interval : float
+        Seconds between flushes.
+    history : History
+        The run's readings (read without a lock, up to ``history.n``).
+    started : RunStarted
+        The first event delivered.
+    perf0 : float, optional
+        ``time.perf_counter()`` at the start of the run (default: now).
+    """
+
+    def __init__(self, callback: Callable, interval: float, history, started: RunStarted,
+                 perf0: Optional[float] = None):
+        self.callback = callback
+        self.interval = float(interval)
+        self.history = history
+        self.started = started
+        self.sent = 0
+        self.seq = 0
+        self.errors = 0
+        self._t = time.perf_counter() if perf0 is None else perf0  # Readings.elapsed counts from here
+        self._wake = threading.Event()
+        self._closing = False
+        self._ended: Optional[RunEnded] = None
+        self._thread = threading.Thread(target=self._run, name="lrwidget-stream", daemon=True)
+
+    def start(self) -> "Stream":
+        self._thread.start()
+        return self
+
+    def _emit(self, event) -> None:
+        try:
+            self.callback(event)
+        except Exception:  # a broken subscriber must not end the run or the other events
+            self.errors += 1
+            if self.errors <= 3:
+                print("lrwidget: a subscriber raised; delivery continues:", file=sys.stderr)
+                traceback.print_exc()
+
+    def flush(self) -> None:
+        """Deliver readings written since the last flush as one event (stream thread only)."""
+        h = self.history
+        n = h.n  # read n first: everything below n is already written
+        if n <= self.sent:
+            return
+        start = self.sent
+        lrs, losses, smoothed = h.view(start, n)
+        self.sent = n
+        ev = Readings(self.started.run_id, self.seq, start, lrs, losses, smoothed,
+                      time.perf_counter() - self._t)
+        self.seq += 1
+        self._emit(ev)
+
+    def _run(self) -> None:
+        self._emit(self.started)
+        while not self._closing:
+            self._wake.wait(self.interval)
+            self.flush()
+        self.flush()
+        if self._ended is not None:
+            self._emit(self._ended)
+
+    def finish(self, ended: Optional[RunEnded] = None, timeout: Optional[float] = 30.0) -> None:
+        """Flush the last readings, deliver ``ended`` (if given) and wait for the thread."""
+        self._ended = ended
+        self._closing = True
+        self._wake.set()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(timeout)
+
+    def cancel(self) -> None:
+        """Stop delivering (no RunEnded); returns without waiting."""
+        self._ended = None
+        self._closing = True
+        self._wake.set()

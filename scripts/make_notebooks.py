@@ -1,0 +1,251 @@
+"""Writes the notebooks in notebooks/ from the cell sources below, without outputs.
+
+The notebooks are committed as generated here (no stale outputs); edit this file, then run
+`python scripts/make_notebooks.py`. tests/test_notebooks.py checks that the committed files match.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+HERE = Path(__file__).resolve().parent.parent / "notebooks"
+
+DATA = '''\
+import torch
+from torch import nn
+from sklearn.datasets import load_digits
+
+import lrwidget
+
+torch.manual_seed(0)
+X, y = load_digits(return_X_y=True)                       # 1,797 8x8 digits, shipped with scikit-learn
+X = torch.tensor(X / 16.0, dtype=torch.float32)
+y = torch.tensor(y)
+perm = torch.randperm(len(X))
+train_idx, test_idx = perm[:1500], perm[1500:]
+train_set = torch.utils.data.TensorDataset(X[train_idx], y[train_idx])
+train_loader = torch.utils.data.DataLoader(train_set, batch_size=64, shuffle=True)
+
+
+def make_model():
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 10))
+
+
+def accuracy(model):
+    model.eval()
+    with torch.no_grad():
+        return (model(X[test_idx]).argmax(1) == y[test_idx]).float().mean().item()
+'''
+
+TRAIN = '''\
+def train(model, optimizer, epochs=3):
+    criterion = nn.CrossEntropyLoss()
+    for _ in range(epochs):
+        model.train()
+        for xb, yb in train_loader:
+            optimizer.zero_grad()
+            criterion(model(xb), yb).backward()
+            optimizer.step()
+    return accuracy(model)
+'''
+
+
+def quickstart():
+    return [
+        new_markdown_cell(
+            "# lrwidget quickstart\n\n"
+            "Find a learning rate for a small MLP on scikit-learn's digits, live: the curve grows while the range "
+            "test runs. **Click** the curve (or use the arrow keys on it) to pick a learning rate, then press "
+            "**Apply**: the model and optimizer are put back as they were before the test, and the optimizer gets "
+            "the learning rate you chose."
+        ),
+        new_code_cell(DATA + "\n" + TRAIN),
+        new_code_cell(
+            "model = make_model()\n"
+            "optimizer = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)\n"
+            "widget = lrwidget.find_lr(model, optimizer, train_loader, nn.CrossEntropyLoss(),\n"
+            "                          start_lr=1e-6, end_lr=10, num_iter=150)"
+        ),
+        new_markdown_cell(
+            "The cell above returns at once: the test runs in a background thread, so the widget stays "
+            "clickable. `widget.wait()` blocks until it ends. If you did not press Apply, `widget.apply()` "
+            "applies the default suggestion."
+        ),
+        new_code_cell(
+            "result = widget.wait()\n"
+            "print(result.stop_reason, len(result.lrs), 'readings')\n"
+            "for s in result.suggestions.values():\n"
+            "    print(f'{s.name:>8}: {s.lr}  ({s.reason})')\n"
+            "lr = widget.applied_lr or widget.apply()\n"
+            "print(f\"optimizer lr = {optimizer.param_groups[0]['lr']:.3g}\")"
+        ),
+        new_markdown_cell("Now train for 3 epochs with that learning rate."),
+        new_code_cell(
+            "acc = train(model, optimizer, epochs=3)\n"
+            "print(f'test accuracy after 3 epochs at lr={lr:.3g}: {acc:.1%}')"
+        ),
+    ]
+
+
+def custom_loop():
+    return [
+        new_markdown_cell(
+            "# Your own training step\n\n"
+            "Many models do not fit `criterion(model(x), y)`: Hugging Face style models take dict batches and "
+            "return their loss, some train with several losses or their own step. lrwidget offers two ways in:\n\n"
+            "1. `step_fn(model, batch) -> loss`: you say how to get the loss of a batch, lrwidget does the rest;\n"
+            "2. `finder.track(...)`: **your own loop** runs, lrwidget sets the learning rate of every step and "
+            "records the loss you hand it.\n\n"
+            "Both restore the model and optimizer afterwards, and both stream into the same live widget."
+        ),
+        new_code_cell(DATA),
+        new_code_cell(
+            "class DictDigits(torch.utils.data.Dataset):\n"
+            "    \"\"\"Batches come as dicts, as with Hugging Face datasets.\"\"\"\n"
+            "    def __len__(self):\n"
+            "        return len(train_idx)\n"
+            "    def __getitem__(self, i):\n"
+            "        j = train_idx[i]\n"
+            "        return {\"pixels\": X[j], \"labels\": y[j]}\n\n\n"
+            "class Classifier(nn.Module):\n"
+            "    \"\"\"Returns its own loss, as Hugging Face models do.\"\"\"\n"
+            "    def __init__(self):\n"
+            "        super().__init__()\n"
+            "        self.net = make_model()\n"
+            "    def forward(self, pixels, labels=None):\n"
+            "        logits = self.net(pixels)\n"
+            "        loss = None if labels is None else nn.functional.cross_entropy(logits, labels)\n"
+            "        return {\"loss\": loss, \"logits\": logits}\n\n\n"
+            "dict_loader = torch.utils.data.DataLoader(DictDigits(), batch_size=64, shuffle=True)\n"
+            "model = Classifier()\n"
+            "optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)"
+        ),
+        new_markdown_cell("## 1. `step_fn`: say how to get the loss of a batch"),
+        new_code_cell(
+            "finder = lrwidget.LRFinder(model, optimizer)\n"
+            "widget = lrwidget.LRFinderWidget(finder, title=\"AdamW, step_fn\")\n"
+            "display(widget)\n"
+            "widget.run(dict_loader, step_fn=lambda model, batch: model(**batch)[\"loss\"],\n"
+            "           start_lr=1e-6, end_lr=1, num_iter=100)"
+        ),
+        new_code_cell(
+            "result = widget.wait()\n"
+            "print(result.stop_reason, f\"suggested lr = {result.suggested_lr:.3g}\")"
+        ),
+        new_markdown_cell(
+            "## 2. `track`: your own loop\n\n"
+            "Iterating `run` writes the next learning rate into the optimizer; `run.record(loss)` records the "
+            "step's loss. The loop ends by itself at `num_iter`, when the loss diverges, or on Stop. The same "
+            "widget shows this run too, because it listens to the finder. (A loop in the cell itself draws live, "
+            "but a click reaches Python only when the cell ends; `widget.run` uses a thread to avoid that.)"
+        ),
+        new_code_cell(
+            "import itertools\n\n"
+            "with finder.track(start_lr=1e-6, end_lr=1, num_iter=100) as run:\n"
+            "    for lr, batch in zip(run, itertools.cycle(dict_loader)):\n"
+            "        optimizer.zero_grad()\n"
+            "        loss = model(**batch)[\"loss\"]\n"
+            "        loss.backward()\n"
+            "        optimizer.step()\n"
+            "        run.record(loss)\n"
+            "print(run.result.stop_reason, f\"suggested lr = {run.result.suggested_lr:.3g}\")"
+        ),
+        new_markdown_cell("The model and optimizer are as they were before both tests; apply the choice:"),
+        new_code_cell(
+            "finder.apply(run.result.suggested_lr)\n"
+            "print(f\"optimizer lr = {optimizer.param_groups[0]['lr']:.3g}\")"
+        ),
+    ]
+
+
+def optimizers():
+    return [
+        new_markdown_cell(
+            "# SGD or Adam: their good learning rates differ\n\n"
+            "The same model, two optimizers, side by side. Adaptive optimizers (Adam, AdamW) scale each step by "
+            "a running estimate of the gradient's size, so their good learning rates are typically 10-100x "
+            "smaller than plain SGD with momentum. Never carry an LR over from one optimizer to the other."
+        ),
+        new_code_cell(DATA + "\n" + TRAIN),
+        new_code_cell(
+            "import ipywidgets\n\n"
+            "sgd_model, adam_model = make_model(), make_model()\n"
+            "sgd = torch.optim.SGD(sgd_model.parameters(), lr=1e-3, momentum=0.9)\n"
+            "adam = torch.optim.Adam(adam_model.parameters(), lr=1e-3)\n"
+            "w_sgd = lrwidget.LRFinderWidget(lrwidget.LRFinder(sgd_model, sgd, nn.CrossEntropyLoss()), title=\"SGD (momentum 0.9)\")\n"
+            "w_adam = lrwidget.LRFinderWidget(lrwidget.LRFinder(adam_model, adam, nn.CrossEntropyLoss()), title=\"Adam\")\n"
+            "display(ipywidgets.HBox([w_sgd, w_adam], layout=ipywidgets.Layout(width=\"100%\")))\n"
+            "for w in (w_sgd, w_adam):\n"
+            "    w.run(train_loader, start_lr=1e-6, end_lr=10, num_iter=150)"
+        ),
+        new_code_cell(
+            "r_sgd, r_adam = w_sgd.wait(), w_adam.wait()\n"
+            "for name, r in ((\"SGD\", r_sgd), (\"Adam\", r_adam)):\n"
+            "    print(f\"{name:>5}: suggested lr = {r.suggested_lr:.3g}  ({r.stop_reason})\")\n"
+            "print(f\"ratio SGD / Adam = {r_sgd.suggested_lr / r_adam.suggested_lr:.0f}x\")"
+        ),
+        new_markdown_cell("Train both for 3 epochs at their own suggestion (or at what you applied):"),
+        new_code_cell(
+            "for name, w, model, opt in ((\"SGD\", w_sgd, sgd_model, sgd), (\"Adam\", w_adam, adam_model, adam)):\n"
+            "    lr = w.applied_lr or w.apply()\n"
+            "    print(f\"{name:>5} at lr={lr:.3g}: test accuracy {train(model, opt):.1%}\")"
+        ),
+    ]
+
+
+def sidebar():
+    return [
+        new_markdown_cell(
+            "# The finder in JupyterLab's sidebar\n\n"
+            "`lrwidget.show_in_sidebar(widget)` puts the live widget in JupyterLab's right sidebar (through the "
+            "`sidecar` package), so it stays in view while you scroll. Where there is no such sidebar "
+            "(Notebook 7, VS Code) it shows inline instead; in JupyterLab the inline place shrinks to a note."
+        ),
+        new_code_cell(DATA),
+        new_code_cell(
+            "model = make_model()\n"
+            "optimizer = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)\n"
+            "widget = lrwidget.LRFinderWidget(lrwidget.LRFinder(model, optimizer, nn.CrossEntropyLoss()),\n"
+            "                                 title=\"digits MLP\")\n"
+            "lrwidget.show_in_sidebar(widget, title=\"LR finder\")\n"
+            "widget.run(train_loader, start_lr=1e-6, end_lr=10, num_iter=150)"
+        ),
+        new_code_cell(
+            "result = widget.wait()\n"
+            "lr = widget.applied_lr or widget.apply()\n"
+            "print(f\"{result.stop_reason}; optimizer lr = {optimizer.param_groups[0]['lr']:.3g}\")"
+        ),
+    ]
+
+
+NOTEBOOKS = {
+    "quickstart.ipynb": quickstart,
+    "custom_loop.ipynb": custom_loop,
+    "optimizers.ipynb": optimizers,
+    "sidebar.ipynb": sidebar,
+}
+
+
+def build(name):
+    nb = new_notebook(cells=NOTEBOOKS[name]())
+    stem = name.removesuffix(".ipynb")
+    for i, cell in enumerate(nb.cells):
+        cell.id = f"{stem}-{i}"          # stable ids: regenerating gives the same file
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+    nb.metadata["language_info"] = {"name": "python"}
+    return nb
+
+
+def main(argv=None):
+    HERE.mkdir(exist_ok=True)
+    for name in NOTEBOOKS:
+        nbformat.write(build(name), HERE / name)
+        print("wrote", HERE / name)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,311 @@
+"""Real-browser fixtures: JupyterLab 4 (which also serves Notebook 7) + headless Chromium.
+
+Every test here is marked ``browser``. Without Debian's ``chromium`` the tests skip, except
+under CI (``CI=true``), where a missing browser is a failure.
+
+Fixtures
+--------
+jupyter        a running server (module scope): ``.url``, ``.token``, ``.root`` (the notebook
+               dir, fresh), ``.url_for(name, ui="lab" | "notebook")``, ``.write_notebook(name,
+               cells)``, ``.kernel_eval(expr)``, ``.log()``; stopped by PID afterwards
+browser        a Playwright Chromium (module scope)
+open_notebook  ``open_notebook(name, ui="lab", theme=None, viewport=(1280, 1000))`` -> NotebookPage
+shot           ``shot(page, name)`` saves ``artifacts/<name>.png`` and returns the path
+artifacts      the artifacts folder (``LRW_ARTIFACTS`` or ``<repo>/artifacts``; gitignored)
+
+NotebookPage: ``run(i, timeout=120)`` runs cell i (robust to a lost first key press) and
+returns its output text, ``run_all()``, ``output(i)``, ``cell(i)``, ``widget(i=None)`` (the
+``.lrw-root`` locator, optionally inside cell i), ``attr(locator, name)``, ``set_theme(name)``,
+``wait_idle()``, ``page``.
+
+Pitfalls met here (see ../shared/reference/README.md): fresh config / workspace dirs and
+``?reset`` or old tabs come back; selectors scoped to the visible notebook panel; the first
+Shift+Enter can be lost while the page settles; read outputs from the output area, not the
+cell source.
+"""
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from typing import Iterable, Optional
+
+import pytest
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"
+THEMES = {"light": "JupyterLab Light", "dark": "JupyterLab Dark"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/browser/" in str(item.fspath).replace(os.sep, "/"):
+            item.add_marker(pytest.mark.browser)
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def _need(what: str, ok: bool, hint: str):
+    if ok:
+        return
+    if _in_ci():
+        pytest.fail(f"{what} is missing under CI: {hint}", pytrace=False)
+    pytest.skip(f"{what} not available ({hint})")
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> pathlib.Path:
+    d = pathlib.Path(os.environ.get("LRW_ARTIFACTS", REPO / "artifacts"))
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+@pytest.fixture
+def shot(artifacts):
+    def take(page, name: str, **kw) -> pathlib.Path:
+        p = artifacts / f"{name}.png"
+        page.screenshot(path=str(p), **kw)
+        return p
+    return take
+
+
+def _free_port() -> int:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class JupyterServer:
+    """One JupyterLab server process with its own dirs (lab UI and Notebook 7 UI)."""
+
+    def __init__(self, root: pathlib.Path, theme: Optional[str] = None):
+        self.root = root / "nb"
+        self.root.mkdir()
+        self.home = root
+        self.token = "lrwtest"
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = dict(os.environ)
+        for k in ("JUPYTER_CONFIG_DIR", "JUPYTER_RUNTIME_DIR", "JUPYTER_DATA_DIR"):
+            env[k] = str(root / k.lower())
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+        env.setdefault("OMP_NUM_THREADS", "1")  # the machine is shared
+        self.runtime = pathlib.Path(env["JUPYTER_RUNTIME_DIR"])
+        settings = root / "settings"
+        # no "get Jupyter news?" toast over the screenshots, no update check (offline)
+        d = settings / "@jupyterlab" / "apputils-extension"
+        d.mkdir(parents=True)
+        (d / "notification.jupyterlab-settings").write_text(
+            json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+        if theme:
+            (d / "themes.jupyterlab-settings").write_text(
+                json.dumps({"theme": THEMES.get(theme, theme)}))
+        self.log_path = root / "jupyter.log"
+        cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={self.port}",
+               "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={self.token}",
+               f"--ServerApp.root_dir={self.root}", f"--LabApp.workspaces_dir={root}/ws",
+               f"--LabApp.user_settings_dir={settings}", "--LabApp.expose_app_in_browser=True",
+               "--ServerApp.disable_check_xsrf=True"]
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            cmd.append("--allow-root")
+        self._log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(cmd, env=env, stdout=self._log, stderr=subprocess.STDOUT,
+                                     cwd=str(self.root))
+        t0 = time.time()
+        while True:
+            try:
+                urllib.request.urlopen(f"{self.url}/api/status?token={self.token}", timeout=1)
+                break
+            except Exception:
+                if self.proc.poll() is not None or time.time() - t0 > 90:
+                    self.stop()
+                    raise RuntimeError(f"JupyterLab did not start:\n{self.log()[-3000:]}")
+                time.sleep(0.25)
+        self.startup_s = time.time() - t0
+
+    def url_for(self, name: str, ui: str = "lab") -> str:
+        if ui == "lab":
+            return f"{self.url}/lab/tree/{name}?reset&token={self.token}"
+        if ui == "notebook":
+            return f"{self.url}/notebooks/{name}?token={self.token}"
+        raise ValueError(f"ui must be 'lab' or 'notebook', got {ui!r}")
+
+    def write_notebook(self, name: str, cells: Iterable[str]) -> pathlib.Path:
+        import nbformat
+        from nbformat.v4 import new_code_cell, new_notebook
+        nb = new_notebook(cells=[new_code_cell(c) for c in cells])
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",
+                                     "language": "python"}
+        p = self.root / name
+        nbformat.write(nb, str(p))
+        return p
+
+    def kernel_eval(self, expr: str, timeout: float = 30.0) -> str:
+        """``repr(eval(expr))`` in the (only) running kernel, through a second client.
+
+        Runs on the kernel's shell channel, so it waits for a cell that is executing.
+        """
+        from jupyter_client import BlockingKernelClient
+        files = sorted(self.runtime.glob("kernel-*.json"), key=lambda p: p.stat().st_mtime)
+        if not files:
+            raise RuntimeError("no running kernel")
+        kc = BlockingKernelClient(connection_file=str(files[-1]))
+        kc.load_connection_file()
+        kc.start_channels()
+        try:
+            reply = kc.execute_interactive("", user_expressions={"v": expr}, timeout=timeout,
+                                           store_history=False, silent=True)
+            v = reply["content"]["user_expressions"]["v"]
+            if v["status"] != "ok":
+                raise RuntimeError(f"{expr!r} raised {v.get('ename')}: {v.get('evalue')}")
+            return v["data"]["text/plain"]
+        finally:
+            kc.stop_channels()
+
+    def log(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()  # by PID: our own process only
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        self._log.close()
+
+
+@pytest.fixture(scope="module")
+def jupyter(tmp_path_factory):
+    import importlib.util
+    _need("jupyterlab", importlib.util.find_spec("jupyterlab") is not None,
+          "pip install jupyterlab")
+    server = JupyterServer(tmp_path_factory.mktemp("jupyter"))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    exe = shutil.which("chromium")
+    _need("Debian chromium", exe is not None, "apt-get install -y chromium")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _need("playwright", False, "pip install playwright (never `playwright install`)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+class NotebookPage:
+    """A notebook opened in JupyterLab or Notebook 7, driven like a user would."""
+
+    def __init__(self, page, ui: str):
+        self.page = page
+        self.ui = ui
+        self.panel = page.locator(PANEL) if ui == "lab" else page.locator(".jp-Notebook").first
+        self.cells = page.locator(f"{PANEL} .jp-Cell")
+
+    def wait_idle(self, timeout: float = 90.0) -> None:
+        self.page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first.wait_for(
+            timeout=timeout * 1000)
+
+    def dismiss_dialogs(self) -> None:
+        dlg = self.page.locator(".jp-Dialog .jp-mod-accept")
+        if dlg.count():
+            dlg.first.click()
+
+    def cell(self, i: int):
+        return self.cells.nth(i)
+
+    def run(self, i: int, timeout: float = 120.0) -> str:
+        """Run cell ``i`` and wait for its execution count; returns its output text."""
+        prompt = self.cell(i).locator(".jp-InputArea-prompt")
+        before = prompt.inner_text().strip()
+        started = re.compile(r"\[(\*|\d+)\]")
+        for attempt in range(4):  # the first key press can be lost while the page settles
+            self.dismiss_dialogs()
+            self.cell(i).locator(".jp-InputArea-editor").click()
+            self.page.keyboard.press("Escape")  # command mode: Shift+Enter runs, never types
+            self.page.keyboard.press("Shift+Enter")
+            t0 = time.time()
+            while time.time() - t0 < 5:
+                now = prompt.inner_text().strip()
+                if started.search(now) and (now != before or "*" in now):
+                    break
+                time.sleep(0.1)
+            else:
+                continue
+            break
+        else:
+            raise AssertionError(f"cell {i} did not start running")
+        prompt.filter(has_text=re.compile(r"\[\d+\]")).wait_for(timeout=timeout * 1000)
+        return self.output(i)
+
+    def run_all(self, n_cells: int, timeout: float = 120.0) -> list:
+        return [self.run(i, timeout) for i in range(n_cells)]
+
+    def output(self, i: int) -> str:
+        return "\n".join(self.cell(i).locator(".jp-OutputArea-output").all_inner_texts())
+
+    def widget(self, i: Optional[int] = None):
+        scope = self.cell(i) if i is not None else self.page.locator(PANEL)
+        return scope.locator(".lrw-root").first
+
+    def attr(self, locator, name: str) -> Optional[str]:
+        return locator.get_attribute(name)
+
+    def set_theme(self, name: str) -> None:
+        """Switch the JupyterLab theme ("light", "dark" or a theme's full name)."""
+        theme = THEMES.get(name, name)
+        self.page.evaluate("t => window.jupyterapp.commands.execute('apputils:change-theme', "
+                           "{theme: t})", theme)
+        self.page.wait_for_function(
+            "t => document.body.dataset.jpThemeName === t", arg=theme, timeout=30_000)
+
+
+@pytest.fixture
+def open_notebook(jupyter, browser):
+    contexts = []
+
+    def open_(name: str, ui: str = "lab", theme: Optional[str] = None,
+              viewport=(1280, 1000)) -> NotebookPage:
+        ctx = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
+        contexts.append(ctx)
+        page = ctx.new_page()
+        page.set_default_timeout(60_000)
+        page.goto(jupyter.url_for(name, ui))
+        nb = NotebookPage(page, ui)
+        nb.wait_idle()
+        time.sleep(1.0)
+        nb.dismiss_dialogs()
+        if theme:
+            nb.set_theme(theme)
+        return nb
+
+    yield open_
+    for ctx in contexts:
+        ctx.close()

@@ -1,0 +1,245 @@
+"""lrwidget.report: geometry as pure functions, then the SVG / HTML built from a real run."""
+from __future__ import annotations
+
+import math
+import re
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from torch import nn
+
+from lrwidget import LRFinder
+from lrwidget.history import RangeTestResult
+from lrwidget.report import (Scale, format_lr, linear_ticks, log_ticks, save_html, segments,
+                             summary_line, to_html, to_svg, y_range)
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+# ---------------------------------------------------------------------------- geometry
+def test_log_ticks_are_the_decades_in_range():
+    ticks = log_ticks(3e-6, 2.0)
+    assert [v for v, _ in ticks] == [1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0]
+    assert ticks[0][1] == "10\u207b\u2075" and ticks[-1][1] == "1"
+
+
+def test_log_ticks_thin_out_wide_ranges_and_keep_one():
+    vals = [v for v, _ in log_ticks(1e-12, 1e3, max_ticks=6)]
+    assert len(vals) <= 6
+    exps = [round(math.log10(v)) for v in vals]
+    assert len(set(np.diff(exps))) == 1 and 0 in exps
+
+
+def test_log_ticks_inside_one_decade_use_1_2_5():
+    assert [v for v, _ in log_ticks(0.015, 0.3)] == [0.02, 0.05, 0.1, 0.2]
+    assert len(log_ticks(0.0301, 0.0302)) == 2  # too narrow for 1-2-5: its two ends
+
+
+@pytest.mark.parametrize("lo, hi", [(0, 1), (-1, 1), (1, math.inf), (math.nan, 1)])
+def test_log_ticks_reject_a_non_positive_range(lo, hi):
+    with pytest.raises(ValueError, match="log_ticks"):
+        log_ticks(lo, hi)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.floats(-8, 3), st.floats(0.05, 12))
+def test_log_ticks_lie_in_range_and_increase(e, span):
+    lo, hi = 10.0 ** e, 10.0 ** (e + span)
+    vals = [v for v, _ in log_ticks(lo, hi)]
+    assert len(vals) >= 2
+    assert all(lo * (1 - 1e-8) <= v <= hi * (1 + 1e-8) for v in vals)  # log10 round-off
+    assert all(a < b for a, b in zip(vals, vals[1:]))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.floats(-1e6, 1e6), st.floats(1e-6, 1e6))
+def test_linear_ticks_are_round_and_cover_the_range(lo, span):
+    hi = lo + span
+    t = linear_ticks(lo, hi, 5)
+    assert 2 <= len(t) <= 12
+    step = t[1] - t[0]
+    assert all(lo - 1e-9 * span <= v <= hi + 1e-9 * span for v in t)
+    # equal steps, up to float spacing at |lo| (ticks 1e-6 apart near 16384 are not exact)
+    assert np.allclose(np.diff(t), step, rtol=1e-6, atol=1e-6 * span + 1e-12 * abs(lo))
+    assert t[0] - lo < step * (1 + 1e-9) and hi - t[-1] < step * (1 + 1e-9)
+
+
+def test_y_range_clips_a_diverging_tail():
+    lrs = np.geomspace(1e-5, 10, 100)
+    sm = np.concatenate([np.linspace(2.3, 0.5, 80), np.geomspace(0.6, 1e6, 19), [np.inf]])
+    lo, hi = y_range(sm)
+    assert lo < 0.5 < 2.3 < hi < 4.0  # the start and the minimum readable, 1e6 cut off
+    # without a tail the top is the start (plus padding), not half a span more
+    lo2, hi2 = y_range(np.linspace(2.3, 0.5, 80))
+    assert hi2 < 2.5 and lo2 < 0.5
+
+
+def test_y_range_of_degenerate_curves():
+    assert y_range([math.nan, math.inf]) == (0.0, 1.0)
+    lo, hi = y_range([1.0, 1.0, 1.0])
+    assert lo < 1.0 < hi
+    lo, hi = y_range([5.0])
+    assert lo < 5.0 < hi
+
+
+def test_y_range_lets_raw_noise_widen_the_bottom_a_little():
+    sm = np.linspace(2, 1, 50)
+    lo, _ = y_range(sm, raw=sm - 0.2, pad=0)
+    assert lo == pytest.approx(0.8)
+    lo, _ = y_range(sm, raw=np.r_[sm, -100.0], pad=0)
+    assert lo >= 0.5  # an outlier does not rescale the plot
+
+
+def test_scale_maps_and_inverts_in_log_space():
+    s = Scale(1e-5, 1e-1, 100, 500, log=True)
+    assert s(1e-5) == 100 and s(1e-1) == 500 and s(1e-3) == pytest.approx(300)
+    assert s.invert(300) == pytest.approx(1e-3)
+    lin = Scale(0, 10, 200, 0)
+    assert lin(2.5) == 150
+    with pytest.raises(ValueError):
+        Scale(0, 1, 0, 1, log=True)
+
+
+def test_segments_break_at_non_finite_points_and_clip():
+    sx, sy = Scale(1, 8, 0, 70, log=False), Scale(0, 1, 100, 0)
+    segs = segments([1, 2, 3, 4, 5], [0.5, math.inf, 0.25, 2.0, math.nan], sx, sy, 0.0, 1.0)
+    assert segs == [[(0.0, 50.0)], [(20.0, 75.0), (30.0, 0.0)]]
+
+
+def test_format_lr():
+    assert format_lr(0.001) == "1e-3"
+    assert format_lr(0.0316227766) == "3.16e-2"
+    assert format_lr(1.0) == "1"
+    assert format_lr(2.5) == "2.5"
+    assert format_lr(math.inf) == "inf" and format_lr(None) == "\u2014"
+
+
+# ---------------------------------------------------------------------------- SVG / HTML
+@pytest.fixture(scope="module")
+def result():
+    torch.manual_seed(0)
+    from sklearn.datasets import load_digits
+    X, y = load_digits(return_X_y=True)
+    X = (X - X.mean(0)) / (X.std(0) + 1e-6)
+    data = torch.utils.data.TensorDataset(torch.tensor(X, dtype=torch.float32), torch.tensor(y))
+    loader = torch.utils.data.DataLoader(data, batch_size=64, shuffle=True,
+                                         generator=torch.Generator().manual_seed(0))
+    model = nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10))
+    opt = torch.optim.SGD(model.parameters(), lr=1e-5, momentum=0.9)
+    r = LRFinder(model, opt, nn.CrossEntropyLoss()).range_test(loader, end_lr=10, num_iter=200)
+    assert r.stop_reason == "diverged"  # the fixture is meant to exercise the tail
+    return r
+
+
+def test_svg_draws_the_curve_ticks_suggestions_and_chosen_lines(result):
+    svg = to_svg(result, selected_lr=1e-2, applied_lr=3e-3, width=720, height=360)
+    root = ET.fromstring(svg)  # well-formed XML
+    assert root.get("width") == "720" and root.get("height") == "360"
+    lines = root.findall(f".//{SVG}polyline")
+    assert len(lines) >= 2
+    widths = {float(p.get("stroke-width")) for p in lines}
+    assert max(widths) > min(widths)  # smoothed bold, raw faint
+    texts = [t.text or "" for t in root.iter(f"{SVG}text")]
+    assert "10\u207b\u2074" in texts and "10\u207b\u00b2" in texts
+    assert any(t.startswith("diverged at") for t in texts)
+    assert any(t == "selected 1e-2" for t in texts) and any(t == "applied 3e-3" for t in texts)
+    for name, s in result.suggestions.items():
+        assert any(t.startswith(name) and format_lr(s.lr) in t for t in texts)
+    # every drawn point is inside the picture, the diverging tail included
+    for p in lines:
+        for xy in p.get("points").split():
+            x, y = map(float, xy.split(","))
+            assert 0 <= x <= 720 and 0 <= y <= 360
+
+
+def test_svg_x_positions_follow_the_log_scale(result):
+    root = ET.fromstring(to_svg(result, selected_lr=1e-3, width=720, height=360))
+    lines = {ln.get("stroke-dasharray"): ln for ln in root.findall(f"{SVG}line")}
+    sel = float(lines["5 4"].get("x1"))
+    ticks = {t.text: float(t.get("x")) for t in root.iter(f"{SVG}text") if t.get("x")}
+    assert sel == pytest.approx(ticks["10\u207b\u00b3"], abs=0.01)
+
+
+def test_svg_dark_and_linear_and_empty():
+    lrs = np.linspace(0.01, 0.1, 30)
+    r = RangeTestResult(lrs, np.linspace(2, 1, 30), np.linspace(2, 1, 30), "completed",
+                        "linear", 0.01, 0.1, 30, 0.1)
+    dark = to_svg(r, dark=True)
+    assert "#1e1e1e" in dark and "(log scale)" not in dark
+    empty = RangeTestResult([], [], [], "error", "exp", 1e-5, 1, 10, 0.0, "boom")
+    assert "No readings" in to_svg(empty)
+    with pytest.raises(ValueError, match="width"):
+        to_svg(r, width=10)
+
+
+def test_html_report_is_self_contained(result, tmp_path):
+    p = save_html(result, tmp_path / "report.html", applied_lr=3e-3)
+    page = p and open(p, encoding="utf-8").read()
+    assert page.startswith("<!DOCTYPE html>") and "<svg" in page
+    assert "Chosen learning rate: <b>3e-3 (applied)</b>" in page
+    for name, s in result.suggestions.items():
+        assert name in page and s.reason.split()[0] in page
+    # nothing to fetch: no scripts, stylesheets, images or URLs but the SVG namespace
+    assert not re.search(r"<script|<link|<img|@import|url\(http", page)
+    assert set(re.findall(r"https?://[^\s\"')]+", page)) <= {"http://www.w3.org/2000/svg"}
+    assert f"{len(result)} of {result.num_iter}" in page
+
+
+def test_summary_line(result):
+    line = summary_line(result, selected_lr=1e-2)
+    assert line.startswith(f"LR range test diverged: {len(result)}/200 readings")
+    assert f"suggested lr={format_lr(result.suggested_lr)}" in line and "selected 1e-2" in line
+    assert summary_line(None) == "LR range test: no run yet"
+    assert "\n" not in line
+
+
+def test_widget_static_fallback_lands_in_nbconvert_html(tmp_path):
+    """A notebook that shows the widget while it runs, executed and exported by nbconvert:
+    the exported page (no widget JS) carries the final curve as SVG and the text summary,
+    because the widget refreshes its display (display id) when the run ends."""
+    import subprocess
+    import sys
+
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    cells = [
+        "import torch\ntorch.set_num_threads(1)\nfrom torch import nn\nimport lrwidget\n"
+        "torch.manual_seed(0)\nX = torch.randn(256, 8); y = (X[:, 0] > 0).long()\n"
+        "data = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(X, y), batch_size=32)\n"
+        "model = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 2))\n"
+        "opt = torch.optim.SGD(model.parameters(), lr=1e-4)\n"
+        "w = lrwidget.find_lr(model, opt, data, nn.CrossEntropyLoss(), end_lr=10, num_iter=60)",
+        "result = w.wait(120)\nprint('READINGS', len(result))",
+    ]
+    nb = new_notebook(cells=[new_code_cell(c) for c in cells])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    src = tmp_path / "static.ipynb"
+    nbformat.write(nb, str(src))
+    # Executed and saved as JupyterLab saves by default (no widget state in the file: with
+    # stored state nbconvert prefers the widget view, which needs the widget JS from a CDN).
+    proc = subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook",
+                           "--execute", "--inplace", "--ExecutePreprocessor.timeout=180",
+                           "--ExecutePreprocessor.store_widget_state=False", str(src)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    proc = subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "html", str(src)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    page = (tmp_path / "static.html").read_text(encoding="utf-8")
+    n = int(re.search(r"READINGS (\d+)", page).group(1))
+    assert n > 10
+    # the SVG of the finished run (not the empty one from display time); nbconvert's lab
+    # template embeds SVG outputs as base64 <img> data
+    import base64
+    svgs = [base64.b64decode(b).decode("utf-8") for b in
+            re.findall(r"data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)", page)]
+    ours = [x for x in svgs if "LR range test \u00b7" in x]
+    assert len(ours) == 1, f"{len(svgs)} SVGs in the page, none is the widget's"
+    assert "<polyline" in ours[0]
+    assert re.search(rf"LR range test (done|diverged): {n}/60 readings", ours[0])

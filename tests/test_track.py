@@ -1,0 +1,147 @@
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from lrwidget import LRFinder
+from lrwidget.schedule import schedule
+from lrwidget.stream import Readings, RunEnded, RunStarted
+
+
+@pytest.fixture
+def setup(mlp, digits_loader):
+    opt = torch.optim.Adam(mlp.parameters(), lr=1e-4)
+    it = iter(digits_loader)
+    for _ in range(2):  # Adam state exists before the test
+        x, y = next(it)
+        opt.zero_grad()
+        nn.functional.cross_entropy(mlp(x), y).backward()
+        opt.step()
+    return mlp, opt, LRFinder(mlp, opt)
+
+
+def _step(model, opt, batch, scale=1.0):
+    x, y = batch
+    opt.zero_grad()
+    loss = nn.functional.cross_entropy(model(x), y) * scale
+    loss.backward()
+    opt.step()
+    return loss
+
+
+def test_user_loop_gets_the_schedule_and_everything_is_restored(setup, digits_loader, full_state,
+                                                                assert_same_state):
+    model, opt, finder = setup
+    before = full_state(model, opt)
+    events = []
+    finder.subscribe(events.append, interval=0.01)
+    in_optimizer = []
+    with finder.track(start_lr=1e-5, end_lr=1e-2, num_iter=30, diverge_th=1e9) as run:
+        for lr, batch in zip(run, _forever(digits_loader)):
+            in_optimizer.append(opt.param_groups[0]["lr"])
+            assert run.lr == lr
+            run.record(_step(model, opt, batch))
+        assert finder.running
+    assert not finder.running
+    r = run.result
+    assert r is finder.result and r.stop_reason == "completed" and len(r) == 30
+    expect = schedule(1e-5, 1e-2, 30, "exp")[:, 0]
+    np.testing.assert_array_equal(in_optimizer, expect)
+    np.testing.assert_array_equal(r.lrs, expect)
+    assert_same_state(full_state(model, opt), before)
+    assert isinstance(events[0], RunStarted) and isinstance(events[-1], RunEnded)
+    got = np.concatenate([e.losses for e in events if isinstance(e, Readings)])
+    np.testing.assert_array_equal(got, r.losses)
+
+
+def _forever(loader):
+    while True:
+        yield from loader
+
+
+def test_divergence_ends_the_iteration(setup, digits_loader):
+    model, opt, finder = setup
+    steps = 0
+    with finder.track(start_lr=1e-5, end_lr=1e-2, num_iter=100) as run:
+        for lr, batch in zip(run, _forever(digits_loader)):
+            steps += 1
+            loss = _step(model, opt, batch, scale=1.0 if steps < 12 else 1e3)
+            run.record(loss)
+    assert run.result.stop_reason == "diverged" and steps == 12 == len(run.result)
+
+
+def test_floats_nan_and_a_short_loader(setup, digits):
+    model, opt, finder = setup
+    X, y = digits
+    loader = [(X[:32], y[:32])] * 5
+    with finder.track(end_lr=1.0, num_iter=50) as run:
+        for lr, batch in zip(run, loader):
+            run.record(_step(model, opt, batch).item())
+    assert run.result.stop_reason == "stopped" and len(run.result) == 5  # loader ended first
+    with finder.track(end_lr=1.0, num_iter=50) as run:
+        for i, lr in enumerate(run):
+            run.record(float("nan") if i == 3 else 1.0)
+    assert run.result.stop_reason == "diverged" and len(run.result) == 4
+
+
+def test_stop_and_break(setup, digits_loader):
+    model, opt, finder = setup
+    with finder.track(end_lr=1.0, num_iter=50) as run:
+        for i, (lr, batch) in enumerate(zip(run, _forever(digits_loader))):
+            run.record(_step(model, opt, batch))
+            if i == 4:
+                finder.stop()
+    assert run.result.stop_reason == "stopped" and len(run.result) == 5
+    with finder.track(end_lr=1.0, num_iter=50) as run:
+        for lr in run:
+            run.record(1.0)
+            break
+    assert run.result.stop_reason == "stopped" and len(run.result) == 1
+
+
+@pytest.mark.parametrize("exc", [ValueError("user bug"), KeyboardInterrupt()])
+def test_exceptions_in_the_block_restore(setup, digits_loader, full_state, assert_same_state, exc):
+    model, opt, finder = setup
+    before = full_state(model, opt)
+    with pytest.raises(type(exc)):
+        with finder.track(end_lr=1.0, num_iter=50) as run:
+            for i, (lr, batch) in enumerate(zip(run, _forever(digits_loader))):
+                run.record(_step(model, opt, batch))
+                if i == 6:
+                    raise exc
+    assert run.result.stop_reason == "error" and len(run.result) == 7
+    assert_same_state(full_state(model, opt), before)
+    assert not finder.running
+
+
+def test_staged_recording_matches(setup, digits_loader):
+    model, opt, finder = setup
+    finder._stage_on_cpu = True
+    finder.fetch_every = 4
+    with finder.track(end_lr=1e-2, num_iter=10, diverge_th=100) as run:
+        for i, lr in enumerate(run):
+            run.record(torch.tensor(float(i + 1)))
+    np.testing.assert_array_equal(run.result.losses, np.arange(1, 11))
+    assert run.result.stop_reason == "completed"
+
+
+def test_misuse_is_explained(setup):
+    model, opt, finder = setup
+    run = finder.track(end_lr=1.0, num_iter=5)
+    with pytest.raises(RuntimeError, match="with finder.track"):
+        next(iter(run))
+    with finder.track(end_lr=1.0, num_iter=5) as run:
+        with pytest.raises(RuntimeError, match="record"):
+            run.record(1.0)
+        next(run)
+        with pytest.raises(RuntimeError, match="record"):
+            next(run)
+        with pytest.raises(ValueError, match="scalar"):
+            run.record(torch.ones(3))
+        with pytest.raises(TypeError, match="number"):
+            run.record("1.0")
+        run.record(torch.tensor(1.0))
+        with pytest.raises(RuntimeError, match="once per step"):
+            run.record(1.0)
+    with pytest.raises(ValueError, match="end_lr"):
+        finder.track(start_lr=1.0, end_lr=0.5)
