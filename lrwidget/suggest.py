@@ -81,6 +81,8 @@ class Curve:
     hi: float
     diverged: bool
     why: Optional[str]
+    #: the last usable reading is above the lowest one: the curve turned up (skipped tail included)
+    turned_up: bool = False
 
 
 def _fmt(lr: float) -> str:
@@ -145,7 +147,8 @@ def prepare(lrs, losses, raw=None) -> Curve:
     why = None
     if sel.size < MIN_POINTS:
         why = f"too few finite points ({sel.size} < {MIN_POINTS})"
-    return Curve(x[sel], y[sel], sel, lo, hi, diverged, why)
+    turned_up = bool(y[keep[-1]] > y[keep].min())
+    return Curve(x[sel], y[sel], sel, lo, hi, diverged, why, turned_up)
 
 
 def _none(name: str, reason: str) -> Suggestion:
@@ -268,7 +271,8 @@ def _minimum(c: Curve) -> Suggestion:
         return _none(name, "the loss never decreases")
     at = float(c.lrs[i])
     lr = min(max(at / 10, c.lo), c.hi)
-    note = " (still falling at the end of the sweep)" if i == c.lrs.size - 1 and not c.diverged else ""
+    note = " (still falling at the end of the sweep)" if (i == c.lrs.size - 1 and not c.diverged
+                                                                and not c.turned_up) else ""
     return Suggestion(name, lr, None, f"lowest loss at lr {_fmt(at)}, divided by 10{note}")
 
 

@@ -73,14 +73,16 @@ def quickstart():
         new_markdown_cell(
             "The cell above returns at once: the test runs in a background thread, so the widget stays "
             "clickable. `widget.wait()` blocks until it ends. If you did not press Apply, `widget.apply()` "
-            "applies the default suggestion."
+            "applies the default suggestion (the `minimum` rule: the lr of the lowest loss, divided by 10)."
         ),
         new_code_cell(
             "result = widget.wait()\n"
             "print(result.stop_reason, len(result.lrs), 'readings')\n"
-            "for s in result.suggestions.values():\n"
-            "    print(f'{s.name:>8}: {s.lr}  ({s.reason})')\n"
-            "lr = widget.applied_lr or widget.apply()\n"
+            "for s in result.suggestions.values():   # the default rule comes first\n"
+            "    print(f'{s.name:>8}: ' + (f'{s.lr:.3g}' if s.lr else 'none') + f'  ({s.reason})')\n"
+            "if widget.applied_lr is None:   # nothing applied from the view: take the default suggestion\n"
+            "    widget.apply()\n"
+            "lr = widget.applied_lr\n"
             "print(f\"optimizer lr = {optimizer.param_groups[0]['lr']:.3g}\")"
         ),
         new_markdown_cell("Now train for 3 epochs with that learning rate."),
@@ -191,7 +193,9 @@ def optimizers():
         new_markdown_cell("Train both for 3 epochs at their own suggestion (or at what you applied):"),
         new_code_cell(
             "for name, w, model, opt in ((\"SGD\", w_sgd, sgd_model, sgd), (\"Adam\", w_adam, adam_model, adam)):\n"
-            "    lr = w.applied_lr or w.apply()\n"
+            "    if w.applied_lr is None:\n"
+            "        w.apply()\n"
+            "    lr = w.applied_lr\n"
             "    print(f\"{name:>5} at lr={lr:.3g}: test accuracy {train(model, opt):.1%}\")"
         ),
     ]
@@ -216,7 +220,9 @@ def sidebar():
         ),
         new_code_cell(
             "result = widget.wait()\n"
-            "lr = widget.applied_lr or widget.apply()\n"
+            "if widget.applied_lr is None:   # nothing applied from the view: take the default suggestion\n"
+            "    widget.apply()\n"
+            "lr = widget.applied_lr\n"
             "print(f\"{result.stop_reason}; optimizer lr = {optimizer.param_groups[0]['lr']:.3g}\")"
         ),
     ]

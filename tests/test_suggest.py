@@ -235,3 +235,12 @@ def test_longest_descent_matches_fastai_quadratic_search():
         start, end, length = S._longest_descent(y)
         assert (end, length) == (me, lds[me])
         assert start == max(0, ms) or length == 1
+
+
+def test_minimum_notes_a_curve_still_falling_only_when_it_never_turned_up():
+    lrs = np.logspace(-6, 1, 100)
+    falling = np.linspace(3.0, 1.0, 100)
+    turned = falling.copy()
+    turned[-3:] = [2.0, 4.0, 8.0]  # rise hidden in the skipped tail
+    assert "still falling" in S.minimum(lrs, falling).reason
+    assert "still falling" not in S.minimum(lrs, turned).reason

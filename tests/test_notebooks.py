@@ -1,0 +1,86 @@
+"""The notebooks in notebooks/ run top to bottom in a real kernel (nbclient), and are committed
+exactly as scripts/make_notebooks.py writes them: no outputs, stable cell ids."""
+from __future__ import annotations
+
+import json
+import pathlib
+import re
+import subprocess
+import sys
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+def test_every_promised_notebook_exists():
+    names = {p.name for p in NOTEBOOKS}
+    assert {"quickstart.ipynb", "custom_loop.ipynb", "optimizers.ipynb", "sidebar.ipynb"} <= names
+
+
+def test_committed_notebooks_have_no_outputs_and_match_the_generator(tmp_path):
+    for p in NOTEBOOKS:
+        nb = json.loads(p.read_text())
+        for cell in nb["cells"]:
+            assert not cell.get("outputs"), f"{p.name} is committed with outputs"
+            assert cell.get("execution_count") is None, f"{p.name} is committed with execution counts"
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import make_notebooks
+    finally:
+        sys.path.pop(0)
+    for name in make_notebooks.NOTEBOOKS:
+        fresh = nbformat.writes(make_notebooks.build(name)) + "\n"
+        committed = (ROOT / "notebooks" / name).read_text()
+        assert json.loads(fresh) == json.loads(committed), (
+            f"notebooks/{name} differs from scripts/make_notebooks.py: run `python scripts/make_notebooks.py`")
+
+
+def _run(path: pathlib.Path) -> str:
+    nb = nbformat.read(path, as_version=4)
+    NotebookClient(nb, timeout=300, kernel_name="python3",
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    out = []
+    for cell in nb.cells:
+        for o in cell.get("outputs", []):
+            if o.get("output_type") == "stream":
+                out.append(o["text"])
+            elif o.get("output_type") == "error":
+                pytest.fail(f"{path.name}: {o['ename']}: {o['evalue']}")
+    return "".join(out)
+
+
+def _accuracies(text: str):
+    return [float(a) for a in re.findall(r"test accuracy(?: after 3 epochs at lr=[^:]+)?:? (\d+\.\d)%", text)]
+
+
+def test_quickstart_trains_well_with_the_applied_lr():
+    text = _run(ROOT / "notebooks" / "quickstart.ipynb")
+    lr = float(re.search(r"optimizer lr = ([0-9.e+-]+)", text).group(1))
+    assert 1e-6 < lr < 10
+    accs = _accuracies(text)
+    assert len(accs) == 1 and accs[0] > 85.0, text
+
+
+def test_custom_loop_runs_both_forms_and_applies():
+    text = _run(ROOT / "notebooks" / "custom_loop.ipynb")
+    reasons = re.findall(r"^(completed|diverged|stopped) suggested lr = ([0-9.e+-]+)$", text, re.M)
+    assert len(reasons) == 2, text
+    applied = float(re.search(r"optimizer lr = ([0-9.e+-]+)", text).group(1))
+    assert applied == pytest.approx(float(reasons[1][1]), rel=1e-2)
+
+
+def test_optimizers_shows_sgd_and_adam_lrs_differ():
+    text = _run(ROOT / "notebooks" / "optimizers.ipynb")
+    ratio = float(re.search(r"ratio SGD / Adam = ([0-9.]+)x", text).group(1))
+    assert ratio > 2, text
+    accs = _accuracies(text)
+    assert len(accs) == 2 and min(accs) > 80.0, text
+
+
+def test_sidebar_notebook_runs_headless():
+    text = _run(ROOT / "notebooks" / "sidebar.ipynb")
+    assert re.search(r"(completed|diverged); optimizer lr = [0-9.e+-]+", text), text
