@@ -10,6 +10,7 @@ import { createPlotCache, drawFrame } from "./plot.js";
 import { edgeIndex, nearestIndex, nearestMarker, stepIndex } from "./pick.js";
 import { formatDuration, formatLoss, formatLR } from "./format.js";
 import { readTheme, watchTheme } from "./theme.js";
+import { newViewId, placementOf, shouldFold } from "./placement.js";
 
 const CONTACT_TIMEOUT_MS = 5000; // no message for this long while "running": the kernel is gone
 const HELLO_MIN_INTERVAL_MS = 1000;
@@ -28,6 +29,11 @@ function h(tag, attrs = {}, children = []) {
 function num(v) {
   return typeof v === "number" && Number.isFinite(v) ? v : null;
 }
+
+// Output areas whose view the user unfolded with "Show here": the widget re-renders its inline view
+// when a run ends (display refresh), and that new view must stay unfolded too.
+const unfoldedAreas = new WeakSet();
+const outputAreaOf = (el) => (el && typeof el.closest === "function" && el.closest(".jp-OutputArea")) || null;
 
 function render({ model, el }) {
   const now = () => (typeof performance !== "undefined" ? performance.now() : Date.now());
@@ -77,7 +83,12 @@ function render({ model, el }) {
   const live = h("div", { class: "lrw-sr-only", "aria-live": "polite" });
 
   root.append(header, plotBox, legend, controls, live);
-  el.appendChild(root);
+  // The one-line stand-in of an inline view while the widget shows in the sidebar (show_in_sidebar).
+  const showHereBtn = h("button", { class: "lrw-btn lrw-show-here", type: "button", text: "Show here" });
+  const foldNote = h("div", { class: "lrw-elsewhere", role: "note" }, [
+    h("span", { class: "lrw-elsewhere-text", text: "LR finder: shown in the right sidebar" }), showHereBtn]);
+  foldNote.hidden = true;
+  el.append(foldNote, root);
 
   // ---- model access ------------------------------------------------------------------------------
   const get = (name, fallback = null) => {
@@ -489,11 +500,75 @@ function render({ model, el }) {
     plotBox.style.height = `${Math.max(160, hgt || 320)}px`;
   }
 
+  // ---- placement (sidebar or inline) ------------------------------------------------------------------
+  const viewId = newViewId();
+  let where = null; // null until the view is in the page
+  let expanded = false; // "Show here" pressed: this inline view (and its successors there) stays whole
+  let placeTries = 0;
+  function updateFold() {
+    if (!expanded && where === "inline" && unfoldedAreas.has(outputAreaOf(el))) expanded = true;
+    const folded = shouldFold({
+      where,
+      fallback: get("sidebar_fallback", false) === true,
+      sidebarViews: get("sidebar_views", 0),
+      expanded,
+    });
+    if (root.hidden !== folded) {
+      root.hidden = folded;
+      foldNote.hidden = !folded;
+      if (!folded) requestDraw();
+    }
+  }
+  function updatePlacement() {
+    const w = placementOf(el);
+    // A view taken out of the page without its cleanup (JupyterLab replacing an output, a closed
+    // sidecar tab) would count as a sidebar view forever: out of the page is gone. Back in the page
+    // (a windowed notebook re-attaching a cell), it reports its place again.
+    if (w === null && where !== null) sayGone();
+    if (w !== null && w !== where) {
+      where = w;
+      root.dataset.placement = w; // browser tests read it
+      send({ type: "placement", where: w, view: viewId });
+    }
+    updateFold();
+  }
+  function placeSoon() {
+    // render() runs before the host attaches el; look again each frame until it is in the page
+    // (then ResizeObserver and the 1 s ticker catch moves, a collapsed panel and the like).
+    if (closed || where !== null || placeTries++ > 600) return;
+    requestAnimationFrame(() => {
+      updatePlacement();
+      placeSoon();
+    });
+  }
+  showHereBtn.addEventListener("click", () => {
+    expanded = true;
+    const area = outputAreaOf(el);
+    if (area) unfoldedAreas.add(area);
+    updateFold();
+  });
+  for (const ev of ["change:sidebar_views", "change:sidebar_fallback"]) {
+    model.on(ev, updateFold);
+    cleanups.push(() => model.off(ev, updateFold));
+  }
+  function sayGone() {
+    if (where !== null) send({ type: "placement", where: "gone", view: viewId });
+    where = null;
+    delete root.dataset.placement;
+  }
+  window.addEventListener("pagehide", sayGone); // a reload runs no cleanup
+  cleanups.push(() => window.removeEventListener("pagehide", sayGone));
+  cleanups.push(sayGone);
+
   // ---- size, theme, timers ------------------------------------------------------------------------
   applyHeight();
   if (typeof ResizeObserver === "function") {
-    const ro = new ResizeObserver(() => requestDraw());
+    const ro = new ResizeObserver(() => {
+      updatePlacement();
+      requestDraw();
+    });
     ro.observe(plotBox);
+    ro.observe(el);
     cleanups.push(() => ro.disconnect());
   }
   const onDpr = () => requestDraw();
@@ -507,6 +582,7 @@ function render({ model, el }) {
   const ticker = setInterval(() => {
     // Re-evaluate "no contact" even when nothing arrives (that is the point).
     updateStatus();
+    updatePlacement();
   }, 1000);
   cleanups.push(() => clearInterval(ticker));
 
@@ -514,9 +590,9 @@ function render({ model, el }) {
   updateSuggestions();
   requestDraw();
   sendHello();
+  placeSoon();
 
   return () => {
-    closed = true;
     if (rafId !== null) cancelAnimationFrame(rafId);
     for (const c of cleanups.splice(0)) {
       try {
@@ -525,7 +601,9 @@ function render({ model, el }) {
         console.warn("lrwidget: cleanup failed", err);
       }
     }
+    closed = true; // after the cleanups: the last one says "gone"
     root.remove();
+    foldNote.remove();
   };
 }
 

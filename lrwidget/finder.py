@@ -19,6 +19,7 @@ and the model is restored anyway. ``stop()`` is still honoured at the next step.
 from __future__ import annotations
 
 import contextlib
+import inspect
 import itertools
 import math
 import threading
@@ -334,6 +335,96 @@ class LRFinder:
             raise ValueError(f"diverge_th must be a real number > 1, got {diverge_th}")
         return starts, float(end_lr), int(num_iter), sf, th
 
+    def check_range_test_args(self, train_loader, val_loader=None, **range_test_kwargs) -> None:
+        """Check arguments for :meth:`range_test` without running anything.
+
+        Does every check ``range_test`` does before its first step (``range_test`` calls it), so
+        a caller that starts the test later, e.g. in a background thread, can raise bad input
+        at once, in the caller's thread. Loaders are not iterated: only those with a length of
+        0 are caught here; an empty loader without ``len`` is still caught by ``range_test``
+        before any step.
+
+        Parameters
+        ----------
+        train_loader, val_loader : iterable
+            As for :meth:`range_test`.
+        **range_test_kwargs
+            Any other :meth:`range_test` keyword (``start_lr``, ``end_lr``, ``num_iter``,
+            ``step_mode``, ``smooth_f``, ``diverge_th``, ``accumulation_steps``,
+            ``non_blocking_transfer``, ``step_fn``).
+
+        Raises
+        ------
+        TypeError
+            An unknown keyword (the message lists the accepted ones) or an argument of the
+            wrong type.
+        ValueError
+            An argument out of range (the message names it and the accepted values).
+        RuntimeError
+            A range test is already running on this finder.
+
+        Example
+        -------
+        >>> import torch; from torch import nn
+        >>> model = nn.Linear(3, 2); opt = torch.optim.SGD(model.parameters(), lr=1e-3)
+        >>> finder = LRFinder(model, opt, nn.CrossEntropyLoss())
+        >>> finder.check_range_test_args([(torch.randn(4, 3), torch.tensor([0, 1, 0, 1]))],
+        ...                              num_iter=50)           # fine: returns None
+        >>> finder.check_range_test_args([], num_iter=50)
+        Traceback (most recent call last):
+        ...
+        ValueError: train_loader is empty: it must yield at least one batch
+        >>> finder.check_range_test_args([], num_iters=50)
+        Traceback (most recent call last):
+        ...
+        TypeError: range_test() got an unexpected keyword argument 'num_iters'; accepted keyword arguments: val_loader, start_lr, end_lr, num_iter, step_mode, smooth_f, diverge_th, accumulation_steps, non_blocking_transfer, step_fn
+        """
+        sig = inspect.signature(LRFinder.range_test)
+        try:
+            bound = sig.bind(self, train_loader, val_loader, **range_test_kwargs)
+        except TypeError as e:
+            allowed = [p for p in sig.parameters if p not in ("self", "train_loader")]
+            raise TypeError(f"range_test() {e}; accepted keyword arguments: "
+                            f"{', '.join(allowed)}") from None
+        bound.apply_defaults()
+        a = bound.arguments
+        self._checked_args(a["train_loader"], a["val_loader"], a["start_lr"], a["end_lr"],
+                           a["num_iter"], a["step_mode"], a["smooth_f"], a["diverge_th"],
+                           a["accumulation_steps"], a["step_fn"])
+
+    def _checked_args(self, train_loader, val_loader, start_lr, end_lr, num_iter, step_mode,
+                      smooth_f, diverge_th, accumulation_steps, step_fn):
+        """All of range_test's checks; returns the normalized sweep (see :meth:`_sweep_args`)."""
+        self._check_idle()
+        sweep = self._sweep_args(start_lr, end_lr, num_iter, step_mode, smooth_f, diverge_th)
+        if isinstance(accumulation_steps, bool) or not isinstance(accumulation_steps, int):
+            raise TypeError(f"accumulation_steps must be an int >= 1, got {accumulation_steps!r}")
+        if accumulation_steps < 1:
+            raise ValueError(f"accumulation_steps must be an int >= 1, got {accumulation_steps}")
+        if step_fn is not None and not callable(step_fn):
+            raise TypeError(f"step_fn must be callable(model, batch) -> loss or None, got "
+                            f"{type(step_fn).__name__}")
+        if step_fn is None and self.criterion is None:
+            raise ValueError("criterion is None: pass a criterion to LRFinder(...) or a "
+                             "step_fn(model, batch) -> loss to range_test")
+        for name, ld in (("train_loader", train_loader), ("val_loader", val_loader)):
+            if ld is None:
+                if name == "train_loader":
+                    raise TypeError("train_loader must be an iterable of batches (e.g. a "
+                                    "DataLoader), got None")
+                continue
+            if not hasattr(ld, "__iter__"):
+                raise TypeError(f"{name} must be an iterable of batches (e.g. a DataLoader), "
+                                f"got {type(ld).__name__}")
+            try:
+                # cheap: a DataLoader's len; never iterates (that would draw from its sampler)
+                empty = hasattr(ld, "__len__") and len(ld) == 0
+            except (TypeError, NotImplementedError):  # an IterableDataset's loader has __len__ but may not know it
+                empty = False
+            if empty:
+                raise ValueError(f"{name} is empty: it must yield at least one batch")
+        return sweep
+
     # ------------------------------------------------------------------ run lifecycle
     def _capture(self) -> Snapshot:
         return Snapshot.capture(self.model, self.optimizer, self.grad_scaler,
@@ -435,26 +526,9 @@ class LRFinder:
         >>> len(r.lrs) <= 10
         True
         """
-        self._check_idle()
-        starts, end_lr, num_iter, smooth_f, diverge_th = self._sweep_args(
-            start_lr, end_lr, num_iter, step_mode, smooth_f, diverge_th)
-        if isinstance(accumulation_steps, bool) or not isinstance(accumulation_steps, int):
-            raise TypeError(f"accumulation_steps must be an int >= 1, got {accumulation_steps!r}")
-        if accumulation_steps < 1:
-            raise ValueError(f"accumulation_steps must be an int >= 1, got {accumulation_steps}")
-        if step_fn is not None and not callable(step_fn):
-            raise TypeError(f"step_fn must be callable(model, batch) -> loss or None, got "
-                            f"{type(step_fn).__name__}")
-        if step_fn is None and self.criterion is None:
-            raise ValueError("criterion is None: pass a criterion to LRFinder(...) or a "
-                             "step_fn(model, batch) -> loss to range_test")
-        for name, ld in (("train_loader", train_loader), ("val_loader", val_loader)):
-            if ld is not None and not hasattr(ld, "__iter__"):
-                raise TypeError(f"{name} must be an iterable of batches (e.g. a DataLoader), "
-                                f"got {type(ld).__name__}")
-        if train_loader is None:
-            raise TypeError("train_loader must be an iterable of batches (e.g. a DataLoader), "
-                            "got None")
+        starts, end_lr, num_iter, smooth_f, diverge_th = self._checked_args(
+            train_loader, val_loader, start_lr, end_lr, num_iter, step_mode, smooth_f,
+            diverge_th, accumulation_steps, step_fn)
         sched = schedule(starts, end_lr, num_iter, step_mode)
 
         snap = self._capture()

@@ -40,7 +40,6 @@ True
 """
 from __future__ import annotations
 
-import inspect
 import math
 import pathlib
 import queue
@@ -113,6 +112,8 @@ class _Call:
 
 
 _CLOSE = object()
+#: where a view can report being (the ``placement`` message)
+_PLACES = ("sidebar", "hidden", "inline", "gone")
 
 
 class LRFinderWidget(anywidget.AnyWidget):
@@ -181,6 +182,10 @@ class LRFinderWidget(anywidget.AnyWidget):
     error = traitlets.Unicode("").tag(sync=True)
     title = traitlets.Unicode("").tag(sync=True)
     height = traitlets.Int(320).tag(sync=True)
+    #: views that report being in the (visible) right sidebar; see :func:`lrwidget.show_in_sidebar`
+    sidebar_views = traitlets.Int(0).tag(sync=True)
+    #: set by show_in_sidebar: inline views fold to a note while ``sidebar_views > 0``
+    sidebar_fallback = traitlets.Bool(False).tag(sync=True)
 
     #: seconds between ``readings`` messages (the engine's batches are merged to this)
     send_interval = 0.1
@@ -218,6 +223,7 @@ class LRFinderWidget(anywidget.AnyWidget):
         self._stop_requested = False
         self._saw_end = True
         self._handles: list = []  # IPython display handles, refreshed when a run ends
+        self._placements: dict = {}  # view id -> "sidebar" | "hidden" | "inline" (writer only)
         self._runner: Optional[threading.Thread] = None
         self._closed = False
         #: messages sent: (content, buffers); tests and benchmarks read these counters
@@ -429,42 +435,13 @@ class LRFinderWidget(anywidget.AnyWidget):
 
     # ------------------------------------------------------------------ run thread
     def _validate_run(self, train_loader, kwargs) -> None:
-        f = self.finder
         try:
-            bound = inspect.signature(f.range_test).bind(train_loader, **kwargs)
+            self.finder.check_range_test_args(train_loader, **kwargs)
         except TypeError as e:
-            allowed = [p for p in inspect.signature(f.range_test).parameters if p != "train_loader"]
-            raise TypeError(f"run(): {e}; accepted keyword arguments: {', '.join(allowed)}") \
-                from None
-        bound.apply_defaults()
-        a = bound.arguments
-        f._check_idle()
-        f._sweep_args(a["start_lr"], a["end_lr"], a["num_iter"], a["step_mode"], a["smooth_f"],
-                      a["diverge_th"])
-        acc = a["accumulation_steps"]
-        if isinstance(acc, bool) or not isinstance(acc, int) or acc < 1:
-            raise (TypeError if not isinstance(acc, int) or isinstance(acc, bool)
-                   else ValueError)(f"accumulation_steps must be an int >= 1, got {acc!r}")
-        if a["step_fn"] is not None and not callable(a["step_fn"]):
-            raise TypeError("step_fn must be callable(model, batch) -> loss or None, got "
-                            f"{type(a['step_fn']).__name__}")
-        if a["step_fn"] is None and f.criterion is None:
-            raise ValueError("criterion is None: pass a criterion to LRFinder(...) or a "
-                             "step_fn(model, batch) -> loss to run()")
-        for name in ("train_loader", "val_loader"):
-            ld = a[name]
-            if ld is None and name == "val_loader":
-                continue
-            if ld is None or not hasattr(ld, "__iter__"):
-                raise TypeError(f"{name} must be an iterable of batches (e.g. a DataLoader), "
-                                f"got {type(ld).__name__}")
-            if hasattr(ld, "__len__"):
-                try:
-                    empty = len(ld) == 0
-                except TypeError:
-                    empty = False
-                if empty:
-                    raise ValueError(f"{name} is empty: it must yield at least one batch")
+            if not str(e).startswith("range_test()"):
+                raise
+            # name the method the user called, not the one it forwards to
+            raise TypeError("run()" + str(e)[len("range_test()"):]) from None
 
     def _run_thread(self, train_loader, kwargs) -> None:
         try:
@@ -482,7 +459,7 @@ class LRFinderWidget(anywidget.AnyWidget):
         kind = content.get("type")
         if kind == "stop":
             self.stop()
-        elif kind in ("hello", "select", "apply"):
+        elif kind in ("hello", "select", "apply", "placement"):
             self._q.put(("cmd", content))
         # other messages (anywidget's own commands) are not ours
 
@@ -706,6 +683,8 @@ class LRFinderWidget(anywidget.AnyWidget):
         kind = content.get("type")
         if kind == "hello":
             self._replay()
+        elif kind == "placement":
+            self._place(content.get("view"), content.get("where"))
         elif kind == "select":
             lr = content.get("lr")
             if lr is None:
@@ -726,6 +705,18 @@ class LRFinderWidget(anywidget.AnyWidget):
                 self._apply_now_or_later(_positive_lr("lr", lr))
             except Exception as e:  # shown in the view rather than lost on a kernel thread
                 self.error = f"apply({lr}) failed: {e}"
+
+    def _place(self, view, where) -> None:
+        if not isinstance(view, str) or not 0 < len(view) <= 64 or where not in _PLACES:
+            print(f"lrwidget: ignored placement {where!r} of view {view!r}", file=sys.stderr)
+            return
+        if where == "gone":
+            self._placements.pop(view, None)
+        else:
+            self._placements[view] = where
+        n = sum(1 for w in self._placements.values() if w == "sidebar")
+        if self.sidebar_views != n:
+            self.sidebar_views = n
 
     def _replay(self) -> None:
         if self._run_id is None:

@@ -129,3 +129,72 @@ def test_subscribe_and_apply_arguments(mlp):
             finder.apply(bad)
     with pytest.raises(TypeError, match="lr"):
         finder.apply("0.1")
+
+
+# ---- LRFinder.check_range_test_args: the same checks, without running anything ------------------
+
+@pytest.mark.parametrize("kwargs, exc, words", BAD_RANGE_TEST,
+                         ids=[str(k)[:60] for k, _, _ in BAD_RANGE_TEST])
+def test_check_range_test_args_raises_what_range_test_raises(watched, digits_loader, full_state,
+                                                            assert_same_state, kwargs, exc,
+                                                            words):
+    model, opt, calls, before = watched
+    kwargs = dict(kwargs)
+    loader = kwargs.pop("train_loader", digits_loader)
+    finder = LRFinder(model, opt, nn.CrossEntropyLoss())
+    with pytest.raises(exc, match=words):
+        finder.check_range_test_args(loader, **kwargs)
+    assert calls == {"forward": 0, "step": 0}
+    assert_same_state(full_state(model, opt), before)
+
+
+def test_check_range_test_args_accepts_good_arguments_and_runs_nothing(watched, digits_loader,
+                                                                      full_state,
+                                                                      assert_same_state):
+    model, opt, calls, before = watched
+    finder = LRFinder(model, opt, nn.CrossEntropyLoss())
+    seen = []
+
+    class Watched:  # a loader that records being iterated
+        def __iter__(self):
+            seen.append(1)
+            return iter(digits_loader)
+
+        def __len__(self):
+            return len(digits_loader)
+
+    assert finder.check_range_test_args(Watched(), val_loader=Watched(), start_lr=1e-5,
+                                        end_lr=1.0, num_iter=20, step_mode="linear",
+                                        smooth_f=0.1, diverge_th=3, accumulation_steps=2,
+                                        non_blocking_transfer=False) is None
+    assert seen == [] and calls == {"forward": 0, "step": 0} and finder.result is None
+    assert_same_state(full_state(model, opt), before)
+
+
+def test_check_range_test_args_names_unknown_keywords_and_the_accepted_ones(watched,
+                                                                           digits_loader):
+    model, opt, _, _ = watched
+    finder = LRFinder(model, opt, nn.CrossEntropyLoss())
+    with pytest.raises(TypeError, match=r"unexpected keyword argument 'num_iters'.*"
+                                        r"accepted keyword arguments: val_loader, start_lr"):
+        finder.check_range_test_args(digits_loader, num_iters=10)
+    with pytest.raises(ValueError, match="criterion is None"):
+        LRFinder(model, opt).check_range_test_args(digits_loader)
+
+
+def test_check_range_test_args_refuses_while_a_test_runs(watched, digits_loader):
+    model, opt, _, _ = watched
+    finder = LRFinder(model, opt, nn.CrossEntropyLoss())
+    errors = []
+
+    def step(m, batch):
+        if not errors:
+            try:
+                finder.check_range_test_args(digits_loader)
+            except RuntimeError as e:
+                errors.append(str(e))
+        x, y = batch
+        return nn.functional.cross_entropy(m(x), y)
+
+    finder.range_test(digits_loader, end_lr=1.0, num_iter=3, step_fn=step)
+    assert errors and "already running" in errors[0]

@@ -385,3 +385,17 @@ def test_constructor_checks_its_arguments(mlp):
     finder = LRFinder(mlp, torch.optim.SGD(mlp.parameters(), lr=1e-3))
     with pytest.raises(ValueError, match="height"):
         LRFinderWidget(finder, height=10)
+
+
+def test_run_checks_through_the_finder_and_names_run_in_its_errors(setup, digits_loader):
+    model, opt, finder, w, cap = setup()
+    with pytest.raises(TypeError, match=r"^run\(\) got an unexpected keyword argument 'num_iters'"
+                                        r".*accepted keyword arguments: .*num_iter"):
+        w.run(digits_loader, num_iters=10)
+    # the finder's own check, same words: one source of truth
+    with pytest.raises(ValueError, match="val_loader is empty") as from_run:
+        w.run(digits_loader, val_loader=[])
+    with pytest.raises(ValueError) as from_finder:
+        finder.check_range_test_args(digits_loader, val_loader=[])
+    assert str(from_run.value) == str(from_finder.value)
+    assert w._runner is None and w.status == "idle" and cap.custom() == []

@@ -1214,6 +1214,23 @@ function drawFrame(f) {
   return { plot, xScale, yScale, markers, yr };
 }
 
+// js/placement.js
+var SIDEBAR_SELECTOR = ".jupyterlab-sidecar, #jp-right-stack";
+function placementOf(el) {
+  if (!el || !el.isConnected) return null;
+  const host = el.closest(SIDEBAR_SELECTOR);
+  if (!host) return "inline";
+  return el.getClientRects().length > 0 ? "sidebar" : "hidden";
+}
+function shouldFold({ where, fallback, sidebarViews, expanded }) {
+  return where === "inline" && fallback === true && sidebarViews > 0 && !expanded;
+}
+function newViewId(random = Math.random) {
+  let s = "";
+  while (s.length < 12) s += Math.floor(random() * 36 ** 4).toString(36).padStart(4, "0");
+  return s.slice(0, 12);
+}
+
 // js/widget.js
 var CONTACT_TIMEOUT_MS = 5e3;
 var HELLO_MIN_INTERVAL_MS = 1e3;
@@ -1230,6 +1247,8 @@ function h(tag, attrs = {}, children = []) {
 function num2(v) {
   return typeof v === "number" && Number.isFinite(v) ? v : null;
 }
+var unfoldedAreas = /* @__PURE__ */ new WeakSet();
+var outputAreaOf = (el) => el && typeof el.closest === "function" && el.closest(".jp-OutputArea") || null;
 function render({ model, el }) {
   const now = () => typeof performance !== "undefined" ? performance.now() : Date.now();
   const state = createViewState();
@@ -1272,7 +1291,13 @@ function render({ model, el }) {
   const controls = h("div", { class: "lrw-controls" }, [pickerLabel, readouts, buttons]);
   const live = h("div", { class: "lrw-sr-only", "aria-live": "polite" });
   root.append(header, plotBox, legend, controls, live);
-  el.appendChild(root);
+  const showHereBtn = h("button", { class: "lrw-btn lrw-show-here", type: "button", text: "Show here" });
+  const foldNote = h("div", { class: "lrw-elsewhere", role: "note" }, [
+    h("span", { class: "lrw-elsewhere-text", text: "LR finder: shown in the right sidebar" }),
+    showHereBtn
+  ]);
+  foldNote.hidden = true;
+  el.append(foldNote, root);
   const get = (name, fallback = null) => {
     const v = model.get(name);
     return v === void 0 || v === null ? fallback : v;
@@ -1668,10 +1693,67 @@ function render({ model, el }) {
     const hgt = num2(get("height"));
     plotBox.style.height = `${Math.max(160, hgt || 320)}px`;
   }
+  const viewId = newViewId();
+  let where = null;
+  let expanded = false;
+  let placeTries = 0;
+  function updateFold() {
+    if (!expanded && where === "inline" && unfoldedAreas.has(outputAreaOf(el))) expanded = true;
+    const folded = shouldFold({
+      where,
+      fallback: get("sidebar_fallback", false) === true,
+      sidebarViews: get("sidebar_views", 0),
+      expanded
+    });
+    if (root.hidden !== folded) {
+      root.hidden = folded;
+      foldNote.hidden = !folded;
+      if (!folded) requestDraw();
+    }
+  }
+  function updatePlacement() {
+    const w = placementOf(el);
+    if (w === null && where !== null) sayGone();
+    if (w !== null && w !== where) {
+      where = w;
+      root.dataset.placement = w;
+      send({ type: "placement", where: w, view: viewId });
+    }
+    updateFold();
+  }
+  function placeSoon() {
+    if (closed || where !== null || placeTries++ > 600) return;
+    requestAnimationFrame(() => {
+      updatePlacement();
+      placeSoon();
+    });
+  }
+  showHereBtn.addEventListener("click", () => {
+    expanded = true;
+    const area = outputAreaOf(el);
+    if (area) unfoldedAreas.add(area);
+    updateFold();
+  });
+  for (const ev of ["change:sidebar_views", "change:sidebar_fallback"]) {
+    model.on(ev, updateFold);
+    cleanups.push(() => model.off(ev, updateFold));
+  }
+  function sayGone() {
+    if (where !== null) send({ type: "placement", where: "gone", view: viewId });
+    where = null;
+    delete root.dataset.placement;
+  }
+  window.addEventListener("pagehide", sayGone);
+  cleanups.push(() => window.removeEventListener("pagehide", sayGone));
+  cleanups.push(sayGone);
   applyHeight();
   if (typeof ResizeObserver === "function") {
-    const ro = new ResizeObserver(() => requestDraw());
+    const ro = new ResizeObserver(() => {
+      updatePlacement();
+      requestDraw();
+    });
     ro.observe(plotBox);
+    ro.observe(el);
     cleanups.push(() => ro.disconnect());
   }
   const onDpr = () => requestDraw();
@@ -1684,14 +1766,15 @@ function render({ model, el }) {
   }));
   const ticker = setInterval(() => {
     updateStatus();
+    updatePlacement();
   }, 1e3);
   cleanups.push(() => clearInterval(ticker));
   updateStatus();
   updateSuggestions();
   requestDraw();
   sendHello();
+  placeSoon();
   return () => {
-    closed = true;
     if (rafId !== null) cancelAnimationFrame(rafId);
     for (const c of cleanups.splice(0)) {
       try {
@@ -1700,7 +1783,9 @@ function render({ model, el }) {
         console.warn("lrwidget: cleanup failed", err);
       }
     }
+    closed = true;
     root.remove();
+    foldNote.remove();
   };
 }
 var widget_default = { render };

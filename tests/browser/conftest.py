@@ -5,18 +5,23 @@ under CI (``CI=true``), where a missing browser is a failure.
 
 Fixtures
 --------
-jupyter        a running server (module scope): ``.url``, ``.token``, ``.root`` (the notebook
+jupyter        a running server (session scope: one for every browser test): ``.url``, ``.token``, ``.root`` (the notebook
                dir, fresh), ``.url_for(name, ui="lab" | "notebook")``, ``.write_notebook(name,
-               cells)``, ``.kernel_eval(expr)``, ``.log()``; stopped by PID afterwards
-browser        a Playwright Chromium (module scope)
-open_notebook  ``open_notebook(name, ui="lab", theme=None, viewport=(1280, 1000))`` -> NotebookPage
+               cells)``, ``.kernel_eval(expr, name=None)``, ``.kernel_id(name)``, ``.shutdown_kernels()``,
+               ``.log()``; stopped by PID afterwards
+browser        a Playwright Chromium (session scope)
+open_notebook  ``open_notebook(name, ui="lab", theme=None, viewport=(1280, 1000))`` -> NotebookPage;
+               afterwards its browser contexts are closed and every kernel is shut down
+digits_setup   ``digits_setup(sleep=0.05, title="digits MLP, SGD")`` -> the source of a cell that
+               builds ``model``, ``optimizer``, ``loader``, ``step`` (sleeps ``sleep`` s per step),
+               ``finder`` and ``widget`` on the digits data (the widget is not displayed)
 shot           ``shot(page, name)`` saves ``artifacts/<name>.png`` and returns the path
 artifacts      the artifacts folder (``LRW_ARTIFACTS`` or ``<repo>/artifacts``; gitignored)
 
 NotebookPage: ``run(i, timeout=120)`` runs cell i (robust to a lost first key press) and
 returns its output text, ``run_all()``, ``output(i)``, ``cell(i)``, ``widget(i=None)`` (the
 ``.lrw-root`` locator, optionally inside cell i), ``attr(locator, name)``, ``set_theme(name)``,
-``wait_idle()``, ``page``.
+``wait_idle()``, ``wait_status(statuses, index=0)``, ``readings(index=0)``, ``page``.
 
 Pitfalls met here (see ../shared/reference/README.md): fresh config / workspace dirs and
 ``?reset`` or old tabs come back; selectors scoped to the visible notebook panel; the first
@@ -153,15 +158,41 @@ class JupyterServer:
         nbformat.write(nb, str(p))
         return p
 
-    def kernel_eval(self, expr: str, timeout: float = 30.0) -> str:
-        """``repr(eval(expr))`` in the (only) running kernel, through a second client.
+    def _api(self, method: str, path: str):
+        req = urllib.request.Request(f"{self.url}/api/{path}?token={self.token}", method=method)
+        with urllib.request.urlopen(req, timeout=30) as r:
+            body = r.read()
+        return json.loads(body) if body else None
+
+    def kernel_id(self, name: str) -> str:
+        """The id of the kernel of notebook ``name`` (from the server's sessions)."""
+        for s in self._api("GET", "sessions"):
+            if s.get("path") == name or s.get("path", "").endswith("/" + name):
+                return s["kernel"]["id"]
+        raise RuntimeError(f"no kernel session for {name!r}")
+
+    def shutdown_kernels(self) -> None:
+        """Shut down every kernel session (one server serves all tests; idle kernels cost CPU)."""
+        for s in self._api("GET", "sessions"):
+            try:
+                self._api("DELETE", f"sessions/{s['id']}")
+            except Exception:
+                pass
+
+    def kernel_eval(self, expr: str, timeout: float = 30.0, name: Optional[str] = None) -> str:
+        """``repr(eval(expr))`` in the kernel of notebook ``name`` (default: the newest
+        kernel), through a second client.
 
         Runs on the kernel's shell channel, so it waits for a cell that is executing.
         """
         from jupyter_client import BlockingKernelClient
-        files = sorted(self.runtime.glob("kernel-*.json"), key=lambda p: p.stat().st_mtime)
+        if name is not None:
+            f = self.runtime / f"kernel-{self.kernel_id(name)}.json"
+            files = [f] if f.exists() else []
+        else:
+            files = sorted(self.runtime.glob("kernel-*.json"), key=lambda p: p.stat().st_mtime)
         if not files:
-            raise RuntimeError("no running kernel")
+            raise RuntimeError("no running kernel" + (f" for {name!r}" if name else ""))
         kc = BlockingKernelClient(connection_file=str(files[-1]))
         kc.load_connection_file()
         kc.start_channels()
@@ -192,7 +223,7 @@ class JupyterServer:
         self._log.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def jupyter(tmp_path_factory):
     import importlib.util
     _need("jupyterlab", importlib.util.find_spec("jupyterlab") is not None,
@@ -204,7 +235,7 @@ def jupyter(tmp_path_factory):
         server.stop()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser():
     exe = shutil.which("chromium")
     _need("Debian chromium", exe is not None, "apt-get install -y chromium")
@@ -275,6 +306,22 @@ class NotebookPage:
         scope = self.cell(i) if i is not None else self.page.locator(PANEL)
         return scope.locator(".lrw-root").first
 
+    def roots(self):
+        """Every lrwidget view in the visible notebook, in page order."""
+        return self.page.locator(f"{PANEL} .lrw-root")
+
+    def readings(self, index: int = 0) -> int:
+        return int(self.roots().nth(index).get_attribute("data-readings") or 0)
+
+    def wait_status(self, statuses, index: int = 0, timeout: float = 60.0) -> str:
+        """Wait until view ``index`` shows one of ``statuses`` (its ``data-status``)."""
+        statuses = [statuses] if isinstance(statuses, str) else list(statuses)
+        self.page.wait_for_function(
+            "([sel, i, want]) => { const r = document.querySelectorAll(sel)[i];"
+            " return !!r && want.includes(r.dataset.status); }",
+            arg=[f"{PANEL} .lrw-root", index, statuses], timeout=timeout * 1000)
+        return self.roots().nth(index).get_attribute("data-status")
+
     def attr(self, locator, name: str) -> Optional[str]:
         return locator.get_attribute(name)
 
@@ -290,6 +337,7 @@ class NotebookPage:
 @pytest.fixture
 def open_notebook(jupyter, browser):
     contexts = []
+    themed = []
 
     def open_(name: str, ui: str = "lab", theme: Optional[str] = None,
               viewport=(1280, 1000)) -> NotebookPage:
@@ -303,9 +351,50 @@ def open_notebook(jupyter, browser):
         time.sleep(1.0)
         nb.dismiss_dialogs()
         if theme:
+            themed.append(nb)
             nb.set_theme(theme)
         return nb
 
     yield open_
+    for nb in themed:
+        try:  # the theme is a server-side user setting: put it back for the next test
+            nb.set_theme("light")
+        except Exception:
+            pass
     for ctx in contexts:
         ctx.close()
+    jupyter.shutdown_kernels()
+
+
+_DIGITS_SETUP = '''\
+import time, copy, torch
+torch.set_num_threads(1)
+from torch import nn
+from sklearn.datasets import load_digits
+import lrwidget
+from lrwidget import LRFinder, LRFinderWidget
+X, y = load_digits(return_X_y=True)
+X = (X - X.mean(0)) / (X.std(0) + 1e-6)
+data = torch.utils.data.TensorDataset(torch.tensor(X, dtype=torch.float32), torch.tensor(y))
+loader = torch.utils.data.DataLoader(data, batch_size=64, shuffle=True,
+                                     generator=torch.Generator().manual_seed(0))
+torch.manual_seed(0)
+model = nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10))
+optimizer = torch.optim.SGD(model.parameters(), lr=1e-5, momentum=0.9)
+criterion = nn.CrossEntropyLoss()
+
+def step(model, batch):
+    time.sleep({sleep!r})  # slow enough for the test to act while the range test runs
+    x, y = batch
+    return criterion(model(x), y)
+
+finder = LRFinder(model, optimizer, criterion)
+widget = LRFinderWidget(finder, title={title!r})
+print("SETUP OK")'''
+
+
+@pytest.fixture(scope="session")
+def digits_setup():
+    def make(sleep: float = 0.05, title: str = "digits MLP, SGD") -> str:
+        return _DIGITS_SETUP.format(sleep=sleep, title=title)
+    return make

@@ -1,0 +1,71 @@
+"""Notebook 7 (the `/notebooks/X.ipynb` UI): the widget renders, streams a real range test, and
+a click on the plot + Apply reaches the optimizer (checked in the kernel)."""
+from __future__ import annotations
+
+import re
+import time
+
+from lrwidget.report import format_lr
+
+RUN = '''\
+display(widget)
+widget.run(loader, start_lr=1e-5, end_lr=10, num_iter=150, step_fn=step)
+print("STARTED")'''
+
+CHECK = '''\
+print(f"RESULT lr={optimizer.param_groups[0]['lr']!r} applied={widget.applied_lr!r} "
+      f"status={widget.status}")'''
+
+
+def test_notebook7_streams_click_apply(jupyter, open_notebook, digits_setup, shot):
+    jupyter.write_notebook("nb7.ipynb", [digits_setup(0.05, "Notebook 7"), RUN, CHECK])
+    nb = open_notebook("nb7.ipynb", ui="notebook")
+    page = nb.page
+    try:
+        # the Notebook 7 shell, not JupyterLab's
+        assert "/notebooks/nb7.ipynb" in page.url
+        assert page.locator("#jp-top-panel, .jp-NotebookPanel").count() > 0
+        assert page.locator(".jp-LabShell").count() == 0, "this is JupyterLab, not Notebook 7"
+        assert "SETUP OK" in nb.run(0)
+        assert "STARTED" in nb.run(1)
+        root = nb.widget(1)
+        root.wait_for(state="visible")
+        nb.wait_status("running", timeout=30)
+        page.wait_for_function(
+            "() => Number(document.querySelector('.lrw-root').dataset.readings) > 0",
+            timeout=30_000)
+        n1 = nb.readings()
+        time.sleep(1.5)
+        n2, st = nb.readings(), nb.attr(root, "data-status")
+        root.scroll_into_view_if_needed()
+        shot(page, "nb7_running")
+        assert st == "running", f"the test ended too soon to watch it ({st})"
+        assert n2 > n1 > 0, f"readings did not grow while running: {n1} -> {n2}"
+
+        nb.wait_status(["done", "diverged"], timeout=90)
+        root = nb.widget(1)
+        page.wait_for_function(
+            "n => Number(document.querySelector('.lrw-root').dataset.readings) >= n",
+            arg=n2, timeout=15_000)
+        canvas = root.locator("canvas.lrw-canvas")
+        box = canvas.bounding_box()
+        assert box["width"] > 400, f"the plot is squeezed in Notebook 7: {box}"
+        canvas.click(position={"x": box["width"] * 0.4, "y": box["height"] * 0.5})
+        page.wait_for_function(
+            "() => /Selected /.test(document.querySelector('.lrw-root .lrw-sel').textContent)")
+        shown = root.locator(".lrw-sel").inner_text().strip()
+        root.get_by_role("button", name="Apply").click()
+        root.locator(".lrw-applied").filter(has_text="Applied").wait_for(timeout=15_000)
+        shot(page, "nb7_applied")
+
+        m = re.search(r"RESULT lr=(\S+) applied=(\S+) status=(\w+)", nb.run(2))
+        assert m, nb.output(2)
+        lr, applied = float(m.group(1)), float(m.group(2))
+        assert lr == applied
+        assert shown == f"Selected {format_lr(applied)}"
+        assert jupyter.kernel_eval(f"float({applied!r}) in widget.result.lrs.tolist()",
+                                   name="nb7.ipynb") == "True"
+    except Exception:
+        shot(page, "nb7_failure")
+        print(jupyter.log()[-3000:])
+        raise

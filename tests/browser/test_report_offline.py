@@ -1,0 +1,66 @@
+"""The HTML report of a finished range test opens in Chromium with every network request blocked
+(offline context, and any non-file request aborted) and shows the curve, the suggestions and the
+chosen lr. Screenshot: artifacts/report_offline.png."""
+from __future__ import annotations
+
+import re
+
+import torch
+
+from lrwidget import LRFinder
+from lrwidget.report import format_lr, save_html
+
+
+def _finished(path):
+    from sklearn.datasets import load_digits
+    torch.set_num_threads(1)
+    X, y = load_digits(return_X_y=True)
+    X = (X - X.mean(0)) / (X.std(0) + 1e-6)
+    ds = torch.utils.data.TensorDataset(torch.tensor(X, dtype=torch.float32), torch.tensor(y))
+    loader = torch.utils.data.DataLoader(ds, batch_size=64, shuffle=True,
+                                         generator=torch.Generator().manual_seed(0))
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(64, 32), torch.nn.ReLU(),
+                                torch.nn.Linear(32, 10))
+    opt = torch.optim.SGD(model.parameters(), lr=1e-5, momentum=0.9)
+    finder = LRFinder(model, opt, torch.nn.CrossEntropyLoss())
+    result = finder.range_test(loader, start_lr=1e-5, end_lr=10, num_iter=80)
+    chosen = float(result.lrs[len(result) // 3])
+    finder.apply(chosen)
+    save_html(result, path, applied_lr=chosen)
+    return result, chosen
+
+
+def test_report_opens_offline_in_chromium(browser, artifacts, tmp_path):
+    path = tmp_path / "report.html"
+    result, chosen = _finished(path)
+    asked = []
+
+    def block(route):
+        asked.append(route.request.url)
+        route.abort()
+
+    ctx = browser.new_context(viewport={"width": 900, "height": 1100}, offline=True)
+    try:
+        ctx.route(re.compile(r"^(?!file:).*"), block)  # every non-file request fails
+        page = ctx.new_page()
+        page.goto(path.as_uri())
+        page.wait_for_load_state("load")
+        page.screenshot(path=str(artifacts / "report_offline.png"), full_page=True)
+        box = page.locator("figure svg").first.bounding_box()
+        polylines = page.locator("figure svg polyline").count()
+        rows = page.locator("table").first.locator("tbody tr").all_inner_texts()
+        chosen_text = page.locator(".chosen").inner_text()
+        broken = page.evaluate(
+            "() => Array.from(document.images).filter(i => !i.complete || !i.naturalWidth)"
+            ".length")
+    finally:
+        ctx.close()
+    assert not asked, f"the report tried to fetch: {asked}"
+    assert box and box["width"] > 300 and box["height"] > 150, box
+    assert polylines >= 1
+    assert len(rows) == len(result.suggestions)
+    for (name, s), row in zip(result.suggestions.items(), rows):
+        assert name in row and s.reason in row, (name, row)
+    assert format_lr(chosen) in chosen_text
+    assert broken == 0

@@ -1,0 +1,182 @@
+"""BqplotView without a browser: real range tests on the digits MLP, the bqplot marks' arrays
+compared with the result's, and clicks delivered as bqplot's front end sends them (the mark's
+custom message {"event": "element_click", "data": {"index": i}} through ``_handle_msg``)."""
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+import lrwidget
+from lrwidget import BqplotView, LRFinder, LRFinderWidget
+from lrwidget.bqview import nearest_reading, suggestion_points, y_range
+
+
+def click(mark, index):
+    mark._handle_msg({"content": {"data": {"method": "custom", "content": {
+        "event": "element_click", "data": {"index": index}}}}, "buffers": []})
+
+
+def same(a, b):
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    return a.shape == b.shape and bool(np.all((a == b) | (np.isnan(a) & np.isnan(b))))
+
+
+@pytest.fixture
+def parts(make_mlp):
+    made = []
+
+    def make(with_widget=True, lr=1e-5):
+        torch.manual_seed(0)
+        model = make_mlp()
+        opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
+        finder = LRFinder(model, opt, nn.CrossEntropyLoss())
+        w = LRFinderWidget(finder) if with_widget else None
+        view = BqplotView(w if with_widget else finder, title="bq")
+        made.append((view, w))
+        return finder, w, view
+    yield make
+    for view, w in made:
+        view.close()
+        if w is not None:
+            w.close()
+
+
+def test_exported_lazily():
+    assert "BqplotView" in lrwidget.__all__ and lrwidget.BqplotView is BqplotView
+
+
+def test_marks_hold_the_result_and_the_suggestions(parts, digits_loader):
+    finder, w, view = parts()
+    w.run(digits_loader, end_lr=10, num_iter=80)
+    r = w.wait(60)
+    assert len(r) > 10
+    assert same(view.raw_line.x, r.lrs) and same(view.raw_line.y, r.losses)
+    assert same(view.smoothed_line.x, r.lrs) and same(view.smoothed_line.y, r.smoothed)
+    assert same(view.readings_marks.x, r.lrs) and same(view.readings_marks.y, r.smoothed)
+    # one marker per rule that answered, at its lr and on the smoothed curve at its reading
+    answered = [(n, s) for n, s in r.suggestions.items() if s.lr is not None]
+    assert answered, r.suggestions
+    assert list(view.suggestion_marks.names) == [n for n, _ in answered]
+    assert same(view.suggestion_marks.x, [s.lr for _, s in answered])
+    for (n, s), y in zip(answered, view.suggestion_marks.y):
+        if s.index is not None:
+            assert y == r.smoothed[s.index], n
+    # the loss axis shows the whole smoothed curve up to divergence
+    lo, hi = view._y.min, view._y.max
+    fin = r.smoothed[np.isfinite(r.smoothed)]
+    assert lo < fin.min() and hi > fin[0]
+    assert view.figure.axes[0].scale is view.raw_line.scales["x"]
+    assert type(view.raw_line.scales["x"]).__name__ == "LogScale"
+    assert view.selection_line.x is None or len(view.selection_line.x) == 0
+
+
+def test_view_is_live_while_the_test_runs(parts, digits_loader):
+    finder, w, view = parts()
+
+    def slow(model, batch):
+        time.sleep(0.01)
+        x, y = batch
+        return nn.functional.cross_entropy(model(x), y)
+
+    w.run(digits_loader, end_lr=1, num_iter=150, step_fn=slow)
+    seen = []
+    t0 = time.monotonic()
+    while w._runner.is_alive() and time.monotonic() - t0 < 30:
+        seen.append(len(view.smoothed_line.x))
+        time.sleep(0.1)
+    r = w.wait(30)
+    partial = [n for n in seen if 0 < n < len(r)]
+    assert len(set(partial)) >= 3, seen  # it grew in steps while running
+    assert len(view.smoothed_line.x) == len(r)
+
+
+def test_click_on_a_reading_selects_it_in_the_widget(parts, digits_loader):
+    finder, w, view = parts()
+    w.run(digits_loader, end_lr=10, num_iter=60)
+    r = w.wait(60)
+    click(view.readings_marks, 17)
+    w.wait()  # the selection went through the widget's writer
+    assert w.selected_lr == r.lrs[17] == view.selected_lr
+    assert list(view.selection_line.x) == [r.lrs[17]] * 2
+    # a suggestion marker selects its rule's lr
+    click(view.suggestion_marks, 0)
+    w.wait()
+    assert w.selected_lr == view.suggestion_marks.x[0]
+    assert list(view.selection_line.x) == [view.suggestion_marks.x[0]] * 2
+    # and a selection made elsewhere (the canvas view, Python) moves the line too
+    w.select(float(r.lrs[5]))
+    assert list(view.selection_line.x) == [r.lrs[5]] * 2
+    # out-of-range clicks are ignored
+    click(view.readings_marks, 10_000)
+    click(view.readings_marks, "x")
+    w.wait()
+    assert w.selected_lr == r.lrs[5]
+
+
+def test_built_from_a_finder_keeps_its_own_selection(parts, digits_loader):
+    finder, _, view = parts(with_widget=False)
+    r = finder.range_test(digits_loader, end_lr=10, num_iter=50)
+    assert same(view.smoothed_line.y, r.smoothed)
+    i = 20
+    assert view.select(r.lrs[i] * 1.01) == r.lrs[i]  # the nearest reading, not the value
+    assert list(view.selection_line.x) == [r.lrs[i]] * 2
+    click(view.readings_marks, 3)
+    assert view.selected_lr == r.lrs[3]
+    view.select(None)
+    assert view.selected_lr is None and len(view.selection_line.x) == 0
+    with pytest.raises(ValueError, match="lr must be a positive finite number"):
+        view.select(-1.0)
+
+
+def test_linear_sweep_uses_a_linear_axis_and_a_new_run_clears(parts, digits_loader):
+    finder, _, view = parts(with_widget=False)
+    finder.range_test(digits_loader, start_lr=1e-3, end_lr=0.5, num_iter=30, step_mode="linear")
+    assert type(view.raw_line.scales["x"]).__name__ == "LinearScale"
+    assert view.figure.axes[0].scale is view.raw_line.scales["x"]
+    r = finder.range_test(digits_loader, end_lr=1, num_iter=25)
+    assert type(view.raw_line.scales["x"]).__name__ == "LogScale"
+    assert same(view.raw_line.x, r.lrs)
+
+
+def test_a_view_built_after_the_test_shows_the_last_result(parts, digits_loader, make_mlp):
+    model = make_mlp()
+    opt = torch.optim.SGD(model.parameters(), lr=1e-5)
+    finder = LRFinder(model, opt, nn.CrossEntropyLoss())
+    r = finder.range_test(digits_loader, end_lr=10, num_iter=40)
+    view = BqplotView(finder)
+    try:
+        assert same(view.smoothed_line.y, r.smoothed)
+        assert same(view.suggestion_marks.x, suggestion_points(r)[1])
+    finally:
+        view.close()
+
+
+@pytest.mark.parametrize("kwargs, exc, words", [
+    ({"source": "finder"}, TypeError, "source must be an lrwidget.LRFinderWidget or"),
+    ({"title": 1}, TypeError, "title must be a str"),
+    ({"height": 100}, ValueError, "height must be an int >= 160"),
+    ({"interval": 0}, ValueError, "interval must be a positive number"),
+])
+def test_bad_arguments(make_mlp, kwargs, exc, words):
+    model = make_mlp()
+    finder = LRFinder(model, torch.optim.SGD(model.parameters(), lr=1e-3), nn.CrossEntropyLoss())
+    args = {"source": finder, **kwargs}
+    with pytest.raises(exc, match=words):
+        BqplotView(**args)
+    assert finder._subs == []  # nothing subscribed by a refused view
+
+
+def test_pure_helpers():
+    assert nearest_reading([1e-4, 1e-3, 1e-2], 2e-3) == 1
+    assert nearest_reading([1e-4, np.nan, 1e-2], 1e-3) in (0, 2)
+    assert nearest_reading([], 1e-3) == -1
+    assert nearest_reading([1e-3], float("nan")) == -1
+    assert y_range([np.nan], [np.nan]) is None
+    lo, hi = y_range([2.0, 1.0, 1e6], [2.0, 1.2, 40.0])  # a diverged tail is cut off
+    assert lo < 1.0 and 2.0 < hi < 40.0
+    assert not math.isnan(lo)
