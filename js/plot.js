@@ -335,7 +335,7 @@ export function drawFrame(f) {
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     const yDev = createScale([yr.lo, yr.hi], [plot.bottom * dpr, plot.top * dpr], false);
     const yMap = yDev.map;
-    const rawColor = withAlpha(theme.accent, theme.dark ? 0.35 : 0.3);
+    const rawColor = withAlpha(theme.accent, theme.dark ? 0.55 : 0.3);
     if (n >= 2 * cache.raw.count) {
       ctx.fillStyle = rawColor;
       fillBand(ctx, cache.raw, yMap, dpr);

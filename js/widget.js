@@ -217,7 +217,8 @@ function render({ model, el }) {
     }
     status.dataset.state = kind;
     root.dataset.status = kind;
-    stopBtn.disabled = st !== "running";
+    // A dead kernel cannot stop anything: a live-looking Stop would be a lie.
+    stopBtn.disabled = st !== "running" || kind === "disconnected";
     const t = get("title", "") || "Learning-rate range test";
     if (title.textContent !== t) title.textContent = t;
   }
@@ -526,6 +527,9 @@ function render({ model, el }) {
     // (a windowed notebook re-attaching a cell), it reports its place again.
     if (w === null && where !== null) sayGone();
     if (w !== null && w !== where) {
+      // CSS variables only resolve once el is in the page: the theme read in render() may be the
+      // fallback, so read it again on the first placement.
+      if (where === null) refreshTheme();
       where = w;
       root.dataset.placement = w; // browser tests read it
       send({ type: "placement", where: w, view: viewId });
@@ -574,11 +578,12 @@ function render({ model, el }) {
   const onDpr = () => requestDraw();
   window.addEventListener("resize", onDpr);
   cleanups.push(() => window.removeEventListener("resize", onDpr));
-  cleanups.push(watchTheme(() => {
+  function refreshTheme() {
     theme = readTheme(el);
     updateSuggestions();
     requestDraw();
-  }));
+  }
+  cleanups.push(watchTheme(refreshTheme));
   const ticker = setInterval(() => {
     // Re-evaluate "no contact" even when nothing arrives (that is the point).
     updateStatus();

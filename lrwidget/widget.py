@@ -40,6 +40,7 @@ True
 """
 from __future__ import annotations
 
+import html
 import math
 import pathlib
 import queue
@@ -410,8 +411,12 @@ class LRFinderWidget(anywidget.AnyWidget):
         data = dict(data)
         data["text/plain"] = self.summary()
         if self.result is not None and len(self.result):
-            data["image/svg+xml"] = report.to_svg(self.result, self.selected_lr,
-                                                  self.applied_lr)
+            svg = report.to_svg(self.result, self.selected_lr, self.applied_lr)
+            data["image/svg+xml"] = svg
+            # nbconvert and nbviewer show ONE representation per output: text/html carries the
+            # curve and the summary line together (widget front ends still pick the view).
+            data["text/html"] = (f'<div class="lrwidget-static">{svg}'
+                                 f'<p>{html.escape(data["text/plain"])}</p></div>')
         return data, metadata
 
     def _ipython_display_(self):

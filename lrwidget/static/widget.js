@@ -1036,7 +1036,7 @@ function drawFrame(f) {
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     const yDev = createScale([yr.lo, yr.hi], [plot.bottom * dpr, plot.top * dpr], false);
     const yMap = yDev.map;
-    const rawColor = withAlpha(theme.accent, theme.dark ? 0.35 : 0.3);
+    const rawColor = withAlpha(theme.accent, theme.dark ? 0.55 : 0.3);
     if (n >= 2 * cache.raw.count) {
       ctx.fillStyle = rawColor;
       fillBand(ctx, cache.raw, yMap, dpr);
@@ -1420,7 +1420,7 @@ function render({ model, el }) {
     }
     status.dataset.state = kind;
     root.dataset.status = kind;
-    stopBtn.disabled = st !== "running";
+    stopBtn.disabled = st !== "running" || kind === "disconnected";
     const t = get("title", "") || "Learning-rate range test";
     if (title.textContent !== t) title.textContent = t;
   }
@@ -1715,6 +1715,7 @@ function render({ model, el }) {
     const w = placementOf(el);
     if (w === null && where !== null) sayGone();
     if (w !== null && w !== where) {
+      if (where === null) refreshTheme();
       where = w;
       root.dataset.placement = w;
       send({ type: "placement", where: w, view: viewId });
@@ -1759,11 +1760,12 @@ function render({ model, el }) {
   const onDpr = () => requestDraw();
   window.addEventListener("resize", onDpr);
   cleanups.push(() => window.removeEventListener("resize", onDpr));
-  cleanups.push(watchTheme(() => {
+  function refreshTheme() {
     theme = readTheme(el);
     updateSuggestions();
     requestDraw();
-  }));
+  }
+  cleanups.push(watchTheme(refreshTheme));
   const ticker = setInterval(() => {
     updateStatus();
     updatePlacement();
