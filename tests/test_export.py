@@ -24,25 +24,12 @@ from nbclient import NotebookClient
 
 from lrwidget import LRFinder
 from lrwidget.report import format_lr, save_html
+from tests.kernel_code import digits_setup
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 
 CELLS = [
-    '''\
-import torch
-torch.set_num_threads(1)
-from torch import nn
-from sklearn.datasets import load_digits
-from lrwidget import LRFinder, LRFinderWidget
-X, y = load_digits(return_X_y=True)
-X = (X - X.mean(0)) / (X.std(0) + 1e-6)
-data = torch.utils.data.TensorDataset(torch.tensor(X, dtype=torch.float32), torch.tensor(y))
-loader = torch.utils.data.DataLoader(data, batch_size=64, shuffle=True,
-                                     generator=torch.Generator().manual_seed(0))
-torch.manual_seed(0)
-model = nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10))
-optimizer = torch.optim.SGD(model.parameters(), lr=1e-5, momentum=0.9)
-widget = LRFinderWidget(LRFinder(model, optimizer, nn.CrossEntropyLoss()), title="export")''',
+    digits_setup(sleep=0.0, title="export"),
     '''\
 display(widget)
 widget.run(loader, start_lr=1e-5, end_lr=10, num_iter=60)

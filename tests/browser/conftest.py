@@ -44,6 +44,8 @@ from typing import Iterable, Optional
 
 import pytest
 
+from tests.kernel_code import digits_setup as _digits_setup
+
 REPO = pathlib.Path(__file__).resolve().parents[2]
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -366,35 +368,9 @@ def open_notebook(jupyter, browser):
     jupyter.shutdown_kernels()
 
 
-_DIGITS_SETUP = '''\
-import time, copy, torch
-torch.set_num_threads(1)
-from torch import nn
-from sklearn.datasets import load_digits
-import lrwidget
-from lrwidget import LRFinder, LRFinderWidget
-X, y = load_digits(return_X_y=True)
-X = (X - X.mean(0)) / (X.std(0) + 1e-6)
-data = torch.utils.data.TensorDataset(torch.tensor(X, dtype=torch.float32), torch.tensor(y))
-loader = torch.utils.data.DataLoader(data, batch_size=64, shuffle=True,
-                                     generator=torch.Generator().manual_seed(0))
-torch.manual_seed(0)
-model = nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10))
-optimizer = torch.optim.SGD(model.parameters(), lr=1e-5, momentum=0.9)
-criterion = nn.CrossEntropyLoss()
 
-def step(model, batch):
-    time.sleep({sleep!r})  # slow enough for the test to act while the range test runs
-    x, y = batch
-    return criterion(model(x), y)
-
-finder = LRFinder(model, optimizer, criterion)
-widget = LRFinderWidget(finder, title={title!r})
-print("SETUP OK")'''
 
 
 @pytest.fixture(scope="session")
 def digits_setup():
-    def make(sleep: float = 0.05, title: str = "digits MLP, SGD") -> str:
-        return _DIGITS_SETUP.format(sleep=sleep, title=title)
-    return make
+    return _digits_setup

@@ -19,7 +19,6 @@ def test_kernel_restart_marks_the_view_disconnected(jupyter, open_notebook, digi
     try:
         assert "SETUP OK" in nb.run(0)
         assert "STARTED" in nb.run(1)
-        root = nb.widget(1)
         nb.wait_status("running", timeout=30)
         page.wait_for_function(f"() => Number(document.querySelector('{PANEL} .lrw-root')"
                                ".dataset.readings) > 5", timeout=30_000)

@@ -6,31 +6,9 @@ import re
 import time
 
 from lrwidget.report import format_lr
+from tests.kernel_code import digits_setup
 
-SETUP = '''\
-import time, torch
-torch.set_num_threads(1)
-from torch import nn
-from sklearn.datasets import load_digits
-from lrwidget import LRFinder, LRFinderWidget
-X, y = load_digits(return_X_y=True)
-X = (X - X.mean(0)) / (X.std(0) + 1e-6)
-data = torch.utils.data.TensorDataset(torch.tensor(X, dtype=torch.float32), torch.tensor(y))
-loader = torch.utils.data.DataLoader(data, batch_size=64, shuffle=True,
-                                     generator=torch.Generator().manual_seed(0))
-torch.manual_seed(0)
-model = nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10))
-optimizer = torch.optim.SGD(model.parameters(), lr=1e-5, momentum=0.9)
-criterion = nn.CrossEntropyLoss()
-
-def step(model, batch):
-    time.sleep(0.05)  # ~10 s in all, so the test can watch the curve grow
-    x, y = batch
-    return criterion(model(x), y)
-
-finder = LRFinder(model, optimizer, criterion)
-widget = LRFinderWidget(finder, title="digits MLP, SGD")
-widget'''
+SETUP = digits_setup(sleep=0.05) + "\nwidget"  # ~10 s in all: the test watches the curve grow
 
 RUN = '''\
 widget.run(loader, start_lr=1e-5, end_lr=10, num_iter=200, step_fn=step)

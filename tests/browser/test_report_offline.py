@@ -5,29 +5,13 @@ from __future__ import annotations
 
 import re
 
-import torch
 
-from lrwidget import LRFinder
-from lrwidget.report import format_lr, save_html
+from lrwidget.report import format_lr
+from tests.test_export import run_and_report
 
 
 def _finished(path):
-    from sklearn.datasets import load_digits
-    torch.set_num_threads(1)
-    X, y = load_digits(return_X_y=True)
-    X = (X - X.mean(0)) / (X.std(0) + 1e-6)
-    ds = torch.utils.data.TensorDataset(torch.tensor(X, dtype=torch.float32), torch.tensor(y))
-    loader = torch.utils.data.DataLoader(ds, batch_size=64, shuffle=True,
-                                         generator=torch.Generator().manual_seed(0))
-    torch.manual_seed(0)
-    model = torch.nn.Sequential(torch.nn.Linear(64, 32), torch.nn.ReLU(),
-                                torch.nn.Linear(32, 10))
-    opt = torch.optim.SGD(model.parameters(), lr=1e-5, momentum=0.9)
-    finder = LRFinder(model, opt, torch.nn.CrossEntropyLoss())
-    result = finder.range_test(loader, start_lr=1e-5, end_lr=10, num_iter=80)
-    chosen = float(result.lrs[len(result) // 3])
-    finder.apply(chosen)
-    save_html(result, path, applied_lr=chosen)
+    result, chosen, _ = run_and_report(path)
     return result, chosen
 
 
