@@ -69,6 +69,7 @@ def test_stream_click_apply_in_jupyterlab(jupyter, open_notebook, shot):
         root.locator(".lrw-applied").filter(has_text="Applied").wait_for(timeout=15_000)
         applied_shown = root.locator(".lrw-applied").inner_text().strip()
         shot(page, "lab_inline_applied")
+        shot(root, "widget_inline")  # the widget alone: the README's picture comes from here
 
         out = nb.run(2)
         m = re.search(r"RESULT lr=(\S+) applied=(\S+) selected=(\S+) status=(\w+)", out)
