@@ -19,9 +19,10 @@ lr_min / 10, 50 steps each, lowest held-out batch loss); it did not clearly beat
 the design families, so the product does not ship it (see results/choice_quality.md).
 
 Run ``python benchmarks/choice_quality.py`` (~8 min on 1 thread; ``--quick`` is 1 seed and
-three families). Results are cached per (family, optimizer, seed, lr) in a JSON file (default
-under /tmp) keyed by the task code, so a rerun only trains what changed; ``--no-cache`` ignores it.
-Writes ``benchmarks/results/choice_quality.md`` and ``choice_quality.png``.
+three families; ``--orders 3`` scores each lr as the mean over 3 data orders, ~3x as long).
+Results are cached per (family, optimizer, seed, lr) in a JSON file (default under /tmp) keyed by
+the task code, so a rerun only trains what changed; ``--no-cache`` ignores it. Writes
+``benchmarks/results/choice_quality{,_orders3}.md`` and the matching ``.png``.
 """
 from __future__ import annotations
 
