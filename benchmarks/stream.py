@@ -10,7 +10,7 @@
     bytes sent (buffers + JSON of every message) over the raw bytes of the readings (3 float64
     per reading; target <= 1.5).
 
-Run: ``python benchmarks/stream.py [--pairs 11] [--steps 300] [--fast-steps 5000]``
+Run: ``python benchmarks/stream.py [--pairs 31] [--steps 300] [--fast-steps 5000]``
 """
 from __future__ import annotations
 
@@ -99,7 +99,7 @@ def fast_wire(steps):
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--pairs", type=int, default=11)
+    p.add_argument("--pairs", type=int, default=31)
     p.add_argument("--steps", type=int, default=300)
     p.add_argument("--fast-steps", type=int, default=5000)
     a = p.parse_args(argv)
