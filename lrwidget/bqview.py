@@ -41,14 +41,14 @@ import numpy as np
 
 from .finder import LRFinder
 from .history import RangeTestResult
+from .report import LIGHT, loss_at
 from .stream import Readings, RunEnded, RunStarted
 
 __all__ = ["BqplotView", "nearest_reading", "y_range", "suggestion_points"]
 
 # the canvas widget's light palette (js/theme.js), so both views tell the same story
-_CURVE = "#1a73e8"
-_SELECTED = "#e8710a"
-_RULES = ["#1a73e8", "#9334e6", "#e8710a", "#188038", "#c5221f", "#007b83"]
+_CURVE, _SELECTED, _RULES = LIGHT["accent"], LIGHT["selected"], LIGHT["rules"]
+_UNSET = object()  # "not given", where None is a value
 
 
 def nearest_reading(lrs, lr: float, log: bool = True) -> int:
@@ -117,15 +117,9 @@ def suggestion_points(result: RangeTestResult, log: bool = True):
     for name, s in result.suggestions.items():
         if s.lr is None or not math.isfinite(s.lr):
             continue
-        if s.index is not None and 0 <= s.index < sm.size and math.isfinite(sm[s.index]):
-            y = float(sm[s.index])
-        else:
-            ok = np.isfinite(sm) & np.isfinite(lr_all) & (lr_all > 0)
-            if not ok.any():
-                continue
-            xp = np.log(lr_all[ok]) if log else lr_all[ok]
-            order = np.argsort(xp)
-            y = float(np.interp(math.log(s.lr) if log else s.lr, xp[order], sm[ok][order]))
+        y = loss_at(lr_all, sm, s.lr, s.index, log)
+        if y is None:
+            continue
         names.append(name)
         xs.append(float(s.lr))
         ys.append(y)
@@ -329,7 +323,6 @@ class BqplotView:
                 self._draw_curve()
                 self.suggestion_marks.x, self.suggestion_marks.y = xs, ys
                 self.suggestion_marks.names = names
-                self._draw_selection()
 
     def _set_log(self, log: bool) -> None:
         if log == self._log and self.raw_line.scales["x"] is (self._xlog if log else self._xlin):
@@ -352,11 +345,13 @@ class BqplotView:
             self.raw_line.x, self.raw_line.y = lr, loss
             self.smoothed_line.x, self.smoothed_line.y = lr, sm
             self.readings_marks.x, self.readings_marks.y = lr, sm
-            self._draw_selection()
+            self._draw_selection(rng)
 
-    def _draw_selection(self) -> None:
+    def _draw_selection(self, rng=_UNSET) -> None:
+        """The selection line over the loss range ``rng`` (computed here when not given)."""
         lr = self.selected_lr
-        rng = y_range(self._loss[:self._n], self._sm[:self._n])
+        if rng is _UNSET:
+            rng = y_range(self._loss[:self._n], self._sm[:self._n])
         if lr is None or rng is None:
             self.selection_line.x, self.selection_line.y = [], []
         else:

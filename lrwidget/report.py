@@ -28,7 +28,7 @@ from typing import List, Optional, Tuple
 import numpy as np
 
 __all__ = ["to_svg", "to_html", "save_html", "summary_line", "format_lr", "log_ticks",
-           "linear_ticks", "y_range", "Scale", "segments"]
+           "linear_ticks", "y_range", "Scale", "segments", "loss_at"]
 
 # Same palettes as js/theme.js, so the static picture looks like the live one.
 LIGHT = dict(fg="#1f2328", muted="#57606a", faint="#8c959f", bg="#ffffff", grid="#e6e8eb",
@@ -424,7 +424,7 @@ def to_svg(result, selected_lr: Optional[float] = None, applied_lr: Optional[flo
         color = pal["rules"][k % len(pal["rules"])]
         lr = r["lr"]
         if lr is not None and math.isfinite(lr) and (lr > 0 or not log):
-            yv = _loss_at(lrs, sm, lr, r["index"], log)
+            yv = loss_at(lrs, sm, lr, r["index"], log)
             if yv is not None:
                 px, py = sx(lr), sy(min(max(yv, y0), y1))
                 rad = 6 if r["default"] else 4.5
@@ -446,8 +446,17 @@ def _title(result) -> str:
     return f"LR range test \u00b7 {st} \u00b7 {len(result)}/{result.num_iter} readings"
 
 
-def _loss_at(lrs, sm, lr, index, log) -> Optional[float]:
-    """Smoothed loss at a suggestion: its reading, else interpolated (in log lr when log)."""
+def loss_at(lrs, sm, lr, index, log) -> Optional[float]:
+    """Smoothed loss at a suggestion: its reading, else interpolated (in log lr when log).
+
+    Where a suggestion's marker goes on the curve; None when no reading is usable.
+
+    >>> loss_at(np.array([1e-3, 1e-2, 1e-1]), np.array([2.0, 1.0, 3.0]), 1e-2, None, True)
+    1.0
+    >>> loss_at(np.array([1e-3, 1e-1]), np.array([2.0, 1.0]), 1e-2, None, True)
+    1.5
+    """
+    lrs, sm = np.asarray(lrs, dtype=np.float64), np.asarray(sm, dtype=np.float64)
     if index is not None and 0 <= index < len(sm) and math.isfinite(sm[index]):
         return float(sm[index])
     ok = np.isfinite(lrs) & np.isfinite(sm) & ((lrs > 0) if log else True)

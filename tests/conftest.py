@@ -21,6 +21,8 @@ import pytest
 import torch
 from torch import nn
 
+from tests.digits import digits_tensors
+
 torch.set_num_threads(1)
 
 
@@ -33,11 +35,7 @@ def _seeded():
 
 @pytest.fixture(scope="session")
 def digits():
-    from sklearn.datasets import load_digits
-
-    X, y = load_digits(return_X_y=True)
-    X = (X - X.mean(0)) / (X.std(0) + 1e-6)
-    return torch.tensor(X, dtype=torch.float32), torch.tensor(y, dtype=torch.int64)
+    return digits_tensors()
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ from nbclient import NotebookClient
 
 from lrwidget import LRFinder
 from lrwidget.report import format_lr, save_html
+from tests.digits import digits_sgd
 from tests.kernel_code import digits_setup
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
@@ -108,17 +109,7 @@ def finished(tmp_path_factory):
 
 def run_and_report(path):
     """A real range test on the digits data, with a chosen (applied) lr."""
-    from sklearn.datasets import load_digits
-    torch.set_num_threads(1)
-    X, y = load_digits(return_X_y=True)
-    X = (X - X.mean(0)) / (X.std(0) + 1e-6)
-    ds = torch.utils.data.TensorDataset(torch.tensor(X, dtype=torch.float32), torch.tensor(y))
-    loader = torch.utils.data.DataLoader(ds, batch_size=64, shuffle=True,
-                                         generator=torch.Generator().manual_seed(0))
-    torch.manual_seed(0)
-    model = torch.nn.Sequential(torch.nn.Linear(64, 32), torch.nn.ReLU(),
-                                torch.nn.Linear(32, 10))
-    opt = torch.optim.SGD(model.parameters(), lr=1e-5, momentum=0.9)
+    model, opt, loader = digits_sgd()
     finder = LRFinder(model, opt, torch.nn.CrossEntropyLoss())
     result = finder.range_test(loader, start_lr=1e-5, end_lr=10, num_iter=80)
     chosen = float(result.lrs[len(result) // 3])

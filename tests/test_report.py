@@ -7,7 +7,6 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
-import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
@@ -16,6 +15,8 @@ from lrwidget import LRFinder
 from lrwidget.history import RangeTestResult
 from lrwidget.report import (Scale, format_lr, linear_ticks, log_ticks, save_html, segments,
                              summary_line, to_svg, y_range)
+
+from tests.digits import digits_sgd
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -120,15 +121,7 @@ def test_format_lr():
 # ---------------------------------------------------------------------------- SVG / HTML
 @pytest.fixture(scope="module")
 def result():
-    torch.manual_seed(0)
-    from sklearn.datasets import load_digits
-    X, y = load_digits(return_X_y=True)
-    X = (X - X.mean(0)) / (X.std(0) + 1e-6)
-    data = torch.utils.data.TensorDataset(torch.tensor(X, dtype=torch.float32), torch.tensor(y))
-    loader = torch.utils.data.DataLoader(data, batch_size=64, shuffle=True,
-                                         generator=torch.Generator().manual_seed(0))
-    model = nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10))
-    opt = torch.optim.SGD(model.parameters(), lr=1e-5, momentum=0.9)
+    model, opt, loader = digits_sgd()
     r = LRFinder(model, opt, nn.CrossEntropyLoss()).range_test(loader, end_lr=10, num_iter=200)
     assert r.stop_reason == "diverged"  # the fixture is meant to exercise the tail
     return r

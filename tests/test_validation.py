@@ -43,16 +43,19 @@ BAD_RANGE_TEST = [
 ]
 
 
+@pytest.mark.parametrize("method", ["range_test", "check_range_test_args"])
 @pytest.mark.parametrize("kwargs, exc, words", BAD_RANGE_TEST,
                          ids=[str(k)[:60] for k, _, _ in BAD_RANGE_TEST])
 def test_bad_range_test_arguments(watched, digits_loader, full_state, assert_same_state,
-                                  kwargs, exc, words):
+                                  kwargs, exc, words, method):
+    # check_range_test_args (what the widget calls before its thread starts) raises what
+    # range_test raises, and neither trains a step
     model, opt, calls, before = watched
     kwargs = dict(kwargs)
     loader = kwargs.pop("train_loader", digits_loader)
     finder = LRFinder(model, opt, nn.CrossEntropyLoss())
     with pytest.raises(exc, match=words):
-        finder.range_test(loader, **kwargs)
+        getattr(finder, method)(loader, **kwargs)
     assert calls == {"forward": 0, "step": 0}
     assert_same_state(full_state(model, opt), before)
     assert finder.result is None and not finder.running
@@ -132,21 +135,6 @@ def test_subscribe_and_apply_arguments(mlp):
 
 
 # ---- LRFinder.check_range_test_args: the same checks, without running anything ------------------
-
-@pytest.mark.parametrize("kwargs, exc, words", BAD_RANGE_TEST,
-                         ids=[str(k)[:60] for k, _, _ in BAD_RANGE_TEST])
-def test_check_range_test_args_raises_what_range_test_raises(watched, digits_loader, full_state,
-                                                            assert_same_state, kwargs, exc,
-                                                            words):
-    model, opt, calls, before = watched
-    kwargs = dict(kwargs)
-    loader = kwargs.pop("train_loader", digits_loader)
-    finder = LRFinder(model, opt, nn.CrossEntropyLoss())
-    with pytest.raises(exc, match=words):
-        finder.check_range_test_args(loader, **kwargs)
-    assert calls == {"forward": 0, "step": 0}
-    assert_same_state(full_state(model, opt), before)
-
 
 def test_check_range_test_args_accepts_good_arguments_and_runs_nothing(watched, digits_loader,
                                                                       full_state,
