@@ -175,6 +175,9 @@ def optimizers():
         new_code_cell(DATA + "\n" + TRAIN),
         new_code_cell(
             "import ipywidgets\n\n"
+            "def own_loader():  # each test its own seeded batch order: two threads share no sampler\n"
+            "    return torch.utils.data.DataLoader(train_set, batch_size=64, shuffle=True,\n"
+            "                                       generator=torch.Generator().manual_seed(0))\n\n"
             "sgd_model, adam_model = make_model(), make_model()\n"
             "sgd = torch.optim.SGD(sgd_model.parameters(), lr=1e-3, momentum=0.9)\n"
             "adam = torch.optim.Adam(adam_model.parameters(), lr=1e-3)\n"
@@ -182,7 +185,7 @@ def optimizers():
             "w_adam = lrwidget.LRFinderWidget(lrwidget.LRFinder(adam_model, adam, nn.CrossEntropyLoss()), title=\"Adam\")\n"
             "display(ipywidgets.HBox([w_sgd, w_adam], layout=ipywidgets.Layout(width=\"100%\")))\n"
             "for w in (w_sgd, w_adam):\n"
-            "    w.run(train_loader, start_lr=1e-6, end_lr=10, num_iter=150)"
+            "    w.run(own_loader(), start_lr=1e-6, end_lr=10, num_iter=150)"
         ),
         new_code_cell(
             "r_sgd, r_adam = w_sgd.wait(), w_adam.wait()\n"
