@@ -1,23 +1,12 @@
 """LRFinderWidget: the live, clickable range-test widget (anywidget), and :func:`find_lr`.
 
-Threads, and why
-----------------
-* The range test runs in a daemon thread started by :meth:`LRFinderWidget.run`: while a cell's
-  own loop runs, the kernel does not process messages from the front end, so a click or Stop
-  would wait until the end. From a thread, streaming and clicks both work.
-* Every trait write and every ``send`` happens on ONE thread per widget, the *writer*
-  (``lrwidget-writer``). The finder's stream thread only puts events on the writer's queue;
-  the comm handler (kernel thread) only puts commands there (or calls ``finder.stop()``, a flag
-  write). So no two threads ever build widget messages at once, and a slow front end never
-  slows the training thread.
-* The writer sends at most one ``readings`` message every :attr:`send_interval` seconds (the
-  engine's 50 ms batches are merged), progress traits every :attr:`progress_interval` seconds
-  (one ``update`` message for all of them) and a heartbeat every second while running: at most
-  about 15 messages a second whatever the step rate.
-* An Apply while a test runs is queued (``pending_apply``) and done by the writer when it
-  handles the run's ``RunEnded`` event, which the finder delivers after it restored the model
-  and optimizer. An Apply when idle is done by the writer at once; :meth:`apply` called from
-  Python waits for it and returns the new lrs.
+The widget is a *view* of a :class:`~lrwidget.channel.Channel`: the channel of its finder owns
+the run's readings, the selection and the applied lr, and one writer thread that alone sets
+this widget's traits and sends its messages (see :mod:`lrwidget.channel`). What the widget adds:
+the synced traits, the public API, the range test in a background thread (while a cell's own
+loop runs, the kernel does not process messages from the front end, so a click or Stop would
+wait until the end; from a thread, streaming and clicks both work), and a static fallback for
+front ends without widgets.
 
 Example
 -------
@@ -29,6 +18,8 @@ Example
 >>> data = [(torch.randn(16, 4), torch.randint(0, 3, (16,))) for _ in range(4)]
 >>> w = LRFinderWidget(LRFinder(model, opt, nn.CrossEntropyLoss()))
 >>> w.run(data, end_lr=1.0, num_iter=30)      # returns at once
+>>> w.status
+'running'
 >>> result = w.wait()
 >>> w.status in ("done", "diverged"), w.step == len(result)
 (True, True)
@@ -41,87 +32,38 @@ True
 from __future__ import annotations
 
 import html
-import math
+import logging
 import pathlib
-import queue
-import sys
 import threading
 import time
-import traceback
-from numbers import Real
-from typing import Any, List, Optional
+from typing import Any, Dict, List, Optional
 
 import anywidget
-import numpy as np
 import traitlets
 
+from . import protocol as P
 from . import report
+from .channel import STATUS_OF_REASON, Channel, ChannelView
 from .finder import LRFinder
 from .history import RangeTestResult
-from .stream import Readings, RunEnded, RunStarted
+from .protocol import encode_readings
+from .stream import RunStarted
 
 __all__ = ["LRFinderWidget", "find_lr", "encode_readings", "STATUS_OF_REASON"]
 
+log = logging.getLogger("lrwidget.widget")
+
 _STATIC = pathlib.Path(__file__).parent / "static"
-
-#: widget ``status`` for each ``RangeTestResult.stop_reason``
-STATUS_OF_REASON = {"completed": "done", "diverged": "diverged", "stopped": "stopped",
-                    "error": "error"}
+#: most view ids remembered per widget (views that vanish without saying "gone" are forgotten)
+_MAX_VIEWS = 64
 
 
-def encode_readings(run_id: int, seq: int, start: int, lrs, losses, smoothed,
-                    replay: bool = False):
-    """The ``readings`` message of the widget protocol: ``(content, buffers)``.
-
-    Three buffers of ``count`` little-endian float64 each (lr, raw loss, smoothed loss); NaN
-    and inf pass through as IEEE values.
-
-    Example
-    -------
-    >>> c, b = encode_readings(1, 0, 0, [1e-3], [2.0], [2.0])
-    >>> c["count"], [len(x) for x in b]
-    (1, [8, 8, 8])
-    """
-    arrs = [np.ascontiguousarray(a, dtype="<f8") for a in (lrs, losses, smoothed)]
-    n = int(arrs[0].size)
-    if any(a.size != n for a in arrs):
-        raise ValueError("lrs, losses and smoothed must have one length")
-    content = {"type": "readings", "run_id": int(run_id), "seq": int(seq), "start": int(start),
-               "count": n, "replay": bool(replay)}
-    return content, [a.tobytes() for a in arrs]
-
-
-def _positive_lr(name: str, v) -> float:
-    if isinstance(v, bool) or not isinstance(v, Real):
-        raise TypeError(f"{name} must be a positive finite number, got {v!r}")
-    f = float(v)
-    if not (f > 0 and math.isfinite(f)):
-        raise ValueError(f"{name} must be a positive finite number, got {v!r}")
-    return f
-
-
-class _Call:
-    """A function the writer thread runs for another thread, with its outcome."""
-
-    __slots__ = ("fn", "done", "value", "exc")
-
-    def __init__(self, fn):
-        self.fn = fn
-        self.done = threading.Event()
-        self.value = None
-        self.exc = None
-
-
-_CLOSE = object()
-#: where a view can report being (the ``placement`` message)
-_PLACES = ("sidebar", "hidden", "inline", "gone")
-
-
-class LRFinderWidget(anywidget.AnyWidget):
+class LRFinderWidget(anywidget.AnyWidget, ChannelView):
     """A live plot of an :class:`~lrwidget.LRFinder`'s range test; click a point, Apply it.
 
     Every run of ``finder`` streams into the widget: :meth:`run` (the range test in a
-    background thread) or your own loop through ``finder.track(...)``.
+    background thread) or your own loop through ``finder.track(...)``. Several widgets of one
+    finder show the same run, selection and applied lr.
 
     Parameters
     ----------
@@ -131,8 +73,8 @@ class LRFinderWidget(anywidget.AnyWidget):
     height : int
         Plot height in pixels (>= 160).
 
-    Attributes (synced to the view; written by the widget only)
-    ----------------------------------------------------------
+    Attributes (synced to the view; written by the channel only)
+    -----------------------------------------------------------
     status : str
         "idle", "running", "done", "diverged", "stopped" or "error".
     step, num_iter : int
@@ -144,13 +86,16 @@ class LRFinderWidget(anywidget.AnyWidget):
     diverged_lr : float or None
         The lr of the reading where the test diverged.
     suggestions : list of dict
-        ``{"name", "lr", "index", "reason", "default"}`` per rule, the default rule first.
+        JSON-ready for the view: ``{"name", "lr", "index", "reason", "default"}`` per rule,
+        the default rule first. The same rules as ``result.suggestions`` (a dict of
+        :class:`~lrwidget.suggest.Suggestion` objects, in the same order).
     selected_lr, applied_lr : float or None
-        The lr picked in the view (or by Python), and the lr last written to the optimizer.
+        The tested lr picked in a view (or by :meth:`select`), and the lr the optimizer's first
+        param group holds since the last apply.
     pending_apply : bool
         An Apply is waiting for the running test to end.
     error : str
-        Why the last run failed ("" when it did not).
+        Why the last run (or the last apply) failed ("" when it did not).
     result : RangeTestResult or None
         The last finished run (not synced).
 
@@ -188,13 +133,6 @@ class LRFinderWidget(anywidget.AnyWidget):
     #: set by show_in_sidebar: inline views fold to a note while ``sidebar_views > 0``
     sidebar_fallback = traitlets.Bool(False).tag(sync=True)
 
-    #: seconds between ``readings`` messages (the engine's batches are merged to this)
-    send_interval = 0.1
-    #: seconds between progress trait updates (step, elapsed, eta) while running
-    progress_interval = 0.25
-    #: seconds between heartbeats while running
-    heartbeat_interval = 1.0
-
     def __init__(self, finder: LRFinder, title: str = "", height: int = 320, **kwargs):
         if not isinstance(finder, LRFinder):
             raise TypeError(f"finder must be an lrwidget.LRFinder, got {type(finder).__name__}")
@@ -204,45 +142,29 @@ class LRFinderWidget(anywidget.AnyWidget):
             raise ValueError(f"height must be an int >= 160 (pixels), got {height!r}")
         super().__init__(title=title, height=height, **kwargs)
         self.finder = finder
-        self.result: Optional[RangeTestResult] = None
+        #: what the last :meth:`run` raised in its thread (re-raised by :meth:`wait`)
         self.exception: Optional[BaseException] = None
-        self._q: "queue.Queue[Any]" = queue.Queue()
-        # the writer's own copy of the current run (only the writer touches these)
-        self._run_id: Optional[int] = None
-        self._run_info: Optional[RunStarted] = None
-        self._lr = self._loss = self._sm = np.empty(0)
-        self._n = 0            # readings held
-        self._sent = 0         # readings sent in regular (non-replay) messages
-        self._seq = 0          # next seq of this run
-        self._running = False
-        self._elapsed = 0.0
-        self._t_readings = -math.inf
-        self._t_progress = -math.inf
-        self._t_heartbeat = -math.inf
-        self._progress_dirty = False
-        self._pending_lr: Optional[float] = None
-        self._stop_requested = False
-        self._saw_end = True
-        self._handles: list = []  # IPython display handles, refreshed when a run ends
-        self._placements: dict = {}  # view id -> "sidebar" | "hidden" | "inline" (writer only)
         self._runner: Optional[threading.Thread] = None
+        self._handles: list = []      # IPython display handles, refreshed when a run ends
+        # the channel's writer alone touches these
+        self._placements: Dict[str, str] = {}   # view id -> "sidebar" | "hidden" | "inline"
+        self._dormant = False
         self._closed = False
-        #: messages sent: (content, buffers); tests and benchmarks read these counters
-        self.sent_messages = 0
-        self.sent_bytes = 0
-        self._writer = threading.Thread(target=self._loop, name="lrwidget-writer", daemon=True)
-        self._writer.start()
+        self._channel = Channel.of(finder)
         self.on_msg(self._on_msg)
-        if finder.result is not None and not finder.running:
-            self._q.put(("result", finder.result))
-        self._unsubscribe = finder.subscribe(self._q.put)
+        self._channel.attach(self)
+
+    @property
+    def result(self) -> Optional[RangeTestResult]:
+        """The last finished run of the finder (None before the first)."""
+        return self._channel.result
 
     # ------------------------------------------------------------------ public API
     def run(self, train_loader, **range_test_kwargs) -> None:
         """Start ``finder.range_test(train_loader, **range_test_kwargs)`` in a background thread.
 
-        Returns at once; the plot fills as the test runs. Arguments are checked here, in the
-        calling thread: bad input raises before any training step.
+        Returns at once, with ``status == "running"``; the plot fills as the test runs.
+        Arguments are checked here, in the calling thread: bad input raises before any step.
 
         Parameters
         ----------
@@ -257,7 +179,7 @@ class LRFinderWidget(anywidget.AnyWidget):
         TypeError, ValueError
             For bad arguments (unknown names included).
         RuntimeError
-            When a test is already running on this widget or finder.
+            When a test is already running on this finder (from any widget or thread).
 
         Example
         -------
@@ -275,9 +197,8 @@ class LRFinderWidget(anywidget.AnyWidget):
             raise RuntimeError("a range test is already running in this widget; call stop() "
                                "or wait() first")
         self._validate_run(train_loader, range_test_kwargs)
+        self._channel.expect_run()
         self.exception = None
-        self._stop_requested = False
-        self._q.put(("mark",))  # lets the writer tell whether this run got as far as RunEnded
         self._runner = threading.Thread(target=self._run_thread,
                                         args=(train_loader, range_test_kwargs),
                                         name="lrwidget-range-test", daemon=True)
@@ -317,25 +238,36 @@ class LRFinderWidget(anywidget.AnyWidget):
             r.join(left())
             if r.is_alive():
                 raise TimeoutError(f"the range test is still running after {timeout} s")
-        if self._writer.is_alive() and threading.current_thread() is not self._writer:
-            c = _Call(lambda: None)  # a barrier: everything queued before it is handled
-            self._q.put(c)
-            if not c.done.wait(left()):
-                raise TimeoutError(f"the widget did not catch up within {timeout} s")
+        self._channel.call(lambda: None, left())  # a barrier: everything before it is shown
         if self.exception is not None:
             raise self.exception
         return self.result
 
     def stop(self) -> None:
         """End the running test at the next step (status "stopped"); safe from any thread."""
-        if self._runner is not None and self._runner.is_alive():
-            self._stop_requested = True  # the thread may not have begun the test yet
-        self.finder.stop()
+        self._channel.command(self, {"type": "stop"})
 
-    def select(self, lr: Optional[float]) -> None:
-        """Set ``selected_lr`` as a click in the view would (None clears it)."""
-        v = None if lr is None else _positive_lr("lr", lr)
-        self._call(lambda: setattr(self, "selected_lr", v))
+    def select(self, lr: Optional[float]) -> Optional[float]:
+        """Select the tested lr nearest to ``lr``, as a click on the curve does.
+
+        Parameters
+        ----------
+        lr : float or None
+            None clears the selection.
+
+        Returns
+        -------
+        float or None
+            The selected lr: one of the readings' lrs.
+
+        Raises
+        ------
+        ValueError
+            ``lr`` is not a positive finite number, there are no readings, or ``lr`` is
+            outside the tested range.
+        """
+        v = None if lr is None else P.parse_command({"type": "select", "lr": lr}).lr
+        return self._channel.call(lambda: self._channel.select(v))
 
     def apply(self, lr: Optional[float] = None) -> Optional[List[float]]:
         """Write ``lr`` into the optimizer (other param groups keep their ratio to the first).
@@ -364,9 +296,11 @@ class LRFinderWidget(anywidget.AnyWidget):
             if lr is None:
                 raise ValueError("lr is None and no lr is selected or suggested: pass lr, or "
                                  "select a point on the plot first")
-        v = _positive_lr("lr", lr)
-        return self._call(lambda: self._apply_now_or_later(v))
-
+        try:
+            v = P.parse_command({"type": "apply", "lr": lr}).lr
+        except P.BadCommand:
+            raise ValueError(f"lr must be a positive finite number, got {lr!r}") from None
+        return self._channel.call(lambda: self._channel.apply_now_or_later(v))
     def to_svg(self, **kwargs) -> str:
         """The last result as SVG (:func:`lrwidget.report.to_svg`), with the chosen lrs."""
         if self.result is None:
@@ -389,15 +323,11 @@ class LRFinderWidget(anywidget.AnyWidget):
         return report.summary_line(self.result, self.selected_lr, self.applied_lr)
 
     def close(self) -> None:
-        """Unsubscribe from the finder, end the writer thread and close the comm."""
+        """Leave the finder's channel (the last view to go ends its subscription) and close
+        the comm. A running test goes on; :meth:`LRFinder.stop` ends it."""
         if not getattr(self, "_closed", True):
             self._closed = True
-            try:
-                self._unsubscribe()
-            finally:
-                self._q.put(_CLOSE)
-                if threading.current_thread() is not self._writer:
-                    self._writer.join(5)
+            self._channel.detach(self)
         super().close()
 
     # ------------------------------------------------------------------ static fallback
@@ -435,8 +365,8 @@ class LRFinderWidget(anywidget.AnyWidget):
         for h in list(self._handles):
             try:
                 h.update(data, metadata=md, raw=True)
-            except Exception:  # a closed front end must not break the widget
-                pass
+            except Exception as e:  # a closed front end must not break the widget
+                log.warning("could not refresh the static view of the widget: %s", e)
 
     # ------------------------------------------------------------------ run thread
     def _validate_run(self, train_loader, kwargs) -> None:
@@ -449,312 +379,69 @@ class LRFinderWidget(anywidget.AnyWidget):
             raise TypeError("run()" + str(e)[len("range_test()"):]) from None
 
     def _run_thread(self, train_loader, kwargs) -> None:
+        error = None
         try:
             self.finder.range_test(train_loader, **kwargs)
-        except BaseException as e:  # shown by the widget (RunEnded error) and re-raised by wait()
-            self.exception = e
-            # queued after every event of the run, so the writer knows whether RunEnded came
-            self._q.put(("failed", type(e).__name__ + (f": {e}" if str(e) else "")))
+        except BaseException as e:  # shown by the channel and re-raised by wait()
+            error = self.exception = e
+        finally:
+            self._channel.runner_done(error)
 
-    # ------------------------------------------------------------------ commands (any thread)
     def _on_msg(self, _widget, content, buffers) -> None:
-        """Comm handler: runs on the kernel's thread; only enqueues (and sets the stop flag)."""
-        if not isinstance(content, dict):
-            return
-        kind = content.get("type")
-        if kind == "stop":
-            self.stop()
-        elif kind in ("hello", "select", "apply", "placement"):
-            self._q.put(("cmd", content))
-        # other messages (anywidget's own commands) are not ours
+        """Comm handler: runs on the kernel's thread; hands the message to the channel."""
+        self._channel.command(self, content)
 
     def _call(self, fn):
-        """Run ``fn`` on the writer thread and return its value (directly when already there)."""
+        """Run ``fn`` on the channel's writer thread (the one that writes traits)."""
         self._check_open()
-        if threading.current_thread() is self._writer:
-            return fn()
-        c = _Call(fn)
-        self._q.put(c)
-        c.done.wait()
-        if c.exc is not None:
-            raise c.exc
-        return c.value
+        return self._channel.call(fn)
 
     def _check_open(self):
         if self._closed:
             raise RuntimeError("this widget was closed")
 
-    # ------------------------------------------------------------------ the writer thread
-    def _loop(self) -> None:
-        q = self._q
-        while True:
-            try:
-                item = q.get(timeout=self._timeout())
-            except queue.Empty:
-                item = None
-            try:
-                if item is _CLOSE:
-                    self._send_readings()
-                    return
-                if isinstance(item, Readings):
-                    self._take_readings(item)
-                elif item is not None:
-                    # everything else is ordered after the readings that came before it
-                    self._send_readings()
-                    self._handle(item)
-                self._tick()
-            except Exception:
-                print("lrwidget: the widget writer hit an error and goes on:", file=sys.stderr)
-                traceback.print_exc()
+    # ------------------------------------------------------------------ ChannelView (writer)
+    @property
+    def wants_readings(self) -> bool:  # type: ignore[override]
+        return not self._dormant and not self._closed
 
-    def _timeout(self) -> Optional[float]:
-        now = time.monotonic()
-        due = []
-        if self._sent < self._n:
-            due.append(self._t_readings + self.send_interval)
-        if self._running:
-            if self._progress_dirty:
-                due.append(self._t_progress + self.progress_interval)
-            due.append(self._t_heartbeat + self.heartbeat_interval)
-        return max(0.0, min(due) - now) if due else None
+    def channel_state(self, changes: Dict[str, Any]) -> None:
+        with self.hold_sync():
+            for name, value in changes.items():
+                setattr(self, name, value)
 
-    def _tick(self) -> None:
-        now = time.monotonic()
-        if self._sent < self._n and now - self._t_readings >= self.send_interval:
-            self._send_readings()
-        if self._running:
-            if self._progress_dirty and now - self._t_progress >= self.progress_interval:
-                self._set_progress()
-            if now - self._t_heartbeat >= self.heartbeat_interval:
-                self._t_heartbeat = now
-                self._emit({"type": "heartbeat", "t": time.time()})
+    def channel_run(self, run: RunStarted) -> None:
+        if self.wants_readings:
+            self.send(P.run_message(run.run_id, run.num_iter, run.start_lr, run.end_lr,
+                                    run.step_mode))
 
-    def _emit(self, content, buffers=None) -> None:
-        self.sent_messages += 1
-        self.sent_bytes += sum(len(b) for b in buffers) if buffers else 0
+    def channel_readings(self, seq: int, start: int, stop: int, replay: bool) -> None:
+        ch = self._channel
+        content, buffers = encode_readings(ch.run.run_id, seq, start,
+                                           *ch.readings.view(start, stop), replay=replay)
         self.send(content, buffers)
 
-    def _handle(self, item) -> None:
-        if isinstance(item, _Call):
-            try:
-                item.value = item.fn()
-            except BaseException as e:
-                item.exc = e
-            finally:
-                item.done.set()
-        elif isinstance(item, RunStarted):
-            self._start_run(item)
-        elif isinstance(item, RunEnded):
-            self._end_run(item.run_id, item.result, item.error, item.elapsed)
-        elif isinstance(item, tuple) and item[0] == "cmd":
-            self._command(item[1])
-        elif isinstance(item, tuple) and item[0] == "result":
-            r = item[1]
-            self._start_run(RunStarted(0, r.num_iter, r.start_lr, r.end_lr, r.step_mode, 0.0),
-                            quiet=True)
-            self._append(0, r.lrs, r.losses, r.smoothed)
-            self._end_run(0, r, r.error, r.elapsed)
-        elif isinstance(item, tuple) and item[0] == "mark":
-            self._saw_end = False
-        elif isinstance(item, tuple) and item[0] == "failed":
-            if self._saw_end:
-                return  # the run began: RunEnded already showed the error
-            self._running = False
-            with self.hold_sync():
-                self.status = "error"
-                self.error = item[1]
-                self.pending_apply = False
-            self._pending_lr = None
+    def channel_heartbeat(self, t: float) -> None:
+        self.send(P.heartbeat_message(t))
 
-    # -- runs
-    def _start_run(self, ev: RunStarted, quiet: bool = False) -> None:
-        self._run_id = ev.run_id
-        self._run_info = ev
-        cap = max(int(ev.num_iter), 1)
-        self._lr, self._loss, self._sm = (np.full(cap, np.nan) for _ in range(3))
-        self._n = self._sent = self._seq = 0
-        self._elapsed = 0.0
-        self._running = not quiet
-        self._t_readings = self._t_progress = -math.inf
-        self._t_heartbeat = time.monotonic()
-        self._progress_dirty = False
-        with self.hold_sync():
-            self.status = "running"
-            self.step = 0
-            self.num_iter = int(ev.num_iter)
-            self.elapsed = 0.0
-            self.eta = None
-            self.start_lr = float(ev.start_lr)
-            self.end_lr = float(ev.end_lr)
-            self.step_mode = ev.step_mode
-            self.diverged_lr = None
-            self.suggestions = []
-            self.selected_lr = None
-            self.error = ""
-        self._send_run()
-        if self._stop_requested and not quiet:
-            self.finder.stop()  # stop() came between run() and the start of the test
-        self._stop_requested = False
-
-    def _send_run(self) -> None:
-        ev = self._run_info
-        self._emit({"type": "run", "run_id": ev.run_id, "num_iter": int(ev.num_iter),
-                    "start_lr": float(ev.start_lr), "end_lr": float(ev.end_lr),
-                    "step_mode": ev.step_mode})
-
-    def _append(self, start, lrs, losses, smoothed) -> None:
-        end = start + len(lrs)
-        if end > self._lr.size:  # more readings than announced: grow, never drop
-            cap = max(end, 2 * self._lr.size)
-            for name in ("_lr", "_loss", "_sm"):
-                old = getattr(self, name)
-                new = np.full(cap, np.nan)
-                new[: old.size] = old
-                setattr(self, name, new)
-        self._lr[start:end] = lrs
-        self._loss[start:end] = losses
-        self._sm[start:end] = smoothed
-        self._n = max(self._n, end)
-
-    def _take_readings(self, ev: Readings) -> None:
-        if ev.run_id != self._run_id:
-            return  # a run this widget never saw start (cannot happen with subscribe)
-        self._append(ev.start, ev.lrs, ev.losses, ev.smoothed)
-        self._elapsed = float(ev.elapsed)
-        self._progress_dirty = True
-
-    def _send_readings(self) -> None:
-        if self._sent >= self._n or self._run_id is None:
-            return
-        s, e = self._sent, self._n
-        content, buffers = encode_readings(self._run_id, self._seq, s, self._lr[s:e],
-                                           self._loss[s:e], self._sm[s:e])
-        self._seq += 1
-        self._sent = e
-        self._t_readings = time.monotonic()
-        self._emit(content, buffers)
-
-    def _set_progress(self) -> None:
-        n, total = self._n, self.num_iter
-        eta = None
-        if n > 0 and total > n:
-            eta = self._elapsed / n * (total - n)
-        with self.hold_sync():
-            self.step = n
-            self.elapsed = round(self._elapsed, 3)
-            self.eta = None if eta is None else round(eta, 2)
-        self._progress_dirty = False
-        self._t_progress = time.monotonic()
-
-    def _end_run(self, run_id, result, error, elapsed) -> None:
-        if run_id != self._run_id:
-            return
-        self._running = False
-        self._saw_end = True
-        if result is not None and len(result) != self._n:
-            # trust the result (the engine's own arrays) over what the stream delivered
-            self._append(0, result.lrs, result.losses, result.smoothed)
-        self._send_readings()
-        self.result = result
-        sugg = []
-        if result is not None:
-            from .suggest import DEFAULT
-            for name, s in result.suggestions.items():
-                sugg.append({"name": name, "lr": _json_num(s.lr), "index": s.index,
-                             "reason": s.reason, "default": name == DEFAULT})
-        reason = result.stop_reason if result is not None else "error"
-        with self.hold_sync():
-            self.step = self._n
-            self.elapsed = round(float(elapsed), 3)
-            self.eta = None
-            self.suggestions = sugg
-            self.diverged_lr = (float(self._lr[self._n - 1])
-                                if reason == "diverged" and self._n else None)
-            self.error = error or ""
-            self.status = STATUS_OF_REASON.get(reason, "error")
-        self._progress_dirty = False
-        if self._pending_lr is not None:
-            lr, self._pending_lr = self._pending_lr, None
-            try:
-                self._apply_now(lr)
-            except Exception as e:
-                with self.hold_sync():
-                    self.pending_apply = False
-                    self.error = f"apply({lr}) failed: {e}"
+    def channel_ended(self, result) -> None:
         self._refresh_displays()
 
-    # -- commands
-    def _command(self, content: dict) -> None:
-        kind = content.get("type")
-        if kind == "hello":
-            self._replay()
-        elif kind == "placement":
-            self._place(content.get("view"), content.get("where"))
-        elif kind == "select":
-            lr = content.get("lr")
-            if lr is None:
-                self.selected_lr = None
-                return
-            try:
-                self.selected_lr = _positive_lr("lr", lr)
-            except (TypeError, ValueError) as e:
-                print(f"lrwidget: ignored select: {e}", file=sys.stderr)
-        elif kind == "apply":
-            lr = content.get("lr")
-            if lr is None:
-                lr = self.selected_lr
-            if lr is None:
-                print("lrwidget: ignored apply: nothing selected", file=sys.stderr)
-                return
-            try:
-                self._apply_now_or_later(_positive_lr("lr", lr))
-            except Exception as e:  # shown in the view rather than lost on a kernel thread
-                self.error = f"apply({lr}) failed: {e}"
+    def channel_hello(self) -> None:
+        self._dormant = False
 
-    def _place(self, view, where) -> None:
-        if not isinstance(view, str) or not 0 < len(view) <= 64 or where not in _PLACES:
-            print(f"lrwidget: ignored placement {where!r} of view {view!r}", file=sys.stderr)
-            return
-        if where == "gone":
-            self._placements.pop(view, None)
-        else:
-            self._placements[view] = where
-        n = sum(1 for w in self._placements.values() if w == "sidebar")
+    def channel_placement(self, view: str, where: str) -> None:
+        places = self._placements
+        places.pop(view, None)
+        if where != "gone":
+            places[view] = where  # newest last
+            while len(places) > _MAX_VIEWS:
+                del places[next(iter(places))]
+        # every rendered copy is gone (a re-run cell replaced it): stop streaming to it
+        self._dormant = not places
+        n = sum(1 for w in places.values() if w == "sidebar")
         if self.sidebar_views != n:
             self.sidebar_views = n
-
-    def _replay(self) -> None:
-        if self._run_id is None:
-            return
-        self._send_run()
-        n = self._n
-        content, buffers = encode_readings(self._run_id, self._seq - 1, 0, self._lr[:n],
-                                           self._loss[:n], self._sm[:n], replay=True)
-        self._emit(content, buffers)
-
-    def _apply_now_or_later(self, lr: float) -> Optional[List[float]]:
-        if self._running or self.finder.running or (self._runner is not None
-                                                    and self._runner.is_alive()):
-            self._pending_lr = lr
-            self.pending_apply = True
-            return None
-        return self._apply_now(lr)
-
-    def _apply_now(self, lr: float) -> List[float]:
-        new = self.finder.apply(lr)
-        with self.hold_sync():
-            self.applied_lr = float(new[0])
-            self.selected_lr = self.selected_lr if self.selected_lr is not None else lr
-            self.pending_apply = False
-        # no display refresh here: it would re-render the view under the user's pointer
-        return new
-
-
-def _json_num(v):
-    if v is None:
-        return None
-    v = float(v)
-    return v if math.isfinite(v) else None
 
 
 def find_lr(model, optimizer, train_loader, criterion=None, *, display: bool = True,

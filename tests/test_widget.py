@@ -4,8 +4,6 @@ through it), and commands go in through the same path the comm uses (``_handle_m
 from __future__ import annotations
 
 import math
-import threading
-import time
 
 import numpy as np
 import pytest
@@ -13,51 +11,10 @@ import torch
 from torch import nn
 
 from lrwidget import LRFinder, LRFinderWidget, find_lr
+from lrwidget.channel import Channel
+from lrwidget.schedule import schedule
 from lrwidget.widget import encode_readings
-
-
-class Capture:
-    """Records what a widget sends: (monotonic time, message dict, buffers)."""
-
-    def __init__(self, widget):
-        self.items = []
-        self.lock = threading.Lock()
-        widget._send = self._send  # instance attribute shadows ipywidgets' Widget._send
-
-    def _send(self, msg, buffers=None):
-        with self.lock:
-            self.items.append((time.monotonic(), msg, list(buffers or [])))
-
-    def custom(self, kind=None):
-        with self.lock:
-            out = [(t, m["content"], b) for t, m, b in self.items if m.get("method") == "custom"]
-        return [x for x in out if kind is None or x[1]["type"] == kind]
-
-    def clear(self):
-        with self.lock:
-            self.items.clear()
-
-
-def comm_msg(widget, content):
-    """Deliver ``content`` as the comm does for a front-end ``model.send(content)``."""
-    widget._handle_msg({"content": {"data": {"method": "custom", "content": content}},
-                        "buffers": []})
-
-
-def decode(buffers):
-    return [np.frombuffer(b, dtype="<f8") for b in buffers]
-
-
-def same(a, b):
-    a, b = np.asarray(a), np.asarray(b)
-    return a.shape == b.shape and bool(np.all((a == b) | (np.isnan(a) & np.isnan(b))))
-
-
-def wait_until(pred, timeout=10.0, what="condition"):
-    t0 = time.monotonic()
-    while not pred():
-        assert time.monotonic() - t0 < timeout, f"timed out waiting for {what}"
-        time.sleep(0.005)
+from tests.widgets import Capture, comm_msg, decode, same, slow_step, wait_until
 
 
 @pytest.fixture
@@ -76,16 +33,6 @@ def setup(make_mlp, digits_loader):
     yield make
     for w in made:
         w.close()
-
-
-def slow_step(delay):
-    crit = nn.CrossEntropyLoss()
-
-    def step(model, batch):
-        time.sleep(delay)  # a step slow enough to act during the run
-        x, y = batch
-        return crit(model(x), y)
-    return step
 
 
 def test_stream_loses_and_duplicates_nothing(setup, digits_loader):
@@ -133,7 +80,7 @@ def test_readings_messages_are_rate_limited(setup):
     times = [t for t, _, _ in cap.custom("readings")]
     gaps = np.diff(times)
     # every gap but the final flush respects the writer's interval
-    assert len(gaps) >= 1 and (gaps[:-1] >= w.send_interval * 0.95).all(), gaps.min()
+    assert len(gaps) >= 1 and (gaps[:-1] >= Channel.send_interval * 0.95).all(), gaps.min()
     assert len(times) < 3000 / 20, "one message per handful of steps: not batched"
     total = sum(sum(len(b) for b in bufs) for _, c, bufs in cap.custom("readings"))
     assert total == 3000 * 3 * 8
@@ -196,7 +143,7 @@ def test_apply_during_a_run_takes_effect_after_the_restore(setup, digits_loader,
     before = full_state(model)
     w.run(digits_loader, start_lr=1e-4, end_lr=1, num_iter=60, step_fn=slow_step(0.01))
     wait_until(lambda: w.step >= 5, what="the run to be under way")
-    chosen = 0.0123
+    chosen = float(schedule([1e-4], 1.0, 60)[3, 0])  # a tested lr: a view can choose no other
     comm_msg(w, {"type": "select", "lr": chosen, "index": None})
     comm_msg(w, {"type": "apply", "lr": chosen})
     wait_until(lambda: w.pending_apply, what="pending_apply")
@@ -350,8 +297,10 @@ def test_apply_from_python(setup, digits_loader):
     result = w.wait(60)
     if result.suggested_lr is not None:
         assert w.apply() == [result.suggested_lr]  # falls back to the default suggestion
-    w.select(3e-3)
-    assert w.apply() == [3e-3] and opt.param_groups[0]["lr"] == 3e-3 == w.applied_lr
+    chosen = w.select(3e-3)  # snapped to the nearest reading, as a click is
+    near = result.lrs[np.argmin(np.abs(np.log(result.lrs) - np.log(3e-3)))]
+    assert chosen == near == w.selected_lr
+    assert w.apply() == [chosen] and opt.param_groups[0]["lr"] == chosen == w.applied_lr
 
 
 def test_find_lr_builds_and_runs(make_mlp, digits_loader):

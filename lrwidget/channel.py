@@ -1,0 +1,539 @@
+"""The channel: the one place where a source's events, the views and their commands meet.
+
+::
+
+    source (LRFinder, or a remote job) --events--> Channel --state, readings--> views
+    views --commands (select, apply, stop, hello, placement)--> Channel --> source.apply / stop
+
+One :class:`Channel` per source (:meth:`Channel.of`). It owns every piece of state that more
+than one thread could touch, and one *writer* thread that alone changes it, sets view traits
+and sends messages. Everything else only puts typed items on its queue: the source's stream
+thread (events), the kernel's comm handler (commands), callers of the public API
+(:meth:`Channel.call`). So
+
+* every view of a source shows the same run, the same selection and the lr the optimizer
+  actually holds;
+* the writer exists only while there is work: no thread while no run is going, one for any
+  number of views (a cell re-run twenty times means one writer, not twenty);
+* what comes from a view is validated here, once (:mod:`lrwidget.protocol`): an lr must be one
+  the test tried, anything else is logged and never reaches the optimizer.
+
+Views implement :class:`ChannelView` (the anywidget, the bqplot view); sources implement
+:class:`Source` (``LRFinder`` does).
+
+Example
+-------
+>>> import torch; from torch import nn
+>>> from lrwidget import LRFinder
+>>> m = nn.Linear(2, 1); finder = LRFinder(m, torch.optim.SGD(m.parameters(), lr=1e-3))
+>>> Channel.of(finder) is Channel.of(finder)
+True
+"""
+from __future__ import annotations
+
+import logging
+import math
+import queue
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, List, Optional, Protocol
+
+from . import protocol as P
+from .readings import ReadingsBuffer
+from .stream import Readings, RunEnded, RunStarted
+
+__all__ = ["Channel", "ChannelView", "Source", "STATUS_OF_REASON"]
+
+log = logging.getLogger("lrwidget.channel")
+
+#: view ``status`` for each ``RangeTestResult.stop_reason``
+STATUS_OF_REASON = {"completed": "done", "diverged": "diverged", "stopped": "stopped",
+                    "error": "error"}
+
+#: the state every view shows, with its value before any run (the synced traits of the widget)
+INITIAL_STATE: Dict[str, Any] = {
+    "status": "idle", "step": 0, "num_iter": 0, "elapsed": 0.0, "eta": None,
+    "start_lr": None, "end_lr": None, "step_mode": "exp", "diverged_lr": None,
+    "suggestions": [], "selected_lr": None, "applied_lr": None, "pending_apply": False,
+    "error": "",
+}
+
+
+class Source(Protocol):
+    """What a channel needs from a source of runs (``LRFinder`` is one)."""
+
+    result: Any
+
+    @property
+    def running(self) -> bool: ...
+
+    def subscribe(self, callback: Callable[[Any], None],
+                  interval: float = 0.05) -> Callable[[], None]: ...
+
+    def stop(self) -> None: ...
+
+    def apply(self, lr: Optional[float] = None) -> List[float]: ...
+
+
+class ChannelView:
+    """A consumer of a channel. Every method runs on the channel's writer thread.
+
+    The channel's :attr:`Channel.readings` and :attr:`Channel.state` may be read from these
+    methods (and only from them, or through :meth:`Channel.call`).
+    """
+
+    #: False while no one looks at this view (every rendered copy reported "gone"): readings
+    #: and heartbeats are then not sent; a view that comes back says hello and gets a replay
+    wants_readings = True
+
+    def channel_state(self, changes: Dict[str, Any]) -> None:
+        """Some of :attr:`Channel.state` changed (the whole state when the view attaches)."""
+
+    def channel_run(self, run: RunStarted) -> None:
+        """A new run began (or is being replayed): forget the readings shown."""
+
+    def channel_readings(self, seq: int, start: int, stop: int, replay: bool) -> None:
+        """Readings ``[start, stop)`` of :attr:`Channel.readings` are new (or replayed)."""
+
+    def channel_heartbeat(self, t: float) -> None:
+        """The run is alive (about once a second)."""
+
+    def channel_ended(self, result: Any) -> None:
+        """The run ended; the source restored the model (``result`` may be None)."""
+
+    def channel_placement(self, view: str, where: str) -> None:
+        """One rendered copy of this view reported where it is."""
+
+    def channel_hello(self) -> None:
+        """A rendered copy of this view asked for the whole history (a replay follows)."""
+
+
+@dataclass(frozen=True)
+class _Command:
+    view: ChannelView
+    command: P.Command
+
+
+@dataclass(frozen=True)
+class _RunnerDone:
+    error: Optional[str]
+
+
+class _Call:
+    """A function the writer runs for another thread, with its outcome."""
+
+    __slots__ = ("fn", "done", "value", "exc")
+
+    def __init__(self, fn: Callable[[], Any]):
+        self.fn = fn
+        self.done = threading.Event()
+        self.value: Any = None
+        self.exc: Optional[BaseException] = None
+
+
+_registry_lock = threading.Lock()
+
+
+class Channel:
+    """Between one source and its views; see the module docstring.
+
+    Parameters
+    ----------
+    source : Source
+        Use :meth:`of` rather than the constructor, so that a source has one channel.
+    """
+
+    #: seconds between ``readings`` messages (the source's batches are merged to this)
+    send_interval = 0.1
+    #: seconds between progress updates (step, elapsed, eta) while running
+    progress_interval = 0.25
+    #: seconds between heartbeats while running
+    heartbeat_interval = 1.0
+
+    @classmethod
+    def of(cls, source: Source) -> "Channel":
+        """The channel of ``source``, made on first use."""
+        with _registry_lock:
+            ch = getattr(source, "_lrwidget_channel", None)
+            if ch is None:
+                ch = cls(source)
+                source._lrwidget_channel = ch  # type: ignore[attr-defined]
+            return ch
+
+    def __init__(self, source: Source):
+        self.source = source
+        self._q: "queue.Queue[Any]" = queue.Queue()
+        self._lock = threading.Lock()          # guards _writer and _unsubscribe only
+        self._writer: Optional[threading.Thread] = None
+        self._unsubscribe: Optional[Callable[[], None]] = None
+        # ---- below: the writer's alone
+        self.views: List[ChannelView] = []
+        self.state: Dict[str, Any] = dict(INITIAL_STATE)
+        self.readings = ReadingsBuffer()
+        self.run: Optional[RunStarted] = None
+        self.result: Any = None
+        self._phase = "idle"                   # "idle" | "expected" | "running"
+        self._stop_pending = False
+        self._pending_lr: Optional[float] = None
+        self._error_from: Optional[str] = None  # "run" | "apply": what set state["error"]
+        self._sent = 0                         # readings sent in regular messages
+        self._seq = 0
+        self._elapsed = 0.0
+        self._progress_dirty = False
+        self._t_readings = self._t_progress = self._t_heartbeat = -math.inf
+        if getattr(source, "result", None) is not None and not source.running:
+            self.post(("result", source.result))
+
+    # ------------------------------------------------------------------ any thread
+    def post(self, item: Any) -> None:
+        """Queue an event or command for the writer (starts it when needed)."""
+        self._q.put(item)
+        with self._lock:
+            if self._writer is None:
+                self._writer = threading.Thread(target=self._loop, name="lrwidget-channel",
+                                                daemon=True)
+                self._writer.start()
+
+    def command(self, view: ChannelView, content: Any) -> None:
+        """A message a view's front end sent: parsed here, handled on the writer.
+
+        A malformed message is logged (logger ``lrwidget.channel``) and dropped.
+        """
+        try:
+            cmd = P.parse_command(content)
+        except P.BadCommand as e:
+            log.warning("ignored a message from the front end: %s", e)
+            return
+        if isinstance(cmd, P.Stop):
+            self.source.stop()  # a flag write, safe from any thread; the writer need not wait
+        self.post(_Command(view, cmd))
+
+    def call(self, fn: Callable[[], Any], timeout: Optional[float] = None) -> Any:
+        """Run ``fn()`` on the writer and return its value (raise its exception).
+
+        Everything queued before is handled first, so ``call(lambda: None)`` is a barrier.
+        """
+        if threading.current_thread() is self._writer:
+            return fn()
+        c = _Call(fn)
+        self.post(c)
+        if not c.done.wait(timeout):
+            raise TimeoutError(f"the widget did not catch up within {timeout} s")
+        if c.exc is not None:
+            raise c.exc
+        return c.value
+
+    def attach(self, view: ChannelView) -> None:
+        """Add a view: it gets the whole state now, and everything from here on."""
+        self._subscribe()
+        self.call(lambda: self._attach(view))
+
+    def detach(self, view: ChannelView) -> None:
+        """Remove a view; the last one to go ends the subscription to the source."""
+        last = self.call(lambda: self._detach(view), timeout=10)
+        if last:
+            with self._lock:
+                unsubscribe, self._unsubscribe = self._unsubscribe, None
+            if unsubscribe is not None:
+                unsubscribe()
+
+    def expect_run(self) -> None:
+        """A run is about to start in another thread: views say "running" from now on.
+
+        Raises
+        ------
+        RuntimeError
+            A run is already going (or expected) on this source.
+        """
+        self.call(self._expect)
+
+    def runner_done(self, error: Optional[BaseException]) -> None:
+        """The thread that ran the test is done; ``error`` is what it raised, if anything."""
+        text = None if error is None else type(error).__name__ + (f": {error}" if str(error)
+                                                                   else "")
+        self.post(_RunnerDone(text))
+
+    def _subscribe(self) -> None:
+        with self._lock:
+            if self._unsubscribe is None:
+                self._unsubscribe = self.source.subscribe(self.post, interval=0.05)
+
+    # ------------------------------------------------------------------ the writer
+    def _loop(self) -> None:
+        q = self._q
+        while True:
+            try:
+                item = q.get(timeout=self._timeout())
+            except queue.Empty:
+                item = None
+            try:
+                if isinstance(item, Readings):
+                    self._take_readings(item)
+                elif item is not None:
+                    self._send_readings()  # what came before an item is sent before it
+                    self._handle(item)
+                self._tick()
+            except Exception:  # a broken view must not end the channel
+                log.exception("the channel's writer hit an error and goes on")
+            if item is None or q.empty():
+                with self._lock:
+                    if q.empty() and not self._busy():
+                        self._writer = None  # post() starts a new one when work comes
+                        return
+
+    def _busy(self) -> bool:
+        return self._phase != "idle" or self._sent < self.readings.n
+
+    def _timeout(self) -> Optional[float]:
+        due = []
+        if self._sent < self.readings.n:
+            due.append(self._t_readings + self.send_interval)
+        if self._phase == "running":
+            if self._progress_dirty:
+                due.append(self._t_progress + self.progress_interval)
+            due.append(self._t_heartbeat + self.heartbeat_interval)
+        return max(0.0, min(due) - time.monotonic()) if due else 0.5
+
+    def _tick(self) -> None:
+        now = time.monotonic()
+        if self._sent < self.readings.n and now - self._t_readings >= self.send_interval:
+            self._send_readings()
+        if self._phase == "running":
+            if self._progress_dirty and now - self._t_progress >= self.progress_interval:
+                self._set_progress()
+            if now - self._t_heartbeat >= self.heartbeat_interval:
+                self._t_heartbeat = now
+                t = time.time()
+                for v in self._live():
+                    v.channel_heartbeat(t)
+
+    def _handle(self, item: Any) -> None:
+        if isinstance(item, _Call):
+            try:
+                item.value = item.fn()
+            except BaseException as e:  # handed to the caller, who raises it
+                item.exc = e
+            finally:
+                item.done.set()
+        elif isinstance(item, _Command):
+            self._command(item.view, item.command)
+        elif isinstance(item, RunStarted):
+            self._start_run(item)
+        elif isinstance(item, RunEnded):
+            self._end_run(item.run_id, item.result, item.error, item.elapsed)
+        elif isinstance(item, _RunnerDone):
+            if self._phase == "expected" and item.error is not None:
+                self._phase = "idle"  # it failed before the test began: no RunEnded comes
+                self._pending_lr = None
+                self._error_from = "run"
+                self._set(status="error", error=item.error, pending_apply=False)
+            elif self._phase == "expected":
+                self._phase = "idle"
+        elif isinstance(item, tuple) and item[0] == "result":
+            r = item[1]
+            self._start_run(RunStarted(0, r.num_iter, r.start_lr, r.end_lr, r.step_mode, 0.0),
+                            quiet=True)
+            self.readings.write(0, r.lrs, r.losses, r.smoothed)
+            self._end_run(0, r, r.error, r.elapsed)
+
+    def _live(self) -> List[ChannelView]:
+        return [v for v in self.views if v.wants_readings]
+
+    def _set(self, **changes: Any) -> None:
+        changed = {k: v for k, v in changes.items() if self.state.get(k) != v
+                   or type(self.state.get(k)) is not type(v)}
+        if not changed:
+            return
+        self.state.update(changed)
+        for v in self.views:
+            v.channel_state(changed)
+
+    def _attach(self, view: ChannelView) -> None:
+        if view in self.views:
+            return
+        self.views.append(view)
+        view.channel_state(dict(self.state))
+
+    def _detach(self, view: ChannelView) -> bool:
+        if view in self.views:
+            self.views.remove(view)
+        return not self.views
+
+    def _expect(self) -> None:
+        if self._phase != "idle" or self.source.running:
+            raise RuntimeError("a range test is already running on this LRFinder; call stop() "
+                               "or wait() first")
+        self._phase = "expected"
+        self._stop_pending = False
+        self._error_from = None
+        self._set(status="running", error="", step=0, eta=None, diverged_lr=None)
+
+    # -- runs
+    def _start_run(self, ev: RunStarted, quiet: bool = False) -> None:
+        self.run = ev
+        self.readings.clear()
+        self._sent = self._seq = 0
+        self._elapsed = 0.0
+        self._phase = "idle" if quiet else "running"
+        self._t_readings = self._t_progress = -math.inf
+        self._t_heartbeat = time.monotonic()
+        self._progress_dirty = False
+        self._error_from = None
+        self._set(status="running", step=0, num_iter=int(ev.num_iter), elapsed=0.0, eta=None,
+                  start_lr=float(ev.start_lr), end_lr=float(ev.end_lr), step_mode=ev.step_mode,
+                  diverged_lr=None, suggestions=[], selected_lr=None, error="")
+        for v in self.views:
+            v.channel_run(ev)
+        if self._stop_pending and not quiet:
+            self.source.stop()  # Stop came between run() and the start of the test
+        self._stop_pending = False
+
+    def _take_readings(self, ev: Readings) -> None:
+        if self.run is None or ev.run_id != self.run.run_id:
+            return  # a run whose start this channel never saw
+        self.readings.write(ev.start, ev.lrs, ev.losses, ev.smoothed)
+        self._elapsed = float(ev.elapsed)
+        self._progress_dirty = True
+
+    def _send_readings(self) -> None:
+        n = self.readings.n
+        if self._sent >= n or self.run is None:
+            return
+        start, self._sent = self._sent, n
+        seq, self._seq = self._seq, self._seq + 1
+        self._t_readings = time.monotonic()
+        for v in self._live():
+            v.channel_readings(seq, start, n, False)
+
+    def _set_progress(self) -> None:
+        n, total = self.readings.n, self.state["num_iter"]
+        eta = round(self._elapsed / n * (total - n), 2) if 0 < n < total else None
+        self._set(step=n, elapsed=round(self._elapsed, 3), eta=eta)
+        self._progress_dirty = False
+        self._t_progress = time.monotonic()
+
+    def _end_run(self, run_id: int, result: Any, error: Optional[str], elapsed: float) -> None:
+        if self.run is None or run_id != self.run.run_id:
+            return
+        self._phase = "idle"
+        if result is not None and len(result) != self.readings.n:
+            # trust the result (the engine's own arrays) over what the stream delivered
+            self.readings.write(0, result.lrs, result.losses, result.smoothed)
+        self._send_readings()
+        self.result = result
+        n = self.readings.n
+        reason = result.stop_reason if result is not None else "error"
+        self._error_from = "run" if error else None
+        self._set(step=n, elapsed=round(float(elapsed), 3), eta=None,
+                  suggestions=_suggestion_dicts(result),
+                  diverged_lr=float(self.readings.lrs[n - 1]) if reason == "diverged" and n
+                  else None,
+                  error=error or "", status=STATUS_OF_REASON.get(reason, "error"))
+        self._progress_dirty = False
+        if self._pending_lr is not None:
+            lr, self._pending_lr = self._pending_lr, None
+            self._apply_logged(lr)
+        for v in self.views:
+            v.channel_ended(result)
+
+    # -- commands
+    def _command(self, view: ChannelView, cmd: P.Command) -> None:
+        if isinstance(cmd, P.Hello):
+            self._replay(view)
+        elif isinstance(cmd, P.Placement):
+            view.channel_placement(cmd.view, cmd.where)
+        elif isinstance(cmd, P.Stop):
+            if self._phase == "expected":
+                self._stop_pending = True  # the test has not begun: stop it when it does
+        elif isinstance(cmd, P.Select):
+            if cmd.lr is None:
+                self._set(selected_lr=None)
+                return
+            try:
+                self._set(selected_lr=self._tested(cmd.lr, cmd.index))
+            except ValueError as e:
+                log.warning("ignored select from the front end: %s", e)
+        elif isinstance(cmd, P.Apply):
+            lr = cmd.lr if cmd.lr is not None else self.state["selected_lr"]
+            if lr is None:
+                log.warning("ignored apply from the front end: nothing is selected")
+                return
+            try:
+                lr = self._tested(lr)
+            except ValueError as e:
+                log.warning("ignored apply from the front end: %s", e)
+                return
+            if self._phase != "idle" or self.source.running:
+                self._pending_lr = lr
+                self._set(pending_apply=True)
+            else:
+                self._apply_logged(lr)
+
+    def select(self, lr: Optional[float]) -> Optional[float]:
+        """Select the tested lr nearest to ``lr`` (writer thread); returns it."""
+        if lr is None:
+            self._set(selected_lr=None)
+            return None
+        snapped = self._tested(lr)
+        self._set(selected_lr=snapped)
+        return snapped
+
+    def _tested(self, lr: float, index: Optional[int] = None) -> float:
+        """``lr`` if it is a suggestion's, else the nearest tested lr (ValueError if none)."""
+        if any(s["lr"] == lr for s in self.state["suggestions"]):
+            return lr
+        return P.snap_lr(lr, self.readings.lrs, index)[0]
+
+    def apply_now_or_later(self, lr: float) -> Optional[List[float]]:
+        """Apply ``lr`` now, or after the running test ended (writer thread).
+
+        Returns the param groups' new lrs, or None when queued (``pending_apply``).
+        """
+        return self._apply_now_or_later(lr)
+
+    def _apply_now_or_later(self, lr: float) -> Optional[List[float]]:
+        if self._phase != "idle" or self.source.running:
+            self._pending_lr = lr
+            self._set(pending_apply=True)
+            return None
+        return self._apply_now(lr)
+
+    def _apply_now(self, lr: float) -> List[float]:
+        new = self.source.apply(lr)
+        changes: Dict[str, Any] = {"applied_lr": float(new[0]), "pending_apply": False}
+        if self.state["selected_lr"] is None:
+            changes["selected_lr"] = float(lr)
+        if self._error_from == "apply":  # the last apply failed; this one did not
+            self._error_from = None
+            changes["error"] = ""
+        self._set(**changes)
+        return new
+
+    def _apply_logged(self, lr: float) -> None:
+        try:
+            self._apply_now(lr)
+        except Exception as e:  # shown in the views rather than lost on the writer
+            log.warning("apply(%s) failed: %s", lr, e)
+            self._error_from = "apply"
+            self._set(pending_apply=False, error=f"apply({lr}) failed: {e}")
+
+    def _replay(self, view: ChannelView) -> None:
+        view.channel_hello()
+        if self.run is None:
+            return
+        view.channel_run(self.run)
+        view.channel_readings(self._seq - 1, 0, self.readings.n, True)
+
+
+def _suggestion_dicts(result: Any) -> List[Dict[str, Any]]:
+    """``result.suggestions`` as the JSON-ready list the views show, the default rule first."""
+    if result is None:
+        return []
+    from .suggest import DEFAULT
+    out = []
+    for name, s in result.suggestions.items():
+        lr = None if s.lr is None or not math.isfinite(float(s.lr)) else float(s.lr)
+        out.append({"name": name, "lr": lr, "index": s.index, "reason": s.reason,
+                    "default": name == DEFAULT})
+    return out

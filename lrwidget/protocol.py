@@ -1,0 +1,244 @@
+"""The widget protocol as data: messages to the front end, and commands from it (pure).
+
+Python -> views: :func:`run_message`, :func:`encode_readings`, :func:`heartbeat_message`.
+Views -> Python: :func:`parse_command` turns whatever a view sent (untrusted JSON) into one of
+the typed commands below, or raises :class:`BadCommand` with the reason. An lr that comes from
+a view is then checked against the readings with :func:`snap_lr`, which only ever returns an lr
+that was tested. See DESIGN.md, "Widget protocol".
+
+Example
+-------
+>>> parse_command({"type": "select", "lr": 0.01, "index": 3})
+Select(lr=0.01, index=3)
+>>> parse_command({"type": "apply", "lr": 1e400})
+Traceback (most recent call last):
+...
+lrwidget.protocol.BadCommand: apply: lr must be a positive finite number or null, got inf
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from numbers import Real
+from typing import Any, Dict, List, Optional, Tuple, Union
+
+import numpy as np
+
+__all__ = [
+    "PLACES", "VIEW_ID_MAX", "BadCommand", "Hello", "Select", "Apply", "Stop", "Placement",
+    "Command", "parse_command", "snap_lr", "run_message", "encode_readings",
+    "heartbeat_message",
+]
+
+#: where a view can report being (the ``placement`` command)
+PLACES = ("sidebar", "hidden", "inline", "gone")
+#: longest view id a view may send
+VIEW_ID_MAX = 64
+
+
+class BadCommand(ValueError):
+    """A message from a view that is not a valid command; the text says why."""
+
+
+@dataclass(frozen=True)
+class Hello:
+    """A view was rendered (or saw a gap): it wants the whole history."""
+
+    view: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Select:
+    """The user picked an lr (``None`` clears the selection)."""
+
+    lr: Optional[float]
+    index: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class Apply:
+    """Write an lr into the optimizer (``None``: the selected one)."""
+
+    lr: Optional[float]
+
+
+@dataclass(frozen=True)
+class Stop:
+    """End the running test at the next step."""
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where one view is now (one of :data:`PLACES`)."""
+
+    view: str
+    where: str
+
+
+Command = Union[Hello, Select, Apply, Stop, Placement]
+
+
+def _lr_field(kind: str, content: Dict[str, Any]) -> Optional[float]:
+    v = content.get("lr")
+    if v is None:
+        return None
+    ok = not isinstance(v, bool) and isinstance(v, Real)
+    f = math.nan
+    if ok:
+        try:
+            f = float(v)
+        except OverflowError:  # an int like 10**400 arrives from JSON as a Python int
+            f = math.inf
+    if not (ok and math.isfinite(f) and f > 0):
+        shown = f if ok else repr(v)
+        raise BadCommand(f"{kind}: lr must be a positive finite number or null, got {shown}")
+    return f
+
+
+def _index_field(content: Dict[str, Any]) -> Optional[int]:
+    i = content.get("index")
+    if i is None:
+        return None
+    if isinstance(i, bool) or not isinstance(i, int) or i < 0:
+        raise BadCommand(f"select: index must be an int >= 0 or null, got {i!r}")
+    return i
+
+
+def parse_command(content: Any) -> Command:
+    """The typed command for a message a view sent with ``model.send``.
+
+    Parameters
+    ----------
+    content : object
+        The message as it arrived (anything: it comes from outside the kernel).
+
+    Returns
+    -------
+    Hello, Select, Apply, Stop or Placement
+
+    Raises
+    ------
+    BadCommand
+        Not a dict, an unknown ``type``, or a field out of range; the message names the field
+        and the accepted values.
+
+    Example
+    -------
+    >>> parse_command({"type": "placement", "view": "v1", "where": "sidebar"})
+    Placement(view='v1', where='sidebar')
+    >>> parse_command({"type": "select", "lr": "x"})
+    Traceback (most recent call last):
+    ...
+    lrwidget.protocol.BadCommand: select: lr must be a positive finite number or null, got 'x'
+    """
+    if not isinstance(content, dict):
+        raise BadCommand(f"a command must be a dict, got {type(content).__name__}")
+    kind = content.get("type")
+    if kind == "hello":
+        view = content.get("view")
+        return Hello(view if isinstance(view, str) and 0 < len(view) <= VIEW_ID_MAX else None)
+    if kind == "select":
+        return Select(_lr_field("select", content), _index_field(content))
+    if kind == "apply":
+        return Apply(_lr_field("apply", content))
+    if kind == "stop":
+        return Stop()
+    if kind == "placement":
+        view, where = content.get("view"), content.get("where")
+        if not isinstance(view, str) or not 0 < len(view) <= VIEW_ID_MAX or where not in PLACES:
+            raise BadCommand(f"placement: view must be a str of 1-{VIEW_ID_MAX} characters and "
+                             f"where one of {PLACES}, got view={view!r}, where={where!r}")
+        return Placement(view, where)
+    raise BadCommand(f"unknown command type {kind!r}; known: hello, select, apply, stop, "
+                     "placement")
+
+
+def snap_lr(lr: float, lrs: np.ndarray, index: Optional[int] = None,
+            rtol: float = 1e-9) -> Tuple[float, int]:
+    """The tested lr nearest to ``lr`` (in log space) and its index.
+
+    A view may only choose an lr the test tried: ``lr`` must lie within the range of the
+    finite readings (``rtol`` of slack for rounding in transit), and the answer is always one
+    of ``lrs``. When ``index`` is given and points at a reading equal to ``lr`` (a click sends
+    both), that reading is used.
+
+    Parameters
+    ----------
+    lr : float
+        Positive and finite.
+    lrs : numpy.ndarray
+        The tested lrs so far.
+    index : int, optional
+        The reading the view says it picked.
+
+    Returns
+    -------
+    (float, int)
+
+    Raises
+    ------
+    ValueError
+        No finite readings yet, or ``lr`` outside the tested range.
+
+    Example
+    -------
+    >>> lrs = np.array([1e-4, 1e-3, 1e-2, 1e-1])
+    >>> snap_lr(0.0123, lrs)
+    (0.01, 2)
+    >>> snap_lr(1e6, lrs)
+    Traceback (most recent call last):
+    ...
+    ValueError: lr 1000000.0 is outside the tested range 0.0001 .. 0.1
+    """
+    lrs = np.asarray(lrs, dtype=np.float64)
+    if index is not None and 0 <= index < lrs.size and lrs[index] == lr:
+        return float(lrs[index]), int(index)
+    ok = np.isfinite(lrs) & (lrs > 0)
+    if not ok.any():
+        raise ValueError("no readings yet: there is no tested lr to choose")
+    lo, hi = float(lrs[ok].min()), float(lrs[ok].max())
+    if not (lo * (1 - rtol) <= lr <= hi * (1 + rtol)):
+        raise ValueError(f"lr {lr} is outside the tested range {lo:.6g} .. {hi:.6g}")
+    dist = np.where(ok, np.abs(np.log(np.where(ok, lrs, 1.0)) - math.log(lr)), np.inf)
+    i = int(np.argmin(dist))
+    return float(lrs[i]), i
+
+
+def run_message(run_id: int, num_iter: int, start_lr: float, end_lr: float,
+                step_mode: str) -> Dict[str, Any]:
+    """The ``run`` message: a new run began, views clear their readings.
+
+    Example
+    -------
+    >>> run_message(2, 100, 1e-5, 1.0, "exp")["type"]
+    'run'
+    """
+    return {"type": "run", "run_id": int(run_id), "num_iter": int(num_iter),
+            "start_lr": float(start_lr), "end_lr": float(end_lr), "step_mode": str(step_mode)}
+
+
+def heartbeat_message(t: float) -> Dict[str, Any]:
+    """The ``heartbeat`` message (about once a second while a run goes on)."""
+    return {"type": "heartbeat", "t": float(t)}
+
+
+def encode_readings(run_id: int, seq: int, start: int, lrs, losses, smoothed,
+                    replay: bool = False) -> Tuple[Dict[str, Any], List[bytes]]:
+    """The ``readings`` message of the widget protocol: ``(content, buffers)``.
+
+    Three buffers of ``count`` little-endian float64 each (lr, raw loss, smoothed loss); NaN
+    and inf pass through as IEEE values.
+
+    Example
+    -------
+    >>> c, b = encode_readings(1, 0, 0, [1e-3], [2.0], [2.0])
+    >>> c["count"], [len(x) for x in b]
+    (1, [8, 8, 8])
+    """
+    arrs = [np.ascontiguousarray(a, dtype="<f8") for a in (lrs, losses, smoothed)]
+    n = int(arrs[0].size)
+    if any(a.size != n for a in arrs):
+        raise ValueError("lrs, losses and smoothed must have one length")
+    content = {"type": "readings", "run_id": int(run_id), "seq": int(seq), "start": int(start),
+               "count": n, "replay": bool(replay)}
+    return content, [a.tobytes() for a in arrs]
