@@ -1,5 +1,8 @@
 """``python -m lrwidget demo``: a headless range test on scikit-learn's digits, summarised as text.
 
+Needs scikit-learn (``pip install "lrwidget[demo]"``). Every argument, the ``--report`` path
+included, is checked before the test starts; a bad one is a usage error (exit code 2).
+
 Example
 -------
     python -m lrwidget demo --num-iter 100 --report report.html
@@ -8,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 import time
 from typing import List, Optional
@@ -52,10 +56,17 @@ def sparkline(values, width: int = 60, top: Optional[float] = None) -> str:
     return "".join(out)
 
 
+DEMO_START_LR = 1e-5
+NEEDS_SKLEARN = 'python -m lrwidget demo needs scikit-learn: pip install "lrwidget[demo]"'
+# the demo's options that are range_test arguments, by the name range_test's messages start with
+_OPTIONS = {"end_lr": "--end-lr", "num_iter": "--num-iter"}
+
+
 def _digits_setup(batch_size: int = 64, seed: int = 0):
+    """(model, optimizer, criterion, loader) of the demo; ImportError without scikit-learn."""
+    from sklearn.datasets import load_digits
     import torch
     from torch import nn
-    from sklearn.datasets import load_digits
 
     X, y = load_digits(return_X_y=True)
     X = (X - X.mean(0)) / (X.std(0) + 1e-6)
@@ -108,43 +119,149 @@ def summary(result, width: int = 60) -> str:
     return "\n".join(lines)
 
 
-def demo(num_iter: int = 100, report: Optional[str] = None, end_lr: float = 10.0) -> int:
-    import torch
+def finite_number(text: str) -> float:
+    """argparse type: a finite float (``inf`` and ``nan`` parse as floats but are no lr).
 
+    Example
+    -------
+    >>> finite_number("1e-3")
+    0.001
+    >>> finite_number("inf")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: must be a finite number, got 'inf'
+    """
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
+    return value
+
+
+def report_problem(path: str) -> Optional[str]:
+    """Why an HTML report cannot be written to ``path``, or None when it can.
+
+    Asked before the test starts, so a bad path does not cost a run. An existing file is left
+    as it is; a file that did not exist is created to find out and removed again.
+
+    Example
+    -------
+    >>> report_problem("/no/such/dir/report.html")
+    "directory '/no/such/dir' does not exist"
+    """
+    full = os.path.abspath(path)
+    if os.path.isdir(full):
+        return f"{path!r} is a directory; give a file name, e.g. " \
+               f"{os.path.join(path, 'lrwidget-report.html')!r}"
+    parent = os.path.dirname(full)
+    if not os.path.exists(parent):
+        return f"directory {parent!r} does not exist"
+    if not os.path.isdir(parent):
+        return f"{parent!r} is not a directory"
+    existed = os.path.exists(full)
+    try:
+        with open(full, "a"):
+            pass
+    except OSError as e:
+        return f"{path!r} is not writable ({e.strerror or e})"
+    if not existed:
+        os.remove(full)
+    return None
+
+
+def prepare_demo(num_iter: int = 100, end_lr: float = 10.0):
+    """(finder, loader, range_test kwargs) of the demo, its arguments checked; nothing run yet.
+
+    Raises ImportError without scikit-learn and ValueError (naming ``num_iter`` or ``end_lr``)
+    for a bad argument; :func:`main` turns both into a message.
+    """
     from .finder import LRFinder
 
-    torch.set_num_threads(1)
     model, opt, crit, loader = _digits_setup()
     finder = LRFinder(model, opt, crit)
+    kwargs = dict(start_lr=DEMO_START_LR, end_lr=end_lr, num_iter=num_iter)
+    finder.check_range_test_args(loader, **kwargs)
+    return finder, loader, kwargs
+
+
+def run_demo(finder, loader, kwargs, report: Optional[str] = None) -> int:
+    """Run the prepared demo, print its summary and write the report; returns the exit code."""
+    import torch
+
+    torch.set_num_threads(1)
     t = time.perf_counter()
-    result = finder.range_test(loader, start_lr=1e-5, end_lr=end_lr, num_iter=num_iter)
+    result = finder.range_test(loader, **kwargs)
     print(f"lrwidget demo: LR range test, MLP 64-64-10 on scikit-learn digits, SGD momentum 0.9 "
           f"({time.perf_counter() - t:.2f}s)")
     print(summary(result))
     if report:
-        try:
-            from .report import save_html
-        except ImportError as e:
-            print(f"\nno HTML report: lrwidget.report is not available ({e})", file=sys.stderr)
-            return 1
+        from .report import save_html
+
         save_html(result, report)
         print(f"\nHTML report written to {report}")
     return 0
 
 
+def demo(num_iter: int = 100, report: Optional[str] = None, end_lr: float = 10.0) -> int:
+    """The demo from Python: :func:`prepare_demo`, then :func:`run_demo`."""
+    return run_demo(*prepare_demo(num_iter, end_lr), report=report)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``python -m lrwidget`` (help texts are plain text, not reST)."""
+    from . import __version__
+
+    p = argparse.ArgumentParser(
+        prog="python -m lrwidget",
+        description="lrwidget: a live, clickable learning-rate finder (LR range test) for "
+                    "PyTorch. In Jupyter, use lrwidget.find_lr(...); from the shell, run the demo.")
+    p.add_argument("--version", action="version", version=f"lrwidget {__version__}")
+    sub = p.add_subparsers(dest="cmd", required=True, metavar="COMMAND")
+    d = sub.add_parser(
+        "demo", help="run a range test on scikit-learn's digits and print a summary",
+        description="Run an LR range test (MLP 64-64-10 on scikit-learn's digits, SGD with "
+                    "momentum 0.9) and print the loss curve, a few readings and the suggested "
+                    "learning rates. Needs scikit-learn: pip install \"lrwidget[demo]\".",
+        epilog="example: python -m lrwidget demo --num-iter 200 --report report.html")
+    d.add_argument("--num-iter", type=int, default=100, metavar="N",
+                   help="steps of the test, at least 2 (default 100)")
+    d.add_argument("--end-lr", type=finite_number, default=10.0, metavar="LR",
+                   help=f"last learning rate of the sweep, above the start {DEMO_START_LR:g} "
+                        f"(default 10)")
+    d.add_argument("--report", metavar="PATH",
+                   help="also write a self-contained HTML report to PATH")
+    d.set_defaults(parser=d)  # its errors read "python -m lrwidget demo: error: ..."
+    return p
+
+
 def main(argv: Optional[List[str]] = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m lrwidget", description=__doc__.splitlines()[0])
-    sub = p.add_subparsers(dest="cmd", required=True)
-    d = sub.add_parser("demo", help="run a range test on scikit-learn digits and print a summary")
-    d.add_argument("--num-iter", type=int, default=100, help="steps of the test (default 100)")
-    d.add_argument("--end-lr", type=float, default=10.0, help="last lr (default 10)")
-    d.add_argument("--report", metavar="PATH", help="also write a self-contained HTML report")
-    a = p.parse_args(argv)
-    if a.cmd == "demo":
-        if a.num_iter < 2:
-            p.error("--num-iter must be >= 2")
-        return demo(a.num_iter, a.report, a.end_lr)
-    return 2
+    """Entry point of ``python -m lrwidget`` and the ``lrwidget`` script; returns the exit code.
+
+    Bad arguments end in argparse's usage error (``SystemExit(2)``), a missing scikit-learn in
+    ``SystemExit(1)`` with the extra to install; both before any training step.
+    """
+    a = build_parser().parse_args(argv)
+    d = a.parser
+    if a.report is not None:
+        problem = report_problem(a.report)
+        if problem:
+            d.error(f"argument --report: {problem}")
+    try:
+        prepared = prepare_demo(a.num_iter, a.end_lr)
+    except ModuleNotFoundError as e:
+        if e.name is None or e.name.split(".")[0] != "sklearn":
+            raise
+        d.exit(1, NEEDS_SKLEARN + "\n")
+    except ValueError as e:
+        # range_test's own check (the one rule for its arguments): name the option instead
+        msg = str(e)
+        for name, option in _OPTIONS.items():
+            if msg.startswith(name + " "):
+                d.error(f"argument {option}: {msg[len(name) + 1:]}")
+        raise
+    return run_demo(*prepared, report=a.report)
 
 
 if __name__ == "__main__":

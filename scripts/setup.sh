@@ -1,22 +1,95 @@
 #!/usr/bin/env bash
-# Installs everything lrwidget's demo and tests need on a fresh Debian machine, idempotently.
-#   scripts/setup.sh          Python venv (.venv) with torch (CPU), the package and its dev extras
-#   scripts/setup.sh --browser  also Debian's chromium (for the browser tests) and the npm build tools
+# Installs what lrwidget needs on a fresh Debian machine, idempotently: a second run installs nothing.
+#   scripts/setup.sh --demo      .venv with torch (CPU) and the package with its demo extra (scikit-learn)
+#   scripts/setup.sh [--dev]     .venv with torch (CPU) and the package with its dev extra (tests, JupyterLab)
+#   scripts/setup.sh --browser   --dev, plus Debian's chromium (browser tests) and the npm build tools
+# PYTHON picks the interpreter for a new .venv (default python3), TORCH_VERSION the torch wheel.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+mode=dev
+for arg in "$@"; do
+  case "$arg" in
+    --demo) mode=demo ;;
+    --dev) mode=dev ;;
+    --browser) mode=browser ;;
+    -h|--help) sed -n '2,6p' "$0" | cut -c3-; exit 0 ;;
+    *) echo "scripts/setup.sh: unknown option '$arg' (accepted: --demo, --dev, --browser)" >&2; exit 2 ;;
+  esac
+done
+extra=dev
+[ "$mode" = demo ] && extra=demo
+
 PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 VPY=.venv/bin/python
-# torch first, pinned to the CPU wheel that lies on this kind of machine: a bare `torch` would pull a CUDA build.
-if ! $VPY -c "import torch" 2>/dev/null; then
-  $VPY -m pip install -q --disable-pip-version-check "torch==${TORCH_VERSION:-2.13.0}"
+PIP=("$VPY" -m pip install -q --disable-pip-version-check)
+
+# Exit 0 when everything pyproject.toml asks for (the base dependencies and the extra "$1") is
+# installed at an accepted version, and lrwidget is installed editable from this checkout.
+# Reads metadata only (no imports), so the check takes a fraction of a second. -I: the
+# checkout itself (the working directory) must not count as installed.
+satisfied() {
+  "$VPY" -I - "$PWD" "$1" <<'PY'
+import importlib.metadata as md
+import importlib.util
+import pathlib
+import re
+import sys
+
+try:
+    from packaging.requirements import Requirement
+except ImportError:  # a bare venv: pip's own copy
+    from pip._vendor.packaging.requirements import Requirement
+try:
+    import tomllib
+except ImportError:  # Python < 3.11
+    try:
+        import tomli as tomllib
+    except ImportError:
+        sys.exit(1)  # cannot tell: let pip decide
+
+root, extra = pathlib.Path(sys.argv[1]), sys.argv[2]
+project = tomllib.loads((root / "pyproject.toml").read_text())["project"]
+for line in project["dependencies"] + project["optional-dependencies"][extra]:
+    req = Requirement(line)
+    if req.marker is not None and not req.marker.evaluate({"extra": extra}):
+        continue
+    try:
+        have = md.version(req.name)
+    except md.PackageNotFoundError:
+        sys.exit(1)
+    if not req.specifier.contains(have, prereleases=True):
+        sys.exit(1)
+init = root / "lrwidget" / "__init__.py"
+wanted = re.search(r'^__version__ = "([^"]+)"', init.read_text(), re.M).group(1)
+spec = importlib.util.find_spec("lrwidget")
+try:
+    installed = md.version("lrwidget")
+except md.PackageNotFoundError:
+    installed = None
+ok = (installed == wanted and spec is not None and spec.origin is not None
+      and pathlib.Path(spec.origin).resolve() == init.resolve())
+sys.exit(0 if ok else 1)
+PY
+}
+
+# torch first, pinned to the CPU wheel: a bare `torch` would pull a CUDA build.
+if ! "$VPY" -I -c "import importlib.metadata as m; m.version('torch')" >/dev/null 2>&1; then
+  echo "setup: installing torch==${TORCH_VERSION:-2.13.0} (CPU)"
+  "${PIP[@]}" "torch==${TORCH_VERSION:-2.13.0}"
 fi
-if ! $VPY -c "import lrwidget, jupyterlab, playwright, sklearn" 2>/dev/null; then
-  $VPY -m pip install -q --disable-pip-version-check -e ".[dev]"
+if ! satisfied "$extra"; then
+  echo "setup: installing lrwidget (editable) with its $extra extra"
+  "${PIP[@]}" -e ".[$extra]"
+  if ! satisfied "$extra"; then
+    echo "scripts/setup.sh: .venv still lacks something pyproject.toml asks for ($extra extra)" >&2
+    exit 1
+  fi
 fi
-if [ "${1:-}" = "--browser" ]; then
+
+if [ "$mode" = browser ]; then
   if ! command -v chromium >/dev/null 2>&1; then
     SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
     $SUDO apt-get update -qq
