@@ -1,4 +1,11 @@
-// Number and time formatting for labels, tooltips and the status line (pure).
+// Number and time formatting for labels, tooltips and the status line (pure). The formats the Python
+// side writes too (lr, loss, tick labels, status words) follow lrwidget/rules.json; lrwidget/rules.py is
+// the Python twin of each function here, and tests/test_rules.py checks both give the same text.
+import rules from "../lrwidget/rules.json" with { type: "json" };
+
+const LR_DIGITS = rules.lrFormat.digits;
+const LOSS = rules.lossFormat;
+const TICK = rules.tickFormat;
 
 const SUPERSCRIPT = {
   "-": "\u207b", "0": "\u2070", "1": "\u00b9", "2": "\u00b2", "3": "\u00b3", "4": "\u2074",
@@ -20,11 +27,16 @@ function nonFinite(x) {
   return null;
 }
 
+/** The status word shown for a RangeTestResult.stop_reason ("completed" -> "done"); unknown -> itself. */
+export function statusWord(stopReason) {
+  return Object.prototype.hasOwnProperty.call(rules.status, stopReason) ? rules.status[stopReason] : String(stopReason);
+}
+
 /**
- * A learning rate with `digits` significant digits in the e-notation people type into code:
- * 3.16e-3, 1e-4, 2.5e-2 (trailing zeros dropped, no "+" in the exponent).
+ * A learning rate with `digits` (3) significant digits in the e-notation people type into code:
+ * 3.16e-3, 1e-4, 2.5e-2, 2.5 (trailing zeros dropped, no "+" in the exponent; ties round half up).
  */
-export function formatLR(x, digits = 3) {
+export function formatLR(x, digits = LR_DIGITS) {
   if (x === null || x === undefined) return "\u2014";
   const bad = nonFinite(x);
   if (bad) return bad;
@@ -35,17 +47,19 @@ export function formatLR(x, digits = 3) {
   return e === 0 ? m : `${m}e${e}`;
 }
 
-/** A loss value with 4 significant digits; e-notation only for very large or very small magnitudes. */
-export function formatLoss(y, digits = 4) {
+/**
+ * A loss value with 4 significant digits; in formatLR's e-notation below 1e-3 and from 1e4 on (where
+ * plain digits would need more than four).
+ */
+export function formatLoss(y, digits = LOSS.digits) {
   if (y === null || y === undefined) return "\u2014";
   const bad = nonFinite(y);
   if (bad) return bad;
   if (y === 0) return "0";
   const a = Math.abs(y);
-  if (a >= 1e5 || a < 1e-3) return formatLR(y, digits);
-  let s = y.toPrecision(digits);
-  if (s.includes(".")) s = s.replace(/0+$/, "").replace(/\.$/, "");
-  return s;
+  if (a >= Math.pow(10, digits) || a < LOSS.expBelow) return formatLR(y, digits);
+  const s = y.toFixed(Math.max(0, digits - 1 - Math.floor(Math.log10(a))));
+  return s.includes(".") ? s.replace(/0+$/, "").replace(/\.$/, "") : s;
 }
 
 /** Seconds as m:ss or h:mm:ss ("0:07", "1:05", "1:02:03"); null/negative/NaN -> "—". */
@@ -64,8 +78,8 @@ export function formatTick(value, step) {
   if (!Number.isFinite(value)) return "";
   if (step > 0 && Math.abs(value) < step * 1e-6) value = 0; // float noise at the zero tick
   const a = Math.abs(value);
-  if (a !== 0 && (a >= 1e5 || a < 1e-4)) return formatLR(value, 3);
-  const decimals = step > 0 ? Math.max(0, Math.min(10, -Math.floor(Math.log10(step) + 1e-9))) : 2;
+  if (a !== 0 && (a >= TICK.expAtOrAbove || a < TICK.expBelow)) return formatLR(value, LR_DIGITS);
+  const decimals = step > 0 ? Math.max(0, Math.min(TICK.maxDecimals, -Math.floor(Math.log10(step) + 1e-9))) : 2;
   // Avoid "-0" after rounding.
   const s = value.toFixed(decimals);
   return /^-0(\.0+)?$/.test(s) ? s.slice(1) : s;

@@ -1,4 +1,10 @@
-// Scales (data <-> pixels) and the data ranges the plot shows (pure).
+// Scales (data <-> pixels), the data ranges the plot shows and where a suggestion's marker sits (pure).
+// The range and marker rules are shared with the Python views: parameters in lrwidget/rules.json,
+// Python twins in lrwidget/rules.py (y_range, x_domain, marker_loss), checked by tests/test_rules.py.
+import rules from "../lrwidget/rules.json" with { type: "json" };
+
+const Y = rules.yRange;
+const X = rules.xRange;
 
 /**
  * A 1-D scale from `domain` to `range` (pixels). With `log`, the mapping is linear in log10(x);
@@ -59,8 +65,10 @@ export function xDomain(lrs, n, startLr, endLr, log = true, extent = null) {
       if (x > hi) hi = x;
     }
   }
-  if (lo === Infinity) return log ? [1e-7, 10] : [0, 1];
-  if (lo === hi) return log ? [lo / 10, hi * 10] : [lo - 1, hi + 1];
+  if (lo === Infinity) return log ? [...X.emptyLog] : [...X.emptyLinear];
+  if (lo === hi) {
+    return log ? [lo / X.singleLogFactor, hi * X.singleLogFactor] : [lo - X.singleLinearPad, hi + X.singleLinearPad];
+  }
   return [lo, hi];
 }
 
@@ -71,7 +79,7 @@ export function xDomain(lrs, n, startLr, endLr, log = true, extent = null) {
  * Raw readings widen the range only within that cap. Returns {lo, hi, clipped} where clipped says the
  * data reaches above hi (the plot then marks the clipped points).
  */
-export function yRange(raw, smoothed, n, headroom = 1.5) {
+export function yRange(raw, smoothed, n, headroom = Y.headroom) {
   let min = Infinity;
   let argmin = -1;
   let maxAll = -Infinity;
@@ -101,7 +109,7 @@ export function yRange(raw, smoothed, n, headroom = 1.5) {
   }
   const rise = before - min;
   // A flat start (loss only falls or barely moves) still gets room above it.
-  const floorSpan = Math.max(Math.abs(min) * 0.05, 1e-12);
+  const floorSpan = Math.max(Math.abs(min) * Y.flatSpan, 1e-12);
   const cap = before + Math.max(rise, floorSpan) * headroom;
   let top = Math.min(maxAll, cap);
   let bottom = min;
@@ -116,10 +124,10 @@ export function yRange(raw, smoothed, n, headroom = 1.5) {
     if (smoothed[i] > top || raw[i] > top) clipped = true;
   }
   if (!(top > bottom)) {
-    const pad = Math.max(Math.abs(bottom) * 0.1, 1e-9);
+    const pad = Math.max(Math.abs(bottom) * Y.flatPad, 1e-9);
     return { lo: bottom - pad, hi: top + pad, clipped };
   }
-  const pad = (top - bottom) * 0.06;
+  const pad = (top - bottom) * Y.pad;
   return { lo: bottom - pad, hi: top + pad, clipped };
 }
 
@@ -128,7 +136,7 @@ export function yRange(raw, smoothed, n, headroom = 1.5) {
  * pixel resolution, O(columns) per frame however many readings there are. `raw` and `smooth` are the
  * columns of the raw and the smoothed losses.
  */
-export function yRangeColumns(raw, smooth, headroom = 1.5) {
+export function yRangeColumns(raw, smooth, headroom = Y.headroom) {
   const s = smooth.count > 0 ? smooth : raw;
   let min = Infinity;
   let argmin = -1;
@@ -144,7 +152,7 @@ export function yRangeColumns(raw, smooth, headroom = 1.5) {
   let before = min;
   for (let j = 0; j <= argmin; j++) if (s.max[j] > before) before = s.max[j];
   const rise = before - min;
-  const floorSpan = Math.max(Math.abs(min) * 0.05, 1e-12);
+  const floorSpan = Math.max(Math.abs(min) * Y.flatSpan, 1e-12);
   const cap = before + Math.max(rise, floorSpan) * headroom;
   let top = Math.min(maxAll, cap);
   let bottom = min;
@@ -157,9 +165,62 @@ export function yRangeColumns(raw, smooth, headroom = 1.5) {
   }
   for (let j = 0; j < raw.count && !clipped; j++) if (raw.max[j] > top) clipped = true;
   if (!(top > bottom)) {
-    const pad = Math.max(Math.abs(bottom) * 0.1, 1e-9);
+    const pad = Math.max(Math.abs(bottom) * Y.flatPad, 1e-9);
     return { lo: bottom - pad, hi: top + pad, clipped };
   }
-  const pad = (top - bottom) * 0.06;
+  const pad = (top - bottom) * Y.pad;
   return { lo: bottom - pad, hi: top + pad, clipped };
+}
+
+/**
+ * The loss at which a suggestion's marker is drawn, on the smoothed curve as drawn: the smoothed loss of
+ * the suggestion's reading (`suggestion.index`) when finite; otherwise the smoothed curve interpolated at
+ * `suggestion.lr` between the readings around it (in log10 lr on a log axis: the straight segment the
+ * plot draws between them), the end reading's loss beyond either end. Uses the first `n` readings.
+ * NaN when no reading has a finite lr and smoothed loss. Python twin: lrwidget.rules.marker_loss.
+ */
+export function markerLoss(lrs, smoothed, suggestion, n = lrs.length, log = true) {
+  const m = Math.min(n, lrs.length, smoothed.length);
+  const index = suggestion ? suggestion.index : null;
+  if (Number.isInteger(index) && index >= 0 && index < m && Number.isFinite(smoothed[index])) return smoothed[index];
+  const lr = suggestion ? suggestion.lr : NaN;
+  if (typeof lr !== "number" || !Number.isFinite(lr) || (log && !(lr > 0))) return NaN;
+  const t = log ? Math.log10(lr) : lr;
+  // One pass, no sort: the nearest usable reading at or below t (the last of equals, as Python's
+  // stable sort then searchsorted picks) and the nearest above it, plus both ends.
+  let below = -1;
+  let above = -1;
+  let first = -1;
+  let last = -1;
+  let tb = -Infinity;
+  let ta = Infinity;
+  let tFirst = Infinity;
+  let tLast = -Infinity;
+  for (let i = 0; i < m; i++) {
+    const x = lrs[i];
+    const y = smoothed[i];
+    if (!Number.isFinite(x) || !Number.isFinite(y) || (log && !(x > 0))) continue;
+    const ti = log ? Math.log10(x) : x;
+    if (ti < tFirst) {
+      tFirst = ti;
+      first = i;
+    }
+    if (ti >= tLast) {
+      tLast = ti;
+      last = i;
+    }
+    if (ti <= t && ti >= tb) {
+      tb = ti;
+      below = i;
+    }
+    if (ti > t && ti < ta) {
+      ta = ti;
+      above = i;
+    }
+  }
+  if (first < 0) return NaN;
+  if (t <= tFirst) return smoothed[first];
+  if (t >= tLast) return smoothed[last];
+  const y0 = smoothed[below];
+  return y0 + (smoothed[above] - y0) * ((t - tb) / (ta - tb));
 }

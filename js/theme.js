@@ -1,5 +1,6 @@
 // Colors and fonts from the host's CSS variables: JupyterLab (--jp-*), VS Code (--vscode-*), else
 // light/dark fallbacks. pickTheme is pure (takes a variable getter); readTheme/watchTheme touch the DOM.
+import rules from "../lrwidget/rules.json" with { type: "json" };
 
 /** [r, g, b, a] (0-255, a 0-1) from "#rgb", "#rgba", "#rrggbb", "#rrggbbaa", "rgb()/rgba()", or null. */
 export function parseColor(str) {
@@ -49,18 +50,9 @@ export function withAlpha(color, alpha) {
   return `rgba(${Math.round(c[0])},${Math.round(c[1])},${Math.round(c[2])},${alpha})`;
 }
 
-const LIGHT = {
-  fg: "#1f2328", fgMuted: "#57606a", fgFaint: "#8c959f", bg: "#ffffff", panel: "#f6f8fa",
-  grid: "rgba(31,35,40,0.08)", border: "#d0d7de", accent: "#1a73e8", selected: "#e8710a",
-  applied: "#188038", error: "#d93025", warn: "#b06000",
-  rules: ["#1a73e8", "#9334e6", "#e8710a", "#188038", "#c5221f", "#007b83"],
-};
-const DARK = {
-  fg: "#e6edf3", fgMuted: "#9da7b1", fgFaint: "#6e7681", bg: "#1e1e1e", panel: "#262626",
-  grid: "rgba(230,237,243,0.09)", border: "#3d444d", accent: "#6ea8fe", selected: "#ffa657",
-  applied: "#56d364", error: "#ff7b72", warn: "#e3b341",
-  rules: ["#6ea8fe", "#d2a8ff", "#ffa657", "#56d364", "#ff7b72", "#39c5cf"],
-};
+// The fallback palettes live in lrwidget/rules.json, which the Python report and bqplot view read too.
+const LIGHT = rules.palette.light;
+const DARK = rules.palette.dark;
 
 /**
  * The plot's colors. `getVar(name)` returns a CSS custom property's value ("" when unset);
@@ -95,12 +87,14 @@ export function pickTheme(getVar, prefersDark = false) {
     // Grid: the host's faint border color when it has one, else a faint tint of the text color.
     grid: v("--jp-border-color2")
       ? withAlpha(v("--jp-border-color2"), dark ? 0.5 : 0.6)
-      : withAlpha(v("--jp-ui-font-color1", "--vscode-editor-foreground") || base.fg, dark ? 0.1 : 0.08),
+      : withAlpha(v("--jp-ui-font-color1", "--vscode-editor-foreground") || base.fg, base.gridAlpha),
     accent: v("--jp-brand-color1", "--vscode-charts-blue", "--vscode-focusBorder") || base.accent,
     selected: v("--jp-warn-color0", "--vscode-charts-orange") || base.selected,
     applied: v("--jp-success-color1", "--vscode-charts-green") || base.applied,
     error: v("--jp-error-color1", "--vscode-errorForeground", "--vscode-charts-red") || base.error,
     rules: base.rules.map((c, i) => ruleVars[i] || c),
+    // The raw loss curve: the accent at this alpha (brighter on dark backgrounds).
+    rawAlpha: base.rawAlpha,
     font: v("--jp-ui-font-family", "--vscode-font-family") ||
       "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif",
     fontSize: 11,

@@ -9,6 +9,9 @@ Clicks: a click on (near) the curve selects that reading, a click on a suggestio
 that rule's lr. Built from a widget, the selection goes through ``widget.select(lr)`` (so the
 widget's Apply uses it) and the view follows the widget's ``selected_lr``.
 
+bqplot is an optional dependency (it pulls pandas): ``pip install "lrwidget[bqplot]"``; without
+it the rest of lrwidget works and this class raises an ImportError that says so.
+
 Threads: events arrive on the finder's stream thread, clicks on the kernel's thread and the
 widget's ``selected_lr`` changes on the widget's writer thread; one lock keeps the marks'
 updates whole.
@@ -35,19 +38,23 @@ from __future__ import annotations
 import math
 import threading
 from numbers import Real
-from typing import Optional, Tuple
+from typing import Optional
 
 import numpy as np
 
 from .finder import LRFinder
 from .history import RangeTestResult
-from .report import LIGHT, loss_at
+from .rules import LOSS_DIGITS, LR_DIGITS, marker_loss, palette, y_range
 from .stream import Readings, RunEnded, RunStarted
 
-__all__ = ["BqplotView", "nearest_reading", "y_range", "suggestion_points"]
+__all__ = ["BqplotView", "nearest_reading", "suggestion_points"]
 
-# the canvas widget's light palette (js/theme.js), so both views tell the same story
-_CURVE, _SELECTED, _RULES = LIGHT["accent"], LIGHT["selected"], LIGHT["rules"]
+# the canvas widget's light palette and number formats (lrwidget/rules.json), so both views tell
+# the same story; bqplot formats with d3 format strings: ".2~e" is 3 significant digits
+_PAL = palette(dark=False)
+_CURVE, _SELECTED, _RULES, _RAW_ALPHA = _PAL["accent"], _PAL["selected"], _PAL["rules"], _PAL["rawAlpha"]
+_LR_D3, _LOSS_D3 = f".{LR_DIGITS - 1}~e", f".{LOSS_DIGITS}~g"
+_INSTALL_HINT = 'BqplotView needs bqplot, an optional dependency: pip install "lrwidget[bqplot]"'
 _UNSET = object()  # "not given", where None is a value
 
 
@@ -68,38 +75,12 @@ def nearest_reading(lrs, lr: float, log: bool = True) -> int:
     return int(np.argmin(d))
 
 
-def y_range(losses, smoothed) -> Optional[Tuple[float, float]]:
-    """The loss axis range: all of the smoothed curve up to where it leaves 4x its start, with a
-    margin; None when there is no finite reading. Raw spikes past divergence are cut off, as the
-    canvas view does, so the interesting part is not squashed flat.
-
-    Example
-    -------
-    >>> lo, hi = y_range([2.0, 1.0, 50.0], [2.0, 1.5, 9.0])
-    >>> lo < 1.0 < 2.0 < hi < 9.0
-    True
-    """
-    sm = np.asarray(smoothed, dtype=float)
-    raw = np.asarray(losses, dtype=float)
-    fin = sm[np.isfinite(sm)]
-    if fin.size == 0:
-        return None
-    first = fin[0]
-    cap = first + 3.0 * abs(first) if first != 0 else np.inf
-    shown = fin[fin <= cap] if np.any(fin <= cap) else fin
-    rfin = raw[np.isfinite(raw)]
-    rshown = rfin[rfin <= cap] if rfin.size else rfin
-    lo = float(min(shown.min(), rshown.min() if rshown.size else np.inf))
-    hi = float(max(shown.max(), first))
-    pad = (hi - lo) * 0.06 or abs(hi) * 0.06 or 1.0
-    return lo - pad, hi + pad
-
-
 def suggestion_points(result: RangeTestResult, log: bool = True):
     """``(names, lrs, losses)`` of the suggestions that have an lr: where their markers go.
 
-    The loss is the smoothed loss of the reading the rule names (``index``), else the smoothed
-    curve interpolated at the lr (log space on a log axis).
+    The loss is :func:`lrwidget.rules.marker_loss`: the smoothed loss of the reading the rule
+    names (``index``), else the smoothed curve interpolated at the lr (log space on a log axis),
+    as the canvas widget and the report place their markers.
 
     Example
     -------
@@ -117,7 +98,7 @@ def suggestion_points(result: RangeTestResult, log: bool = True):
     for name, s in result.suggestions.items():
         if s.lr is None or not math.isfinite(s.lr):
             continue
-        y = loss_at(lr_all, sm, s.lr, s.index, log)
+        y = marker_loss(lr_all, sm, s.lr, s.index, log)
         if y is None:
             continue
         names.append(name)
@@ -167,7 +148,10 @@ class BqplotView:
     """
 
     def __init__(self, source, title: str = "", height: int = 320, interval: float = 0.2):
-        import bqplot as bq
+        try:
+            import bqplot as bq
+        except ImportError as e:
+            raise ImportError(_INSTALL_HINT) from e
 
         from .widget import LRFinderWidget  # the widget module imports anywidget: only here
 
@@ -200,18 +184,18 @@ class BqplotView:
         self._xlin = bq.LinearScale()
         self._y = bq.LinearScale()
         sx = {"x": self._xlog, "y": self._y}
-        self.raw_line = bq.Lines(x=[], y=[], scales=sx, colors=[_CURVE], opacities=[0.35],
+        self.raw_line = bq.Lines(x=[], y=[], scales=sx, colors=[_CURVE], opacities=[_RAW_ALPHA],
                                  stroke_width=1, labels=["raw loss"])
         self.smoothed_line = bq.Lines(x=[], y=[], scales=sx, colors=[_CURVE], stroke_width=2.5,
                                       labels=["smoothed loss"])
         self.readings_marks = bq.Scatter(
             x=[], y=[], scales=sx, colors=[_CURVE], default_size=64, opacities=[0.02],
-            tooltip=bq.Tooltip(fields=["x", "y"], formats=[".3~e", ".4~g"],
+            tooltip=bq.Tooltip(fields=["x", "y"], formats=[_LR_D3, _LOSS_D3],
                                labels=["lr", "loss"]))
         self.suggestion_marks = bq.Scatter(
             x=[], y=[], scales=sx, names=[], display_names=True, colors=_RULES,
             default_size=90, stroke="white", marker="diamond",
-            tooltip=bq.Tooltip(fields=["name", "x"], formats=["", ".3~e"],
+            tooltip=bq.Tooltip(fields=["name", "x"], formats=["", _LR_D3],
                                labels=["rule", "lr"]))
         self.selection_line = bq.Lines(x=[], y=[], scales=sx, colors=[_SELECTED],
                                        stroke_width=2, line_style="dashed")
@@ -338,10 +322,9 @@ class BqplotView:
     def _draw_curve(self) -> None:
         n = self._n
         lr, loss, sm = self._lr[:n].copy(), self._loss[:n].copy(), self._sm[:n].copy()
-        rng = y_range(loss, sm)
+        rng = y_range(sm, loss)  # the canvas widget's rule: a diverging tail is cut off
         with self.figure.hold_sync():
-            if rng is not None:
-                self._y.min, self._y.max = rng
+            self._y.min, self._y.max = rng
             self.raw_line.x, self.raw_line.y = lr, loss
             self.smoothed_line.x, self.smoothed_line.y = lr, sm
             self.readings_marks.x, self.readings_marks.y = lr, sm
@@ -351,8 +334,8 @@ class BqplotView:
         """The selection line over the loss range ``rng`` (computed here when not given)."""
         lr = self.selected_lr
         if rng is _UNSET:
-            rng = y_range(self._loss[:self._n], self._sm[:self._n])
-        if lr is None or rng is None:
+            rng = y_range(self._sm[:self._n], self._loss[:self._n])
+        if lr is None:
             self.selection_line.x, self.selection_line.y = [], []
         else:
             self.selection_line.x, self.selection_line.y = [lr, lr], list(rng)

@@ -4,8 +4,10 @@ Used where no widget front end runs (GitHub, nbviewer, ``jupyter nbconvert``, pl
 the widget's static fallback) and to keep a finished test as a file. Pure Python string
 building, no matplotlib and nothing fetched from the network.
 
-The geometry is a set of pure functions (:func:`log_ticks`, :func:`linear_ticks`,
-:func:`y_range`, :func:`Scale`, :func:`segments`) so it is tested without drawing anything.
+The geometry is a set of pure functions (:func:`Scale`, :func:`segments`) so it is tested
+without drawing anything. What the picture shares with the live widget (palette, status words,
+number formats, ticks, axis ranges, marker placement) comes from :mod:`lrwidget.rules`, the
+rules the front end reads from the same ``rules.json``: the static picture looks like the live one.
 
 Example
 -------
@@ -23,173 +25,22 @@ from __future__ import annotations
 import html
 import math
 import os
-from typing import List, Optional, Tuple
+from typing import List, Optional
 
 import numpy as np
 
-__all__ = ["to_svg", "to_html", "save_html", "summary_line", "format_lr", "log_ticks",
-           "linear_ticks", "y_range", "Scale", "segments", "loss_at"]
+from .rules import (format_loss, format_lr, linear_ticks, log_ticks, marker_loss, palette,
+                    status_word, x_domain, y_range)
 
-# Same palettes as js/theme.js, so the static picture looks like the live one.
-LIGHT = dict(fg="#1f2328", muted="#57606a", faint="#8c959f", bg="#ffffff", grid="#e6e8eb",
-             border="#d0d7de", accent="#1a73e8", selected="#e8710a", applied="#188038",
-             error="#d93025",
-             rules=["#1a73e8", "#9334e6", "#e8710a", "#188038", "#c5221f", "#007b83"])
-DARK = dict(fg="#e6edf3", muted="#9da7b1", faint="#6e7681", bg="#1e1e1e", grid="#30363d",
-            border="#3d444d", accent="#6ea8fe", selected="#ffa657", applied="#56d364",
-            error="#ff7b72",
-            rules=["#6ea8fe", "#d2a8ff", "#ffa657", "#56d364", "#ff7b72", "#39c5cf"])
+# format_lr is re-exported: callers of the report format the lrs it shows with it
+__all__ = ["to_svg", "to_html", "save_html", "summary_line", "format_lr", "Scale", "segments",
+           "X_TICKS"]
 
-_SUP = str.maketrans("-0123456789", "\u207b\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077"
-                                    "\u2078\u2079")
-
-
-# ---------------------------------------------------------------------------- formatting
-def format_lr(x: Optional[float], digits: int = 3) -> str:
-    """An lr the way people type it: ``3.16e-3``, ``1e-4``, ``0.5`` -> ``5e-1``.
-
-    >>> format_lr(0.00316227), format_lr(1e-4), format_lr(None), format_lr(float("nan"))
-    ('3.16e-3', '1e-4', '\u2014', 'NaN')
-    """
-    if x is None:
-        return "\u2014"
-    x = float(x)
-    if math.isnan(x):
-        return "NaN"
-    if math.isinf(x):
-        return "inf" if x > 0 else "-inf"
-    if x == 0:
-        return "0"
-    mant, exp = f"{x:.{max(0, digits - 1)}e}".split("e")
-    if "." in mant:
-        mant = mant.rstrip("0").rstrip(".")
-    e = int(exp)
-    return mant if e == 0 else f"{mant}e{e}"
-
-
-def _format_loss(y: float) -> str:
-    if not math.isfinite(y):
-        return "NaN" if math.isnan(y) else ("inf" if y > 0 else "-inf")
-    if y != 0 and (abs(y) >= 1e5 or abs(y) < 1e-3):
-        return f"{y:.3e}"
-    return f"{y:.4g}"
-
-
-def _decade_label(e: int) -> str:
-    if e == 0:
-        return "1"
-    if e == 1:
-        return "10"
-    return "10" + str(e).translate(_SUP)
+#: at most this many labelled ticks on the SVG's log lr axis
+X_TICKS = 8
 
 
 # ---------------------------------------------------------------------------- geometry
-def log_ticks(lo: float, hi: float, max_ticks: int = 8) -> List[Tuple[float, str]]:
-    """Readable ticks for a log axis over ``[lo, hi]`` as ``(value, label)`` pairs.
-
-    Decades (1e-5, 1e-4, ...) when the range spans at least one; every k-th decade when there
-    are more than ``max_ticks``; 1-2-5 steps inside a range narrower than a decade.
-
-    >>> [l for _, l in log_ticks(1e-5, 1.0)]
-    ['10⁻⁵', '10⁻⁴', '10⁻³', '10⁻²', '10⁻¹', '1']
-    >>> [v for v, _ in log_ticks(0.02, 0.09)]
-    [0.02, 0.05]
-    """
-    if not (lo > 0 and hi > 0 and math.isfinite(lo) and math.isfinite(hi)):
-        raise ValueError(f"log_ticks needs 0 < lo, hi < inf, got lo={lo}, hi={hi}")
-    if hi < lo:
-        lo, hi = hi, lo
-    eps = 1e-9
-    e0 = math.ceil(math.log10(lo) - eps)
-    e1 = math.floor(math.log10(hi) + eps)
-    if e1 - e0 + 1 >= 2:
-        step = max(1, math.ceil((e1 - e0 + 1) / max(1, max_ticks)))
-        # keep the ticks on multiples of the step so 10^0 = 1 is shown when in range
-        first = e0 + (-e0) % step
-        return [(10.0 ** e, _decade_label(e)) for e in range(first, e1 + 1, step)]
-    out = []
-    for e in range(math.floor(math.log10(lo)) - 1, math.ceil(math.log10(hi)) + 1):
-        for m in (1, 2, 5):
-            v = float(f"{m}e{e}")
-            if lo * (1 - eps) <= v <= hi * (1 + eps):
-                out.append((v, format_lr(v)))
-    if len(out) < 2:  # a very narrow range: its two ends
-        out = [(lo, format_lr(lo)), (hi, format_lr(hi))]
-    return out
-
-
-def _nice_step(span: float, n: int) -> float:
-    raw = span / max(1, n)
-    mag = 10.0 ** math.floor(math.log10(raw))
-    for m in (1, 2, 2.5, 5, 10):
-        if m * mag >= raw:
-            return m * mag
-    return 10 * mag
-
-
-def linear_ticks(lo: float, hi: float, n: int = 5) -> List[float]:
-    """About ``n`` round values covering ``[lo, hi]`` (steps of 1, 2, 2.5 or 5 x 10^k).
-
-    >>> linear_ticks(0.0, 1.0)
-    [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
-    >>> linear_ticks(2.31, 2.31)
-    [2.31]
-    """
-    if not (math.isfinite(lo) and math.isfinite(hi)):
-        raise ValueError(f"linear_ticks needs finite bounds, got lo={lo}, hi={hi}")
-    if hi < lo:
-        lo, hi = hi, lo
-    if hi == lo:
-        return [lo]
-    step = _nice_step(hi - lo, n)
-    k0 = math.ceil(lo / step - 1e-9)
-    k1 = math.floor(hi / step + 1e-9)
-    # round to the step's precision so labels read 0.6, not 0.6000000000000001
-    digits = max(0, -math.floor(math.log10(step)) + 2)
-    return [round(k * step, digits) for k in range(k0, k1 + 1)]
-
-
-def y_range(smoothed, raw=None, pad: float = 0.08, tail: float = 0.5) -> Tuple[float, float]:
-    """The loss range to show, keeping the interesting part readable when the tail diverges.
-
-    The bottom is the lowest finite smoothed loss. The top is the highest smoothed loss up to
-    that minimum (usually the starting loss), plus ``tail`` times the span so the start of the
-    climb stays visible; a diverging tail (1e6, inf, NaN) is clipped at the top instead of
-    squashing the curve flat. ``raw`` widens the range only within those bounds. ``pad`` adds
-    a margin as a fraction of the span.
-
-    Returns ``(0, 1)`` when there is no finite smoothed loss.
-
-    >>> y_range([3.0, 2.0, 1.0, 1.5, 1e6], pad=0.0)
-    (1.0, 4.0)
-    """
-    s = np.asarray(smoothed, dtype=np.float64)
-    fin = np.isfinite(s)
-    if not fin.any():
-        return (0.0, 1.0)
-    imin = int(np.nanargmin(np.where(fin, s, np.nan)))
-    lo = float(s[imin])
-    head = s[: imin + 1][fin[: imin + 1]]
-    hi = float(head.max())
-    after = s[imin:][fin[imin:]]
-    span = hi - lo
-    if span <= 0:  # flat until the minimum: use the rest of the curve, else a unit window
-        span = float(after.max() - lo) if after.size else 0.0
-        span = min(span, abs(lo) * 0.5 or 1.0) or (abs(lo) * 0.1 or 1.0)
-        hi = lo + span
-    top = hi + tail * span
-    # do not reserve room the curve never uses
-    top = min(top, max(hi, float(after.max()) if after.size else hi))
-    if raw is not None:
-        r = np.asarray(raw, dtype=np.float64)
-        r = r[np.isfinite(r)]
-        if r.size:
-            # raw noise below the smoothed minimum is worth a little room, never a rescale
-            lo = max(min(lo, float(r.min())), lo - 0.5 * (top - lo))
-    m = (top - lo) * pad
-    return (lo - m, top + m)
-
-
 class Scale:
     """Maps data values on ``[d0, d1]`` to pixels on ``[r0, r1]``, in log10 when ``log``.
 
@@ -267,10 +118,7 @@ def summary_line(result, selected_lr=None, applied_lr=None) -> str:
     """
     if result is None:
         return "LR range test: no run yet"
-    words = {"completed": "done", "diverged": "diverged", "stopped": "stopped",
-             "error": "failed"}
-    st = words.get(result.stop_reason, result.stop_reason)
-    parts = [f"LR range test {st}: {len(result)}/{result.num_iter} readings "
+    parts = [f"LR range test {status_word(result.stop_reason)}: {len(result)}/{result.num_iter} readings "
              f"in {result.elapsed:.1f} s"]
     if result.stop_reason == "diverged" and len(result):
         parts.append(f"diverged at lr={format_lr(result.lrs[-1])}")
@@ -325,7 +173,7 @@ def to_svg(result, selected_lr: Optional[float] = None, applied_lr: Optional[flo
     for name, v, least in (("width", width, 200), ("height", height, 150)):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < least:
             raise ValueError(f"{name} must be an int >= {least}, got {v!r}")
-    pal = DARK if dark else LIGHT
+    pal = palette(dark)
     W, H = int(width), int(height)
     lrs = np.asarray(result.lrs, dtype=np.float64)
     raw = np.asarray(result.losses, dtype=np.float64)
@@ -339,42 +187,43 @@ def to_svg(result, selected_lr: Optional[float] = None, applied_lr: Optional[flo
            f'viewBox="0 0 {W} {H}" font-family="system-ui, -apple-system, Segoe UI, Helvetica, '
            f'Arial, sans-serif" font-size="12" role="img" '
            f'aria-label="{_esc(summary_line(result, selected_lr, applied_lr))}">',
-           f'<rect width="{W}" height="{H}" fill="{pal["bg"]}"/>',
-           f'<text x="{left}" y="19" fill="{pal["fg"]}" font-size="13" font-weight="600">'
+           f'<rect class="background" width="{W}" height="{H}" fill="{pal["bg"]}"/>',
+           f'<text class="title" x="{left}" y="19" fill="{pal["fg"]}" font-size="13" '
+           f'font-weight="600">'
            f'{_esc(_title(result))}</text>']
 
+    frame = (f'<rect class="frame" x="{left}" y="{top}" width="{right - left}" '
+             f'height="{bottom - top}" fill="none" stroke="{pal["border"]}"/>')
     ok = np.isfinite(lrs) & ((lrs > 0) if log else True)
     if not ok.any():
-        out.append(f'<rect x="{left}" y="{top}" width="{right - left}" height="{bottom - top}" '
-                   f'fill="none" stroke="{pal["border"]}"/>')
+        out.append(frame)
         out.append(f'<text x="{(left + right) / 2}" y="{(top + bottom) / 2}" text-anchor="middle" '
-                   f'fill="{pal["muted"]}">No readings</text></svg>')
+                   f'fill="{pal["fgMuted"]}">No readings</text></svg>')
         return "\n".join(out)
 
-    x0, x1 = float(lrs[ok].min()), float(lrs[ok].max())
+    x0, x1 = x_domain(lrs, result.start_lr, result.end_lr, log)
     for v in (selected_lr, applied_lr):  # keep chosen lines inside the picture
         if v is not None and math.isfinite(v) and (v > 0 or not log):
             x0, x1 = min(x0, float(v)), max(x1, float(v))
-    if x0 == x1:
-        x0, x1 = (x0 / 2, x1 * 2) if log else (x0 - 1, x1 + 1)
     y0, y1 = y_range(sm, raw)
     sx = Scale(x0, x1, left, right, log=log)
     sy = Scale(y0, y1, bottom, top)
 
     # grid and ticks
-    xt = log_ticks(x0, x1) if log else [(v, f"{v:g}") for v in linear_ticks(x0, x1, 6)]
+    # the grid is the text colour, faint: the front end's fallback when the host sets none
+    grid = f'class="grid" stroke="{pal["fg"]}" stroke-opacity="{pal["gridAlpha"]}"'
+    xt = log_ticks(x0, x1, X_TICKS) if log else linear_ticks(x0, x1, 6)
     for v, label in xt:
         px = round(sx(v), 2)
-        out.append(f'<line x1="{px}" y1="{top}" x2="{px}" y2="{bottom}" stroke="{pal["grid"]}"/>')
-        out.append(f'<text x="{px}" y="{bottom + 16}" text-anchor="middle" '
-                   f'fill="{pal["muted"]}">{_esc(label)}</text>')
-    for v in linear_ticks(y0, y1, 5):
+        out.append(f'<line {grid} x1="{px}" y1="{top}" x2="{px}" y2="{bottom}"/>')
+        out.append(f'<text class="x-tick" x="{px}" y="{bottom + 16}" text-anchor="middle" '
+                   f'fill="{pal["fgMuted"]}">{_esc(label)}</text>')
+    for v, label in linear_ticks(y0, y1, 5):
         py = round(sy(v), 2)
-        out.append(f'<line x1="{left}" y1="{py}" x2="{right}" y2="{py}" stroke="{pal["grid"]}"/>')
-        out.append(f'<text x="{left - 6}" y="{py + 4}" text-anchor="end" '
-                   f'fill="{pal["muted"]}">{_esc(f"{v:g}")}</text>')
-    out.append(f'<rect x="{left}" y="{top}" width="{right - left}" height="{bottom - top}" '
-               f'fill="none" stroke="{pal["border"]}"/>')
+        out.append(f'<line {grid} x1="{left}" y1="{py}" x2="{right}" y2="{py}"/>')
+        out.append(f'<text class="y-tick" x="{left - 6}" y="{py + 4}" text-anchor="end" '
+                   f'fill="{pal["fgMuted"]}">{_esc(label)}</text>')
+    out.append(frame)
     out.append(f'<text x="{(left + right) / 2}" y="{bottom + 34}" text-anchor="middle" '
                f'fill="{pal["fg"]}">learning rate{" (log scale)" if log else ""}</text>')
     out.append(f'<text transform="translate(16 {(top + bottom) / 2}) rotate(-90)" '
@@ -384,9 +233,9 @@ def to_svg(result, selected_lr: Optional[float] = None, applied_lr: Optional[flo
     out.append(f'<clipPath id="lrw-clip"><rect x="{left}" y="{top - 2}" width="{right - left}" '
                f'height="{bottom - top + 4}"/></clipPath><g clip-path="url(#lrw-clip)">')
     for seg in segments(lrs, raw, sx, sy, y0, y1):
-        out.append(_polyline(seg, pal["accent"], 1.0, 0.3))
+        out.append(_polyline(seg, "raw", pal["accent"], 1.0, pal["rawAlpha"]))
     for seg in segments(lrs, sm, sx, sy, y0, y1):
-        out.append(_polyline(seg, pal["accent"], 2.2, 1.0))
+        out.append(_polyline(seg, "smoothed", pal["accent"], 2.2, 1.0))
     out.append("</g>")
 
     # diverged point: the last reading of a diverged test
@@ -424,53 +273,31 @@ def to_svg(result, selected_lr: Optional[float] = None, applied_lr: Optional[flo
         color = pal["rules"][k % len(pal["rules"])]
         lr = r["lr"]
         if lr is not None and math.isfinite(lr) and (lr > 0 or not log):
-            yv = loss_at(lrs, sm, lr, r["index"], log)
+            yv = marker_loss(lrs, sm, lr, r["index"], log)
             if yv is not None:
                 px, py = sx(lr), sy(min(max(yv, y0), y1))
                 rad = 6 if r["default"] else 4.5
-                out.append(f'<circle cx="{px:.2f}" cy="{py:.2f}" r="{rad}" fill="{color}" '
+                out.append(f'<circle class="marker" cx="{px:.2f}" cy="{py:.2f}" r="{rad}" fill="{color}" '
                            f'stroke="{pal["bg"]}" stroke-width="1.5"/>')
         text = f'{r["name"]}{" (default)" if r["default"] else ""}: {format_lr(lr)}'
         out.append(f'<circle cx="{lx + 5}" cy="{ly - 4}" r="{5 if r["default"] else 4}" '
                    f'fill="{color}"/>')
         weight = ' font-weight="600"' if r["default"] else ""
-        out.append(f'<text x="{lx + 14}" y="{ly}" fill="{pal["fg"]}"{weight}>{_esc(text)}</text>')
+        out.append(f'<text class="legend" x="{lx + 14}" y="{ly}" fill="{pal["fg"]}"{weight}>'
+                   f'{_esc(text)}</text>')
         lx += 26 + 7 * len(text)
     out.append("</svg>")
     return "\n".join(out)
 
 
 def _title(result) -> str:
-    st = {"completed": "done", "diverged": "diverged", "stopped": "stopped",
-          "error": "error"}.get(result.stop_reason, result.stop_reason)
+    st = status_word(result.stop_reason)
     return f"LR range test \u00b7 {st} \u00b7 {len(result)}/{result.num_iter} readings"
 
 
-def loss_at(lrs, sm, lr, index, log) -> Optional[float]:
-    """Smoothed loss at a suggestion: its reading, else interpolated (in log lr when log).
-
-    Where a suggestion's marker goes on the curve; None when no reading is usable.
-
-    >>> loss_at(np.array([1e-3, 1e-2, 1e-1]), np.array([2.0, 1.0, 3.0]), 1e-2, None, True)
-    1.0
-    >>> loss_at(np.array([1e-3, 1e-1]), np.array([2.0, 1.0]), 1e-2, None, True)
-    1.5
-    """
-    lrs, sm = np.asarray(lrs, dtype=np.float64), np.asarray(sm, dtype=np.float64)
-    if index is not None and 0 <= index < len(sm) and math.isfinite(sm[index]):
-        return float(sm[index])
-    ok = np.isfinite(lrs) & np.isfinite(sm) & ((lrs > 0) if log else True)
-    if ok.sum() < 1:
-        return None
-    x, y = lrs[ok], sm[ok]
-    order = np.argsort(x)
-    f = np.log10 if log else (lambda a: a)
-    return float(np.interp(f(lr), f(x[order]), y[order]))
-
-
-def _polyline(seg, color, width, opacity) -> str:
+def _polyline(seg, cls, color, width, opacity) -> str:
     pts = " ".join(f"{x:g},{y:g}" for x, y in seg)
-    return (f'<polyline points="{pts}" fill="none" stroke="{color}" stroke-width="{width}" '
+    return (f'<polyline class="{cls}" points="{pts}" fill="none" stroke="{color}" stroke-width="{width}" '
             f'stroke-opacity="{opacity}" stroke-linejoin="round" stroke-linecap="round"/>')
 
 
@@ -490,7 +317,7 @@ def to_html(result, selected_lr: Optional[float] = None, applied_lr: Optional[fl
     >>> "<svg" in page and "http://" not in page.replace("http://www.w3.org", "")
     True
     """
-    pal = DARK if dark else LIGHT
+    pal = palette(dark)
     lrs = np.asarray(result.lrs, dtype=np.float64)
     raw = np.asarray(result.losses, dtype=np.float64)
     sm = np.asarray(result.smoothed, dtype=np.float64)
@@ -498,15 +325,15 @@ def to_html(result, selected_lr: Optional[float] = None, applied_lr: Optional[fl
     best_i = int(np.nanargmin(np.where(fin, sm, np.nan))) if fin.any() else None
     svg = to_svg(result, selected_lr, applied_lr, width=760, height=380, dark=dark)
     summary = [
-        ("Status", result.stop_reason + (f" ({result.error})" if result.error else "")),
+        ("Status", status_word(result.stop_reason) + (f" ({result.error})" if result.error else "")),
         ("Readings", f"{len(result)} of {result.num_iter}"),
         ("Sweep", f"{format_lr(result.start_lr)} \u2192 {format_lr(result.end_lr)} "
                   f"({result.step_mode})"),
         ("Tested lr range", f"{format_lr(lrs.min())} \u2192 {format_lr(lrs.max())}"
          if len(lrs) else "\u2014"),
-        ("Loss (raw) first / last", f"{_format_loss(raw[0])} / {_format_loss(raw[-1])}"
+        ("Loss (raw) first / last", f"{format_loss(raw[0])} / {format_loss(raw[-1])}"
          if len(raw) else "\u2014"),
-        ("Lowest smoothed loss", f"{_format_loss(sm[best_i])} at lr={format_lr(lrs[best_i])}"
+        ("Lowest smoothed loss", f"{format_loss(sm[best_i])} at lr={format_lr(lrs[best_i])}"
          if best_i is not None else "\u2014"),
         ("Non-finite losses", str(int((~np.isfinite(raw)).sum()))),
         ("Elapsed", f"{result.elapsed:.2f} s"),
@@ -535,11 +362,11 @@ h1 {{ font-size: 1.35rem; margin-bottom: .2rem; }}
 table {{ border-collapse: collapse; width: 100%; margin: .5rem 0 1.5rem; }}
 th, td {{ text-align: left; padding: .3rem .6rem; border-bottom: 1px solid {pal["border"]};
          vertical-align: top; }}
-th {{ color: {pal["muted"]}; font-weight: 500; width: 14rem; }}
+th {{ color: {pal["fgMuted"]}; font-weight: 500; width: 14rem; }}
 td.num {{ font-variant-numeric: tabular-nums; white-space: nowrap; }}
 tr.default td {{ font-weight: 600; }}
 svg {{ max-width: 100%; height: auto; }}
-footer {{ color: {pal["muted"]}; font-size: .85rem; }}
+footer {{ color: {pal["fgMuted"]}; font-size: .85rem; }}
 </style></head>
 <body>
 <h1>{_esc(title)}</h1>

@@ -27,6 +27,8 @@ from typing import Callable, Dict, Optional
 
 import numpy as np
 
+from .rules import format_lr
+
 __all__ = [
     "Suggestion", "Curve", "prepare", "valley", "steep", "minimum", "slide", "RULES", "DEFAULT",
     "suggest", "suggest_all",
@@ -83,17 +85,6 @@ class Curve:
     why: Optional[str]
     #: the last usable reading is above the lowest one: the curve turned up (skipped tail included)
     turned_up: bool = False
-
-
-def _fmt(lr: float) -> str:
-    """Short lr text: 1e-04 -> '1e-4', 0.00316 -> '3.2e-3'."""
-    if lr is None or not math.isfinite(lr):
-        return str(lr)
-    if lr == 0:
-        return "0"
-    m, e = f"{lr:.1e}".split("e")
-    m = m.rstrip("0").rstrip(".")
-    return f"{m}e{int(e)}"
 
 
 def prepare(lrs, losses, raw=None) -> Curve:
@@ -206,7 +197,7 @@ def _valley(c: Curve) -> Suggestion:
         return _none(name, "the loss never decreases")
     sections = (end - start) / 3
     i = min(start + int(sections) + int(sections / 2), c.lrs.size - 1)
-    return _pick(name, c, i, f"middle of the longest descent (lr {_fmt(c.lrs[start])}..{_fmt(c.lrs[end])})")
+    return _pick(name, c, i, f"middle of the longest descent (lr {format_lr(c.lrs[start])}..{format_lr(c.lrs[end])})")
 
 
 def _log_slopes(c: Curve) -> np.ndarray:
@@ -273,7 +264,7 @@ def _minimum(c: Curve) -> Suggestion:
     lr = min(max(at / 10, c.lo), c.hi)
     note = " (still falling at the end of the sweep)" if (i == c.lrs.size - 1 and not c.diverged
                                                                 and not c.turned_up) else ""
-    return Suggestion(name, lr, None, f"lowest loss at lr {_fmt(at)}, divided by 10{note}")
+    return Suggestion(name, lr, None, f"lowest loss at lr {format_lr(at)}, divided by 10{note}")
 
 
 def slide(lrs, losses, lr_diff: int = 15, thresh: float = 0.005, adjust_value: float = 1.0) -> Suggestion:

@@ -3,7 +3,9 @@ compared with the result's, and clicks delivered as bqplot's front end sends the
 custom message {"event": "element_click", "data": {"index": i}} through ``_handle_msg``)."""
 from __future__ import annotations
 
-import math
+import subprocess
+import sys
+import textwrap
 import time
 
 import numpy as np
@@ -13,7 +15,8 @@ from torch import nn
 
 import lrwidget
 from lrwidget import BqplotView, LRFinder, LRFinderWidget
-from lrwidget.bqview import nearest_reading, suggestion_points, y_range
+from lrwidget.bqview import nearest_reading, suggestion_points
+from lrwidget.rules import palette, y_range
 
 
 def click(mark, index):
@@ -66,10 +69,17 @@ def test_marks_hold_the_result_and_the_suggestions(parts, digits_loader):
     for (n, s), y in zip(answered, view.suggestion_marks.y):
         if s.index is not None:
             assert y == r.smoothed[s.index], n
-    # the loss axis shows the whole smoothed curve up to divergence
+    # the loss axis shows the whole smoothed curve up to divergence, by the canvas widget's rule
     lo, hi = view._y.min, view._y.max
     fin = r.smoothed[np.isfinite(r.smoothed)]
     assert lo < fin.min() and hi > fin[0]
+    assert (lo, hi) == y_range(r.smoothed, r.losses)
+    # the canvas widget's light palette
+    pal = palette(dark=False)
+    assert list(view.raw_line.colors) == [pal["accent"]] == list(view.smoothed_line.colors)
+    assert list(view.raw_line.opacities) == [pal["rawAlpha"]]
+    assert list(view.suggestion_marks.colors) == pal["rules"]
+    assert list(view.selection_line.colors) == [pal["selected"]]
     assert view.figure.axes[0].scale is view.raw_line.scales["x"]
     assert type(view.raw_line.scales["x"]).__name__ == "LogScale"
     assert view.selection_line.x is None or len(view.selection_line.x) == 0
@@ -176,7 +186,28 @@ def test_pure_helpers():
     assert nearest_reading([1e-4, np.nan, 1e-2], 1e-3) in (0, 2)
     assert nearest_reading([], 1e-3) == -1
     assert nearest_reading([1e-3], float("nan")) == -1
-    assert y_range([np.nan], [np.nan]) is None
-    lo, hi = y_range([2.0, 1.0, 1e6], [2.0, 1.2, 40.0])  # a diverged tail is cut off
-    assert lo < 1.0 and 2.0 < hi < 40.0
-    assert not math.isnan(lo)
+
+
+
+def test_without_bqplot_the_package_works_and_the_view_says_how_to_get_it(tmp_path):
+    # a fresh interpreter in which `import bqplot` fails, as it does where bqplot is not installed
+    code = textwrap.dedent("""
+        import sys
+        sys.modules["bqplot"] = None
+        import torch
+        from torch import nn
+        import lrwidget
+        from lrwidget import LRFinder, LRFinderWidget, report, rules
+        m = nn.Linear(2, 2)
+        finder = LRFinder(m, torch.optim.SGD(m.parameters(), lr=1e-3), nn.CrossEntropyLoss())
+        LRFinderWidget(finder).close()
+        try:
+            lrwidget.BqplotView(finder)
+        except ImportError as e:
+            print("ImportError:", e)
+        assert finder._subs == []
+    """)
+    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert 'pip install "lrwidget[bqplot]"' in proc.stdout, proc.stdout

@@ -1,5 +1,6 @@
 """Suggestion rules: properties on arbitrary input, and known answers on synthetic curves."""
 import math
+import re
 
 import numpy as np
 import pytest
@@ -104,6 +105,20 @@ def test_clean_descent_then_explosion():
     assert "longest descent" in out["valley"].reason
     assert out["valley"].index is not None and out["steep"].index is not None
     assert out["minimum"].index is None  # derived, not a reading
+
+
+def test_reasons_write_lrs_as_every_view_does():
+    # the lrs quoted in a reason read exactly as the legend, the report and the widget write them
+    from lrwidget.rules import format_lr
+    lrs = np.logspace(-6, 1, 100)
+    out = S.suggest_all(lrs, _descent(lrs))
+    quoted = re.findall(r"lr (\d(?:\.\d+)?(?:e-?\d+)?)(?:\.\.(\d(?:\.\d+)?(?:e-?\d+)?))?", out["valley"].reason)
+    assert quoted, out["valley"].reason
+    written = {format_lr(v) for v in lrs}
+    for a, b in quoted:
+        assert a in written and b in written, out["valley"].reason
+    m = out["minimum"]
+    assert f"lowest loss at lr {format_lr(m.lr * 10)}" in m.reason
 
 
 def test_diverged_curve_is_cut_at_the_first_nan():

@@ -46,3 +46,17 @@ test("formatTick shows as many decimals as the step needs, never -0", () => {
   assert.equal(formatTick(0.25, 0.05), "0.25");
   assert.equal(formatTick(-1e-17, 0.1), "0.0");
 });
+
+test("formatLoss never writes a plus sign between 1e4 and 1e5", () => {
+  assert.equal(formatLoss(12345.6), "1.235e4");
+  assert.equal(formatLoss(9999.6), "10000");
+});
+
+test("statusWord gives one word per stop reason: error, never failed", async () => {
+  const { statusWord } = await import("../format.js");
+  assert.deepEqual(["completed", "diverged", "stopped", "error"].map(statusWord), ["done", "diverged", "stopped", "error"]);
+});
+
+test("formatLR rounds a tie half up, like Python's rules.format_lr", () => {
+  assert.equal(formatLR(0.5625), "5.63e-1");
+});

@@ -80,3 +80,29 @@ test("yRangeColumns agrees with yRange at pixel resolution", async () => {
   assert.ok(Math.abs(a.lo - b.lo) < 1e-9 && Math.abs(a.hi - b.hi) < 1e-9, `${JSON.stringify(a)} vs ${JSON.stringify(b)}`);
   assert.deepEqual(yRangeColumns(createColumns(0), createColumns(0)), { lo: 0, hi: 1, clipped: false });
 });
+
+test("xDomain's fallbacks come from the shared rules", () => {
+  assert.deepEqual(xDomain(new Float64Array([1e-3]), 1, null, null), [1e-4, 1e-2]);
+  assert.deepEqual(xDomain(new Float64Array([2]), 1, null, null, false), [1, 3]);
+  assert.deepEqual(xDomain(new Float64Array(0), 0, null, null, false), [0, 1]);
+});
+
+test("markerLoss takes the suggestion's reading, else the drawn curve between readings", async () => {
+  const { markerLoss } = await import("../scale.js");
+  const lrs = new Float64Array([1e-3, 1e-2, 1e-1, NaN]);
+  const sm = new Float64Array([2, 1, 3, NaN]);
+  assert.equal(markerLoss(lrs, sm, { lr: 1e-2, index: 1 }, 3), 1);
+  // halfway between 1e-2 and 1e-1 in log lr: halfway between their losses
+  assert.ok(Math.abs(markerLoss(lrs, sm, { lr: Math.pow(10, -1.5), index: null }, 3) - 2) < 1e-12);
+  // linear axis: linear in lr
+  const lin = markerLoss(lrs, sm, { lr: 0.055, index: null }, 3, false);
+  assert.ok(Math.abs(lin - (1 + (2 * 0.045) / 0.09)) < 1e-12, String(lin));
+  // beyond the ends: the end readings' losses; a NaN at the index: interpolated instead
+  assert.equal(markerLoss(lrs, sm, { lr: 1, index: null }, 3), 3);
+  assert.equal(markerLoss(lrs, sm, { lr: 1e-5, index: null }, 3), 2);
+  assert.equal(markerLoss(lrs, new Float64Array([2, NaN, 3]), { lr: 1e-2, index: 1 }, 3), 2.5);
+  // only the first n readings count; nothing usable: NaN
+  assert.equal(markerLoss(lrs, sm, { lr: 1e-1, index: null }, 2), 1);
+  assert.ok(Number.isNaN(markerLoss(lrs, new Float64Array(4).fill(NaN), { lr: 1e-2, index: null }, 4)));
+  assert.ok(Number.isNaN(markerLoss(lrs, sm, { lr: null, index: null }, 3)));
+});

@@ -44,3 +44,16 @@ test("without host variables the fallback follows prefers-color-scheme", () => {
   assert.ok(luminance(parseColor(light.fg)) < luminance(parseColor(light.bg)));
   assert.ok(light.fontSize >= 11);
 });
+
+test("the fallback palettes are lrwidget/rules.json's, the grid their text color at gridAlpha", async () => {
+  const { readFileSync } = await import("node:fs");
+  const rules = JSON.parse(readFileSync(new URL("../../lrwidget/rules.json", import.meta.url), "utf-8"));
+  for (const [dark, name] of [[false, "light"], [true, "dark"]]) {
+    const t = pickTheme(() => "", dark);
+    const p = rules.palette[name];
+    for (const key of ["fg", "bg", "accent", "selected", "applied", "error", "border"]) assert.equal(t[key], p[key], key);
+    assert.deepEqual(t.rules, p.rules);
+    assert.equal(t.rawAlpha, p.rawAlpha);
+    assert.equal(t.grid, withAlpha(p.fg, p.gridAlpha));
+  }
+});

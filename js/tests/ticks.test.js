@@ -49,3 +49,21 @@ test("logTicks under a decade still gives at least two labels", () => {
   const narrow = logTicks(1.01e-3, 1.02e-3, 6);
   assert.ok(narrow.major.length >= 2);
 });
+
+test("tick values are the decimals themselves, not multiples with float noise", () => {
+  assert.deepEqual(linearTicks(0, 1, 5).major.map((m) => m.value), [0, 0.2, 0.4, 0.6, 0.8, 1]);
+  assert.deepEqual(logTicks(0.02, 0.35, 8).major.map((m) => m.value), [0.02, 0.03, 0.05, 0.1, 0.2, 0.3]);
+});
+
+test("niceStep never picks 2.5", () => {
+  for (let span = 0.1; span < 100; span *= 1.07) {
+    const s = niceStep(span, 4);
+    const mant = s / Math.pow(10, Math.floor(Math.log10(s) + 1e-9));
+    assert.ok([1, 2, 5].some((m) => Math.abs(mant - m) < 1e-9), `${span}: ${s}`);
+  }
+});
+
+test("logTicks too narrow for any multiple labels its two ends, with different labels", () => {
+  const t = logTicks(0.0301, 0.0302, 6);
+  assert.deepEqual(t.major.map((m) => m.label), ["3.01e-2", "3.02e-2"]);
+});
