@@ -28,7 +28,6 @@ export function createViewState(capacity = 256) {
     firstBad: -1, // index of the first reading with a NaN/inf loss, -1 if none
     lrMin: Infinity, // extent of the finite, positive lrs written (the x range without a scan per frame)
     lrMax: -Infinity,
-    version: 0, // bumped on every change, so drawing can skip work
   };
 }
 
@@ -89,7 +88,6 @@ export function applyMessage(state, m, now = 0) {
     state.startLr = m.startLr;
     state.endLr = m.endLr;
     state.stepMode = m.stepMode;
-    state.version++;
     res.changed = true;
     return res;
   }
@@ -131,7 +129,6 @@ export function applyMessage(state, m, now = 0) {
         break;
       }
     }
-    state.version++;
     res.changed = m.count > 0 || res.changed;
     if (res.needHello) state.awaitingReplay = true;
     return res;

@@ -41,15 +41,13 @@ from typing import Any, Callable, Dict, List, Optional, Protocol
 
 from . import protocol as P
 from .readings import ReadingsBuffer
+from .rules import STATUS_OF_REASON
 from .stream import Readings, RunEnded, RunStarted
 
 __all__ = ["Channel", "ChannelView", "Source", "STATUS_OF_REASON"]
 
 log = logging.getLogger("lrwidget.channel")
 
-#: view ``status`` for each ``RangeTestResult.stop_reason``
-STATUS_OF_REASON = {"completed": "done", "diverged": "diverged", "stopped": "stopped",
-                    "error": "error"}
 
 #: the state every view shows, with its value before any run (the synced traits of the widget)
 INITIAL_STATE: Dict[str, Any] = {

@@ -43,7 +43,8 @@ import traitlets
 
 from . import protocol as P
 from . import report
-from .channel import STATUS_OF_REASON, Channel, ChannelView
+from .channel import Channel, ChannelView
+from .rules import STATUS_OF_REASON
 from .finder import LRFinder
 from .history import RangeTestResult
 from .protocol import encode_readings
@@ -319,7 +320,7 @@ class LRFinderWidget(anywidget.AnyWidget, ChannelView):
             return (f"LR range test running: {self.step}/{self.num_iter} readings, "
                     f"{self.elapsed:.1f} s")
         if self.result is None:
-            return "LR range test: " + ("failed: " + self.error if self.error else "no run yet")
+            return "LR range test: " + ("error: " + self.error if self.error else "no run yet")
         return report.summary_line(self.result, self.selected_lr, self.applied_lr)
 
     def close(self) -> None:
