@@ -28,19 +28,28 @@ Example
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
+import secrets
+import stat
 import threading
 from typing import Dict, Optional
 
 import numpy as np
+
+from .schedule import STEP_MODES
 
 __all__ = ["History", "RangeTestResult", "STOP_REASONS"]
 
 #: values of ``RangeTestResult.stop_reason``
 STOP_REASONS = ("completed", "diverged", "stopped", "error")
 
+#: the version :meth:`RangeTestResult.to_dict` writes and the newest one it reads
+FORMAT_VERSION = 1
+
 _isfinite = math.isfinite
+log = logging.getLogger("lrwidget.history")
 
 
 class History:
@@ -121,13 +130,6 @@ class History:
         self.n = i + 1
         return s
 
-    def last(self) -> Optional[tuple]:
-        """The last reading as ``(lr, loss, smoothed)``, or None when empty."""
-        i = self.n - 1
-        if i < 0:
-            return None
-        return float(self.lrs[i]), float(self.losses[i]), float(self.smoothed[i])
-
     def view(self, start: int = 0, stop: Optional[int] = None):
         """Copies of ``lrs, losses, smoothed`` for readings ``[start:stop]`` (default: up to n)."""
         stop = self.n if stop is None else stop
@@ -144,10 +146,37 @@ def _num_out(v: float):
     return "inf" if v > 0 else "-inf"
 
 
-def _num_in(v) -> float:
+_NON_FINITE = {"inf": math.inf, "-inf": -math.inf, "nan": math.nan}
+
+
+def _numbers(name: str, values) -> list:
+    """The floats of a JSON array written by ``_num_out``; ValueError naming the bad item."""
+    if not isinstance(values, list):
+        raise ValueError(f"{name} must be a list of numbers, got {_json_type(values)}")
+    out = []
+    for i, v in enumerate(values):
+        if v is None:
+            out.append(math.nan)
+        elif isinstance(v, (int, float)) and not isinstance(v, bool):
+            out.append(float(v))
+        elif isinstance(v, str) and v in _NON_FINITE:
+            out.append(_NON_FINITE[v])
+        else:
+            raise ValueError(f'{name}[{i}] must be a number, null, "inf" or "-inf", got {v!r}')
+    return out
+
+
+def _number(name: str, v) -> float:
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise ValueError(f"{name} must be a number, got {v!r}")
+    return float(v)
+
+
+def _json_type(v) -> str:
     if v is None:
-        return math.nan
-    return float(v)  # float("inf") / float("-inf") / float("nan") parse the strings
+        return "null"
+    names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}
+    return names.get(type(v), f"a {type(v).__name__}")
 
 
 class RangeTestResult:
@@ -236,7 +265,7 @@ class RangeTestResult:
     def to_dict(self) -> dict:
         """A JSON-safe dict (NaN -> null, +-inf -> "inf"/"-inf"); suggestions included."""
         return {
-            "version": 1,
+            "version": FORMAT_VERSION,
             "lrs": [_num_out(v) for v in self.lrs.tolist()],
             "losses": [_num_out(v) for v in self.losses.tolist()],
             "smoothed": [_num_out(v) for v in self.smoothed.tolist()],
@@ -252,24 +281,130 @@ class RangeTestResult:
 
     @classmethod
     def from_dict(cls, d: dict) -> "RangeTestResult":
-        """Inverse of :meth:`to_dict` (suggestions are recomputed from the readings)."""
+        """Inverse of :meth:`to_dict` (suggestions are recomputed from the readings).
+
+        Raises
+        ------
+        ValueError
+            ``d`` is not a dict, comes from a newer format version, or holds a field this
+            library cannot use (lrs that are not finite and > 0, arrays of different lengths, an
+            unknown ``stop_reason`` or ``step_mode``, ...); the message names it.
+
+        Example
+        -------
+        >>> RangeTestResult.from_dict({"lrs": [1e-3, -1e-2], "losses": [1, 2], "smoothed": [1, 2],
+        ...                            "stop_reason": "completed"})
+        Traceback (most recent call last):
+        ...
+        ValueError: lrs[1] is -0.01: learning rates must be finite and > 0
+        """
+        if not isinstance(d, dict):
+            raise ValueError("a RangeTestResult must be a JSON object (a dict), got "
+                             f"{_json_type(d)}")
+        version = d.get("version", FORMAT_VERSION)
+        if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+            raise ValueError(f"version must be an integer >= 1, got {version!r}")
+        if version > FORMAT_VERSION:
+            raise ValueError(f"this result was written by a newer lrwidget (format version "
+                             f"{version}); this one reads version {FORMAT_VERSION}: upgrade "
+                             "lrwidget to load it")
         missing = [k for k in ("lrs", "losses", "smoothed", "stop_reason") if k not in d]
         if missing:
             raise ValueError(f"not a RangeTestResult dict: missing {missing}")
-        lrs = [_num_in(v) for v in d["lrs"]]
-        return cls(lrs, [_num_in(v) for v in d["losses"]], [_num_in(v) for v in d["smoothed"]],
-                   d["stop_reason"], d.get("step_mode", "exp"),
-                   d.get("start_lr", lrs[0] if lrs else math.nan),
-                   d.get("end_lr", lrs[-1] if lrs else math.nan),
-                   d.get("num_iter", len(lrs)), d.get("elapsed", 0.0), d.get("error"))
+        lrs, losses, smoothed = (_numbers(k, d[k]) for k in ("lrs", "losses", "smoothed"))
+        if not len(lrs) == len(losses) == len(smoothed):
+            raise ValueError("lrs, losses and smoothed must have one length, got "
+                             f"{len(lrs)}, {len(losses)}, {len(smoothed)}")
+        for i, lr in enumerate(lrs):
+            if not (_isfinite(lr) and lr > 0):
+                raise ValueError(f"lrs[{i}] is {lr!r}: learning rates must be finite and > 0")
+        reason = d["stop_reason"]
+        if reason not in STOP_REASONS:
+            raise ValueError(f"stop_reason must be one of {STOP_REASONS}, got {reason!r}")
+        mode = d.get("step_mode", "exp")
+        if mode not in STEP_MODES:
+            raise ValueError(f"step_mode must be one of {tuple(STEP_MODES)}, got {mode!r}")
+        bounds = []
+        for k in ("start_lr", "end_lr"):
+            if k in d:
+                v = _number(k, d[k])
+                if not (_isfinite(v) and v > 0):
+                    raise ValueError(f"{k} must be finite and > 0, got {v!r}")
+            else:  # written by hand: the sweep's ends are the readings'
+                v = (lrs[0] if k == "start_lr" else lrs[-1]) if lrs else math.nan
+            bounds.append(v)
+        num_iter = d.get("num_iter", len(lrs))
+        if isinstance(num_iter, bool) or not isinstance(num_iter, int) or num_iter < len(lrs):
+            raise ValueError(f"num_iter must be an integer >= the number of readings "
+                             f"({len(lrs)}), got {num_iter!r}")
+        elapsed = _number("elapsed", d.get("elapsed", 0.0))
+        if not (_isfinite(elapsed) and elapsed >= 0):
+            raise ValueError(f"elapsed must be finite and >= 0, got {elapsed!r}")
+        error = d.get("error")
+        if error is not None and not isinstance(error, str):
+            raise ValueError(f"error must be a string or null, got {error!r}")
+        return cls(lrs, losses, smoothed, reason, mode, bounds[0], bounds[1], num_iter, elapsed,
+                   error)
 
     def save(self, path) -> None:
-        """Write the result as JSON (strict: no NaN literals)."""
-        with open(os.fspath(path), "w", encoding="utf-8") as f:
-            json.dump(self.to_dict(), f, allow_nan=False)
+        """Write the result as JSON (strict: no NaN literals), atomically.
+
+        The JSON goes to a temporary file beside ``path``, is flushed to disk and then replaces
+        ``path`` in one step: however the write ends (disk full, Ctrl-C, a crash), ``path``
+        holds either the old file, whole, or the new one, and the temporary file is removed
+        on failure. An existing file's permissions are kept.
+        """
+        data = json.dumps(self.to_dict(), allow_nan=False).encode("utf-8")
+        _replace_file(os.fspath(path), data)
 
     @classmethod
     def load(cls, path) -> "RangeTestResult":
-        """Read a result written by :meth:`save`."""
-        with open(os.fspath(path), encoding="utf-8") as f:
-            return cls.from_dict(json.load(f))
+        """Read a result written by :meth:`save`.
+
+        Raises
+        ------
+        ValueError
+            The file is not JSON, or not a result this version can read (see
+            :meth:`from_dict`); the message names the file and what is wrong.
+        """
+        path = os.fspath(path)
+        with open(path, encoding="utf-8") as f:
+            try:
+                d = json.load(f)
+            except ValueError as e:  # JSONDecodeError, UnicodeDecodeError
+                raise ValueError(f"{path} is not a RangeTestResult JSON file: {e}") from e
+        try:
+            return cls.from_dict(d)
+        except ValueError as e:
+            raise ValueError(f"cannot load {path}: {e}") from e
+
+
+def _replace_file(path: str, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file beside it and ``os.replace``."""
+    target = os.path.realpath(path)  # through a symlink, as open() would write
+    folder, name = os.path.split(target)
+    try:
+        mode = stat.S_IMODE(os.stat(target).st_mode)
+    except FileNotFoundError:
+        mode = None
+    tmp = os.path.join(folder, f".{name}.{os.getpid()}.{secrets.token_hex(6)}.tmp")
+    try:
+        # 0o666 less the umask, as open(path, "w") would create it
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
+                     0o666)
+        with open(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())  # on disk before the rename makes it the file
+        if mode is not None:
+            os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    except BaseException as e:
+        if not isinstance(e, FileExistsError):  # that name is someone else's file
+            try:
+                os.remove(tmp)
+            except FileNotFoundError:
+                pass
+            except OSError as cleanup:
+                log.warning("could not remove the temporary file %s: %s", tmp, cleanup)
+        raise

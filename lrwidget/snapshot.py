@@ -4,7 +4,11 @@ A :class:`Snapshot` holds CPU copies (or a file under ``cache_dir``) of
 
 - the model's ``state_dict`` (parameters and persistent buffers such as BatchNorm running
   stats), its non-persistent buffers, every parameter's ``.grad`` and every module's
-  ``training`` flag;
+  ``training`` flag; the same for each module in ``extra_modules`` (a criterion with learnable
+  parameters or running statistics);
+- every other tensor in the optimizer's param groups (a learnable temperature, a head that is
+  not a submodule, a bare ``nn.Parameter``) with its ``.grad``: the optimizer trains them, so
+  they come back too;
 - the optimizer's per-parameter state (Adam moments, step counts, momentum buffers) with each
   tensor's original device, and every param group's settings (lr, betas, weight decay, extra
   keys such as ``initial_lr``);
@@ -14,7 +18,12 @@ A :class:`Snapshot` holds CPU copies (or a file under ``cache_dir``) of
 
 Restoring writes into the existing parameter tensors and param-group dicts (``copy_`` /
 ``dict.update``), so references held elsewhere (a scheduler's optimizer, a DDP wrapper's
-parameters) stay valid. :meth:`Snapshot.free` drops the copies.
+parameters) stay valid. It first checks that everything saved still has a place of the same shape
+and dtype, so a model that changed during the run (a buffer registered by a step, a param group
+added) is refused before anything is written. Ctrl-C cannot cut a restore in half: a SIGINT that
+arrives during it raises its KeyboardInterrupt after it (:mod:`lrwidget.interrupts`). A restore
+that fails raises :class:`RestoreError` and keeps the snapshot for another try.
+:meth:`Snapshot.free` drops the copies.
 
 Example
 -------
@@ -30,13 +39,34 @@ Example
 from __future__ import annotations
 
 import copy
+import logging
 import os
 import tempfile
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import torch
 
-__all__ = ["Snapshot"]
+from .interrupts import defer_sigint
+
+__all__ = ["Snapshot", "RestoreError", "SnapshotWriteError"]
+
+log = logging.getLogger("lrwidget.snapshot")
+
+
+class RestoreError(RuntimeError):
+    """:meth:`Snapshot.restore` could not write the saved state back.
+
+    The snapshot is kept (not freed): once the cause is removed, ``restore()`` can be called
+    again. ``__cause__`` is the underlying exception.
+    """
+
+
+class SnapshotWriteError(OSError):
+    """:meth:`Snapshot.capture` could not write its cache file; nothing is left in ``cache_dir``.
+
+    ``errno`` is the underlying error's (e.g. ``errno.ENOSPC``, ``errno.EFBIG``) when there is
+    one; ``__cause__`` is the underlying exception.
+    """
 
 
 def _to_cpu(v: Any) -> Any:
@@ -71,16 +101,24 @@ def _back(v: Any, dev: Any) -> Any:
 
 
 class Snapshot:
-    """The saved state of a model, its optimizer and (optionally) a GradScaler.
+    """The saved state of a model, its optimizer, extra modules and (optionally) a GradScaler.
 
     Use :meth:`capture` to create one.
+
+    Attributes
+    ----------
+    restored : bool
+        True after a :meth:`restore` that completed, False before the first and after one that
+        failed.
     """
 
-    def __init__(self, model, optimizer, grad_scaler, data: Dict[str, Any], devices: Dict[str, Any],
-                 path: Optional[str]):
+    def __init__(self, model, optimizer, grad_scaler, extra_modules: Tuple[torch.nn.Module, ...],
+                 data: Optional[Dict[str, Any]], devices: Dict[str, Any], path: Optional[str]):
         self.model = model
         self.optimizer = optimizer
         self.grad_scaler = grad_scaler
+        self.extra_modules = extra_modules
+        self.restored = False
         self._data = data
         self._devices = devices
         self._path = path
@@ -88,13 +126,14 @@ class Snapshot:
     @classmethod
     def capture(cls, model: torch.nn.Module, optimizer: torch.optim.Optimizer, grad_scaler=None,
                 memory_cache: bool = True, cache_dir: Optional[str] = None,
-                rng: bool = True) -> "Snapshot":
-        """Copy the state of ``model``, ``optimizer`` and ``grad_scaler``.
+                rng: bool = True, extra_modules: Sequence[torch.nn.Module] = ()) -> "Snapshot":
+        """Copy the state of ``model``, ``optimizer``, ``extra_modules`` and ``grad_scaler``.
 
         Parameters
         ----------
         model : torch.nn.Module
         optimizer : torch.optim.Optimizer
+            Every tensor in its param groups is saved, the model's or not.
         grad_scaler : torch.amp.GradScaler, optional
         memory_cache : bool
             True keeps the copy in CPU memory; False writes it to a file under ``cache_dir``
@@ -102,15 +141,37 @@ class Snapshot:
         cache_dir : str, optional
         rng : bool
             Also save torch's RNG states (CPU and initialised CUDA devices).
+        extra_modules : sequence of torch.nn.Module
+            Modules outside ``model`` whose whole state (parameters, buffers, grads, training
+            flags) comes back too, e.g. a criterion that is a module.
+
+        Raises
+        ------
+        SnapshotWriteError
+            ``memory_cache=False`` and the file could not be written (disk full, ``cache_dir``
+            missing or not writable); no partial file is left behind.
+        TypeError
+            An entry of ``extra_modules`` is not a ``torch.nn.Module``.
 
         Example
         -------
         >>> import torch
-        >>> m = torch.nn.Linear(2, 1); o = torch.optim.SGD(m.parameters(), lr=0.1)
-        >>> Snapshot.capture(m, o, memory_cache=False).free()
+        >>> m = torch.nn.Linear(2, 1); crit = torch.nn.CrossEntropyLoss()
+        >>> o = torch.optim.SGD(m.parameters(), lr=0.1)
+        >>> Snapshot.capture(m, o, memory_cache=False, extra_modules=[crit]).free()
         """
+        extra = tuple(extra_modules)
+        for i, m in enumerate(extra):
+            if not isinstance(m, torch.nn.Module):
+                raise TypeError(f"extra_modules[{i}] must be a torch.nn.Module, got "
+                                f"{type(m).__name__}")
+        modules = (model, *extra)
         params = list(model.parameters())
         index = {id(p): i for i, p in enumerate(params)}
+        covered = {id(p) for m in modules for p in m.parameters()}
+        # tensors the optimizer trains that no module above owns: keyed by their place
+        loose = [((gi, pi), p) for gi, g in enumerate(optimizer.param_groups)
+                 for pi, p in enumerate(g["params"]) if id(p) not in covered]
         opt_state = {}
         for p, st in optimizer.state.items():
             key = index.get(id(p))
@@ -118,56 +179,147 @@ class Snapshot:
                 key = ("opt", _opt_index(optimizer, p))
             opt_state[key] = st
         groups = [{k: v for k, v in g.items() if k != "params"} for g in optimizer.param_groups]
-        persistent = model.state_dict(keep_vars=True)
-        non_persistent = {n: b for n, b in model.named_buffers() if n not in persistent}
+        # the model's entry is the top level itself (its state_dict under "model"); each extra
+        # module gets an entry of the same keys
         live = {
-            "model": model.state_dict(),
-            "non_persistent": non_persistent,
-            "grads": [p.grad for p in params],
+            **_module_state(model),
+            "extra": [_module_state(m) for m in extra],
+            "loose_values": [p for _, p in loose],
+            "loose_grads": [p.grad for _, p in loose],
             "opt_state": opt_state,
             "groups": groups,
             "scaler": grad_scaler.state_dict() if _scaler_on(grad_scaler) else None,
         }
-        devices = {"grads": _devices(live["grads"]), "opt_state": _devices(opt_state),
-                   "groups": _devices(groups), "non_persistent": _devices(non_persistent)}
+        devices = {"grads": [_devices(e["grads"]) for e in (live, *live["extra"])],
+                   "loose_grads": _devices(live["loose_grads"]),
+                   "opt_state": _devices(opt_state), "groups": _devices(groups)}
         data = _to_cpu(live)
-        data["training"] = [m.training for m in model.modules()]
+        for entry, m in zip(_entries(data), modules):
+            entry["training"] = [sub.training for sub in m.modules()]
+        data["loose_places"] = [where for where, _ in loose]
+        data["group_sizes"] = [len(g["params"]) for g in optimizer.param_groups]
         if rng:
             data["rng_cpu"] = torch.get_rng_state()
             if torch.cuda.is_available() and torch.cuda.is_initialized():
                 data["rng_cuda"] = torch.cuda.get_rng_state_all()
         path = None
         if not memory_cache:
-            fd, path = tempfile.mkstemp(prefix="lrwidget-snapshot-", suffix=".pt",
-                                        dir=os.fspath(cache_dir) if cache_dir else None)
-            os.close(fd)
-            torch.save(data, path)
+            path = _write_file(data, cache_dir)
             data = None
-        return cls(model, optimizer, grad_scaler, data, devices, path)
+        return cls(model, optimizer, grad_scaler, extra, data, devices, path)
 
-    def _load(self) -> Dict[str, Any]:
+    def _read(self) -> Dict[str, Any]:
         if self._data is not None:
             return self._data
         if self._path is None:
             raise RuntimeError("this snapshot was freed")
-        # our own file, written by capture(): it may hold non-tensor group values (betas, ...)
-        return torch.load(self._path, map_location="cpu", weights_only=False)
+        try:
+            # our own file, written by capture(): it may hold non-tensor group values (betas, ...)
+            return torch.load(self._path, map_location="cpu", weights_only=False)
+        except Exception as e:
+            raise RestoreError(f"the model and optimizer were not restored: could not read the "
+                               f"snapshot file {self._path}: {e}") from e
 
     def restore(self) -> None:
-        """Write the saved state back (into the same tensors and param-group dicts)."""
-        d = self._load()
-        model, opt = self.model, self.optimizer
-        params = list(model.parameters())
+        """Write the saved state back (into the same tensors and param-group dicts).
+
+        It completes even when Ctrl-C is pressed meanwhile: on the main thread a SIGINT that
+        arrives during the restore raises its KeyboardInterrupt after it (``restored`` is then
+        already True, or False when the restore failed).
+
+        The snapshot is never freed here; a failed restore can be retried. With a cache file the
+        file is read first; after a failure what was read stays in memory, so the retry does not
+        need the file any more (:meth:`free` drops it).
+
+        Raises
+        ------
+        RestoreError
+            The state could not be written back: the cache file could not be read, or the model,
+            an extra module or the optimizer changed in a way the saved state no longer fits
+            (a parameter or buffer added, removed, reshaped or cast; a param group added; a
+            submodule added). These are found before anything is written, so the model is left
+            as it was; the message names what changed. Any other failure while writing (say,
+            out of device memory) may leave it partly restored; the message says which case it
+            is. Remove the cause, then call ``restore()`` again.
+        RuntimeError
+            The snapshot was freed.
+
+        Example
+        -------
+        >>> import torch
+        >>> m = torch.nn.Linear(2, 1); o = torch.optim.SGD(m.parameters(), lr=0.1)
+        >>> snap = Snapshot.capture(m, o)
+        >>> m.register_buffer("added", torch.zeros(1))
+        >>> try:
+        ...     snap.restore()
+        ... except RestoreError as e:
+        ...     print(str(e).split(":")[0])
+        the model and optimizer were not restored (nothing was written back)
+        >>> del m._buffers["added"]; snap.restore(); snap.restored
+        True
+        """
+        with defer_sigint():
+            self._restore()
+
+    def _restore(self) -> None:
+        self.restored = False
+        d = self._read()
+        written = False
+        try:
+            self._check(d)
+            written = True
+            self._write(d)
+        except BaseException as e:
+            self._data = d  # a retry must not depend on the file (it may be gone by then)
+            if not isinstance(e, Exception):
+                raise
+            how = "they may be partly restored" if written else "nothing was written back"
+            raise RestoreError(f"the model and optimizer were not restored ({how}): {e}. The "
+                               "snapshot is kept: remove the cause and call restore() again"
+                               ) from e
+        self.restored = True
+
+    def _modules(self):
+        return (self.model, *self.extra_modules)
+
+    def _check(self, d: Dict[str, Any]) -> None:
+        """Raise ValueError naming every saved tensor that no longer has a place to go."""
+        problems = []
+        for i, (m, saved) in enumerate(zip(self._modules(), _entries(d))):
+            name = "the model" if i == 0 else f"extra_modules[{i - 1}] ({type(m).__name__})"
+            problems += _module_problems(name, m, saved)
+        opt = self.optimizer
+        sizes = [len(g["params"]) for g in opt.param_groups]
+        if sizes != d["group_sizes"]:
+            problems.append(f"the optimizer's param groups changed: {d['group_sizes']} tensors "
+                            f"per group then, {sizes} now")
+        else:
+            for (gi, pi), v in zip(d["loose_places"], d["loose_values"]):
+                p = opt.param_groups[gi]["params"][pi]
+                why = _mismatch(p, v)
+                if why:
+                    problems.append(f"optimizer.param_groups[{gi}]['params'][{pi}] {why}")
+        if problems:
+            raise ValueError("; ".join(problems))
+
+    def _write(self, d: Dict[str, Any]) -> None:
+        opt = self.optimizer
         with torch.no_grad():
-            model.load_state_dict(d["model"])
-            bufs = dict(model.named_buffers())
-            for n, v in d["non_persistent"].items():
-                if n in bufs:
+            for m, saved, devs in zip(self._modules(), _entries(d), self._devices["grads"]):
+                m.load_state_dict(saved["model"])
+                bufs = dict(m.named_buffers())
+                for n, v in saved["non_persistent"].items():
                     bufs[n].copy_(v)
-            for p, g, dev in zip(params, d["grads"], self._devices["grads"]):
+                for p, g, dev in zip(m.parameters(), saved["grads"], devs):
+                    p.grad = None if g is None else g.to(dev, copy=True)
+                for sub, flag in zip(m.modules(), saved["training"]):
+                    sub.training = flag
+            for (gi, pi), v, g, dev in zip(d["loose_places"], d["loose_values"], d["loose_grads"],
+                                           self._devices["loose_grads"]):
+                p = opt.param_groups[gi]["params"][pi]
+                p.copy_(v)
                 p.grad = None if g is None else g.to(dev, copy=True)
-        for m, flag in zip(model.modules(), d["training"]):
-            m.training = flag
+        params = list(self.model.parameters())
         state = {}
         for key, st in d["opt_state"].items():
             p = params[key] if not isinstance(key, tuple) else _opt_param(opt, key[1])
@@ -197,15 +349,112 @@ class Snapshot:
         """Drop the saved copies (and delete the cache file). Safe to call twice."""
         self._data = None
         if self._path is not None:
-            try:
-                os.remove(self._path)
-            except OSError:
-                pass
-            self._path = None
+            path, self._path = self._path, None
+            _remove(path)
 
     @property
     def freed(self) -> bool:
         return self._data is None and self._path is None
+
+
+def _module_state(m: torch.nn.Module) -> Dict[str, Any]:
+    persistent = m.state_dict(keep_vars=True)
+    return {"model": m.state_dict(),
+            "non_persistent": {n: b for n, b in m.named_buffers() if n not in persistent},
+            "grads": [p.grad for p in m.parameters()]}
+
+
+def _entries(d: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """The saved entries of the model (the top level) and of each extra module, in order."""
+    return [d, *d["extra"]]
+
+
+def _mismatch(live: Any, saved: Any) -> Optional[str]:
+    """Why ``saved`` cannot be copied into ``live`` bit for bit (None when it can)."""
+    if not isinstance(saved, torch.Tensor):
+        return None
+    if not isinstance(live, torch.Tensor):
+        return f"is now a {type(live).__name__}, not a tensor"
+    if live.shape != saved.shape or live.dtype != saved.dtype:
+        return (f"changed from {_describe(saved)} to {_describe(live)}")
+    return None
+
+
+def _describe(t: torch.Tensor) -> str:
+    return f"{str(t.dtype).replace('torch.', '')}{list(t.shape)}"
+
+
+def _module_problems(name: str, m: torch.nn.Module, saved: Dict[str, Any]) -> List[str]:
+    out = []
+    now = m.state_dict(keep_vars=True)
+    then = saved["model"]
+    new = [k for k in now if k not in then]
+    gone = [k for k in then if k not in now]
+    if new:
+        out.append(f"{name} has {new}, which it did not have at the snapshot (registered "
+                   "during the run?)")
+    if gone:
+        out.append(f"{name} no longer has {gone}")
+    for k in now:
+        if k in then:
+            why = _mismatch(now[k], then[k])
+            if why:
+                out.append(f"{name}'s {k} {why}")
+    bufs = dict(m.named_buffers())
+    for k, v in saved["non_persistent"].items():
+        why = "is gone" if k not in bufs else _mismatch(bufs[k], v)
+        if why:
+            out.append(f"{name}'s non-persistent buffer {k} {why}")
+    n_params, n_modules = len(list(m.parameters())), len(list(m.modules()))
+    if n_params != len(saved["grads"]) and not (new or gone):
+        out.append(f"{name} has {n_params} parameters, it had {len(saved['grads'])}")
+    if n_modules != len(saved["training"]):
+        out.append(f"{name} has {n_modules} modules, it had {len(saved['training'])} "
+                   "(a submodule added or removed during the run?)")
+    return out
+
+
+def _write_file(data: Dict[str, Any], cache_dir) -> str:
+    """torch.save ``data`` to a new file under ``cache_dir``; on any failure remove it."""
+    where = os.fspath(cache_dir) if cache_dir else tempfile.gettempdir()
+    path = None
+    try:
+        fd, path = tempfile.mkstemp(prefix="lrwidget-snapshot-", suffix=".pt", dir=where)
+        # a Python file object: a failed write then surfaces as the OSError (EFBIG, ENOSPC)
+        # behind torch's own error, which names neither
+        with os.fdopen(fd, "wb") as f:
+            torch.save(data, f)
+    except BaseException as e:
+        if path is not None:
+            _remove(path)
+        if not isinstance(e, Exception):
+            raise
+        cause = _os_error(e)
+        why = (cause.strerror or str(cause)) if cause is not None else f"{type(e).__name__}: {e}"
+        err = SnapshotWriteError(f"could not write the snapshot to {where}: {why} (pass a "
+                                 "cache_dir with room to write, or memory_cache=True)")
+        err.errno = None if cause is None else cause.errno
+        raise err from e
+    return path
+
+
+def _os_error(e: BaseException) -> Optional[OSError]:
+    seen = set()
+    while e is not None and id(e) not in seen:
+        if isinstance(e, OSError):
+            return e
+        seen.add(id(e))
+        e = e.__cause__ or e.__context__
+    return None
+
+
+def _remove(path: str) -> None:
+    try:
+        os.remove(path)
+    except FileNotFoundError:
+        pass
+    except OSError as e:
+        log.warning("could not remove the snapshot file %s: %s", path, e)
 
 
 def _scaler_on(scaler) -> bool:
@@ -223,12 +472,13 @@ def _clear_scaler_stage(scaler) -> None:
     scaler._per_optimizer_states = collections.defaultdict(_refresh_per_optimizer_state)
 
 
-def _opt_index(opt, p) -> List[int]:
+def _opt_index(opt, p) -> Tuple[int, int]:
     for gi, g in enumerate(opt.param_groups):
         for pi, q in enumerate(g["params"]):
             if q is p:
                 return (gi, pi)
-    raise KeyError("optimizer state for a parameter that is in no param group")
+    raise ValueError("optimizer.state holds state for a tensor that is neither a parameter of "
+                     "the model nor in any param group: it cannot be saved by place")
 
 
 def _opt_param(opt, where):

@@ -1,5 +1,7 @@
 import json
 import math
+import os
+import stat
 import tracemalloc
 
 import numpy as np
@@ -129,3 +131,172 @@ def test_result_rejects_bad_fields():
         RangeTestResult([1.0, 2.0], [1.0], [1.0], "completed", "exp", 1, 2, 2, 0)
     with pytest.raises(ValueError, match="missing"):
         RangeTestResult.from_dict({"lrs": []})
+
+
+def test_history_has_no_dead_last_method():
+    # issue 10: History.last was used nowhere (readers take view() or the arrays up to n)
+    assert not hasattr(History, "last")
+
+
+# ---------------------------------------------------------------- save is atomic (issue 9, item 6)
+def _big_result(n=200_000):
+    lrs = np.logspace(-6, 1, n)
+    losses = 2.0 + np.sin(np.arange(n) / 1000.0)
+    return RangeTestResult(lrs, losses, losses.copy(), "completed", "exp", 1e-6, 10.0, n, 3.0)
+
+
+def _good_file(tmp_path):
+    d = tmp_path / "results"
+    d.mkdir()
+    p = d / "r.json"
+    _result().save(p)
+    return d, p
+
+
+def _same_as_good(p):
+    back, good = RangeTestResult.load(p), _result()
+    np.testing.assert_array_equal(back.lrs, good.lrs)
+    np.testing.assert_array_equal(back.losses, good.losses)
+    assert back.stop_reason == good.stop_reason
+
+
+def test_save_that_hits_the_disk_limit_leaves_the_old_file_whole(tmp_path):
+    from tests.subproc import run_script
+    d, p = _good_file(tmp_path)
+    out = run_script(f'''
+        import errno, resource, signal
+        from tests.test_history import _big_result
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG
+        big = _big_result()
+        resource.setrlimit(resource.RLIMIT_FSIZE, (256 * 1024, resource.RLIM_INFINITY))
+        try:
+            big.save({str(p)!r})
+        except OSError as e:
+            print("OSError", errno.errorcode[e.errno])
+        else:
+            print("saved")
+    ''', tmp_path / "child", timeout=120)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.split() == ["OSError", "EFBIG"]
+    _same_as_good(p)
+    assert os.listdir(d) == ["r.json"]  # no temporary file left behind
+
+
+def test_save_interrupted_by_ctrl_c_while_writing_leaves_the_old_file_whole(tmp_path):
+    from tests.subproc import run_script
+    d, p = _good_file(tmp_path)
+    # a real SIGINT, sent when save makes its first write call: deterministic, unlike a timer
+    out = run_script(f'''
+        import os, signal, sys
+        from tests.test_history import _big_result
+        big = _big_result(20_000)
+        fired = []
+
+        def on_call(frame, event, arg):
+            if event == "c_call" and getattr(arg, "__name__", "") == "write" and not fired:
+                fired.append(getattr(arg, "__qualname__", "write"))
+                os.kill(os.getpid(), signal.SIGINT)
+
+        sys.setprofile(on_call)
+        try:
+            big.save({str(p)!r})
+            outcome = "saved"
+        except KeyboardInterrupt:
+            outcome = "KeyboardInterrupt"
+        finally:
+            sys.setprofile(None)
+        print(outcome, len(fired))
+    ''', tmp_path / "child", timeout=120)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.split() == ["KeyboardInterrupt", "1"]
+    _same_as_good(p)
+    assert os.listdir(d) == ["r.json"]
+
+
+def _umask():
+    # read, not set-and-reset: os.umask would change it for every thread meanwhile
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1], 8) for line in f if line.startswith("Umask:"))
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="reads the umask from /proc")
+def test_save_replaces_the_file_and_keeps_its_permissions(tmp_path):
+    d, p = _good_file(tmp_path)
+    os.chmod(p, 0o640)
+    big = _big_result(100)
+    big.save(p)
+    assert len(RangeTestResult.load(p)) == 100
+    assert stat.S_IMODE(os.stat(p).st_mode) == 0o640
+    assert os.listdir(d) == ["r.json"]
+    fresh = d / "new.json"
+    big.save(fresh)
+    assert stat.S_IMODE(os.stat(fresh).st_mode) == 0o666 & ~_umask()
+
+
+# ---------------------------------------------------------------- load refuses what it cannot read (item 13)
+def _with(key, value):
+    def change(d):
+        d[key] = value
+        return d
+    return change
+
+
+def _item(key, i, value):
+    def change(d):
+        d[key][i] = value
+        return d
+    return change
+
+
+def _shorter(key):
+    def change(d):
+        d[key].pop()
+        return d
+    return change
+
+
+@pytest.mark.parametrize("change, match", [
+    (lambda d: None, "JSON object.*null"),
+    (lambda d: [1, 2], "JSON object.*list"),
+    (_with("version", 2), "written by a newer lrwidget.*version 2.*reads version 1"),
+    (_with("version", "1"), "version"),
+    (_with("version", 0), "version"),
+    (_item("lrs", 3, -1e-3), r"lrs\[3\].*-0.001.*> 0"),
+    (_item("lrs", 0, 0), r"lrs\[0\].*> 0"),
+    (_item("lrs", 5, None), r"lrs\[5\].*finite"),
+    (_item("lrs", 5, "inf"), r"lrs\[5\].*finite"),
+    (_item("lrs", 5, "fast"), r"lrs\[5\]"),
+    (_item("losses", 2, [1]), r"losses\[2\]"),
+    (_item("smoothed", 2, True), r"smoothed\[2\]"),
+    (_with("lrs", 5), "lrs must be a list"),
+    (_shorter("losses"), "one length.*60, 59, 60"),
+    (_with("stop_reason", "exploded"), "stop_reason.*completed.*got 'exploded'"),
+    (_with("step_mode", "cubic"), "step_mode.*exp.*got 'cubic'"),
+    (_with("num_iter", -3), "num_iter"),
+    (_with("elapsed", "soon"), "elapsed"),
+])
+def test_from_dict_and_load_name_what_is_wrong(tmp_path, change, match):
+    bad = change(_result().to_dict())
+    with pytest.raises(ValueError, match=match):
+        RangeTestResult.from_dict(bad)
+    p = tmp_path / "bad.json"
+    p.write_text(json.dumps(bad))
+    with pytest.raises(ValueError, match=match) as info:
+        RangeTestResult.load(p)
+    assert str(p) in str(info.value)
+
+
+def test_load_of_a_file_that_is_not_json_names_the_file(tmp_path):
+    p = tmp_path / "r.json"
+    p.write_text('{"lrs": [1e-3, ')
+    with pytest.raises(ValueError, match="r.json") as info:
+        RangeTestResult.load(p)
+    assert isinstance(info.value.__cause__, json.JSONDecodeError)
+
+
+def test_a_result_without_readings_still_round_trips(tmp_path):
+    r = RangeTestResult([], [], [], "error", "exp", 1e-5, 1.0, 10, 0.1, "ValueError: x")
+    p = tmp_path / "r.json"
+    r.save(p)
+    back = RangeTestResult.load(p)
+    assert len(back) == 0 and back.error == "ValueError: x" and back.stop_reason == "error"

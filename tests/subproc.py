@@ -1,0 +1,27 @@
+"""Run a Python script in a child process: fault injection (signals, disk limits) that must not touch
+the pytest process itself.
+
+The script runs from a fresh directory (a stray file in a shared temp dir cannot shadow the stdlib),
+with this checkout first on ``sys.path`` and one torch thread, under a hard timeout after which
+``subprocess.run`` kills it (no process is left behind: the scripts start no children).
+"""
+import os
+import subprocess
+import sys
+import textwrap
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+PRELUDE = "import torch\ntorch.set_num_threads(1)\n"
+
+
+def run_script(source: str, workdir, timeout: float = 120, args=()) -> subprocess.CompletedProcess:
+    """Write ``source`` (dedented) to ``workdir/child.py`` and run it there; return the result."""
+    workdir = os.fspath(workdir)
+    os.makedirs(workdir, exist_ok=True)
+    script = os.path.join(workdir, "child.py")
+    with open(script, "w", encoding="utf-8") as f:
+        f.write(PRELUDE + textwrap.dedent(source))
+    env = dict(os.environ, PYTHONPATH=ROOT, OMP_NUM_THREADS="1", PYTHONDONTWRITEBYTECODE="1")
+    return subprocess.run([sys.executable, script, *map(str, args)], cwd=workdir, env=env,
+                          capture_output=True, text=True, timeout=timeout)
