@@ -10,6 +10,11 @@ What is added: the model, optimizer and GradScaler come back bit for bit however
 :meth:`LRFinder.subscribe` for a live view; :meth:`LRFinder.apply` and
 :meth:`LRFinder.one_cycle` to use the chosen lr.
 
+One test at a time per finder: taking the finder is one atomic step, before anything is
+touched, and a second caller (another thread, a second widget) gets a ``RuntimeError``. When the
+restore at the end fails, the test ends as an error and the saved state is kept for
+:meth:`LRFinder.restore`; no new test starts until it succeeded (or was discarded).
+
 Devices. On CPU each loss is read with ``.item()`` right after its step. On an accelerator the
 losses stay on the device in a preallocated tensor and are fetched every ``fetch_every`` steps
 (16), so the host never waits for the device inside a step. Divergence (and a NaN loss) is then
@@ -18,10 +23,13 @@ and the model is restored anyway. ``stop()`` is still honoured at the next step.
 """
 from __future__ import annotations
 
+import collections.abc
 import contextlib
 import inspect
 import itertools
 import math
+import os
+import tempfile
 import threading
 import time
 from numbers import Real
@@ -30,7 +38,7 @@ from typing import Callable, Dict, List, Optional
 import torch
 
 from .history import History, RangeTestResult
-from .schedule import check_sweep, schedule, start_lrs_for
+from .schedule import CHUNK, Sweep, start_lrs_for
 from .snapshot import Snapshot
 from .stream import RunEnded, RunStarted, Stream
 
@@ -38,7 +46,10 @@ __all__ = ["LRFinder", "StopRule", "Tracker"]
 
 _isfinite = math.isfinite
 _Tensor = torch.Tensor
+_PAIR_TYPES = (tuple, list)
 AMP_BACKENDS = ("torch",)
+#: bytes each reading holds in :class:`lrwidget.history.History` (three float64 arrays)
+READING_BYTES = 24
 
 
 class StopRule:
@@ -89,23 +100,24 @@ class StopRule:
 class _Run:
     """State of one running test (shared by range_test and track)."""
 
-    def __init__(self, run_id, snapshot, history, rule, start_lr, end_lr, num_iter, step_mode,
-                 moved_from):
+    def __init__(self, run_id, snapshot, history, rule, sweep: Sweep, moved_from):
         self.run_id = run_id
         self.snapshot = snapshot
         self.history = history
         self.rule = rule
-        self.start_lr = start_lr
-        self.end_lr = end_lr
-        self.num_iter = num_iter
-        self.step_mode = step_mode
+        self.sweep = sweep
+        self.start_lr = float(sweep.starts[0])
+        self.end_lr = sweep.end_lr
+        self.num_iter = sweep.num_iter
+        self.step_mode = sweep.step_mode
         self.moved_from = moved_from
         self.reason: Optional[str] = None
         self.error: Optional[BaseException] = None
         self.t0 = time.time()
         self.perf0 = time.perf_counter()
         self.streams: Dict[int, Stream] = {}
-        self.started = RunStarted(run_id, num_iter, start_lr, end_lr, step_mode, self.t0)
+        self.started = RunStarted(run_id, self.num_iter, self.start_lr, self.end_lr,
+                                  self.step_mode, self.t0)
 
 
 class _Sub:
@@ -119,40 +131,43 @@ class _Sub:
 class _Recorder:
     """Turns losses into readings; on accelerators stages them on the device first."""
 
-    def __init__(self, run: _Run, ref: List[float], fetch_every: int, device):
-        self.h = run.history
+    def __init__(self, run: _Run, fetch_every: int, device):
+        self.history = run.history
         self.rule = run.rule
-        self.ref = ref
-        self.k = fetch_every
-        self.p = 0
-        self.base = 0
+        self.fetch_every = fetch_every
+        self.staged = 0       # losses waiting in the device buffer
+        self.base = 0         # step index of the first of them
+        self.lrs: List[float] = []  # their lrs
         self.buf = torch.empty(fetch_every, device=device) if fetch_every > 1 else None
 
-    def add(self, i: int, loss) -> Optional[str]:
+    def add(self, i: int, lr: float, loss) -> Optional[str]:
+        """Record step ``i`` (run with ``lr``); the reason to end, or None."""
         if self.buf is None or not isinstance(loss, _Tensor):
-            if self.p:  # a float after staged tensors: keep the order
+            if self.staged:  # a float after staged tensors: keep the order
                 r = self.flush()
                 if r:
                     return r
             v = loss.item() if isinstance(loss, _Tensor) else float(loss)
-            s = self.h.append(self.ref[i], v)
-            return self.rule.decide(i + 1, v, s, self.h.best)
-        if self.p == 0:
+            s = self.history.append(lr, v)
+            return self.rule.decide(i + 1, v, s, self.history.best)
+        if self.staged == 0:
             self.base = i
-        self.buf[self.p] = loss.detach()
-        self.p += 1
-        if self.p == self.k or i + 1 >= self.rule.num_iter:
+        self.buf[self.staged] = loss.detach()
+        self.lrs.append(lr)
+        self.staged += 1
+        if self.staged == self.fetch_every or i + 1 >= self.rule.num_iter:
             return self.flush()
         return self.rule.pending()
 
     def flush(self) -> Optional[str]:
-        if not self.p:
+        if not self.staged:
             return self.rule.pending()
-        vals = self.buf[:self.p].tolist()  # the one host sync per chunk
-        self.p = 0
-        h, decide, ref, base = self.h, self.rule.decide, self.ref, self.base
-        for j, v in enumerate(vals):
-            s = h.append(ref[base + j], v)
+        vals = self.buf[:self.staged].tolist()  # the one host sync per chunk
+        lrs, self.lrs = self.lrs, []
+        self.staged = 0
+        h, decide, base = self.history, self.rule.decide, self.base
+        for j, (lr, v) in enumerate(zip(lrs, vals)):
+            s = h.append(lr, v)
             r = decide(base + j + 1, v, s, h.best)
             if r:
                 return r  # readings after the one that ended the test are dropped
@@ -176,6 +191,7 @@ def _cycle(loader, name: str):
 
 
 def _move(obj, device, non_blocking):
+    """``obj`` (a tensor, or tuples, lists, dicts of them) on ``device``."""
     if isinstance(obj, _Tensor):
         return obj.to(device, non_blocking=non_blocking)
     if isinstance(obj, tuple):
@@ -190,9 +206,86 @@ def _move(obj, device, non_blocking):
     if callable(to) and not isinstance(obj, torch.nn.Module):
         try:
             return to(device)
-        except Exception:
-            return obj
+        except Exception as e:  # a batch left on the wrong device would fail later, obscurely
+            raise RuntimeError(f"moving a {type(obj).__name__} batch to {device} failed: its "
+                               f".to({str(device)!r}) raised {type(e).__name__}: {e}") from e
     return obj
+
+
+def _pair(batch, name: str):
+    """``(inputs, labels)`` of a batch ``(inputs, labels, *extras)``; a clear error otherwise."""
+    if isinstance(batch, _PAIR_TYPES) and len(batch) >= 2:
+        return batch[0], batch[1]
+    if isinstance(batch, _PAIR_TYPES):
+        what = f"{type(batch).__name__}s of {len(batch)} item{'s' if len(batch) != 1 else ''}"
+    else:
+        what = f"{type(batch).__name__} batches"
+    raise TypeError(f"{name} yields {what}; without step_fn each batch must be a tuple or list "
+                    "(inputs, labels, *extras) (extras are ignored). For other batches pass "
+                    "step_fn(model, batch) -> loss to range_test")
+
+
+def _needs_closure(optimizer) -> bool:
+    """Whether ``optimizer.step`` must be given a closure (torch.optim.LBFGS and the like)."""
+    try:
+        p = inspect.signature(optimizer.step).parameters.get("closure")
+    except (TypeError, ValueError):  # a builtin or C step: assume the usual optional closure
+        return False
+    return p is not None and p.default is inspect.Parameter.empty and \
+        p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+
+
+def _available_memory() -> Optional[int]:
+    """Bytes this process can still allocate (MemAvailable, capped by a cgroup v2 limit)."""
+    avail = None
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    avail = int(line.split()[1]) * 1024
+                    break
+    except (OSError, ValueError, IndexError):
+        try:
+            avail = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, ValueError, AttributeError):
+            avail = None
+    try:
+        with open("/sys/fs/cgroup/memory.max") as f:
+            limit = f.read().strip()
+        if limit != "max":
+            with open("/sys/fs/cgroup/memory.current") as f:
+                left = int(limit) - int(f.read().strip())
+            avail = left if avail is None else min(avail, left)
+    except (OSError, ValueError):
+        pass
+    return avail
+
+
+def _gib(n: float) -> str:
+    return f"{n / 2**30:.1f} GiB"
+
+
+def _describe(e: BaseException) -> str:
+    return type(e).__name__ + (f": {e}" if str(e) else "")
+
+
+def _check_readings_fit(num_iter: int) -> None:
+    """Refuse a ``num_iter`` whose readings cannot be held, before anything is allocated."""
+    need = READING_BYTES * num_iter
+    avail = _available_memory()
+    if avail is not None and need > avail:
+        raise ValueError(f"num_iter={num_iter} is too large: its readings need {_gib(need)} "
+                         f"({READING_BYTES} bytes each), more than the {_gib(avail)} of memory "
+                         "available; use a smaller num_iter")
+
+
+def _not_restored(e: BaseException, error: Optional[str]) -> str:
+    msg = (f"the model and optimizer were NOT restored after the range test: {_describe(e)}. "
+           "The saved state is kept: remove the cause, then call finder.restore() to write it "
+           "back (finder.restore(discard=True) keeps the model and optimizer as they are now)")
+    if error:
+        msg += f". The test itself had failed first: {error}"
+    return msg
 
 
 def _check_loss(loss, source: str):
@@ -219,13 +312,16 @@ class LRFinder:
         Must hold (some of) the model's parameters.
     criterion : callable, optional
         ``criterion(outputs, labels) -> scalar tensor``. May be None when ``range_test`` gets a
-        ``step_fn`` or when :meth:`track` is used.
+        ``step_fn`` or when :meth:`track` is used. A criterion that is an ``nn.Module`` (with a
+        learnable temperature, running statistics) is restored after the test like the model.
     device : str or torch.device, optional
         Where batches (and the model, during the test) go; default: the model's device.
     memory_cache : bool
         Keep the snapshot of model and optimizer in CPU memory (True) or in a file under
         ``cache_dir`` (False).
-    cache_dir : str, optional
+    cache_dir : str or os.PathLike, optional
+        Directory of that file (default: the system temp dir). With ``memory_cache=False`` it
+        must exist and be writable; that is checked with the other arguments, before any step.
     amp_backend : {None, "torch"}
         "torch" runs forward and loss under ``torch.autocast(**amp_config)``.
     amp_config : dict, optional
@@ -233,6 +329,9 @@ class LRFinder:
         CUDA, bfloat16 elsewhere}``.
     grad_scaler : torch.amp.GradScaler, optional
         Used for backward and step when given (restored afterwards like the optimizer).
+
+    Every tensor in the optimizer's param groups is restored too, the model's or not. Only one
+    test runs on a finder at a time; see :meth:`restore` for a test whose restore failed.
 
     Example
     -------
@@ -252,8 +351,6 @@ class LRFinder:
 
     #: steps between fetches of the staged losses on accelerators (see the module docstring)
     fetch_every = 16
-    # tests flip this to run the accelerator (staged) path on CPU
-    _stage_on_cpu = False
 
     def __init__(self, model, optimizer, criterion=None, device=None, memory_cache=True,
                  cache_dir=None, amp_backend=None, amp_config=None, grad_scaler=None):
@@ -290,7 +387,11 @@ class LRFinder:
         self.grad_scaler = grad_scaler
         self.result: Optional[RangeTestResult] = None
         self._lock = threading.Lock()
-        self._active: Optional[_Run] = None
+        # the stop rule of the test that holds this finder, from the moment it was taken (before
+        # its snapshot) until it ended; None when free. Taken and released under _lock only.
+        self._claim: Optional[StopRule] = None
+        self._active: Optional[_Run] = None  # the running test, once it has begun
+        self._pending: Optional[Snapshot] = None  # kept after a restore that failed
         self._subs: List[_Sub] = []
         self._run_ids = itertools.count(1)
 
@@ -313,27 +414,78 @@ class LRFinder:
 
     def reset(self) -> None:
         """Kept for torch-lr-finder code. The model and optimizer are already restored when a
-        test ends, so there is nothing left to undo; the readings stay for :meth:`plot`."""
-        if self._active is not None:
+        test ends, so there is usually nothing left to undo; the readings stay for :meth:`plot`.
+        After a test whose restore failed it retries that restore (:meth:`restore`)."""
+        if self._claim is not None:
             raise RuntimeError("reset() called while a range test is running; call stop()")
+        if self._pending is not None:
+            self.restore()
+
+    # ------------------------------------------------------------------ taking the finder
+    def _check_idle(self):
+        if self._claim is not None:
+            raise RuntimeError("a range test is already running on this LRFinder; wait for it "
+                               "to end (or call stop()) before starting another")
+        if self._pending is not None:
+            raise RuntimeError("the model and optimizer were NOT restored after the last range "
+                               "test (see finder.result.error); call finder.restore() to retry "
+                               "once the cause is removed, or finder.restore(discard=True) to "
+                               "keep them as they are, before starting another test")
+
+    def _take(self, rule: StopRule) -> None:
+        """Check that the finder is free and take it, as one step under the lock."""
+        with self._lock:
+            self._check_idle()
+            self._claim = rule
+
+    def _release(self) -> None:
+        with self._lock:
+            self._claim = None
 
     # ------------------------------------------------------------------ validation
-    def _check_idle(self):
-        if self._active is not None:
-            raise RuntimeError("a range test is already running on this LRFinder")
-
     def _sweep_args(self, start_lr, end_lr, num_iter, step_mode, smooth_f, diverge_th):
         current = [g["lr"] for g in self.optimizer.param_groups]
         current = [float(v) if isinstance(v, _Tensor) else v for v in current]
         starts = start_lrs_for(start_lr, current)
-        check_sweep(starts[0], end_lr, num_iter, step_mode)
+        sweep = Sweep(starts, end_lr, num_iter, step_mode)
+        _check_readings_fit(sweep.num_iter)
         sf = _real("smooth_f", smooth_f, "a real number in [0, 1)")
         if not (0.0 <= sf < 1.0):
             raise ValueError(f"smooth_f must be a real number in [0, 1), got {smooth_f}")
         th = _real("diverge_th", diverge_th, "a real number > 1")
         if not th > 1.0:
             raise ValueError(f"diverge_th must be a real number > 1, got {diverge_th}")
-        return starts, float(end_lr), int(num_iter), sf, th
+        return sweep, sf, th
+
+    def _check_cache_dir(self) -> None:
+        """With ``memory_cache=False`` the snapshot is a file: its directory must take one."""
+        if self.memory_cache:
+            return
+        d = self.cache_dir
+        try:
+            path = os.fspath(d) if d is not None else tempfile.gettempdir()
+        except TypeError:
+            raise TypeError(f"cache_dir must be a directory path (str or os.PathLike) or None, "
+                            f"got {type(d).__name__}") from None
+        fix = "pass an existing, writable directory as cache_dir, or memory_cache=True"
+        if not os.path.exists(path):
+            raise ValueError(f"cache_dir {path!r} does not exist; {fix}")
+        if not os.path.isdir(path):
+            raise ValueError(f"cache_dir {path!r} is not a directory; {fix}")
+        kw = {"effective_ids": True} if os.access in os.supports_effective_ids else {}
+        why = None
+        if not os.access(path, os.W_OK | os.X_OK, **kw):
+            why = "permission denied"
+        else:
+            # permission bits are not the whole story (read-only mounts, /proc, root): try it
+            try:
+                fd, probe = tempfile.mkstemp(prefix=".lrwidget-probe-", dir=path)
+                os.close(fd)
+                os.remove(probe)
+            except OSError as e:
+                why = e.strerror or str(e)
+        if why is not None:
+            raise ValueError(f"cache_dir {path!r} is not writable ({why}); {fix}")
 
     def check_range_test_args(self, train_loader, val_loader=None, **range_test_kwargs) -> None:
         """Check arguments for :meth:`range_test` without running anything.
@@ -341,8 +493,8 @@ class LRFinder:
         Does every check ``range_test`` does before its first step (``range_test`` calls it), so
         a caller that starts the test later, e.g. in a background thread, can raise bad input
         at once, in the caller's thread. Loaders are not iterated: only those with a length of
-        0 are caught here; an empty loader without ``len`` is still caught by ``range_test``
-        before any step.
+        0 are caught here; an empty loader without ``len``, and batches of the wrong shape, are
+        still caught by ``range_test`` before any step.
 
         Parameters
         ----------
@@ -359,9 +511,13 @@ class LRFinder:
             An unknown keyword (the message lists the accepted ones) or an argument of the
             wrong type.
         ValueError
-            An argument out of range (the message names it and the accepted values).
+            An argument out of range (the message names it and the accepted values), a sweep
+            whose lrs would overflow, ``num_iter`` readings that do not fit in memory, a
+            one-shot ``val_loader``, an unusable ``cache_dir`` (with ``memory_cache=False``), a
+            GradScaler with an optimizer that needs a closure.
         RuntimeError
-            A range test is already running on this finder.
+            A range test is already running on this finder, or the last one's restore failed
+            (see :meth:`restore`).
 
         Example
         -------
@@ -394,9 +550,10 @@ class LRFinder:
 
     def _checked_args(self, train_loader, val_loader, start_lr, end_lr, num_iter, step_mode,
                       smooth_f, diverge_th, accumulation_steps, step_fn):
-        """All of range_test's checks; returns the normalized sweep (see :meth:`_sweep_args`)."""
+        """All of range_test's checks; returns ``(sweep, smooth_f, diverge_th)``."""
         self._check_idle()
-        sweep = self._sweep_args(start_lr, end_lr, num_iter, step_mode, smooth_f, diverge_th)
+        sweep, smooth_f, diverge_th = self._sweep_args(start_lr, end_lr, num_iter, step_mode,
+                                                       smooth_f, diverge_th)
         if isinstance(accumulation_steps, bool) or not isinstance(accumulation_steps, int):
             raise TypeError(f"accumulation_steps must be an int >= 1, got {accumulation_steps!r}")
         if accumulation_steps < 1:
@@ -423,21 +580,40 @@ class LRFinder:
                 empty = False
             if empty:
                 raise ValueError(f"{name} is empty: it must yield at least one batch")
-        return sweep
+        if isinstance(val_loader, collections.abc.Iterator):
+            # read in full after every step: an iterator would be exhausted after the first
+            raise ValueError(f"val_loader (a {type(val_loader).__name__}) can be iterated only "
+                             "once, but it is read in full after every step; pass a DataLoader "
+                             "or a list of batches")
+        self._check_cache_dir()
+        if self.grad_scaler is not None and self.grad_scaler.is_enabled() \
+                and _needs_closure(self.optimizer):
+            raise ValueError(f"{type(self.optimizer).__name__} steps with a closure "
+                             "(optimizer.step(closure)), which a GradScaler cannot drive: pass "
+                             "grad_scaler=None (amp_backend='torch' alone is fine)")
+        return sweep, smooth_f, diverge_th
 
     # ------------------------------------------------------------------ run lifecycle
-    def _capture(self) -> Snapshot:
-        return Snapshot.capture(self.model, self.optimizer, self.grad_scaler,
-                                memory_cache=self.memory_cache, cache_dir=self.cache_dir)
+    def _history(self, num_iter: int, smooth_f: float) -> History:
+        try:
+            return History(num_iter, smooth_f)
+        except MemoryError as e:
+            raise ValueError(f"num_iter={num_iter}: its readings ({_gib(READING_BYTES * num_iter)}"
+                             f", {READING_BYTES} bytes each) cannot be allocated; use a smaller "
+                             "num_iter") from e
 
-    def _begin(self, snap, starts, end_lr, num_iter, step_mode, smooth_f, diverge_th) -> _Run:
+    def _capture(self) -> Snapshot:
+        extra = (self.criterion,) if isinstance(self.criterion, torch.nn.Module) else ()
+        return Snapshot.capture(self.model, self.optimizer, self.grad_scaler,
+                                memory_cache=self.memory_cache, cache_dir=self.cache_dir,
+                                extra_modules=extra)
+
+    def _begin(self, snap, sweep: Sweep, history: History, rule: StopRule) -> _Run:
         moved_from = None
         if self.model_device != self.device:
             moved_from = self.model_device
             self.model.to(self.device)
-        run = _Run(next(self._run_ids), snap, History(num_iter, smooth_f),
-                   StopRule(num_iter, diverge_th), starts[0], end_lr, num_iter, step_mode,
-                   moved_from)
+        run = _Run(next(self._run_ids), snap, history, rule, sweep, moved_from)
         with self._lock:
             self._active = run
             for sub in self._subs:
@@ -445,30 +621,144 @@ class LRFinder:
                                               run.started, run.perf0).start()
         return run
 
-    def _end(self, run: _Run) -> None:
+    def _abort(self, snap: Optional[Snapshot]) -> None:
+        """End a test that was taken but never began: put back what the loader touched."""
         try:
-            if run.moved_from is not None:
-                self.model.to(run.moved_from)
-            run.snapshot.restore()
+            if snap is not None:
+                try:
+                    snap.restore()  # only the loader was touched (its RNG draw); put that back
+                except BaseException as e:
+                    if not getattr(snap, "restored", False):
+                        with self._lock:
+                            self._pending = snap
+                        if isinstance(e, Exception):
+                            raise RuntimeError(_not_restored(e, None)) from e
+                    raise
+                snap.free()
         finally:
-            run.snapshot.free()
+            self._release()
+
+    def _end(self, run: _Run) -> None:
+        snap = run.snapshot
+        failed = late = None
+        streams: list = []
+        try:
+            try:
+                if run.moved_from is not None:
+                    self.model.to(run.moved_from)
+                snap.restore()
+            except BaseException as e:
+                if getattr(snap, "restored", False):
+                    late = e  # restored, then a Ctrl-C held back during the restore
+                else:
+                    failed = e
+            if failed is None:
+                snap.free()
             h = run.history
+            error = None
             if run.error is not None:
                 reason = "error"
-                e = run.error
-                error = type(e).__name__ + (f": {e}" if str(e) else "")
+                error = _describe(run.error)
             else:
                 reason = run.reason or ("completed" if h.n >= run.num_iter else "stopped")
-                error = None
+            if failed is not None:
+                reason = "error"
+                error = _not_restored(failed, error)
             result = RangeTestResult(*h.view(), reason, run.step_mode, run.start_lr, run.end_lr,
                                      run.num_iter, time.perf_counter() - run.perf0, error)
             self.result = result
+        finally:
             with self._lock:
+                if failed is not None:
+                    self._pending = snap  # kept for finder.restore()
                 self._active = None
+                self._claim = None
                 streams = list(run.streams.values())
-            ended = RunEnded(run.run_id, reason, result, error, result.elapsed)
-            for s in streams:
-                s.finish(ended)
+        ended = RunEnded(run.run_id, reason, result, error, result.elapsed)
+        for s in streams:
+            s.finish(ended)
+        if failed is not None:
+            if isinstance(failed, Exception):
+                raise RuntimeError(error) from failed
+            raise failed
+        if late is not None:
+            raise late
+
+    def restore(self, discard: bool = False) -> bool:
+        """Write back the state saved before a test whose own restore failed.
+
+        A range test restores the model, optimizer (and criterion, GradScaler) when it ends. If
+        that restore raises (a step registered a new buffer on the model, the snapshot file in
+        ``cache_dir`` was deleted), the test ends as an error saying so, and the saved state is
+        kept here. Remove the cause and call ``restore()``; until it succeeds (or is discarded)
+        no new test starts. ``reset()`` does the same.
+
+        Parameters
+        ----------
+        discard : bool
+            Drop the kept state without writing it back: the model and optimizer stay as they
+            are now.
+
+        Returns
+        -------
+        bool
+            True when the saved state was written back; False when there was nothing to
+            restore or it was discarded.
+
+        Raises
+        ------
+        RuntimeError
+            The restore failed again (chained from the cause; the state stays kept for another
+            try), or a range test is running.
+
+        Example
+        -------
+        >>> import torch; from torch import nn
+        >>> m = nn.Linear(2, 1); opt = torch.optim.SGD(m.parameters(), lr=1e-3)
+        >>> finder = LRFinder(m, opt)
+        >>> def step(model, x):
+        ...     if not hasattr(model, "seen"):     # changes the model: it cannot be restored
+        ...         model.register_buffer("seen", torch.zeros(1))
+        ...     return model(x).pow(2).mean()
+        >>> try:
+        ...     finder.range_test([torch.ones(4, 2)], end_lr=0.1, num_iter=3, step_fn=step)
+        ... except RuntimeError as e:
+        ...     print(str(e)[:44])
+        the model and optimizer were NOT restored af
+        >>> del m._buffers["seen"]                     # remove the cause, then retry
+        >>> finder.restore(), opt.param_groups[0]["lr"]
+        (True, 0.001)
+        >>> finder.restore()                           # nothing left to restore
+        False
+        """
+        with self._lock:
+            if self._claim is not None:
+                raise RuntimeError("restore() called while a range test is running on this "
+                                   "LRFinder; a running test restores by itself when it ends")
+            snap = self._pending
+            if snap is None:
+                return False
+            self._claim = StopRule(2, 2.0)  # nothing may start while the state is written back
+        try:
+            if discard:
+                snap.free()
+                self._pending = None
+                return False
+            try:
+                snap.restore()
+            except BaseException as e:
+                if getattr(snap, "restored", False):  # restored, then a held-back Ctrl-C
+                    snap.free()
+                    self._pending = None
+                    raise
+                if not isinstance(e, Exception):
+                    raise
+                raise RuntimeError(_not_restored(e, None)) from e
+            snap.free()
+            self._pending = None
+            return True
+        finally:
+            self._release()
 
     # ------------------------------------------------------------------ range_test
     def range_test(self, train_loader, val_loader=None, start_lr=None, end_lr=10, num_iter=100,
@@ -479,18 +769,23 @@ class LRFinder:
         Parameters
         ----------
         train_loader : iterable
-            Yields ``(inputs, labels)`` batches, or anything ``step_fn`` understands. Started
-            again when it runs out before ``num_iter`` steps.
+            Yields ``(inputs, labels, *extras)`` batches (tuples or lists; extras are ignored),
+            or anything ``step_fn`` understands. Started again when it runs out before
+            ``num_iter`` steps (a one-shot iterator, e.g. a generator, must then be long
+            enough).
         val_loader : iterable, optional
             When given, the recorded loss of each step is the mean loss over all of it
             (evaluated in ``model.eval()`` without gradients) instead of the training loss.
+            It is read after every step, so it must be iterable again and again (a DataLoader,
+            a list), not a one-shot iterator.
         start_lr : float or list of float, optional
             Start lr of the first param group (others keep their ratio to it), or one per group.
             None: the optimizer's current lrs.
         end_lr : float
-            Last lr of the first param group.
+            Last lr of the first param group. Every group's lrs must stay finite floats.
         num_iter : int
-            Steps (readings), at least 2.
+            Steps (readings), at least 2. The readings take 24 bytes each; the lrs are computed
+            as the test goes, not stored up front.
         step_mode : {"exp", "linear"}
         smooth_f : float
             Weight of the newest loss in the smoothed loss, in [0, 1).
@@ -505,16 +800,25 @@ class LRFinder:
             (dict batches, models returning their loss, several losses summed). The finder
             still does backward and the optimizer step.
 
+        Optimizers whose ``step`` needs a closure (``torch.optim.LBFGS``) are stepped with
+        ``optimizer.step(closure)``; the closure zeroes the gradients and runs forward and
+        backward on the step's batches (all ``accumulation_steps`` of them), and the recorded
+        loss is its first evaluation, before the step. They cannot be used with a GradScaler.
+
         Returns
         -------
         RangeTestResult
-            Also kept as :attr:`result`. The model, optimizer and GradScaler are restored
-            before this returns or raises.
+            Also kept as :attr:`result`. The model, optimizer, GradScaler and a criterion that
+            is a module are restored before this returns or raises.
 
         Raises
         ------
         ValueError, TypeError
             For bad arguments, before any step and with the model untouched.
+        RuntimeError
+            Another test is running on this finder (nothing is touched); or the restore at the
+            end failed: the result's ``stop_reason`` is "error" and the saved state is kept for
+            :meth:`restore`.
 
         Example
         -------
@@ -526,22 +830,37 @@ class LRFinder:
         >>> len(r.lrs) <= 10
         True
         """
-        starts, end_lr, num_iter, smooth_f, diverge_th = self._checked_args(
+        return self._range_test(train_loader, val_loader, start_lr, end_lr, num_iter, step_mode,
+                                smooth_f, diverge_th, accumulation_steps, non_blocking_transfer,
+                                step_fn, staged=self.device.type != "cpu")
+
+    def _range_test(self, train_loader, val_loader, start_lr, end_lr, num_iter, step_mode,
+                    smooth_f, diverge_th, accumulation_steps, non_blocking_transfer, step_fn,
+                    staged: bool) -> RangeTestResult:
+        # staged: losses stay on the device and are fetched in chunks (the accelerator loop);
+        # an argument so that tests can run that loop on CPU
+        sweep, smooth_f, diverge_th = self._checked_args(
             train_loader, val_loader, start_lr, end_lr, num_iter, step_mode, smooth_f,
             diverge_th, accumulation_steps, step_fn)
-        sched = schedule(starts, end_lr, num_iter, step_mode)
-
-        snap = self._capture()
-        run = None
-        gen = _cycle(train_loader, "train_loader")
+        rule = StopRule(sweep.num_iter, diverge_th)
+        self._take(rule)  # from here on this call owns the finder, or it has raised
+        snap = run = gen = None
         try:
-            batches = itertools.chain([next(gen)], gen)  # empty loader: raises here
+            history = self._history(sweep.num_iter, smooth_f)
+            snap = self._capture()
+            gen = _cycle(train_loader, "train_loader")
+            first = next(gen)  # an empty loader raises here; the batch is kept, not lost
+            if step_fn is None:
+                _pair(first, "train_loader")
+            batches = itertools.chain([first], gen)
             if val_loader is not None:
-                for _ in val_loader:
+                for b in val_loader:
+                    if step_fn is None:
+                        _pair(b, "val_loader")
                     break
                 else:
                     raise ValueError("val_loader is empty: it must yield at least one batch")
-            run = self._begin(snap, starts, end_lr, num_iter, step_mode, smooth_f, diverge_th)
+            run = self._begin(snap, sweep, history, rule)
             self.model.train()
             step = self._make_step(batches, accumulation_steps, non_blocking_transfer, step_fn)
             if val_loader is not None:
@@ -551,69 +870,77 @@ class LRFinder:
                 def step():
                     train_step()
                     return validate()
-            if self.device.type == "cpu" and not self._stage_on_cpu:
-                run.reason = self._loop_cpu(run, sched, step)
+            if staged:
+                run.reason = self._loop_staged(run, step)
             else:
-                run.reason = self._loop_staged(run, sched, step)
+                run.reason = self._loop_cpu(run, step)
         except BaseException as e:
             if run is not None:
                 run.error = e
             raise
         finally:
-            gen.close()  # lets a DataLoader shut its workers down now, not at garbage collection
-            if run is None and self._active is not None and self._active.snapshot is snap:
+            if gen is not None:
+                gen.close()  # lets a DataLoader shut its workers down now, not at collection
+            if run is None and snap is not None and self._active is not None \
+                    and self._active.snapshot is snap:
                 run = self._active  # interrupted inside _begin: end it like any run
             if run is None:
-                snap.restore()  # only the loader was touched (its RNG draw); put that back too
-                snap.free()
+                self._abort(snap)
             else:
                 self._end(run)
         return self.result
 
-    def _set_lrs_fn(self, sched):
-        """A function ``set(i)`` writing row i of the schedule into the param groups."""
+    def _lr_writer(self):
+        """``(g0, write)``: g0 is the one plain-float param group (the fast case) or None;
+        ``write(row)`` writes one lr per group otherwise."""
         groups = self.optimizer.param_groups
-        rows = sched.tolist()
         if len(groups) == 1 and not isinstance(groups[0]["lr"], _Tensor):
-            g0 = groups[0]
-            ref = sched[:, 0].tolist()
+            return groups[0], None
 
-            def set_lrs(i):
-                g0["lr"] = ref[i]
-            return set_lrs
-
-        def set_lrs(i):
-            for g, lr in zip(groups, rows[i]):
+        def write(row):
+            for g, lr in zip(groups, row):
                 cur = g["lr"]
                 if isinstance(cur, _Tensor):
                     cur.fill_(lr)  # tensor lr (capturable/fused optimizers): same object
                 else:
                     g["lr"] = lr
-        return set_lrs
+        return None, write
 
-    def _loop_cpu(self, run: _Run, sched, step) -> Optional[str]:
-        # the hot loop: per step only the lr write, the step, one .item() and three array writes
-        set_lrs = self._set_lrs_fn(sched)
-        ref = sched[:, 0].tolist()
+    def _loop_cpu(self, run: _Run, step) -> Optional[str]:
+        # the hot loop: per step only the lr write, the step, one .item() and three array writes;
+        # lrs come in chunks of the sweep, so nothing proportional to num_iter is built
+        g0, write = self._lr_writer()
         h = run.history
         append = h.append
         decide = run.rule.decide
-        for i in range(run.num_iter):
-            set_lrs(i)
-            v = step().item()
-            r = decide(i + 1, v, append(ref[i], v), h.best)
-            if r is not None:
-                return r
+        for lo, rows in run.sweep.chunks():
+            ref = rows[:, 0].tolist()
+            all_rows = rows.tolist() if write is not None else None
+            for j, lr in enumerate(ref):
+                if g0 is not None:
+                    g0["lr"] = lr
+                else:
+                    write(all_rows[j])
+                v = step().item()
+                r = decide(lo + j + 1, v, append(lr, v), h.best)
+                if r is not None:
+                    return r
         return "completed"
 
-    def _loop_staged(self, run: _Run, sched, step) -> Optional[str]:
-        set_lrs = self._set_lrs_fn(sched)
-        rec = _Recorder(run, sched[:, 0].tolist(), max(1, int(self.fetch_every)), self.device)
-        for i in range(run.num_iter):
-            set_lrs(i)
-            r = rec.add(i, step())
-            if r is not None:
-                return r
+    def _loop_staged(self, run: _Run, step) -> Optional[str]:
+        g0, write = self._lr_writer()
+        rec = _Recorder(run, max(1, int(self.fetch_every)), self.device)
+        for lo, rows in run.sweep.chunks():
+            ref = rows[:, 0].tolist()
+            all_rows = rows.tolist() if write is not None else None
+            for j, lr in enumerate(ref):
+                if g0 is not None:
+                    g0["lr"] = lr
+                else:
+                    write(all_rows[j])
+                r = rec.add(lo + j, lr, step())
+                if r is not None:
+                    return r
         return rec.flush() or "completed"
 
     def _make_step(self, batches, acc, non_blocking, step_fn) -> Callable[[], _Tensor]:
@@ -623,11 +950,16 @@ class LRFinder:
         amp = self.amp_backend is not None
         src = "step_fn" if step_fn is not None else "criterion"
         nxt = batches.__next__
+        closure_opt = _needs_closure(opt)
 
-        if not amp and scaler is None and acc == 1 and step_fn is None:
+        if not amp and scaler is None and acc == 1 and step_fn is None and not closure_opt:
             def step():
                 opt.zero_grad()
-                inputs, labels = nxt()
+                b = nxt()
+                if type(b) not in _PAIR_TYPES or len(b) < 2:
+                    inputs, labels = _pair(b, "train_loader")
+                else:
+                    inputs, labels = b[0], b[1]
                 loss = crit(model(_move(inputs, dev, non_blocking)),
                             _move(labels, dev, non_blocking))
                 if type(loss) is not _Tensor or loss.numel() != 1:
@@ -639,23 +971,45 @@ class LRFinder:
 
         autocast = (lambda: torch.autocast(**self.amp_config)) if amp else contextlib.nullcontext
 
+        def loss_of(batch):
+            with autocast():
+                if step_fn is None:
+                    inputs, labels = _pair(batch, "train_loader")
+                    loss = crit(model(_move(inputs, dev, non_blocking)),
+                                _move(labels, dev, non_blocking))
+                else:
+                    loss = step_fn(model, _move(batch, dev, non_blocking))
+            if not isinstance(loss, _Tensor) or loss.numel() != 1:
+                _check_loss(loss, src)
+            loss = loss.reshape(())
+            return loss / acc if acc > 1 else loss
+
+        if closure_opt:
+            def step():
+                # every evaluation of the closure sees the same batches, as the optimizer expects
+                bs = [nxt() for _ in range(acc)]
+                first = []
+
+                def closure():
+                    opt.zero_grad()
+                    total = None
+                    for batch in bs:
+                        loss = loss_of(batch)
+                        loss.backward()
+                        d = loss.detach().float()
+                        total = d if total is None else total + d
+                    if not first:
+                        first.append(total)  # the loss before the step is the one recorded
+                    return total
+                opt.step(closure)
+                return first[0]
+            return step
+
         def step():
             opt.zero_grad()
             total = None
             for _ in range(acc):
-                batch = nxt()
-                with autocast():
-                    if step_fn is None:
-                        inputs, labels = batch
-                        loss = crit(model(_move(inputs, dev, non_blocking)),
-                                    _move(labels, dev, non_blocking))
-                    else:
-                        loss = step_fn(model, _move(batch, dev, non_blocking))
-                if not isinstance(loss, _Tensor) or loss.numel() != 1:
-                    _check_loss(loss, src)
-                loss = loss.reshape(())
-                if acc > 1:
-                    loss = loss / acc
+                loss = loss_of(nxt())
                 if scaler is not None:
                     scaler.scale(loss).backward()
                 else:
@@ -685,7 +1039,7 @@ class LRFinder:
                     for batch in val_loader:
                         with autocast():
                             if step_fn is None:
-                                inputs, labels = batch
+                                inputs, labels = _pair(batch, "val_loader")
                                 labels = _move(labels, dev, non_blocking)
                                 loss = crit(model(_move(inputs, dev, non_blocking)), labels)
                                 w = len(labels) if hasattr(labels, "__len__") else 1
@@ -724,9 +1078,16 @@ class LRFinder:
         >>> len(run.result.lrs), opt.param_groups[0]["lr"]
         (5, 0.001)
         """
+        return self._track(start_lr, end_lr, num_iter, step_mode, smooth_f, diverge_th,
+                           staged=self.device.type != "cpu")
+
+    def _track(self, start_lr, end_lr, num_iter, step_mode, smooth_f, diverge_th,
+               staged: bool) -> "Tracker":
         self._check_idle()
-        args = self._sweep_args(start_lr, end_lr, num_iter, step_mode, smooth_f, diverge_th)
-        return Tracker(self, *args, step_mode=step_mode)
+        sweep, smooth_f, diverge_th = self._sweep_args(start_lr, end_lr, num_iter, step_mode,
+                                                       smooth_f, diverge_th)
+        self._check_cache_dir()
+        return Tracker(self, sweep, smooth_f, diverge_th, staged)
 
     # ------------------------------------------------------------------ live hooks
     def stop(self) -> None:
@@ -734,14 +1095,14 @@ class LRFinder:
 
         Safe from any thread; does nothing when no test is running.
         """
-        run = self._active
-        if run is not None:
-            run.rule.requested = True
+        rule = self._claim  # one read: set from the moment a test takes the finder
+        if rule is not None:
+            rule.requested = True
 
     @property
     def running(self) -> bool:
-        """Whether a test is running now."""
-        return self._active is not None
+        """Whether a test is running now (from the moment it took the finder until it ended)."""
+        return self._claim is not None
 
     def subscribe(self, callback: Callable, interval: float = 0.05) -> Callable[[], None]:
         """Receive each run's events (:mod:`lrwidget.stream`) on a delivery thread.
@@ -836,9 +1197,12 @@ class LRFinder:
         >>> LRFinder(nn.Sequential(a, b), opt).apply(0.1)
         [0.1, 0.01]
         """
-        if self._active is not None:
+        if self._claim is not None:
             raise RuntimeError("apply() during a running test would be undone by the restore; "
                                "apply after it ended")
+        if self._pending is not None:
+            raise RuntimeError("the last range test's restore failed and finder.restore() "
+                               "would undo this apply(); call finder.restore() first")
         new = self._ratio_lrs(self._lr_arg(lr))
         for g, v in zip(self.optimizer.param_groups, new):
             if isinstance(g["lr"], _Tensor):
@@ -865,8 +1229,11 @@ class LRFinder:
         >>> [g["max_lr"] for g in opt.param_groups]
         [0.5]
         """
-        if self._active is not None:
+        if self._claim is not None:
             raise RuntimeError("one_cycle() during a running test; call it after the test ended")
+        if self._pending is not None:
+            raise RuntimeError("the last range test's restore failed; call finder.restore() "
+                               "before one_cycle()")
         max_lrs = self._ratio_lrs(self._lr_arg(lr))
         return torch.optim.lr_scheduler.OneCycleLR(self.optimizer, max_lr=max_lrs,
                                                    total_steps=total_steps, **kwargs)
@@ -936,14 +1303,21 @@ class Tracker:
         Set when the ``with`` block has exited.
     """
 
-    def __init__(self, finder: LRFinder, starts, end_lr, num_iter, smooth_f, diverge_th,
-                 step_mode="exp"):
+    def __init__(self, finder: LRFinder, sweep: Sweep, smooth_f: float, diverge_th: float,
+                 staged: bool = False):
         self.finder = finder
-        self._args = (starts, end_lr, num_iter, step_mode, smooth_f, diverge_th)
-        self._sched = schedule(starts, end_lr, num_iter, step_mode)
+        self._sweep = sweep
+        self._smooth_f = smooth_f
+        self._diverge_th = diverge_th
+        self._staged = staged  # losses staged on the device (the accelerator path)
         self._run: Optional[_Run] = None
         self._rec: Optional[_Recorder] = None
-        self._set = None
+        self._write = None
+        self._g0 = None
+        self._lo = 0          # first step of the chunk of lrs at hand
+        self._ref: List[float] = []
+        self._rows: Optional[list] = None
+        self._lr: Optional[float] = None
         self._i = 0           # lrs handed out
         self._awaiting = False
         self._done = False
@@ -951,21 +1325,24 @@ class Tracker:
 
     def __enter__(self) -> "Tracker":
         f = self.finder
-        f._check_idle()
         if self._done or self._run is not None:
             raise RuntimeError("a Tracker runs once; call finder.track(...) again")
-        starts, end_lr, num_iter, step_mode, smooth_f, diverge_th = self._args
-        snap = f._capture()
+        rule = StopRule(self._sweep.num_iter, self._diverge_th)
+        f._take(rule)  # atomic: a second test on this finder is refused here
+        snap = None
         try:
-            self._run = f._begin(snap, starts, end_lr, num_iter, step_mode, smooth_f, diverge_th)
+            history = f._history(self._sweep.num_iter, self._smooth_f)
+            snap = f._capture()
+            self._run = f._begin(snap, self._sweep, history, rule)
         except BaseException:
-            snap.restore()
-            snap.free()
+            if f._active is not None and f._active.snapshot is snap and snap is not None:
+                f._end(f._active)  # interrupted inside _begin: end it like any run
+            else:
+                f._abort(snap)
             raise
-        staged = f.device.type != "cpu" or f._stage_on_cpu
-        fetch = max(1, int(f.fetch_every)) if staged else 1
-        self._rec = _Recorder(self._run, self._sched[:, 0].tolist(), fetch, f.device)
-        self._set = f._set_lrs_fn(self._sched)
+        fetch = max(1, int(f.fetch_every)) if self._staged else 1
+        self._rec = _Recorder(self._run, fetch, f.device)
+        self._g0, self._write = f._lr_writer()
         return self
 
     def __exit__(self, exc_type, exc, tb) -> bool:
@@ -985,8 +1362,10 @@ class Tracker:
         finally:
             self._done = True
             self._run = None
-            self.finder._end(run)
-            self.result = self.finder.result
+            try:
+                self.finder._end(run)
+            finally:
+                self.result = self.finder.result
         return False
 
     def __iter__(self) -> "Tracker":
@@ -1003,10 +1382,21 @@ class Tracker:
         if run.reason is not None or self._i >= run.num_iter:
             raise StopIteration
         i = self._i
-        self._set(i)
+        j = i - self._lo
+        if i == 0 or j >= len(self._ref):  # the next chunk of lrs
+            self._lo, j = i, 0
+            rows = run.sweep.rows(i, min(run.num_iter, i + CHUNK))
+            self._ref = rows[:, 0].tolist()
+            self._rows = rows.tolist() if self._write is not None else None
+        lr = self._ref[j]
+        if self._g0 is not None:
+            self._g0["lr"] = lr
+        else:
+            self._write(self._rows[j])
+        self._lr = lr
         self._i = i + 1
         self._awaiting = True
-        return self._sched[i, 0].item()
+        return lr
 
     def record(self, loss) -> None:
         """Record the loss of the step run with the lr just yielded (a tensor or a number)."""
@@ -1022,14 +1412,14 @@ class Tracker:
         elif isinstance(loss, bool) or not isinstance(loss, Real):
             raise TypeError(f"record() needs a loss tensor or a number, got {type(loss).__name__}")
         self._awaiting = False
-        r = self._rec.add(self._i - 1, loss)
+        r = self._rec.add(self._i - 1, self._lr, loss)
         if r is not None and self._run.reason is None:
             self._run.reason = r
 
     @property
     def lr(self) -> Optional[float]:
         """The lr of the current step (None before the first)."""
-        return self._sched[self._i - 1, 0].item() if self._i else None
+        return self._lr
 
     @property
     def history(self):

@@ -4,6 +4,11 @@ A sweep is described by a *factor* per step relative to the reference start lr (
 param group's). Every param group is its own start lr times that factor, so the ratios between
 groups stay what the user set (a backbone at 1/10 of the head stays at 1/10).
 
+:class:`Sweep` computes the lrs of any range of steps on demand, so a sweep of ``10**7`` steps
+costs no memory proportional to its length; :func:`schedule` is the same numbers as one array
+(for tests, docs and short sweeps). Every lr a sweep can produce is finite: one that would
+overflow is refused when the sweep is made.
+
 Example
 -------
 >>> lrs = schedule([1e-4, 1e-5], 1.0, 5, "exp")
@@ -11,19 +16,24 @@ Example
 (5, 2)
 >>> float(lrs[0, 0]), float(lrs[-1, 0]), float(lrs[-1, 1])
 (0.0001, 1.0, 0.1)
+>>> Sweep([1e-4, 1e-5], 1.0, 10**9).lr(10**9 - 1)   # no array of 10**9 rows is built
+1.0
 """
 from __future__ import annotations
 
 import math
 from numbers import Real
-from typing import List, Sequence, Union
+from typing import Iterator, List, Sequence, Tuple, Union
 
 import numpy as np
 
-__all__ = ["STEP_MODES", "factors", "schedule", "check_sweep"]
+__all__ = ["STEP_MODES", "Sweep", "factors", "schedule", "check_sweep", "check_finite"]
 
 #: accepted values of ``step_mode``
 STEP_MODES = ("exp", "linear")
+
+#: rows per chunk of :meth:`Sweep.chunks` (a few tens of kB of lrs at a time)
+CHUNK = 4096
 
 
 def factors(start: float, end: float, num_iter: int, step_mode: str = "exp") -> np.ndarray:
@@ -52,13 +62,22 @@ def factors(start: float, end: float, num_iter: int, step_mode: str = "exp") -> 
     [1.0, 10.0, 100.0]
     """
     check_sweep(start, end, num_iter, step_mode)
-    t = np.arange(num_iter, dtype=np.float64) / (num_iter - 1)
+    check_finite([start], end)
+    return _factors(end / start, num_iter, step_mode, 0, num_iter)
+
+
+def _factors(ratio: float, num_iter: int, step_mode: str, lo: int, hi: int) -> np.ndarray:
+    # steps [lo, hi) of the sweep; any split into ranges gives the same bits as one call: each
+    # element depends only on its own index (arange of integers and division are exact)
+    t = np.arange(lo, hi, dtype=np.float64) / (num_iter - 1)
     if step_mode == "exp":
-        f = (end / start) ** t
+        f = ratio ** t
     else:
-        f = 1.0 + (end / start - 1.0) * t
-    f[0] = 1.0
-    f[-1] = end / start
+        f = 1.0 + (ratio - 1.0) * t
+    if lo == 0:
+        f[0] = 1.0
+    if hi == num_iter:
+        f[-1] = ratio
     return f
 
 
@@ -86,12 +105,90 @@ def schedule(start_lrs: Union[float, Sequence[float]], end_lr: float, num_iter: 
     >>> schedule([1.0, 0.5], 4.0, 3, "linear").tolist()
     [[1.0, 0.5], [2.5, 1.25], [4.0, 2.0]]
     """
-    starts = np.atleast_1d(np.asarray(start_lrs, dtype=np.float64))
-    f = factors(float(starts[0]), float(end_lr), num_iter, step_mode)
-    out = f[:, None] * starts[None, :]
-    out[0] = starts
-    out[-1, 0] = end_lr
-    return out
+    sw = Sweep(start_lrs, end_lr, num_iter, step_mode)
+    return sw.rows(0, sw.num_iter)
+
+
+class Sweep:
+    """Every param group's lr at any step of a sweep, computed on demand.
+
+    Holds only the start lrs and the end lr: ``rows(lo, hi)`` costs memory for ``hi - lo`` rows,
+    whatever ``num_iter`` is. Rows are :func:`schedule`'s rows bit for bit, however the steps
+    are split into ranges.
+
+    Parameters
+    ----------
+    start_lrs : float or sequence of float
+        Start lr of each param group; the first one is the reference that sweeps to ``end_lr``.
+    end_lr : float
+        Last lr of the reference (first) group.
+    num_iter : int
+        Steps, at least 2.
+    step_mode : {"exp", "linear"}
+
+    Raises
+    ------
+    ValueError, TypeError
+        As :func:`check_sweep` and :func:`check_finite`: a sweep that cannot run or whose lrs
+        would not all be finite.
+
+    Example
+    -------
+    >>> sw = Sweep([1.0, 0.5], 4.0, 3, "linear")
+    >>> sw.rows(1, 3).tolist()
+    [[2.5, 1.25], [4.0, 2.0]]
+    >>> [(lo, len(r)) for lo, r in sw.chunks(2)]
+    [(0, 2), (2, 1)]
+    """
+
+    __slots__ = ("starts", "end_lr", "num_iter", "step_mode", "ratio")
+
+    def __init__(self, start_lrs: Union[float, Sequence[float]], end_lr: float, num_iter: int,
+                 step_mode: str = "exp"):
+        vals = list(np.asarray(start_lrs, dtype=object).reshape(-1))
+        if not vals:
+            raise ValueError("start_lrs must hold at least one lr (one per param group)")
+        check_sweep(vals[0], end_lr, num_iter, step_mode)
+        for v in vals:
+            _check_positive_lr("start_lr", v)
+        self.starts = np.array([float(v) for v in vals], dtype=np.float64)
+        self.end_lr = float(end_lr)
+        self.num_iter = int(num_iter)
+        self.step_mode = step_mode
+        check_finite(self.starts.tolist(), self.end_lr)
+        self.ratio = self.end_lr / float(self.starts[0])
+
+    def __len__(self) -> int:
+        return self.num_iter
+
+    @property
+    def n_groups(self) -> int:
+        return int(self.starts.size)
+
+    def rows(self, lo: int, hi: int) -> np.ndarray:
+        """Lrs of steps ``[lo, hi)``: float64 array of shape ``(hi - lo, n_groups)``.
+
+        Row 0 is exactly ``start_lrs`` and the last row's first lr exactly ``end_lr``.
+        """
+        if not 0 <= lo < hi <= self.num_iter:
+            raise IndexError(f"steps [{lo}, {hi}) are outside the sweep's 0..{self.num_iter}")
+        f = _factors(self.ratio, self.num_iter, self.step_mode, lo, hi)
+        out = f[:, None] * self.starts[None, :]
+        if lo == 0:
+            out[0] = self.starts
+        if hi == self.num_iter:
+            out[-1, 0] = self.end_lr
+        return out
+
+    def chunks(self, size: int = CHUNK) -> Iterator[Tuple[int, np.ndarray]]:
+        """``(lo, rows(lo, lo + size))`` for consecutive ranges covering the whole sweep."""
+        n = self.num_iter
+        for lo in range(0, n, size):
+            yield lo, self.rows(lo, min(n, lo + size))
+
+    def lr(self, i: int) -> float:
+        """The reference (first) group's lr at step ``i``."""
+        return float(self.rows(i, i + 1)[0, 0])
 
 
 def check_sweep(start: float, end: float, num_iter: int, step_mode: str) -> None:
@@ -115,6 +212,34 @@ def check_sweep(start: float, end: float, num_iter: int, step_mode: str) -> None
         raise ValueError(f"num_iter must be an int >= 2, got {num_iter}")
     if step_mode not in STEP_MODES:
         raise ValueError(f"step_mode must be one of {STEP_MODES}, got {step_mode!r}")
+
+
+def check_finite(start_lrs: Sequence[float], end_lr: float) -> None:
+    """Raise a ``ValueError`` naming end_lr and start_lr when a sweep's lrs would overflow.
+
+    Every group ``g`` ends at ``start_lrs[g] * end_lr / start_lrs[0]`` (its largest lr, in both
+    step modes); each of those, and the ratio itself, must be a finite float.
+
+    Example
+    -------
+    >>> check_finite([1e-4], 1e308)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: end_lr (1e+308) / start_lr (0.0001) overflows a float; choose a smaller end_lr ...
+    >>> check_finite([1e-2, 1e10], 1e300)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: end_lr (1e+300) / start_lr (0.01) would take param group 1 (start lr 1...) to inf...
+    """
+    ref = float(start_lrs[0])
+    ratio = float(end_lr) / ref
+    fix = "; choose a smaller end_lr or a larger start_lr"
+    if not math.isfinite(ratio):
+        raise ValueError(f"end_lr ({end_lr}) / start_lr ({ref}) overflows a float{fix}")
+    for g, s in enumerate(start_lrs):
+        if not math.isfinite(float(s) * ratio):
+            raise ValueError(f"end_lr ({end_lr}) / start_lr ({ref}) would take param group {g} "
+                             f"(start lr {s}) to inf{fix}")
 
 
 def _check_positive_lr(name: str, v) -> None:

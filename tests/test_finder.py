@@ -1,3 +1,4 @@
+import inspect
 import threading
 
 import numpy as np
@@ -14,6 +15,13 @@ def _adam_two_groups(model, lr=1e-4):
     first = list(model[0].parameters())
     rest = [p for m in list(model)[1:] for p in m.parameters()]
     return torch.optim.Adam([{"params": first, "lr": lr}, {"params": rest, "lr": lr / 10}])
+
+
+def _range_test(finder, *args, staged=False, **kwargs):
+    """finder.range_test(*args, **kwargs), on the staged (accelerator) loop when staged."""
+    b = inspect.signature(LRFinder.range_test).bind(finder, *args, **kwargs)
+    b.apply_defaults()
+    return finder._range_test(*list(b.arguments.values())[1:], staged=staged)
 
 
 def _warm(model, opt, loader, steps=3):
@@ -118,9 +126,9 @@ def _nan_at(k):
 def test_nan_loss_is_recorded_and_ends_the_test(warmed, digits_loader, staged):
     model, opt = warmed
     finder = LRFinder(model, opt)
-    finder._stage_on_cpu = staged  # staged: the accelerator path, fetch every 16 steps
-    r = finder.range_test(digits_loader, start_lr=1e-5, end_lr=1e-3, num_iter=60,
-                          step_fn=_nan_at(21))
+    # staged: the accelerator path, fetch every 16 steps
+    r = _range_test(finder, digits_loader, start_lr=1e-5, end_lr=1e-3, num_iter=60,
+                    step_fn=_nan_at(21), staged=staged)
     assert r.stop_reason == "diverged" and len(r) == 21  # readings after it dropped
     assert np.isnan(r.losses[-1]) and np.isfinite(r.losses[:-1]).all()
     s = r.suggestions  # rules cope with the NaN
@@ -132,9 +140,8 @@ def test_staged_path_reads_the_same_losses(make_mlp, make_loader):
     for staged in (False, True):
         m = make_mlp(dropout=0, seed=1)
         f = LRFinder(m, torch.optim.SGD(m.parameters(), lr=0.1), nn.CrossEntropyLoss())
-        f._stage_on_cpu = staged
-        runs.append(f.range_test(make_loader(shuffle=False), start_lr=1e-4, end_lr=0.5,
-                                 num_iter=37, diverge_th=1e9))
+        runs.append(_range_test(f, make_loader(shuffle=False), start_lr=1e-4, end_lr=0.5,
+                                num_iter=37, diverge_th=1e9, staged=staged))
     np.testing.assert_array_equal(runs[0].losses, runs[1].losses)
     assert runs[1].stop_reason == "completed"
 
@@ -446,3 +453,108 @@ def test_the_snapshot_is_freed_after_the_run(mlp, digits_loader, monkeypatch, ho
     snap, refs = seen[0]
     assert snap.freed
     assert all(r() is None for r in refs)  # the CPU copies are gone, not just unreferenced by us
+
+
+# ---- issue 9: extra batch items, one-shot train iterators, closure optimizers, _move ----------
+
+class _Triples(torch.utils.data.Dataset):
+    """digits as (inputs, labels, index, name): extra items after the first two."""
+
+    def __init__(self, X, y):
+        self.X, self.y = X, y
+
+    def __len__(self):
+        return len(self.y)
+
+    def __getitem__(self, i):
+        return self.X[i], self.y[i], i, f"sample-{i}"
+
+
+@pytest.mark.parametrize("path", ["fast", "accumulation", "validation"])
+def test_batches_with_extra_items_use_the_first_two(make_mlp, make_loader, digits, path):
+    X, y = digits
+    pairs = make_loader(shuffle=False)
+    extras = torch.utils.data.DataLoader(_Triples(X, y), batch_size=64, shuffle=False)
+    kw = dict(start_lr=1e-4, end_lr=0.5, num_iter=12, diverge_th=1e9)
+    if path == "accumulation":
+        kw["accumulation_steps"] = 2
+    runs = []
+    for loader in (pairs, extras):
+        m = make_mlp(dropout=0, seed=5)
+        f = LRFinder(m, torch.optim.SGD(m.parameters(), lr=0.1), nn.CrossEntropyLoss())
+        if path == "validation":
+            runs.append(f.range_test(pairs, val_loader=loader, **kw))
+        else:
+            runs.append(f.range_test(loader, **kw))
+    assert len(runs[1]) == 12
+    np.testing.assert_array_equal(runs[0].losses, runs[1].losses)
+
+
+def test_a_one_shot_train_iterator_loses_no_batch(mlp, digits):
+    # the emptiness probe takes the first batch; it must still be the first one trained on
+    X, y = digits
+    batches = [(X[i:i + 16], y[i:i + 16]) for i in range(0, 160, 16)]
+    seen = []
+
+    def step(m, batch):
+        seen.append(batch[0].data_ptr())
+        return nn.functional.cross_entropy(m(batch[0]), batch[1])
+    finder = LRFinder(mlp, torch.optim.SGD(mlp.parameters(), lr=1e-4))
+    r = finder.range_test(iter(batches), end_lr=1e-2, num_iter=10, step_fn=step)
+    assert r.stop_reason == "completed" and len(r) == 10
+    assert seen == [b[0].data_ptr() for b in batches]
+    gen = (b for b in batches)
+    r = LRFinder(mlp, torch.optim.SGD(mlp.parameters(), lr=1e-4), nn.CrossEntropyLoss()) \
+        .range_test(gen, end_lr=1e-2, num_iter=10)
+    assert len(r) == 10
+
+
+def test_a_batch_that_cannot_move_says_so(mlp, digits, full_state, assert_same_state):
+    X, y = digits
+
+    class Batch:
+        def __init__(self, x, y):
+            self.x, self.y = x, y
+
+        def to(self, device):
+            raise RuntimeError("Batch.to() is broken")
+
+    opt = torch.optim.SGD(mlp.parameters(), lr=1e-4)
+    before = full_state(mlp, opt)
+    steps = []
+    opt.register_step_pre_hook(lambda *a: steps.append(1))
+    finder = LRFinder(mlp, opt)
+    with pytest.raises(RuntimeError, match="Batch.*to.*broken") as info:
+        finder.range_test([Batch(X[:8], y[:8])] * 3, end_lr=1e-2, num_iter=3,
+                          step_fn=lambda m, b: nn.functional.cross_entropy(m(b.x), b.y))
+    assert "moving a Batch batch" in str(info.value)
+    assert steps == [] and finder.result.stop_reason == "error"
+    assert_same_state(full_state(mlp, opt), before)
+
+
+@pytest.mark.parametrize("kw", [{}, {"accumulation_steps": 2},
+                                {"step_fn": lambda m, b: nn.functional.cross_entropy(m(b[0]),
+                                                                                     b[1])}])
+def test_lbfgs_runs_with_a_closure_and_is_restored(make_mlp, make_loader, full_state,
+                                                   assert_same_state, kw):
+    loader = make_loader(shuffle=False)
+    model = make_mlp(dropout=0, seed=6)
+    opt = torch.optim.LBFGS(model.parameters(), lr=1e-3, max_iter=4, history_size=5)
+    x0, y0 = next(iter(loader))
+
+    def closure():
+        opt.zero_grad()
+        loss = nn.functional.cross_entropy(model(x0), y0)
+        loss.backward()
+        return loss
+    opt.step(closure)  # real LBFGS state (history, direction) before the test
+    with torch.no_grad():
+        model.train()
+        first_loss = nn.functional.cross_entropy(model(x0), y0).item()
+    before = full_state(model, opt)  # after that forward: it moved the BatchNorm statistics
+    finder = LRFinder(model, opt, nn.CrossEntropyLoss())
+    r = finder.range_test(loader, start_lr=1e-3, end_lr=1.0, num_iter=10, diverge_th=1e9, **kw)
+    assert r.stop_reason == "completed" and len(r) == 10 and np.isfinite(r.losses).all()
+    if not kw:  # the recorded loss is the closure's first evaluation, before the step
+        assert r.losses[0] == pytest.approx(first_loss, rel=1e-6)
+    assert_same_state(full_state(model, opt), before)

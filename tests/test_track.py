@@ -116,9 +116,10 @@ def test_exceptions_in_the_block_restore(setup, digits_loader, full_state, asser
 
 def test_staged_recording_matches(setup, digits_loader):
     model, opt, finder = setup
-    finder._stage_on_cpu = True
     finder.fetch_every = 4
-    with finder.track(end_lr=1e-2, num_iter=10, diverge_th=100) as run:
+    # the accelerator path (losses staged, fetched every 4 steps), run on CPU
+    with finder._track(start_lr=None, end_lr=1e-2, num_iter=10, step_mode="exp", smooth_f=0.05,
+                       diverge_th=100, staged=True) as run:
         for i, lr in enumerate(run):
             run.record(torch.tensor(float(i + 1)))
     np.testing.assert_array_equal(run.result.losses, np.arange(1, 11))

@@ -40,6 +40,17 @@ BAD_RANGE_TEST = [
         torch.zeros(0, 64), torch.zeros(0, dtype=torch.long)))), ValueError, "empty"),
     (dict(train_loader=5), TypeError, "train_loader"),
     (dict(val_loader=[]), ValueError, "val_loader is empty"),
+    # one-shot val loaders would be exhausted after the first validation (issue 9, item 3)
+    (dict(val_loader=iter([(torch.zeros(2, 64), torch.zeros(2, dtype=torch.long))])),
+     ValueError, "val_loader .*can be iterated only once.*DataLoader or a list"),
+    (dict(val_loader=(b for b in [(torch.zeros(2, 64), torch.zeros(2, dtype=torch.long))])),
+     ValueError, "val_loader .*can be iterated only once.*DataLoader or a list"),
+    # sweeps that overflow to inf (issue 9, item 8)
+    (dict(end_lr=1e308), ValueError, "end_lr.*start_lr"),
+    (dict(start_lr=1e-300, end_lr=1e10), ValueError, "end_lr.*start_lr"),
+    (dict(start_lr=1e-10, end_lr=1e300, step_mode="linear"), ValueError, "end_lr.*start_lr"),
+    # readings that cannot be held (issue 9, item 11)
+    (dict(num_iter=10**10), ValueError, "num_iter"),
 ]
 
 
@@ -186,3 +197,125 @@ def test_check_range_test_args_refuses_while_a_test_runs(watched, digits_loader)
 
     finder.range_test(digits_loader, end_lr=1.0, num_iter=3, step_fn=step)
     assert errors and "already running" in errors[0]
+
+
+# ---- issue 9: sweeps, batches, closure optimizers and cache_dir ----------------------------------
+
+def test_a_group_pushed_to_inf_by_its_ratio_is_refused(mlp, digits_loader, full_state,
+                                                       assert_same_state):
+    # the first group stays finite; the second, 1e12 times larger, would reach inf
+    opt = torch.optim.SGD([{"params": mlp[0].parameters(), "lr": 1e-2},
+                           {"params": mlp[1:].parameters(), "lr": 1e10}])
+    before = full_state(mlp, opt)
+    finder = LRFinder(mlp, opt, nn.CrossEntropyLoss())
+    for call in (finder.range_test, finder.check_range_test_args):
+        with pytest.raises(ValueError, match="end_lr.*start_lr.*group 1"):
+            call(digits_loader, end_lr=1e300, num_iter=10)
+    with pytest.raises(ValueError, match="end_lr.*start_lr.*group 1"):
+        finder.track(end_lr=1e300, num_iter=10)
+    with pytest.raises(ValueError, match="end_lr.*start_lr"):
+        finder.track(end_lr=1e308, num_iter=10)
+    assert_same_state(full_state(mlp, opt), before)
+
+
+def test_huge_num_iter_is_refused_by_track_too(watched):
+    model, opt, calls, _ = watched
+    with pytest.raises(ValueError, match="num_iter"):
+        LRFinder(model, opt).track(end_lr=1.0, num_iter=10**10)
+
+
+@pytest.mark.parametrize("where", ["train_loader", "val_loader"])
+@pytest.mark.parametrize("batch", ["dict", "tensor", "one item"])
+def test_batches_that_are_not_inputs_labels_need_step_fn(watched, digits, full_state,
+                                                         assert_same_state, where, batch):
+    model, opt, calls, before = watched
+    X, y = digits
+    make = {"dict": lambda i: {"x": X[i:i + 8], "y": y[i:i + 8]},
+            "tensor": lambda i: X[i:i + 8],
+            "one item": lambda i: (X[i:i + 8],)}[batch]
+    bad = [make(i) for i in range(0, 32, 8)]
+    good = [(X[i:i + 8], y[i:i + 8]) for i in range(0, 32, 8)]
+    train, val = (bad, None) if where == "train_loader" else (good, bad)
+    finder = LRFinder(model, opt, nn.CrossEntropyLoss())
+    with pytest.raises(TypeError, match=rf"{where} yields .*\(inputs, labels, \*extras\).*"
+                                        r"step_fn\(model, batch\) -> loss"):
+        finder.range_test(train, val_loader=val, end_lr=1.0, num_iter=10)
+    assert calls == {"forward": 0, "step": 0}
+    assert_same_state(full_state(model, opt), before)
+
+
+def test_closure_optimizer_with_a_grad_scaler_is_refused(mlp, digits_loader, full_state,
+                                                         assert_same_state):
+    opt = torch.optim.LBFGS(mlp.parameters(), lr=1e-3)
+    scaler = torch.amp.GradScaler("cpu")
+    before = full_state(mlp, opt, scaler)
+    finder = LRFinder(mlp, opt, nn.CrossEntropyLoss(), grad_scaler=scaler)
+    for call in (finder.range_test, finder.check_range_test_args):
+        with pytest.raises(ValueError, match="LBFGS.*closure.*grad_scaler"):
+            call(digits_loader, end_lr=1.0, num_iter=10)
+    assert_same_state(full_state(mlp, opt, scaler), before)
+
+
+def _bad_cache_dirs(tmp_path):
+    a_file = tmp_path / "a_file"
+    a_file.write_text("x")
+    return {"missing": tmp_path / "missing", "a file": a_file, "under a file": a_file / "sub"}
+
+
+@pytest.mark.parametrize("kind", ["missing", "a file", "under a file", "proc"])
+def test_invalid_cache_dir_is_refused_before_any_step(watched, digits_loader, tmp_path,
+                                                      full_state, assert_same_state, kind):
+    model, opt, calls, before = watched
+    if kind == "proc":
+        # a directory even root cannot create files in (os.access says writable to root)
+        import os
+        if not os.path.isdir("/proc/self"):
+            pytest.skip("no /proc on this system")
+        cache_dir = "/proc"
+    else:
+        cache_dir = _bad_cache_dirs(tmp_path)[kind]
+    finder = LRFinder(model, opt, nn.CrossEntropyLoss(), memory_cache=False, cache_dir=cache_dir)
+    for call in (finder.range_test, finder.check_range_test_args):
+        with pytest.raises(ValueError, match="cache_dir"):
+            call(digits_loader, end_lr=1.0, num_iter=10)
+    with pytest.raises(ValueError, match="cache_dir"):
+        finder.track(end_lr=1.0, num_iter=10)
+    assert calls == {"forward": 0, "step": 0}
+    assert_same_state(full_state(model, opt), before)
+    # memory_cache=True does not use cache_dir: nothing to refuse
+    ok = LRFinder(model, opt, nn.CrossEntropyLoss(), memory_cache=True, cache_dir=cache_dir)
+    assert ok.check_range_test_args(digits_loader, end_lr=1.0, num_iter=10) is None
+
+
+def test_a_read_only_cache_dir_is_refused():
+    # a 0500 directory. Root may write anywhere, so as root the check runs in a child process
+    # whose effective user is "nobody" (set after its imports: the interpreter lives under /root)
+    import os
+    import shutil
+    import subprocess
+    import sys
+    import tempfile
+    base = tempfile.mkdtemp(prefix="lrwidget-ro-")  # /tmp: reachable by "nobody"
+    try:
+        os.chmod(base, 0o755)
+        ro = os.path.join(base, "ro")
+        os.mkdir(ro, 0o500)
+        os.chmod(ro, 0o500)
+        code = (
+            "import os, sys, torch; from torch import nn; from lrwidget import LRFinder\n"
+            "m = nn.Linear(2, 1); f = LRFinder(m, torch.optim.SGD(m.parameters(), lr=0.1),"
+            " nn.MSELoss(), memory_cache=False, cache_dir=sys.argv[1])\n"
+            "if os.geteuid() == 0:\n    os.setegid(65534); os.seteuid(65534)\n"
+            "assert not os.access(sys.argv[1], os.W_OK, effective_ids=True)\n"
+            "try:\n    f.check_range_test_args([(torch.ones(1, 2), torch.ones(1, 1))],"
+            " end_lr=1.0)\n"
+            "except ValueError as e:\n    print('refused:', e)\n")
+        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        out = subprocess.run([sys.executable, "-c", code, ro], capture_output=True, text=True,
+                             timeout=120, cwd=base, env={**os.environ, "PYTHONPATH": root})
+        assert out.returncode == 0, out.stderr
+        assert "refused:" in out.stdout and "cache_dir" in out.stdout, out.stdout
+        assert "not writable" in out.stdout, out.stdout
+    finally:
+        os.chmod(os.path.join(base, "ro"), 0o700)
+        shutil.rmtree(base)
