@@ -1,0 +1,118 @@
+// Rasterizing decimated columns fast: a simplified polyline for lines, one-pixel bars for dense bands.
+
+/**
+ * Polyline builder that drops points lying within `tol` px (vertically) of the straight line between
+ * the points it keeps: a smooth curve over 2,000 pixel columns becomes a few hundred segments, which
+ * rasterize far faster than thousands of tiny ones and look the same. O(1) per point (a slope cone).
+ */
+export function createSimplifier(ctx, tol) {
+  let ax = 0; // last point emitted
+  let ay = 0;
+  let px = 0; // last point seen (pending)
+  let py = 0;
+  let pending = false;
+  let lo = -Infinity; // slopes from (ax, ay) that keep every skipped point within tol
+  let hi = Infinity;
+  const anchor = (x, y) => {
+    ax = x;
+    ay = y;
+    pending = false;
+    lo = -Infinity;
+    hi = Infinity;
+  };
+  const flush = () => {
+    if (pending) ctx.lineTo(px, py);
+  };
+  return {
+    move(x, y) {
+      flush();
+      ctx.moveTo(x, y);
+      anchor(x, y);
+    },
+    line(x, y) {
+      if (x - ax <= 0.01) {
+        // Vertical or backwards (a column's min/max): keep it as it is.
+        flush();
+        ctx.lineTo(x, y);
+        anchor(x, y);
+        return;
+      }
+      const slope = (y - ay) / (x - ax);
+      if (pending && (slope < lo || slope > hi)) {
+        // The new point leaves the cone: keep the pending one and restart the cone from it.
+        ctx.lineTo(px, py);
+        anchor(px, py);
+        if (x - ax <= 0.01) {
+          ctx.lineTo(x, y);
+          anchor(x, y);
+          return;
+        }
+      }
+      const d = x - ax;
+      const s0 = (y - ay - tol) / d;
+      const s1 = (y - ay + tol) / d;
+      if (s0 > lo) lo = s0;
+      if (s1 < hi) hi = s1;
+      px = x;
+      py = y;
+      pending = true;
+    },
+    end() {
+      flush();
+      pending = false;
+    },
+  };
+}
+
+/**
+ * Stroke decimated columns as one polyline. A column that merged several readings adds its min and
+ * max only where they stick out of the first..last span by more than half a pixel, so spikes inside a
+ * column still show; nearly collinear points are then dropped (0.3 px tolerance).
+ */
+export function strokeColumns(ctx, cols, yMap, tol = 0.3) {
+  const { count, x0, x1, first, last, min, max, brk } = cols;
+  const cnt = cols.n;
+  const p = createSimplifier(ctx, tol);
+  ctx.beginPath();
+  for (let j = 0; j < count; j++) {
+    const yf = yMap(first[j]);
+    if (brk[j]) p.move(x0[j], yf);
+    else p.line(x0[j], yf);
+    if (cnt[j] > 1) {
+      const yl = yMap(last[j]);
+      // Screen y grows downwards: min loss is the largest y.
+      const yMin = yMap(min[j]);
+      const yMax = yMap(max[j]);
+      const xm = (x0[j] + x1[j]) * 0.5;
+      if (yMin > Math.max(yf, yl) + 0.5 || yMax < Math.min(yf, yl) - 0.5) {
+        p.line(xm, yMin);
+        p.line(xm, yMax);
+      }
+      if (x1[j] - x0[j] > 0.5 || Math.abs(yl - yf) > 0.5) p.line(x1[j], yl);
+    }
+  }
+  p.end();
+  ctx.stroke();
+}
+
+/**
+ * Fill decimated columns as a band of one-pixel bars from each column's min to its max (joined to the
+ * previous column's last reading so the band has no holes). Used for the faint raw readings when they
+ * are denser than the pixels: a noisy polyline with thousands of overlapping segments is very slow to
+ * rasterize; whole-pixel rectangles are not (no anti-aliasing to compute), and show the same envelope.
+ */
+export function fillBand(ctx, cols, yMap, thickness) {
+  const { count, x0, min, max, last, brk } = cols;
+  const half = thickness / 2;
+  for (let j = 0; j < count; j++) {
+    let top = yMap(max[j]);
+    let bottom = yMap(min[j]);
+    if (!brk[j] && j > 0) {
+      const yp = yMap(last[j - 1]);
+      if (yp < top) top = yp;
+      if (yp > bottom) bottom = yp;
+    }
+    const y0 = Math.floor(top - half);
+    ctx.fillRect(Math.floor(x0[j]), y0, 1, Math.max(1, Math.ceil(bottom + half) - y0));
+  }
+}

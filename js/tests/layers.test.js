@@ -1,0 +1,99 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { createPlotCache, frameGeometry } from "../layers/geometry.js";
+import { divergence, placeMarkers } from "../layers/markers.js";
+import { applyMessage, createViewState } from "../state.js";
+
+// A run of n readings from 1e-6 to 1 (log spaced): loss falls, then rises.
+function run(n, { lossAt = null } = {}) {
+  const lr = new Float64Array(n);
+  const loss = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    lr[i] = 10 ** (-6 + (6 * i) / (n - 1));
+    loss[i] = lossAt ? lossAt(i) : 2 - Math.sin((Math.PI * i) / (n - 1));
+  }
+  const st = createViewState();
+  applyMessage(st, { type: "run", runId: 1, numIter: n, startLr: 1e-6, endLr: 1, stepMode: "exp" });
+  applyMessage(st, { type: "readings", runId: 1, seq: 0, start: 0, count: n, replay: false, lr, loss, smoothed: loss });
+  return st;
+}
+
+// Text is measured by the context; a fixed 6 px per character stands in for a font here.
+const measuring = () => ({ font: "", measureText: (t) => ({ width: 6 * String(t).length }) });
+const THEME = { font: "sans-serif" };
+const input = (data, over = {}) => ({
+  width: 600,
+  height: 300,
+  dpr: 1,
+  theme: THEME,
+  data,
+  startLr: 1e-6,
+  endLr: 1,
+  ...over,
+});
+
+test("the geometry maps the planned lr range across the plot and the losses into it", () => {
+  const data = run(200);
+  const g = frameGeometry(measuring(), input(data), createPlotCache());
+  assert.ok(Math.abs(g.xScale.map(1e-6) - g.plot.left) < 1e-9);
+  assert.ok(Math.abs(g.xScale.map(1) - g.plot.right) < 1e-9);
+  assert.ok(g.yr.lo <= 1 && g.yr.hi >= 2, "both the minimum and the plateau are in range");
+  assert.ok(g.hasData);
+  assert.ok(g.smooth.count > 0 && g.smooth.count <= g.plot.right - g.plot.left + 1, "one column per pixel at most");
+  assert.ok(g.xt.major.length >= 2);
+});
+
+test("the left margin makes room for the widest y label, and the decimation follows it", () => {
+  const cache = createPlotCache();
+  const narrowText = frameGeometry(measuring(), input(run(200)), cache);
+  const big = run(200, { lossAt: (i) => 123456 + i });
+  const wide = frameGeometry(measuring(), input(big), cache);
+  assert.ok(wide.plot.left > narrowText.plot.left, `${wide.plot.left} vs ${narrowText.plot.left}`);
+  assert.equal(cache.left, wide.plot.left);
+  assert.ok(Math.abs(wide.smooth.x0[0] - wide.plot.left) < 1, "columns start at the new plot edge");
+});
+
+test("a title-clear zone is reserved for the pills: right of the 'loss' title", () => {
+  const g = frameGeometry(measuring(), input(run(10)), createPlotCache());
+  assert.equal(g.titleRight, 4 + 6 * 4 + 6);
+});
+
+test("markers sit on the smoothed loss at their reading, clamped into the plot; unusable ones are left out", () => {
+  const data = run(101);
+  const g = frameGeometry(measuring(), input(data), createPlotCache());
+  const sugg = [
+    { name: "valley", lr: data.lr[50], index: 50, default: true },
+    { name: "by-lr", lr: data.lr[20], index: null },
+    { name: "none", lr: null, index: null },
+    { name: "off-range", lr: 100, index: null },
+  ];
+  const m = placeMarkers(g, data, sugg);
+  assert.deepEqual(
+    m.map((x) => x.k),
+    [0, 1],
+  );
+  assert.ok(Math.abs(m[0].y - Math.max(g.plot.top + 4, Math.min(g.plot.bottom - 4, g.yScale.map(1)))) < 1e-9);
+  assert.ok(Math.abs(m[1].y - g.yScale.map(data.smoothed[20])) < 1e-9, "no index: the nearest reading's loss");
+  assert.ok(Math.abs(m[0].x - g.xScale.map(data.lr[50])) < 1e-9);
+});
+
+test("a marker whose reading has no finite loss moves to the nearest reading that has one", () => {
+  const data = run(11, { lossAt: (i) => (i === 5 ? Number.NaN : 20 - i) });
+  const g = frameGeometry(measuring(), input(data), createPlotCache());
+  const [m] = placeMarkers(g, data, [{ name: "x", lr: data.lr[5], index: 5 }]);
+  const y4 = g.yScale.map(16);
+  const y6 = g.yScale.map(14);
+  assert.ok(y4 > g.plot.top + 4 && y6 < g.plot.bottom - 4, "both neighbours are inside the plot");
+  assert.ok(Math.abs(m.y - y4) < 1e-9 || Math.abs(m.y - y6) < 1e-9);
+});
+
+test("divergence: the kernel's lr wins; else the first non-finite reading names what went wrong", () => {
+  const nan = run(10, { lossAt: (i) => (i >= 6 ? Number.NaN : 1) });
+  assert.deepEqual(divergence(nan, null), { lr: nan.lr[6], label: "loss NaN" });
+  assert.deepEqual(divergence(nan, 0.5), { lr: 0.5, label: "loss NaN" });
+  const inf = run(10, { lossAt: (i) => (i >= 8 ? Number.POSITIVE_INFINITY : 1) });
+  assert.equal(divergence(inf, null).label, "loss inf");
+  const fine = run(10);
+  assert.equal(divergence(fine, null), null);
+  assert.deepEqual(divergence(fine, 0.01), { lr: 0.01, label: "diverged" });
+});

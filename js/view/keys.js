@@ -1,0 +1,45 @@
+// The plot's keyboard (pure): which key does what, and which reading an arrow key lands on.
+import { edgeIndex, stepIndex } from "../pick.js";
+
+/**
+ * The action of a keydown (pure): {kind: "step", delta} (arrows; Shift moves 10 readings),
+ * {kind: "edge", last} (Home / End), {kind: "apply"} (Enter), or null (not ours: let it through,
+ * also with Alt, Ctrl or Meta held, which belong to the browser and Jupyter).
+ */
+export function keyAction({ key, shiftKey = false, altKey = false, ctrlKey = false, metaKey = false }) {
+  if (altKey || ctrlKey || metaKey) return null;
+  const step = shiftKey ? 10 : 1;
+  switch (key) {
+    case "ArrowLeft":
+    case "ArrowDown":
+      return { kind: "step", delta: -step };
+    case "ArrowRight":
+    case "ArrowUp":
+      return { kind: "step", delta: step };
+    case "Home":
+      return { kind: "edge", last: false };
+    case "End":
+      return { kind: "edge", last: true };
+    case "Enter":
+      return { kind: "apply" };
+    default:
+      return null;
+  }
+}
+
+/** Where the first arrow key lands when nothing is selected: the default suggestion's reading, else the first valid one. */
+export function keyFallback(suggestions, n, isValid) {
+  const def = suggestions.find((s) => s.default && Number.isInteger(s.index));
+  return def ? def.index : edgeIndex(n, isValid);
+}
+
+/**
+ * The reading a step or edge action selects (-1: none). `cur` is the selected reading (-1: none);
+ * with none, any arrow lands on `fallback` (or the valid reading nearest to it).
+ */
+export function keyTarget(action, cur, n, isValid, fallback) {
+  if (action.kind === "edge") return edgeIndex(n, isValid, action.last);
+  if (action.kind !== "step") return -1;
+  if (cur < 0) return stepIndex(-1, 0, n, isValid, fallback);
+  return stepIndex(cur, action.delta, n, isValid);
+}

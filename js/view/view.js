@@ -1,0 +1,31 @@
+// The state one rendered view shares between its parts, in one object. Each field has one writer (named
+// below); other parts only read it. A notebook may show the same model in several views at once
+// (inline, sidebar, a second tab): each has its own, never shared.
+import { createViewState } from "../state.js";
+import { readTheme } from "../theme.js";
+
+const clock = () => (typeof performance !== "undefined" ? performance.now() : Date.now());
+
+/** A fresh view for host element `el`; `now` is the clock in ms (injectable for tests). */
+export function createView(el, now = clock) {
+  return {
+    now,
+    readings: createViewState(), // messages.js applies decoded messages; frame_loop.js resets dirtyFrom after a draw
+    theme: readTheme(el), // theme_watch.js
+    frame: null, // frame_loop.js: what the last drawFrame returned (scales, markers), for hit testing
+    hover: { index: -1, marker: -1 }, // interaction.js: hovered reading, or hovered suggestion marker (its k)
+    localSel: null, // selection.js: {lr, index}, optimistic until the kernel's selected_lr comes back
+    lastTraitContact: now(), // trait_watch.js: when a status trait last changed (the kernel was alive then)
+    closed: false, // widget.js, after the cleanups: sends stop, frames and placement polling end
+  };
+}
+
+/** Is the x axis logarithmic? The step_mode trait when set, else the run's (from its "run" message). */
+export function isLogAxis(stepModeTrait, readings) {
+  return (stepModeTrait || readings.stepMode) !== "linear";
+}
+
+/** Can reading i be selected (a finite lr and smoothed loss)? */
+export function isSelectable(readings, i) {
+  return Number.isFinite(readings.lr[i]) && Number.isFinite(readings.smoothed[i]);
+}
