@@ -2,19 +2,19 @@
 
 For people whose dashboards are built from bqplot (or ipywidgets layouts) already: a
 ``bqplot.Figure`` with a log (or linear) lr axis, the raw and smoothed losses, the suggestions
-and the selected lr. It subscribes to the finder's events like :class:`LRFinderWidget` does, so
-it fills while the test runs, and it works beside a widget of the same finder.
+and the selected lr. Like :class:`LRFinderWidget` it is a view of the finder's
+:class:`~lrwidget.channel.Channel`, so it fills while the test runs and shows the same selection
+as every widget of the same finder.
 
 Clicks: a click on (near) the curve selects that reading, a click on a suggestion marker selects
-that rule's lr. Built from a widget, the selection goes through ``widget.select(lr)`` (so the
-widget's Apply uses it) and the view follows the widget's ``selected_lr``.
+that rule's lr; the selection goes through the channel (validated there), so a widget's Apply
+uses it, and a selection made in a widget moves this view's line.
 
 bqplot is an optional dependency (it pulls pandas): ``pip install "lrwidget[bqplot]"``; without
 it the rest of lrwidget works and this class raises an ImportError that says so.
 
-Threads: events arrive on the finder's stream thread, clicks on the kernel's thread and the
-widget's ``selected_lr`` changes on the widget's writer thread; one lock keeps the marks'
-updates whole.
+Threads: the marks are written by the channel's writer thread alone; clicks (kernel thread)
+only hand a command to the channel.
 
 Example
 -------
@@ -36,7 +36,7 @@ True
 from __future__ import annotations
 
 import math
-import threading
+import time
 from numbers import Real
 from typing import Optional
 
@@ -45,7 +45,8 @@ import numpy as np
 from .finder import LRFinder
 from .history import RangeTestResult
 from .rules import LOSS_DIGITS, LR_DIGITS, marker_loss, palette, y_range
-from .stream import Readings, RunEnded, RunStarted
+from .channel import Channel, ChannelView
+from .protocol import nearest_reading
 
 __all__ = ["BqplotView", "nearest_reading", "suggestion_points"]
 
@@ -56,23 +57,6 @@ _CURVE, _SELECTED, _RULES, _RAW_ALPHA = _PAL["accent"], _PAL["selected"], _PAL["
 _LR_D3, _LOSS_D3 = f".{LR_DIGITS - 1}~e", f".{LOSS_DIGITS}~g"
 _INSTALL_HINT = 'BqplotView needs bqplot, an optional dependency: pip install "lrwidget[bqplot]"'
 _UNSET = object()  # "not given", where None is a value
-
-
-def nearest_reading(lrs, lr: float, log: bool = True) -> int:
-    """Index of the reading whose lr is nearest ``lr`` (in log space on a log axis); -1 if none.
-
-    Example
-    -------
-    >>> nearest_reading([1e-4, 1e-3, 1e-2], 2e-3), nearest_reading([1e-4, 1e-3, 1e-2], 6e-3, log=False)
-    (1, 2)
-    """
-    a = np.asarray(lrs, dtype=float)
-    ok = np.isfinite(a) & ((a > 0) if log else True)
-    if not ok.any() or not (isinstance(lr, Real) and math.isfinite(lr)) or (log and lr <= 0):
-        return -1
-    d = np.abs(np.log(np.where(ok, a, 1.0)) - math.log(lr)) if log else np.abs(a - lr)
-    d = np.where(ok, d, np.inf)
-    return int(np.argmin(d))
 
 
 def suggestion_points(result: RangeTestResult, log: bool = True):
@@ -107,14 +91,14 @@ def suggestion_points(result: RangeTestResult, log: bool = True):
     return names, np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
 
 
-class BqplotView:
+class BqplotView(ChannelView):
     """A live bqplot figure of a finder's range tests.
 
     Parameters
     ----------
     source : LRFinderWidget or LRFinder
-        A widget: clicks call ``widget.select(lr)`` and the view shows the widget's
-        ``selected_lr``. A finder: the view keeps its own selection (:attr:`selected_lr`).
+        The finder to draw (or a widget of it). Either way the view shows the selection of
+        every view of that finder.
     title : str
         The figure's title.
     height : int
@@ -156,10 +140,8 @@ class BqplotView:
         from .widget import LRFinderWidget  # the widget module imports anywidget: only here
 
         if isinstance(source, LRFinderWidget):
-            self.widget: Optional[LRFinderWidget] = source
             self.finder: LRFinder = source.finder
         elif isinstance(source, LRFinder):
-            self.widget = None
             self.finder = source
         else:
             raise TypeError("source must be an lrwidget.LRFinderWidget or an lrwidget.LRFinder, "
@@ -172,12 +154,11 @@ class BqplotView:
                 not (interval > 0 and math.isfinite(interval)):
             raise ValueError(f"interval must be a positive number of seconds, got {interval!r}")
 
-        self._lock = threading.RLock()
-        self._run_id: Optional[int] = None
+        self._channel = Channel.of(self.finder)
         self._log = True
-        self._lr = self._loss = self._sm = np.empty(0)
-        self._n = 0
-        self._selected: Optional[float] = None
+        self._interval = float(interval)
+        self._t_draw = -math.inf
+        self._drawn = 0            # readings on the marks
         self._closed = False
 
         self._xlog = bq.LogScale()
@@ -211,42 +192,34 @@ class BqplotView:
 
         self.readings_marks.on_element_click(self._on_reading_click)
         self.suggestion_marks.on_element_click(self._on_suggestion_click)
-        if self.widget is not None:
-            self.widget.observe(self._on_widget_selection, names="selected_lr")
-            self._selected = self.widget.selected_lr
-        last = self.finder.result
-        if last is not None and not self.finder.running:
-            self._show_result(last)
-        self._unsubscribe = self.finder.subscribe(self._on_event, interval=float(interval))
+        self._channel.attach(self)  # draws the last run at once, if there is one
 
     # ------------------------------------------------------------------ public
     @property
     def selected_lr(self) -> Optional[float]:
-        """The selected lr: the widget's ``selected_lr`` when built from a widget."""
-        return self.widget.selected_lr if self.widget is not None else self._selected
+        """The selected lr: the one every view of the finder shows."""
+        return self._channel.state["selected_lr"]
 
     def select(self, lr: Optional[float]) -> Optional[float]:
-        """Select the reading nearest ``lr`` (None clears); returns the selected lr.
+        """Select the reading nearest ``lr`` (None clears), as a click does; returns its lr.
 
-        Built from a widget this is ``widget.select(...)`` with that reading's lr.
+        Raises
+        ------
+        ValueError
+            ``lr`` is not a positive finite number, or outside the tested range.
         """
-        if lr is None:
-            return self._set_selected(None)
-        if isinstance(lr, bool) or not isinstance(lr, Real) or not (lr > 0 and math.isfinite(lr)):
+        if lr is not None and (isinstance(lr, bool) or not isinstance(lr, Real)
+                               or not (lr > 0 and math.isfinite(lr))):
             raise ValueError(f"lr must be a positive finite number or None, got {lr!r}")
-        with self._lock:
-            i = nearest_reading(self._lr[:self._n], float(lr), self._log)
-            chosen = float(self._lr[i]) if i >= 0 else float(lr)
-        return self._set_selected(chosen)
+        v = None if lr is None else float(lr)
+        return self._channel.call(lambda: self._channel.select(v))
 
     def close(self) -> None:
-        """Stop following the finder (and the widget) and close the figure's widgets."""
+        """Stop following the finder and close the figure's widgets."""
         if self._closed:
             return
         self._closed = True
-        self._unsubscribe()
-        if self.widget is not None:
-            self.widget.unobserve(self._on_widget_selection, names="selected_lr")
+        self._channel.detach(self)
         for w in (self.figure, self._xaxis, self._yaxis, self.raw_line, self.smoothed_line,
                   self.readings_marks, self.suggestion_marks, self.selection_line,
                   self._xlog, self._xlin, self._y):
@@ -256,57 +229,39 @@ class BqplotView:
         from IPython.display import display
         display(self.figure)
 
-    # ------------------------------------------------------------------ events (stream thread)
-    def _on_event(self, ev) -> None:
-        if self._closed:
-            return
-        if isinstance(ev, RunStarted):
-            with self._lock:
-                self._run_id = ev.run_id
-                cap = max(int(ev.num_iter), 1)
-                self._lr, self._loss, self._sm = (np.full(cap, np.nan) for _ in range(3))
-                self._n = 0
-                self._set_log(ev.step_mode != "linear")
-                with self.figure.hold_sync():
-                    self.suggestion_marks.x, self.suggestion_marks.y = [], []
-                    self.suggestion_marks.names = []
-                    self._draw_curve()
-            if self.widget is None:
-                self._set_selected(None)  # the widget clears its own selection on a new run
-        elif isinstance(ev, Readings):
-            with self._lock:
-                if ev.run_id != self._run_id:
-                    return
-                self._write(ev.start, ev.lrs, ev.losses, ev.smoothed)
-                self._draw_curve()
-        elif isinstance(ev, RunEnded):
-            if ev.run_id == self._run_id and ev.result is not None:
-                self._show_result(ev.result)
+    # ------------------------------------------------------------------ ChannelView (writer)
+    def channel_attached(self) -> None:
+        run = self._channel.run
+        if run is not None:
+            self.channel_run(run)
 
-    def _write(self, start, lrs, losses, smoothed) -> None:
-        end = start + len(lrs)
-        if end > self._lr.size:
-            grow = max(end, 2 * self._lr.size)
-            for name in ("_lr", "_loss", "_sm"):
-                new = np.full(grow, np.nan)
-                new[: self._n] = getattr(self, name)[: self._n]
-                setattr(self, name, new)
-        self._lr[start:end] = lrs
-        self._loss[start:end] = losses
-        self._sm[start:end] = smoothed
-        self._n = max(self._n, end)
-
-    def _show_result(self, r: RangeTestResult) -> None:
-        with self._lock:
-            self._lr, self._loss, self._sm = (np.array(a, dtype=float)
-                                              for a in (r.lrs, r.losses, r.smoothed))
-            self._n = len(self._lr)
-            self._set_log(r.step_mode != "linear")
+    def channel_state(self, changes) -> None:
+        if "selected_lr" in changes:
+            self._draw_selection()
+        if "suggestions" in changes and self._channel.result is not None:
+            r = self._channel.result
             names, xs, ys = suggestion_points(r, self._log)
             with self.figure.hold_sync():
-                self._draw_curve()
                 self.suggestion_marks.x, self.suggestion_marks.y = xs, ys
                 self.suggestion_marks.names = names
+
+    def channel_run(self, run) -> None:
+        self._drawn = 0
+        self._set_log(run.step_mode != "linear")
+        with self.figure.hold_sync():
+            self.suggestion_marks.x, self.suggestion_marks.y = [], []
+            self.suggestion_marks.names = []
+            self._draw_curve()
+
+    def channel_readings(self, seq, start, stop, replay) -> None:
+        # each redraw sends the whole curve: at most one per interval while the test runs
+        if time.monotonic() - self._t_draw >= self._interval:
+            self._draw_curve()
+
+    def channel_ended(self, result) -> None:
+        if result is not None:
+            self._set_log(result.step_mode != "linear")
+        self._draw_curve()
 
     def _set_log(self, log: bool) -> None:
         if log == self._log and self.raw_line.scales["x"] is (self._xlog if log else self._xlin):
@@ -320,8 +275,8 @@ class BqplotView:
         self._xaxis.tick_format = ".0e" if log else ".3~g"
 
     def _draw_curve(self) -> None:
-        n = self._n
-        lr, loss, sm = self._lr[:n].copy(), self._loss[:n].copy(), self._sm[:n].copy()
+        b = self._channel.readings
+        lr, loss, sm = (np.array(a) for a in b.view())
         rng = y_range(sm, loss)  # the canvas widget's rule: a diverging tail is cut off
         with self.figure.hold_sync():
             self._y.min, self._y.max = rng
@@ -329,41 +284,29 @@ class BqplotView:
             self.smoothed_line.x, self.smoothed_line.y = lr, sm
             self.readings_marks.x, self.readings_marks.y = lr, sm
             self._draw_selection(rng)
+        self._drawn = b.n
+        self._t_draw = time.monotonic()
 
     def _draw_selection(self, rng=_UNSET) -> None:
         """The selection line over the loss range ``rng`` (computed here when not given)."""
         lr = self.selected_lr
         if rng is _UNSET:
-            rng = y_range(self._sm[:self._n], self._loss[:self._n])
+            b = self._channel.readings
+            rng = y_range(b.smoothed, b.losses)
         if lr is None:
             self.selection_line.x, self.selection_line.y = [], []
         else:
             self.selection_line.x, self.selection_line.y = [lr, lr], list(rng)
 
-    # ------------------------------------------------------------------ selection
-    def _set_selected(self, lr: Optional[float]) -> Optional[float]:
-        if self.widget is not None:
-            self.widget.select(lr)  # the widget's observer redraws the line
-            return lr
-        with self._lock:
-            self._selected = lr
-            self._draw_selection()
-        return lr
-
-    def _on_widget_selection(self, change) -> None:
-        with self._lock:
-            self._draw_selection()
-
+    # ------------------------------------------------------------------ clicks (kernel thread)
     def _on_reading_click(self, _mark, content) -> None:
         i = (content or {}).get("data", {}).get("index")
-        with self._lock:
-            ok = isinstance(i, int) and 0 <= i < self._n and math.isfinite(self._lr[i])
-            lr = float(self._lr[i]) if ok else None
-        if lr is not None:
-            self._set_selected(lr)
+        xs = self.readings_marks.x
+        if isinstance(i, int) and not isinstance(i, bool) and 0 <= i < len(xs):
+            self._channel.command(self, {"type": "select", "lr": float(xs[i]), "index": i})
 
     def _on_suggestion_click(self, _mark, content) -> None:
         i = (content or {}).get("data", {}).get("index")
         xs = self.suggestion_marks.x
-        if isinstance(i, int) and 0 <= i < len(xs):
-            self._set_selected(float(xs[i]))
+        if isinstance(i, int) and not isinstance(i, bool) and 0 <= i < len(xs):
+            self._channel.command(self, {"type": "select", "lr": float(xs[i])})

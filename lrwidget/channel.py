@@ -85,6 +85,11 @@ class ChannelView:
     #: and heartbeats are then not sent; a view that comes back says hello and gets a replay
     wants_readings = True
 
+    def channel_attached(self) -> None:
+        """The view was added; :attr:`Channel.run` and the readings so far are there to draw.
+
+        (A widget's front end asks for them itself, with hello, once it is rendered.)"""
+
     def channel_state(self, changes: Dict[str, Any]) -> None:
         """Some of :attr:`Channel.state` changed (the whole state when the view attaches)."""
 
@@ -255,7 +260,15 @@ class Channel:
     def _subscribe(self) -> None:
         with self._lock:
             if self._unsubscribe is None:
-                self._unsubscribe = self.source.subscribe(self.post, interval=0.05)
+                self._unsubscribe = self.source.subscribe(self._from_source, interval=0.05)
+
+    def _from_source(self, event: Any) -> None:
+        # runs on the source's delivery thread
+        self.post(event)
+        if isinstance(event, RunEnded):
+            # the source returns only after this: once range_test() returns, every view shows
+            # the end of the run (and a queued Apply is done)
+            self.call(lambda: None, timeout=30)
 
     # ------------------------------------------------------------------ the writer
     def _loop(self) -> None:
@@ -351,6 +364,7 @@ class Channel:
         if view in self.views:
             return
         self.views.append(view)
+        view.channel_attached()
         view.channel_state(dict(self.state))
 
     def _detach(self, view: ChannelView) -> bool:

@@ -26,7 +26,7 @@ import numpy as np
 
 __all__ = [
     "PLACES", "VIEW_ID_MAX", "BadCommand", "Hello", "Select", "Apply", "Stop", "Placement",
-    "Command", "parse_command", "snap_lr", "run_message", "encode_readings",
+    "Command", "parse_command", "snap_lr", "nearest_reading", "run_message", "encode_readings",
     "heartbeat_message",
 ]
 
@@ -199,9 +199,25 @@ def snap_lr(lr: float, lrs: np.ndarray, index: Optional[int] = None,
     lo, hi = float(lrs[ok].min()), float(lrs[ok].max())
     if not (lo * (1 - rtol) <= lr <= hi * (1 + rtol)):
         raise ValueError(f"lr {lr} is outside the tested range {lo:.6g} .. {hi:.6g}")
-    dist = np.where(ok, np.abs(np.log(np.where(ok, lrs, 1.0)) - math.log(lr)), np.inf)
-    i = int(np.argmin(dist))
+    i = nearest_reading(lrs, lr)
     return float(lrs[i]), i
+
+
+def nearest_reading(lrs, lr: float, log: bool = True) -> int:
+    """Index of the reading whose lr is nearest ``lr`` (in log space on a log axis); -1 if none.
+
+    Example
+    -------
+    >>> nearest_reading([1e-4, 1e-3, 1e-2], 2e-3), nearest_reading([1e-4, 1e-3, 1e-2], 6e-3, log=False)
+    (1, 2)
+    """
+    a = np.asarray(lrs, dtype=float)
+    ok = np.isfinite(a) & ((a > 0) if log else True)
+    if not ok.any() or not (isinstance(lr, Real) and math.isfinite(lr)) or (log and lr <= 0):
+        return -1
+    d = np.abs(np.log(np.where(ok, a, 1.0)) - math.log(lr)) if log else np.abs(a - lr)
+    d = np.where(ok, d, np.inf)
+    return int(np.argmin(d))
 
 
 def run_message(run_id: int, num_iter: int, start_lr: float, end_lr: float,
