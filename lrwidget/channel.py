@@ -42,7 +42,7 @@ from typing import Any, Callable, Dict, List, Optional, Protocol
 from . import protocol as P
 from .readings import ReadingsBuffer
 from .rules import STATUS_OF_REASON
-from .stream import Readings, RunEnded, RunStarted
+from .stream import LrApplied, Readings, RunEnded, RunStarted
 
 __all__ = ["Channel", "ChannelView", "Source", "STATUS_OF_REASON"]
 
@@ -333,6 +333,8 @@ class Channel:
             self._start_run(item)
         elif isinstance(item, RunEnded):
             self._end_run(item.run_id, item.result, item.error, item.elapsed)
+        elif isinstance(item, LrApplied):
+            self._set(applied_lr=float(item.lrs[0]), pending_apply=self._pending_lr is not None)
         elif isinstance(item, _RunnerDone):
             if self._phase == "expected" and item.error is not None:
                 self._phase = "idle"  # it failed before the test began: no RunEnded comes

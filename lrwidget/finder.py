@@ -40,7 +40,7 @@ import torch
 from .history import History, RangeTestResult
 from .schedule import CHUNK, Sweep, start_lrs_for
 from .snapshot import Snapshot
-from .stream import RunEnded, RunStarted, Stream
+from .stream import LrApplied, RunEnded, RunStarted, Stream
 
 __all__ = ["LRFinder", "StopRule", "Tracker"]
 
@@ -1112,7 +1112,7 @@ class LRFinder:
         callback : callable
             ``callback(event)`` with a ``RunStarted``, ``Readings`` (batched, about every
             ``interval`` seconds) or ``RunEnded``. All of a run's events are delivered before
-            ``range_test`` returns. Subscribing during a run starts with that run's
+            ``range_test`` returns. :meth:`apply` delivers ``LrApplied`` from its own thread. Subscribing during a run starts with that run's
             ``RunStarted`` and all its readings so far.
         interval : float
             Seconds between batches (> 0).
@@ -1209,7 +1209,12 @@ class LRFinder:
                 g["lr"].fill_(v)
             else:
                 g["lr"] = v
-        return [float(g["lr"]) for g in self.optimizer.param_groups]
+        held = [float(g["lr"]) for g in self.optimizer.param_groups]
+        with self._lock:
+            subs = list(self._subs)
+        for sub in subs:  # views show what the optimizer holds, however it got there
+            sub.callback(LrApplied(tuple(held)))
+        return held
 
     def one_cycle(self, lr=None, total_steps=None, **kwargs):
         """A ``torch.optim.lr_scheduler.OneCycleLR`` peaking at ``lr`` (group ratios kept).

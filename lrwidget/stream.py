@@ -31,7 +31,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
-__all__ = ["RunStarted", "Readings", "RunEnded", "Stream"]
+__all__ = ["LrApplied", "Readings", "RunEnded", "RunStarted", "Stream"]
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,16 @@ class RunEnded:
     result: object  # RangeTestResult
     error: Optional[str]
     elapsed: float
+
+
+@dataclass(frozen=True)
+class LrApplied:
+    """New lrs were written into the optimizer (``LRFinder.apply``), one per param group.
+
+    Delivered at once, from the thread that applied them (not a stream thread).
+    """
+
+    lrs: tuple
 
 
 class Stream:

@@ -211,3 +211,11 @@ def test_stop_before_the_test_began_still_stops_it(rig, digits_loader, full_stat
     after = full_state(model, opt)
     before.pop("rng"), after.pop("rng")
     assert_same_state(before, after)
+
+
+def test_an_apply_from_python_shows_in_every_view(rig, digits_loader):
+    model, opt, finder, (a, b), _ = rig(n=2)
+    finder.range_test(digits_loader, end_lr=1, num_iter=30)
+    finder.apply(0.0042)  # not through a widget
+    a.wait(10)
+    assert a.applied_lr == b.applied_lr == opt.param_groups[0]["lr"] == 0.0042
