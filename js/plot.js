@@ -4,7 +4,7 @@
 import { drawAxisLines, drawAxisTitles, drawGrid, drawTickLabels } from "./layers/axes.js";
 import { drawCurves } from "./layers/curves.js";
 import { createPlotCache, frameGeometry } from "./layers/geometry.js";
-import { drawDivergence, drawSuggestions, placeMarkers } from "./layers/markers.js";
+import { drawDivergence, drawSuggestions, markerMemo, placeMarkers } from "./layers/markers.js";
 import { drawHover, drawMessage, drawRateLines } from "./layers/overlays.js";
 
 export { computeLayout, createPlotCache } from "./layers/geometry.js";
@@ -34,8 +34,10 @@ export function drawFrame(f) {
   const dpr = f.dpr || 1;
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   ctx.clearRect(0, 0, width, height);
-  const g = frameGeometry(ctx, f, f.cache || createPlotCache());
-  g.markers = placeMarkers(g, f.data, f.suggestions || []);
+  const cache = f.cache || createPlotCache();
+  const g = frameGeometry(ctx, f, cache);
+  const memo = markerMemo(cache, f.data, g.log, f.dirtyFrom === undefined ? 0 : f.dirtyFrom);
+  g.markers = placeMarkers(g, f.data, f.suggestions || [], memo);
   for (const layer of LAYERS) layer(ctx, g, f, theme);
   return { plot: g.plot, xScale: g.xScale, yScale: g.yScale, markers: g.markers, yr: g.yr };
 }

@@ -7,7 +7,15 @@ import { linearTicks, logTicks } from "../ticks.js";
 
 /** Reusable per-view scratch buffers for drawFrame (keeps steady-state drawing allocation-free). */
 export function createPlotCache() {
-  return { raw: createColumns(0), smooth: createColumns(0), key: "", n: 0, left: 48, logLr: null };
+  return {
+    raw: createColumns(0),
+    smooth: createColumns(0),
+    key: "",
+    n: 0,
+    left: 48,
+    logLr: null,
+    markerLoss: { data: null, n: -1, log: null, losses: new Map() }, // see markers.js markerMemo
+  };
 }
 
 /** A canvas font string in the theme's family. */

@@ -1,27 +1,51 @@
 // Markers layer: where the loss diverged, and the suggestion markers on the smoothed curve.
-import { nearestIndex } from "../pick.js";
+import { markerLoss } from "../scale.js";
 import { font } from "./geometry.js";
 
-function smoothedAt(data, log, lr, index) {
-  let i = Number.isInteger(index) && index >= 0 && index < data.n ? index : -1;
-  if (i < 0 || !Number.isFinite(data.smoothed[i])) i = nearestIndex(data.lr, data.n, lr, log, data.smoothed);
-  return i >= 0 ? data.smoothed[i] : Number.NaN;
+/**
+ * The loss a suggestion's marker sits at: the shared rule (scale.markerLoss, as the report and the
+ * bqplot view place it). On a log axis it runs on the view state's log10(lr) per reading when there is
+ * one (the same numbers, without a log per reading per frame).
+ */
+function lossAt(data, log, s) {
+  if (log && data.logLr && data.logLr.length >= data.n) {
+    return markerLoss(data.logLr, data.smoothed, { lr: Math.log10(s.lr), index: s.index }, data.n, false);
+  }
+  return markerLoss(data.lr, data.smoothed, s, data.n, log);
 }
 
 /**
- * Where each suggestion's marker goes (pure): on the smoothed loss at the suggestion's reading (the
- * nearest reading with a finite smoothed loss otherwise), kept 4 px inside the plot vertically.
- * Suggestions without a finite lr, off the x range or without a finite loss get no marker.
- * Returns [{x, y, suggestion, k}] with k the suggestion's position in `suggestions`.
+ * The memo of marker losses for `data`: emptied whenever readings were written since the last frame
+ * (`dirtyFrom` finite; undefined: unknown, so written), the run or the axis changed. Hover and resize
+ * frames then place markers without a pass over the readings.
  */
-export function placeMarkers(g, data, suggestions) {
+export function markerMemo(cache, data, log, dirtyFrom) {
+  const m = cache.markerLoss;
+  if (m.data !== data || m.n !== data.n || m.log !== log || dirtyFrom !== Number.POSITIVE_INFINITY) {
+    m.data = data;
+    m.n = data.n;
+    m.log = log;
+    m.losses.clear();
+  }
+  return m.losses;
+}
+
+/**
+ * Where each suggestion's marker goes (pure but for `memo`, a Map of losses by lr and index): on the
+ * smoothed curve as drawn at the suggestion's lr (its reading's smoothed loss, else interpolated between
+ * the readings around it), kept 4 px inside the plot vertically. Suggestions without a finite lr, off
+ * the x range or without a loss get none. Returns [{x, y, suggestion, k}], k: position in `suggestions`.
+ */
+export function placeMarkers(g, data, suggestions, memo = new Map()) {
   const { plot, xScale, yScale, log } = g;
   const markers = [];
   for (let k = 0; k < suggestions.length; k++) {
     const s = suggestions[k];
     if (!Number.isFinite(s.lr) || (log && !(s.lr > 0))) continue;
     const x = xScale.map(s.lr);
-    const yv = smoothedAt(data, log, s.lr, s.index);
+    const key = `${s.lr}|${s.index}`;
+    if (!memo.has(key)) memo.set(key, lossAt(data, log, s));
+    const yv = memo.get(key);
     if (!Number.isFinite(yv)) continue;
     const y = Math.max(plot.top + 4, Math.min(plot.bottom - 4, yScale.map(yv)));
     if (x < plot.left - 2 || x > plot.right + 2) continue;

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { createPlotCache, frameGeometry } from "../layers/geometry.js";
-import { divergence, placeMarkers } from "../layers/markers.js";
+import { divergence, markerMemo, placeMarkers } from "../layers/markers.js";
 import { applyMessage, createViewState } from "../state.js";
 
 // A run of n readings from 1e-6 to 1 (log spaced): loss falls, then rises.
@@ -77,14 +77,18 @@ test("markers sit on the smoothed loss at their reading, clamped into the plot; 
   assert.ok(Math.abs(m[0].x - g.xScale.map(data.lr[50])) < 1e-9);
 });
 
-test("a marker whose reading has no finite loss moves to the nearest reading that has one", () => {
+test("a marker without a usable reading sits on the smoothed curve as drawn (the shared rule, scale.markerLoss)", () => {
+  // Loss 20 - i with a hole at reading 5: the curve drawn from reading 4 (16) to 6 (14) passes 15 there.
   const data = run(11, { lossAt: (i) => (i === 5 ? Number.NaN : 20 - i) });
   const g = frameGeometry(measuring(), input(data), createPlotCache());
-  const [m] = placeMarkers(g, data, [{ name: "x", lr: data.lr[5], index: 5 }]);
-  const y4 = g.yScale.map(16);
-  const y6 = g.yScale.map(14);
-  assert.ok(y4 > g.plot.top + 4 && y6 < g.plot.bottom - 4, "both neighbours are inside the plot");
-  assert.ok(Math.abs(m.y - y4) < 1e-9 || Math.abs(m.y - y6) < 1e-9);
+  const [hole] = placeMarkers(g, data, [{ name: "x", lr: data.lr[5], index: 5 }]);
+  assert.ok(Math.abs(hole.y - g.yScale.map(15)) < 1e-6, `${hole.y} vs ${g.yScale.map(15)}`);
+  // An lr derived rather than read off a reading (minimum's lr / 10): a quarter of the way, in log lr,
+  // from reading 2 (18) to reading 3 (17).
+  const lr = 10 ** (Math.log10(data.lr[2]) + 0.25 * (Math.log10(data.lr[3]) - Math.log10(data.lr[2])));
+  const [derived] = placeMarkers(g, data, [{ name: "minimum", lr, index: null }]);
+  assert.ok(Math.abs(derived.y - g.yScale.map(17.75)) < 1e-6, `${derived.y} vs ${g.yScale.map(17.75)}`);
+  for (const m of [hole, derived]) assert.ok(m.y > g.plot.top + 4 && m.y < g.plot.bottom - 4, "not clamped");
 });
 
 test("divergence: the kernel's lr wins; else the first non-finite reading names what went wrong", () => {
@@ -96,4 +100,32 @@ test("divergence: the kernel's lr wins; else the first non-finite reading names 
   const fine = run(10);
   assert.equal(divergence(fine, null), null);
   assert.deepEqual(divergence(fine, 0.01), { lr: 0.01, label: "diverged" });
+});
+
+test("marker losses are reused while the readings are unchanged, and redone when a replay rewrites them", () => {
+  const data = run(11, { lossAt: (i) => 20 - i });
+  const cache = createPlotCache();
+  const g = frameGeometry(measuring(), input(data), cache);
+  const sugg = [{ name: "minimum", lr: Math.sqrt(data.lr[2] * data.lr[3]), index: null }];
+  const before = placeMarkers(g, data, sugg, markerMemo(cache, data, true, data.dirtyFrom))[0].y;
+  assert.ok(Math.abs(before - g.yScale.map(17.5)) < 1e-6);
+  assert.equal(markerMemo(cache, data, true, Number.POSITIVE_INFINITY).size, 1, "kept: nothing written since");
+  // A replay of the same run writes readings 2 and 3 again, with other losses (same n).
+  const lr = data.lr.slice(2, 4);
+  const loss = Float64Array.from([19, 19]);
+  applyMessage(data, {
+    type: "readings",
+    runId: 1,
+    seq: 1,
+    start: 2,
+    count: 2,
+    replay: true,
+    lr,
+    loss,
+    smoothed: loss,
+  });
+  const memo = markerMemo(cache, data, true, data.dirtyFrom);
+  assert.equal(memo.size, 0, "emptied: readings were written");
+  assert.ok(Math.abs(placeMarkers(g, data, sugg, memo)[0].y - g.yScale.map(19)) < 1e-6);
+  assert.equal(markerMemo(cache, data, false, Number.POSITIVE_INFINITY).size, 0, "emptied: the axis changed");
 });

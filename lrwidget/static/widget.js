@@ -633,6 +633,49 @@ function yRangeColumns(raw, smooth, headroom = Y.headroom) {
   const pad = (top - bottom) * Y.pad;
   return { lo: bottom - pad, hi: top + pad, clipped };
 }
+function markerLoss(lrs, smoothed, suggestion, n = lrs.length, log = true) {
+  const m = Math.min(n, lrs.length, smoothed.length);
+  const index = suggestion ? suggestion.index : null;
+  if (Number.isInteger(index) && index >= 0 && index < m && Number.isFinite(smoothed[index])) return smoothed[index];
+  const lr = suggestion ? suggestion.lr : NaN;
+  if (typeof lr !== "number" || !Number.isFinite(lr) || log && !(lr > 0)) return NaN;
+  const t = log ? Math.log10(lr) : lr;
+  let below = -1;
+  let above = -1;
+  let first = -1;
+  let last = -1;
+  let tb = -Infinity;
+  let ta = Infinity;
+  let tFirst = Infinity;
+  let tLast = -Infinity;
+  for (let i = 0; i < m; i++) {
+    const x = lrs[i];
+    const y = smoothed[i];
+    if (!Number.isFinite(x) || !Number.isFinite(y) || log && !(x > 0)) continue;
+    const ti = log ? Math.log10(x) : x;
+    if (ti < tFirst) {
+      tFirst = ti;
+      first = i;
+    }
+    if (ti >= tLast) {
+      tLast = ti;
+      last = i;
+    }
+    if (ti <= t && ti >= tb) {
+      tb = ti;
+      below = i;
+    }
+    if (ti > t && ti < ta) {
+      ta = ti;
+      above = i;
+    }
+  }
+  if (first < 0) return NaN;
+  if (t <= tFirst) return smoothed[first];
+  if (t >= tLast) return smoothed[last];
+  const y0 = smoothed[below];
+  return y0 + (smoothed[above] - y0) * ((t - tb) / (ta - tb));
+}
 
 // js/ticks.js
 var EPS = 1e-9;
@@ -704,7 +747,16 @@ function logTicks(lo, hi, maxMajor = 6) {
 
 // js/layers/geometry.js
 function createPlotCache() {
-  return { raw: createColumns(0), smooth: createColumns(0), key: "", n: 0, left: 48, logLr: null };
+  return {
+    raw: createColumns(0),
+    smooth: createColumns(0),
+    key: "",
+    n: 0,
+    left: 48,
+    logLr: null,
+    markerLoss: { data: null, n: -1, log: null, losses: /* @__PURE__ */ new Map() }
+    // see markers.js markerMemo
+  };
 }
 function font(theme, size, weight = "") {
   return `${weight ? `${weight} ` : ""}${size}px ${theme.font}`;
@@ -1113,90 +1165,33 @@ function drawCurves(ctx, g, _f, theme) {
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
 }
 
-// js/pick.js
-function nearestIndex(xs, n, x, log = true, ys = null) {
-  if (!Number.isFinite(x) || log && !(x > 0)) return -1;
-  let best = -1;
-  let bestD = Infinity;
-  const m = Math.min(n, xs.length);
-  for (let i = 0; i < m; i++) {
-    const xi = xs[i];
-    if (!Number.isFinite(xi)) continue;
-    if (ys !== null && !Number.isFinite(ys[i])) continue;
-    let d;
-    if (log) {
-      if (!(xi > 0)) continue;
-      d = xi > x ? xi / x : x / xi;
-    } else {
-      d = Math.abs(xi - x);
-    }
-    if (d < bestD) {
-      bestD = d;
-      best = i;
-    }
-  }
-  return best;
-}
-function stepIndex(index, delta, n, isValid = () => true, fallback = 0) {
-  if (n <= 0) return -1;
-  if (!(index >= 0 && index < n)) {
-    const f = Math.max(0, Math.min(n - 1, Number.isInteger(fallback) ? fallback : 0));
-    for (let d = 0; d < n; d++) {
-      if (f + d < n && isValid(f + d)) return f + d;
-      if (f - d >= 0 && isValid(f - d)) return f - d;
-    }
-    return -1;
-  }
-  const dir = delta >= 0 ? 1 : -1;
-  let steps = Math.abs(Math.trunc(delta));
-  let last = index;
-  for (let j = index + dir; steps > 0 && j >= 0 && j < n; j += dir) {
-    if (isValid(j)) {
-      last = j;
-      steps--;
-    }
-  }
-  return last;
-}
-function edgeIndex(n, isValid = () => true, fromEnd = false) {
-  if (fromEnd) {
-    for (let i = n - 1; i >= 0; i--) if (isValid(i)) return i;
-  } else {
-    for (let i = 0; i < n; i++) if (isValid(i)) return i;
-  }
-  return -1;
-}
-function nearestMarker(markers, px, py, radius = 8) {
-  let best = -1;
-  let bestD = radius * radius;
-  for (let i = 0; i < markers.length; i++) {
-    const m = markers[i];
-    if (!Number.isFinite(m.x) || !Number.isFinite(m.y)) continue;
-    const dx = m.x - px;
-    const dy = m.y - py;
-    const d = dx * dx + dy * dy;
-    if (d <= bestD) {
-      bestD = d;
-      best = i;
-    }
-  }
-  return best;
-}
-
 // js/layers/markers.js
-function smoothedAt(data, log, lr, index) {
-  let i = Number.isInteger(index) && index >= 0 && index < data.n ? index : -1;
-  if (i < 0 || !Number.isFinite(data.smoothed[i])) i = nearestIndex(data.lr, data.n, lr, log, data.smoothed);
-  return i >= 0 ? data.smoothed[i] : Number.NaN;
+function lossAt(data, log, s) {
+  if (log && data.logLr && data.logLr.length >= data.n) {
+    return markerLoss(data.logLr, data.smoothed, { lr: Math.log10(s.lr), index: s.index }, data.n, false);
+  }
+  return markerLoss(data.lr, data.smoothed, s, data.n, log);
 }
-function placeMarkers(g, data, suggestions) {
+function markerMemo(cache, data, log, dirtyFrom) {
+  const m = cache.markerLoss;
+  if (m.data !== data || m.n !== data.n || m.log !== log || dirtyFrom !== Number.POSITIVE_INFINITY) {
+    m.data = data;
+    m.n = data.n;
+    m.log = log;
+    m.losses.clear();
+  }
+  return m.losses;
+}
+function placeMarkers(g, data, suggestions, memo = /* @__PURE__ */ new Map()) {
   const { plot, xScale, yScale, log } = g;
   const markers = [];
   for (let k = 0; k < suggestions.length; k++) {
     const s = suggestions[k];
     if (!Number.isFinite(s.lr) || log && !(s.lr > 0)) continue;
     const x = xScale.map(s.lr);
-    const yv = smoothedAt(data, log, s.lr, s.index);
+    const key = `${s.lr}|${s.index}`;
+    if (!memo.has(key)) memo.set(key, lossAt(data, log, s));
+    const yv = memo.get(key);
     if (!Number.isFinite(yv)) continue;
     const y = Math.max(plot.top + 4, Math.min(plot.bottom - 4, yScale.map(yv)));
     if (x < plot.left - 2 || x > plot.right + 2) continue;
@@ -1419,10 +1414,82 @@ function drawFrame(f) {
   const dpr = f.dpr || 1;
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   ctx.clearRect(0, 0, width, height);
-  const g = frameGeometry(ctx, f, f.cache || createPlotCache());
-  g.markers = placeMarkers(g, f.data, f.suggestions || []);
+  const cache = f.cache || createPlotCache();
+  const g = frameGeometry(ctx, f, cache);
+  const memo = markerMemo(cache, f.data, g.log, f.dirtyFrom === void 0 ? 0 : f.dirtyFrom);
+  g.markers = placeMarkers(g, f.data, f.suggestions || [], memo);
   for (const layer of LAYERS) layer(ctx, g, f, theme);
   return { plot: g.plot, xScale: g.xScale, yScale: g.yScale, markers: g.markers, yr: g.yr };
+}
+
+// js/pick.js
+function nearestIndex(xs, n, x, log = true, ys = null) {
+  if (!Number.isFinite(x) || log && !(x > 0)) return -1;
+  let best = -1;
+  let bestD = Infinity;
+  const m = Math.min(n, xs.length);
+  for (let i = 0; i < m; i++) {
+    const xi = xs[i];
+    if (!Number.isFinite(xi)) continue;
+    if (ys !== null && !Number.isFinite(ys[i])) continue;
+    let d;
+    if (log) {
+      if (!(xi > 0)) continue;
+      d = xi > x ? xi / x : x / xi;
+    } else {
+      d = Math.abs(xi - x);
+    }
+    if (d < bestD) {
+      bestD = d;
+      best = i;
+    }
+  }
+  return best;
+}
+function stepIndex(index, delta, n, isValid = () => true, fallback = 0) {
+  if (n <= 0) return -1;
+  if (!(index >= 0 && index < n)) {
+    const f = Math.max(0, Math.min(n - 1, Number.isInteger(fallback) ? fallback : 0));
+    for (let d = 0; d < n; d++) {
+      if (f + d < n && isValid(f + d)) return f + d;
+      if (f - d >= 0 && isValid(f - d)) return f - d;
+    }
+    return -1;
+  }
+  const dir = delta >= 0 ? 1 : -1;
+  let steps = Math.abs(Math.trunc(delta));
+  let last = index;
+  for (let j = index + dir; steps > 0 && j >= 0 && j < n; j += dir) {
+    if (isValid(j)) {
+      last = j;
+      steps--;
+    }
+  }
+  return last;
+}
+function edgeIndex(n, isValid = () => true, fromEnd = false) {
+  if (fromEnd) {
+    for (let i = n - 1; i >= 0; i--) if (isValid(i)) return i;
+  } else {
+    for (let i = 0; i < n; i++) if (isValid(i)) return i;
+  }
+  return -1;
+}
+function nearestMarker(markers, px, py, radius = 8) {
+  let best = -1;
+  let bestD = radius * radius;
+  for (let i = 0; i < markers.length; i++) {
+    const m = markers[i];
+    if (!Number.isFinite(m.x) || !Number.isFinite(m.y)) continue;
+    const dx = m.x - px;
+    const dy = m.y - py;
+    const d = dx * dx + dy * dy;
+    if (d <= bestD) {
+      bestD = d;
+      best = i;
+    }
+  }
+  return best;
 }
 
 // js/decode.js
