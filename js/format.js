@@ -8,16 +8,28 @@ const LOSS = rules.lossFormat;
 const TICK = rules.tickFormat;
 
 const SUPERSCRIPT = {
-  "-": "\u207b", "0": "\u2070", "1": "\u00b9", "2": "\u00b2", "3": "\u00b3", "4": "\u2074",
-  "5": "\u2075", "6": "\u2076", "7": "\u2077", "8": "\u2078", "9": "\u2079",
+  "-": "\u207b",
+  0: "\u2070",
+  1: "\u00b9",
+  2: "\u00b2",
+  3: "\u00b3",
+  4: "\u2074",
+  5: "\u2075",
+  6: "\u2076",
+  7: "\u2077",
+  8: "\u2078",
+  9: "\u2079",
 };
 
 /** "10⁻⁵" for exponent -5: the decade labels of a log axis. */
 export function powerOfTen(exponent) {
   if (exponent === 0) return "1";
   if (exponent === 1) return "10";
-  const digits = String(Math.round(exponent)).split("").map((c) => SUPERSCRIPT[c] || c).join("");
-  return "10" + digits;
+  const digits = String(Math.round(exponent))
+    .split("")
+    .map((c) => SUPERSCRIPT[c] || c)
+    .join("");
+  return `10${digits}`;
 }
 
 function nonFinite(x) {
@@ -29,7 +41,7 @@ function nonFinite(x) {
 
 /** The status word shown for a RangeTestResult.stop_reason ("completed" -> "done"); unknown -> itself. */
 export function statusWord(stopReason) {
-  return Object.prototype.hasOwnProperty.call(rules.status, stopReason) ? rules.status[stopReason] : String(stopReason);
+  return Object.hasOwn(rules.status, stopReason) ? rules.status[stopReason] : String(stopReason);
 }
 
 /**
@@ -57,7 +69,7 @@ export function formatLoss(y, digits = LOSS.digits) {
   if (bad) return bad;
   if (y === 0) return "0";
   const a = Math.abs(y);
-  if (a >= Math.pow(10, digits) || a < LOSS.expBelow) return formatLR(y, digits);
+  if (a >= 10 ** digits || a < LOSS.expBelow) return formatLR(y, digits);
   const s = y.toFixed(Math.max(0, digits - 1 - Math.floor(Math.log10(a))));
   return s.includes(".") ? s.replace(/0+$/, "").replace(/\.$/, "") : s;
 }

@@ -14,7 +14,7 @@ export const SIDEBAR_SELECTOR = ".jupyterlab-sidecar, #jp-right-stack";
  * `el` needs isConnected, closest(selector) and getClientRects() (a DOM element has them).
  */
 export function placementOf(el) {
-  if (!el || !el.isConnected) return null;
+  if (!el?.isConnected) return null;
   const host = el.closest(SIDEBAR_SELECTOR);
   if (!host) return "inline";
   return el.getClientRects().length > 0 ? "sidebar" : "hidden";
@@ -28,6 +28,9 @@ export function shouldFold({ where, fallback, sidebarViews, expanded }) {
 /** A random id for one view (unique enough among the views of one page). */
 export function newViewId(random = Math.random) {
   let s = "";
-  while (s.length < 12) s += Math.floor(random() * 36 ** 4).toString(36).padStart(4, "0");
+  while (s.length < 12)
+    s += Math.floor(random() * 36 ** 4)
+      .toString(36)
+      .padStart(4, "0");
   return s.slice(0, 12);
 }

@@ -11,7 +11,7 @@ const X = rules.xRange;
  * non-positive x then maps to NaN (the caller skips it).
  */
 export function createScale(domain, range, log = false) {
-  let [d0, d1] = domain;
+  const [d0, d1] = domain;
   const [r0, r1] = range;
   let t0 = log ? Math.log10(d0) : d0;
   let t1 = log ? Math.log10(d1) : d1;
@@ -27,10 +27,10 @@ export function createScale(domain, range, log = false) {
   }
   const k = (r1 - r0) / (t1 - t0);
   const map = log ? (x) => r0 + (Math.log10(x) - t0) * k : (x) => r0 + (x - t0) * k;
-  const invert = log ? (px) => Math.pow(10, t0 + (px - r0) / k) : (px) => t0 + (px - r0) / k;
+  const invert = log ? (px) => 10 ** (t0 + (px - r0) / k) : (px) => t0 + (px - r0) / k;
   return {
     log,
-    domain: log ? [Math.pow(10, t0), Math.pow(10, t1)] : [t0, t1],
+    domain: log ? [10 ** t0, 10 ** t1] : [t0, t1],
     range: [r0, r1],
     t0,
     t1,

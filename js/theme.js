@@ -38,7 +38,7 @@ export function parseColor(str) {
 export function luminance([r, g, b]) {
   const f = (c) => {
     c /= 255;
-    return c <= 0.03928 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4);
+    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
   };
   return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
 }
@@ -71,8 +71,12 @@ export function pickTheme(getVar, prefersDark = false) {
   const dark = bgParsed ? luminance(bgParsed) < 0.4 : prefersDark;
   const base = dark ? DARK : LIGHT;
   const ruleVars = [
-    v("--vscode-charts-blue"), v("--vscode-charts-purple"), v("--vscode-charts-orange"),
-    v("--vscode-charts-green"), v("--vscode-charts-red"), v("--vscode-charts-yellow"),
+    v("--vscode-charts-blue"),
+    v("--vscode-charts-purple"),
+    v("--vscode-charts-orange"),
+    v("--vscode-charts-green"),
+    v("--vscode-charts-red"),
+    v("--vscode-charts-yellow"),
   ];
   return {
     dark,
@@ -95,7 +99,8 @@ export function pickTheme(getVar, prefersDark = false) {
     rules: base.rules.map((c, i) => ruleVars[i] || c),
     // The raw loss curve: the accent at this alpha (brighter on dark backgrounds).
     rawAlpha: base.rawAlpha,
-    font: v("--jp-ui-font-family", "--vscode-font-family") ||
+    font:
+      v("--jp-ui-font-family", "--vscode-font-family") ||
       "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif",
     fontSize: 11,
   };
@@ -116,7 +121,10 @@ export function watchTheme(onChange) {
   const disposers = [];
   if (typeof MutationObserver === "function" && typeof document !== "undefined") {
     const mo = new MutationObserver(() => onChange());
-    const opts = { attributes: true, attributeFilter: ["class", "style", "data-jp-theme-light", "data-jp-theme-name", "data-vscode-theme-kind"] };
+    const opts = {
+      attributes: true,
+      attributeFilter: ["class", "style", "data-jp-theme-light", "data-jp-theme-name", "data-vscode-theme-kind"],
+    };
     if (document.body) mo.observe(document.body, opts);
     mo.observe(document.documentElement, opts);
     disposers.push(() => mo.disconnect());
@@ -129,5 +137,7 @@ export function watchTheme(onChange) {
       disposers.push(() => mq.removeEventListener("change", h));
     }
   }
-  return () => disposers.forEach((d) => d());
+  return () => {
+    for (const d of disposers) d();
+  };
 }

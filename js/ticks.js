@@ -70,11 +70,11 @@ export function logTicks(lo, hi, maxMajor = 6) {
     for (let e = Math.floor(Math.log10(lo) - EPS); e <= lastDecade; e++) {
       if (stride === 1) {
         for (let d = 2; d <= 9; d++) {
-          const v = d * Math.pow(10, e);
+          const v = d * 10 ** e;
           if (v >= lo * (1 - EPS) && v <= hi * (1 + EPS)) minor.push(v);
         }
       } else if (e % stride !== 0) {
-        const v = Math.pow(10, e);
+        const v = 10 ** e;
         if (v >= lo && v <= hi) minor.push(v);
       }
     }
@@ -94,5 +94,11 @@ export function logTicks(lo, hi, maxMajor = 6) {
   }
   if (best) return { major: best, minor: [] };
   // Too narrow for any multiple: its two ends (evenly spaced values would repeat the same label).
-  return { major: [{ value: lo, label: formatLR(lo) }, { value: hi, label: formatLR(hi) }], minor: [] };
+  return {
+    major: [
+      { value: lo, label: formatLR(lo) },
+      { value: hi, label: formatLR(hi) },
+    ],
+    minor: [],
+  };
 }

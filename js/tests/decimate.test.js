@@ -1,5 +1,5 @@
-import { test } from "node:test";
 import assert from "node:assert/strict";
+import { test } from "node:test";
 import { createColumns, decimate } from "../decimate.js";
 
 const ident = (x) => x;
@@ -69,7 +69,13 @@ test("resuming from an index gives the same columns as decimating everything aga
   const map = (t) => 10 + (t + 6) * 137.3;
   const inc = createColumns(0);
   decimate(xs, ys, 1200, map, inc);
-  for (const [m, from] of [[2500, 1200], [2600, 2400], [5000, 2600], [5000, 4999], [5000, 0]]) {
+  for (const [m, from] of [
+    [2500, 1200],
+    [2600, 2400],
+    [5000, 2600],
+    [5000, 4999],
+    [5000, 0],
+  ]) {
     decimate(xs, ys, m, map, inc, from);
     const full = decimate(xs, ys, m, map);
     assert.equal(inc.count, full.count, `count after resuming at ${from}`);

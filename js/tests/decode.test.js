@@ -1,11 +1,13 @@
-import { test } from "node:test";
 import assert from "node:assert/strict";
+import { test } from "node:test";
 import { decodeMessage, toFloat64Array } from "../decode.js";
 
 function leBytes(values, pad = 0) {
   const buf = new ArrayBuffer(pad + values.length * 8);
   const dv = new DataView(buf);
-  values.forEach((v, i) => dv.setFloat64(pad + i * 8, v, true));
+  values.forEach((v, i) => {
+    dv.setFloat64(pad + i * 8, v, true);
+  });
   return buf;
 }
 
@@ -25,8 +27,11 @@ test("toFloat64Array rejects wrong sizes and counts", () => {
 });
 
 test("decodeMessage decodes a readings message with its three buffers", () => {
-  const m = decodeMessage({ type: "readings", run_id: 4, seq: 2, start: 10, count: 2, replay: false },
-    [new DataView(leBytes([1e-3, 2e-3])), leBytes([0.9, 0.8]), leBytes([0.95, 0.9])]);
+  const m = decodeMessage({ type: "readings", run_id: 4, seq: 2, start: 10, count: 2, replay: false }, [
+    new DataView(leBytes([1e-3, 2e-3])),
+    leBytes([0.9, 0.8]),
+    leBytes([0.95, 0.9]),
+  ]);
   assert.equal(m.type, "readings");
   assert.equal(m.runId, 4);
   assert.equal(m.start, 10);
@@ -38,8 +43,11 @@ test("decodeMessage decodes a readings message with its three buffers", () => {
 test("decodeMessage reports malformed readings instead of throwing", () => {
   const few = decodeMessage({ type: "readings", run_id: 1, seq: 0, start: 0, count: 1 }, [leBytes([1])]);
   assert.equal(few.type, "invalid");
-  const bad = decodeMessage({ type: "readings", run_id: 1, seq: 0, start: 0, count: 2 },
-    [leBytes([1]), leBytes([1]), leBytes([1])]);
+  const bad = decodeMessage({ type: "readings", run_id: 1, seq: 0, start: 0, count: 2 }, [
+    leBytes([1]),
+    leBytes([1]),
+    leBytes([1]),
+  ]);
   assert.equal(bad.type, "invalid");
   assert.match(bad.reason, /count=2/);
   assert.equal(decodeMessage({ type: "readings", start: -1, count: 0 }, []).type, "invalid");

@@ -1,6 +1,6 @@
-import { test } from "node:test";
 import assert from "node:assert/strict";
-import { formatDuration, formatLR, formatLoss, formatTick, powerOfTen } from "../format.js";
+import { test } from "node:test";
+import { formatDuration, formatLoss, formatLR, formatTick, powerOfTen } from "../format.js";
 
 test("formatLR writes e-notation without trailing zeros or plus signs", () => {
   assert.equal(formatLR(3.16227766e-3), "3.16e-3");
@@ -18,7 +18,7 @@ test("formatLR names non-finite values and missing ones", () => {
 });
 
 test("formatLoss keeps 4 significant digits and switches to e-notation at extremes", () => {
-  assert.equal(formatLoss(2.302585), "2.303");
+  assert.equal(formatLoss(Math.LN10), "2.303");
   assert.equal(formatLoss(0.5), "0.5");
   assert.equal(formatLoss(123456), "1.235e5");
   assert.equal(formatLoss(0.0001234), "1.234e-4");
@@ -54,7 +54,12 @@ test("formatLoss never writes a plus sign between 1e4 and 1e5", () => {
 
 test("statusWord gives one word per stop reason: error, never failed", async () => {
   const { statusWord } = await import("../format.js");
-  assert.deepEqual(["completed", "diverged", "stopped", "error"].map(statusWord), ["done", "diverged", "stopped", "error"]);
+  assert.deepEqual(["completed", "diverged", "stopped", "error"].map(statusWord), [
+    "done",
+    "diverged",
+    "stopped",
+    "error",
+  ]);
 });
 
 test("formatLR rounds a tie half up, like Python's rules.format_lr", () => {

@@ -1,5 +1,5 @@
-import { test } from "node:test";
 import assert from "node:assert/strict";
+import { test } from "node:test";
 import { edgeIndex, nearestIndex, nearestMarker, stepIndex } from "../pick.js";
 
 const lrs = new Float64Array([1e-5, 1e-4, 1e-3, 1e-2, 1e-1]);
@@ -31,9 +31,18 @@ test("stepIndex moves reading by reading, skips invalid readings, stops at the e
 });
 
 test("stepIndex without a selection starts at the valid reading nearest the fallback", () => {
-  assert.equal(stepIndex(-1, 1, 5, () => true, 3), 3);
-  assert.equal(stepIndex(-1, 1, 5, (i) => i !== 3, 3), 4);
-  assert.equal(stepIndex(-1, 1, 5, () => false, 3), -1);
+  assert.equal(
+    stepIndex(-1, 1, 5, () => true, 3),
+    3,
+  );
+  assert.equal(
+    stepIndex(-1, 1, 5, (i) => i !== 3, 3),
+    4,
+  );
+  assert.equal(
+    stepIndex(-1, 1, 5, () => false, 3),
+    -1,
+  );
   assert.equal(stepIndex(-1, 1, 0), -1);
 });
 
@@ -41,11 +50,18 @@ test("edgeIndex finds the first and last valid reading", () => {
   const valid = (i) => i > 0 && i < 4;
   assert.equal(edgeIndex(5, valid), 1);
   assert.equal(edgeIndex(5, valid, true), 3);
-  assert.equal(edgeIndex(5, () => false), -1);
+  assert.equal(
+    edgeIndex(5, () => false),
+    -1,
+  );
 });
 
 test("nearestMarker hits within the radius, nearest first", () => {
-  const ms = [{ x: 10, y: 10 }, { x: 20, y: 10 }, { x: NaN, y: 0 }];
+  const ms = [
+    { x: 10, y: 10 },
+    { x: 20, y: 10 },
+    { x: NaN, y: 0 },
+  ];
   assert.equal(nearestMarker(ms, 12, 11, 8), 0);
   assert.equal(nearestMarker(ms, 17, 10, 8), 1);
   assert.equal(nearestMarker(ms, 50, 50, 8), -1);

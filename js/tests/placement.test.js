@@ -1,11 +1,14 @@
-import { test } from "node:test";
 import assert from "node:assert/strict";
-import { SIDEBAR_SELECTOR, newViewId, placementOf, shouldFold } from "../placement.js";
+import { test } from "node:test";
+import { newViewId, placementOf, SIDEBAR_SELECTOR, shouldFold } from "../placement.js";
 
 // A minimal element: a chain of {classes, id} ancestors (innermost first) and a visibility flag.
 function fakeEl(ancestors, { connected = true, visible = true } = {}) {
-  const matches = (node, sel) => sel.split(",").map((s) => s.trim()).some((s) =>
-    s.startsWith("#") ? node.id === s.slice(1) : node.classes.includes(s.slice(1)));
+  const matches = (node, sel) =>
+    sel
+      .split(",")
+      .map((s) => s.trim())
+      .some((s) => (s.startsWith("#") ? node.id === s.slice(1) : node.classes.includes(s.slice(1))));
   return {
     isConnected: connected,
     closest(sel) {
@@ -56,5 +59,8 @@ test("view ids are 12 base-36 characters and differ", () => {
   const b = newViewId();
   assert.match(a, /^[0-9a-z]{12}$/);
   assert.notEqual(a, b);
-  assert.equal(newViewId(() => 0), "000000000000");
+  assert.equal(
+    newViewId(() => 0),
+    "000000000000",
+  );
 });

@@ -1,5 +1,5 @@
-import { test } from "node:test";
 import assert from "node:assert/strict";
+import { test } from "node:test";
 import { computeLayout, spreadLabels } from "../plot.js";
 
 test("the plot rectangle leaves room for the y labels and shrinks its margins when narrow", () => {

@@ -1,5 +1,5 @@
-import { test } from "node:test";
 import assert from "node:assert/strict";
+import { test } from "node:test";
 import { createScale, xDomain, yRange } from "../scale.js";
 
 test("a log scale maps decades evenly and inverts", () => {
@@ -34,7 +34,7 @@ test("xDomain prefers the run's planned range, widened by readings outside it", 
 test("yRange keeps the valley readable when the tail diverges, and says it clipped", () => {
   const n = 100;
   const sm = new Float64Array(n);
-  for (let i = 0; i < n; i++) sm[i] = i < 80 ? 2.3 - (1.8 * i) / 80 : 0.5 * Math.pow(10, (i - 80) / 3);
+  for (let i = 0; i < n; i++) sm[i] = i < 80 ? 2.3 - (1.8 * i) / 80 : 0.5 * 10 ** ((i - 80) / 3);
   const r = yRange(sm, sm, n);
   assert.ok(r.clipped);
   assert.ok(r.lo < 0.5 && r.lo > 0.15, `lo ${r.lo}`);
@@ -77,7 +77,10 @@ test("yRangeColumns agrees with yRange at pixel resolution", async () => {
   const a = yRange(raw, sm, n);
   const b = yRangeColumns(rc, sc);
   assert.equal(b.clipped, a.clipped);
-  assert.ok(Math.abs(a.lo - b.lo) < 1e-9 && Math.abs(a.hi - b.hi) < 1e-9, `${JSON.stringify(a)} vs ${JSON.stringify(b)}`);
+  assert.ok(
+    Math.abs(a.lo - b.lo) < 1e-9 && Math.abs(a.hi - b.hi) < 1e-9,
+    `${JSON.stringify(a)} vs ${JSON.stringify(b)}`,
+  );
   assert.deepEqual(yRangeColumns(createColumns(0), createColumns(0)), { lo: 0, hi: 1, clipped: false });
 });
 
@@ -93,7 +96,7 @@ test("markerLoss takes the suggestion's reading, else the drawn curve between re
   const sm = new Float64Array([2, 1, 3, NaN]);
   assert.equal(markerLoss(lrs, sm, { lr: 1e-2, index: 1 }, 3), 1);
   // halfway between 1e-2 and 1e-1 in log lr: halfway between their losses
-  assert.ok(Math.abs(markerLoss(lrs, sm, { lr: Math.pow(10, -1.5), index: null }, 3) - 2) < 1e-12);
+  assert.ok(Math.abs(markerLoss(lrs, sm, { lr: 10 ** -1.5, index: null }, 3) - 2) < 1e-12);
   // linear axis: linear in lr
   const lin = markerLoss(lrs, sm, { lr: 0.055, index: null }, 3, false);
   assert.ok(Math.abs(lin - (1 + (2 * 0.045) / 0.09)) < 1e-12, String(lin));

@@ -1,12 +1,26 @@
-import { test } from "node:test";
 import assert from "node:assert/strict";
-import { applyMessage, countReadings, createViewState, firstNonFinite, handleCustomMessage, markHelloSent } from "../state.js";
+import { test } from "node:test";
+import {
+  applyMessage,
+  countReadings,
+  createViewState,
+  firstNonFinite,
+  handleCustomMessage,
+  markHelloSent,
+} from "../state.js";
 
 function readings(runId, seq, start, lrs, { replay = false, loss = null } = {}) {
   const f = (a) => new Float64Array(a);
   return {
-    type: "readings", runId, seq, start, count: lrs.length, replay,
-    lr: f(lrs), loss: f(loss || lrs.map(() => 1)), smoothed: f(lrs.map(() => 1)),
+    type: "readings",
+    runId,
+    seq,
+    start,
+    count: lrs.length,
+    replay,
+    lr: f(lrs),
+    loss: f(loss || lrs.map(() => 1)),
+    smoothed: f(lrs.map(() => 1)),
   };
 }
 const run = (id) => ({ type: "run", runId: id, numIter: 100, startLr: 1e-6, endLr: 1, stepMode: "exp" });
@@ -47,7 +61,16 @@ test("a late view that said hello does not treat live readings before the replay
   const r = applyMessage(s, readings(3, 17, 170, [1, 2]));
   assert.equal(r.needHello, false);
   applyMessage(s, run(3));
-  applyMessage(s, readings(3, 17, 0, Array.from({ length: 172 }, (_, i) => i + 1), { replay: true }));
+  applyMessage(
+    s,
+    readings(
+      3,
+      17,
+      0,
+      Array.from({ length: 172 }, (_, i) => i + 1),
+      { replay: true },
+    ),
+  );
   assert.equal(countReadings(s), 172);
   assert.equal(applyMessage(s, readings(3, 18, 172, [1])).needHello, false);
 });
@@ -88,8 +111,11 @@ test("handleCustomMessage decodes DataView buffers end to end", () => {
   const s = createViewState();
   const dv = (vals) => new DataView(new Float64Array(vals).buffer);
   handleCustomMessage(s, { type: "run", run_id: 9, num_iter: 3, start_lr: 1e-3, end_lr: 1, step_mode: "exp" }, []);
-  const r = handleCustomMessage(s, { type: "readings", run_id: 9, seq: 0, start: 0, count: 3, replay: false },
-    [dv([1e-3, 1e-2, 1e-1]), dv([1, 0.5, Infinity]), dv([1, 0.7, Infinity])]);
+  const r = handleCustomMessage(s, { type: "readings", run_id: 9, seq: 0, start: 0, count: 3, replay: false }, [
+    dv([1e-3, 1e-2, 1e-1]),
+    dv([1, 0.5, Infinity]),
+    dv([1, 0.7, Infinity]),
+  ]);
   assert.equal(r.changed, true);
   assert.equal(s.n, 3);
   assert.equal(firstNonFinite(s), 2);

@@ -1,5 +1,5 @@
-import { test } from "node:test";
 import assert from "node:assert/strict";
+import { test } from "node:test";
 import { luminance, parseColor, pickTheme, withAlpha } from "../theme.js";
 
 test("parseColor reads hex and rgb forms", () => {
@@ -17,7 +17,11 @@ test("luminance orders dark below light", () => {
 });
 
 test("JupyterLab variables win and a dark layout color makes a dark theme", () => {
-  const vars = { "--jp-layout-color0": " #111111", "--jp-ui-font-color1": "rgba(255,255,255,0.87)", "--jp-brand-color1": "#64b5f6" };
+  const vars = {
+    "--jp-layout-color0": " #111111",
+    "--jp-ui-font-color1": "rgba(255,255,255,0.87)",
+    "--jp-brand-color1": "#64b5f6",
+  };
   const t = pickTheme((n) => vars[n] || "");
   assert.equal(t.dark, true);
   assert.equal(t.bg, "#111111");
@@ -26,7 +30,11 @@ test("JupyterLab variables win and a dark layout color makes a dark theme", () =
 });
 
 test("VS Code variables are used when JupyterLab's are absent", () => {
-  const vars = { "--vscode-editor-background": "#ffffff", "--vscode-editor-foreground": "#333333", "--vscode-charts-blue": "#0066bf" };
+  const vars = {
+    "--vscode-editor-background": "#ffffff",
+    "--vscode-editor-foreground": "#333333",
+    "--vscode-charts-blue": "#0066bf",
+  };
   const t = pickTheme((n) => vars[n] || "");
   assert.equal(t.dark, false);
   assert.equal(t.fg, "#333333");
@@ -48,10 +56,14 @@ test("without host variables the fallback follows prefers-color-scheme", () => {
 test("the fallback palettes are lrwidget/rules.json's, the grid their text color at gridAlpha", async () => {
   const { readFileSync } = await import("node:fs");
   const rules = JSON.parse(readFileSync(new URL("../../lrwidget/rules.json", import.meta.url), "utf-8"));
-  for (const [dark, name] of [[false, "light"], [true, "dark"]]) {
+  for (const [dark, name] of [
+    [false, "light"],
+    [true, "dark"],
+  ]) {
     const t = pickTheme(() => "", dark);
     const p = rules.palette[name];
-    for (const key of ["fg", "bg", "accent", "selected", "applied", "error", "border"]) assert.equal(t[key], p[key], key);
+    for (const key of ["fg", "bg", "accent", "selected", "applied", "error", "border"])
+      assert.equal(t[key], p[key], key);
     assert.deepEqual(t.rules, p.rules);
     assert.equal(t.rawAlpha, p.rawAlpha);
     assert.equal(t.grid, withAlpha(p.fg, p.gridAlpha));

@@ -1,5 +1,5 @@
-import { test } from "node:test";
 import assert from "node:assert/strict";
+import { test } from "node:test";
 import { linearTicks, logTicks, niceStep } from "../ticks.js";
 
 test("niceStep picks 1-2-5 steps", () => {
@@ -12,7 +12,10 @@ test("niceStep picks 1-2-5 steps", () => {
 test("linearTicks covers the range with nice, increasing values", () => {
   const t = linearTicks(0.37, 2.41, 5);
   const v = t.major.map((m) => m.value);
-  assert.deepEqual(t.major.map((m) => m.label), ["0.5", "1.0", "1.5", "2.0"]);
+  assert.deepEqual(
+    t.major.map((m) => m.label),
+    ["0.5", "1.0", "1.5", "2.0"],
+  );
   for (let i = 1; i < v.length; i++) assert.ok(v[i] > v[i - 1]);
   assert.ok(v[0] >= 0.37 && v[v.length - 1] <= 2.41);
 });
@@ -45,25 +48,40 @@ test("logTicks under a decade still gives at least two labels", () => {
   const t = logTicks(2e-3, 9e-3, 6);
   assert.ok(t.major.length >= 2);
   assert.ok(t.major.every((m) => m.value >= 2e-3 && m.value <= 9e-3));
-  assert.deepEqual(t.major.map((m) => m.label), ["2e-3", "3e-3", "5e-3"]);
+  assert.deepEqual(
+    t.major.map((m) => m.label),
+    ["2e-3", "3e-3", "5e-3"],
+  );
   const narrow = logTicks(1.01e-3, 1.02e-3, 6);
   assert.ok(narrow.major.length >= 2);
 });
 
 test("tick values are the decimals themselves, not multiples with float noise", () => {
-  assert.deepEqual(linearTicks(0, 1, 5).major.map((m) => m.value), [0, 0.2, 0.4, 0.6, 0.8, 1]);
-  assert.deepEqual(logTicks(0.02, 0.35, 8).major.map((m) => m.value), [0.02, 0.03, 0.05, 0.1, 0.2, 0.3]);
+  assert.deepEqual(
+    linearTicks(0, 1, 5).major.map((m) => m.value),
+    [0, 0.2, 0.4, 0.6, 0.8, 1],
+  );
+  assert.deepEqual(
+    logTicks(0.02, 0.35, 8).major.map((m) => m.value),
+    [0.02, 0.03, 0.05, 0.1, 0.2, 0.3],
+  );
 });
 
 test("niceStep never picks 2.5", () => {
   for (let span = 0.1; span < 100; span *= 1.07) {
     const s = niceStep(span, 4);
-    const mant = s / Math.pow(10, Math.floor(Math.log10(s) + 1e-9));
-    assert.ok([1, 2, 5].some((m) => Math.abs(mant - m) < 1e-9), `${span}: ${s}`);
+    const mant = s / 10 ** Math.floor(Math.log10(s) + 1e-9);
+    assert.ok(
+      [1, 2, 5].some((m) => Math.abs(mant - m) < 1e-9),
+      `${span}: ${s}`,
+    );
   }
 });
 
 test("logTicks too narrow for any multiple labels its two ends, with different labels", () => {
   const t = logTicks(0.0301, 0.0302, 6);
-  assert.deepEqual(t.major.map((m) => m.label), ["3.01e-2", "3.02e-2"]);
+  assert.deepEqual(
+    t.major.map((m) => m.label),
+    ["3.01e-2", "3.02e-2"],
+  );
 });

@@ -84,22 +84,22 @@ var LOSS = rules_default.lossFormat;
 var TICK = rules_default.tickFormat;
 var SUPERSCRIPT = {
   "-": "\u207B",
-  "0": "\u2070",
-  "1": "\xB9",
-  "2": "\xB2",
-  "3": "\xB3",
-  "4": "\u2074",
-  "5": "\u2075",
-  "6": "\u2076",
-  "7": "\u2077",
-  "8": "\u2078",
-  "9": "\u2079"
+  0: "\u2070",
+  1: "\xB9",
+  2: "\xB2",
+  3: "\xB3",
+  4: "\u2074",
+  5: "\u2075",
+  6: "\u2076",
+  7: "\u2077",
+  8: "\u2078",
+  9: "\u2079"
 };
 function powerOfTen(exponent) {
   if (exponent === 0) return "1";
   if (exponent === 1) return "10";
   const digits = String(Math.round(exponent)).split("").map((c) => SUPERSCRIPT[c] || c).join("");
-  return "10" + digits;
+  return `10${digits}`;
 }
 function nonFinite(x) {
   if (Number.isNaN(x)) return "NaN";
@@ -123,7 +123,7 @@ function formatLoss(y, digits = LOSS.digits) {
   if (bad) return bad;
   if (y === 0) return "0";
   const a = Math.abs(y);
-  if (a >= Math.pow(10, digits) || a < LOSS.expBelow) return formatLR(y, digits);
+  if (a >= 10 ** digits || a < LOSS.expBelow) return formatLR(y, digits);
   const s = y.toFixed(Math.max(0, digits - 1 - Math.floor(Math.log10(a))));
   return s.includes(".") ? s.replace(/0+$/, "").replace(/\.$/, "") : s;
 }
@@ -546,7 +546,7 @@ function decimate(xs, ys, n, mapX, out = createColumns(0), from = 0) {
 var Y = rules_default.yRange;
 var X = rules_default.xRange;
 function createScale(domain, range, log = false) {
-  let [d0, d1] = domain;
+  const [d0, d1] = domain;
   const [r0, r1] = range;
   let t0 = log ? Math.log10(d0) : d0;
   let t1 = log ? Math.log10(d1) : d1;
@@ -561,10 +561,10 @@ function createScale(domain, range, log = false) {
   }
   const k = (r1 - r0) / (t1 - t0);
   const map = log ? (x) => r0 + (Math.log10(x) - t0) * k : (x) => r0 + (x - t0) * k;
-  const invert = log ? (px) => Math.pow(10, t0 + (px - r0) / k) : (px) => t0 + (px - r0) / k;
+  const invert = log ? (px) => 10 ** (t0 + (px - r0) / k) : (px) => t0 + (px - r0) / k;
   return {
     log,
-    domain: log ? [Math.pow(10, t0), Math.pow(10, t1)] : [t0, t1],
+    domain: log ? [10 ** t0, 10 ** t1] : [t0, t1],
     range: [r0, r1],
     t0,
     t1,
@@ -720,11 +720,11 @@ function logTicks(lo, hi, maxMajor = 6) {
     for (let e = Math.floor(Math.log10(lo) - EPS); e <= lastDecade; e++) {
       if (stride === 1) {
         for (let d = 2; d <= 9; d++) {
-          const v = d * Math.pow(10, e);
+          const v = d * 10 ** e;
           if (v >= lo * (1 - EPS) && v <= hi * (1 + EPS)) minor.push(v);
         }
       } else if (e % stride !== 0) {
-        const v = Math.pow(10, e);
+        const v = 10 ** e;
         if (v >= lo && v <= hi) minor.push(v);
       }
     }
@@ -742,7 +742,13 @@ function logTicks(lo, hi, maxMajor = 6) {
     if (major.length >= 2 && major.length <= maxMajor) best = major;
   }
   if (best) return { major: best, minor: [] };
-  return { major: [{ value: lo, label: formatLR(lo) }, { value: hi, label: formatLR(hi) }], minor: [] };
+  return {
+    major: [
+      { value: lo, label: formatLR(lo) },
+      { value: hi, label: formatLR(hi) }
+    ],
+    minor: []
+  };
 }
 
 // js/layers/geometry.js
@@ -942,7 +948,7 @@ function parseColor(str) {
 function luminance([r, g, b]) {
   const f = (c) => {
     c /= 255;
-    return c <= 0.03928 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4);
+    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
   };
   return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
 }
@@ -1005,7 +1011,10 @@ function watchTheme(onChange) {
   const disposers = [];
   if (typeof MutationObserver === "function" && typeof document !== "undefined") {
     const mo = new MutationObserver(() => onChange());
-    const opts = { attributes: true, attributeFilter: ["class", "style", "data-jp-theme-light", "data-jp-theme-name", "data-vscode-theme-kind"] };
+    const opts = {
+      attributes: true,
+      attributeFilter: ["class", "style", "data-jp-theme-light", "data-jp-theme-name", "data-vscode-theme-kind"]
+    };
     if (document.body) mo.observe(document.body, opts);
     mo.observe(document.documentElement, opts);
     disposers.push(() => mo.disconnect());
@@ -1018,7 +1027,9 @@ function watchTheme(onChange) {
       disposers.push(() => mq.removeEventListener("change", h2));
     }
   }
-  return () => disposers.forEach((d) => d());
+  return () => {
+    for (const d of disposers) d();
+  };
 }
 
 // js/layers/polyline.js
@@ -2100,7 +2111,7 @@ function mountMessages({ port, view, bus }) {
 // js/placement.js
 var SIDEBAR_SELECTOR = ".jupyterlab-sidecar, #jp-right-stack";
 function placementOf(el) {
-  if (!el || !el.isConnected) return null;
+  if (!el?.isConnected) return null;
   const host = el.closest(SIDEBAR_SELECTOR);
   if (!host) return "inline";
   return el.getClientRects().length > 0 ? "sidebar" : "hidden";
@@ -2110,7 +2121,8 @@ function shouldFold({ where, fallback, sidebarViews, expanded }) {
 }
 function newViewId(random = Math.random) {
   let s = "";
-  while (s.length < 12) s += Math.floor(random() * 36 ** 4).toString(36).padStart(4, "0");
+  while (s.length < 12)
+    s += Math.floor(random() * 36 ** 4).toString(36).padStart(4, "0");
   return s.slice(0, 12);
 }
 
