@@ -36,7 +36,7 @@ import logging
 import pathlib
 import threading
 import time
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 import anywidget
 import traitlets
@@ -44,10 +44,10 @@ import traitlets
 from . import protocol as P
 from . import report
 from .channel import Channel, ChannelView
-from .rules import STATUS_OF_REASON
 from .finder import LRFinder
 from .history import RangeTestResult
 from .protocol import encode_readings
+from .rules import STATUS_OF_REASON
 from .stream import RunStarted
 
 __all__ = ["LRFinderWidget", "find_lr", "encode_readings", "STATUS_OF_REASON"]
@@ -68,7 +68,9 @@ class LRFinderWidget(anywidget.AnyWidget, ChannelView):
 
     Parameters
     ----------
-    finder : LRFinder
+    finder : LRFinder or Source
+        The finder whose runs to show; or another source of runs (:class:`lrwidget.channel.Source`,
+        e.g. a job in another process), whose runs are shown and whose choice is sent back.
     title : str
         Shown above the plot.
     height : int
@@ -135,8 +137,9 @@ class LRFinderWidget(anywidget.AnyWidget, ChannelView):
     sidebar_fallback = traitlets.Bool(False).tag(sync=True)
 
     def __init__(self, finder: LRFinder, title: str = "", height: int = 320, **kwargs):
-        if not isinstance(finder, LRFinder):
-            raise TypeError(f"finder must be an lrwidget.LRFinder, got {type(finder).__name__}")
+        if not isinstance(finder, LRFinder) and not _is_source(finder):
+            raise TypeError("finder must be an lrwidget.LRFinder (or a source of runs, see "
+                            f"lrwidget.channel.Source), got {type(finder).__name__}")
         if not isinstance(title, str):
             raise TypeError(f"title must be a str, got {type(title).__name__}")
         if isinstance(height, bool) or not isinstance(height, int) or height < 160:
@@ -144,11 +147,11 @@ class LRFinderWidget(anywidget.AnyWidget, ChannelView):
         super().__init__(title=title, height=height, **kwargs)
         self.finder = finder
         #: what the last :meth:`run` raised in its thread (re-raised by :meth:`wait`)
-        self.exception: Optional[BaseException] = None
-        self._runner: Optional[threading.Thread] = None
+        self.exception: BaseException | None = None
+        self._runner: threading.Thread | None = None
         self._handles: list = []      # IPython display handles, refreshed when a run ends
         # the channel's writer alone touches these
-        self._placements: Dict[str, str] = {}   # view id -> "sidebar" | "hidden" | "inline"
+        self._placements: dict[str, str] = {}   # view id -> "sidebar" | "hidden" | "inline"
         self._dormant = False
         self._closed = False
         self._channel = Channel.of(finder)
@@ -156,7 +159,7 @@ class LRFinderWidget(anywidget.AnyWidget, ChannelView):
         self._channel.attach(self)
 
     @property
-    def result(self) -> Optional[RangeTestResult]:
+    def result(self) -> RangeTestResult | None:
         """The last finished run of the finder (None before the first)."""
         return self._channel.result
 
@@ -194,6 +197,9 @@ class LRFinderWidget(anywidget.AnyWidget, ChannelView):
         >>> w.close()
         """
         self._check_open()
+        if not isinstance(self.finder, LRFinder):
+            raise TypeError("this widget shows runs of another source (e.g. a job in another "
+                            "process): start the range test there")
         if self._runner is not None and self._runner.is_alive():
             raise RuntimeError("a range test is already running in this widget; call stop() "
                                "or wait() first")
@@ -205,7 +211,7 @@ class LRFinderWidget(anywidget.AnyWidget, ChannelView):
                                         name="lrwidget-range-test", daemon=True)
         self._runner.start()
 
-    def wait(self, timeout: Optional[float] = None) -> Optional[RangeTestResult]:
+    def wait(self, timeout: float | None = None) -> RangeTestResult | None:
         """Block until the test ends and the widget has shown its end; return the result.
 
         Works for runs started with :meth:`run` and for ``finder.track`` loops (it then waits
@@ -239,6 +245,8 @@ class LRFinderWidget(anywidget.AnyWidget, ChannelView):
             r.join(left())
             if r.is_alive():
                 raise TimeoutError(f"the range test is still running after {timeout} s")
+        elif hasattr(self.finder, "wait_for_run"):
+            self.finder.wait_for_run(left())  # a source in another process: until its run ended
         self._channel.call(lambda: None, left())  # a barrier: everything before it is shown
         if self.exception is not None:
             raise self.exception
@@ -248,7 +256,7 @@ class LRFinderWidget(anywidget.AnyWidget, ChannelView):
         """End the running test at the next step (status "stopped"); safe from any thread."""
         self._channel.command(self, {"type": "stop"})
 
-    def select(self, lr: Optional[float]) -> Optional[float]:
+    def select(self, lr: float | None) -> float | None:
         """Select the tested lr nearest to ``lr``, as a click on the curve does.
 
         Parameters
@@ -270,7 +278,7 @@ class LRFinderWidget(anywidget.AnyWidget, ChannelView):
         v = None if lr is None else P.parse_command({"type": "select", "lr": lr}).lr
         return self._channel.call(lambda: self._channel.select(v))
 
-    def apply(self, lr: Optional[float] = None) -> Optional[List[float]]:
+    def apply(self, lr: float | None = None) -> list[float] | None:
         """Write ``lr`` into the optimizer (other param groups keep their ratio to the first).
 
         Parameters
@@ -406,7 +414,7 @@ class LRFinderWidget(anywidget.AnyWidget, ChannelView):
     def wants_readings(self) -> bool:  # type: ignore[override]
         return not self._dormant and not self._closed
 
-    def channel_state(self, changes: Dict[str, Any]) -> None:
+    def channel_state(self, changes: dict[str, Any]) -> None:
         with self.hold_sync():
             for name, value in changes.items():
                 setattr(self, name, value)
@@ -443,6 +451,11 @@ class LRFinderWidget(anywidget.AnyWidget, ChannelView):
         n = sum(1 for w in places.values() if w == "sidebar")
         if self.sidebar_views != n:
             self.sidebar_views = n
+
+
+def _is_source(obj) -> bool:
+    return all(callable(getattr(obj, name, None)) for name in ("subscribe", "stop", "apply")) \
+        and hasattr(obj, "running")
 
 
 def find_lr(model, optimizer, train_loader, criterion=None, *, display: bool = True,
