@@ -1,5 +1,5 @@
-# The two commands of the README: `make demo` and `make test`. Each installs what it needs first.
-.PHONY: demo lab test test-fast build bench setup
+# The README's commands: `make demo`, `make test`, `make lint`. Each installs what it needs first.
+.PHONY: demo lab test test-fast lint build bench setup
 
 # Jupyter refuses to start as root ("Running as root is not recommended") unless told to; root is
 # the default user in containers, where `make lab` must still start. The server listens on
@@ -22,6 +22,16 @@ test:
 
 test-fast:
 	.venv/bin/python -m pytest -q -m "not browser"
+
+# ruff (lint and format), mypy (strict on the pure modules) and biome (js/). setup.sh installs
+# ruff and mypy (the dev extra) into a .venv that lacks them; npm ci brings biome when missing.
+lint:
+	scripts/setup.sh
+	test -x node_modules/.bin/biome || npm ci --silent --no-audit --no-fund
+	.venv/bin/python -m ruff check .
+	.venv/bin/python -m ruff format --check .
+	.venv/bin/python -m mypy
+	npm run --silent lint
 
 setup:
 	scripts/setup.sh

@@ -33,7 +33,7 @@ import math
 import os
 import sys
 import time
-from typing import Callable, Dict, List, Optional
+from typing import Callable
 
 import numpy as np
 import torch
@@ -43,6 +43,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.dirname(HERE))
 
 import tasks as T  # noqa: E402
+
 from lrwidget import suggest as S  # noqa: E402
 
 GRID = np.logspace(-5, 0, 13)
@@ -69,7 +70,7 @@ def range_test(task: T.Task, opt_name: str, seed: int):
 
 # --- anchor rules, re-implemented from their published code -------------------------------------
 
-def torch_lr_finder_rule(lrs, raw, smoothed) -> Optional[float]:
+def torch_lr_finder_rule(lrs, raw, smoothed) -> float | None:
     """torch-lr-finder 0.2.x ``plot(skip_start=10, skip_end=5, suggest_lr=True)``."""
     skip_start, skip_end = 10, 5
     x, y = lrs[skip_start:-skip_end], smoothed[skip_start:-skip_end]
@@ -80,7 +81,7 @@ def torch_lr_finder_rule(lrs, raw, smoothed) -> Optional[float]:
     return float(x[i])
 
 
-def lightning_rule(lrs, raw, smoothed) -> Optional[float]:
+def lightning_rule(lrs, raw, smoothed) -> float | None:
     """Lightning 2.x ``_LRFinder.suggestion(skip_begin=10, skip_end=1)``."""
     x, y = lrs[10:-1], smoothed[10:-1]
     ok = np.isfinite(y)
@@ -99,7 +100,7 @@ def lrwidget_rule(name: str) -> Callable:
     return rule
 
 
-def rules() -> Dict[str, Callable]:
+def rules() -> dict[str, Callable]:
     out = {S.DEFAULT + " (default)": lrwidget_rule(S.DEFAULT)}
     out.update({n: lrwidget_rule(n) for n in S.RULES if n != S.DEFAULT})
     out["torch-lr-finder"] = torch_lr_finder_rule
@@ -116,7 +117,7 @@ def _code_key() -> str:
 
 
 class Cache:
-    def __init__(self, path: Optional[str]):
+    def __init__(self, path: str | None):
         self.path = path
         self.data = {}
         if path and os.path.exists(path):
@@ -153,11 +154,15 @@ FRESH_ORDERS = (21, 29, 37)
 
 def score_at(cache: Cache, task: T.Task, opt: str, seed: int, lr: float, orders: int = 1) -> float:
     """Test score after training at ``lr``; the mean over ``orders`` data orders."""
-    return float(np.mean([_score_order(cache, task, opt, seed, lr, d) for d in DATA_ORDERS[:orders]]))
+    return float(np.mean([_score_order(cache, task, opt, seed, lr, d)
+                          for d in DATA_ORDERS[:orders]]))
 
 
 def _score_order(cache: Cache, task: T.Task, opt: str, seed: int, lr: float, d: int) -> float:
-    k = f"score|{task.name}|{opt}|{seed}|{lr:.6e}" if d == 0 else f"order|{task.name}|{opt}|{seed}|{d}|{lr:.6e}"
+    if d == 0:
+        k = f"score|{task.name}|{opt}|{seed}|{lr:.6e}"
+    else:
+        k = f"order|{task.name}|{opt}|{seed}|{d}|{lr:.6e}"
     v = cache.get(k)
     if v is None:
         v = T.train_score(task, opt, lr, seed) if d == 0 else \
@@ -201,14 +206,16 @@ def train_score_order(task: T.Task, opt_name: str, lr: float, seed: int, data_se
     return task.score(model)
 
 
-def noise_scores(cache: Cache, task: T.Task, opt: str, seed: int, lr: float, orders: int = 1) -> List[float]:
+def noise_scores(cache: Cache, task: T.Task, opt: str, seed: int, lr: float,
+                 orders: int = 1) -> list[float]:
     """The best grid lr retrained on data orders the reference never saw.
 
     One score per order in ``NOISE_ORDERS`` when scores are single runs; with ``orders`` > 1, one
     score: the mean over ``orders`` fresh orders (the same averaging as the reference).
     """
     if orders > 1:
-        return [float(np.mean([_score_order(cache, task, opt, seed, lr, d) for d in FRESH_ORDERS[:orders]]))]
+        return [float(np.mean([_score_order(cache, task, opt, seed, lr, d)
+                               for d in FRESH_ORDERS[:orders]]))]
     k = f"noise|{task.name}|{opt}|{seed}|{lr:.6e}"
     v = cache.get(k)
     if v is None:
@@ -217,14 +224,15 @@ def noise_scores(cache: Cache, task: T.Task, opt: str, seed: int, lr: float, ord
     return v
 
 
-# --- a short confirmation run (measured, not the default: see the results) -------------------------
+# --- a short confirmation run (measured, not the default: see the results) ----------------------
 
 #: candidates: the lr at the lowest smoothed loss divided by these
 CONFIRM_DIVISORS = (30, 10, 3)
 CONFIRM_STEPS, CONFIRM_EVAL = 50, 4
 
 
-def probe(task: T.Task, opt_name: str, seed: int, lr: float, steps=(20, 50), n_eval: int = CONFIRM_EVAL):
+def probe(task: T.Task, opt_name: str, seed: int, lr: float, steps=(20, 50),
+          n_eval: int = CONFIRM_EVAL):
     """Train the range test's starting model for a few steps at ``lr`` on the range test's batches.
 
     Every candidate sees the same batches (paired comparison). Returns, per step count, the mean
@@ -254,19 +262,21 @@ def probe(task: T.Task, opt_name: str, seed: int, lr: float, steps=(20, 50), n_e
         if i + 1 in steps:
             with torch.no_grad():
                 e = float(np.mean([float(task.criterion(model(x), y)) for x, y in held]))
-            out[i + 1] = (float(np.mean(losses[-(i + 1) // 2:])), e if math.isfinite(e) else math.inf)
+            out[i + 1] = (float(np.mean(losses[-(i + 1) // 2:])),
+                          e if math.isfinite(e) else math.inf)
     for s in steps:
         out.setdefault(s, (math.inf, math.inf))
     return {str(k): v for k, v in out.items()}
 
 
-def confirm_pick(cache: Cache, task: T.Task, opt: str, seed: int, lrs, raw, sm) -> Optional[float]:
+def confirm_pick(cache: Cache, task: T.Task, opt: str, seed: int, lrs, raw, sm) -> float | None:
     """Among lr_min / 30, / 10, / 3, the one with the lowest held-out loss after 50 steps."""
     m = S.suggest(lrs, sm, "minimum", raw=raw).lr
     if m is None:
         return None
     c = S.prepare(lrs, sm, raw)
-    at = m * 10  # minimum() divides by 10 (and clips); candidates are relative to the minimum itself
+    # minimum() divides by 10 (and clips); candidates are relative to the minimum itself
+    at = m * 10
     best = None
     for d in CONFIRM_DIVISORS:
         lr = min(max(at / d, c.lo), c.hi)
@@ -285,9 +295,10 @@ CONFIRM_ROW = "confirm 3x50 steps (not shipped)"
 NOISE_ROWS = ("noise floor: best grid lr, new data order", "noise floor: best lr of another seed")
 
 
-# --- the benchmark ----------------------------------------------------------------------------------
+# --- the benchmark -------------------------------------------------------------------------------
 
-def evaluate(families: List[str], seeds: List[int], cache: Cache, log=print, confirm=True, orders: int = 1):
+def evaluate(families: list[str], seeds: list[int], cache: Cache, log=print, confirm=True,
+             orders: int = 1):
     """Rows: one per (family, optimizer, seed, rule) with the lr, score and gap."""
     rows = []
     R = rules()
@@ -317,8 +328,9 @@ def evaluate(families: List[str], seeds: List[int], cache: Cache, log=print, con
                     if other != seed:
                         og = [score_at(cache, task, opt, other, float(lr), orders) for lr in GRID]
                         sc = grid[int(np.argmax(og))]
-                        rows.append(dict(base, rule=NOISE_ROWS[1], lr=float(GRID[int(np.argmax(og))]),
-                                         score=sc, gap=best - sc))
+                        rows.append(dict(base, rule=NOISE_ROWS[1],
+                                         lr=float(GRID[int(np.argmax(og))]), score=sc,
+                                         gap=best - sc))
         cache.flush()
         log(f"  {fam}: {time.perf_counter() - t0:.0f}s")
     return rows
@@ -340,8 +352,9 @@ def summarize(rows, families):
 def markdown(rows, families, design, held_out, seeds, orders: int = 1) -> str:
     names, table = summarize(rows, families)
     if orders > 1:
-        scoring = (f"Every lr (grid and rules alike) is scored as the **mean over {orders} data orders** "
-                   f"(same init), which removes most run-to-run noise and the best-of-13 selection bias.")
+        scoring = (f"Every lr (grid and rules alike) is scored as the **mean over {orders} data "
+                   "orders** (same init), which removes most run-to-run noise and the best-of-13 "
+                   "selection bias.")
         retrain = f"with {orders} fresh data orders, averaged"
     else:
         scoring = "Every lr is scored by one training run (one data order), as the issue specifies."
@@ -351,14 +364,17 @@ def markdown(rows, families, design, held_out, seeds, orders: int = 1) -> str:
     lines = [
         f"Gap to the best lr of a 13-point log grid 1e-5..1, in points (accuracy %, R^2 x 100 for "
         f"diabetes): **mean / worst** over SGD(momentum 0.9), Adam, AdamW x seeds {seeds}. "
-        f"Range test {START_LR:g} -> {END_LR:g}, {NUM_ITER} steps. Design families: {', '.join(d) or '-'}; "
+        f"Range test {START_LR:g} -> {END_LR:g}, {NUM_ITER} steps. "
+        f"Design families: {', '.join(d) or '-'}; "
         f"held out (never used to choose the default): {', '.join(h) or '-'}. {scoring}",
         "",
         f"*Noise floor* rows: the same benchmark applied to lrs nobody can beat on average. "
         f"'{NOISE_ROWS[0]}' retrains this seed's best grid lr (same init) {retrain}; "
         f"'{NOISE_ROWS[1]}' takes the best grid lr of each other seed. Their gaps are run-to-run "
-        f"noise plus the best-of-13 selection bias of the reference, so a rule cannot reliably do better. "
-        f"'{CONFIRM_ROW}': trains lr_min/30, /10, /3 for {CONFIRM_STEPS} steps each from the range test's "
+        "noise plus the best-of-13 selection bias of the reference, so a rule cannot reliably do "
+        "better. "
+        f"'{CONFIRM_ROW}': trains lr_min/30, /10, /3 for {CONFIRM_STEPS} steps each from the "
+        "range test's "
         f"starting state and keeps the lowest loss on {CONFIRM_EVAL} held-out batches.",
         "",
     ]
@@ -368,8 +384,8 @@ def markdown(rows, families, design, held_out, seeds, orders: int = 1) -> str:
     if h:
         cols.append(("held out", h))
     cols.append(("all", families))
-    header = "| rule | " + " | ".join(f"{c} ({len(fs)})" if c != "all" else "all" for c, fs in cols) + " | " + \
-             " | ".join(families) + " |"
+    heads = [f"{c} ({len(fs)})" if c != "all" else "all" for c, fs in cols]
+    header = "| rule | " + " | ".join(heads) + " | " + " | ".join(families) + " |"
     lines.append(header)
     lines.append("|" + "---|" * (1 + len(cols) + len(families)))
     for name in names:
@@ -390,10 +406,12 @@ def markdown(rows, families, design, held_out, seeds, orders: int = 1) -> str:
     reg = [r for r in rows if r["family"] in families and T.FAMILIES[r["family"]] is T.diabetes]
     if reg:
         lines.append("")
-        lines.append("diabetes as a relative test-MSE gap, (MSE - best MSE) / best MSE in % (a floor where "
-                     "the model did worse than predicting the mean): " + "; ".join(
+        lines.append("diabetes as a relative test-MSE gap, (MSE - best MSE) / best "
+                     "MSE in % (a floor where the model did worse than predicting the "
+                     "mean): " + "; ".join(
                          f"{n} {np.mean(g):.1f} / {np.max(g):.1f}" for n in names
-                         for g in [[100 * r['gap'] / (100 - r['best']) for r in reg if r['rule'] == n]] if g))
+                         for g in [[100 * r['gap'] / (100 - r['best'])
+                                    for r in reg if r['rule'] == n]] if g))
     return "\n".join(lines) + "\n"
 
 
@@ -411,7 +429,8 @@ def plot(rows, families, path):
         worst = [table.get((name, f), (0, 0))[1] for f in families]
         bars = ax.bar(x + k * w, means, w, label=name, hatch="//" if name in NOISE_ROWS else None,
                       edgecolor="black" if name.endswith("(default)") else None, linewidth=1.2)
-        ax.scatter(x + k * w, worst, marker="_", s=60, color=bars.patches[0].get_facecolor(), zorder=3)
+        ax.scatter(x + k * w, worst, marker="_", s=60, color=bars.patches[0].get_facecolor(),
+                   zorder=3)
     ax.set_xticks(x + w * (len(names) - 1) / 2)
     ax.set_xticklabels(families)
     ax.set_ylabel("gap to best grid lr (points)\nbar: mean, tick: worst")
@@ -440,7 +459,8 @@ def main(argv=None):
                    help="score each lr as the mean over this many data orders (default 1)")
     a = p.parse_args(argv)
     torch.set_num_threads(1)
-    families = a.families or (["digits_mlp", "diabetes", "text_chars"] if a.quick else list(T.FAMILIES))
+    quick = ["digits_mlp", "diabetes", "text_chars"]
+    families = a.families or (quick if a.quick else list(T.FAMILIES))
     seeds = list(range(1 if a.quick else a.seeds))
     cache = Cache(None if a.no_cache else a.cache)
     t0 = time.perf_counter()

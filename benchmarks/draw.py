@@ -1,10 +1,12 @@
-"""Front-end drawing benchmark: one frame of the finder plot with 100,000 readings in headless Chromium.
+"""Front-end drawing benchmark: one frame of the finder plot with 100,000 readings in headless
+Chromium.
 
-Bundles js/plot.js and js/state.js with esbuild (the code the widget ships), serves them on 127.0.0.1,
-feeds the readings through the view state as the widget gets them, and draws whole frames (ranges,
-decimation, curves, markers, crosshair, labels) into a 1000x320 CSS-px canvas, alternating 100,000
-readings and 1,000 readings (the baseline) in interleaved pairs. Each sample forces the canvas to
-rasterize (getImageData), so the time includes the pixels, not only the JS. Two kinds of frame:
+Bundles js/plot.js and js/state.js with esbuild (the code the widget ships), serves them on
+127.0.0.1, feeds the readings through the view state as the widget gets them, and draws whole
+frames (ranges, decimation, curves, markers, crosshair, labels) into a 1000x320 CSS-px canvas,
+alternating 100,000 readings and 1,000 readings (the baseline) in interleaved pairs. Each sample
+forces the canvas to rasterize (getImageData), so the time includes the pixels, not only the JS.
+Two kinds of frame:
   live  the frame after a streamed batch (the last 50 readings new): what a running test draws;
   cold  nothing reusable (first frame, resize, a new x range): every reading decimated again.
 Prints the median ms per frame for both sizes and the median ratio of the pairs. Target: <= 8 ms.
@@ -38,12 +40,14 @@ function viewState(n) {
     const t = i / (n - 1), x = Math.log10(1e-7) + t * 8;
     lr[i] = Math.pow(10, x);
     s = (s * 16807) % 2147483647;
-    loss[i] = (0.4 + 1.9 / (1 + Math.exp((x + 3.3) * 2.4)) + 0.6 * Math.exp((x + 0.2) * 3.2)) * (0.94 + 0.12 * s / 2147483647);
+    const clean = 0.4 + 1.9 / (1 + Math.exp((x + 3.3) * 2.4)) + 0.6 * Math.exp((x + 0.2) * 3.2);
+    loss[i] = clean * (0.94 + 0.12 * s / 2147483647);
     avg = 0.98 * avg + 0.02 * loss[i];
     smoothed[i] = avg / (1 - Math.pow(0.98, i + 1));
   }
   const st = createViewState();
-  applyMessage(st, { type: "run", runId: 1, numIter: n, startLr: 1e-7, endLr: 10, stepMode: "exp" });
+  applyMessage(st, { type: "run", runId: 1, numIter: n, startLr: 1e-7, endLr: 10,
+    stepMode: "exp" });
   for (let i = 0, seq = 0; i < n; i += 50, seq++) {
     const e = Math.min(n, i + 50);
     applyMessage(st, { type: "readings", runId: 1, seq, start: i, count: e - i, replay: false,
@@ -51,8 +55,9 @@ function viewState(n) {
   }
   return st;
 }
-const theme = { dark: false, fg: "#1f2328", fgStrong: "#000", fgMuted: "#57606a", fgFaint: "#8c959f", bg: "#fff",
-  panel: "#f6f8fa", panel2: "#eee", border: "#d0d7de", grid: "rgba(0,0,0,0.1)", accent: "#1976d2", selected: "#e65100",
+const theme = { dark: false, fg: "#1f2328", fgStrong: "#000", fgMuted: "#57606a",
+  fgFaint: "#8c959f", bg: "#fff", panel: "#f6f8fa", panel2: "#eee", border: "#d0d7de",
+  grid: "rgba(0,0,0,0.1)", accent: "#1976d2", selected: "#e65100",
   applied: "#388e3c", error: "#d32f2f", rules: ["#1976d2", "#9334e6", "#e8710a", "#188038"],
   font: "system-ui, sans-serif", fontSize: 11 };
 window.bench = (pairs, dpr, frames, mode) => {
@@ -60,23 +65,24 @@ window.bench = (pairs, dpr, frames, mode) => {
   const canvas = document.getElementById("c");
   canvas.width = W * dpr; canvas.height = H * dpr;
   canvas.style.width = W + "px"; canvas.style.height = H + "px";
-  // CPU raster (as headless Chromium without a GPU does anyway): getImageData then costs a copy of one
-  // pixel, not a GPU readback, and the timing holds the drawing work itself.
+  // CPU raster (as headless Chromium without a GPU does anyway): getImageData then costs a copy
+  // of one pixel, not a GPU readback, and the timing holds the drawing work itself.
   const ctx = canvas.getContext("2d", { willReadFrequently: true });
   const sets = { big: viewState(100000), small: viewState(1000) };
   const caches = { big: createPlotCache(), small: createPlotCache() };
   const frame = (k, i) => {
     const d = sets[k];
     const c = caches[k];
-    // cold: nothing reusable (first frame, resize, new x range); live: the last 50 readings are new,
-    // as when a streaming batch arrives (one batch per frame at most at ~20 batches/s).
+    // cold: nothing reusable (first frame, resize, new x range); live: the last 50 readings are
+    // new, as when a streaming batch arrives (one batch per frame at most at ~20 batches/s).
     if (mode === "cold") c.key = "";
     const dirtyFrom = mode === "cold" ? 0 : d.n - 50;
-    const sugg = [{ name: "valley", lr: d.lr[Math.floor(d.n * 0.4)], index: Math.floor(d.n * 0.4), default: true },
-                  { name: "steep", lr: d.lr[Math.floor(d.n * 0.35)], index: Math.floor(d.n * 0.35), default: false }];
+    const at = (f) => Math.floor(d.n * f);
+    const sugg = [{ name: "valley", lr: d.lr[at(0.4)], index: at(0.4), default: true },
+                  { name: "steep", lr: d.lr[at(0.35)], index: at(0.35), default: false }];
     drawFrame({ ctx, width: W, height: H, dpr, theme, data: d, log: true, startLr: 1e-7, endLr: 10,
-      suggestions: sugg, selectedLr: d.lr[Math.floor(d.n * 0.4)], appliedLr: d.lr[Math.floor(d.n * 0.3)],
-      divergedLr: null, hoverIndex: (i * 7919) % d.n, hoverMarker: -1, message: "", cache: c, dirtyFrom });
+      suggestions: sugg, selectedLr: d.lr[at(0.4)], appliedLr: d.lr[at(0.3)], divergedLr: null,
+      hoverIndex: (i * 7919) % d.n, hoverMarker: -1, message: "", cache: c, dirtyFrom });
     ctx.getImageData(0, 0, 1, 1); // make the canvas rasterize now, inside the timing
   };
   const sample = (k) => {
@@ -89,10 +95,18 @@ window.bench = (pairs, dpr, frames, mode) => {
   for (let p = 0; p < pairs; p++) {
     // Alternate which goes first so drift does not favour either.
     let b, s;
-    if (p % 2) { s = sample("small"); b = sample("big"); } else { b = sample("big"); s = sample("small"); }
+    if (p % 2) {
+      s = sample("small"); b = sample("big");
+    } else {
+      b = sample("big"); s = sample("small");
+    }
     big.push(b); small.push(s); ratio.push(b / s);
   }
-  const med = (a) => { const x = a.slice().sort((u, v) => u - v); const m = x.length >> 1; return x.length % 2 ? x[m] : (x[m - 1] + x[m]) / 2; };
+  const med = (a) => {
+    const x = a.slice().sort((u, v) => u - v);
+    const m = x.length >> 1;
+    return x.length % 2 ? x[m] : (x[m - 1] + x[m]) / 2;
+  };
   return { mode, big_ms: med(big), small_ms: med(small), ratio: med(ratio), pairs };
 };
 window.ready = true;
@@ -115,14 +129,18 @@ def main():
     esbuild = ROOT / "node_modules" / ".bin" / "esbuild"
     chromium = shutil.which("chromium")
     if not esbuild.exists() or chromium is None:
-        sys.exit("needs node_modules/.bin/esbuild (npm ci) and Debian chromium (scripts/setup.sh --browser)")
+        sys.exit("needs node_modules/.bin/esbuild (npm ci) and Debian chromium "
+                 "(scripts/setup.sh --browser)")
     with tempfile.TemporaryDirectory() as tmp:
         entry = Path(tmp, "entry.js")
-        entry.write_text(f'export * from "{ROOT}/js/plot.js";\nexport * from "{ROOT}/js/state.js";\n')
+        entry.write_text(f'export * from "{ROOT}/js/plot.js";\n'
+                         f'export * from "{ROOT}/js/state.js";\n')
         subprocess.run([str(esbuild), str(entry), "--bundle", "--format=esm", "--target=es2020",
-                        f"--outfile={tmp}/plot.bundle.js", "--log-level=warning"], cwd=ROOT, check=True)
+                        f"--outfile={tmp}/plot.bundle.js", "--log-level=warning"],
+                       cwd=ROOT, check=True)
         Path(tmp, "index.html").write_text(PAGE)
-        srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=tmp))
+        handler = functools.partial(Quiet, directory=tmp)
+        srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
         threading.Thread(target=srv.serve_forever, daemon=True).start()
         try:
             with sync_playwright() as p:
@@ -133,12 +151,15 @@ def main():
                 results = []
                 for mode in ("live", "cold"):
                     for dpr in args.dpr:
-                        r = page.evaluate(f"window.bench({args.pairs}, {dpr}, {args.frames}, '{mode}')")
+                        call = f"window.bench({args.pairs}, {dpr}, {args.frames}, '{mode}')"
+                        r = page.evaluate(call)
                         r["dpr"] = dpr
                         results.append(r)
-                        print(f"{mode:4} frame, dpr {dpr:g}: 100,000 readings {r['big_ms']:.2f} ms/frame "
-                              f"(target <= 8), 1,000 readings {r['small_ms']:.2f} ms/frame, ratio {r['ratio']:.2f} "
-                              f"(median of {r['pairs']} interleaved pairs)", flush=True)
+                        print(f"{mode:4} frame, dpr {dpr:g}: "
+                              f"100,000 readings {r['big_ms']:.2f} ms/frame (target <= 8), "
+                              f"1,000 readings {r['small_ms']:.2f} ms/frame, "
+                              f"ratio {r['ratio']:.2f} (median of {r['pairs']} interleaved pairs)",
+                              flush=True)
                 browser.close()
         finally:
             srv.shutdown()

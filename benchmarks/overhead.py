@@ -25,9 +25,9 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from lrwidget import LRFinder  # noqa: E402
-from lrwidget.history import History  # noqa: E402
-from lrwidget.schedule import schedule  # noqa: E402
+from lrwidget import LRFinder
+from lrwidget.history import History
+from lrwidget.schedule import schedule
 
 START, END = 1e-4, 0.5
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import inspect
 import math
 from dataclasses import dataclass
-from typing import Callable, Dict
+from typing import Callable
 
 import numpy as np
 import torch
@@ -30,7 +30,8 @@ class Task:
     kind: str  # "classification" or "regression"
 
     def score(self, model: nn.Module) -> float:
-        """Points on the test split; a diverged model (non-finite output) scores as chance / mean."""
+        """Points on the test split; a diverged model (non-finite output) scores as chance /
+        mean."""
         model.eval()
         with torch.no_grad():
             out = model(self.x_test)
@@ -61,8 +62,12 @@ def digits_mlp() -> Task:
     x = torch.tensor(d.data / 16.0, dtype=torch.float32)
     y = torch.tensor(d.target, dtype=torch.long)
     xtr, ytr, xte, yte = _split(x, y)
-    make = lambda: nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 10))
-    return Task("digits_mlp", xtr, ytr, xte, yte, make, nn.CrossEntropyLoss(), 64, 3, "classification")
+
+    def make():
+        return nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 10))
+
+    return Task("digits_mlp", xtr, ytr, xte, yte, make, nn.CrossEntropyLoss(),
+                64, 3, "classification")
 
 
 def digits_cnn() -> Task:
@@ -80,7 +85,8 @@ def digits_cnn() -> Task:
             nn.Flatten(), nn.Linear(32 * 16, 10),
         )
 
-    return Task("digits_cnn", xtr, ytr, xte, yte, make, nn.CrossEntropyLoss(), 64, 3, "classification")
+    return Task("digits_cnn", xtr, ytr, xte, yte, make, nn.CrossEntropyLoss(),
+                64, 3, "classification")
 
 
 def diabetes() -> Task:
@@ -92,8 +98,12 @@ def diabetes() -> Task:
     x = torch.tensor(x, dtype=torch.float32)
     y = torch.tensor(y, dtype=torch.float32).unsqueeze(1)
     xtr, ytr, xte, yte = _split(x, y)
-    make = lambda: nn.Sequential(nn.Linear(10, 64), nn.ReLU(), nn.Linear(64, 1))
-    return Task("diabetes", xtr, ytr, xte, yte, make, nn.MSELoss(), 32, 10, "regression")
+
+    def make():
+        return nn.Sequential(nn.Linear(10, 64), nn.ReLU(), nn.Linear(64, 1))
+
+    return Task("diabetes", xtr, ytr, xte, yte, make, nn.MSELoss(),
+                32, 10, "regression")
 
 
 def noisy_blobs() -> Task:
@@ -105,8 +115,13 @@ def noisy_blobs() -> Task:
     x = torch.tensor((x - x.mean(0)) / x.std(0), dtype=torch.float32)
     y = torch.tensor(y, dtype=torch.long)
     xtr, ytr, xte, yte = _split(x, y)
-    make = lambda: nn.Sequential(nn.Linear(20, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 4))
-    return Task("noisy_blobs", xtr, ytr, xte, yte, make, nn.CrossEntropyLoss(), 64, 3, "classification")
+
+    def make():
+        return nn.Sequential(nn.Linear(20, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(),
+                             nn.Linear(64, 4))
+
+    return Task("noisy_blobs", xtr, ytr, xte, yte, make, nn.CrossEntropyLoss(),
+                64, 3, "classification")
 
 
 class _CharModel(nn.Module):
@@ -116,7 +131,8 @@ class _CharModel(nn.Module):
         super().__init__()
         self.emb = nn.Embedding(vocab, emb)
         self.conv = nn.Conv1d(emb, hidden, 4, stride=2)
-        self.head = nn.Sequential(nn.ReLU(), nn.Flatten(), nn.Linear(hidden * ((context - 4) // 2 + 1), vocab))
+        width = hidden * ((context - 4) // 2 + 1)  # conv output, flattened
+        self.head = nn.Sequential(nn.ReLU(), nn.Flatten(), nn.Linear(width, vocab))
 
     def forward(self, x):
         return self.head(self.conv(self.emb(x).transpose(1, 2)))
@@ -124,7 +140,12 @@ class _CharModel(nn.Module):
 
 def text_chars(context: int = 16, n: int = 8000) -> Task:
     """Char-level model on the source of a few stdlib modules (ships with Python)."""
-    import contextlib, io, textwrap, string, json.decoder, collections
+    import collections
+    import contextlib
+    import io
+    import json.decoder
+    import string
+    import textwrap
 
     with contextlib.redirect_stdout(io.StringIO()):  # importing `this` prints the Zen
         import this  # the Zen, rot13-encoded in this.s
@@ -132,7 +153,7 @@ def text_chars(context: int = 16, n: int = 8000) -> Task:
     codec = {**{c: chr((ord(c) - 65 + 13) % 26 + 65) for c in string.ascii_uppercase},
              **{c: chr((ord(c) - 97 + 13) % 26 + 97) for c in string.ascii_lowercase}}
     zen = "".join(codec.get(c, c) for c in this.s)
-    text = zen + inspect.getsource(textwrap) + inspect.getsource(json.decoder) + inspect.getsource(collections)
+    text = zen + "".join(inspect.getsource(m) for m in (textwrap, json.decoder, collections))
     chars = sorted(set(text))
     ids = np.array([chars.index(c) for c in text], dtype=np.int64)
     rng = np.random.default_rng(0)
@@ -142,11 +163,15 @@ def text_chars(context: int = 16, n: int = 8000) -> Task:
     x, y = torch.tensor(x), torch.tensor(y)
     # contiguous split would be fairer for text; random windows keep it simple and the task stable
     xtr, ytr, xte, yte = _split(x, y)
-    make = lambda: _CharModel(len(chars), context)
-    return Task("text_chars", xtr, ytr, xte, yte, make, nn.CrossEntropyLoss(), 64, 1, "classification")
+
+    def make():
+        return _CharModel(len(chars), context)
+
+    return Task("text_chars", xtr, ytr, xte, yte, make, nn.CrossEntropyLoss(),
+                64, 1, "classification")
 
 
-FAMILIES: Dict[str, Callable[[], Task]] = {
+FAMILIES: dict[str, Callable[[], Task]] = {
     "digits_mlp": digits_mlp,
     "noisy_blobs": noisy_blobs,
     "diabetes": diabetes,
@@ -184,7 +209,8 @@ def batches(task: Task, seed: int, epochs: int):
 
 
 def train_score(task: Task, opt_name: str, lr: float, seed: int) -> float:
-    """Train a fresh model (init from `seed`) for the task's budget at a constant lr; test points."""
+    """Train a fresh model (init from `seed`) for the task's budget at a constant lr; test
+    points."""
     torch.manual_seed(seed)
     model = task.make_model()
     opt = make_optimizer(opt_name, model.parameters(), lr)

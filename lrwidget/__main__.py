@@ -14,14 +14,17 @@ import math
 import os
 import sys
 import time
-from typing import List, Optional
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from .finder import LRFinder
 
 BARS = "▁▂▃▄▅▆▇█"
 
 
-def sparkline(values, width: int = 60, top: Optional[float] = None) -> str:
+def sparkline(values, width: int = 60, top: float | None = None) -> str:
     """Values as a row of block characters (NaN/inf as '×'), resampled to ``width``.
 
     ``top`` clips the scale (higher values show as a full block), so one exploding reading at
@@ -52,7 +55,8 @@ def sparkline(values, width: int = 60, top: Optional[float] = None) -> str:
         if not math.isfinite(x):
             out.append("×")
         else:
-            out.append(BARS[max(0, min(len(BARS) - 1, int((x - lo) / span * (len(BARS) - 1) + 0.5)))])
+            level = int((x - lo) / span * (len(BARS) - 1) + 0.5)
+            out.append(BARS[max(0, min(len(BARS) - 1, level))])
     return "".join(out)
 
 
@@ -64,8 +68,8 @@ _OPTIONS = {"end_lr": "--end-lr", "num_iter": "--num-iter"}
 
 def _digits_setup(batch_size: int = 64, seed: int = 0):
     """(model, optimizer, criterion, loader) of the demo; ImportError without scikit-learn."""
-    from sklearn.datasets import load_digits
     import torch
+    from sklearn.datasets import load_digits
     from torch import nn
 
     X, y = load_digits(return_X_y=True)
@@ -140,7 +144,7 @@ def finite_number(text: str) -> float:
     return value
 
 
-def report_problem(path: str) -> Optional[str]:
+def report_problem(path: str) -> str | None:
     """Why an HTML report cannot be written to ``path``, or None when it can.
 
     Asked before the test starts, so a bad path does not cost a run. An existing file is left
@@ -171,7 +175,7 @@ def report_problem(path: str) -> Optional[str]:
     return None
 
 
-def prepare_demo(num_iter: int = 100, end_lr: float = 10.0):
+def prepare_demo(num_iter: int = 100, end_lr: float = 10.0) -> tuple[LRFinder, Any, dict[str, Any]]:
     """(finder, loader, range_test kwargs) of the demo, its arguments checked; nothing run yet.
 
     Raises ImportError without scikit-learn and ValueError (naming ``num_iter`` or ``end_lr``)
@@ -186,7 +190,7 @@ def prepare_demo(num_iter: int = 100, end_lr: float = 10.0):
     return finder, loader, kwargs
 
 
-def run_demo(finder, loader, kwargs, report: Optional[str] = None) -> int:
+def run_demo(finder, loader, kwargs, report: str | None = None) -> int:
     """Run the prepared demo, print its summary and write the report; returns the exit code."""
     import torch
 
@@ -204,7 +208,7 @@ def run_demo(finder, loader, kwargs, report: Optional[str] = None) -> int:
     return 0
 
 
-def demo(num_iter: int = 100, report: Optional[str] = None, end_lr: float = 10.0) -> int:
+def demo(num_iter: int = 100, report: str | None = None, end_lr: float = 10.0) -> int:
     """The demo from Python: :func:`prepare_demo`, then :func:`run_demo`."""
     return run_demo(*prepare_demo(num_iter, end_lr), report=report)
 
@@ -236,7 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     """Entry point of ``python -m lrwidget`` and the ``lrwidget`` script; returns the exit code.
 
     Bad arguments end in argparse's usage error (``SystemExit(2)``), a missing scikit-learn in

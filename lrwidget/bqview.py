@@ -38,22 +38,26 @@ from __future__ import annotations
 import math
 import time
 from numbers import Real
-from typing import Optional
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
+from .channel import Channel, ChannelView
 from .finder import LRFinder
 from .history import RangeTestResult
-from .rules import LOSS_DIGITS, LR_DIGITS, marker_loss, palette, y_range
-from .channel import Channel, ChannelView
 from .protocol import nearest_reading
+from .rules import LOSS_DIGITS, LR_DIGITS, marker_loss, palette, y_range
+
+if TYPE_CHECKING:
+    from .widget import LRFinderWidget
 
 __all__ = ["BqplotView", "nearest_reading", "suggestion_points"]
 
 # the canvas widget's light palette and number formats (lrwidget/rules.json), so both views tell
 # the same story; bqplot formats with d3 format strings: ".2~e" is 3 significant digits
 _PAL = palette(dark=False)
-_CURVE, _SELECTED, _RULES, _RAW_ALPHA = _PAL["accent"], _PAL["selected"], _PAL["rules"], _PAL["rawAlpha"]
+_CURVE, _SELECTED = _PAL["accent"], _PAL["selected"]
+_RULES, _RAW_ALPHA = _PAL["rules"], _PAL["rawAlpha"]
 _LR_D3, _LOSS_D3 = f".{LR_DIGITS - 1}~e", f".{LOSS_DIGITS}~g"
 _INSTALL_HINT = 'BqplotView needs bqplot, an optional dependency: pip install "lrwidget[bqplot]"'
 _UNSET = object()  # "not given", where None is a value
@@ -131,7 +135,8 @@ class BqplotView(ChannelView):
     >>> view.close(); w.close()
     """
 
-    def __init__(self, source, title: str = "", height: int = 320, interval: float = 0.2):
+    def __init__(self, source: LRFinderWidget | LRFinder, title: str = "", height: int = 320,
+                 interval: float = 0.2) -> None:
         try:
             import bqplot as bq
         except ImportError as e:
@@ -150,7 +155,9 @@ class BqplotView(ChannelView):
             raise TypeError(f"title must be a str, got {type(title).__name__}")
         if isinstance(height, bool) or not isinstance(height, int) or height < 160:
             raise ValueError(f"height must be an int >= 160 (pixels), got {height!r}")
-        if isinstance(interval, bool) or not isinstance(interval, Real) or \
+        # cast: typeshed does not count float as a numbers.Real, and mypy would take the rest of
+        # __init__ for unreachable
+        if isinstance(interval, bool) or not isinstance(cast(object, interval), Real) or \
                 not (interval > 0 and math.isfinite(interval)):
             raise ValueError(f"interval must be a positive number of seconds, got {interval!r}")
 
@@ -180,7 +187,8 @@ class BqplotView(ChannelView):
                                labels=["rule", "lr"]))
         self.selection_line = bq.Lines(x=[], y=[], scales=sx, colors=[_SELECTED],
                                        stroke_width=2, line_style="dashed")
-        self._xaxis = bq.Axis(scale=self._xlog, side="bottom", label="learning rate", tick_format=".0e")
+        self._xaxis = bq.Axis(scale=self._xlog, side="bottom", label="learning rate",
+                              tick_format=".0e")
         self._yaxis = bq.Axis(scale=self._y, side="left", label="loss",
                               tick_format=".3~g")
         self.figure = bq.Figure(
@@ -196,11 +204,11 @@ class BqplotView(ChannelView):
 
     # ------------------------------------------------------------------ public
     @property
-    def selected_lr(self) -> Optional[float]:
+    def selected_lr(self) -> float | None:
         """The selected lr: the one every view of the finder shows."""
         return self._channel.state["selected_lr"]
 
-    def select(self, lr: Optional[float]) -> Optional[float]:
+    def select(self, lr: float | None) -> float | None:
         """Select the reading nearest ``lr`` (None clears), as a click does; returns its lr.
 
         Raises
@@ -208,7 +216,7 @@ class BqplotView(ChannelView):
         ValueError
             ``lr`` is not a positive finite number, or outside the tested range.
         """
-        if lr is not None and (isinstance(lr, bool) or not isinstance(lr, Real)
+        if lr is not None and (isinstance(lr, bool) or not isinstance(cast(object, lr), Real)
                                or not (lr > 0 and math.isfinite(lr))):
             raise ValueError(f"lr must be a positive finite number or None, got {lr!r}")
         v = None if lr is None else float(lr)

@@ -37,7 +37,7 @@ import queue
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Optional, Protocol
+from typing import Any, Callable, Protocol
 
 from . import protocol as P
 from .readings import ReadingsBuffer
@@ -50,7 +50,7 @@ log = logging.getLogger("lrwidget.channel")
 
 
 #: the state every view shows, with its value before any run (the synced traits of the widget)
-INITIAL_STATE: Dict[str, Any] = {
+INITIAL_STATE: dict[str, Any] = {
     "status": "idle", "step": 0, "num_iter": 0, "elapsed": 0.0, "eta": None,
     "start_lr": None, "end_lr": None, "step_mode": "exp", "diverged_lr": None,
     "suggestions": [], "selected_lr": None, "applied_lr": None, "pending_apply": False,
@@ -71,7 +71,7 @@ class Source(Protocol):
 
     def stop(self) -> None: ...
 
-    def apply(self, lr: Optional[float] = None) -> List[float]: ...
+    def apply(self, lr: float | None = None) -> list[float]: ...
 
 
 class ChannelView:
@@ -90,7 +90,7 @@ class ChannelView:
 
         (A widget's front end asks for them itself, with hello, once it is rendered.)"""
 
-    def channel_state(self, changes: Dict[str, Any]) -> None:
+    def channel_state(self, changes: dict[str, Any]) -> None:
         """Some of :attr:`Channel.state` changed (the whole state when the view attaches)."""
 
     def channel_run(self, run: RunStarted) -> None:
@@ -120,7 +120,7 @@ class _Command:
 
 @dataclass(frozen=True)
 class _RunnerDone:
-    error: Optional[str]
+    error: str | None
 
 
 class _Call:
@@ -132,7 +132,7 @@ class _Call:
         self.fn = fn
         self.done = threading.Event()
         self.value: Any = None
-        self.exc: Optional[BaseException] = None
+        self.exc: BaseException | None = None
 
 
 _registry_lock = threading.Lock()
@@ -155,7 +155,7 @@ class Channel:
     heartbeat_interval = 1.0
 
     @classmethod
-    def of(cls, source: Source) -> "Channel":
+    def of(cls, source: Source) -> Channel:
         """The channel of ``source``, made on first use."""
         with _registry_lock:
             ch = getattr(source, "_lrwidget_channel", None)
@@ -166,20 +166,20 @@ class Channel:
 
     def __init__(self, source: Source):
         self.source = source
-        self._q: "queue.Queue[Any]" = queue.Queue()
+        self._q: queue.Queue[Any] = queue.Queue()
         self._lock = threading.Lock()          # guards _writer and _unsubscribe only
-        self._writer: Optional[threading.Thread] = None
-        self._unsubscribe: Optional[Callable[[], None]] = None
+        self._writer: threading.Thread | None = None
+        self._unsubscribe: Callable[[], None] | None = None
         # ---- below: the writer's alone
-        self.views: List[ChannelView] = []
-        self.state: Dict[str, Any] = dict(INITIAL_STATE)
+        self.views: list[ChannelView] = []
+        self.state: dict[str, Any] = dict(INITIAL_STATE)
         self.readings = ReadingsBuffer()
-        self.run: Optional[RunStarted] = None
+        self.run: RunStarted | None = None
         self.result: Any = None
         self._phase = "idle"                   # "idle" | "expected" | "running"
         self._stop_pending = False
-        self._pending_lr: Optional[float] = None
-        self._error_from: Optional[str] = None  # "run" | "apply": what set state["error"]
+        self._pending_lr: float | None = None
+        self._error_from: str | None = None  # "run" | "apply": what set state["error"]
         self._sent = 0                         # readings sent in regular messages
         self._seq = 0
         self._elapsed = 0.0
@@ -212,7 +212,7 @@ class Channel:
             self.source.stop()  # a flag write, safe from any thread; the writer need not wait
         self.post(_Command(view, cmd))
 
-    def call(self, fn: Callable[[], Any], timeout: Optional[float] = None) -> Any:
+    def call(self, fn: Callable[[], Any], timeout: float | None = None) -> Any:
         """Run ``fn()`` on the writer and return its value (raise its exception).
 
         Everything queued before is handled first, so ``call(lambda: None)`` is a barrier.
@@ -251,7 +251,7 @@ class Channel:
         """
         self.call(self._expect)
 
-    def runner_done(self, error: Optional[BaseException]) -> None:
+    def runner_done(self, error: BaseException | None) -> None:
         """The thread that ran the test is done; ``error`` is what it raised, if anything."""
         text = None if error is None else type(error).__name__ + (f": {error}" if str(error)
                                                                    else "")
@@ -296,7 +296,7 @@ class Channel:
     def _busy(self) -> bool:
         return self._phase != "idle" or self._sent < self.readings.n
 
-    def _timeout(self) -> Optional[float]:
+    def _timeout(self) -> float | None:
         due = []
         if self._sent < self.readings.n:
             due.append(self._t_readings + self.send_interval)
@@ -323,7 +323,7 @@ class Channel:
         if isinstance(item, _Call):
             try:
                 item.value = item.fn()
-            except BaseException as e:  # handed to the caller, who raises it
+            except BaseException as e:  # handed to the caller, who raises it  # noqa: BLE001
                 item.exc = e
             finally:
                 item.done.set()
@@ -350,7 +350,7 @@ class Channel:
             self.readings.write(0, r.lrs, r.losses, r.smoothed)
             self._end_run(0, r, r.error, r.elapsed)
 
-    def _live(self) -> List[ChannelView]:
+    def _live(self) -> list[ChannelView]:
         return [v for v in self.views if v.wants_readings]
 
     def _set(self, **changes: Any) -> None:
@@ -427,7 +427,7 @@ class Channel:
         self._progress_dirty = False
         self._t_progress = time.monotonic()
 
-    def _end_run(self, run_id: int, result: Any, error: Optional[str], elapsed: float) -> None:
+    def _end_run(self, run_id: int, result: Any, error: str | None, elapsed: float) -> None:
         if self.run is None or run_id != self.run.run_id:
             return
         self._phase = "idle"
@@ -484,7 +484,7 @@ class Channel:
             else:
                 self._apply_logged(lr)
 
-    def select(self, lr: Optional[float]) -> Optional[float]:
+    def select(self, lr: float | None) -> float | None:
         """Select the tested lr nearest to ``lr`` (writer thread); returns it."""
         if lr is None:
             self._set(selected_lr=None)
@@ -493,29 +493,29 @@ class Channel:
         self._set(selected_lr=snapped)
         return snapped
 
-    def _tested(self, lr: float, index: Optional[int] = None) -> float:
+    def _tested(self, lr: float, index: int | None = None) -> float:
         """``lr`` if it is a suggestion's, else the nearest tested lr (ValueError if none)."""
         if any(s["lr"] == lr for s in self.state["suggestions"]):
             return lr
         return P.snap_lr(lr, self.readings.lrs, index)[0]
 
-    def apply_now_or_later(self, lr: float) -> Optional[List[float]]:
+    def apply_now_or_later(self, lr: float) -> list[float] | None:
         """Apply ``lr`` now, or after the running test ended (writer thread).
 
         Returns the param groups' new lrs, or None when queued (``pending_apply``).
         """
         return self._apply_now_or_later(lr)
 
-    def _apply_now_or_later(self, lr: float) -> Optional[List[float]]:
+    def _apply_now_or_later(self, lr: float) -> list[float] | None:
         if self._phase != "idle" or self.source.running:
             self._pending_lr = lr
             self._set(pending_apply=True)
             return None
         return self._apply_now(lr)
 
-    def _apply_now(self, lr: float) -> List[float]:
+    def _apply_now(self, lr: float) -> list[float]:
         new = self.source.apply(lr)
-        changes: Dict[str, Any] = {"applied_lr": float(new[0]), "pending_apply": False}
+        changes: dict[str, Any] = {"applied_lr": float(new[0]), "pending_apply": False}
         if self.state["selected_lr"] is None:
             changes["selected_lr"] = float(lr)
         if self._error_from == "apply":  # the last apply failed; this one did not
@@ -527,7 +527,7 @@ class Channel:
     def _apply_logged(self, lr: float) -> None:
         try:
             self._apply_now(lr)
-        except Exception as e:  # shown in the views rather than lost on the writer
+        except Exception as e:  # shown in the views rather than lost on the writer  # noqa: BLE001
             log.warning("apply(%s) failed: %s", lr, e)
             self._error_from = "apply"
             self._set(pending_apply=False, error=f"apply({lr}) failed: {e}")
@@ -540,7 +540,7 @@ class Channel:
         view.channel_readings(self._seq - 1, 0, self.readings.n, True)
 
 
-def _suggestion_dicts(result: Any) -> List[Dict[str, Any]]:
+def _suggestion_dicts(result: Any) -> list[dict[str, Any]]:
     """``result.suggestions`` as the JSON-ready list the views show, the default rule first."""
     if result is None:
         return []

@@ -34,11 +34,15 @@ import os
 import secrets
 import stat
 import threading
-from typing import Dict, Optional
+from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from .schedule import STEP_MODES
+
+if TYPE_CHECKING:
+    from .suggest import Suggestion
 
 __all__ = ["History", "RangeTestResult", "STOP_REASONS"]
 
@@ -50,6 +54,9 @@ FORMAT_VERSION = 1
 
 _isfinite = math.isfinite
 log = logging.getLogger("lrwidget.history")
+
+_Path = Union[str, "os.PathLike[str]"]
+_Floats = NDArray[np.float64]
 
 
 class History:
@@ -81,7 +88,7 @@ class History:
     __slots__ = ("lrs", "losses", "smoothed", "n", "best", "capacity",
                  "_sf", "_keep", "_avg", "_norm")
 
-    def __init__(self, capacity: int, smooth_f: float = 0.05):
+    def __init__(self, capacity: int, smooth_f: float = 0.05) -> None:
         if capacity < 1:
             raise ValueError(f"capacity must be >= 1, got {capacity}")
         if not (0.0 <= smooth_f < 1.0):
@@ -130,14 +137,14 @@ class History:
         self.n = i + 1
         return s
 
-    def view(self, start: int = 0, stop: Optional[int] = None):
+    def view(self, start: int = 0, stop: int | None = None) -> tuple[_Floats, _Floats, _Floats]:
         """Copies of ``lrs, losses, smoothed`` for readings ``[start:stop]`` (default: up to n)."""
         stop = self.n if stop is None else stop
         return (self.lrs[start:stop].copy(), self.losses[start:stop].copy(),
                 self.smoothed[start:stop].copy())
 
 
-def _num_out(v: float):
+def _num_out(v: float) -> float | str | None:
     # JSON has no NaN/inf: finite numbers stay numbers, NaN becomes null, infinities strings
     if _isfinite(v):
         return v
@@ -149,11 +156,11 @@ def _num_out(v: float):
 _NON_FINITE = {"inf": math.inf, "-inf": -math.inf, "nan": math.nan}
 
 
-def _numbers(name: str, values) -> list:
+def _numbers(name: str, values: object) -> list[float]:
     """The floats of a JSON array written by ``_num_out``; ValueError naming the bad item."""
     if not isinstance(values, list):
         raise ValueError(f"{name} must be a list of numbers, got {_json_type(values)}")
-    out = []
+    out: list[float] = []
     for i, v in enumerate(values):
         if v is None:
             out.append(math.nan)
@@ -166,13 +173,13 @@ def _numbers(name: str, values) -> list:
     return out
 
 
-def _number(name: str, v) -> float:
+def _number(name: str, v: object) -> float:
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         raise ValueError(f"{name} must be a number, got {v!r}")
     return float(v)
 
 
-def _json_type(v) -> str:
+def _json_type(v: object) -> str:
     if v is None:
         return "null"
     names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}
@@ -213,8 +220,9 @@ class RangeTestResult:
     [1.0, inf]
     """
 
-    def __init__(self, lrs, losses, smoothed, stop_reason: str, step_mode: str, start_lr: float,
-                 end_lr: float, num_iter: int, elapsed: float, error: Optional[str] = None):
+    def __init__(self, lrs: ArrayLike, losses: ArrayLike, smoothed: ArrayLike, stop_reason: str,
+                 step_mode: str, start_lr: float, end_lr: float, num_iter: int, elapsed: float,
+                 error: str | None = None) -> None:
         if stop_reason not in STOP_REASONS:
             raise ValueError(f"stop_reason must be one of {STOP_REASONS}, got {stop_reason!r}")
         self.lrs = np.asarray(lrs, dtype=np.float64)
@@ -230,7 +238,7 @@ class RangeTestResult:
         self.num_iter = int(num_iter)
         self.elapsed = float(elapsed)
         self.error = error
-        self._suggestions = None
+        self._suggestions: dict[str, Suggestion] | None = None
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -242,7 +250,7 @@ class RangeTestResult:
                 f"suggested_lr={self.suggested_lr!r})")
 
     @property
-    def suggestions(self) -> Dict[str, object]:
+    def suggestions(self) -> dict[str, Suggestion]:
         # lazily: the rules cost milliseconds the training thread should not pay
         if self._suggestions is None:
             with self._lock:
@@ -252,17 +260,17 @@ class RangeTestResult:
         return self._suggestions
 
     @property
-    def suggested_lr(self) -> Optional[float]:
+    def suggested_lr(self) -> float | None:
         from .suggest import DEFAULT
         s = self.suggestions.get(DEFAULT)
         return None if s is None else s.lr
 
     @property
-    def history(self) -> Dict[str, list]:
+    def history(self) -> dict[str, list[float]]:
         """torch-lr-finder's ``{"lr": [...], "loss": [...]}`` (smoothed losses)."""
         return {"lr": self.lrs.tolist(), "loss": self.smoothed.tolist()}
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict (NaN -> null, +-inf -> "inf"/"-inf"); suggestions included."""
         return {
             "version": FORMAT_VERSION,
@@ -280,7 +288,7 @@ class RangeTestResult:
         }
 
     @classmethod
-    def from_dict(cls, d: dict) -> "RangeTestResult":
+    def from_dict(cls, d: dict[str, Any]) -> RangeTestResult:
         """Inverse of :meth:`to_dict` (suggestions are recomputed from the readings).
 
         Raises
@@ -346,7 +354,7 @@ class RangeTestResult:
         return cls(lrs, losses, smoothed, reason, mode, bounds[0], bounds[1], num_iter, elapsed,
                    error)
 
-    def save(self, path) -> None:
+    def save(self, path: _Path) -> None:
         """Write the result as JSON (strict: no NaN literals), atomically.
 
         The JSON goes to a temporary file beside ``path``, is flushed to disk and then replaces
@@ -358,7 +366,7 @@ class RangeTestResult:
         _replace_file(os.fspath(path), data)
 
     @classmethod
-    def load(cls, path) -> "RangeTestResult":
+    def load(cls, path: _Path) -> RangeTestResult:
         """Read a result written by :meth:`save`.
 
         Raises

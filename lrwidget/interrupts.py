@@ -20,8 +20,12 @@ from __future__ import annotations
 
 import signal
 import threading
+from types import FrameType
+from typing import Any, Callable, Literal, Optional
 
 __all__ = ["defer_sigint"]
+
+_Handler = Callable[[int, Optional[FrameType]], Any]
 
 
 class defer_sigint:
@@ -49,16 +53,16 @@ class defer_sigint:
 
     __slots__ = ("active", "_previous", "_pending")
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.active = False
-        self._previous = None
-        self._pending = None
+        self._previous: _Handler | None = None
+        self._pending: tuple[int, FrameType | None] | None = None
 
-    def _record(self, signum, frame):
+    def _record(self, signum: int, frame: FrameType | None) -> None:
         if self._pending is None:
             self._pending = (signum, frame)
 
-    def __enter__(self) -> "defer_sigint":
+    def __enter__(self) -> defer_sigint:
         if threading.current_thread() is not threading.main_thread():
             return self
         previous = signal.getsignal(signal.SIGINT)
@@ -73,12 +77,13 @@ class defer_sigint:
         self.active = True
         return self
 
-    def __exit__(self, *exc) -> bool:
-        if not self.active:
+    def __exit__(self, *exc: object) -> Literal[False]:
+        previous = self._previous
+        if not self.active or previous is None:
             return False
         self.active = False
-        signal.signal(signal.SIGINT, self._previous)
+        signal.signal(signal.SIGINT, previous)
         pending, self._pending = self._pending, None
         if pending is not None:
-            self._previous(*pending)  # the default handler raises KeyboardInterrupt here
+            previous(*pending)  # the default handler raises KeyboardInterrupt here
         return False

@@ -20,9 +20,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from numbers import Real
-from typing import Any, Dict, List, Optional, Tuple, Union
+from typing import Any, Union
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 __all__ = [
     "PLACES", "VIEW_ID_MAX", "BadCommand", "Hello", "Select", "Apply", "Stop", "Placement",
@@ -44,22 +45,22 @@ class BadCommand(ValueError):
 class Hello:
     """A view was rendered (or saw a gap): it wants the whole history."""
 
-    view: Optional[str] = None
+    view: str | None = None
 
 
 @dataclass(frozen=True)
 class Select:
     """The user picked an lr (``None`` clears the selection)."""
 
-    lr: Optional[float]
-    index: Optional[int] = None
+    lr: float | None
+    index: int | None = None
 
 
 @dataclass(frozen=True)
 class Apply:
     """Write an lr into the optimizer (``None``: the selected one)."""
 
-    lr: Optional[float]
+    lr: float | None
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,7 @@ class Placement:
 Command = Union[Hello, Select, Apply, Stop, Placement]
 
 
-def _lr_field(kind: str, content: Dict[str, Any]) -> Optional[float]:
+def _lr_field(kind: str, content: dict[str, Any]) -> float | None:
     v = content.get("lr")
     if v is None:
         return None
@@ -95,7 +96,7 @@ def _lr_field(kind: str, content: Dict[str, Any]) -> Optional[float]:
     return f
 
 
-def _index_field(content: Dict[str, Any]) -> Optional[int]:
+def _index_field(content: dict[str, Any]) -> int | None:
     i = content.get("index")
     if i is None:
         return None
@@ -153,8 +154,8 @@ def parse_command(content: Any) -> Command:
                      "placement")
 
 
-def snap_lr(lr: float, lrs: np.ndarray, index: Optional[int] = None,
-            rtol: float = 1e-9) -> Tuple[float, int]:
+def snap_lr(lr: float, lrs: np.ndarray, index: int | None = None,
+            rtol: float = 1e-9) -> tuple[float, int]:
     """The tested lr nearest to ``lr`` (in log space) and its index.
 
     A view may only choose an lr the test tried: ``lr`` must lie within the range of the
@@ -203,25 +204,27 @@ def snap_lr(lr: float, lrs: np.ndarray, index: Optional[int] = None,
     return float(lrs[i]), i
 
 
-def nearest_reading(lrs, lr: float, log: bool = True) -> int:
+def nearest_reading(lrs: ArrayLike, lr: object, log: bool = True) -> int:
     """Index of the reading whose lr is nearest ``lr`` (in log space on a log axis); -1 if none.
 
     Example
     -------
-    >>> nearest_reading([1e-4, 1e-3, 1e-2], 2e-3), nearest_reading([1e-4, 1e-3, 1e-2], 6e-3, log=False)
+    >>> lrs = [1e-4, 1e-3, 1e-2]
+    >>> nearest_reading(lrs, 2e-3), nearest_reading(lrs, 6e-3, log=False)
     (1, 2)
     """
     a = np.asarray(lrs, dtype=float)
     ok = np.isfinite(a) & ((a > 0) if log else True)
     if not ok.any() or not (isinstance(lr, Real) and math.isfinite(lr)) or (log and lr <= 0):
         return -1
-    d = np.abs(np.log(np.where(ok, a, 1.0)) - math.log(lr)) if log else np.abs(a - lr)
+    x = float(lr)
+    d = np.abs(np.log(np.where(ok, a, 1.0)) - math.log(x)) if log else np.abs(a - x)
     d = np.where(ok, d, np.inf)
     return int(np.argmin(d))
 
 
 def run_message(run_id: int, num_iter: int, start_lr: float, end_lr: float,
-                step_mode: str) -> Dict[str, Any]:
+                step_mode: str) -> dict[str, Any]:
     """The ``run`` message: a new run began, views clear their readings.
 
     Example
@@ -233,13 +236,14 @@ def run_message(run_id: int, num_iter: int, start_lr: float, end_lr: float,
             "start_lr": float(start_lr), "end_lr": float(end_lr), "step_mode": str(step_mode)}
 
 
-def heartbeat_message(t: float) -> Dict[str, Any]:
+def heartbeat_message(t: float) -> dict[str, Any]:
     """The ``heartbeat`` message (about once a second while a run goes on)."""
     return {"type": "heartbeat", "t": float(t)}
 
 
-def encode_readings(run_id: int, seq: int, start: int, lrs, losses, smoothed,
-                    replay: bool = False) -> Tuple[Dict[str, Any], List[bytes]]:
+def encode_readings(run_id: int, seq: int, start: int, lrs: ArrayLike, losses: ArrayLike,
+                    smoothed: ArrayLike, replay: bool = False
+                    ) -> tuple[dict[str, Any], list[bytes]]:
     """The ``readings`` message of the widget protocol: ``(content, buffers)``.
 
     Three buffers of ``count`` little-endian float64 each (lr, raw loss, smoothed loss); NaN

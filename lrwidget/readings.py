@@ -15,11 +15,15 @@ Example
 """
 from __future__ import annotations
 
-from typing import Tuple
+from collections.abc import Sequence
+from typing import Any, Union
 
 import numpy as np
+from numpy.typing import NDArray
 
 __all__ = ["ReadingsBuffer"]
+
+_Floats = Union[Sequence[float], NDArray[np.floating[Any]]]
 
 
 class ReadingsBuffer:
@@ -34,7 +38,7 @@ class ReadingsBuffer:
 
     __slots__ = ("_lrs", "_losses", "_smoothed", "n")
 
-    def __init__(self, capacity: int = 1024):
+    def __init__(self, capacity: int = 1024) -> None:
         cap = max(int(capacity), 1)
         self._lrs, self._losses, self._smoothed = (np.full(cap, np.nan) for _ in range(3))
         self.n = 0
@@ -43,7 +47,7 @@ class ReadingsBuffer:
         """Forget every reading (keeps the room)."""
         self.n = 0
 
-    def write(self, start: int, lrs, losses, smoothed) -> None:
+    def write(self, start: int, lrs: _Floats, losses: _Floats, smoothed: _Floats) -> None:
         """Put readings ``[start, start + len(lrs))`` in place; grows as needed."""
         end = int(start) + len(lrs)
         if end > self._lrs.size:
@@ -58,19 +62,20 @@ class ReadingsBuffer:
         self._smoothed[start:end] = smoothed
         self.n = max(self.n, end)
 
-    def view(self, start: int = 0, stop=None) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def view(self, start: int = 0, stop: int | None = None
+             ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
         """Readings ``[start:stop]`` (default: all) as views, not copies."""
         stop = self.n if stop is None else min(int(stop), self.n)
         return self._lrs[start:stop], self._losses[start:stop], self._smoothed[start:stop]
 
     @property
-    def lrs(self) -> np.ndarray:
+    def lrs(self) -> NDArray[np.float64]:
         return self._lrs[: self.n]
 
     @property
-    def losses(self) -> np.ndarray:
+    def losses(self) -> NDArray[np.float64]:
         return self._losses[: self.n]
 
     @property
-    def smoothed(self) -> np.ndarray:
+    def smoothed(self) -> NDArray[np.float64]:
         return self._smoothed[: self.n]

@@ -25,12 +25,20 @@ from __future__ import annotations
 import html
 import math
 import os
-from typing import List, Optional
 
 import numpy as np
 
-from .rules import (format_loss, format_lr, linear_ticks, log_ticks, marker_loss, palette,
-                    status_word, x_domain, y_range)
+from .rules import (
+    format_loss,
+    format_lr,
+    linear_ticks,
+    log_ticks,
+    marker_loss,
+    palette,
+    status_word,
+    x_domain,
+    y_range,
+)
 
 # format_lr is re-exported: callers of the report format the lrs it shows with it
 __all__ = ["to_svg", "to_html", "save_html", "summary_line", "format_lr", "Scale", "segments",
@@ -69,7 +77,7 @@ class Scale:
         return round(10.0 ** v, 15) if self.log else v
 
 
-def segments(xs, ys, sx: Scale, sy: Scale, y_lo: float, y_hi: float) -> List[List[tuple]]:
+def segments(xs, ys, sx: Scale, sy: Scale, y_lo: float, y_hi: float) -> list[list[tuple]]:
     """Polyline pieces in pixels; a break at each non-finite point, y clipped to the range.
 
     A point above ``y_hi`` is drawn at ``y_hi`` (the clipped tail shows as a line along the
@@ -79,8 +87,8 @@ def segments(xs, ys, sx: Scale, sy: Scale, y_lo: float, y_hi: float) -> List[Lis
     >>> segments([0, 1, 2, 3], [0.0, float("nan"), 0.5, 9.0], s, t, 0.0, 1.0)
     [[(0.0, 10.0)], [(20.0, 5.0), (30.0, 0.0)]]
     """
-    out: List[List[tuple]] = []
-    cur: List[tuple] = []
+    out: list[list[tuple]] = []
+    cur: list[tuple] = []
     for x, y in zip(xs, ys):
         x = float(x)
         y = float(y)
@@ -97,7 +105,7 @@ def segments(xs, ys, sx: Scale, sy: Scale, y_lo: float, y_hi: float) -> List[Lis
 
 
 # ---------------------------------------------------------------------------- content
-def _suggestion_rows(result) -> List[dict]:
+def _suggestion_rows(result) -> list[dict]:
     from .suggest import DEFAULT
     rows = []
     for name, s in (result.suggestions or {}).items():
@@ -118,8 +126,8 @@ def summary_line(result, selected_lr=None, applied_lr=None) -> str:
     """
     if result is None:
         return "LR range test: no run yet"
-    parts = [f"LR range test {status_word(result.stop_reason)}: {len(result)}/{result.num_iter} readings "
-             f"in {result.elapsed:.1f} s"]
+    parts = [f"LR range test {status_word(result.stop_reason)}: "
+             f"{len(result)}/{result.num_iter} readings in {result.elapsed:.1f} s"]
     if result.stop_reason == "diverged" and len(result):
         parts.append(f"diverged at lr={format_lr(result.lrs[-1])}")
     s = result.suggestions
@@ -140,7 +148,7 @@ def _esc(s) -> str:
     return html.escape(str(s), quote=True)
 
 
-def to_svg(result, selected_lr: Optional[float] = None, applied_lr: Optional[float] = None,
+def to_svg(result, selected_lr: float | None = None, applied_lr: float | None = None,
            width: int = 720, height: int = 360, dark: bool = False) -> str:
     """The loss-vs-lr curve of a result as a standalone SVG document (a string).
 
@@ -202,9 +210,9 @@ def to_svg(result, selected_lr: Optional[float] = None, applied_lr: Optional[flo
         return "\n".join(out)
 
     x0, x1 = x_domain(lrs, result.start_lr, result.end_lr, log)
-    for v in (selected_lr, applied_lr):  # keep chosen lines inside the picture
-        if v is not None and math.isfinite(v) and (v > 0 or not log):
-            x0, x1 = min(x0, float(v)), max(x1, float(v))
+    for chosen in (selected_lr, applied_lr):  # keep chosen lines inside the picture
+        if chosen is not None and math.isfinite(chosen) and (chosen > 0 or not log):
+            x0, x1 = min(x0, float(chosen)), max(x1, float(chosen))
     y0, y1 = y_range(sm, raw)
     sx = Scale(x0, x1, left, right, log=log)
     sy = Scale(y0, y1, bottom, top)
@@ -213,13 +221,13 @@ def to_svg(result, selected_lr: Optional[float] = None, applied_lr: Optional[flo
     # the grid is the text colour, faint: the front end's fallback when the host sets none
     grid = f'class="grid" stroke="{pal["fg"]}" stroke-opacity="{pal["gridAlpha"]}"'
     xt = log_ticks(x0, x1, X_TICKS) if log else linear_ticks(x0, x1, 6)
-    for v, label in xt:
-        px = round(sx(v), 2)
+    for tick, label in xt:
+        px = round(sx(tick), 2)
         out.append(f'<line {grid} x1="{px}" y1="{top}" x2="{px}" y2="{bottom}"/>')
         out.append(f'<text class="x-tick" x="{px}" y="{bottom + 16}" text-anchor="middle" '
                    f'fill="{pal["fgMuted"]}">{_esc(label)}</text>')
-    for v, label in linear_ticks(y0, y1, 5):
-        py = round(sy(v), 2)
+    for tick, label in linear_ticks(y0, y1, 5):
+        py = round(sy(tick), 2)
         out.append(f'<line {grid} x1="{left}" y1="{py}" x2="{right}" y2="{py}"/>')
         out.append(f'<text class="y-tick" x="{left - 6}" y="{py + 4}" text-anchor="end" '
                    f'fill="{pal["fgMuted"]}">{_esc(label)}</text>')
@@ -244,7 +252,8 @@ def to_svg(result, selected_lr: Optional[float] = None, applied_lr: Optional[flo
         yv = sm[-1] if math.isfinite(sm[-1]) else y1
         dy = sy(min(max(float(yv), y0), y1))
         out.append(f'<g stroke="{pal["error"]}" stroke-width="2"><line x1="{dx - 5:.2f}" '
-                   f'y1="{dy - 5:.2f}" x2="{dx + 5:.2f}" y2="{dy + 5:.2f}"/><line x1="{dx - 5:.2f}" '
+                   f'y1="{dy - 5:.2f}" x2="{dx + 5:.2f}" y2="{dy + 5:.2f}"/>'
+                   f'<line x1="{dx - 5:.2f}" '
                    f'y1="{dy + 5:.2f}" x2="{dx + 5:.2f}" y2="{dy - 5:.2f}"/></g>')
         out.append(f'<text x="{min(dx, right - 4):.2f}" y="{max(dy - 9, top + 12):.2f}" '
                    f'text-anchor="end" fill="{pal["error"]}">diverged at '
@@ -277,8 +286,8 @@ def to_svg(result, selected_lr: Optional[float] = None, applied_lr: Optional[flo
             if yv is not None:
                 px, py = sx(lr), sy(min(max(yv, y0), y1))
                 rad = 6 if r["default"] else 4.5
-                out.append(f'<circle class="marker" cx="{px:.2f}" cy="{py:.2f}" r="{rad}" fill="{color}" '
-                           f'stroke="{pal["bg"]}" stroke-width="1.5"/>')
+                out.append(f'<circle class="marker" cx="{px:.2f}" cy="{py:.2f}" r="{rad}" '
+                           f'fill="{color}" stroke="{pal["bg"]}" stroke-width="1.5"/>')
         text = f'{r["name"]}{" (default)" if r["default"] else ""}: {format_lr(lr)}'
         out.append(f'<circle cx="{lx + 5}" cy="{ly - 4}" r="{5 if r["default"] else 4}" '
                    f'fill="{color}"/>')
@@ -297,12 +306,13 @@ def _title(result) -> str:
 
 def _polyline(seg, cls, color, width, opacity) -> str:
     pts = " ".join(f"{x:g},{y:g}" for x, y in seg)
-    return (f'<polyline class="{cls}" points="{pts}" fill="none" stroke="{color}" stroke-width="{width}" '
-            f'stroke-opacity="{opacity}" stroke-linejoin="round" stroke-linecap="round"/>')
+    return (f'<polyline class="{cls}" points="{pts}" fill="none" stroke="{color}" '
+            f'stroke-width="{width}" stroke-opacity="{opacity}" stroke-linejoin="round" '
+            f'stroke-linecap="round"/>')
 
 
 # ---------------------------------------------------------------------------- HTML
-def to_html(result, selected_lr: Optional[float] = None, applied_lr: Optional[float] = None,
+def to_html(result, selected_lr: float | None = None, applied_lr: float | None = None,
             title: str = "Learning-rate range test", dark: bool = False) -> str:
     """A self-contained HTML page: the curve (inline SVG), a readings summary, the suggestions
     with their reasons and the chosen lr. Opens offline (no scripts, fonts or images fetched).
@@ -325,7 +335,8 @@ def to_html(result, selected_lr: Optional[float] = None, applied_lr: Optional[fl
     best_i = int(np.nanargmin(np.where(fin, sm, np.nan))) if fin.any() else None
     svg = to_svg(result, selected_lr, applied_lr, width=760, height=380, dark=dark)
     summary = [
-        ("Status", status_word(result.stop_reason) + (f" ({result.error})" if result.error else "")),
+        ("Status",
+         status_word(result.stop_reason) + (f" ({result.error})" if result.error else "")),
         ("Readings", f"{len(result)} of {result.num_iter}"),
         ("Sweep", f"{format_lr(result.start_lr)} \u2192 {format_lr(result.end_lr)} "
                   f"({result.step_mode})"),
@@ -381,8 +392,8 @@ footer {{ color: {pal["fgMuted"]}; font-size: .85rem; }}
 """
 
 
-def save_html(result, path, selected_lr: Optional[float] = None,
-              applied_lr: Optional[float] = None, **kwargs) -> str:
+def save_html(result, path, selected_lr: float | None = None,
+              applied_lr: float | None = None, **kwargs) -> str:
     """Write :func:`to_html` to ``path`` (UTF-8); returns the path written.
 
     Example

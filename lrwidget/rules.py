@@ -35,12 +35,12 @@ import copy
 import json
 import math
 import re
-from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 __all__ = ["LOG_MULTIPLES", "NICE_STEPS", "RULES_PATH", "STATUS_OF_REASON",
            "format_loss", "format_lr", "format_tick", "linear_ticks", "log_ticks",
@@ -164,7 +164,8 @@ def format_loss(y: float | None, digits: int | None = None) -> str:
 def format_tick(value: float, step: float) -> str:
     """A linear-axis tick label with just the decimals the tick spacing ``step`` needs.
 
-    >>> format_tick(0.25, 0.05), format_tick(2.0, 1.0), format_tick(1.0, 0.5), format_tick(-1e-9, 0.1)
+    >>> (format_tick(0.25, 0.05), format_tick(2.0, 1.0), format_tick(1.0, 0.5),
+    ...  format_tick(-1e-9, 0.1))
     ('0.25', '2', '1.0', '0.0')
     """
     value, step = float(value), float(step)
@@ -206,7 +207,7 @@ def _nice_step_parts(span: float, count: float) -> tuple[int, int]:
     raw = span / count
     e = math.floor(math.log10(raw))
     f = raw / _dec(1, e)
-    steps = list(NICE_STEPS) + [10]
+    steps = [*NICE_STEPS, 10]
     for a, b in zip(steps, steps[1:]):
         if f < math.sqrt(a * b):  # the nearest step in log terms
             return int(a), e
@@ -275,7 +276,7 @@ def log_ticks(lo: float, hi: float, max_ticks: int = 6) -> list[tuple[float, str
         # multiples of the stride, so labels do not wander as the range grows
         first = math.ceil(e0 / stride) * stride
         return [(_dec(1, e), power_of_ten(e)) for e in range(first, e1 + 1, stride)]
-    best: list[tuple[float, str] | None] = None
+    best: list[tuple[float, str]] | None = None
     for mults in LOG_MULTIPLES:
         ticks = [(v, format_lr(v))
                  for e in range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1)
@@ -287,7 +288,7 @@ def log_ticks(lo: float, hi: float, max_ticks: int = 6) -> list[tuple[float, str
 
 
 # ---------------------------------------------------------------------------- ranges and markers
-def y_range(smoothed: Sequence[float], raw: Sequence[float] | None = None,
+def y_range(smoothed: ArrayLike, raw: ArrayLike | None = None,
             pad: float | None = None, headroom: float | None = None) -> tuple[float, float]:
     """The loss range to show, readable when the tail diverges.
 
@@ -336,7 +337,7 @@ def y_range(smoothed: Sequence[float], raw: Sequence[float] | None = None,
     return (bottom - p, top + p)
 
 
-def x_domain(lrs: Sequence[float], start_lr: float | None = None,
+def x_domain(lrs: ArrayLike, start_lr: float | None = None,
              end_lr: float | None = None, log: bool = True) -> tuple[float, float]:
     """The lr axis range: the planned sweep ``[start_lr, end_lr]`` when known (the axis stays put
     while the curve grows into it), widened to any reading outside it; else the readings' extent;
@@ -365,7 +366,7 @@ def x_domain(lrs: Sequence[float], start_lr: float | None = None,
     return (lo, hi)
 
 
-def marker_loss(lrs: Sequence[float], smoothed: Sequence[float], lr: float,
+def marker_loss(lrs: ArrayLike, smoothed: ArrayLike, lr: float | None,
                 index: int | None = None, log: bool = True) -> float | None:
     """The loss at which a suggestion's marker is drawn: on the smoothed curve as drawn.
 

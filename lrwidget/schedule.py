@@ -22,8 +22,8 @@ Example
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator, Sequence
 from numbers import Real
-from typing import Iterator, List, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -81,7 +81,7 @@ def _factors(ratio: float, num_iter: int, step_mode: str, lo: int, hi: int) -> n
     return f
 
 
-def schedule(start_lrs: Union[float, Sequence[float]], end_lr: float, num_iter: int,
+def schedule(start_lrs: float | Sequence[float], end_lr: float, num_iter: int,
              step_mode: str = "exp") -> np.ndarray:
     """Per-step, per-group learning rates.
 
@@ -143,7 +143,7 @@ class Sweep:
 
     __slots__ = ("starts", "end_lr", "num_iter", "step_mode", "ratio")
 
-    def __init__(self, start_lrs: Union[float, Sequence[float]], end_lr: float, num_iter: int,
+    def __init__(self, start_lrs: float | Sequence[float], end_lr: float, num_iter: int,
                  step_mode: str = "exp"):
         vals = list(np.asarray(start_lrs, dtype=object).reshape(-1))
         if not vals:
@@ -180,7 +180,7 @@ class Sweep:
             out[-1, 0] = self.end_lr
         return out
 
-    def chunks(self, size: int = CHUNK) -> Iterator[Tuple[int, np.ndarray]]:
+    def chunks(self, size: int = CHUNK) -> Iterator[tuple[int, np.ndarray]]:
         """``(lo, rows(lo, lo + size))`` for consecutive ranges covering the whole sweep."""
         n = self.num_iter
         for lo in range(0, n, size):
@@ -191,8 +191,10 @@ class Sweep:
         return float(self.rows(i, i + 1)[0, 0])
 
 
-def check_sweep(start: float, end: float, num_iter: int, step_mode: str) -> None:
+def check_sweep(start: object, end: object, num_iter: object, step_mode: object) -> None:
     """Raise a clear ``ValueError``/``TypeError`` for a sweep that cannot run.
+
+    Takes anything (a float, an int, a numpy number, a wrong type): that is what it checks.
 
     Example
     -------
@@ -201,10 +203,10 @@ def check_sweep(start: float, end: float, num_iter: int, step_mode: str) -> None
     ...
     ValueError: end_lr must be greater than start_lr (0.001), got 0.0001
     """
-    _check_positive_lr("start_lr", start)
+    lo = _check_positive_lr("start_lr", start)
     if isinstance(end, bool) or not isinstance(end, Real):
         raise TypeError(f"end_lr must be a real number greater than start_lr, got {end!r}")
-    if not math.isfinite(end) or end <= start:
+    if not math.isfinite(end) or end <= lo:
         raise ValueError(f"end_lr must be greater than start_lr ({start}), got {end}")
     if isinstance(num_iter, bool) or not isinstance(num_iter, (int, np.integer)):
         raise TypeError(f"num_iter must be an int >= 2, got {num_iter!r}")
@@ -242,14 +244,16 @@ def check_finite(start_lrs: Sequence[float], end_lr: float) -> None:
                              f"(start lr {s}) to inf{fix}")
 
 
-def _check_positive_lr(name: str, v) -> None:
+def _check_positive_lr(name: str, v: object) -> float:
+    """``v`` as a float, or an error naming ``name``."""
     if isinstance(v, bool) or not isinstance(v, Real):
         raise TypeError(f"{name} must be a positive finite real number, got {v!r}")
-    if not (math.isfinite(v) and v > 0):
+    if not (math.isfinite(v) and float(v) > 0):
         raise ValueError(f"{name} must be a positive finite real number, got {v}")
+    return float(v)
 
 
-def start_lrs_for(start_lr, current: List[float]) -> List[float]:
+def start_lrs_for(start_lr: float | Sequence[float] | None, current: list[float]) -> list[float]:
     """Resolve ``start_lr`` (None, a number or one per group) against the groups' current lrs.
 
     None keeps the current lrs; a number sets the first group to it and scales the others by the
@@ -273,9 +277,9 @@ def start_lrs_for(start_lr, current: List[float]) -> List[float]:
         for v in vals:
             _check_positive_lr("start_lr", v)
         return [float(v) for v in vals]
-    _check_positive_lr("start_lr", start_lr)
+    lr = _check_positive_lr("start_lr", start_lr)
     ref = float(current[0])
     if ref > 0 and math.isfinite(ref):
-        k = float(start_lr) / ref
-        return [float(start_lr)] + [float(c) * k for c in current[1:]]
-    return [float(start_lr)] * len(current)
+        k = lr / ref
+        return [lr] + [float(c) * k for c in current[1:]]
+    return [lr] * len(current)

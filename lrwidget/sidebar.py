@@ -14,7 +14,7 @@ sidecar output would tear down and rebuild the sidebar view under the user's poi
 from __future__ import annotations
 
 import warnings
-from typing import Optional
+from typing import Any
 
 __all__ = ["show_in_sidebar", "ANCHORS"]
 
@@ -103,7 +103,7 @@ def show_in_sidebar(widget, title: str = "LR finder", anchor: str = "right", *,
         warnings.warn("show_in_sidebar: the `sidecar` package is not installed (pip install "
                       "sidecar); showing the widget inline only", stacklevel=2)
 
-    panel: Optional[object] = None
+    panel: Any = None  # a sidecar.Sidecar (untyped) or None
     if Sidecar is not None:
         panel = Sidecar(title=title, anchor=anchor)
         panel.outputs = (_view_output(widget),)

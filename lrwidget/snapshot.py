@@ -42,11 +42,17 @@ import copy
 import logging
 import os
 import tempfile
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import torch
 
 from .interrupts import defer_sigint
+
+if TYPE_CHECKING:
+    from typing import TypeGuard  # Python 3.10; only read by type checkers
+
+    from torch.amp import GradScaler
 
 __all__ = ["Snapshot", "RestoreError", "SnapshotWriteError"]
 
@@ -112,8 +118,9 @@ class Snapshot:
         failed.
     """
 
-    def __init__(self, model, optimizer, grad_scaler, extra_modules: Tuple[torch.nn.Module, ...],
-                 data: Optional[Dict[str, Any]], devices: Dict[str, Any], path: Optional[str]):
+    def __init__(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer,
+                 grad_scaler: GradScaler | None, extra_modules: tuple[torch.nn.Module, ...],
+                 data: dict[str, Any] | None, devices: dict[str, Any], path: str | None) -> None:
         self.model = model
         self.optimizer = optimizer
         self.grad_scaler = grad_scaler
@@ -124,9 +131,10 @@ class Snapshot:
         self._path = path
 
     @classmethod
-    def capture(cls, model: torch.nn.Module, optimizer: torch.optim.Optimizer, grad_scaler=None,
-                memory_cache: bool = True, cache_dir: Optional[str] = None,
-                rng: bool = True, extra_modules: Sequence[torch.nn.Module] = ()) -> "Snapshot":
+    def capture(cls, model: torch.nn.Module, optimizer: torch.optim.Optimizer,
+                grad_scaler: GradScaler | None = None,
+                memory_cache: bool = True, cache_dir: str | os.PathLike[str] | None = None,
+                rng: bool = True, extra_modules: Sequence[torch.nn.Module] = ()) -> Snapshot:
         """Copy the state of ``model``, ``optimizer``, ``extra_modules`` and ``grad_scaler``.
 
         Parameters
@@ -172,9 +180,9 @@ class Snapshot:
         # tensors the optimizer trains that no module above owns: keyed by their place
         loose = [((gi, pi), p) for gi, g in enumerate(optimizer.param_groups)
                  for pi, p in enumerate(g["params"]) if id(p) not in covered]
-        opt_state = {}
+        opt_state: dict[int | tuple[str, tuple[int, int]], Any] = {}
         for p, st in optimizer.state.items():
-            key = index.get(id(p))
+            key: int | tuple[str, tuple[int, int]] | None = index.get(id(p))
             if key is None:  # a parameter outside the model: keyed by its place in the groups
                 key = ("opt", _opt_index(optimizer, p))
             opt_state[key] = st
@@ -208,17 +216,18 @@ class Snapshot:
             data = None
         return cls(model, optimizer, grad_scaler, extra, data, devices, path)
 
-    def _read(self) -> Dict[str, Any]:
+    def _read(self) -> dict[str, Any]:
         if self._data is not None:
             return self._data
         if self._path is None:
             raise RuntimeError("this snapshot was freed")
         try:
             # our own file, written by capture(): it may hold non-tensor group values (betas, ...)
-            return torch.load(self._path, map_location="cpu", weights_only=False)
+            data: dict[str, Any] = torch.load(self._path, map_location="cpu", weights_only=False)
         except Exception as e:
             raise RestoreError(f"the model and optimizer were not restored: could not read the "
                                f"snapshot file {self._path}: {e}") from e
+        return data
 
     def restore(self) -> None:
         """Write the saved state back (into the same tensors and param-group dicts).
@@ -279,10 +288,10 @@ class Snapshot:
                                ) from e
         self.restored = True
 
-    def _modules(self):
+    def _modules(self) -> tuple[torch.nn.Module, ...]:
         return (self.model, *self.extra_modules)
 
-    def _check(self, d: Dict[str, Any]) -> None:
+    def _check(self, d: dict[str, Any]) -> None:
         """Raise ValueError naming every saved tensor that no longer has a place to go."""
         problems = []
         for i, (m, saved) in enumerate(zip(self._modules(), _entries(d))):
@@ -302,7 +311,7 @@ class Snapshot:
         if problems:
             raise ValueError("; ".join(problems))
 
-    def _write(self, d: Dict[str, Any]) -> None:
+    def _write(self, d: dict[str, Any]) -> None:
         opt = self.optimizer
         with torch.no_grad():
             for m, saved, devs in zip(self._modules(), _entries(d), self._devices["grads"]):
@@ -357,19 +366,19 @@ class Snapshot:
         return self._data is None and self._path is None
 
 
-def _module_state(m: torch.nn.Module) -> Dict[str, Any]:
+def _module_state(m: torch.nn.Module) -> dict[str, Any]:
     persistent = m.state_dict(keep_vars=True)
     return {"model": m.state_dict(),
             "non_persistent": {n: b for n, b in m.named_buffers() if n not in persistent},
             "grads": [p.grad for p in m.parameters()]}
 
 
-def _entries(d: Dict[str, Any]) -> List[Dict[str, Any]]:
+def _entries(d: dict[str, Any]) -> list[dict[str, Any]]:
     """The saved entries of the model (the top level) and of each extra module, in order."""
     return [d, *d["extra"]]
 
 
-def _mismatch(live: Any, saved: Any) -> Optional[str]:
+def _mismatch(live: Any, saved: Any) -> str | None:
     """Why ``saved`` cannot be copied into ``live`` bit for bit (None when it can)."""
     if not isinstance(saved, torch.Tensor):
         return None
@@ -384,7 +393,7 @@ def _describe(t: torch.Tensor) -> str:
     return f"{str(t.dtype).replace('torch.', '')}{list(t.shape)}"
 
 
-def _module_problems(name: str, m: torch.nn.Module, saved: Dict[str, Any]) -> List[str]:
+def _module_problems(name: str, m: torch.nn.Module, saved: dict[str, Any]) -> list[str]:
     out = []
     now = m.state_dict(keep_vars=True)
     then = saved["model"]
@@ -414,7 +423,7 @@ def _module_problems(name: str, m: torch.nn.Module, saved: Dict[str, Any]) -> Li
     return out
 
 
-def _write_file(data: Dict[str, Any], cache_dir) -> str:
+def _write_file(data: dict[str, Any], cache_dir: str | os.PathLike[str] | None) -> str:
     """torch.save ``data`` to a new file under ``cache_dir``; on any failure remove it."""
     where = os.fspath(cache_dir) if cache_dir else tempfile.gettempdir()
     path = None
@@ -438,13 +447,14 @@ def _write_file(data: Dict[str, Any], cache_dir) -> str:
     return path
 
 
-def _os_error(e: BaseException) -> Optional[OSError]:
+def _os_error(e: BaseException) -> OSError | None:
     seen = set()
-    while e is not None and id(e) not in seen:
-        if isinstance(e, OSError):
-            return e
-        seen.add(id(e))
-        e = e.__cause__ or e.__context__
+    cur: BaseException | None = e
+    while cur is not None and id(cur) not in seen:
+        if isinstance(cur, OSError):
+            return cur
+        seen.add(id(cur))
+        cur = cur.__cause__ or cur.__context__
     return None
 
 
@@ -457,11 +467,11 @@ def _remove(path: str) -> None:
         log.warning("could not remove the snapshot file %s: %s", path, e)
 
 
-def _scaler_on(scaler) -> bool:
+def _scaler_on(scaler: GradScaler | None) -> TypeGuard[GradScaler]:
     return scaler is not None and scaler.is_enabled()
 
 
-def _clear_scaler_stage(scaler) -> None:
+def _clear_scaler_stage(scaler: GradScaler) -> None:
     # an exception between unscale_() and update() leaves the scaler believing this optimizer is
     # already unscaled; the next real step would then skip unscaling. Reset that bookkeeping.
     try:
@@ -472,7 +482,7 @@ def _clear_scaler_stage(scaler) -> None:
     scaler._per_optimizer_states = collections.defaultdict(_refresh_per_optimizer_state)
 
 
-def _opt_index(opt, p) -> Tuple[int, int]:
+def _opt_index(opt: torch.optim.Optimizer, p: torch.Tensor) -> tuple[int, int]:
     for gi, g in enumerate(opt.param_groups):
         for pi, q in enumerate(g["params"]):
             if q is p:
@@ -481,6 +491,6 @@ def _opt_index(opt, p) -> Tuple[int, int]:
                      "the model nor in any param group: it cannot be saved by place")
 
 
-def _opt_param(opt, where):
+def _opt_param(opt: torch.optim.Optimizer, where: tuple[int, int]) -> Any:
     gi, pi = where
     return opt.param_groups[gi]["params"][pi]

@@ -22,16 +22,21 @@ Example
 """
 from __future__ import annotations
 
-import sys
+import logging
 import threading
 import time
-import traceback
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Callable, Union
 
 import numpy as np
+from numpy.typing import NDArray
+
+if TYPE_CHECKING:
+    from .history import History, RangeTestResult
 
 __all__ = ["LrApplied", "Readings", "RunEnded", "RunStarted", "Stream"]
+
+log = logging.getLogger("lrwidget.stream")
 
 
 @dataclass(frozen=True)
@@ -53,9 +58,9 @@ class Readings:
     run_id: int
     seq: int
     start: int
-    lrs: np.ndarray
-    losses: np.ndarray
-    smoothed: np.ndarray
+    lrs: NDArray[np.float64]
+    losses: NDArray[np.float64]
+    smoothed: NDArray[np.float64]
     elapsed: float
 
     @property
@@ -69,8 +74,8 @@ class RunEnded:
 
     run_id: int
     stop_reason: str
-    result: object  # RangeTestResult
-    error: Optional[str]
+    result: RangeTestResult | None
+    error: str | None
     elapsed: float
 
 
@@ -81,7 +86,11 @@ class LrApplied:
     Delivered at once, from the thread that applied them (not a stream thread).
     """
 
-    lrs: tuple
+    lrs: tuple[float, ...]
+
+
+#: what a :class:`Stream` hands its subscriber
+Event = Union[RunStarted, Readings, RunEnded]
 
 
 class Stream:
@@ -90,8 +99,8 @@ class Stream:
     Parameters
     ----------
     callback : callable
-        ``callback(event)``, called on the stream thread. An exception in it is printed to
-        stderr and delivery goes on.
+        ``callback(event)``, called on the stream thread. An exception in it is logged with its
+        traceback (logger ``lrwidget.stream``; the first three of a run) and delivery goes on.
     interval : float
         Seconds between flushes.
     history : History
@@ -102,8 +111,8 @@ class Stream:
         ``time.perf_counter()`` at the start of the run (default: now).
     """
 
-    def __init__(self, callback: Callable, interval: float, history, started: RunStarted,
-                 perf0: Optional[float] = None):
+    def __init__(self, callback: Callable[[Event], object], interval: float, history: History,
+                 started: RunStarted, perf0: float | None = None) -> None:
         self.callback = callback
         self.interval = float(interval)
         self.history = history
@@ -111,24 +120,24 @@ class Stream:
         self.sent = 0
         self.seq = 0
         self.errors = 0
-        self._t = time.perf_counter() if perf0 is None else perf0  # Readings.elapsed counts from here
+        # Readings.elapsed counts from here
+        self._t = time.perf_counter() if perf0 is None else perf0
         self._wake = threading.Event()
         self._closing = False
-        self._ended: Optional[RunEnded] = None
+        self._ended: RunEnded | None = None
         self._thread = threading.Thread(target=self._run, name="lrwidget-stream", daemon=True)
 
-    def start(self) -> "Stream":
+    def start(self) -> Stream:
         self._thread.start()
         return self
 
-    def _emit(self, event) -> None:
+    def _emit(self, event: Event) -> None:
         try:
             self.callback(event)
         except Exception:  # a broken subscriber must not end the run or the other events
             self.errors += 1
-            if self.errors <= 3:
-                print("lrwidget: a subscriber raised; delivery continues:", file=sys.stderr)
-                traceback.print_exc()
+            if self.errors <= 3:  # the first few tell the bug; a broken view would flood the log
+                log.exception("a subscriber raised; delivery continues")
 
     def flush(self) -> None:
         """Deliver readings written since the last flush as one event (stream thread only)."""
@@ -153,7 +162,7 @@ class Stream:
         if self._ended is not None:
             self._emit(self._ended)
 
-    def finish(self, ended: Optional[RunEnded] = None, timeout: Optional[float] = 30.0) -> None:
+    def finish(self, ended: RunEnded | None = None, timeout: float | None = 30.0) -> None:
         """Flush the last readings, deliver ``ended`` (if given) and wait for the thread."""
         self._ended = ended
         self._closing = True

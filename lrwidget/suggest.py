@@ -12,7 +12,8 @@ Example
 -------
 >>> import numpy as np
 >>> lrs = np.logspace(-6, 0, 100)
->>> losses = 2.0 / (1 + np.exp(3 * (np.log10(lrs) + 3))) + np.where(lrs > 0.1, 50 * (lrs - 0.1), 0) + 0.1
+>>> falls = 2.0 / (1 + np.exp(3 * (np.log10(lrs) + 3)))
+>>> losses = falls + np.where(lrs > 0.1, 50 * (lrs - 0.1), 0) + 0.1
 >>> s = suggest(lrs, losses, "valley")
 >>> 1e-4 < s.lr < 1e-2
 True
@@ -23,9 +24,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Callable, Dict, Optional
+from typing import Any, Callable
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from .rules import format_lr
 
@@ -58,11 +60,11 @@ class Suggestion:
     """
 
     name: str
-    lr: Optional[float]
-    index: Optional[int]
+    lr: float | None
+    index: int | None
     reason: str
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "lr": self.lr, "index": self.index, "reason": self.reason}
 
 
@@ -76,18 +78,18 @@ class Curve:
     curve was cut at a non-finite loss; ``why`` is set when too few readings are left.
     """
 
-    lrs: np.ndarray
-    losses: np.ndarray
-    index: np.ndarray
+    lrs: NDArray[np.float64]
+    losses: NDArray[np.float64]
+    index: NDArray[np.intp]
     lo: float
     hi: float
     diverged: bool
-    why: Optional[str]
+    why: str | None
     #: the last usable reading is above the lowest one: the curve turned up (skipped tail included)
     turned_up: bool = False
 
 
-def prepare(lrs, losses, raw=None) -> Curve:
+def prepare(lrs: ArrayLike, losses: ArrayLike, raw: ArrayLike | None = None) -> Curve:
     """Clean a range-test curve for the rules.
 
     Parameters
@@ -130,7 +132,8 @@ def prepare(lrs, losses, raw=None) -> Curve:
     keep = np.flatnonzero(np.isfinite(x[:cut]) & (x[:cut] > 0))
     n = keep.size
     if n == 0:
-        return Curve(x[:0], y[:0], keep, math.nan, math.nan, diverged, f"too few finite points (0 < {MIN_POINTS})")
+        return Curve(x[:0], y[:0], keep, math.nan, math.nan, diverged,
+                     f"too few finite points (0 < {MIN_POINTS})")
     lo, hi = float(x[keep].min()), float(x[keep].max())
     start = n // 10
     end = n - min(SKIP_END, n // 10)
@@ -154,7 +157,7 @@ def _flat(c: Curve) -> bool:
     return not (c.losses.max() > c.losses.min())
 
 
-def _longest_descent(y: np.ndarray):
+def _longest_descent(y: NDArray[np.float64]) -> tuple[int, int, int]:
     """fastai's valley search: (start, end) of the longest strictly decreasing subsequence.
 
     ``lds[i]`` is the length of the longest strictly decreasing subsequence ending at i,
@@ -176,12 +179,13 @@ def _longest_descent(y: np.ndarray):
     return max(0, end - int(lds[end])), end, int(lds[end])
 
 
-def valley(lrs, losses) -> Suggestion:
+def valley(lrs: ArrayLike, losses: ArrayLike) -> Suggestion:
     """fastai's default: about halfway into the longest descent of the loss.
 
     Example
     -------
-    >>> lrs = np.logspace(-5, 0, 50); losses = np.r_[np.linspace(2, 0.5, 40), np.linspace(0.6, 9, 10)]
+    >>> lrs = np.logspace(-5, 0, 50)
+    >>> losses = np.r_[np.linspace(2, 0.5, 40), np.linspace(0.6, 9, 10)]
     >>> valley(lrs, losses).lr < 1e-1
     True
     """
@@ -197,20 +201,22 @@ def _valley(c: Curve) -> Suggestion:
         return _none(name, "the loss never decreases")
     sections = (end - start) / 3
     i = min(start + int(sections) + int(sections / 2), c.lrs.size - 1)
-    return _pick(name, c, i, f"middle of the longest descent (lr {format_lr(c.lrs[start])}..{format_lr(c.lrs[end])})")
+    span = f"{format_lr(c.lrs[start])}..{format_lr(c.lrs[end])}"
+    return _pick(name, c, i, f"middle of the longest descent (lr {span})")
 
 
-def _log_slopes(c: Curve) -> np.ndarray:
+def _log_slopes(c: Curve) -> NDArray[np.float64]:
     """d loss / d log10(lr) between consecutive readings (NaN where lr does not grow)."""
     with np.errstate(all="ignore"):
         dx = np.diff(np.log10(c.lrs))
         dy = np.diff(c.losses)
         g = np.where(dx > 0, dy / np.where(dx > 0, dx, 1.0), np.nan)
-    g[~np.isfinite(g) & ~np.isnan(g)] = np.sign(g[~np.isfinite(g) & ~np.isnan(g)]) * np.finfo(float).max
+    inf = ~np.isfinite(g) & ~np.isnan(g)
+    g[inf] = np.sign(g[inf]) * np.finfo(float).max
     return g
 
 
-def steep(lrs, losses) -> Suggestion:
+def steep(lrs: ArrayLike, losses: ArrayLike) -> Suggestion:
     """Steepest descent of the loss against log10(lr), on the way down to the lowest loss.
 
     Against log10(lr), not lr: the sweep is geometric, so slopes against lr over-weight the
@@ -239,7 +245,7 @@ def _steep(c: Curve) -> Suggestion:
     return _pick(name, c, j, f"steepest descent of loss vs log10(lr) ({g[j]:.3g} per decade)")
 
 
-def minimum(lrs, losses) -> Suggestion:
+def minimum(lrs: ArrayLike, losses: ArrayLike) -> Suggestion:
     """One tenth of the lr at the lowest loss (clipped to the swept range).
 
     Example
@@ -267,7 +273,8 @@ def _minimum(c: Curve) -> Suggestion:
     return Suggestion(name, lr, None, f"lowest loss at lr {format_lr(at)}, divided by 10{note}")
 
 
-def slide(lrs, losses, lr_diff: int = 15, thresh: float = 0.005, adjust_value: float = 1.0) -> Suggestion:
+def slide(lrs: ArrayLike, losses: ArrayLike, lr_diff: int = 15, thresh: float = 0.005,
+          adjust_value: float = 1.0) -> Suggestion:
     """fastai's slide rule: walk back from the end until the loss gradient flattens out.
 
     Compares ``np.gradient(losses)`` at two readings ``lr_diff`` apart, sliding that window from
@@ -276,14 +283,16 @@ def slide(lrs, losses, lr_diff: int = 15, thresh: float = 0.005, adjust_value: f
 
     Example
     -------
-    >>> lrs = np.logspace(-5, 0, 100); losses = np.r_[np.linspace(2, 0.3, 80), np.linspace(0.3, 9, 20) ** 2]
+    >>> lrs = np.logspace(-5, 0, 100)
+    >>> losses = np.r_[np.linspace(2, 0.3, 80), np.linspace(0.3, 9, 20) ** 2]
     >>> bool(slide(lrs, losses).lr < lrs[80])
     True
     """
     return _slide(prepare(lrs, losses), lr_diff, thresh, adjust_value)
 
 
-def _slide(c: Curve, lr_diff: int = 15, thresh: float = 0.005, adjust_value: float = 1.0) -> Suggestion:
+def _slide(c: Curve, lr_diff: int = 15, thresh: float = 0.005,
+           adjust_value: float = 1.0) -> Suggestion:
     name = "slide"
     if c.why:
         return _none(name, c.why)
@@ -294,18 +303,19 @@ def _slide(c: Curve, lr_diff: int = 15, thresh: float = 0.005, adjust_value: flo
     lr_diff = max(1, min(lr_diff, (n - 1) // 2))
     with np.errstate(all="ignore"):
         grad = np.gradient(c.losses)
-    r, l = n - 1, n - 1 - lr_diff
-    i = l
-    while l >= 0 and not (abs(grad[r] - grad[l]) <= thresh):
-        i = l
-        r -= 1
-        l -= 1
+    right, left = n - 1, n - 1 - lr_diff
+    i = left
+    while left >= 0 and not (abs(grad[right] - grad[left]) <= thresh):
+        i = left
+        right -= 1
+        left -= 1
     lr = min(max(float(c.lrs[i]) * adjust_value, c.lo), c.hi)
     return Suggestion(name, lr, int(c.index[i]) if adjust_value == 1 else None,
-                      f"where the loss gradient levels off, sliding a {lr_diff}-point window back from the end")
+                      f"where the loss gradient levels off, sliding a {lr_diff}-point window "
+                      "back from the end")
 
 
-RULES: Dict[str, Callable[..., Suggestion]] = {
+RULES: dict[str, Callable[..., Suggestion]] = {
     "valley": valley,
     "steep": steep,
     "minimum": minimum,
@@ -325,7 +335,8 @@ def _check_method(method: str) -> None:
         raise ValueError(f"method must be one of {sorted(RULES)}, got {method!r}")
 
 
-def suggest(lrs, losses, method: str = None, raw=None) -> Suggestion:
+def suggest(lrs: ArrayLike, losses: ArrayLike, method: str | None = None,
+            raw: ArrayLike | None = None) -> Suggestion:
     """The suggestion of one rule (the default rule unless ``method`` is given).
 
     Parameters
@@ -351,7 +362,8 @@ def suggest(lrs, losses, method: str = None, raw=None) -> Suggestion:
     return _via_public(method, lrs, losses, raw)
 
 
-def _via_public(method, lrs, losses, raw):
+def _via_public(method: str, lrs: ArrayLike, losses: ArrayLike,
+                raw: ArrayLike | None) -> Suggestion:
     # rules registered without a curve-level twin get the divergence cut applied here
     c = prepare(lrs, losses, raw)
     if c.diverged:
@@ -363,7 +375,8 @@ def _via_public(method, lrs, losses, raw):
     return RULES[method](lrs, losses)
 
 
-def suggest_all(lrs, losses, raw=None) -> Dict[str, Suggestion]:
+def suggest_all(lrs: ArrayLike, losses: ArrayLike,
+                raw: ArrayLike | None = None) -> dict[str, Suggestion]:
     """Every rule's suggestion, the default rule first.
 
     Example

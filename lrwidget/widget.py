@@ -124,7 +124,7 @@ class LRFinderWidget(anywidget.AnyWidget, ChannelView):
     end_lr = traitlets.Float(None, allow_none=True).tag(sync=True)
     step_mode = traitlets.Unicode("exp").tag(sync=True)
     diverged_lr = traitlets.Float(None, allow_none=True).tag(sync=True)
-    suggestions = traitlets.List([]).tag(sync=True)
+    suggestions: traitlets.List[Any] = traitlets.List([]).tag(sync=True)
     selected_lr = traitlets.Float(None, allow_none=True).tag(sync=True)
     applied_lr = traitlets.Float(None, allow_none=True).tag(sync=True)
     pending_apply = traitlets.Bool(False).tag(sync=True)
@@ -275,7 +275,11 @@ class LRFinderWidget(anywidget.AnyWidget, ChannelView):
             ``lr`` is not a positive finite number, there are no readings, or ``lr`` is
             outside the tested range.
         """
-        v = None if lr is None else P.parse_command({"type": "select", "lr": lr}).lr
+        v = None
+        if lr is not None:
+            cmd = P.parse_command({"type": "select", "lr": lr})
+            assert isinstance(cmd, P.Select)  # for the type checker: a select parses to Select
+            v = cmd.lr
         return self._channel.call(lambda: self._channel.select(v))
 
     def apply(self, lr: float | None = None) -> list[float] | None:
@@ -306,9 +310,12 @@ class LRFinderWidget(anywidget.AnyWidget, ChannelView):
                 raise ValueError("lr is None and no lr is selected or suggested: pass lr, or "
                                  "select a point on the plot first")
         try:
-            v = P.parse_command({"type": "apply", "lr": lr}).lr
+            cmd = P.parse_command({"type": "apply", "lr": lr})
         except P.BadCommand:
             raise ValueError(f"lr must be a positive finite number, got {lr!r}") from None
+        # for the type checker: an apply with a number parses to an Apply with that lr
+        assert isinstance(cmd, P.Apply) and cmd.lr is not None
+        v = cmd.lr
         return self._channel.call(lambda: self._channel.apply_now_or_later(v))
     def to_svg(self, **kwargs) -> str:
         """The last result as SVG (:func:`lrwidget.report.to_svg`), with the chosen lrs."""
@@ -374,7 +381,7 @@ class LRFinderWidget(anywidget.AnyWidget, ChannelView):
         for h in list(self._handles):
             try:
                 h.update(data, metadata=md, raw=True)
-            except Exception as e:  # a closed front end must not break the widget
+            except Exception as e:  # a closed front end must not break the widget  # noqa: BLE001
                 log.warning("could not refresh the static view of the widget: %s", e)
 
     # ------------------------------------------------------------------ run thread
@@ -391,7 +398,7 @@ class LRFinderWidget(anywidget.AnyWidget, ChannelView):
         error = None
         try:
             self.finder.range_test(train_loader, **kwargs)
-        except BaseException as e:  # shown by the channel and re-raised by wait()
+        except BaseException as e:  # shown by the channel and re-raised by wait()  # noqa: BLE001
             error = self.exception = e
         finally:
             self._channel.runner_done(error)
@@ -426,6 +433,7 @@ class LRFinderWidget(anywidget.AnyWidget, ChannelView):
 
     def channel_readings(self, seq: int, start: int, stop: int, replay: bool) -> None:
         ch = self._channel
+        assert ch.run is not None  # the channel announces a run before its readings
         content, buffers = encode_readings(ch.run.run_id, seq, start,
                                            *ch.readings.view(start, stop), replay=replay)
         self.send(content, buffers)

@@ -39,7 +39,7 @@ def accuracy(model):
     model.eval()
     with torch.no_grad():
         return (model(X[test_idx]).argmax(1) == y[test_idx]).float().mean().item()
-'''
+'''  # noqa: E501 (the notebook's own line, with its aligned comment)
 
 TRAIN = '''\
 def train(model, optimizer, epochs=3):
@@ -58,10 +58,10 @@ def quickstart():
     return [
         new_markdown_cell(
             "# lrwidget quickstart\n\n"
-            "Find a learning rate for a small MLP on scikit-learn's digits, live: the curve grows while the range "
-            "test runs. **Click** the curve (or use the arrow keys on it) to pick a learning rate, then press "
-            "**Apply**: the model and optimizer are put back as they were before the test, and the optimizer gets "
-            "the learning rate you chose."
+            "Find a learning rate for a small MLP on scikit-learn's digits, live: the curve grows "
+            "while the range test runs. **Click** the curve (or use the arrow keys on it) to pick "
+            "a learning rate, then press **Apply**: the model and optimizer are put back as they "
+            "were before the test, and the optimizer gets the learning rate you chose."
         ),
         new_code_cell(DATA + "\n" + TRAIN),
         new_code_cell(
@@ -71,16 +71,19 @@ def quickstart():
             "                          start_lr=1e-6, end_lr=10, num_iter=150)"
         ),
         new_markdown_cell(
-            "The cell above returns at once: the test runs in a background thread, so the widget stays "
-            "clickable. `widget.wait()` blocks until it ends. If you did not press Apply, `widget.apply()` "
-            "applies the default suggestion (the `minimum` rule: the lr of the lowest loss, divided by 10)."
+            "The cell above returns at once: the test runs in a background thread, so the widget "
+            "stays clickable. `widget.wait()` blocks until it ends. If you did not press Apply, "
+            "`widget.apply()` applies the default suggestion (the `minimum` rule: the lr of the "
+            "lowest loss, divided by 10)."
         ),
         new_code_cell(
             "result = widget.wait()\n"
             "print(result.stop_reason, len(result.lrs), 'readings')\n"
             "for s in result.suggestions.values():   # the default rule comes first\n"
-            "    print(f'{s.name:>8}: ' + (f'{s.lr:.3g}' if s.lr else 'none') + f'  ({s.reason})')\n"
-            "if widget.applied_lr is None:   # nothing applied from the view: take the default suggestion\n"
+            "    print(f'{s.name:>8}: ' + (f'{s.lr:.3g}' if s.lr else 'none') + f'  "
+            "({s.reason})')\n"
+            "if widget.applied_lr is None:   # nothing applied from the view: take the default "
+            "suggestion\n"
             "    widget.apply()\n"
             "lr = widget.applied_lr\n"
             "print(f\"optimizer lr = {optimizer.param_groups[0]['lr']:.3g}\")"
@@ -97,12 +100,15 @@ def custom_loop():
     return [
         new_markdown_cell(
             "# Your own training step\n\n"
-            "Many models do not fit `criterion(model(x), y)`: Hugging Face style models take dict batches and "
-            "return their loss, some train with several losses or their own step. lrwidget offers two ways in:\n\n"
-            "1. `step_fn(model, batch) -> loss`: you say how to get the loss of a batch, lrwidget does the rest;\n"
-            "2. `finder.track(...)`: **your own loop** runs, lrwidget sets the learning rate of every step and "
-            "records the loss you hand it.\n\n"
-            "Both restore the model and optimizer afterwards, and both stream into the same live widget."
+            "Many models do not fit `criterion(model(x), y)`: Hugging Face style models take dict "
+            "batches and return their loss, some train with several losses or their own step. "
+            "lrwidget offers two ways in:\n\n"
+            "1. `step_fn(model, batch) -> loss`: you say how to get the loss of a batch, lrwidget "
+            "does the rest;\n"
+            "2. `finder.track(...)`: **your own loop** runs, lrwidget sets the learning rate of "
+            "every step and records the loss you hand it.\n\n"
+            "Both restore the model and optimizer afterwards, and both stream into the same live "
+            "widget."
         ),
         new_code_cell(DATA),
         new_code_cell(
@@ -120,9 +126,11 @@ def custom_loop():
             "        self.net = make_model()\n"
             "    def forward(self, pixels, labels=None):\n"
             "        logits = self.net(pixels)\n"
-            "        loss = None if labels is None else nn.functional.cross_entropy(logits, labels)\n"
+            "        loss = None if labels is None else nn.functional.cross_entropy(logits, "
+            "labels)\n"
             "        return {\"loss\": loss, \"logits\": logits}\n\n\n"
-            "dict_loader = torch.utils.data.DataLoader(DictDigits(), batch_size=64, shuffle=True)\n"
+            "dict_loader = torch.utils.data.DataLoader(DictDigits(), batch_size=64, "
+            "shuffle=True)\n"
             "model = Classifier()\n"
             "optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)"
         ),
@@ -140,10 +148,11 @@ def custom_loop():
         ),
         new_markdown_cell(
             "## 2. `track`: your own loop\n\n"
-            "Iterating `run` writes the next learning rate into the optimizer; `run.record(loss)` records the "
-            "step's loss. The loop ends by itself at `num_iter`, when the loss diverges, or on Stop. The same "
-            "widget shows this run too, because it listens to the finder. (A loop in the cell itself draws live, "
-            "but a click reaches Python only when the cell ends; `widget.run` uses a thread to avoid that.)"
+            "Iterating `run` writes the next learning rate into the optimizer; `run.record(loss)` "
+            "records the step's loss. The loop ends by itself at `num_iter`, when the loss "
+            "diverges, or on Stop. The same widget shows this run too, because it listens to the "
+            "finder. (A loop in the cell itself draws live, but a click reaches Python only when "
+            "the cell ends; `widget.run` uses a thread to avoid that.)"
         ),
         new_code_cell(
             "import itertools\n\n"
@@ -156,7 +165,8 @@ def custom_loop():
             "        run.record(loss)\n"
             "print(run.result.stop_reason, f\"suggested lr = {run.result.suggested_lr:.3g}\")"
         ),
-        new_markdown_cell("The model and optimizer are as they were before both tests; apply the choice:"),
+        new_markdown_cell("The model and optimizer are as they were before both tests; apply the "
+                          "choice:"),
         new_code_cell(
             "finder.apply(run.result.suggested_lr)\n"
             "print(f\"optimizer lr = {optimizer.param_groups[0]['lr']:.3g}\")"
@@ -168,21 +178,26 @@ def optimizers():
     return [
         new_markdown_cell(
             "# SGD or Adam: their good learning rates differ\n\n"
-            "The same model, two optimizers, side by side. Adaptive optimizers (Adam, AdamW) scale each step by "
-            "a running estimate of the gradient's size, so their good learning rates are typically 10-100x "
-            "smaller than plain SGD with momentum. Never carry an LR over from one optimizer to the other."
+            "The same model, two optimizers, side by side. Adaptive optimizers (Adam, AdamW) "
+            "scale each step by a running estimate of the gradient's size, so their good learning "
+            "rates are typically 10-100x smaller than plain SGD with momentum. Never carry an LR "
+            "over from one optimizer to the other."
         ),
         new_code_cell(DATA + "\n" + TRAIN),
         new_code_cell(
             "import ipywidgets\n\n"
-            "def own_loader():  # each test its own seeded batch order: two threads share no sampler\n"
+            "def own_loader():  # each test its own seeded batch order: two threads share no "
+            "sampler\n"
             "    return torch.utils.data.DataLoader(train_set, batch_size=64, shuffle=True,\n"
-            "                                       generator=torch.Generator().manual_seed(0))\n\n"
+            "                                       "
+            "generator=torch.Generator().manual_seed(0))\n\n"
             "sgd_model, adam_model = make_model(), make_model()\n"
             "sgd = torch.optim.SGD(sgd_model.parameters(), lr=1e-3, momentum=0.9)\n"
             "adam = torch.optim.Adam(adam_model.parameters(), lr=1e-3)\n"
-            "w_sgd = lrwidget.LRFinderWidget(lrwidget.LRFinder(sgd_model, sgd, nn.CrossEntropyLoss()), title=\"SGD (momentum 0.9)\")\n"
-            "w_adam = lrwidget.LRFinderWidget(lrwidget.LRFinder(adam_model, adam, nn.CrossEntropyLoss()), title=\"Adam\")\n"
+            "w_sgd = lrwidget.LRFinderWidget(lrwidget.LRFinder(sgd_model, sgd, "
+            "nn.CrossEntropyLoss()), title=\"SGD (momentum 0.9)\")\n"
+            "w_adam = lrwidget.LRFinderWidget(lrwidget.LRFinder(adam_model, adam, "
+            "nn.CrossEntropyLoss()), title=\"Adam\")\n"
             "display(ipywidgets.HBox([w_sgd, w_adam], layout=ipywidgets.Layout(width=\"100%\")))\n"
             "for w in (w_sgd, w_adam):\n"
             "    w.run(own_loader(), start_lr=1e-6, end_lr=10, num_iter=150)"
@@ -193,9 +208,11 @@ def optimizers():
             "    print(f\"{name:>5}: suggested lr = {r.suggested_lr:.3g}  ({r.stop_reason})\")\n"
             "print(f\"ratio SGD / Adam = {r_sgd.suggested_lr / r_adam.suggested_lr:.0f}x\")"
         ),
-        new_markdown_cell("Train both for 3 epochs at their own suggestion (or at what you applied):"),
+        new_markdown_cell("Train both for 3 epochs at their own suggestion (or at what you "
+                          "applied):"),
         new_code_cell(
-            "for name, w, model, opt in ((\"SGD\", w_sgd, sgd_model, sgd), (\"Adam\", w_adam, adam_model, adam)):\n"
+            "for name, w, model, opt in ((\"SGD\", w_sgd, sgd_model, sgd), (\"Adam\", w_adam, "
+            "adam_model, adam)):\n"
             "    if w.applied_lr is None:\n"
             "        w.apply()\n"
             "    lr = w.applied_lr\n"
@@ -208,25 +225,29 @@ def sidebar():
     return [
         new_markdown_cell(
             "# The finder in JupyterLab's sidebar\n\n"
-            "`lrwidget.show_in_sidebar(widget)` puts the live widget in JupyterLab's right sidebar (through the "
-            "`sidecar` package), so it stays in view while you scroll. Where there is no such sidebar "
-            "(Notebook 7, VS Code) it shows inline instead; in JupyterLab the inline place shrinks to a note."
+            "`lrwidget.show_in_sidebar(widget)` puts the live widget in JupyterLab's right "
+            "sidebar (through the `sidecar` package), so it stays in view while you scroll. Where "
+            "there is no such sidebar (Notebook 7, VS Code) it shows inline instead; in "
+            "JupyterLab the inline place shrinks to a note."
         ),
         new_code_cell(DATA),
         new_code_cell(
             "model = make_model()\n"
             "optimizer = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)\n"
-            "widget = lrwidget.LRFinderWidget(lrwidget.LRFinder(model, optimizer, nn.CrossEntropyLoss()),\n"
+            "widget = lrwidget.LRFinderWidget(lrwidget.LRFinder(model, optimizer, "
+            "nn.CrossEntropyLoss()),\n"
             "                                 title=\"digits MLP\")\n"
             "lrwidget.show_in_sidebar(widget, title=\"LR finder\")\n"
             "widget.run(train_loader, start_lr=1e-6, end_lr=10, num_iter=150)"
         ),
         new_code_cell(
             "result = widget.wait()\n"
-            "if widget.applied_lr is None:   # nothing applied from the view: take the default suggestion\n"
+            "if widget.applied_lr is None:   # nothing applied from the view: take the default "
+            "suggestion\n"
             "    widget.apply()\n"
             "lr = widget.applied_lr\n"
-            "print(f\"{result.stop_reason}; optimizer lr = {optimizer.param_groups[0]['lr']:.3g}\")"
+            "print(f\"{result.stop_reason}; optimizer lr = "
+            "{optimizer.param_groups[0]['lr']:.3g}\")"
         ),
     ]
 
@@ -244,7 +265,8 @@ def build(name):
     stem = name.removesuffix(".ipynb")
     for i, cell in enumerate(nb.cells):
         cell.id = f"{stem}-{i}"          # stable ids: regenerating gives the same file
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",
+                                 "language": "python"}
     nb.metadata["language_info"] = {"name": "python"}
     return nb
 

@@ -28,5 +28,6 @@ print("SETUP OK")'''
 
 
 def digits_setup(sleep: float = 0.05, title: str = "digits MLP, SGD") -> str:
-    """Cell source: digits loader, a small MLP, SGD, an LRFinder and an LRFinderWidget named `widget`."""
+    """Cell source: digits loader, a small MLP, SGD, an LRFinder and an LRFinderWidget named
+    `widget`."""
     return DIGITS_SETUP.format(sleep=sleep, title=title)

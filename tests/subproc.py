@@ -1,5 +1,5 @@
-"""Run a Python script in a child process: fault injection (signals, disk limits) that must not touch
-the pytest process itself.
+"""Run a Python script in a child process: fault injection (signals, disk limits) that must not
+touch the pytest process itself.
 
 The script runs from a fresh directory (a stray file in a shared temp dir cannot shadow the stdlib),
 with this checkout first on ``sys.path`` and one torch thread, under a hard timeout after which

@@ -22,7 +22,8 @@ LRS = np.logspace(-7, 1, 100)
 
 
 def two_falls():
-    """A fall of 1.0 over 5 steps at small lrs, and a steeper one (1.5 over 5 steps) at large lrs."""
+    """A fall of 1.0 over 5 steps at small lrs, and a steeper one (1.5 over 5 steps) at large
+    lrs."""
     loss = np.full(100, 3.5)
     loss[30:35] = np.linspace(3.5, 2.5, 5)
     loss[35:80] = 2.5
@@ -74,7 +75,7 @@ def test_benchmark_runs_end_to_end_on_the_smallest_family(tmp_path, orders):
     grid_best = {(r["opt"], r["seed"]): r["best"] for r in rows}
     assert all(r["best"] == grid_best[(r["opt"], r["seed"])] for r in rule_rows)
     # the table has the default row with a mean / worst pair per column
-    line = next(l for l in md.splitlines() if l.startswith("| **minimum (default)**"))
+    line = next(s for s in md.splitlines() if s.startswith("| **minimum (default)**"))
     cells = re.findall(r"(-?\d+\.\d) / (-?\d+\.\d)", line)
     assert len(cells) == 3  # design, all, diabetes
     assert all(float(m) <= float(w) for m, w in cells)

@@ -90,7 +90,7 @@ def test_two_tests_started_together_one_runs_the_other_is_refused(make_mlp, make
         assert len(ran) == 1 and len(errors) == 1, f"try {attempt}: {out}"
         assert isinstance(errors[0], RuntimeError), f"try {attempt}: {errors[0]!r}"
         assert "already running on this LRFinder" in str(errors[0])
-        refused = [ident for ident, e in out if e is not None][0]
+        refused = next(ident for ident, e in out if e is not None)
         # the refused caller trained nothing (its thread ran no forward and no step)
         assert seen.get(refused, {"forward": 0, "step": 0}) == {"forward": 0, "step": 0}
         assert seen[ran[0]]["step"] == 8

@@ -524,7 +524,7 @@ def test_a_batch_that_cannot_move_says_so(mlp, digits, full_state, assert_same_s
     steps = []
     opt.register_step_pre_hook(lambda *a: steps.append(1))
     finder = LRFinder(mlp, opt)
-    with pytest.raises(RuntimeError, match="Batch.*to.*broken") as info:
+    with pytest.raises(RuntimeError, match=r"Batch.*to.*broken") as info:
         finder.range_test([Batch(X[:8], y[:8])] * 3, end_lr=1e-2, num_iter=3,
                           step_fn=lambda m, b: nn.functional.cross_entropy(m(b.x), b.y))
     assert "moving a Batch batch" in str(info.value)

@@ -127,7 +127,7 @@ def test_suggestions_come_from_the_suggest_module():
 def test_result_rejects_bad_fields():
     with pytest.raises(ValueError, match="stop_reason"):
         RangeTestResult([1.0], [1.0], [1.0], "exploded", "exp", 1, 2, 2, 0)
-    with pytest.raises(ValueError, match="same length|one length"):
+    with pytest.raises(ValueError, match=r"same length|one length"):
         RangeTestResult([1.0, 2.0], [1.0], [1.0], "completed", "exp", 1, 2, 2, 0)
     with pytest.raises(ValueError, match="missing"):
         RangeTestResult.from_dict({"lrs": []})
@@ -233,7 +233,7 @@ def test_save_replaces_the_file_and_keeps_its_permissions(tmp_path):
     assert stat.S_IMODE(os.stat(fresh).st_mode) == 0o666 & ~_umask()
 
 
-# ---------------------------------------------------------------- load refuses what it cannot read (item 13)
+# ------------------------------------------------------ load refuses what it cannot read (item 13)
 def _with(key, value):
     def change(d):
         d[key] = value
@@ -289,7 +289,7 @@ def test_from_dict_and_load_name_what_is_wrong(tmp_path, change, match):
 def test_load_of_a_file_that_is_not_json_names_the_file(tmp_path):
     p = tmp_path / "r.json"
     p.write_text('{"lrs": [1e-3, ')
-    with pytest.raises(ValueError, match="r.json") as info:
+    with pytest.raises(ValueError, match=r"r\.json") as info:
         RangeTestResult.load(p)
     assert isinstance(info.value.__cause__, json.JSONDecodeError)
 

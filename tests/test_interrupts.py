@@ -1,4 +1,5 @@
-"""Ctrl-C during a restore (issue 9, item 5): the restore finishes, the KeyboardInterrupt comes after.
+"""Ctrl-C during a restore (issue 9, item 5): the restore finishes, the KeyboardInterrupt comes
+after.
 
 Every test sends real SIGINTs, so each runs in a child process (tests/subproc.py): a broken deferral
 must not interrupt the pytest session itself.

@@ -25,7 +25,8 @@ def test_committed_notebooks_have_no_outputs_and_match_the_generator(tmp_path):
         nb = json.loads(p.read_text())
         for cell in nb["cells"]:
             assert not cell.get("outputs"), f"{p.name} is committed with outputs"
-            assert cell.get("execution_count") is None, f"{p.name} is committed with execution counts"
+            assert cell.get("execution_count") is None, \
+                f"{p.name} is committed with execution counts"
     sys.path.insert(0, str(ROOT / "scripts"))
     try:
         import make_notebooks
@@ -35,7 +36,8 @@ def test_committed_notebooks_have_no_outputs_and_match_the_generator(tmp_path):
         fresh = nbformat.writes(make_notebooks.build(name)) + "\n"
         committed = (ROOT / "notebooks" / name).read_text()
         assert json.loads(fresh) == json.loads(committed), (
-            f"notebooks/{name} differs from scripts/make_notebooks.py: run `python scripts/make_notebooks.py`")
+            f"notebooks/{name} differs from scripts/make_notebooks.py: "
+            "run `python scripts/make_notebooks.py`")
 
 
 def _run(path: pathlib.Path) -> str:
@@ -53,7 +55,8 @@ def _run(path: pathlib.Path) -> str:
 
 
 def _accuracies(text: str):
-    return [float(a) for a in re.findall(r"test accuracy(?: after 3 epochs at lr=[^:]+)?:? (\d+\.\d)%", text)]
+    found = re.findall(r"test accuracy(?: after 3 epochs at lr=[^:]+)?:? (\d+\.\d)%", text)
+    return [float(a) for a in found]
 
 
 def test_quickstart_trains_well_with_the_applied_lr():

@@ -15,7 +15,6 @@ from lrwidget import LRFinder
 from lrwidget.history import RangeTestResult
 from lrwidget.report import Scale, format_lr, save_html, segments, summary_line, to_svg
 from lrwidget.rules import linear_ticks, log_ticks, y_range
-
 from tests.digits import digits_sgd
 
 SVG = "{http://www.w3.org/2000/svg}"

@@ -19,9 +19,19 @@ from torch import nn
 
 from lrwidget import LRFinder, report, rules
 from lrwidget.history import STOP_REASONS
-from lrwidget.rules import (format_loss, format_lr, format_tick, linear_ticks, log_ticks,
-                            marker_loss, nice_step, palette, status_word, x_domain, y_range)
-
+from lrwidget.rules import (
+    format_loss,
+    format_lr,
+    format_tick,
+    linear_ticks,
+    log_ticks,
+    marker_loss,
+    nice_step,
+    palette,
+    status_word,
+    x_domain,
+    y_range,
+)
 from tests.digits import digits_sgd
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -74,7 +84,8 @@ def test_format_tick_has_the_decimals_the_step_needs():
 
 # ---------------------------------------------------------------------------- ticks
 def test_nice_steps_are_one_two_five():
-    assert [nice_step(10, 5), nice_step(1, 4), nice_step(7, 10), nice_step(100, 3)] == [2, 0.2, 0.5, 50]
+    steps = [nice_step(10, 5), nice_step(1, 4), nice_step(7, 10), nice_step(100, 3)]
+    assert steps == [2, 0.2, 0.5, 50]
     # 2.5 is not a step any more: a span of 1 in 4 parts takes 0.2
     assert nice_step(1.0, 4) == 0.2
 
@@ -116,7 +127,8 @@ def test_marker_loss_lies_on_the_drawn_smoothed_curve():
     assert marker_loss(lrs, sm, 1e-2, index=1) == 1.0
     # between readings: interpolated in log lr, where the polyline between them passes
     assert marker_loss(lrs, sm, 10 ** -1.5) == pytest.approx(2.0)
-    assert marker_loss(lrs, sm, 10 ** -1.5, log=False) == pytest.approx(1.0 + 2.0 * (10 ** -1.5 - 0.01) / 0.09)
+    want = 1.0 + 2.0 * (10 ** -1.5 - 0.01) / 0.09
+    assert marker_loss(lrs, sm, 10 ** -1.5, log=False) == pytest.approx(want)
     # beyond the readings: the end reading's loss; a non-finite index value: interpolated instead
     assert marker_loss(lrs, sm, 1.0) == 3.0
     assert marker_loss(lrs, np.array([2.0, math.nan, 3.0]), 1e-2, index=1) == pytest.approx(2.5)
@@ -149,7 +161,8 @@ const out = {
     const lrs = arr(c.lrs), raw = arr(c.raw), sm = arr(c.smoothed), n = lrs.length;
     const y = yRange(raw, sm, n);
     const x = xDomain(lrs, n, num(c.start), num(c.end), c.log);
-    const markers = c.suggestions.map((s) => markerLoss(lrs, sm, { lr: s.lr, index: s.index }, n, c.log));
+    const markers = c.suggestions.map((s) =>
+      markerLoss(lrs, sm, { lr: s.lr, index: s.index }, n, c.log));
     return { y: [y.lo, y.hi], x, markers, yTicks: pairs(linearTicks(y.lo, y.hi, 5)) };
   }),
 };
@@ -204,10 +217,10 @@ def test_python_and_js_compute_the_same_rules(result, tmp_path):
                *result.smoothed[::9].tolist()]
     tick_labels = [(0.5, 0.5), (2.0, 1.0), (0.25, 0.05), (-1e-17, 0.1), (2e5, 1e5), (1.0, 0.5),
                    (0.30000000000000004, 0.1), (-2.5, 0.5), (7e-5, 1e-5)]
-    linear_cases = [(0.0, 1.0, 5), (0.37, 2.41, 5), (-3.2, 7.9, 6), (1e-3, 1.7e-3, 4), (0.0, 1.0, 4),
-                    (100.0, 100000.0, 5), (2.3, 2.31, 5)]
-    log_cases = [(1e-6, 10.0, 10), (1e-8, 1e2, 4), (2e-3, 9e-3, 6), (0.015, 0.3, 8), (0.015, 0.3, 4),
-                 (1.01e-3, 1.02e-3, 6), (3e-6, 2.0, 8), (1e-12, 1e3, 6)]
+    linear_cases = [(0.0, 1.0, 5), (0.37, 2.41, 5), (-3.2, 7.9, 6), (1e-3, 1.7e-3, 4),
+                    (0.0, 1.0, 4), (100.0, 100000.0, 5), (2.3, 2.31, 5)]
+    log_cases = [(1e-6, 10.0, 10), (1e-8, 1e2, 4), (2e-3, 9e-3, 6), (0.015, 0.3, 8),
+                 (0.015, 0.3, 4), (1.01e-3, 1.02e-3, 6), (3e-6, 2.0, 8), (1e-12, 1e3, 6)]
     payload = {
         "reasons": list(STOP_REASONS), "numbers": _enc(numbers),
         "tickLabels": tick_labels, "linearCases": linear_cases, "logCases": log_cases,
@@ -228,7 +241,8 @@ def test_python_and_js_compute_the_same_rules(result, tmp_path):
     assert js["loss"] == [format_loss(v) for v in numbers]
     assert js["tick"] == [format_tick(v, s) for v, s in tick_labels]
     assert js["niceStep"] == [nice_step(hi - lo, n) for lo, hi, n in linear_cases]
-    assert js["linear"] == [[list(p) for p in linear_ticks(lo, hi, n)] for lo, hi, n in linear_cases]
+    want = [[list(p) for p in linear_ticks(lo, hi, n)] for lo, hi, n in linear_cases]
+    assert js["linear"] == want
     assert js["log"] == [[list(p) for p in log_ticks(lo, hi, n)] for lo, hi, n in log_cases]
     for c, (x, r, s, start, end, log, sugg) in zip(js["curves"], curves):
         y0, y1 = y_range(s, r)
@@ -247,7 +261,8 @@ def test_python_and_js_compute_the_same_rules(result, tmp_path):
 def test_the_python_svg_uses_the_js_colours_ticks_labels_and_markers(result, tmp_path, dark):
     sugg = [(n, s) for n, s in result.suggestions.items()]
     payload = {
-        "reasons": [result.stop_reason], "numbers": _enc([s.lr for _, s in sugg if s.lr is not None]),
+        "reasons": [result.stop_reason],
+        "numbers": _enc([s.lr for _, s in sugg if s.lr is not None]),
         "tickLabels": [], "linearCases": [], "logCases": [],
         "curves": [{"lrs": _enc(result.lrs), "raw": _enc(result.losses),
                     "smoothed": _enc(result.smoothed), "log": True, "start": result.start_lr,
@@ -288,11 +303,11 @@ def test_the_python_svg_uses_the_js_colours_ticks_labels_and_markers(result, tmp
     markers = by_class("marker")
     answered = [(n, s) for n, s in sugg if s.lr is not None]
     assert len(markers) == len(answered) == len(curve["markers"])
-    for k, (m, ((name, s), loss)) in enumerate(zip(markers, zip(answered, curve["markers"]))):
+    for m, ((name, _), loss) in zip(markers, zip(answered, curve["markers"])):
         k_all = [n for n, _ in sugg].index(name)
         assert m.get("fill") == theme["rules"][k_all % len(theme["rules"])]
         want = sy(min(max(loss, curve["y"][0]), curve["y"][1]))
         assert float(m.get("cy")) == pytest.approx(want, abs=0.01), name
     legend = [t.text for t in by_class("legend")]
-    for (name, s), label in zip([x for x in sugg if x[1].lr is not None], js["lr"]):
+    for (name, _), label in zip([x for x in sugg if x[1].lr is not None], js["lr"]):
         assert any(t.startswith(name) and t.endswith(f": {label}") for t in legend), (name, legend)

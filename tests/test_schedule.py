@@ -2,7 +2,8 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lrwidget.schedule import factors, schedule, start_lrs_for
 
@@ -91,6 +92,7 @@ def test_sweep_rows_are_the_schedule_bit_for_bit_in_any_chunks():
 
 def test_sweep_holds_no_per_step_array():
     import sys
+
     from lrwidget.schedule import Sweep
     sw = Sweep([1e-4, 1e-5], 1.0, 10**12, "exp")  # no allocation proportional to num_iter
     assert sum(sys.getsizeof(getattr(sw, k)) for k in sw.__slots__) < 10_000

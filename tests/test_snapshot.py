@@ -113,7 +113,7 @@ def test_non_persistent_buffers_come_back():
     assert torch.equal(m.scratch, torch.zeros(3))
 
 
-# ---------------------------------------------------------------- tensors outside the model (issue 9, item 2)
+# ------------------------------------------------------ tensors outside the model (issue 9, item 2)
 class _TemperedCE(nn.Module):
     """Cross-entropy of ``logits / temperature + offset``: a criterion with state of its own."""
 
@@ -193,7 +193,8 @@ def test_tensors_outside_the_model_come_back_bit_for_bit(mlp, digits_loader, ful
     snap.restore()
     assert_same_state(_outside_state(full_state, mlp, crit, free, opt), before)
     assert crit.temperature is temperature and crit.offset is offset
-    assert opt.param_groups[1]["params"][0] is temperature and opt.param_groups[2]["params"][0] is free
+    assert opt.param_groups[1]["params"][0] is temperature
+    assert opt.param_groups[2]["params"][0] is free
     snap.free()
 
 
@@ -298,7 +299,7 @@ def test_a_changed_model_or_optimizer_is_refused_before_anything_is_written(
     assert not snap.freed
 
 
-# ---------------------------------------------------------------- a failed snapshot write (issue 9, item 7)
+# ------------------------------------------------------ a failed snapshot write (issue 9, item 7)
 def test_a_snapshot_write_that_hits_the_disk_limit_leaves_nothing_behind(tmp_path):
     from tests.subproc import run_script
     cache = tmp_path / "cache"

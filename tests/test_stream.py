@@ -55,12 +55,12 @@ def test_arrays_are_copies():
     s = Stream(events.append, 0.01, h, _started(10)).start()
     h.append(0.1, 1.0)
     s.finish(None)
-    r = [e for e in events if isinstance(e, Readings)][0]
+    r = next(e for e in events if isinstance(e, Readings))
     h.losses[0] = 99.0
     assert r.losses[0] == 1.0
 
 
-def test_a_raising_subscriber_keeps_getting_events(capsys):
+def test_a_raising_subscriber_keeps_getting_events(capsys, caplog):
     h = History(100, 0.05)
     seen = []
 
@@ -77,7 +77,11 @@ def test_a_raising_subscriber_keeps_getting_events(capsys):
     assert isinstance(seen[0], RunStarted) and isinstance(seen[-1], RunEnded)
     assert sum(e.count for e in seen if isinstance(e, Readings)) == 100
     assert s.errors == len(seen)
-    assert "subscriber bug" in capsys.readouterr().err
+    # reported through logging (the first 3, with their traceback), not printed to stderr
+    recs = [r for r in caplog.records if r.name == "lrwidget.stream"]
+    assert len(recs) == 3
+    assert all(r.levelname == "ERROR" and "subscriber bug" in str(r.exc_info[1]) for r in recs)
+    assert capsys.readouterr().err == ""
 
 
 def test_cancel_stops_without_run_ended():

@@ -4,7 +4,8 @@ import re
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from lrwidget import suggest as S
@@ -55,7 +56,7 @@ def test_any_float_arrays_never_raise(data, n):
 @settings(max_examples=300, deadline=None)
 @given(data=st.data(), n=st.integers(0, 200), lo=st.floats(-9, -1), span=st.floats(0.5, 8))
 def test_real_sweeps_with_any_losses(data, n, lo, span):
-    # the sweeps the engine produces (geometric, increasing) with arbitrary, partly non-finite losses
+    # the sweeps the engine produces (geometric, increasing), arbitrary, partly non-finite losses
     lrs = np.logspace(lo, lo + span, n)
     losses = data.draw(hnp.arrays(np.float64, n, elements=any_floats))
     raw = data.draw(st.none() | hnp.arrays(np.float64, n, elements=any_floats))
@@ -112,7 +113,8 @@ def test_reasons_write_lrs_as_every_view_does():
     from lrwidget.rules import format_lr
     lrs = np.logspace(-6, 1, 100)
     out = S.suggest_all(lrs, _descent(lrs))
-    quoted = re.findall(r"lr (\d(?:\.\d+)?(?:e-?\d+)?)(?:\.\.(\d(?:\.\d+)?(?:e-?\d+)?))?", out["valley"].reason)
+    number = r"\d(?:\.\d+)?(?:e-?\d+)?"
+    quoted = re.findall(rf"lr ({number})(?:\.\.({number}))?", out["valley"].reason)
     assert quoted, out["valley"].reason
     written = {format_lr(v) for v in lrs}
     for a, b in quoted:
@@ -171,7 +173,8 @@ def test_rising_curve_has_no_descent():
         assert "never decreases" in rule(lrs, losses).reason
 
 
-@pytest.mark.parametrize("losses", [np.full(40, np.nan), np.full(40, np.inf), np.r_[1.0, np.full(39, np.nan)]])
+@pytest.mark.parametrize("losses", [np.full(40, np.nan), np.full(40, np.inf),
+                                    np.r_[1.0, np.full(39, np.nan)]])
 def test_all_nan_or_inf(losses):
     lrs = np.logspace(-5, 0, 40)
     for s in S.suggest_all(lrs, losses).values():

@@ -63,7 +63,7 @@ def test_divergence_ends_the_iteration(setup, digits_loader):
     model, opt, finder = setup
     steps = 0
     with finder.track(start_lr=1e-5, end_lr=1e-2, num_iter=100) as run:
-        for lr, batch in zip(run, _forever(digits_loader)):
+        for _lr, batch in zip(run, _forever(digits_loader)):
             steps += 1
             loss = _step(model, opt, batch, scale=1.0 if steps < 12 else 1e3)
             run.record(loss)
@@ -75,11 +75,11 @@ def test_floats_nan_and_a_short_loader(setup, digits):
     X, y = digits
     loader = [(X[:32], y[:32])] * 5
     with finder.track(end_lr=1.0, num_iter=50) as run:
-        for lr, batch in zip(run, loader):
+        for _lr, batch in zip(run, loader):
             run.record(_step(model, opt, batch).item())
     assert run.result.stop_reason == "stopped" and len(run.result) == 5  # loader ended first
     with finder.track(end_lr=1.0, num_iter=50) as run:
-        for i, lr in enumerate(run):
+        for i, _lr in enumerate(run):
             run.record(float("nan") if i == 3 else 1.0)
     assert run.result.stop_reason == "diverged" and len(run.result) == 4
 
@@ -87,13 +87,13 @@ def test_floats_nan_and_a_short_loader(setup, digits):
 def test_stop_and_break(setup, digits_loader):
     model, opt, finder = setup
     with finder.track(end_lr=1.0, num_iter=50) as run:
-        for i, (lr, batch) in enumerate(zip(run, _forever(digits_loader))):
+        for i, (_lr, batch) in enumerate(zip(run, _forever(digits_loader))):
             run.record(_step(model, opt, batch))
             if i == 4:
                 finder.stop()
     assert run.result.stop_reason == "stopped" and len(run.result) == 5
     with finder.track(end_lr=1.0, num_iter=50) as run:
-        for lr in run:
+        for _lr in run:
             run.record(1.0)
             break
     assert run.result.stop_reason == "stopped" and len(run.result) == 1
@@ -105,7 +105,7 @@ def test_exceptions_in_the_block_restore(setup, digits_loader, full_state, asser
     before = full_state(model, opt)
     with pytest.raises(type(exc)):
         with finder.track(end_lr=1.0, num_iter=50) as run:
-            for i, (lr, batch) in enumerate(zip(run, _forever(digits_loader))):
+            for i, (_lr, batch) in enumerate(zip(run, _forever(digits_loader))):
                 run.record(_step(model, opt, batch))
                 if i == 6:
                     raise exc
@@ -120,7 +120,7 @@ def test_staged_recording_matches(setup, digits_loader):
     # the accelerator path (losses staged, fetched every 4 steps), run on CPU
     with finder._track(start_lr=None, end_lr=1e-2, num_iter=10, step_mode="exp", smooth_f=0.05,
                        diverge_th=100, staged=True) as run:
-        for i, lr in enumerate(run):
+        for i, _lr in enumerate(run):
             run.record(torch.tensor(float(i + 1)))
     np.testing.assert_array_equal(run.result.losses, np.arange(1, 11))
     assert run.result.stop_reason == "completed"
@@ -129,7 +129,7 @@ def test_staged_recording_matches(setup, digits_loader):
 def test_misuse_is_explained(setup):
     model, opt, finder = setup
     run = finder.track(end_lr=1.0, num_iter=5)
-    with pytest.raises(RuntimeError, match="with finder.track"):
+    with pytest.raises(RuntimeError, match=r"with finder\.track"):
         next(iter(run))
     with finder.track(end_lr=1.0, num_iter=5) as run:
         with pytest.raises(RuntimeError, match="record"):

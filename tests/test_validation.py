@@ -107,9 +107,9 @@ def test_constructor_checks(mlp):
     other = nn.Linear(3, 3)
     with pytest.raises(ValueError, match="optimizer holds none of the model's parameters"):
         LRFinder(mlp, torch.optim.SGD(other.parameters(), lr=0.1))
-    with pytest.raises(TypeError, match="model must be a torch.nn.Module"):
+    with pytest.raises(TypeError, match=r"model must be a torch\.nn\.Module"):
         LRFinder(lambda x: x, torch.optim.SGD(mlp.parameters(), lr=0.1))
-    with pytest.raises(TypeError, match="optimizer must be a torch.optim.Optimizer"):
+    with pytest.raises(TypeError, match=r"optimizer must be a torch\.optim\.Optimizer"):
         LRFinder(mlp, "sgd")
     with pytest.raises(TypeError, match="criterion must be callable"):
         LRFinder(mlp, torch.optim.SGD(mlp.parameters(), lr=0.1), criterion=3)
@@ -209,11 +209,11 @@ def test_a_group_pushed_to_inf_by_its_ratio_is_refused(mlp, digits_loader, full_
     before = full_state(mlp, opt)
     finder = LRFinder(mlp, opt, nn.CrossEntropyLoss())
     for call in (finder.range_test, finder.check_range_test_args):
-        with pytest.raises(ValueError, match="end_lr.*start_lr.*group 1"):
+        with pytest.raises(ValueError, match=r"end_lr.*start_lr.*group 1"):
             call(digits_loader, end_lr=1e300, num_iter=10)
-    with pytest.raises(ValueError, match="end_lr.*start_lr.*group 1"):
+    with pytest.raises(ValueError, match=r"end_lr.*start_lr.*group 1"):
         finder.track(end_lr=1e300, num_iter=10)
-    with pytest.raises(ValueError, match="end_lr.*start_lr"):
+    with pytest.raises(ValueError, match=r"end_lr.*start_lr"):
         finder.track(end_lr=1e308, num_iter=10)
     assert_same_state(full_state(mlp, opt), before)
 
@@ -251,7 +251,7 @@ def test_closure_optimizer_with_a_grad_scaler_is_refused(mlp, digits_loader, ful
     before = full_state(mlp, opt, scaler)
     finder = LRFinder(mlp, opt, nn.CrossEntropyLoss(), grad_scaler=scaler)
     for call in (finder.range_test, finder.check_range_test_args):
-        with pytest.raises(ValueError, match="LBFGS.*closure.*grad_scaler"):
+        with pytest.raises(ValueError, match=r"LBFGS.*closure.*grad_scaler"):
             call(digits_loader, end_lr=1.0, num_iter=10)
     assert_same_state(full_state(mlp, opt, scaler), before)
 

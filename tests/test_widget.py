@@ -45,7 +45,7 @@ def test_stream_loses_and_duplicates_nothing(setup, digits_loader):
     assert all(not c["replay"] for _, c, _ in msgs)
     starts = [c["start"] for _, c, _ in msgs]
     counts = [c["count"] for _, c, _ in msgs]
-    assert starts == [0] + list(np.cumsum(counts)[:-1]), "readings not contiguous"
+    assert starts == [0, *np.cumsum(counts)[:-1]], "readings not contiguous"
     arrays = [np.concatenate(x) for x in zip(*(decode(b) for _, _, b in msgs))]
     assert same(arrays[0], result.lrs)
     assert same(arrays[1], result.losses)
@@ -241,7 +241,7 @@ def test_the_users_own_loop_streams_into_the_widget(setup, digits_loader):
     crit = nn.CrossEntropyLoss()
     batches = list(digits_loader) * 2  # more batches than steps: the tracker ends the loop
     with finder.track(end_lr=1, num_iter=40) as run:
-        for lr, (x, y) in zip(run, batches):
+        for _lr, (x, y) in zip(run, batches):
             opt.zero_grad()
             loss = crit(model(x), y)
             loss.backward()

@@ -5,10 +5,10 @@ under CI (``CI=true``), where a missing browser is a failure.
 
 Fixtures
 --------
-jupyter        a running server (session scope: one for every browser test): ``.url``, ``.token``, ``.root`` (the notebook
-               dir, fresh), ``.url_for(name, ui="lab" | "notebook")``, ``.write_notebook(name,
-               cells)``, ``.kernel_eval(expr, name=None)``, ``.kernel_id(name)``, ``.shutdown_kernels()``,
-               ``.log()``; stopped by PID afterwards
+jupyter        a running server (session scope: one for every browser test): ``.url``,
+               ``.token``, ``.root`` (the notebook dir, fresh), ``.url_for(name, ui="lab" |
+               "notebook")``, ``.write_notebook(name, cells)``, ``.kernel_eval(expr, name=None)``,
+               ``.kernel_id(name)``, ``.shutdown_kernels()``, ``.log()``; stopped by PID afterwards
 browser        a Playwright Chromium (session scope)
 open_notebook  ``open_notebook(name, ui="lab", theme=None, viewport=(1280, 1000))`` -> NotebookPage;
                afterwards its browser contexts are closed and every kernel is shut down
@@ -40,7 +40,8 @@ import subprocess
 import sys
 import time
 import urllib.request
-from typing import Iterable, Optional
+import warnings
+from collections.abc import Iterable
 
 import pytest
 
@@ -98,7 +99,7 @@ def _free_port() -> int:
 class JupyterServer:
     """One JupyterLab server process with its own dirs (lab UI and Notebook 7 UI)."""
 
-    def __init__(self, root: pathlib.Path, theme: Optional[str] = None):
+    def __init__(self, root: pathlib.Path, theme: str | None = None):
         self.root = root / "nb"
         self.root.mkdir()
         self.home = root
@@ -136,10 +137,10 @@ class JupyterServer:
             try:
                 urllib.request.urlopen(f"{self.url}/api/status?token={self.token}", timeout=1)
                 break
-            except Exception:
+            except Exception as e:
                 if self.proc.poll() is not None or time.time() - t0 > 90:
                     self.stop()
-                    raise RuntimeError(f"JupyterLab did not start:\n{self.log()[-3000:]}")
+                    raise RuntimeError(f"JupyterLab did not start:\n{self.log()[-3000:]}") from e
                 time.sleep(0.25)
         self.startup_s = time.time() - t0
 
@@ -178,10 +179,10 @@ class JupyterServer:
         for s in self._api("GET", "sessions"):
             try:
                 self._api("DELETE", f"sessions/{s['id']}")
-            except Exception:
-                pass
+            except Exception as e:  # the next test still runs; say which kernel was left
+                warnings.warn(f"could not shut down kernel session {s['id']}: {e!r}", stacklevel=1)
 
-    def kernel_eval(self, expr: str, timeout: float = 30.0, name: Optional[str] = None) -> str:
+    def kernel_eval(self, expr: str, timeout: float = 30.0, name: str | None = None) -> str:
         """``repr(eval(expr))`` in the kernel of notebook ``name`` (default: the newest
         kernel), through a second client.
 
@@ -279,7 +280,7 @@ class NotebookPage:
         prompt = self.cell(i).locator(".jp-InputArea-prompt")
         before = prompt.inner_text().strip()
         started = re.compile(r"\[(\*|\d+)\]")
-        for attempt in range(4):  # the first key press can be lost while the page settles
+        for _ in range(4):  # the first key press can be lost while the page settles
             self.dismiss_dialogs()
             self.cell(i).locator(".jp-InputArea-editor").click()
             self.page.keyboard.press("Escape")  # command mode: Shift+Enter runs, never types
@@ -304,7 +305,7 @@ class NotebookPage:
     def output(self, i: int) -> str:
         return "\n".join(self.cell(i).locator(".jp-OutputArea-output").all_inner_texts())
 
-    def widget(self, i: Optional[int] = None):
+    def widget(self, i: int | None = None):
         scope = self.cell(i) if i is not None else self.page.locator(PANEL)
         return scope.locator(".lrw-root").first
 
@@ -324,7 +325,7 @@ class NotebookPage:
             arg=[f"{PANEL} .lrw-root", index, statuses], timeout=timeout * 1000)
         return self.roots().nth(index).get_attribute("data-status")
 
-    def attr(self, locator, name: str) -> Optional[str]:
+    def attr(self, locator, name: str) -> str | None:
         return locator.get_attribute(name)
 
     def set_theme(self, name: str) -> None:
@@ -341,7 +342,7 @@ def open_notebook(jupyter, browser):
     contexts = []
     themed = []
 
-    def open_(name: str, ui: str = "lab", theme: Optional[str] = None,
+    def open_(name: str, ui: str = "lab", theme: str | None = None,
               viewport=(1280, 1000)) -> NotebookPage:
         ctx = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
         contexts.append(ctx)
@@ -361,8 +362,8 @@ def open_notebook(jupyter, browser):
     for nb in themed:
         try:  # the theme is a server-side user setting: put it back for the next test
             nb.set_theme("light")
-        except Exception:
-            pass
+        except Exception as e:
+            warnings.warn(f"could not put the light theme back: {e!r}", stacklevel=1)
     for ctx in contexts:
         ctx.close()
     jupyter.shutdown_kernels()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 
-
 from lrwidget.report import format_lr
 from tests.test_export import run_and_report
 

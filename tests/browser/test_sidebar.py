@@ -28,8 +28,10 @@ print(f"RESULT n={len(result)} lr={optimizer.param_groups[0]['lr']!r} "
 PARTS = """(sel) => {
   const root = document.querySelector(sel);
   const host = root.closest('.jupyterlab-sidecar') || root.closest('#jp-right-stack');
-  const box = (e) => { const r = e.getBoundingClientRect();
-                       return {x: r.left, y: r.top, r: r.right, b: r.bottom, w: r.width, h: r.height}; };
+  const box = (e) => {
+    const r = e.getBoundingClientRect();
+    return {x: r.left, y: r.top, r: r.right, b: r.bottom, w: r.width, h: r.height};
+  };
   const q = (s) => root.querySelector(s);
   const parts = {canvas: q('canvas.lrw-canvas'), plot: q('.lrw-plot'), apply: q('.lrw-apply'),
                  stop: q('.lrw-stop'), status: q('.lrw-status'), picker: q('.lrw-picker'),

@@ -46,7 +46,7 @@ def plot_problems(png: bytes, dark: bool) -> list:
     bg = colors[counts.argmax()]
     bg_lum = float(_lum(bg))
     out = []
-    if dark and bg_lum >= 0.1 or not dark and bg_lum <= 0.7:
+    if (dark and bg_lum >= 0.1) or (not dark and bg_lum <= 0.7):
         out.append(f"plot background rgb{tuple(int(c) for c in bg)} (luminance {bg_lum:.2f}) "
                    f"is not {'dark' if dark else 'light'}")
     if counts.max() / len(flat) < 0.4:
@@ -55,7 +55,7 @@ def plot_problems(png: bytes, dark: bool) -> list:
     diff = np.abs(lum - bg_lum)
     ink = lum[diff > 0.02]
     if ink.size < 2000:
-        return out + [f"almost nothing drawn on the plot ({ink.size} px)"]
+        return [*out, f"almost nothing drawn on the plot ({ink.size} px)"]
     lighter = float((ink > bg_lum).mean())
     if dark and lighter < 0.9:
         out.append(f"only {lighter:.0%} of the drawn pixels are lighter than the background")
@@ -64,7 +64,7 @@ def plot_problems(png: bytes, dark: bool) -> list:
     x_axis = int(diff.sum(1).argmax())
     y_axis = int(diff.sum(0).argmax())
     if not (x_axis > h * 0.5 and y_axis < w * 0.3):
-        return out + [f"axes not found: row {x_axis}, column {y_axis}"]
+        return [*out, f"axes not found: row {x_axis}, column {y_axis}"]
     for name, strip in (("x tick labels", lum[x_axis + 6: x_axis + 22, y_axis + 2:]),
                         ("y tick labels", lum[: x_axis - 2, max(0, y_axis - 48): y_axis - 6])):
         text = strip[np.abs(strip - bg_lum) > 0.02]

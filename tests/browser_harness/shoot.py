@@ -33,19 +33,25 @@ class Quiet(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-def main(out=Path(sys.argv[1] if len(sys.argv) > 1 else "/tmp/lrw_shots")):
+def main(out=None):
+    if out is None:
+        out = Path(sys.argv[1] if len(sys.argv) > 1 else "/tmp/lrw_shots")
     out.mkdir(parents=True, exist_ok=True)
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(ROOT)))
+    handler = functools.partial(Quiet, directory=str(ROOT))
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{srv.server_address[1]}/tests/browser_harness/index.html"
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=ARGS)
             for name, query, vw, hover in SHOTS:
-                page = browser.new_page(viewport={"width": vw, "height": 700}, device_scale_factor=2)
+                page = browser.new_page(viewport={"width": vw, "height": 700},
+                                        device_scale_factor=2)
                 errors = []
-                page.on("pageerror", lambda e: errors.append(str(e)))
-                page.on("console", lambda m: errors.append(m.text) if m.type in ("error", "warning") else None)
+                # bound per page: a late event of an earlier page must not land in this list
+                page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
+                page.on("console", lambda m, errors=errors: (
+                    errors.append(m.text) if m.type in ("error", "warning") else None))
                 page.goto(f"{base}?{query}")
                 page.wait_for_selector(".lrw-root[data-readings]")
                 page.wait_for_timeout(300)
