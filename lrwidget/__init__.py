@@ -3,21 +3,22 @@
 Example
 -------
 >>> import lrwidget
->>> sorted(n for n in lrwidget.__all__)
-['BqplotView', 'LRFinder', 'LRFinderWidget', 'RangeTestResult', 'find_lr', 'show_in_sidebar', 'suggest']
+>>> sorted(n for n in lrwidget.__all__)  # doctest: +NORMALIZE_WHITESPACE
+['BqplotView', 'LRFinder', 'LRFinderWidget', 'RangeTestResult', 'connect', 'find_lr',
+ 'listen', 'show_in_sidebar', 'suggest']
 """
 from . import suggest
 from .finder import LRFinder
 from .history import RangeTestResult
 
 __all__ = ["LRFinder", "LRFinderWidget", "RangeTestResult", "find_lr", "suggest",
-           "show_in_sidebar", "BqplotView"]
+           "show_in_sidebar", "BqplotView", "listen", "connect"]
 __version__ = "0.1.0"
 
-# name -> module: these pull in anywidget / ipywidgets / sidecar / bqplot, so they are only
-# imported when asked for (PEP 562)
+# name -> module: these pull in anywidget / ipywidgets / sidecar / bqplot / pyzmq, so they are
+# only imported when asked for (PEP 562); a job's `connect` does not import the widget
 _LAZY = {"LRFinderWidget": "widget", "find_lr": "widget", "show_in_sidebar": "sidebar",
-         "BqplotView": "bqview"}
+         "BqplotView": "bqview", "listen": "remote", "connect": "link"}
 
 
 def __getattr__(name):

@@ -1,0 +1,813 @@
+"""The notebook side of a remote range test: :func:`listen` shows a widget that draws a job in
+another process (a script, a torchrun job, on this machine or one that can reach it), and sends
+the lr chosen there back to the job.
+
+::
+
+    job: lrwidget.connect(finder) --signed messages (lrwidget.wire)--> RemoteSource --> Channel
+                                  <--- stop, apply -------------------              --> widget
+
+:class:`RemoteSource` is a source of runs (:class:`lrwidget.channel.Source`): the widget and
+the channel treat it as they treat a local ``LRFinder``: live curve, suggestions, click, Apply,
+Stop, ``w.wait()`` (the job's result), ``w.apply(lr)`` (the lrs the job's optimizer holds).
+
+Design decisions (the issue leaves them open):
+
+* **One ZeroMQ ROUTER socket, bound** (127.0.0.1 by default, port 0: a free one), read by a
+  thread of its own that verifies every message (HMAC-SHA256 with the token, before the body
+  is parsed) and turns the job's messages into events. A message with another token is dropped,
+  logged on ``lrwidget.remote``, and answered once a second at most with an unsigned
+  "refused", which the job reports as "token refused by the notebook at ...".
+* **A second thread delivers the events** to the subscribers (the channel, whose callback only
+  enqueues). Two threads, because the channel's callback waits for the channel after a run's end
+  (so that ``range_test`` / ``wait`` return after every view showed it), and an Apply queued during
+  the run is applied there, which needs the receiving thread free to get the job's answer.
+* **The job is the one that said hello last.** A restarted job takes over at once; the one it
+  replaces is told (and goes on without the notebook). Messages carry numbers: a gap (a message
+  lost while a connection broke) makes the notebook ask for the job's whole state, and so does a
+  job it has not met (the notebook restarted): it shows the whole run after a replay.
+* **Liveness by heartbeats.** A job sends one every second; after ``liveness_timeout`` seconds
+  without any message during a run, the run ends in the widget as an error saying "job
+  disconnected" (and ``w.wait()`` raises ConnectionError); a job that comes back is shown whole
+  again. A job that closes its link says goodbye: no error then.
+* **Runs get local ids**: two jobs (or a job and its restart) both number their runs from 1.
+
+Example
+-------
+>>> w = listen(display=False)
+>>> w.address.startswith("tcp://127.0.0.1:"), len(w.token), w.status
+(True, 64, 'idle')
+>>> sorted(w.env)
+['LRWIDGET_ADDRESS', 'LRWIDGET_TOKEN']
+>>> w.close()
+"""
+from __future__ import annotations
+
+import atexit
+import contextlib
+import itertools
+import logging
+import math
+import queue
+import threading
+import time
+import weakref
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from . import wire
+from .readings import ReadingsBuffer
+from .stream import LrApplied, Readings, RunEnded, RunStarted
+from .transport import (
+    ENV_ADDRESS,
+    ENV_TOKEN,
+    Waker,
+    check_address,
+    check_seconds,
+    is_ipv6,
+    zmq_module,
+)
+from .widget import LRFinderWidget
+
+__all__ = ["listen", "RemoteSource", "RemoteWidget", "DEFAULT_ADDRESS"]
+
+log = logging.getLogger("lrwidget.remote")
+
+#: where :func:`listen` binds by default: this machine only, a free port
+DEFAULT_ADDRESS = "tcp://127.0.0.1:0"
+#: largest message taken from a job (a state holds every reading: 24 bytes each, or 48)
+MAX_MESSAGE = 256 << 20
+
+
+@dataclass
+class _Session:
+    """A job as the receiving thread knows it."""
+
+    ident: bytes
+    session: str
+    info: dict
+    last_seen: float
+    synced: bool = False
+    expect: int = 0
+    asked: float = -math.inf     # when a state was last asked for
+    gone: bool = False
+    bye: bool = False
+
+
+@dataclass
+class _Sub:
+    callback: Callable[[Any], None]
+    live: bool = False           # False until the delivery thread replayed the state to it
+    dead: bool = False
+
+
+@dataclass
+class _NewSub:
+    sub: _Sub
+
+
+@dataclass
+class _Answer:
+    done: threading.Event = field(default_factory=threading.Event)
+    lrs: list | None = None
+    error: str | None = None
+
+
+class RemoteSource:
+    """A source of runs whose range tests run in another process (see the module docstring).
+
+    Parameters
+    ----------
+    address : str
+        ``"tcp://HOST:PORT"`` to listen at; port 0 picks a free one. 127.0.0.1 (the default)
+        takes jobs of this machine only; for a job elsewhere, see the SSH tunnel in the README.
+    token : str, optional
+        The shared secret (>= 16 printable ASCII characters); None makes one.
+    liveness_timeout : float
+        Seconds without a message from a running job before it is shown as disconnected.
+    apply_timeout : float
+        Seconds :meth:`apply` waits for the job to apply the lr and answer.
+
+    Attributes
+    ----------
+    address, token : str
+        Where it listens (the port actually bound) and the token.
+    result : RangeTestResult or None
+        The last run the job finished.
+    jobs : list of dict
+        Every job that connected, oldest first: ``session``, ``pid``, ``host``, ``rank``,
+        ``world``.
+    """
+
+    def __init__(self, address: str = DEFAULT_ADDRESS, token: str | None = None, *,
+                 liveness_timeout: float = 5.0, apply_timeout: float = 30.0):
+        address = check_address(address, bind=True)
+        self.token = wire.make_token() if token is None else token
+        self._key = wire.check_token(self.token)
+        self.liveness_timeout = check_seconds(liveness_timeout, "liveness_timeout", zero=False)
+        self.apply_timeout = check_seconds(apply_timeout, "apply_timeout", zero=False)
+        zmq = zmq_module()
+        self._zmq = zmq
+        self._ctx = zmq.Context()
+        sock = self._ctx.socket(zmq.ROUTER)
+        sock.setsockopt(zmq.ROUTER_HANDOVER, 1)   # a job that reconnects keeps its identity
+        sock.setsockopt(zmq.ROUTER_MANDATORY, 1)  # a send to a vanished job fails, not vanishes
+        sock.setsockopt(zmq.LINGER, 0)
+        sock.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE)
+        if is_ipv6(address):
+            sock.setsockopt(zmq.IPV6, 1)
+        try:
+            sock.bind(address)
+        except zmq.ZMQError as e:
+            sock.close(0)
+            self._ctx.term()
+            raise OSError(f"cannot listen at {address}: {e}") from None
+        self._sock = sock
+        self.address = sock.getsockopt_string(zmq.LAST_ENDPOINT)
+        # shared: guarded by _cond
+        self._cond = threading.Condition()
+        self.result: Any = None
+        self._running = False
+        self._ended: RunEnded | None = None
+        self._ends = 0
+        self._connected = False
+        self._subs: list[_Sub] = []
+        self._pending: dict[int, _Answer] = {}
+        self.jobs: list[dict] = []
+        self._closed = False
+        # the delivery thread alone
+        self._run: RunStarted | None = None
+        self._buf = ReadingsBuffer()
+        self._applied: LrApplied | None = None
+        # the receiving thread alone
+        self._cur: _Session | None = None
+        self._old: dict[str, bytes] = {}         # sessions replaced by a newer job
+        self._refused_at: dict[bytes, float] = {}
+        self._warned: set = set()
+        self._shown_key: tuple | None = None     # (session, the job's run id) shown now
+        self._local = 0                          # its local run id
+        self._shown_open = False                 # started and not ended in the views
+        self._shown_lost = False                 # ended by a disconnect
+        self._shown_applied: tuple | None = None
+        self._seq = 0
+        self._t0 = 0.0
+        self._run_ids = itertools.count(1)
+        self._request_ids = itertools.count(1)
+        # between the threads
+        self._out: queue.SimpleQueue = queue.SimpleQueue()
+        self._events: queue.SimpleQueue = queue.SimpleQueue()
+        self._waker = Waker()
+        self._receiver = threading.Thread(target=self._receive, name="lrwidget-remote-recv",
+                                          daemon=True)
+        self._deliverer = threading.Thread(target=self._deliver, name="lrwidget-remote-deliver",
+                                           daemon=True)
+        self._receiver.start()
+        self._deliverer.start()
+        _open_sources.add(self)
+        log.info("listening for a job at %s", self.address)
+
+    # ------------------------------------------------------------------ Source
+    @property
+    def running(self) -> bool:
+        """Whether the job's range test is going (as far as its messages tell)."""
+        return self._running
+
+    @property
+    def connected(self) -> bool:
+        """Whether a job is connected and alive now."""
+        return self._connected
+
+    def subscribe(self, callback: Callable[[Any], None],
+                  interval: float = 0.05) -> Callable[[], None]:
+        """Receive the job's runs as events (:mod:`lrwidget.stream`), on a delivery thread.
+
+        A new subscriber gets the current run first (its start, its readings so far, and its
+        end if it ended). ``interval`` is the job's business (see :func:`lrwidget.connect`).
+        """
+        if not callable(callback):
+            raise TypeError(f"callback must be callable(event), got {type(callback).__name__}")
+        sub = _Sub(callback)
+        with self._cond:
+            self._subs.append(sub)
+        self._events.put(_NewSub(sub))
+
+        def unsubscribe() -> None:
+            sub.dead = True
+            with self._cond:
+                if sub in self._subs:
+                    self._subs.remove(sub)
+        return unsubscribe
+
+    def stop(self) -> None:
+        """Ask the job to end its range test (at its next step). Returns at once."""
+        self._out.put(("stop", None, None))
+        self._waker.wake()
+
+    def apply(self, lr: float | None = None) -> list[float]:
+        """Send ``lr`` to the job; it applies it in ``link.wait_for_choice()`` and answers.
+
+        Parameters
+        ----------
+        lr : float, optional
+            Default: the last result's suggested lr.
+
+        Returns
+        -------
+        list of float
+            The lrs the job's optimizer holds now, one per param group.
+
+        Raises
+        ------
+        ConnectionError
+            No job is connected, or it went away before answering.
+        TimeoutError
+            The job did not answer within ``apply_timeout`` seconds (it is not in
+            ``wait_for_choice``).
+        RuntimeError
+            The job refused it (e.g. it already went on with another lr); the text says why.
+        """
+        if lr is None:
+            lr = None if self.result is None else self.result.suggested_lr
+            if lr is None:
+                raise ValueError("lr is None and there is no suggested lr; pass an lr")
+        if isinstance(lr, bool) or not isinstance(lr, (int, float)) or \
+                not (math.isfinite(lr) and lr > 0):
+            raise ValueError(f"lr must be a positive finite number, got {lr!r}")
+        if self._closed:
+            raise RuntimeError("this listener was closed")
+        ans = _Answer()
+        request = next(self._request_ids)
+        with self._cond:
+            self._pending[request] = ans
+        self._out.put(("apply", request, float(lr)))
+        self._waker.wake()
+        if not ans.done.wait(self.apply_timeout):
+            with self._cond:
+                self._pending.pop(request, None)
+            raise TimeoutError(f"the job did not apply lr={lr:.6g} within "
+                               f"{self.apply_timeout:g} s: it applies the notebook's choice in "
+                               "link.wait_for_choice()")
+        if ans.error is not None:
+            if ans.error.startswith("job disconnected") or ans.error.startswith("no job"):
+                raise ConnectionError(ans.error)
+            raise RuntimeError(f"the job did not apply lr={lr:.6g}: {ans.error}")
+        return list(ans.lrs or ())
+
+    def wait_for_run(self, timeout: float | None = None) -> Any:
+        """Block until the job's range test ended (the current one, or the first one);
+        return its result. ``LRFinderWidget.wait`` calls it.
+
+        Raises
+        ------
+        TimeoutError
+            Still running (or no run ended) after ``timeout`` seconds.
+        ConnectionError
+            The job disconnected before its range test ended.
+        """
+        deadline = None if timeout is None else time.monotonic() + float(timeout)
+        with self._cond:
+            target = self._ends + 1 if self._running or self._ended is None else self._ends
+            while self._ends < target:
+                if self._closed:
+                    raise RuntimeError("this listener was closed")
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    what = "the job's range test is still running" if self._running else \
+                        f"no job ran a range test at {self.address}"
+                    raise TimeoutError(f"{what} after {timeout} s")
+                self._cond.wait(left)
+            ended = self._ended
+        if ended is not None and ended.result is None:
+            raise ConnectionError(ended.error or "the job's range test ended without a result")
+        return None if ended is None else ended.result
+
+    def close(self) -> None:
+        """Stop listening (the port is free again); a job goes on without the notebook."""
+        with self._cond:
+            if self._closed:
+                return
+            self._closed = True
+            pending, self._pending = self._pending, {}
+            self._cond.notify_all()
+        _open_sources.discard(self)
+        for ans in pending.values():
+            ans.error = "no job: the listener was closed"
+            ans.done.set()
+        self._waker.wake()
+        self._receiver.join(5.0)
+        self._events.put(None)
+        if threading.current_thread() is not self._deliverer:
+            self._deliverer.join(5.0)
+
+    # ------------------------------------------------------------------ delivery thread
+    def _deliver(self) -> None:
+        while True:
+            ev = self._events.get()
+            if ev is None:
+                return
+            if isinstance(ev, _NewSub):
+                self._replay_to(ev.sub)
+                continue
+            with self._cond:
+                if isinstance(ev, RunStarted):
+                    self._run = ev
+                    self._buf.clear()
+                    self._running = True
+                elif isinstance(ev, Readings):
+                    if self._run is not None and ev.run_id == self._run.run_id:
+                        self._buf.write(ev.start, ev.lrs, ev.losses, ev.smoothed)
+                elif isinstance(ev, RunEnded):
+                    self._running = False
+                    self._ended = ev
+                    if ev.result is not None:
+                        self.result = ev.result
+                    self._ends += 1
+                    self._cond.notify_all()
+                elif isinstance(ev, LrApplied):
+                    self._applied = ev
+                subs = [s for s in self._subs if s.live and not s.dead]
+            for s in subs:
+                self._call(s, ev)
+
+    def _replay_to(self, sub: _Sub) -> None:
+        with self._cond:
+            sub.live = True
+            run, ended, applied = self._run, self._ended, self._applied
+            lrs, losses, smoothed = (a.copy() for a in self._buf.view())
+        if run is not None:
+            self._call(sub, run)
+            if lrs.size:
+                self._call(sub, Readings(run.run_id, 0, 0, lrs, losses, smoothed, 0.0))
+            if ended is not None and ended.run_id == run.run_id:
+                self._call(sub, ended)
+        if applied is not None:
+            self._call(sub, applied)
+
+    def _call(self, sub: _Sub, ev: Any) -> None:
+        if sub.dead:
+            return
+        try:
+            sub.callback(ev)
+        except Exception:  # a broken view must not end the delivery for the others
+            log.exception("a subscriber of the remote job raised; delivery goes on")
+
+    # ------------------------------------------------------------------ receiving thread
+    def _receive(self) -> None:
+        zmq = self._zmq
+        poller = zmq.Poller()
+        poller.register(self._sock, zmq.POLLIN)
+        poller.register(self._waker.fd, zmq.POLLIN)
+        try:
+            while not self._closed:
+                poller.poll(250)
+                self._waker.drain()
+                for _ in range(256):
+                    try:
+                        frames = self._sock.recv_multipart(zmq.NOBLOCK, copy=False)
+                    except zmq.Again:
+                        break
+                    self._incoming(frames)
+                self._commands()
+                self._check_alive()
+        except Exception:
+            log.exception("the listener at %s stopped receiving", self.address)
+        finally:
+            self._sock.close(0)
+            self._ctx.term()
+            self._waker.close()
+
+    def _send_to(self, ident: bytes, kind: str, fields: dict | None = None) -> bool:
+        zmq = self._zmq
+        try:
+            self._sock.send_multipart([ident, *wire.pack(self._key, kind, fields)], zmq.NOBLOCK)
+        except zmq.ZMQError as e:  # gone (EHOSTUNREACH) or not reading (EAGAIN)
+            log.debug("could not send %s to the job: %s", kind, e)
+            return False
+        return True
+
+    def _incoming(self, frames: list) -> None:
+        ident = frames[0].bytes
+        try:
+            m = wire.unpack(self._key, frames[1:])
+        except wire.BadSignature:
+            self._refuse(ident, frames[1] if len(frames) > 1 else None)
+            return
+        except wire.WireError as e:
+            self._warn_once(ident, "dropped a message that is not lrwidget's (from %s): %s",
+                            _peer(frames), e)
+            return
+        session, n = m.fields.get("session"), m.fields.get("n")
+        if not isinstance(session, str) or isinstance(n, bool) or not isinstance(n, int):
+            log.warning("dropped a %r message without session and number", m.kind)
+            return
+        now = time.monotonic()
+        if m.kind == "hello":
+            self._hello(ident, session, m.fields, now)
+            return
+        cur = self._cur
+        if cur is None or session != cur.session:
+            if session in self._old:
+                self._send_to(ident, "superseded")
+                return
+            self._adopt(ident, session, {}, now)  # met a job mid-stream (this notebook restarted)
+            return
+        cur.ident = ident
+        self._alive(cur, now)
+        in_order = cur.synced and n == cur.expect
+        if in_order:
+            cur.expect = n + 1
+        if m.kind == "answer":
+            self._answer(m.fields)
+        elif m.kind == "bye":
+            cur.bye = True
+            self._set_connected(False)
+            log.info("the job (pid %s) closed its link", cur.info.get("pid", "?"))
+            self._lose("the job closed its link before its range test ended")
+        elif m.kind == "state":
+            self._state(m, cur)
+            cur.synced, cur.expect = True, n + 1
+        elif m.kind == "heartbeat":
+            pass
+        elif not in_order:
+            if cur.synced:
+                log.info("a message from the job was lost (number %d, expected %d): asking for "
+                         "its whole state", n, cur.expect)
+            cur.synced = False
+            if now - cur.asked > 1.0:
+                self._ask(cur, now)
+        else:
+            try:
+                ev = wire.decode_event(m.kind, m.fields, m.buffers)
+            except wire.WireError as e:
+                log.warning("dropped a %r message from the job: %s", m.kind, e)
+                return
+            self._event(ev, cur)
+
+    def _hello(self, ident: bytes, session: str, fields: dict, now: float) -> None:
+        cur = self._cur
+        if cur is not None and cur.session == session:
+            cur.ident = ident  # the job lost us (a send failed): it wants to be synced again
+            self._alive(cur, now)
+            cur.synced = False
+            self._ask(cur, now)
+            return
+        if session in self._old:
+            self._send_to(ident, "superseded")
+            return
+        self._adopt(ident, session, fields, now)
+
+    def _adopt(self, ident: bytes, session: str, fields: dict, now: float) -> None:
+        old = self._cur
+        if old is not None:
+            self._old[old.session] = old.ident
+            while len(self._old) > 64:
+                del self._old[next(iter(self._old))]
+            if not (old.bye or old.gone):
+                self._send_to(old.ident, "superseded")
+                log.warning("a new job connected at %s and replaces the one before (pid %s)",
+                            self.address, old.info.get("pid", "?"))
+            self._lose("another job connected and replaced this one")
+            self._fail_pending("no job: another job connected")
+        info: dict[str, Any] = {"session": session}
+        for k, kind in (("pid", int), ("host", str), ("rank", int), ("world", int),
+                        ("version", str)):
+            v = fields.get(k)
+            info[k] = v if isinstance(v, kind) and not isinstance(v, bool) else None
+        self._cur = _Session(ident, session, info, now)
+        with self._cond:
+            self.jobs.append(info)
+        self._set_connected(True)
+        log.info("a job connected at %s: pid %s on %s, rank %s of %s", self.address,
+                 info["pid"], info["host"], info["rank"], info["world"])
+        self._ask(self._cur, now)
+
+    def _ask(self, cur: _Session, now: float) -> None:
+        cur.asked = now
+        self._send_to(cur.ident, "sync")
+
+    def _alive(self, cur: _Session, now: float) -> None:
+        cur.last_seen = now
+        if cur.gone:
+            cur.gone = False
+            log.info("the job at %s is back", self.address)
+        if not cur.bye:
+            self._set_connected(True)
+
+    def _set_connected(self, value: bool) -> None:
+        self._connected = value
+
+    def _refuse(self, ident: bytes, frame: Any) -> None:
+        now = time.monotonic()
+        if now - self._refused_at.get(ident, -math.inf) < 1.0:
+            return  # at most one answer a second per peer: no amplification
+        self._refused_at[ident] = now
+        while len(self._refused_at) > 256:
+            del self._refused_at[next(iter(self._refused_at))]
+        log.warning("refused a message signed with another token (from %s); nothing of it is "
+                    "shown", _peer([None, frame]))
+        with contextlib.suppress(self._zmq.ZMQError):  # the peer left: nothing to tell
+            self._sock.send_multipart([ident, *wire.refusal("wrong token")], self._zmq.NOBLOCK)
+
+    def _warn_once(self, ident: bytes, msg: str, *args: Any) -> None:
+        if ident in self._warned:
+            return
+        if len(self._warned) < 256:
+            self._warned.add(ident)
+        log.warning(msg, *args)
+
+    # -- what the job sent, as events for the views
+    def _emit(self, ev: Any) -> None:
+        self._events.put(ev)
+
+    def _start_shown(self, key: tuple, run: RunStarted) -> None:
+        self._shown_key = key
+        self._local = next(self._run_ids)
+        self._shown_open, self._shown_lost = True, False
+        self._seq = 0
+        self._t0 = run.t0
+        self._emit(RunStarted(self._local, run.num_iter, run.start_lr, run.end_lr,
+                              run.step_mode, run.t0))
+
+    def _end_shown(self, ev: RunEnded) -> None:
+        self._shown_open = False
+        self._emit(RunEnded(self._local, ev.stop_reason, ev.result, ev.error, ev.elapsed))
+
+    def _event(self, ev: Any, cur: _Session) -> None:
+        if isinstance(ev, RunStarted):
+            self._start_shown((cur.session, ev.run_id), ev)
+        elif isinstance(ev, Readings):
+            if self._shown_key == (cur.session, ev.run_id) and self._shown_open:
+                self._seq += 1
+                self._emit(Readings(self._local, self._seq, ev.start, ev.lrs, ev.losses,
+                                    ev.smoothed, ev.elapsed))
+        elif isinstance(ev, RunEnded):
+            if self._shown_key == (cur.session, ev.run_id) and self._shown_open:
+                self._end_shown(ev)
+        elif isinstance(ev, LrApplied):
+            self._shown_applied = tuple(ev.lrs)
+            self._emit(ev)
+
+    def _state(self, m: wire.Message, cur: _Session) -> None:
+        try:
+            st = wire.decode_state(m.fields, m.buffers)
+        except wire.WireError as e:
+            log.warning("dropped the job's state: %s", e)
+            return
+        if st.run is not None:
+            key = (cur.session, st.run.run_id)
+            fresh = key != self._shown_key or self._shown_lost
+            if fresh:
+                self._start_shown(key, st.run)
+            if fresh or self._shown_open:
+                if st.lrs is not None and st.losses is not None and st.smoothed is not None \
+                        and st.lrs.size:
+                    self._seq += 1
+                    elapsed = st.ended.elapsed if st.ended is not None else \
+                        max(0.0, time.time() - st.run.t0)
+                    self._emit(Readings(self._local, self._seq, 0, st.lrs, st.losses,
+                                        st.smoothed, elapsed))
+                if st.ended is not None:
+                    self._end_shown(st.ended)
+        if st.applied is not None and st.applied != self._shown_applied:
+            self._shown_applied = st.applied
+            self._emit(LrApplied(st.applied))
+
+    def _lose(self, why: str) -> None:
+        """The job is gone (or replaced) during a run: the run ends in the views, as an error."""
+        if self._shown_open:
+            self._shown_open, self._shown_lost = False, True
+            self._emit(RunEnded(self._local, "error", None, why, max(0.0, time.time() - self._t0)))
+
+    def _check_alive(self) -> None:
+        cur = self._cur
+        if cur is None or cur.bye or cur.gone:
+            return
+        quiet = time.monotonic() - cur.last_seen
+        if quiet > self.liveness_timeout:  # type: ignore[operator]
+            cur.gone, cur.synced = True, False
+            self._set_connected(False)
+            why = f"job disconnected: no message from the job for {quiet:.1f} s"
+            if self._shown_open:
+                log.warning("%s (at %s); its range test is shown as ended", why, self.address)
+                self._lose(why)
+            else:
+                log.info("%s (at %s)", why, self.address)
+            self._fail_pending(why)
+
+    # -- commands to the job
+    def _commands(self) -> None:
+        while True:
+            try:
+                kind, request, lr = self._out.get_nowait()
+            except queue.Empty:
+                return
+            cur = self._cur
+            ok = cur is not None and not cur.bye and not cur.gone
+            if kind == "stop":
+                if not (ok and self._send_to(cur.ident, "stop")):  # type: ignore[union-attr]
+                    log.info("Stop: no job is connected at %s", self.address)
+            elif not (ok and self._send_to(cur.ident, "apply",  # type: ignore[union-attr]
+                                           {"id": request, "lr": lr})):
+                self._resolve(request, error=f"no job is connected at {self.address}")
+
+    def _answer(self, fields: dict) -> None:
+        request = fields.get("id")
+        if not isinstance(request, int):
+            return
+        error = fields.get("error")
+        if error is not None:
+            self._resolve(request, error=str(error))
+            return
+        lrs = fields.get("lrs")
+        try:
+            held = list(wire._lrs({"lrs": lrs}, "lrs"))
+        except wire.WireError as e:
+            self._resolve(request, error=f"the job's answer is not usable: {e}")
+            return
+        self._resolve(request, lrs=held)
+
+    def _resolve(self, request: int, lrs: list | None = None, error: str | None = None) -> None:
+        with self._cond:
+            ans = self._pending.pop(request, None)
+        if ans is not None:
+            ans.lrs, ans.error = lrs, error
+            ans.done.set()
+
+    def _fail_pending(self, why: str) -> None:
+        with self._cond:
+            pending, self._pending = self._pending, {}
+        for ans in pending.values():
+            ans.error = why
+            ans.done.set()
+
+
+def _peer(frames: list) -> str:
+    f = frames[1] if len(frames) > 1 else None
+    try:
+        return str(f.get("Peer-Address")) if f is not None else "?"
+    except Exception:  # not every transport or platform tells the peer  # noqa: BLE001
+        return "an unknown peer"
+
+
+_open_sources: weakref.WeakSet = weakref.WeakSet()
+
+
+@atexit.register
+def _close_all() -> None:
+    for src in list(_open_sources):
+        with contextlib.suppress(Exception):  # at exit, nothing more can be done about it
+            src.close()
+
+
+class RemoteWidget(LRFinderWidget):
+    """The widget :func:`listen` returns: an :class:`~lrwidget.LRFinderWidget` of a
+    :class:`RemoteSource`, with where it listens.
+
+    ``run()`` is not for it (the job runs its range test); ``wait()``, ``apply()``, ``stop()``,
+    ``select()`` and the view work as for a local test. ``close()`` also stops listening.
+
+    Attributes
+    ----------
+    address, token : str
+        What the job needs (:func:`lrwidget.connect`, or ``env`` for its environment).
+    env : dict
+        ``{"LRWIDGET_ADDRESS": address, "LRWIDGET_TOKEN": token}``, e.g.
+        ``subprocess.Popen(cmd, env={**os.environ, **w.env})``.
+    connected : bool
+        Whether a job is connected and alive now.
+    """
+
+    def __init__(self, source: RemoteSource, title: str = "", height: int = 320, **kwargs: Any):
+        if not isinstance(source, RemoteSource):
+            raise TypeError(f"source must be a RemoteSource, got {type(source).__name__}")
+        self._source = source
+        # LRFinderWidget takes any channel.Source (its annotation says LRFinder only)
+        super().__init__(source, title=title, height=height, **kwargs)  # type: ignore[arg-type]
+
+    @property
+    def source(self) -> RemoteSource:
+        return self._source
+
+    @property
+    def address(self) -> str:
+        return self._source.address
+
+    @property
+    def token(self) -> str:
+        return self._source.token
+
+    @property
+    def env(self) -> dict:
+        return {ENV_ADDRESS: self.address, ENV_TOKEN: self.token}
+
+    @property
+    def connected(self) -> bool:
+        return self._source.connected
+
+    def close(self) -> None:
+        """Close the widget and stop listening (the job goes on without the notebook)."""
+        try:
+            super().close()
+        finally:
+            self._source.close()
+
+
+def listen(address: str = DEFAULT_ADDRESS, token: str | None = None, display: bool = True,
+           title: str = "", height: int = 320, *, liveness_timeout: float = 5.0,
+           apply_timeout: float = 30.0) -> RemoteWidget:
+    """Show a widget that draws a range test running in another process, and send it the lr
+    chosen there.
+
+    The job connects with :func:`lrwidget.connect` (``LRWIDGET_ADDRESS`` and
+    ``LRWIDGET_TOKEN`` in its environment: ``w.env``).
+
+    Parameters
+    ----------
+    address : str
+        ``"tcp://HOST:PORT"`` to listen at. Default ``"tcp://127.0.0.1:0"``: this machine only,
+        a free port (``w.address`` says which). A job on a cluster node reaches it through an
+        SSH tunnel (README, "Distributed and remote").
+    token : str, optional
+        The secret the job must sign its messages with (>= 16 printable ASCII characters).
+        None makes one (64 hex characters from :mod:`secrets`).
+    display : bool
+        Show the widget (``IPython.display``).
+    title, height
+        As for :class:`~lrwidget.LRFinderWidget`.
+    liveness_timeout : float
+        Seconds without a message from a running job before the widget says "job
+        disconnected".
+    apply_timeout : float
+        Seconds an Apply waits for the job to apply the lr (in ``link.wait_for_choice``).
+
+    Returns
+    -------
+    RemoteWidget
+        ``w.address``, ``w.token``, ``w.env``; ``w.wait()`` returns the job's result,
+        ``w.apply(lr)`` the lrs the job's optimizer then holds.
+
+    Raises
+    ------
+    OSError
+        The address cannot be listened at (e.g. the port is in use).
+
+    Example
+    -------
+    >>> w = listen(display=False)
+    >>> w.address.startswith("tcp://127.0.0.1:") and w.connected is False
+    True
+    >>> w.close()
+    """
+    if not isinstance(display, bool):
+        raise TypeError(f"display must be True or False, got {display!r}")
+    source = RemoteSource(address, token, liveness_timeout=liveness_timeout,
+                          apply_timeout=apply_timeout)
+    try:
+        w = RemoteWidget(source, title=title, height=height)
+    except BaseException:
+        source.close()
+        raise
+    if display:
+        from IPython.display import display as _display
+        _display(w)
+    return w

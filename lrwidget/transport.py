@@ -1,0 +1,142 @@
+"""What the two ends of a remote link share: ZeroMQ, addresses, a waker, torch.distributed.
+
+ZeroMQ (pyzmq) carries the messages of :mod:`lrwidget.wire`. Why it and not plain sockets: it
+comes with every Jupyter kernel (jupyter_client and ipykernel are built on it), it frames
+multipart messages (the signature, the body and each float64 buffer arrive as separate frames,
+no length parsing of our own), and a DEALER socket reconnects by itself with a back-off when the
+notebook restarts, which is the case this link must survive. Non-blocking sends with a bounded
+queue (``SNDHWM``) and ``IMMEDIATE`` (nothing queued for a peer that is not there) keep a job
+from ever waiting on its notebook.
+
+Example
+-------
+>>> check_address("tcp://127.0.0.1:5555")
+'tcp://127.0.0.1:5555'
+>>> check_address("localhost:5555")
+Traceback (most recent call last):
+...
+ValueError: address must be "tcp://HOST:PORT" (e.g. "tcp://127.0.0.1:5555"), got 'localhost:5555'
+"""
+from __future__ import annotations
+
+import contextlib
+import math
+import re
+import socket
+from typing import Any
+
+__all__ = ["ENV_ADDRESS", "ENV_TOKEN", "check_address", "check_seconds", "zmq_module", "Waker",
+           "dist_info", "broadcast"]
+
+#: environment variables a job reads when ``connect`` is given no address / token
+ENV_ADDRESS = "LRWIDGET_ADDRESS"
+ENV_TOKEN = "LRWIDGET_TOKEN"
+
+_ADDRESS = re.compile(r"tcp://(?P<host>\[[0-9A-Fa-f:.]+\]|[^\s:/\[\]]+):(?P<port>\d{1,5})")
+
+
+def zmq_module() -> Any:
+    """``import zmq``, or an ImportError that says how to install it."""
+    try:
+        import zmq
+    except ImportError as e:  # pragma: no cover - pyzmq is in every Jupyter install
+        raise ImportError('lrwidget.listen() and lrwidget.connect() need pyzmq: pip install '
+                          '"lrwidget[remote]" (every Jupyter kernel already has it)') from e
+    return zmq
+
+
+def check_address(address: Any, name: str = "address", bind: bool = False) -> str:
+    """``address`` if it is ``"tcp://HOST:PORT"``; TypeError / ValueError naming ``name``.
+
+    Port 0 (pick a free port) only for an address to listen at (``bind``). IPv6 hosts go in
+    brackets: ``"tcp://[::1]:5555"``.
+    """
+    if not isinstance(address, str):
+        raise TypeError(f'{name} must be a str "tcp://HOST:PORT", got {type(address).__name__}')
+    m = _ADDRESS.fullmatch(address.strip())
+    if m is None:
+        raise ValueError(f'{name} must be "tcp://HOST:PORT" (e.g. "tcp://127.0.0.1:5555"), '
+                         f"got {address!r}")
+    port, lo = int(m.group("port")), 0 if bind else 1
+    if not lo <= port <= 65535:
+        raise ValueError(f"{name}: port must be {lo}..65535, got {port}"
+                         + ("" if bind else " (a job connects to the port the notebook shows)"))
+    return address.strip()
+
+
+def is_ipv6(address: str) -> bool:
+    return address.startswith("tcp://[")
+
+
+def check_seconds(value: Any, name: str, none: bool = False, zero: bool = True) -> float | None:
+    """A number of seconds (finite, >= 0, or > 0 when not ``zero``); None if ``none`` allows."""
+    if value is None and none:
+        return None
+    what = ("None or " if none else "") + ("a number >= 0" if zero else "a number > 0") \
+        + " of seconds"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be {what}, got {type(value).__name__}")
+    v = float(value)
+    if not math.isfinite(v) or v < 0 or (v == 0 and not zero):
+        raise ValueError(f"{name} must be {what}, got {value!r}")
+    return v
+
+
+class Waker:
+    """Wakes a thread that polls ZeroMQ sockets, from any other thread, at once.
+
+    A socket pair: ``wake()`` writes a byte (a full buffer means a wake is already pending),
+    the polling thread registers :attr:`fd` and calls :meth:`drain`. (A plain file descriptor
+    can be polled with ZeroMQ's sockets; a socket pair also works on Windows, a pipe does not.)
+    """
+
+    def __init__(self) -> None:
+        self._r, self._w = socket.socketpair()
+        self._r.setblocking(False)
+        self._w.setblocking(False)
+        self.fd = self._r.fileno()
+        self._closed = False
+
+    def wake(self) -> None:
+        if self._closed:
+            return
+        # full: a wake is already pending; closed under us: the poller is ending anyway
+        with contextlib.suppress(BlockingIOError, OSError):
+            self._w.send(b"\0")
+
+    def drain(self) -> None:
+        with contextlib.suppress(BlockingIOError, OSError):  # empty: nothing more to read
+            while self._r.recv(4096):
+                pass
+
+    def close(self) -> None:
+        self._closed = True
+        self._r.close()
+        self._w.close()
+
+
+def dist_info(process_group: Any = None) -> tuple:
+    """``(group, rank, world, src)``: this process's rank in the group, its size, and the global
+    rank of the group's rank 0 (the source of broadcasts). ``(None, 0, 1, 0)`` when
+    torch.distributed is not in use."""
+    import torch.distributed as dist
+    up = dist.is_available() and dist.is_initialized()
+    if process_group is None and not up:
+        return None, 0, 1, 0
+    if not up:
+        raise ValueError("process_group was given but torch.distributed is not initialized; "
+                         "call torch.distributed.init_process_group() first")
+    rank = dist.get_rank(process_group)
+    if rank < 0:
+        raise ValueError("this process is not a member of process_group")
+    world = dist.get_world_size(process_group)
+    src = 0 if process_group is None else dist.get_global_rank(process_group, 0)
+    return process_group, rank, world, src
+
+
+def broadcast(value: Any, group: Any, src: int) -> Any:
+    """Rank ``src``'s ``value`` on every rank of ``group`` (a collective: every rank calls it)."""
+    import torch.distributed as dist
+    box = [value]
+    dist.broadcast_object_list(box, src=src, group=group)
+    return box[0]

@@ -1,0 +1,357 @@
+"""A training job in another process streams its range test to ``lrwidget.listen()`` in this
+process, and the choice made in the widget goes back into the job's optimizer.
+
+The jobs are real (tests/remote_jobs.py: an LRFinder on the digits data, a process group of
+their own, killed whole at the end of each test); the widget is the real one, driven through the
+path its comm uses (tests/widgets.py), with no kernel.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import re
+import signal
+import socket
+import threading
+import time
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+import lrwidget
+from lrwidget.history import RangeTestResult
+from tests.remote_jobs import Job, job_env
+from tests.widgets import Capture, comm_msg, same, wait_until
+
+pytest.importorskip("zmq")
+
+TOKEN = "t" * 32
+
+
+@pytest.fixture
+def listener():
+    made = []
+
+    def make(**kw):
+        kw.setdefault("display", False)
+        w = lrwidget.listen(**kw)
+        Capture(w)
+        made.append(w)
+        return w
+    yield make
+    for w in made:
+        w.close()
+
+
+def free_address() -> str:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return f"tcp://127.0.0.1:{port}"
+
+
+def line(out: str, pattern: str) -> re.Match:
+    m = re.search(pattern, out)
+    assert m, f"no line matching {pattern!r} in the job's output:\n{out}"
+    return m
+
+
+def assert_same_result(a: RangeTestResult, b: RangeTestResult):
+    assert len(a) == len(b)
+    for k in ("lrs", "losses", "smoothed"):
+        assert same(getattr(a, k), getattr(b, k)), k
+    assert (a.stop_reason, a.step_mode, a.start_lr, a.end_lr, a.num_iter) == \
+        (b.stop_reason, b.step_mode, b.start_lr, b.end_lr, b.num_iter)
+
+
+def saved_result(job) -> RangeTestResult:
+    """The job's own result (written after its range test returned)."""
+    wait_until(lambda: "ENDED rank=0" in job.output(), 30, "the job to save its result")
+    return RangeTestResult.load(os.path.join(job.dir, "result.json"))
+
+
+def readings_of(w):
+    return w._channel.call(lambda: tuple(a.copy() for a in w._channel.readings.view()))
+
+
+# ---------------------------------------------------------------------------- a job streams
+def test_the_widget_draws_the_job_live_and_a_click_apply_reaches_its_optimizer(listener,
+                                                                                tmp_path):
+    w = listener()
+    assert re.fullmatch(r"tcp://127\.0\.0\.1:\d+", w.address) and not w.address.endswith(":0")
+    assert len(w.token) == 64 and w.status == "idle"
+    with Job(tmp_path, job_env(w), num_iter=150, sleep=0.02, wait=60) as job:
+        wait_until(lambda: w.status == "running" and w.step > 0, 60, "the job's first readings")
+        first = w.step
+        wait_until(lambda: w.step > first, 20, "more readings")
+        assert w.status == "running", "the readings came only at the end, not live"
+        result = w.wait(timeout=60)
+        assert w.status in ("done", "diverged")
+        job_result = saved_result(job)
+        assert_same_result(result, job_result)
+        lrs, losses, smoothed = readings_of(w)
+        assert same(lrs, job_result.lrs) and same(losses, job_result.losses)
+        assert same(smoothed, job_result.smoothed)
+        assert w.suggestions[0]["lr"] == job_result.suggested_lr
+        assert len(w.finder.jobs) == 1 and w.finder.jobs[0]["pid"] > 0
+
+        i = len(result) // 3
+        lr = float(result.lrs[i])
+        comm_msg(w, {"type": "select", "lr": lr, "index": i})
+        wait_until(lambda: w.selected_lr == lr, 10, "the selection")
+        comm_msg(w, {"type": "apply", "lr": None})
+        wait_until(lambda: w.applied_lr == lr, 20, "the job's answer")
+        out = job.finish(30)
+    m = line(out, r"CHOICE rank=0 lr=(\S+) held=\[(\S+)\]")
+    assert float(m.group(1)) == lr and float(m.group(2)) == lr, out
+    assert "DONE rank=0" in out
+
+
+def test_stop_in_the_widget_ends_the_jobs_test_and_w_apply_returns_what_the_job_holds(
+        listener, tmp_path):
+    w = listener()
+    with Job(tmp_path, job_env(w), num_iter=3000, sleep=0.01, wait=60, groups=True) as job:
+        wait_until(lambda: w.step >= 20, 60, "readings")
+        comm_msg(w, {"type": "stop"})
+        result = w.wait(timeout=30)
+        assert result.stop_reason == "stopped" and 20 <= len(result) < 3000
+        assert w.status == "stopped"
+        lr = float(result.lrs[len(result) // 2])
+        held = w.apply(lr)  # through the channel, to the job and back
+        assert w.applied_lr == lr
+        out = job.finish(30)
+    line(out, rf"ENDED rank=0 reason=stopped n={len(result)} ")
+    m = line(out, r"CHOICE rank=0 lr=(\S+) held=\[(\S+), (\S+)\]")
+    assert held == [float(m.group(2)), float(m.group(3))], (held, out)
+    assert held[0] == lr and held[1] == pytest.approx(lr / 10, rel=1e-12)
+
+
+def test_a_job_with_a_wrong_token_is_refused_and_nothing_reaches_the_widget(listener, tmp_path,
+                                                                            caplog):
+    w = listener()
+    caplog.set_level(logging.WARNING, logger="lrwidget.remote")
+    env = dict(job_env(w), LRWIDGET_TOKEN="x" * 40)
+    with Job(tmp_path, env, num_iter=50) as job:
+        out = job.finish(60)
+        assert job.proc.returncode == 3, out
+    assert f"REFUSED token refused by the notebook at {w.address}" in out, out
+    time.sleep(0.3)
+    assert w.status == "idle" and w.step == 0 and w.result is None
+    assert readings_of(w)[0].size == 0
+    assert w.finder.jobs == []
+    assert any("token" in r.getMessage() for r in caplog.records), caplog.text
+
+
+def test_a_job_whose_notebook_went_away_finishes_and_takes_the_default(listener, tmp_path):
+    w = listener()
+    with Job(tmp_path, job_env(w), num_iter=250, sleep=0.01, wait=2) as job:
+        wait_until(lambda: w.step >= 10, 60, "readings")
+        w.close()  # the notebook is gone mid-run
+        out = job.finish(60)
+    job_result = saved_result(job)
+    assert job_result.stop_reason in ("completed", "diverged")
+    m = line(out, r"ENDED rank=0 reason=\w+ n=(\d+) suggested=(\S+)")
+    assert int(m.group(1)) == len(job_result)
+    suggested = float(m.group(2))
+    assert "applying the default suggestion" in out, out
+    m = line(out, r"CHOICE rank=0 lr=(\S+) held=\[(\S+)\]")
+    assert float(m.group(1)) == float(m.group(2)) == suggested
+
+
+def test_a_notebook_that_comes_back_gets_the_whole_curve_and_can_choose(listener, tmp_path):
+    address = free_address()
+    w = listener(address=address, token=TOKEN)
+    assert w.address == address
+    with Job(tmp_path, job_env(w), num_iter=400, sleep=0.01, wait=60) as job:
+        wait_until(lambda: w.step >= 10, 60, "readings")
+        w.close()
+        time.sleep(1.0)  # the job goes on alone
+        w2 = listener(address=address, token=TOKEN)
+        result = w2.wait(timeout=60)
+        job_result = saved_result(job)
+        assert_same_result(result, job_result)
+        assert same(readings_of(w2)[1], job_result.losses)
+        lr = float(result.lrs[len(result) // 4])
+        assert w2.apply(lr)[0] == lr
+        out = job.finish(30)
+    assert float(line(out, r"CHOICE rank=0 lr=(\S+)").group(1)) == lr
+
+
+def test_a_job_that_dies_mid_run_shows_as_disconnected(listener, tmp_path):
+    w = listener(liveness_timeout=1.5)
+    with Job(tmp_path, job_env(w), num_iter=3000, sleep=0.01) as job:
+        wait_until(lambda: w.step >= 5, 60, "readings")
+        t0 = time.monotonic()
+        os.killpg(job.proc.pid, signal.SIGKILL)
+        wait_until(lambda: w.status == "error", 10, "the widget to show the job is gone")
+        took = time.monotonic() - t0
+    assert "job disconnected" in w.error
+    assert took < 4, took
+    with pytest.raises(ConnectionError, match="job disconnected"):
+        w.wait(timeout=5)
+    assert not w.finder.connected
+
+
+def test_two_ranks_under_torchrun_only_rank_0_connects_and_both_get_the_choice(listener,
+                                                                             tmp_path):
+    w = listener()
+    with Job(tmp_path, job_env(w), ranks=2, num_iter=60, sleep=0.01, wait=90) as job:
+        result = w.wait(timeout=150)
+        lr = float(result.lrs[len(result) // 2])
+        assert w.apply(lr)[0] == lr
+        out = job.finish(60)
+    assert "CONNECTED rank=1 world=2 socket=False" in out, out
+    assert "CONNECTED rank=0 world=2 socket=True" in out, out
+    assert [(j["rank"], j["world"]) for j in w.finder.jobs] == [(0, 2)]
+    for rank in (0, 1):
+        m = line(out, rf"CHOICE rank={rank} lr=(\S+) held=\[(\S+)\]")
+        assert float(m.group(1)) == float(m.group(2)) == lr, out
+
+
+# ---------------------------------------------------------------------------- in one process
+def _tiny(n_steps_ok=True):
+    torch.manual_seed(0)
+    m = nn.Linear(2, 1)
+    opt = torch.optim.SGD(m.parameters(), lr=1e-4)
+    data = [(torch.randn(8, 2), torch.randn(8, 1))]
+
+    def step(mod, b):
+        return nn.functional.mse_loss(mod(b[0]), b[1])
+    return lrwidget.LRFinder(m, opt), opt, data, step
+
+
+def test_a_job_that_connects_before_the_notebook_listens_is_shown_whole_when_it_does(listener):
+    finder, opt, data, step = _tiny()
+    address = free_address()
+    t0 = time.monotonic()
+    with lrwidget.connect(finder, address, TOKEN, timeout=0.3) as link:
+        assert time.monotonic() - t0 < 2
+        assert not link.connected
+        r = finder.range_test(data, start_lr=1e-4, end_lr=1e-1, num_iter=300, step_fn=step,
+                              diverge_th=float("inf"))
+        w = listener(address=address, token=TOKEN)
+        got = w.wait(timeout=30)
+        assert_same_result(got, r)
+        wait_until(lambda: link.connected, 10, "the link to say it is connected")
+
+
+def test_a_stalled_notebook_never_blocks_the_job_and_catches_up(tmp_path):
+    """The notebook process is frozen (SIGSTOP) while the job runs 4000 fast steps: the job
+    does not wait for it; once it runs again it shows every reading."""
+    from tests.subproc import ROOT
+    nb = tmp_path / "nb"
+    nb.mkdir()
+    (nb / "nb.py").write_text(
+        "import json, sys, lrwidget\n"
+        f"w = lrwidget.listen(display=False, token={TOKEN!r})\n"
+        "open('address', 'w').write(w.address)\n"
+        "r = w.wait(timeout=120)\n"
+        "open('seen.json', 'w').write(json.dumps({'n': len(r), 'losses': r.losses.tolist(),"
+        " 'readings': int(w._channel.call(lambda: w._channel.readings.n))}))\n"
+        "w.close()\n")
+    env = dict(os.environ, PYTHONPATH=ROOT, OMP_NUM_THREADS="1")
+    proc = __import__("subprocess").Popen([os.sys.executable, "nb.py"], cwd=nb, env=env,
+                                          start_new_session=True)
+    try:
+        wait_until(lambda: (nb / "address").exists() and (nb / "address").read_text(), 60,
+                   "the notebook to listen")
+        address = (nb / "address").read_text()
+        finder, opt, data, step = _tiny()
+        link = lrwidget.connect(finder, address, TOKEN, timeout=10)
+        assert link.connected
+        os.kill(proc.pid, signal.SIGSTOP)
+        try:
+            done = []
+            t = threading.Thread(target=lambda: done.append(finder.range_test(
+                data, start_lr=1e-4, end_lr=1e-1, num_iter=4000, step_fn=step,
+                diverge_th=float("inf"))), daemon=True)
+            t.start()
+            t.join(60)
+            assert done, "the range test waited for a frozen notebook"
+            assert link._q.maxsize > 0  # bounded
+        finally:
+            os.kill(proc.pid, signal.SIGCONT)
+        proc.wait(60)
+        link.close()
+        import json
+        seen = json.loads((nb / "seen.json").read_text())
+        assert seen["n"] == seen["readings"] == 4000
+        assert same(np.array(seen["losses"], dtype=float), done[0].losses)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+
+
+# ---------------------------------------------------------------------------- bad input
+def test_connect_without_address_or_token_names_the_environment_variables(monkeypatch):
+    finder, *_ = _tiny()
+    monkeypatch.delenv("LRWIDGET_ADDRESS", raising=False)
+    monkeypatch.delenv("LRWIDGET_TOKEN", raising=False)
+    with pytest.raises(ValueError, match="LRWIDGET_ADDRESS"):
+        lrwidget.connect(finder)
+    monkeypatch.setenv("LRWIDGET_ADDRESS", "tcp://127.0.0.1:5999")
+    with pytest.raises(ValueError, match="LRWIDGET_TOKEN"):
+        lrwidget.connect(finder)
+    monkeypatch.setenv("LRWIDGET_TOKEN", "short")
+    with pytest.raises(ValueError, match="LRWIDGET_TOKEN must have at least 16"):
+        lrwidget.connect(finder)
+    monkeypatch.setenv("LRWIDGET_ADDRESS", "localhost:5999")
+    with pytest.raises(ValueError, match='LRWIDGET_ADDRESS must be "tcp://HOST:PORT"'):
+        lrwidget.connect(finder, token=TOKEN)
+
+
+@pytest.mark.parametrize("kw, exc, msg", [
+    ({"address": "tcp://127.0.0.1:0"}, ValueError, "port must be 1..65535"),
+    ({"address": "udp://127.0.0.1:5"}, ValueError, 'address must be "tcp://HOST:PORT"'),
+    ({"address": 5}, TypeError, "address must be a str"),
+    ({"token": 5}, TypeError, "token must be a str"),
+    ({"timeout": -1}, ValueError, "timeout must be"),
+    ({"timeout": "2"}, TypeError, "timeout must be"),
+    ({"interval": 0}, ValueError, "interval must be"),
+])
+def test_connect_refuses_bad_arguments_naming_them(kw, exc, msg):
+    finder, *_ = _tiny()
+    args = {"address": "tcp://127.0.0.1:5999", "token": TOKEN, **kw}
+    with pytest.raises(exc, match=msg):
+        lrwidget.connect(finder, **args)
+
+
+def test_connect_refuses_what_is_not_a_finder():
+    with pytest.raises(TypeError, match=r"finder must be an lrwidget\.LRFinder"):
+        lrwidget.connect(object(), "tcp://127.0.0.1:5999", TOKEN)
+
+
+@pytest.mark.parametrize("kw, exc, msg", [
+    ({"address": "tcp://127.0.0.1:70000"}, ValueError, "port must be 0..65535"),
+    ({"address": "ipc:///tmp/x"}, ValueError, 'address must be "tcp://HOST:PORT"'),
+    ({"token": "short"}, ValueError, "token must have at least 16"),
+    ({"display": "yes"}, TypeError, "display must be True or False"),
+    ({"liveness_timeout": 0}, ValueError, "liveness_timeout must be"),
+])
+def test_listen_refuses_bad_arguments_naming_them(kw, exc, msg):
+    with pytest.raises(exc, match=msg):
+        lrwidget.listen(**{"display": False, **kw})
+
+
+def test_listen_on_a_port_in_use_says_so(listener):
+    w = listener(token=TOKEN)
+    with pytest.raises(OSError, match=f"cannot listen at {re.escape(w.address)}"):
+        lrwidget.listen(address=w.address, display=False)
+
+
+def test_wait_for_choice_refuses_a_bad_timeout():
+    finder, *_ = _tiny()
+    with lrwidget.connect(finder, free_address(), TOKEN, timeout=0) as link:
+        with pytest.raises(ValueError, match="timeout must be"):
+            link.wait_for_choice(timeout=-1)
+
+
+def test_wait_for_choice_without_a_notebook_or_a_suggestion_says_why():
+    finder, *_ = _tiny()
+    with lrwidget.connect(finder, free_address(), TOKEN, timeout=0) as link:
+        with pytest.raises(RuntimeError, match="no range test"):
+            link.wait_for_choice(timeout=0.1)
