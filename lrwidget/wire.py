@@ -248,15 +248,16 @@ def _float(fields: dict, name: str, positive: bool = False) -> float:
     return v
 
 
-def _str(fields: dict, name: str, choices: Sequence[str] | None = None,
-         none: bool = False) -> str | None:
+def _str(fields: dict, name: str, choices: Sequence[str] | None = None) -> str:
     v = fields.get(name)
-    if v is None and none:
-        return None
     if not isinstance(v, str) or (choices is not None and v not in choices):
         want = f"one of {tuple(choices)}" if choices is not None else "a string"
         raise WireError(f"{name} must be {want}, got {v!r}")
     return v
+
+
+def _opt_str(fields: dict, name: str) -> str | None:
+    return None if fields.get(name) is None else _str(fields, name)
 
 
 def _lrs(fields: dict, name: str) -> tuple:
@@ -327,13 +328,13 @@ def _ended_fields(ev: RunEnded) -> dict:
 def _ended_from(fields: dict, arrays: Sequence[np.ndarray] | None) -> RunEnded:
     run_id = _int(fields, "run_id")
     reason = _str(fields, "stop_reason", STOP_REASONS)
-    error = _str(fields, "error", none=True)
+    error = _opt_str(fields, "error")
     elapsed = _float(fields, "elapsed")
     meta = fields.get("result")
     if (meta is None) != (arrays is None):
         raise WireError("ended: a result needs its three arrays and arrays need a result")
-    result = None if meta is None else _result_from(meta, arrays)  # type: ignore[arg-type]
-    return RunEnded(run_id, reason, result, error, elapsed)  # type: ignore[arg-type]
+    result = None if meta is None or arrays is None else _result_from(meta, arrays)
+    return RunEnded(run_id, reason, result, error, elapsed)
 
 
 def encode_event(ev: Any) -> tuple:
@@ -367,9 +368,9 @@ def decode_event(kind: str, fields: dict, buffers: Sequence[Any]) -> Any:
     if kind == "readings":
         _need_buffers(kind, buffers, 3)
         count = _int(fields, "count")
-        arrays = [_array(b, k, count) for b, k in zip(buffers, _ARRAYS)]
+        lrs, losses, smoothed = (_array(b, k, count) for b, k in zip(buffers, _ARRAYS))
         return Readings(_int(fields, "run_id"), _int(fields, "seq"), _int(fields, "start"),
-                        *arrays, _float(fields, "elapsed"))
+                        lrs, losses, smoothed, _float(fields, "elapsed"))
     if kind == "ended":
         if fields.get("result") is None:
             _need_buffers(kind, buffers, 0)
@@ -425,7 +426,7 @@ def decode_state(fields: dict, buffers: Sequence[Any]) -> State:
             ra = [_array(b, k) for b, k in zip(buffers[3:], _ARRAYS)] if own else arrays
             ended = _ended_from(ended_f, ra)
     applied = None if fields.get("applied") is None else _lrs(fields, "applied")
-    return State(run, *arrays, ended, applied)
+    return State(run, arrays[0], arrays[1], arrays[2], ended, applied)
 
 
 def _obj(fields: dict, name: str) -> dict:
