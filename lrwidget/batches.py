@@ -1,0 +1,150 @@
+"""Batches of a range test: the loader cycled, each batch moved to the device and split into
+``(inputs, labels)``, and what a step returns checked to be a scalar loss.
+
+Every error names the loader (or ``criterion`` / ``step_fn``) and says what is accepted, so a
+batch of the wrong shape fails before the first step with a message, not deep inside the model.
+"""
+from __future__ import annotations
+
+import itertools
+from collections.abc import Generator, Iterator
+
+import torch
+from torch import Tensor
+
+#: batch types unpacked as ``(inputs, labels, *extras)`` when there is no ``step_fn``
+PAIR_TYPES = (tuple, list)
+
+
+def cycle(loader, name: str) -> Generator:
+    """Batches of ``loader`` forever, starting it again when it runs out (like torch-lr-finder).
+
+    Example
+    -------
+    >>> list(itertools.islice(cycle([1, 2], "train_loader"), 5))
+    [1, 2, 1, 2, 1]
+    >>> next(cycle(iter([]), "train_loader"))
+    Traceback (most recent call last):
+    ...
+    ValueError: train_loader is empty: it must yield at least one batch
+    """
+    total = 0
+    while True:
+        got = 0
+        for b in loader:
+            got += 1
+            yield b
+        total += got
+        if got == 0:
+            if total == 0:
+                raise ValueError(f"{name} is empty: it must yield at least one batch")
+            raise ValueError(f"{name} ran out after {total} batches and cannot be iterated again; "
+                             "pass a re-iterable loader (a DataLoader, a list) or fewer num_iter")
+
+
+def move(obj, device, non_blocking: bool):
+    """``obj`` (a tensor, or tuples, lists, dicts of them) on ``device``.
+
+    Anything else with a ``.to(device)`` (a Hugging Face ``BatchEncoding``) is moved with it; an
+    error there is raised, naming the batch type, since a batch left on the wrong device would
+    fail later, obscurely. Other objects (ints, strings) are returned as they are.
+
+    Example
+    -------
+    >>> b = move({"x": torch.ones(2), "ids": [torch.zeros(1), 3]}, "cpu", False)
+    >>> b["x"].device.type, b["ids"][1]
+    ('cpu', 3)
+    """
+    if isinstance(obj, Tensor):
+        return obj.to(device, non_blocking=non_blocking)
+    if isinstance(obj, tuple):
+        if hasattr(obj, "_fields"):  # namedtuple
+            return type(obj)(*(move(o, device, non_blocking) for o in obj))
+        return tuple(move(o, device, non_blocking) for o in obj)
+    if isinstance(obj, list):
+        return [move(o, device, non_blocking) for o in obj]
+    if isinstance(obj, dict):
+        return {k: move(v, device, non_blocking) for k, v in obj.items()}
+    to = getattr(obj, "to", None)  # e.g. Hugging Face BatchEncoding
+    if callable(to) and not isinstance(obj, torch.nn.Module):
+        try:
+            return to(device)
+        except Exception as e:  # a batch left on the wrong device would fail later, obscurely
+            raise RuntimeError(f"moving a {type(obj).__name__} batch to {device} failed: its "
+                               f".to({str(device)!r}) raised {type(e).__name__}: {e}") from e
+    return obj
+
+
+def inputs_and_labels(batch, name: str):
+    """``(inputs, labels)`` of a batch ``(inputs, labels, *extras)``; a clear error otherwise.
+
+    Example
+    -------
+    >>> inputs_and_labels(("x", "y", 7), "train_loader")
+    ('x', 'y')
+    >>> inputs_and_labels({"x": 1}, "val_loader")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    TypeError: val_loader yields dict batches; without step_fn each batch must be a tuple or ...
+    """
+    if isinstance(batch, PAIR_TYPES) and len(batch) >= 2:
+        return batch[0], batch[1]
+    if isinstance(batch, PAIR_TYPES):
+        what = f"{type(batch).__name__}s of {len(batch)} item{'s' if len(batch) != 1 else ''}"
+    else:
+        what = f"{type(batch).__name__} batches"
+    raise TypeError(f"{name} yields {what}; without step_fn each batch must be a tuple or list "
+                    "(inputs, labels, *extras) (extras are ignored). For other batches pass "
+                    "step_fn(model, batch) -> loss to range_test")
+
+
+def first_checked(batches: Iterator, name: str, pairs: bool) -> Iterator:
+    """``batches`` with its first batch taken (and, when ``pairs``, checked) before any step.
+
+    An empty loader raises here; the batch taken is put back in front, not lost.
+
+    Example
+    -------
+    >>> list(first_checked(iter([(1, 2), (3, 4)]), "train_loader", pairs=True))
+    [(1, 2), (3, 4)]
+    """
+    first = next(batches)
+    if pairs:
+        inputs_and_labels(first, name)
+    return itertools.chain([first], batches)
+
+
+def check_val_loader(val_loader, pairs: bool) -> None:
+    """Refuse an empty ``val_loader`` (and, when ``pairs``, a first batch that is no pair).
+
+    Example
+    -------
+    >>> check_val_loader([], pairs=True)
+    Traceback (most recent call last):
+    ...
+    ValueError: val_loader is empty: it must yield at least one batch
+    """
+    for b in val_loader:
+        if pairs:
+            inputs_and_labels(b, "val_loader")
+        return
+    raise ValueError("val_loader is empty: it must yield at least one batch")
+
+
+def check_loss(loss, source: str) -> None:
+    """Refuse what ``source`` (``"criterion"`` or ``"step_fn"``) returned unless it is a
+    scalar tensor.
+
+    Example
+    -------
+    >>> check_loss(torch.ones(()), "criterion")
+    >>> check_loss(torch.ones(3), "step_fn")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: step_fn must return a scalar loss tensor, got a tensor of shape (3,) (reduce it...
+    """
+    if not isinstance(loss, Tensor):
+        raise TypeError(f"{source} must return a scalar loss tensor, got {type(loss).__name__}")
+    if loss.numel() != 1:
+        raise ValueError(f"{source} must return a scalar loss tensor, got a tensor of shape "
+                         f"{tuple(loss.shape)} (reduce it, e.g. .mean())")

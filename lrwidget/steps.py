@@ -1,0 +1,218 @@
+"""The step of a range test as a closure: one optimizer step on the next batch(es), returning the
+loss to record; and the validation loss that replaces it when there is a ``val_loader``.
+
+Each closure is built once per test for the case at hand (plain; autocast, accumulation or a
+GradScaler; a closure optimizer such as LBFGS), so that a step does nothing it does not need:
+the plain step, the one almost every test runs, is the bare training loop plus a type check.
+"""
+from __future__ import annotations
+
+import contextlib
+import inspect
+from typing import Callable
+
+import torch
+from torch import Tensor
+
+from .batches import PAIR_TYPES, check_loss, inputs_and_labels, move
+
+Step = Callable[[], Tensor]
+
+
+def needs_closure(optimizer) -> bool:
+    """Whether ``optimizer.step`` must be given a closure (torch.optim.LBFGS and the like).
+
+    Example
+    -------
+    >>> p = [torch.nn.Parameter(torch.ones(1))]
+    >>> needs_closure(torch.optim.LBFGS(p)), needs_closure(torch.optim.SGD(p, lr=0.1))
+    (True, False)
+    """
+    try:
+        p = inspect.signature(optimizer.step).parameters.get("closure")
+    except (TypeError, ValueError):  # a builtin or C step: assume the usual optional closure
+        return False
+    return p is not None and p.default is inspect.Parameter.empty and \
+        p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+
+
+def train_step(model, optimizer, criterion, batches, *, device, non_blocking: bool,
+               accumulation_steps: int = 1, step_fn=None, autocast: dict | None = None,
+               grad_scaler=None) -> Step:
+    """``step()``: one optimizer step on the next ``accumulation_steps`` batches; returns the
+    step's loss, detached (the sum of the accumulated ones, each divided by their number; for
+    an optimizer stepped with a closure, the closure's first evaluation, before the step).
+
+    Parameters
+    ----------
+    batches : iterator
+        Where each batch comes from (``next``).
+    autocast : dict, optional
+        ``torch.autocast`` arguments; forward and loss run under it when given.
+    step_fn : callable, optional
+        ``step_fn(model, batch) -> loss`` instead of ``criterion(model(inputs), labels)``.
+
+    Example
+    -------
+    >>> m = torch.nn.Linear(2, 1); opt = torch.optim.SGD(m.parameters(), lr=0.1)
+    >>> step = train_step(m, opt, torch.nn.MSELoss(), iter([(torch.ones(1, 2), torch.ones(1, 1))]),
+    ...                   device="cpu", non_blocking=False)
+    >>> step().shape
+    torch.Size([])
+    """
+    nxt = batches.__next__
+    closure_opt = needs_closure(optimizer)
+    if autocast is None and grad_scaler is None and accumulation_steps == 1 and step_fn is None \
+            and not closure_opt:
+        return _plain_step(model, optimizer, criterion, nxt, device, non_blocking)
+    loss_of = _loss_fn(model, criterion, device, non_blocking, step_fn, autocast,
+                       accumulation_steps)
+    if closure_opt:
+        return _closure_step(optimizer, nxt, loss_of, accumulation_steps)
+    return _general_step(optimizer, nxt, loss_of, accumulation_steps, grad_scaler)
+
+
+def _plain_step(model, opt, crit, nxt, dev, non_blocking) -> Step:
+    # the hot path: the bare training loop, plus the checks a wrong batch or loss needs
+    def step():
+        opt.zero_grad()
+        b = nxt()
+        if type(b) not in PAIR_TYPES or len(b) < 2:
+            inputs, labels = inputs_and_labels(b, "train_loader")
+        else:
+            inputs, labels = b[0], b[1]
+        loss = crit(model(move(inputs, dev, non_blocking)), move(labels, dev, non_blocking))
+        if type(loss) is not Tensor or loss.numel() != 1:
+            check_loss(loss, "criterion")
+        loss.backward()
+        opt.step()
+        return loss.detach()
+    return step
+
+
+def _autocast_context(autocast: dict | None) -> Callable[[], contextlib.AbstractContextManager]:
+    if autocast is None:
+        return contextlib.nullcontext
+    return lambda: torch.autocast(**autocast)
+
+
+def _loss_fn(model, crit, dev, non_blocking, step_fn, autocast, acc) -> Callable[..., Tensor]:
+    """``loss_of(batch)``: the batch's scalar loss, divided by ``acc``, with its graph."""
+    context = _autocast_context(autocast)
+    src = "step_fn" if step_fn is not None else "criterion"
+
+    def loss_of(batch):
+        with context():
+            if step_fn is None:
+                inputs, labels = inputs_and_labels(batch, "train_loader")
+                loss = crit(model(move(inputs, dev, non_blocking)),
+                            move(labels, dev, non_blocking))
+            else:
+                loss = step_fn(model, move(batch, dev, non_blocking))
+        if not isinstance(loss, Tensor) or loss.numel() != 1:
+            check_loss(loss, src)
+        loss = loss.reshape(())
+        return loss / acc if acc > 1 else loss
+    return loss_of
+
+
+def _closure_step(opt, nxt, loss_of, acc) -> Step:
+    def step():
+        # every evaluation of the closure sees the same batches, as the optimizer expects
+        batches = [nxt() for _ in range(acc)]
+        first = []
+
+        def closure():
+            opt.zero_grad()
+            total = None
+            for batch in batches:
+                loss = loss_of(batch)
+                loss.backward()
+                d = loss.detach().float()
+                total = d if total is None else total + d
+            if not first:
+                first.append(total)  # the loss before the step is the one recorded
+            return total
+        opt.step(closure)
+        return first[0]
+    return step
+
+
+def _general_step(opt, nxt, loss_of, acc, scaler) -> Step:
+    # autocast (inside loss_of), accumulation, a GradScaler: any of them
+    def step():
+        opt.zero_grad()
+        total = None
+        for _ in range(acc):
+            loss = loss_of(nxt())
+            if scaler is not None:
+                scaler.scale(loss).backward()
+            else:
+                loss.backward()
+            d = loss.detach().float()
+            total = d if total is None else total + d
+        if scaler is not None:
+            scaler.step(opt)
+            scaler.update()
+        else:
+            opt.step()
+        return total
+    return step
+
+
+def validation_loss(model, criterion, val_loader, *, device, non_blocking: bool, step_fn=None,
+                    autocast: dict | None = None) -> Step:
+    """``validate()``: the mean loss over all of ``val_loader``, in ``model.eval()`` without
+    gradients (weighted by batch size when the labels have a length); the model is back in
+    ``train()`` mode afterwards.
+
+    Example
+    -------
+    >>> m = torch.nn.Linear(2, 1)
+    >>> val = [(torch.zeros(3, 2), torch.ones(3, 1))]
+    >>> validate = validation_loss(m, torch.nn.MSELoss(), val, device="cpu", non_blocking=False)
+    >>> float(validate()) >= 0, m.training
+    (True, True)
+    """
+    context = _autocast_context(autocast)
+    src = "step_fn" if step_fn is not None else "criterion"
+    crit, dev = criterion, device
+
+    def validate():
+        model.eval()
+        total = torch.zeros((), device=dev)
+        count = 0
+        try:
+            with torch.no_grad():
+                for batch in val_loader:
+                    with context():
+                        if step_fn is None:
+                            inputs, labels = inputs_and_labels(batch, "val_loader")
+                            labels = move(labels, dev, non_blocking)
+                            loss = crit(model(move(inputs, dev, non_blocking)), labels)
+                            w = len(labels) if hasattr(labels, "__len__") else 1
+                        else:
+                            loss = step_fn(model, move(batch, dev, non_blocking))
+                            w = 1
+                    if not isinstance(loss, Tensor) or loss.numel() != 1:
+                        check_loss(loss, src)
+                    total += loss.detach().float().reshape(()) * w
+                    count += w
+        finally:
+            model.train()
+        return total / max(count, 1)
+    return validate
+
+
+def then_validate(train: Step, validate: Step) -> Step:
+    """``step()``: a training step whose recorded loss is the validation loss after it.
+
+    Example
+    -------
+    >>> then_validate(lambda: torch.tensor(1.0), lambda: torch.tensor(2.0))()
+    tensor(2.)
+    """
+    def step():
+        train()
+        return validate()
+    return step
