@@ -24,6 +24,7 @@ Results are cached per (family, optimizer, seed, lr) in a JSON file (default und
 the task code, so a rerun only trains what changed; ``--no-cache`` ignores it. Writes
 ``benchmarks/results/choice_quality{,_orders3}.md`` and the matching ``.png``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -52,6 +53,7 @@ START_LR, END_LR, NUM_ITER = 1e-7, 10.0, 100
 
 # --- the range test: the one place that talks to the engine -------------------------------------
 
+
 def range_test(task: T.Task, opt_name: str, seed: int):
     """Run lrwidget's range test on a fresh model; returns (lrs, raw losses, smoothed losses)."""
     from lrwidget import LRFinder
@@ -62,13 +64,17 @@ def range_test(task: T.Task, opt_name: str, seed: int):
     g = torch.Generator().manual_seed(seed + 2000)
     loader = torch.utils.data.DataLoader(
         torch.utils.data.TensorDataset(task.x_train, task.y_train),
-        batch_size=task.batch_size, shuffle=True, generator=g)
+        batch_size=task.batch_size,
+        shuffle=True,
+        generator=g,
+    )
     finder = LRFinder(model, opt, task.criterion)
     r = finder.range_test(loader, start_lr=START_LR, end_lr=END_LR, num_iter=NUM_ITER)
     return np.asarray(r.lrs), np.asarray(r.losses), np.asarray(r.smoothed)
 
 
 # --- anchor rules, re-implemented from their published code -------------------------------------
+
 
 def torch_lr_finder_rule(lrs, raw, smoothed) -> float | None:
     """torch-lr-finder 0.2.x ``plot(skip_start=10, skip_end=5, suggest_lr=True)``."""
@@ -96,6 +102,7 @@ def lightning_rule(lrs, raw, smoothed) -> float | None:
 def lrwidget_rule(name: str) -> Callable:
     def rule(lrs, raw, smoothed):
         return S.suggest(lrs, smoothed, name, raw=raw).lr
+
     rule.__name__ = name
     return rule
 
@@ -109,6 +116,7 @@ def rules() -> dict[str, Callable]:
 
 
 # --- cache ----------------------------------------------------------------------------------------
+
 
 def _code_key() -> str:
     with open(os.path.join(HERE, "tasks.py"), "rb") as f:
@@ -154,8 +162,9 @@ FRESH_ORDERS = (21, 29, 37)
 
 def score_at(cache: Cache, task: T.Task, opt: str, seed: int, lr: float, orders: int = 1) -> float:
     """Test score after training at ``lr``; the mean over ``orders`` data orders."""
-    return float(np.mean([_score_order(cache, task, opt, seed, lr, d)
-                          for d in DATA_ORDERS[:orders]]))
+    return float(
+        np.mean([_score_order(cache, task, opt, seed, lr, d) for d in DATA_ORDERS[:orders]])
+    )
 
 
 def _score_order(cache: Cache, task: T.Task, opt: str, seed: int, lr: float, d: int) -> float:
@@ -165,8 +174,11 @@ def _score_order(cache: Cache, task: T.Task, opt: str, seed: int, lr: float, d: 
         k = f"order|{task.name}|{opt}|{seed}|{d}|{lr:.6e}"
     v = cache.get(k)
     if v is None:
-        v = T.train_score(task, opt, lr, seed) if d == 0 else \
-            train_score_order(task, opt, lr, seed, seed + 1000 + d)
+        v = (
+            T.train_score(task, opt, lr, seed)
+            if d == 0
+            else train_score_order(task, opt, lr, seed, seed + 1000 + d)
+        )
         cache.put(k, v)
     return v
 
@@ -206,16 +218,22 @@ def train_score_order(task: T.Task, opt_name: str, lr: float, seed: int, data_se
     return task.score(model)
 
 
-def noise_scores(cache: Cache, task: T.Task, opt: str, seed: int, lr: float,
-                 orders: int = 1) -> list[float]:
+def noise_scores(
+    cache: Cache, task: T.Task, opt: str, seed: int, lr: float, orders: int = 1
+) -> list[float]:
     """The best grid lr retrained on data orders the reference never saw.
 
     One score per order in ``NOISE_ORDERS`` when scores are single runs; with ``orders`` > 1, one
     score: the mean over ``orders`` fresh orders (the same averaging as the reference).
     """
     if orders > 1:
-        return [float(np.mean([_score_order(cache, task, opt, seed, lr, d)
-                               for d in FRESH_ORDERS[:orders]]))]
+        return [
+            float(
+                np.mean(
+                    [_score_order(cache, task, opt, seed, lr, d) for d in FRESH_ORDERS[:orders]]
+                )
+            )
+        ]
     k = f"noise|{task.name}|{opt}|{seed}|{lr:.6e}"
     v = cache.get(k)
     if v is None:
@@ -231,8 +249,9 @@ CONFIRM_DIVISORS = (30, 10, 3)
 CONFIRM_STEPS, CONFIRM_EVAL = 50, 4
 
 
-def probe(task: T.Task, opt_name: str, seed: int, lr: float, steps=(20, 50),
-          n_eval: int = CONFIRM_EVAL):
+def probe(
+    task: T.Task, opt_name: str, seed: int, lr: float, steps=(20, 50), n_eval: int = CONFIRM_EVAL
+):
     """Train the range test's starting model for a few steps at ``lr`` on the range test's batches.
 
     Every candidate sees the same batches (paired comparison). Returns, per step count, the mean
@@ -244,11 +263,14 @@ def probe(task: T.Task, opt_name: str, seed: int, lr: float, steps=(20, 50),
     g = torch.Generator().manual_seed(seed + 2000)
     loader = torch.utils.data.DataLoader(
         torch.utils.data.TensorDataset(task.x_train, task.y_train),
-        batch_size=task.batch_size, shuffle=True, generator=g)
+        batch_size=task.batch_size,
+        shuffle=True,
+        generator=g,
+    )
     bl = []
     while len(bl) < max(steps) + n_eval:
         bl.extend(list(loader))
-    held, train = bl[:n_eval], bl[n_eval:n_eval + max(steps)]
+    held, train = bl[:n_eval], bl[n_eval : n_eval + max(steps)]
     opt = T.make_optimizer(opt_name, model.parameters(), lr)
     losses, out = [], {}
     for i, (xb, yb) in enumerate(train):
@@ -262,8 +284,10 @@ def probe(task: T.Task, opt_name: str, seed: int, lr: float, steps=(20, 50),
         if i + 1 in steps:
             with torch.no_grad():
                 e = float(np.mean([float(task.criterion(model(x), y)) for x, y in held]))
-            out[i + 1] = (float(np.mean(losses[-(i + 1) // 2:])),
-                          e if math.isfinite(e) else math.inf)
+            out[i + 1] = (
+                float(np.mean(losses[-(i + 1) // 2 :])),
+                e if math.isfinite(e) else math.inf,
+            )
     for s in steps:
         out.setdefault(s, (math.inf, math.inf))
     return {str(k): v for k, v in out.items()}
@@ -297,8 +321,10 @@ NOISE_ROWS = ("noise floor: best grid lr, new data order", "noise floor: best lr
 
 # --- the benchmark -------------------------------------------------------------------------------
 
-def evaluate(families: list[str], seeds: list[int], cache: Cache, log=print, confirm=True,
-             orders: int = 1):
+
+def evaluate(
+    families: list[str], seeds: list[int], cache: Cache, log=print, confirm=True, orders: int = 1
+):
     """Rows: one per (family, optimizer, seed, rule) with the lr, score and gap."""
     rows = []
     R = rules()
@@ -328,9 +354,15 @@ def evaluate(families: list[str], seeds: list[int], cache: Cache, log=print, con
                     if other != seed:
                         og = [score_at(cache, task, opt, other, float(lr), orders) for lr in GRID]
                         sc = grid[int(np.argmax(og))]
-                        rows.append(dict(base, rule=NOISE_ROWS[1],
-                                         lr=float(GRID[int(np.argmax(og))]), score=sc,
-                                         gap=best - sc))
+                        rows.append(
+                            dict(
+                                base,
+                                rule=NOISE_ROWS[1],
+                                lr=float(GRID[int(np.argmax(og))]),
+                                score=sc,
+                                gap=best - sc,
+                            )
+                        )
         cache.flush()
         log(f"  {fam}: {time.perf_counter() - t0:.0f}s")
     return rows
@@ -352,9 +384,11 @@ def summarize(rows, families):
 def markdown(rows, families, design, held_out, seeds, orders: int = 1) -> str:
     names, table = summarize(rows, families)
     if orders > 1:
-        scoring = (f"Every lr (grid and rules alike) is scored as the **mean over {orders} data "
-                   "orders** (same init), which removes most run-to-run noise and the best-of-13 "
-                   "selection bias.")
+        scoring = (
+            f"Every lr (grid and rules alike) is scored as the **mean over {orders} data "
+            "orders** (same init), which removes most run-to-run noise and the best-of-13 "
+            "selection bias."
+        )
         retrain = f"with {orders} fresh data orders, averaged"
     else:
         scoring = "Every lr is scored by one training run (one data order), as the issue specifies."
@@ -406,17 +440,23 @@ def markdown(rows, families, design, held_out, seeds, orders: int = 1) -> str:
     reg = [r for r in rows if r["family"] in families and T.FAMILIES[r["family"]] is T.diabetes]
     if reg:
         lines.append("")
-        lines.append("diabetes as a relative test-MSE gap, (MSE - best MSE) / best "
-                     "MSE in % (a floor where the model did worse than predicting the "
-                     "mean): " + "; ".join(
-                         f"{n} {np.mean(g):.1f} / {np.max(g):.1f}" for n in names
-                         for g in [[100 * r['gap'] / (100 - r['best'])
-                                    for r in reg if r['rule'] == n]] if g))
+        lines.append(
+            "diabetes as a relative test-MSE gap, (MSE - best MSE) / best "
+            "MSE in % (a floor where the model did worse than predicting the "
+            "mean): "
+            + "; ".join(
+                f"{n} {np.mean(g):.1f} / {np.max(g):.1f}"
+                for n in names
+                for g in [[100 * r["gap"] / (100 - r["best"]) for r in reg if r["rule"] == n]]
+                if g
+            )
+        )
     return "\n".join(lines) + "\n"
 
 
 def plot(rows, families, path):
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -427,10 +467,18 @@ def plot(rows, families, path):
     for k, name in enumerate(names):
         means = [table.get((name, f), (0, 0))[0] for f in families]
         worst = [table.get((name, f), (0, 0))[1] for f in families]
-        bars = ax.bar(x + k * w, means, w, label=name, hatch="//" if name in NOISE_ROWS else None,
-                      edgecolor="black" if name.endswith("(default)") else None, linewidth=1.2)
-        ax.scatter(x + k * w, worst, marker="_", s=60, color=bars.patches[0].get_facecolor(),
-                   zorder=3)
+        bars = ax.bar(
+            x + k * w,
+            means,
+            w,
+            label=name,
+            hatch="//" if name in NOISE_ROWS else None,
+            edgecolor="black" if name.endswith("(default)") else None,
+            linewidth=1.2,
+        )
+        ax.scatter(
+            x + k * w, worst, marker="_", s=60, color=bars.patches[0].get_facecolor(), zorder=3
+        )
     ax.set_xticks(x + w * (len(names) - 1) / 2)
     ax.set_xticklabels(families)
     ax.set_ylabel("gap to best grid lr (points)\nbar: mean, tick: worst")
@@ -455,8 +503,13 @@ def main(argv=None):
     p.add_argument("--cache", default="/tmp/lrwidget_choice_cache.json")
     p.add_argument("--no-cache", action="store_true")
     p.add_argument("--out", default=os.path.join(HERE, "results"))
-    p.add_argument("--orders", type=int, default=1, choices=range(1, len(DATA_ORDERS) + 1),
-                   help="score each lr as the mean over this many data orders (default 1)")
+    p.add_argument(
+        "--orders",
+        type=int,
+        default=1,
+        choices=range(1, len(DATA_ORDERS) + 1),
+        help="score each lr as the mean over this many data orders (default 1)",
+    )
     a = p.parse_args(argv)
     torch.set_num_threads(1)
     quick = ["digits_mlp", "diabetes", "text_chars"]

@@ -13,6 +13,7 @@ Prints the median ms per frame for both sizes and the median ratio of the pairs.
 
 Usage: .venv/bin/python benchmarks/draw.py [--pairs 40] [--dpr 1 2]
 """
+
 import argparse
 import functools
 import http.server
@@ -25,8 +26,16 @@ import threading
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 PAGE = """<!doctype html><meta charset="utf-8"><body style="margin:0">
 <canvas id="c"></canvas>
@@ -129,15 +138,28 @@ def main():
     esbuild = ROOT / "node_modules" / ".bin" / "esbuild"
     chromium = shutil.which("chromium")
     if not esbuild.exists() or chromium is None:
-        sys.exit("needs node_modules/.bin/esbuild (npm ci) and Debian chromium "
-                 "(scripts/setup.sh --browser)")
+        sys.exit(
+            "needs node_modules/.bin/esbuild (npm ci) and Debian chromium "
+            "(scripts/setup.sh --browser)"
+        )
     with tempfile.TemporaryDirectory() as tmp:
         entry = Path(tmp, "entry.js")
-        entry.write_text(f'export * from "{ROOT}/js/plot.js";\n'
-                         f'export * from "{ROOT}/js/state.js";\n')
-        subprocess.run([str(esbuild), str(entry), "--bundle", "--format=esm", "--target=es2020",
-                        f"--outfile={tmp}/plot.bundle.js", "--log-level=warning"],
-                       cwd=ROOT, check=True)
+        entry.write_text(
+            f'export * from "{ROOT}/js/plot.js";\nexport * from "{ROOT}/js/state.js";\n'
+        )
+        subprocess.run(
+            [
+                str(esbuild),
+                str(entry),
+                "--bundle",
+                "--format=esm",
+                "--target=es2020",
+                f"--outfile={tmp}/plot.bundle.js",
+                "--log-level=warning",
+            ],
+            cwd=ROOT,
+            check=True,
+        )
         Path(tmp, "index.html").write_text(PAGE)
         handler = functools.partial(Quiet, directory=tmp)
         srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -155,11 +177,13 @@ def main():
                         r = page.evaluate(call)
                         r["dpr"] = dpr
                         results.append(r)
-                        print(f"{mode:4} frame, dpr {dpr:g}: "
-                              f"100,000 readings {r['big_ms']:.2f} ms/frame (target <= 8), "
-                              f"1,000 readings {r['small_ms']:.2f} ms/frame, "
-                              f"ratio {r['ratio']:.2f} (median of {r['pairs']} interleaved pairs)",
-                              flush=True)
+                        print(
+                            f"{mode:4} frame, dpr {dpr:g}: "
+                            f"100,000 readings {r['big_ms']:.2f} ms/frame (target <= 8), "
+                            f"1,000 readings {r['small_ms']:.2f} ms/frame, "
+                            f"ratio {r['ratio']:.2f} (median of {r['pairs']} interleaved pairs)",
+                            flush=True,
+                        )
                 browser.close()
         finally:
             srv.shutdown()

@@ -12,6 +12,7 @@ torch-lr-finder is timed beside when importable (it is not a dependency; e.g.
 
 Run: ``python benchmarks/overhead.py [--pairs 21] [--steps 300]``
 """
+
 from __future__ import annotations
 
 import argparse
@@ -46,10 +47,12 @@ def data(batch_size=64):
 
     X, y = load_digits(return_X_y=True)
     X = (X - X.mean(0)) / (X.std(0) + 1e-6)
-    ds = torch.utils.data.TensorDataset(torch.tensor(X, dtype=torch.float32),
-                                        torch.tensor(y, dtype=torch.int64))
-    return torch.utils.data.DataLoader(ds, batch_size=batch_size, shuffle=True,
-                                       generator=torch.Generator().manual_seed(0))
+    ds = torch.utils.data.TensorDataset(
+        torch.tensor(X, dtype=torch.float32), torch.tensor(y, dtype=torch.int64)
+    )
+    return torch.utils.data.DataLoader(
+        ds, batch_size=batch_size, shuffle=True, generator=torch.Generator().manual_seed(0)
+    )
 
 
 def fresh(seed=0):
@@ -84,7 +87,8 @@ def ours(loader, steps):
     model, opt = fresh()
     t = _clock()
     r = LRFinder(model, opt, nn.CrossEntropyLoss()).range_test(
-        loader, start_lr=START, end_lr=END, num_iter=steps, diverge_th=float("inf"))
+        loader, start_lr=START, end_lr=END, num_iter=steps, diverge_th=float("inf")
+    )
     dt = _since(t)
     assert len(r) == steps, (len(r), r.stop_reason)
     return dt
@@ -116,6 +120,7 @@ def main(argv=None):
     loader = data()
     try:
         import torch_lr_finder  # noqa: F401
+
         have_tlf = True
     except ImportError:
         have_tlf = False
@@ -139,22 +144,30 @@ def main(argv=None):
                     ratios[name][j].append(t[name][j] / t["bare"][j])
 
     med = statistics.median
-    print(f"range-test overhead: MLP 64-64-10 on digits, batch 64, 1 thread, {a.steps} steps, "
-          f"{a.pairs} interleaved pairs")
-    print(f"  bare loop: median {med(t_bare) * 1e3:.1f} ms wall "
-          f"({med(t_bare) / a.steps * 1e6:.0f} us/step)")
+    print(
+        f"range-test overhead: MLP 64-64-10 on digits, batch 64, 1 thread, {a.steps} steps, "
+        f"{a.pairs} interleaved pairs"
+    )
+    print(
+        f"  bare loop: median {med(t_bare) * 1e3:.1f} ms wall "
+        f"({med(t_bare) / a.steps * 1e6:.0f} us/step)"
+    )
     print(f"  {'':24} {'wall ratio':>22}   {'cpu-time ratio':>22}")
     for name, label in (("ours", "lrwidget / bare"), ("tlf", "torch-lr-finder / bare")):
         w, c = ratios[name]
         if not w:
             print(f"  {label:24} not installed (optional; see the module docstring)")
             continue
-        print(f"  {label:24} {med(w):6.3f} [{min(w):.3f}..{max(w):.3f}]   "
-              f"{med(c):6.3f} [{min(c):.3f}..{max(c):.3f}]")
+        print(
+            f"  {label:24} {med(w):6.3f} [{min(w):.3f}..{max(w):.3f}]   "
+            f"{med(c):6.3f} [{min(c):.3f}..{max(c):.3f}]"
+        )
     print("  target for lrwidget: <= 1.03 (median ratio)")
     h = History(100_000, 0.05)
-    print(f"memory: {h.nbytes / 100_000:.0f} bytes per reading, "
-          f"{h.nbytes / 1e6:.1f} MB per 100k readings (target <= 4 MB)")
+    print(
+        f"memory: {h.nbytes / 100_000:.0f} bytes per reading, "
+        f"{h.nbytes / 1e6:.1f} MB per 100k readings (target <= 4 MB)"
+    )
     return 0
 
 

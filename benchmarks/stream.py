@@ -12,6 +12,7 @@
 
 Run: ``python benchmarks/stream.py [--pairs 31] [--steps 300] [--fast-steps 5000]``
 """
+
 from __future__ import annotations
 
 import argparse
@@ -55,7 +56,8 @@ def plain(loader, steps):
     model, opt = fresh()
     t = _clock()
     r = LRFinder(model, opt, nn.CrossEntropyLoss()).range_test(
-        loader, start_lr=START, end_lr=END, num_iter=steps, diverge_th=float("inf"))
+        loader, start_lr=START, end_lr=END, num_iter=steps, diverge_th=float("inf")
+    )
     dt = _since(t)
     assert len(r) == steps
     return dt
@@ -86,8 +88,14 @@ def fast_wire(steps):
     c = Counter(w)
     try:
         t0 = time.perf_counter()
-        w.run([(x, y)], start_lr=1e-4, end_lr=1e-2, num_iter=steps, diverge_th=float("inf"),
-              step_fn=lambda mod, b: nn.functional.mse_loss(mod(b[0]), b[1]))
+        w.run(
+            [(x, y)],
+            start_lr=1e-4,
+            end_lr=1e-2,
+            num_iter=steps,
+            diverge_th=float("inf"),
+            step_fn=lambda mod, b: nn.functional.mse_loss(mod(b[0]), b[1]),
+        )
         r = w.wait()
         dt = time.perf_counter() - t0
     finally:
@@ -121,20 +129,30 @@ def main(argv=None):
         wall_plain.append(t["plain"][0] / t["bare"][0])
 
     med = statistics.median
-    print(f"(a) widget overhead: MLP 64-64-10 on digits, batch 64, 1 thread, {a.steps} steps, "
-          f"{a.pairs} interleaved pairs")
-    print(f"  range test + widget / bare: wall {med(wall):.3f} [{min(wall):.3f}..{max(wall):.3f}]"
-          f"   cpu-time {med(cpu):.3f} [{min(cpu):.3f}..{max(cpu):.3f}]   (target <= 1.08)")
+    print(
+        f"(a) widget overhead: MLP 64-64-10 on digits, batch 64, 1 thread, {a.steps} steps, "
+        f"{a.pairs} interleaved pairs"
+    )
+    print(
+        f"  range test + widget / bare: wall {med(wall):.3f} [{min(wall):.3f}..{max(wall):.3f}]"
+        f"   cpu-time {med(cpu):.3f} [{min(cpu):.3f}..{max(cpu):.3f}]   (target <= 1.08)"
+    )
     print(f"  range test alone / bare:    wall {med(wall_plain):.3f}")
 
     dt, c, raw = fast_wire(a.fast_steps)
     sent = c.buffer_bytes + c.json_bytes
-    print(f"(b) wire: {a.fast_steps} steps of Linear(2, 1) in {dt:.2f} s "
-          f"({a.fast_steps / dt:.0f} steps/s)")
-    print(f"  messages: {c.n} ({', '.join(f'{k} {v}' for k, v in sorted(c.kinds.items()))})"
-          f" -> {c.n / dt:.1f} messages/s (target <= 20)")
-    print(f"  bytes: {sent} sent ({c.buffer_bytes} buffers + {c.json_bytes} JSON) / {raw} raw "
-          f"= {sent / raw:.3f} (target <= 1.5)")
+    print(
+        f"(b) wire: {a.fast_steps} steps of Linear(2, 1) in {dt:.2f} s "
+        f"({a.fast_steps / dt:.0f} steps/s)"
+    )
+    print(
+        f"  messages: {c.n} ({', '.join(f'{k} {v}' for k, v in sorted(c.kinds.items()))})"
+        f" -> {c.n / dt:.1f} messages/s (target <= 20)"
+    )
+    print(
+        f"  bytes: {sent} sent ({c.buffer_bytes} buffers + {c.json_bytes} JSON) / {raw} raw "
+        f"= {sent / raw:.3f} (target <= 1.5)"
+    )
     return 0
 
 

@@ -4,6 +4,7 @@ Each family gives tensors (train / test split), a model factory, a loss, a batch
 training budget (epochs) and a score in "points" (accuracy in %, or R^2 x 100 for regression,
 so a gap of 1 point means the same thing everywhere). Nothing here downloads anything.
 """
+
 from __future__ import annotations
 
 import inspect
@@ -66,8 +67,9 @@ def digits_mlp() -> Task:
     def make():
         return nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 10))
 
-    return Task("digits_mlp", xtr, ytr, xte, yte, make, nn.CrossEntropyLoss(),
-                64, 3, "classification")
+    return Task(
+        "digits_mlp", xtr, ytr, xte, yte, make, nn.CrossEntropyLoss(), 64, 3, "classification"
+    )
 
 
 def digits_cnn() -> Task:
@@ -80,13 +82,18 @@ def digits_cnn() -> Task:
 
     def make():
         return nn.Sequential(
-            nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(),
-            nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Flatten(), nn.Linear(32 * 16, 10),
+            nn.Conv2d(1, 16, 3, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(16, 32, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Flatten(),
+            nn.Linear(32 * 16, 10),
         )
 
-    return Task("digits_cnn", xtr, ytr, xte, yte, make, nn.CrossEntropyLoss(),
-                64, 3, "classification")
+    return Task(
+        "digits_cnn", xtr, ytr, xte, yte, make, nn.CrossEntropyLoss(), 64, 3, "classification"
+    )
 
 
 def diabetes() -> Task:
@@ -102,26 +109,35 @@ def diabetes() -> Task:
     def make():
         return nn.Sequential(nn.Linear(10, 64), nn.ReLU(), nn.Linear(64, 1))
 
-    return Task("diabetes", xtr, ytr, xte, yte, make, nn.MSELoss(),
-                32, 10, "regression")
+    return Task("diabetes", xtr, ytr, xte, yte, make, nn.MSELoss(), 32, 10, "regression")
 
 
 def noisy_blobs() -> Task:
     from sklearn.datasets import make_classification
 
-    x, y = make_classification(n_samples=3000, n_features=20, n_informative=10, n_redundant=4,
-                               n_classes=4, n_clusters_per_class=2, flip_y=0.2, class_sep=1.0,
-                               random_state=0)
+    x, y = make_classification(
+        n_samples=3000,
+        n_features=20,
+        n_informative=10,
+        n_redundant=4,
+        n_classes=4,
+        n_clusters_per_class=2,
+        flip_y=0.2,
+        class_sep=1.0,
+        random_state=0,
+    )
     x = torch.tensor((x - x.mean(0)) / x.std(0), dtype=torch.float32)
     y = torch.tensor(y, dtype=torch.long)
     xtr, ytr, xte, yte = _split(x, y)
 
     def make():
-        return nn.Sequential(nn.Linear(20, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(),
-                             nn.Linear(64, 4))
+        return nn.Sequential(
+            nn.Linear(20, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 4)
+        )
 
-    return Task("noisy_blobs", xtr, ytr, xte, yte, make, nn.CrossEntropyLoss(),
-                64, 3, "classification")
+    return Task(
+        "noisy_blobs", xtr, ytr, xte, yte, make, nn.CrossEntropyLoss(), 64, 3, "classification"
+    )
 
 
 class _CharModel(nn.Module):
@@ -150,15 +166,17 @@ def text_chars(context: int = 16, n: int = 8000) -> Task:
     with contextlib.redirect_stdout(io.StringIO()):  # importing `this` prints the Zen
         import this  # the Zen, rot13-encoded in this.s
 
-    codec = {**{c: chr((ord(c) - 65 + 13) % 26 + 65) for c in string.ascii_uppercase},
-             **{c: chr((ord(c) - 97 + 13) % 26 + 97) for c in string.ascii_lowercase}}
+    codec = {
+        **{c: chr((ord(c) - 65 + 13) % 26 + 65) for c in string.ascii_uppercase},
+        **{c: chr((ord(c) - 97 + 13) % 26 + 97) for c in string.ascii_lowercase},
+    }
     zen = "".join(codec.get(c, c) for c in this.s)
     text = zen + "".join(inspect.getsource(m) for m in (textwrap, json.decoder, collections))
     chars = sorted(set(text))
     ids = np.array([chars.index(c) for c in text], dtype=np.int64)
     rng = np.random.default_rng(0)
     starts = rng.choice(len(ids) - context - 1, size=n, replace=False)
-    x = np.stack([ids[s:s + context] for s in starts])
+    x = np.stack([ids[s : s + context] for s in starts])
     y = ids[starts + context]
     x, y = torch.tensor(x), torch.tensor(y)
     # contiguous split would be fairer for text; random windows keep it simple and the task stable
@@ -167,8 +185,9 @@ def text_chars(context: int = 16, n: int = 8000) -> Task:
     def make():
         return _CharModel(len(chars), context)
 
-    return Task("text_chars", xtr, ytr, xte, yte, make, nn.CrossEntropyLoss(),
-                64, 1, "classification")
+    return Task(
+        "text_chars", xtr, ytr, xte, yte, make, nn.CrossEntropyLoss(), 64, 1, "classification"
+    )
 
 
 FAMILIES: dict[str, Callable[[], Task]] = {
@@ -204,7 +223,7 @@ def batches(task: Task, seed: int, epochs: int):
     for _ in range(epochs):
         perm = torch.randperm(n, generator=g)
         for i in range(0, n, task.batch_size):
-            j = perm[i:i + task.batch_size]
+            j = perm[i : i + task.batch_size]
             yield task.x_train[j], task.y_train[j]
 
 

@@ -7,6 +7,7 @@ Example
 -------
     python -m lrwidget demo --num-iter 100 --report report.html
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,8 +42,12 @@ def sparkline(values, width: int = 60, top: float | None = None) -> str:
     if v.size > width:
         # mean of each bucket; a bucket holding a non-finite value shows it
         edges = np.linspace(0, v.size, width + 1).astype(int)
-        v = np.array([v[a:b].mean() if np.isfinite(v[a:b]).all() else np.nan
-                      for a, b in zip(edges[:-1], edges[1:])])
+        v = np.array(
+            [
+                v[a:b].mean() if np.isfinite(v[a:b]).all() else np.nan
+                for a, b in zip(edges[:-1], edges[1:])
+            ]
+        )
     fin = np.isfinite(v)
     if not fin.any():
         return "×" * v.size
@@ -74,8 +79,9 @@ def _digits_setup(batch_size: int = 64, seed: int = 0):
 
     X, y = load_digits(return_X_y=True)
     X = (X - X.mean(0)) / (X.std(0) + 1e-6)
-    ds = torch.utils.data.TensorDataset(torch.tensor(X, dtype=torch.float32),
-                                        torch.tensor(y, dtype=torch.int64))
+    ds = torch.utils.data.TensorDataset(
+        torch.tensor(X, dtype=torch.float32), torch.tensor(y, dtype=torch.int64)
+    )
     g = torch.Generator().manual_seed(seed)
     loader = torch.utils.data.DataLoader(ds, batch_size=batch_size, shuffle=True, generator=g)
     torch.manual_seed(seed)
@@ -89,8 +95,10 @@ def summary(result, width: int = 60) -> str:
     from . import suggest as sg
 
     r = result
-    lines = [f"readings: {len(r)} of {r.num_iter}   stop: {r.stop_reason}   "
-             f"time: {r.elapsed:.2f}s   sweep: {r.start_lr:.1e} -> {r.end_lr:.1e} ({r.step_mode})"]
+    lines = [
+        f"readings: {len(r)} of {r.num_iter}   stop: {r.stop_reason}   "
+        f"time: {r.elapsed:.2f}s   sweep: {r.start_lr:.1e} -> {r.end_lr:.1e} ({r.step_mode})"
+    ]
     if r.error:
         lines.append(f"error: {r.error}")
     if len(r):
@@ -103,8 +111,10 @@ def summary(result, width: int = 60) -> str:
         top = float(head.max()) * 1.2 if head.size else None
         top_s = f"{min(top, hi):.3g}" if top is not None else f"{hi:.3g}"
         lines.append("")
-        lines.append(f"smoothed loss  {sparkline(r.smoothed, width, top)}  "
-                     f"[{lo:.3g} .. {top_s}, max {hi:.3g}]")
+        lines.append(
+            f"smoothed loss  {sparkline(r.smoothed, width, top)}  "
+            f"[{lo:.3g} .. {top_s}, max {hi:.3g}]"
+        )
         lines.append(f"raw loss       {sparkline(r.losses, width, top)}")
         lines.append(f"lr             {r.lrs[0]:.1e}{' ' * max(1, width - 14)}{r.lrs[-1]:.1e}")
         # a few rows of the curve itself
@@ -157,8 +167,10 @@ def report_problem(path: str) -> str | None:
     """
     full = os.path.abspath(path)
     if os.path.isdir(full):
-        return f"{path!r} is a directory; give a file name, e.g. " \
-               f"{os.path.join(path, 'lrwidget-report.html')!r}"
+        return (
+            f"{path!r} is a directory; give a file name, e.g. "
+            f"{os.path.join(path, 'lrwidget-report.html')!r}"
+        )
     parent = os.path.dirname(full)
     if not os.path.exists(parent):
         return f"directory {parent!r} does not exist"
@@ -197,8 +209,10 @@ def run_demo(finder, loader, kwargs, report: str | None = None) -> int:
     torch.set_num_threads(1)
     t = time.perf_counter()
     result = finder.range_test(loader, **kwargs)
-    print(f"lrwidget demo: LR range test, MLP 64-64-10 on scikit-learn digits, SGD momentum 0.9 "
-          f"({time.perf_counter() - t:.2f}s)")
+    print(
+        f"lrwidget demo: LR range test, MLP 64-64-10 on scikit-learn digits, SGD momentum 0.9 "
+        f"({time.perf_counter() - t:.2f}s)"
+    )
     print(summary(result))
     if report:
         from .report import save_html
@@ -220,22 +234,35 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m lrwidget",
         description="lrwidget: a live, clickable learning-rate finder (LR range test) for "
-                    "PyTorch. In Jupyter, use lrwidget.find_lr(...); from the shell, run the demo.")
+        "PyTorch. In Jupyter, use lrwidget.find_lr(...); from the shell, run the demo.",
+    )
     p.add_argument("--version", action="version", version=f"lrwidget {__version__}")
     sub = p.add_subparsers(dest="cmd", required=True, metavar="COMMAND")
     d = sub.add_parser(
-        "demo", help="run a range test on scikit-learn's digits and print a summary",
+        "demo",
+        help="run a range test on scikit-learn's digits and print a summary",
         description="Run an LR range test (MLP 64-64-10 on scikit-learn's digits, SGD with "
-                    "momentum 0.9) and print the loss curve, a few readings and the suggested "
-                    "learning rates. Needs scikit-learn: pip install \"lrwidget[demo]\".",
-        epilog="example: python -m lrwidget demo --num-iter 200 --report report.html")
-    d.add_argument("--num-iter", type=int, default=100, metavar="N",
-                   help="steps of the test, at least 2 (default 100)")
-    d.add_argument("--end-lr", type=finite_number, default=10.0, metavar="LR",
-                   help=f"last learning rate of the sweep, above the start {DEMO_START_LR:g} "
-                        f"(default 10)")
-    d.add_argument("--report", metavar="PATH",
-                   help="also write a self-contained HTML report to PATH")
+        "momentum 0.9) and print the loss curve, a few readings and the suggested "
+        'learning rates. Needs scikit-learn: pip install "lrwidget[demo]".',
+        epilog="example: python -m lrwidget demo --num-iter 200 --report report.html",
+    )
+    d.add_argument(
+        "--num-iter",
+        type=int,
+        default=100,
+        metavar="N",
+        help="steps of the test, at least 2 (default 100)",
+    )
+    d.add_argument(
+        "--end-lr",
+        type=finite_number,
+        default=10.0,
+        metavar="LR",
+        help=f"last learning rate of the sweep, above the start {DEMO_START_LR:g} (default 10)",
+    )
+    d.add_argument(
+        "--report", metavar="PATH", help="also write a self-contained HTML report to PATH"
+    )
     d.set_defaults(parser=d)  # its errors read "python -m lrwidget demo: error: ..."
     return p
 
@@ -263,7 +290,7 @@ def main(argv: list[str] | None = None) -> int:
         msg = str(e)
         for name, option in _OPTIONS.items():
             if msg.startswith(name + " "):
-                d.error(f"argument {option}: {msg[len(name) + 1:]}")
+                d.error(f"argument {option}: {msg[len(name) + 1 :]}")
         raise
     return run_demo(*prepared, report=a.report)
 

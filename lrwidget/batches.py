@@ -4,6 +4,7 @@
 Every error names the loader (or ``criterion`` / ``step_fn``) and says what is accepted, so a
 batch of the wrong shape fails before the first step with a message, not deep inside the model.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -38,8 +39,10 @@ def cycle(loader, name: str) -> Generator:
         if got == 0:
             if total == 0:
                 raise ValueError(f"{name} is empty: it must yield at least one batch")
-            raise ValueError(f"{name} ran out after {total} batches and cannot be iterated again; "
-                             "pass a re-iterable loader (a DataLoader, a list) or fewer num_iter")
+            raise ValueError(
+                f"{name} ran out after {total} batches and cannot be iterated again; "
+                "pass a re-iterable loader (a DataLoader, a list) or fewer num_iter"
+            )
 
 
 def move(obj, device, non_blocking: bool):
@@ -70,8 +73,10 @@ def move(obj, device, non_blocking: bool):
         try:
             return to(device)
         except Exception as e:  # a batch left on the wrong device would fail later, obscurely
-            raise RuntimeError(f"moving a {type(obj).__name__} batch to {device} failed: its "
-                               f".to({str(device)!r}) raised {type(e).__name__}: {e}") from e
+            raise RuntimeError(
+                f"moving a {type(obj).__name__} batch to {device} failed: its "
+                f".to({str(device)!r}) raised {type(e).__name__}: {e}"
+            ) from e
     return obj
 
 
@@ -93,9 +98,11 @@ def inputs_and_labels(batch, name: str):
         what = f"{type(batch).__name__}s of {len(batch)} item{'s' if len(batch) != 1 else ''}"
     else:
         what = f"{type(batch).__name__} batches"
-    raise TypeError(f"{name} yields {what}; without step_fn each batch must be a tuple or list "
-                    "(inputs, labels, *extras) (extras are ignored). For other batches pass "
-                    "step_fn(model, batch) -> loss to range_test")
+    raise TypeError(
+        f"{name} yields {what}; without step_fn each batch must be a tuple or list "
+        "(inputs, labels, *extras) (extras are ignored). For other batches pass "
+        "step_fn(model, batch) -> loss to range_test"
+    )
 
 
 def first_checked(batches: Iterator, name: str, pairs: bool) -> Iterator:
@@ -146,5 +153,7 @@ def check_loss(loss, source: str) -> None:
     if not isinstance(loss, Tensor):
         raise TypeError(f"{source} must return a scalar loss tensor, got {type(loss).__name__}")
     if loss.numel() != 1:
-        raise ValueError(f"{source} must return a scalar loss tensor, got a tensor of shape "
-                         f"{tuple(loss.shape)} (reduce it, e.g. .mean())")
+        raise ValueError(
+            f"{source} must return a scalar loss tensor, got a tensor of shape "
+            f"{tuple(loss.shape)} (reduce it, e.g. .mean())"
+        )

@@ -33,6 +33,7 @@ True
 True
 >>> view.close()
 """
+
 from __future__ import annotations
 
 import math
@@ -135,8 +136,13 @@ class BqplotView(ChannelView):
     >>> view.close(); w.close()
     """
 
-    def __init__(self, source: LRFinderWidget | LRFinder, title: str = "", height: int = 320,
-                 interval: float = 0.2) -> None:
+    def __init__(
+        self,
+        source: LRFinderWidget | LRFinder,
+        title: str = "",
+        height: int = 320,
+        interval: float = 0.2,
+    ) -> None:
         try:
             import bqplot as bq
         except ImportError as e:
@@ -149,54 +155,89 @@ class BqplotView(ChannelView):
         elif isinstance(source, LRFinder):
             self.finder = source
         else:
-            raise TypeError("source must be an lrwidget.LRFinderWidget or an lrwidget.LRFinder, "
-                            f"got {type(source).__name__}")
+            raise TypeError(
+                "source must be an lrwidget.LRFinderWidget or an lrwidget.LRFinder, "
+                f"got {type(source).__name__}"
+            )
         if not isinstance(title, str):
             raise TypeError(f"title must be a str, got {type(title).__name__}")
         if isinstance(height, bool) or not isinstance(height, int) or height < 160:
             raise ValueError(f"height must be an int >= 160 (pixels), got {height!r}")
         # cast: typeshed does not count float as a numbers.Real, and mypy would take the rest of
         # __init__ for unreachable
-        if isinstance(interval, bool) or not isinstance(cast(object, interval), Real) or \
-                not (interval > 0 and math.isfinite(interval)):
+        if (
+            isinstance(interval, bool)
+            or not isinstance(cast(object, interval), Real)
+            or not (interval > 0 and math.isfinite(interval))
+        ):
             raise ValueError(f"interval must be a positive number of seconds, got {interval!r}")
 
         self._channel = Channel.of(self.finder)
         self._log = True
         self._interval = float(interval)
         self._t_draw = -math.inf
-        self._drawn = 0            # readings on the marks
+        self._drawn = 0  # readings on the marks
         self._closed = False
 
         self._xlog = bq.LogScale()
         self._xlin = bq.LinearScale()
         self._y = bq.LinearScale()
         sx = {"x": self._xlog, "y": self._y}
-        self.raw_line = bq.Lines(x=[], y=[], scales=sx, colors=[_CURVE], opacities=[_RAW_ALPHA],
-                                 stroke_width=1, labels=["raw loss"])
-        self.smoothed_line = bq.Lines(x=[], y=[], scales=sx, colors=[_CURVE], stroke_width=2.5,
-                                      labels=["smoothed loss"])
+        self.raw_line = bq.Lines(
+            x=[],
+            y=[],
+            scales=sx,
+            colors=[_CURVE],
+            opacities=[_RAW_ALPHA],
+            stroke_width=1,
+            labels=["raw loss"],
+        )
+        self.smoothed_line = bq.Lines(
+            x=[], y=[], scales=sx, colors=[_CURVE], stroke_width=2.5, labels=["smoothed loss"]
+        )
         self.readings_marks = bq.Scatter(
-            x=[], y=[], scales=sx, colors=[_CURVE], default_size=64, opacities=[0.02],
-            tooltip=bq.Tooltip(fields=["x", "y"], formats=[_LR_D3, _LOSS_D3],
-                               labels=["lr", "loss"]))
+            x=[],
+            y=[],
+            scales=sx,
+            colors=[_CURVE],
+            default_size=64,
+            opacities=[0.02],
+            tooltip=bq.Tooltip(
+                fields=["x", "y"], formats=[_LR_D3, _LOSS_D3], labels=["lr", "loss"]
+            ),
+        )
         self.suggestion_marks = bq.Scatter(
-            x=[], y=[], scales=sx, names=[], display_names=True, colors=_RULES,
-            default_size=90, stroke="white", marker="diamond",
-            tooltip=bq.Tooltip(fields=["name", "x"], formats=["", _LR_D3],
-                               labels=["rule", "lr"]))
-        self.selection_line = bq.Lines(x=[], y=[], scales=sx, colors=[_SELECTED],
-                                       stroke_width=2, line_style="dashed")
-        self._xaxis = bq.Axis(scale=self._xlog, side="bottom", label="learning rate",
-                              tick_format=".0e")
-        self._yaxis = bq.Axis(scale=self._y, side="left", label="loss",
-                              tick_format=".3~g")
+            x=[],
+            y=[],
+            scales=sx,
+            names=[],
+            display_names=True,
+            colors=_RULES,
+            default_size=90,
+            stroke="white",
+            marker="diamond",
+            tooltip=bq.Tooltip(fields=["name", "x"], formats=["", _LR_D3], labels=["rule", "lr"]),
+        )
+        self.selection_line = bq.Lines(
+            x=[], y=[], scales=sx, colors=[_SELECTED], stroke_width=2, line_style="dashed"
+        )
+        self._xaxis = bq.Axis(
+            scale=self._xlog, side="bottom", label="learning rate", tick_format=".0e"
+        )
+        self._yaxis = bq.Axis(scale=self._y, side="left", label="loss", tick_format=".3~g")
         self.figure = bq.Figure(
-            marks=[self.raw_line, self.smoothed_line, self.readings_marks,
-                   self.suggestion_marks, self.selection_line],
-            axes=[self._xaxis, self._yaxis], title=title,
+            marks=[
+                self.raw_line,
+                self.smoothed_line,
+                self.readings_marks,
+                self.suggestion_marks,
+                self.selection_line,
+            ],
+            axes=[self._xaxis, self._yaxis],
+            title=title,
             fig_margin={"top": 40, "bottom": 50, "left": 60, "right": 20},
-            layout={"height": f"{height}px", "width": "100%", "min_width": "0"})
+            layout={"height": f"{height}px", "width": "100%", "min_width": "0"},
+        )
 
         self.readings_marks.on_element_click(self._on_reading_click)
         self.suggestion_marks.on_element_click(self._on_suggestion_click)
@@ -216,8 +257,11 @@ class BqplotView(ChannelView):
         ValueError
             ``lr`` is not a positive finite number, or outside the tested range.
         """
-        if lr is not None and (isinstance(lr, bool) or not isinstance(cast(object, lr), Real)
-                               or not (lr > 0 and math.isfinite(lr))):
+        if lr is not None and (
+            isinstance(lr, bool)
+            or not isinstance(cast(object, lr), Real)
+            or not (lr > 0 and math.isfinite(lr))
+        ):
             raise ValueError(f"lr must be a positive finite number or None, got {lr!r}")
         v = None if lr is None else float(lr)
         return self._channel.call(lambda: self._channel.select(v))
@@ -228,13 +272,24 @@ class BqplotView(ChannelView):
             return
         self._closed = True
         self._channel.detach(self)
-        for w in (self.figure, self._xaxis, self._yaxis, self.raw_line, self.smoothed_line,
-                  self.readings_marks, self.suggestion_marks, self.selection_line,
-                  self._xlog, self._xlin, self._y):
+        for w in (
+            self.figure,
+            self._xaxis,
+            self._yaxis,
+            self.raw_line,
+            self.smoothed_line,
+            self.readings_marks,
+            self.suggestion_marks,
+            self.selection_line,
+            self._xlog,
+            self._xlin,
+            self._y,
+        ):
             w.close()
 
     def _ipython_display_(self):
         from IPython.display import display
+
         display(self.figure)
 
     # ------------------------------------------------------------------ ChannelView (writer)
@@ -276,8 +331,13 @@ class BqplotView(ChannelView):
             return
         self._log = log
         x = self._xlog if log else self._xlin
-        for m in (self.raw_line, self.smoothed_line, self.readings_marks, self.suggestion_marks,
-                  self.selection_line):
+        for m in (
+            self.raw_line,
+            self.smoothed_line,
+            self.readings_marks,
+            self.suggestion_marks,
+            self.selection_line,
+        ):
             m.scales = {"x": x, "y": self._y}
         self._xaxis.scale = x
         self._xaxis.tick_format = ".0e" if log else ".3~g"

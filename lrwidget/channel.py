@@ -29,6 +29,7 @@ Example
 >>> Channel.of(finder) is Channel.of(finder)
 True
 """
+
 from __future__ import annotations
 
 import logging
@@ -51,9 +52,19 @@ log = logging.getLogger("lrwidget.channel")
 
 #: the state every view shows, with its value before any run (the synced traits of the widget)
 INITIAL_STATE: dict[str, Any] = {
-    "status": "idle", "step": 0, "num_iter": 0, "elapsed": 0.0, "eta": None,
-    "start_lr": None, "end_lr": None, "step_mode": "exp", "diverged_lr": None,
-    "suggestions": [], "selected_lr": None, "applied_lr": None, "pending_apply": False,
+    "status": "idle",
+    "step": 0,
+    "num_iter": 0,
+    "elapsed": 0.0,
+    "eta": None,
+    "start_lr": None,
+    "end_lr": None,
+    "step_mode": "exp",
+    "diverged_lr": None,
+    "suggestions": [],
+    "selected_lr": None,
+    "applied_lr": None,
+    "pending_apply": False,
     "error": "",
 }
 
@@ -66,8 +77,9 @@ class Source(Protocol):
     @property
     def running(self) -> bool: ...
 
-    def subscribe(self, callback: Callable[[Any], None],
-                  interval: float = 0.05) -> Callable[[], None]: ...
+    def subscribe(
+        self, callback: Callable[[Any], None], interval: float = 0.05
+    ) -> Callable[[], None]: ...
 
     def stop(self) -> None: ...
 
@@ -167,7 +179,7 @@ class Channel:
     def __init__(self, source: Source):
         self.source = source
         self._q: queue.Queue[Any] = queue.Queue()
-        self._lock = threading.Lock()          # guards _writer and _unsubscribe only
+        self._lock = threading.Lock()  # guards _writer and _unsubscribe only
         self._writer: threading.Thread | None = None
         self._unsubscribe: Callable[[], None] | None = None
         # ---- below: the writer's alone
@@ -176,11 +188,11 @@ class Channel:
         self.readings = ReadingsBuffer()
         self.run: RunStarted | None = None
         self.result: Any = None
-        self._phase = "idle"                   # "idle" | "expected" | "running"
+        self._phase = "idle"  # "idle" | "expected" | "running"
         self._stop_pending = False
         self._pending_lr: float | None = None
         self._error_from: str | None = None  # "run" | "apply": what set state["error"]
-        self._sent = 0                         # readings sent in regular messages
+        self._sent = 0  # readings sent in regular messages
         self._seq = 0
         self._elapsed = 0.0
         self._progress_dirty = False
@@ -194,8 +206,9 @@ class Channel:
         self._q.put(item)
         with self._lock:
             if self._writer is None:
-                self._writer = threading.Thread(target=self._loop, name="lrwidget-channel",
-                                                daemon=True)
+                self._writer = threading.Thread(
+                    target=self._loop, name="lrwidget-channel", daemon=True
+                )
                 self._writer.start()
 
     def command(self, view: ChannelView, content: Any) -> None:
@@ -253,8 +266,9 @@ class Channel:
 
     def runner_done(self, error: BaseException | None) -> None:
         """The thread that ran the test is done; ``error`` is what it raised, if anything."""
-        text = None if error is None else type(error).__name__ + (f": {error}" if str(error)
-                                                                   else "")
+        text = (
+            None if error is None else type(error).__name__ + (f": {error}" if str(error) else "")
+        )
         self.post(_RunnerDone(text))
 
     def _subscribe(self) -> None:
@@ -345,8 +359,9 @@ class Channel:
                 self._phase = "idle"
         elif isinstance(item, tuple) and item[0] == "result":
             r = item[1]
-            self._start_run(RunStarted(0, r.num_iter, r.start_lr, r.end_lr, r.step_mode, 0.0),
-                            quiet=True)
+            self._start_run(
+                RunStarted(0, r.num_iter, r.start_lr, r.end_lr, r.step_mode, 0.0), quiet=True
+            )
             self.readings.write(0, r.lrs, r.losses, r.smoothed)
             self._end_run(0, r, r.error, r.elapsed)
 
@@ -354,8 +369,11 @@ class Channel:
         return [v for v in self.views if v.wants_readings]
 
     def _set(self, **changes: Any) -> None:
-        changed = {k: v for k, v in changes.items() if self.state.get(k) != v
-                   or type(self.state.get(k)) is not type(v)}
+        changed = {
+            k: v
+            for k, v in changes.items()
+            if self.state.get(k) != v or type(self.state.get(k)) is not type(v)
+        }
         if not changed:
             return
         self.state.update(changed)
@@ -376,8 +394,9 @@ class Channel:
 
     def _expect(self) -> None:
         if self._phase != "idle" or self.source.running:
-            raise RuntimeError("a range test is already running on this LRFinder; call stop() "
-                               "or wait() first")
+            raise RuntimeError(
+                "a range test is already running on this LRFinder; call stop() or wait() first"
+            )
         self._phase = "expected"
         self._stop_pending = False
         self._error_from = None
@@ -394,9 +413,20 @@ class Channel:
         self._t_heartbeat = time.monotonic()
         self._progress_dirty = False
         self._error_from = None
-        self._set(status="running", step=0, num_iter=int(ev.num_iter), elapsed=0.0, eta=None,
-                  start_lr=float(ev.start_lr), end_lr=float(ev.end_lr), step_mode=ev.step_mode,
-                  diverged_lr=None, suggestions=[], selected_lr=None, error="")
+        self._set(
+            status="running",
+            step=0,
+            num_iter=int(ev.num_iter),
+            elapsed=0.0,
+            eta=None,
+            start_lr=float(ev.start_lr),
+            end_lr=float(ev.end_lr),
+            step_mode=ev.step_mode,
+            diverged_lr=None,
+            suggestions=[],
+            selected_lr=None,
+            error="",
+        )
         for v in self.views:
             v.channel_run(ev)
         if self._stop_pending and not quiet:
@@ -439,11 +469,15 @@ class Channel:
         n = self.readings.n
         reason = result.stop_reason if result is not None else "error"
         self._error_from = "run" if error else None
-        self._set(step=n, elapsed=round(float(elapsed), 3), eta=None,
-                  suggestions=_suggestion_dicts(result),
-                  diverged_lr=float(self.readings.lrs[n - 1]) if reason == "diverged" and n
-                  else None,
-                  error=error or "", status=STATUS_OF_REASON.get(reason, "error"))
+        self._set(
+            step=n,
+            elapsed=round(float(elapsed), 3),
+            eta=None,
+            suggestions=_suggestion_dicts(result),
+            diverged_lr=float(self.readings.lrs[n - 1]) if reason == "diverged" and n else None,
+            error=error or "",
+            status=STATUS_OF_REASON.get(reason, "error"),
+        )
         self._progress_dirty = False
         if self._pending_lr is not None:
             lr, self._pending_lr = self._pending_lr, None
@@ -545,9 +579,17 @@ def _suggestion_dicts(result: Any) -> list[dict[str, Any]]:
     if result is None:
         return []
     from .suggest import DEFAULT
+
     out = []
     for name, s in result.suggestions.items():
         lr = None if s.lr is None or not math.isfinite(float(s.lr)) else float(s.lr)
-        out.append({"name": name, "lr": lr, "index": s.index, "reason": s.reason,
-                    "default": name == DEFAULT})
+        out.append(
+            {
+                "name": name,
+                "lr": lr,
+                "index": s.index,
+                "reason": s.reason,
+                "default": name == DEFAULT,
+            }
+        )
     return out

@@ -4,6 +4,7 @@ refuses bad input with an error that names the parameter and the values it accep
 They run in the order :meth:`lrwidget.finder.LRFinder.range_test` documents; none iterates a
 loader (that would draw from its sampler) or allocates the readings.
 """
+
 from __future__ import annotations
 
 import collections.abc
@@ -45,20 +46,27 @@ def check_finder_args(model, optimizer, criterion, amp_backend, amp_config) -> N
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     if not isinstance(optimizer, torch.optim.Optimizer):
-        raise TypeError("optimizer must be a torch.optim.Optimizer, got "
-                        f"{type(optimizer).__name__}")
+        raise TypeError(
+            f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}"
+        )
     if criterion is not None and not callable(criterion):
         raise TypeError(f"criterion must be callable or None, got {type(criterion).__name__}")
     mine = {id(p) for p in model.parameters()}
     if not any(id(p) in mine for g in optimizer.param_groups for p in g["params"]):
-        raise ValueError("optimizer holds none of the model's parameters: build it from "
-                         "model.parameters() (or pass the model it was built for)")
+        raise ValueError(
+            "optimizer holds none of the model's parameters: build it from "
+            "model.parameters() (or pass the model it was built for)"
+        )
     if amp_backend is not None and amp_backend not in AMP_BACKENDS:
-        raise ValueError(f"amp_backend must be None or one of {AMP_BACKENDS} "
-                         f"(apex is not supported), got {amp_backend!r}")
+        raise ValueError(
+            f"amp_backend must be None or one of {AMP_BACKENDS} "
+            f"(apex is not supported), got {amp_backend!r}"
+        )
     if amp_config is not None and not isinstance(amp_config, dict):
-        raise TypeError(f"amp_config must be a dict of torch.autocast arguments, got "
-                        f"{type(amp_config).__name__}")
+        raise TypeError(
+            f"amp_config must be a dict of torch.autocast arguments, got "
+            f"{type(amp_config).__name__}"
+        )
 
 
 def sweep_args(optimizer, start_lr, end_lr, num_iter, step_mode, smooth_f, diverge_th):
@@ -97,11 +105,14 @@ def check_step_args(accumulation_steps, step_fn, criterion) -> None:
     if accumulation_steps < 1:
         raise ValueError(f"accumulation_steps must be an int >= 1, got {accumulation_steps}")
     if step_fn is not None and not callable(step_fn):
-        raise TypeError(f"step_fn must be callable(model, batch) -> loss or None, got "
-                        f"{type(step_fn).__name__}")
+        raise TypeError(
+            f"step_fn must be callable(model, batch) -> loss or None, got {type(step_fn).__name__}"
+        )
     if step_fn is None and criterion is None:
-        raise ValueError("criterion is None: pass a criterion to LRFinder(...) or a "
-                         "step_fn(model, batch) -> loss to range_test")
+        raise ValueError(
+            "criterion is None: pass a criterion to LRFinder(...) or a "
+            "step_fn(model, batch) -> loss to range_test"
+        )
 
 
 def check_loaders(train_loader, val_loader) -> None:
@@ -117,12 +128,15 @@ def check_loaders(train_loader, val_loader) -> None:
     for name, ld in (("train_loader", train_loader), ("val_loader", val_loader)):
         if ld is None:
             if name == "train_loader":
-                raise TypeError("train_loader must be an iterable of batches (e.g. a "
-                                "DataLoader), got None")
+                raise TypeError(
+                    "train_loader must be an iterable of batches (e.g. a DataLoader), got None"
+                )
             continue
         if not hasattr(ld, "__iter__"):
-            raise TypeError(f"{name} must be an iterable of batches (e.g. a DataLoader), "
-                            f"got {type(ld).__name__}")
+            raise TypeError(
+                f"{name} must be an iterable of batches (e.g. a DataLoader), "
+                f"got {type(ld).__name__}"
+            )
         try:
             # cheap: a DataLoader's len; never iterates (that would draw from its sampler)
             empty = hasattr(ld, "__len__") and len(ld) == 0
@@ -132,9 +146,11 @@ def check_loaders(train_loader, val_loader) -> None:
             raise ValueError(f"{name} is empty: it must yield at least one batch")
     if isinstance(val_loader, collections.abc.Iterator):
         # read in full after every step: an iterator would be exhausted after the first
-        raise ValueError(f"val_loader (a {type(val_loader).__name__}) can be iterated only "
-                         "once, but it is read in full after every step; pass a DataLoader "
-                         "or a list of batches")
+        raise ValueError(
+            f"val_loader (a {type(val_loader).__name__}) can be iterated only "
+            "once, but it is read in full after every step; pass a DataLoader "
+            "or a list of batches"
+        )
 
 
 def check_cache_dir(memory_cache: bool, cache_dir) -> None:
@@ -144,8 +160,10 @@ def check_cache_dir(memory_cache: bool, cache_dir) -> None:
     try:
         path = os.fspath(cache_dir) if cache_dir is not None else tempfile.gettempdir()
     except TypeError:
-        raise TypeError(f"cache_dir must be a directory path (str or os.PathLike) or None, "
-                        f"got {type(cache_dir).__name__}") from None
+        raise TypeError(
+            f"cache_dir must be a directory path (str or os.PathLike) or None, "
+            f"got {type(cache_dir).__name__}"
+        ) from None
     fix = "pass an existing, writable directory as cache_dir, or memory_cache=True"
     if not os.path.exists(path):
         raise ValueError(f"cache_dir {path!r} does not exist; {fix}")
@@ -173,9 +191,11 @@ def _why_not_writable(path: str) -> str | None:
 def check_scaler(grad_scaler, optimizer) -> None:
     """Refuse an enabled GradScaler with an optimizer stepped with a closure (LBFGS)."""
     if grad_scaler is not None and grad_scaler.is_enabled() and needs_closure(optimizer):
-        raise ValueError(f"{type(optimizer).__name__} steps with a closure "
-                         "(optimizer.step(closure)), which a GradScaler cannot drive: pass "
-                         "grad_scaler=None (amp_backend='torch' alone is fine)")
+        raise ValueError(
+            f"{type(optimizer).__name__} steps with a closure "
+            "(optimizer.step(closure)), which a GradScaler cannot drive: pass "
+            "grad_scaler=None (amp_backend='torch' alone is fine)"
+        )
 
 
 def available_memory() -> int | None:
@@ -220,9 +240,11 @@ def check_readings_fit(num_iter: int) -> None:
     need = READING_BYTES * num_iter
     avail = available_memory()
     if avail is not None and need > avail:
-        raise ValueError(f"num_iter={num_iter} is too large: its readings need {gib(need)} "
-                         f"({READING_BYTES} bytes each), more than the {gib(avail)} of memory "
-                         "available; use a smaller num_iter")
+        raise ValueError(
+            f"num_iter={num_iter} is too large: its readings need {gib(need)} "
+            f"({READING_BYTES} bytes each), more than the {gib(avail)} of memory "
+            "available; use a smaller num_iter"
+        )
 
 
 def new_readings(num_iter: int, smooth_f: float) -> History:
@@ -236,6 +258,8 @@ def new_readings(num_iter: int, smooth_f: float) -> History:
     try:
         return History(num_iter, smooth_f)
     except MemoryError as e:
-        raise ValueError(f"num_iter={num_iter}: its readings ({gib(READING_BYTES * num_iter)}"
-                         f", {READING_BYTES} bytes each) cannot be allocated; use a smaller "
-                         "num_iter") from e
+        raise ValueError(
+            f"num_iter={num_iter}: its readings ({gib(READING_BYTES * num_iter)}"
+            f", {READING_BYTES} bytes each) cannot be allocated; use a smaller "
+            "num_iter"
+        ) from e

@@ -27,6 +27,7 @@ restore); the parts live beside it: argument checks in :mod:`lrwidget.checks`, b
 :class:`StopRule` in :mod:`lrwidget.loop`, the user's own loop (:class:`Tracker`) in
 :mod:`lrwidget.track`.
 """
+
 from __future__ import annotations
 
 import inspect
@@ -63,8 +64,9 @@ __all__ = ["LRFinder", "StopRule", "Tracker"]
 class _Run:
     """State of one running test (shared by range_test and track)."""
 
-    def __init__(self, run_id, snapshot, readings: History, rule: StopRule, sweep: Sweep,
-                 moved_from):
+    def __init__(
+        self, run_id, snapshot, readings: History, rule: StopRule, sweep: Sweep, moved_from
+    ):
         self.run_id = run_id
         self.snapshot = snapshot
         self.readings = readings
@@ -80,13 +82,9 @@ class _Run:
         self.t0 = time.time()
         self.perf0 = time.perf_counter()
         self.streams: dict[int, Stream] = {}
-        self.started = RunStarted(run_id, self.num_iter, self.start_lr, self.end_lr,
-                                  self.step_mode, self.t0)
-
-    @property
-    def history(self) -> History:
-        # the old name, still read by tests/test_channel.py; to go once it reads .readings
-        return self.readings
+        self.started = RunStarted(
+            run_id, self.num_iter, self.start_lr, self.end_lr, self.step_mode, self.t0
+        )
 
 
 class _Sub:
@@ -102,9 +100,11 @@ def _describe(e: BaseException) -> str:
 
 
 def _not_restored(e: BaseException, error: str | None) -> str:
-    msg = (f"the model and optimizer were NOT restored after the range test: {_describe(e)}. "
-           "The saved state is kept: remove the cause, then call finder.restore() to write it "
-           "back (finder.restore(discard=True) keeps the model and optimizer as they are now)")
+    msg = (
+        f"the model and optimizer were NOT restored after the range test: {_describe(e)}. "
+        "The saved state is kept: remove the cause, then call finder.restore() to write it "
+        "back (finder.restore(discard=True) keeps the model and optimizer as they are now)"
+    )
     if error:
         msg += f". The test itself had failed first: {error}"
     return msg
@@ -122,8 +122,16 @@ def _result_of(run: _Run, failed: BaseException | None) -> RangeTestResult:
     if failed is not None:
         reason = "error"
         error = _not_restored(failed, error)
-    return RangeTestResult(*readings.view(), reason, run.step_mode, run.start_lr, run.end_lr,
-                           run.num_iter, time.perf_counter() - run.perf0, error)
+    return RangeTestResult(
+        *readings.view(),
+        reason,
+        run.step_mode,
+        run.start_lr,
+        run.end_lr,
+        run.num_iter,
+        time.perf_counter() - run.perf0,
+        error,
+    )
 
 
 class LRFinder:
@@ -176,8 +184,18 @@ class LRFinder:
     #: steps between fetches of the staged losses on accelerators (see the module docstring)
     fetch_every = 16
 
-    def __init__(self, model, optimizer, criterion=None, device=None, memory_cache=True,
-                 cache_dir=None, amp_backend=None, amp_config=None, grad_scaler=None):
+    def __init__(
+        self,
+        model,
+        optimizer,
+        criterion=None,
+        device=None,
+        memory_cache=True,
+        cache_dir=None,
+        amp_backend=None,
+        amp_config=None,
+        grad_scaler=None,
+    ):
         check_finder_args(model, optimizer, criterion, amp_backend, amp_config)
         self.model = model
         self.optimizer = optimizer
@@ -217,6 +235,7 @@ class LRFinder:
         if self.result is None or not len(self.result):
             return None
         import numpy as np
+
         s = self.result.smoothed[np.isfinite(self.result.smoothed)]
         return float(s.min()) if s.size else None
 
@@ -232,13 +251,17 @@ class LRFinder:
     # ------------------------------------------------------------------ taking the finder
     def _check_idle(self):
         if self._claim is not None:
-            raise RuntimeError("a range test is already running on this LRFinder; wait for it "
-                               "to end (or call stop()) before starting another")
+            raise RuntimeError(
+                "a range test is already running on this LRFinder; wait for it "
+                "to end (or call stop()) before starting another"
+            )
         if self._pending is not None:
-            raise RuntimeError("the model and optimizer were NOT restored after the last range "
-                               "test (see finder.result.error); call finder.restore() to retry "
-                               "once the cause is removed, or finder.restore(discard=True) to "
-                               "keep them as they are, before starting another test")
+            raise RuntimeError(
+                "the model and optimizer were NOT restored after the last range "
+                "test (see finder.result.error); call finder.restore() to retry "
+                "once the cause is removed, or finder.restore(discard=True) to "
+                "keep them as they are, before starting another test"
+            )
 
     def _take(self, rule: StopRule) -> None:
         """Check that the finder is free and take it, as one step under the lock."""
@@ -306,20 +329,42 @@ class LRFinder:
             bound = sig.bind(self, train_loader, val_loader, **range_test_kwargs)
         except TypeError as e:
             allowed = [p for p in sig.parameters if p not in ("self", "train_loader")]
-            raise TypeError(f"range_test() {e}; accepted keyword arguments: "
-                            f"{', '.join(allowed)}") from None
+            raise TypeError(
+                f"range_test() {e}; accepted keyword arguments: {', '.join(allowed)}"
+            ) from None
         bound.apply_defaults()
         a = bound.arguments
-        self._checked_args(a["train_loader"], a["val_loader"], a["start_lr"], a["end_lr"],
-                           a["num_iter"], a["step_mode"], a["smooth_f"], a["diverge_th"],
-                           a["accumulation_steps"], a["step_fn"])
+        self._checked_args(
+            a["train_loader"],
+            a["val_loader"],
+            a["start_lr"],
+            a["end_lr"],
+            a["num_iter"],
+            a["step_mode"],
+            a["smooth_f"],
+            a["diverge_th"],
+            a["accumulation_steps"],
+            a["step_fn"],
+        )
 
-    def _checked_args(self, train_loader, val_loader, start_lr, end_lr, num_iter, step_mode,
-                      smooth_f, diverge_th, accumulation_steps, step_fn):
+    def _checked_args(
+        self,
+        train_loader,
+        val_loader,
+        start_lr,
+        end_lr,
+        num_iter,
+        step_mode,
+        smooth_f,
+        diverge_th,
+        accumulation_steps,
+        step_fn,
+    ):
         """All of range_test's checks; returns ``(sweep, smooth_f, diverge_th)``."""
         self._check_idle()
-        sweep, smooth_f, diverge_th = sweep_args(self.optimizer, start_lr, end_lr, num_iter,
-                                                 step_mode, smooth_f, diverge_th)
+        sweep, smooth_f, diverge_th = sweep_args(
+            self.optimizer, start_lr, end_lr, num_iter, step_mode, smooth_f, diverge_th
+        )
         check_step_args(accumulation_steps, step_fn, self.criterion)
         check_loaders(train_loader, val_loader)
         check_cache_dir(self.memory_cache, self.cache_dir)
@@ -330,9 +375,14 @@ class LRFinder:
 
     def _capture(self) -> Snapshot:
         extra = (self.criterion,) if isinstance(self.criterion, torch.nn.Module) else ()
-        return Snapshot.capture(self.model, self.optimizer, self.grad_scaler,
-                                memory_cache=self.memory_cache, cache_dir=self.cache_dir,
-                                extra_modules=extra)
+        return Snapshot.capture(
+            self.model,
+            self.optimizer,
+            self.grad_scaler,
+            memory_cache=self.memory_cache,
+            cache_dir=self.cache_dir,
+            extra_modules=extra,
+        )
 
     def _begin(self, snap, sweep: Sweep, readings: History, rule: StopRule) -> _Run:
         moved_from = None
@@ -343,8 +393,9 @@ class LRFinder:
         with self._lock:
             self._active = run
             for sub in self._subs:
-                run.streams[id(sub)] = Stream(sub.callback, sub.interval, run.readings,
-                                              run.started, run.perf0).start()
+                run.streams[id(sub)] = Stream(
+                    sub.callback, sub.interval, run.readings, run.started, run.perf0
+                ).start()
         return run
 
     def _abort(self, snap: Snapshot | None) -> None:
@@ -447,8 +498,10 @@ class LRFinder:
         """
         with self._lock:
             if self._claim is not None:
-                raise RuntimeError("restore() called while a range test is running on this "
-                                   "LRFinder; a running test restores by itself when it ends")
+                raise RuntimeError(
+                    "restore() called while a range test is running on this "
+                    "LRFinder; a running test restores by itself when it ends"
+                )
             snap = self._pending
             if snap is None:
                 return False
@@ -475,9 +528,20 @@ class LRFinder:
             self._release()
 
     # ------------------------------------------------------------------ range_test
-    def range_test(self, train_loader, val_loader=None, start_lr=None, end_lr=10, num_iter=100,
-                   step_mode="exp", smooth_f=0.05, diverge_th=5, accumulation_steps=1,
-                   non_blocking_transfer=True, step_fn=None) -> RangeTestResult:
+    def range_test(
+        self,
+        train_loader,
+        val_loader=None,
+        start_lr=None,
+        end_lr=10,
+        num_iter=100,
+        step_mode="exp",
+        smooth_f=0.05,
+        diverge_th=5,
+        accumulation_steps=1,
+        non_blocking_transfer=True,
+        step_fn=None,
+    ) -> RangeTestResult:
         """Sweep the lr from ``start_lr`` to ``end_lr``, one optimizer step per lr.
 
         Parameters
@@ -544,18 +608,50 @@ class LRFinder:
         >>> len(r.lrs) <= 10
         True
         """
-        return self._range_test(train_loader, val_loader, start_lr, end_lr, num_iter, step_mode,
-                                smooth_f, diverge_th, accumulation_steps, non_blocking_transfer,
-                                step_fn, staged=self.device.type != "cpu")
+        return self._range_test(
+            train_loader,
+            val_loader,
+            start_lr,
+            end_lr,
+            num_iter,
+            step_mode,
+            smooth_f,
+            diverge_th,
+            accumulation_steps,
+            non_blocking_transfer,
+            step_fn,
+            staged=self.device.type != "cpu",
+        )
 
-    def _range_test(self, train_loader, val_loader, start_lr, end_lr, num_iter, step_mode,
-                    smooth_f, diverge_th, accumulation_steps, non_blocking_transfer, step_fn,
-                    staged: bool) -> RangeTestResult:
+    def _range_test(
+        self,
+        train_loader,
+        val_loader,
+        start_lr,
+        end_lr,
+        num_iter,
+        step_mode,
+        smooth_f,
+        diverge_th,
+        accumulation_steps,
+        non_blocking_transfer,
+        step_fn,
+        staged: bool,
+    ) -> RangeTestResult:
         # staged: losses stay on the device and are fetched in chunks (the accelerator loop);
         # an argument so that tests can run that loop on CPU
         sweep, smooth_f, diverge_th = self._checked_args(
-            train_loader, val_loader, start_lr, end_lr, num_iter, step_mode, smooth_f,
-            diverge_th, accumulation_steps, step_fn)
+            train_loader,
+            val_loader,
+            start_lr,
+            end_lr,
+            num_iter,
+            step_mode,
+            smooth_f,
+            diverge_th,
+            accumulation_steps,
+            step_fn,
+        )
         rule = StopRule(sweep.num_iter, diverge_th)
         self._take(rule)  # from here on this call owns the finder, or it has raised
         snap = run = cycled = None
@@ -569,11 +665,19 @@ class LRFinder:
                 check_val_loader(val_loader, pairs=step_fn is None)
             run = self._begin(snap, sweep, readings, rule)
             self.model.train()
-            step = self._step(batches, val_loader, accumulation_steps, non_blocking_transfer,
-                              step_fn)
+            step = self._step(
+                batches, val_loader, accumulation_steps, non_blocking_transfer, step_fn
+            )
             if staged:
-                run.reason = loop_staged(sweep, readings, rule, self.optimizer, step,
-                                         max(1, int(self.fetch_every)), self.device)
+                run.reason = loop_staged(
+                    sweep,
+                    readings,
+                    rule,
+                    self.optimizer,
+                    step,
+                    max(1, int(self.fetch_every)),
+                    self.device,
+                )
             else:
                 run.reason = loop_cpu(sweep, readings, rule, self.optimizer, step)
         except BaseException as e:
@@ -583,8 +687,12 @@ class LRFinder:
         finally:
             if cycled is not None:
                 cycled.close()  # lets a DataLoader shut its workers down now, not at collection
-            if run is None and snap is not None and self._active is not None \
-                    and self._active.snapshot is snap:
+            if (
+                run is None
+                and snap is not None
+                and self._active is not None
+                and self._active.snapshot is snap
+            ):
                 run = self._active  # interrupted inside _begin: end it like any run
             if run is None:
                 self._abort(snap)
@@ -596,20 +704,35 @@ class LRFinder:
         """The closure one step of the test runs: train, then validate when there is a
         ``val_loader``."""
         autocast = self.amp_config if self.amp_backend is not None else None
-        step = train_step(self.model, self.optimizer, self.criterion, batches,
-                          device=self.device, non_blocking=non_blocking,
-                          accumulation_steps=accumulation_steps, step_fn=step_fn,
-                          autocast=autocast, grad_scaler=self.grad_scaler)
+        step = train_step(
+            self.model,
+            self.optimizer,
+            self.criterion,
+            batches,
+            device=self.device,
+            non_blocking=non_blocking,
+            accumulation_steps=accumulation_steps,
+            step_fn=step_fn,
+            autocast=autocast,
+            grad_scaler=self.grad_scaler,
+        )
         if val_loader is None:
             return step
-        validate = validation_loss(self.model, self.criterion, val_loader, device=self.device,
-                                   non_blocking=non_blocking, step_fn=step_fn,
-                                   autocast=autocast)
+        validate = validation_loss(
+            self.model,
+            self.criterion,
+            val_loader,
+            device=self.device,
+            non_blocking=non_blocking,
+            step_fn=step_fn,
+            autocast=autocast,
+        )
         return then_validate(step, validate)
 
     # ------------------------------------------------------------------ the user's own loop
-    def track(self, start_lr=None, end_lr=10, num_iter=100, step_mode="exp", smooth_f=0.05,
-              diverge_th=5) -> Tracker:
+    def track(
+        self, start_lr=None, end_lr=10, num_iter=100, step_mode="exp", smooth_f=0.05, diverge_th=5
+    ) -> Tracker:
         """A range test driven by your own training loop.
 
         Iterating the returned :class:`Tracker` writes the next lr into every param group and
@@ -630,14 +753,23 @@ class LRFinder:
         >>> len(run.result.lrs), opt.param_groups[0]["lr"]
         (5, 0.001)
         """
-        return self._track(start_lr, end_lr, num_iter, step_mode, smooth_f, diverge_th,
-                           staged=self.device.type != "cpu")
+        return self._track(
+            start_lr,
+            end_lr,
+            num_iter,
+            step_mode,
+            smooth_f,
+            diverge_th,
+            staged=self.device.type != "cpu",
+        )
 
-    def _track(self, start_lr, end_lr, num_iter, step_mode, smooth_f, diverge_th,
-               staged: bool) -> Tracker:
+    def _track(
+        self, start_lr, end_lr, num_iter, step_mode, smooth_f, diverge_th, staged: bool
+    ) -> Tracker:
         self._check_idle()
-        sweep, smooth_f, diverge_th = sweep_args(self.optimizer, start_lr, end_lr, num_iter,
-                                                 step_mode, smooth_f, diverge_th)
+        sweep, smooth_f, diverge_th = sweep_args(
+            self.optimizer, start_lr, end_lr, num_iter, step_mode, smooth_f, diverge_th
+        )
         check_cache_dir(self.memory_cache, self.cache_dir)
         return Tracker(self, sweep, smooth_f, diverge_th, staged)
 
@@ -696,8 +828,9 @@ class LRFinder:
             self._subs.append(sub)
             run = self._active
             if run is not None:
-                run.streams[id(sub)] = Stream(callback, iv, run.readings, run.started,
-                                              run.perf0).start()
+                run.streams[id(sub)] = Stream(
+                    callback, iv, run.readings, run.started, run.perf0
+                ).start()
 
         def unsubscribe():
             with self._lock:
@@ -707,6 +840,7 @@ class LRFinder:
                 s = active.streams.pop(id(sub), None) if active is not None else None
             if s is not None:
                 s.cancel()
+
         return unsubscribe
 
     # ------------------------------------------------------------------ using the result
@@ -751,11 +885,14 @@ class LRFinder:
         [0.1, 0.01]
         """
         if self._claim is not None:
-            raise RuntimeError("apply() during a running test would be undone by the restore; "
-                               "apply after it ended")
+            raise RuntimeError(
+                "apply() during a running test would be undone by the restore; apply after it ended"
+            )
         if self._pending is not None:
-            raise RuntimeError("the last range test's restore failed and finder.restore() "
-                               "would undo this apply(); call finder.restore() first")
+            raise RuntimeError(
+                "the last range test's restore failed and finder.restore() "
+                "would undo this apply(); call finder.restore() first"
+            )
         new = self._ratio_lrs(self._lr_arg(lr))
         for g, v in zip(self.optimizer.param_groups, new):
             if isinstance(g["lr"], torch.Tensor):
@@ -790,14 +927,15 @@ class LRFinder:
         if self._claim is not None:
             raise RuntimeError("one_cycle() during a running test; call it after the test ended")
         if self._pending is not None:
-            raise RuntimeError("the last range test's restore failed; call finder.restore() "
-                               "before one_cycle()")
+            raise RuntimeError(
+                "the last range test's restore failed; call finder.restore() before one_cycle()"
+            )
         max_lrs = self._ratio_lrs(self._lr_arg(lr))
-        return torch.optim.lr_scheduler.OneCycleLR(self.optimizer, max_lr=max_lrs,
-                                                   total_steps=total_steps, **kwargs)
+        return torch.optim.lr_scheduler.OneCycleLR(
+            self.optimizer, max_lr=max_lrs, total_steps=total_steps, **kwargs
+        )
 
-    def plot(self, skip_start=10, skip_end=5, log_lr=True, show_lr=None, ax=None,
-             suggest_lr=True):
+    def plot(self, skip_start=10, skip_end=5, log_lr=True, show_lr=None, ax=None, suggest_lr=True):
         """Plot smoothed loss against lr with matplotlib (torch-lr-finder's signature).
 
         Returns
@@ -830,8 +968,15 @@ class LRFinder:
             best = s.lr
             if best is not None:
                 y = r.smoothed[s.index] if s.index is not None else float("nan")
-                ax.scatter([best], [y], s=75, marker="o", color="red", zorder=3,
-                           label=f"{s.name}: {best:.2E}")
+                ax.scatter(
+                    [best],
+                    [y],
+                    s=75,
+                    marker="o",
+                    color="red",
+                    zorder=3,
+                    label=f"{s.name}: {best:.2E}",
+                )
                 ax.legend()
                 # torch-lr-finder prints it; code that switched from it may read it there
                 print(f"Suggested LR ({s.name}): {best:.2E}")  # noqa: T201
@@ -843,8 +988,14 @@ class LRFinder:
         ax.set_ylabel("Loss")
         if show_lr is not None:
             ax.axvline(x=show_lr, color="red")
-        if fig is not None and plt.get_backend().lower() not in ("agg", "pdf", "svg", "ps",
-                                                                  "cairo", "template"):
+        if fig is not None and plt.get_backend().lower() not in (
+            "agg",
+            "pdf",
+            "svg",
+            "ps",
+            "cairo",
+            "template",
+        ):
             plt.show()
         if suggest_lr:
             return ax, best

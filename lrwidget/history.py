@@ -25,6 +25,7 @@ Example
 >>> h.n, h.best
 (2, 1.3333333333333333)
 """
+
 from __future__ import annotations
 
 import json
@@ -85,8 +86,18 @@ class History:
     True
     """
 
-    __slots__ = ("lrs", "losses", "smoothed", "n", "best", "capacity",
-                 "_sf", "_keep", "_avg", "_norm")
+    __slots__ = (
+        "lrs",
+        "losses",
+        "smoothed",
+        "n",
+        "best",
+        "capacity",
+        "_sf",
+        "_keep",
+        "_avg",
+        "_norm",
+    )
 
     def __init__(self, capacity: int, smooth_f: float = 0.05) -> None:
         if capacity < 1:
@@ -140,8 +151,11 @@ class History:
     def view(self, start: int = 0, stop: int | None = None) -> tuple[_Floats, _Floats, _Floats]:
         """Copies of ``lrs, losses, smoothed`` for readings ``[start:stop]`` (default: up to n)."""
         stop = self.n if stop is None else stop
-        return (self.lrs[start:stop].copy(), self.losses[start:stop].copy(),
-                self.smoothed[start:stop].copy())
+        return (
+            self.lrs[start:stop].copy(),
+            self.losses[start:stop].copy(),
+            self.smoothed[start:stop].copy(),
+        )
 
 
 def _num_out(v: float) -> float | str | None:
@@ -220,17 +234,29 @@ class RangeTestResult:
     [1.0, inf]
     """
 
-    def __init__(self, lrs: ArrayLike, losses: ArrayLike, smoothed: ArrayLike, stop_reason: str,
-                 step_mode: str, start_lr: float, end_lr: float, num_iter: int, elapsed: float,
-                 error: str | None = None) -> None:
+    def __init__(
+        self,
+        lrs: ArrayLike,
+        losses: ArrayLike,
+        smoothed: ArrayLike,
+        stop_reason: str,
+        step_mode: str,
+        start_lr: float,
+        end_lr: float,
+        num_iter: int,
+        elapsed: float,
+        error: str | None = None,
+    ) -> None:
         if stop_reason not in STOP_REASONS:
             raise ValueError(f"stop_reason must be one of {STOP_REASONS}, got {stop_reason!r}")
         self.lrs = np.asarray(lrs, dtype=np.float64)
         self.losses = np.asarray(losses, dtype=np.float64)
         self.smoothed = np.asarray(smoothed, dtype=np.float64)
         if not (self.lrs.shape == self.losses.shape == self.smoothed.shape) or self.lrs.ndim != 1:
-            raise ValueError("lrs, losses and smoothed must be 1-d arrays of one length, got "
-                             f"{self.lrs.shape}, {self.losses.shape}, {self.smoothed.shape}")
+            raise ValueError(
+                "lrs, losses and smoothed must be 1-d arrays of one length, got "
+                f"{self.lrs.shape}, {self.losses.shape}, {self.smoothed.shape}"
+            )
         self.stop_reason = stop_reason
         self.step_mode = step_mode
         self.start_lr = float(start_lr)
@@ -245,9 +271,11 @@ class RangeTestResult:
         return int(self.lrs.size)
 
     def __repr__(self) -> str:
-        return (f"RangeTestResult({len(self)} readings, {self.stop_reason}, "
-                f"lr {self.start_lr:.3g}..{self.end_lr:.3g} {self.step_mode}, "
-                f"suggested_lr={self.suggested_lr!r})")
+        return (
+            f"RangeTestResult({len(self)} readings, {self.stop_reason}, "
+            f"lr {self.start_lr:.3g}..{self.end_lr:.3g} {self.step_mode}, "
+            f"suggested_lr={self.suggested_lr!r})"
+        )
 
     @property
     def suggestions(self) -> dict[str, Suggestion]:
@@ -256,12 +284,14 @@ class RangeTestResult:
             with self._lock:
                 if self._suggestions is None:
                     from .suggest import suggest_all
+
                     self._suggestions = suggest_all(self.lrs, self.smoothed, raw=self.losses)
         return self._suggestions
 
     @property
     def suggested_lr(self) -> float | None:
         from .suggest import DEFAULT
+
         s = self.suggestions.get(DEFAULT)
         return None if s is None else s.lr
 
@@ -307,22 +337,27 @@ class RangeTestResult:
         ValueError: lrs[1] is -0.01: learning rates must be finite and > 0
         """
         if not isinstance(d, dict):
-            raise ValueError("a RangeTestResult must be a JSON object (a dict), got "
-                             f"{_json_type(d)}")
+            raise ValueError(
+                f"a RangeTestResult must be a JSON object (a dict), got {_json_type(d)}"
+            )
         version = d.get("version", FORMAT_VERSION)
         if isinstance(version, bool) or not isinstance(version, int) or version < 1:
             raise ValueError(f"version must be an integer >= 1, got {version!r}")
         if version > FORMAT_VERSION:
-            raise ValueError(f"this result was written by a newer lrwidget (format version "
-                             f"{version}); this one reads version {FORMAT_VERSION}: upgrade "
-                             "lrwidget to load it")
+            raise ValueError(
+                f"this result was written by a newer lrwidget (format version "
+                f"{version}); this one reads version {FORMAT_VERSION}: upgrade "
+                "lrwidget to load it"
+            )
         missing = [k for k in ("lrs", "losses", "smoothed", "stop_reason") if k not in d]
         if missing:
             raise ValueError(f"not a RangeTestResult dict: missing {missing}")
         lrs, losses, smoothed = (_numbers(k, d[k]) for k in ("lrs", "losses", "smoothed"))
         if not len(lrs) == len(losses) == len(smoothed):
-            raise ValueError("lrs, losses and smoothed must have one length, got "
-                             f"{len(lrs)}, {len(losses)}, {len(smoothed)}")
+            raise ValueError(
+                "lrs, losses and smoothed must have one length, got "
+                f"{len(lrs)}, {len(losses)}, {len(smoothed)}"
+            )
         for i, lr in enumerate(lrs):
             if not (_isfinite(lr) and lr > 0):
                 raise ValueError(f"lrs[{i}] is {lr!r}: learning rates must be finite and > 0")
@@ -343,16 +378,19 @@ class RangeTestResult:
             bounds.append(v)
         num_iter = d.get("num_iter", len(lrs))
         if isinstance(num_iter, bool) or not isinstance(num_iter, int) or num_iter < len(lrs):
-            raise ValueError(f"num_iter must be an integer >= the number of readings "
-                             f"({len(lrs)}), got {num_iter!r}")
+            raise ValueError(
+                f"num_iter must be an integer >= the number of readings "
+                f"({len(lrs)}), got {num_iter!r}"
+            )
         elapsed = _number("elapsed", d.get("elapsed", 0.0))
         if not (_isfinite(elapsed) and elapsed >= 0):
             raise ValueError(f"elapsed must be finite and >= 0, got {elapsed!r}")
         error = d.get("error")
         if error is not None and not isinstance(error, str):
             raise ValueError(f"error must be a string or null, got {error!r}")
-        return cls(lrs, losses, smoothed, reason, mode, bounds[0], bounds[1], num_iter, elapsed,
-                   error)
+        return cls(
+            lrs, losses, smoothed, reason, mode, bounds[0], bounds[1], num_iter, elapsed, error
+        )
 
     def save(self, path: _Path) -> None:
         """Write the result as JSON (strict: no NaN literals), atomically.
@@ -398,8 +436,7 @@ def _replace_file(path: str, data: bytes) -> None:
     tmp = os.path.join(folder, f".{name}.{os.getpid()}.{secrets.token_hex(6)}.tmp")
     try:
         # 0o666 less the umask, as open(path, "w") would create it
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
-                     0o666)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
         with open(fd, "wb") as f:
             f.write(data)
             f.flush()

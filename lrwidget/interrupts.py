@@ -16,6 +16,7 @@ Example
 >>> with defer_sigint():
 ...     pass  # e.g. writing a saved state back into a model
 """
+
 from __future__ import annotations
 
 import signal

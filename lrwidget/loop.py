@@ -8,6 +8,7 @@ device and fetches them every ``fetch_every`` steps (:func:`loop_staged`), so th
 waits for the device inside a step. :class:`lrwidget.track.Tracker` (the user's own loop) uses
 the same StopRule, Recorder and :func:`lr_writer`.
 """
+
 from __future__ import annotations
 
 import math
@@ -95,9 +96,9 @@ class Recorder:
         self.readings = readings
         self.rule = rule
         self.fetch_every = fetch_every
-        self.n_staged = 0                    # losses waiting on the device
-        self.first_step = 0                  # step index of the first of them
-        self.staged_lrs: list[float] = []    # their lrs
+        self.n_staged = 0  # losses waiting on the device
+        self.first_step = 0  # step index of the first of them
+        self.staged_lrs: list[float] = []  # their lrs
         self.staged_losses = torch.empty(fetch_every, device=device) if fetch_every > 1 else None
 
     def add(self, i: int, lr: float, loss) -> str | None:
@@ -124,7 +125,7 @@ class Recorder:
         staged = self.staged_losses
         if not self.n_staged or staged is None:
             return self.rule.pending()
-        losses = staged[:self.n_staged].tolist()  # the one host sync per chunk
+        losses = staged[: self.n_staged].tolist()  # the one host sync per chunk
         lrs, self.staged_lrs = self.staged_lrs, []
         self.n_staged = 0
         readings, decide, first = self.readings, self.rule.decide, self.first_step
@@ -158,13 +159,15 @@ def lr_writer(optimizer) -> tuple[dict | None, Callable[[list[float]], None]]:
                 cur.fill_(lr)  # tensor lr (capturable/fused optimizers): same object
             else:
                 g["lr"] = lr
+
     if len(groups) == 1 and not isinstance(groups[0]["lr"], Tensor):
         return groups[0], write
     return None, write
 
 
-def loop_cpu(sweep: Sweep, readings: History, rule: StopRule, optimizer,
-             step: Callable[[], Tensor]) -> str | None:
+def loop_cpu(
+    sweep: Sweep, readings: History, rule: StopRule, optimizer, step: Callable[[], Tensor]
+) -> str | None:
     """Run the sweep, reading each loss at once; the reason it ended.
 
     Example
@@ -195,8 +198,15 @@ def loop_cpu(sweep: Sweep, readings: History, rule: StopRule, optimizer,
     return "completed"
 
 
-def loop_staged(sweep: Sweep, readings: History, rule: StopRule, optimizer,
-                step: Callable[[], Tensor], fetch_every: int, device) -> str | None:
+def loop_staged(
+    sweep: Sweep,
+    readings: History,
+    rule: StopRule,
+    optimizer,
+    step: Callable[[], Tensor],
+    fetch_every: int,
+    device,
+) -> str | None:
     """Run the sweep with the losses staged on ``device`` (see :class:`Recorder`); the reason
     it ended.
 

@@ -15,6 +15,7 @@ Traceback (most recent call last):
 ...
 lrwidget.protocol.BadCommand: apply: lr must be a positive finite number or null, got inf
 """
+
 from __future__ import annotations
 
 import math
@@ -26,8 +27,20 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 __all__ = [
-    "PLACES", "VIEW_ID_MAX", "BadCommand", "Hello", "Select", "Apply", "Stop", "Placement",
-    "Command", "parse_command", "snap_lr", "nearest_reading", "run_message", "encode_readings",
+    "PLACES",
+    "VIEW_ID_MAX",
+    "BadCommand",
+    "Hello",
+    "Select",
+    "Apply",
+    "Stop",
+    "Placement",
+    "Command",
+    "parse_command",
+    "snap_lr",
+    "nearest_reading",
+    "run_message",
+    "encode_readings",
     "heartbeat_message",
 ]
 
@@ -147,15 +160,17 @@ def parse_command(content: Any) -> Command:
     if kind == "placement":
         view, where = content.get("view"), content.get("where")
         if not isinstance(view, str) or not 0 < len(view) <= VIEW_ID_MAX or where not in PLACES:
-            raise BadCommand(f"placement: view must be a str of 1-{VIEW_ID_MAX} characters and "
-                             f"where one of {PLACES}, got view={view!r}, where={where!r}")
+            raise BadCommand(
+                f"placement: view must be a str of 1-{VIEW_ID_MAX} characters and "
+                f"where one of {PLACES}, got view={view!r}, where={where!r}"
+            )
         return Placement(view, where)
-    raise BadCommand(f"unknown command type {kind!r}; known: hello, select, apply, stop, "
-                     "placement")
+    raise BadCommand(f"unknown command type {kind!r}; known: hello, select, apply, stop, placement")
 
 
-def snap_lr(lr: float, lrs: np.ndarray, index: int | None = None,
-            rtol: float = 1e-9) -> tuple[float, int]:
+def snap_lr(
+    lr: float, lrs: np.ndarray, index: int | None = None, rtol: float = 1e-9
+) -> tuple[float, int]:
     """The tested lr nearest to ``lr`` (in log space) and its index.
 
     A view may only choose an lr the test tried: ``lr`` must lie within the range of the
@@ -223,8 +238,9 @@ def nearest_reading(lrs: ArrayLike, lr: object, log: bool = True) -> int:
     return int(np.argmin(d))
 
 
-def run_message(run_id: int, num_iter: int, start_lr: float, end_lr: float,
-                step_mode: str) -> dict[str, Any]:
+def run_message(
+    run_id: int, num_iter: int, start_lr: float, end_lr: float, step_mode: str
+) -> dict[str, Any]:
     """The ``run`` message: a new run began, views clear their readings.
 
     Example
@@ -232,8 +248,14 @@ def run_message(run_id: int, num_iter: int, start_lr: float, end_lr: float,
     >>> run_message(2, 100, 1e-5, 1.0, "exp")["type"]
     'run'
     """
-    return {"type": "run", "run_id": int(run_id), "num_iter": int(num_iter),
-            "start_lr": float(start_lr), "end_lr": float(end_lr), "step_mode": str(step_mode)}
+    return {
+        "type": "run",
+        "run_id": int(run_id),
+        "num_iter": int(num_iter),
+        "start_lr": float(start_lr),
+        "end_lr": float(end_lr),
+        "step_mode": str(step_mode),
+    }
 
 
 def heartbeat_message(t: float) -> dict[str, Any]:
@@ -241,9 +263,15 @@ def heartbeat_message(t: float) -> dict[str, Any]:
     return {"type": "heartbeat", "t": float(t)}
 
 
-def encode_readings(run_id: int, seq: int, start: int, lrs: ArrayLike, losses: ArrayLike,
-                    smoothed: ArrayLike, replay: bool = False
-                    ) -> tuple[dict[str, Any], list[bytes]]:
+def encode_readings(
+    run_id: int,
+    seq: int,
+    start: int,
+    lrs: ArrayLike,
+    losses: ArrayLike,
+    smoothed: ArrayLike,
+    replay: bool = False,
+) -> tuple[dict[str, Any], list[bytes]]:
     """The ``readings`` message of the widget protocol: ``(content, buffers)``.
 
     Three buffers of ``count`` little-endian float64 each (lr, raw loss, smoothed loss); NaN
@@ -259,6 +287,12 @@ def encode_readings(run_id: int, seq: int, start: int, lrs: ArrayLike, losses: A
     n = int(arrs[0].size)
     if any(a.size != n for a in arrs):
         raise ValueError("lrs, losses and smoothed must have one length")
-    content = {"type": "readings", "run_id": int(run_id), "seq": int(seq), "start": int(start),
-               "count": n, "replay": bool(replay)}
+    content = {
+        "type": "readings",
+        "run_id": int(run_id),
+        "seq": int(seq),
+        "start": int(start),
+        "count": n,
+        "replay": bool(replay),
+    }
     return content, [a.tobytes() for a in arrs]

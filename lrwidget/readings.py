@@ -13,6 +13,7 @@ Example
 >>> b.n, b.lrs.tolist()
 (2, [0.001, 0.01])
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -62,8 +63,9 @@ class ReadingsBuffer:
         self._smoothed[start:end] = smoothed
         self.n = max(self.n, end)
 
-    def view(self, start: int = 0, stop: int | None = None
-             ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    def view(
+        self, start: int = 0, stop: int | None = None
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
         """Readings ``[start:stop]`` (default: all) as views, not copies."""
         stop = self.n if stop is None else min(int(stop), self.n)
         return self._lrs[start:stop], self._losses[start:stop], self._smoothed[start:stop]

@@ -20,6 +20,7 @@ Example
 >>> svg.startswith("<svg") and "learning rate" in svg
 True
 """
+
 from __future__ import annotations
 
 import html
@@ -41,8 +42,16 @@ from .rules import (
 )
 
 # format_lr is re-exported: callers of the report format the lrs it shows with it
-__all__ = ["to_svg", "to_html", "save_html", "summary_line", "format_lr", "Scale", "segments",
-           "X_TICKS"]
+__all__ = [
+    "to_svg",
+    "to_html",
+    "save_html",
+    "summary_line",
+    "format_lr",
+    "Scale",
+    "segments",
+    "X_TICKS",
+]
 
 #: at most this many labelled ticks on the SVG's log lr axis
 X_TICKS = 8
@@ -74,7 +83,7 @@ class Scale:
     def invert(self, px: float) -> float:
         t = (px - self.r0) / (self.r1 - self.r0)
         v = self._a + t * (self._b - self._a)
-        return round(10.0 ** v, 15) if self.log else v
+        return round(10.0**v, 15) if self.log else v
 
 
 def segments(xs, ys, sx: Scale, sy: Scale, y_lo: float, y_hi: float) -> list[list[tuple]]:
@@ -107,10 +116,18 @@ def segments(xs, ys, sx: Scale, sy: Scale, y_lo: float, y_hi: float) -> list[lis
 # ---------------------------------------------------------------------------- content
 def _suggestion_rows(result) -> list[dict]:
     from .suggest import DEFAULT
+
     rows = []
     for name, s in (result.suggestions or {}).items():
-        rows.append({"name": name, "lr": s.lr, "index": s.index, "reason": s.reason,
-                     "default": name == DEFAULT})
+        rows.append(
+            {
+                "name": name,
+                "lr": s.lr,
+                "index": s.index,
+                "reason": s.reason,
+                "default": name == DEFAULT,
+            }
+        )
     return rows
 
 
@@ -126,15 +143,20 @@ def summary_line(result, selected_lr=None, applied_lr=None) -> str:
     """
     if result is None:
         return "LR range test: no run yet"
-    parts = [f"LR range test {status_word(result.stop_reason)}: "
-             f"{len(result)}/{result.num_iter} readings in {result.elapsed:.1f} s"]
+    parts = [
+        f"LR range test {status_word(result.stop_reason)}: "
+        f"{len(result)}/{result.num_iter} readings in {result.elapsed:.1f} s"
+    ]
     if result.stop_reason == "diverged" and len(result):
         parts.append(f"diverged at lr={format_lr(result.lrs[-1])}")
     s = result.suggestions
     if s:
         name, first = next(iter(s.items()))
-        parts.append(f"suggested lr={format_lr(first.lr)} ({name})" if first.lr is not None
-                     else f"no suggestion ({name}: {first.reason})")
+        parts.append(
+            f"suggested lr={format_lr(first.lr)} ({name})"
+            if first.lr is not None
+            else f"no suggestion ({name}: {first.reason})"
+        )
     if selected_lr is not None:
         parts.append(f"selected {format_lr(selected_lr)}")
     if applied_lr is not None:
@@ -148,8 +170,14 @@ def _esc(s) -> str:
     return html.escape(str(s), quote=True)
 
 
-def to_svg(result, selected_lr: float | None = None, applied_lr: float | None = None,
-           width: int = 720, height: int = 360, dark: bool = False) -> str:
+def to_svg(
+    result,
+    selected_lr: float | None = None,
+    applied_lr: float | None = None,
+    width: int = 720,
+    height: int = 360,
+    dark: bool = False,
+) -> str:
     """The loss-vs-lr curve of a result as a standalone SVG document (a string).
 
     Parameters
@@ -191,22 +219,28 @@ def to_svg(result, selected_lr: float | None = None, applied_lr: float | None = 
 
     legend_h = 22 if rows or selected_lr is not None or applied_lr is not None else 0
     left, right, top, bottom = 64, W - 16, 30, H - 44 - legend_h
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" '
-           f'viewBox="0 0 {W} {H}" font-family="system-ui, -apple-system, Segoe UI, Helvetica, '
-           f'Arial, sans-serif" font-size="12" role="img" '
-           f'aria-label="{_esc(summary_line(result, selected_lr, applied_lr))}">',
-           f'<rect class="background" width="{W}" height="{H}" fill="{pal["bg"]}"/>',
-           f'<text class="title" x="{left}" y="19" fill="{pal["fg"]}" font-size="13" '
-           f'font-weight="600">'
-           f'{_esc(_title(result))}</text>']
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" '
+        f'viewBox="0 0 {W} {H}" font-family="system-ui, -apple-system, Segoe UI, Helvetica, '
+        f'Arial, sans-serif" font-size="12" role="img" '
+        f'aria-label="{_esc(summary_line(result, selected_lr, applied_lr))}">',
+        f'<rect class="background" width="{W}" height="{H}" fill="{pal["bg"]}"/>',
+        f'<text class="title" x="{left}" y="19" fill="{pal["fg"]}" font-size="13" '
+        f'font-weight="600">'
+        f"{_esc(_title(result))}</text>",
+    ]
 
-    frame = (f'<rect class="frame" x="{left}" y="{top}" width="{right - left}" '
-             f'height="{bottom - top}" fill="none" stroke="{pal["border"]}"/>')
+    frame = (
+        f'<rect class="frame" x="{left}" y="{top}" width="{right - left}" '
+        f'height="{bottom - top}" fill="none" stroke="{pal["border"]}"/>'
+    )
     ok = np.isfinite(lrs) & ((lrs > 0) if log else True)
     if not ok.any():
         out.append(frame)
-        out.append(f'<text x="{(left + right) / 2}" y="{(top + bottom) / 2}" text-anchor="middle" '
-                   f'fill="{pal["fgMuted"]}">No readings</text></svg>')
+        out.append(
+            f'<text x="{(left + right) / 2}" y="{(top + bottom) / 2}" text-anchor="middle" '
+            f'fill="{pal["fgMuted"]}">No readings</text></svg>'
+        )
         return "\n".join(out)
 
     x0, x1 = x_domain(lrs, result.start_lr, result.end_lr, log)
@@ -224,22 +258,32 @@ def to_svg(result, selected_lr: float | None = None, applied_lr: float | None = 
     for tick, label in xt:
         px = round(sx(tick), 2)
         out.append(f'<line {grid} x1="{px}" y1="{top}" x2="{px}" y2="{bottom}"/>')
-        out.append(f'<text class="x-tick" x="{px}" y="{bottom + 16}" text-anchor="middle" '
-                   f'fill="{pal["fgMuted"]}">{_esc(label)}</text>')
+        out.append(
+            f'<text class="x-tick" x="{px}" y="{bottom + 16}" text-anchor="middle" '
+            f'fill="{pal["fgMuted"]}">{_esc(label)}</text>'
+        )
     for tick, label in linear_ticks(y0, y1, 5):
         py = round(sy(tick), 2)
         out.append(f'<line {grid} x1="{left}" y1="{py}" x2="{right}" y2="{py}"/>')
-        out.append(f'<text class="y-tick" x="{left - 6}" y="{py + 4}" text-anchor="end" '
-                   f'fill="{pal["fgMuted"]}">{_esc(label)}</text>')
+        out.append(
+            f'<text class="y-tick" x="{left - 6}" y="{py + 4}" text-anchor="end" '
+            f'fill="{pal["fgMuted"]}">{_esc(label)}</text>'
+        )
     out.append(frame)
-    out.append(f'<text x="{(left + right) / 2}" y="{bottom + 34}" text-anchor="middle" '
-               f'fill="{pal["fg"]}">learning rate{" (log scale)" if log else ""}</text>')
-    out.append(f'<text transform="translate(16 {(top + bottom) / 2}) rotate(-90)" '
-               f'text-anchor="middle" fill="{pal["fg"]}">loss</text>')
+    out.append(
+        f'<text x="{(left + right) / 2}" y="{bottom + 34}" text-anchor="middle" '
+        f'fill="{pal["fg"]}">learning rate{" (log scale)" if log else ""}</text>'
+    )
+    out.append(
+        f'<text transform="translate(16 {(top + bottom) / 2}) rotate(-90)" '
+        f'text-anchor="middle" fill="{pal["fg"]}">loss</text>'
+    )
 
     # clip the curves to the plot box (a clipped tail runs along the top edge)
-    out.append(f'<clipPath id="lrw-clip"><rect x="{left}" y="{top - 2}" width="{right - left}" '
-               f'height="{bottom - top + 4}"/></clipPath><g clip-path="url(#lrw-clip)">')
+    out.append(
+        f'<clipPath id="lrw-clip"><rect x="{left}" y="{top - 2}" width="{right - left}" '
+        f'height="{bottom - top + 4}"/></clipPath><g clip-path="url(#lrw-clip)">'
+    )
     for seg in segments(lrs, raw, sx, sy, y0, y1):
         out.append(_polyline(seg, "raw", pal["accent"], 1.0, pal["rawAlpha"]))
     for seg in segments(lrs, sm, sx, sy, y0, y1):
@@ -251,13 +295,17 @@ def to_svg(result, selected_lr: float | None = None, applied_lr: float | None = 
         dx = sx(float(lrs[-1]))
         yv = sm[-1] if math.isfinite(sm[-1]) else y1
         dy = sy(min(max(float(yv), y0), y1))
-        out.append(f'<g stroke="{pal["error"]}" stroke-width="2"><line x1="{dx - 5:.2f}" '
-                   f'y1="{dy - 5:.2f}" x2="{dx + 5:.2f}" y2="{dy + 5:.2f}"/>'
-                   f'<line x1="{dx - 5:.2f}" '
-                   f'y1="{dy + 5:.2f}" x2="{dx + 5:.2f}" y2="{dy - 5:.2f}"/></g>')
-        out.append(f'<text x="{min(dx, right - 4):.2f}" y="{max(dy - 9, top + 12):.2f}" '
-                   f'text-anchor="end" fill="{pal["error"]}">diverged at '
-                   f'{_esc(format_lr(lrs[-1]))}</text>')
+        out.append(
+            f'<g stroke="{pal["error"]}" stroke-width="2"><line x1="{dx - 5:.2f}" '
+            f'y1="{dy - 5:.2f}" x2="{dx + 5:.2f}" y2="{dy + 5:.2f}"/>'
+            f'<line x1="{dx - 5:.2f}" '
+            f'y1="{dy + 5:.2f}" x2="{dx + 5:.2f}" y2="{dy - 5:.2f}"/></g>'
+        )
+        out.append(
+            f'<text x="{min(dx, right - 4):.2f}" y="{max(dy - 9, top + 12):.2f}" '
+            f'text-anchor="end" fill="{pal["error"]}">diverged at '
+            f"{_esc(format_lr(lrs[-1]))}</text>"
+        )
 
     # selected / applied lines
     def vline(v, color, dash, label, row):
@@ -265,12 +313,16 @@ def to_svg(result, selected_lr: float | None = None, applied_lr: float | None = 
             return
         px = sx(float(v))
         d = ' stroke-dasharray="5 4"' if dash else ""
-        out.append(f'<line x1="{px:.2f}" y1="{top}" x2="{px:.2f}" y2="{bottom}" stroke="{color}" '
-                   f'stroke-width="1.6"{d}/>')
+        out.append(
+            f'<line x1="{px:.2f}" y1="{top}" x2="{px:.2f}" y2="{bottom}" stroke="{color}" '
+            f'stroke-width="1.6"{d}/>'
+        )
         anchor = "start" if px < (left + right) / 2 else "end"
         tx = px + 4 if anchor == "start" else px - 4
-        out.append(f'<text x="{tx:.2f}" y="{top + 14 + 14 * row}" text-anchor="{anchor}" '
-                   f'fill="{color}">{_esc(label)} {_esc(format_lr(v))}</text>')
+        out.append(
+            f'<text x="{tx:.2f}" y="{top + 14 + 14 * row}" text-anchor="{anchor}" '
+            f'fill="{color}">{_esc(label)} {_esc(format_lr(v))}</text>'
+        )
 
     vline(selected_lr, pal["selected"], True, "selected", 0)
     vline(applied_lr, pal["applied"], False, "applied", 1)
@@ -286,14 +338,19 @@ def to_svg(result, selected_lr: float | None = None, applied_lr: float | None = 
             if yv is not None:
                 px, py = sx(lr), sy(min(max(yv, y0), y1))
                 rad = 6 if r["default"] else 4.5
-                out.append(f'<circle class="marker" cx="{px:.2f}" cy="{py:.2f}" r="{rad}" '
-                           f'fill="{color}" stroke="{pal["bg"]}" stroke-width="1.5"/>')
-        text = f'{r["name"]}{" (default)" if r["default"] else ""}: {format_lr(lr)}'
-        out.append(f'<circle cx="{lx + 5}" cy="{ly - 4}" r="{5 if r["default"] else 4}" '
-                   f'fill="{color}"/>')
+                out.append(
+                    f'<circle class="marker" cx="{px:.2f}" cy="{py:.2f}" r="{rad}" '
+                    f'fill="{color}" stroke="{pal["bg"]}" stroke-width="1.5"/>'
+                )
+        text = f"{r['name']}{' (default)' if r['default'] else ''}: {format_lr(lr)}"
+        out.append(
+            f'<circle cx="{lx + 5}" cy="{ly - 4}" r="{5 if r["default"] else 4}" fill="{color}"/>'
+        )
         weight = ' font-weight="600"' if r["default"] else ""
-        out.append(f'<text class="legend" x="{lx + 14}" y="{ly}" fill="{pal["fg"]}"{weight}>'
-                   f'{_esc(text)}</text>')
+        out.append(
+            f'<text class="legend" x="{lx + 14}" y="{ly}" fill="{pal["fg"]}"{weight}>'
+            f"{_esc(text)}</text>"
+        )
         lx += 26 + 7 * len(text)
     out.append("</svg>")
     return "\n".join(out)
@@ -306,14 +363,21 @@ def _title(result) -> str:
 
 def _polyline(seg, cls, color, width, opacity) -> str:
     pts = " ".join(f"{x:g},{y:g}" for x, y in seg)
-    return (f'<polyline class="{cls}" points="{pts}" fill="none" stroke="{color}" '
-            f'stroke-width="{width}" stroke-opacity="{opacity}" stroke-linejoin="round" '
-            f'stroke-linecap="round"/>')
+    return (
+        f'<polyline class="{cls}" points="{pts}" fill="none" stroke="{color}" '
+        f'stroke-width="{width}" stroke-opacity="{opacity}" stroke-linejoin="round" '
+        f'stroke-linecap="round"/>'
+    )
 
 
 # ---------------------------------------------------------------------------- HTML
-def to_html(result, selected_lr: float | None = None, applied_lr: float | None = None,
-            title: str = "Learning-rate range test", dark: bool = False) -> str:
+def to_html(
+    result,
+    selected_lr: float | None = None,
+    applied_lr: float | None = None,
+    title: str = "Learning-rate range test",
+    dark: bool = False,
+) -> str:
     """A self-contained HTML page: the curve (inline SVG), a readings summary, the suggestions
     with their reasons and the chosen lr. Opens offline (no scripts, fonts or images fetched).
 
@@ -335,29 +399,44 @@ def to_html(result, selected_lr: float | None = None, applied_lr: float | None =
     best_i = int(np.nanargmin(np.where(fin, sm, np.nan))) if fin.any() else None
     svg = to_svg(result, selected_lr, applied_lr, width=760, height=380, dark=dark)
     summary = [
-        ("Status",
-         status_word(result.stop_reason) + (f" ({result.error})" if result.error else "")),
+        (
+            "Status",
+            status_word(result.stop_reason) + (f" ({result.error})" if result.error else ""),
+        ),
         ("Readings", f"{len(result)} of {result.num_iter}"),
-        ("Sweep", f"{format_lr(result.start_lr)} \u2192 {format_lr(result.end_lr)} "
-                  f"({result.step_mode})"),
-        ("Tested lr range", f"{format_lr(lrs.min())} \u2192 {format_lr(lrs.max())}"
-         if len(lrs) else "\u2014"),
-        ("Loss (raw) first / last", f"{format_loss(raw[0])} / {format_loss(raw[-1])}"
-         if len(raw) else "\u2014"),
-        ("Lowest smoothed loss", f"{format_loss(sm[best_i])} at lr={format_lr(lrs[best_i])}"
-         if best_i is not None else "\u2014"),
+        (
+            "Sweep",
+            f"{format_lr(result.start_lr)} \u2192 {format_lr(result.end_lr)} ({result.step_mode})",
+        ),
+        (
+            "Tested lr range",
+            f"{format_lr(lrs.min())} \u2192 {format_lr(lrs.max())}" if len(lrs) else "\u2014",
+        ),
+        (
+            "Loss (raw) first / last",
+            f"{format_loss(raw[0])} / {format_loss(raw[-1])}" if len(raw) else "\u2014",
+        ),
+        (
+            "Lowest smoothed loss",
+            f"{format_loss(sm[best_i])} at lr={format_lr(lrs[best_i])}"
+            if best_i is not None
+            else "\u2014",
+        ),
         ("Non-finite losses", str(int((~np.isfinite(raw)).sum()))),
         ("Elapsed", f"{result.elapsed:.2f} s"),
     ]
     chosen = applied_lr if applied_lr is not None else selected_lr
-    chosen_txt = (f"{format_lr(chosen)} ({'applied' if applied_lr is not None else 'selected'})"
-                  if chosen is not None else
-                  f"none chosen; the default suggestion is {format_lr(result.suggested_lr)}")
+    chosen_txt = (
+        f"{format_lr(chosen)} ({'applied' if applied_lr is not None else 'selected'})"
+        if chosen is not None
+        else f"none chosen; the default suggestion is {format_lr(result.suggested_lr)}"
+    )
     rows = "".join(
-        f'<tr{" class=default" if r["default"] else ""}><td>{_esc(r["name"])}'
-        f'{" <small>(default)</small>" if r["default"] else ""}</td>'
-        f'<td class=num>{_esc(format_lr(r["lr"]))}</td><td>{_esc(r["reason"])}</td></tr>'
-        for r in _suggestion_rows(result))
+        f"<tr{' class=default' if r['default'] else ''}><td>{_esc(r['name'])}"
+        f"{' <small>(default)</small>' if r['default'] else ''}</td>"
+        f"<td class=num>{_esc(format_lr(r['lr']))}</td><td>{_esc(r['reason'])}</td></tr>"
+        for r in _suggestion_rows(result)
+    )
     table = "".join(f"<tr><th>{_esc(k)}</th><td>{_esc(v)}</td></tr>" for k, v in summary)
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -392,8 +471,9 @@ footer {{ color: {pal["fgMuted"]}; font-size: .85rem; }}
 """
 
 
-def save_html(result, path, selected_lr: float | None = None,
-              applied_lr: float | None = None, **kwargs) -> str:
+def save_html(
+    result, path, selected_lr: float | None = None, applied_lr: float | None = None, **kwargs
+) -> str:
     """Write :func:`to_html` to ``path`` (UTF-8); returns the path written.
 
     Example

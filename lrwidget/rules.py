@@ -29,6 +29,7 @@ Example
 >>> format_lr(0.00316227), status_word("completed"), palette(dark=True)["bg"]
 ('3.16e-3', 'done', '#1e1e1e')
 """
+
 from __future__ import annotations
 
 import copy
@@ -42,10 +43,24 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-__all__ = ["LOG_MULTIPLES", "NICE_STEPS", "RULES_PATH", "STATUS_OF_REASON",
-           "format_loss", "format_lr", "format_tick", "linear_ticks", "log_ticks",
-           "marker_loss", "nice_step", "palette", "power_of_ten", "status_word",
-           "x_domain", "y_range"]
+__all__ = [
+    "LOG_MULTIPLES",
+    "NICE_STEPS",
+    "RULES_PATH",
+    "STATUS_OF_REASON",
+    "format_loss",
+    "format_lr",
+    "format_tick",
+    "linear_ticks",
+    "log_ticks",
+    "marker_loss",
+    "nice_step",
+    "palette",
+    "power_of_ten",
+    "status_word",
+    "x_domain",
+    "y_range",
+]
 
 #: the data file both languages read
 RULES_PATH = Path(__file__).with_name("rules.json")
@@ -64,8 +79,9 @@ LOG_MULTIPLES: tuple[tuple[int, ...], ...] = tuple(tuple(m) for m in _R["ticks"]
 _Y = _R["yRange"]
 _X = _R["xRange"]
 _EPS = 1e-9
-_SUP = str.maketrans("-0123456789", "\u207b\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077"
-                                    "\u2078\u2079")
+_SUP = str.maketrans(
+    "-0123456789", "\u207b\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079"
+)
 
 
 def palette(dark: bool = False) -> dict[str, Any]:
@@ -88,8 +104,9 @@ def status_word(stop_reason: str) -> str:
     try:
         return STATUS_OF_REASON[stop_reason]
     except (KeyError, TypeError):
-        raise ValueError(f"stop_reason must be one of {sorted(STATUS_OF_REASON)}, "
-                         f"got {stop_reason!r}") from None
+        raise ValueError(
+            f"stop_reason must be one of {sorted(STATUS_OF_REASON)}, got {stop_reason!r}"
+        ) from None
 
 
 # ---------------------------------------------------------------------------- formatting
@@ -155,7 +172,7 @@ def format_loss(y: float | None, digits: int | None = None) -> str:
         return "0"
     d = LOSS_DIGITS if digits is None else int(digits)
     a = abs(y)
-    if a >= 10.0 ** d or a < _LOSS_EXP_BELOW:
+    if a >= 10.0**d or a < _LOSS_EXP_BELOW:
         return format_lr(y, d)
     s = _fixed(y, max(0, d - 1 - math.floor(math.log10(a))))
     return s.rstrip("0").rstrip(".") if "." in s else s
@@ -176,8 +193,11 @@ def format_tick(value: float, step: float) -> str:
     a = abs(value)
     if a != 0 and (a >= _TICK["expAtOrAbove"] or a < _TICK["expBelow"]):
         return format_lr(value, LR_DIGITS)
-    decimals = (max(0, min(int(_TICK["maxDecimals"]), -math.floor(math.log10(step) + _EPS)))
-                if step > 0 else 2)
+    decimals = (
+        max(0, min(int(_TICK["maxDecimals"]), -math.floor(math.log10(step) + _EPS)))
+        if step > 0
+        else 2
+    )
     s = _fixed(value, decimals)
     return s[1:] if re.fullmatch(r"-0(\.0+)?", s) else s  # never "-0"
 
@@ -278,18 +298,24 @@ def log_ticks(lo: float, hi: float, max_ticks: int = 6) -> list[tuple[float, str
         return [(_dec(1, e), power_of_ten(e)) for e in range(first, e1 + 1, stride)]
     best: list[tuple[float, str]] | None = None
     for mults in LOG_MULTIPLES:
-        ticks = [(v, format_lr(v))
-                 for e in range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1)
-                 for v in (_dec(m, e) for m in mults)
-                 if lo * (1 - _EPS) <= v <= hi * (1 + _EPS)]
+        ticks = [
+            (v, format_lr(v))
+            for e in range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1)
+            for v in (_dec(m, e) for m in mults)
+            if lo * (1 - _EPS) <= v <= hi * (1 + _EPS)
+        ]
         if 2 <= len(ticks) <= max_ticks:
             best = ticks
     return best if best is not None else [(lo, format_lr(lo)), (hi, format_lr(hi))]
 
 
 # ---------------------------------------------------------------------------- ranges and markers
-def y_range(smoothed: ArrayLike, raw: ArrayLike | None = None,
-            pad: float | None = None, headroom: float | None = None) -> tuple[float, float]:
+def y_range(
+    smoothed: ArrayLike,
+    raw: ArrayLike | None = None,
+    pad: float | None = None,
+    headroom: float | None = None,
+) -> tuple[float, float]:
     """The loss range to show, readable when the tail diverges.
 
     The bottom is the lowest finite smoothed loss; the top is capped at the highest smoothed loss
@@ -305,7 +331,7 @@ def y_range(smoothed: ArrayLike, raw: ArrayLike | None = None,
     pad = float(_Y["pad"] if pad is None else pad)
     headroom = float(_Y["headroom"] if headroom is None else headroom)
     s = np.asarray(smoothed, dtype=np.float64).ravel()
-    r = (np.asarray(raw, dtype=np.float64).ravel() if raw is not None else np.empty(0))
+    r = np.asarray(raw, dtype=np.float64).ravel() if raw is not None else np.empty(0)
     r = r[np.isfinite(r)]
     fin = np.isfinite(s)
     if fin.any():
@@ -337,8 +363,9 @@ def y_range(smoothed: ArrayLike, raw: ArrayLike | None = None,
     return (bottom - p, top + p)
 
 
-def x_domain(lrs: ArrayLike, start_lr: float | None = None,
-             end_lr: float | None = None, log: bool = True) -> tuple[float, float]:
+def x_domain(
+    lrs: ArrayLike, start_lr: float | None = None, end_lr: float | None = None, log: bool = True
+) -> tuple[float, float]:
     """The lr axis range: the planned sweep ``[start_lr, end_lr]`` when known (the axis stays put
     while the curve grows into it), widened to any reading outside it; else the readings' extent;
     a decade either side of a single value, ``[1e-7, 10]`` without any.
@@ -346,6 +373,7 @@ def x_domain(lrs: ArrayLike, start_lr: float | None = None,
     >>> x_domain([1e-5, 1e-4], 1e-6, 10.0), x_domain([1e-5, 1e-4])
     ((1e-06, 10.0), (1e-05, 0.0001))
     """
+
     def ok(v: float) -> bool:
         return math.isfinite(v) and (not log or v > 0)
 
@@ -366,8 +394,13 @@ def x_domain(lrs: ArrayLike, start_lr: float | None = None,
     return (lo, hi)
 
 
-def marker_loss(lrs: ArrayLike, smoothed: ArrayLike, lr: float | None,
-                index: int | None = None, log: bool = True) -> float | None:
+def marker_loss(
+    lrs: ArrayLike,
+    smoothed: ArrayLike,
+    lr: float | None,
+    index: int | None = None,
+    log: bool = True,
+) -> float | None:
     """The loss at which a suggestion's marker is drawn: on the smoothed curve as drawn.
 
     The smoothed loss of the suggestion's reading ``index`` when it is finite; otherwise the

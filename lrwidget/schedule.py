@@ -19,6 +19,7 @@ Example
 >>> Sweep([1e-4, 1e-5], 1.0, 10**9).lr(10**9 - 1)   # no array of 10**9 rows is built
 1.0
 """
+
 from __future__ import annotations
 
 import math
@@ -71,7 +72,7 @@ def _factors(ratio: float, num_iter: int, step_mode: str, lo: int, hi: int) -> n
     # element depends only on its own index (arange of integers and division are exact)
     t = np.arange(lo, hi, dtype=np.float64) / (num_iter - 1)
     if step_mode == "exp":
-        f = ratio ** t
+        f = ratio**t
     else:
         f = 1.0 + (ratio - 1.0) * t
     if lo == 0:
@@ -81,8 +82,9 @@ def _factors(ratio: float, num_iter: int, step_mode: str, lo: int, hi: int) -> n
     return f
 
 
-def schedule(start_lrs: float | Sequence[float], end_lr: float, num_iter: int,
-             step_mode: str = "exp") -> np.ndarray:
+def schedule(
+    start_lrs: float | Sequence[float], end_lr: float, num_iter: int, step_mode: str = "exp"
+) -> np.ndarray:
     """Per-step, per-group learning rates.
 
     Parameters
@@ -143,8 +145,13 @@ class Sweep:
 
     __slots__ = ("starts", "end_lr", "num_iter", "step_mode", "ratio")
 
-    def __init__(self, start_lrs: float | Sequence[float], end_lr: float, num_iter: int,
-                 step_mode: str = "exp"):
+    def __init__(
+        self,
+        start_lrs: float | Sequence[float],
+        end_lr: float,
+        num_iter: int,
+        step_mode: str = "exp",
+    ):
         vals = list(np.asarray(start_lrs, dtype=object).reshape(-1))
         if not vals:
             raise ValueError("start_lrs must hold at least one lr (one per param group)")
@@ -240,8 +247,10 @@ def check_finite(start_lrs: Sequence[float], end_lr: float) -> None:
         raise ValueError(f"end_lr ({end_lr}) / start_lr ({ref}) overflows a float{fix}")
     for g, s in enumerate(start_lrs):
         if not math.isfinite(float(s) * ratio):
-            raise ValueError(f"end_lr ({end_lr}) / start_lr ({ref}) would take param group {g} "
-                             f"(start lr {s}) to inf{fix}")
+            raise ValueError(
+                f"end_lr ({end_lr}) / start_lr ({ref}) would take param group {g} "
+                f"(start lr {s}) to inf{fix}"
+            )
 
 
 def _check_positive_lr(name: str, v: object) -> float:
@@ -272,8 +281,10 @@ def start_lrs_for(start_lr: float | Sequence[float] | None, current: list[float]
     if isinstance(start_lr, (list, tuple, np.ndarray)):
         vals = list(np.asarray(start_lr, dtype=object).reshape(-1))
         if len(vals) != len(current):
-            raise ValueError(f"start_lr must be a number or one number per param group "
-                             f"({len(current)}), got {len(vals)} values")
+            raise ValueError(
+                f"start_lr must be a number or one number per param group "
+                f"({len(current)}), got {len(vals)} values"
+            )
         for v in vals:
             _check_positive_lr("start_lr", v)
         return [float(v) for v in vals]

@@ -11,6 +11,7 @@ The sidebar gets the widget's view with no display id on purpose: the widget ref
 own displays when a run ends (for the static fallback saved in the notebook) and a refreshed
 sidecar output would tear down and rebuild the sidebar view under the user's pointer.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -19,8 +20,15 @@ from typing import Any
 __all__ = ["show_in_sidebar", "ANCHORS"]
 
 #: where sidecar can put its panel ("right": the right sidebar; the others split the main area)
-ANCHORS = ("right", "split-right", "split-left", "split-top", "split-bottom", "tab-before",
-           "tab-after")
+ANCHORS = (
+    "right",
+    "split-right",
+    "split-left",
+    "split-top",
+    "split-bottom",
+    "tab-before",
+    "tab-after",
+)
 
 
 def _view_output(widget) -> dict:
@@ -29,15 +37,19 @@ def _view_output(widget) -> dict:
         "output_type": "display_data",
         "data": {
             "application/vnd.jupyter.widget-view+json": {
-                "version_major": 2, "version_minor": 0, "model_id": widget.model_id},
+                "version_major": 2,
+                "version_minor": 0,
+                "model_id": widget.model_id,
+            },
             "text/plain": repr(widget) if not hasattr(widget, "summary") else widget.summary(),
         },
         "metadata": {},
     }
 
 
-def show_in_sidebar(widget, title: str = "LR finder", anchor: str = "right", *,
-                    inline: bool = True):
+def show_in_sidebar(
+    widget, title: str = "LR finder", anchor: str = "right", *, inline: bool = True
+):
     """Show ``widget`` in JupyterLab's right sidebar, and inline where a sidebar cannot show it.
 
     In JupyterLab the inline view folds to a one-line note ("shown in the right sidebar", with
@@ -88,8 +100,10 @@ def show_in_sidebar(widget, title: str = "LR finder", anchor: str = "right", *,
     import ipywidgets
 
     if not isinstance(widget, ipywidgets.DOMWidget):
-        raise TypeError(f"widget must be an ipywidgets DOMWidget (e.g. an LRFinderWidget), got "
-                        f"{type(widget).__name__}")
+        raise TypeError(
+            f"widget must be an ipywidgets DOMWidget (e.g. an LRFinderWidget), got "
+            f"{type(widget).__name__}"
+        )
     if not isinstance(title, str):
         raise TypeError(f"title must be a str, got {type(title).__name__}")
     if anchor not in ANCHORS:
@@ -100,8 +114,11 @@ def show_in_sidebar(widget, title: str = "LR finder", anchor: str = "right", *,
         from sidecar import Sidecar
     except ImportError:
         Sidecar = None
-        warnings.warn("show_in_sidebar: the `sidecar` package is not installed (pip install "
-                      "sidecar); showing the widget inline only", stacklevel=2)
+        warnings.warn(
+            "show_in_sidebar: the `sidecar` package is not installed (pip install "
+            "sidecar); showing the widget inline only",
+            stacklevel=2,
+        )
 
     panel: Any = None  # a sidecar.Sidecar (untyped) or None
     if Sidecar is not None:
@@ -111,6 +128,7 @@ def show_in_sidebar(widget, title: str = "LR finder", anchor: str = "right", *,
             _set(widget, "sidebar_fallback", True)
     if inline or panel is None:
         from IPython.display import display
+
         display(widget)
     return panel
 

@@ -36,6 +36,7 @@ Example
 >>> torch.equal(m.weight, before), len(opt.state)
 (True, 0)
 """
+
 from __future__ import annotations
 
 import copy
@@ -118,9 +119,16 @@ class Snapshot:
         failed.
     """
 
-    def __init__(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer,
-                 grad_scaler: GradScaler | None, extra_modules: tuple[torch.nn.Module, ...],
-                 data: dict[str, Any] | None, devices: dict[str, Any], path: str | None) -> None:
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        optimizer: torch.optim.Optimizer,
+        grad_scaler: GradScaler | None,
+        extra_modules: tuple[torch.nn.Module, ...],
+        data: dict[str, Any] | None,
+        devices: dict[str, Any],
+        path: str | None,
+    ) -> None:
         self.model = model
         self.optimizer = optimizer
         self.grad_scaler = grad_scaler
@@ -131,10 +139,16 @@ class Snapshot:
         self._path = path
 
     @classmethod
-    def capture(cls, model: torch.nn.Module, optimizer: torch.optim.Optimizer,
-                grad_scaler: GradScaler | None = None,
-                memory_cache: bool = True, cache_dir: str | os.PathLike[str] | None = None,
-                rng: bool = True, extra_modules: Sequence[torch.nn.Module] = ()) -> Snapshot:
+    def capture(
+        cls,
+        model: torch.nn.Module,
+        optimizer: torch.optim.Optimizer,
+        grad_scaler: GradScaler | None = None,
+        memory_cache: bool = True,
+        cache_dir: str | os.PathLike[str] | None = None,
+        rng: bool = True,
+        extra_modules: Sequence[torch.nn.Module] = (),
+    ) -> Snapshot:
         """Copy the state of ``model``, ``optimizer``, ``extra_modules`` and ``grad_scaler``.
 
         Parameters
@@ -171,15 +185,20 @@ class Snapshot:
         extra = tuple(extra_modules)
         for i, m in enumerate(extra):
             if not isinstance(m, torch.nn.Module):
-                raise TypeError(f"extra_modules[{i}] must be a torch.nn.Module, got "
-                                f"{type(m).__name__}")
+                raise TypeError(
+                    f"extra_modules[{i}] must be a torch.nn.Module, got {type(m).__name__}"
+                )
         modules = (model, *extra)
         params = list(model.parameters())
         index = {id(p): i for i, p in enumerate(params)}
         covered = {id(p) for m in modules for p in m.parameters()}
         # tensors the optimizer trains that no module above owns: keyed by their place
-        loose = [((gi, pi), p) for gi, g in enumerate(optimizer.param_groups)
-                 for pi, p in enumerate(g["params"]) if id(p) not in covered]
+        loose = [
+            ((gi, pi), p)
+            for gi, g in enumerate(optimizer.param_groups)
+            for pi, p in enumerate(g["params"])
+            if id(p) not in covered
+        ]
         opt_state: dict[int | tuple[str, tuple[int, int]], Any] = {}
         for p, st in optimizer.state.items():
             key: int | tuple[str, tuple[int, int]] | None = index.get(id(p))
@@ -198,9 +217,12 @@ class Snapshot:
             "groups": groups,
             "scaler": grad_scaler.state_dict() if _scaler_on(grad_scaler) else None,
         }
-        devices = {"grads": [_devices(e["grads"]) for e in (live, *live["extra"])],
-                   "loose_grads": _devices(live["loose_grads"]),
-                   "opt_state": _devices(opt_state), "groups": _devices(groups)}
+        devices = {
+            "grads": [_devices(e["grads"]) for e in (live, *live["extra"])],
+            "loose_grads": _devices(live["loose_grads"]),
+            "opt_state": _devices(opt_state),
+            "groups": _devices(groups),
+        }
         data = _to_cpu(live)
         for entry, m in zip(_entries(data), modules):
             entry["training"] = [sub.training for sub in m.modules()]
@@ -225,8 +247,10 @@ class Snapshot:
             # our own file, written by capture(): it may hold non-tensor group values (betas, ...)
             data: dict[str, Any] = torch.load(self._path, map_location="cpu", weights_only=False)
         except Exception as e:
-            raise RestoreError(f"the model and optimizer were not restored: could not read the "
-                               f"snapshot file {self._path}: {e}") from e
+            raise RestoreError(
+                f"the model and optimizer were not restored: could not read the "
+                f"snapshot file {self._path}: {e}"
+            ) from e
         return data
 
     def restore(self) -> None:
@@ -283,9 +307,10 @@ class Snapshot:
             if not isinstance(e, Exception):
                 raise
             how = "they may be partly restored" if written else "nothing was written back"
-            raise RestoreError(f"the model and optimizer were not restored ({how}): {e}. The "
-                               "snapshot is kept: remove the cause and call restore() again"
-                               ) from e
+            raise RestoreError(
+                f"the model and optimizer were not restored ({how}): {e}. The "
+                "snapshot is kept: remove the cause and call restore() again"
+            ) from e
         self.restored = True
 
     def _modules(self) -> tuple[torch.nn.Module, ...]:
@@ -300,8 +325,10 @@ class Snapshot:
         opt = self.optimizer
         sizes = [len(g["params"]) for g in opt.param_groups]
         if sizes != d["group_sizes"]:
-            problems.append(f"the optimizer's param groups changed: {d['group_sizes']} tensors "
-                            f"per group then, {sizes} now")
+            problems.append(
+                f"the optimizer's param groups changed: {d['group_sizes']} tensors "
+                f"per group then, {sizes} now"
+            )
         else:
             for (gi, pi), v in zip(d["loose_places"], d["loose_values"]):
                 p = opt.param_groups[gi]["params"][pi]
@@ -323,8 +350,9 @@ class Snapshot:
                     p.grad = None if g is None else g.to(dev, copy=True)
                 for sub, flag in zip(m.modules(), saved["training"]):
                     sub.training = flag
-            for (gi, pi), v, g, dev in zip(d["loose_places"], d["loose_values"], d["loose_grads"],
-                                           self._devices["loose_grads"]):
+            for (gi, pi), v, g, dev in zip(
+                d["loose_places"], d["loose_values"], d["loose_grads"], self._devices["loose_grads"]
+            ):
                 p = opt.param_groups[gi]["params"][pi]
                 p.copy_(v)
                 p.grad = None if g is None else g.to(dev, copy=True)
@@ -340,8 +368,11 @@ class Snapshot:
                 del g[k]
             for k, v in saved.items():
                 live = g.get(k)
-                if isinstance(v, torch.Tensor) and isinstance(live, torch.Tensor) \
-                        and live.shape == v.shape:
+                if (
+                    isinstance(v, torch.Tensor)
+                    and isinstance(live, torch.Tensor)
+                    and live.shape == v.shape
+                ):
                     with torch.no_grad():
                         live.copy_(v)  # a tensor lr (capturable optimizers) stays the same object
                 else:
@@ -368,9 +399,11 @@ class Snapshot:
 
 def _module_state(m: torch.nn.Module) -> dict[str, Any]:
     persistent = m.state_dict(keep_vars=True)
-    return {"model": m.state_dict(),
-            "non_persistent": {n: b for n, b in m.named_buffers() if n not in persistent},
-            "grads": [p.grad for p in m.parameters()]}
+    return {
+        "model": m.state_dict(),
+        "non_persistent": {n: b for n, b in m.named_buffers() if n not in persistent},
+        "grads": [p.grad for p in m.parameters()],
+    }
 
 
 def _entries(d: dict[str, Any]) -> list[dict[str, Any]]:
@@ -385,7 +418,7 @@ def _mismatch(live: Any, saved: Any) -> str | None:
     if not isinstance(live, torch.Tensor):
         return f"is now a {type(live).__name__}, not a tensor"
     if live.shape != saved.shape or live.dtype != saved.dtype:
-        return (f"changed from {_describe(saved)} to {_describe(live)}")
+        return f"changed from {_describe(saved)} to {_describe(live)}"
     return None
 
 
@@ -400,8 +433,9 @@ def _module_problems(name: str, m: torch.nn.Module, saved: dict[str, Any]) -> li
     new = [k for k in now if k not in then]
     gone = [k for k in then if k not in now]
     if new:
-        out.append(f"{name} has {new}, which it did not have at the snapshot (registered "
-                   "during the run?)")
+        out.append(
+            f"{name} has {new}, which it did not have at the snapshot (registered during the run?)"
+        )
     if gone:
         out.append(f"{name} no longer has {gone}")
     for k in now:
@@ -418,8 +452,10 @@ def _module_problems(name: str, m: torch.nn.Module, saved: dict[str, Any]) -> li
     if n_params != len(saved["grads"]) and not (new or gone):
         out.append(f"{name} has {n_params} parameters, it had {len(saved['grads'])}")
     if n_modules != len(saved["training"]):
-        out.append(f"{name} has {n_modules} modules, it had {len(saved['training'])} "
-                   "(a submodule added or removed during the run?)")
+        out.append(
+            f"{name} has {n_modules} modules, it had {len(saved['training'])} "
+            "(a submodule added or removed during the run?)"
+        )
     return out
 
 
@@ -440,8 +476,10 @@ def _write_file(data: dict[str, Any], cache_dir: str | os.PathLike[str] | None) 
             raise
         cause = _os_error(e)
         why = (cause.strerror or str(cause)) if cause is not None else f"{type(e).__name__}: {e}"
-        err = SnapshotWriteError(f"could not write the snapshot to {where}: {why} (pass a "
-                                 "cache_dir with room to write, or memory_cache=True)")
+        err = SnapshotWriteError(
+            f"could not write the snapshot to {where}: {why} (pass a "
+            "cache_dir with room to write, or memory_cache=True)"
+        )
         err.errno = None if cause is None else cause.errno
         raise err from e
     return path
@@ -479,6 +517,7 @@ def _clear_scaler_stage(scaler: GradScaler) -> None:
     except ImportError:  # pragma: no cover - older torch
         return
     import collections
+
     scaler._per_optimizer_states = collections.defaultdict(_refresh_per_optimizer_state)
 
 
@@ -487,8 +526,10 @@ def _opt_index(opt: torch.optim.Optimizer, p: torch.Tensor) -> tuple[int, int]:
         for pi, q in enumerate(g["params"]):
             if q is p:
                 return (gi, pi)
-    raise ValueError("optimizer.state holds state for a tensor that is neither a parameter of "
-                     "the model nor in any param group: it cannot be saved by place")
+    raise ValueError(
+        "optimizer.state holds state for a tensor that is neither a parameter of "
+        "the model nor in any param group: it cannot be saved by place"
+    )
 
 
 def _opt_param(opt: torch.optim.Optimizer, where: tuple[int, int]) -> Any:

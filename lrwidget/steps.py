@@ -5,6 +5,7 @@ Each closure is built once per test for the case at hand (plain; autocast, accum
 GradScaler; a closure optimizer such as LBFGS), so that a step does nothing it does not need:
 the plain step, the one almost every test runs, is the bare training loop plus a type check.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -32,13 +33,26 @@ def needs_closure(optimizer) -> bool:
         p = inspect.signature(optimizer.step).parameters.get("closure")
     except (TypeError, ValueError):  # a builtin or C step: assume the usual optional closure
         return False
-    return p is not None and p.default is inspect.Parameter.empty and \
-        p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    return (
+        p is not None
+        and p.default is inspect.Parameter.empty
+        and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    )
 
 
-def train_step(model, optimizer, criterion, batches, *, device, non_blocking: bool,
-               accumulation_steps: int = 1, step_fn=None, autocast: dict | None = None,
-               grad_scaler=None) -> Step:
+def train_step(
+    model,
+    optimizer,
+    criterion,
+    batches,
+    *,
+    device,
+    non_blocking: bool,
+    accumulation_steps: int = 1,
+    step_fn=None,
+    autocast: dict | None = None,
+    grad_scaler=None,
+) -> Step:
     """``step()``: one optimizer step on the next ``accumulation_steps`` batches; returns the
     step's loss, detached (the sum of the accumulated ones, each divided by their number; for
     an optimizer stepped with a closure, the closure's first evaluation, before the step).
@@ -62,11 +76,17 @@ def train_step(model, optimizer, criterion, batches, *, device, non_blocking: bo
     """
     nxt = batches.__next__
     closure_opt = needs_closure(optimizer)
-    if autocast is None and grad_scaler is None and accumulation_steps == 1 and step_fn is None \
-            and not closure_opt:
+    if (
+        autocast is None
+        and grad_scaler is None
+        and accumulation_steps == 1
+        and step_fn is None
+        and not closure_opt
+    ):
         return _plain_step(model, optimizer, criterion, nxt, device, non_blocking)
-    loss_of = _loss_fn(model, criterion, device, non_blocking, step_fn, autocast,
-                       accumulation_steps)
+    loss_of = _loss_fn(
+        model, criterion, device, non_blocking, step_fn, autocast, accumulation_steps
+    )
     if closure_opt:
         return _closure_step(optimizer, nxt, loss_of, accumulation_steps)
     return _general_step(optimizer, nxt, loss_of, accumulation_steps, grad_scaler)
@@ -87,6 +107,7 @@ def _plain_step(model, opt, crit, nxt, dev, non_blocking) -> Step:
         loss.backward()
         opt.step()
         return loss.detach()
+
     return step
 
 
@@ -105,14 +126,14 @@ def _loss_fn(model, crit, dev, non_blocking, step_fn, autocast, acc) -> Callable
         with context():
             if step_fn is None:
                 inputs, labels = inputs_and_labels(batch, "train_loader")
-                loss = crit(model(move(inputs, dev, non_blocking)),
-                            move(labels, dev, non_blocking))
+                loss = crit(model(move(inputs, dev, non_blocking)), move(labels, dev, non_blocking))
             else:
                 loss = step_fn(model, move(batch, dev, non_blocking))
         if not isinstance(loss, Tensor) or loss.numel() != 1:
             check_loss(loss, src)
         loss = loss.reshape(())
         return loss / acc if acc > 1 else loss
+
     return loss_of
 
 
@@ -133,8 +154,10 @@ def _closure_step(opt, nxt, loss_of, acc) -> Step:
             if not first:
                 first.append(total)  # the loss before the step is the one recorded
             return total
+
         opt.step(closure)
         return first[0]
+
     return step
 
 
@@ -157,11 +180,20 @@ def _general_step(opt, nxt, loss_of, acc, scaler) -> Step:
         else:
             opt.step()
         return total
+
     return step
 
 
-def validation_loss(model, criterion, val_loader, *, device, non_blocking: bool, step_fn=None,
-                    autocast: dict | None = None) -> Step:
+def validation_loss(
+    model,
+    criterion,
+    val_loader,
+    *,
+    device,
+    non_blocking: bool,
+    step_fn=None,
+    autocast: dict | None = None,
+) -> Step:
     """``validate()``: the mean loss over all of ``val_loader``, in ``model.eval()`` without
     gradients (weighted by batch size when the labels have a length); the model is back in
     ``train()`` mode afterwards.
@@ -201,6 +233,7 @@ def validation_loss(model, criterion, val_loader, *, device, non_blocking: bool,
         finally:
             model.train()
         return total / max(count, 1)
+
     return validate
 
 
@@ -212,7 +245,9 @@ def then_validate(train: Step, validate: Step) -> Step:
     >>> then_validate(lambda: torch.tensor(1.0), lambda: torch.tensor(2.0))()
     tensor(2.)
     """
+
     def step():
         train()
         return validate()
+
     return step

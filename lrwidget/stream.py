@@ -20,6 +20,7 @@ Example
 >>> [type(e).__name__ for e in events]
 ['RunStarted', 'Readings', 'RunEnded']
 """
+
 from __future__ import annotations
 
 import logging
@@ -103,19 +104,25 @@ class Stream:
         traceback (logger ``lrwidget.stream``; the first three of a run) and delivery goes on.
     interval : float
         Seconds between flushes.
-    history : History
-        The run's readings (read without a lock, up to ``history.n``).
+    readings : History
+        The run's readings (read without a lock, up to ``readings.n``).
     started : RunStarted
         The first event delivered.
     perf0 : float, optional
         ``time.perf_counter()`` at the start of the run (default: now).
     """
 
-    def __init__(self, callback: Callable[[Event], object], interval: float, history: History,
-                 started: RunStarted, perf0: float | None = None) -> None:
+    def __init__(
+        self,
+        callback: Callable[[Event], object],
+        interval: float,
+        readings: History,
+        started: RunStarted,
+        perf0: float | None = None,
+    ) -> None:
         self.callback = callback
         self.interval = float(interval)
-        self.history = history
+        self.readings = readings
         self.started = started
         self.sent = 0
         self.seq = 0
@@ -141,15 +148,22 @@ class Stream:
 
     def flush(self) -> None:
         """Deliver readings written since the last flush as one event (stream thread only)."""
-        h = self.history
+        h = self.readings
         n = h.n  # read n first: everything below n is already written
         if n <= self.sent:
             return
         start = self.sent
         lrs, losses, smoothed = h.view(start, n)
         self.sent = n
-        ev = Readings(self.started.run_id, self.seq, start, lrs, losses, smoothed,
-                      time.perf_counter() - self._t)
+        ev = Readings(
+            self.started.run_id,
+            self.seq,
+            start,
+            lrs,
+            losses,
+            smoothed,
+            time.perf_counter() - self._t,
+        )
         self.seq += 1
         self._emit(ev)
 

@@ -20,6 +20,7 @@ True
 >>> list(suggest_all(lrs, losses))[0] == DEFAULT
 True
 """
+
 from __future__ import annotations
 
 import math
@@ -32,8 +33,17 @@ from numpy.typing import ArrayLike, NDArray
 from .rules import format_lr
 
 __all__ = [
-    "Suggestion", "Curve", "prepare", "valley", "steep", "minimum", "slide", "RULES", "DEFAULT",
-    "suggest", "suggest_all",
+    "Suggestion",
+    "Curve",
+    "prepare",
+    "valley",
+    "steep",
+    "minimum",
+    "slide",
+    "RULES",
+    "DEFAULT",
+    "suggest",
+    "suggest_all",
 ]
 
 #: fewer usable readings than this (after skipping) and a rule answers None
@@ -117,8 +127,10 @@ def prepare(lrs: ArrayLike, losses: ArrayLike, raw: ArrayLike | None = None) -> 
     x = np.asarray(lrs, dtype=np.float64).reshape(-1) if np.ndim(lrs) else np.asarray([lrs], float)
     y = np.asarray(losses, dtype=np.float64)
     if np.ndim(lrs) != 1 or y.ndim != 1:
-        raise ValueError("lrs and losses must be one-dimensional sequences, "
-                         f"got shapes {np.shape(lrs)} and {np.shape(losses)}")
+        raise ValueError(
+            "lrs and losses must be one-dimensional sequences, "
+            f"got shapes {np.shape(lrs)} and {np.shape(losses)}"
+        )
     if x.shape != y.shape:
         raise ValueError(f"lrs and losses must have the same length, got {x.size} and {y.size}")
     bad = ~np.isfinite(y)
@@ -132,8 +144,15 @@ def prepare(lrs: ArrayLike, losses: ArrayLike, raw: ArrayLike | None = None) -> 
     keep = np.flatnonzero(np.isfinite(x[:cut]) & (x[:cut] > 0))
     n = keep.size
     if n == 0:
-        return Curve(x[:0], y[:0], keep, math.nan, math.nan, diverged,
-                     f"too few finite points (0 < {MIN_POINTS})")
+        return Curve(
+            x[:0],
+            y[:0],
+            keep,
+            math.nan,
+            math.nan,
+            diverged,
+            f"too few finite points (0 < {MIN_POINTS})",
+        )
     lo, hi = float(x[keep].min()), float(x[keep].max())
     start = n // 10
     end = n - min(SKIP_END, n // 10)
@@ -268,13 +287,21 @@ def _minimum(c: Curve) -> Suggestion:
         return _none(name, "the loss never decreases")
     at = float(c.lrs[i])
     lr = min(max(at / 10, c.lo), c.hi)
-    note = " (still falling at the end of the sweep)" if (i == c.lrs.size - 1 and not c.diverged
-                                                                and not c.turned_up) else ""
+    note = (
+        " (still falling at the end of the sweep)"
+        if (i == c.lrs.size - 1 and not c.diverged and not c.turned_up)
+        else ""
+    )
     return Suggestion(name, lr, None, f"lowest loss at lr {format_lr(at)}, divided by 10{note}")
 
 
-def slide(lrs: ArrayLike, losses: ArrayLike, lr_diff: int = 15, thresh: float = 0.005,
-          adjust_value: float = 1.0) -> Suggestion:
+def slide(
+    lrs: ArrayLike,
+    losses: ArrayLike,
+    lr_diff: int = 15,
+    thresh: float = 0.005,
+    adjust_value: float = 1.0,
+) -> Suggestion:
     """fastai's slide rule: walk back from the end until the loss gradient flattens out.
 
     Compares ``np.gradient(losses)`` at two readings ``lr_diff`` apart, sliding that window from
@@ -291,8 +318,9 @@ def slide(lrs: ArrayLike, losses: ArrayLike, lr_diff: int = 15, thresh: float = 
     return _slide(prepare(lrs, losses), lr_diff, thresh, adjust_value)
 
 
-def _slide(c: Curve, lr_diff: int = 15, thresh: float = 0.005,
-           adjust_value: float = 1.0) -> Suggestion:
+def _slide(
+    c: Curve, lr_diff: int = 15, thresh: float = 0.005, adjust_value: float = 1.0
+) -> Suggestion:
     name = "slide"
     if c.why:
         return _none(name, c.why)
@@ -310,9 +338,12 @@ def _slide(c: Curve, lr_diff: int = 15, thresh: float = 0.005,
         right -= 1
         left -= 1
     lr = min(max(float(c.lrs[i]) * adjust_value, c.lo), c.hi)
-    return Suggestion(name, lr, int(c.index[i]) if adjust_value == 1 else None,
-                      f"where the loss gradient levels off, sliding a {lr_diff}-point window "
-                      "back from the end")
+    return Suggestion(
+        name,
+        lr,
+        int(c.index[i]) if adjust_value == 1 else None,
+        f"where the loss gradient levels off, sliding a {lr_diff}-point window back from the end",
+    )
 
 
 RULES: dict[str, Callable[..., Suggestion]] = {
@@ -335,8 +366,9 @@ def _check_method(method: str) -> None:
         raise ValueError(f"method must be one of {sorted(RULES)}, got {method!r}")
 
 
-def suggest(lrs: ArrayLike, losses: ArrayLike, method: str | None = None,
-            raw: ArrayLike | None = None) -> Suggestion:
+def suggest(
+    lrs: ArrayLike, losses: ArrayLike, method: str | None = None, raw: ArrayLike | None = None
+) -> Suggestion:
     """The suggestion of one rule (the default rule unless ``method`` is given).
 
     Parameters
@@ -362,8 +394,9 @@ def suggest(lrs: ArrayLike, losses: ArrayLike, method: str | None = None,
     return _via_public(method, lrs, losses, raw)
 
 
-def _via_public(method: str, lrs: ArrayLike, losses: ArrayLike,
-                raw: ArrayLike | None) -> Suggestion:
+def _via_public(
+    method: str, lrs: ArrayLike, losses: ArrayLike, raw: ArrayLike | None
+) -> Suggestion:
     # rules registered without a curve-level twin get the divergence cut applied here
     c = prepare(lrs, losses, raw)
     if c.diverged:
@@ -375,8 +408,9 @@ def _via_public(method: str, lrs: ArrayLike, losses: ArrayLike,
     return RULES[method](lrs, losses)
 
 
-def suggest_all(lrs: ArrayLike, losses: ArrayLike,
-                raw: ArrayLike | None = None) -> dict[str, Suggestion]:
+def suggest_all(
+    lrs: ArrayLike, losses: ArrayLike, raw: ArrayLike | None = None
+) -> dict[str, Suggestion]:
     """Every rule's suggestion, the default rule first.
 
     Example

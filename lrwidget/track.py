@@ -5,6 +5,7 @@ The tracker hands out the sweep's lrs (writing each into the optimizer) and take
 step; it starts and ends its run through the finder, like ``range_test``, so the model and
 optimizer are restored however the ``with`` block exits.
 """
+
 from __future__ import annotations
 
 import math
@@ -44,8 +45,14 @@ class Tracker:
     ('completed', True)
     """
 
-    def __init__(self, finder: LRFinder, sweep: Sweep, smooth_f: float, diverge_th: float,
-                 staged: bool = False):
+    def __init__(
+        self,
+        finder: LRFinder,
+        sweep: Sweep,
+        smooth_f: float,
+        diverge_th: float,
+        staged: bool = False,
+    ):
         self.finder = finder
         self._sweep = sweep
         self._smooth_f = smooth_f
@@ -56,12 +63,12 @@ class Tracker:
         self._recorder: Recorder
         self._write_lrs: Callable[[list[float]], None]
         self._group0: dict | None = None
-        self._chunk_start = 0                  # step of the first lr in the chunk at hand
-        self._chunk_lrs: list[float] = []      # the first group's lrs of that chunk
+        self._chunk_start = 0  # step of the first lr in the chunk at hand
+        self._chunk_lrs: list[float] = []  # the first group's lrs of that chunk
         self._chunk_rows: list[list[float]] = []  # every group's lrs, unless group0 is used
-        self._lr = math.nan                    # the lr last handed out
-        self._handed_out = 0                   # lrs handed out
-        self._awaiting = False      # an lr was handed out and its loss not yet recorded
+        self._lr = math.nan  # the lr last handed out
+        self._handed_out = 0  # lrs handed out
+        self._awaiting = False  # an lr was handed out and its loss not yet recorded
         self._done = False
         self.result: RangeTestResult | None = None
 
@@ -148,8 +155,9 @@ class Tracker:
             raise RuntimeError("record() must follow taking an lr from the tracker, once per step")
         if isinstance(loss, Tensor):
             if loss.numel() != 1:
-                raise ValueError("record() needs a scalar loss, got a tensor of shape "
-                                 f"{tuple(loss.shape)}")
+                raise ValueError(
+                    f"record() needs a scalar loss, got a tensor of shape {tuple(loss.shape)}"
+                )
             loss = loss.detach().reshape(())
         elif isinstance(loss, bool) or not isinstance(loss, Real):
             raise TypeError(f"record() needs a loss tensor or a number, got {type(loss).__name__}")

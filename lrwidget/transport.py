@@ -17,6 +17,7 @@ Traceback (most recent call last):
 ...
 ValueError: address must be "tcp://HOST:PORT" (e.g. "tcp://127.0.0.1:5555"), got 'localhost:5555'
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -25,8 +26,16 @@ import re
 import socket
 from typing import Any
 
-__all__ = ["ENV_ADDRESS", "ENV_TOKEN", "check_address", "check_seconds", "zmq_module", "Waker",
-           "dist_info", "broadcast"]
+__all__ = [
+    "ENV_ADDRESS",
+    "ENV_TOKEN",
+    "check_address",
+    "check_seconds",
+    "zmq_module",
+    "Waker",
+    "dist_info",
+    "broadcast",
+]
 
 #: environment variables a job reads when ``connect`` is given no address / token
 ENV_ADDRESS = "LRWIDGET_ADDRESS"
@@ -40,8 +49,10 @@ def zmq_module() -> Any:
     try:
         import zmq
     except ImportError as e:  # pragma: no cover - pyzmq is in every Jupyter install
-        raise ImportError('lrwidget.listen() and lrwidget.connect() need pyzmq: pip install '
-                          '"lrwidget[remote]" (every Jupyter kernel already has it)') from e
+        raise ImportError(
+            "lrwidget.listen() and lrwidget.connect() need pyzmq: pip install "
+            '"lrwidget[remote]" (every Jupyter kernel already has it)'
+        ) from e
     return zmq
 
 
@@ -55,12 +66,15 @@ def check_address(address: Any, name: str = "address", bind: bool = False) -> st
         raise TypeError(f'{name} must be a str "tcp://HOST:PORT", got {type(address).__name__}')
     m = _ADDRESS.fullmatch(address.strip())
     if m is None:
-        raise ValueError(f'{name} must be "tcp://HOST:PORT" (e.g. "tcp://127.0.0.1:5555"), '
-                         f"got {address!r}")
+        raise ValueError(
+            f'{name} must be "tcp://HOST:PORT" (e.g. "tcp://127.0.0.1:5555"), got {address!r}'
+        )
     port, lo = int(m.group("port")), 0 if bind else 1
     if not lo <= port <= 65535:
-        raise ValueError(f"{name}: port must be {lo}..65535, got {port}"
-                         + ("" if bind else " (a job connects to the port the notebook shows)"))
+        raise ValueError(
+            f"{name}: port must be {lo}..65535, got {port}"
+            + ("" if bind else " (a job connects to the port the notebook shows)")
+        )
     return address.strip()
 
 
@@ -72,8 +86,9 @@ def check_seconds(value: Any, name: str, none: bool = False, zero: bool = True) 
     """A number of seconds (finite, >= 0, or > 0 when not ``zero``); None if ``none`` allows."""
     if value is None and none:
         return None
-    what = ("None or " if none else "") + ("a number >= 0" if zero else "a number > 0") \
-        + " of seconds"
+    what = (
+        ("None or " if none else "") + ("a number >= 0" if zero else "a number > 0") + " of seconds"
+    )
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"{name} must be {what}, got {type(value).__name__}")
     v = float(value)
@@ -120,12 +135,15 @@ def dist_info(process_group: Any = None) -> tuple:
     rank of the group's rank 0 (the source of broadcasts). ``(None, 0, 1, 0)`` when
     torch.distributed is not in use."""
     import torch.distributed as dist
+
     up = dist.is_available() and dist.is_initialized()
     if process_group is None and not up:
         return None, 0, 1, 0
     if not up:
-        raise ValueError("process_group was given but torch.distributed is not initialized; "
-                         "call torch.distributed.init_process_group() first")
+        raise ValueError(
+            "process_group was given but torch.distributed is not initialized; "
+            "call torch.distributed.init_process_group() first"
+        )
     rank = dist.get_rank(process_group)
     if rank < 0:
         raise ValueError("this process is not a member of process_group")
@@ -137,6 +155,7 @@ def dist_info(process_group: Any = None) -> tuple:
 def broadcast(value: Any, group: Any, src: int) -> Any:
     """Rank ``src``'s ``value`` on every rank of ``group`` (a collective: every rank calls it)."""
     import torch.distributed as dist
+
     box = [value]
     dist.broadcast_object_list(box, src=src, group=group)
     return box[0]

@@ -29,6 +29,7 @@ Example
 True
 >>> w.close()
 """
+
 from __future__ import annotations
 
 import html
@@ -138,8 +139,10 @@ class LRFinderWidget(anywidget.AnyWidget, ChannelView):
 
     def __init__(self, finder: LRFinder, title: str = "", height: int = 320, **kwargs):
         if not isinstance(finder, LRFinder) and not _is_source(finder):
-            raise TypeError("finder must be an lrwidget.LRFinder (or a source of runs, see "
-                            f"lrwidget.channel.Source), got {type(finder).__name__}")
+            raise TypeError(
+                "finder must be an lrwidget.LRFinder (or a source of runs, see "
+                f"lrwidget.channel.Source), got {type(finder).__name__}"
+            )
         if not isinstance(title, str):
             raise TypeError(f"title must be a str, got {type(title).__name__}")
         if isinstance(height, bool) or not isinstance(height, int) or height < 160:
@@ -149,9 +152,9 @@ class LRFinderWidget(anywidget.AnyWidget, ChannelView):
         #: what the last :meth:`run` raised in its thread (re-raised by :meth:`wait`)
         self.exception: BaseException | None = None
         self._runner: threading.Thread | None = None
-        self._handles: list = []      # IPython display handles, refreshed when a run ends
+        self._handles: list = []  # IPython display handles, refreshed when a run ends
         # the channel's writer alone touches these
-        self._placements: dict[str, str] = {}   # view id -> "sidebar" | "hidden" | "inline"
+        self._placements: dict[str, str] = {}  # view id -> "sidebar" | "hidden" | "inline"
         self._dormant = False
         self._closed = False
         self._channel = Channel.of(finder)
@@ -198,17 +201,23 @@ class LRFinderWidget(anywidget.AnyWidget, ChannelView):
         """
         self._check_open()
         if not isinstance(self.finder, LRFinder):
-            raise TypeError("this widget shows runs of another source (e.g. a job in another "
-                            "process): start the range test there")
+            raise TypeError(
+                "this widget shows runs of another source (e.g. a job in another "
+                "process): start the range test there"
+            )
         if self._runner is not None and self._runner.is_alive():
-            raise RuntimeError("a range test is already running in this widget; call stop() "
-                               "or wait() first")
+            raise RuntimeError(
+                "a range test is already running in this widget; call stop() or wait() first"
+            )
         self._validate_run(train_loader, range_test_kwargs)
         self._channel.expect_run()
         self.exception = None
-        self._runner = threading.Thread(target=self._run_thread,
-                                        args=(train_loader, range_test_kwargs),
-                                        name="lrwidget-range-test", daemon=True)
+        self._runner = threading.Thread(
+            target=self._run_thread,
+            args=(train_loader, range_test_kwargs),
+            name="lrwidget-range-test",
+            daemon=True,
+        )
         self._runner.start()
 
     def wait(self, timeout: float | None = None) -> RangeTestResult | None:
@@ -307,8 +316,10 @@ class LRFinderWidget(anywidget.AnyWidget, ChannelView):
             if lr is None and self.result is not None:
                 lr = self.result.suggested_lr
             if lr is None:
-                raise ValueError("lr is None and no lr is selected or suggested: pass lr, or "
-                                 "select a point on the plot first")
+                raise ValueError(
+                    "lr is None and no lr is selected or suggested: pass lr, or "
+                    "select a point on the plot first"
+                )
         try:
             cmd = P.parse_command({"type": "apply", "lr": lr})
         except P.BadCommand:
@@ -317,6 +328,7 @@ class LRFinderWidget(anywidget.AnyWidget, ChannelView):
         assert isinstance(cmd, P.Apply) and cmd.lr is not None
         v = cmd.lr
         return self._channel.call(lambda: self._channel.apply_now_or_later(v))
+
     def to_svg(self, **kwargs) -> str:
         """The last result as SVG (:func:`lrwidget.report.to_svg`), with the chosen lrs."""
         if self.result is None:
@@ -332,8 +344,9 @@ class LRFinderWidget(anywidget.AnyWidget, ChannelView):
     def summary(self) -> str:
         """The one-line text summary used by the static fallback."""
         if self.status == "running":
-            return (f"LR range test running: {self.step}/{self.num_iter} readings, "
-                    f"{self.elapsed:.1f} s")
+            return (
+                f"LR range test running: {self.step}/{self.num_iter} readings, {self.elapsed:.1f} s"
+            )
         if self.result is None:
             return "LR range test: " + ("error: " + self.error if self.error else "no run yet")
         return report.summary_line(self.result, self.selected_lr, self.applied_lr)
@@ -361,14 +374,16 @@ class LRFinderWidget(anywidget.AnyWidget, ChannelView):
             data["image/svg+xml"] = svg
             # nbconvert and nbviewer show ONE representation per output: text/html carries the
             # curve and the summary line together (widget front ends still pick the view).
-            data["text/html"] = (f'<div class="lrwidget-static">{svg}'
-                                 f'<p>{html.escape(data["text/plain"])}</p></div>')
+            data["text/html"] = (
+                f'<div class="lrwidget-static">{svg}<p>{html.escape(data["text/plain"])}</p></div>'
+            )
         return data, metadata
 
     def _ipython_display_(self):
         # Displayed with a display id so the saved notebook's static fallback is refreshed when
         # the run ends (the bundle at display time has no curve yet).
         from IPython.display import display
+
         data, md = self._repr_mimebundle_()
         h = display(data, metadata=md, raw=True, display_id=True)
         if h is not None:
@@ -392,7 +407,7 @@ class LRFinderWidget(anywidget.AnyWidget, ChannelView):
             if not str(e).startswith("range_test()"):
                 raise
             # name the method the user called, not the one it forwards to
-            raise TypeError("run()" + str(e)[len("range_test()"):]) from None
+            raise TypeError("run()" + str(e)[len("range_test()") :]) from None
 
     def _run_thread(self, train_loader, kwargs) -> None:
         error = None
@@ -428,14 +443,16 @@ class LRFinderWidget(anywidget.AnyWidget, ChannelView):
 
     def channel_run(self, run: RunStarted) -> None:
         if self.wants_readings:
-            self.send(P.run_message(run.run_id, run.num_iter, run.start_lr, run.end_lr,
-                                    run.step_mode))
+            self.send(
+                P.run_message(run.run_id, run.num_iter, run.start_lr, run.end_lr, run.step_mode)
+            )
 
     def channel_readings(self, seq: int, start: int, stop: int, replay: bool) -> None:
         ch = self._channel
         assert ch.run is not None  # the channel announces a run before its readings
-        content, buffers = encode_readings(ch.run.run_id, seq, start,
-                                           *ch.readings.view(start, stop), replay=replay)
+        content, buffers = encode_readings(
+            ch.run.run_id, seq, start, *ch.readings.view(start, stop), replay=replay
+        )
         self.send(content, buffers)
 
     def channel_heartbeat(self, t: float) -> None:
@@ -462,12 +479,22 @@ class LRFinderWidget(anywidget.AnyWidget, ChannelView):
 
 
 def _is_source(obj) -> bool:
-    return all(callable(getattr(obj, name, None)) for name in ("subscribe", "stop", "apply")) \
-        and hasattr(obj, "running")
+    return all(
+        callable(getattr(obj, name, None)) for name in ("subscribe", "stop", "apply")
+    ) and hasattr(obj, "running")
 
 
-def find_lr(model, optimizer, train_loader, criterion=None, *, display: bool = True,
-            title: str = "", height: int = 320, **range_test_kwargs) -> LRFinderWidget:
+def find_lr(
+    model,
+    optimizer,
+    train_loader,
+    criterion=None,
+    *,
+    display: bool = True,
+    title: str = "",
+    height: int = 320,
+    **range_test_kwargs,
+) -> LRFinderWidget:
     """Build an :class:`LRFinder` and a widget, show the widget and start the range test.
 
     Parameters
@@ -510,6 +537,7 @@ def find_lr(model, optimizer, train_loader, criterion=None, *, display: bool = T
         raise
     if display:
         from IPython.display import display as _display
+
         _display(w)
     w.run(train_loader, **range_test_kwargs)
     return w

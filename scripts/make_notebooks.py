@@ -3,6 +3,7 @@
 The notebooks are committed as generated here (no stale outputs); edit this file, then run
 `python scripts/make_notebooks.py`. tests/test_notebooks.py checks that the committed files match.
 """
+
 from __future__ import annotations
 
 import sys
@@ -13,7 +14,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 HERE = Path(__file__).resolve().parent.parent / "notebooks"
 
-DATA = '''\
+DATA = """\
 import torch
 from torch import nn
 from sklearn.datasets import load_digits
@@ -39,9 +40,9 @@ def accuracy(model):
     model.eval()
     with torch.no_grad():
         return (model(X[test_idx]).argmax(1) == y[test_idx]).float().mean().item()
-'''  # noqa: E501 (the notebook's own line, with its aligned comment)
+"""  # noqa: E501 (the notebook's own line, with its aligned comment)
 
-TRAIN = '''\
+TRAIN = """\
 def train(model, optimizer, epochs=3):
     criterion = nn.CrossEntropyLoss()
     for _ in range(epochs):
@@ -51,7 +52,7 @@ def train(model, optimizer, epochs=3):
             criterion(model(xb), yb).backward()
             optimizer.step()
     return accuracy(model)
-'''
+"""
 
 
 def quickstart():
@@ -113,14 +114,14 @@ def custom_loop():
         new_code_cell(DATA),
         new_code_cell(
             "class DictDigits(torch.utils.data.Dataset):\n"
-            "    \"\"\"Batches come as dicts, as with Hugging Face datasets.\"\"\"\n"
+            '    """Batches come as dicts, as with Hugging Face datasets."""\n'
             "    def __len__(self):\n"
             "        return len(train_idx)\n"
             "    def __getitem__(self, i):\n"
             "        j = train_idx[i]\n"
-            "        return {\"pixels\": X[j], \"labels\": y[j]}\n\n\n"
+            '        return {"pixels": X[j], "labels": y[j]}\n\n\n'
             "class Classifier(nn.Module):\n"
-            "    \"\"\"Returns its own loss, as Hugging Face models do.\"\"\"\n"
+            '    """Returns its own loss, as Hugging Face models do."""\n'
             "    def __init__(self):\n"
             "        super().__init__()\n"
             "        self.net = make_model()\n"
@@ -128,7 +129,7 @@ def custom_loop():
             "        logits = self.net(pixels)\n"
             "        loss = None if labels is None else nn.functional.cross_entropy(logits, "
             "labels)\n"
-            "        return {\"loss\": loss, \"logits\": logits}\n\n\n"
+            '        return {"loss": loss, "logits": logits}\n\n\n'
             "dict_loader = torch.utils.data.DataLoader(DictDigits(), batch_size=64, "
             "shuffle=True)\n"
             "model = Classifier()\n"
@@ -137,14 +138,14 @@ def custom_loop():
         new_markdown_cell("## 1. `step_fn`: say how to get the loss of a batch"),
         new_code_cell(
             "finder = lrwidget.LRFinder(model, optimizer)\n"
-            "widget = lrwidget.LRFinderWidget(finder, title=\"AdamW, step_fn\")\n"
+            'widget = lrwidget.LRFinderWidget(finder, title="AdamW, step_fn")\n'
             "display(widget)\n"
-            "widget.run(dict_loader, step_fn=lambda model, batch: model(**batch)[\"loss\"],\n"
+            'widget.run(dict_loader, step_fn=lambda model, batch: model(**batch)["loss"],\n'
             "           start_lr=1e-6, end_lr=1, num_iter=100)"
         ),
         new_code_cell(
             "result = widget.wait()\n"
-            "print(result.stop_reason, f\"suggested lr = {result.suggested_lr:.3g}\")"
+            'print(result.stop_reason, f"suggested lr = {result.suggested_lr:.3g}")'
         ),
         new_markdown_cell(
             "## 2. `track`: your own loop\n\n"
@@ -159,14 +160,15 @@ def custom_loop():
             "with finder.track(start_lr=1e-6, end_lr=1, num_iter=100) as run:\n"
             "    for lr, batch in zip(run, itertools.cycle(dict_loader)):\n"
             "        optimizer.zero_grad()\n"
-            "        loss = model(**batch)[\"loss\"]\n"
+            '        loss = model(**batch)["loss"]\n'
             "        loss.backward()\n"
             "        optimizer.step()\n"
             "        run.record(loss)\n"
-            "print(run.result.stop_reason, f\"suggested lr = {run.result.suggested_lr:.3g}\")"
+            'print(run.result.stop_reason, f"suggested lr = {run.result.suggested_lr:.3g}")'
         ),
-        new_markdown_cell("The model and optimizer are as they were before both tests; apply the "
-                          "choice:"),
+        new_markdown_cell(
+            "The model and optimizer are as they were before both tests; apply the choice:"
+        ),
         new_code_cell(
             "finder.apply(run.result.suggested_lr)\n"
             "print(f\"optimizer lr = {optimizer.param_groups[0]['lr']:.3g}\")"
@@ -195,28 +197,29 @@ def optimizers():
             "sgd = torch.optim.SGD(sgd_model.parameters(), lr=1e-3, momentum=0.9)\n"
             "adam = torch.optim.Adam(adam_model.parameters(), lr=1e-3)\n"
             "w_sgd = lrwidget.LRFinderWidget(lrwidget.LRFinder(sgd_model, sgd, "
-            "nn.CrossEntropyLoss()), title=\"SGD (momentum 0.9)\")\n"
+            'nn.CrossEntropyLoss()), title="SGD (momentum 0.9)")\n'
             "w_adam = lrwidget.LRFinderWidget(lrwidget.LRFinder(adam_model, adam, "
-            "nn.CrossEntropyLoss()), title=\"Adam\")\n"
-            "display(ipywidgets.HBox([w_sgd, w_adam], layout=ipywidgets.Layout(width=\"100%\")))\n"
+            'nn.CrossEntropyLoss()), title="Adam")\n'
+            'display(ipywidgets.HBox([w_sgd, w_adam], layout=ipywidgets.Layout(width="100%")))\n'
             "for w in (w_sgd, w_adam):\n"
             "    w.run(own_loader(), start_lr=1e-6, end_lr=10, num_iter=150)"
         ),
         new_code_cell(
             "r_sgd, r_adam = w_sgd.wait(), w_adam.wait()\n"
-            "for name, r in ((\"SGD\", r_sgd), (\"Adam\", r_adam)):\n"
-            "    print(f\"{name:>5}: suggested lr = {r.suggested_lr:.3g}  ({r.stop_reason})\")\n"
-            "print(f\"ratio SGD / Adam = {r_sgd.suggested_lr / r_adam.suggested_lr:.0f}x\")"
+            'for name, r in (("SGD", r_sgd), ("Adam", r_adam)):\n'
+            '    print(f"{name:>5}: suggested lr = {r.suggested_lr:.3g}  ({r.stop_reason})")\n'
+            'print(f"ratio SGD / Adam = {r_sgd.suggested_lr / r_adam.suggested_lr:.0f}x")'
         ),
-        new_markdown_cell("Train both for 3 epochs at their own suggestion (or at what you "
-                          "applied):"),
+        new_markdown_cell(
+            "Train both for 3 epochs at their own suggestion (or at what you applied):"
+        ),
         new_code_cell(
-            "for name, w, model, opt in ((\"SGD\", w_sgd, sgd_model, sgd), (\"Adam\", w_adam, "
+            'for name, w, model, opt in (("SGD", w_sgd, sgd_model, sgd), ("Adam", w_adam, '
             "adam_model, adam)):\n"
             "    if w.applied_lr is None:\n"
             "        w.apply()\n"
             "    lr = w.applied_lr\n"
-            "    print(f\"{name:>5} at lr={lr:.3g}: test accuracy {train(model, opt):.1%}\")"
+            '    print(f"{name:>5} at lr={lr:.3g}: test accuracy {train(model, opt):.1%}")'
         ),
     ]
 
@@ -236,8 +239,8 @@ def sidebar():
             "optimizer = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)\n"
             "widget = lrwidget.LRFinderWidget(lrwidget.LRFinder(model, optimizer, "
             "nn.CrossEntropyLoss()),\n"
-            "                                 title=\"digits MLP\")\n"
-            "lrwidget.show_in_sidebar(widget, title=\"LR finder\")\n"
+            '                                 title="digits MLP")\n'
+            'lrwidget.show_in_sidebar(widget, title="LR finder")\n'
             "widget.run(train_loader, start_lr=1e-6, end_lr=10, num_iter=150)"
         ),
         new_code_cell(
@@ -246,7 +249,7 @@ def sidebar():
             "suggestion\n"
             "    widget.apply()\n"
             "lr = widget.applied_lr\n"
-            "print(f\"{result.stop_reason}; optimizer lr = "
+            'print(f"{result.stop_reason}; optimizer lr = '
             "{optimizer.param_groups[0]['lr']:.3g}\")"
         ),
     ]
@@ -264,9 +267,12 @@ def build(name):
     nb = new_notebook(cells=NOTEBOOKS[name]())
     stem = name.removesuffix(".ipynb")
     for i, cell in enumerate(nb.cells):
-        cell.id = f"{stem}-{i}"          # stable ids: regenerating gives the same file
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",
-                                 "language": "python"}
+        cell.id = f"{stem}-{i}"  # stable ids: regenerating gives the same file
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3 (ipykernel)",
+        "language": "python",
+    }
     nb.metadata["language_info"] = {"name": "python"}
     return nb
 

@@ -12,6 +12,7 @@ mlp               make_mlp() : Linear, BatchNorm1d, ReLU, Dropout, Linear
 full_state        full_state(model, optimizer=None, scaler=None) -> deep copy of everything
 assert_same_state assert_same_state(a, b): every tensor torch.equal, every other value ==
 """
+
 from __future__ import annotations
 
 import copy
@@ -45,8 +46,8 @@ def make_loader(digits):
     def make(batch_size=64, shuffle=True, seed=0, n=None):
         ds = torch.utils.data.TensorDataset(X[:n] if n else X, y[:n] if n else y)
         g = torch.Generator().manual_seed(seed)
-        return torch.utils.data.DataLoader(ds, batch_size=batch_size, shuffle=shuffle,
-                                           generator=g)
+        return torch.utils.data.DataLoader(ds, batch_size=batch_size, shuffle=shuffle, generator=g)
+
     return make
 
 
@@ -67,6 +68,7 @@ def make_mlp():
             layers.append(nn.Dropout(dropout))
         layers.append(nn.Linear(hidden, 10))
         return nn.Sequential(*layers)
+
     return make
 
 
@@ -88,8 +90,7 @@ def _copy(v):
 def _full_state(model, optimizer=None, scaler=None):
     out = {
         "model": _copy(model.state_dict()),
-        "grads": [None if p.grad is None else p.grad.detach().clone()
-                  for p in model.parameters()],
+        "grads": [None if p.grad is None else p.grad.detach().clone() for p in model.parameters()],
         "training": [m.training for m in model.modules()],
         "rng": torch.get_rng_state(),
     }
@@ -103,12 +104,14 @@ def _full_state(model, optimizer=None, scaler=None):
 def _assert_same(a, b, path="state"):
     if isinstance(a, torch.Tensor):
         assert isinstance(b, torch.Tensor), f"{path}: tensor vs {type(b).__name__}"
-        assert a.dtype == b.dtype and a.shape == b.shape, f"{path}: {a.dtype}{tuple(a.shape)} vs " \
-                                                           f"{b.dtype}{tuple(b.shape)}"
+        assert a.dtype == b.dtype and a.shape == b.shape, (
+            f"{path}: {a.dtype}{tuple(a.shape)} vs {b.dtype}{tuple(b.shape)}"
+        )
         assert torch.equal(a, b), f"{path}: values differ"
     elif isinstance(a, dict):
-        assert isinstance(b, dict) and set(a) == set(b), \
+        assert isinstance(b, dict) and set(a) == set(b), (
             f"{path}: keys {sorted(map(str, a))} vs {sorted(map(str, b))}"
+        )
         for k in a:
             _assert_same(a[k], b[k], f"{path}[{k!r}]")
     elif isinstance(a, (list, tuple)):

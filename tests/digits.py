@@ -3,6 +3,7 @@
 Plain (not fixtures) so module-scoped fixtures and the browser tests can call them too; the
 kernel-side copy of the same set-up is the cell source in ``tests/kernel_code.py``.
 """
+
 import torch
 from torch import nn
 
@@ -20,8 +21,12 @@ def digits_sgd():
     """(model, optimizer, loader): MLP 64-32-10, SGD lr 1e-5 momentum 0.9, batch 64, seed 0."""
     torch.set_num_threads(1)
     X, y = digits_tensors()
-    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(X, y), batch_size=64,
-                                         shuffle=True, generator=torch.Generator().manual_seed(0))
+    loader = torch.utils.data.DataLoader(
+        torch.utils.data.TensorDataset(X, y),
+        batch_size=64,
+        shuffle=True,
+        generator=torch.Generator().manual_seed(0),
+    )
     torch.manual_seed(0)
     model = nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10))
     return model, torch.optim.SGD(model.parameters(), lr=1e-5, momentum=0.9), loader

@@ -1,6 +1,6 @@
 """Kernel-side code that several tests run in a real kernel (JupyterLab, nbclient): one copy."""
 
-DIGITS_SETUP = '''\
+DIGITS_SETUP = """\
 import time, copy, torch
 torch.set_num_threads(1)
 from torch import nn
@@ -24,7 +24,7 @@ def step(model, batch):
 
 finder = LRFinder(model, optimizer, criterion)
 widget = LRFinderWidget(finder, title={title!r})
-print("SETUP OK")'''
+print("SETUP OK")"""
 
 
 def digits_setup(sleep: float = 0.05, title: str = "digits MLP, SGD") -> str:

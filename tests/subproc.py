@@ -5,6 +5,7 @@ The script runs from a fresh directory (a stray file in a shared temp dir cannot
 with this checkout first on ``sys.path`` and one torch thread, under a hard timeout after which
 ``subprocess.run`` kills it (no process is left behind: the scripts start no children).
 """
+
 import os
 import subprocess
 import sys
@@ -23,5 +24,11 @@ def run_script(source: str, workdir, timeout: float = 120, args=()) -> subproces
     with open(script, "w", encoding="utf-8") as f:
         f.write(PRELUDE + textwrap.dedent(source))
     env = dict(os.environ, PYTHONPATH=ROOT, OMP_NUM_THREADS="1", PYTHONDONTWRITEBYTECODE="1")
-    return subprocess.run([sys.executable, script, *map(str, args)], cwd=workdir, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, script, *map(str, args)],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )

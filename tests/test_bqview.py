@@ -1,6 +1,7 @@
 """BqplotView without a browser: real range tests on the digits MLP, the bqplot marks' arrays
 compared with the result's, and clicks delivered as bqplot's front end sends them (the mark's
 custom message {"event": "element_click", "data": {"index": i}} through ``_handle_msg``)."""
+
 from __future__ import annotations
 
 import subprocess
@@ -20,8 +21,17 @@ from lrwidget.rules import palette, y_range
 
 
 def click(mark, index):
-    mark._handle_msg({"content": {"data": {"method": "custom", "content": {
-        "event": "element_click", "data": {"index": index}}}}, "buffers": []})
+    mark._handle_msg(
+        {
+            "content": {
+                "data": {
+                    "method": "custom",
+                    "content": {"event": "element_click", "data": {"index": index}},
+                }
+            },
+            "buffers": [],
+        }
+    )
 
 
 def same(a, b):
@@ -42,6 +52,7 @@ def parts(make_mlp):
         view = BqplotView(w if with_widget else finder, title="bq")
         made.append((view, w))
         return finder, w, view
+
     yield make
     for view, w in made:
         view.close()
@@ -166,12 +177,15 @@ def test_a_view_built_after_the_test_shows_the_last_result(parts, digits_loader,
         view.close()
 
 
-@pytest.mark.parametrize("kwargs, exc, words", [
-    ({"source": "finder"}, TypeError, "source must be an lrwidget.LRFinderWidget or"),
-    ({"title": 1}, TypeError, "title must be a str"),
-    ({"height": 100}, ValueError, "height must be an int >= 160"),
-    ({"interval": 0}, ValueError, "interval must be a positive number"),
-])
+@pytest.mark.parametrize(
+    "kwargs, exc, words",
+    [
+        ({"source": "finder"}, TypeError, "source must be an lrwidget.LRFinderWidget or"),
+        ({"title": 1}, TypeError, "title must be a str"),
+        ({"height": 100}, ValueError, "height must be an int >= 160"),
+        ({"interval": 0}, ValueError, "interval must be a positive number"),
+    ],
+)
 def test_bad_arguments(make_mlp, kwargs, exc, words):
     model = make_mlp()
     finder = LRFinder(model, torch.optim.SGD(model.parameters(), lr=1e-3), nn.CrossEntropyLoss())
@@ -186,7 +200,6 @@ def test_pure_helpers():
     assert nearest_reading([1e-4, np.nan, 1e-2], 1e-3) in (0, 2)
     assert nearest_reading([], 1e-3) == -1
     assert nearest_reading([1e-3], float("nan")) == -1
-
 
 
 def test_without_bqplot_the_package_works_and_the_view_says_how_to_get_it(tmp_path):
@@ -207,7 +220,8 @@ def test_without_bqplot_the_package_works_and_the_view_says_how_to_get_it(tmp_pa
             print("ImportError:", e)
         assert finder._subs == []
     """)
-    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
-                          text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert 'pip install "lrwidget[bqplot]"' in proc.stdout, proc.stdout

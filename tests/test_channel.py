@@ -2,6 +2,7 @@
 messages, many widgets on one finder (a cell re-run without close()), two widgets choosing at
 once, and what ``status`` says the moment ``run()`` returns. Real finder, real torch; the
 front end is replaced by the comm path its messages take (see tests/widgets.py)."""
+
 from __future__ import annotations
 
 import threading
@@ -33,23 +34,27 @@ def rig(make_mlp, digits_loader):
         caps = [Capture(w) for w in ws]
         made.extend(ws)
         return model, opt, finder, ws, caps
+
     yield make
     for w in made:
         w.close()
 
 
 # ---------------------------------------------------------------- hostile input (issue 9, item 9)
-@pytest.mark.parametrize("messages", [
-    [{"type": "select", "lr": 1e308, "index": None}, {"type": "apply", "lr": None}],
-    [{"type": "apply", "lr": 1e6}],
-    [{"type": "apply", "lr": 1e-9}],
-    [{"type": "apply", "lr": 10 ** 400}],
-    [{"type": "select", "lr": 10 ** 400}, {"type": "apply", "lr": None}],
-    [{"type": "apply", "lr": float("inf")}],
-    [{"type": "apply", "lr": [0.1]}],
-    [{"type": "select", "lr": 0.01, "index": "0"}, {"type": "apply", "lr": None}],
-    ["apply", 42, None, {"type": None}],
-])
+@pytest.mark.parametrize(
+    "messages",
+    [
+        [{"type": "select", "lr": 1e308, "index": None}, {"type": "apply", "lr": None}],
+        [{"type": "apply", "lr": 1e6}],
+        [{"type": "apply", "lr": 1e-9}],
+        [{"type": "apply", "lr": 10**400}],
+        [{"type": "select", "lr": 10**400}, {"type": "apply", "lr": None}],
+        [{"type": "apply", "lr": float("inf")}],
+        [{"type": "apply", "lr": [0.1]}],
+        [{"type": "select", "lr": 0.01, "index": "0"}, {"type": "apply", "lr": None}],
+        ["apply", 42, None, {"type": None}],
+    ],
+)
 def test_hostile_messages_never_reach_the_optimizer(rig, digits_loader, caplog, messages):
     model, opt, finder, (w,), _ = rig()
     w.run(digits_loader, start_lr=1e-5, end_lr=1, num_iter=40)
@@ -92,6 +97,7 @@ def test_a_failed_apply_is_shown_and_cleared_by_the_next_success(rig, digits_loa
         if len(calls) == 1:
             raise RuntimeError("optimizer is busy")
         return real_apply(lr)
+
     finder.apply = apply_failing_once
     comm_msg(w, {"type": "apply", "lr": float(r.lrs[10])})
     w.wait(10)
@@ -147,7 +153,7 @@ def test_a_view_that_comes_back_gets_the_whole_run(rig, digits_loader):
     assert cap.custom("readings") == []
     comm_msg(w, {"type": "hello"})  # a new view rendered (e.g. the notebook re-opened)
     wait_until(lambda: cap.custom("readings"), what="the replay")
-    (_, c, bufs), = cap.custom("readings")
+    ((_, c, bufs),) = cap.custom("readings")
     assert c["replay"] and c["count"] == len(r)
     assert np.array_equal(np.frombuffer(bufs[0], "<f8"), r.lrs)
 
@@ -165,8 +171,8 @@ def test_two_widgets_on_one_finder_show_what_the_optimizer_holds(rig, digits_loa
     model, opt, finder, (a, b), _ = rig(n=2)
     a.run(digits_loader, start_lr=1e-4, end_lr=1, num_iter=80, step_fn=slow_step(0.01))
     wait_until(lambda: a.step >= 20, what="readings")
-    lr_a = float(finder._active.history.lrs[15])  # what each view would have clicked
-    lr_b = float(finder._active.history.lrs[8])
+    lr_a = float(finder._active.readings.lrs[15])  # what each view would have clicked
+    lr_b = float(finder._active.readings.lrs[8])
     comm_msg(a, {"type": "apply", "lr": lr_a})
     comm_msg(b, {"type": "apply", "lr": lr_b})
     wait_until(lambda: a.pending_apply and b.pending_apply, what="pending applies")
@@ -200,8 +206,9 @@ def test_status_is_running_as_soon_as_run_returns(rig, digits_loader):
         assert w.status == "stopped"
 
 
-def test_stop_before_the_test_began_still_stops_it(rig, digits_loader, full_state,
-                                                    assert_same_state):
+def test_stop_before_the_test_began_still_stops_it(
+    rig, digits_loader, full_state, assert_same_state
+):
     model, opt, finder, (w,), _ = rig()
     before = full_state(model, opt)
     w.run(digits_loader, end_lr=1, num_iter=5000, step_fn=slow_step(0.001))

@@ -3,6 +3,7 @@
 The full benchmark takes minutes; here it runs on its smallest family (diabetes, one seed) so a
 change to the engine, the rules or the task code that breaks it shows up in the suite.
 """
+
 import math
 import os
 import re
@@ -60,8 +61,19 @@ def test_score_averaged_over_orders_is_the_mean_of_single_orders():
 
 @pytest.mark.parametrize("orders", [1, 2])
 def test_benchmark_runs_end_to_end_on_the_smallest_family(tmp_path, orders):
-    rows = C.main(["--families", "diabetes", "--seeds", "1", "--no-cache", "--orders", str(orders),
-                   "--out", str(tmp_path)])
+    rows = C.main(
+        [
+            "--families",
+            "diabetes",
+            "--seeds",
+            "1",
+            "--no-cache",
+            "--orders",
+            str(orders),
+            "--out",
+            str(tmp_path),
+        ]
+    )
     suffix = f"_orders{orders}" if orders > 1 else ""
     md = (tmp_path / f"choice_quality{suffix}.md").read_text()
     assert (tmp_path / f"choice_quality{suffix}.png").stat().st_size > 10_000

@@ -4,6 +4,7 @@ The in-process tests call ``main(argv)`` (argparse's errors are ``SystemExit`` t
 else would propagate as the traceback a user would see); the subprocess tests run the real
 interpreter from a fresh temporary directory, with the repository on ``PYTHONPATH``.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -28,8 +29,15 @@ def _python(code_or_args, cwd, timeout=120, preexec_fn=None):
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     env["OMP_NUM_THREADS"] = "1"  # the machine is shared
     args = ["-c", code_or_args] if isinstance(code_or_args, str) else list(code_or_args)
-    return subprocess.run([sys.executable, *args], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=timeout, preexec_fn=preexec_fn)
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        preexec_fn=preexec_fn,
+    )
 
 
 def _exit(argv, capsys):
@@ -68,8 +76,9 @@ def test_a_bad_end_lr_from_the_shell_has_no_traceback(tmp_path):
 
 # ------------------------------------------------------------------ --report
 def test_a_report_in_a_missing_directory_is_refused_before_the_run(tmp_path, capsys):
-    code, out, err = _exit(["demo", "--num-iter", "5", "--report",
-                            str(tmp_path / "nowhere" / "r.html")], capsys)
+    code, out, err = _exit(
+        ["demo", "--num-iter", "5", "--report", str(tmp_path / "nowhere" / "r.html")], capsys
+    )
     assert code == 2
     assert "error: argument --report:" in err and "does not exist" in err, err
     assert out == ""
@@ -85,8 +94,9 @@ def test_a_report_path_that_is_a_directory_is_refused_before_the_run(tmp_path, c
 
 def test_a_report_below_a_file_is_refused_before_the_run(tmp_path, capsys):
     (tmp_path / "f").write_text("x")
-    code, out, err = _exit(["demo", "--num-iter", "5", "--report",
-                            str(tmp_path / "f" / "r.html")], capsys)
+    code, out, err = _exit(
+        ["demo", "--num-iter", "5", "--report", str(tmp_path / "f" / "r.html")], capsys
+    )
     assert code == 2 and "error: argument --report:" in err, err
     assert out == "" and (tmp_path / "f").read_text() == "x"
 
@@ -106,8 +116,11 @@ def test_a_report_in_a_read_only_directory_is_refused_before_the_run(tmp_path):
     ro.mkdir()
     ro.chmod(0o555)
     try:
-        r = _python(["-m", "lrwidget", "demo", "--num-iter", "5", "--report",
-                     str(ro / "r.html")], tmp_path, preexec_fn=_without_dac_override)
+        r = _python(
+            ["-m", "lrwidget", "demo", "--num-iter", "5", "--report", str(ro / "r.html")],
+            tmp_path,
+            preexec_fn=_without_dac_override,
+        )
     finally:
         ro.chmod(0o755)
     assert r.returncode == 2, r.stderr
@@ -148,9 +161,11 @@ def test_version(capsys):
 
 # ------------------------------------------------------------------ the demo
 def test_the_demo_says_which_extra_it_needs_without_scikit_learn(tmp_path):
-    code = ("import sys; sys.modules['sklearn'] = None\n"
-            "from lrwidget.__main__ import main\n"
-            "sys.exit(main(['demo', '--num-iter', '5']))")
+    code = (
+        "import sys; sys.modules['sklearn'] = None\n"
+        "from lrwidget.__main__ import main\n"
+        "sys.exit(main(['demo', '--num-iter', '5']))"
+    )
     r = _python(code, tmp_path)
     assert r.returncode == 1, (r.stdout, r.stderr)
     assert "python -m lrwidget demo needs scikit-learn" in r.stderr, r.stderr
@@ -170,13 +185,15 @@ def _dev_only_modules():
     proj = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
 
     def names(reqs):
-        return {re.split(r"[\s;<>=!~\[]", r, maxsplit=1)[0].lower().replace("_", "-")
-                for r in reqs}
+        return {re.split(r"[\s;<>=!~\[]", r, maxsplit=1)[0].lower().replace("_", "-") for r in reqs}
 
     extras = proj["optional-dependencies"]
     dev_only = names(extras["dev"]) - names(proj["dependencies"]) - names(extras["demo"])
-    mods = {m for m, dists in packages_distributions().items()
-            if {d.lower().replace("_", "-") for d in dists} <= dev_only}
+    mods = {
+        m
+        for m, dists in packages_distributions().items()
+        if {d.lower().replace("_", "-") for d in dists} <= dev_only
+    }
     assert {"jupyterlab", "matplotlib", "playwright"} <= mods  # the check itself works
     return sorted(mods)
 
@@ -184,11 +201,13 @@ def _dev_only_modules():
 def test_the_demo_runs_with_only_the_demo_extra_and_writes_its_report(tmp_path):
     blocked = _dev_only_modules()
     report = tmp_path / "r.html"
-    code = (f"import sys\n"
-            f"for m in {blocked!r}: sys.modules[m] = None\n"
-            f"from lrwidget.__main__ import main\n"
-            f"sys.exit(main(['demo', '--num-iter', '30', '--end-lr', '0.5',\n"
-            f"                '--report', {str(report)!r}]))")
+    code = (
+        f"import sys\n"
+        f"for m in {blocked!r}: sys.modules[m] = None\n"
+        f"from lrwidget.__main__ import main\n"
+        f"sys.exit(main(['demo', '--num-iter', '30', '--end-lr', '0.5',\n"
+        f"                '--report', {str(report)!r}]))"
+    )
     r = _python(code, tmp_path)
     assert r.returncode == 0, r.stderr
     assert "readings: 30 of 30" in r.stdout and "stop: completed" in r.stdout, r.stdout

@@ -3,6 +3,7 @@
 Real threads released together by a barrier, on a real model, many times: the check "is the
 finder free" and taking it must be one step, before the snapshot or anything else is touched.
 """
+
 import threading
 
 import pytest
@@ -24,7 +25,9 @@ def _watch_threads(model, opt):
             with lock:
                 d = seen.setdefault(threading.get_ident(), {"forward": 0, "step": 0})
                 d[kind] += 1
+
         return hook
+
     model.register_forward_hook(count("forward"))
     opt.register_step_pre_hook(count("step"))
     return seen
@@ -42,6 +45,7 @@ def _race(*jobs):
             out[k] = (threading.get_ident(), None)
         except BaseException as e:  # collected and asserted on by the test
             out[k] = (threading.get_ident(), e)
+
     threads = [threading.Thread(target=runner, args=(k, j)) for k, j in enumerate(jobs)]
     for t in threads:
         t.start()
@@ -62,6 +66,7 @@ def _track_job(finder, model, opt, loader, num_iter):
                 loss.backward()
                 opt.step()
                 run.record(loss)
+
     return job
 
 
@@ -69,11 +74,12 @@ def _range_job(finder, loader, num_iter):
     return lambda: finder.range_test(loader, start_lr=1e-4, end_lr=1e-2, num_iter=num_iter)
 
 
-@pytest.mark.parametrize("kinds", [("range_test", "range_test"), ("range_test", "track"),
-                                   ("track", "track")])
-def test_two_tests_started_together_one_runs_the_other_is_refused(make_mlp, make_loader,
-                                                                   full_state, assert_same_state,
-                                                                   kinds):
+@pytest.mark.parametrize(
+    "kinds", [("range_test", "range_test"), ("range_test", "track"), ("track", "track")]
+)
+def test_two_tests_started_together_one_runs_the_other_is_refused(
+    make_mlp, make_loader, full_state, assert_same_state, kinds
+):
     model = make_mlp(dropout=0)
     opt = torch.optim.Adam(model.parameters(), lr=1e-4)
     seen = _watch_threads(model, opt)
@@ -81,9 +87,14 @@ def test_two_tests_started_together_one_runs_the_other_is_refused(make_mlp, make
     before = full_state(model, opt)
     for attempt in range(TRIES):
         seen.clear()
-        jobs = [(_range_job(finder, make_loader(seed=k), 8) if kind == "range_test"
-                 else _track_job(finder, model, opt, make_loader(seed=k), 8))
-                for k, kind in enumerate(kinds)]
+        jobs = [
+            (
+                _range_job(finder, make_loader(seed=k), 8)
+                if kind == "range_test"
+                else _track_job(finder, model, opt, make_loader(seed=k), 8)
+            )
+            for k, kind in enumerate(kinds)
+        ]
         out = _race(*jobs)
         errors = [e for _, e in out if e is not None]
         ran = [ident for ident, e in out if e is None]
@@ -106,8 +117,9 @@ def test_check_range_test_args_from_another_thread_sees_the_claim(mlp, digits_lo
 
     def step(m, batch):
         if not errors:
-            t = threading.Thread(target=lambda: _collect(errors, finder.check_range_test_args,
-                                                         digits_loader))
+            t = threading.Thread(
+                target=lambda: _collect(errors, finder.check_range_test_args, digits_loader)
+            )
             t.start()
             t.join()
         return nn.functional.cross_entropy(m(batch[0]), batch[1])

@@ -7,6 +7,7 @@
   curve, every suggestion with its reason and the chosen lr. (Opening it in Chromium with the
   network blocked: tests/browser/test_report_offline.py.)
 """
+
 from __future__ import annotations
 
 import base64
@@ -31,11 +32,11 @@ REPO = pathlib.Path(__file__).resolve().parent.parent
 
 CELLS = [
     digits_setup(sleep=0.0, title="export"),
-    '''\
+    """\
 display(widget)
 widget.run(loader, start_lr=1e-5, end_lr=10, num_iter=60)
 result = widget.wait(120)
-print("READINGS", len(result), result.stop_reason)''',
+print("READINGS", len(result), result.stop_reason)""",
 ]
 
 
@@ -47,15 +48,25 @@ def _artifacts() -> pathlib.Path:
 
 def test_nbconvert_html_shows_the_static_fallback(tmp_path):
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in CELLS])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     env_path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
     os.environ["PYTHONPATH"] = env_path  # the kernel imports this checkout's lrwidget
-    NotebookClient(nb, timeout=300, kernel_name="python3", store_widget_state=False,
-                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    NotebookClient(
+        nb,
+        timeout=300,
+        kernel_name="python3",
+        store_widget_state=False,
+        resources={"metadata": {"path": str(tmp_path)}},
+    ).execute()
     assert "widgets" not in nb.metadata or not nb.metadata["widgets"], "widget state was stored"
-    m = re.search(r"READINGS (\d+) (\w+)", "".join(
-        o.get("text", "") for o in nb.cells[1].outputs if o.get("output_type") == "stream"))
+    m = re.search(
+        r"READINGS (\d+) (\w+)",
+        "".join(o.get("text", "") for o in nb.cells[1].outputs if o.get("output_type") == "stream"),
+    )
     assert m, nb.cells[1].outputs
     n, reason = int(m.group(1)), m.group(2)
     # the saved display output was refreshed at the end of the run: it holds the final curve
@@ -65,8 +76,21 @@ def test_nbconvert_html_shows_the_static_fallback(tmp_path):
 
     src = tmp_path / "executed.ipynb"
     nbformat.write(nb, str(src))
-    subprocess.run([sys.executable, "-m", "nbconvert", "--to", "html", str(src),
-                    "--output-dir", str(tmp_path)], check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "nbconvert",
+            "--to",
+            "html",
+            str(src),
+            "--output-dir",
+            str(tmp_path),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     html = (tmp_path / "executed.html").read_text(encoding="utf-8")
     shutil.copy(tmp_path / "executed.html", _artifacts() / "nbconvert_export.html")
     summary = shown[0]["data"]["text/plain"]
@@ -76,8 +100,10 @@ def test_nbconvert_html_shows_the_static_fallback(tmp_path):
 
     # the curve: an SVG inline or as a data: image (nbconvert 7 writes <img src="data:...">)
     svgs = re.findall(r"<svg\b.*?</svg>", html, flags=re.S)
-    svgs += [base64.b64decode(b).decode("utf-8", "replace") for b in
-             re.findall(r'src="data:image/svg\+xml;base64,([^"]+)"', html)]
+    svgs += [
+        base64.b64decode(b).decode("utf-8", "replace")
+        for b in re.findall(r'src="data:image/svg\+xml;base64,([^"]+)"', html)
+    ]
     curves = [x for x in svgs if "<polyline" in x and "learning rate" in x]
     assert curves, f"no SVG of the curve in the nbconvert HTML ({len(svgs)} svg)"
     pts = re.findall(r'points="([^"]+)"', curves[0])
@@ -87,13 +113,15 @@ def test_nbconvert_html_shows_the_static_fallback(tmp_path):
     svg_text = " ".join(re.findall(r"<text\b[^>]*>([^<]*)</text>", curves[0]))
     if not (summary in page_text or _unescape(summary) in _unescape(svg_text)):
         pytest.fail(
-        f"the summary line {summary!r} is not shown in the nbconvert HTML (nbconvert shows one "
-        f"representation per output, here the SVG, whose text is {svg_text[:300]!r})",
-        pytrace=False)
+            f"the summary line {summary!r} is not shown in the nbconvert HTML (nbconvert shows one "
+            f"representation per output, here the SVG, whose text is {svg_text[:300]!r})",
+            pytrace=False,
+        )
 
 
 def _unescape(s: str) -> str:
     import html
+
     return html.unescape(s)
 
 
@@ -124,8 +152,9 @@ def test_report_is_self_contained(finished):
     assert page.startswith("<!DOCTYPE html>")
     # nothing fetched: no script / style / image / font / iframe from anywhere
     assert not re.search(r"<(script|link|img|iframe|object|embed)\b", page, flags=re.I)
-    refs = re.findall(r"""(?:src|href)\s*=\s*["']?([^"'\s>]+)|url\(\s*["']?([^"')]+)""", page,
-                      flags=re.I)
+    refs = re.findall(
+        r"""(?:src|href)\s*=\s*["']?([^"'\s>]+)|url\(\s*["']?([^"')]+)""", page, flags=re.I
+    )
     refs = [r for r in (a or b for a, b in refs) if not r.startswith(("#", "data:"))]
     assert not refs, f"the report refers to outside resources: {refs}"
     urls = re.findall(r"https?://[^\s\"'<>)]+", page)
@@ -138,10 +167,12 @@ def test_report_is_self_contained(finished):
         assert s.reason and _html_text(s.reason) in page, (name, s.reason)
         if s.lr is not None:
             assert format_lr(s.lr) in page, (name, s.lr)
-    assert re.search(rf"Chosen learning rate: <b>{re.escape(format_lr(chosen))} \(applied\)",
-                     page), "the chosen lr is not shown"
+    assert re.search(
+        rf"Chosen learning rate: <b>{re.escape(format_lr(chosen))} \(applied\)", page
+    ), "the chosen lr is not shown"
 
 
 def _html_text(s: str) -> str:
     import html
+
     return html.escape(s, quote=True)

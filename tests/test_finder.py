@@ -41,13 +41,13 @@ def warmed(mlp, digits_loader):
     return mlp, opt
 
 
-def test_completed_run_restores_everything_bit_for_bit(warmed, digits_loader, full_state,
-                                                       assert_same_state):
+def test_completed_run_restores_everything_bit_for_bit(
+    warmed, digits_loader, full_state, assert_same_state
+):
     model, opt = warmed
     before = full_state(model, opt)
     finder = LRFinder(model, opt, nn.CrossEntropyLoss())
-    r = finder.range_test(digits_loader, start_lr=1e-5, end_lr=1e-2, num_iter=40,
-                          diverge_th=1e9)
+    r = finder.range_test(digits_loader, start_lr=1e-5, end_lr=1e-2, num_iter=40, diverge_th=1e9)
     assert r is finder.result and isinstance(r, RangeTestResult)
     assert r.stop_reason == "completed" and len(r) == 40
     np.testing.assert_array_equal(r.lrs, schedule([1e-5, 1e-6], 1e-2, 40, "exp")[:, 0])
@@ -65,7 +65,8 @@ def test_groups_keep_ratios_during_the_sweep(warmed, digits_loader):
     seen = []
     opt.register_step_pre_hook(lambda o, a, k: seen.append([g["lr"] for g in o.param_groups]))
     LRFinder(model, opt, nn.CrossEntropyLoss()).range_test(
-        digits_loader, start_lr=[1e-4, 3e-6], end_lr=1e-1, num_iter=10, diverge_th=1e9)
+        digits_loader, start_lr=[1e-4, 3e-6], end_lr=1e-1, num_iter=10, diverge_th=1e9
+    )
     seen = np.array(seen)
     np.testing.assert_allclose(seen[:, 1] / seen[:, 0], 0.03, rtol=1e-12)
     assert seen[0, 0] == 1e-4 and seen[-1, 0] == 1e-1
@@ -78,7 +79,8 @@ def test_readings_match_a_hand_written_loop(make_mlp, make_loader):
     opt_a = torch.optim.SGD(a.parameters(), lr=0.1, momentum=0.9)
     opt_b = torch.optim.SGD(b.parameters(), lr=0.1, momentum=0.9)
     r = LRFinder(a, opt_a, nn.CrossEntropyLoss()).range_test(
-        loader, start_lr=1e-4, end_lr=1.0, num_iter=35, diverge_th=1e9)
+        loader, start_lr=1e-4, end_lr=1.0, num_iter=35, diverge_th=1e9
+    )
     lrs = schedule(1e-4, 1.0, 35, "exp")[:, 0]
     losses, it = [], iter(loader)
     b.train()
@@ -97,12 +99,12 @@ def test_readings_match_a_hand_written_loop(make_mlp, make_loader):
     np.testing.assert_array_equal(r.losses, losses)
 
 
-def test_divergence_stops_early_and_restores(warmed, digits_loader, full_state,
-                                             assert_same_state):
+def test_divergence_stops_early_and_restores(warmed, digits_loader, full_state, assert_same_state):
     model, opt = warmed
     before = full_state(model, opt)
     r = LRFinder(model, opt, nn.CrossEntropyLoss()).range_test(
-        digits_loader, start_lr=1e-4, end_lr=1e4, num_iter=200, diverge_th=3)
+        digits_loader, start_lr=1e-4, end_lr=1e4, num_iter=200, diverge_th=3
+    )
     assert r.stop_reason == "diverged" and len(r) < 200
     last = r.smoothed[-1]
     best = np.nanmin(r.smoothed[:-1])
@@ -119,6 +121,7 @@ def _nan_at(k):
         calls["n"] += 1
         loss = nn.functional.cross_entropy(model(x), y)
         return loss * float("nan") if calls["n"] == k else loss
+
     return step_fn
 
 
@@ -127,8 +130,15 @@ def test_nan_loss_is_recorded_and_ends_the_test(warmed, digits_loader, staged):
     model, opt = warmed
     finder = LRFinder(model, opt)
     # staged: the accelerator path, fetch every 16 steps
-    r = _range_test(finder, digits_loader, start_lr=1e-5, end_lr=1e-3, num_iter=60,
-                    step_fn=_nan_at(21), staged=staged)
+    r = _range_test(
+        finder,
+        digits_loader,
+        start_lr=1e-5,
+        end_lr=1e-3,
+        num_iter=60,
+        step_fn=_nan_at(21),
+        staged=staged,
+    )
     assert r.stop_reason == "diverged" and len(r) == 21  # readings after it dropped
     assert np.isnan(r.losses[-1]) and np.isfinite(r.losses[:-1]).all()
     s = r.suggestions  # rules cope with the NaN
@@ -140,8 +150,17 @@ def test_staged_path_reads_the_same_losses(make_mlp, make_loader):
     for staged in (False, True):
         m = make_mlp(dropout=0, seed=1)
         f = LRFinder(m, torch.optim.SGD(m.parameters(), lr=0.1), nn.CrossEntropyLoss())
-        runs.append(_range_test(f, make_loader(shuffle=False), start_lr=1e-4, end_lr=0.5,
-                                num_iter=37, diverge_th=1e9, staged=staged))
+        runs.append(
+            _range_test(
+                f,
+                make_loader(shuffle=False),
+                start_lr=1e-4,
+                end_lr=0.5,
+                num_iter=37,
+                diverge_th=1e9,
+                staged=staged,
+            )
+        )
     np.testing.assert_array_equal(runs[0].losses, runs[1].losses)
     assert runs[1].stop_reason == "completed"
 
@@ -156,6 +175,7 @@ def test_stop_from_another_thread(warmed, digits_loader, full_state, assert_same
         if isinstance(e, Readings) and e.start + e.count >= 10 and not hits:
             hits.append(threading.get_ident())
             finder.stop()
+
     finder.subscribe(on_event, interval=0.005)
     r = finder.range_test(digits_loader, start_lr=1e-6, end_lr=1e-4, num_iter=100_000)
     assert r.stop_reason == "stopped" and 10 <= len(r) < 100_000
@@ -168,8 +188,9 @@ def test_stop_from_another_thread(warmed, digits_loader, full_state, assert_same
 
 
 @pytest.mark.parametrize("exc", [RuntimeError("boom"), KeyboardInterrupt()])
-def test_exceptions_inside_the_loop_restore(warmed, digits_loader, full_state, assert_same_state,
-                                            exc):
+def test_exceptions_inside_the_loop_restore(
+    warmed, digits_loader, full_state, assert_same_state, exc
+):
     model, opt = warmed
     before = full_state(model, opt)
     calls = {"n": 0}
@@ -193,8 +214,9 @@ def test_exceptions_inside_the_loop_restore(warmed, digits_loader, full_state, a
     assert not finder.running
 
 
-def test_events_complete_ordered_and_after_restore(warmed, digits_loader, full_state,
-                                                   assert_same_state):
+def test_events_complete_ordered_and_after_restore(
+    warmed, digits_loader, full_state, assert_same_state
+):
     model, opt = warmed
     before = full_state(model, opt)
     finder = LRFinder(model, opt, nn.CrossEntropyLoss())
@@ -243,9 +265,10 @@ def test_step_fn_with_dict_batches_and_a_model_returning_its_loss(digits):
             return {"loss": nn.functional.cross_entropy(logits, labels), "logits": logits}
 
     model = HFStyle()
-    batches = [{"input_ids": X[i:i + 32], "labels": y[i:i + 32]} for i in range(0, 320, 32)]
+    batches = [{"input_ids": X[i : i + 32], "labels": y[i : i + 32]} for i in range(0, 320, 32)]
     r = LRFinder(model, torch.optim.SGD(model.parameters(), lr=1e-3)).range_test(
-        batches, end_lr=1.0, num_iter=25, step_fn=lambda m, b: m(**b)["loss"])
+        batches, end_lr=1.0, num_iter=25, step_fn=lambda m, b: m(**b)["loss"]
+    )
     assert len(r) == 25 and np.isfinite(r.losses).all()
 
 
@@ -256,13 +279,15 @@ def test_gradient_accumulation_uses_the_mean_of_its_batches(make_mlp, make_loade
     it = iter(loader)
     with torch.no_grad():
         ref.train()
-        expect = sum(nn.functional.cross_entropy(ref(x), y).item()
-                     for x, y in (next(it), next(it))) / 2
+        expect = (
+            sum(nn.functional.cross_entropy(ref(x), y).item() for x, y in (next(it), next(it))) / 2
+        )
     opt = torch.optim.SGD(m.parameters(), lr=1e-3)
     pre = []
     opt.register_step_pre_hook(lambda *a: pre.append(1))
     r = LRFinder(m, opt, nn.CrossEntropyLoss()).range_test(
-        loader, end_lr=1e-2, num_iter=4, accumulation_steps=2)
+        loader, end_lr=1e-2, num_iter=4, accumulation_steps=2
+    )
     assert len(pre) == 4 and len(r) == 4
     assert r.losses[0] == pytest.approx(expect, rel=1e-6)
 
@@ -271,7 +296,8 @@ def test_val_loader_mode_records_the_validation_loss(make_mlp, make_loader):
     train, val = make_loader(shuffle=False, n=640), make_loader(batch_size=100, shuffle=False)
     m, twin = make_mlp(dropout=0, seed=4), make_mlp(dropout=0, seed=4)
     r = LRFinder(m, torch.optim.SGD(m.parameters(), lr=1e-3), nn.CrossEntropyLoss()).range_test(
-        train, val_loader=val, start_lr=0.05, end_lr=0.5, num_iter=2)
+        train, val_loader=val, start_lr=0.05, end_lr=0.5, num_iter=2
+    )
     # the same first step by hand, then the dataset-weighted mean validation loss
     opt = torch.optim.SGD(twin.parameters(), lr=0.05)
     twin.train()
@@ -299,8 +325,9 @@ def test_amp_bf16_on_cpu_with_a_grad_scaler(warmed, digits_loader, full_state, a
     assert_same_state(full_state(model, opt, scaler), before)
 
 
-def test_cache_dir_snapshot_is_removed(warmed, digits_loader, tmp_path, full_state,
-                                       assert_same_state):
+def test_cache_dir_snapshot_is_removed(
+    warmed, digits_loader, tmp_path, full_state, assert_same_state
+):
     model, opt = warmed
     before = full_state(model, opt)
     files = []
@@ -337,8 +364,10 @@ def test_apply_none_uses_the_suggestion(mlp, digits_loader):
 
 def test_plot_returns_axes_and_lr(mlp, digits_loader):
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
     finder = LRFinder(mlp, torch.optim.SGD(mlp.parameters(), lr=1e-3), nn.CrossEntropyLoss())
     with pytest.raises(RuntimeError, match="range_test"):
         finder.plot()
@@ -377,6 +406,7 @@ def test_a_second_test_while_one_runs_is_refused(mlp, digits_loader):
             except RuntimeError as ex:
                 errors.append(str(ex))
             finder.stop()
+
     finder.subscribe(cb, interval=0.005)
     finder.range_test(digits_loader, end_lr=1e-2, num_iter=100_000)
     assert len(errors) == 2 and "already running" in errors[0]
@@ -385,16 +415,20 @@ def test_a_second_test_while_one_runs_is_refused(mlp, digits_loader):
 def test_import_is_light_and_widget_names_are_lazy():
     import subprocess
     import sys
-    code = ("import sys, lrwidget; assert 'anywidget' not in sys.modules; "
-            "assert 'ipywidgets' not in sys.modules; "
-            "assert {'LRFinder', 'RangeTestResult', 'suggest'} <= set(dir(lrwidget)); "
-            "assert 'LRFinderWidget' in dir(lrwidget); print('ok')")
+
+    code = (
+        "import sys, lrwidget; assert 'anywidget' not in sys.modules; "
+        "assert 'ipywidgets' not in sys.modules; "
+        "assert {'LRFinder', 'RangeTestResult', 'suggest'} <= set(dir(lrwidget)); "
+        "assert 'LRFinderWidget' in dir(lrwidget); print('ok')"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
 
 
 def test_demo_prints_a_summary(capsys, tmp_path):
     from lrwidget.__main__ import main, sparkline
+
     assert sparkline([0, 1, 2, float("inf")], width=4) == "▁▅█×"
     report = tmp_path / "r.html"
     rc = main(["demo", "--num-iter", "40", "--report", str(report)])
@@ -419,6 +453,7 @@ def test_a_late_subscriber_gets_the_whole_run(mlp, digits_loader):
             finder.subscribe(late.append, interval=0.005)
         if isinstance(e, Readings) and e.start + e.count >= 20:
             finder.stop()
+
     finder.subscribe(first, interval=0.005)
     r = finder.range_test(digits_loader, end_lr=1e-2, num_iter=100_000)
     events = late[1:]
@@ -432,6 +467,7 @@ def test_a_late_subscriber_gets_the_whole_run(mlp, digits_loader):
 @pytest.mark.parametrize("how", ["completed", "error"])
 def test_the_snapshot_is_freed_after_the_run(mlp, digits_loader, monkeypatch, how):
     import weakref
+
     seen = []
     real = LRFinder._capture
 
@@ -439,6 +475,7 @@ def test_the_snapshot_is_freed_after_the_run(mlp, digits_loader, monkeypatch, ho
         snap = real(self)
         seen.append((snap, [weakref.ref(t) for t in snap._data["model"].values()]))
         return snap
+
     monkeypatch.setattr(LRFinder, "_capture", capture)
     finder = LRFinder(mlp, torch.optim.Adam(mlp.parameters(), lr=1e-4), nn.CrossEntropyLoss())
 
@@ -446,6 +483,7 @@ def test_the_snapshot_is_freed_after_the_run(mlp, digits_loader, monkeypatch, ho
         if how == "error":
             raise RuntimeError("x")
         return nn.functional.cross_entropy(m(b[0]), b[1])
+
     try:
         finder.range_test(digits_loader, end_lr=1e-2, num_iter=5, step_fn=step_fn)
     except RuntimeError:
@@ -456,6 +494,7 @@ def test_the_snapshot_is_freed_after_the_run(mlp, digits_loader, monkeypatch, ho
 
 
 # ---- issue 9: extra batch items, one-shot train iterators, closure optimizers, _move ----------
+
 
 class _Triples(torch.utils.data.Dataset):
     """digits as (inputs, labels, index, name): extra items after the first two."""
@@ -493,19 +532,21 @@ def test_batches_with_extra_items_use_the_first_two(make_mlp, make_loader, digit
 def test_a_one_shot_train_iterator_loses_no_batch(mlp, digits):
     # the emptiness probe takes the first batch; it must still be the first one trained on
     X, y = digits
-    batches = [(X[i:i + 16], y[i:i + 16]) for i in range(0, 160, 16)]
+    batches = [(X[i : i + 16], y[i : i + 16]) for i in range(0, 160, 16)]
     seen = []
 
     def step(m, batch):
         seen.append(batch[0].data_ptr())
         return nn.functional.cross_entropy(m(batch[0]), batch[1])
+
     finder = LRFinder(mlp, torch.optim.SGD(mlp.parameters(), lr=1e-4))
     r = finder.range_test(iter(batches), end_lr=1e-2, num_iter=10, step_fn=step)
     assert r.stop_reason == "completed" and len(r) == 10
     assert seen == [b[0].data_ptr() for b in batches]
     gen = (b for b in batches)
-    r = LRFinder(mlp, torch.optim.SGD(mlp.parameters(), lr=1e-4), nn.CrossEntropyLoss()) \
-        .range_test(gen, end_lr=1e-2, num_iter=10)
+    r = LRFinder(mlp, torch.optim.SGD(mlp.parameters(), lr=1e-4), nn.CrossEntropyLoss()).range_test(
+        gen, end_lr=1e-2, num_iter=10
+    )
     assert len(r) == 10
 
 
@@ -525,18 +566,28 @@ def test_a_batch_that_cannot_move_says_so(mlp, digits, full_state, assert_same_s
     opt.register_step_pre_hook(lambda *a: steps.append(1))
     finder = LRFinder(mlp, opt)
     with pytest.raises(RuntimeError, match=r"Batch.*to.*broken") as info:
-        finder.range_test([Batch(X[:8], y[:8])] * 3, end_lr=1e-2, num_iter=3,
-                          step_fn=lambda m, b: nn.functional.cross_entropy(m(b.x), b.y))
+        finder.range_test(
+            [Batch(X[:8], y[:8])] * 3,
+            end_lr=1e-2,
+            num_iter=3,
+            step_fn=lambda m, b: nn.functional.cross_entropy(m(b.x), b.y),
+        )
     assert "moving a Batch batch" in str(info.value)
     assert steps == [] and finder.result.stop_reason == "error"
     assert_same_state(full_state(mlp, opt), before)
 
 
-@pytest.mark.parametrize("kw", [{}, {"accumulation_steps": 2},
-                                {"step_fn": lambda m, b: nn.functional.cross_entropy(m(b[0]),
-                                                                                     b[1])}])
-def test_lbfgs_runs_with_a_closure_and_is_restored(make_mlp, make_loader, full_state,
-                                                   assert_same_state, kw):
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {},
+        {"accumulation_steps": 2},
+        {"step_fn": lambda m, b: nn.functional.cross_entropy(m(b[0]), b[1])},
+    ],
+)
+def test_lbfgs_runs_with_a_closure_and_is_restored(
+    make_mlp, make_loader, full_state, assert_same_state, kw
+):
     loader = make_loader(shuffle=False)
     model = make_mlp(dropout=0, seed=6)
     opt = torch.optim.LBFGS(model.parameters(), lr=1e-3, max_iter=4, history_size=5)
@@ -547,6 +598,7 @@ def test_lbfgs_runs_with_a_closure_and_is_restored(make_mlp, make_loader, full_s
         loss = nn.functional.cross_entropy(model(x0), y0)
         loss.backward()
         return loss
+
     opt.step(closure)  # real LBFGS state (history, direction) before the test
     with torch.no_grad():
         model.train()

@@ -27,7 +27,7 @@ def test_smoothing_is_bias_corrected_ema(sf):
     h = History(200, sf)
     got = [h.append(1e-3 * (i + 1), x) for i, x in enumerate(losses)]
     np.testing.assert_allclose(got, _reference_smoothing(losses, sf), rtol=1e-10)
-    np.testing.assert_allclose(h.smoothed[:h.n], got)
+    np.testing.assert_allclose(h.smoothed[: h.n], got)
     assert got[0] == losses[0]  # no pull towards zero at the start
     assert h.best == min(got)
     np.testing.assert_array_equal(h.losses, losses)
@@ -101,14 +101,21 @@ def test_json_round_trip_with_nan_and_inf(tmp_path):
 
     def no_constants(name):
         raise AssertionError(f"non-standard JSON constant {name}")
+
     d = json.loads(p.read_text(), parse_constant=no_constants)
     assert d["losses"][-2] is None and d["losses"][-1] == "inf" and d["smoothed"][-3] == "-inf"
     back = RangeTestResult.load(p)
     np.testing.assert_array_equal(back.lrs, r.lrs)
     np.testing.assert_array_equal(back.losses, r.losses)  # NaN == NaN for this helper
     np.testing.assert_array_equal(back.smoothed, r.smoothed)
-    assert (back.stop_reason, back.step_mode, back.start_lr, back.end_lr, back.num_iter,
-            back.elapsed) == ("diverged", "exp", 1e-5, 1.0, 100, 1.5)
+    assert (
+        back.stop_reason,
+        back.step_mode,
+        back.start_lr,
+        back.end_lr,
+        back.num_iter,
+        back.elapsed,
+    ) == ("diverged", "exp", 1e-5, 1.0, 100, 1.5)
     assert back.suggestions == r.suggestions
     assert list(d["suggestions"]) == list(r.suggestions)
 
@@ -162,8 +169,10 @@ def _same_as_good(p):
 
 def test_save_that_hits_the_disk_limit_leaves_the_old_file_whole(tmp_path):
     from tests.subproc import run_script
+
     d, p = _good_file(tmp_path)
-    out = run_script(f'''
+    out = run_script(
+        f"""
         import errno, resource, signal
         from tests.test_history import _big_result
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG
@@ -175,7 +184,10 @@ def test_save_that_hits_the_disk_limit_leaves_the_old_file_whole(tmp_path):
             print("OSError", errno.errorcode[e.errno])
         else:
             print("saved")
-    ''', tmp_path / "child", timeout=120)
+    """,
+        tmp_path / "child",
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     assert out.stdout.split() == ["OSError", "EFBIG"]
     _same_as_good(p)
@@ -184,9 +196,11 @@ def test_save_that_hits_the_disk_limit_leaves_the_old_file_whole(tmp_path):
 
 def test_save_interrupted_by_ctrl_c_while_writing_leaves_the_old_file_whole(tmp_path):
     from tests.subproc import run_script
+
     d, p = _good_file(tmp_path)
     # a real SIGINT, sent when save makes its first write call: deterministic, unlike a timer
-    out = run_script(f'''
+    out = run_script(
+        f"""
         import os, signal, sys
         from tests.test_history import _big_result
         big = _big_result(20_000)
@@ -206,7 +220,10 @@ def test_save_interrupted_by_ctrl_c_while_writing_leaves_the_old_file_whole(tmp_
         finally:
             sys.setprofile(None)
         print(outcome, len(fired))
-    ''', tmp_path / "child", timeout=120)
+    """,
+        tmp_path / "child",
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     assert out.stdout.split() == ["KeyboardInterrupt", "1"]
     _same_as_good(p)
@@ -238,6 +255,7 @@ def _with(key, value):
     def change(d):
         d[key] = value
         return d
+
     return change
 
 
@@ -245,6 +263,7 @@ def _item(key, i, value):
     def change(d):
         d[key][i] = value
         return d
+
     return change
 
 
@@ -252,29 +271,33 @@ def _shorter(key):
     def change(d):
         d[key].pop()
         return d
+
     return change
 
 
-@pytest.mark.parametrize("change, match", [
-    (lambda d: None, "JSON object.*null"),
-    (lambda d: [1, 2], "JSON object.*list"),
-    (_with("version", 2), "written by a newer lrwidget.*version 2.*reads version 1"),
-    (_with("version", "1"), "version"),
-    (_with("version", 0), "version"),
-    (_item("lrs", 3, -1e-3), r"lrs\[3\].*-0.001.*> 0"),
-    (_item("lrs", 0, 0), r"lrs\[0\].*> 0"),
-    (_item("lrs", 5, None), r"lrs\[5\].*finite"),
-    (_item("lrs", 5, "inf"), r"lrs\[5\].*finite"),
-    (_item("lrs", 5, "fast"), r"lrs\[5\]"),
-    (_item("losses", 2, [1]), r"losses\[2\]"),
-    (_item("smoothed", 2, True), r"smoothed\[2\]"),
-    (_with("lrs", 5), "lrs must be a list"),
-    (_shorter("losses"), "one length.*60, 59, 60"),
-    (_with("stop_reason", "exploded"), "stop_reason.*completed.*got 'exploded'"),
-    (_with("step_mode", "cubic"), "step_mode.*exp.*got 'cubic'"),
-    (_with("num_iter", -3), "num_iter"),
-    (_with("elapsed", "soon"), "elapsed"),
-])
+@pytest.mark.parametrize(
+    "change, match",
+    [
+        (lambda d: None, "JSON object.*null"),
+        (lambda d: [1, 2], "JSON object.*list"),
+        (_with("version", 2), "written by a newer lrwidget.*version 2.*reads version 1"),
+        (_with("version", "1"), "version"),
+        (_with("version", 0), "version"),
+        (_item("lrs", 3, -1e-3), r"lrs\[3\].*-0.001.*> 0"),
+        (_item("lrs", 0, 0), r"lrs\[0\].*> 0"),
+        (_item("lrs", 5, None), r"lrs\[5\].*finite"),
+        (_item("lrs", 5, "inf"), r"lrs\[5\].*finite"),
+        (_item("lrs", 5, "fast"), r"lrs\[5\]"),
+        (_item("losses", 2, [1]), r"losses\[2\]"),
+        (_item("smoothed", 2, True), r"smoothed\[2\]"),
+        (_with("lrs", 5), "lrs must be a list"),
+        (_shorter("losses"), "one length.*60, 59, 60"),
+        (_with("stop_reason", "exploded"), "stop_reason.*completed.*got 'exploded'"),
+        (_with("step_mode", "cubic"), "step_mode.*exp.*got 'cubic'"),
+        (_with("num_iter", -3), "num_iter"),
+        (_with("elapsed", "soon"), "elapsed"),
+    ],
+)
 def test_from_dict_and_load_name_what_is_wrong(tmp_path, change, match):
     bad = change(_result().to_dict())
     with pytest.raises(ValueError, match=match):

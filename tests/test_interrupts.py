@@ -4,11 +4,12 @@ after.
 Every test sends real SIGINTs, so each runs in a child process (tests/subproc.py): a broken deferral
 must not interrupt the pytest session itself.
 """
+
 import json
 
 from tests.subproc import run_script
 
-RESTORE_UNDER_SIGINT_STORM = r'''
+RESTORE_UNDER_SIGINT_STORM = r"""
 import json, os, signal, sys, threading, time
 from torch import nn
 from lrwidget.snapshot import Snapshot
@@ -87,7 +88,7 @@ for _ in range(tries):
 stop.set()
 sender.join()
 print(json.dumps({"results": results, "seconds": seconds}))
-'''
+"""
 
 
 def test_a_restore_interrupted_by_sigint_still_completes(tmp_path):
@@ -103,7 +104,7 @@ def test_a_restore_interrupted_by_sigint_still_completes(tmp_path):
     assert late >= tries // 2, (results, got["seconds"])
 
 
-DEFER_SEMANTICS = r'''
+DEFER_SEMANTICS = r"""
 import os, signal, threading
 from lrwidget.interrupts import defer_sigint
 
@@ -183,18 +184,24 @@ try:
 except KeyboardInterrupt as e:
     log.append(repr(e.__context__))
 print(log)
-'''
+"""
 
 
 def test_defer_sigint_semantics(tmp_path):
     out = run_script(DEFER_SEMANTICS, tmp_path, timeout=60)
     assert out.returncode == 0, out.stderr[-3000:]
-    assert out.stdout.strip().splitlines()[-1] == str([
-        "body done", "KeyboardInterrupt", True,
-        "quiet",
-        [], [2],
-        True,
-        [True],
-        "outer body done", "KeyboardInterrupt",
-        "ValueError('boom')",
-    ])
+    assert out.stdout.strip().splitlines()[-1] == str(
+        [
+            "body done",
+            "KeyboardInterrupt",
+            True,
+            "quiet",
+            [],
+            [2],
+            True,
+            [True],
+            "outer body done",
+            "KeyboardInterrupt",
+            "ValueError('boom')",
+        ]
+    )

@@ -1,6 +1,7 @@
 """The front end's own checks, run from pytest: the node:test unit tests of the pure JS modules,
 and a rebuild of the bundle that must equal the committed lrwidget/static/widget.js (a stale
 bundle fails)."""
+
 import json
 import shlex
 import shutil
@@ -13,14 +14,16 @@ ROOT = Path(__file__).resolve().parents[1]
 NODE = shutil.which("node")
 ESBUILD = ROOT / "node_modules" / ".bin" / "esbuild"
 
-needs_node = pytest.mark.skipif(NODE is None,
-                                reason="node is not installed (scripts/setup.sh --browser)")
+needs_node = pytest.mark.skipif(
+    NODE is None, reason="node is not installed (scripts/setup.sh --browser)"
+)
 
 
 @needs_node
 def test_js_unit_tests_pass():
-    proc = subprocess.run([NODE, "--test", "js/tests/"], cwd=ROOT, capture_output=True, text=True,
-                          timeout=120)
+    proc = subprocess.run(
+        [NODE, "--test", "js/tests/"], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     # node --test prints "# pass N": make sure tests actually ran.
     passed = [line for line in proc.stdout.splitlines() if line.startswith("# pass")]
@@ -40,16 +43,23 @@ def _build_args():
 @pytest.mark.skipif(not ESBUILD.exists(), reason="esbuild is not installed (npm ci)")
 def test_committed_bundle_is_up_to_date(tmp_path):
     out = tmp_path / "widget.js"
-    proc = subprocess.run([str(ESBUILD), *_build_args(), f"--outfile={out}", "--log-level=warning"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [str(ESBUILD), *_build_args(), f"--outfile={out}", "--log-level=warning"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     committed = ROOT / "lrwidget" / "static" / "widget.js"
     assert committed.exists(), "run `npm run build`"
-    assert out.read_text() == committed.read_text(), \
+    assert out.read_text() == committed.read_text(), (
         "lrwidget/static/widget.js is stale: run `npm run build`"
+    )
     css_src = (ROOT / "js" / "widget.css").read_text()
-    assert (ROOT / "lrwidget" / "static" / "widget.css").read_text() == css_src, \
+    assert (ROOT / "lrwidget" / "static" / "widget.css").read_text() == css_src, (
         "lrwidget/static/widget.css is stale: run `npm run build`"
+    )
 
 
 def test_bundle_exports_render():

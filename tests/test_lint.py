@@ -4,6 +4,7 @@ on the widget code, and the wheel says it is typed (``py.typed``).
 
 ruff and mypy run for real on small probe files, with this checkout's configuration.
 """
+
 from __future__ import annotations
 
 import json
@@ -19,8 +20,17 @@ import pytest
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 #: the modules mypy checks strictly (issue 10: the pure ones)
-STRICT = ["schedule", "history", "suggest", "stream", "snapshot", "interrupts", "rules",
-          "protocol", "readings"]
+STRICT = [
+    "schedule",
+    "history",
+    "suggest",
+    "stream",
+    "snapshot",
+    "interrupts",
+    "rules",
+    "protocol",
+    "readings",
+]
 
 
 def _need(what: str, ok: bool) -> None:
@@ -35,14 +45,29 @@ def _ruff(source: str, filename: str) -> set[str]:
     """The rule codes ruff reports for ``source`` as if it were ``filename`` in this checkout."""
     _need("ruff", find_spec("ruff") is not None)
     proc = subprocess.run(
-        [sys.executable, "-m", "ruff", "check", "--no-cache", "--output-format", "json",
-         "--stdin-filename", filename, "-"],
-        input=source, capture_output=True, text=True, cwd=REPO, timeout=60)
+        [
+            sys.executable,
+            "-m",
+            "ruff",
+            "check",
+            "--no-cache",
+            "--output-format",
+            "json",
+            "--stdin-filename",
+            filename,
+            "-",
+        ],
+        input=source,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=60,
+    )
     assert proc.returncode in (0, 1), proc.stderr
     return {d["code"] for d in json.loads(proc.stdout)}
 
 
-SWALLOWING = '''\
+SWALLOWING = """\
 import logging
 import sys
 
@@ -68,9 +93,9 @@ def reported(f):
         f()
     except Exception:
         log.exception("f failed; going on")
-'''
+"""
 
-REPORTED = '''\
+REPORTED = """\
 import logging
 
 log = logging.getLogger("lrwidget.probe")
@@ -81,14 +106,14 @@ def reported(f):
         f()
     except Exception:
         log.exception("f failed; going on")
-'''
+"""
 
 
 def test_ruff_flags_swallowed_errors_and_prints_in_the_library():
     codes = _ruff(SWALLOWING, "lrwidget/probe.py")
-    assert "S110" in codes      # except Exception: pass
-    assert "BLE001" in codes    # a broad except that neither re-raises nor logs a traceback
-    assert "T201" in codes      # a print in the library: problems go through logging/warnings
+    assert "S110" in codes  # except Exception: pass
+    assert "BLE001" in codes  # a broad except that neither re-raises nor logs a traceback
+    assert "T201" in codes  # a print in the library: problems go through logging/warnings
     # reported through logging, with the traceback: fine
     assert not _ruff(REPORTED, "lrwidget/probe.py")
 
@@ -109,10 +134,22 @@ def _mypy(tmp_path: pathlib.Path, source: str, modules: list[str]) -> str:
     for m in modules:
         (pkg / f"{m}.py").write_text(source)
     proc = subprocess.run(
-        [sys.executable, "-m", "mypy", "--config-file", str(REPO / "pyproject.toml"),
-         "--cache-dir", str(tmp_path / "cache"), "--no-error-summary",
-         *[str(pkg / f"{m}.py") for m in modules]],
-        capture_output=True, text=True, cwd=tmp_path, timeout=300)
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--config-file",
+            str(REPO / "pyproject.toml"),
+            "--cache-dir",
+            str(tmp_path / "cache"),
+            "--no-error-summary",
+            *[str(pkg / f"{m}.py") for m in modules],
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+    )
     return proc.stdout + proc.stderr
 
 
@@ -126,8 +163,9 @@ def test_mypy_is_strict_on_the_pure_modules_only(tmp_path):
 
 def test_make_lint_runs_every_linter_and_ci_runs_it():
     _need("make", shutil.which("make") is not None)
-    proc = subprocess.run(["make", "-n", "lint"], capture_output=True, text=True, cwd=REPO,
-                          timeout=30)
+    proc = subprocess.run(
+        ["make", "-n", "lint"], capture_output=True, text=True, cwd=REPO, timeout=30
+    )
     assert proc.returncode == 0, proc.stderr
     steps = proc.stdout
     # a .venv from before ruff/mypy joined the dev extra gets them from setup.sh
@@ -143,8 +181,9 @@ def test_the_dev_extra_brings_the_linters():
         import tomllib
     except ImportError:  # Python < 3.11
         tomllib = pytest.importorskip("tomli")
-    dev = tomllib.loads((REPO / "pyproject.toml").read_text())["project"][
-        "optional-dependencies"]["dev"]
+    dev = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["optional-dependencies"][
+        "dev"
+    ]
     names = {d.split(">=")[0] for d in dev if ">=" in d}
     assert {"ruff", "mypy"} <= names, dev
 

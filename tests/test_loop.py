@@ -1,5 +1,6 @@
 """The hot loop on its own (lrwidget.loop): the CPU loop and the staged (accelerator) loop agree,
 reading for reading, on where a test ends and what it keeps."""
+
 import math
 
 import numpy as np
@@ -25,6 +26,7 @@ def _run(loop, losses, num_iter, groups=1, rule=None, **kw):
     def recording_step():
         seen.append([g["lr"] for g in opt.param_groups])
         return step()
+
     sweep = Sweep([1e-3 * 10**-k for k in range(groups)], 1.0, num_iter)
     readings = History(num_iter)
     rule = rule or StopRule(num_iter, 5.0)
@@ -44,8 +46,9 @@ def test_staged_loop_matches_the_cpu_loop_through_a_divergence(fetch_every):
         np.testing.assert_array_equal(x, y)
 
 
-@pytest.mark.parametrize("loop, kw", [(loop_cpu, {}),
-                                      (loop_staged, {"fetch_every": 4, "device": "cpu"})])
+@pytest.mark.parametrize(
+    "loop, kw", [(loop_cpu, {}), (loop_staged, {"fetch_every": 4, "device": "cpu"})]
+)
 def test_every_group_gets_its_lr_of_the_sweep(loop, kw):
     reason, readings, seen, sweep = _run(loop, [1.0] * 6, 6, groups=2, **kw)
     assert reason == "completed" and readings.n == 6
@@ -53,8 +56,9 @@ def test_every_group_gets_its_lr_of_the_sweep(loop, kw):
     np.testing.assert_array_equal(readings.lrs[:6], sweep.rows(0, 6)[:, 0])
 
 
-@pytest.mark.parametrize("loop, kw", [(loop_cpu, {}),
-                                      (loop_staged, {"fetch_every": 16, "device": "cpu"})])
+@pytest.mark.parametrize(
+    "loop, kw", [(loop_cpu, {}), (loop_staged, {"fetch_every": 16, "device": "cpu"})]
+)
 def test_a_stop_request_ends_at_the_next_step(loop, kw):
     rule = StopRule(20, 5.0)
     count = [0]
@@ -64,6 +68,7 @@ def test_a_stop_request_ends_at_the_next_step(loop, kw):
         if count[0] == 3:
             rule.requested = True  # as finder.stop() does, from another thread
         return torch.tensor(1.0)
+
     opt = torch.optim.SGD([torch.nn.Parameter(torch.ones(1))], lr=1e-3)
     readings = History(20)
     assert loop(Sweep([1e-3], 1.0, 20), readings, rule, opt, step, **kw) == "stopped"

@@ -3,6 +3,7 @@
 Measured in a fresh subprocess (its peak RSS, ``ru_maxrss``, before and after starting a test of
 ``N`` steps that is stopped at its first step), so other tests cannot disturb the number.
 """
+
 import os
 import subprocess
 import sys
@@ -10,7 +11,7 @@ import tempfile
 
 N = 2_000_000
 READING_BYTES = 24  # History: three float64 arrays
-SLACK_MIB = 40      # constant part: the snapshot of a tiny model, a chunk of lrs, allocator noise
+SLACK_MIB = 40  # constant part: the snapshot of a tiny model, a chunk of lrs, allocator noise
 
 CHILD = r"""
 import resource, sys
@@ -41,11 +42,17 @@ print((peak - base) * 1024)  # ru_maxrss is in KiB on Linux
 def test_a_long_sweep_costs_memory_near_its_readings():
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     with tempfile.TemporaryDirectory() as cwd:  # no stray module in cwd can shadow the stdlib
-        out = subprocess.run([sys.executable, "-c", CHILD, str(N)], capture_output=True,
-                             text=True, timeout=300, cwd=cwd,
-                             env={**os.environ, "PYTHONPATH": root})
+        out = subprocess.run(
+            [sys.executable, "-c", CHILD, str(N)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            cwd=cwd,
+            env={**os.environ, "PYTHONPATH": root},
+        )
     assert out.returncode == 0, out.stderr
     grew = int(out.stdout.strip().splitlines()[-1])
     bound = READING_BYTES * N * 1.2 + SLACK_MIB * 2**20
-    assert grew < bound, f"peak RSS grew {grew / 2**20:.0f} MiB for {N} steps " \
-                         f"(bound {bound / 2**20:.0f} MiB)"
+    assert grew < bound, (
+        f"peak RSS grew {grew / 2**20:.0f} MiB for {N} steps (bound {bound / 2**20:.0f} MiB)"
+    )

@@ -1,5 +1,6 @@
 """The notebooks in notebooks/ run top to bottom in a real kernel (nbclient), and are committed
 exactly as scripts/make_notebooks.py writes them: no outputs, stable cell ids."""
+
 from __future__ import annotations
 
 import json
@@ -25,8 +26,9 @@ def test_committed_notebooks_have_no_outputs_and_match_the_generator(tmp_path):
         nb = json.loads(p.read_text())
         for cell in nb["cells"]:
             assert not cell.get("outputs"), f"{p.name} is committed with outputs"
-            assert cell.get("execution_count") is None, \
+            assert cell.get("execution_count") is None, (
                 f"{p.name} is committed with execution counts"
+            )
     sys.path.insert(0, str(ROOT / "scripts"))
     try:
         import make_notebooks
@@ -37,13 +39,15 @@ def test_committed_notebooks_have_no_outputs_and_match_the_generator(tmp_path):
         committed = (ROOT / "notebooks" / name).read_text()
         assert json.loads(fresh) == json.loads(committed), (
             f"notebooks/{name} differs from scripts/make_notebooks.py: "
-            "run `python scripts/make_notebooks.py`")
+            "run `python scripts/make_notebooks.py`"
+        )
 
 
 def _run(path: pathlib.Path) -> str:
     nb = nbformat.read(path, as_version=4)
-    NotebookClient(nb, timeout=300, kernel_name="python3",
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    NotebookClient(
+        nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    ).execute()
     out = []
     for cell in nb.cells:
         for o in cell.get("outputs", []):

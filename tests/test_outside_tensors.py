@@ -1,4 +1,5 @@
 """Tensors the optimizer trains outside the model (a criterion's temperature) come back too."""
+
 import pytest
 import torch
 from torch import nn
@@ -29,8 +30,9 @@ def _state(model, crit, opt, full_state):
 @pytest.fixture
 def setup(mlp, digits_loader):
     crit = TemperatureCE()
-    opt = torch.optim.Adam([{"params": mlp.parameters()},
-                            {"params": crit.parameters(), "lr": 1e-3}], lr=1e-4)
+    opt = torch.optim.Adam(
+        [{"params": mlp.parameters()}, {"params": crit.parameters(), "lr": 1e-3}], lr=1e-4
+    )
     it = iter(digits_loader)
     for _ in range(2):  # Adam state for the temperature too
         x, y = next(it)
@@ -40,18 +42,21 @@ def setup(mlp, digits_loader):
     return mlp, crit, opt
 
 
-def test_range_test_restores_the_criterion_bit_for_bit(setup, digits_loader, full_state,
-                                                       assert_same_state):
+def test_range_test_restores_the_criterion_bit_for_bit(
+    setup, digits_loader, full_state, assert_same_state
+):
     model, crit, opt = setup
     before = _state(model, crit, opt, full_state)
-    r = LRFinder(model, opt, crit).range_test(digits_loader, start_lr=1e-3, end_lr=10.0,
-                                             num_iter=30, diverge_th=1e9)
+    r = LRFinder(model, opt, crit).range_test(
+        digits_loader, start_lr=1e-3, end_lr=10.0, num_iter=30, diverge_th=1e9
+    )
     assert len(r) == 30
     assert_same_state(_state(model, crit, opt, full_state), before)
 
 
-def test_track_restores_the_criterion_bit_for_bit(setup, digits_loader, full_state,
-                                                 assert_same_state):
+def test_track_restores_the_criterion_bit_for_bit(
+    setup, digits_loader, full_state, assert_same_state
+):
     model, crit, opt = setup
     before = _state(model, crit, opt, full_state)
     finder = LRFinder(model, opt, crit)

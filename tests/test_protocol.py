@@ -1,5 +1,6 @@
 """lrwidget.protocol (pure): hostile front-end messages become a clear BadCommand, never a crash;
 an lr from a view is always one that was tested. lrwidget.readings: the consumers' buffer."""
+
 from __future__ import annotations
 
 import math
@@ -11,22 +12,25 @@ from lrwidget import protocol as P
 from lrwidget.readings import ReadingsBuffer
 
 
-@pytest.mark.parametrize("content, words", [
-    (None, "must be a dict"),
-    ([1, 2], "must be a dict"),
-    ({"type": "rm -rf"}, "unknown command type"),
-    ({"type": "select", "lr": 1e308 * 10}, "positive finite"),
-    ({"type": "select", "lr": 10 ** 400}, "positive finite"),
-    ({"type": "apply", "lr": -1}, "positive finite"),
-    ({"type": "apply", "lr": 0}, "positive finite"),
-    ({"type": "apply", "lr": True}, "positive finite"),
-    ({"type": "apply", "lr": "0.1"}, "positive finite"),
-    ({"type": "apply", "lr": float("nan")}, "positive finite"),
-    ({"type": "select", "lr": 0.1, "index": -3}, "index"),
-    ({"type": "select", "lr": 0.1, "index": 1.5}, "index"),
-    ({"type": "placement", "view": "v", "where": "moon"}, "where one of"),
-    ({"type": "placement", "view": "x" * 65, "where": "inline"}, "1-64"),
-])
+@pytest.mark.parametrize(
+    "content, words",
+    [
+        (None, "must be a dict"),
+        ([1, 2], "must be a dict"),
+        ({"type": "rm -rf"}, "unknown command type"),
+        ({"type": "select", "lr": 1e308 * 10}, "positive finite"),
+        ({"type": "select", "lr": 10**400}, "positive finite"),
+        ({"type": "apply", "lr": -1}, "positive finite"),
+        ({"type": "apply", "lr": 0}, "positive finite"),
+        ({"type": "apply", "lr": True}, "positive finite"),
+        ({"type": "apply", "lr": "0.1"}, "positive finite"),
+        ({"type": "apply", "lr": float("nan")}, "positive finite"),
+        ({"type": "select", "lr": 0.1, "index": -3}, "index"),
+        ({"type": "select", "lr": 0.1, "index": 1.5}, "index"),
+        ({"type": "placement", "view": "v", "where": "moon"}, "where one of"),
+        ({"type": "placement", "view": "x" * 65, "where": "inline"}, "1-64"),
+    ],
+)
 def test_hostile_commands_are_refused_with_a_reason(content, words):
     with pytest.raises(P.BadCommand, match=words):
         P.parse_command(content)
@@ -78,6 +82,7 @@ def test_readings_buffer_grows_and_is_idempotent():
 
 def test_messages_round_trip_through_json():
     import json
+
     msg = P.run_message(3, 100, 1e-6, 10.0, "exp")
     assert json.loads(json.dumps(msg)) == msg
     c, bufs = P.encode_readings(3, 0, 0, [1e-6], [np.inf], [np.nan])

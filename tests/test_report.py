@@ -1,4 +1,5 @@
 """lrwidget.report: geometry as pure functions, then the SVG / HTML built from a real run."""
+
 from __future__ import annotations
 
 import math
@@ -48,7 +49,7 @@ def test_log_ticks_reject_a_non_positive_range(lo, hi):
 @settings(max_examples=200, deadline=None)
 @given(st.floats(-8, 3), st.floats(0.05, 12))
 def test_log_ticks_lie_in_range_and_increase(e, span):
-    lo, hi = 10.0 ** e, 10.0 ** (e + span)
+    lo, hi = 10.0**e, 10.0 ** (e + span)
     vals = [v for v, _ in log_ticks(lo, hi)]
     assert len(vals) >= 2
     assert all(lo * (1 - 1e-8) <= v <= hi * (1 + 1e-8) for v in vals)  # log10 round-off
@@ -159,8 +160,9 @@ def test_svg_x_positions_follow_the_log_scale(result):
 
 def test_svg_dark_and_linear_and_empty():
     lrs = np.linspace(0.01, 0.1, 30)
-    r = RangeTestResult(lrs, np.linspace(2, 1, 30), np.linspace(2, 1, 30), "completed",
-                        "linear", 0.01, 0.1, 30, 0.1)
+    r = RangeTestResult(
+        lrs, np.linspace(2, 1, 30), np.linspace(2, 1, 30), "completed", "linear", 0.01, 0.1, 30, 0.1
+    )
     dark = to_svg(r, dark=True)
     assert "#1e1e1e" in dark and "(log scale)" not in dark
     empty = RangeTestResult([], [], [], "error", "exp", 1e-5, 1, 10, 0.0, "boom")

@@ -4,6 +4,7 @@ Two real ways the end-of-run restore fails: the step registers a new buffer on t
 saved state dict no longer matches it) and the snapshot file is deleted during the run
 (``memory_cache=False``).
 """
+
 import pytest
 import torch
 from torch import nn
@@ -37,15 +38,17 @@ def _registers_a_buffer(model, batch):
 
 
 def test_a_restore_that_raises_ends_the_run_as_an_error_and_can_be_retried(
-        setup, digits_loader, full_state, assert_same_state):
+    setup, digits_loader, full_state, assert_same_state
+):
     model, opt = setup
     before = full_state(model, opt)
     finder = LRFinder(model, opt)
     events = []
     finder.subscribe(events.append)
     with pytest.raises(RuntimeError, match="NOT restored") as info:
-        finder.range_test(digits_loader, start_lr=1e-4, end_lr=1e-1, num_iter=6,
-                          step_fn=_registers_a_buffer)
+        finder.range_test(
+            digits_loader, start_lr=1e-4, end_lr=1e-1, num_iter=6, step_fn=_registers_a_buffer
+        )
     msg = str(info.value)
     assert "finder.restore()" in msg and "added_during_the_run" in msg  # what to do, and why
     assert info.value.__cause__ is not None  # chained from the restore's own error
@@ -68,14 +71,20 @@ def test_a_restore_that_raises_ends_the_run_as_an_error_and_can_be_retried(
     assert finder.restore() is True
     assert_same_state(full_state(model, opt), before)
     assert finder.restore() is False  # nothing pending any more
-    r2 = finder.range_test(digits_loader, start_lr=1e-4, end_lr=1e-2, num_iter=3,
-                           step_fn=lambda m, b: nn.functional.cross_entropy(m(b[0]), b[1]))
+    r2 = finder.range_test(
+        digits_loader,
+        start_lr=1e-4,
+        end_lr=1e-2,
+        num_iter=3,
+        step_fn=lambda m, b: nn.functional.cross_entropy(m(b[0]), b[1]),
+    )
     assert r2.stop_reason == "completed"
     assert_same_state(full_state(model, opt), before)
 
 
-def test_a_deleted_snapshot_file_is_reported_and_can_be_given_up(setup, digits_loader, tmp_path,
-                                                                full_state, assert_same_state):
+def test_a_deleted_snapshot_file_is_reported_and_can_be_given_up(
+    setup, digits_loader, tmp_path, full_state, assert_same_state
+):
     model, opt = setup
     finder = LRFinder(model, opt, nn.CrossEntropyLoss(), memory_cache=False, cache_dir=tmp_path)
     calls = {"n": 0}

@@ -4,6 +4,7 @@ Two kinds of checks: the Python functions on their own, and the same inputs fed 
 rule functions (js/theme.js, format.js, ticks.js, scale.js run by node) with every answer
 compared, the SVG that report.to_svg draws included.
 """
+
 from __future__ import annotations
 
 import json
@@ -37,8 +38,9 @@ from tests.digits import digits_sgd
 ROOT = Path(__file__).resolve().parents[1]
 NODE = shutil.which("node")
 SVG = "{http://www.w3.org/2000/svg}"
-needs_node = pytest.mark.skipif(NODE is None,
-                                reason="node is not installed (scripts/setup.sh --browser)")
+needs_node = pytest.mark.skipif(
+    NODE is None, reason="node is not installed (scripts/setup.sh --browser)"
+)
 
 
 # ---------------------------------------------------------------------------- the data file
@@ -63,17 +65,34 @@ def test_status_words_cover_every_stop_reason_with_one_spelling():
 
 # ---------------------------------------------------------------------------- formatting
 def test_format_lr_is_three_significant_digits_in_exponent_form():
-    assert [format_lr(v) for v in (0.00316227766, 1e-4, 0.025, 1.0, 12.5, 0.5, 0.0)] == \
-        ["3.16e-3", "1e-4", "2.5e-2", "1", "1.25e1", "5e-1", "0"]
-    assert [format_lr(v) for v in (None, math.nan, math.inf, -math.inf)] == \
-        ["\u2014", "NaN", "inf", "-inf"]
+    assert [format_lr(v) for v in (0.00316227766, 1e-4, 0.025, 1.0, 12.5, 0.5, 0.0)] == [
+        "3.16e-3",
+        "1e-4",
+        "2.5e-2",
+        "1",
+        "1.25e1",
+        "5e-1",
+        "0",
+    ]
+    assert [format_lr(v) for v in (None, math.nan, math.inf, -math.inf)] == [
+        "\u2014",
+        "NaN",
+        "inf",
+        "-inf",
+    ]
     # a tie rounds half up, as JavaScript's toExponential does (0.5625 is exact in binary)
     assert format_lr(0.5625) == "5.63e-1" and format_lr(-0.5625) == "-5.63e-1"
 
 
 def test_format_loss_keeps_four_digits_and_never_writes_a_plus_sign():
-    assert [format_loss(v) for v in (2.302585, 0.5, 123456.0, 12345.6, 9999.6, 0.0001234)] == \
-        ["2.303", "0.5", "1.235e5", "1.235e4", "10000", "1.234e-4"]
+    assert [format_loss(v) for v in (2.302585, 0.5, 123456.0, 12345.6, 9999.6, 0.0001234)] == [
+        "2.303",
+        "0.5",
+        "1.235e5",
+        "1.235e4",
+        "10000",
+        "1.234e-4",
+    ]
 
 
 def test_format_tick_has_the_decimals_the_step_needs():
@@ -91,8 +110,14 @@ def test_nice_steps_are_one_two_five():
 
 
 def test_linear_ticks_are_exact_decimals_with_labels():
-    assert linear_ticks(0.0, 1.0) == [(0.0, "0.0"), (0.2, "0.2"), (0.4, "0.4"), (0.6, "0.6"),
-                                      (0.8, "0.8"), (1.0, "1.0")]
+    assert linear_ticks(0.0, 1.0) == [
+        (0.0, "0.0"),
+        (0.2, "0.2"),
+        (0.4, "0.4"),
+        (0.6, "0.6"),
+        (0.8, "0.8"),
+        (1.0, "1.0"),
+    ]
     assert [label for _, label in linear_ticks(0.37, 2.41)] == ["0.5", "1.0", "1.5", "2.0"]
 
 
@@ -126,9 +151,9 @@ def test_marker_loss_lies_on_the_drawn_smoothed_curve():
     lrs, sm = np.array([1e-3, 1e-2, 1e-1]), np.array([2.0, 1.0, 3.0])
     assert marker_loss(lrs, sm, 1e-2, index=1) == 1.0
     # between readings: interpolated in log lr, where the polyline between them passes
-    assert marker_loss(lrs, sm, 10 ** -1.5) == pytest.approx(2.0)
-    want = 1.0 + 2.0 * (10 ** -1.5 - 0.01) / 0.09
-    assert marker_loss(lrs, sm, 10 ** -1.5, log=False) == pytest.approx(want)
+    assert marker_loss(lrs, sm, 10**-1.5) == pytest.approx(2.0)
+    want = 1.0 + 2.0 * (10**-1.5 - 0.01) / 0.09
+    assert marker_loss(lrs, sm, 10**-1.5, log=False) == pytest.approx(want)
     # beyond the readings: the end reading's loss; a non-finite index value: interpolated instead
     assert marker_loss(lrs, sm, 1.0) == 3.0
     assert marker_loss(lrs, np.array([2.0, math.nan, 3.0]), 1e-2, index=1) == pytest.approx(2.5)
@@ -173,16 +198,23 @@ process.stdout.write(JSON.stringify(out));
 def _enc(a):
     """Floats for JSON: non-finite ones as the text JavaScript's Number() reads back."""
     names = {math.inf: "Infinity", -math.inf: "-Infinity"}
-    return [v if math.isfinite(v) else names.get(v, "NaN")
-            for v in np.asarray(a, dtype=float).tolist()]
+    return [
+        v if math.isfinite(v) else names.get(v, "NaN") for v in np.asarray(a, dtype=float).tolist()
+    ]
 
 
 def run_js(tmp_path, payload):
     script, data = tmp_path / "rules_js_side.mjs", tmp_path / "input.json"
     script.write_text(JS_SIDE, encoding="utf-8")
     data.write_text(json.dumps(payload), encoding="utf-8")
-    proc = subprocess.run([NODE, str(script), ROOT.as_uri(), str(data)], cwd=tmp_path,
-                          capture_output=True, text=True, timeout=60, check=False)
+    proc = subprocess.run(
+        [NODE, str(script), ROOT.as_uri(), str(data)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads(proc.stdout)
 
@@ -196,15 +228,45 @@ def result():
 def _curves(result):
     """The real run, plus fixed curves that reach each branch of the rules."""
     lin = np.linspace(0.01, 0.1, 30)
-    out = [(result.lrs, result.losses, result.smoothed, result.start_lr, result.end_lr, True,
-            [(s.lr, s.index) for s in result.suggestions.values() if s.lr is not None]),
-           (lin, np.linspace(2, 1, 30) + 0.05 * np.sin(np.arange(30)), np.linspace(2, 1, 30),
-            0.01, 0.1, False, [(0.0555, None), (0.02, 3)]),
-           (np.geomspace(1e-4, 1, 8), np.ones(8), np.ones(8), 1e-4, 1.0, True, [(3e-3, None)]),
-           (np.geomspace(1e-4, 1, 6), [2.0, 1.5, math.nan, 1.0, math.inf, 9.0],
-            [2.0, 1.6, math.nan, 1.2, math.inf, 5.0], None, None, True, [(1e-2, 2), (2e-4, None)]),
-           (np.geomspace(1e-4, 1, 4), [3.0, 2.0, 1.0, 2.0], np.full(4, math.nan), 1e-4, 1.0,
-            True, [(1e-3, None)])]
+    out = [
+        (
+            result.lrs,
+            result.losses,
+            result.smoothed,
+            result.start_lr,
+            result.end_lr,
+            True,
+            [(s.lr, s.index) for s in result.suggestions.values() if s.lr is not None],
+        ),
+        (
+            lin,
+            np.linspace(2, 1, 30) + 0.05 * np.sin(np.arange(30)),
+            np.linspace(2, 1, 30),
+            0.01,
+            0.1,
+            False,
+            [(0.0555, None), (0.02, 3)],
+        ),
+        (np.geomspace(1e-4, 1, 8), np.ones(8), np.ones(8), 1e-4, 1.0, True, [(3e-3, None)]),
+        (
+            np.geomspace(1e-4, 1, 6),
+            [2.0, 1.5, math.nan, 1.0, math.inf, 9.0],
+            [2.0, 1.6, math.nan, 1.2, math.inf, 5.0],
+            None,
+            None,
+            True,
+            [(1e-2, 2), (2e-4, None)],
+        ),
+        (
+            np.geomspace(1e-4, 1, 4),
+            [3.0, 2.0, 1.0, 2.0],
+            np.full(4, math.nan),
+            1e-4,
+            1.0,
+            True,
+            [(1e-3, None)],
+        ),
+    ]
     return out
 
 
@@ -212,29 +274,93 @@ def _curves(result):
 def test_python_and_js_compute_the_same_rules(result, tmp_path):
     assert len(result) > 20 and result.suggestions
     curves = _curves(result)
-    numbers = [0.00316227766, 1e-4, 0.025, 1.0, 12.5, 0.5625, 2.302585, 123456.0, 12345.6, 9999.6,
-               0.0001234, -0.75, 0.0, math.nan, math.inf, -math.inf, *result.lrs[::7].tolist(),
-               *result.smoothed[::9].tolist()]
-    tick_labels = [(0.5, 0.5), (2.0, 1.0), (0.25, 0.05), (-1e-17, 0.1), (2e5, 1e5), (1.0, 0.5),
-                   (0.30000000000000004, 0.1), (-2.5, 0.5), (7e-5, 1e-5)]
-    linear_cases = [(0.0, 1.0, 5), (0.37, 2.41, 5), (-3.2, 7.9, 6), (1e-3, 1.7e-3, 4),
-                    (0.0, 1.0, 4), (100.0, 100000.0, 5), (2.3, 2.31, 5)]
-    log_cases = [(1e-6, 10.0, 10), (1e-8, 1e2, 4), (2e-3, 9e-3, 6), (0.015, 0.3, 8),
-                 (0.015, 0.3, 4), (1.01e-3, 1.02e-3, 6), (3e-6, 2.0, 8), (1e-12, 1e3, 6)]
+    numbers = [
+        0.00316227766,
+        1e-4,
+        0.025,
+        1.0,
+        12.5,
+        0.5625,
+        2.302585,
+        123456.0,
+        12345.6,
+        9999.6,
+        0.0001234,
+        -0.75,
+        0.0,
+        math.nan,
+        math.inf,
+        -math.inf,
+        *result.lrs[::7].tolist(),
+        *result.smoothed[::9].tolist(),
+    ]
+    tick_labels = [
+        (0.5, 0.5),
+        (2.0, 1.0),
+        (0.25, 0.05),
+        (-1e-17, 0.1),
+        (2e5, 1e5),
+        (1.0, 0.5),
+        (0.30000000000000004, 0.1),
+        (-2.5, 0.5),
+        (7e-5, 1e-5),
+    ]
+    linear_cases = [
+        (0.0, 1.0, 5),
+        (0.37, 2.41, 5),
+        (-3.2, 7.9, 6),
+        (1e-3, 1.7e-3, 4),
+        (0.0, 1.0, 4),
+        (100.0, 100000.0, 5),
+        (2.3, 2.31, 5),
+    ]
+    log_cases = [
+        (1e-6, 10.0, 10),
+        (1e-8, 1e2, 4),
+        (2e-3, 9e-3, 6),
+        (0.015, 0.3, 8),
+        (0.015, 0.3, 4),
+        (1.01e-3, 1.02e-3, 6),
+        (3e-6, 2.0, 8),
+        (1e-12, 1e3, 6),
+    ]
     payload = {
-        "reasons": list(STOP_REASONS), "numbers": _enc(numbers),
-        "tickLabels": tick_labels, "linearCases": linear_cases, "logCases": log_cases,
-        "curves": [{"lrs": _enc(x), "raw": _enc(r), "smoothed": _enc(s), "log": log,
-                    "start": start, "end": end,
-                    "suggestions": [{"lr": lr, "index": i} for lr, i in sugg]}
-                   for x, r, s, start, end, log, sugg in curves],
+        "reasons": list(STOP_REASONS),
+        "numbers": _enc(numbers),
+        "tickLabels": tick_labels,
+        "linearCases": linear_cases,
+        "logCases": log_cases,
+        "curves": [
+            {
+                "lrs": _enc(x),
+                "raw": _enc(r),
+                "smoothed": _enc(s),
+                "log": log,
+                "start": start,
+                "end": end,
+                "suggestions": [{"lr": lr, "index": i} for lr, i in sugg],
+            }
+            for x, r, s, start, end, log, sugg in curves
+        ],
     }
     js = run_js(tmp_path, payload)
 
     for dark, name in ((False, "light"), (True, "dark")):
         pal, theme = palette(dark), js["palette"][name]
-        for key in ("fg", "fgMuted", "fgFaint", "bg", "panel", "border", "accent", "selected",
-                    "applied", "error", "rules", "rawAlpha"):
+        for key in (
+            "fg",
+            "fgMuted",
+            "fgFaint",
+            "bg",
+            "panel",
+            "border",
+            "accent",
+            "selected",
+            "applied",
+            "error",
+            "rules",
+            "rawAlpha",
+        ):
             assert theme[key] == pal[key], (name, key)
     assert js["status"] == {r: status_word(r) for r in STOP_REASONS}
     assert js["lr"] == [format_lr(v) for v in numbers]
@@ -263,12 +389,22 @@ def test_the_python_svg_uses_the_js_colours_ticks_labels_and_markers(result, tmp
     payload = {
         "reasons": [result.stop_reason],
         "numbers": _enc([s.lr for _, s in sugg if s.lr is not None]),
-        "tickLabels": [], "linearCases": [], "logCases": [],
-        "curves": [{"lrs": _enc(result.lrs), "raw": _enc(result.losses),
-                    "smoothed": _enc(result.smoothed), "log": True, "start": result.start_lr,
-                    "end": result.end_lr,
-                    "suggestions": [{"lr": s.lr, "index": s.index} for _, s in sugg
-                                    if s.lr is not None]}],
+        "tickLabels": [],
+        "linearCases": [],
+        "logCases": [],
+        "curves": [
+            {
+                "lrs": _enc(result.lrs),
+                "raw": _enc(result.losses),
+                "smoothed": _enc(result.smoothed),
+                "log": True,
+                "start": result.start_lr,
+                "end": result.end_lr,
+                "suggestions": [
+                    {"lr": s.lr, "index": s.index} for _, s in sugg if s.lr is not None
+                ],
+            }
+        ],
     }
     js = run_js(tmp_path, payload)
     theme = js["palette"]["dark" if dark else "light"]
@@ -287,7 +423,7 @@ def test_the_python_svg_uses_the_js_colours_ticks_labels_and_markers(result, tmp
     assert {float(p.get("stroke-opacity")) for p in raw} == {theme["rawAlpha"]}
     # the grid is the text colour at the theme's grid alpha: the JS fallback's rgba()
     for line in by_class("grid"):
-        r, g, b = (int(line.get("stroke")[i:i + 2], 16) for i in (1, 3, 5))
+        r, g, b = (int(line.get("stroke")[i : i + 2], 16) for i in (1, 3, 5))
         assert f"rgba({r},{g},{b},{line.get('stroke-opacity')})" == theme["grid"]
     # ticks: the JS tick values and labels over the JS ranges
     y_labels = [t.text for t in by_class("y-tick")]

@@ -43,26 +43,33 @@ def test_start_lr_resolution():
         start_lrs_for(None, [0.0])
 
 
-@pytest.mark.parametrize("args, exc, words", [
-    ((0.0, 1.0, 10, "exp"), ValueError, "start_lr"),
-    ((-1.0, 1.0, 10, "exp"), ValueError, "start_lr"),
-    ((1.0, 1.0, 10, "exp"), ValueError, "end_lr"),
-    ((1.0, 0.5, 10, "exp"), ValueError, "end_lr"),
-    ((1e-3, float("inf"), 10, "exp"), ValueError, "end_lr"),
-    ((1e-3, 1.0, 1, "exp"), ValueError, "num_iter"),
-    ((1e-3, 1.0, 2.5, "exp"), TypeError, "num_iter"),
-    ((1e-3, 1.0, 10, "log"), ValueError, "step_mode"),
-    (("1e-3", 1.0, 10, "exp"), TypeError, "start_lr"),
-])
+@pytest.mark.parametrize(
+    "args, exc, words",
+    [
+        ((0.0, 1.0, 10, "exp"), ValueError, "start_lr"),
+        ((-1.0, 1.0, 10, "exp"), ValueError, "start_lr"),
+        ((1.0, 1.0, 10, "exp"), ValueError, "end_lr"),
+        ((1.0, 0.5, 10, "exp"), ValueError, "end_lr"),
+        ((1e-3, float("inf"), 10, "exp"), ValueError, "end_lr"),
+        ((1e-3, 1.0, 1, "exp"), ValueError, "num_iter"),
+        ((1e-3, 1.0, 2.5, "exp"), TypeError, "num_iter"),
+        ((1e-3, 1.0, 10, "log"), ValueError, "step_mode"),
+        (("1e-3", 1.0, 10, "exp"), TypeError, "start_lr"),
+    ],
+)
 def test_bad_sweeps_name_the_parameter(args, exc, words):
     with pytest.raises(exc, match=words):
         factors(*args)
 
 
 @settings(max_examples=200, deadline=None)
-@given(start=st.floats(1e-10, 1e3), ratio=st.floats(1.0001, 1e12),
-       n=st.integers(2, 3000), mode=st.sampled_from(["exp", "linear"]),
-       g=st.floats(1e-3, 1e3))
+@given(
+    start=st.floats(1e-10, 1e3),
+    ratio=st.floats(1.0001, 1e12),
+    n=st.integers(2, 3000),
+    mode=st.sampled_from(["exp", "linear"]),
+    g=st.floats(1e-3, 1e3),
+)
 def test_property_endpoints_monotone_ratio(start, ratio, n, mode, g):
     end = start * ratio
     if not math.isfinite(end) or end <= start:
@@ -76,8 +83,10 @@ def test_property_endpoints_monotone_ratio(start, ratio, n, mode, g):
 
 # ---- Sweep: the schedule computed in chunks, bit for bit (issue 9, items 8 and 11) ----------
 
+
 def test_sweep_rows_are_the_schedule_bit_for_bit_in_any_chunks():
     from lrwidget.schedule import Sweep
+
     for mode in ("exp", "linear"):
         full = schedule([3e-7, 1e-8, 2e-5], 7.5, 1001, mode)
         sw = Sweep([3e-7, 1e-8, 2e-5], 7.5, 1001, mode)
@@ -94,21 +103,26 @@ def test_sweep_holds_no_per_step_array():
     import sys
 
     from lrwidget.schedule import Sweep
+
     sw = Sweep([1e-4, 1e-5], 1.0, 10**12, "exp")  # no allocation proportional to num_iter
     assert sum(sys.getsizeof(getattr(sw, k)) for k in sw.__slots__) < 10_000
     assert sw.lr(10**12 - 1) == 1.0 and sw.lr(0) == 1e-4
     np.testing.assert_allclose(sw.rows(5 * 10**11, 5 * 10**11 + 1)[0], [1e-2, 1e-3], rtol=1e-9)
 
 
-@pytest.mark.parametrize("starts, end, mode, words", [
-    ([1e-4], 1e308, "exp", r"end_lr \(1e\+308\) / start_lr \(0\.0001\)"),
-    ([1e-300], 1e10, "exp", "end_lr .* / start_lr"),
-    ([1e-10], 1e300, "linear", "end_lr .* / start_lr"),
-    ([1e-2, 1e10], 1e300, "exp", r"end_lr.*start_lr.*group 1 .*inf"),
-    ([1e-2, 1e10], 1e300, "linear", r"end_lr.*start_lr.*group 1 .*inf"),
-])
+@pytest.mark.parametrize(
+    "starts, end, mode, words",
+    [
+        ([1e-4], 1e308, "exp", r"end_lr \(1e\+308\) / start_lr \(0\.0001\)"),
+        ([1e-300], 1e10, "exp", "end_lr .* / start_lr"),
+        ([1e-10], 1e300, "linear", "end_lr .* / start_lr"),
+        ([1e-2, 1e10], 1e300, "exp", r"end_lr.*start_lr.*group 1 .*inf"),
+        ([1e-2, 1e10], 1e300, "linear", r"end_lr.*start_lr.*group 1 .*inf"),
+    ],
+)
 def test_sweeps_that_overflow_are_refused(starts, end, mode, words):
     from lrwidget.schedule import Sweep
+
     with pytest.raises(ValueError, match=words):
         Sweep(starts, end, 10, mode)
     with pytest.raises(ValueError, match=words):
@@ -116,11 +130,16 @@ def test_sweeps_that_overflow_are_refused(starts, end, mode, words):
 
 
 @settings(max_examples=100, deadline=None)
-@given(start=st.floats(1e-300, 1e300), exp10=st.floats(0.01, 600), g=st.floats(1e-300, 1e300),
-       mode=st.sampled_from(["exp", "linear"]))
+@given(
+    start=st.floats(1e-300, 1e300),
+    exp10=st.floats(0.01, 600),
+    g=st.floats(1e-300, 1e300),
+    mode=st.sampled_from(["exp", "linear"]),
+)
 def test_property_every_accepted_sweep_is_finite(start, exp10, g, mode):
     from lrwidget.schedule import Sweep
-    end = start * 10.0 ** exp10 if exp10 < 308 else math.inf
+
+    end = start * 10.0**exp10 if exp10 < 308 else math.inf
     if not math.isfinite(end) or end <= start:
         return
     try:

@@ -5,6 +5,7 @@ carry the licence and the one version number.
 port, a token and fresh directories), and stopped by its process group. Without ``make`` or
 JupyterLab the test skips, except under CI (``CI=true``), where that is a failure.
 """
+
 from __future__ import annotations
 
 import json
@@ -67,7 +68,7 @@ def _group_members(pgid: int):
         except OSError:
             continue
         # "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses
-        fields = stat[stat.rindex(")") + 2:].split()
+        fields = stat[stat.rindex(")") + 2 :].split()
         if int(fields[2]) == pgid and fields[0] != "Z":
             out.append(int(d))
     return out
@@ -100,28 +101,41 @@ def test_make_lab_starts_also_as_root(tmp_path):
     for k in ("JUPYTER_CONFIG_DIR", "JUPYTER_RUNTIME_DIR", "JUPYTER_DATA_DIR", "IPYTHONDIR"):
         env[k] = str(tmp_path / k.lower())
     env["OMP_NUM_THREADS"] = "1"  # the machine is shared
-    lab_args = (f"--no-browser --port={port} --ServerApp.port_retries=0 "
-                f"--IdentityProvider.token={token} --LabApp.workspaces_dir={tmp_path}/ws "
-                f"--LabApp.user_settings_dir={tmp_path}/settings")
+    lab_args = (
+        f"--no-browser --port={port} --ServerApp.port_retries=0 "
+        f"--IdentityProvider.token={token} --LabApp.workspaces_dir={tmp_path}/ws "
+        f"--LabApp.user_settings_dir={tmp_path}/settings"
+    )
     log_path = tmp_path / "lab.log"
     with open(log_path, "w") as log:
-        proc = subprocess.Popen([make, "-s", "-C", str(REPO), "lab", f"LAB_ARGS={lab_args}"],
-                                cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            [make, "-s", "-C", str(REPO), "lab", f"LAB_ARGS={lab_args}"],
+            cwd=tmp_path,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     status, t0 = None, time.monotonic()
     try:
         while status is None:
             try:
                 with urllib.request.urlopen(
-                        f"http://127.0.0.1:{port}/api/status?token={token}", timeout=2) as r:
+                    f"http://127.0.0.1:{port}/api/status?token={token}", timeout=2
+                ) as r:
                     status = json.loads(r.read())
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 if proc.poll() is not None:
-                    pytest.fail(f"make lab ended ({proc.returncode}) without serving:\n"
-                                f"{log_path.read_text()[-3000:]}", pytrace=False)
+                    pytest.fail(
+                        f"make lab ended ({proc.returncode}) without serving:\n"
+                        f"{log_path.read_text()[-3000:]}",
+                        pytrace=False,
+                    )
                 if time.monotonic() - t0 > 90:
-                    pytest.fail(f"make lab did not answer in 90 s:\n"
-                                f"{log_path.read_text()[-3000:]}", pytrace=False)
+                    pytest.fail(
+                        f"make lab did not answer in 90 s:\n{log_path.read_text()[-3000:]}",
+                        pytrace=False,
+                    )
                 time.sleep(0.25)
         started = time.monotonic() - t0
         # the token is required: the server is not open to anyone on the machine

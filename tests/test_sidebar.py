@@ -1,6 +1,7 @@
 """show_in_sidebar and the placement bookkeeping, without a browser: a real LRFinderWidget, a real
 sidecar.Sidecar and IPython's own display capture; placement messages go in through the comm's
 path (``_handle_msg``). The browser side (where views really render) is in tests/browser/."""
+
 from __future__ import annotations
 
 import pytest
@@ -17,8 +18,9 @@ VIEW_MIME = "application/vnd.jupyter.widget-view+json"
 
 
 def comm_msg(widget, content):
-    widget._handle_msg({"content": {"data": {"method": "custom", "content": content}},
-                        "buffers": []})
+    widget._handle_msg(
+        {"content": {"data": {"method": "custom", "content": content}}, "buffers": []}
+    )
 
 
 @pytest.fixture
@@ -72,13 +74,16 @@ def test_inline_false_shows_only_the_sidebar(widget, shell):
         panel.close()
 
 
-@pytest.mark.parametrize("args, kwargs, exc, words", [
-    (("not a widget",), {}, TypeError, "widget must be an ipywidgets DOMWidget"),
-    ((None,), {}, TypeError, "widget must be"),
-    ((), {"title": 3}, TypeError, "title must be a str"),
-    ((), {"anchor": "left"}, ValueError, "anchor must be one of 'right'"),
-    ((), {"inline": "yes"}, TypeError, "inline must be a bool"),
-])
+@pytest.mark.parametrize(
+    "args, kwargs, exc, words",
+    [
+        (("not a widget",), {}, TypeError, "widget must be an ipywidgets DOMWidget"),
+        ((None,), {}, TypeError, "widget must be"),
+        ((), {"title": 3}, TypeError, "title must be a str"),
+        ((), {"anchor": "left"}, ValueError, "anchor must be one of 'right'"),
+        ((), {"inline": "yes"}, TypeError, "inline must be a bool"),
+    ],
+)
 def test_bad_arguments(widget, shell, args, kwargs, exc, words):
     with capture_output() as cap:
         with pytest.raises(exc, match=words):
@@ -112,13 +117,16 @@ def test_placements_count_visible_sidebar_views(widget):
     assert count_after(("never-seen", "gone")) == 0
 
 
-@pytest.mark.parametrize("content", [
-    {"type": "placement", "where": "floating", "view": "v1"},
-    {"type": "placement", "where": "sidebar"},
-    {"type": "placement", "where": "sidebar", "view": ""},
-    {"type": "placement", "where": "sidebar", "view": 12},
-    {"type": "placement", "where": "sidebar", "view": "x" * 65},
-])
+@pytest.mark.parametrize(
+    "content",
+    [
+        {"type": "placement", "where": "floating", "view": "v1"},
+        {"type": "placement", "where": "sidebar"},
+        {"type": "placement", "where": "sidebar", "view": ""},
+        {"type": "placement", "where": "sidebar", "view": 12},
+        {"type": "placement", "where": "sidebar", "view": "x" * 65},
+    ],
+)
 def test_malformed_placements_are_ignored(widget, caplog, content):
     with caplog.at_level("WARNING", logger="lrwidget"):
         comm_msg(widget, content)

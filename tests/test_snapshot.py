@@ -25,13 +25,15 @@ def _train(model, opt, loader, steps, scaler=None):
 
 def _two_group_adam(model):
     first, rest = list(model[0].parameters()), [p for m in list(model)[1:] for p in m.parameters()]
-    return torch.optim.Adam([{"params": first, "lr": 1e-3}, {"params": rest, "lr": 1e-4}],
-                            weight_decay=1e-4)
+    return torch.optim.Adam(
+        [{"params": first, "lr": 1e-3}, {"params": rest, "lr": 1e-4}], weight_decay=1e-4
+    )
 
 
 @pytest.mark.parametrize("memory_cache", [True, False])
-def test_restore_is_bit_for_bit(mlp, digits_loader, full_state, assert_same_state, tmp_path,
-                                memory_cache):
+def test_restore_is_bit_for_bit(
+    mlp, digits_loader, full_state, assert_same_state, tmp_path, memory_cache
+):
     opt = _two_group_adam(mlp)
     _train(mlp, opt, digits_loader, 3)  # Adam moments, BN stats and grads exist now
     mlp.eval()  # a non-default mode, to see it come back
@@ -77,7 +79,7 @@ def test_fresh_optimizer_state_comes_back_empty(mlp, digits_loader, full_state, 
 
 def test_grad_scaler_and_rng_come_back(mlp, digits_loader, full_state, assert_same_state):
     opt = torch.optim.SGD(mlp.parameters(), lr=0.1, momentum=0.9)
-    scaler = torch.amp.GradScaler("cpu", init_scale=2.0 ** 10, growth_interval=1)
+    scaler = torch.amp.GradScaler("cpu", init_scale=2.0**10, growth_interval=1)
     _train(mlp, opt, digits_loader, 2, scaler)
     before = full_state(mlp, opt, scaler)
     snap = Snapshot.capture(mlp, opt, scaler)
@@ -119,8 +121,8 @@ class _TemperedCE(nn.Module):
 
     def __init__(self):
         super().__init__()
-        self.temperature = nn.Parameter(torch.tensor(1.0))   # trained: in the optimizer
-        self.offset = nn.Parameter(torch.zeros(10))          # not in the optimizer, gets grads
+        self.temperature = nn.Parameter(torch.tensor(1.0))  # trained: in the optimizer
+        self.offset = nn.Parameter(torch.zeros(10))  # not in the optimizer, gets grads
         self.register_buffer("calls", torch.zeros((), dtype=torch.long))
         self.register_buffer("scratch", torch.zeros(2), persistent=False)
 
@@ -134,9 +136,11 @@ class _TemperedCE(nn.Module):
 def _outside_setup(mlp, kind):
     crit = _TemperedCE()
     free = nn.Parameter(torch.zeros(10))  # a bare parameter added to the logits
-    groups = [{"params": list(mlp.parameters())},
-              {"params": [crit.temperature], "lr": 1e-2},
-              {"params": [free]}]
+    groups = [
+        {"params": list(mlp.parameters())},
+        {"params": [crit.temperature], "lr": 1e-2},
+        {"params": [free]},
+    ]
     if kind == "adam":
         opt = torch.optim.Adam(groups, lr=1e-3)
     else:
@@ -172,17 +176,18 @@ def _outside_state(full_state, mlp, crit, free, opt):
 
 @pytest.mark.parametrize("kind", ["adam", "sgd"])
 @pytest.mark.parametrize("memory_cache", [True, False])
-def test_tensors_outside_the_model_come_back_bit_for_bit(mlp, digits_loader, full_state,
-                                                         assert_same_state, tmp_path, kind,
-                                                         memory_cache):
+def test_tensors_outside_the_model_come_back_bit_for_bit(
+    mlp, digits_loader, full_state, assert_same_state, tmp_path, kind, memory_cache
+):
     crit, free, opt = _outside_setup(mlp, kind)
     _train_outside(mlp, crit, free, opt, digits_loader, 3)  # moments / momentum and grads exist
     crit.eval()
     before = _outside_state(full_state, mlp, crit, free, opt)
     assert before["free_grad"] is not None and before["crit_grads"][1] is not None
 
-    snap = Snapshot.capture(mlp, opt, memory_cache=memory_cache, cache_dir=tmp_path,
-                            extra_modules=(crit,))
+    snap = Snapshot.capture(
+        mlp, opt, memory_cache=memory_cache, cache_dir=tmp_path, extra_modules=(crit,)
+    )
     _train_outside(mlp, crit, free, opt, digits_loader, 5)
     after = _outside_state(full_state, mlp, crit, free, opt)
     assert not torch.equal(after["crit"]["temperature"], before["crit"]["temperature"])
@@ -229,7 +234,8 @@ def test_extra_modules_state_comes_back_even_when_not_in_the_optimizer(mlp, digi
 # ---------------------------------------------------------------- a failed restore can be retried
 @pytest.mark.parametrize("memory_cache", [True, False])
 def test_a_failed_restore_keeps_the_snapshot_and_a_retry_is_bit_for_bit(
-        mlp, digits_loader, full_state, assert_same_state, tmp_path, memory_cache):
+    mlp, digits_loader, full_state, assert_same_state, tmp_path, memory_cache
+):
     opt = torch.optim.Adam(mlp.parameters(), lr=1e-3)
     _train(mlp, opt, digits_loader, 2)
     before = full_state(mlp, opt)
@@ -257,8 +263,9 @@ def test_a_failed_restore_keeps_the_snapshot_and_a_retry_is_bit_for_bit(
     assert snap.freed and os.listdir(tmp_path) == []
 
 
-def test_a_removed_cache_file_is_a_clear_restore_error(mlp, digits_loader, full_state,
-                                                       assert_same_state, tmp_path):
+def test_a_removed_cache_file_is_a_clear_restore_error(
+    mlp, digits_loader, full_state, assert_same_state, tmp_path
+):
     opt = torch.optim.SGD(mlp.parameters(), lr=0.1, momentum=0.9)
     snap = Snapshot.capture(mlp, opt, memory_cache=False, cache_dir=tmp_path)
     _train(mlp, opt, digits_loader, 2)
@@ -278,7 +285,8 @@ def test_a_removed_cache_file_is_a_clear_restore_error(mlp, digits_loader, full_
 
 @pytest.mark.parametrize("change", ["shape", "dtype", "param_group", "group_params", "module"])
 def test_a_changed_model_or_optimizer_is_refused_before_anything_is_written(
-        mlp, digits_loader, full_state, assert_same_state, change):
+    mlp, digits_loader, full_state, assert_same_state, change
+):
     opt = torch.optim.SGD(mlp.parameters(), lr=0.1, momentum=0.9)
     snap = Snapshot.capture(mlp, opt)
     _train(mlp, opt, digits_loader, 2)
@@ -302,9 +310,11 @@ def test_a_changed_model_or_optimizer_is_refused_before_anything_is_written(
 # ------------------------------------------------------ a failed snapshot write (issue 9, item 7)
 def test_a_snapshot_write_that_hits_the_disk_limit_leaves_nothing_behind(tmp_path):
     from tests.subproc import run_script
+
     cache = tmp_path / "cache"
     cache.mkdir()
-    out = run_script(f'''
+    out = run_script(
+        f"""
         import errno, resource, signal
         from torch import nn
         from lrwidget.snapshot import Snapshot, SnapshotWriteError
@@ -320,7 +330,10 @@ def test_a_snapshot_write_that_hits_the_disk_limit_leaves_nothing_behind(tmp_pat
             print(errno.errorcode[e.errno])
             print(e)
         assert all(torch.equal(p, b) for p, b in zip(model.parameters(), before))
-    ''', tmp_path / "child", timeout=120)
+    """,
+        tmp_path / "child",
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     code, message = out.stdout.strip().splitlines()
     assert code == "EFBIG"

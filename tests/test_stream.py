@@ -24,7 +24,7 @@ def _check_sequence(events, history, run_id=7):
     assert pos == history.n
     for name in ("lrs", "losses", "smoothed"):
         got = np.concatenate([getattr(e, name) for e in readings])
-        np.testing.assert_array_equal(got, getattr(history, name)[:history.n])
+        np.testing.assert_array_equal(got, getattr(history, name)[: history.n])
     return readings
 
 
@@ -39,7 +39,7 @@ def test_batches_arrive_in_order_and_complete_while_writing():
 
     s = Stream(cb, 0.01, h, _started(n)).start()
     for i in range(n):
-        h.append(1e-5 * 1.01 ** i, 1.0 + np.sin(i))
+        h.append(1e-5 * 1.01**i, 1.0 + np.sin(i))
         if i % 300 == 0:
             time.sleep(0.02)  # let the stream thread see partial histories
     s.finish(RunEnded(7, "completed", None, None, 1.0))

@@ -1,4 +1,5 @@
 """Suggestion rules: properties on arbitrary input, and known answers on synthetic curves."""
+
 import math
 import re
 
@@ -93,16 +94,17 @@ def _descent(lrs, mid=-3.0, blow=-0.5):
 
 # --- table: synthetic curves with a known answer -------------------------------------------------
 
+
 def test_clean_descent_then_explosion():
     lrs = np.logspace(-6, 1, 100)
     losses = _descent(lrs)
     out = S.suggest_all(lrs, losses)
     # the descent spans roughly 1e-4.5 .. 1e-1.5 (sigmoid's 1%..99%); its steepest point is 1e-3
-    assert 10 ** -4.6 < out["valley"].lr < 10 ** -1.5
-    assert 10 ** -3.3 < out["steep"].lr < 10 ** -2.7
+    assert 10**-4.6 < out["valley"].lr < 10**-1.5
+    assert 10**-3.3 < out["steep"].lr < 10**-2.7
     # lowest loss just before the explosion (~1e-0.8), /10
-    assert 10 ** -2.2 < out["minimum"].lr < 10 ** -1.4
-    assert out["slide"].lr < 10 ** -0.5
+    assert 10**-2.2 < out["minimum"].lr < 10**-1.4
+    assert out["slide"].lr < 10**-0.5
     assert "longest descent" in out["valley"].reason
     assert out["valley"].index is not None and out["steep"].index is not None
     assert out["minimum"].index is None  # derived, not a reading
@@ -111,6 +113,7 @@ def test_clean_descent_then_explosion():
 def test_reasons_write_lrs_as_every_view_does():
     # the lrs quoted in a reason read exactly as the legend, the report and the widget write them
     from lrwidget.rules import format_lr
+
     lrs = np.logspace(-6, 1, 100)
     out = S.suggest_all(lrs, _descent(lrs))
     number = r"\d(?:\.\d+)?(?:e-?\d+)?"
@@ -152,7 +155,7 @@ def test_monotone_fall_to_the_end():
     losses = np.linspace(3.0, 0.5, 80)
     out = S.suggest_all(lrs, losses)
     # a single descent over the whole (skipped) curve: valley is about halfway in log lr
-    assert 10 ** -3.6 < out["valley"].lr < 10 ** -2.4
+    assert 10**-3.6 < out["valley"].lr < 10**-2.4
     m = out["minimum"]
     assert m.lr == pytest.approx(lrs[80 - 5 - 1] / 10)
     assert "still falling" in m.reason
@@ -173,8 +176,9 @@ def test_rising_curve_has_no_descent():
         assert "never decreases" in rule(lrs, losses).reason
 
 
-@pytest.mark.parametrize("losses", [np.full(40, np.nan), np.full(40, np.inf),
-                                    np.r_[1.0, np.full(39, np.nan)]])
+@pytest.mark.parametrize(
+    "losses", [np.full(40, np.nan), np.full(40, np.inf), np.r_[1.0, np.full(39, np.nan)]]
+)
 def test_all_nan_or_inf(losses):
     lrs = np.logspace(-5, 0, 40)
     for s in S.suggest_all(lrs, losses).values():
@@ -196,7 +200,7 @@ def test_steep_uses_log_lr_not_lr():
     losses = 1.0 / (1 + np.exp(4 * (np.log10(lrs) + 2))) + 0.2
     losses[12] -= 0.002  # a wiggle among the small lrs
     s = S.steep(lrs, losses)
-    assert 10 ** -2.3 < s.lr < 10 ** -1.7
+    assert 10**-2.3 < s.lr < 10**-1.7
     lightning_like = lrs[10:-1][np.argmin(np.gradient(losses[10:-1], lrs[10:-1]))]
     assert lightning_like < 1e-4  # what the lr-axis gradient does with the same curve
 

@@ -29,8 +29,9 @@ def _step(model, opt, batch, scale=1.0):
     return loss
 
 
-def test_user_loop_gets_the_schedule_and_everything_is_restored(setup, digits_loader, full_state,
-                                                                assert_same_state):
+def test_user_loop_gets_the_schedule_and_everything_is_restored(
+    setup, digits_loader, full_state, assert_same_state
+):
     model, opt, finder = setup
     before = full_state(model, opt)
     events = []
@@ -118,8 +119,15 @@ def test_staged_recording_matches(setup, digits_loader):
     model, opt, finder = setup
     finder.fetch_every = 4
     # the accelerator path (losses staged, fetched every 4 steps), run on CPU
-    with finder._track(start_lr=None, end_lr=1e-2, num_iter=10, step_mode="exp", smooth_f=0.05,
-                       diverge_th=100, staged=True) as run:
+    with finder._track(
+        start_lr=None,
+        end_lr=1e-2,
+        num_iter=10,
+        step_mode="exp",
+        smooth_f=0.05,
+        diverge_th=100,
+        staged=True,
+    ) as run:
         for i, _lr in enumerate(run):
             run.record(torch.tensor(float(i + 1)))
     np.testing.assert_array_equal(run.result.losses, np.arange(1, 11))

@@ -1,4 +1,5 @@
 """Every bad input raises a clear error naming the parameter, before any training step."""
+
 import pytest
 import torch
 from torch import nn
@@ -36,15 +37,28 @@ BAD_RANGE_TEST = [
     (dict(accumulation_steps=1.5), TypeError, "accumulation_steps"),
     (dict(step_fn="not callable"), TypeError, "step_fn"),
     (dict(train_loader=[]), ValueError, "train_loader is empty"),
-    (dict(train_loader=torch.utils.data.DataLoader(torch.utils.data.TensorDataset(
-        torch.zeros(0, 64), torch.zeros(0, dtype=torch.long)))), ValueError, "empty"),
+    (
+        dict(
+            train_loader=torch.utils.data.DataLoader(
+                torch.utils.data.TensorDataset(torch.zeros(0, 64), torch.zeros(0, dtype=torch.long))
+            )
+        ),
+        ValueError,
+        "empty",
+    ),
     (dict(train_loader=5), TypeError, "train_loader"),
     (dict(val_loader=[]), ValueError, "val_loader is empty"),
     # one-shot val loaders would be exhausted after the first validation (issue 9, item 3)
-    (dict(val_loader=iter([(torch.zeros(2, 64), torch.zeros(2, dtype=torch.long))])),
-     ValueError, "val_loader .*can be iterated only once.*DataLoader or a list"),
-    (dict(val_loader=(b for b in [(torch.zeros(2, 64), torch.zeros(2, dtype=torch.long))])),
-     ValueError, "val_loader .*can be iterated only once.*DataLoader or a list"),
+    (
+        dict(val_loader=iter([(torch.zeros(2, 64), torch.zeros(2, dtype=torch.long))])),
+        ValueError,
+        "val_loader .*can be iterated only once.*DataLoader or a list",
+    ),
+    (
+        dict(val_loader=(b for b in [(torch.zeros(2, 64), torch.zeros(2, dtype=torch.long))])),
+        ValueError,
+        "val_loader .*can be iterated only once.*DataLoader or a list",
+    ),
     # sweeps that overflow to inf (issue 9, item 8)
     (dict(end_lr=1e308), ValueError, "end_lr.*start_lr"),
     (dict(start_lr=1e-300, end_lr=1e10), ValueError, "end_lr.*start_lr"),
@@ -55,10 +69,12 @@ BAD_RANGE_TEST = [
 
 
 @pytest.mark.parametrize("method", ["range_test", "check_range_test_args"])
-@pytest.mark.parametrize("kwargs, exc, words", BAD_RANGE_TEST,
-                         ids=[str(k)[:60] for k, _, _ in BAD_RANGE_TEST])
-def test_bad_range_test_arguments(watched, digits_loader, full_state, assert_same_state,
-                                  kwargs, exc, words, method):
+@pytest.mark.parametrize(
+    "kwargs, exc, words", BAD_RANGE_TEST, ids=[str(k)[:60] for k, _, _ in BAD_RANGE_TEST]
+)
+def test_bad_range_test_arguments(
+    watched, digits_loader, full_state, assert_same_state, kwargs, exc, words, method
+):
     # check_range_test_args (what the widget calls before its thread starts) raises what
     # range_test raises, and neither trains a step
     model, opt, calls, before = watched
@@ -72,12 +88,16 @@ def test_bad_range_test_arguments(watched, digits_loader, full_state, assert_sam
     assert finder.result is None and not finder.running
 
 
-@pytest.mark.parametrize("result, exc, words", [
-    (lambda out, y: nn.functional.cross_entropy(out, y, reduction="none"), ValueError, "shape"),
-    (lambda out, y: 1.0, TypeError, "scalar loss tensor"),
-])
-def test_criterion_result_must_be_a_scalar_tensor(watched, digits_loader, full_state,
-                                                  assert_same_state, result, exc, words):
+@pytest.mark.parametrize(
+    "result, exc, words",
+    [
+        (lambda out, y: nn.functional.cross_entropy(out, y, reduction="none"), ValueError, "shape"),
+        (lambda out, y: 1.0, TypeError, "scalar loss tensor"),
+    ],
+)
+def test_criterion_result_must_be_a_scalar_tensor(
+    watched, digits_loader, full_state, assert_same_state, result, exc, words
+):
     model, opt, calls, before = watched
     finder = LRFinder(model, opt, result)
     with pytest.raises(exc, match=f"criterion must return a {words}|{words}"):
@@ -86,12 +106,14 @@ def test_criterion_result_must_be_a_scalar_tensor(watched, digits_loader, full_s
     assert_same_state(full_state(model, opt), before)
 
 
-def test_step_fn_result_must_be_a_scalar_tensor(watched, digits_loader, full_state,
-                                                assert_same_state):
+def test_step_fn_result_must_be_a_scalar_tensor(
+    watched, digits_loader, full_state, assert_same_state
+):
     model, opt, calls, before = watched
     with pytest.raises(ValueError, match="step_fn must return a scalar loss tensor"):
-        LRFinder(model, opt).range_test(digits_loader, end_lr=1.0, num_iter=10,
-                                        step_fn=lambda m, b: m(b[0]))
+        LRFinder(model, opt).range_test(
+            digits_loader, end_lr=1.0, num_iter=10, step_fn=lambda m, b: m(b[0])
+        )
     assert calls["step"] == 0
     assert_same_state(full_state(model, opt), before)
 
@@ -117,14 +139,17 @@ def test_constructor_checks(mlp):
         LRFinder(mlp, torch.optim.SGD(mlp.parameters(), lr=0.1), amp_backend="apex")
 
 
-@pytest.mark.parametrize("kwargs, exc, words", [
-    (dict(start_lr=0), ValueError, "start_lr"),
-    (dict(end_lr=1e-6), ValueError, "end_lr"),
-    (dict(num_iter=1), ValueError, "num_iter"),
-    (dict(step_mode="cos"), ValueError, "step_mode"),
-    (dict(smooth_f=2), ValueError, "smooth_f"),
-    (dict(diverge_th=1), ValueError, "diverge_th"),
-])
+@pytest.mark.parametrize(
+    "kwargs, exc, words",
+    [
+        (dict(start_lr=0), ValueError, "start_lr"),
+        (dict(end_lr=1e-6), ValueError, "end_lr"),
+        (dict(num_iter=1), ValueError, "num_iter"),
+        (dict(step_mode="cos"), ValueError, "step_mode"),
+        (dict(smooth_f=2), ValueError, "smooth_f"),
+        (dict(diverge_th=1), ValueError, "diverge_th"),
+    ],
+)
 def test_bad_track_arguments(watched, full_state, assert_same_state, kwargs, exc, words):
     model, opt, calls, before = watched
     with pytest.raises(exc, match=words):
@@ -147,9 +172,10 @@ def test_subscribe_and_apply_arguments(mlp):
 
 # ---- LRFinder.check_range_test_args: the same checks, without running anything ------------------
 
-def test_check_range_test_args_accepts_good_arguments_and_runs_nothing(watched, digits_loader,
-                                                                      full_state,
-                                                                      assert_same_state):
+
+def test_check_range_test_args_accepts_good_arguments_and_runs_nothing(
+    watched, digits_loader, full_state, assert_same_state
+):
     model, opt, calls, before = watched
     finder = LRFinder(model, opt, nn.CrossEntropyLoss())
     seen = []
@@ -162,20 +188,33 @@ def test_check_range_test_args_accepts_good_arguments_and_runs_nothing(watched, 
         def __len__(self):
             return len(digits_loader)
 
-    assert finder.check_range_test_args(Watched(), val_loader=Watched(), start_lr=1e-5,
-                                        end_lr=1.0, num_iter=20, step_mode="linear",
-                                        smooth_f=0.1, diverge_th=3, accumulation_steps=2,
-                                        non_blocking_transfer=False) is None
+    assert (
+        finder.check_range_test_args(
+            Watched(),
+            val_loader=Watched(),
+            start_lr=1e-5,
+            end_lr=1.0,
+            num_iter=20,
+            step_mode="linear",
+            smooth_f=0.1,
+            diverge_th=3,
+            accumulation_steps=2,
+            non_blocking_transfer=False,
+        )
+        is None
+    )
     assert seen == [] and calls == {"forward": 0, "step": 0} and finder.result is None
     assert_same_state(full_state(model, opt), before)
 
 
-def test_check_range_test_args_names_unknown_keywords_and_the_accepted_ones(watched,
-                                                                           digits_loader):
+def test_check_range_test_args_names_unknown_keywords_and_the_accepted_ones(watched, digits_loader):
     model, opt, _, _ = watched
     finder = LRFinder(model, opt, nn.CrossEntropyLoss())
-    with pytest.raises(TypeError, match=r"unexpected keyword argument 'num_iters'.*"
-                                        r"accepted keyword arguments: val_loader, start_lr"):
+    with pytest.raises(
+        TypeError,
+        match=r"unexpected keyword argument 'num_iters'.*"
+        r"accepted keyword arguments: val_loader, start_lr",
+    ):
         finder.check_range_test_args(digits_loader, num_iters=10)
     with pytest.raises(ValueError, match="criterion is None"):
         LRFinder(model, opt).check_range_test_args(digits_loader)
@@ -201,11 +240,14 @@ def test_check_range_test_args_refuses_while_a_test_runs(watched, digits_loader)
 
 # ---- issue 9: sweeps, batches, closure optimizers and cache_dir ----------------------------------
 
-def test_a_group_pushed_to_inf_by_its_ratio_is_refused(mlp, digits_loader, full_state,
-                                                       assert_same_state):
+
+def test_a_group_pushed_to_inf_by_its_ratio_is_refused(
+    mlp, digits_loader, full_state, assert_same_state
+):
     # the first group stays finite; the second, 1e12 times larger, would reach inf
-    opt = torch.optim.SGD([{"params": mlp[0].parameters(), "lr": 1e-2},
-                           {"params": mlp[1:].parameters(), "lr": 1e10}])
+    opt = torch.optim.SGD(
+        [{"params": mlp[0].parameters(), "lr": 1e-2}, {"params": mlp[1:].parameters(), "lr": 1e10}]
+    )
     before = full_state(mlp, opt)
     finder = LRFinder(mlp, opt, nn.CrossEntropyLoss())
     for call in (finder.range_test, finder.check_range_test_args):
@@ -226,26 +268,33 @@ def test_huge_num_iter_is_refused_by_track_too(watched):
 
 @pytest.mark.parametrize("where", ["train_loader", "val_loader"])
 @pytest.mark.parametrize("batch", ["dict", "tensor", "one item"])
-def test_batches_that_are_not_inputs_labels_need_step_fn(watched, digits, full_state,
-                                                         assert_same_state, where, batch):
+def test_batches_that_are_not_inputs_labels_need_step_fn(
+    watched, digits, full_state, assert_same_state, where, batch
+):
     model, opt, calls, before = watched
     X, y = digits
-    make = {"dict": lambda i: {"x": X[i:i + 8], "y": y[i:i + 8]},
-            "tensor": lambda i: X[i:i + 8],
-            "one item": lambda i: (X[i:i + 8],)}[batch]
+    make = {
+        "dict": lambda i: {"x": X[i : i + 8], "y": y[i : i + 8]},
+        "tensor": lambda i: X[i : i + 8],
+        "one item": lambda i: (X[i : i + 8],),
+    }[batch]
     bad = [make(i) for i in range(0, 32, 8)]
-    good = [(X[i:i + 8], y[i:i + 8]) for i in range(0, 32, 8)]
+    good = [(X[i : i + 8], y[i : i + 8]) for i in range(0, 32, 8)]
     train, val = (bad, None) if where == "train_loader" else (good, bad)
     finder = LRFinder(model, opt, nn.CrossEntropyLoss())
-    with pytest.raises(TypeError, match=rf"{where} yields .*\(inputs, labels, \*extras\).*"
-                                        r"step_fn\(model, batch\) -> loss"):
+    with pytest.raises(
+        TypeError,
+        match=rf"{where} yields .*\(inputs, labels, \*extras\).*"
+        r"step_fn\(model, batch\) -> loss",
+    ):
         finder.range_test(train, val_loader=val, end_lr=1.0, num_iter=10)
     assert calls == {"forward": 0, "step": 0}
     assert_same_state(full_state(model, opt), before)
 
 
-def test_closure_optimizer_with_a_grad_scaler_is_refused(mlp, digits_loader, full_state,
-                                                         assert_same_state):
+def test_closure_optimizer_with_a_grad_scaler_is_refused(
+    mlp, digits_loader, full_state, assert_same_state
+):
     opt = torch.optim.LBFGS(mlp.parameters(), lr=1e-3)
     scaler = torch.amp.GradScaler("cpu")
     before = full_state(mlp, opt, scaler)
@@ -263,12 +312,14 @@ def _bad_cache_dirs(tmp_path):
 
 
 @pytest.mark.parametrize("kind", ["missing", "a file", "under a file", "proc"])
-def test_invalid_cache_dir_is_refused_before_any_step(watched, digits_loader, tmp_path,
-                                                      full_state, assert_same_state, kind):
+def test_invalid_cache_dir_is_refused_before_any_step(
+    watched, digits_loader, tmp_path, full_state, assert_same_state, kind
+):
     model, opt, calls, before = watched
     if kind == "proc":
         # a directory even root cannot create files in (os.access says writable to root)
         import os
+
         if not os.path.isdir("/proc/self"):
             pytest.skip("no /proc on this system")
         cache_dir = "/proc"
@@ -295,6 +346,7 @@ def test_a_read_only_cache_dir_is_refused():
     import subprocess
     import sys
     import tempfile
+
     base = tempfile.mkdtemp(prefix="lrwidget-ro-")  # /tmp: reachable by "nobody"
     try:
         os.chmod(base, 0o755)
@@ -309,10 +361,17 @@ def test_a_read_only_cache_dir_is_refused():
             "assert not os.access(sys.argv[1], os.W_OK, effective_ids=True)\n"
             "try:\n    f.check_range_test_args([(torch.ones(1, 2), torch.ones(1, 1))],"
             " end_lr=1.0)\n"
-            "except ValueError as e:\n    print('refused:', e)\n")
+            "except ValueError as e:\n    print('refused:', e)\n"
+        )
         root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        out = subprocess.run([sys.executable, "-c", code, ro], capture_output=True, text=True,
-                             timeout=120, cwd=base, env={**os.environ, "PYTHONPATH": root})
+        out = subprocess.run(
+            [sys.executable, "-c", code, ro],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=base,
+            env={**os.environ, "PYTHONPATH": root},
+        )
         assert out.returncode == 0, out.stderr
         assert "refused:" in out.stdout and "cache_dir" in out.stdout, out.stdout
         assert "not writable" in out.stdout, out.stdout

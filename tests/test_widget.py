@@ -1,6 +1,7 @@
 """LRFinderWidget with a real LRFinder and torch, no kernel: every outgoing comm message is
 captured by replacing the widget's ``_send`` (both custom messages and trait updates go
 through it), and commands go in through the same path the comm uses (``_handle_msg``)."""
+
 from __future__ import annotations
 
 import math
@@ -30,6 +31,7 @@ def setup(make_mlp, digits_loader):
         cap = Capture(w)
         made.append(w)
         return model, opt, finder, w, cap
+
     yield make
     for w in made:
         w.close()
@@ -71,8 +73,12 @@ def test_readings_messages_are_rate_limited(setup):
     cap = Capture(w)
     x, y = torch.randn(8, 2), torch.randn(8, 1)
     try:
-        w.run([(x, y)], end_lr=1e-2, num_iter=3000,
-              step_fn=lambda mod, b: nn.functional.mse_loss(mod(b[0]), b[1]))
+        w.run(
+            [(x, y)],
+            end_lr=1e-2,
+            num_iter=3000,
+            step_fn=lambda mod, b: nn.functional.mse_loss(mod(b[0]), b[1]),
+        )
         result = w.wait(60)
     finally:
         w.close()
@@ -137,8 +143,9 @@ def test_select_and_apply_when_idle_go_through_the_comm_handler(setup, digits_lo
     assert opt.param_groups[0]["lr"] == lr and w.selected_lr == lr
 
 
-def test_apply_during_a_run_takes_effect_after_the_restore(setup, digits_loader, full_state,
-                                                          assert_same_state):
+def test_apply_during_a_run_takes_effect_after_the_restore(
+    setup, digits_loader, full_state, assert_same_state
+):
     model, opt, finder, w, cap = setup()
     before = full_state(model)
     w.run(digits_loader, start_lr=1e-4, end_lr=1, num_iter=60, step_fn=slow_step(0.01))
@@ -171,15 +178,18 @@ def test_stop_from_the_view_ends_the_run(setup, digits_loader, full_state, asser
     assert_same_state(before, after)
 
 
-@pytest.mark.parametrize("kwargs, exc, words", [
-    ({"num_iter": 1}, ValueError, "num_iter"),
-    ({"step_mode": "cubic"}, ValueError, "step_mode"),
-    ({"end_lr": -1}, ValueError, "end_lr"),
-    ({"smooth_f": 1.5}, ValueError, "smooth_f"),
-    ({"accumulation_steps": 0}, ValueError, "accumulation_steps"),
-    ({"step_fn": 3}, TypeError, "step_fn"),
-    ({"bogus": 1}, TypeError, "bogus"),
-])
+@pytest.mark.parametrize(
+    "kwargs, exc, words",
+    [
+        ({"num_iter": 1}, ValueError, "num_iter"),
+        ({"step_mode": "cubic"}, ValueError, "step_mode"),
+        ({"end_lr": -1}, ValueError, "end_lr"),
+        ({"smooth_f": 1.5}, ValueError, "smooth_f"),
+        ({"accumulation_steps": 0}, ValueError, "accumulation_steps"),
+        ({"step_fn": 3}, TypeError, "step_fn"),
+        ({"bogus": 1}, TypeError, "bogus"),
+    ],
+)
 def test_bad_input_raises_in_run_before_any_step(setup, digits_loader, kwargs, exc, words):
     model, opt, finder, w, cap = setup()
     calls = []
@@ -308,8 +318,9 @@ def test_find_lr_builds_and_runs(make_mlp, digits_loader):
     opt = torch.optim.SGD(model.parameters(), lr=1e-5)
     with pytest.raises(ValueError, match="num_iter"):
         find_lr(model, opt, digits_loader, nn.CrossEntropyLoss(), display=False, num_iter=0)
-    w = find_lr(model, opt, digits_loader, nn.CrossEntropyLoss(), display=False, num_iter=30,
-                end_lr=1)
+    w = find_lr(
+        model, opt, digits_loader, nn.CrossEntropyLoss(), display=False, num_iter=30, end_lr=1
+    )
     try:
         assert isinstance(w, LRFinderWidget)
         assert len(w.wait(60)) > 0 and w.status in ("done", "diverged")
@@ -319,8 +330,7 @@ def test_find_lr_builds_and_runs(make_mlp, digits_loader):
 
 def test_encode_readings_is_little_endian_float64():
     c, b = encode_readings(3, 7, 10, [1e-3, 2e-3], [np.nan, np.inf], [1.0, 2.0], replay=True)
-    assert c == {"type": "readings", "run_id": 3, "seq": 7, "start": 10, "count": 2,
-                 "replay": True}
+    assert c == {"type": "readings", "run_id": 3, "seq": 7, "start": 10, "count": 2, "replay": True}
     assert b[0] == np.array([1e-3, 2e-3], dtype="<f8").tobytes()
     loss = np.frombuffer(b[1], "<f8")
     assert math.isnan(loss[0]) and loss[1] == math.inf
@@ -338,8 +348,11 @@ def test_constructor_checks_its_arguments(mlp):
 
 def test_run_checks_through_the_finder_and_names_run_in_its_errors(setup, digits_loader):
     model, opt, finder, w, cap = setup()
-    with pytest.raises(TypeError, match=r"^run\(\) got an unexpected keyword argument 'num_iters'"
-                                        r".*accepted keyword arguments: .*num_iter"):
+    with pytest.raises(
+        TypeError,
+        match=r"^run\(\) got an unexpected keyword argument 'num_iters'"
+        r".*accepted keyword arguments: .*num_iter",
+    ):
         w.run(digits_loader, num_iters=10)
     # the finder's own check, same words: one source of truth
     with pytest.raises(ValueError, match="val_loader is empty") as from_run:

@@ -1,6 +1,7 @@
 """Helpers for tests of widgets without a kernel: every outgoing comm message is captured by
 replacing the widget's ``_send`` (custom messages and trait updates both go through it), and
 commands go in through the path the comm uses (``_handle_msg``)."""
+
 from __future__ import annotations
 
 import threading
@@ -34,8 +35,9 @@ class Capture:
 
 def comm_msg(widget, content):
     """Deliver ``content`` as the comm does for a front-end ``model.send(content)``."""
-    widget._handle_msg({"content": {"data": {"method": "custom", "content": content}},
-                        "buffers": []})
+    widget._handle_msg(
+        {"content": {"data": {"method": "custom", "content": content}}, "buffers": []}
+    )
 
 
 def decode(buffers):
@@ -61,4 +63,5 @@ def slow_step(delay):
         time.sleep(delay)  # a step slow enough to act during the run
         x, y = batch
         return crit(model(x), y)
+
     return step

@@ -28,6 +28,7 @@ Pitfalls met here (see ../shared/reference/README.md): fresh config / workspace 
 Shift+Enter can be lost while the page settles; read outputs from the output area, not the
 cell source.
 """
+
 from __future__ import annotations
 
 import json
@@ -48,8 +49,16 @@ import pytest
 from tests.kernel_code import digits_setup as _digits_setup
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"
 THEMES = {"light": "JupyterLab Light", "dark": "JupyterLab Dark"}
 
@@ -85,6 +94,7 @@ def shot(artifacts):
         p = artifacts / f"{name}.png"
         page.screenshot(path=str(p), **kw)
         return p
+
     return take
 
 
@@ -117,21 +127,33 @@ class JupyterServer:
         d = settings / "@jupyterlab" / "apputils-extension"
         d.mkdir(parents=True)
         (d / "notification.jupyterlab-settings").write_text(
-            json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+            json.dumps({"fetchNews": "false", "checkForUpdates": False})
+        )
         if theme:
             (d / "themes.jupyterlab-settings").write_text(
-                json.dumps({"theme": THEMES.get(theme, theme)}))
+                json.dumps({"theme": THEMES.get(theme, theme)})
+            )
         self.log_path = root / "jupyter.log"
-        cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={self.port}",
-               "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={self.token}",
-               f"--ServerApp.root_dir={self.root}", f"--LabApp.workspaces_dir={root}/ws",
-               f"--LabApp.user_settings_dir={settings}", "--LabApp.expose_app_in_browser=True",
-               "--ServerApp.disable_check_xsrf=True"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "jupyterlab",
+            "--no-browser",
+            f"--port={self.port}",
+            "--ServerApp.ip=127.0.0.1",
+            f"--IdentityProvider.token={self.token}",
+            f"--ServerApp.root_dir={self.root}",
+            f"--LabApp.workspaces_dir={root}/ws",
+            f"--LabApp.user_settings_dir={settings}",
+            "--LabApp.expose_app_in_browser=True",
+            "--ServerApp.disable_check_xsrf=True",
+        ]
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             cmd.append("--allow-root")
         self._log = open(self.log_path, "w")
-        self.proc = subprocess.Popen(cmd, env=env, stdout=self._log, stderr=subprocess.STDOUT,
-                                     cwd=str(self.root))
+        self.proc = subprocess.Popen(
+            cmd, env=env, stdout=self._log, stderr=subprocess.STDOUT, cwd=str(self.root)
+        )
         t0 = time.time()
         while True:
             try:
@@ -154,9 +176,13 @@ class JupyterServer:
     def write_notebook(self, name: str, cells: Iterable[str]) -> pathlib.Path:
         import nbformat
         from nbformat.v4 import new_code_cell, new_notebook
+
         nb = new_notebook(cells=[new_code_cell(c) for c in cells])
-        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",
-                                     "language": "python"}
+        nb.metadata["kernelspec"] = {
+            "name": "python3",
+            "display_name": "Python 3 (ipykernel)",
+            "language": "python",
+        }
         p = self.root / name
         nbformat.write(nb, str(p))
         return p
@@ -189,6 +215,7 @@ class JupyterServer:
         Runs on the kernel's shell channel, so it waits for a cell that is executing.
         """
         from jupyter_client import BlockingKernelClient
+
         if name is not None:
             f = self.runtime / f"kernel-{self.kernel_id(name)}.json"
             files = [f] if f.exists() else []
@@ -200,8 +227,9 @@ class JupyterServer:
         kc.load_connection_file()
         kc.start_channels()
         try:
-            reply = kc.execute_interactive("", user_expressions={"v": expr}, timeout=timeout,
-                                           store_history=False, silent=True)
+            reply = kc.execute_interactive(
+                "", user_expressions={"v": expr}, timeout=timeout, store_history=False, silent=True
+            )
             v = reply["content"]["user_expressions"]["v"]
             if v["status"] != "ok":
                 raise RuntimeError(f"{expr!r} raised {v.get('ename')}: {v.get('evalue')}")
@@ -229,8 +257,10 @@ class JupyterServer:
 @pytest.fixture(scope="session")
 def jupyter(tmp_path_factory):
     import importlib.util
-    _need("jupyterlab", importlib.util.find_spec("jupyterlab") is not None,
-          "pip install jupyterlab")
+
+    _need(
+        "jupyterlab", importlib.util.find_spec("jupyterlab") is not None, "pip install jupyterlab"
+    )
     server = JupyterServer(tmp_path_factory.mktemp("jupyter"))
     try:
         yield server
@@ -265,7 +295,8 @@ class NotebookPage:
 
     def wait_idle(self, timeout: float = 90.0) -> None:
         self.page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first.wait_for(
-            timeout=timeout * 1000)
+            timeout=timeout * 1000
+        )
 
     def dismiss_dialogs(self) -> None:
         dlg = self.page.locator(".jp-Dialog .jp-mod-accept")
@@ -322,7 +353,9 @@ class NotebookPage:
         self.page.wait_for_function(
             "([sel, i, want]) => { const r = document.querySelectorAll(sel)[i];"
             " return !!r && want.includes(r.dataset.status); }",
-            arg=[f"{PANEL} .lrw-root", index, statuses], timeout=timeout * 1000)
+            arg=[f"{PANEL} .lrw-root", index, statuses],
+            timeout=timeout * 1000,
+        )
         return self.roots().nth(index).get_attribute("data-status")
 
     def attr(self, locator, name: str) -> str | None:
@@ -331,10 +364,12 @@ class NotebookPage:
     def set_theme(self, name: str) -> None:
         """Switch the JupyterLab theme ("light", "dark" or a theme's full name)."""
         theme = THEMES.get(name, name)
-        self.page.evaluate("t => window.jupyterapp.commands.execute('apputils:change-theme', "
-                           "{theme: t})", theme)
+        self.page.evaluate(
+            "t => window.jupyterapp.commands.execute('apputils:change-theme', {theme: t})", theme
+        )
         self.page.wait_for_function(
-            "t => document.body.dataset.jpThemeName === t", arg=theme, timeout=30_000)
+            "t => document.body.dataset.jpThemeName === t", arg=theme, timeout=30_000
+        )
 
 
 @pytest.fixture
@@ -342,8 +377,9 @@ def open_notebook(jupyter, browser):
     contexts = []
     themed = []
 
-    def open_(name: str, ui: str = "lab", theme: str | None = None,
-              viewport=(1280, 1000)) -> NotebookPage:
+    def open_(
+        name: str, ui: str = "lab", theme: str | None = None, viewport=(1280, 1000)
+    ) -> NotebookPage:
         ctx = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
         contexts.append(ctx)
         page = ctx.new_page()
@@ -367,9 +403,6 @@ def open_notebook(jupyter, browser):
     for ctx in contexts:
         ctx.close()
     jupyter.shutdown_kernels()
-
-
-
 
 
 @pytest.fixture(scope="session")

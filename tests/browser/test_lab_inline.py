@@ -1,5 +1,6 @@
 """JupyterLab 4 + headless Chromium: the widget streams a real range test, a click on the plot
 selects an lr, Apply puts it into the optimizer (checked in the kernel)."""
+
 from __future__ import annotations
 
 import re
@@ -10,13 +11,13 @@ from tests.kernel_code import digits_setup
 
 SETUP = digits_setup(sleep=0.05) + "\nwidget"  # ~10 s in all: the test watches the curve grow
 
-RUN = '''\
+RUN = """\
 widget.run(loader, start_lr=1e-5, end_lr=10, num_iter=200, step_fn=step)
-print("STARTED")'''
+print("STARTED")"""
 
-CHECK = '''\
+CHECK = """\
 print(f"RESULT lr={optimizer.param_groups[0]['lr']!r} applied={widget.applied_lr!r} "
-      f"selected={widget.selected_lr!r} status={widget.status}")'''
+      f"selected={widget.selected_lr!r} status={widget.status}")"""
 
 
 def test_stream_click_apply_in_jupyterlab(jupyter, open_notebook, shot):
@@ -33,7 +34,8 @@ def test_stream_click_apply_in_jupyterlab(jupyter, open_notebook, shot):
         page.wait_for_function(
             "() => { const r = document.querySelector('.lrw-root');"
             " return r && r.dataset.status === 'running' && Number(r.dataset.readings) > 0; }",
-            timeout=30_000)
+            timeout=30_000,
+        )
         n1 = int(nb.attr(root, "data-readings"))
         time.sleep(1.5)
         n2 = int(nb.attr(root, "data-readings"))
@@ -47,13 +49,17 @@ def test_stream_click_apply_in_jupyterlab(jupyter, open_notebook, shot):
 
         page.wait_for_function(
             "() => ['done', 'diverged'].includes("
-            "document.querySelector('.lrw-root').dataset.status)", timeout=90_000)
+            "document.querySelector('.lrw-root').dataset.status)",
+            timeout=90_000,
+        )
         # The end of the run refreshes the output's static fallback (display id), which
         # re-renders the view: the new view asks for a replay ("hello") and gets every reading.
         page.wait_for_function(
             "n => { const r = document.querySelectorAll('.lrw-root');"
-            " return r.length === 1 && Number(r[0].dataset.readings) >= n; }", arg=n2,
-            timeout=15_000)
+            " return r.length === 1 && Number(r[0].dataset.readings) >= n; }",
+            arg=n2,
+            timeout=15_000,
+        )
         root = nb.widget(0)
 
         apply_btn = root.get_by_role("button", name="Apply")
@@ -63,7 +69,8 @@ def test_stream_click_apply_in_jupyterlab(jupyter, open_notebook, shot):
         canvas.click(position={"x": box["width"] * 0.45, "y": box["height"] * 0.5})
         sel = root.locator(".lrw-sel")
         page.wait_for_function(
-            "() => /Selected /.test(document.querySelector('.lrw-root .lrw-sel').textContent)")
+            "() => /Selected /.test(document.querySelector('.lrw-root .lrw-sel').textContent)"
+        )
         shown = sel.inner_text().strip()
         apply_btn.click()
         root.locator(".lrw-applied").filter(has_text="Applied").wait_for(timeout=15_000)

@@ -1,5 +1,6 @@
 """Notebook 7 (the `/notebooks/X.ipynb` UI): the widget renders, streams a real range test, and
 a click on the plot + Apply reaches the optimizer (checked in the kernel)."""
+
 from __future__ import annotations
 
 import re
@@ -7,14 +8,14 @@ import time
 
 from lrwidget.report import format_lr
 
-RUN = '''\
+RUN = """\
 display(widget)
 widget.run(loader, start_lr=1e-5, end_lr=10, num_iter=150, step_fn=step)
-print("STARTED")'''
+print("STARTED")"""
 
-CHECK = '''\
+CHECK = """\
 print(f"RESULT lr={optimizer.param_groups[0]['lr']!r} applied={widget.applied_lr!r} "
-      f"status={widget.status}")'''
+      f"status={widget.status}")"""
 
 
 def test_notebook7_streams_click_apply(jupyter, open_notebook, digits_setup, shot):
@@ -32,8 +33,8 @@ def test_notebook7_streams_click_apply(jupyter, open_notebook, digits_setup, sho
         root.wait_for(state="visible")
         nb.wait_status("running", timeout=30)
         page.wait_for_function(
-            "() => Number(document.querySelector('.lrw-root').dataset.readings) > 0",
-            timeout=30_000)
+            "() => Number(document.querySelector('.lrw-root').dataset.readings) > 0", timeout=30_000
+        )
         n1 = nb.readings()
         time.sleep(1.5)
         n2, st = nb.readings(), nb.attr(root, "data-status")
@@ -46,13 +47,16 @@ def test_notebook7_streams_click_apply(jupyter, open_notebook, digits_setup, sho
         root = nb.widget(1)
         page.wait_for_function(
             "n => Number(document.querySelector('.lrw-root').dataset.readings) >= n",
-            arg=n2, timeout=15_000)
+            arg=n2,
+            timeout=15_000,
+        )
         canvas = root.locator("canvas.lrw-canvas")
         box = canvas.bounding_box()
         assert box["width"] > 400, f"the plot is squeezed in Notebook 7: {box}"
         canvas.click(position={"x": box["width"] * 0.4, "y": box["height"] * 0.5})
         page.wait_for_function(
-            "() => /Selected /.test(document.querySelector('.lrw-root .lrw-sel').textContent)")
+            "() => /Selected /.test(document.querySelector('.lrw-root .lrw-sel').textContent)"
+        )
         shown = root.locator(".lrw-sel").inner_text().strip()
         root.get_by_role("button", name="Apply").click()
         root.locator(".lrw-applied").filter(has_text="Applied").wait_for(timeout=15_000)
@@ -63,8 +67,12 @@ def test_notebook7_streams_click_apply(jupyter, open_notebook, digits_setup, sho
         lr, applied = float(m.group(1)), float(m.group(2))
         assert lr == applied
         assert shown == f"Selected {format_lr(applied)}"
-        assert jupyter.kernel_eval(f"float({applied!r}) in widget.result.lrs.tolist()",
-                                   name="nb7.ipynb") == "True"
+        assert (
+            jupyter.kernel_eval(
+                f"float({applied!r}) in widget.result.lrs.tolist()", name="nb7.ipynb"
+            )
+            == "True"
+        )
     except Exception:
         shot(page, "nb7_failure")
         print(jupyter.log()[-3000:])

@@ -1,6 +1,7 @@
 """The HTML report of a finished range test opens in Chromium with every network request blocked
 (offline context, and any non-file request aborted) and shows the curve, the suggestions and the
 chosen lr. Screenshot: artifacts/report_offline.png."""
+
 from __future__ import annotations
 
 import re
@@ -35,8 +36,8 @@ def test_report_opens_offline_in_chromium(browser, artifacts, tmp_path):
         rows = page.locator("table").first.locator("tbody tr").all_inner_texts()
         chosen_text = page.locator(".chosen").inner_text()
         broken = page.evaluate(
-            "() => Array.from(document.images).filter(i => !i.complete || !i.naturalWidth)"
-            ".length")
+            "() => Array.from(document.images).filter(i => !i.complete || !i.naturalWidth).length"
+        )
     finally:
         ctx.close()
     assert not asked, f"the report tried to fetch: {asked}"

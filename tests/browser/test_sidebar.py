@@ -4,6 +4,7 @@ JupyterLab: the widget shows in the right sidebar (sidecar), about 300 px wide, 
 curve, the buttons and the status inside the panel (bounding boxes compared, nothing scrolled or
 cut), the inline output folds to a note, and a click + Apply in the sidebar reaches the optimizer.
 Notebook 7 has no sidecar: the inline view is the whole widget."""
+
 from __future__ import annotations
 
 import re
@@ -14,15 +15,15 @@ from lrwidget.report import format_lr
 SIDE = "#jp-right-stack .lrw-root"
 PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"
 
-SHOW_RUN = '''\
+SHOW_RUN = """\
 panel = lrwidget.show_in_sidebar(widget, title="LR finder")
 widget.run(loader, start_lr=1e-5, end_lr=10, num_iter=120, step_fn=step)
-print("STARTED", type(panel).__name__)'''
+print("STARTED", type(panel).__name__)"""
 
-CHECK = '''\
+CHECK = """\
 result = widget.wait(120)
 print(f"RESULT n={len(result)} lr={optimizer.param_groups[0]['lr']!r} "
-      f"applied={widget.applied_lr!r} status={widget.status} views={widget.sidebar_views}")'''
+      f"applied={widget.applied_lr!r} status={widget.status} views={widget.sidebar_views}")"""
 
 # boxes of the parts that must be visible, and overflow of every box in the view
 PARTS = """(sel) => {
@@ -49,13 +50,16 @@ PARTS = """(sel) => {
 
 
 def _inside(inner, outer, tol=0.5) -> bool:
-    return (inner["x"] >= outer["x"] - tol and inner["r"] <= outer["r"] + tol
-            and inner["y"] >= outer["y"] - tol and inner["b"] <= outer["b"] + tol)
+    return (
+        inner["x"] >= outer["x"] - tol
+        and inner["r"] <= outer["r"] + tol
+        and inner["y"] >= outer["y"] - tol
+        and inner["b"] <= outer["b"] + tol
+    )
 
 
 def test_sidebar_in_jupyterlab(jupyter, open_notebook, digits_setup, shot):
-    jupyter.write_notebook("sidebar_lab.ipynb",
-                           [digits_setup(0.05, "digits MLP"), SHOW_RUN, CHECK])
+    jupyter.write_notebook("sidebar_lab.ipynb", [digits_setup(0.05, "digits MLP"), SHOW_RUN, CHECK])
     nb = open_notebook("sidebar_lab.ipynb", viewport=(1400, 1000))
     page = nb.page
     try:
@@ -63,39 +67,50 @@ def test_sidebar_in_jupyterlab(jupyter, open_notebook, digits_setup, shot):
         assert "STARTED Sidecar" in nb.run(1)
         side = page.locator(SIDE).first
         side.wait_for(state="visible", timeout=20_000)
-        page.wait_for_function(f"() => document.querySelector('{SIDE}').dataset.placement"
-                               " === 'sidebar'", timeout=15_000)
+        page.wait_for_function(
+            f"() => document.querySelector('{SIDE}').dataset.placement === 'sidebar'",
+            timeout=15_000,
+        )
         # the inline place folds to a note while the sidebar view is visible
         note = nb.cell(1).locator(".lrw-elsewhere")
         note.wait_for(state="visible", timeout=15_000)
         assert not nb.cell(1).locator(".lrw-root").first.is_visible()
 
-        page.wait_for_function(f"() => document.querySelector('{SIDE}').dataset.status"
-                               " === 'running'", timeout=30_000)
-        page.wait_for_function(f"() => Number(document.querySelector('{SIDE}')"
-                               ".dataset.readings) > 0", timeout=30_000)
+        page.wait_for_function(
+            f"() => document.querySelector('{SIDE}').dataset.status === 'running'", timeout=30_000
+        )
+        page.wait_for_function(
+            f"() => Number(document.querySelector('{SIDE}').dataset.readings) > 0", timeout=30_000
+        )
         n1 = int(side.get_attribute("data-readings"))
         time.sleep(1.0)
         assert int(side.get_attribute("data-readings")) > n1, "the sidebar view does not grow"
         shot(page, "sidebar_running")
-        page.wait_for_function(f"() => ['done', 'diverged'].includes("
-                               f"document.querySelector('{SIDE}').dataset.status)",
-                               timeout=90_000)
+        page.wait_for_function(
+            f"() => ['done', 'diverged'].includes(document.querySelector('{SIDE}').dataset.status)",
+            timeout=90_000,
+        )
         page.wait_for_timeout(300)
 
         geo = page.evaluate(PARTS, SIDE)
         host, root = geo["host"], geo["root"]
-        print(f"sidebar panel {host['w']:.0f}x{host['h']:.0f} px, view {root['w']:.0f} px wide, "
-              f"canvas {geo['parts']['canvas']['w']:.0f}x{geo['parts']['canvas']['h']:.0f}")
+        print(
+            f"sidebar panel {host['w']:.0f}x{host['h']:.0f} px, view {root['w']:.0f} px wide, "
+            f"canvas {geo['parts']['canvas']['w']:.0f}x{geo['parts']['canvas']['h']:.0f}"
+        )
         assert 200 <= host["w"] <= 450, f"the sidebar is {host['w']:.0f} px wide, not ~300"
-        cut = [k for k, b in geo["parts"].items() if b is None or b["w"] < 1 or b["h"] < 1
-               or not _inside(b, host)]
+        cut = [
+            k
+            for k, b in geo["parts"].items()
+            if b is None or b["w"] < 1 or b["h"] < 1 or not _inside(b, host)
+        ]
         assert not cut, f"cropped or missing in the sidebar: {cut}\n{geo}"
         assert _inside(root, host), geo
         assert geo["parts"]["canvas"]["w"] >= geo["parts"]["plot"]["w"] - 1, geo
         assert not geo["overflow"], f"parts overflowing their box: {geo['overflow']}"
-        assert geo["hostScroll"][0] <= geo["hostScroll"][1] + 1, \
+        assert geo["hostScroll"][0] <= geo["hostScroll"][1] + 1, (
             f"the sidebar scrolls sideways: {geo['hostScroll']}"
+        )
         text = side.locator(".lrw-status").inner_text()
         assert re.search(r"(Done|Diverged)", text), text
         side.screenshot(path=str(shot(page, "sidebar_done").with_name("sidebar_view.png")))
@@ -104,8 +119,9 @@ def test_sidebar_in_jupyterlab(jupyter, open_notebook, digits_setup, shot):
         canvas = side.locator("canvas.lrw-canvas")
         box = canvas.bounding_box()
         canvas.click(position={"x": box["width"] * 0.45, "y": box["height"] * 0.5})
-        page.wait_for_function(f"() => /Selected /.test("
-                               f"document.querySelector('{SIDE} .lrw-sel').textContent)")
+        page.wait_for_function(
+            f"() => /Selected /.test(document.querySelector('{SIDE} .lrw-sel').textContent)"
+        )
         shown = side.locator(".lrw-sel").inner_text().strip()
         side.get_by_role("button", name="Apply").click()
         side.locator(".lrw-applied").filter(has_text="Applied").wait_for(timeout=15_000)
@@ -125,8 +141,7 @@ def test_sidebar_in_jupyterlab(jupyter, open_notebook, digits_setup, shot):
 
 
 def test_sidebar_notebook7_shows_inline(jupyter, open_notebook, digits_setup, shot):
-    jupyter.write_notebook("sidebar_nb7.ipynb",
-                           [digits_setup(0.02, "digits MLP"), SHOW_RUN, CHECK])
+    jupyter.write_notebook("sidebar_nb7.ipynb", [digits_setup(0.02, "digits MLP"), SHOW_RUN, CHECK])
     nb = open_notebook("sidebar_nb7.ipynb", ui="notebook")
     page = nb.page
     try:
@@ -139,7 +154,10 @@ def test_sidebar_notebook7_shows_inline(jupyter, open_notebook, digits_setup, sh
         n = int(re.search(r"n=(\d+)", out).group(1))
         page.wait_for_function(
             f"n => {{ const r = document.querySelector('{PANEL} .lrw-root');"
-            " return r && Number(r.dataset.readings) === n; }", arg=n, timeout=20_000)
+            " return r && Number(r.dataset.readings) === n; }",
+            arg=n,
+            timeout=20_000,
+        )
         root = nb.cell(1).locator(".lrw-root").first
         assert root.is_visible()
         assert root.get_attribute("data-placement") == "inline"

@@ -3,6 +3,7 @@
 Measured on the rendered pixels (screenshots of the plot) and on the computed CSS colors, with
 WCAG relative luminance and contrast ratios. Checked twice: a view rendered in the Dark theme,
 and the same view after the theme was switched to Light and back (the theme-watch path)."""
+
 from __future__ import annotations
 
 import io
@@ -11,11 +12,11 @@ import numpy as np
 
 PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"
 
-RUN = '''\
+RUN = """\
 display(widget)
 widget.run(loader, start_lr=1e-5, end_lr=10, num_iter=80, step_fn=step)
 widget.wait(120)
-print("ENDED", widget.status)'''
+print("ENDED", widget.status)"""
 
 
 def _lum(rgb) -> np.ndarray:
@@ -31,14 +32,16 @@ def _contrast(l1: float, l2: float) -> float:
 
 def _css_color(page, selector: str, prop: str = "color"):
     v = page.evaluate(
-        "([s, p]) => getComputedStyle(document.querySelector(s))[p]", [selector, prop])
-    nums = [float(x) for x in v[v.index("(") + 1: v.index(")")].replace(",", " ").split()[:3]]
+        "([s, p]) => getComputedStyle(document.querySelector(s))[p]", [selector, prop]
+    )
+    nums = [float(x) for x in v[v.index("(") + 1 : v.index(")")].replace(",", " ").split()[:3]]
     return nums, v
 
 
 def plot_problems(png: bytes, dark: bool) -> list:
     """What is wrong with a screenshot of ``.lrw-plot`` for the theme (empty when fine)."""
     from PIL import Image
+
     img = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
     h, w, _ = img.shape
     flat = img.reshape(-1, 3)
@@ -47,8 +50,10 @@ def plot_problems(png: bytes, dark: bool) -> list:
     bg_lum = float(_lum(bg))
     out = []
     if (dark and bg_lum >= 0.1) or (not dark and bg_lum <= 0.7):
-        out.append(f"plot background rgb{tuple(int(c) for c in bg)} (luminance {bg_lum:.2f}) "
-                   f"is not {'dark' if dark else 'light'}")
+        out.append(
+            f"plot background rgb{tuple(int(c) for c in bg)} (luminance {bg_lum:.2f}) "
+            f"is not {'dark' if dark else 'light'}"
+        )
     if counts.max() / len(flat) < 0.4:
         out.append("no dominant background color in the plot")
     lum = _lum(img)
@@ -65,8 +70,10 @@ def plot_problems(png: bytes, dark: bool) -> list:
     y_axis = int(diff.sum(0).argmax())
     if not (x_axis > h * 0.5 and y_axis < w * 0.3):
         return [*out, f"axes not found: row {x_axis}, column {y_axis}"]
-    for name, strip in (("x tick labels", lum[x_axis + 6: x_axis + 22, y_axis + 2:]),
-                        ("y tick labels", lum[: x_axis - 2, max(0, y_axis - 48): y_axis - 6])):
+    for name, strip in (
+        ("x tick labels", lum[x_axis + 6 : x_axis + 22, y_axis + 2 :]),
+        ("y tick labels", lum[: x_axis - 2, max(0, y_axis - 48) : y_axis - 6]),
+    ):
         text = strip[np.abs(strip - bg_lum) > 0.02]
         if text.size < 50:
             out.append(f"no {name} found")
@@ -115,23 +122,28 @@ def test_dark_theme_is_dark_and_readable(jupyter, open_notebook, digits_setup, s
         page.wait_for_timeout(500)  # a few animation frames after the last trait change
         shot(page, "lab_dark")
         plot = root.locator(".lrw-plot")
-        problems = {"rendered in Dark": plot_problems(
-            plot.screenshot(path=str(artifacts / "lab_dark_plot.png")), dark=True)
-            + css_problems(page)}
+        problems = {
+            "rendered in Dark": plot_problems(
+                plot.screenshot(path=str(artifacts / "lab_dark_plot.png")), dark=True
+            )
+            + css_problems(page)
+        }
 
         # the same view through a theme switch: Light must look light, Dark dark again
         nb.set_theme("light")
         page.wait_for_timeout(500)
         problems["switched to Light"] = plot_problems(
-            plot.screenshot(path=str(artifacts / "lab_light_plot.png")), dark=False)
+            plot.screenshot(path=str(artifacts / "lab_light_plot.png")), dark=False
+        )
         nb.set_theme("dark")
         page.wait_for_timeout(500)
         problems["switched back to Dark"] = plot_problems(
-            plot.screenshot(path=str(artifacts / "lab_dark_switched_plot.png")), dark=True) \
-            + css_problems(page)
+            plot.screenshot(path=str(artifacts / "lab_dark_switched_plot.png")), dark=True
+        ) + css_problems(page)
         bad = {k: v for k, v in problems.items() if v}
-        assert not bad, "theme problems: " + "; ".join(f"{k}: {', '.join(v)}"
-                                                       for k, v in bad.items())
+        assert not bad, "theme problems: " + "; ".join(
+            f"{k}: {', '.join(v)}" for k, v in bad.items()
+        )
     except Exception:
         shot(page, "lab_dark_failure")
         raise

@@ -1,6 +1,7 @@
 """Several views of one widget (JupyterLab): two views stay in step while the test runs and at the
 end, a selection made in one shows in the other, and a view opened after the test ended shows the
 whole curve (it asks for a replay)."""
+
 from __future__ import annotations
 
 import time
@@ -10,13 +11,13 @@ from lrwidget.report import format_lr
 PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"
 
 VIEW1 = 'display(widget)\nprint("VIEW 1")'
-VIEW2_RUN = '''\
+VIEW2_RUN = """\
 display(widget)
 widget.run(loader, start_lr=1e-5, end_lr=10, num_iter=150, step_fn=step)
-print("STARTED")'''
-WAIT = '''\
+print("STARTED")"""
+WAIT = """\
 result = widget.wait(120)
-print(f"ENDED n={len(result)} status={widget.status} selected={widget.selected_lr!r}")'''
+print(f"ENDED n={len(result)} status={widget.status} selected={widget.selected_lr!r}")"""
 LATE = 'display(widget)\nprint(f"LATE n={len(widget.result)}")'
 
 BOTH = f"""() => Array.from(document.querySelectorAll('{PANEL} .lrw-root'))
@@ -24,21 +25,24 @@ BOTH = f"""() => Array.from(document.querySelectorAll('{PANEL} .lrw-root'))
              r.querySelector('.lrw-sel').textContent.trim()])"""
 
 
-def test_two_views_in_step_and_a_late_view_gets_everything(jupyter, open_notebook,
-                                                            digits_setup, shot):
-    jupyter.write_notebook("views.ipynb",
-                           [digits_setup(0.05, "two views"), VIEW1, VIEW2_RUN, WAIT, LATE])
+def test_two_views_in_step_and_a_late_view_gets_everything(
+    jupyter, open_notebook, digits_setup, shot
+):
+    jupyter.write_notebook(
+        "views.ipynb", [digits_setup(0.05, "two views"), VIEW1, VIEW2_RUN, WAIT, LATE]
+    )
     nb = open_notebook("views.ipynb", viewport=(1280, 1800))
     page = nb.page
     try:
         assert "SETUP OK" in nb.run(0)
         assert "VIEW 1" in nb.run(1)
         assert "STARTED" in nb.run(2)
-        page.wait_for_function(
-            f"() => document.querySelectorAll('{PANEL} .lrw-root').length === 2")
+        page.wait_for_function(f"() => document.querySelectorAll('{PANEL} .lrw-root').length === 2")
         nb.wait_status("running", index=0, timeout=30)
-        page.wait_for_function(f"() => Number(document.querySelector('{PANEL} .lrw-root')"
-                               ".dataset.readings) > 0", timeout=30_000)
+        page.wait_for_function(
+            f"() => Number(document.querySelector('{PANEL} .lrw-root').dataset.readings) > 0",
+            timeout=30_000,
+        )
         samples = []
         for _ in range(6):  # both views read in one JS turn: the same instant
             samples.append(page.evaluate(BOTH))
@@ -56,7 +60,10 @@ def test_two_views_in_step_and_a_late_view_gets_everything(jupyter, open_noteboo
         page.wait_for_function(
             f"n => {{ const r = document.querySelectorAll('{PANEL} .lrw-root');"
             " return r.length === 2 && Array.from(r).every(x => Number(x.dataset.readings) === n"
-            " && ['done', 'diverged'].includes(x.dataset.status)); }", arg=n, timeout=20_000)
+            " && ['done', 'diverged'].includes(x.dataset.status)); }",
+            arg=n,
+            timeout=20_000,
+        )
         end = page.evaluate(BOTH)
         assert end[0][:2] == end[1][:2], end
 
@@ -68,7 +75,9 @@ def test_two_views_in_step_and_a_late_view_gets_everything(jupyter, open_noteboo
         canvas.click(position={"x": box["width"] * 0.35, "y": box["height"] * 0.5})
         page.wait_for_function(
             f"() => Array.from(document.querySelectorAll('{PANEL} .lrw-root .lrw-sel'))"
-            ".every(e => /Selected /.test(e.textContent))", timeout=10_000)
+            ".every(e => /Selected /.test(e.textContent))",
+            timeout=10_000,
+        )
         sel = [s[2] for s in page.evaluate(BOTH)]
         assert sel[0] == sel[1], sel
         selected = float(jupyter.kernel_eval("widget.selected_lr", name="views.ipynb"))
@@ -81,7 +90,9 @@ def test_two_views_in_step_and_a_late_view_gets_everything(jupyter, open_noteboo
         page.wait_for_function(
             f"n => {{ const r = document.querySelectorAll('{PANEL} .lrw-root');"
             " return r.length === 3 && Number(r[2].dataset.readings) === n; }",
-            arg=n, timeout=15_000)
+            arg=n,
+            timeout=15_000,
+        )
         late = nb.roots().nth(2)
         assert late.get_attribute("data-status") in ("done", "diverged")
         assert late.locator(".lrw-sel").inner_text().strip() == sel[0]

@@ -2,6 +2,7 @@
 
 Usage: .venv/bin/python tests/browser_harness/shoot.py [out_dir]   (default /tmp/lrw_shots)
 """
+
 import functools
 import http.server
 import shutil
@@ -12,8 +13,16 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parents[2]
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 SHOTS = [
     # name, query, viewport width, hover?
     ("light_1000_done", "theme=light&width=1000&scenario=done", 1040, True),
@@ -45,13 +54,18 @@ def main(out=None):
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=ARGS)
             for name, query, vw, hover in SHOTS:
-                page = browser.new_page(viewport={"width": vw, "height": 700},
-                                        device_scale_factor=2)
+                page = browser.new_page(
+                    viewport={"width": vw, "height": 700}, device_scale_factor=2
+                )
                 errors = []
                 # bound per page: a late event of an earlier page must not land in this list
                 page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
-                page.on("console", lambda m, errors=errors: (
-                    errors.append(m.text) if m.type in ("error", "warning") else None))
+                page.on(
+                    "console",
+                    lambda m, errors=errors: (
+                        errors.append(m.text) if m.type in ("error", "warning") else None
+                    ),
+                )
                 page.goto(f"{base}?{query}")
                 page.wait_for_selector(".lrw-root[data-readings]")
                 page.wait_for_timeout(300)
