@@ -16,15 +16,23 @@ assert_same_state assert_same_state(a, b): every tensor torch.equal, every other
 from __future__ import annotations
 
 import copy
+import os
 
 import numpy as np
 import pytest
+from hypothesis import settings
 import torch
 from torch import nn
 
 from tests.digits import digits_tensors
 
 torch.set_num_threads(1)
+
+# CI runs the property tests on a fixed set of examples, so a red CI is never a roll of the dice;
+# locally they keep exploring new ones (and remember failures in .hypothesis/)
+settings.register_profile("ci", derandomize=True, deadline=None)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 @pytest.fixture(autouse=True)
