@@ -20,8 +20,8 @@ import os
 
 import numpy as np
 import pytest
-from hypothesis import settings
 import torch
+from hypothesis import settings
 from torch import nn
 
 from tests.digits import digits_tensors
