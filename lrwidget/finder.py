@@ -50,8 +50,16 @@ from .checks import (
     real,
     sweep_args,
 )
+from .collective import (
+    Collective,
+    CollectiveRecorder,
+    CollectiveRule,
+    check_process_group,
+    collective_of,
+)
 from .history import History, RangeTestResult
 from .loop import StopRule, loop_cpu, loop_staged
+from .progress import INTERVAL, ProgressBar, check_progress, wanted
 from .schedule import Sweep
 from .snapshot import Snapshot
 from .steps import Step, then_validate, train_step, validation_loss
@@ -79,12 +87,17 @@ class _Run:
         self.moved_from = moved_from
         self.reason: str | None = None
         self.error: BaseException | None = None
+        self.elapsed: float | None = None  # agreed by the ranks (a collective test)
         self.t0 = time.time()
         self.perf0 = time.perf_counter()
         self.streams: dict[int, Stream] = {}
         self.started = RunStarted(
             run_id, self.num_iter, self.start_lr, self.end_lr, self.step_mode, self.t0
         )
+
+
+class _Busy(RuntimeError):
+    """A test is running on this finder (another thread): nothing collective may start here."""
 
 
 class _Sub:
@@ -129,7 +142,7 @@ def _result_of(run: _Run, failed: BaseException | None) -> RangeTestResult:
         run.start_lr,
         run.end_lr,
         run.num_iter,
-        time.perf_counter() - run.perf0,
+        time.perf_counter() - run.perf0 if run.elapsed is None or error else run.elapsed,
         error,
     )
 
@@ -161,6 +174,12 @@ class LRFinder:
         CUDA, bfloat16 elsewhere}``.
     grad_scaler : torch.amp.GradScaler, optional
         Used for backward and step when given (restored afterwards like the optimizer).
+    process_group : torch.distributed.ProcessGroup, optional
+        The ranks that test together. Default: the default group, when torch.distributed is
+        initialized. With more than one rank the finder is collective (:attr:`collective`):
+        every rank calls ``range_test`` / ``track`` / ``apply`` alike, the recorded loss is the
+        mean over the ranks, every rank ends on the same step with the same result, and
+        ``apply`` uses rank 0's lr on every rank (:mod:`lrwidget.collective`).
 
     Every tensor in the optimizer's param groups is restored too, the model's or not. Only one
     test runs on a finder at a time; see :meth:`restore` for a test whose restore failed.
@@ -195,8 +214,10 @@ class LRFinder:
         amp_backend=None,
         amp_config=None,
         grad_scaler=None,
+        process_group=None,
     ):
         check_finder_args(model, optimizer, criterion, amp_backend, amp_config)
+        check_process_group(process_group)
         self.model = model
         self.optimizer = optimizer
         self.criterion = criterion
@@ -211,6 +232,7 @@ class LRFinder:
             amp_config = {"device_type": self.device.type, "dtype": dt}
         self.amp_config = amp_config
         self.grad_scaler = grad_scaler
+        self.process_group = process_group
         self.result: RangeTestResult | None = None
         self._lock = threading.Lock()
         # the stop rule of the test that holds this finder, from the moment it was taken (before
@@ -248,10 +270,41 @@ class LRFinder:
         if self._pending is not None:
             self.restore()
 
+    # ------------------------------------------------------------------ torch.distributed
+    @property
+    def collective(self) -> bool:
+        """Whether this finder's tests, and :meth:`apply`, are collective now: a process group of
+        more than one rank is in use (``process_group``, or torch.distributed's default group).
+
+        Example
+        -------
+        >>> import torch; from torch import nn
+        >>> m = nn.Linear(2, 1)
+        >>> LRFinder(m, torch.optim.SGD(m.parameters(), lr=0.1)).collective
+        False
+        """
+        return self._collective() is not None
+
+    def _collective(self) -> Collective | None:
+        return collective_of(self.process_group, self.device)
+
+    def _plan(self, kind: str, sweep: Sweep, smooth_f: float, diverge_th: float) -> dict:
+        """What every rank of a collective test must agree on."""
+        return {
+            "test": kind,
+            "num_iter": sweep.num_iter,
+            "start_lr": [float(v) for v in sweep.starts],
+            "end_lr": sweep.end_lr,
+            "step_mode": sweep.step_mode,
+            "smooth_f": smooth_f,
+            "diverge_th": diverge_th,
+            "fetch_every": max(1, int(self.fetch_every)),
+        }
+
     # ------------------------------------------------------------------ taking the finder
     def _check_idle(self):
         if self._claim is not None:
-            raise RuntimeError(
+            raise _Busy(
                 "a range test is already running on this LRFinder; wait for it "
                 "to end (or call stop()) before starting another"
             )
@@ -290,7 +343,7 @@ class LRFinder:
         **range_test_kwargs
             Any other :meth:`range_test` keyword (``start_lr``, ``end_lr``, ``num_iter``,
             ``step_mode``, ``smooth_f``, ``diverge_th``, ``accumulation_steps``,
-            ``non_blocking_transfer``, ``step_fn``).
+            ``non_blocking_transfer``, ``step_fn``, ``progress``).
 
         Raises
         ------
@@ -345,6 +398,7 @@ class LRFinder:
             a["diverge_th"],
             a["accumulation_steps"],
             a["step_fn"],
+            a["progress"],
         )
 
     def _checked_args(
@@ -359,6 +413,7 @@ class LRFinder:
         diverge_th,
         accumulation_steps,
         step_fn,
+        progress,
     ):
         """All of range_test's checks; returns ``(sweep, smooth_f, diverge_th)``."""
         self._check_idle()
@@ -369,6 +424,7 @@ class LRFinder:
         check_loaders(train_loader, val_loader)
         check_cache_dir(self.memory_cache, self.cache_dir)
         check_scaler(self.grad_scaler, self.optimizer)
+        check_progress(progress)
         return sweep, smooth_f, diverge_th
 
     # ------------------------------------------------------------------ run lifecycle
@@ -384,17 +440,25 @@ class LRFinder:
             extra_modules=extra,
         )
 
-    def _begin(self, snap, sweep: Sweep, readings: History, rule: StopRule) -> _Run:
+    def _begin(
+        self, snap, sweep: Sweep, readings: History, rule: StopRule, progress: bool = False
+    ) -> _Run:
         moved_from = None
         if self.model_device != self.device:
             moved_from = self.model_device
             self.model.to(self.device)
         run = _Run(next(self._run_ids), snap, readings, rule, sweep, moved_from)
+        # made here, on the thread that started the test (tqdm.auto picks its kind of bar here)
+        bar = ProgressBar(run.started) if progress else None
         with self._lock:
             self._active = run
             for sub in self._subs:
                 run.streams[id(sub)] = Stream(
                     sub.callback, sub.interval, run.readings, run.started, run.perf0
+                ).start()
+            if bar is not None:  # one more subscriber of this run, updated off the hot loop
+                run.streams[id(bar)] = Stream(
+                    bar, INTERVAL, run.readings, run.started, run.perf0
                 ).start()
         return run
 
@@ -541,6 +605,7 @@ class LRFinder:
         accumulation_steps=1,
         non_blocking_transfer=True,
         step_fn=None,
+        progress=None,
     ) -> RangeTestResult:
         """Sweep the lr from ``start_lr`` to ``end_lr``, one optimizer step per lr.
 
@@ -577,6 +642,15 @@ class LRFinder:
             ``step_fn(model, batch) -> scalar loss tensor`` replacing ``criterion(model(x), y)``
             (dict batches, models returning their loss, several losses summed). The finder
             still does backward and the optimizer step.
+        progress : bool, optional
+            A progress bar (tqdm: step i/N, lr, smoothed loss, ETA, why it ended) on standard
+            error. None (default): when standard error is a terminal (a script, a torchrun job
+            started from a shell; not a notebook, whose widget is the view). Only rank 0 of a
+            collective test shows it. It is updated from a thread of its own, never per step.
+
+        Under torch.distributed (see :attr:`collective`) every rank calls ``range_test`` with
+        the same sweep: the recorded loss is the mean over the ranks (reduced every
+        ``fetch_every`` steps), and every rank ends on the same step with the same result.
 
         Optimizers whose ``step`` needs a closure (``torch.optim.LBFGS``) are stepped with
         ``optimizer.step(closure)``; the closure zeroes the gradients and runs forward and
@@ -620,6 +694,7 @@ class LRFinder:
             accumulation_steps,
             non_blocking_transfer,
             step_fn,
+            progress,
             staged=self.device.type != "cpu",
         )
 
@@ -636,25 +711,34 @@ class LRFinder:
         accumulation_steps,
         non_blocking_transfer,
         step_fn,
+        progress,
         staged: bool,
     ) -> RangeTestResult:
         # staged: losses stay on the device and are fetched in chunks (the accelerator loop);
         # an argument so that tests can run that loop on CPU
-        sweep, smooth_f, diverge_th = self._checked_args(
-            train_loader,
-            val_loader,
-            start_lr,
-            end_lr,
-            num_iter,
-            step_mode,
-            smooth_f,
-            diverge_th,
-            accumulation_steps,
-            step_fn,
-        )
-        rule = StopRule(sweep.num_iter, diverge_th)
+        comm = self._collective()
+        try:
+            sweep, smooth_f, diverge_th = self._checked_args(
+                train_loader,
+                val_loader,
+                start_lr,
+                end_lr,
+                num_iter,
+                step_mode,
+                smooth_f,
+                diverge_th,
+                accumulation_steps,
+                step_fn,
+                progress,
+            )
+        except Exception as e:
+            if comm is not None and not isinstance(e, _Busy):
+                comm.agree_start(e, None)  # the other ranks hear why and start nothing either
+            raise
+        rule = (StopRule if comm is None else CollectiveRule)(sweep.num_iter, diverge_th)
         self._take(rule)  # from here on this call owns the finder, or it has raised
         snap = run = cycled = None
+        agreed = comm is None  # a collective test: whether the ranks were asked to start
         try:
             readings = new_readings(sweep.num_iter, smooth_f)
             snap = self._capture()
@@ -663,12 +747,30 @@ class LRFinder:
             batches = first_checked(cycled, "train_loader", pairs=step_fn is None)
             if val_loader is not None:
                 check_val_loader(val_loader, pairs=step_fn is None)
-            run = self._begin(snap, sweep, readings, rule)
+            if comm is not None:
+                agreed = True
+                comm.agree_start(None, self._plan("range_test", sweep, smooth_f, diverge_th))
+            run = self._begin(
+                snap, sweep, readings, rule, wanted(progress, comm.rank if comm else 0)
+            )
             self.model.train()
             step = self._step(
                 batches, val_loader, accumulation_steps, non_blocking_transfer, step_fn
             )
-            if staged:
+            if comm is not None:
+                rec = CollectiveRecorder(
+                    readings,
+                    cast(CollectiveRule, rule),
+                    max(1, int(self.fetch_every)),
+                    self.device,
+                    comm,
+                    run.perf0,
+                )
+                run.reason = loop_staged(
+                    sweep, readings, rule, self.optimizer, step, 1, self.device, recorder=rec
+                )
+                run.elapsed = rec.elapsed
+            elif staged:
                 run.reason = loop_staged(
                     sweep,
                     readings,
@@ -683,6 +785,10 @@ class LRFinder:
         except BaseException as e:
             if run is not None:
                 run.error = e
+            if not agreed and isinstance(e, Exception):
+                # this rank cannot start: the others hear why (nothing collective is pending:
+                # no rank has stepped yet), then it raises its own error
+                cast(Collective, comm).agree_start(e, None)
             raise
         finally:
             if cycled is not None:
@@ -731,14 +837,27 @@ class LRFinder:
 
     # ------------------------------------------------------------------ the user's own loop
     def track(
-        self, start_lr=None, end_lr=10, num_iter=100, step_mode="exp", smooth_f=0.05, diverge_th=5
+        self,
+        start_lr=None,
+        end_lr=10,
+        num_iter=100,
+        step_mode="exp",
+        smooth_f=0.05,
+        diverge_th=5,
+        progress=None,
     ) -> Tracker:
         """A range test driven by your own training loop.
 
         Iterating the returned :class:`Tracker` writes the next lr into every param group and
         yields it; call ``run.record(loss)`` after each step. Iteration ends after ``num_iter``
         readings, on divergence or on :meth:`stop`. The model, optimizer and GradScaler are
-        restored when the ``with`` block exits, however it exits.
+        restored when the ``with`` block exits, however it exits. ``progress`` as for
+        :meth:`range_test`.
+
+        Under torch.distributed (:attr:`collective`) every rank runs the loop alike: the same
+        sweep, one ``record`` per step, leaving it on the same step (a rank whose loader runs
+        out earlier than the others' would wait for them in the next reduction); the tracker
+        then ends every rank on the same step, as :meth:`range_test` does.
 
         Example
         -------
@@ -761,17 +880,35 @@ class LRFinder:
             smooth_f,
             diverge_th,
             staged=self.device.type != "cpu",
+            progress=progress,
         )
 
     def _track(
-        self, start_lr, end_lr, num_iter, step_mode, smooth_f, diverge_th, staged: bool
+        self,
+        start_lr,
+        end_lr,
+        num_iter,
+        step_mode,
+        smooth_f,
+        diverge_th,
+        staged: bool,
+        progress=None,
     ) -> Tracker:
-        self._check_idle()
-        sweep, smooth_f, diverge_th = sweep_args(
-            self.optimizer, start_lr, end_lr, num_iter, step_mode, smooth_f, diverge_th
+        comm = self._collective()
+        try:
+            self._check_idle()
+            sweep, smooth_f, diverge_th = sweep_args(
+                self.optimizer, start_lr, end_lr, num_iter, step_mode, smooth_f, diverge_th
+            )
+            check_cache_dir(self.memory_cache, self.cache_dir)
+            check_progress(progress)
+        except Exception as e:
+            if comm is not None and not isinstance(e, _Busy):
+                comm.agree_start(e, None)  # the other ranks' `with` hears why
+            raise
+        return Tracker(
+            self, sweep, smooth_f, diverge_th, staged, wanted(progress, comm.rank if comm else 0)
         )
-        check_cache_dir(self.memory_cache, self.cache_dir)
-        return Tracker(self, sweep, smooth_f, diverge_th, staged)
 
     # ------------------------------------------------------------------ live hooks
     def stop(self) -> None:
@@ -875,6 +1012,11 @@ class LRFinder:
         list of float
             Every param group's new lr.
 
+        Under torch.distributed (:attr:`collective`) every rank calls ``apply``: rank 0's ``lr``
+        is used on every rank (what the other ranks pass is ignored), and when it or any rank
+        refuses (a bad lr on rank 0, a test still running or not restored on some rank) every
+        rank raises and none applies anything.
+
         Example
         -------
         >>> import torch; from torch import nn
@@ -884,16 +1026,25 @@ class LRFinder:
         >>> LRFinder(nn.Sequential(a, b), opt).apply(0.1)
         [0.1, 0.01]
         """
-        if self._claim is not None:
+        if self._claim is not None:  # local even when collective: a test is using the group
             raise RuntimeError(
                 "apply() during a running test would be undone by the restore; apply after it ended"
             )
-        if self._pending is not None:
-            raise RuntimeError(
-                "the last range test's restore failed and finder.restore() "
-                "would undo this apply(); call finder.restore() first"
-            )
-        new = self._ratio_lrs(self._lr_arg(lr))
+        comm = self._collective()
+        if comm is None:
+            self._check_restored()
+            v = self._lr_arg(lr)
+        else:
+            problem = None
+            v = None
+            try:
+                self._check_restored()
+                if comm.rank == 0:
+                    v = self._lr_arg(lr)
+            except (ValueError, TypeError, RuntimeError) as e:  # raised on every rank, below
+                problem = e
+            v = comm.choose(v, problem)  # rank 0's lr on every rank, or an error on every rank
+        new = self._ratio_lrs(v)
         for g, v in zip(self.optimizer.param_groups, new):
             if isinstance(g["lr"], torch.Tensor):
                 g["lr"].fill_(v)
@@ -905,6 +1056,13 @@ class LRFinder:
         for sub in subs:  # views show what the optimizer holds, however it got there
             sub.callback(LrApplied(tuple(held)))
         return held
+
+    def _check_restored(self) -> None:
+        if self._pending is not None:
+            raise RuntimeError(
+                "the last range test's restore failed and finder.restore() "
+                "would undo this apply(); call finder.restore() first"
+            )
 
     def one_cycle(self, lr=None, total_steps=None, **kwargs):
         """A ``torch.optim.lr_scheduler.OneCycleLR`` peaking at ``lr`` (group ratios kept).

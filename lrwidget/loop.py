@@ -206,9 +206,11 @@ def loop_staged(
     step: Callable[[], Tensor],
     fetch_every: int,
     device,
+    recorder: Recorder | None = None,
 ) -> str | None:
     """Run the sweep with the losses staged on ``device`` (see :class:`Recorder`); the reason
-    it ended.
+    it ended. ``recorder``: a recorder of its own (the collective one,
+    :class:`lrwidget.collective.CollectiveRecorder`) instead of a new :class:`Recorder`.
 
     Example
     -------
@@ -220,7 +222,7 @@ def loop_staged(
     ('completed', 5)
     """
     group0, write = lr_writer(optimizer)
-    rec = Recorder(readings, rule, fetch_every, device)
+    rec = recorder if recorder is not None else Recorder(readings, rule, fetch_every, device)
     for first, rows in sweep.chunks():
         lrs = rows[:, 0].tolist()
         group_lrs = rows.tolist() if group0 is None else []

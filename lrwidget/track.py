@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import math
 from numbers import Real
-from typing import TYPE_CHECKING, Callable, Literal
+from typing import TYPE_CHECKING, Callable, Literal, cast
 
 from torch import Tensor
 
 from .checks import new_readings
+from .collective import CollectiveRecorder, CollectiveRule
 from .history import History, RangeTestResult
 from .loop import Recorder, StopRule, lr_writer
 from .schedule import CHUNK, Sweep
@@ -52,12 +53,14 @@ class Tracker:
         smooth_f: float,
         diverge_th: float,
         staged: bool = False,
+        progress: bool = False,
     ):
         self.finder = finder
         self._sweep = sweep
         self._smooth_f = smooth_f
         self._diverge_th = diverge_th
         self._staged = staged  # losses staged on the device (the accelerator path)
+        self._progress = progress  # show a progress bar (decided by the finder)
         self._run: _Run | None = None  # set while the with-block runs
         # set by __enter__ (the methods that use them first check that the run is on)
         self._recorder: Recorder
@@ -76,21 +79,36 @@ class Tracker:
         f = self.finder
         if self._done or self._run is not None:
             raise RuntimeError("a Tracker runs once; call finder.track(...) again")
-        rule = StopRule(self._sweep.num_iter, self._diverge_th)
+        comm = f._collective()
+        rule = (StopRule if comm is None else CollectiveRule)(
+            self._sweep.num_iter, self._diverge_th
+        )
         f._take(rule)  # atomic: a second test on this finder is refused here
         snap = None
+        agreed = comm is None  # a collective test: whether the ranks were asked to start
         try:
             readings = new_readings(self._sweep.num_iter, self._smooth_f)
             snap = f._capture()
-            self._run = f._begin(snap, self._sweep, readings, rule)
-        except BaseException:
+            if comm is not None:
+                agreed = True
+                plan = f._plan("track", self._sweep, self._smooth_f, self._diverge_th)
+                comm.agree_start(None, plan)
+            self._run = f._begin(snap, self._sweep, readings, rule, self._progress)
+        except BaseException as e:
+            if not agreed and isinstance(e, Exception) and comm is not None:
+                comm.agree_start(e, None)  # the other ranks hear why this one cannot start
             if f._active is not None and f._active.snapshot is snap and snap is not None:
                 f._end(f._active)  # interrupted inside _begin: end it like any run
             else:
                 f._abort(snap)
             raise
-        fetch = max(1, int(f.fetch_every)) if self._staged else 1
-        self._recorder = Recorder(readings, rule, fetch, f.device)
+        fetch = max(1, int(f.fetch_every))
+        if comm is not None:  # every rank's losses, reduced to their mean in chunks
+            self._recorder = CollectiveRecorder(
+                readings, cast(CollectiveRule, rule), fetch, f.device, comm, self._run.perf0
+            )
+        else:
+            self._recorder = Recorder(readings, rule, fetch if self._staged else 1, f.device)
         self._group0, self._write_lrs = lr_writer(f.optimizer)
         return self
 
@@ -105,6 +123,8 @@ class Tracker:
                 r = self._recorder.flush()
                 if run.reason is None:
                     run.reason = r
+                if isinstance(self._recorder, CollectiveRecorder):
+                    run.elapsed = self._recorder.elapsed
         except BaseException as e:  # a failing fetch is this run's error
             run.error = e
             raise

@@ -1,0 +1,175 @@
+"""Range tests under torch.distributed: real torchrun jobs (gloo, CPU), 2 and 4 ranks.
+
+Every job runs from a fresh directory under a hard timeout; whatever is left of it (torchrun and
+its workers, which run in sessions of their own) is killed by pid at the end
+(tests/dist_jobs.py). Each rank writes what it saw (its result, its own losses step by step,
+whether its model and optimizer came back bit for bit) for the checks here.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from lrwidget.history import History, RangeTestResult
+from lrwidget.loop import StopRule
+from tests.dist_jobs import run_job
+
+pytestmark = pytest.mark.skipif(
+    not __import__("torch").distributed.is_available(), reason="torch.distributed is not built"
+)
+
+#: steps between two reductions of the losses (LRFinder.fetch_every)
+CHUNK = 16
+
+
+def own_stop(losses, num_iter, smooth_f=0.05, diverge_th=5.0):
+    """The reading at which a rank's own losses would have ended the test (None: never)."""
+    h, rule = History(num_iter, smooth_f), StopRule(num_iter, diverge_th)
+    for i, v in enumerate(losses[:num_iter]):
+        s = h.append(1.0, v)
+        if rule.decide(i + 1, v, s, h.best):
+            return i + 1
+    return None
+
+
+def results_of(e, ranks):
+    assert sorted(e.ranks) == list(range(ranks)), f"ranks missing a record:\n{e.output}"
+    return [RangeTestResult.from_dict(e.ranks[r]["result"]) for r in range(ranks)]
+
+
+def assert_identical(results):
+    first = results[0].to_dict()
+    for r, res in enumerate(results[1:], 1):
+        assert res.to_dict() == first, f"rank {r}'s result differs from rank 0's"
+
+
+@pytest.mark.parametrize("ranks", [2, 4])
+def test_ranks_whose_losses_differ_stop_on_the_same_step_on_their_mean(tmp_path, ranks):
+    # rank 0's labels are nearly noiseless, the others' noisy: when the shared weights blow up,
+    # rank 0's own loss rises 5-fold above its best long before the others' do. Each rank on
+    # its own would stop at another step, and a rank still stepping waits forever in DDP's
+    # all-reduce for one that stopped (the hang torchrun jobs had)
+    e = run_job(
+        tmp_path,
+        ranks,
+        timeout=90,
+        kind="diverge",
+        num_iter=200,
+        noise=[0.01] + [3.0] * (ranks - 1),
+        apply=[1e-3 * (r + 1) for r in range(ranks)],  # every rank passes its own value
+    )
+    assert e.returncode == 0, f"the job did not end well within 90 s ({e.returncode}):\n{e.output}"
+    recs = [e.ranks[r] for r in range(ranks)]
+    results = results_of(e, ranks)
+    assert_identical(results)
+    res = results[0]
+    n = len(res)
+    assert res.stop_reason == "diverged"
+    # the scenario: on its own, rank 0 would have stopped earlier than the test did
+    own = [own_stop(r["local"], 200) for r in recs]
+    assert own[0] is not None and own[0] < n, own
+    # every reading is the mean over the ranks of each rank's own loss at that step
+    local = np.array([r["local"][:n] for r in recs], dtype=np.float64)
+    np.testing.assert_allclose(res.losses, local.mean(axis=0), rtol=1e-12, atol=0)
+    assert not np.allclose(res.losses, local[0])
+    # every rank ran the same steps; a bounded number past the deciding one (the chunk's rest,
+    # and one step while the chunk's reduction was in flight)
+    steps = {len(r["local"]) for r in recs}
+    assert len(steps) == 1, steps
+    assert n <= steps.pop() <= n + CHUNK + 1
+    for r, rec in enumerate(recs):
+        assert rec["restored"], f"rank {r}'s model or optimizer was not restored bit for bit"
+        assert rec["held"] == [1e-4], rec["held"]
+        # apply is collective: rank 0's value on every rank, whatever each passed
+        assert rec["applied"] == rec["held_after_apply"] == [1e-3], (r, rec)
+
+
+def test_stop_on_rank_1_ends_every_rank_on_the_same_step_in_a_tracked_loop(tmp_path):
+    e = run_job(
+        tmp_path,
+        2,
+        timeout=90,
+        kind="stop",
+        track=True,
+        num_iter=300,
+        end_lr=1e-2,
+        stop_rank=1,
+        stop_at=37,
+        progress=True,
+    )
+    assert e.returncode == 0, e.output
+    results = results_of(e, 2)
+    assert_identical(results)
+    res = results[0]
+    assert res.stop_reason == "stopped"
+    # asked during step 37: honoured at the next reduction both ranks take part in
+    assert 37 <= len(res) <= 37 + CHUNK + 1, len(res)
+    assert len(e.ranks[0]["local"]) == len(e.ranks[1]["local"])
+    local = np.array([e.ranks[r]["local"][: len(res)] for r in (0, 1)])
+    np.testing.assert_allclose(res.losses, local.mean(axis=0), rtol=1e-12, atol=0)
+    for r in (0, 1):
+        assert e.ranks[r]["restored"], r
+    # the progress bar: on rank 0 only, with the step count and why it ended
+    assert f"{len(res)}/300" in e.errs[0] and "stopped" in e.errs[0], e.errs[0]
+    assert "/300" not in e.errs[1], e.errs[1]
+
+
+def test_an_exception_on_one_rank_ends_the_whole_job_quickly_with_the_error(tmp_path):
+    e = run_job(
+        tmp_path, 2, timeout=120, kind="raise", num_iter=400, end_lr=1e-2, fail_rank=1, fail_at=45
+    )
+    assert e.returncode is not None, f"the job hung (killed after 120 s):\n{e.output}"
+    assert e.seconds < 60, e.seconds
+    assert e.returncode != 0
+    assert "boom on rank 1 at step 45" in e.output + "".join(e.errs.values())
+
+
+@pytest.mark.parametrize(
+    "bad, failing, message",
+    [
+        ("num_iter", None, "num_iter"),  # the ranks disagree: every rank says so
+        ("batch", 1, "rank 1"),  # rank 1's own bad input: the others name it
+    ],
+)
+def test_a_test_that_cannot_start_on_one_rank_starts_on_none_and_the_group_goes_on(
+    tmp_path, bad, failing, message
+):
+    e = run_job(tmp_path, 2, timeout=90, kind="startfail", bad=bad, num_iter=60, end_lr=1e-2)
+    assert e.returncode == 0, e.output
+    for r in (0, 1):
+        rec = e.ranks[r]
+        assert rec["first"] != "ran", rec
+        if r == failing:  # its own error, as without torch.distributed
+            assert rec["first"].startswith("TypeError: train_loader yields"), rec["first"]
+        else:
+            assert message in rec["first"], rec["first"]
+        assert rec["restored_after_first"], r
+        # no collective was left half-done: the next test runs on every rank alike
+        assert e.ranks[r]["result"]["stop_reason"] == "completed"
+    assert_identical(results_of(e, 2))
+
+
+def test_fsdp2_shards_are_restored_on_every_rank(tmp_path):
+    e = run_job(tmp_path, 2, timeout=120, kind="fsdp", num_iter=60)
+    assert e.returncode == 0, e.output
+    results = results_of(e, 2)
+    assert_identical(results)
+    n = len(results[0])
+    local = np.array([e.ranks[r]["local"][:n] for r in (0, 1)])
+    np.testing.assert_allclose(results[0].losses, local.mean(axis=0), rtol=1e-12, atol=0)
+    for r in (0, 1):
+        rec = e.ranks[r]
+        assert rec["restored"], f"rank {r}'s shard was not restored bit for bit"
+        assert rec["trains_after"]
+    # each rank holds its own half of the first layer's weight (32 x 16 -> 16 x 16)
+    assert e.ranks[0]["shard_shapes"][0] == [16, 16]
+
+
+def test_own_stop_helper_agrees_with_the_finder_rule():
+    # the helper the tests above use to tell when one rank alone would have stopped
+    assert own_stop([1.0, 1.0, 100.0, 1.0], 4) == 3
+    assert own_stop([1.0] * 4, 4) == 4
+    assert own_stop([1.0, math.nan], 4) == 2
