@@ -2,7 +2,8 @@
 # Installs what lrwidget needs on a fresh Debian machine, idempotently: a second run installs nothing.
 #   scripts/setup.sh --demo      .venv with torch (CPU) and the package with its demo extra (scikit-learn)
 #   scripts/setup.sh [--dev]     .venv with torch (CPU) and the package with its dev extra (tests, JupyterLab)
-#   scripts/setup.sh --browser   --dev, plus Debian's chromium (browser tests) and the npm build tools
+#   scripts/setup.sh --browser   --dev, plus Debian's chromium (browser tests) and the npm packages
+#                                (build tools, VS Code's widget manager for the VS Code host test)
 # PYTHON picks the interpreter for a new .venv (default python3), TORCH_VERSION the torch wheel.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,7 +13,7 @@ for arg in "$@"; do
     --demo) mode=demo ;;
     --dev) mode=dev ;;
     --browser) mode=browser ;;
-    -h|--help) sed -n '2,6p' "$0" | cut -c3-; exit 0 ;;
+    -h|--help) sed -n '2,7p' "$0" | cut -c3-; exit 0 ;;
     *) echo "scripts/setup.sh: unknown option '$arg' (accepted: --demo, --dev, --browser)" >&2; exit 2 ;;
   esac
 done
@@ -95,7 +96,8 @@ if [ "$mode" = browser ]; then
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
   fi
-  if [ ! -d node_modules ]; then
+  # npm ls fails when node_modules lacks a package package.json asks for (an older checkout)
+  if [ ! -d node_modules ] || ! npm ls --depth=0 >/dev/null 2>&1; then
     npm ci --silent --no-audit --no-fund
   fi
 fi

@@ -959,53 +959,106 @@ function withAlpha(color, alpha) {
 }
 var LIGHT = rules_default.palette.light;
 var DARK = rules_default.palette.dark;
-function pickTheme(getVar, prefersDark = false) {
-  const v = (...names) => {
+var JUPYTER = {
+  bg: ["--jp-layout-color0"],
+  fg: ["--jp-ui-font-color1"],
+  fgStrong: ["--jp-ui-font-color0"],
+  fgMuted: ["--jp-ui-font-color2"],
+  fgFaint: ["--jp-ui-font-color3"],
+  panel: ["--jp-layout-color1"],
+  panel2: ["--jp-layout-color2"],
+  border: ["--jp-border-color1"],
+  grid: ["--jp-border-color2"],
+  accent: ["--jp-brand-color1"],
+  selected: ["--jp-warn-color0"],
+  applied: ["--jp-success-color1"],
+  error: ["--jp-error-color1"],
+  font: ["--jp-ui-font-family"]
+};
+var VSCODE = {
+  bg: ["--vscode-editor-background", "--vscode-notebook-editorBackground"],
+  fg: ["--vscode-editor-foreground", "--vscode-foreground"],
+  fgStrong: ["--vscode-editor-foreground"],
+  fgMuted: ["--vscode-descriptionForeground"],
+  fgFaint: ["--vscode-disabledForeground"],
+  panel: ["--vscode-editorWidget-background"],
+  panel2: ["--vscode-input-background"],
+  border: ["--vscode-panel-border", "--vscode-editorWidget-border"],
+  accent: ["--vscode-charts-blue", "--vscode-focusBorder"],
+  selected: ["--vscode-charts-orange"],
+  applied: ["--vscode-charts-green"],
+  error: ["--vscode-errorForeground", "--vscode-charts-red"],
+  font: ["--vscode-font-family"]
+};
+var MARIMO = {
+  bg: ["--background"],
+  fg: ["--foreground"],
+  fgStrong: ["--foreground"],
+  fgMuted: ["--muted-foreground"],
+  border: ["--border"],
+  font: ["--text-font"]
+};
+var VSCODE_CHARTS = ["blue", "purple", "orange", "green", "red", "yellow"].map((c) => `--vscode-charts-${c}`);
+var HOST_VARS = {
+  jupyter: [JUPYTER, VSCODE],
+  vscode: [VSCODE],
+  marimo: [MARIMO]
+};
+function detectHost(getVar, bodyClass = "") {
+  const has = (name) => Boolean((getVar(name) || "").trim());
+  if (/(^|\s)vscode-(light|dark|high-contrast)/.test(bodyClass || "")) return "vscode";
+  if (has("--vscode-editor-background") || has("--vscode-editor-foreground") || has("--vscode-font-family"))
+    return "vscode";
+  if (has("--marimo-code-editor-font-size")) return "marimo";
+  return "jupyter";
+}
+function pickTheme(getVar, prefersDark = false, host = "jupyter") {
+  const tables = HOST_VARS[host] || HOST_VARS.jupyter;
+  const first = (names) => {
     for (const n of names) {
       const x = (getVar(n) || "").trim();
       if (x) return x;
     }
     return "";
   };
-  const bgVar = v("--jp-layout-color0", "--vscode-editor-background", "--vscode-notebook-editorBackground");
+  const v = (role) => first(tables.flatMap((t) => t[role] || []));
+  const bgVar = v("bg");
   const bgParsed = parseColor(bgVar);
   const dark = bgParsed ? luminance(bgParsed) < 0.4 : prefersDark;
   const base = dark ? DARK : LIGHT;
-  const ruleVars = [
-    v("--vscode-charts-blue"),
-    v("--vscode-charts-purple"),
-    v("--vscode-charts-orange"),
-    v("--vscode-charts-green"),
-    v("--vscode-charts-red"),
-    v("--vscode-charts-yellow")
-  ];
+  const fg = v("fg") || base.fg;
+  const grid = v("grid");
+  const charts = tables.includes(VSCODE) ? VSCODE_CHARTS.map((n) => first([n])) : [];
   return {
     dark,
-    fg: v("--jp-ui-font-color1", "--vscode-editor-foreground", "--vscode-foreground") || base.fg,
-    fgStrong: v("--jp-ui-font-color0", "--vscode-editor-foreground") || base.fg,
-    fgMuted: v("--jp-ui-font-color2", "--vscode-descriptionForeground") || base.fgMuted,
-    fgFaint: v("--jp-ui-font-color3", "--vscode-disabledForeground") || base.fgFaint,
+    host: HOST_VARS[host] ? host : "jupyter",
+    fg,
+    fgStrong: v("fgStrong") || base.fg,
+    fgMuted: v("fgMuted") || base.fgMuted,
+    fgFaint: v("fgFaint") || base.fgFaint,
     bg: bgVar || base.bg,
-    panel: v("--jp-layout-color1", "--vscode-editorWidget-background") || base.panel,
-    panel2: v("--jp-layout-color2", "--vscode-input-background") || base.panel,
-    border: v("--jp-border-color1", "--vscode-panel-border", "--vscode-editorWidget-border") || base.border,
+    panel: v("panel") || base.panel,
+    panel2: v("panel2") || base.panel,
+    border: v("border") || base.border,
     // Grid: the host's faint border color when it has one, else a faint tint of the text color.
-    grid: v("--jp-border-color2") ? withAlpha(v("--jp-border-color2"), dark ? 0.5 : 0.6) : withAlpha(v("--jp-ui-font-color1", "--vscode-editor-foreground") || base.fg, base.gridAlpha),
-    accent: v("--jp-brand-color1", "--vscode-charts-blue", "--vscode-focusBorder") || base.accent,
-    selected: v("--jp-warn-color0", "--vscode-charts-orange") || base.selected,
-    applied: v("--jp-success-color1", "--vscode-charts-green") || base.applied,
-    error: v("--jp-error-color1", "--vscode-errorForeground", "--vscode-charts-red") || base.error,
-    rules: base.rules.map((c, i) => ruleVars[i] || c),
+    grid: grid ? withAlpha(grid, dark ? 0.5 : 0.6) : withAlpha(fg, base.gridAlpha),
+    accent: v("accent") || base.accent,
+    selected: v("selected") || base.selected,
+    applied: v("applied") || base.applied,
+    error: v("error") || base.error,
+    rules: base.rules.map((c, i) => charts[i] || c),
     // The raw loss curve: the accent at this alpha (brighter on dark backgrounds).
     rawAlpha: base.rawAlpha,
-    font: v("--jp-ui-font-family", "--vscode-font-family") || "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif",
+    font: v("font") || "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif",
     fontSize: 11
   };
 }
 function readTheme(el) {
   const style = getComputedStyle(el);
+  const getVar = (name) => style.getPropertyValue(name);
   const prefersDark = typeof matchMedia === "function" && matchMedia("(prefers-color-scheme: dark)").matches;
-  return pickTheme((name) => style.getPropertyValue(name), prefersDark);
+  const bodyClass = typeof document !== "undefined" && document.body ? document.body.className : "";
+  return pickTheme(getVar, prefersDark, detectHost(getVar, bodyClass));
 }
 function watchTheme(onChange) {
   const disposers = [];
@@ -1013,7 +1066,14 @@ function watchTheme(onChange) {
     const mo = new MutationObserver(() => onChange());
     const opts = {
       attributes: true,
-      attributeFilter: ["class", "style", "data-jp-theme-light", "data-jp-theme-name", "data-vscode-theme-kind"]
+      attributeFilter: [
+        "class",
+        "style",
+        "data-jp-theme-light",
+        "data-jp-theme-name",
+        "data-vscode-theme-kind",
+        "data-theme"
+      ]
     };
     if (document.body) mo.observe(document.body, opts);
     mo.observe(document.documentElement, opts);
@@ -2203,13 +2263,19 @@ function mountPlacementWatch(env) {
 }
 
 // js/view/theme_watch.js
-function mountThemeWatch({ el, view, bus }) {
+function mountThemeWatch({ el, dom, view, bus }) {
+  const mark = () => {
+    dom.root.dataset.lrwHost = view.theme.host;
+    dom.root.dataset.lrwScheme = view.theme.dark ? "dark" : "light";
+  };
   const refresh = () => {
     view.theme = readTheme(el);
+    mark();
     bus.emit("suggestions");
     bus.emit("selection");
     bus.emit("draw");
   };
+  mark();
   const offs = [bus.on("theme", refresh), watchTheme(refresh)];
   return () => {
     for (const off of offs) off();
