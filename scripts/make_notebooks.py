@@ -255,11 +255,130 @@ def sidebar():
     ]
 
 
+DDP_JOB = """\
+%%writefile $job_py
+import os
+
+import torch
+import torch.distributed as dist
+from torch import nn
+from sklearn.datasets import load_digits
+
+import lrwidget
+
+dist.init_process_group("gloo")          # torchrun gives every rank RANK, WORLD_SIZE, MASTER_ADDR
+rank, world = dist.get_rank(), dist.get_world_size()
+torch.set_num_threads(1)
+X, y = load_digits(return_X_y=True)
+X = torch.tensor(X / 16.0, dtype=torch.float32)[rank::world]   # each rank its own shard
+y = torch.tensor(y)[rank::world]
+loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(X, y), batch_size=64,
+                                     shuffle=True)
+torch.manual_seed(0)
+model = nn.parallel.DistributedDataParallel(
+    nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 10)))
+optimizer = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
+criterion = nn.CrossEntropyLoss()
+
+finder = lrwidget.LRFinder(model, optimizer, criterion)  # collective: every rank runs the test
+link = lrwidget.connect(finder)          # LRWIDGET_ADDRESS, LRWIDGET_TOKEN; only rank 0 connects
+result = finder.range_test(loader, start_lr=1e-5, end_lr=10, num_iter=150)
+lr = link.wait_for_choice(timeout=600)   # the lr applied in the notebook, now in every optimizer
+print(f"rank {rank}: {result.stop_reason} after {len(result)} steps; "
+      f"training at lr={optimizer.param_groups[0]['lr']:.6g}", flush=True)
+link.close()
+
+for epoch in range(3):                   # the job goes on with the chosen lr
+    for xb, yb in loader:
+        optimizer.zero_grad()
+        criterion(model(xb), yb).backward()
+        optimizer.step()
+with torch.no_grad():
+    acc = (model(X).argmax(1) == y).float().mean()
+dist.all_reduce(acc)
+if rank == 0:
+    print(f"training accuracy after 3 epochs: {acc.item() / world:.1%}", flush=True)
+dist.destroy_process_group()
+"""
+
+
+def distributed():
+    return [
+        new_markdown_cell(
+            "# A torchrun job, watched and steered from here\n\n"
+            "Real training often runs as a `torchrun` job over several processes (GPUs, "
+            "machines), started from a terminal or a scheduler. `lrwidget.listen()` shows a "
+            "widget here that waits for such a job; the job streams its range test into it with "
+            "`lrwidget.connect(finder)`, and the lr you apply here goes back into the job's "
+            "optimizer, on every rank.\n\n"
+            "Under `torch.distributed` the finder is *collective*: every rank runs the same "
+            "sweep, the recorded loss is the **mean over the ranks** (reduced every 16 steps), "
+            "and every rank stops on the same step, so no rank is left waiting for another in "
+            "DDP's all-reduce. Here the job is 2 ranks of a DDP-wrapped MLP on CPU (gloo), "
+            "launched with `subprocess`."
+        ),
+        new_code_cell(
+            "import os\n"
+            "import shutil\n"
+            "import subprocess\n"
+            "import sys\n"
+            "import tempfile\n\n"
+            "import lrwidget\n\n"
+            'job_dir = tempfile.mkdtemp(prefix="lrwidget-ddp-")\n'
+            'job_py = os.path.join(job_dir, "ddp_job.py")'
+        ),
+        new_markdown_cell(
+            "The job: a plain DDP script with three lrwidget lines (`LRFinder`, `connect`, "
+            "`wait_for_choice`). Without a notebook listening it runs all the same, with a "
+            "progress bar in its terminal, and `wait_for_choice` falls back on the default "
+            "suggestion after its timeout."
+        ),
+        new_code_cell(DDP_JOB),
+        new_markdown_cell(
+            "Listen, then start the job with the widget's address and token in its environment "
+            "(`w.env`). On a cluster node, carry the port with an SSH tunnel (README, "
+            '"Distributed and remote").'
+        ),
+        new_code_cell(
+            'w = lrwidget.listen(title="digits MLP, torchrun job of 2 ranks")\n'
+            'env = {**os.environ, **w.env, "OMP_NUM_THREADS": "1"}\n'
+            "job = subprocess.Popen(\n"
+            '    [sys.executable, "-m", "torch.distributed.run", "--standalone", '
+            '"--nproc_per_node=2", job_py],\n'
+            "    cwd=job_dir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, "
+            "text=True)"
+        ),
+        new_code_cell(
+            "result = w.wait(timeout=300)            # the job's result, once its test ended\n"
+            'print(f"{result.stop_reason} after {len(result)} steps; "\n'
+            '      f"suggested lr = {result.suggested_lr:.3g}")'
+        ),
+        new_markdown_cell(
+            "Click the curve and **Apply** in the widget: the job is waiting for it in "
+            "`link.wait_for_choice`. Or choose from here: `w.apply(lr)` sends an lr (the default "
+            "suggestion without one) and returns what the job's optimizer holds then."
+        ),
+        new_code_cell(
+            "if w.applied_lr is None:                 # nothing applied in the widget yet\n"
+            "    w.apply()\n"
+            'print(f"the job trains at lr = {w.applied_lr:.6g}")'
+        ),
+        new_code_cell(
+            "out, _ = job.communicate(timeout=300)   # the job's output: every rank has the lr\n"
+            "assert job.returncode == 0, out\n"
+            'print("\\n".join(s for s in out.splitlines() if s.startswith(("rank", "training"))))\n'
+            "w.close()\n"
+            "shutil.rmtree(job_dir)"
+        ),
+    ]
+
+
 NOTEBOOKS = {
     "quickstart.ipynb": quickstart,
     "custom_loop.ipynb": custom_loop,
     "optimizers.ipynb": optimizers,
     "sidebar.ipynb": sidebar,
+    "distributed.ipynb": distributed,
 }
 
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 import pathlib
 import re
+import secrets
 import sys
+import time
 
 import nbformat
 import pytest
@@ -90,3 +92,23 @@ def test_optimizers_shows_sgd_and_adam_lrs_differ():
 def test_sidebar_notebook_runs_headless():
     text = _run(ROOT / "notebooks" / "sidebar.ipynb")
     assert re.search(r"(completed|diverged); optimizer lr = [0-9.e+-]+", text), text
+
+
+def test_distributed_notebook_picks_the_lr_of_a_two_rank_torchrun_job(monkeypatch):
+    # the notebook starts torchrun, whose workers run in sessions of their own: every process
+    # of it carries this marker and is killed by pid at the end, whatever happened
+    from tests.dist_jobs import MARK, kill_marked
+
+    mark = secrets.token_hex(8)
+    monkeypatch.setenv(MARK, mark)
+    t0 = time.monotonic()
+    try:
+        text = _run(ROOT / "notebooks" / "distributed.ipynb")
+    finally:
+        kill_marked(mark)
+    chosen = float(re.search(r"the job trains at lr = ([0-9.e+-]+)", text).group(1))
+    ranks = dict(re.findall(r"^rank (\d): \w+ after \d+ steps; training at lr=(\S+)$", text, re.M))
+    assert sorted(ranks) == ["0", "1"], text
+    assert all(float(v) == pytest.approx(chosen, rel=1e-5) for v in ranks.values()), text
+    assert re.search(r"training accuracy after 3 epochs: \d+\.\d%", text), text
+    assert time.monotonic() - t0 < 120
