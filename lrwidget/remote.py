@@ -690,12 +690,19 @@ def _peer(frames: list) -> str:
 
 
 _open_sources: weakref.WeakSet = weakref.WeakSet()
+_open_widgets: weakref.WeakSet = weakref.WeakSet()
 
 
 @atexit.register
 def _close_all() -> None:
-    for src in list(_open_sources):
+    # Widgets first, while threads can still start: a widget left open is closed again by
+    # ipywidgets' __del__ during interpreter finalization, where its channel could not start
+    # the writer thread it waits for (the process would hang at exit).
+    for w in list(_open_widgets):
         with contextlib.suppress(Exception):  # at exit, nothing more can be done about it
+            w.close()
+    for src in list(_open_sources):
+        with contextlib.suppress(Exception):
             src.close()
 
 
@@ -723,6 +730,7 @@ class RemoteWidget(LRFinderWidget):
         self._source = source
         # LRFinderWidget takes any channel.Source (its annotation says LRFinder only)
         super().__init__(source, title=title, height=height, **kwargs)  # type: ignore[arg-type]
+        _open_widgets.add(self)
 
     @property
     def source(self) -> RemoteSource:
@@ -746,6 +754,7 @@ class RemoteWidget(LRFinderWidget):
 
     def close(self) -> None:
         """Close the widget and stop listening (the job goes on without the notebook)."""
+        _open_widgets.discard(self)
         try:
             super().close()
         finally:

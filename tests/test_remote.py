@@ -355,3 +355,19 @@ def test_wait_for_choice_without_a_notebook_or_a_suggestion_says_why():
     with lrwidget.connect(finder, free_address(), TOKEN, timeout=0) as link:
         with pytest.raises(RuntimeError, match="no range test"):
             link.wait_for_choice(timeout=0.1)
+
+
+def test_processes_that_listen_or_connect_and_exit_without_closing_exit(tmp_path):
+    """No close(): the atexit handlers close the widget, the listener and the link (a widget
+    left to ipywidgets' __del__ at interpreter shutdown would wait forever for a thread)."""
+    from tests.subproc import run_script
+    r = run_script(f"""
+        import lrwidget
+        from torch import nn
+        w = lrwidget.listen(display=False, token={TOKEN!r})
+        m = nn.Linear(2, 1)
+        finder = lrwidget.LRFinder(m, torch.optim.SGD(m.parameters(), lr=1e-3))
+        link = lrwidget.connect(finder, w.address, {TOKEN!r}, timeout=10)
+        print("CONNECTED", link.connected)
+        """, tmp_path, timeout=60)
+    assert r.returncode == 0 and "CONNECTED True" in r.stdout, r.stdout + r.stderr
