@@ -195,11 +195,14 @@ def test_a_job_that_dies_mid_run_shows_as_disconnected(listener, tmp_path):
     assert not w.finder.connected
 
 
-def test_two_ranks_under_torchrun_only_rank_0_connects_and_both_get_the_choice(listener,
-                                                                             tmp_path):
+def test_two_ranks_under_torchrun_only_rank_0_connects_stop_ends_both_both_get_the_choice(
+        listener, tmp_path):
     w = listener()
-    with Job(tmp_path, job_env(w), ranks=2, num_iter=60, sleep=0.01, wait=90) as job:
-        result = w.wait(timeout=150)
+    with Job(tmp_path, job_env(w), ranks=2, num_iter=3000, sleep=0.01, wait=90) as job:
+        wait_until(lambda: w.step >= 20, 150, "readings from rank 0")
+        comm_msg(w, {"type": "stop"})  # the collective finder stops every rank on one step
+        result = w.wait(timeout=60)
+        assert result.stop_reason == "stopped" and len(result) < 3000
         lr = float(result.lrs[len(result) // 2])
         assert w.apply(lr)[0] == lr
         out = job.finish(60)
@@ -207,6 +210,7 @@ def test_two_ranks_under_torchrun_only_rank_0_connects_and_both_get_the_choice(l
     assert "CONNECTED rank=0 world=2 socket=True" in out, out
     assert [(j["rank"], j["world"]) for j in w.finder.jobs] == [(0, 2)]
     for rank in (0, 1):
+        line(out, rf"ENDED rank={rank} reason=stopped n={len(result)} ")
         m = line(out, rf"CHOICE rank={rank} lr=(\S+) held=\[(\S+)\]")
         assert float(m.group(1)) == float(m.group(2)) == lr, out
 
