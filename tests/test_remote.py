@@ -375,3 +375,29 @@ def test_processes_that_listen_or_connect_and_exit_without_closing_exit(tmp_path
         print("CONNECTED", link.connected)
         """, tmp_path, timeout=60)
     assert r.returncode == 0 and "CONNECTED True" in r.stdout, r.stdout + r.stderr
+
+
+def test_a_choice_made_before_the_job_waits_is_kept_one_made_after_it_went_on_is_refused(
+        listener):
+    finder, opt, data, step = _tiny()
+    w = listener(token=TOKEN)
+    with lrwidget.connect(finder, w.address, TOKEN, timeout=10) as link:
+        r = finder.range_test(data, start_lr=1e-4, end_lr=1e-1, num_iter=50, step_fn=step,
+                              diverge_th=float("inf"))
+        w.wait(timeout=30)
+        lr = float(r.lrs[10])
+        held = []
+        t = threading.Thread(target=lambda: held.append(w.apply(lr)), daemon=True)
+        t.start()  # w.apply waits for the job's answer: the job is not waiting yet
+        time.sleep(0.5)
+        assert opt.param_groups[0]["lr"] == 1e-4  # not applied behind the job's back
+        assert link.wait_for_choice(timeout=10) == lr == opt.param_groups[0]["lr"]
+        t.join(10)
+        assert held == [[lr]] and w.applied_lr == lr
+        # the job went on: a later choice is refused at once, and the widget says why
+        with pytest.raises(RuntimeError, match="already took lr="):
+            w.apply(float(r.lrs[20]))
+        assert opt.param_groups[0]["lr"] == lr
+        comm_msg(w, {"type": "apply", "lr": float(r.lrs[30])})
+        wait_until(lambda: "already took" in w.error, 10, "the widget to show the refusal")
+        assert opt.param_groups[0]["lr"] == lr and w.applied_lr == lr
