@@ -80,7 +80,7 @@ def page_of(browser):
     contexts = []
 
     def open_(url: str):
-        ctx = browser.new_context(viewport={"width": 1100, "height": 900})
+        ctx = browser.new_context(viewport={"width": 1100, "height": 800})
         contexts.append(ctx)
         page = ctx.new_page()
         page.set_default_timeout(60_000)

@@ -67,7 +67,7 @@ def open_vscode(vscode, browser):
     opened = []
 
     def open_(theme: str, container: str) -> vscode_host.VSCodePage:
-        ctx = browser.new_context(viewport={"width": 1100, "height": 900})
+        ctx = browser.new_context(viewport={"width": 1100, "height": 600})
         page = ctx.new_page()
         page.set_default_timeout(60_000)
         opened.append((ctx, None))
