@@ -67,25 +67,27 @@ def _describe(e: BaseException) -> str:
 
 
 def check_process_group(process_group: Any) -> None:
-    """Refuse a ``process_group`` that is not a ``torch.distributed.ProcessGroup``, or one given
-    while torch.distributed is not initialized.
+    """Refuse a ``process_group`` that is not a ``torch.distributed.ProcessGroup``, None or
+    False, or a group given while torch.distributed is not initialized.
 
     Example
     -------
-    >>> check_process_group(None)
+    >>> check_process_group(None), check_process_group(False)
+    (None, None)
     >>> check_process_group("gloo")
     Traceback (most recent call last):
     ...
-    TypeError: process_group must be a torch.distributed.ProcessGroup or None (the default group when torch.distributed is initialized), got str
+    TypeError: process_group must be a torch.distributed.ProcessGroup, None (the default group when torch.distributed is initialized) or False (this process alone), got 'gloo'
     """  # noqa: E501
-    if process_group is None:
+    if process_group is None or process_group is False:
         return
     import torch.distributed as dist
 
     if not (dist.is_available() and isinstance(process_group, dist.ProcessGroup)):
         raise TypeError(
-            "process_group must be a torch.distributed.ProcessGroup or None (the default group "
-            f"when torch.distributed is initialized), got {type(process_group).__name__}"
+            "process_group must be a torch.distributed.ProcessGroup, None (the default group "
+            "when torch.distributed is initialized) or False (this process alone), got "
+            f"{process_group!r}"
         )
     if not dist.is_initialized():
         raise ValueError(
@@ -141,11 +143,10 @@ class Collective:
             return
         failed = [(r, e) for r, (e, _) in enumerate(said) if e is not None]
         if failed:
-            why = "; ".join(f"rank {r}: {e}" for r, e in failed)
+            why = "; ".join(f"rank {r} could not start it ({e})" for r, e in failed)
             raise StartRefused(
-                f"the range test did not start on any of the {self.world} ranks, because "
-                f"{'it' if len(failed) == 1 else 'they'} could not start on "
-                f"{', '.join(f'rank {r}' for r, _ in failed)} ({why}); nothing was run"
+                f"the range test did not start on any of the {self.world} ranks: {why}; "
+                "nothing was run"
             )
         diffs = plan_differences([p for _, p in said])
         if diffs:
@@ -176,6 +177,8 @@ def collective_of(process_group: Any, device: torch.device) -> Collective | None
     >>> collective_of(None, torch.device("cpu")) is None   # no process group here
     True
     """
+    if process_group is False:  # this process tests alone, even under torch.distributed
+        return None
     import torch.distributed as dist
 
     if not (dist.is_available() and dist.is_initialized()):

@@ -174,12 +174,13 @@ class LRFinder:
         CUDA, bfloat16 elsewhere}``.
     grad_scaler : torch.amp.GradScaler, optional
         Used for backward and step when given (restored afterwards like the optimizer).
-    process_group : torch.distributed.ProcessGroup, optional
+    process_group : torch.distributed.ProcessGroup or False, optional
         The ranks that test together. Default: the default group, when torch.distributed is
         initialized. With more than one rank the finder is collective (:attr:`collective`):
         every rank calls ``range_test`` / ``track`` / ``apply`` alike, the recorded loss is the
         mean over the ranks, every rank ends on the same step with the same result, and
-        ``apply`` uses rank 0's lr on every rank (:mod:`lrwidget.collective`).
+        ``apply`` uses rank 0's lr on every rank (:mod:`lrwidget.collective`). False: this
+        process tests alone (a model that is not wrapped, tested on one rank only).
 
     Every tensor in the optimizer's param groups is restored too, the model's or not. Only one
     test runs on a finder at a time; see :meth:`restore` for a test whose restore failed.

@@ -138,19 +138,30 @@ if kind in ("diverge", "stop", "raise", "startfail", "progress"):
                 step_fn=step)
     args.update(cfg.get("range_test", {}))
     if kind == "startfail":
-        bad = cfg["bad"]
-        if bad == "num_iter" and rank == 1:
-            args["num_iter"] += 10
-        loader = [torch.ones(3)] if bad == "batch" and rank == 1 else batches
-        if bad == "batch":
-            args.pop("step_fn")
-            finder.criterion = crit
-        try:
-            finder.range_test(loader, **args)
-            out["first"] = "ran"
-        except Exception as e:
-            out["first"] = f"{type(e).__name__}: {e}"
-        out["restored_after_first"] = same_state(before, state(model, opt))
+        # tests that cannot start on some rank, one after the other; then a good one
+        def differing_num_iter():
+            finder.range_test(batches, **dict(args, num_iter=args["num_iter"] + 10 * rank))
+
+        def bad_batch_on_rank_1():
+            loader = [torch.ones(3)] if rank == 1 else batches
+            finder.range_test(loader, start_lr=1e-4, end_lr=1e-2, num_iter=40)
+
+        def bad_track_args_on_rank_1():
+            end_lr = 1e-5 if rank == 1 else 1e-2  # below start_lr on rank 1
+            with finder.track(start_lr=1e-4, end_lr=end_lr, num_iter=40) as run:
+                for _ in run:
+                    run.record(1.0)
+
+        finder.criterion = crit
+        out["refused"], out["restored_after"] = {}, {}
+        for attempt in (differing_num_iter, bad_batch_on_rank_1, bad_track_args_on_rank_1):
+            try:
+                attempt()
+                why = "ran"
+            except Exception as e:
+                why = f"{type(e).__name__}: {e}"
+            out["refused"][attempt.__name__] = why
+            out["restored_after"][attempt.__name__] = same_state(before, state(model, opt))
         args = dict(start_lr=1e-4, end_lr=1e-2, num_iter=40, step_fn=step)
     if "progress" in cfg:
         args["progress"] = cfg["progress"]
@@ -178,6 +189,18 @@ if kind in ("diverge", "stop", "raise", "startfail", "progress"):
     if cfg.get("apply"):
         out["applied"] = finder.apply(cfg["apply"][rank])
         out["held_after_apply"] = [g["lr"] for g in opt.param_groups]
+    if kind == "startfail":
+        # a plain model tested on rank 0 alone (process_group=False), while rank 1 waits
+        plain = linear()
+        popt = torch.optim.SGD(plain.parameters(), lr=1e-4)
+        out["alone_collective_by_default"] = LRFinder(plain, popt).collective
+        if rank == 0:
+            alone = LRFinder(plain, popt, nn.MSELoss(), process_group=False)
+            out["alone_collective"] = alone.collective
+            r = alone.range_test(data(1.0, seed=100), start_lr=1e-4, end_lr=1e-2, num_iter=30)
+            out["alone_result"] = r.to_dict()
+            out["alone_applied"] = alone.apply(3e-3)  # local too
+        dist.barrier()
 elif kind == "fsdp":
     from torch.distributed.fsdp import fully_shard
     model = mlp()
