@@ -152,3 +152,68 @@ export function countReadings(state) {
   for (let i = 0; i < state.n; i++) if (!Number.isNaN(state.lr[i])) c++;
   return c;
 }
+
+const SAVED_MAGIC = "LRW1";
+const SAVED_HEADER = 16;
+
+/** A DataView over a trait's bytes (a DataView, an ArrayBuffer or a typed array), else null. */
+function bytesView(buf) {
+  if (buf instanceof ArrayBuffer) return new DataView(buf);
+  if (buf && ArrayBuffer.isView(buf)) return new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  return null;
+}
+
+/**
+ * The `saved_readings` trait (lrwidget.protocol.encode_saved_readings) decoded (pure): {runId, n, lr, loss,
+ * smoothed} as Float64Arrays; null when it is empty; {error} when it is not in that layout. Layout: "LRW1",
+ * uint32 run id, uint32 n, uint32 flags (0), then n float64 lrs, n float32 losses, n float32 smoothed, all
+ * little-endian. Read through a DataView: the bytes may start at any offset into a larger buffer.
+ */
+export function decodeSavedReadings(buf) {
+  const v = bytesView(buf);
+  if (v === null || v.byteLength === 0) return null;
+  if (v.byteLength < SAVED_HEADER) return { error: `saved readings: ${v.byteLength} bytes, shorter than the header` };
+  const magic = String.fromCharCode(v.getUint8(0), v.getUint8(1), v.getUint8(2), v.getUint8(3));
+  const runId = v.getUint32(4, true);
+  const n = v.getUint32(8, true);
+  const flags = v.getUint32(12, true);
+  if (magic !== SAVED_MAGIC || flags !== 0)
+    return { error: `saved readings: unknown layout ${magic} (flags ${flags})` };
+  if (v.byteLength !== SAVED_HEADER + 16 * n) return { error: `saved readings: ${v.byteLength} bytes for n=${n}` };
+  const lr = new Float64Array(n);
+  const loss = new Float64Array(n);
+  const smoothed = new Float64Array(n);
+  const o32 = SAVED_HEADER + 8 * n;
+  for (let i = 0; i < n; i++) {
+    lr[i] = v.getFloat64(SAVED_HEADER + 8 * i, true);
+    loss[i] = v.getFloat32(o32 + 4 * i, true);
+    smoothed[i] = v.getFloat32(o32 + 4 * (n + i), true);
+  }
+  return { runId, n, lr, loss, smoothed };
+}
+
+/**
+ * Show a run from the saved state (`saved`, as decodeSavedReadings returns it) in a view that has no readings:
+ * a notebook re-opened without its kernel, or exported with its widget state. `run` carries the sweep from the
+ * traits ({numIter, startLr, endLr, stepMode}). Applied as the kernel's replay would be, so a replay that comes
+ * later (a kernel is there after all) writes the same run over it. It is not contact with a kernel. Returns
+ * true when it changed the view.
+ */
+export function applySavedReadings(state, saved, run) {
+  if (!saved || saved.error || state.n > 0) return false;
+  const contact = state.lastContact;
+  applyMessage(state, { type: "run", runId: saved.runId, stepMode: "exp", ...run });
+  applyMessage(state, {
+    type: "readings",
+    runId: saved.runId,
+    seq: null,
+    start: 0,
+    count: saved.n,
+    replay: true,
+    lr: saved.lr,
+    loss: saved.loss,
+    smoothed: saved.smoothed,
+  });
+  state.lastContact = contact;
+  return true;
+}

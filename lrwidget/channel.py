@@ -66,6 +66,9 @@ INITIAL_STATE: dict[str, Any] = {
     "applied_lr": None,
     "pending_apply": False,
     "error": "",
+    # the last finished run's readings (protocol.encode_saved_readings): written once when it
+    # ends, empty while a run goes on, so a saved notebook keeps the curve
+    "saved_readings": b"",
 }
 
 
@@ -426,6 +429,7 @@ class Channel:
             suggestions=[],
             selected_lr=None,
             error="",
+            saved_readings=b"",
         )
         for v in self.views:
             v.channel_run(ev)
@@ -477,6 +481,7 @@ class Channel:
             diverged_lr=float(self.readings.lrs[n - 1]) if reason == "diverged" and n else None,
             error=error or "",
             status=STATUS_OF_REASON.get(reason, "error"),
+            saved_readings=P.encode_saved_readings(self.run.run_id, *self.readings.view()),
         )
         self._progress_dirty = False
         if self._pending_lr is not None:

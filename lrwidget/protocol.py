@@ -1,6 +1,7 @@
 """The widget protocol as data: messages to the front end, and commands from it (pure).
 
-Python -> views: :func:`run_message`, :func:`encode_readings`, :func:`heartbeat_message`.
+Python -> views: :func:`run_message`, :func:`encode_readings`, :func:`heartbeat_message`, and
+the finished run in the saved widget state (:func:`encode_saved_readings`).
 Views -> Python: :func:`parse_command` turns whatever a view sent (untrusted JSON) into one of
 the typed commands below, or raises :class:`BadCommand` with the reason. An lr that comes from
 a view is then checked against the readings with :func:`snap_lr`, which only ever returns an lr
@@ -19,6 +20,7 @@ lrwidget.protocol.BadCommand: apply: lr must be a positive finite number or null
 from __future__ import annotations
 
 import math
+import struct
 from dataclasses import dataclass
 from numbers import Real
 from typing import Any, Union
@@ -42,6 +44,8 @@ __all__ = [
     "run_message",
     "encode_readings",
     "heartbeat_message",
+    "encode_saved_readings",
+    "decode_saved_readings",
 ]
 
 #: where a view can report being (the ``placement`` command)
@@ -296,3 +300,70 @@ def encode_readings(
         "replay": bool(replay),
     }
     return content, [a.tobytes() for a in arrs]
+
+
+#: first 4 bytes of the ``saved_readings`` trait (the layout's name and version)
+SAVED_MAGIC = b"LRW1"
+_SAVED_HEADER = struct.Struct("<4sIII")  # magic, run id, n, flags (0)
+
+
+def encode_saved_readings(
+    run_id: int, lrs: ArrayLike, losses: ArrayLike, smoothed: ArrayLike
+) -> bytes:
+    """A finished run's readings as the ``saved_readings`` trait: what a saved notebook keeps.
+
+    16 bytes of header (``b"LRW1"``, uint32 run id, uint32 n, uint32 flags = 0), then n
+    little-endian float64 lrs, n float32 raw losses, n float32 smoothed losses: 16 bytes per
+    reading, about 21 once a notebook stores it in base64. The losses are only drawn from it
+    (float32 keeps 7 digits; a loss beyond 3.4e38 becomes inf, as diverged); the lrs are kept
+    exactly, so the view shows the lrs the test tried.
+
+    Example
+    -------
+    >>> blob = encode_saved_readings(3, [1e-3, 1e-2], [2.0, 1.5], [2.0, 1.8])
+    >>> len(blob), blob[:4]
+    (48, b'LRW1')
+    >>> run_id, lrs, losses, smoothed = decode_saved_readings(blob)
+    >>> run_id, lrs.tolist(), losses.tolist()
+    (3, [0.001, 0.01], [2.0, 1.5])
+    """
+    lr = np.ascontiguousarray(lrs, dtype="<f8")
+    n = int(lr.size)
+    rest = [np.ascontiguousarray(a, dtype=np.float64) for a in (losses, smoothed)]
+    if any(a.size != n for a in rest):
+        raise ValueError("lrs, losses and smoothed must have one length")
+    with np.errstate(over="ignore"):  # a loss beyond float32 is inf, as the run saw it diverge
+        loss32, smoothed32 = (a.astype("<f4") for a in rest)
+    return b"".join(
+        [
+            # the run id only tells runs apart in a view: modulo 2**32 is enough
+            _SAVED_HEADER.pack(SAVED_MAGIC, int(run_id) & 0xFFFFFFFF, n, 0),
+            lr.tobytes(),
+            loss32.tobytes(),
+            smoothed32.tobytes(),
+        ]
+    )
+
+
+def decode_saved_readings(
+    blob: bytes,
+) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
+    """``(run_id, lrs, losses, smoothed)`` (float64 arrays) from :func:`encode_saved_readings`.
+
+    Raises
+    ------
+    ValueError
+        ``blob`` is not in that layout (another magic or version, or a wrong length).
+    """
+    if len(blob) < _SAVED_HEADER.size:
+        raise ValueError(f"saved readings: {len(blob)} bytes is shorter than the header")
+    magic, run_id, n, flags = _SAVED_HEADER.unpack_from(blob, 0)
+    if magic != SAVED_MAGIC or flags != 0:
+        raise ValueError(f"saved readings: unknown layout {magic!r} (flags {flags})")
+    if len(blob) != _SAVED_HEADER.size + 16 * n:
+        raise ValueError(f"saved readings: {len(blob)} bytes for n={n} readings")
+    h = _SAVED_HEADER.size
+    lrs = np.frombuffer(blob, "<f8", n, h).astype(np.float64)
+    losses = np.frombuffer(blob, "<f4", n, h + 8 * n).astype(np.float64)
+    smoothed = np.frombuffer(blob, "<f4", n, h + 12 * n).astype(np.float64)
+    return int(run_id), lrs, losses, smoothed

@@ -32,6 +32,7 @@ True
 
 from __future__ import annotations
 
+import base64
 import html
 import logging
 import pathlib
@@ -100,6 +101,10 @@ class LRFinderWidget(anywidget.AnyWidget, ChannelView):
         An Apply is waiting for the running test to end.
     error : str
         Why the last run (or the last apply) failed ("" when it did not).
+    saved_readings : bytes
+        The last finished run's readings, kept in a notebook saved with widget state so that a
+        view without a kernel draws the curve (``b""`` before the first run and while one
+        runs); :func:`lrwidget.protocol.decode_saved_readings` reads it.
     result : RangeTestResult or None
         The last finished run (not synced).
 
@@ -130,6 +135,9 @@ class LRFinderWidget(anywidget.AnyWidget, ChannelView):
     applied_lr = traitlets.Float(None, allow_none=True).tag(sync=True)
     pending_apply = traitlets.Bool(False).tag(sync=True)
     error = traitlets.Unicode("").tag(sync=True)
+    #: the last finished run's readings for a view with no kernel behind it (a saved notebook):
+    #: :func:`lrwidget.protocol.encode_saved_readings`; written once when a run ends
+    saved_readings = traitlets.Bytes(b"").tag(sync=True)
     title = traitlets.Unicode("").tag(sync=True)
     height = traitlets.Int(320).tag(sync=True)
     #: views that report being in the (visible) right sidebar; see :func:`lrwidget.show_in_sidebar`
@@ -373,9 +381,15 @@ class LRFinderWidget(anywidget.AnyWidget, ChannelView):
             svg = report.to_svg(self.result, self.selected_lr, self.applied_lr)
             data["image/svg+xml"] = svg
             # nbconvert and nbviewer show ONE representation per output: text/html carries the
-            # curve and the summary line together (widget front ends still pick the view).
+            # curve and the summary line together (widget front ends still pick the view). The
+            # curve is an <img> of the SVG: an untrusted notebook (one nbconvert executed, one
+            # downloaded) gets its HTML sanitized, which keeps an image but strips <svg> down to
+            # the text of its labels.
+            src = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii")
+            summary = html.escape(data["text/plain"])
             data["text/html"] = (
-                f'<div class="lrwidget-static">{svg}<p>{html.escape(data["text/plain"])}</p></div>'
+                f'<div class="lrwidget-static"><img src="{src}" alt="{summary}">'
+                f"<p>{summary}</p></div>"
             )
         return data, metadata
 

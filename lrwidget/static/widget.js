@@ -1766,6 +1766,53 @@ function applyMessage(state, m, now = 0) {
 function handleCustomMessage(state, msg, buffers, now = 0) {
   return applyMessage(state, decodeMessage(msg, buffers), now);
 }
+var SAVED_MAGIC = "LRW1";
+var SAVED_HEADER = 16;
+function bytesView(buf) {
+  if (buf instanceof ArrayBuffer) return new DataView(buf);
+  if (buf && ArrayBuffer.isView(buf)) return new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  return null;
+}
+function decodeSavedReadings(buf) {
+  const v = bytesView(buf);
+  if (v === null || v.byteLength === 0) return null;
+  if (v.byteLength < SAVED_HEADER) return { error: `saved readings: ${v.byteLength} bytes, shorter than the header` };
+  const magic = String.fromCharCode(v.getUint8(0), v.getUint8(1), v.getUint8(2), v.getUint8(3));
+  const runId = v.getUint32(4, true);
+  const n = v.getUint32(8, true);
+  const flags = v.getUint32(12, true);
+  if (magic !== SAVED_MAGIC || flags !== 0)
+    return { error: `saved readings: unknown layout ${magic} (flags ${flags})` };
+  if (v.byteLength !== SAVED_HEADER + 16 * n) return { error: `saved readings: ${v.byteLength} bytes for n=${n}` };
+  const lr = new Float64Array(n);
+  const loss = new Float64Array(n);
+  const smoothed = new Float64Array(n);
+  const o32 = SAVED_HEADER + 8 * n;
+  for (let i = 0; i < n; i++) {
+    lr[i] = v.getFloat64(SAVED_HEADER + 8 * i, true);
+    loss[i] = v.getFloat32(o32 + 4 * i, true);
+    smoothed[i] = v.getFloat32(o32 + 4 * (n + i), true);
+  }
+  return { runId, n, lr, loss, smoothed };
+}
+function applySavedReadings(state, saved, run) {
+  if (!saved || saved.error || state.n > 0) return false;
+  const contact = state.lastContact;
+  applyMessage(state, { type: "run", runId: saved.runId, stepMode: "exp", ...run });
+  applyMessage(state, {
+    type: "readings",
+    runId: saved.runId,
+    seq: null,
+    start: 0,
+    count: saved.n,
+    replay: true,
+    lr: saved.lr,
+    loss: saved.loss,
+    smoothed: saved.smoothed
+  });
+  state.lastContact = contact;
+  return true;
+}
 
 // js/view/view.js
 var clock = () => typeof performance !== "undefined" ? performance.now() : Date.now();
@@ -2149,6 +2196,18 @@ var HELLO_MIN_INTERVAL_MS = 1e3;
 function shouldSayHello(needHello, now, lastHello, minInterval = HELLO_MIN_INTERVAL_MS) {
   return needHello && now - lastHello > minInterval;
 }
+function showSaved(port, view) {
+  if (view.readings.lastContact !== null) return false;
+  const saved = decodeSavedReadings(port.get("saved_readings"));
+  if (saved?.error) console.warn("lrwidget: ignored the saved readings:", saved.error);
+  const run = {
+    numIter: port.num("num_iter"),
+    startLr: port.num("start_lr"),
+    endLr: port.num("end_lr"),
+    stepMode: port.get("step_mode") === "linear" ? "linear" : "exp"
+  };
+  return applySavedReadings(view.readings, saved, run);
+}
 function mountMessages({ port, view, bus }) {
   const hello = { last: -Infinity };
   const sayHello = () => {
@@ -2163,9 +2222,15 @@ function mountMessages({ port, view, bus }) {
     if (res.changed) bus.emit("draw");
     if (msg && msg.type === "heartbeat") bus.emit("status");
   };
-  const off = port.on("msg:custom", onCustom);
+  const onSaved = () => {
+    if (showSaved(port, view)) bus.emit("draw");
+  };
+  const offs = [port.on("msg:custom", onCustom), port.on("change:saved_readings", onSaved)];
+  onSaved();
   sayHello();
-  return off;
+  return () => {
+    for (const off of offs) off();
+  };
 }
 
 // js/placement.js
