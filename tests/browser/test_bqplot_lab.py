@@ -1,0 +1,91 @@
+"""The bqplot view (``lrwidget.BqplotView``) in a real JupyterLab: it streams while the range test
+runs (its lines grow), and a click on the figure selects a tested lr in the kernel, the selection of
+every view of the finder. Screenshots: artifacts/bqplot_lab_*.png."""
+
+from __future__ import annotations
+
+import time
+
+VIEW = """\
+view = lrwidget.BqplotView(finder, title="bqplot view")
+display(view)
+print("VIEW")"""
+RUN = """\
+widget.run(loader, start_lr=1e-5, end_lr=10, num_iter=150, step_fn=step)
+print("STARTED")"""
+WAIT = """\
+result = widget.wait(120)
+print(f"ENDED n={len(result)} lines={len(view.smoothed_line.x)}")"""
+
+#: points of the figure's lines in the page: the longest path's vertices, and the clickable dots
+SHAPE = """(sel) => {
+  const fig = document.querySelector(sel);
+  if (!fig) return null;
+  const verts = Array.from(fig.querySelectorAll("path.line"))
+    .map((p) => ((p.getAttribute("d") || "").match(/[ML]/g) || []).length);
+  return { vertices: Math.max(0, ...verts), dots: fig.querySelectorAll(".dot").length };
+}"""
+
+
+def test_bqplot_view_streams_and_takes_a_click(jupyter, open_notebook, digits_setup, shot):
+    jupyter.write_notebook("bqplot.ipynb", [digits_setup(0.05, "bqplot"), VIEW, RUN, WAIT])
+    nb = open_notebook("bqplot.ipynb", viewport=(1280, 1100))
+    page = nb.page
+    fig = ".jp-NotebookPanel:not(.lm-mod-hidden) .bqplot.figure"
+    try:
+        assert "SETUP OK" in nb.run(0)
+        assert "VIEW" in nb.run(1)
+        page.locator(fig).first.wait_for(timeout=30_000)
+        assert "STARTED" in nb.run(2)
+        samples = []
+        t0 = time.time()
+        while time.time() - t0 < 20:
+            s = page.evaluate(SHAPE, fig)
+            samples.append(s["vertices"] if s else 0)
+            if len(samples) == 6:
+                shot(page, "bqplot_lab_running")
+            if samples[-1] >= 140:
+                break
+            time.sleep(0.4)
+        grew = sorted(set(samples))
+        assert len([v for v in grew if 0 < v < 140]) >= 3, f"the lines did not grow live: {samples}"
+
+        out = nb.run(3, timeout=120)
+        assert "ENDED" in out, out
+        n = int(out.split("n=")[1].split()[0])
+        page.wait_for_function(
+            "([sel, n]) => { const f = document.querySelector(sel); return !!f &&"
+            " f.querySelectorAll('.dot').length >= n; }",
+            arg=[fig, n],
+            timeout=20_000,
+        )
+        # a click on the curve (on the dot of a reading in the middle of the run)
+        dots = page.locator(f"{fig} .dot")
+        target = dots.nth(n // 2)
+        target.scroll_into_view_if_needed()
+        target.click(force=True)  # the dots are drawn almost transparent over the curve
+        deadline = time.time() + 15
+        selected = "None"
+        while time.time() < deadline:
+            selected = jupyter.kernel_eval("view.selected_lr", name="bqplot.ipynb")
+            if selected != "None":
+                break
+            time.sleep(0.25)
+        assert selected != "None", "the click selected nothing in the kernel"
+        tested = jupyter.kernel_eval(
+            "[float(x) for x in result.lrs].index(view.selected_lr)", name="bqplot.ipynb"
+        )
+        assert abs(int(tested) - n // 2) <= 2, (tested, n)
+        same = jupyter.kernel_eval("widget.selected_lr == view.selected_lr", name="bqplot.ipynb")
+        assert same == "True", "the widget of the same finder does not share the selection"
+        page.wait_for_function(
+            "(sel) => Array.from(document.querySelectorAll(sel + ' path.line'))"
+            ".some(p => ((p.getAttribute('d') || '').match(/[ML]/g) || []).length === 2)",
+            arg=fig,
+            timeout=10_000,
+        )
+        page.locator(fig).first.scroll_into_view_if_needed()
+        shot(page, "bqplot_lab_selected")
+    except Exception:
+        shot(page, "bqplot_lab_failure")
+        raise
