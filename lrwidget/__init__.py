@@ -7,23 +7,40 @@ Example
 ['BqplotView', 'LRFinder', 'LRFinderWidget', 'RangeTestResult', 'connect', 'find_lr',
  'listen', 'show_in_sidebar', 'suggest']
 """
+
 from . import suggest
 from .finder import LRFinder
 from .history import RangeTestResult
 
-__all__ = ["LRFinder", "LRFinderWidget", "RangeTestResult", "find_lr", "suggest",
-           "show_in_sidebar", "BqplotView", "listen", "connect"]
+__all__ = [
+    "LRFinder",
+    "LRFinderWidget",
+    "RangeTestResult",
+    "find_lr",
+    "suggest",
+    "show_in_sidebar",
+    "BqplotView",
+    "listen",
+    "connect",
+]
 __version__ = "0.1.0"
 
 # name -> module: these pull in anywidget / ipywidgets / sidecar / bqplot / pyzmq, so they are
 # only imported when asked for (PEP 562); a job's `connect` does not import the widget
-_LAZY = {"LRFinderWidget": "widget", "find_lr": "widget", "show_in_sidebar": "sidebar",
-         "BqplotView": "bqview", "listen": "remote", "connect": "link"}
+_LAZY = {
+    "LRFinderWidget": "widget",
+    "find_lr": "widget",
+    "show_in_sidebar": "sidebar",
+    "BqplotView": "bqview",
+    "listen": "remote",
+    "connect": "link",
+}
 
 
 def __getattr__(name):
     if name in _LAZY:
         import importlib
+
         value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
         globals()[name] = value
         return value

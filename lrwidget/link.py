@@ -61,6 +61,7 @@ True
 True
 >>> link.close(); w.close()
 """
+
 from __future__ import annotations
 
 import atexit
@@ -127,8 +128,18 @@ class Link:
     #: most events waiting to be sent; beyond, the notebook gets the whole state instead
     queue_size = 256
 
-    def __init__(self, finder: Any, address: str, token: str, *, group: Any = None,
-                 rank: int = 0, world: int = 1, src: int = 0, interval: float = 0.05):
+    def __init__(
+        self,
+        finder: Any,
+        address: str,
+        token: str,
+        *,
+        group: Any = None,
+        rank: int = 0,
+        world: int = 1,
+        src: int = 0,
+        interval: float = 0.05,
+    ):
         self.finder = finder
         self.address = address
         self.rank, self.world = rank, world
@@ -138,10 +149,10 @@ class Link:
         self._closed = False
         # the notebook's choice: written by the link's thread, taken by wait_for_choice
         self._choice_lock = threading.Lock()
-        self._choice: tuple | None = None          # (request id, lr)
+        self._choice: tuple | None = None  # (request id, lr)
         self._choice_evt = threading.Event()
         self._waiting = False
-        self._taken: tuple | None = None           # (job run id, lr) of the last choice taken
+        self._taken: tuple | None = None  # (job run id, lr) of the last choice taken
         if not self.opened:
             return
         zmq = zmq_module()
@@ -150,7 +161,7 @@ class Link:
         self._ctx = zmq.Context()
         sock = self._ctx.socket(zmq.DEALER)
         sock.setsockopt(zmq.IDENTITY, self._session.encode())
-        sock.setsockopt(zmq.IMMEDIATE, 1)          # queue nothing for a notebook not there
+        sock.setsockopt(zmq.IMMEDIATE, 1)  # queue nothing for a notebook not there
         sock.setsockopt(zmq.LINGER, 0)
         sock.setsockopt(zmq.SNDHWM, 1000)
         sock.setsockopt(zmq.RECONNECT_IVL, 100)
@@ -189,8 +200,9 @@ class Link:
         self._answered = threading.Event()
         self.refused: str | None = None
         self._seed(finder)
-        self._unsubscribe: Callable[[], None] | None = finder.subscribe(self._on_event,
-                                                                         interval=interval)
+        self._unsubscribe: Callable[[], None] | None = finder.subscribe(
+            self._on_event, interval=interval
+        )
         self._thread = threading.Thread(target=self._loop, name="lrwidget-link", daemon=True)
         self._thread.start()
         _open_links.add(self)
@@ -277,8 +289,15 @@ class Link:
         self.close()
 
     def __repr__(self) -> str:
-        state = "closed" if self._closed else "connected" if self.connected else \
-            "no socket (rank != 0)" if not self.opened else "waiting for the notebook"
+        state = (
+            "closed"
+            if self._closed
+            else "connected"
+            if self.connected
+            else "no socket (rank != 0)"
+            if not self.opened
+            else "waiting for the notebook"
+        )
         return f"<lrwidget Link to {self.address}, rank {self.rank}/{self.world}, {state}>"
 
     # ------------------------------------------------------------------ the choice
@@ -289,8 +308,13 @@ class Link:
         try:
             while True:
                 left = None if deadline is None else max(0.0, deadline - time.monotonic())
-                wait = left if self.world == 1 else \
-                    AGREE_EVERY if left is None else min(AGREE_EVERY, left)
+                wait = (
+                    left
+                    if self.world == 1
+                    else AGREE_EVERY
+                    if left is None
+                    else min(AGREE_EVERY, left)
+                )
                 request = None
                 if self._choice_evt.wait(wait) and not self._closed:
                     with self._choice_lock:
@@ -307,8 +331,11 @@ class Link:
                     decision = ("wait",)
                 if self.world > 1:
                     # the lr travels here unless finder.apply broadcasts it itself
-                    shared = decision if decision[0] != "lr" or not \
-                        _apply_is_collective(self.finder) else ("lr", None)
+                    shared = (
+                        decision
+                        if decision[0] != "lr" or not _apply_is_collective(self.finder)
+                        else ("lr", None)
+                    )
                     broadcast(shared, self._group, self._src)
                 if decision[0] != "wait":
                     return decision, request
@@ -317,19 +344,32 @@ class Link:
 
     def _default(self, timeout: float) -> tuple:
         from .suggest import DEFAULT
+
         r = getattr(self.finder, "result", None)
         if r is None:
-            return ("error", f"no lr was applied in the notebook at {self.address} within "
-                             f"{timeout:g} s, and no range test ran to fall back on")
+            return (
+                "error",
+                f"no lr was applied in the notebook at {self.address} within "
+                f"{timeout:g} s, and no range test ran to fall back on",
+            )
         lr = r.suggested_lr
         if lr is None:
             s = r.suggestions.get(DEFAULT)
             why = s.reason if s is not None else "no rule answered"
-            return ("error", f"no lr was applied in the notebook at {self.address} within "
-                             f"{timeout:g} s, and the range test suggests none ({why}); "
-                             "call finder.apply(lr) with an lr of your own")
-        log.warning("no lr was applied in the notebook at %s within %g s: applying the "
-                    "default suggestion (%s) lr=%.6g", self.address, timeout, DEFAULT, lr)
+            return (
+                "error",
+                f"no lr was applied in the notebook at {self.address} within "
+                f"{timeout:g} s, and the range test suggests none ({why}); "
+                "call finder.apply(lr) with an lr of your own",
+            )
+        log.warning(
+            "no lr was applied in the notebook at %s within %g s: applying the "
+            "default suggestion (%s) lr=%.6g",
+            self.address,
+            timeout,
+            DEFAULT,
+            lr,
+        )
         return ("lr", lr)
 
     def _apply_everywhere(self, lr: float | None) -> list:
@@ -356,19 +396,29 @@ class Link:
         if isinstance(request, bool) or not isinstance(request, int):
             log.warning("dropped an apply from the notebook without a request id")
             return
-        if isinstance(lr, bool) or not isinstance(lr, (int, float)) or \
-                not (math.isfinite(lr) and lr > 0):
+        if (
+            isinstance(lr, bool)
+            or not isinstance(lr, (int, float))
+            or not (math.isfinite(lr) and lr > 0)
+        ):
             self._answer(request, error=f"lr must be a positive finite number, got {lr!r}")
             return
         with self._choice_lock:
             run = self._run
             taken = self._taken
-            if taken is not None and not self._waiting and run is not None and \
-                    taken[0] == run.run_id:
-                self._answer(request, error=f"the job already took lr={taken[1]:.6g} for this "
-                                            "range test and went on (its wait_for_choice "
-                                            "returned); it takes a new choice after its next "
-                                            "range test")
+            if (
+                taken is not None
+                and not self._waiting
+                and run is not None
+                and taken[0] == run.run_id
+            ):
+                self._answer(
+                    request,
+                    error=f"the job already took lr={taken[1]:.6g} for this "
+                    "range test and went on (its wait_for_choice "
+                    "returned); it takes a new choice after its next "
+                    "range test",
+                )
                 return
             old, self._choice = self._choice, (request, float(lr))
             self._choice_evt.set()
@@ -449,14 +499,16 @@ class Link:
                 now = time.monotonic()
                 if now >= next_beat and not self._superseded:
                     self._send("heartbeat" if self._synced else "hello", self._hello())
-                    next_beat = now + (self.heartbeat_interval if self._synced
-                                       else self.hello_interval)
+                    next_beat = now + (
+                        self.heartbeat_interval if self._synced else self.hello_interval
+                    )
                 if closing:
                     self._send("bye", {})
                     break
         except Exception:
-            log.exception("the link to the notebook at %s stopped; the job goes on without it",
-                          self.address)
+            log.exception(
+                "the link to the notebook at %s stopped; the job goes on without it", self.address
+            )
         finally:
             self._synced = False
             self._sock.close(linger=500 if self._closing else 0)  # let the goodbye out
@@ -464,8 +516,13 @@ class Link:
             self._waker.close()
 
     def _hello(self) -> dict:
-        return {"pid": os.getpid(), "host": socket.gethostname(), "rank": self.rank,
-                "world": self.world, "version": __version__}
+        return {
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "rank": self.rank,
+            "world": self.world,
+            "version": __version__,
+        }
 
     def _send(self, kind: str, fields: dict, buffers: Any = ()) -> bool:
         body = dict(fields, session=self._session, n=self._n)
@@ -508,9 +565,13 @@ class Link:
         reason = wire.read_refusal(frames)
         if reason is not None:
             if self.refused is None:
-                log.error("token refused by the notebook at %s (%s): nothing of this job is "
-                          "shown there; use the notebook's token (w.token, e.g. through %s)",
-                          self.address, reason, ENV_TOKEN)
+                log.error(
+                    "token refused by the notebook at %s (%s): nothing of this job is "
+                    "shown there; use the notebook's token (w.token, e.g. through %s)",
+                    self.address,
+                    reason,
+                    ENV_TOKEN,
+                )
             self.refused = reason
             self._synced = False
             self._answered.set()
@@ -520,8 +581,10 @@ class Link:
         except wire.BadSignature:
             if not self._warned_signature:
                 self._warned_signature = True
-                log.warning("dropped a message from %s that was not signed with this job's "
-                            "token", self.address)
+                log.warning(
+                    "dropped a message from %s that was not signed with this job's token",
+                    self.address,
+                )
             return
         except wire.WireError as e:
             log.warning("dropped a message from the notebook at %s: %s", self.address, e)
@@ -537,8 +600,10 @@ class Link:
             self._on_apply(m.fields)
         elif m.kind == "superseded":
             if not self._superseded:
-                log.warning("another job now streams to the notebook at %s; this one goes on "
-                            "without it", self.address)
+                log.warning(
+                    "another job now streams to the notebook at %s; this one goes on without it",
+                    self.address,
+                )
             self._superseded = True
             self._synced = False
         else:
@@ -564,8 +629,15 @@ def _close_all() -> None:
             link.close()
 
 
-def connect(finder: Any, address: str | None = None, token: str | None = None, *,
-            timeout: float = 2.0, interval: float = 0.05, process_group: Any = None) -> Link:
+def connect(
+    finder: Any,
+    address: str | None = None,
+    token: str | None = None,
+    *,
+    timeout: float = 2.0,
+    interval: float = 0.05,
+    process_group: Any = None,
+) -> Link:
     """Stream ``finder``'s range tests to the notebook that :func:`lrwidget.listen` at
     ``address``, and take the lr chosen there with :meth:`Link.wait_for_choice`.
 
@@ -615,36 +687,47 @@ def connect(finder: Any, address: str | None = None, token: str | None = None, *
     ValueError: token must have at least 16 characters (a secret shared by the notebook and the job; lrwidget.listen() makes one), got 5
     """  # noqa: E501
     if not all(callable(getattr(finder, n, None)) for n in ("subscribe", "apply", "stop")):
-        raise TypeError("finder must be an lrwidget.LRFinder (something with subscribe, apply "
-                        f"and stop), got {type(finder).__name__}")
+        raise TypeError(
+            "finder must be an lrwidget.LRFinder (something with subscribe, apply "
+            f"and stop), got {type(finder).__name__}"
+        )
     a_name, t_name = "address", "token"
     if address is None:
         address, a_name = os.environ.get(ENV_ADDRESS), ENV_ADDRESS
         if address is None:
-            raise ValueError(f"address is None and {ENV_ADDRESS} is not set: pass the address "
-                             f"the notebook's lrwidget.listen() shows (w.address), or set "
-                             f"{ENV_ADDRESS} (and {ENV_TOKEN}) in the job's environment")
+            raise ValueError(
+                f"address is None and {ENV_ADDRESS} is not set: pass the address "
+                f"the notebook's lrwidget.listen() shows (w.address), or set "
+                f"{ENV_ADDRESS} (and {ENV_TOKEN}) in the job's environment"
+            )
     if token is None:
         token, t_name = os.environ.get(ENV_TOKEN), ENV_TOKEN
         if token is None:
-            raise ValueError(f"token is None and {ENV_TOKEN} is not set: pass the token the "
-                             f"notebook's lrwidget.listen() shows (w.token), or set {ENV_TOKEN} "
-                             "in the job's environment")
+            raise ValueError(
+                f"token is None and {ENV_TOKEN} is not set: pass the token the "
+                f"notebook's lrwidget.listen() shows (w.token), or set {ENV_TOKEN} "
+                "in the job's environment"
+            )
     address = check_address(address, a_name)
     wire.check_token(token, t_name)
     t = check_seconds(timeout, "timeout")
     iv = check_seconds(interval, "interval", zero=False)
     group, rank, world, src = dist_info(process_group)
-    link = Link(finder, address, token, group=group, rank=rank, world=world, src=src,
-                interval=iv)  # type: ignore[arg-type]
+    link = Link(finder, address, token, group=group, rank=rank, world=world, src=src, interval=iv)  # type: ignore[arg-type]
     outcome = link._handshake(t) if link.opened else None  # type: ignore[arg-type]
     if world > 1:
         outcome = broadcast(outcome, group, src)
     if outcome[0] == "refused":  # type: ignore[index]
         link.close()
-        raise PermissionError(f"token refused by the notebook at {address}: use the token its "
-                              f"lrwidget.listen() shows (w.token), e.g. through {ENV_TOKEN}")
+        raise PermissionError(
+            f"token refused by the notebook at {address}: use the token its "
+            f"lrwidget.listen() shows (w.token), e.g. through {ENV_TOKEN}"
+        )
     if outcome[0] == "none" and link.opened:  # type: ignore[index]
-        log.info("no notebook answered at %s within %g s; the job goes on, and the notebook "
-                 "gets the whole run when it listens there", address, t)
+        log.info(
+            "no notebook answered at %s within %g s; the job goes on, and the notebook "
+            "gets the whole run when it listens there",
+            address,
+            t,
+        )
     return link

@@ -41,6 +41,7 @@ Example
 ['LRWIDGET_ADDRESS', 'LRWIDGET_TOKEN']
 >>> w.close()
 """
+
 from __future__ import annotations
 
 import atexit
@@ -89,7 +90,7 @@ class _Session:
     last_seen: float
     synced: bool = False
     expect: int = 0
-    asked: float = -math.inf     # when a state was last asked for
+    asked: float = -math.inf  # when a state was last asked for
     gone: bool = False
     bye: bool = False
 
@@ -97,7 +98,7 @@ class _Session:
 @dataclass
 class _Sub:
     callback: Callable[[Any], None]
-    live: bool = False           # False until the delivery thread replayed the state to it
+    live: bool = False  # False until the delivery thread replayed the state to it
     dead: bool = False
 
 
@@ -139,8 +140,14 @@ class RemoteSource:
         ``world``.
     """
 
-    def __init__(self, address: str = DEFAULT_ADDRESS, token: str | None = None, *,
-                 liveness_timeout: float = 5.0, apply_timeout: float = 30.0):
+    def __init__(
+        self,
+        address: str = DEFAULT_ADDRESS,
+        token: str | None = None,
+        *,
+        liveness_timeout: float = 5.0,
+        apply_timeout: float = 30.0,
+    ):
         address = check_address(address, bind=True)
         self.token = wire.make_token() if token is None else token
         self._key = wire.check_token(self.token)
@@ -150,7 +157,7 @@ class RemoteSource:
         self._zmq = zmq
         self._ctx = zmq.Context()
         sock = self._ctx.socket(zmq.ROUTER)
-        sock.setsockopt(zmq.ROUTER_HANDOVER, 1)   # a job that reconnects keeps its identity
+        sock.setsockopt(zmq.ROUTER_HANDOVER, 1)  # a job that reconnects keeps its identity
         sock.setsockopt(zmq.ROUTER_MANDATORY, 1)  # a send to a vanished job fails, not vanishes
         sock.setsockopt(zmq.LINGER, 0)
         sock.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE)
@@ -181,13 +188,13 @@ class RemoteSource:
         self._applied: LrApplied | None = None
         # the receiving thread alone
         self._cur: _Session | None = None
-        self._old: dict[str, bytes] = {}         # sessions replaced by a newer job
+        self._old: dict[str, bytes] = {}  # sessions replaced by a newer job
         self._refused_at: dict[bytes, float] = {}
         self._warned: set = set()
-        self._shown_key: tuple | None = None     # (session, the job's run id) shown now
-        self._local = 0                          # its local run id
-        self._shown_open = False                 # started and not ended in the views
-        self._shown_lost = False                 # ended by a disconnect
+        self._shown_key: tuple | None = None  # (session, the job's run id) shown now
+        self._local = 0  # its local run id
+        self._shown_open = False  # started and not ended in the views
+        self._shown_lost = False  # ended by a disconnect
         self._shown_applied: tuple | None = None
         self._seq = 0
         self._t0 = 0.0
@@ -197,10 +204,12 @@ class RemoteSource:
         self._out: queue.SimpleQueue = queue.SimpleQueue()
         self._events: queue.SimpleQueue = queue.SimpleQueue()
         self._waker = Waker()
-        self._receiver = threading.Thread(target=self._receive, name="lrwidget-remote-recv",
-                                          daemon=True)
-        self._deliverer = threading.Thread(target=self._deliver, name="lrwidget-remote-deliver",
-                                           daemon=True)
+        self._receiver = threading.Thread(
+            target=self._receive, name="lrwidget-remote-recv", daemon=True
+        )
+        self._deliverer = threading.Thread(
+            target=self._deliver, name="lrwidget-remote-deliver", daemon=True
+        )
         self._receiver.start()
         self._deliverer.start()
         _open_sources.add(self)
@@ -217,8 +226,9 @@ class RemoteSource:
         """Whether a job is connected and alive now."""
         return self._connected
 
-    def subscribe(self, callback: Callable[[Any], None],
-                  interval: float = 0.05) -> Callable[[], None]:
+    def subscribe(
+        self, callback: Callable[[Any], None], interval: float = 0.05
+    ) -> Callable[[], None]:
         """Receive the job's runs as events (:mod:`lrwidget.stream`), on a delivery thread.
 
         A new subscriber gets the current run first (its start, its readings so far, and its
@@ -236,6 +246,7 @@ class RemoteSource:
             with self._cond:
                 if sub in self._subs:
                     self._subs.remove(sub)
+
         return unsubscribe
 
     def stop(self) -> None:
@@ -270,8 +281,11 @@ class RemoteSource:
             lr = None if self.result is None else self.result.suggested_lr
             if lr is None:
                 raise ValueError("lr is None and there is no suggested lr; pass an lr")
-        if isinstance(lr, bool) or not isinstance(lr, (int, float)) or \
-                not (math.isfinite(lr) and lr > 0):
+        if (
+            isinstance(lr, bool)
+            or not isinstance(lr, (int, float))
+            or not (math.isfinite(lr) and lr > 0)
+        ):
             raise ValueError(f"lr must be a positive finite number, got {lr!r}")
         if self._closed:
             raise RuntimeError("this listener was closed")
@@ -284,9 +298,11 @@ class RemoteSource:
         if not ans.done.wait(self.apply_timeout):
             with self._cond:
                 self._pending.pop(request, None)
-            raise TimeoutError(f"the job did not apply lr={lr:.6g} within "
-                               f"{self.apply_timeout:g} s: it applies the notebook's choice in "
-                               "link.wait_for_choice()")
+            raise TimeoutError(
+                f"the job did not apply lr={lr:.6g} within "
+                f"{self.apply_timeout:g} s: it applies the notebook's choice in "
+                "link.wait_for_choice()"
+            )
         if ans.error is not None:
             if ans.error.startswith("job disconnected") or ans.error.startswith("no job"):
                 raise ConnectionError(ans.error)
@@ -312,8 +328,11 @@ class RemoteSource:
                     raise RuntimeError("this listener was closed")
                 left = None if deadline is None else deadline - time.monotonic()
                 if left is not None and left <= 0:
-                    what = "the job's range test is still running" if self._running else \
-                        f"no job ran a range test at {self.address}"
+                    what = (
+                        "the job's range test is still running"
+                        if self._running
+                        else f"no job ran a range test at {self.address}"
+                    )
                     raise TimeoutError(f"{what} after {timeout} s")
                 self._cond.wait(left)
             ended = self._ended
@@ -433,8 +452,9 @@ class RemoteSource:
             self._refuse(ident, frames[1] if len(frames) > 1 else None)
             return
         except wire.WireError as e:
-            self._warn_once(ident, "dropped a message that is not lrwidget's (from %s): %s",
-                            _peer(frames), e)
+            self._warn_once(
+                ident, "dropped a message that is not lrwidget's (from %s): %s", _peer(frames), e
+            )
             return
         session, n = m.fields.get("session"), m.fields.get("n")
         if not isinstance(session, str) or isinstance(n, bool) or not isinstance(n, int):
@@ -470,8 +490,12 @@ class RemoteSource:
             pass
         elif not in_order:
             if cur.synced:
-                log.info("a message from the job was lost (number %d, expected %d): asking for "
-                         "its whole state", n, cur.expect)
+                log.info(
+                    "a message from the job was lost (number %d, expected %d): asking for "
+                    "its whole state",
+                    n,
+                    cur.expect,
+                )
             cur.synced = False
             if now - cur.asked > 1.0:
                 self._ask(cur, now)
@@ -504,21 +528,35 @@ class RemoteSource:
                 del self._old[next(iter(self._old))]
             if not (old.bye or old.gone):
                 self._send_to(old.ident, "superseded")
-                log.warning("a new job connected at %s and replaces the one before (pid %s)",
-                            self.address, old.info.get("pid", "?"))
+                log.warning(
+                    "a new job connected at %s and replaces the one before (pid %s)",
+                    self.address,
+                    old.info.get("pid", "?"),
+                )
             self._lose("another job connected and replaced this one")
             self._fail_pending("no job: another job connected")
         info: dict[str, Any] = {"session": session}
-        for k, kind in (("pid", int), ("host", str), ("rank", int), ("world", int),
-                        ("version", str)):
+        for k, kind in (
+            ("pid", int),
+            ("host", str),
+            ("rank", int),
+            ("world", int),
+            ("version", str),
+        ):
             v = fields.get(k)
             info[k] = v if isinstance(v, kind) and not isinstance(v, bool) else None
         self._cur = _Session(ident, session, info, now)
         with self._cond:
             self.jobs.append(info)
         self._set_connected(True)
-        log.info("a job connected at %s: pid %s on %s, rank %s of %s", self.address,
-                 info["pid"], info["host"], info["rank"], info["world"])
+        log.info(
+            "a job connected at %s: pid %s on %s, rank %s of %s",
+            self.address,
+            info["pid"],
+            info["host"],
+            info["rank"],
+            info["world"],
+        )
         self._ask(self._cur, now)
 
     def _ask(self, cur: _Session, now: float) -> None:
@@ -543,8 +581,10 @@ class RemoteSource:
         self._refused_at[ident] = now
         while len(self._refused_at) > 256:
             del self._refused_at[next(iter(self._refused_at))]
-        log.warning("refused a message signed with another token (from %s); nothing of it is "
-                    "shown", _peer([None, frame]))
+        log.warning(
+            "refused a message signed with another token (from %s); nothing of it is shown",
+            _peer([None, frame]),
+        )
         with contextlib.suppress(self._zmq.ZMQError):  # the peer left: nothing to tell
             self._sock.send_multipart([ident, *wire.refusal("wrong token")], self._zmq.NOBLOCK)
 
@@ -565,8 +605,9 @@ class RemoteSource:
         self._shown_open, self._shown_lost = True, False
         self._seq = 0
         self._t0 = run.t0
-        self._emit(RunStarted(self._local, run.num_iter, run.start_lr, run.end_lr,
-                              run.step_mode, run.t0))
+        self._emit(
+            RunStarted(self._local, run.num_iter, run.start_lr, run.end_lr, run.step_mode, run.t0)
+        )
 
     def _end_shown(self, ev: RunEnded) -> None:
         self._shown_open = False
@@ -578,8 +619,11 @@ class RemoteSource:
         elif isinstance(ev, Readings):
             if self._shown_key == (cur.session, ev.run_id) and self._shown_open:
                 self._seq += 1
-                self._emit(Readings(self._local, self._seq, ev.start, ev.lrs, ev.losses,
-                                    ev.smoothed, ev.elapsed))
+                self._emit(
+                    Readings(
+                        self._local, self._seq, ev.start, ev.lrs, ev.losses, ev.smoothed, ev.elapsed
+                    )
+                )
         elif isinstance(ev, RunEnded):
             if self._shown_key == (cur.session, ev.run_id) and self._shown_open:
                 self._end_shown(ev)
@@ -599,13 +643,21 @@ class RemoteSource:
             if fresh:
                 self._start_shown(key, st.run)
             if fresh or self._shown_open:
-                if st.lrs is not None and st.losses is not None and st.smoothed is not None \
-                        and st.lrs.size:
+                if (
+                    st.lrs is not None
+                    and st.losses is not None
+                    and st.smoothed is not None
+                    and st.lrs.size
+                ):
                     self._seq += 1
-                    elapsed = st.ended.elapsed if st.ended is not None else \
-                        max(0.0, time.time() - st.run.t0)
-                    self._emit(Readings(self._local, self._seq, 0, st.lrs, st.losses,
-                                        st.smoothed, elapsed))
+                    elapsed = (
+                        st.ended.elapsed
+                        if st.ended is not None
+                        else max(0.0, time.time() - st.run.t0)
+                    )
+                    self._emit(
+                        Readings(self._local, self._seq, 0, st.lrs, st.losses, st.smoothed, elapsed)
+                    )
                 if st.ended is not None:
                     self._end_shown(st.ended)
         if st.applied is not None and st.applied != self._shown_applied:
@@ -642,12 +694,11 @@ class RemoteSource:
             except queue.Empty:
                 return
             cur = self._cur
-            ok = cur is not None and not cur.bye and not cur.gone
+            ident = cur.ident if cur is not None and not cur.bye and not cur.gone else None
             if kind == "stop":
-                if not (ok and self._send_to(cur.ident, "stop")):  # type: ignore[union-attr]
+                if ident is None or not self._send_to(ident, "stop"):
                     log.info("Stop: no job is connected at %s", self.address)
-            elif not (ok and self._send_to(cur.ident, "apply",  # type: ignore[union-attr]
-                                           {"id": request, "lr": lr})):
+            elif ident is None or not self._send_to(ident, "apply", {"id": request, "lr": lr}):
                 self._resolve(request, error=f"no job is connected at {self.address}")
 
     def _answer(self, fields: dict) -> None:
@@ -761,9 +812,16 @@ class RemoteWidget(LRFinderWidget):
             self._source.close()
 
 
-def listen(address: str = DEFAULT_ADDRESS, token: str | None = None, display: bool = True,
-           title: str = "", height: int = 320, *, liveness_timeout: float = 5.0,
-           apply_timeout: float = 30.0) -> RemoteWidget:
+def listen(
+    address: str = DEFAULT_ADDRESS,
+    token: str | None = None,
+    display: bool = True,
+    title: str = "",
+    height: int = 320,
+    *,
+    liveness_timeout: float = 5.0,
+    apply_timeout: float = 30.0,
+) -> RemoteWidget:
     """Show a widget that draws a range test running in another process, and send it the lr
     chosen there.
 
@@ -809,8 +867,9 @@ def listen(address: str = DEFAULT_ADDRESS, token: str | None = None, display: bo
     """
     if not isinstance(display, bool):
         raise TypeError(f"display must be True or False, got {display!r}")
-    source = RemoteSource(address, token, liveness_timeout=liveness_timeout,
-                          apply_timeout=apply_timeout)
+    source = RemoteSource(
+        address, token, liveness_timeout=liveness_timeout, apply_timeout=apply_timeout
+    )
     try:
         w = RemoteWidget(source, title=title, height=height)
     except BaseException:
@@ -818,5 +877,6 @@ def listen(address: str = DEFAULT_ADDRESS, token: str | None = None, display: bo
         raise
     if display:
         from IPython.display import display as _display
+
         _display(w)
     return w

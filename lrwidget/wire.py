@@ -37,6 +37,7 @@ Traceback (most recent call last):
 ...
 lrwidget.wire.BadSignature: signature does not match: the message was not signed with this token
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -55,9 +56,23 @@ from .schedule import STEP_MODES
 from .stream import LrApplied, Readings, RunEnded, RunStarted
 
 __all__ = [
-    "TAG", "MIN_TOKEN", "WireError", "BadSignature", "Message", "State", "make_token",
-    "check_token", "sign", "pack", "unpack", "refusal", "read_refusal", "encode_event",
-    "decode_event", "encode_state", "decode_state",
+    "TAG",
+    "MIN_TOKEN",
+    "WireError",
+    "BadSignature",
+    "Message",
+    "State",
+    "make_token",
+    "check_token",
+    "sign",
+    "pack",
+    "unpack",
+    "refusal",
+    "read_refusal",
+    "encode_event",
+    "decode_event",
+    "encode_state",
+    "decode_state",
 ]
 
 #: the first frame of every message: protocol name and version
@@ -126,15 +141,21 @@ def check_token(token: Any, name: str = "token") -> bytes:
     ValueError: token must have at least 16 characters (a secret shared by the notebook ...
     """
     if not isinstance(token, str):
-        raise TypeError(f"{name} must be a str (the secret lrwidget.listen() shows as "
-                        f"w.token), got {type(token).__name__}")
+        raise TypeError(
+            f"{name} must be a str (the secret lrwidget.listen() shows as "
+            f"w.token), got {type(token).__name__}"
+        )
     if len(token) < MIN_TOKEN:
-        raise ValueError(f"{name} must have at least {MIN_TOKEN} characters (a secret shared "
-                         "by the notebook and the job; lrwidget.listen() makes one), got "
-                         f"{len(token)}")
+        raise ValueError(
+            f"{name} must have at least {MIN_TOKEN} characters (a secret shared "
+            "by the notebook and the job; lrwidget.listen() makes one), got "
+            f"{len(token)}"
+        )
     if not all(33 <= ord(c) < 127 for c in token):
-        raise ValueError(f"{name} must be printable ASCII without spaces (it travels in "
-                         "environment variables), got a character outside that")
+        raise ValueError(
+            f"{name} must be printable ASCII without spaces (it travels in "
+            "environment variables), got a character outside that"
+        )
     return token.encode("ascii")
 
 
@@ -153,8 +174,7 @@ def sign(key: bytes, frames: Sequence[Any]) -> bytes:
     return h.hexdigest().encode("ascii")
 
 
-def pack(token: Any, kind: str, fields: dict | None = None,
-         buffers: Sequence[bytes] = ()) -> list:
+def pack(token: Any, kind: str, fields: dict | None = None, buffers: Sequence[bytes] = ()) -> list:
     """A signed message: ``[TAG, signature, body, *buffers]``.
 
     ``fields`` must be JSON-able (NaN and inf allowed: both ends are Python).
@@ -182,13 +202,13 @@ def unpack(token: Any, frames: Sequence[Any]) -> Message:
     if len(frames) < 3:
         raise WireError(f"a message has at least 3 frames, got {len(frames)}")
     if frames[0] != TAG:
-        raise WireError(f"not an lrwidget message (first frame {bytes(frames[0][:20])!r}, "
-                        f"expected {TAG!r})")
+        raise WireError(
+            f"not an lrwidget message (first frame {bytes(frames[0][:20])!r}, expected {TAG!r})"
+        )
     if len(frames) - 3 > MAX_BUFFERS:
         raise WireError(f"too many frames ({len(frames)})")
     if not hmac.compare_digest(bytes(frames[1]), sign(_key(token), [frames[0], *frames[2:]])):
-        raise BadSignature("signature does not match: the message was not signed with this "
-                           "token")
+        raise BadSignature("signature does not match: the message was not signed with this token")
     return _parse(frames[2], frames[3:])
 
 
@@ -288,16 +308,25 @@ def _need_buffers(kind: str, buffers: Sequence[Any], n: int) -> None:
 
 # ---------------------------------------------------------------------------- events
 def _run_fields(ev: RunStarted) -> dict:
-    return {"run_id": int(ev.run_id), "num_iter": int(ev.num_iter),
-            "start_lr": float(ev.start_lr), "end_lr": float(ev.end_lr),
-            "step_mode": str(ev.step_mode), "t0": float(ev.t0)}
+    return {
+        "run_id": int(ev.run_id),
+        "num_iter": int(ev.num_iter),
+        "start_lr": float(ev.start_lr),
+        "end_lr": float(ev.end_lr),
+        "step_mode": str(ev.step_mode),
+        "t0": float(ev.t0),
+    }
 
 
 def _run_from(fields: dict) -> RunStarted:
-    return RunStarted(_int(fields, "run_id"), _int(fields, "num_iter"),
-                      _float(fields, "start_lr", positive=True),
-                      _float(fields, "end_lr", positive=True),
-                      _str(fields, "step_mode", tuple(STEP_MODES)), _float(fields, "t0"))
+    return RunStarted(
+        _int(fields, "run_id"),
+        _int(fields, "num_iter"),
+        _float(fields, "start_lr", positive=True),
+        _float(fields, "end_lr", positive=True),
+        _str(fields, "step_mode", tuple(STEP_MODES)),
+        _float(fields, "t0"),
+    )
 
 
 def _result_meta(result: Any) -> dict:
@@ -320,9 +349,13 @@ def _result_from(meta: Any, arrays: Sequence[np.ndarray]) -> RangeTestResult:
 
 
 def _ended_fields(ev: RunEnded) -> dict:
-    return {"run_id": int(ev.run_id), "stop_reason": str(ev.stop_reason),
-            "error": None if ev.error is None else str(ev.error), "elapsed": float(ev.elapsed),
-            "result": None if ev.result is None else _result_meta(ev.result)}
+    return {
+        "run_id": int(ev.run_id),
+        "stop_reason": str(ev.stop_reason),
+        "error": None if ev.error is None else str(ev.error),
+        "elapsed": float(ev.elapsed),
+        "result": None if ev.result is None else _result_meta(ev.result),
+    }
 
 
 def _ended_from(fields: dict, arrays: Sequence[np.ndarray] | None) -> RunEnded:
@@ -342,10 +375,17 @@ def encode_event(ev: Any) -> tuple:
     if isinstance(ev, RunStarted):
         return "run", _run_fields(ev), []
     if isinstance(ev, Readings):
-        return "readings", {"run_id": int(ev.run_id), "seq": int(ev.seq),
-                            "start": int(ev.start), "count": int(ev.lrs.size),
-                            "elapsed": float(ev.elapsed)}, \
-            [_bytes(ev.lrs), _bytes(ev.losses), _bytes(ev.smoothed)]
+        return (
+            "readings",
+            {
+                "run_id": int(ev.run_id),
+                "seq": int(ev.seq),
+                "start": int(ev.start),
+                "count": int(ev.lrs.size),
+                "elapsed": float(ev.elapsed),
+            },
+            [_bytes(ev.lrs), _bytes(ev.losses), _bytes(ev.smoothed)],
+        )
     if isinstance(ev, RunEnded):
         bufs = [] if ev.result is None else [_bytes(getattr(ev.result, k)) for k in _ARRAYS]
         return "ended", _ended_fields(ev), bufs
@@ -369,8 +409,15 @@ def decode_event(kind: str, fields: dict, buffers: Sequence[Any]) -> Any:
         _need_buffers(kind, buffers, 3)
         count = _int(fields, "count")
         lrs, losses, smoothed = (_array(b, k, count) for b, k in zip(buffers, _ARRAYS))
-        return Readings(_int(fields, "run_id"), _int(fields, "seq"), _int(fields, "start"),
-                        lrs, losses, smoothed, _float(fields, "elapsed"))
+        return Readings(
+            _int(fields, "run_id"),
+            _int(fields, "seq"),
+            _int(fields, "start"),
+            lrs,
+            losses,
+            smoothed,
+            _float(fields, "elapsed"),
+        )
     if kind == "ended":
         if fields.get("result") is None:
             _need_buffers(kind, buffers, 0)
@@ -392,11 +439,17 @@ def encode_state(st: State) -> tuple:
     """``(fields, buffers)`` of a :class:`State`: the readings, and the result's arrays only
     when they differ from the readings (usually they are the same numbers)."""
     empty = np.empty(0)
-    arrays = [empty if a is None else np.asarray(a, dtype=np.float64)
-              for a in (st.lrs, st.losses, st.smoothed)]
-    fields: dict = {"run": None if st.run is None else _run_fields(st.run),
-                    "count": int(arrays[0].size), "ended": None, "result_is_readings": False,
-                    "applied": None if st.applied is None else [float(x) for x in st.applied]}
+    arrays = [
+        empty if a is None else np.asarray(a, dtype=np.float64)
+        for a in (st.lrs, st.losses, st.smoothed)
+    ]
+    fields: dict = {
+        "run": None if st.run is None else _run_fields(st.run),
+        "count": int(arrays[0].size),
+        "ended": None,
+        "result_is_readings": False,
+        "applied": None if st.applied is None else [float(x) for x in st.applied],
+    }
     buffers = [_bytes(a) for a in arrays]
     if st.ended is not None:
         fields["ended"] = _ended_fields(st.ended)

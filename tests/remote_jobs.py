@@ -9,6 +9,7 @@ The job prints one line per milestone (``CONNECTED``, ``ENDED``, ``CHOICE``), wi
 on stdout too (the lines the remote link logs, e.g. the default suggestion on a timeout), and
 rank 0 saves its result to ``result.json`` in its directory.
 """
+
 from __future__ import annotations
 
 import json
@@ -21,7 +22,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-JOB = '''\
+JOB = """\
 import json, logging, os, sys, time
 import torch
 torch.set_num_threads(1)
@@ -68,7 +69,7 @@ link.close()
 if world > 1:
     torch.distributed.destroy_process_group()
 print(f"DONE rank={rank}", flush=True)
-'''
+"""
 
 
 class Job:
@@ -93,17 +94,36 @@ class Job:
         with open(script, "w", encoding="utf-8") as f:
             f.write(textwrap.dedent(JOB))
         cfg = {"num_iter": 100, "sleep": 0.0, **config}
-        full = dict(os.environ, PYTHONPATH=ROOT, OMP_NUM_THREADS="1",
-                    PYTHONDONTWRITEBYTECODE="1", JOB_CONFIG=json.dumps(cfg), **env)
+        full = dict(
+            os.environ,
+            PYTHONPATH=ROOT,
+            OMP_NUM_THREADS="1",
+            PYTHONDONTWRITEBYTECODE="1",
+            JOB_CONFIG=json.dumps(cfg),
+            **env,
+        )
         if ranks:
-            cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone",
-                   f"--nproc_per_node={ranks}", "--max_restarts=0", script]
+            cmd = [
+                sys.executable,
+                "-m",
+                "torch.distributed.run",
+                "--standalone",
+                f"--nproc_per_node={ranks}",
+                "--max_restarts=0",
+                script,
+            ]
         else:
             cmd = [sys.executable, script]
         self.out_path = os.path.join(self.dir, "out.txt")
         self._out = open(self.out_path, "w")
-        self.proc = subprocess.Popen(cmd, cwd=self.dir, env=full, stdout=self._out,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
+        self.proc = subprocess.Popen(
+            cmd,
+            cwd=self.dir,
+            env=full,
+            stdout=self._out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
     def output(self) -> str:
         with open(self.out_path, encoding="utf-8", errors="replace") as f:
@@ -115,8 +135,9 @@ class Job:
             self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
             self.kill()
-            raise AssertionError(f"the job did not end within {timeout} s:\n{self.output()}") \
-                from None
+            raise AssertionError(
+                f"the job did not end within {timeout} s:\n{self.output()}"
+            ) from None
         return self.output()
 
     def kill(self) -> None:

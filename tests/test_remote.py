@@ -5,6 +5,7 @@ The jobs are real (tests/remote_jobs.py: an LRFinder on the digits data, a proce
 their own, killed whole at the end of each test); the widget is the real one, driven through the
 path its comm uses (tests/widgets.py), with no kernel.
 """
+
 from __future__ import annotations
 
 import logging
@@ -40,6 +41,7 @@ def listener():
         Capture(w)
         made.append(w)
         return w
+
     yield make
     for w in made:
         w.close()
@@ -63,8 +65,13 @@ def assert_same_result(a: RangeTestResult, b: RangeTestResult):
     assert len(a) == len(b)
     for k in ("lrs", "losses", "smoothed"):
         assert same(getattr(a, k), getattr(b, k)), k
-    assert (a.stop_reason, a.step_mode, a.start_lr, a.end_lr, a.num_iter) == \
-        (b.stop_reason, b.step_mode, b.start_lr, b.end_lr, b.num_iter)
+    assert (a.stop_reason, a.step_mode, a.start_lr, a.end_lr, a.num_iter) == (
+        b.stop_reason,
+        b.step_mode,
+        b.start_lr,
+        b.end_lr,
+        b.num_iter,
+    )
 
 
 def saved_result(job) -> RangeTestResult:
@@ -78,8 +85,7 @@ def readings_of(w):
 
 
 # ---------------------------------------------------------------------------- a job streams
-def test_the_widget_draws_the_job_live_and_a_click_apply_reaches_its_optimizer(listener,
-                                                                                tmp_path):
+def test_the_widget_draws_the_job_live_and_a_click_apply_reaches_its_optimizer(listener, tmp_path):
     w = listener()
     assert re.fullmatch(r"tcp://127\.0\.0\.1:\d+", w.address) and not w.address.endswith(":0")
     assert len(w.token) == 64 and w.status == "idle"
@@ -111,7 +117,8 @@ def test_the_widget_draws_the_job_live_and_a_click_apply_reaches_its_optimizer(l
 
 
 def test_stop_in_the_widget_ends_the_jobs_test_and_w_apply_returns_what_the_job_holds(
-        listener, tmp_path):
+    listener, tmp_path
+):
     w = listener()
     with Job(tmp_path, job_env(w), num_iter=3000, sleep=0.01, wait=60, groups=True) as job:
         wait_until(lambda: w.step >= 20, 60, "readings")
@@ -129,8 +136,9 @@ def test_stop_in_the_widget_ends_the_jobs_test_and_w_apply_returns_what_the_job_
     assert held[0] == lr and held[1] == pytest.approx(lr / 10, rel=1e-12)
 
 
-def test_a_job_with_a_wrong_token_is_refused_and_nothing_reaches_the_widget(listener, tmp_path,
-                                                                            caplog):
+def test_a_job_with_a_wrong_token_is_refused_and_nothing_reaches_the_widget(
+    listener, tmp_path, caplog
+):
     w = listener()
     caplog.set_level(logging.WARNING, logger="lrwidget.remote")
     env = dict(job_env(w), LRWIDGET_TOKEN="x" * 40)
@@ -196,7 +204,8 @@ def test_a_job_that_dies_mid_run_shows_as_disconnected(listener, tmp_path):
 
 
 def test_two_ranks_under_torchrun_only_rank_0_connects_stop_ends_both_both_get_the_choice(
-        listener, tmp_path):
+    listener, tmp_path
+):
     w = listener()
     with Job(tmp_path, job_env(w), ranks=2, num_iter=3000, sleep=0.01, wait=90) as job:
         wait_until(lambda: w.step >= 20, 150, "readings from rank 0")
@@ -224,6 +233,7 @@ def _tiny(n_steps_ok=True):
 
     def step(mod, b):
         return nn.functional.mse_loss(mod(b[0]), b[1])
+
     return lrwidget.LRFinder(m, opt), opt, data, step
 
 
@@ -234,8 +244,9 @@ def test_a_job_that_connects_before_the_notebook_listens_is_shown_whole_when_it_
     with lrwidget.connect(finder, address, TOKEN, timeout=0.3) as link:
         assert time.monotonic() - t0 < 2
         assert not link.connected
-        r = finder.range_test(data, start_lr=1e-4, end_lr=1e-1, num_iter=300, step_fn=step,
-                              diverge_th=float("inf"))
+        r = finder.range_test(
+            data, start_lr=1e-4, end_lr=1e-1, num_iter=300, step_fn=step, diverge_th=float("inf")
+        )
         w = listener(address=address, token=TOKEN)
         got = w.wait(timeout=30)
         assert_same_result(got, r)
@@ -246,6 +257,7 @@ def test_a_stalled_notebook_never_blocks_the_job_and_catches_up(tmp_path):
     """The notebook process is frozen (SIGSTOP) while the job runs 4000 fast steps: the job
     does not wait for it; once it runs again it shows every reading."""
     from tests.subproc import ROOT
+
     nb = tmp_path / "nb"
     nb.mkdir()
     (nb / "nb.py").write_text(
@@ -255,13 +267,18 @@ def test_a_stalled_notebook_never_blocks_the_job_and_catches_up(tmp_path):
         "r = w.wait(timeout=120)\n"
         "open('seen.json', 'w').write(json.dumps({'n': len(r), 'losses': r.losses.tolist(),"
         " 'readings': int(w._channel.call(lambda: w._channel.readings.n))}))\n"
-        "w.close()\n")
+        "w.close()\n"
+    )
     env = dict(os.environ, PYTHONPATH=ROOT, OMP_NUM_THREADS="1")
-    proc = __import__("subprocess").Popen([os.sys.executable, "nb.py"], cwd=nb, env=env,
-                                          start_new_session=True)
+    proc = __import__("subprocess").Popen(
+        [os.sys.executable, "nb.py"], cwd=nb, env=env, start_new_session=True
+    )
     try:
-        wait_until(lambda: (nb / "address").exists() and (nb / "address").read_text(), 60,
-                   "the notebook to listen")
+        wait_until(
+            lambda: (nb / "address").exists() and (nb / "address").read_text(),
+            60,
+            "the notebook to listen",
+        )
         address = (nb / "address").read_text()
         finder, opt, data, step = _tiny()
         link = lrwidget.connect(finder, address, TOKEN, timeout=10)
@@ -269,9 +286,19 @@ def test_a_stalled_notebook_never_blocks_the_job_and_catches_up(tmp_path):
         os.kill(proc.pid, signal.SIGSTOP)
         try:
             done = []
-            t = threading.Thread(target=lambda: done.append(finder.range_test(
-                data, start_lr=1e-4, end_lr=1e-1, num_iter=4000, step_fn=step,
-                diverge_th=float("inf"))), daemon=True)
+            t = threading.Thread(
+                target=lambda: done.append(
+                    finder.range_test(
+                        data,
+                        start_lr=1e-4,
+                        end_lr=1e-1,
+                        num_iter=4000,
+                        step_fn=step,
+                        diverge_th=float("inf"),
+                    )
+                ),
+                daemon=True,
+            )
             t.start()
             t.join(60)
             assert done, "the range test waited for a frozen notebook"
@@ -281,6 +308,7 @@ def test_a_stalled_notebook_never_blocks_the_job_and_catches_up(tmp_path):
         proc.wait(60)
         link.close()
         import json
+
         seen = json.loads((nb / "seen.json").read_text())
         assert seen["n"] == seen["readings"] == 4000
         assert same(np.array(seen["losses"], dtype=float), done[0].losses)
@@ -308,15 +336,18 @@ def test_connect_without_address_or_token_names_the_environment_variables(monkey
         lrwidget.connect(finder, token=TOKEN)
 
 
-@pytest.mark.parametrize("kw, exc, msg", [
-    ({"address": "tcp://127.0.0.1:0"}, ValueError, "port must be 1..65535"),
-    ({"address": "udp://127.0.0.1:5"}, ValueError, 'address must be "tcp://HOST:PORT"'),
-    ({"address": 5}, TypeError, "address must be a str"),
-    ({"token": 5}, TypeError, "token must be a str"),
-    ({"timeout": -1}, ValueError, "timeout must be"),
-    ({"timeout": "2"}, TypeError, "timeout must be"),
-    ({"interval": 0}, ValueError, "interval must be"),
-])
+@pytest.mark.parametrize(
+    "kw, exc, msg",
+    [
+        ({"address": "tcp://127.0.0.1:0"}, ValueError, "port must be 1..65535"),
+        ({"address": "udp://127.0.0.1:5"}, ValueError, 'address must be "tcp://HOST:PORT"'),
+        ({"address": 5}, TypeError, "address must be a str"),
+        ({"token": 5}, TypeError, "token must be a str"),
+        ({"timeout": -1}, ValueError, "timeout must be"),
+        ({"timeout": "2"}, TypeError, "timeout must be"),
+        ({"interval": 0}, ValueError, "interval must be"),
+    ],
+)
 def test_connect_refuses_bad_arguments_naming_them(kw, exc, msg):
     finder, *_ = _tiny()
     args = {"address": "tcp://127.0.0.1:5999", "token": TOKEN, **kw}
@@ -329,13 +360,16 @@ def test_connect_refuses_what_is_not_a_finder():
         lrwidget.connect(object(), "tcp://127.0.0.1:5999", TOKEN)
 
 
-@pytest.mark.parametrize("kw, exc, msg", [
-    ({"address": "tcp://127.0.0.1:70000"}, ValueError, "port must be 0..65535"),
-    ({"address": "ipc:///tmp/x"}, ValueError, 'address must be "tcp://HOST:PORT"'),
-    ({"token": "short"}, ValueError, "token must have at least 16"),
-    ({"display": "yes"}, TypeError, "display must be True or False"),
-    ({"liveness_timeout": 0}, ValueError, "liveness_timeout must be"),
-])
+@pytest.mark.parametrize(
+    "kw, exc, msg",
+    [
+        ({"address": "tcp://127.0.0.1:70000"}, ValueError, "port must be 0..65535"),
+        ({"address": "ipc:///tmp/x"}, ValueError, 'address must be "tcp://HOST:PORT"'),
+        ({"token": "short"}, ValueError, "token must have at least 16"),
+        ({"display": "yes"}, TypeError, "display must be True or False"),
+        ({"liveness_timeout": 0}, ValueError, "liveness_timeout must be"),
+    ],
+)
 def test_listen_refuses_bad_arguments_naming_them(kw, exc, msg):
     with pytest.raises(exc, match=msg):
         lrwidget.listen(**{"display": False, **kw})
@@ -365,7 +399,9 @@ def test_processes_that_listen_or_connect_and_exit_without_closing_exit(tmp_path
     """No close(): the atexit handlers close the widget, the listener and the link (a widget
     left to ipywidgets' __del__ at interpreter shutdown would wait forever for a thread)."""
     from tests.subproc import run_script
-    r = run_script(f"""
+
+    r = run_script(
+        f"""
         import lrwidget
         from torch import nn
         w = lrwidget.listen(display=False, token={TOKEN!r})
@@ -373,17 +409,20 @@ def test_processes_that_listen_or_connect_and_exit_without_closing_exit(tmp_path
         finder = lrwidget.LRFinder(m, torch.optim.SGD(m.parameters(), lr=1e-3))
         link = lrwidget.connect(finder, w.address, {TOKEN!r}, timeout=10)
         print("CONNECTED", link.connected)
-        """, tmp_path, timeout=60)
+        """,
+        tmp_path,
+        timeout=60,
+    )
     assert r.returncode == 0 and "CONNECTED True" in r.stdout, r.stdout + r.stderr
 
 
-def test_a_choice_made_before_the_job_waits_is_kept_one_made_after_it_went_on_is_refused(
-        listener):
+def test_a_choice_made_before_the_job_waits_is_kept_one_made_after_it_went_on_is_refused(listener):
     finder, opt, data, step = _tiny()
     w = listener(token=TOKEN)
     with lrwidget.connect(finder, w.address, TOKEN, timeout=10) as link:
-        r = finder.range_test(data, start_lr=1e-4, end_lr=1e-1, num_iter=50, step_fn=step,
-                              diverge_th=float("inf"))
+        r = finder.range_test(
+            data, start_lr=1e-4, end_lr=1e-1, num_iter=50, step_fn=step, diverge_th=float("inf")
+        )
         w.wait(timeout=30)
         lr = float(r.lrs[10])
         held = []

@@ -2,6 +2,7 @@
 
 Everything here is pure (no sockets): a message is a list of frames, as ZeroMQ carries it.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -55,8 +56,7 @@ def test_a_wrong_token_is_refused():
         wire.unpack(KEY, frames)
 
 
-@pytest.mark.parametrize("where", ["tag", "body", "buffer", "signature", "move", "drop",
-                                   "extra"])
+@pytest.mark.parametrize("where", ["tag", "body", "buffer", "signature", "move", "drop", "extra"])
 def test_a_tampered_message_is_refused(where):
     frames = wire.pack(KEY, "readings", {"count": 2}, [b"12345678", b"abcdefgh"])
     if where == "tag":
@@ -88,8 +88,14 @@ def test_a_signed_body_that_is_not_a_message_is_refused():
         frames = [wire.TAG, b"", body]
         frames[1] = wire.sign(KEY.encode(), [frames[0], body])
         return frames
-    for body in (b"[1, 2]", b"not json", b'{"no": "kind"}', b'{"kind": 3, "nbytes": []}',
-                 b'{"kind": "x"}'):
+
+    for body in (
+        b"[1, 2]",
+        b"not json",
+        b'{"no": "kind"}',
+        b'{"kind": 3, "nbytes": []}',
+        b'{"kind": "x"}',
+    ):
         with pytest.raises(wire.WireError):
             wire.unpack(KEY, signed(body))
 
@@ -104,11 +110,18 @@ def test_refusal_is_unsigned_and_read_as_such():
         wire.unpack(KEY, frames)
 
 
-@pytest.mark.parametrize("token, msg", [
-    (None, "token must be a str"), (123, "token must be a str"), ("", "at least 16"),
-    ("short", "at least 16"), ("x" * 15, "at least 16"), ("é" * 20, "ASCII"),
-    ("a b" * 8, "ASCII"),
-])
+@pytest.mark.parametrize(
+    "token, msg",
+    [
+        (None, "token must be a str"),
+        (123, "token must be a str"),
+        ("", "at least 16"),
+        ("short", "at least 16"),
+        ("x" * 15, "at least 16"),
+        ("é" * 20, "ASCII"),
+        ("a b" * 8, "ASCII"),
+    ],
+)
 def test_bad_tokens_are_refused_naming_the_parameter(token, msg):
     with pytest.raises((TypeError, ValueError), match=msg) as e:
         wire.check_token(token)
@@ -150,9 +163,18 @@ def test_readings_travel_as_raw_float64_not_json():
 
 
 def test_run_ended_round_trips_its_result():
-    r = RangeTestResult(np.geomspace(1e-4, 1, 6), [2.0, 1.0, 0.5, np.nan, np.inf, 9.0],
-                        [2.0, 1.5, 1.0, 1.0, np.inf, np.inf], "diverged", "exp", 1e-4, 1.0, 10,
-                        0.5, None)
+    r = RangeTestResult(
+        np.geomspace(1e-4, 1, 6),
+        [2.0, 1.0, 0.5, np.nan, np.inf, 9.0],
+        [2.0, 1.5, 1.0, 1.0, np.inf, np.inf],
+        "diverged",
+        "exp",
+        1e-4,
+        1.0,
+        10,
+        0.5,
+        None,
+    )
     back = roundtrip(RunEnded(2, "diverged", r, None, 0.5))
     assert isinstance(back, RunEnded)
     assert (back.run_id, back.stop_reason, back.error, back.elapsed) == (2, "diverged", None, 0.5)
@@ -177,21 +199,61 @@ def test_an_unknown_event_is_refused():
         wire.encode_event(object())
 
 
-@pytest.mark.parametrize("kind, fields, nbuf, msg", [
-    ("run", {"run_id": "1", "num_iter": 5, "start_lr": 1e-3, "end_lr": 1.0,
-             "step_mode": "exp", "t0": 0.0}, 0, "run_id"),
-    ("run", {"run_id": 1, "num_iter": True, "start_lr": 1e-3, "end_lr": 1.0,
-             "step_mode": "exp", "t0": 0.0}, 0, "num_iter"),
-    ("run", {"run_id": 1, "num_iter": 5, "start_lr": 1e-3, "end_lr": 1.0,
-             "step_mode": "cubic", "t0": 0.0}, 0, "step_mode"),
-    ("readings", {"run_id": 1, "seq": 0, "start": -1, "count": 1, "elapsed": 0.0}, 3, "start"),
-    ("readings", {"run_id": 1, "seq": 0, "start": 0, "count": 2, "elapsed": 0.0}, 3, "count"),
-    ("readings", {"run_id": 1, "seq": 0, "start": 0, "count": 1, "elapsed": 0.0}, 2, "buffers"),
-    ("ended", {"run_id": 1, "stop_reason": "meh", "error": None, "elapsed": 0.0,
-               "result": None}, 0, "stop_reason"),
-    ("applied", {"lrs": ["x"]}, 0, "lrs"),
-    ("nonsense", {}, 0, "kind"),
-])
+@pytest.mark.parametrize(
+    "kind, fields, nbuf, msg",
+    [
+        (
+            "run",
+            {
+                "run_id": "1",
+                "num_iter": 5,
+                "start_lr": 1e-3,
+                "end_lr": 1.0,
+                "step_mode": "exp",
+                "t0": 0.0,
+            },
+            0,
+            "run_id",
+        ),
+        (
+            "run",
+            {
+                "run_id": 1,
+                "num_iter": True,
+                "start_lr": 1e-3,
+                "end_lr": 1.0,
+                "step_mode": "exp",
+                "t0": 0.0,
+            },
+            0,
+            "num_iter",
+        ),
+        (
+            "run",
+            {
+                "run_id": 1,
+                "num_iter": 5,
+                "start_lr": 1e-3,
+                "end_lr": 1.0,
+                "step_mode": "cubic",
+                "t0": 0.0,
+            },
+            0,
+            "step_mode",
+        ),
+        ("readings", {"run_id": 1, "seq": 0, "start": -1, "count": 1, "elapsed": 0.0}, 3, "start"),
+        ("readings", {"run_id": 1, "seq": 0, "start": 0, "count": 2, "elapsed": 0.0}, 3, "count"),
+        ("readings", {"run_id": 1, "seq": 0, "start": 0, "count": 1, "elapsed": 0.0}, 2, "buffers"),
+        (
+            "ended",
+            {"run_id": 1, "stop_reason": "meh", "error": None, "elapsed": 0.0, "result": None},
+            0,
+            "stop_reason",
+        ),
+        ("applied", {"lrs": ["x"]}, 0, "lrs"),
+        ("nonsense", {}, 0, "kind"),
+    ],
+)
 def test_malformed_events_are_refused_naming_the_field(kind, fields, nbuf, msg):
     buffers = [np.zeros(1).tobytes()] * nbuf
     with pytest.raises(wire.WireError, match=msg):
@@ -199,8 +261,9 @@ def test_malformed_events_are_refused_naming_the_field(kind, fields, nbuf, msg):
 
 
 def test_a_result_that_is_not_valid_is_refused():
-    r = RangeTestResult([1e-3, 1e-2], [1.0, 2.0], [1.0, 1.5], "completed", "exp", 1e-3, 1e-2,
-                        2, 0.1)
+    r = RangeTestResult(
+        [1e-3, 1e-2], [1.0, 2.0], [1.0, 1.5], "completed", "exp", 1e-3, 1e-2, 2, 0.1
+    )
     kind, fields, buffers = wire.encode_event(RunEnded(1, "completed", r, None, 0.1))
     buffers = [np.array([1e-3, -1.0]).tobytes(), *buffers[1:]]
     with pytest.raises(wire.WireError, match=r"lrs\[1\]"):
@@ -212,8 +275,9 @@ def test_state_round_trips_run_readings_end_and_applied():
     run = RunStarted(5, 10, 1e-4, 1.0, "exp", 123.0)
     ev = readings(n=6, start=0)
     r = RangeTestResult(ev.lrs, ev.losses, ev.smoothed, "stopped", "exp", 1e-4, 1.0, 10, 2.0)
-    st = wire.State(run, ev.lrs, ev.losses, ev.smoothed, RunEnded(5, "stopped", r, None, 2.0),
-                    (0.01, 0.1))
+    st = wire.State(
+        run, ev.lrs, ev.losses, ev.smoothed, RunEnded(5, "stopped", r, None, 2.0), (0.01, 0.1)
+    )
     fields, buffers = wire.encode_state(st)
     assert len(buffers) == 3  # the result's arrays are the readings: not sent twice
     m = wire.unpack(KEY, wire.pack(KEY, "state", fields, buffers))
@@ -228,10 +292,18 @@ def test_state_round_trips_run_readings_end_and_applied():
 def test_state_with_a_result_that_differs_from_the_readings_carries_both():
     run = RunStarted(5, 10, 1e-4, 1.0, "exp", 123.0)
     lrs = np.geomspace(1e-4, 1e-2, 3)
-    r = RangeTestResult(np.geomspace(1e-4, 1e-1, 4), [1.0, 2, 3, 4], [1.0, 2, 3, 4],
-                        "completed", "exp", 1e-4, 1.0, 10, 2.0)
-    st = wire.State(run, lrs, np.ones(3), np.ones(3), RunEnded(5, "completed", r, None, 2.0),
-                    None)
+    r = RangeTestResult(
+        np.geomspace(1e-4, 1e-1, 4),
+        [1.0, 2, 3, 4],
+        [1.0, 2, 3, 4],
+        "completed",
+        "exp",
+        1e-4,
+        1.0,
+        10,
+        2.0,
+    )
+    st = wire.State(run, lrs, np.ones(3), np.ones(3), RunEnded(5, "completed", r, None, 2.0), None)
     fields, buffers = wire.encode_state(st)
     assert len(buffers) == 6
     back = wire.decode_state(fields, buffers)

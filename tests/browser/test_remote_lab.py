@@ -1,6 +1,7 @@
 """JupyterLab + headless Chromium: a notebook listens (``lrwidget.listen()``), starts a training
 job with ``subprocess`` (torchrun, 2 ranks, gloo), the widget draws the job's range test live,
 and a click + Apply reaches both ranks' optimizers (checked by the job's own output)."""
+
 from __future__ import annotations
 
 import os
@@ -8,11 +9,11 @@ import re
 import signal
 import time
 
-LISTEN = '''\
+LISTEN = """\
 import os, pathlib, subprocess, sys
 import lrwidget
 w = lrwidget.listen(title="torchrun job, 2 ranks")
-print("LISTEN", w.address)'''
+print("LISTEN", w.address)"""
 
 JOB = '''\
 JOB = """
@@ -47,12 +48,12 @@ job = subprocess.Popen([sys.executable, "-m", "torch.distributed.run", "--standa
 pathlib.Path("job.pid").write_text(str(job.pid))
 print("JOB STARTED")'''
 
-CHECK = '''\
+CHECK = """\
 rc = job.wait(120)
 log.close()
 print("JOB EXIT", rc)
 print(pathlib.Path("job.log").read_text())
-print(f"APPLIED {w.applied_lr!r}")'''
+print(f"APPLIED {w.applied_lr!r}")"""
 
 
 def _kill_job(root) -> None:
@@ -73,8 +74,9 @@ def _kill_job(root) -> None:
         time.sleep(0.1)
 
 
-def test_a_torchrun_job_streams_to_listen_and_apply_reaches_both_ranks(jupyter, open_notebook,
-                                                                       shot):
+def test_a_torchrun_job_streams_to_listen_and_apply_reaches_both_ranks(
+    jupyter, open_notebook, shot
+):
     jupyter.write_notebook("remote.ipynb", [LISTEN, JOB, CHECK])
     nb = open_notebook("remote.ipynb")
     page = nb.page
@@ -88,7 +90,8 @@ def test_a_torchrun_job_streams_to_listen_and_apply_reaches_both_ranks(jupyter, 
         page.wait_for_function(
             "() => { const r = document.querySelector('.lrw-root');"
             " return r && r.dataset.status === 'running' && Number(r.dataset.readings) > 0; }",
-            timeout=120_000)
+            timeout=120_000,
+        )
         n1 = int(nb.attr(root, "data-readings"))
         time.sleep(1.5)
         n2 = int(nb.attr(root, "data-readings"))
@@ -100,17 +103,22 @@ def test_a_torchrun_job_streams_to_listen_and_apply_reaches_both_ranks(jupyter, 
 
         page.wait_for_function(
             "() => ['done', 'diverged'].includes("
-            "document.querySelector('.lrw-root').dataset.status)", timeout=120_000)
+            "document.querySelector('.lrw-root').dataset.status)",
+            timeout=120_000,
+        )
         page.wait_for_function(
             "n => { const r = document.querySelectorAll('.lrw-root');"
-            " return r.length === 1 && Number(r[0].dataset.readings) >= n; }", arg=n2,
-            timeout=15_000)
+            " return r.length === 1 && Number(r[0].dataset.readings) >= n; }",
+            arg=n2,
+            timeout=15_000,
+        )
         root = nb.widget(0)
         canvas = root.locator("canvas.lrw-canvas")
         box = canvas.bounding_box()
         canvas.click(position={"x": box["width"] * 0.45, "y": box["height"] * 0.5})
         page.wait_for_function(
-            "() => /Selected /.test(document.querySelector('.lrw-root .lrw-sel').textContent)")
+            "() => /Selected /.test(document.querySelector('.lrw-root .lrw-sel').textContent)"
+        )
         root.get_by_role("button", name="Apply").click()
         root.locator(".lrw-applied").filter(has_text="Applied").wait_for(timeout=60_000)
         root.scroll_into_view_if_needed()
