@@ -55,6 +55,8 @@ from .history import STOP_REASONS, RangeTestResult
 from .schedule import STEP_MODES
 from .stream import LrApplied, Readings, RunEnded, RunStarted
 
+Fields = dict[str, Any]  # a message's JSON fields
+
 __all__ = [
     "TAG",
     "MIN_TOKEN",
@@ -100,8 +102,8 @@ class Message:
     """A verified message: its kind, its JSON fields and its buffers."""
 
     kind: str
-    fields: dict = field(repr=False)
-    buffers: list = field(repr=False)
+    fields: Fields = field(repr=False)
+    buffers: list[Any] = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -118,7 +120,7 @@ class State:
     losses: np.ndarray | None
     smoothed: np.ndarray | None
     ended: RunEnded | None
-    applied: tuple | None
+    applied: tuple[float, ...] | None
 
 
 # ---------------------------------------------------------------------------- tokens
@@ -174,7 +176,9 @@ def sign(key: bytes, frames: Sequence[Any]) -> bytes:
     return h.hexdigest().encode("ascii")
 
 
-def pack(token: Any, kind: str, fields: dict | None = None, buffers: Sequence[bytes] = ()) -> list:
+def pack(
+    token: Any, kind: str, fields: Fields | None = None, buffers: Sequence[bytes] = ()
+) -> list[Any]:
     """A signed message: ``[TAG, signature, body, *buffers]``.
 
     ``fields`` must be JSON-able (NaN and inf allowed: both ends are Python).
@@ -212,7 +216,7 @@ def unpack(token: Any, frames: Sequence[Any]) -> Message:
     return _parse(frames[2], frames[3:])
 
 
-def _parse(raw: bytes, buffers: list) -> Message:
+def _parse(raw: bytes, buffers: list[Any]) -> Message:
     if len(raw) > MAX_BODY:
         raise WireError(f"body of {len(raw)} bytes (at most {MAX_BODY})")
     try:
@@ -230,7 +234,7 @@ def _parse(raw: bytes, buffers: list) -> Message:
     return Message(kind, body, list(buffers))
 
 
-def refusal(reason: str) -> list:
+def refusal(reason: str) -> list[bytes]:
     """The unsigned answer to a message signed with another token."""
     body = json.dumps({"kind": "refused", "reason": str(reason)[:200], "nbytes": []})
     return [TAG, b"", body.encode("utf-8")]
@@ -251,14 +255,14 @@ def read_refusal(frames: Sequence[Any]) -> str | None:
 
 
 # ---------------------------------------------------------------------------- fields
-def _int(fields: dict, name: str, lo: int = 0) -> int:
+def _int(fields: Fields, name: str, lo: int = 0) -> int:
     v = fields.get(name)
     if isinstance(v, bool) or not isinstance(v, int) or v < lo:
         raise WireError(f"{name} must be an integer >= {lo}, got {v!r}")
     return v
 
 
-def _float(fields: dict, name: str, positive: bool = False) -> float:
+def _float(fields: Fields, name: str, positive: bool = False) -> float:
     v = fields.get(name)
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         raise WireError(f"{name} must be a number, got {v!r}")
@@ -268,7 +272,7 @@ def _float(fields: dict, name: str, positive: bool = False) -> float:
     return v
 
 
-def _str(fields: dict, name: str, choices: Sequence[str] | None = None) -> str:
+def _str(fields: Fields, name: str, choices: Sequence[str] | None = None) -> str:
     v = fields.get(name)
     if not isinstance(v, str) or (choices is not None and v not in choices):
         want = f"one of {tuple(choices)}" if choices is not None else "a string"
@@ -276,11 +280,11 @@ def _str(fields: dict, name: str, choices: Sequence[str] | None = None) -> str:
     return v
 
 
-def _opt_str(fields: dict, name: str) -> str | None:
+def _opt_str(fields: Fields, name: str) -> str | None:
     return None if fields.get(name) is None else _str(fields, name)
 
 
-def _lrs(fields: dict, name: str) -> tuple:
+def _lrs(fields: Fields, name: str) -> tuple[float, ...]:
     v = fields.get(name)
     if not isinstance(v, list) or not v:
         raise WireError(f"{name} must be a non-empty list of numbers, got {v!r}")
@@ -307,7 +311,7 @@ def _need_buffers(kind: str, buffers: Sequence[Any], n: int) -> None:
 
 
 # ---------------------------------------------------------------------------- events
-def _run_fields(ev: RunStarted) -> dict:
+def _run_fields(ev: RunStarted) -> Fields:
     return {
         "run_id": int(ev.run_id),
         "num_iter": int(ev.num_iter),
@@ -318,7 +322,7 @@ def _run_fields(ev: RunStarted) -> dict:
     }
 
 
-def _run_from(fields: dict) -> RunStarted:
+def _run_from(fields: Fields) -> RunStarted:
     return RunStarted(
         _int(fields, "run_id"),
         _int(fields, "num_iter"),
@@ -329,8 +333,9 @@ def _run_from(fields: dict) -> RunStarted:
     )
 
 
-def _result_meta(result: Any) -> dict:
-    d = result.to_dict()
+def _result_meta(result: Any) -> Fields:
+    d: Fields = {}
+    d.update(result.to_dict())
     for k in (*_ARRAYS, "suggestions"):  # arrays go as buffers; suggestions are recomputed
         d.pop(k, None)
     return d
@@ -348,7 +353,7 @@ def _result_from(meta: Any, arrays: Sequence[np.ndarray]) -> RangeTestResult:
         raise WireError(f"result: {e}") from None
 
 
-def _ended_fields(ev: RunEnded) -> dict:
+def _ended_fields(ev: RunEnded) -> Fields:
     return {
         "run_id": int(ev.run_id),
         "stop_reason": str(ev.stop_reason),
@@ -358,7 +363,7 @@ def _ended_fields(ev: RunEnded) -> dict:
     }
 
 
-def _ended_from(fields: dict, arrays: Sequence[np.ndarray] | None) -> RunEnded:
+def _ended_from(fields: Fields, arrays: Sequence[np.ndarray] | None) -> RunEnded:
     run_id = _int(fields, "run_id")
     reason = _str(fields, "stop_reason", STOP_REASONS)
     error = _opt_str(fields, "error")
@@ -370,7 +375,7 @@ def _ended_from(fields: dict, arrays: Sequence[np.ndarray] | None) -> RunEnded:
     return RunEnded(run_id, reason, result, error, elapsed)
 
 
-def encode_event(ev: Any) -> tuple:
+def encode_event(ev: Any) -> tuple[str, Fields, list[bytes]]:
     """``(kind, fields, buffers)`` of a RunStarted, Readings, RunEnded or LrApplied."""
     if isinstance(ev, RunStarted):
         return "run", _run_fields(ev), []
@@ -394,7 +399,7 @@ def encode_event(ev: Any) -> tuple:
     raise TypeError(f"not an event of lrwidget.stream: {type(ev).__name__}")
 
 
-def decode_event(kind: str, fields: dict, buffers: Sequence[Any]) -> Any:
+def decode_event(kind: str, fields: Fields, buffers: Sequence[Any]) -> Any:
     """The event of a verified message (:func:`encode_event`'s inverse).
 
     Raises
@@ -435,7 +440,7 @@ def _same(a: np.ndarray, b: np.ndarray) -> bool:
     return a.shape == b.shape and _bytes(a) == _bytes(b)
 
 
-def encode_state(st: State) -> tuple:
+def encode_state(st: State) -> tuple[Fields, list[bytes]]:
     """``(fields, buffers)`` of a :class:`State`: the readings, and the result's arrays only
     when they differ from the readings (usually they are the same numbers)."""
     empty = np.empty(0)
@@ -443,7 +448,7 @@ def encode_state(st: State) -> tuple:
         empty if a is None else np.asarray(a, dtype=np.float64)
         for a in (st.lrs, st.losses, st.smoothed)
     ]
-    fields: dict = {
+    fields: Fields = {
         "run": None if st.run is None else _run_fields(st.run),
         "count": int(arrays[0].size),
         "ended": None,
@@ -462,7 +467,7 @@ def encode_state(st: State) -> tuple:
     return fields, buffers
 
 
-def decode_state(fields: dict, buffers: Sequence[Any]) -> State:
+def decode_state(fields: Fields, buffers: Sequence[Any]) -> State:
     """:func:`encode_state`'s inverse; WireError naming what is wrong."""
     run = None if fields.get("run") is None else _run_from(_obj(fields, "run"))
     count = _int(fields, "count")
@@ -482,7 +487,7 @@ def decode_state(fields: dict, buffers: Sequence[Any]) -> State:
     return State(run, arrays[0], arrays[1], arrays[2], ended, applied)
 
 
-def _obj(fields: dict, name: str) -> dict:
+def _obj(fields: Fields, name: str) -> Fields:
     v = fields.get(name)
     if not isinstance(v, dict):
         raise WireError(f"{name} must be an object, got {v!r}")
