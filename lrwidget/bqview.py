@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
-from .channel import Channel, ChannelView
+from .channel import Channel, ChannelView, Source
 from .finder import LRFinder
 from .history import RangeTestResult
 from .protocol import nearest_reading
@@ -151,7 +151,7 @@ class BqplotView(ChannelView):
         from .widget import LRFinderWidget  # the widget module imports anywidget: only here
 
         if isinstance(source, LRFinderWidget):
-            self.finder: LRFinder = source.finder
+            self.finder: LRFinder | Source = source.finder
         elif isinstance(source, LRFinder):
             self.finder = source
         else:

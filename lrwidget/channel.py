@@ -35,6 +35,7 @@ from __future__ import annotations
 import logging
 import math
 import queue
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -207,6 +208,8 @@ class Channel:
     def post(self, item: Any) -> None:
         """Queue an event or command for the writer (starts it when needed)."""
         self._q.put(item)
+        if sys.is_finalizing():
+            return  # no thread can start or run now; what is queued dies with the process
         with self._lock:
             if self._writer is None:
                 self._writer = threading.Thread(
@@ -235,6 +238,9 @@ class Channel:
         """
         if threading.current_thread() is self._writer:
             return fn()
+        if sys.is_finalizing():
+            # at exit (ipywidgets' __del__ closes every widget): no writer would ever answer
+            return None
         c = _Call(fn)
         self.post(c)
         if not c.done.wait(timeout):

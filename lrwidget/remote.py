@@ -780,7 +780,7 @@ class RemoteWidget(LRFinderWidget):
             raise TypeError(f"source must be a RemoteSource, got {type(source).__name__}")
         self._source = source
         # LRFinderWidget takes any channel.Source (its annotation says LRFinder only)
-        super().__init__(source, title=title, height=height, **kwargs)  # type: ignore[arg-type]
+        super().__init__(source, title=title, height=height, **kwargs)
         _open_widgets.add(self)
 
     @property

@@ -45,7 +45,7 @@ import traitlets
 
 from . import protocol as P
 from . import report
-from .channel import Channel, ChannelView
+from .channel import Channel, ChannelView, Source
 from .finder import LRFinder
 from .history import RangeTestResult
 from .protocol import encode_readings
@@ -145,7 +145,7 @@ class LRFinderWidget(anywidget.AnyWidget, ChannelView):
     #: set by show_in_sidebar: inline views fold to a note while ``sidebar_views > 0``
     sidebar_fallback = traitlets.Bool(False).tag(sync=True)
 
-    def __init__(self, finder: LRFinder, title: str = "", height: int = 320, **kwargs):
+    def __init__(self, finder: LRFinder | Source, title: str = "", height: int = 320, **kwargs):
         if not isinstance(finder, LRFinder) and not _is_source(finder):
             raise TypeError(
                 "finder must be an lrwidget.LRFinder (or a source of runs, see "
@@ -208,11 +208,7 @@ class LRFinderWidget(anywidget.AnyWidget, ChannelView):
         >>> w.close()
         """
         self._check_open()
-        if not isinstance(self.finder, LRFinder):
-            raise TypeError(
-                "this widget shows runs of another source (e.g. a job in another "
-                "process): start the range test there"
-            )
+        self._local()
         if self._runner is not None and self._runner.is_alive():
             raise RuntimeError(
                 "a range test is already running in this widget; call stop() or wait() first"
@@ -416,7 +412,7 @@ class LRFinderWidget(anywidget.AnyWidget, ChannelView):
     # ------------------------------------------------------------------ run thread
     def _validate_run(self, train_loader, kwargs) -> None:
         try:
-            self.finder.check_range_test_args(train_loader, **kwargs)
+            self._local().check_range_test_args(train_loader, **kwargs)
         except TypeError as e:
             if not str(e).startswith("range_test()"):
                 raise
@@ -426,11 +422,19 @@ class LRFinderWidget(anywidget.AnyWidget, ChannelView):
     def _run_thread(self, train_loader, kwargs) -> None:
         error = None
         try:
-            self.finder.range_test(train_loader, **kwargs)
+            self._local().range_test(train_loader, **kwargs)
         except BaseException as e:  # shown by the channel and re-raised by wait()  # noqa: BLE001
             error = self.exception = e
         finally:
             self._channel.runner_done(error)
+
+    def _local(self) -> LRFinder:
+        if not isinstance(self.finder, LRFinder):
+            raise TypeError(
+                "this widget shows the runs of another source (e.g. a job in another process): "
+                "start the range test there"
+            )
+        return self.finder
 
     def _on_msg(self, _widget, content, buffers) -> None:
         """Comm handler: runs on the kernel's thread; hands the message to the channel."""

@@ -226,3 +226,29 @@ def test_an_apply_from_python_shows_in_every_view(rig, digits_loader):
     finder.apply(0.0042)  # not through a widget
     a.wait(10)
     assert a.applied_lr == b.applied_lr == opt.param_groups[0]["lr"] == 0.0042
+
+
+def test_a_script_that_never_closes_its_widgets_still_exits(tmp_path):
+    # ipywidgets closes every widget from __del__ at interpreter exit, when no thread can run
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent("""
+        import torch
+        from torch import nn
+        from lrwidget import LRFinder, LRFinderWidget
+        m = nn.Linear(2, 1)
+        finder = LRFinder(m, torch.optim.SGD(m.parameters(), lr=1e-3))
+        ws = [LRFinderWidget(finder) for _ in range(3)]
+        data = [(torch.randn(4, 2), torch.randn(4, 1))]
+        ws[0].run(data, end_lr=0.1, num_iter=20,
+                  step_fn=lambda mod, b: nn.functional.mse_loss(mod(b[0]), b[1]))
+        ws[0].wait(30)
+        print("done", flush=True)
+    """)
+    p = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert "done" in p.stdout
