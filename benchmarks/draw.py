@@ -6,12 +6,15 @@ Bundles js/plot.js and js/state.js with esbuild (the code the widget ships), ser
 frames (ranges, decimation, curves, markers, crosshair, labels) into a 1000x320 CSS-px canvas,
 alternating 100,000 readings and 1,000 readings (the baseline) in interleaved pairs. Each sample
 forces the canvas to rasterize (getImageData), so the time includes the pixels, not only the JS.
-Two kinds of frame:
-  live  the frame after a streamed batch (the last 50 readings new): what a running test draws;
-  cold  nothing reusable (first frame, resize, a new x range): every reading decimated again.
+Three kinds of frame:
+  live   the frame after a streamed batch (the last 50 readings new): what a running test draws;
+  cold   nothing reusable but the view's buffers (a resize, a new x range): every reading
+         decimated again;
+  first  a view's first frame (a fresh plot cache: its buffers made, the left margin not yet
+         known), as when a notebook opens or a late view gets the whole run at once.
 Prints the median ms per frame for both sizes and the median ratio of the pairs. Target: <= 8 ms.
 
-Usage: .venv/bin/python benchmarks/draw.py [--pairs 40] [--dpr 1 2]
+Usage: .venv/bin/python benchmarks/draw.py [--pairs 40] [--dpr 1 2] [--modes live cold first]
 """
 
 import argparse
@@ -81,17 +84,17 @@ window.bench = (pairs, dpr, frames, mode) => {
   const caches = { big: createPlotCache(), small: createPlotCache() };
   const frame = (k, i) => {
     const d = sets[k];
-    const c = caches[k];
-    // cold: nothing reusable (first frame, resize, new x range); live: the last 50 readings are
-    // new, as when a streaming batch arrives (one batch per frame at most at ~20 batches/s).
-    if (mode === "cold") c.key = "";
-    const dirtyFrom = mode === "cold" ? 0 : d.n - 50;
+    // cold: nothing reusable (resize, new x range); first: a fresh view; live: the last 50 readings
+    // are new, as when a streaming batch arrives (one batch per frame at most at ~20 batches/s).
+    if (mode === "cold") caches[k].key = "";
+    if (mode === "first") caches[k] = createPlotCache();
+    const dirtyFrom = mode === "live" ? d.n - 50 : 0;
     const at = (f) => Math.floor(d.n * f);
     const sugg = [{ name: "valley", lr: d.lr[at(0.4)], index: at(0.4), default: true },
                   { name: "steep", lr: d.lr[at(0.35)], index: at(0.35), default: false }];
     drawFrame({ ctx, width: W, height: H, dpr, theme, data: d, log: true, startLr: 1e-7, endLr: 10,
       suggestions: sugg, selectedLr: d.lr[at(0.4)], appliedLr: d.lr[at(0.3)], divergedLr: null,
-      hoverIndex: (i * 7919) % d.n, hoverMarker: -1, message: "", cache: c, dirtyFrom });
+      hoverIndex: (i * 7919) % d.n, hoverMarker: -1, message: "", cache: caches[k], dirtyFrom });
     ctx.getImageData(0, 0, 1, 1); // make the canvas rasterize now, inside the timing
   };
   const sample = (k) => {
@@ -132,6 +135,7 @@ def main():
     ap.add_argument("--pairs", type=int, default=40)
     ap.add_argument("--frames", type=int, default=5, help="frames per timed sample")
     ap.add_argument("--dpr", type=float, nargs="+", default=[1.0, 2.0])
+    ap.add_argument("--modes", nargs="+", default=["live", "cold", "first"])
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -171,14 +175,14 @@ def main():
                 page.goto(f"http://127.0.0.1:{srv.server_address[1]}/index.html")
                 page.wait_for_function("window.ready === true")
                 results = []
-                for mode in ("live", "cold"):
+                for mode in args.modes:
                     for dpr in args.dpr:
                         call = f"window.bench({args.pairs}, {dpr}, {args.frames}, '{mode}')"
                         r = page.evaluate(call)
                         r["dpr"] = dpr
                         results.append(r)
                         print(
-                            f"{mode:4} frame, dpr {dpr:g}: "
+                            f"{mode:5} frame, dpr {dpr:g}: "
                             f"100,000 readings {r['big_ms']:.2f} ms/frame (target <= 8), "
                             f"1,000 readings {r['small_ms']:.2f} ms/frame, "
                             f"ratio {r['ratio']:.2f} (median of {r['pairs']} interleaved pairs)",

@@ -1,7 +1,7 @@
 // Frame geometry: what every layer of one frame shares, computed once per frame (x domain, decimated
 // columns, y range, plot rectangle, scales, ticks). The only side effects are the per-view cache it
 // fills and the font it sets on the context to measure labels.
-import { createColumns, decimate } from "../decimate.js";
+import { createColumns, decimateAffine, grow, mergeColumns } from "../decimate.js";
 import { createScale, xDomain, yRangeColumns } from "../scale.js";
 import { linearTicks, logTicks } from "../ticks.js";
 
@@ -10,9 +10,10 @@ export function createPlotCache() {
   return {
     raw: createColumns(0),
     smooth: createColumns(0),
+    smoothLine: createColumns(0), // the smoothed columns merged to CSS px at a pixel ratio above 1
     key: "",
     n: 0,
-    left: 48,
+    left: null, // the last frame's left margin; none yet: the narrowest the layout allows (labels fit it mostly)
     logLr: null,
     markerLoss: { data: null, n: -1, log: null, losses: new Map() }, // see markers.js markerMemo
   };
@@ -45,28 +46,29 @@ function logXs(cache, data, n) {
  * Decimate raw and smoothed losses into the cache for the x mapping [x0, x1] -> [left, right] CSS px.
  * When that mapping is unchanged since the last frame only readings from `dirtyFrom` on are redone (a
  * streaming run appends a few readings per frame); anything else (resize, new x range, new run) redoes all.
+ * On a log axis x is the view state's log10(lr): no log per reading per frame.
  */
 function decimateInto(cache, data, n, log, [x0, x1], left, right, dpr, dirtyFrom) {
   const xDev = createScale([x0, x1], [left * dpr, right * dpr], log);
   const key = `${log}|${xDev.t0}|${xDev.k}|${left * dpr}`;
   let xs = data.lr;
-  let mapX = xDev.map;
   if (log) {
-    // Decimate in log10(lr): no log per reading per frame.
     const lx = logXs(cache, data, n);
     xs = lx.xs;
     if (lx.fresh) dirtyFrom = 0;
-    const { t0, k } = xDev;
-    const r0 = left * dpr;
-    mapX = (t) => r0 + (t - t0) * k;
   }
   let from = 0;
   if (key === cache.key && n >= cache.n) {
     from = Math.min(Number.isFinite(dirtyFrom) ? dirtyFrom : n, cache.n);
   }
   if (from < n || key !== cache.key || n !== cache.n) {
-    decimate(xs, data.loss, n, mapX, cache.raw, from);
-    decimate(xs, data.smoothed, n, mapX, cache.smooth, from);
+    // About one column per device pixel (more only where gaps split one): reserved up front, so the
+    // hot loop does not grow its buffers as it goes.
+    const cols = Math.min(n, Math.ceil((right - left) * dpr) + 2);
+    grow(cache.raw, cols);
+    grow(cache.smooth, cols);
+    decimateAffine(xs, data.loss, n, left * dpr, xDev.t0, xDev.k, cache.raw, from);
+    decimateAffine(xs, data.smoothed, n, left * dpr, xDev.t0, xDev.k, cache.smooth, from);
   }
   cache.key = key;
   cache.n = n;
@@ -83,8 +85,9 @@ function xTicks(xScale, plot, log) {
 /**
  * The geometry of one frame. `f` is drawFrame's input. The y range comes from the decimated columns,
  * whose x mapping needs the left margin, which needs the y tick labels: decimate with last frame's
- * margin, and again only if the margin changed.
- * Returns {width, height, dpr, log, n, plot, xScale, yScale, xt, yt, yr, hasData, raw, smooth, titleRight}.
+ * margin (a first frame: the narrowest margin, which fits most labels), and again only if it changed.
+ * Returns {width, height, dpr, log, n, plot, xScale, yScale, xt, yt, yr, hasData, raw, smooth, smoothLine,
+ * titleRight}.
  */
 export function frameGeometry(ctx, f, cache) {
   const { width, height, theme, data } = f;
@@ -93,8 +96,10 @@ export function frameGeometry(ctx, f, cache) {
   const n = data.n;
   const extent = Number.isFinite(data.lrMin) && data.lrMin <= data.lrMax && log ? [data.lrMin, data.lrMax] : null;
   const xd = xDomain(data.lr, n, f.startLr, f.endLr, log, extent);
-  const right0 = computeLayout(width, height, 0).right;
-  decimateInto(cache, data, n, log, xd, cache.left, right0, dpr, f.dirtyFrom === undefined ? 0 : f.dirtyFrom);
+  const L0 = computeLayout(width, height, 0);
+  const left0 = cache.left ?? L0.left;
+  const right0 = L0.right;
+  decimateInto(cache, data, n, log, xd, left0, right0, dpr, f.dirtyFrom === undefined ? 0 : f.dirtyFrom);
   let yr = yRangeColumns(cache.raw, cache.smooth);
   const hasData = cache.raw.count > 0 || cache.smooth.count > 0;
 
@@ -104,8 +109,8 @@ export function frameGeometry(ctx, f, cache) {
   let yLabelW = 0;
   if (hasData) for (const t of yt.major) yLabelW = Math.max(yLabelW, ctx.measureText(t.label).width);
   const L = computeLayout(width, height, yLabelW);
-  if (L.left !== cache.left || L.right !== right0) {
-    cache.left = L.left;
+  cache.left = L.left;
+  if (L.left !== left0 || L.right !== right0) {
     decimateInto(cache, data, n, log, xd, L.left, L.right, dpr, 0);
     yr = yRangeColumns(cache.raw, cache.smooth);
     yt = linearTicks(yr.lo, yr.hi, approxRows);
@@ -118,5 +123,9 @@ export function frameGeometry(ctx, f, cache) {
   const titleRight = 4 + ctx.measureText("loss").width + 6;
   const xt = xTicks(xScale, plot, log);
   const { raw, smooth } = cache;
-  return { width, height, dpr, log, n, plot, xScale, yScale, xt, yt, yr, hasData, titleRight, raw, smooth };
+  // The smoothed line, 2.25 CSS px thick, goes through one column per CSS px (its first, last and
+  // extremes): at 2x that halves the segments to stroke, the costliest part of a dense frame, with no
+  // visible change (its vertices move by less than a CSS px along x, none is lost across y).
+  const smoothLine = dpr > 1 ? mergeColumns(smooth, dpr, cache.smoothLine) : smooth;
+  return { width, height, dpr, log, n, plot, xScale, yScale, xt, yt, yr, hasData, titleRight, raw, smooth, smoothLine };
 }

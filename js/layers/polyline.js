@@ -99,20 +99,52 @@ export function strokeColumns(ctx, cols, yMap, tol = 0.3) {
  * Fill decimated columns as a band of one-pixel bars from each column's min to its max (joined to the
  * previous column's last reading so the band has no holes). Used for the faint raw readings when they
  * are denser than the pixels: a noisy polyline with thousands of overlapping segments is very slow to
- * rasterize; whole-pixel rectangles are not (no anti-aliasing to compute), and show the same envelope.
+ * rasterize; whole-pixel bars are not (no anti-aliasing to compute), and show the same envelope.
+ * Side by side bars are filled as one staircase polygon per run of adjacent pixel columns: the same
+ * pixels as a fillRect per bar (its edges lie on pixel boundaries), in one fill instead of thousands
+ * (where a gap puts two bars in one pixel column, their overlap is filled once, not blended twice).
  */
 export function fillBand(ctx, cols, yMap, thickness) {
   const { count, x0, min, max, last, brk } = cols;
   const half = thickness / 2;
-  for (let j = 0; j < count; j++) {
+  // The bar of column j covers pixel rows [barTop(j), barBottom(j, barTop(j))).
+  const barTop = (j) => {
     let top = yMap(max[j]);
-    let bottom = yMap(min[j]);
     if (!brk[j] && j > 0) {
       const yp = yMap(last[j - 1]);
       if (yp < top) top = yp;
+    }
+    return Math.floor(top - half);
+  };
+  const barBottom = (j, y0) => {
+    let bottom = yMap(min[j]);
+    if (!brk[j] && j > 0) {
+      const yp = yMap(last[j - 1]);
       if (yp > bottom) bottom = yp;
     }
-    const y0 = Math.floor(top - half);
-    ctx.fillRect(Math.floor(x0[j]), y0, 1, Math.max(1, Math.ceil(bottom + half) - y0));
+    return y0 + Math.max(1, Math.ceil(bottom + half) - y0);
+  };
+  ctx.beginPath();
+  let a = 0;
+  while (a < count) {
+    let b = a + 1;
+    while (b < count && Math.floor(x0[b]) === Math.floor(x0[b - 1]) + 1) b++;
+    // Along the tops left to right, back along the bottoms right to left.
+    for (let j = a; j < b; j++) {
+      const x = Math.floor(x0[j]);
+      const y0 = barTop(j);
+      if (j === a) ctx.moveTo(x, y0);
+      else ctx.lineTo(x, y0);
+      ctx.lineTo(x + 1, y0);
+    }
+    for (let j = b - 1; j >= a; j--) {
+      const x = Math.floor(x0[j]);
+      const y1 = barBottom(j, barTop(j));
+      ctx.lineTo(x + 1, y1);
+      ctx.lineTo(x, y1);
+    }
+    ctx.closePath();
+    a = b;
   }
+  ctx.fill();
 }

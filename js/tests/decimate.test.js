@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { createColumns, decimate } from "../decimate.js";
+import { createColumns, decimate, mergeColumns } from "../decimate.js";
 
 const ident = (x) => x;
 
@@ -26,6 +26,7 @@ test("100k readings over 1000 columns give about 1000 columns and keep the extre
   ys[54321] = 42;
   const c = decimate(xs, ys, n, ident);
   assert.equal(c.count, 1000);
+  assert.ok(c.capacity < 2000, `buffers for the columns made, not one per reading: ${c.capacity}`);
   let mx = -Infinity;
   for (let j = 0; j < c.count; j++) mx = Math.max(mx, c.max[j]);
   assert.equal(mx, 42);
@@ -82,5 +83,34 @@ test("resuming from an index gives the same columns as decimating everything aga
     for (const key of ["x0", "x1", "first", "last", "min", "max", "n", "brk", "i0"]) {
       assert.deepEqual(Array.from(inc[key].subarray(0, inc.count)), Array.from(full[key].subarray(0, full.count)), key);
     }
+  }
+});
+
+test("merging 1-px columns into 2-px ones gives the columns of decimating at half the scale", () => {
+  const n = 3000;
+  const xs = new Float64Array(n);
+  const ys = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    xs[i] = -6 + (i / n) * 5;
+    ys[i] = i % 211 === 5 || i % 997 === 0 ? Number.NaN : Math.sin(i / 30) + (i % 7) * 0.03;
+  }
+  const map = (t) => 7 + (t + 6) * 347.9;
+  const merged = mergeColumns(decimate(xs, ys, n, map), 2);
+  const half = decimate(xs, ys, n, (t) => map(t) / 2);
+  assert.ok(merged.count < 0.6 * decimate(xs, ys, n, map).count);
+  assert.equal(merged.count, half.count);
+  for (const key of ["first", "last", "min", "max", "n", "brk", "i0"]) {
+    assert.deepEqual(
+      Array.from(merged[key].subarray(0, merged.count)),
+      Array.from(half[key].subarray(0, half.count)),
+      key,
+    );
+  }
+  for (const key of ["x0", "x1"]) {
+    assert.deepEqual(
+      Array.from(merged[key].subarray(0, merged.count)),
+      Array.from(half[key].subarray(0, half.count), (x) => 2 * x),
+      key,
+    );
   }
 });

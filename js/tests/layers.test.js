@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { decimate } from "../decimate.js";
 import { createPlotCache, frameGeometry } from "../layers/geometry.js";
 import { divergence, markerMemo, placeMarkers } from "../layers/markers.js";
 import { applyMessage, createViewState } from "../state.js";
@@ -128,4 +129,48 @@ test("marker losses are reused while the readings are unchanged, and redone when
   assert.equal(memo.size, 0, "emptied: readings were written");
   assert.ok(Math.abs(placeMarkers(g, data, sugg, memo)[0].y - g.yScale.map(19)) < 1e-6);
   assert.equal(markerMemo(cache, data, false, Number.POSITIVE_INFINITY).size, 0, "emptied: the axis changed");
+});
+
+test("streamed frames decimate only what is new, to the same columns as a full decimation at the frame's scale", () => {
+  // Readings arrive in batches (as a run streams) on a log and a linear axis; every frame's columns must
+  // equal decimating all readings again with the frame's own x mapping (device px, dpr 2).
+  for (const log of [true, false]) {
+    const n = 3000;
+    const all = run(n, { lossAt: (i) => (i % 251 === 7 ? Number.NaN : 2 + Math.sin(i / 37) + (i % 5) * 0.01) });
+    const data = createViewState();
+    applyMessage(data, {
+      type: "run",
+      runId: 1,
+      numIter: n,
+      startLr: 1e-6,
+      endLr: 1,
+      stepMode: log ? "exp" : "linear",
+    });
+    const cache = createPlotCache();
+    for (let start = 0, seq = 0; start < n; start += 700, seq++) {
+      const end = Math.min(n, start + 700);
+      const part = (a) => a.slice(start, end);
+      const m = { type: "readings", runId: 1, seq, start, count: end - start, replay: false };
+      applyMessage(data, { ...m, lr: part(all.lr), loss: part(all.loss), smoothed: part(all.smoothed) });
+      const g = frameGeometry(measuring(), input(data, { dpr: 2, log, dirtyFrom: data.dirtyFrom }), cache);
+      data.dirtyFrom = Number.POSITIVE_INFINITY;
+      const t0 = log ? Math.log10(g.xScale.domain[0]) : g.xScale.domain[0];
+      const k = 2 * g.xScale.k;
+      const map = (x) => 2 * g.plot.left + ((log ? Math.log10(x) : x) - t0) * k;
+      for (const [cols, ys] of [
+        [g.raw, data.loss],
+        [g.smooth, data.smoothed],
+      ]) {
+        const full = decimate(data.lr, ys, data.n, map);
+        assert.equal(cols.count, full.count, `${log ? "log" : "linear"}, ${end} readings`);
+        for (const key of ["x0", "x1", "first", "last", "min", "max", "n", "brk", "i0"]) {
+          assert.deepEqual(
+            Array.from(cols[key].subarray(0, cols.count)),
+            Array.from(full[key].subarray(0, full.count)),
+            key,
+          );
+        }
+      }
+    }
+  }
 });

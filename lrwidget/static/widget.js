@@ -447,64 +447,59 @@ function createColumns(capacity = 0) {
     // 1: the line is broken before this column (non-finite readings between)
   };
 }
-function grow(out, need) {
+var COLUMN_KEYS = ["x0", "x1", "first", "last", "min", "max", "n", "i0", "brk"];
+function grow(out, need, keep = out.count) {
   if (out.capacity >= need) return out;
   const cap = Math.max(need, Math.ceil(out.capacity * 1.5), 64);
   const fresh = createColumns(cap);
-  for (const key of ["x0", "x1", "first", "last", "min", "max", "n", "i0", "brk"]) {
-    fresh[key].set(out[key].subarray(0, out.count));
-  }
+  for (const key of COLUMN_KEYS) fresh[key].set(out[key].subarray(0, keep));
   out.capacity = cap;
-  for (const key of ["x0", "x1", "first", "last", "min", "max", "n", "i0", "brk"]) out[key] = fresh[key];
+  for (const key of COLUMN_KEYS) out[key] = fresh[key];
   return out;
 }
-function decimate(xs, ys, n, mapX, out = createColumns(0), from = 0) {
+function resumePoint(out, from) {
+  const { x1, brk, i0 } = out;
+  if (!(from > 0 && out.count > 0) || i0[0] > from) return { count: 0, start: 0, gap: true, cur: Number.NaN };
+  let lo = 0;
+  let hi = out.count - 1;
+  while (lo < hi) {
+    const mid = lo + hi + 1 >> 1;
+    if (i0[mid] <= from) lo = mid;
+    else hi = mid - 1;
+  }
+  return { count: lo, start: i0[lo], gap: brk[lo] === 1, cur: lo > 0 ? Math.floor(x1[lo - 1]) : Number.NaN };
+}
+function decimateAffine(xs, ys, n, r0, t0, k, out = createColumns(0), from = 0) {
   const m = Math.min(n, xs.length, ys.length);
-  grow(out, m);
-  const { x0, x1, first, last, min, max, brk, i0 } = out;
-  const cnt = out.n;
-  let count2 = 0;
-  let cur = NaN;
-  let gap = true;
+  let { x0, x1, first, last, min, max, brk, i0, capacity } = out;
+  let cnt = out.n;
+  const r = resumePoint(out, from);
+  let count2 = r.count;
+  let cur = r.cur;
+  let gap = r.gap;
   let open = false;
   let cx0 = 0, cx1 = 0, cf = 0, cl = 0, cmin = 0, cmax = 0, cn = 0, cbrk = 0, ci0 = 0;
-  let start = 0;
-  if (from > 0 && out.count > 0) {
-    let lo = 0;
-    let hi = out.count - 1;
-    if (i0[0] > from) hi = -1;
-    while (lo < hi) {
-      const mid = lo + hi + 1 >> 1;
-      if (i0[mid] <= from) lo = mid;
-      else hi = mid - 1;
-    }
-    if (hi >= 0) {
-      count2 = lo;
-      start = i0[lo];
-      gap = brk[lo] === 1;
-      cur = lo > 0 ? Math.floor(x1[lo - 1]) : NaN;
-    }
-  }
-  for (let i = start; i < m; i++) {
+  for (let i = r.start; i < m; i++) {
     const y = ys[i];
-    if (!(y - y === 0)) {
+    const x = r0 + (xs[i] - t0) * k;
+    if (!(y - y === 0 && x - x === 0)) {
       gap = true;
       continue;
     }
-    const px = mapX(xs[i]);
-    if (!(px - px === 0)) {
-      gap = true;
-      continue;
-    }
-    const c = Math.floor(px);
+    const c = Math.floor(x);
     if (c === cur && !gap) {
-      cmin = Math.min(cmin, y);
-      cmax = Math.max(cmax, y);
+      if (y < cmin) cmin = y;
+      else if (y > cmax) cmax = y;
       cl = y;
-      cx1 = px;
+      cx1 = x;
       cn++;
     } else {
       if (open) {
+        if (count2 === capacity) {
+          grow(out, count2 + 1, count2);
+          ({ x0, x1, first, last, min, max, brk, i0, capacity } = out);
+          cnt = out.n;
+        }
         x0[count2] = cx0;
         x1[count2] = cx1;
         first[count2] = cf;
@@ -518,7 +513,7 @@ function decimate(xs, ys, n, mapX, out = createColumns(0), from = 0) {
       }
       open = true;
       ci0 = i;
-      cx0 = cx1 = px;
+      cx0 = cx1 = x;
       cf = cl = cmin = cmax = y;
       cn = 1;
       cbrk = gap ? 1 : 0;
@@ -527,6 +522,11 @@ function decimate(xs, ys, n, mapX, out = createColumns(0), from = 0) {
     }
   }
   if (open) {
+    if (count2 === capacity) {
+      grow(out, count2 + 1, count2);
+      ({ x0, x1, first, last, min, max, brk, i0 } = out);
+      cnt = out.n;
+    }
     x0[count2] = cx0;
     x1[count2] = cx1;
     first[count2] = cf;
@@ -539,6 +539,35 @@ function decimate(xs, ys, n, mapX, out = createColumns(0), from = 0) {
     count2++;
   }
   out.count = count2;
+  return out;
+}
+function mergeColumns(cols, width, out = createColumns(0)) {
+  grow(out, cols.count, 0);
+  let c = -1;
+  let cur = Number.NaN;
+  for (let j = 0; j < cols.count; j++) {
+    const span = Math.floor(cols.x0[j] / width);
+    if (span === cur && !cols.brk[j]) {
+      out.x1[c] = cols.x1[j];
+      out.last[c] = cols.last[j];
+      if (cols.min[j] < out.min[c]) out.min[c] = cols.min[j];
+      if (cols.max[j] > out.max[c]) out.max[c] = cols.max[j];
+      out.n[c] += cols.n[j];
+      continue;
+    }
+    c++;
+    cur = span;
+    out.x0[c] = cols.x0[j];
+    out.x1[c] = cols.x1[j];
+    out.first[c] = cols.first[j];
+    out.last[c] = cols.last[j];
+    out.min[c] = cols.min[j];
+    out.max[c] = cols.max[j];
+    out.n[c] = cols.n[j];
+    out.i0[c] = cols.i0[j];
+    out.brk[c] = cols.brk[j];
+  }
+  out.count = c + 1;
   return out;
 }
 
@@ -756,9 +785,12 @@ function createPlotCache() {
   return {
     raw: createColumns(0),
     smooth: createColumns(0),
+    smoothLine: createColumns(0),
+    // the smoothed columns merged to CSS px at a pixel ratio above 1
     key: "",
     n: 0,
-    left: 48,
+    left: null,
+    // the last frame's left margin; none yet: the narrowest the layout allows (labels fit it mostly)
     logLr: null,
     markerLoss: { data: null, n: -1, log: null, losses: /* @__PURE__ */ new Map() }
     // see markers.js markerMemo
@@ -785,22 +817,21 @@ function decimateInto(cache, data, n, log, [x0, x1], left, right, dpr, dirtyFrom
   const xDev = createScale([x0, x1], [left * dpr, right * dpr], log);
   const key = `${log}|${xDev.t0}|${xDev.k}|${left * dpr}`;
   let xs = data.lr;
-  let mapX = xDev.map;
   if (log) {
     const lx = logXs(cache, data, n);
     xs = lx.xs;
     if (lx.fresh) dirtyFrom = 0;
-    const { t0, k } = xDev;
-    const r0 = left * dpr;
-    mapX = (t) => r0 + (t - t0) * k;
   }
   let from = 0;
   if (key === cache.key && n >= cache.n) {
     from = Math.min(Number.isFinite(dirtyFrom) ? dirtyFrom : n, cache.n);
   }
   if (from < n || key !== cache.key || n !== cache.n) {
-    decimate(xs, data.loss, n, mapX, cache.raw, from);
-    decimate(xs, data.smoothed, n, mapX, cache.smooth, from);
+    const cols = Math.min(n, Math.ceil((right - left) * dpr) + 2);
+    grow(cache.raw, cols);
+    grow(cache.smooth, cols);
+    decimateAffine(xs, data.loss, n, left * dpr, xDev.t0, xDev.k, cache.raw, from);
+    decimateAffine(xs, data.smoothed, n, left * dpr, xDev.t0, xDev.k, cache.smooth, from);
   }
   cache.key = key;
   cache.n = n;
@@ -817,8 +848,10 @@ function frameGeometry(ctx, f, cache) {
   const n = data.n;
   const extent = Number.isFinite(data.lrMin) && data.lrMin <= data.lrMax && log ? [data.lrMin, data.lrMax] : null;
   const xd = xDomain(data.lr, n, f.startLr, f.endLr, log, extent);
-  const right0 = computeLayout(width, height, 0).right;
-  decimateInto(cache, data, n, log, xd, cache.left, right0, dpr, f.dirtyFrom === void 0 ? 0 : f.dirtyFrom);
+  const L0 = computeLayout(width, height, 0);
+  const left0 = cache.left ?? L0.left;
+  const right0 = L0.right;
+  decimateInto(cache, data, n, log, xd, left0, right0, dpr, f.dirtyFrom === void 0 ? 0 : f.dirtyFrom);
   let yr = yRangeColumns(cache.raw, cache.smooth);
   const hasData = cache.raw.count > 0 || cache.smooth.count > 0;
   ctx.font = font(theme, 11);
@@ -827,8 +860,8 @@ function frameGeometry(ctx, f, cache) {
   let yLabelW = 0;
   if (hasData) for (const t of yt.major) yLabelW = Math.max(yLabelW, ctx.measureText(t.label).width);
   const L = computeLayout(width, height, yLabelW);
-  if (L.left !== cache.left || L.right !== right0) {
-    cache.left = L.left;
+  cache.left = L.left;
+  if (L.left !== left0 || L.right !== right0) {
     decimateInto(cache, data, n, log, xd, L.left, L.right, dpr, 0);
     yr = yRangeColumns(cache.raw, cache.smooth);
     yt = linearTicks(yr.lo, yr.hi, approxRows);
@@ -840,7 +873,8 @@ function frameGeometry(ctx, f, cache) {
   const titleRight = 4 + ctx.measureText("loss").width + 6;
   const xt = xTicks(xScale, plot, log);
   const { raw, smooth } = cache;
-  return { width, height, dpr, log, n, plot, xScale, yScale, xt, yt, yr, hasData, titleRight, raw, smooth };
+  const smoothLine = dpr > 1 ? mergeColumns(smooth, dpr, cache.smoothLine) : smooth;
+  return { width, height, dpr, log, n, plot, xScale, yScale, xt, yt, yr, hasData, titleRight, raw, smooth, smoothLine };
 }
 
 // js/layers/axes.js
@@ -1176,17 +1210,44 @@ function strokeColumns(ctx, cols, yMap, tol = 0.3) {
 function fillBand(ctx, cols, yMap, thickness) {
   const { count: count2, x0, min, max, last, brk } = cols;
   const half = thickness / 2;
-  for (let j = 0; j < count2; j++) {
+  const barTop = (j) => {
     let top = yMap(max[j]);
-    let bottom = yMap(min[j]);
     if (!brk[j] && j > 0) {
       const yp = yMap(last[j - 1]);
       if (yp < top) top = yp;
+    }
+    return Math.floor(top - half);
+  };
+  const barBottom = (j, y0) => {
+    let bottom = yMap(min[j]);
+    if (!brk[j] && j > 0) {
+      const yp = yMap(last[j - 1]);
       if (yp > bottom) bottom = yp;
     }
-    const y0 = Math.floor(top - half);
-    ctx.fillRect(Math.floor(x0[j]), y0, 1, Math.max(1, Math.ceil(bottom + half) - y0));
+    return y0 + Math.max(1, Math.ceil(bottom + half) - y0);
+  };
+  ctx.beginPath();
+  let a = 0;
+  while (a < count2) {
+    let b = a + 1;
+    while (b < count2 && Math.floor(x0[b]) === Math.floor(x0[b - 1]) + 1) b++;
+    for (let j = a; j < b; j++) {
+      const x = Math.floor(x0[j]);
+      const y0 = barTop(j);
+      if (j === a) ctx.moveTo(x, y0);
+      else ctx.lineTo(x, y0);
+      ctx.lineTo(x + 1, y0);
+    }
+    for (let j = b - 1; j >= a; j--) {
+      const x = Math.floor(x0[j]);
+      const y1 = barBottom(j, barTop(j));
+      ctx.lineTo(x + 1, y1);
+      ctx.lineTo(x, y1);
+    }
+    ctx.closePath();
+    a = b;
   }
+  ctx.fill();
 }
 
 // js/layers/curves.js
@@ -1219,18 +1280,19 @@ function drawCurves(ctx, g, _f, theme) {
   ctx.setTransform(1, 0, 0, 1, 0, 0);
   const yMap = createScale([yr.lo, yr.hi], [plot.bottom * dpr, plot.top * dpr], false).map;
   const rawColor = withAlpha(theme.accent, theme.dark ? 0.55 : 0.3);
+  const tol = 0.3 * dpr;
   if (g.n >= 2 * g.raw.count) {
     ctx.fillStyle = rawColor;
     fillBand(ctx, g.raw, yMap, dpr);
   } else {
     ctx.strokeStyle = rawColor;
     ctx.lineWidth = 1 * dpr;
-    strokeColumns(ctx, g.raw, yMap);
+    strokeColumns(ctx, g.raw, yMap, tol);
   }
   ctx.strokeStyle = theme.accent;
   ctx.lineWidth = 2.25 * dpr;
   ctx.lineJoin = g.smooth.count < 1500 ? "round" : "bevel";
-  strokeColumns(ctx, g.smooth, yMap);
+  strokeColumns(ctx, g.smoothLine, yMap, tol);
   if (yr.clipped) drawClippedMarks(ctx, g, theme);
   ctx.restore();
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);

@@ -159,9 +159,10 @@ CURVE_COLUMNS = """(root) => {
 }"""
 
 
-def test_nbconvert_html_with_state_draws_the_curve(browser, executed, artifacts):
+@pytest.mark.parametrize("dpr", [1, 2])
+def test_nbconvert_html_with_state_draws_the_curve(browser, executed, artifacts, dpr):
     n = executed["n"]
-    ctx, served, refused = _offline_context(browser)
+    ctx, served, refused = _offline_context(browser, device_scale_factor=dpr)
     errors = []
     try:
         page = ctx.new_page()
@@ -176,7 +177,8 @@ def test_nbconvert_html_with_state_draws_the_curve(browser, executed, artifacts)
                 timeout=30_000,
             )
         finally:
-            page.screenshot(path=str(artifacts / "saved_state_nbconvert.png"), full_page=True)
+            shot = artifacts / f"saved_state_nbconvert_{dpr}x.png"
+            page.screenshot(path=str(shot), full_page=True)
         status = root.locator(".lrw-status-text").inner_text()
         curve = root.evaluate(CURVE_COLUMNS)
     finally:
