@@ -17,7 +17,9 @@ function recorder() {
     lineTo(x, y) {
       r.subpaths.at(-1).push([x, y]);
     },
-    closePath() {},
+    closePath() {
+      r.closed = (r.closed || 0) + 1;
+    },
     fill() {
       r.fills++;
     },
@@ -65,6 +67,7 @@ test("the band is one fill whose staircases cover exactly the per-column bars", 
   const ctx = recorder();
   fillBand(ctx, cols, yMap, 2);
   assert.equal(ctx.r.fills, 1);
+  assert.equal(ctx.r.closed, ctx.r.subpaths.length, "every staircase is closed");
   // One staircase per run of adjacent columns: the jump in x, and the gap at the NaN (the column after it
   // lies in the same pixel column as the one before) start new ones.
   assert.equal(ctx.r.subpaths.length, 3);
