@@ -41,6 +41,7 @@ class Counter:
         self.n = 0
         self.json_bytes = 0
         self.buffer_bytes = 0
+        self.saved_bytes = 0  # the finished run in the widget state (saved_readings), once a run
         self.kinds = {}
         widget._send = self
 
@@ -49,7 +50,11 @@ class Counter:
         kind = msg.get("content", {}).get("type") if msg.get("method") == "custom" else "update"
         self.kinds[kind] = self.kinds.get(kind, 0) + 1
         self.json_bytes += len(json.dumps(msg, separators=(",", ":")))
-        self.buffer_bytes += sum(len(b) for b in buffers or ())
+        n = sum(len(b) for b in buffers or ())
+        if kind == "update":
+            self.saved_bytes += n  # the only binary trait: written once, when the run ends
+        else:
+            self.buffer_bytes += n
 
 
 def plain(loader, steps):
@@ -150,8 +155,12 @@ def main(argv=None):
         f" -> {c.n / dt:.1f} messages/s (target <= 20)"
     )
     print(
-        f"  bytes: {sent} sent ({c.buffer_bytes} buffers + {c.json_bytes} JSON) / {raw} raw "
-        f"= {sent / raw:.3f} (target <= 1.5)"
+        f"  bytes while streaming: {sent} sent ({c.buffer_bytes} buffers + {c.json_bytes} JSON) "
+        f"/ {raw} raw = {sent / raw:.3f} (target <= 1.5)"
+    )
+    print(
+        f"  plus the saved state at the end: {c.saved_bytes} bytes "
+        f"({c.saved_bytes / a.fast_steps:.1f} per reading, target <= 30)"
     )
     return 0
 
