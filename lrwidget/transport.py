@@ -50,7 +50,7 @@ def zmq_module() -> Any:
         import zmq
     except ImportError as e:  # pragma: no cover - pyzmq is in every Jupyter install
         raise ImportError(
-            "lrwidget.listen() and lrwidget.connect() need pyzmq: pip install \"lrwidget[remote]\" "
+            'lrwidget.listen() and lrwidget.connect() need pyzmq: pip install "lrwidget[remote]" '
             "(every Jupyter kernel already has it)"
         ) from e
     return zmq
