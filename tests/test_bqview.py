@@ -147,6 +147,7 @@ def test_built_from_a_finder_keeps_its_own_selection(parts, digits_loader):
     assert view.select(r.lrs[i] * 1.01) == r.lrs[i]  # the nearest reading, not the value
     assert list(view.selection_line.x) == [r.lrs[i]] * 2
     click(view.readings_marks, 3)
+    view._channel.call(lambda: None)  # the click is handled on the channel's writer: wait for it
     assert view.selected_lr == r.lrs[3]
     view.select(None)
     assert view.selected_lr is None and len(view.selection_line.x) == 0
