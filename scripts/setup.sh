@@ -83,7 +83,11 @@ if ! "$VPY" -I -c "import importlib.metadata as m; m.version('torch')" >/dev/nul
 fi
 if ! satisfied "$extra"; then
   echo "setup: installing lrwidget (editable) with its $extra extra"
-  "${PIP[@]}" -e ".[$extra]"
+  # the torch installed above stays: a framework in the extra (lightning, transformers) may
+  # otherwise make pip swap it for another build
+  pin=$(mktemp); trap 'rm -f "$pin"' EXIT
+  "$VPY" -I -c "import importlib.metadata as m; print('torch==' + m.version('torch'))" >"$pin"
+  "${PIP[@]}" -c "$pin" -e ".[$extra]"
   if ! satisfied "$extra"; then
     echo "scripts/setup.sh: .venv still lacks something pyproject.toml asks for ($extra extra)" >&2
     exit 1
