@@ -1,0 +1,11 @@
+"""lrwidget inside the frameworks people train with.
+
+- :mod:`lrwidget.integrations.lightning`: ``LRFinderCallback`` for PyTorch Lightning.
+- :mod:`lrwidget.integrations.transformers`: ``LRFinderCallback`` for the Hugging Face Trainer.
+- accelerate needs no callback: ``LRFinder`` takes what ``accelerator.prepare`` returns (README,
+  "accelerate").
+
+Each framework is an extra (``pip install "lrwidget[lightning]"``), imported only by its module.
+The shared part (settings, where the choice comes from, moving a schedule to the chosen lr) is
+:mod:`lrwidget.integrations.choice` and :mod:`lrwidget.integrations.schedules`.
+"""

@@ -1,0 +1,276 @@
+"""What the framework callbacks share: their settings, the range test, and where the lr comes from.
+
+A callback runs inside the framework's ``fit``/``train``, i.e. inside a notebook cell that is
+busy until training ends. A kernel handles no message from the front end while a cell runs, so a
+click on a widget displayed by that cell could never arrive. Hence three ways to choose:
+
+- **the find step** (notebooks): :meth:`Chooser.find` runs the range test in a background thread
+  on the framework's own pieces and returns the live widget at once; the user clicks and
+  applies; the next ``fit`` trains with the applied lr without testing again.
+- **a listening notebook** (jobs): with ``LRWIDGET_ADDRESS``/``LRWIDGET_TOKEN`` set (as
+  ``lrwidget.listen()`` shows), the test streams there and the job waits for Apply
+  (:meth:`lrwidget.link.Link.wait_for_choice`).
+- **the default suggestion** (``choose="default"``: scripts, CI), also what a busy cell gets,
+  with a warning that names the find step.
+
+Either way the chosen lr is moved into the optimizer *and* its schedule (:func:`.schedules.rebase`).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import threading
+from numbers import Real
+from typing import Any, Callable
+
+from ..finder import LRFinder
+from ..link import ENV_ADDRESS
+from ..stream import LrApplied
+from .schedules import base_lrs, rebase
+
+log = logging.getLogger("lrwidget.integrations")
+
+#: accepted values of the callbacks' ``choose``
+CHOOSE = ("click", "default")
+#: the first lr of a callback's test when ``start_lr`` is None: a framework's optimizer holds a
+#: scheduled lr (0 during warmup, max_lr / 25 in a one cycle), not a start for a sweep
+DEFAULT_START_LR = 1e-7
+# what a callback passes to range_test itself
+_OWN = ("train_loader", "step_fn", "start_lr", "end_lr", "num_iter")
+
+
+def check_settings(start_lr, end_lr, num_iter, choose, timeout, range_test_kwargs) -> None:
+    """Refuse what the range test would refuse later, when the callback is made.
+
+    Example
+    -------
+    >>> check_settings(None, 10, 100, "clik", None, {})
+    Traceback (most recent call last):
+    ...
+    ValueError: choose must be one of 'click', 'default', got 'clik'
+    """
+    if choose not in CHOOSE:
+        raise ValueError(f"choose must be one of {', '.join(map(repr, CHOOSE))}, got {choose!r}")
+    if timeout is not None and (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, Real)
+        or not (timeout >= 0 and math.isfinite(timeout))
+    ):
+        raise ValueError(
+            f"timeout must be None or a finite number of seconds >= 0, got {timeout!r}"
+        )  # noqa: E501
+    clash = sorted(set(range_test_kwargs) & set(_OWN))
+    if clash:
+        raise TypeError(
+            f"{', '.join(clash)} cannot be passed as range_test keyword arguments: the callback "
+            "takes the data and the loss from the framework (start_lr, end_lr and num_iter "
+            "are the callback's own arguments)"
+        )
+    # the sweep's own checks (positive finite lrs, start < end, num_iter >= 2, known names...)
+    _probe().check_range_test_args(
+        [(None,)],
+        start_lr=DEFAULT_START_LR if start_lr is None else start_lr,
+        end_lr=end_lr,
+        num_iter=num_iter,
+        step_fn=lambda m, b: None,
+        **range_test_kwargs,
+    )
+
+
+def _probe() -> LRFinder:
+    import torch
+
+    m = torch.nn.Linear(1, 1)
+    return LRFinder(m, torch.optim.SGD(m.parameters(), lr=1e-3))
+
+
+def in_busy_cell() -> bool:
+    """True on the main thread of a Jupyter kernel: the cell running now blocks front-end
+    messages until it ends."""
+    if threading.current_thread() is not threading.main_thread():
+        return False
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    ip = get_ipython()
+    return ip is not None and getattr(ip, "kernel", None) is not None
+
+
+def in_kernel() -> bool:
+    """True in a Jupyter kernel (any thread): a widget displayed here is drawn."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    ip = get_ipython()
+    return ip is not None and getattr(ip, "kernel", None) is not None
+
+
+class Chooser:
+    """The range test and the choice of lr of one framework callback.
+
+    Parameters
+    ----------
+    start_lr, end_lr, num_iter
+        The sweep; ``start_lr=None`` starts at :data:`DEFAULT_START_LR`.
+    choose : {"click", "default"}
+        "click": the lr applied in the widget (the find step's, a listening notebook's, or
+        the widget of a fit run in a thread); "default": the result's default suggestion.
+    timeout : float, optional
+        Seconds to wait for a click before taking the default suggestion (None: no limit).
+    range_test_kwargs : dict
+        Passed to :meth:`lrwidget.LRFinder.range_test` (``step_mode``, ``smooth_f``,
+        ``diverge_th``, ``accumulation_steps``, ``val_loader``, ...).
+
+    Attributes
+    ----------
+    result : RangeTestResult or None
+    chosen_lr : float or None
+        The first param group's base lr training runs with.
+    chosen_by : {"click", "default", None}
+    widget : LRFinderWidget or None
+        The live view, when one was shown.
+    """
+
+    def __init__(self, start_lr, end_lr, num_iter, choose, timeout, range_test_kwargs):
+        check_settings(start_lr, end_lr, num_iter, choose, timeout, range_test_kwargs)
+        self.start_lr, self.end_lr, self.num_iter = start_lr, end_lr, num_iter
+        self.choose, self.timeout = choose, timeout
+        self.range_test_kwargs = dict(range_test_kwargs)
+        self.result: Any = None
+        self.chosen_lr: float | None = None
+        self.chosen_by: str | None = None
+        self.widget: Any = None
+        self._found: Any = None  # the find step's widget, until a fit takes its choice
+
+    # ------------------------------------------------------------------ the find step
+    def find(self, finder: LRFinder, loader: Any, step_fn: Callable) -> Any:
+        """Start the range test in a background thread, show its widget, return it at once."""
+        from ..widget import LRFinderWidget
+
+        w = LRFinderWidget(finder)
+        w.run(loader, step_fn=step_fn, **self._sweep(finder))
+        self._found = self.widget = w
+        return w
+
+    # ------------------------------------------------------------------ inside fit / train
+    def test_and_choose(
+        self,
+        finder: LRFinder,
+        loader: Any,
+        step_fn: Callable,
+        schedulers: list[Any],
+    ) -> float:
+        """Run the test (or take the find step's), choose, and move optimizer and schedule there.
+
+        Returns the chosen base lr of the first param group. The model and optimizer are
+        restored by the test before the lr is moved; when the test raises, nothing is moved.
+        """
+        opt = finder.optimizer
+        before = [g["lr"] for g in opt.param_groups]
+        if self._found is not None:
+            lr = self._from_find(self._found)
+            self._found = None
+        else:
+            lr = self._run(finder, loader, step_fn)
+        for g, v in zip(opt.param_groups, before):
+            g["lr"] = v  # a choice applied through the finder set lr directly: the schedule decides
+        if lr is None:
+            return base_lrs(opt)[0]
+        base = base_lrs(opt)
+        rebase(opt, schedulers, [lr * b / base[0] for b in base])
+        self.chosen_lr = float(lr)
+        return self.chosen_lr
+
+    def _sweep(self, finder: LRFinder) -> dict[str, Any]:
+        start = DEFAULT_START_LR if self.start_lr is None else self.start_lr
+        if isinstance(start, Real):
+            base = base_lrs(finder.optimizer)
+            # groups keep the ratios of their configured lrs (the scheduled ones may all be 0)
+            start = [float(start) * b / base[0] for b in base] if base[0] > 0 else float(start)
+        return dict(
+            start_lr=start, end_lr=self.end_lr, num_iter=self.num_iter, **self.range_test_kwargs
+        )
+
+    def _from_find(self, w: Any) -> float | None:
+        self.result = w.wait()
+        if w.exception is not None:
+            raise w.exception
+        if w.applied_lr is not None:
+            self.chosen_by = "click"
+            return float(w.applied_lr)
+        return self._default("nothing was applied in the find step's widget")
+
+    def _run(self, finder: LRFinder, loader: Any, step_fn: Callable) -> float | None:
+        sweep = self._sweep(finder)
+        finder.check_range_test_args(loader, step_fn=step_fn, **sweep)
+        remote = os.environ.get(ENV_ADDRESS) is not None and not in_kernel()
+        if self.choose == "click" and not remote and not in_kernel():
+            raise RuntimeError(
+                "choose='click' needs somewhere to click: a notebook (call the callback's "
+                "find() in a cell before fit), or a notebook that runs lrwidget.listen() with "
+                f"{ENV_ADDRESS} and LRWIDGET_TOKEN set in this job's environment; scripts and "
+                "CI pass choose='default'"
+            )
+        if remote:
+            return self._run_remote(finder, loader, step_fn, sweep)
+        if in_kernel():
+            return self._run_shown(finder, loader, step_fn, sweep)
+        self.result = finder.range_test(loader, step_fn=step_fn, **sweep)
+        return self._default(None)
+
+    def _run_remote(self, finder, loader, step_fn, sweep) -> float | None:
+        from ..link import connect
+
+        with connect(finder) as link:
+            self.result = finder.range_test(loader, step_fn=step_fn, **sweep)
+            if self.choose == "default":
+                return self._default(None)
+            lr = link.wait_for_choice(timeout=self.timeout)
+            self.chosen_by = "click"  # or the default on timeout: wait_for_choice logs it
+            return lr
+
+    def _run_shown(self, finder, loader, step_fn, sweep) -> float | None:
+        from IPython.display import display
+
+        from ..widget import LRFinderWidget
+
+        self.widget = w = LRFinderWidget(finder)
+        display(w)
+        applied = threading.Event()
+        unsubscribe = finder.subscribe(
+            lambda ev: applied.set() if isinstance(ev, LrApplied) else None
+        )
+        try:
+            self.result = finder.range_test(loader, step_fn=step_fn, **sweep)
+            if self.choose == "default":
+                return self._default(None)
+            if in_busy_cell():
+                return self._default(
+                    "a click cannot reach a notebook cell while it runs fit; to click, call "
+                    "the callback's find() in a cell before fit"
+                )
+            if applied.wait(self.timeout) and w.applied_lr is not None:
+                self.chosen_by = "click"
+                return float(w.applied_lr)
+            return self._default(f"nothing was applied within timeout={self.timeout} s")
+        finally:
+            unsubscribe()
+
+    def _default(self, why: str | None) -> float | None:
+        r = self.result
+        lr = None if r is None else r.suggested_lr
+        if lr is None:
+            log.warning(
+                "the range test suggests no lr (it ended: %s); training keeps the configured lr",
+                None if r is None else r.stop_reason,
+            )
+            self.chosen_by = None
+            return None
+        if why is not None:
+            log.warning("%s: training with the default suggestion, lr=%.3g", why, lr)
+        self.chosen_by = "default"
+        return float(lr)

@@ -1,0 +1,117 @@
+"""Move an optimizer's lr schedule to a new base lr, whatever scheduler built it.
+
+A framework creates the optimizer and its scheduler before a callback can run the range test,
+so the schedule (warmup, decay, one cycle) is already built around the configured lr. Every
+scheduler of ``torch.optim.lr_scheduler`` that frameworks build (LambdaLR, StepLR, Cosine...,
+OneCycleLR, CyclicLR, LinearLR, SequentialLR) is linear in its base lrs: scaling the base lr of
+a param group by ``k`` scales that group's whole schedule by ``k``. So moving to a chosen lr is
+one ratio per group, applied to the lr the group holds now and to every base the scheduler keeps.
+Absolute floors (``eta_min``, ReduceLROnPlateau's ``min_lrs``) are not scaled.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+# per-group keys schedulers write into a param group, each a multiple of the group's base lr
+_GROUP_KEYS = ("lr", "initial_lr", "max_lr", "min_lr", "base_lr")
+# scheduler attributes holding one base value per group
+_SCHEDULER_LISTS = ("base_lrs", "max_lrs")
+
+
+def _base_key(group: dict) -> str:
+    # OneCycleLR peaks at max_lr (its initial_lr is max_lr / div_factor); a warmup/decay
+    # scheduler keeps the configured lr as initial_lr; without a scheduler the lr is the base
+    for key in ("max_lr", "initial_lr"):
+        if isinstance(group.get(key), (int, float)):
+            return key
+    return "lr"
+
+
+def base_lrs(optimizer: Any) -> list[float]:
+    """The lr each param group's schedule is built around: OneCycleLR's ``max_lr``, the
+    ``initial_lr`` a scheduler keeps, else ``lr``.
+
+    Example
+    -------
+    >>> import torch
+    >>> p = torch.nn.Parameter(torch.zeros(1))
+    >>> opt = torch.optim.AdamW([p], lr=3e-4)
+    >>> s = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: step / 10)  # warmup from 0
+    >>> opt.param_groups[0]["lr"], base_lrs(opt)
+    (0.0, [0.0003])
+    """
+    return [float(g[_base_key(g)]) for g in optimizer.param_groups]
+
+
+def rebase(optimizer: Any, schedulers: Iterable[Any], new_base: Sequence[float]) -> None:
+    """Scale each param group's schedule so that its base lr becomes ``new_base[i]``.
+
+    Parameters
+    ----------
+    optimizer : torch.optim.Optimizer
+        Or a wrapper with ``param_groups`` (accelerate's, Lightning's).
+    schedulers : iterable of lr schedulers
+        Those stepping ``optimizer``; their base lrs move with the groups'. A SequentialLR's
+        or ChainedScheduler's own schedulers are moved too.
+    new_base : sequence of float
+        One positive finite lr per param group.
+
+    Raises
+    ------
+    ValueError
+        ``new_base`` has the wrong length or a value that is not a positive finite number,
+        or a group's base lr is not positive (nothing to scale from); nothing is changed then.
+
+    Example
+    -------
+    >>> import torch
+    >>> p = torch.nn.Parameter(torch.zeros(1))
+    >>> opt = torch.optim.AdamW([p], lr=1e-3)
+    >>> s = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: min(1.0, (step + 1) / 4))
+    >>> opt.param_groups[0]["lr"]          # the first warmup step of 1e-3
+    0.00025
+    >>> rebase(opt, [s], [2e-5])
+    >>> opt.param_groups[0]["lr"], s.base_lrs
+    (5e-06, [2e-05])
+    >>> opt = torch.optim.SGD([p], lr=0.1)
+    >>> one = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=1e-2, total_steps=100)
+    >>> rebase(opt, [one], [1e-3])   # OneCycleLR is built around its peak
+    >>> opt.param_groups[0]["max_lr"], round(opt.param_groups[0]["lr"], 12)
+    (0.001, 4e-05)
+    """
+    groups = optimizer.param_groups
+    new = [float(v) for v in new_base]
+    if len(new) != len(groups):
+        raise ValueError(f"new_base has {len(new)} lrs; the optimizer has {len(groups)} groups")
+    if not all(v > 0 and math.isfinite(v) for v in new):
+        raise ValueError(f"new_base must hold positive finite lrs, got {new}")
+    old = base_lrs(optimizer)
+    if not all(o > 0 and math.isfinite(o) for o in old):
+        raise ValueError(f"a param group's base lr is not a positive finite number: {old}")
+    ratios = [n / o for n, o in zip(new, old)]
+    for g, k, n in zip(groups, ratios, new):
+        base = _base_key(g)
+        for key in _GROUP_KEYS:
+            if key in g and isinstance(g[key], (int, float)) and not isinstance(g[key], bool):
+                g[key] = n if key == base else g[key] * k  # the base exactly, not n/o*o
+    for s in _all_schedulers(schedulers):
+        for name in _SCHEDULER_LISTS:
+            values = getattr(s, name, None)
+            if isinstance(values, list) and len(values) == len(ratios):
+                setattr(s, name, [v * k for v, k in zip(values, ratios)])
+        last = getattr(s, "_last_lr", None)
+        if isinstance(last, list) and len(last) == len(groups):
+            s._last_lr = [float(g["lr"]) for g in groups]
+
+
+def _all_schedulers(schedulers: Iterable[Any]) -> list[Any]:
+    out: list[Any] = []
+    for s in schedulers:
+        if s is None:
+            continue
+        out.append(s)
+        out.extend(_all_schedulers(getattr(s, "_schedulers", ())))
+    return out
