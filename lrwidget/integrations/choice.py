@@ -60,7 +60,7 @@ def check_settings(start_lr, end_lr, num_iter, choose, timeout, range_test_kwarg
     ):
         raise ValueError(
             f"timeout must be None or a finite number of seconds >= 0, got {timeout!r}"
-        )  # noqa: E501
+        )
     clash = sorted(set(range_test_kwargs) & set(_OWN))
     if clash:
         raise TypeError(
@@ -147,12 +147,14 @@ class Chooser:
         self._found: Any = None  # the find step's widget, until a fit takes its choice
 
     # ------------------------------------------------------------------ the find step
-    def find(self, finder: LRFinder, loader: Any, step_fn: Callable) -> Any:
-        """Start the range test in a background thread, show its widget, return it at once."""
+    def find(
+        self, finder: LRFinder, loader: Any, step_fn: Callable, schedulers: list[Any] = ()
+    ) -> Any:
+        """Start the range test in a background thread and return its widget at once."""
         from ..widget import LRFinderWidget
 
         w = LRFinderWidget(finder)
-        w.run(loader, step_fn=step_fn, **self._sweep(finder))
+        w.run(loader, step_fn=step_fn, **self._sweep(finder, schedulers))
         self._found = self.widget = w
         return w
 
@@ -175,20 +177,20 @@ class Chooser:
             lr = self._from_find(self._found)
             self._found = None
         else:
-            lr = self._run(finder, loader, step_fn)
+            lr = self._run(finder, loader, step_fn, schedulers)
         for g, v in zip(opt.param_groups, before):
             g["lr"] = v  # a choice applied through the finder set lr directly: the schedule decides
+        base = base_lrs(opt, schedulers)
         if lr is None:
-            return base_lrs(opt)[0]
-        base = base_lrs(opt)
+            return base[0]
         rebase(opt, schedulers, [lr * b / base[0] for b in base])
         self.chosen_lr = float(lr)
         return self.chosen_lr
 
-    def _sweep(self, finder: LRFinder) -> dict[str, Any]:
+    def _sweep(self, finder: LRFinder, schedulers: list[Any]) -> dict[str, Any]:
         start = DEFAULT_START_LR if self.start_lr is None else self.start_lr
         if isinstance(start, Real):
-            base = base_lrs(finder.optimizer)
+            base = base_lrs(finder.optimizer, schedulers)
             # groups keep the ratios of their configured lrs (the scheduled ones may all be 0)
             start = [float(start) * b / base[0] for b in base] if base[0] > 0 else float(start)
         return dict(
@@ -204,8 +206,8 @@ class Chooser:
             return float(w.applied_lr)
         return self._default("nothing was applied in the find step's widget")
 
-    def _run(self, finder: LRFinder, loader: Any, step_fn: Callable) -> float | None:
-        sweep = self._sweep(finder)
+    def _run(self, finder: LRFinder, loader: Any, step_fn: Callable, schedulers) -> float | None:
+        sweep = self._sweep(finder, schedulers)
         finder.check_range_test_args(loader, step_fn=step_fn, **sweep)
         remote = os.environ.get(ENV_ADDRESS) is not None and not in_kernel()
         if self.choose == "click" and not remote and not in_kernel():

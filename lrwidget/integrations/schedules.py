@@ -17,11 +17,11 @@ from typing import Any
 
 # per-group keys schedulers write into a param group, each a multiple of the group's base lr
 _GROUP_KEYS = ("lr", "initial_lr", "max_lr", "min_lr", "base_lr")
-# scheduler attributes holding one base value per group
+# scheduler attributes holding one value per group, each a multiple of the group's base lr
 _SCHEDULER_LISTS = ("base_lrs", "max_lrs")
 
 
-def _base_key(group: dict) -> str:
+def _base_of_group(group: dict) -> str:
     # OneCycleLR peaks at max_lr (its initial_lr is max_lr / div_factor); a warmup/decay
     # scheduler keeps the configured lr as initial_lr; without a scheduler the lr is the base
     for key in ("max_lr", "initial_lr"):
@@ -30,9 +30,21 @@ def _base_key(group: dict) -> str:
     return "lr"
 
 
-def base_lrs(optimizer: Any) -> list[float]:
-    """The lr each param group's schedule is built around: OneCycleLR's ``max_lr``, the
-    ``initial_lr`` a scheduler keeps, else ``lr``.
+def _cyclic(optimizer: Any, schedulers: Iterable[Any]) -> Any:
+    # CyclicLR keeps its peaks on itself (max_lrs) and writes its lower bound as initial_lr;
+    # a range test's lr is the peak of a cycle (Smith), so the peaks are the base
+    n = len(optimizer.param_groups)
+    for s in _all_schedulers(schedulers):
+        if isinstance(getattr(s, "max_lrs", None), list) and len(s.max_lrs) == n:
+            return s
+    return None
+
+
+def base_lrs(optimizer: Any, schedulers: Iterable[Any] = ()) -> list[float]:
+    """The lr each param group's schedule is built around.
+
+    A CyclicLR's ``max_lrs``, OneCycleLR's ``max_lr``, the ``initial_lr`` another scheduler
+    keeps (the configured lr), else the group's ``lr``.
 
     Example
     -------
@@ -40,14 +52,19 @@ def base_lrs(optimizer: Any) -> list[float]:
     >>> p = torch.nn.Parameter(torch.zeros(1))
     >>> opt = torch.optim.AdamW([p], lr=3e-4)
     >>> s = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: step / 10)  # warmup from 0
-    >>> opt.param_groups[0]["lr"], base_lrs(opt)
+    >>> opt.param_groups[0]["lr"], base_lrs(opt, [s])
     (0.0, [0.0003])
     """
-    return [float(g[_base_key(g)]) for g in optimizer.param_groups]
+    schedulers = list(schedulers)
+    cyc = _cyclic(optimizer, schedulers)
+    if cyc is not None:
+        return [float(v) for v in cyc.max_lrs]
+    return [float(g[_base_of_group(g)]) for g in optimizer.param_groups]
 
 
 def rebase(optimizer: Any, schedulers: Iterable[Any], new_base: Sequence[float]) -> None:
-    """Scale each param group's schedule so that its base lr becomes ``new_base[i]``.
+    """Scale each param group's schedule so that its base lr (:func:`base_lrs`) becomes
+    ``new_base[i]``.
 
     Parameters
     ----------
@@ -82,26 +99,34 @@ def rebase(optimizer: Any, schedulers: Iterable[Any], new_base: Sequence[float])
     >>> opt.param_groups[0]["max_lr"], round(opt.param_groups[0]["lr"], 12)
     (0.001, 4e-05)
     """
+    schedulers = _all_schedulers(schedulers)
     groups = optimizer.param_groups
     new = [float(v) for v in new_base]
     if len(new) != len(groups):
         raise ValueError(f"new_base has {len(new)} lrs; the optimizer has {len(groups)} groups")
     if not all(v > 0 and math.isfinite(v) for v in new):
         raise ValueError(f"new_base must hold positive finite lrs, got {new}")
-    old = base_lrs(optimizer)
+    old = base_lrs(optimizer, schedulers)
     if not all(o > 0 and math.isfinite(o) for o in old):
         raise ValueError(f"a param group's base lr is not a positive finite number: {old}")
     ratios = [n / o for n, o in zip(new, old)]
-    for g, k, n in zip(groups, ratios, new):
-        base = _base_key(g)
+    for g, k in zip(groups, ratios):
         for key in _GROUP_KEYS:
-            if key in g and isinstance(g[key], (int, float)) and not isinstance(g[key], bool):
-                g[key] = n if key == base else g[key] * k  # the base exactly, not n/o*o
-    for s in _all_schedulers(schedulers):
+            if isinstance(g.get(key), (int, float)) and not isinstance(g[key], bool):
+                g[key] = g[key] * k
+    for s in schedulers:
         for name in _SCHEDULER_LISTS:
             values = getattr(s, name, None)
             if isinstance(values, list) and len(values) == len(ratios):
                 setattr(s, name, [v * k for v, k in zip(values, ratios)])
+    # the base itself exactly (o * (n / o) may differ from n in the last bit)
+    cyc = _cyclic(optimizer, schedulers)
+    if cyc is not None:
+        cyc.max_lrs = list(new)
+    else:
+        for g, n in zip(groups, new):
+            g[_base_of_group(g)] = n
+    for s in schedulers:
         last = getattr(s, "_last_lr", None)
         if isinstance(last, list) and len(last) == len(groups):
             s._last_lr = [float(g["lr"]) for g in groups]

@@ -1,0 +1,189 @@
+"""The framework callbacks' shared core, without a framework: moving a real torch schedule to a
+chosen lr (compared with the schedule built at that lr from scratch), and the Chooser's ways to
+choose on a real range test (digits MLP)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+from torch.optim import lr_scheduler as S
+
+from lrwidget import LRFinder
+from lrwidget.integrations.choice import DEFAULT_START_LR, Chooser
+from lrwidget.integrations.schedules import base_lrs, rebase
+
+# each builds a scheduler around the optimizer's configured lr(s)
+SCHEDULES = {
+    "warmup+linear decay (transformers)": lambda o: S.LambdaLR(
+        o, lambda s: min((s + 1) / 5, max(0.0, (40 - s) / 35))
+    ),
+    "one cycle": lambda o: S.OneCycleLR(
+        o, max_lr=[g["lr"] for g in o.param_groups], total_steps=40
+    ),
+    "cosine": lambda o: S.CosineAnnealingLR(o, T_max=40),
+    "step": lambda o: S.StepLR(o, step_size=7, gamma=0.5),
+    "linear": lambda o: S.LinearLR(o, start_factor=0.1, total_iters=10),
+    "sequential warmup, cosine": lambda o: S.SequentialLR(
+        o,
+        [S.LinearLR(o, start_factor=0.01, total_iters=5), S.CosineAnnealingLR(o, T_max=35)],
+        milestones=[5],
+    ),
+    "cyclic": lambda o: S.CyclicLR(
+        o,
+        base_lr=[g["lr"] / 10 for g in o.param_groups],
+        max_lr=[g["lr"] for g in o.param_groups],
+        step_size_up=6,
+    ),
+}
+
+
+def _optimizer(lr0, lr1):
+    a, b = nn.Linear(3, 3), nn.Linear(3, 1)
+    return torch.optim.SGD(
+        [{"params": a.parameters(), "lr": lr0}, {"params": b.parameters(), "lr": lr1}],
+        lr=lr0,
+        momentum=0.9,
+    )
+
+
+def _trace(opt, sched, n=40):
+    out = []
+    for _ in range(n):
+        out.append([g["lr"] for g in opt.param_groups])
+        opt.step()
+        sched.step()
+    return np.array(out)
+
+
+@pytest.mark.parametrize("name", sorted(SCHEDULES))
+def test_a_rebased_schedule_is_the_schedule_built_at_the_new_lr(name):
+    make = SCHEDULES[name]
+    opt = _optimizer(1e-3, 1e-4)
+    sched = make(opt)
+    rebase(opt, [sched], [0.02, 0.002])
+    fresh_opt = _optimizer(0.02, 0.002)
+    fresh = make(fresh_opt)
+    np.testing.assert_allclose(_trace(opt, sched), _trace(fresh_opt, fresh), rtol=1e-12)
+    assert base_lrs(opt, [sched]) == pytest.approx([0.02, 0.002], rel=1e-12)
+
+
+def test_rebase_refuses_without_changing_anything():
+    opt = _optimizer(1e-3, 1e-4)
+    sched = SCHEDULES["cosine"](opt)
+    before = [dict(g, params=None) for g in opt.param_groups]
+    for bad in ([1e-3], [1e-3, math.inf], [1e-3, -1.0], [1e-3, math.nan]):
+        with pytest.raises(ValueError, match="new_base"):
+            rebase(opt, [sched], bad)
+    assert [dict(g, params=None) for g in opt.param_groups] == before
+    assert sched.base_lrs == [1e-3, 1e-4]
+
+
+# ---------------------------------------------------------------------------- the Chooser
+
+
+@pytest.fixture
+def setup(make_mlp, digits_loader):
+    model = make_mlp(bn=False, dropout=0)
+    opt = torch.optim.AdamW(model.parameters(), lr=3e-4)
+    sched = S.LambdaLR(opt, lambda s: min(1.0, s / 10))  # warmup from 0: lr is 0 now
+    steps = []
+
+    def step_fn(m, batch):
+        steps.append(1)
+        x, y = batch
+        return nn.functional.cross_entropy(m(x), y)
+
+    return model, opt, sched, digits_loader, step_fn, steps
+
+
+def _state(model, opt):
+    import copy
+
+    return copy.deepcopy(model.state_dict()), copy.deepcopy(opt.state_dict())
+
+
+def test_default_choice_restores_then_moves_lr_and_schedule(setup):
+    model, opt, sched, loader, step_fn, steps = setup
+    w0, o0 = _state(model, opt)
+    c = Chooser(None, 10, 60, "default", None, {})
+    lr = c.test_and_choose(LRFinder(model, opt), loader, step_fn, [sched])
+    assert steps, "the range test ran"
+    assert c.chosen_by == "default" and lr == c.chosen_lr == c.result.suggested_lr
+    assert c.result.lrs[0] == pytest.approx(DEFAULT_START_LR)  # not the warmup's 0
+    # weights and optimizer state exactly as before; only the schedule moved to the chosen lr
+    w1, o1 = _state(model, opt)
+    assert all(torch.equal(w0[k], w1[k]) for k in w0)
+    assert o1["state"] == o0["state"] == {}
+    assert sched.base_lrs == [lr] and opt.param_groups[0]["initial_lr"] == lr
+    assert opt.param_groups[0]["lr"] == 0.0  # warmup's first step, of the new base
+    opt.step()
+    sched.step()
+    assert opt.param_groups[0]["lr"] == pytest.approx(lr / 10, rel=1e-12)
+
+
+def test_click_without_a_notebook_refuses_before_any_step(setup, monkeypatch):
+    monkeypatch.delenv("LRWIDGET_ADDRESS", raising=False)
+    model, opt, sched, loader, step_fn, steps = setup
+    w0, _ = _state(model, opt)
+    c = Chooser(None, 10, 60, "click", None, {})
+    with pytest.raises(RuntimeError, match=r"choose='click' needs somewhere to click.*find\(\)"):
+        c.test_and_choose(LRFinder(model, opt), loader, step_fn, [sched])
+    assert steps == [] and c.result is None and c.chosen_lr is None
+    assert all(torch.equal(w0[k], v) for k, v in model.state_dict().items())
+    assert sched.base_lrs == [3e-4]
+
+
+def test_the_find_steps_applied_lr_is_used_without_a_second_test(setup):
+    model, opt, sched, loader, step_fn, steps = setup
+    c = Chooser(None, 10, 50, "click", None, {})
+    # the find step runs on pieces of its own (a framework builds a new optimizer for fit)
+    find_opt = torch.optim.AdamW(model.parameters(), lr=3e-4)
+    w = c.find(LRFinder(model, find_opt), loader, step_fn)
+    try:
+        r = w.wait(60)
+        chosen = float(r.lrs[20])
+        w.apply(chosen)  # what the Apply button does
+        n = len(steps)
+        lr = c.test_and_choose(LRFinder(model, opt), loader, step_fn, [sched])
+        assert len(steps) == n, "no second range test"
+        assert lr == chosen and c.chosen_by == "click"
+        assert sched.base_lrs == [chosen]
+    finally:
+        w.close()
+
+
+def test_nothing_applied_in_the_find_step_takes_the_default_and_says_so(setup, caplog):
+    model, opt, sched, loader, step_fn, steps = setup
+    c = Chooser(None, 10, 50, "click", None, {})
+    w = c.find(LRFinder(model, torch.optim.AdamW(model.parameters(), lr=3e-4)), loader, step_fn)
+    try:
+        with caplog.at_level("WARNING", logger="lrwidget.integrations"):
+            lr = c.test_and_choose(LRFinder(model, opt), loader, step_fn, [sched])
+        assert lr == c.result.suggested_lr and c.chosen_by == "default"
+        assert "nothing was applied in the find step's widget" in caplog.text
+    finally:
+        w.close()
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(choose="auto"), "choose must be one of 'click', 'default'"),
+        (dict(timeout=-1), "timeout must be None or a finite number"),
+        (dict(num_iter=1), "num_iter must be an int >= 2"),
+        (dict(end_lr=math.inf), "end_lr"),
+        (dict(range_test_kwargs={"step_fn": None}), "step_fn cannot be passed"),
+        (dict(range_test_kwargs={"smoothing": 0.1}), "unexpected keyword argument 'smoothing'"),
+    ],
+)
+def test_bad_settings_are_refused_when_made(kwargs, match):
+    args = dict(
+        start_lr=None, end_lr=10, num_iter=100, choose="click", timeout=None, range_test_kwargs={}
+    )
+    args.update(kwargs)
+    with pytest.raises((ValueError, TypeError), match=match):
+        Chooser(**args)
