@@ -173,7 +173,7 @@ def test_nothing_applied_in_the_find_step_takes_the_default_and_says_so(setup, c
     "kwargs, match",
     [
         (dict(choose="auto"), "choose must be one of 'click', 'default'"),
-        (dict(timeout=-1), "timeout must be None or a finite number"),
+        (dict(timeout=-1), "timeout must be None or a number >= 0 of seconds"),
         (dict(num_iter=1), "num_iter must be an int >= 2"),
         (dict(end_lr=math.inf), "end_lr"),
         (dict(range_test_kwargs={"step_fn": None}), "step_fn cannot be passed"),

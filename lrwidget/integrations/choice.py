@@ -19,15 +19,16 @@ Either way the chosen lr is moved into the optimizer *and* its schedule (:func:`
 from __future__ import annotations
 
 import logging
-import math
 import os
 import threading
+from collections.abc import Sequence
 from numbers import Real
 from typing import Any, Callable
 
 from ..finder import LRFinder
 from ..link import ENV_ADDRESS
 from ..stream import LrApplied
+from ..transport import check_seconds
 from .schedules import base_lrs, rebase
 
 log = logging.getLogger("lrwidget.integrations")
@@ -53,14 +54,7 @@ def check_settings(start_lr, end_lr, num_iter, choose, timeout, range_test_kwarg
     """
     if choose not in CHOOSE:
         raise ValueError(f"choose must be one of {', '.join(map(repr, CHOOSE))}, got {choose!r}")
-    if timeout is not None and (
-        isinstance(timeout, bool)
-        or not isinstance(timeout, Real)
-        or not (timeout >= 0 and math.isfinite(timeout))
-    ):
-        raise ValueError(
-            f"timeout must be None or a finite number of seconds >= 0, got {timeout!r}"
-        )
+    check_seconds(timeout, "timeout", none=True)
     clash = sorted(set(range_test_kwargs) & set(_OWN))
     if clash:
         raise TypeError(
@@ -148,7 +142,7 @@ class Chooser:
 
     # ------------------------------------------------------------------ the find step
     def find(
-        self, finder: LRFinder, loader: Any, step_fn: Callable, schedulers: list[Any] = ()
+        self, finder: LRFinder, loader: Any, step_fn: Callable, schedulers: Sequence[Any] = ()
     ) -> Any:
         """Start the range test in a background thread and return its widget at once."""
         from ..widget import LRFinderWidget
@@ -187,7 +181,7 @@ class Chooser:
         self.chosen_lr = float(lr)
         return self.chosen_lr
 
-    def _sweep(self, finder: LRFinder, schedulers: list[Any]) -> dict[str, Any]:
+    def _sweep(self, finder: LRFinder, schedulers: Sequence[Any]) -> dict[str, Any]:
         start = DEFAULT_START_LR if self.start_lr is None else self.start_lr
         if isinstance(start, Real):
             base = base_lrs(finder.optimizer, schedulers)

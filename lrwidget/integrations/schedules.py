@@ -21,7 +21,7 @@ _GROUP_KEYS = ("lr", "initial_lr", "max_lr", "min_lr", "base_lr")
 _SCHEDULER_LISTS = ("base_lrs", "max_lrs")
 
 
-def _base_of_group(group: dict) -> str:
+def _base_of_group(group: dict[str, Any]) -> str:
     # OneCycleLR peaks at max_lr (its initial_lr is max_lr / div_factor); a warmup/decay
     # scheduler keeps the configured lr as initial_lr; without a scheduler the lr is the base
     for key in ("max_lr", "initial_lr"):
