@@ -121,8 +121,72 @@ def first_checked(batches: Iterator, name: str, pairs: bool) -> Iterator:
     return itertools.chain([first], batches)
 
 
+def is_loader_iter(obj) -> bool:
+    """Whether ``obj`` is one of torch-lr-finder's ``DataLoaderIter`` objects (its
+    ``TrainDataLoaderIter``, ``ValDataLoaderIter`` or a subclass): a ``data_loader`` and an
+    ``inputs_labels_from_batch(batch) -> (inputs, labels)``. Recognised by those two
+    attributes, so that torch-lr-finder need not be installed, nor imported here.
+
+    Example
+    -------
+    >>> class ValIter:  # what torch-lr-finder's ValDataLoaderIter has
+    ...     def __init__(self, data_loader): self.data_loader = data_loader
+    ...     def inputs_labels_from_batch(self, batch): return batch["x"], batch["y"]
+    >>> is_loader_iter(ValIter([])), is_loader_iter([])
+    (True, False)
+    """
+    return hasattr(obj, "data_loader") and callable(getattr(obj, "inputs_labels_from_batch", None))
+
+
+class LoaderIterPasses:
+    """A torch-lr-finder ``ValDataLoaderIter`` as a ``val_loader`` read in full at every step.
+
+    Each iteration is one pass over its ``data_loader``, every batch split by its
+    ``inputs_labels_from_batch``, as torch-lr-finder's validation reads it. The object is an
+    iterator, which lrwidget otherwise refuses as a ``val_loader`` (it would be exhausted after
+    the first step); its ``data_loader`` is read again instead.
+
+    Example
+    -------
+    >>> class ValIter:
+    ...     def __init__(self, data_loader): self.data_loader = data_loader
+    ...     def inputs_labels_from_batch(self, batch): return batch["x"], batch["y"]
+    >>> passes = LoaderIterPasses(ValIter([{"x": 1, "y": 2}, {"x": 3, "y": 4}]))
+    >>> list(passes), list(passes), len(passes)
+    ([(1, 2), (3, 4)], [(1, 2), (3, 4)], 2)
+    """
+
+    def __init__(self, loader_iter):
+        self.loader_iter = loader_iter
+
+    def __iter__(self):
+        split = self.loader_iter.inputs_labels_from_batch
+        for batch in self.loader_iter.data_loader:
+            yield split(batch)
+
+    def __len__(self) -> int:
+        # a TypeError (a loader without len) tells check_loaders that the length is unknown
+        return len(self.loader_iter.data_loader)
+
+
+def val_batches(val_loader):
+    """``val_loader`` as the range test reads it: a torch-lr-finder ``ValDataLoaderIter`` (see
+    :func:`is_loader_iter`) as :class:`LoaderIterPasses`, anything else as it is.
+
+    Example
+    -------
+    >>> val_batches([(1, 2)])
+    [(1, 2)]
+    """
+    return LoaderIterPasses(val_loader) if is_loader_iter(val_loader) else val_loader
+
+
 def check_val_loader(val_loader, pairs: bool) -> None:
     """Refuse an empty ``val_loader`` (and, when ``pairs``, a first batch that is no pair).
+
+    A :class:`LoaderIterPasses` is checked on its ``data_loader``, without splitting a batch:
+    the split is the user's ``inputs_labels_from_batch``, called once per batch of each pass
+    only, as in torch-lr-finder.
 
     Example
     -------
@@ -131,6 +195,8 @@ def check_val_loader(val_loader, pairs: bool) -> None:
     ...
     ValueError: val_loader is empty: it must yield at least one batch
     """
+    if isinstance(val_loader, LoaderIterPasses):
+        val_loader, pairs = val_loader.loader_iter.data_loader, False
     for b in val_loader:
         if pairs:
             inputs_and_labels(b, "val_loader")

@@ -39,7 +39,7 @@ from typing import Callable, cast
 
 import torch
 
-from .batches import check_val_loader, cycle, first_checked
+from .batches import check_val_loader, cycle, first_checked, val_batches
 from .checks import (
     check_cache_dir,
     check_finder_args,
@@ -235,6 +235,10 @@ class LRFinder:
         self.grad_scaler = grad_scaler
         self.process_group = process_group
         self.result: RangeTestResult | None = None
+        # torch-lr-finder's history dict: made from the last result once, then kept with what
+        # the user writes into it (plot draws it); a new result starts a new one
+        self._history: dict[str, list] | None = None
+        self._history_of: RangeTestResult | None = None
         self._lock = threading.Lock()
         # the stop rule of the test that holds this finder, from the moment it was taken (before
         # its snapshot) until it ended; None when free. Taken and released under _lock only.
@@ -247,10 +251,29 @@ class LRFinder:
     # ------------------------------------------------------------------ compatibility face
     @property
     def history(self) -> dict[str, list]:
-        """``{"lr": [...], "loss": [...]}`` of the last test (smoothed losses)."""
-        if self.result is None:
-            return {"lr": [], "loss": []}
-        return self.result.history
+        """``{"lr": [...], "loss": [...]}`` of the last test (smoothed losses).
+
+        As in torch-lr-finder it is one dict, kept until the next test: what is written into
+        it (or assigned to it) stays, and :meth:`plot` draws it. :attr:`result` keeps the
+        readings as they were.
+
+        Example
+        -------
+        >>> import torch; from torch import nn
+        >>> m = nn.Linear(2, 1); finder = LRFinder(m, torch.optim.SGD(m.parameters(), lr=0.1))
+        >>> finder.history["loss"] = [3.0, 2.0, 4.0]; finder.history["lr"] = [0.1, 1.0, 10.0]
+        >>> finder.history
+        {'lr': [0.1, 1.0, 10.0], 'loss': [3.0, 2.0, 4.0]}
+        """
+        if self._history is None or self._history_of is not self.result:
+            made = self.result.history if self.result is not None else {"lr": [], "loss": []}
+            self._history, self._history_of = made, self.result
+        return self._history
+
+    @history.setter
+    def history(self, value: dict[str, list]) -> None:
+        _history_arrays(value)  # refuse what plot() could not draw, here, naming it
+        self._history, self._history_of = value, self.result
 
     @property
     def best_loss(self) -> float | None:
@@ -390,7 +413,7 @@ class LRFinder:
         a = bound.arguments
         self._checked_args(
             a["train_loader"],
-            a["val_loader"],
+            val_batches(a["val_loader"]),
             a["start_lr"],
             a["end_lr"],
             a["num_iter"],
@@ -614,14 +637,17 @@ class LRFinder:
         ----------
         train_loader : iterable
             Yields ``(inputs, labels, *extras)`` batches (tuples or lists; extras are ignored),
-            or anything ``step_fn`` understands. Started again when it runs out before
-            ``num_iter`` steps (a one-shot iterator, e.g. a generator, must then be long
-            enough).
+            or anything ``step_fn`` understands (a torch-lr-finder ``TrainDataLoaderIter``
+            yields the pairs its ``inputs_labels_from_batch`` makes). Started again when it
+            runs out before ``num_iter`` steps (a one-shot iterator, e.g. a generator, must
+            then be long enough).
         val_loader : iterable, optional
             When given, the recorded loss of each step is the mean loss over all of it
             (evaluated in ``model.eval()`` without gradients) instead of the training loss.
             It is read after every step, so it must be iterable again and again (a DataLoader,
-            a list), not a one-shot iterator.
+            a list), not a one-shot iterator. A torch-lr-finder ``ValDataLoaderIter`` (or
+            subclass) is read as torch-lr-finder reads it: its ``data_loader`` in full at every
+            step, each batch split by its ``inputs_labels_from_batch``.
         start_lr : float or list of float, optional
             Start lr of the first param group (others keep their ratio to it), or one per group.
             None: the optimizer's current lrs.
@@ -718,6 +744,7 @@ class LRFinder:
         # staged: losses stay on the device and are fetched in chunks (the accelerator loop);
         # an argument so that tests can run that loop on CPU
         comm = self._collective()
+        val_loader = val_batches(val_loader)  # torch-lr-finder's ValDataLoaderIter, read again
         try:
             sweep, smooth_f, diverge_th = self._checked_args(
                 train_loader,
@@ -1095,41 +1122,73 @@ class LRFinder:
         )
 
     def plot(self, skip_start=10, skip_end=5, log_lr=True, show_lr=None, ax=None, suggest_lr=True):
-        """Plot smoothed loss against lr with matplotlib (torch-lr-finder's signature).
+        """Plot :attr:`history` (smoothed loss against lr) with matplotlib (torch-lr-finder's
+        signature).
+
+        ``skip_start`` / ``skip_end`` readings are left out of the curve drawn. The suggestion
+        (``suggest_lr``) is the default rule's (:mod:`lrwidget.suggest`) on the whole curve, the
+        lr :meth:`apply` takes, whatever is skipped; it is marked on the curve. When
+        :attr:`history` was edited, the suggestion is the default rule's on the edited curve.
 
         Returns
         -------
         matplotlib.axes.Axes, or (Axes, float or None) when ``suggest_lr``
-            The suggested lr is the default rule's (:mod:`lrwidget.suggest`).
+            None when the rule has no answer (its reason is printed), e.g. a flat curve.
+
+        Raises
+        ------
+        RuntimeError
+            No range test has run (and :attr:`history` is empty); or ``suggest_lr`` with fewer
+            than ``skip_start + skip_end + 2`` readings, as torch-lr-finder: the curve drawn
+            would have no two points to mark the suggestion on.
+        ValueError
+            A bad ``skip_start`` / ``skip_end`` / ``show_lr``, or a :attr:`history` that is not
+            two equally long lists of numbers.
+
+        Example
+        -------
+        >>> import matplotlib; matplotlib.use("Agg")
+        >>> import numpy as np, torch; from torch import nn
+        >>> m = nn.Linear(2, 1); finder = LRFinder(m, torch.optim.SGD(m.parameters(), lr=0.1))
+        >>> finder.history = {"lr": np.logspace(-4, 0, 40).tolist(),
+        ...                   "loss": (np.linspace(-2, 1, 40) ** 2).tolist()}
+        >>> ax, lr = finder.plot()  # doctest: +ELLIPSIS
+        Suggested LR (minimum): ...
+        >>> len(ax.lines[0].get_xdata()), bool(lr == ax.collections[0].get_offsets()[0][0])
+        (25, True)
         """
-        if self.result is None:
-            raise RuntimeError("no range test has run yet: call range_test() first")
         for name, v in (("skip_start", skip_start), ("skip_end", skip_end)):
             if isinstance(v, bool) or not isinstance(v, int) or v < 0:
                 raise ValueError(f"{name} must be an int >= 0, got {v!r}")
         if show_lr is not None:
             show_lr = real("show_lr", show_lr, "a number or None")
+        all_lrs, all_losses = _history_arrays(self.history)
+        n = all_lrs.size
+        if n == 0 and self.result is None:
+            raise RuntimeError("no range test has run yet: call range_test() first")
+        if suggest_lr and n < skip_start + skip_end + 2:
+            raise RuntimeError(
+                f"Need at least {skip_start + skip_end + 2} readings to mark a suggested lr on "
+                f"the curve with skip_start={skip_start} and skip_end={skip_end}, got {n}: "
+                "pass a smaller skip_start and skip_end, or suggest_lr=False"
+            )
         try:
             import matplotlib.pyplot as plt
         except ImportError as e:  # pragma: no cover - depends on the environment
             raise ImportError("plot() needs matplotlib: pip install matplotlib") from e
-        r = self.result
-        n = len(r)
-        sl = slice(skip_start, n - skip_end if skip_end else n)
-        lrs, losses = r.lrs[sl], r.smoothed[sl]
+        sl = slice(skip_start, max(n - skip_end, 0))  # n - skip_end < 0 must not wrap around
         fig = None
         if ax is None:
             fig, ax = plt.subplots()
-        ax.plot(lrs, losses)
+        ax.plot(all_lrs[sl], all_losses[sl])
         best = None
         if suggest_lr:
-            s = r.suggestions[next(iter(r.suggestions))]
+            s = self._suggestion_of(all_lrs, all_losses)
             best = s.lr
             if best is not None:
-                y = r.smoothed[s.index] if s.index is not None else float("nan")
                 ax.scatter(
                     [best],
-                    [y],
+                    [_loss_at(best, s.index, all_lrs, all_losses)],
                     s=75,
                     marker="o",
                     color="red",
@@ -1159,3 +1218,62 @@ class LRFinder:
         if suggest_lr:
             return ax, best
         return ax
+
+    def _suggestion_of(self, lrs, losses):
+        """The default rule's suggestion for the curve ``plot`` draws: the result's own (the
+        one :meth:`apply` takes, divergence seen in the raw losses too) unless the history
+        was edited."""
+        import numpy as np
+
+        from .suggest import DEFAULT
+        from .suggest import suggest as rule
+
+        r = self.result
+        if (
+            r is not None
+            and np.array_equal(lrs, r.lrs)
+            and np.array_equal(losses, r.smoothed, equal_nan=True)
+        ):
+            return r.suggestions[DEFAULT]
+        return rule(lrs, losses)
+
+
+def _history_arrays(history):
+    """``(lrs, losses)`` of a torch-lr-finder history as float arrays; an error naming
+    ``history`` for anything plot could not draw."""
+    import numpy as np
+
+    if not isinstance(history, dict) or not {"lr", "loss"} <= history.keys():
+        raise TypeError(
+            'history must be a dict {"lr": [...], "loss": [...]}, got '
+            + (
+                f"keys {sorted(map(str, history))}"
+                if isinstance(history, dict)
+                else type(history).__name__
+            )
+        )
+    try:
+        lrs = np.asarray(history["lr"], dtype=float)
+        losses = np.asarray(history["loss"], dtype=float)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f'history["lr"] and history["loss"] must be lists of numbers: {e}') from e
+    if lrs.ndim != 1 or losses.ndim != 1 or lrs.size != losses.size:
+        raise ValueError(
+            'history["lr"] and history["loss"] must be flat lists of the same length, got '
+            f"{lrs.size} and {losses.size}"
+        )
+    return lrs, losses
+
+
+def _loss_at(lr: float, index, lrs, losses) -> float:
+    """The curve's loss at ``lr``: the reading's, or interpolated in log(lr) between the
+    readings around it (a rule's lr that is no reading's, e.g. ``minimum``'s lr / 10)."""
+    import numpy as np
+
+    if index is not None:
+        return float(losses[index])
+    ok = np.isfinite(lrs) & (lrs > 0) & np.isfinite(losses)
+    if not ok.any():
+        return float("nan")
+    order = np.argsort(lrs[ok], kind="stable")
+    return float(np.interp(np.log10(lr), np.log10(lrs[ok][order]), losses[ok][order]))
