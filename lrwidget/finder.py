@@ -62,7 +62,14 @@ from .loop import StopRule, loop_cpu, loop_staged
 from .progress import INTERVAL, ProgressBar, check_progress, wanted
 from .schedule import Sweep
 from .snapshot import Snapshot
-from .steps import Step, then_validate, train_step, validation_loss
+from .steps import (
+    Step,
+    check_own_scaler,
+    stepping_every_call,
+    then_validate,
+    train_step,
+    validation_loss,
+)
 from .stream import LrApplied, RunEnded, RunStarted, Stream
 from .track import Tracker
 
@@ -218,6 +225,7 @@ class LRFinder:
         process_group=None,
     ):
         check_finder_args(model, optimizer, criterion, amp_backend, amp_config)
+        check_own_scaler(grad_scaler, optimizer)
         check_process_group(process_group)
         self.model = model
         self.optimizer = optimizer
@@ -684,6 +692,12 @@ class LRFinder:
         backward on the step's batches (all ``accumulation_steps`` of them), and the recorded
         loss is its first evaluation, before the step. They cannot be used with a GradScaler.
 
+        A model, optimizer and loader from ``accelerator.prepare`` (accelerate) are tested as
+        they are: the prepared model's mixed precision applies; the optimizer steps at every
+        step of the test even when an ``accelerator.accumulate`` loop left it skipping steps
+        (``accumulation_steps`` decides the batches per step here); with fp16 the loss is
+        scaled by the optimizer's own GradScaler, which is restored like the optimizer.
+
         Returns
         -------
         RangeTestResult
@@ -785,31 +799,32 @@ class LRFinder:
             step = self._step(
                 batches, val_loader, accumulation_steps, non_blocking_transfer, step_fn
             )
-            if comm is not None:
-                rec = CollectiveRecorder(
-                    readings,
-                    cast(CollectiveRule, rule),
-                    max(1, int(self.fetch_every)),
-                    self.device,
-                    comm,
-                    run.perf0,
-                )
-                run.reason = loop_staged(
-                    sweep, readings, rule, self.optimizer, step, 1, self.device, recorder=rec
-                )
-                run.elapsed = rec.elapsed
-            elif staged:
-                run.reason = loop_staged(
-                    sweep,
-                    readings,
-                    rule,
-                    self.optimizer,
-                    step,
-                    max(1, int(self.fetch_every)),
-                    self.device,
-                )
-            else:
-                run.reason = loop_cpu(sweep, readings, rule, self.optimizer, step)
+            with stepping_every_call(self.optimizer):  # accelerate: even mid-accumulation
+                if comm is not None:
+                    rec = CollectiveRecorder(
+                        readings,
+                        cast(CollectiveRule, rule),
+                        max(1, int(self.fetch_every)),
+                        self.device,
+                        comm,
+                        run.perf0,
+                    )
+                    run.reason = loop_staged(
+                        sweep, readings, rule, self.optimizer, step, 1, self.device, recorder=rec
+                    )
+                    run.elapsed = rec.elapsed
+                elif staged:
+                    run.reason = loop_staged(
+                        sweep,
+                        readings,
+                        rule,
+                        self.optimizer,
+                        step,
+                        max(1, int(self.fetch_every)),
+                        self.device,
+                    )
+                else:
+                    run.reason = loop_cpu(sweep, readings, rule, self.optimizer, step)
         except BaseException as e:
             if run is not None:
                 run.error = e
@@ -886,6 +901,11 @@ class LRFinder:
         sweep, one ``record`` per step, leaving it on the same step (a rank whose loader runs
         out earlier than the others' would wait for them in the next reduction); the tracker
         then ends every rank on the same step, as :meth:`range_test` does.
+
+        With gradient accumulation a reading is one optimizer step: iterate and ``record``
+        once per micro-batch; the lr stays the same until the step, and the reading is the
+        mean loss of its micro-batches (``run.record(loss, stepped=...)``; inside
+        ``accelerator.accumulate`` accelerate's ``sync_gradients`` says it by itself).
 
         Example
         -------

@@ -12,7 +12,10 @@ A :class:`Snapshot` holds CPU copies (or a file under ``cache_dir``) of
 - the optimizer's per-parameter state (Adam moments, step counts, momentum buffers) with each
   tensor's original device, and every param group's settings (lr, betas, weight decay, extra
   keys such as ``initial_lr``);
-- the GradScaler's state;
+- the GradScaler's state (the one given, else the one the optimizer steps with itself:
+  accelerate's ``AcceleratedOptimizer.scaler`` with fp16);
+- an optimizer wrapper's step flags (accelerate's: whether gradients are synced now, and
+  whether its last step was skipped by the scaler), kept in memory;
 - torch's RNG states (CPU, and every CUDA device already initialised), so that training after a
   range test draws the same dropout masks and shuffles as it would have without one.
 
@@ -49,6 +52,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from .interrupts import defer_sigint
+from .steps import own_scaler, sync_state
 
 if TYPE_CHECKING:
     from typing import TypeGuard  # Python 3.10; only read by type checkers
@@ -128,6 +132,7 @@ class Snapshot:
         data: dict[str, Any] | None,
         devices: dict[str, Any],
         path: str | None,
+        flags: list[tuple[Any, str, bool]] | None = None,
     ) -> None:
         self.model = model
         self.optimizer = optimizer
@@ -137,6 +142,7 @@ class Snapshot:
         self._data = data
         self._devices = devices
         self._path = path
+        self._flags = flags or []
 
     @classmethod
     def capture(
@@ -157,6 +163,8 @@ class Snapshot:
         optimizer : torch.optim.Optimizer
             Every tensor in its param groups is saved, the model's or not.
         grad_scaler : torch.amp.GradScaler, optional
+            None: the one the optimizer steps with itself, if any
+            (:func:`lrwidget.steps.own_scaler`).
         memory_cache : bool
             True keeps the copy in CPU memory; False writes it to a file under ``cache_dir``
             (the system temp dir when None) and reads it back on restore.
@@ -183,6 +191,8 @@ class Snapshot:
         >>> Snapshot.capture(m, o, memory_cache=False, extra_modules=[crit]).free()
         """
         extra = tuple(extra_modules)
+        if grad_scaler is None:
+            grad_scaler = own_scaler(optimizer)
         for i, m in enumerate(extra):
             if not isinstance(m, torch.nn.Module):
                 raise TypeError(
@@ -236,7 +246,9 @@ class Snapshot:
         if not memory_cache:
             path = _write_file(data, cache_dir)
             data = None
-        return cls(model, optimizer, grad_scaler, extra, data, devices, path)
+        return cls(
+            model, optimizer, grad_scaler, extra, data, devices, path, _wrapper_flags(optimizer)
+        )
 
     def _read(self) -> dict[str, Any]:
         if self._data is not None:
@@ -380,6 +392,8 @@ class Snapshot:
         if d["scaler"] is not None and _scaler_on(self.grad_scaler):
             self.grad_scaler.load_state_dict(d["scaler"])
             _clear_scaler_stage(self.grad_scaler)
+        for obj, name, value in self._flags:
+            setattr(obj, name, value)
         if "rng_cpu" in d:
             torch.set_rng_state(d["rng_cpu"])
         if "rng_cuda" in d:
@@ -395,6 +409,21 @@ class Snapshot:
     @property
     def freed(self) -> bool:
         return self._data is None and self._path is None
+
+
+def _wrapper_flags(optimizer: torch.optim.Optimizer) -> list[tuple[Any, str, bool]]:
+    """``(object, attribute, value)`` of the step flags an optimizer wrapper keeps outside its
+    state_dict (accelerate's): a test run through ``accelerator.accumulate`` moves the sync
+    flag, and a step the scaler skipped sets ``step_was_skipped``, which makes accelerate's
+    scheduler skip its next step."""
+    flags = []
+    state = sync_state(optimizer)
+    if state is not None:
+        flags.append((state, "sync_gradients", state.sync_gradients))
+    skipped = getattr(optimizer, "_is_overflow", None)
+    if isinstance(skipped, bool):
+        flags.append((optimizer, "_is_overflow", skipped))
+    return flags
 
 
 def _module_state(m: torch.nn.Module) -> dict[str, Any]:

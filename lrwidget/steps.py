@@ -4,13 +4,20 @@ loss to record; and the validation loss that replaces it when there is a ``val_l
 Each closure is built once per test for the case at hand (plain; autocast, accumulation or a
 GradScaler; a closure optimizer such as LBFGS), so that a step does nothing it does not need:
 the plain step, the one almost every test runs, is the bare training loop plus a type check.
+
+Optimizer wrappers (accelerate's ``AcceleratedOptimizer``) are seen through where they differ
+from the optimizer they wrap: their ``step`` may drive a GradScaler of their own
+(:func:`own_scaler`: the loss is then scaled for backward and the wrapper steps and updates
+it), it takes a closure when the inner optimizer needs one (:func:`needs_closure`), and it
+skips ``step`` and ``zero_grad`` between gradient-accumulation boundaries
+(:func:`stepping_every_call` holds that off while a range test steps).
 """
 
 from __future__ import annotations
 
 import contextlib
 import inspect
-from typing import Callable
+from typing import Any, Callable
 
 import torch
 from torch import Tensor
@@ -20,8 +27,25 @@ from .batches import PAIR_TYPES, check_loss, inputs_and_labels, move
 Step = Callable[[], Tensor]
 
 
+def inner_optimizer(optimizer):
+    """The optimizer a wrapper steps (accelerate's ``AcceleratedOptimizer.optimizer``), or
+    ``optimizer`` itself when it wraps none.
+
+    Example
+    -------
+    >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.ones(1))], lr=0.1)
+    >>> inner_optimizer(opt) is opt
+    True
+    """
+    inner = getattr(optimizer, "optimizer", None)
+    if isinstance(inner, torch.optim.Optimizer) and inner is not optimizer:
+        return inner
+    return optimizer
+
+
 def needs_closure(optimizer) -> bool:
-    """Whether ``optimizer.step`` must be given a closure (torch.optim.LBFGS and the like).
+    """Whether ``optimizer.step`` must be given a closure (torch.optim.LBFGS and the like, also
+    inside a wrapper whose own ``step`` takes an optional closure).
 
     Example
     -------
@@ -29,6 +53,7 @@ def needs_closure(optimizer) -> bool:
     >>> needs_closure(torch.optim.LBFGS(p)), needs_closure(torch.optim.SGD(p, lr=0.1))
     (True, False)
     """
+    optimizer = inner_optimizer(optimizer)
     try:
         p = inspect.signature(optimizer.step).parameters.get("closure")
     except (TypeError, ValueError):  # a builtin or C step: assume the usual optional closure
@@ -38,6 +63,89 @@ def needs_closure(optimizer) -> bool:
         and p.default is inspect.Parameter.empty
         and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
     )
+
+
+def own_scaler(optimizer: object) -> torch.amp.GradScaler | None:
+    """The enabled GradScaler that ``optimizer.step()`` drives itself, or None.
+
+    accelerate's ``AcceleratedOptimizer`` with fp16 (on a GPU) holds the accelerator's
+    ``scaler`` and calls its ``step`` and ``update`` inside its own ``step``: whoever steps it
+    must scale the loss for backward with that scaler (``accelerator.backward`` does), and a
+    range test must save and restore that scaler's state.
+
+    Example
+    -------
+    >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.ones(1))], lr=0.1)
+    >>> own_scaler(opt) is None
+    True
+    """
+    s = getattr(optimizer, "scaler", None)
+    if isinstance(s, torch.amp.GradScaler) and s.is_enabled():
+        return s
+    return None
+
+
+def check_own_scaler(grad_scaler, optimizer) -> None:
+    """Refuse a ``grad_scaler`` other than the one ``optimizer`` steps with itself, and an
+    optimizer whose own GradScaler would have to drive a closure optimizer (LBFGS)."""
+    own = own_scaler(optimizer)
+    if own is None:
+        return
+    if grad_scaler is not None and grad_scaler is not own and grad_scaler.is_enabled():
+        raise ValueError(
+            f"grad_scaler: the optimizer ({type(optimizer).__name__}) steps with a GradScaler "
+            "of its own (optimizer.scaler, e.g. accelerate's for fp16); pass grad_scaler=None "
+            "(that one is used) or grad_scaler=optimizer.scaler"
+        )
+    if needs_closure(optimizer):
+        raise ValueError(
+            f"optimizer: {type(optimizer).__name__} steps with a GradScaler of its own "
+            "(optimizer.scaler), which cannot drive an optimizer stepped with a closure "
+            f"({type(inner_optimizer(optimizer)).__name__}); prepare it without fp16"
+        )
+
+
+def sync_state(optimizer: object) -> Any:
+    """The object whose ``sync_gradients`` flag gates ``optimizer``'s ``step`` and
+    ``zero_grad`` (accelerate's ``GradientState``: while it is False, in the middle of a
+    gradient accumulation, the ``AcceleratedOptimizer`` skips both), or None.
+
+    Example
+    -------
+    >>> sync_state(torch.optim.SGD([torch.nn.Parameter(torch.ones(1))], lr=0.1)) is None
+    True
+    """
+    state = getattr(optimizer, "gradient_state", None)
+    if isinstance(getattr(state, "sync_gradients", None), bool):
+        return state
+    return None
+
+
+@contextlib.contextmanager
+def stepping_every_call(optimizer):
+    """Hold an optimizer that skips steps between accumulation boundaries (see
+    :func:`sync_state`) to stepping on every call; its flag is put back afterwards.
+
+    A range test steps the optimizer itself once per reading (its own ``accumulation_steps``
+    decide the batches per step), so a flag left False by an ``accelerator.accumulate`` loop
+    must not turn every step of the test into nothing.
+
+    Example
+    -------
+    >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.ones(1))], lr=0.1)
+    >>> with stepping_every_call(opt):   # a plain optimizer: nothing to hold
+    ...     pass
+    """
+    state = sync_state(optimizer)
+    if state is None:
+        yield
+        return
+    was = state.sync_gradients
+    state.sync_gradients = True
+    try:
+        yield
+    finally:
+        state.sync_gradients = was
 
 
 def train_step(
@@ -65,6 +173,10 @@ def train_step(
         ``torch.autocast`` arguments; forward and loss run under it when given.
     step_fn : callable, optional
         ``step_fn(model, batch) -> loss`` instead of ``criterion(model(inputs), labels)``.
+    grad_scaler : torch.amp.GradScaler, optional
+        Scales the loss for backward, steps the optimizer and updates. An optimizer with a
+        scaler of its own (:func:`own_scaler`) gets its losses scaled by that one and
+        steps and updates it itself.
 
     Example
     -------
@@ -76,6 +188,9 @@ def train_step(
     """
     nxt = batches.__next__
     closure_opt = needs_closure(optimizer)
+    own = own_scaler(optimizer)
+    if own is not None:
+        grad_scaler = own
     if (
         autocast is None
         and grad_scaler is None
@@ -89,7 +204,7 @@ def train_step(
     )
     if closure_opt:
         return _closure_step(optimizer, nxt, loss_of, accumulation_steps)
-    return _general_step(optimizer, nxt, loss_of, accumulation_steps, grad_scaler)
+    return _general_step(optimizer, nxt, loss_of, accumulation_steps, grad_scaler, own is not None)
 
 
 def _plain_step(model, opt, crit, nxt, dev, non_blocking) -> Step:
@@ -161,8 +276,11 @@ def _closure_step(opt, nxt, loss_of, acc) -> Step:
     return step
 
 
-def _general_step(opt, nxt, loss_of, acc, scaler) -> Step:
-    # autocast (inside loss_of), accumulation, a GradScaler: any of them
+def _general_step(opt, nxt, loss_of, acc, scaler, scaler_in_step: bool) -> Step:
+    # autocast (inside loss_of), accumulation, a GradScaler: any of them.
+    # scaler_in_step: the optimizer's own step() unscales, steps and updates the scaler
+    steps_scaler = scaler is not None and not scaler_in_step
+
     def step():
         opt.zero_grad()
         total = None
@@ -174,7 +292,7 @@ def _general_step(opt, nxt, loss_of, acc, scaler) -> Step:
                 loss.backward()
             d = loss.detach().float()
             total = d if total is None else total + d
-        if scaler is not None:
+        if steps_scaler:
             scaler.step(opt)
             scaler.update()
         else:

@@ -4,10 +4,17 @@
 The tracker hands out the sweep's lrs (writing each into the optimizer) and takes one loss per
 step; it starts and ends its run through the finder, like ``range_test``, so the model and
 optimizer are restored however the ``with`` block exits.
+
+With gradient accumulation a loop runs several micro-batches per optimizer step. A reading is
+one optimizer step: the losses recorded for micro-batches that did not end a step are kept and
+averaged into the reading of the step that follows, and the lr handed out stays the same until
+that step was taken. Which micro-batch ended a step is ``record``'s ``stepped``, or, when not
+given, the optimizer's own word where it has one (accelerate's ``sync_gradients``).
 """
 
 from __future__ import annotations
 
+import logging
 import math
 from numbers import Real
 from typing import TYPE_CHECKING, Callable, Literal, cast
@@ -19,9 +26,15 @@ from .collective import CollectiveRecorder, CollectiveRule
 from .history import History, RangeTestResult
 from .loop import Recorder, StopRule, lr_writer
 from .schedule import CHUNK, Sweep
+from .steps import sync_state
 
 if TYPE_CHECKING:
     from .finder import LRFinder, _Run
+
+log = logging.getLogger("lrwidget.track")
+
+#: micro-batches of one optimizer step after which a warning says no step seems to come
+LONG_ACCUMULATION = 1000
 
 
 class Tracker:
@@ -70,8 +83,12 @@ class Tracker:
         self._chunk_lrs: list[float] = []  # the first group's lrs of that chunk
         self._chunk_rows: list[list[float]] = []  # every group's lrs, unless group0 is used
         self._lr = math.nan  # the lr last handed out
+        self._row: list[float] = []  # every group's lrs of that step, unless group0 is used
         self._handed_out = 0  # lrs handed out
         self._awaiting = False  # an lr was handed out and its loss not yet recorded
+        self._sync = sync_state(finder.optimizer)  # says whether a micro-batch ended a step
+        self._micro_sum: Tensor | float = 0.0  # losses of this step's micro-batches so far
+        self._micro_n = 0  # their number: > 0 while a step's accumulation is under way
         self._done = False
         self.result: RangeTestResult | None = None
 
@@ -146,6 +163,14 @@ class Tracker:
             raise RuntimeError("use the tracker inside `with finder.track(...) as run:`")
         if self._awaiting:
             raise RuntimeError("call run.record(loss) once per step before taking the next lr")
+        if self._micro_n:  # the step's accumulation goes on with the same lr; a stop() or an
+            # error of a chunk's fetch ends the test after this step, not in the middle of it
+            if self._group0 is not None:
+                self._group0["lr"] = self._lr
+            else:
+                self._write_lrs(self._row)
+            self._awaiting = True
+            return self._lr
         if run.reason is None:
             run.reason = run.rule.pending()
         if run.reason is not None or self._handed_out >= run.num_iter:
@@ -161,14 +186,45 @@ class Tracker:
         if self._group0 is not None:
             self._group0["lr"] = lr
         else:
-            self._write_lrs(self._chunk_rows[j])
+            self._row = self._chunk_rows[j]
+            self._write_lrs(self._row)
         self._lr = lr
         self._handed_out = i + 1
         self._awaiting = True
         return lr
 
-    def record(self, loss) -> None:
-        """Record the loss of the step run with the lr just yielded (a tensor or a number)."""
+    def record(self, loss, stepped: bool | None = None) -> None:
+        """Record the loss of the step run with the lr just yielded (a tensor or a number).
+
+        Parameters
+        ----------
+        loss : torch.Tensor or float
+            The step's (or micro-batch's) loss, as computed: not divided by the number of
+            micro-batches.
+        stepped : bool, optional
+            Whether this micro-batch ended an optimizer step (gradient accumulation). False:
+            its loss is kept, the next lr handed out is the same, and the reading is the mean
+            loss of the step's micro-batches, made when a micro-batch with ``stepped=True``
+            is recorded. None (default): the optimizer's own word where it has one
+            (accelerate's ``AcceleratedOptimizer``: ``accelerator.sync_gradients``, so a loop
+            with ``accelerator.accumulate`` needs nothing more), else True.
+
+        Example
+        -------
+        >>> import torch; from torch import nn
+        >>> from lrwidget import LRFinder
+        >>> model = nn.Linear(3, 1); opt = torch.optim.SGD(model.parameters(), lr=1e-3)
+        >>> x, y = torch.randn(8, 3), torch.randn(8, 1)
+        >>> with LRFinder(model, opt).track(end_lr=0.1, num_iter=3) as run:
+        ...     for i, lr in enumerate(run):        # 2 micro-batches per optimizer step
+        ...         loss = nn.functional.mse_loss(model(x[i % 2::2]), y[i % 2::2])
+        ...         (loss / 2).backward()
+        ...         if i % 2:
+        ...             opt.step(); opt.zero_grad()
+        ...         run.record(loss, stepped=i % 2 == 1)
+        >>> len(run.result.lrs), i + 1
+        (3, 6)
+        """
         if self._run is None:
             raise RuntimeError("record() outside `with finder.track(...) as run:`")
         if not self._awaiting:
@@ -181,7 +237,28 @@ class Tracker:
             loss = loss.detach().reshape(())
         elif isinstance(loss, bool) or not isinstance(loss, Real):
             raise TypeError(f"record() needs a loss tensor or a number, got {type(loss).__name__}")
+        if stepped is None:
+            stepped = self._sync is None or bool(self._sync.sync_gradients)
+        elif not isinstance(stepped, bool):
+            raise TypeError(f"stepped must be a bool or None, got {stepped!r}")
         self._awaiting = False
+        if not stepped or self._micro_n:
+            if isinstance(loss, Tensor):
+                loss = loss.float()  # a half-precision sum would round
+            self._micro_sum = self._micro_sum + loss
+            self._micro_n += 1
+            if not stepped:
+                if self._micro_n == LONG_ACCUMULATION:  # the lr stays until a step comes
+                    log.warning(
+                        "%d micro-batches recorded without an optimizer step: the lr stays "
+                        "at %.3g and no reading is made until one is recorded with "
+                        "stepped=True (or accelerate's sync_gradients is True again)",
+                        self._micro_n,
+                        self._lr,
+                    )
+                return
+            loss = self._micro_sum / self._micro_n
+            self._micro_sum, self._micro_n = 0.0, 0
         r = self._recorder.add(self._handed_out - 1, self._lr, loss)
         if r is not None and self._run.reason is None:
             self._run.reason = r
