@@ -484,20 +484,7 @@ def test_two_processes_prepared_by_accelerate_agree_and_do_not_hang(tmp_path):
         assert rec["micro_batches"] == 15
 
 
-@pytest.mark.parametrize(
-    "handed",
-    [
-        "inner",
-        pytest.param(
-            "prepared",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="lrwidget.integrations.schedules.rebase does not reach the scheduler "
-                "inside accelerate's AcceleratedScheduler (its .scheduler): its base_lrs stay",
-            ),
-        ),
-    ],
-)
+@pytest.mark.parametrize("handed", ["inner", "prepared"])
 def test_a_scheduler_prepared_before_the_test_is_rebased_onto_the_chosen_lr(
     make_accelerator, make_mlp, make_loader, handed
 ):

@@ -138,5 +138,8 @@ def _all_schedulers(schedulers: Iterable[Any]) -> list[Any]:
         if s is None:
             continue
         out.append(s)
-        out.extend(_all_schedulers(getattr(s, "_schedulers", ())))
+        out.extend(_all_schedulers(getattr(s, "_schedulers", ())))  # SequentialLR, Chained...
+        inner = getattr(s, "scheduler", None)  # accelerate's AcceleratedScheduler wraps one
+        if inner is not None and hasattr(inner, "base_lrs"):
+            out.extend(_all_schedulers([inner]))
     return out
