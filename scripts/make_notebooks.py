@@ -373,12 +373,135 @@ def distributed():
     ]
 
 
+HF_DATA = """\
+import os
+import tempfile
+
+import torch
+from sklearn.datasets import load_digits
+from transformers import BertConfig, BertForSequenceClassification, Trainer, TrainingArguments
+
+from lrwidget.integrations.transformers import LRFinderCallback
+
+torch.set_num_threads(1)                                         # a model this small: fastest on one
+X, y = load_digits(return_X_y=True)                              # 8x8 digits, pixels 0..16
+ink = torch.tensor(X > 7, dtype=torch.long).reshape(-1, 8, 8)
+rows = (ink * 2 ** torch.arange(8)).sum(-1) + 1                  # a row of 8 pixels: a token 1..256
+tokens = torch.cat([torch.zeros(len(rows), 1, dtype=torch.long), rows], 1)  # 0: [CLS]
+labels = torch.tensor(y)
+torch.manual_seed(0)
+perm = torch.randperm(len(tokens))
+
+
+class Digits(torch.utils.data.Dataset):
+    \"\"\"Batches as the Trainer wants them: dicts of input_ids, attention_mask, labels.\"\"\"
+    def __init__(self, idx):
+        self.idx = idx
+    def __len__(self):
+        return len(self.idx)
+    def __getitem__(self, i):
+        j = self.idx[i]
+        return {"input_ids": tokens[j], "attention_mask": torch.ones(9, dtype=torch.long),
+                "labels": labels[j]}
+
+
+train_set, test_set = Digits(perm[:1500]), Digits(perm[1500:])
+config = BertConfig(vocab_size=257, hidden_size=64, num_hidden_layers=2, num_attention_heads=4,
+                    intermediate_size=128, max_position_embeddings=9, num_labels=10,
+                    hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
+torch.manual_seed(0)
+model = BertForSequenceClassification(config)                    # built from its config: no download
+args = TrainingArguments(output_dir=tempfile.mkdtemp(prefix="hf-digits-"), num_train_epochs=5,
+                         per_device_train_batch_size=32, warmup_steps=20,
+                         lr_scheduler_type="linear", report_to="none", save_strategy="no",
+                         logging_strategy="no", disable_tqdm=True, use_cpu=True)
+"""  # noqa: E501 (the notebook's own lines, with their aligned comments)
+
+
+def transformers():
+    return [
+        new_markdown_cell(
+            "# Hugging Face Trainer: find the learning rate, then train at it\n\n"
+            "`LRFinderCallback` runs a range test on the Trainer's own model, optimizer (AdamW as "
+            "the Trainer builds it from `TrainingArguments`) and train dataloader, with the "
+            "model's own loss (`model(**batch).loss`). The model and optimizer are put back as "
+            "they were, bit for bit, and training runs at the chosen lr: the optimizer's, "
+            "`trainer.args.learning_rate`, and the schedule's, so warmup and decay are built "
+            "around it.\n\n"
+            "Here a tiny BERT classifier, built from its config (nothing is downloaded), learns "
+            "scikit-learn's digits from scratch: each row of 8 pixels is a token."
+        ),
+        new_code_cell(HF_DATA),
+        new_markdown_cell(
+            "## The find step\n\n"
+            "While a cell runs `trainer.train()` the kernel handles no click, so the test gets a "
+            "cell of its own: `callback.find(trainer)` starts it in a background thread, on the "
+            "optimizer `trainer.train()` will use, and returns the live widget at once. Click "
+            "the curve, press **Apply**, then train."
+        ),
+        new_code_cell(
+            "callback = LRFinderCallback(start_lr=1e-5, end_lr=1, num_iter=100)\n"
+            "trainer = Trainer(model=model, args=args, train_dataset=train_set, "
+            "callbacks=[callback])\n"
+            "w = callback.find(trainer)\n"
+            "w"
+        ),
+        new_markdown_cell(
+            "**In the notebook you click instead.** This notebook also runs unattended (CI "
+            "executes it), so the next cell waits for the test to end and, when nothing was "
+            "applied in the widget, applies the default suggestion in code: `w.apply()` does "
+            "what pressing Apply does. Let the test end before `trainer.train()`: the Trainer "
+            "prepares the optimizer and builds its schedule before training begins."
+        ),
+        new_code_cell(
+            "result = w.wait()\n"
+            "print(result.stop_reason, len(result.lrs), 'readings')\n"
+            "for s in result.suggestions.values():   # the default rule comes first\n"
+            "    print(f'{s.name:>8}: ' + (f'{s.lr:.3g}' if s.lr else 'none') + f'  "
+            "({s.reason})')\n"
+            "if w.applied_lr is None:   # nothing applied in the widget: the default suggestion\n"
+            "    w.apply()\n"
+            "print(f'applied lr = {w.applied_lr:.6g}')"
+        ),
+        new_markdown_cell(
+            "## Train\n\n"
+            "`trainer.train()` takes the applied lr without testing again: the optimizer, "
+            "`args.learning_rate` and the schedule's base lrs (20 warmup steps, then a linear "
+            "decay) all hold it."
+        ),
+        new_code_cell(
+            "trainer.train()\n"
+            "print(f'trains at lr = {callback.chosen_lr:.6g} ({callback.chosen_by})')\n"
+            "print(f'args.learning_rate = {trainer.args.learning_rate:.6g}')\n"
+            "print('schedule base lrs = ' + ', '.join(f'{v:.6g}' for v in "
+            "trainer.lr_scheduler.base_lrs))\n"
+            "pred = trainer.predict(test_set)\n"
+            "acc = (pred.predictions.argmax(1) == pred.label_ids).mean()\n"
+            "print(f'test accuracy: {acc:.1%}')"
+        ),
+        new_markdown_cell(
+            "## In a script or a job\n\n"
+            'Without a notebook there is nothing to click: pass `choose="default"` and '
+            "`trainer.train()` runs the test, restores, and trains at the default suggestion "
+            '(`callback.chosen_lr`). `choose="click"` in a plain script raises before any '
+            "step, saying so. A job started from a terminal can stream its test to a notebook "
+            "running `lrwidget.listen()` and wait for the Apply there (`LRWIDGET_ADDRESS` and "
+            "`LRWIDGET_TOKEN` in its environment).\n\n"
+            "**Fine-tuning.** Finders tend to suggest ~1e-3 where fine-tuning a pre-trained "
+            "transformer wants ~1e-5 (the reason the Trainer has no finder, transformers "
+            "#16013). The suggestion is made for training like this one, from scratch; when you "
+            "fine-tune, read the curve rather than take the default."
+        ),
+    ]
+
+
 NOTEBOOKS = {
     "quickstart.ipynb": quickstart,
     "custom_loop.ipynb": custom_loop,
     "optimizers.ipynb": optimizers,
     "sidebar.ipynb": sidebar,
     "distributed.ipynb": distributed,
+    "transformers.ipynb": transformers,
 }
 
 

@@ -112,3 +112,20 @@ def test_distributed_notebook_picks_the_lr_of_a_two_rank_torchrun_job(monkeypatc
     assert all(float(v) == pytest.approx(chosen, rel=1e-5) for v in ranks.values()), text
     assert re.search(r"training accuracy after 3 epochs: \d+\.\d%", text), text
     assert time.monotonic() - t0 < 120
+
+
+def test_transformers_notebook_trains_at_the_applied_lr(monkeypatch):
+    pytest.importorskip("transformers")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # the kernel inherits it: nothing may download
+    text = _run(ROOT / "notebooks" / "transformers.ipynb")
+    applied = float(re.search(r"^applied lr = (\S+)$", text, re.M).group(1))
+    assert 1e-5 < applied < 1, text
+    trains = re.search(r"^trains at lr = (\S+) \((\w+)\)$", text, re.M)
+    assert float(trains.group(1)) == pytest.approx(applied, rel=1e-5), text
+    assert trains.group(2) == "click", text  # the find step's apply, not a second test
+    args_lr = float(re.search(r"^args.learning_rate = (\S+)$", text, re.M).group(1))
+    assert args_lr == pytest.approx(applied, rel=1e-5), text
+    bases = re.search(r"^schedule base lrs = (.+)$", text, re.M).group(1).split(", ")
+    assert [float(b) for b in bases] == pytest.approx([applied] * 2, rel=1e-5), text
+    acc = float(re.search(r"^test accuracy: (\d+\.\d)%$", text, re.M).group(1))
+    assert acc > 50.0, text

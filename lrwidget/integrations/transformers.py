@@ -1,0 +1,325 @@
+"""``LRFinderCallback`` for the Hugging Face ``Trainer``: a range test before training, then
+training at the chosen lr.
+
+The Trainer has no lr finder of its own. When training begins (``on_train_begin``: the Trainer
+has built its optimizer, wrapped it for accelerate, built the schedule and prepared the train
+dataloader) the callback runs the range test on the Trainer's model and optimizer with that
+dataloader and the model's own loss (``model(**batch).loss``, as ``Trainer.compute_loss`` takes
+it), restores both, chooses an lr and moves everything that holds it:
+
+- every param group's lr (their ratios kept) and the base lrs of ``trainer.lr_scheduler``, so
+  warmup and decay are built around the chosen lr (:func:`lrwidget.integrations.schedules.rebase`);
+- ``trainer.args.learning_rate`` (the callback's ``args`` is the Trainer's own object), so what
+  the Trainer logs and saves says the lr it trains with.
+
+Where the choice comes from is :class:`lrwidget.integrations.choice.Chooser`'s business: in a
+notebook the find step (:meth:`LRFinderCallback.find`, then ``trainer.train()``), in a job a
+notebook running ``lrwidget.listen()``, in a script or CI ``choose="default"``.
+
+Fine-tuning. The Trainer's maintainers declined an lr finder because finders tend to suggest
+~1e-3 where fine-tuning a pre-trained transformer wants ~1e-5 (transformers #16013). Which rule
+picks the lr of ``choose="default"`` is :data:`DEFAULT_RULE` (one place), or the callback's
+``rule``; benchmarks/choice_quality.py measures the rules on fine-tuning.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from transformers import Trainer, TrainerCallback
+
+from ..finder import LRFinder
+from ..suggest import RULES
+from .choice import Chooser
+
+__all__ = ["DEFAULT_RULE", "LRFinderCallback"]
+
+log = logging.getLogger("lrwidget.integrations.transformers")
+
+#: The rule that picks the lr when no click does (``choose="default"``, a timeout, a busy cell):
+#: a name in :data:`lrwidget.suggest.RULES`, or None for lrwidget's default rule
+#: (:data:`lrwidget.suggest.DEFAULT`). The hook for a fine-tuning rule: set it here.
+DEFAULT_RULE: str | None = None
+
+
+def model_loss(model: Any, batch: Any) -> Any:
+    """The loss of one Trainer batch, as ``Trainer.compute_loss`` reads it from the model.
+
+    Example
+    -------
+    >>> import torch
+    >>> class M(torch.nn.Module):
+    ...     def forward(self, x, labels):
+    ...         return {"loss": (x - labels).pow(2).mean()}
+    >>> model_loss(M(), {"x": torch.ones(2), "labels": torch.zeros(2)})
+    tensor(1.)
+    """
+    outputs = model(**batch)
+    loss = outputs["loss"] if isinstance(outputs, dict) else outputs[0]
+    if loss is None:
+        raise ValueError(
+            "the model returned no loss for a batch of the Trainer's train dataloader: its "
+            "batches must hold the labels (e.g. a 'labels' key) so that model(**batch).loss is set"
+        )
+    return loss
+
+
+class _Chooser(Chooser):
+    """The shared Chooser with its fallback rule named (``rule``), for ``choose="default"``."""
+
+    def __init__(self, rule: str | None, *args: Any) -> None:
+        super().__init__(*args)
+        self.rule = rule
+
+    def _default(self, why: str | None) -> float | None:
+        rule = self.rule if self.rule is not None else DEFAULT_RULE
+        if rule is None or self.result is None:
+            return super()._default(why)
+        s = self.result.suggestions.get(rule)
+        if s is None or s.lr is None:
+            log.warning(
+                "the %s rule suggests no lr (%s); training keeps the configured lr",
+                rule,
+                None if s is None else s.reason,
+            )
+            self.chosen_by = None
+            return None
+        if why is not None:
+            log.warning("%s: training with the %s rule's suggestion, lr=%.3g", why, rule, s.lr)
+        self.chosen_by = "default"
+        return float(s.lr)
+
+
+class LRFinderCallback(TrainerCallback):
+    """Run the range test when the Trainer starts training, then train at the chosen lr.
+
+    Parameters
+    ----------
+    start_lr : float, optional
+        First lr of the sweep (first param group; the others keep their ratio). None: 1e-7 (the
+        optimizer holds a scheduled lr when training begins, 0 during a warmup).
+    end_lr : float
+        Last lr of the sweep.
+    num_iter : int
+        Steps of the sweep (optimizer steps: each takes ``gradient_accumulation_steps`` batches).
+    choose : {"click", "default"}
+        "click": the lr applied in the widget: the find step's (:meth:`find`), or a listening
+        notebook's (``LRWIDGET_ADDRESS`` set: ``lrwidget.listen()``); a script raises a clear
+        error before any step. "default": the suggestion of ``rule``, for scripts and CI.
+    timeout : float, optional
+        Seconds to wait for a click before taking the suggestion (None: no limit).
+    rule : str, optional
+        The rule of the suggestion taken when nothing is clicked: a name in
+        :data:`lrwidget.suggest.RULES`. None: :data:`DEFAULT_RULE`.
+    **range_test_kwargs
+        Passed to :meth:`lrwidget.LRFinder.range_test` (``step_mode``, ``smooth_f``,
+        ``diverge_th``, ``val_loader``, ``accumulation_steps``...). ``accumulation_steps``
+        defaults to the Trainer's ``gradient_accumulation_steps``.
+
+    Attributes
+    ----------
+    result : RangeTestResult or None
+        The last range test's result.
+    chosen_lr : float or None
+        The first param group's base lr the Trainer trains with (also
+        ``trainer.args.learning_rate``); None while nothing was chosen.
+    chosen_by : {"click", "default", None}
+    widget : LRFinderWidget or None
+        The live view, when one was shown.
+
+    Raises
+    ------
+    ValueError, TypeError
+        For a bad argument, naming it, when the callback is made.
+
+    Notes
+    -----
+    The test's step is the finder's: forward, ``loss.backward()``, ``optimizer.step()``. What the
+    Trainer adds around its own step is not in it: gradient clipping (``max_grad_norm``), a
+    ``compute_loss`` override or ``compute_loss_func``, label smoothing. The Trainer's model is
+    the unwrapped one (``trainer.model``), so under DDP each rank steps on its own gradients
+    during the test (the finder still averages the recorded loss over the ranks).
+
+    Example
+    -------
+    >>> LRFinderCallback(choose="default", num_iter=50).chosen_lr is None
+    True
+    >>> LRFinderCallback(choose="always")
+    Traceback (most recent call last):
+    ...
+    ValueError: choose must be one of 'click', 'default', got 'always'
+
+    A script (or CI)::
+
+        callback = LRFinderCallback(choose="default")
+        trainer = Trainer(model, args, train_dataset=train_set, callbacks=[callback])
+        trainer.train()               # range test, restore, then training at callback.chosen_lr
+
+    A notebook: the find step in one cell, Apply in the widget, ``trainer.train()`` in the next.
+    """
+
+    def __init__(
+        self,
+        start_lr: float | None = None,
+        end_lr: float = 10,
+        num_iter: int = 100,
+        choose: str = "click",
+        timeout: float | None = None,
+        rule: str | None = None,
+        **range_test_kwargs: Any,
+    ) -> None:
+        if rule is not None and rule not in RULES:
+            raise ValueError(f"rule must be None or one of {sorted(RULES)}, got {rule!r}")
+        self._own_accumulation = "accumulation_steps" in range_test_kwargs
+        self._chooser = _Chooser(
+            rule, start_lr, end_lr, num_iter, choose, timeout, range_test_kwargs
+        )
+        self._user_kwargs = dict(range_test_kwargs)
+        self._find_finder: LRFinder | None = None
+
+    # the Chooser's record, read-only here
+    @property
+    def result(self) -> Any:
+        return self._chooser.result
+
+    @property
+    def chosen_lr(self) -> float | None:
+        return self._chooser.chosen_lr
+
+    @property
+    def chosen_by(self) -> str | None:
+        return self._chooser.chosen_by
+
+    @property
+    def widget(self) -> Any:
+        return self._chooser.widget
+
+    # ------------------------------------------------------------------ the find step
+    def find(self, trainer: Any) -> Any:
+        """The notebook's find step: start the range test on ``trainer``'s model and optimizer
+        in a background thread and return its live widget at once.
+
+        Click the curve and Apply; the next ``trainer.train()`` trains at the applied lr without
+        testing again (nothing applied: at the default suggestion, with a warning). Wait for the
+        test to end (``widget.wait()``, or its status in the view) before ``trainer.train()``:
+        the Trainer prepares the optimizer and builds its schedule before training begins.
+
+        The optimizer is the one ``trainer.train()`` will use (``trainer.create_optimizer()``
+        builds it now, from ``trainer.args``), the data its train dataloader.
+
+        Parameters
+        ----------
+        trainer : transformers.Trainer
+            With this callback among its callbacks.
+
+        Returns
+        -------
+        LRFinderWidget
+        """
+        if not isinstance(trainer, Trainer):
+            raise TypeError(f"trainer must be a transformers.Trainer, got {type(trainer).__name__}")
+        if self not in trainer.callback_handler.callbacks:
+            raise ValueError(
+                "trainer: this callback is not one of its callbacks, so trainer.train() would "
+                "not use the lr applied here; pass callbacks=[callback] to Trainer(...) or call "
+                "trainer.add_callback(callback)"
+            )
+        if getattr(trainer, "is_deepspeed_enabled", False) or getattr(
+            trainer, "is_fsdp_enabled", False
+        ):
+            raise ValueError(
+                "trainer: under DeepSpeed or FSDP the Trainer builds its optimizer inside "
+                "train(), so find() cannot test it first; use choose='default', or a notebook "
+                "running lrwidget.listen() with LRWIDGET_ADDRESS set for the job"
+            )
+        self._set_accumulation(trainer.args)
+        finder = LRFinder(trainer.model, trainer.create_optimizer())
+        schedulers = [s for s in (trainer.lr_scheduler,) if s is not None]
+        w = self._chooser.find(finder, trainer.get_train_dataloader(), model_loss, schedulers)
+        self._find_finder = finder
+        return w
+
+    # ------------------------------------------------------------------ inside train()
+    def on_train_begin(
+        self,
+        args: Any,
+        state: Any,
+        control: Any,
+        model: Any = None,
+        optimizer: Any = None,
+        lr_scheduler: Any = None,
+        train_dataloader: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        missing = [
+            n
+            for n, v in (
+                ("model", model),
+                ("optimizer", optimizer),
+                ("train_dataloader", train_dataloader),
+            )
+            if v is None
+        ]
+        if missing:
+            raise RuntimeError(
+                f"the Trainer began training without {', '.join(missing)}: the range test "
+                "needs the model, its optimizer and the train dataloader"
+            )
+        if state.global_step > 0:
+            # resumed from a checkpoint: its optimizer and schedule already hold the lr chosen
+            # when this training began, and a test now would move them
+            log.info("resumed at step %d: no range test, the checkpoint's lr", state.global_step)
+            return
+        self._check_no_race(optimizer, lr_scheduler)
+        self._set_accumulation(args)
+        finder = LRFinder(model, optimizer)
+        self._chooser.test_and_choose(finder, train_dataloader, model_loss, [lr_scheduler])
+        self._find_finder = None  # its choice is taken
+        if self._chooser.chosen_by is not None:
+            args.learning_rate = self._chooser.chosen_lr
+            log.info("training at lr=%.3g (%s)", args.learning_rate, self._chooser.chosen_by)
+
+    def _set_accumulation(self, args: Any) -> None:
+        # one sweep step is one optimizer step of the Trainer: as many batches, the loss divided
+        if not self._own_accumulation:
+            self._chooser.range_test_kwargs = {
+                **self._user_kwargs,
+                "accumulation_steps": max(1, int(args.gradient_accumulation_steps)),
+            }
+
+    def _check_no_race(self, optimizer: Any, lr_scheduler: Any) -> None:
+        """Refuse a find step's test that was still running while ``train()`` prepared.
+
+        The Trainer wraps the optimizer (loading its state) and builds the schedule from the
+        groups' lrs before training begins; during the test those hold the sweep's lrs, and the
+        restore at its end removes the schedule's ``initial_lr`` from the groups.
+        """
+        finder, w = self._find_finder, self._chooser.widget
+        if finder is None or w is None:
+            return
+        running = finder.running
+        if running:
+            w.wait()
+        built_during = lr_scheduler is not None and any(
+            "initial_lr" not in g for g in optimizer.param_groups
+        )
+        if not (running or built_during):
+            return
+        self._find_finder = None
+        self._chooser = _Chooser(
+            self._chooser.rule,
+            self._chooser.start_lr,
+            self._chooser.end_lr,
+            self._chooser.num_iter,
+            self._chooser.choose,
+            self._chooser.timeout,
+            self._user_kwargs,
+        )  # the find step's choice is dropped: its test ran on an optimizer being prepared
+        raise RuntimeError(
+            "trainer.train() began while the find step's range test was still running: the "
+            "Trainer prepares the optimizer and builds its schedule before training begins, "
+            "which a running test cannot share. Nothing was trained; the model and optimizer "
+            "are as before the test. Call find(trainer) again and wait for the test to end "
+            "(widget.wait()) before trainer.train()"
+        )
