@@ -1,0 +1,507 @@
+"""PyTorch Lightning: a callback that runs the range test when training starts and trains with
+the chosen lr.
+
+The test runs in ``on_train_start``: by then Lightning has built the optimizer and its lr
+schedulers (``configure_optimizers``), moved the module to its device, wrapped it for the
+strategy (DDP) and set up the train dataloader (with its distributed sampler), and no training
+step has run. Each step of the test is one batch through Lightning's own transfer hooks and the
+module's ``training_step``, through the strategy (so DDP synchronises gradients as in training).
+Lightning's own ``LearningRateFinder`` instead runs its fit loop for the test and restores a
+checkpoint written to disk afterwards.
+
+What a test step must not leave behind, besides the model and optimizer the finder restores:
+
+- ``self.log`` in ``training_step`` goes to a result collection of its own, thrown away after
+  the test (Lightning's is untouched: no test step counts in an epoch's logged mean);
+- torchmetrics metrics updated in ``training_step`` get their states back;
+- a dataloader's own random generators get their states back, so training sees the batches it
+  would have seen without the test.
+
+In a notebook, a click cannot reach a cell that runs ``trainer.fit`` (the kernel handles no
+front-end message while a cell runs): :meth:`LRFinderCallback.find` is the find step that runs
+the test beforehand, in the background, on a bare trainer of its own (see
+:mod:`lrwidget.integrations.choice`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import lightning.pytorch as pl
+import torch
+from lightning.pytorch.trainer.connectors.logger_connector.result import _ResultCollection
+from torchmetrics import Metric
+
+from ..finder import LRFinder
+from .choice import Chooser
+from .schedules import base_lrs, rebase
+
+log = logging.getLogger("lrwidget.integrations.lightning")
+
+__all__ = ["LRFinderCallback"]
+
+
+class LRFinderCallback(pl.Callback):
+    """Find the lr when ``trainer.fit`` starts, then train with it.
+
+    When training starts (``on_train_start``, from step 0 only: a resumed or continued fit is
+    left alone) the range test runs on the module's configured optimizer with the trainer's
+    train dataloader and the module's own ``training_step`` loss; the model and optimizer are
+    restored; the lr is chosen (``choose``); the optimizer and every lr scheduler of
+    ``configure_optimizers`` are moved to it (:func:`lrwidget.integrations.schedules.rebase`:
+    a warmup, a decay or a one cycle is then built around the chosen lr), and training runs.
+
+    Parameters
+    ----------
+    start_lr : float, optional
+        The sweep's first lr (default 1e-7; param groups keep the ratios of their configured lrs).
+    end_lr : float
+        The sweep's last lr.
+    num_iter : int
+        Steps of the test (>= 2).
+    choose : {"click", "default"}
+        "click": the lr applied in the widget: the find step's (:meth:`find`, in a notebook),
+        or a listening notebook's (``lrwidget.listen()``; the job runs with ``LRWIDGET_ADDRESS``
+        and ``LRWIDGET_TOKEN`` set); anywhere else ``fit`` raises before any step.
+        "default": the suggestion of ``rule`` at once (scripts, CI).
+    timeout : float, optional
+        Seconds to wait for a click before taking the suggestion (None: no limit).
+    rule : str, optional
+        The rule whose suggestion is taken when nothing is clicked: a name in
+        :data:`lrwidget.suggest.RULES`; None: lrwidget's default rule.
+    **range_test_kwargs
+        Passed to :meth:`lrwidget.LRFinder.range_test`: ``step_mode``, ``smooth_f``,
+        ``diverge_th``, ``accumulation_steps`` (default: the trainer's
+        ``accumulate_grad_batches``), ``val_loader``, ``progress``...
+
+    Attributes
+    ----------
+    result : RangeTestResult or None
+        The test's result.
+    chosen_lr : float or None
+        The lr of the first param group training was moved to (None before, or when the test
+        suggested nothing and the configured lr was kept).
+    chosen_by : {"click", "default", None}
+    widget : LRFinderWidget or None
+        The live view, when one was shown.
+
+    Raises
+    ------
+    ValueError, TypeError
+        At construction, for a bad setting (naming it). ``fit`` raises before any training step
+        for a module with manual optimization, for ``choose="click"`` with nowhere to click,
+        and for what the range test refuses (e.g. a ``training_step`` that returns no loss).
+
+    Notes
+    -----
+    One optimizer: Lightning's automatic optimization takes one (several need manual
+    optimization, where ``training_step`` steps the optimizers itself, so a range test cannot
+    drive it: refused). Under a multi-process strategy (DDP) every rank runs the test together
+    (:mod:`lrwidget.collective`): the same readings, the same choice on every rank. What a test
+    step does not do: gradient clipping (``gradient_clip_val``), the module's own
+    ``optimizer_step`` / ``on_train_batch_*`` hooks and callbacks; the loss is backpropagated as
+    it is (with the precision plugin's grad scaler, when it has one).
+
+    Example
+    -------
+    >>> LRFinderCallback(choose="clik")
+    Traceback (most recent call last):
+    ...
+    ValueError: choose must be one of 'click', 'default', got 'clik'
+    >>> cb = LRFinderCallback(end_lr=1, num_iter=50, choose="default")
+    >>> cb.chosen_lr is None    # trainer = Trainer(callbacks=[cb]); trainer.fit(model) sets it
+    True
+    """
+
+    def __init__(
+        self,
+        start_lr: float | None = None,
+        end_lr: float = 10,
+        num_iter: int = 100,
+        choose: str = "click",
+        timeout: float | None = None,
+        rule: str | None = None,
+        **range_test_kwargs: Any,
+    ):
+        super().__init__()
+        self._chooser = Chooser(
+            start_lr, end_lr, num_iter, choose, timeout, range_test_kwargs, rule=rule
+        )
+        self._kwargs = dict(range_test_kwargs)
+        self._find_thread: threading.Thread | None = None
+
+    # ------------------------------------------------------------------ what came of it
+    @property
+    def result(self) -> Any:
+        return self._chooser.result
+
+    @property
+    def chosen_lr(self) -> float | None:
+        return self._chooser.chosen_lr
+
+    @property
+    def chosen_by(self) -> str | None:
+        return self._chooser.chosen_by
+
+    @property
+    def widget(self) -> Any:
+        return self._chooser.widget
+
+    # ------------------------------------------------------------------ Lightning hooks
+    def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
+        if stage != "fit":
+            return
+        _check_automatic(pl_module)
+        t = self._find_thread
+        if t is not None and t.is_alive():
+            # the find step's trainer still holds the module; its next test step sees this fit
+            # took it over and ends the test (see _Steps), which this fit then reports
+            log.info("waiting for the find step's range test to end")
+            t.join()
+
+    def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if trainer.global_step > 0:
+            # a fit resumed from a checkpoint, or continued: no second test. A resumed
+            # optimizer holds the chosen lr already; a continued fit's is built anew by
+            # configure_optimizers, at the configured lr: moved back to the chosen one
+            lr = self.chosen_lr
+            if lr is not None:
+                opt = trainer.optimizers[0]
+                base = base_lrs(opt)
+                schedulers = [c.scheduler for c in trainer.lr_scheduler_configs]
+                rebase(opt, schedulers, [lr * b / base[0] for b in base])
+            log.info(
+                "training continues at step %d: no range test; lr=%s",
+                trainer.global_step,
+                "as configured" if lr is None else f"{lr:.3g} as chosen before",
+            )
+            return
+        if getattr(trainer, "fast_dev_run", False):  # set by Trainer.__init__, not declared
+            log.warning("fast_dev_run: the range test is skipped, the configured lr is kept")
+            return
+        self._chooser.range_test_kwargs = _with_accumulation(trainer, self._kwargs)
+        steps = _Steps(trainer, pl_module)
+        finder = steps.finder()
+        schedulers = [c.scheduler for c in trainer.lr_scheduler_configs]
+        with steps.active():
+            lr = self._chooser.test_and_choose(finder, steps.loader(), steps, schedulers)
+        steps.after()
+        log.info("training with lr=%.3g (%s)", lr, self._chooser.chosen_by or "the configured lr")
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"chosen_lr": self.chosen_lr, "chosen_by": self.chosen_by}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self._chooser.chosen_lr = state_dict.get("chosen_lr")
+        self._chooser.chosen_by = state_dict.get("chosen_by")
+
+    # ------------------------------------------------------------------ the find step
+    def find(
+        self,
+        model: pl.LightningModule,
+        train_dataloaders: Any = None,
+        datamodule: pl.LightningDataModule | None = None,
+        trainer: pl.Trainer | None = None,
+    ) -> Any:
+        """The notebook's find step: start the range test in the background, return its live
+        widget at once; click the curve and press Apply, then ``trainer.fit(model, ...)`` with
+        this callback trains with the applied lr without testing again.
+
+        The test runs the module's own ``training_step`` under a bare trainer of its own (one
+        device, no logger, checkpoint, progress bar or validation) in a background thread, so
+        the cell returns and the widget stays clickable; the model and that trainer's
+        optimizer are restored when it ends. Nothing applied by the time ``fit`` starts: the
+        default suggestion, with a warning.
+
+        Parameters
+        ----------
+        model : LightningModule
+            The module ``fit`` will train (its ``configure_optimizers`` builds the optimizer).
+        train_dataloaders, datamodule
+            What ``fit`` will get (one of them, or neither when the module has its own
+            ``train_dataloader``).
+        trainer : Trainer, optional
+            The trainer ``fit`` will run on: the test uses its accelerator (its first device),
+            precision, ``accumulate_grad_batches``, ``max_epochs`` / ``max_steps`` (which a
+            ``configure_optimizers`` may read) and ``default_root_dir``.
+
+        Returns
+        -------
+        LRFinderWidget
+            Running; ``w.wait()`` blocks until the test ended, ``w.apply(lr)`` applies in code.
+
+        Raises
+        ------
+        RuntimeError
+            A find step of this callback is still running.
+        Exception
+            What the trainer or the range test refused before the test began (e.g. a module
+            with manual optimization), raised here.
+
+        Example
+        -------
+        >>> cb = LRFinderCallback(end_lr=1, num_iter=100)       # doctest: +SKIP
+        >>> trainer = Trainer(max_epochs=3, callbacks=[cb])      # doctest: +SKIP
+        >>> cb.find(model, train_loader, trainer=trainer)        # doctest: +SKIP
+        >>> # ... click the curve, press Apply ...
+        >>> trainer.fit(model, train_loader)                     # doctest: +SKIP
+        """
+        t = self._find_thread
+        if t is not None and t.is_alive():
+            raise RuntimeError(
+                "a find step of this callback is still running: wait() or stop() its widget first"
+            )
+        _check_automatic(model)
+        step = _FindStep(self._chooser)
+        bare = pl.Trainer(**_bare_settings(trainer), callbacks=[step])
+        self._chooser.range_test_kwargs = _with_accumulation(bare, self._kwargs)
+
+        def fit() -> None:
+            try:
+                bare.fit(model, train_dataloaders=train_dataloaders, datamodule=datamodule)
+            except BaseException as e:  # noqa: BLE001 (handed to find() or the fit that takes the choice)
+                step.fail(e)
+            else:
+                step.fail(None)
+
+        self._find_thread = threading.Thread(
+            target=fit, name="lrwidget-lightning-find", daemon=True
+        )
+        self._find_thread.start()
+        return step.widget_or_raise()
+
+
+class _FindStep(pl.Callback):
+    """The find step's trainer: at ``on_train_start`` start the widget's test, hand the widget to
+    ``find()``, keep the trainer's context alive until the test ended, then end the fit before
+    its first step."""
+
+    def __init__(self, chooser: Chooser):
+        super().__init__()
+        self.chooser = chooser
+        self.ready = threading.Event()
+        self.w: Any = None
+        self.error: BaseException | None = None
+
+    def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        steps = _Steps(trainer, pl_module, owner=trainer)
+        try:
+            with steps.active():
+                self.w = self.chooser.find(steps.finder(), steps.loader(), steps)
+                self.ready.set()
+                with contextlib.suppress(BaseException):
+                    # an error that ended the test is shown in the widget and raised again
+                    # by the fit that takes the choice (Chooser._from_find)
+                    self.w.wait()
+            steps.after()
+        finally:
+            trainer.should_stop = True  # the fit ends here, before its first step
+
+    def fail(self, error: BaseException | None) -> None:
+        if error is not None and self.ready.is_set():
+            log.warning("the find step's trainer failed after its range test: %r", error)
+        self.error = error
+        self.ready.set()
+
+    def widget_or_raise(self) -> Any:
+        self.ready.wait()
+        if self.w is None:
+            if self.error is not None:
+                raise self.error
+            raise RuntimeError(
+                "the find step's trainer ended without starting the range test (no training "
+                "batches? limit_train_batches=0, or no training_step)"
+            )
+        return self.w
+
+
+class _Steps:
+    """The range test's ``step_fn`` inside Lightning's fit: one batch through the precision
+    plugin, the batch-transfer hooks and the strategy's ``training_step``; and what a test
+    must hand back to the fit afterwards (logging, metric states, loader generators)."""
+
+    def __init__(self, trainer: pl.Trainer, module: pl.LightningModule, owner: Any = None):
+        self.trainer, self.module = trainer, module
+        self.owner = owner  # the find step's trainer, which must keep the module
+        self.index = 0
+        self.results = _ResultCollection(training=True)
+        combined = trainer.fit_loop._combined_loader
+        self.loaders = [] if combined is None else list(combined.flattened)
+
+    def finder(self) -> LRFinder:
+        opts = self.trainer.optimizers
+        if len(opts) != 1 or not isinstance(opts[0], torch.optim.Optimizer):
+            raise ValueError(
+                "LRFinderCallback needs configure_optimizers to return one optimizer, got "
+                f"{len(opts)}: {[type(o).__name__ for o in opts]}"
+            )
+        scaler = getattr(self.trainer.precision_plugin, "scaler", None)
+        return LRFinder(self.module, opts[0], grad_scaler=scaler)
+
+    def loader(self) -> Any:
+        iterables = self.trainer.train_dataloader
+        if len(self.loaders) == 1:
+            return self.loaders[0]
+        return _Combined(iterables)  # several train loaders: training_step gets them together
+
+    def __call__(self, model: Any, batch: Any) -> torch.Tensor:
+        t, m = self.trainer, self.module
+        self._check_owner(None)
+        i, self.index = self.index, self.index + 1
+        try:
+            batch = t.precision_plugin.convert_input(batch)
+            batch = m._on_before_batch_transfer(batch, dataloader_idx=0)
+            batch = t.strategy.batch_to_device(batch, dataloader_idx=0)
+            self.results.batch, self.results.batch_size = batch, None  # what self.log sizes by
+            out = t.strategy.training_step(batch, i)
+        except Exception as e:
+            self._check_owner(e)  # a step cut short by a fit that took the module: say so
+            raise
+        self._check_owner(None)
+        loss = out.get("loss") if isinstance(out, Mapping) else out
+        if not isinstance(loss, torch.Tensor):
+            raise TypeError(
+                f"training_step returned {type(out).__name__} for batch {i}; the range test "
+                "needs a loss every step: a tensor, or a dict with 'loss' (Lightning skips the "
+                "step of a None, a range test cannot)"
+            )
+        return loss
+
+    def _check_owner(self, cause: BaseException | None) -> None:
+        if self.owner is not None and self.module._trainer is not self.owner:
+            raise RuntimeError(
+                "trainer.fit started while the find step's range test was running: the test "
+                "ended there. Call find() again and run fit once its test ended"
+            ) from cause
+
+    @contextlib.contextmanager
+    def active(self) -> Iterator[None]:
+        """During the test: ``self.log`` as in ``training_step``, into a collection of its own;
+        afterwards Lightning's own state as it was, metrics and loader generators included."""
+        t, m = self.trainer, self.module
+        epoch_loop = t.fit_loop.epoch_loop
+        kept = (epoch_loop._results, m._current_fx_name, t._logger_connector._current_fx)
+        metrics = _metric_states(m)
+        generators = [(g, g.get_state()) for g in _generators(self.loaders)]
+        epoch_loop._results = self.results
+        m._current_fx_name = "training_step"
+        try:
+            yield
+        finally:
+            epoch_loop._results, t._logger_connector._current_fx = kept[0], kept[2]
+            if m._trainer is t:  # not when another fit took the module meanwhile
+                m._current_fx_name = kept[1]
+            for metric, state in metrics:
+                for k, v in state.items():
+                    setattr(metric, k, v)
+            for g, s in generators:
+                g.set_state(s)
+
+    def after(self) -> None:
+        """A loader with persistent workers shares one iterator between every ``iter()``: the
+        test moved the fit's along, so the fit gets a fresh one (as Lightning's own finder
+        does)."""
+        if any(getattr(dl, "persistent_workers", False) for dl in self.loaders):
+            loop = self.trainer.fit_loop
+            loop._combined_loader = None
+            loop.setup_data()
+
+
+class _Combined:
+    """Several train loaders as Lightning gives them to ``training_step`` (max_size_cycle); an
+    iterable the range test can start again."""
+
+    def __init__(self, iterables: Any):
+        self.iterables = iterables
+
+    def __iter__(self) -> Iterator[Any]:
+        from lightning.pytorch.utilities import CombinedLoader
+
+        for batch, _idx, _dl_idx in CombinedLoader(self.iterables, "max_size_cycle"):
+            yield batch
+
+
+def _check_automatic(module: Any) -> None:
+    if not getattr(module, "automatic_optimization", True):
+        raise ValueError(
+            "LRFinderCallback needs automatic_optimization=True: with manual optimization "
+            "training_step steps the optimizers itself, so a range test cannot set and sweep "
+            "the lr of each step (use LRFinder.track() in your own loop instead)"
+        )
+
+
+def _with_accumulation(trainer: pl.Trainer, kwargs: dict[str, Any]) -> dict[str, Any]:
+    # a test step is one optimizer step, as in training: over the trainer's accumulated batches
+    return {"accumulation_steps": trainer.accumulate_grad_batches, **kwargs}
+
+
+def _bare_settings(trainer: pl.Trainer | None) -> dict[str, Any]:
+    """The find step's trainer: one device, nothing written, no validation; the settings of
+    ``trainer`` that change a step or what ``configure_optimizers`` may read."""
+    s: dict[str, Any] = dict(
+        devices=1,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        num_sanity_val_steps=0,
+        limit_val_batches=0,
+        max_epochs=1,
+    )
+    if trainer is None:
+        return s
+    device = trainer.strategy.root_device
+    s.update(
+        accelerator=trainer.accelerator,
+        devices=[device.index] if device.type == "cuda" and device.index is not None else 1,
+        precision=trainer.precision,
+        accumulate_grad_batches=trainer.accumulate_grad_batches,
+        max_steps=trainer.max_steps,
+        default_root_dir=trainer.default_root_dir,
+    )
+    s["max_epochs"] = trainer.max_epochs if trainer.max_epochs is not None else -1
+    if s["max_epochs"] == -1 and s["max_steps"] == -1:
+        s["max_epochs"] = 1  # a trainer that runs for ever (max_time): one epoch to estimate from
+    return s
+
+
+def _metric_states(module: torch.nn.Module) -> list[tuple[Metric, dict[str, Any]]]:
+    """Copies of the states of every torchmetrics metric in ``module`` (kept outside its
+    state_dict: a metric updated in ``training_step`` would count the test's batches)."""
+    out = []
+    for m in module.modules():
+        if isinstance(m, Metric):
+            state = {k: _copy(getattr(m, k)) for k in m._defaults}
+            for k in ("_update_count", "_computed", "_forward_cache"):
+                if hasattr(m, k):
+                    state[k] = _copy(getattr(m, k))
+            out.append((m, state))
+    return out
+
+
+def _copy(v: Any) -> Any:
+    if isinstance(v, torch.Tensor):
+        return v.detach().clone()
+    if isinstance(v, list):
+        return [_copy(x) for x in v]
+    return v
+
+
+def _generators(loaders: list[Any]) -> list[torch.Generator]:
+    """The random generators a DataLoader draws its order and worker seeds from, each once."""
+    found: dict[int, torch.Generator] = {}
+    for dl in loaders:
+        sampler = getattr(dl, "sampler", None)
+        batch_sampler = getattr(dl, "batch_sampler", None)
+        for g in (
+            getattr(dl, "generator", None),
+            getattr(sampler, "generator", None),
+            getattr(getattr(batch_sampler, "sampler", None), "generator", None),
+        ):
+            if isinstance(g, torch.Generator):
+                found[id(g)] = g
+    return list(found.values())
