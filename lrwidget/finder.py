@@ -1044,7 +1044,8 @@ class LRFinder:
         ref = cur[0]
         if ref > 0 and math.isfinite(ref):
             k = lr / ref
-            return [lr] + [c * k for c in cur[1:]]  # the first group gets exactly lr
+            # a group with the first one's lr gets exactly lr too (c * k may be off in the last bit)
+            return [lr] + [lr if c == ref else c * k for c in cur[1:]]
         return [lr] * len(cur)
 
     def apply(self, lr=None) -> list[float]:

@@ -28,6 +28,7 @@ from typing import Any, Callable
 from ..finder import LRFinder
 from ..link import ENV_ADDRESS
 from ..stream import LrApplied
+from ..suggest import DEFAULT, RULES
 from ..transport import check_seconds
 from .schedules import base_lrs, rebase
 
@@ -42,7 +43,9 @@ DEFAULT_START_LR = 1e-7
 _OWN = ("train_loader", "step_fn", "start_lr", "end_lr", "num_iter")
 
 
-def check_settings(start_lr, end_lr, num_iter, choose, timeout, range_test_kwargs) -> None:
+def check_settings(
+    start_lr, end_lr, num_iter, choose, timeout, range_test_kwargs, rule=None
+) -> None:
     """Refuse what the range test would refuse later, when the callback is made.
 
     Example
@@ -55,6 +58,8 @@ def check_settings(start_lr, end_lr, num_iter, choose, timeout, range_test_kwarg
     if choose not in CHOOSE:
         raise ValueError(f"choose must be one of {', '.join(map(repr, CHOOSE))}, got {choose!r}")
     check_seconds(timeout, "timeout", none=True)
+    if rule is not None and rule not in RULES:
+        raise ValueError(f"rule must be None or one of {', '.join(map(repr, RULES))}, got {rule!r}")
     clash = sorted(set(range_test_kwargs) & set(_OWN))
     if clash:
         raise TypeError(
@@ -118,6 +123,9 @@ class Chooser:
     range_test_kwargs : dict
         Passed to :meth:`lrwidget.LRFinder.range_test` (``step_mode``, ``smooth_f``,
         ``diverge_th``, ``accumulation_steps``, ``val_loader``, ...).
+    rule : str, optional
+        The rule whose suggestion is taken when no click does (a name in
+        :data:`lrwidget.suggest.RULES`); None: the result's default suggestion.
 
     Attributes
     ----------
@@ -129,8 +137,9 @@ class Chooser:
         The live view, when one was shown.
     """
 
-    def __init__(self, start_lr, end_lr, num_iter, choose, timeout, range_test_kwargs):
-        check_settings(start_lr, end_lr, num_iter, choose, timeout, range_test_kwargs)
+    def __init__(self, start_lr, end_lr, num_iter, choose, timeout, range_test_kwargs, rule=None):
+        check_settings(start_lr, end_lr, num_iter, choose, timeout, range_test_kwargs, rule)
+        self.rule = rule
         self.start_lr, self.end_lr, self.num_iter = start_lr, end_lr, num_iter
         self.choose, self.timeout = choose, timeout
         self.range_test_kwargs = dict(range_test_kwargs)
@@ -152,6 +161,10 @@ class Chooser:
         self._found = self.widget = w
         return w
 
+    def discard_find(self) -> None:
+        """Forget the find step: the next fit/train runs a test of its own."""
+        self._found = None
+
     # ------------------------------------------------------------------ inside fit / train
     def test_and_choose(
         self,
@@ -166,18 +179,19 @@ class Chooser:
         restored by the test before the lr is moved; when the test raises, nothing is moved.
         """
         opt = finder.optimizer
-        before = [g["lr"] for g in opt.param_groups]
         if self._found is not None:
-            lr = self._from_find(self._found)
-            self._found = None
+            found, self._found = self._found, None
+            lr = self._from_find(found)  # waits for its test: the optimizer may be the same
+            before = [g["lr"] for g in opt.param_groups]
         else:
+            before = [g["lr"] for g in opt.param_groups]
             lr = self._run(finder, loader, step_fn, schedulers)
         for g, v in zip(opt.param_groups, before):
             g["lr"] = v  # a choice applied through the finder set lr directly: the schedule decides
         base = base_lrs(opt, schedulers)
         if lr is None:
             return base[0]
-        rebase(opt, schedulers, [lr * b / base[0] for b in base])
+        rebase(opt, schedulers, [lr * (b / base[0]) for b in base])  # a group like the first: lr
         self.chosen_lr = float(lr)
         return self.chosen_lr
 
@@ -258,15 +272,17 @@ class Chooser:
 
     def _default(self, why: str | None) -> float | None:
         r = self.result
-        lr = None if r is None else r.suggested_lr
-        if lr is None:
+        rule = self.rule or DEFAULT
+        s = None if r is None else r.suggestions.get(rule)
+        if s is None or s.lr is None:
             log.warning(
-                "the range test suggests no lr (it ended: %s); training keeps the configured lr",
-                None if r is None else r.stop_reason,
+                "the %s rule suggests no lr (%s); training keeps the configured lr",
+                rule,
+                getattr(s, "reason", None) or f"the test ended: {getattr(r, 'stop_reason', None)}",
             )
             self.chosen_by = None
             return None
         if why is not None:
-            log.warning("%s: training with the default suggestion, lr=%.3g", why, lr)
+            log.warning("%s: training with the %s rule's suggestion, lr=%.3g", why, rule, s.lr)
         self.chosen_by = "default"
-        return float(lr)
+        return float(s.lr)

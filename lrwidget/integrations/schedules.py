@@ -109,23 +109,21 @@ def rebase(optimizer: Any, schedulers: Iterable[Any], new_base: Sequence[float])
     old = base_lrs(optimizer, schedulers)
     if not all(o > 0 and math.isfinite(o) for o in old):
         raise ValueError(f"a param group's base lr is not a positive finite number: {old}")
-    ratios = [n / o for n, o in zip(new, old)]
-    for g, k in zip(groups, ratios):
+
+    def moved(v: float, i: int) -> float:
+        # a value equal to the base becomes the new base exactly (v * (n / o) may differ from n
+        # in the last bit, and LambdaLR computes every step's lr from its base_lrs)
+        return new[i] if v == old[i] else v * (new[i] / old[i])
+
+    for i, g in enumerate(groups):
         for key in _GROUP_KEYS:
             if isinstance(g.get(key), (int, float)) and not isinstance(g[key], bool):
-                g[key] = g[key] * k
+                g[key] = moved(g[key], i)
     for s in schedulers:
         for name in _SCHEDULER_LISTS:
             values = getattr(s, name, None)
-            if isinstance(values, list) and len(values) == len(ratios):
-                setattr(s, name, [v * k for v, k in zip(values, ratios)])
-    # the base itself exactly (o * (n / o) may differ from n in the last bit)
-    cyc = _cyclic(optimizer, schedulers)
-    if cyc is not None:
-        cyc.max_lrs = list(new)
-    else:
-        for g, n in zip(groups, new):
-            g[_base_of_group(g)] = n
+            if isinstance(values, list) and len(values) == len(groups):
+                setattr(s, name, [moved(v, i) for i, v in enumerate(values)])
     for s in schedulers:
         last = getattr(s, "_last_lr", None)
         if isinstance(last, list) and len(last) == len(groups):

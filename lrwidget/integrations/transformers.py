@@ -30,7 +30,6 @@ from typing import Any
 from transformers import Trainer, TrainerCallback
 
 from ..finder import LRFinder
-from ..suggest import RULES
 from .choice import Chooser
 
 __all__ = ["DEFAULT_RULE", "LRFinderCallback"]
@@ -63,32 +62,6 @@ def model_loss(model: Any, batch: Any) -> Any:
             "batches must hold the labels (e.g. a 'labels' key) so that model(**batch).loss is set"
         )
     return loss
-
-
-class _Chooser(Chooser):
-    """The shared Chooser with its fallback rule named (``rule``), for ``choose="default"``."""
-
-    def __init__(self, rule: str | None, *args: Any) -> None:
-        super().__init__(*args)
-        self.rule = rule
-
-    def _default(self, why: str | None) -> float | None:
-        rule = self.rule if self.rule is not None else DEFAULT_RULE
-        if rule is None or self.result is None:
-            return super()._default(why)
-        s = self.result.suggestions.get(rule)
-        if s is None or s.lr is None:
-            log.warning(
-                "the %s rule suggests no lr (%s); training keeps the configured lr",
-                rule,
-                None if s is None else s.reason,
-            )
-            self.chosen_by = None
-            return None
-        if why is not None:
-            log.warning("%s: training with the %s rule's suggestion, lr=%.3g", why, rule, s.lr)
-        self.chosen_by = "default"
-        return float(s.lr)
 
 
 class LRFinderCallback(TrainerCallback):
@@ -169,11 +142,15 @@ class LRFinderCallback(TrainerCallback):
         rule: str | None = None,
         **range_test_kwargs: Any,
     ) -> None:
-        if rule is not None and rule not in RULES:
-            raise ValueError(f"rule must be None or one of {sorted(RULES)}, got {rule!r}")
         self._own_accumulation = "accumulation_steps" in range_test_kwargs
-        self._chooser = _Chooser(
-            rule, start_lr, end_lr, num_iter, choose, timeout, range_test_kwargs
+        self._chooser = Chooser(
+            start_lr,
+            end_lr,
+            num_iter,
+            choose,
+            timeout,
+            range_test_kwargs,
+            rule=DEFAULT_RULE if rule is None else rule,
         )
         self._user_kwargs = dict(range_test_kwargs)
         self._find_finder: LRFinder | None = None
@@ -307,15 +284,8 @@ class LRFinderCallback(TrainerCallback):
         if not (running or built_during):
             return
         self._find_finder = None
-        self._chooser = _Chooser(
-            self._chooser.rule,
-            self._chooser.start_lr,
-            self._chooser.end_lr,
-            self._chooser.num_iter,
-            self._chooser.choose,
-            self._chooser.timeout,
-            self._user_kwargs,
-        )  # the find step's choice is dropped: its test ran on an optimizer being prepared
+        # the find step's choice is dropped: its test ran on an optimizer being prepared
+        self._chooser.discard_find()
         raise RuntimeError(
             "trainer.train() began while the find step's range test was still running: the "
             "Trainer prepares the optimizer and builds its schedule before training begins, "
