@@ -495,6 +495,112 @@ def transformers():
     ]
 
 
+LIGHTNING_MODULE = """\
+import lightning.pytorch as pl
+
+from lrwidget.integrations.lightning import LRFinderCallback
+
+
+class DigitsClassifier(pl.LightningModule):
+    def __init__(self, lr=1e-3):
+        super().__init__()
+        self.net = make_model()
+        self.lr = lr
+
+    def forward(self, x):
+        return self.net(x)
+
+    def training_step(self, batch, batch_idx):
+        x, y = batch
+        loss = nn.functional.cross_entropy(self(x), y)
+        self.log("train_loss", loss, on_epoch=True)   # fine during the range test too
+        return loss
+
+    def on_train_batch_start(self, batch, batch_idx):
+        if self.global_step == 0:
+            g = self.trainer.optimizers[0].param_groups[0]
+            print(f"first step: lr = {g['lr']:.6g}, one-cycle peak = {g['max_lr']:.6g}")
+
+    def configure_optimizers(self):
+        opt = torch.optim.SGD(self.parameters(), lr=self.lr, momentum=0.9)
+        one_cycle = torch.optim.lr_scheduler.OneCycleLR(
+            opt, max_lr=self.lr, total_steps=int(self.trainer.estimated_stepping_batches))
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": one_cycle, "interval": "step"}}
+
+
+model = DigitsClassifier()
+"""
+
+
+def lightning():
+    return [
+        new_markdown_cell(
+            "# PyTorch Lightning: find the learning rate, then train at it\n\n"
+            "`LRFinderCallback` runs a range test when training starts, on the optimizer your "
+            "`configure_optimizers` built, with the trainer's train dataloader and your own "
+            "`training_step` loss. The model and optimizer are put back as they were, bit for "
+            "bit, and training runs at the chosen lr: the optimizer's and the schedule's (here a "
+            "one cycle, which then peaks at the chosen lr).\n\n"
+            "A small MLP on scikit-learn's digits, as a LightningModule:"
+        ),
+        new_code_cell(DATA + "\n\n" + LIGHTNING_MODULE),
+        new_markdown_cell(
+            "## The find step\n\n"
+            "While a cell runs `trainer.fit(...)` the kernel handles no click, so the test gets a "
+            "cell of its own: `callback.find(model, train_loader, trainer=trainer)` starts it in "
+            "a background thread (on a bare trainer of its own with this trainer's settings) "
+            "and returns the live widget at once. Click the curve, press **Apply**, then fit."
+        ),
+        new_code_cell(
+            "callback = LRFinderCallback(start_lr=1e-5, end_lr=10, num_iter=150)\n"
+            "trainer = pl.Trainer(max_epochs=3, callbacks=[callback], logger=False,\n"
+            "                     enable_checkpointing=False, enable_progress_bar=False,\n"
+            "                     enable_model_summary=False)\n"
+            "w = callback.find(model, train_loader, trainer=trainer)\n"
+            "w"
+        ),
+        new_markdown_cell(
+            "**In the notebook you click instead.** This notebook also runs unattended (CI "
+            "executes it), so the next cell waits for the test to end and, when nothing was "
+            "applied in the widget, applies the default suggestion in code: `w.apply()` does "
+            "what pressing Apply does (`w.apply(lr)` for an lr of your own). Let the test end "
+            "before `trainer.fit`: a fit that takes the model during the test ends it, with an "
+            "error that says so."
+        ),
+        new_code_cell(
+            "result = w.wait()\n"
+            "print(result.stop_reason, len(result.lrs), 'readings')\n"
+            "for s in result.suggestions.values():   # the default rule comes first\n"
+            "    print(f'{s.name:>8}: ' + (f'{s.lr:.3g}' if s.lr else 'none') + f'  "
+            "({s.reason})')\n"
+            "if w.applied_lr is None:   # nothing applied in the widget: the default suggestion\n"
+            "    w.apply()\n"
+            "print(f'applied lr = {w.applied_lr:.6g}')"
+        ),
+        new_markdown_cell(
+            "## Train\n\n"
+            "`trainer.fit` takes the applied lr without testing again: the optimizer and the one "
+            "cycle's peak hold it (it starts at a 25th of it)."
+        ),
+        new_code_cell(
+            "trainer.fit(model, train_loader)\n"
+            "print(f'trains at lr = {callback.chosen_lr:.6g} ({callback.chosen_by})')\n"
+            "print(f'test accuracy: {accuracy(model):.1%}')"
+        ),
+        new_markdown_cell(
+            "## In a script, or a torchrun job\n\n"
+            'Without a notebook there is nothing to click: pass `choose="default"` and '
+            "`trainer.fit` runs the test, restores, and trains at the default suggestion "
+            '(`callback.chosen_lr`); `choose="click"` in a plain script raises before any '
+            'step, saying so. Under `strategy="ddp"` every rank tests together and trains at '
+            "the same lr. A job started from a terminal can stream its test to a notebook "
+            "running `lrwidget.listen()` and wait for the Apply there: start it with that "
+            "widget's `LRWIDGET_ADDRESS` and `LRWIDGET_TOKEN` in its environment "
+            "(`notebooks/distributed.ipynb` shows the listening side)."
+        ),
+    ]
+
+
 NOTEBOOKS = {
     "quickstart.ipynb": quickstart,
     "custom_loop.ipynb": custom_loop,
@@ -502,6 +608,7 @@ NOTEBOOKS = {
     "sidebar.ipynb": sidebar,
     "distributed.ipynb": distributed,
     "transformers.ipynb": transformers,
+    "lightning.ipynb": lightning,
 }
 
 

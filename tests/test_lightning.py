@@ -254,7 +254,16 @@ def test_find_returns_while_the_test_runs_and_fit_trains_at_the_applied_lr(tmp_p
 def test_find_without_an_apply_trains_at_the_default_suggestion_with_a_warning(tmp_path, caplog):
     model = DigitsModule()
     cb = LRFinderCallback(end_lr=10, num_iter=30)
-    w = cb.find(model, digits_loader())
+    said = []
+    heard = logging.getLogger("lightning.pytorch")  # does not propagate: listen to it
+    handler = logging.Handler(logging.INFO)
+    handler.emit = lambda record: said.append(record.getMessage())
+    heard.addHandler(handler)
+    try:
+        w = cb.find(model, digits_loader())
+    finally:
+        heard.removeHandler(handler)
+    assert not [m for m in said if "GPU available" in m]  # no banner from the find's trainer
     w.wait(timeout=60)
     with caplog.at_level(logging.WARNING, logger="lrwidget"):
         fit(tmp_path, model, cb, max_steps=2)

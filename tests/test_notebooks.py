@@ -129,3 +129,19 @@ def test_transformers_notebook_trains_at_the_applied_lr(monkeypatch):
     assert [float(b) for b in bases] == pytest.approx([applied] * 2, rel=1e-5), text
     acc = float(re.search(r"^test accuracy: (\d+\.\d)%$", text, re.M).group(1))
     assert acc > 50.0, text
+
+
+def test_lightning_notebook_trains_at_the_applied_lr_with_the_one_cycle_built_around_it():
+    pytest.importorskip("lightning")
+    text = _run(ROOT / "notebooks" / "lightning.ipynb")
+    applied = float(re.search(r"^applied lr = (\S+)$", text, re.M).group(1))
+    assert 1e-5 < applied < 10, text
+    first = re.search(r"^first step: lr = (\S+), one-cycle peak = (\S+)$", text, re.M)
+    assert first, text
+    assert float(first.group(2)) == pytest.approx(applied, rel=1e-5), text
+    assert float(first.group(1)) == pytest.approx(applied / 25, rel=1e-5), text
+    trains = re.search(r"^trains at lr = (\S+) \((\w+)\)$", text, re.M)
+    assert float(trains.group(1)) == pytest.approx(applied, rel=1e-5), text
+    assert trains.group(2) == "click", text  # the find step's apply, not a second test
+    acc = float(re.search(r"^test accuracy: (\d+\.\d)%$", text, re.M).group(1))
+    assert acc > 80.0, text

@@ -257,7 +257,8 @@ class LRFinderCallback(pl.Callback):
             )
         _check_automatic(model)
         step = _FindStep(self._chooser)
-        bare = pl.Trainer(**_bare_settings(trainer), callbacks=[step])
+        with _no_banner():
+            bare = pl.Trainer(**_bare_settings(trainer), callbacks=[step])
         self._chooser.range_test_kwargs = _with_accumulation(bare, self._kwargs)
 
         def fit() -> None:
@@ -432,6 +433,22 @@ def _check_automatic(module: Any) -> None:
             "training_step steps the optimizers itself, so a range test cannot set and sweep "
             "the lr of each step (use LRFinder.track() in your own loop instead)"
         )
+
+
+@contextlib.contextmanager
+def _no_banner() -> Iterator[None]:
+    """Without Lightning's INFO lines of a new trainer (the devices it found, a tip): the find
+    step's trainer would repeat the user's banner in the cell."""
+    banner = logging.getLogger("lightning.pytorch.utilities.rank_zero")
+
+    def drop(record: logging.LogRecord) -> bool:
+        return record.levelno > logging.INFO
+
+    banner.addFilter(drop)
+    try:
+        yield
+    finally:
+        banner.removeFilter(drop)
 
 
 def _with_accumulation(trainer: pl.Trainer, kwargs: dict[str, Any]) -> dict[str, Any]:
