@@ -170,6 +170,20 @@ def test_a_continued_fit_does_not_test_again(tmp_path):
     assert model.lrs == [cb.chosen_lr] * 4
 
 
+def test_a_fit_resumed_from_a_checkpoint_trains_on_at_the_chosen_lr_without_a_test(tmp_path):
+    cb = LRFinderCallback(end_lr=10, num_iter=20, choose="default")
+    t = fit(tmp_path, DigitsModule(schedule="warmup"), cb, max_steps=2)
+    lr = cb.chosen_lr
+    t.save_checkpoint(tmp_path / "step2.ckpt")
+
+    model, again = DigitsModule(schedule="warmup"), LRFinderCallback(choose="default")
+    trainer = pl.Trainer(**quiet_trainer(tmp_path, max_steps=4), callbacks=[again])
+    trainer.fit(model, digits_loader(), ckpt_path=tmp_path / "step2.ckpt")
+    assert model.steps == 2 and again.result is None  # no test
+    assert again.chosen_lr == lr  # kept in the checkpoint
+    assert model.lrs == pytest.approx([3 * lr / 4, lr], rel=1e-12)  # the warmup goes on
+
+
 # ---------------------------------------------------------------------- refused, before any step
 @pytest.mark.parametrize(
     "kw, exc, name",
