@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Generator, Iterator
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -223,3 +224,32 @@ def check_loss(loss, source: str) -> None:
             f"{source} must return a scalar loss tensor, got a tensor of shape "
             f"{tuple(loss.shape)} (reduce it, e.g. .mean())"
         )
+
+
+def loader_generators(*loaders: Any) -> list[torch.Generator]:
+    """The random generators each loader draws its order and worker seeds from, each once.
+
+    A DataLoader given ``generator=`` (or a sampler given one) draws from it, not from torch's
+    global RNG, so the range test puts these back too: training afterwards sees the batches it
+    would have seen without the test.
+
+    Example
+    -------
+    >>> import torch
+    >>> g = torch.Generator().manual_seed(0)
+    >>> dl = torch.utils.data.DataLoader(range(8), shuffle=True, generator=g)
+    >>> loader_generators(dl, [1, 2], None) == [g]
+    True
+    """
+    found: dict[int, torch.Generator] = {}
+    for dl in loaders:
+        sampler = getattr(dl, "sampler", None)
+        batch_sampler = getattr(dl, "batch_sampler", None)
+        for g in (
+            getattr(dl, "generator", None),
+            getattr(sampler, "generator", None),
+            getattr(getattr(batch_sampler, "sampler", None), "generator", None),
+        ):
+            if isinstance(g, torch.Generator):
+                found[id(g)] = g
+    return list(found.values())

@@ -39,7 +39,7 @@ from typing import Callable, cast
 
 import torch
 
-from .batches import check_val_loader, cycle, first_checked, val_batches
+from .batches import check_val_loader, cycle, first_checked, loader_generators, val_batches
 from .checks import (
     check_cache_dir,
     check_finder_args,
@@ -461,7 +461,7 @@ class LRFinder:
 
     # ------------------------------------------------------------------ run lifecycle
 
-    def _capture(self) -> Snapshot:
+    def _capture(self, *loaders) -> Snapshot:
         extra = (self.criterion,) if isinstance(self.criterion, torch.nn.Module) else ()
         return Snapshot.capture(
             self.model,
@@ -470,6 +470,7 @@ class LRFinder:
             memory_cache=self.memory_cache,
             cache_dir=self.cache_dir,
             extra_modules=extra,
+            generators=loader_generators(*loaders),
         )
 
     def _begin(
@@ -783,7 +784,7 @@ class LRFinder:
         agreed = comm is None  # a collective test: whether the ranks were asked to start
         try:
             readings = new_readings(sweep.num_iter, smooth_f)
-            snap = self._capture()
+            snap = self._capture(train_loader, val_loader)
             cycled = cycle(train_loader, "train_loader")
             # the first batches are checked before anything is moved or announced
             batches = first_checked(cycled, "train_loader", pairs=step_fn is None)

@@ -133,6 +133,7 @@ class Snapshot:
         devices: dict[str, Any],
         path: str | None,
         flags: list[tuple[Any, str, bool]] | None = None,
+        generators: list[tuple[torch.Generator, torch.Tensor]] | None = None,
     ) -> None:
         self.model = model
         self.optimizer = optimizer
@@ -143,6 +144,7 @@ class Snapshot:
         self._devices = devices
         self._path = path
         self._flags = flags or []
+        self._generators = generators or []
 
     @classmethod
     def capture(
@@ -154,6 +156,7 @@ class Snapshot:
         cache_dir: str | os.PathLike[str] | None = None,
         rng: bool = True,
         extra_modules: Sequence[torch.nn.Module] = (),
+        generators: Sequence[torch.Generator] = (),
     ) -> Snapshot:
         """Copy the state of ``model``, ``optimizer``, ``extra_modules`` and ``grad_scaler``.
 
@@ -174,6 +177,9 @@ class Snapshot:
         extra_modules : sequence of torch.nn.Module
             Modules outside ``model`` whose whole state (parameters, buffers, grads, training
             flags) comes back too, e.g. a criterion that is a module.
+        generators : sequence of torch.Generator
+            Generators whose state comes back too (a DataLoader's own; kept in memory, a few
+            bytes each).
 
         Raises
         ------
@@ -247,7 +253,15 @@ class Snapshot:
             path = _write_file(data, cache_dir)
             data = None
         return cls(
-            model, optimizer, grad_scaler, extra, data, devices, path, _wrapper_flags(optimizer)
+            model,
+            optimizer,
+            grad_scaler,
+            extra,
+            data,
+            devices,
+            path,
+            _wrapper_flags(optimizer),
+            [(g, g.get_state()) for g in generators],
         )
 
     def _read(self) -> dict[str, Any]:
@@ -394,6 +408,8 @@ class Snapshot:
             _clear_scaler_stage(self.grad_scaler)
         for obj, name, value in self._flags:
             setattr(obj, name, value)
+        for gen, gen_state in self._generators:
+            gen.set_state(gen_state)
         if "rng_cpu" in d:
             torch.set_rng_state(d["rng_cpu"])
         if "rng_cuda" in d:

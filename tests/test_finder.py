@@ -471,8 +471,8 @@ def test_the_snapshot_is_freed_after_the_run(mlp, digits_loader, monkeypatch, ho
     seen = []
     real = LRFinder._capture
 
-    def capture(self):
-        snap = real(self)
+    def capture(self, *loaders):
+        snap = real(self, *loaders)
         seen.append((snap, [weakref.ref(t) for t in snap._data["model"].values()]))
         return snap
 
@@ -610,3 +610,25 @@ def test_lbfgs_runs_with_a_closure_and_is_restored(
     if not kw:  # the recorded loss is the closure's first evaluation, before the step
         assert r.losses[0] == pytest.approx(first_loss, rel=1e-6)
     assert_same_state(full_state(model, opt), before)
+
+
+def test_a_loaders_own_generator_is_back_after_the_test(digits, make_mlp):
+    # training after a range test sees the batches it would have seen without one
+    X, y = digits
+    ds = torch.utils.data.TensorDataset(X, y)
+
+    def loader():
+        return torch.utils.data.DataLoader(
+            ds, batch_size=64, shuffle=True, generator=torch.Generator().manual_seed(5)
+        )
+
+    def order(dl):
+        return [yb[:4].tolist() for _, yb in dl]
+
+    untouched = order(loader())
+    model = make_mlp()
+    finder = LRFinder(model, torch.optim.SGD(model.parameters(), lr=1e-4), nn.CrossEntropyLoss())
+    dl, val = loader(), loader()
+    finder.range_test(dl, val_loader=val, end_lr=1, num_iter=40)  # cycles dl: 2 epochs drawn
+    assert order(dl) == untouched
+    assert order(val) == untouched
