@@ -187,3 +187,11 @@ def test_bad_settings_are_refused_when_made(kwargs, match):
     args.update(kwargs)
     with pytest.raises((ValueError, TypeError), match=match):
         Chooser(**args)
+
+
+def test_making_a_chooser_draws_nothing_from_torchs_rng():
+    # a seeded script gives the same model whether a callback was made before it or not
+    torch.manual_seed(0)
+    before = torch.get_rng_state()
+    Chooser(None, 10, 100, "default", None, {})
+    assert torch.equal(torch.get_rng_state(), before)

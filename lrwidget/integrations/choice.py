@@ -81,7 +81,8 @@ def check_settings(
 def _probe() -> LRFinder:
     import torch
 
-    m = torch.nn.Linear(1, 1)
+    m = torch.nn.Module()
+    m.w = torch.nn.Parameter(torch.zeros(1))  # no initialiser: torch's RNG is not drawn from
     return LRFinder(m, torch.optim.SGD(m.parameters(), lr=1e-3))
 
 

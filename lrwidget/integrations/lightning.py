@@ -36,6 +36,7 @@ import torch
 from lightning.pytorch.trainer.connectors.logger_connector.result import _ResultCollection
 from torchmetrics import Metric
 
+from ..batches import loader_generators
 from ..finder import LRFinder
 from .choice import Chooser
 from .schedules import base_lrs, rebase
@@ -387,7 +388,7 @@ class _Steps:
         epoch_loop = t.fit_loop.epoch_loop
         kept = (epoch_loop._results, m._current_fx_name, t._logger_connector._current_fx)
         metrics = _metric_states(m)
-        generators = [(g, g.get_state()) for g in _generators(self.loaders)]
+        generators = [(g, g.get_state()) for g in loader_generators(*self.loaders)]
         epoch_loop._results = self.results
         m._current_fx_name = "training_step"
         try:
@@ -506,19 +507,3 @@ def _copy(v: Any) -> Any:
     if isinstance(v, list):
         return [_copy(x) for x in v]
     return v
-
-
-def _generators(loaders: list[Any]) -> list[torch.Generator]:
-    """The random generators a DataLoader draws its order and worker seeds from, each once."""
-    found: dict[int, torch.Generator] = {}
-    for dl in loaders:
-        sampler = getattr(dl, "sampler", None)
-        batch_sampler = getattr(dl, "batch_sampler", None)
-        for g in (
-            getattr(dl, "generator", None),
-            getattr(sampler, "generator", None),
-            getattr(getattr(batch_sampler, "sampler", None), "generator", None),
-        ):
-            if isinstance(g, torch.Generator):
-                found[id(g)] = g
-    return list(found.values())
