@@ -1,10 +1,14 @@
 """Choice quality: how well does training at a suggested lr do, against the best lr of a grid?
 
-For every task family x optimizer (SGD momentum 0.9, Adam, AdamW) x seed: run a range test
+For every task family x optimizer (SGD momentum 0.9, Adam, AdamW; the fine-tuning family AdamW
+only, its lr decayed linearly to 0 as the Hugging Face Trainer does) x seed: run a range test
 (1e-7 -> 10, 100 steps, lrwidget.LRFinder), compute every rule's lr, train a fresh model (same
 init and data order) for the family's fixed budget at that lr, and compare its test score with
 the best of a 13-point log grid 1e-5..1 trained the same way. The gap is in points (accuracy %,
 or R^2 x 100 for the regression family). A rule with no answer scores as the worst grid point.
+The fine-tuning family (``tasks.finetune_text``) starts every model, the range test's included,
+from a transformer pre-trained on another task, with a new head: the case where finders are said
+to suggest far too large an lr (transformers #16013).
 
 Rules compared: lrwidget's (``lrwidget.suggest.RULES``, the default marked) and two anchors
 re-implemented from their published code: torch-lr-finder's ``LRFinder.plot(suggest_lr=True)``
@@ -18,8 +22,9 @@ grid lr of another seed. One extra row measures a short confirmation run (three 
 lr_min / 10, 50 steps each, lowest held-out batch loss); it did not clearly beat the default on
 the design families, so the product does not ship it (see results/choice_quality.md).
 
-Run ``python benchmarks/choice_quality.py`` (~8 min on 1 thread; ``--quick`` is 1 seed and
-three families; ``--orders 3`` scores each lr as the mean over 3 data orders, ~3x as long).
+Run ``python benchmarks/choice_quality.py`` (~10 min on 1 thread, the fine-tuning family ~2.5 of
+them; ``--quick`` is 1 seed and three families; ``--orders 3`` scores each lr as the mean over 3
+data orders, ~3x as long).
 Results are cached per (family, optimizer, seed, lr) in a JSON file (default under /tmp) keyed by
 the task code, so a rerun only trains what changed; ``--no-cache`` ignores it. Writes
 ``benchmarks/results/choice_quality{,_orders3}.md`` and the matching ``.png``.
@@ -205,17 +210,7 @@ NOISE_ORDERS = (7, 13)
 
 def train_score_order(task: T.Task, opt_name: str, lr: float, seed: int, data_seed: int) -> float:
     """``tasks.train_score`` with the same init but another data order."""
-    torch.manual_seed(seed)
-    model = task.make_model()
-    opt = T.make_optimizer(opt_name, model.parameters(), lr)
-    for xb, yb in T.batches(task, data_seed, task.epochs):
-        loss = task.criterion(model(xb), yb)
-        if not torch.isfinite(loss):
-            break
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-    return task.score(model)
+    return task.score(T.train(task, opt_name, lr, seed, data_seed))
 
 
 def noise_scores(
@@ -331,13 +326,20 @@ def evaluate(
     for fam in families:
         task = T.FAMILIES[fam]()
         t0 = time.perf_counter()
-        for opt in T.OPTIMIZERS:
+        for opt in task.optimizers:
             for seed in seeds:
                 lrs, raw, sm = curve_of(cache, task, opt, seed)
                 grid = [score_at(cache, task, opt, seed, float(lr), orders) for lr in GRID]
                 best, worst = max(grid), min(grid)
                 best_lr = float(GRID[int(np.argmax(grid))])
-                base = dict(family=fam, opt=opt, seed=seed, best=best, best_lr=best_lr)
+                base = dict(
+                    family=fam,
+                    opt=opt,
+                    seed=seed,
+                    best=best,
+                    best_lr=best_lr,
+                    schedule=task.schedule,
+                )
                 for name, rule in R.items():
                     lr = rule(lrs, raw, sm)
                     sc = worst if lr is None else score_at(cache, task, opt, seed, lr, orders)
@@ -381,6 +383,27 @@ def summarize(rows, families):
     return names, table
 
 
+OPT_NAMES = {"sgd": "SGD(momentum 0.9)", "adam": "Adam", "adamw": "AdamW"}
+
+
+def family_notes(rows, families) -> str:
+    """A sentence on the families trained otherwise than the rest (fewer optimizers, a schedule)."""
+    notes = []
+    for f in families:
+        fr = [r for r in rows if r["family"] == f]
+        opts = [o for o in T.OPTIMIZERS if any(r["opt"] == o for r in fr)]
+        if not fr or (set(opts) == set(T.OPTIMIZERS) and fr[0]["schedule"] == "constant"):
+            continue
+        note = f"{f}: {', '.join(OPT_NAMES[o] for o in opts)} only"
+        if fr[0]["schedule"] == "linear":
+            note += (
+                ", the lr decayed linearly to 0 over the budget as the Hugging Face Trainer does "
+                "by default, so the lr chosen is the schedule's peak"
+            )
+        notes.append(note)
+    return " " + "; ".join(notes) + "." if notes else ""
+
+
 def markdown(rows, families, design, held_out, seeds, orders: int = 1) -> str:
     names, table = summarize(rows, families)
     if orders > 1:
@@ -397,7 +420,8 @@ def markdown(rows, families, design, held_out, seeds, orders: int = 1) -> str:
     h = [f for f in families if f in held_out]
     lines = [
         f"Gap to the best lr of a 13-point log grid 1e-5..1, in points (accuracy %, R^2 x 100 for "
-        f"diabetes): **mean / worst** over SGD(momentum 0.9), Adam, AdamW x seeds {seeds}. "
+        f"diabetes): **mean / worst** over SGD(momentum 0.9), Adam, AdamW x seeds {seeds}."
+        f"{family_notes(rows, families)} "
         f"Range test {START_LR:g} -> {END_LR:g}, {NUM_ITER} steps. "
         f"Design families: {', '.join(d) or '-'}; "
         f"held out (never used to choose the default): {', '.join(h) or '-'}. {scoring}",

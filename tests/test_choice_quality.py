@@ -91,3 +91,81 @@ def test_benchmark_runs_end_to_end_on_the_smallest_family(tmp_path, orders):
     cells = re.findall(r"(-?\d+\.\d) / (-?\d+\.\d)", line)
     assert len(cells) == 3  # design, all, diabetes
     assert all(float(m) <= float(w) for m, w in cells)
+
+
+# --- the fine-tuning family --------------------------------------------------------------------
+
+#: a small configuration of the fine-tuning family (the benchmark's: width 128, 1200 steps at 1e-3)
+QUICK_FT = dict(width=64, pretrain_steps=500, pretrain_lr=3e-3)
+
+
+def quick_finetune():
+    return T.finetune_text(**QUICK_FT)
+
+
+def test_finetune_models_start_from_the_pretrained_encoder_with_a_seeded_head():
+    torch.set_num_threads(1)
+    task = quick_finetune()
+    key = (QUICK_FT["width"], QUICK_FT["pretrain_steps"], QUICK_FT["pretrain_lr"], 20000, 0)
+    T._PRETRAINED.pop(key, None)  # the first model made below runs the pre-training
+    torch.manual_seed(5)
+    first = task.make_model()
+    after_first = torch.rand(3)
+    torch.manual_seed(5)
+    second = task.make_model()
+    # pre-training left the global random state alone: same seed, same head, same draws after
+    assert torch.equal(after_first, torch.rand(3))
+    for (name, a), b in zip(first.state_dict().items(), second.state_dict().values()):
+        assert torch.equal(a, b), name
+    pretrained = T._PRETRAINED[key]
+    for name, w in first.encoder.state_dict().items():
+        assert torch.equal(w, pretrained[name]), name
+    torch.manual_seed(5)
+    fresh = T._Encoder(QUICK_FT["width"])  # what the encoder was before pre-training
+    assert not torch.equal(fresh.tok.weight, pretrained["tok.weight"])
+    torch.manual_seed(6)
+    other = task.make_model()
+    assert not torch.equal(other.head.weight, first.head.weight)
+    assert torch.equal(other.encoder.tok.weight, first.encoder.tok.weight)
+
+
+def test_pretraining_is_what_makes_the_finetuning_task_learnable():
+    torch.set_num_threads(1)
+    task = quick_finetune()
+    width = QUICK_FT["width"]
+    scratch = T.Task(
+        **{**task.__dict__, "make_model": lambda: T._Classifier(T._Encoder(width), width, 8)}
+    )
+    # same architecture, head init, data and lr; only the encoder's pre-training differs
+    tuned = T.train_score(task, "adamw", 3e-3, 0)
+    from_scratch = T.train_score(scratch, "adamw", 3e-3, 0)
+    assert tuned > from_scratch + 5, (tuned, from_scratch)
+
+
+def test_linear_schedule_is_the_trainers_default_and_is_applied():
+    assert [T.lr_at("linear", 2.0, s, 4) for s in range(4)] == [2.0, 1.5, 1.0, 0.5]
+    assert T.lr_at("constant", 2.0, 3, 4) == 2.0
+    with pytest.raises(ValueError, match="schedule must be 'constant' or 'linear'"):
+        T.lr_at("cosine", 2.0, 0, 4)
+    torch.set_num_threads(1)
+    task = T.diabetes()
+    linear = T.Task(**{**task.__dict__, "schedule": "linear"})
+    # same init, data and peak lr: only the schedule differs
+    assert T.train_score(task, "sgd", 0.03, 0) != T.train_score(linear, "sgd", 0.03, 0)
+
+
+def test_benchmark_runs_the_finetuning_family_with_adamw_only(tmp_path, monkeypatch):
+    monkeypatch.setitem(T.FAMILIES, "finetune_text", quick_finetune)
+    rows = C.main(
+        ["--families", "finetune_text", "--seeds", "1", "--no-cache", "--out", str(tmp_path)]
+    )
+    assert {r["opt"] for r in rows} == {"adamw"}
+    assert {"minimum (default)", "valley", "torch-lr-finder", "lightning"} <= {
+        r["rule"] for r in rows
+    }
+    for r in rows:
+        assert math.isfinite(r["gap"]) and r["gap"] == pytest.approx(r["best"] - r["score"])
+    md = (tmp_path / "choice_quality.md").read_text()
+    assert "finetune_text: AdamW only" in md
+    line = next(s for s in md.splitlines() if s.startswith("| **minimum (default)**"))
+    assert len(re.findall(r"(-?\d+\.\d) / (-?\d+\.\d)", line)) == 3  # held out, all, the family
