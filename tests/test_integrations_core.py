@@ -195,3 +195,74 @@ def test_making_a_chooser_draws_nothing_from_torchs_rng():
     before = torch.get_rng_state()
     Chooser(None, 10, 100, "default", None, {})
     assert torch.equal(torch.get_rng_state(), before)
+
+
+# ---------------------------------------------------------------------------- in a real kernel
+
+KERNEL_SETUP = """
+import logging, sys, threading, time
+import torch
+from torch import nn
+from tests.digits import digits_sgd
+from lrwidget import LRFinder
+from lrwidget.integrations.choice import Chooser
+logging.basicConfig(stream=sys.stdout, level=logging.WARNING, format="%(levelname)s %(message)s")
+
+def parts():
+    model, opt, loader = digits_sgd()
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / 4))
+    step = lambda m, b: nn.functional.cross_entropy(m(b[0]), b[1])
+    return LRFinder(model, opt), loader, step, sched
+"""
+
+BUSY_CELL = """
+finder, loader, step, sched = parts()
+c = Chooser(None, 10, 60, "click", None, {})
+lr = c.test_and_choose(finder, loader, step, [sched])   # on the kernel's main thread, as fit is
+print("busy cell:", c.chosen_by, lr == c.result.suggested_lr, sched.base_lrs == [lr])
+"""
+
+FIT_IN_A_THREAD = """
+finder2, loader2, step2, sched2 = parts()
+c2 = Chooser(None, 10, 60, "click", 60, {})
+t = threading.Thread(target=lambda: c2.test_and_choose(finder2, loader2, step2, [sched2]))
+t.start()
+"""
+
+CLICK = """
+t0 = time.monotonic()
+while (c2.widget is None or c2.widget.result is None) and time.monotonic() - t0 < 60:
+    time.sleep(0.05)
+picked = float(c2.widget.result.lrs[25])
+c2.widget.apply(picked)        # what the widget's Apply does (a front end's click ends here)
+t.join(60)
+print("thread:", c2.chosen_by, c2.chosen_lr == picked, sched2.base_lrs == [picked])
+"""
+
+
+def test_in_a_kernel_the_widget_is_shown_and_a_busy_cell_says_how_to_click(tmp_path):
+    import nbformat
+    from nbclient import NotebookClient
+
+    root = __import__("pathlib").Path(__file__).resolve().parent.parent
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell(c) for c in (KERNEL_SETUP, BUSY_CELL, FIT_IN_A_THREAD, CLICK)
+    ]
+    NotebookClient(
+        nb, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(root)}}
+    ).execute()
+    outputs = [o for cell in nb.cells for o in cell.get("outputs", [])]
+    errors = [o for o in outputs if o.get("output_type") == "error"]
+    assert not errors, errors
+    text = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
+    views = [
+        o
+        for o in nb.cells[1].outputs
+        if "application/vnd.jupyter.widget-view+json" in o.get("data", {})
+    ]
+    assert len(views) == 1, "the busy cell shows the live widget"
+    assert "a click cannot reach a notebook cell while it runs fit" in text
+    assert "find()" in text
+    assert "busy cell: default True True" in text
+    assert "thread: click True True" in text
