@@ -30,7 +30,7 @@ from ..link import ENV_ADDRESS
 from ..stream import LrApplied
 from ..suggest import DEFAULT, RULES
 from ..transport import check_seconds
-from .schedules import base_lrs, rebase
+from .schedules import base_lrs, move_to
 
 log = logging.getLogger("lrwidget.integrations")
 
@@ -107,6 +107,32 @@ def in_kernel() -> bool:
         return False
     ip = get_ipython()
     return ip is not None and getattr(ip, "kernel", None) is not None
+
+
+class ChoiceRecord:
+    """What a framework callback shows of its :class:`Chooser` (``self._chooser``): read-only."""
+
+    _chooser: Chooser
+
+    @property
+    def result(self) -> Any:
+        """The last range test's :class:`lrwidget.RangeTestResult` (None before one ran)."""
+        return self._chooser.result
+
+    @property
+    def chosen_lr(self) -> float | None:
+        """The first param group's base lr training runs with (None: nothing chosen)."""
+        return self._chooser.chosen_lr
+
+    @property
+    def chosen_by(self) -> str | None:
+        """ "click" or "default" (None: nothing chosen; the configured lr was kept)."""
+        return self._chooser.chosen_by
+
+    @property
+    def widget(self) -> Any:
+        """The live view, when one was shown (the find step's, or one shown during fit)."""
+        return self._chooser.widget
 
 
 class Chooser:
@@ -189,10 +215,9 @@ class Chooser:
             lr = self._run(finder, loader, step_fn, schedulers)
         for g, v in zip(opt.param_groups, before):
             g["lr"] = v  # a choice applied through the finder set lr directly: the schedule decides
-        base = base_lrs(opt, schedulers)
         if lr is None:
-            return base[0]
-        rebase(opt, schedulers, [lr * (b / base[0]) for b in base])  # a group like the first: lr
+            return base_lrs(opt, schedulers)[0]
+        move_to(opt, schedulers, lr)
         self.chosen_lr = float(lr)
         return self.chosen_lr
 

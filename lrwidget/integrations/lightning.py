@@ -38,15 +38,15 @@ from torchmetrics import Metric
 
 from ..batches import loader_generators
 from ..finder import LRFinder
-from .choice import Chooser
-from .schedules import base_lrs, rebase
+from .choice import ChoiceRecord, Chooser
+from .schedules import move_to
 
 log = logging.getLogger("lrwidget.integrations.lightning")
 
 __all__ = ["LRFinderCallback"]
 
 
-class LRFinderCallback(pl.Callback):
+class LRFinderCallback(ChoiceRecord, pl.Callback):
     """Find the lr when ``trainer.fit`` starts, then train with it.
 
     When training starts (``on_train_start``, from step 0 only: a resumed or continued fit is
@@ -135,23 +135,6 @@ class LRFinderCallback(pl.Callback):
         self._kwargs = dict(range_test_kwargs)
         self._find_thread: threading.Thread | None = None
 
-    # ------------------------------------------------------------------ what came of it
-    @property
-    def result(self) -> Any:
-        return self._chooser.result
-
-    @property
-    def chosen_lr(self) -> float | None:
-        return self._chooser.chosen_lr
-
-    @property
-    def chosen_by(self) -> str | None:
-        return self._chooser.chosen_by
-
-    @property
-    def widget(self) -> Any:
-        return self._chooser.widget
-
     # ------------------------------------------------------------------ Lightning hooks
     def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
         if stage != "fit":
@@ -171,10 +154,8 @@ class LRFinderCallback(pl.Callback):
             # configure_optimizers, at the configured lr: moved back to the chosen one
             lr = self.chosen_lr
             if lr is not None:
-                opt = trainer.optimizers[0]
-                base = base_lrs(opt)
                 schedulers = [c.scheduler for c in trainer.lr_scheduler_configs]
-                rebase(opt, schedulers, [lr * b / base[0] for b in base])
+                move_to(trainer.optimizers[0], schedulers, lr)
             log.info(
                 "training continues at step %d: no range test; lr=%s",
                 trainer.global_step,

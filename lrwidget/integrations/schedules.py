@@ -141,3 +141,20 @@ def _all_schedulers(schedulers: Iterable[Any]) -> list[Any]:
         if inner is not None and hasattr(inner, "base_lrs"):
             out.extend(_all_schedulers([inner]))
     return out
+
+
+def move_to(optimizer: Any, schedulers: Iterable[Any], lr: float) -> None:
+    """Rebase the schedule so that the first param group's base lr is ``lr``; the other groups
+    keep their ratios to it (a group with the first one's base gets ``lr`` exactly).
+
+    Example
+    -------
+    >>> import torch
+    >>> a, b = torch.nn.Parameter(torch.zeros(1)), torch.nn.Parameter(torch.zeros(1))
+    >>> opt = torch.optim.SGD([{"params": [a], "lr": 1e-2}, {"params": [b], "lr": 1e-3}])
+    >>> move_to(opt, [], 0.5); [g["lr"] for g in opt.param_groups]
+    [0.5, 0.05]
+    """
+    schedulers = list(schedulers)
+    base = base_lrs(optimizer, schedulers)
+    rebase(optimizer, schedulers, [lr * (b / base[0]) for b in base])

@@ -30,7 +30,7 @@ from typing import Any
 from transformers import Trainer, TrainerCallback
 
 from ..finder import LRFinder
-from .choice import Chooser
+from .choice import ChoiceRecord, Chooser
 
 __all__ = ["DEFAULT_RULE", "LRFinderCallback"]
 
@@ -64,7 +64,7 @@ def model_loss(model: Any, batch: Any) -> Any:
     return loss
 
 
-class LRFinderCallback(TrainerCallback):
+class LRFinderCallback(ChoiceRecord, TrainerCallback):
     """Run the range test when the Trainer starts training, then train at the chosen lr.
 
     Parameters
@@ -154,23 +154,6 @@ class LRFinderCallback(TrainerCallback):
         )
         self._user_kwargs = dict(range_test_kwargs)
         self._find_finder: LRFinder | None = None
-
-    # the Chooser's record, read-only here
-    @property
-    def result(self) -> Any:
-        return self._chooser.result
-
-    @property
-    def chosen_lr(self) -> float | None:
-        return self._chooser.chosen_lr
-
-    @property
-    def chosen_by(self) -> str | None:
-        return self._chooser.chosen_by
-
-    @property
-    def widget(self) -> Any:
-        return self._chooser.widget
 
     # ------------------------------------------------------------------ the find step
     def find(self, trainer: Any) -> Any:
