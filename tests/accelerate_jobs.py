@@ -4,21 +4,15 @@ by accelerate, a ``range_test`` and a ``track()`` loop with ``accelerator.accumu
 collective ``apply``.
 
 :func:`run_job` runs it from a fresh directory under a hard timeout; each rank writes what it saw
-to ``rank<r>.json``. Every process of the job carries a marker in its environment and is killed
-by its pid at the end, whatever happened (:func:`tests.dist_jobs.kill_marked`).
+to ``rank<r>.json``. Every process of the job is killed by its pid at the end, whatever
+happened (:class:`tests.jobs.Job`).
 """
 
 from __future__ import annotations
 
-import json
-import os
-import secrets
-import subprocess
-import sys
-import textwrap
-import time
+import dataclasses
 
-from tests.dist_jobs import MARK, ROOT, Ended, kill_marked
+from tests.jobs import Ended, Job
 
 JOB = r"""
 import json, os, sys
@@ -114,58 +108,8 @@ acc.end_training()
 
 def run_job(workdir, ranks: int = 2, timeout: float = 150) -> Ended:
     """Run the job under torchrun with ``ranks`` ranks in ``workdir``; kill it whole after
-    ``timeout`` seconds. Returns what it left (never leaves a process behind)."""
-    d = os.fspath(workdir)
-    os.makedirs(d, exist_ok=True)
-    script = os.path.join(d, "job.py")
-    with open(script, "w", encoding="utf-8") as f:
-        f.write(textwrap.dedent(JOB))
-    mark = secrets.token_hex(8)
-    env = dict(
-        os.environ,
-        PYTHONPATH=ROOT,
-        OMP_NUM_THREADS="1",
-        PYTHONDONTWRITEBYTECODE="1",
-        **{MARK: mark},
-    )
-    env.pop("LRWIDGET_ADDRESS", None)
-    cmd = [
-        sys.executable,
-        "-m",
-        "torch.distributed.run",
-        "--standalone",
-        f"--nproc_per_node={ranks}",
-        "--max_restarts=0",
-        "--monitor_interval=0.1",
-        script,
-    ]
-    out_path = os.path.join(d, "out.txt")
-    t0 = time.monotonic()
-    with open(out_path, "w") as out:
-        proc = subprocess.Popen(
-            cmd, cwd=d, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-        try:
-            rc: int | None = proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            rc = None
-        finally:
-            took = time.monotonic() - t0
-            kill_marked(mark)
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                pass
-    with open(out_path, encoding="utf-8", errors="replace") as f:
-        output = f.read()
-    recs, errs = {}, {}
-    for r in range(ranks):
-        p = os.path.join(d, f"rank{r}.json")
-        if os.path.exists(p):
-            with open(p) as f:
-                recs[r] = json.load(f)
-        p = os.path.join(d, f"err{r}.txt")
-        if os.path.exists(p):
-            with open(p, encoding="utf-8", errors="replace") as f:
-                errs[r] = f.read()
-    return Ended(rc, output + "".join(errs.values()), took, recs, errs, d)
+    ``timeout`` seconds. Returns what it left (never leaves a process behind), the ranks'
+    stderr after torchrun's output."""
+    with Job(workdir, JOB, ranks) as job:
+        e = job.end(timeout)
+    return dataclasses.replace(e, output=e.output + "".join(e.errs.values()))

@@ -1,31 +1,18 @@
 """torchrun jobs for the distributed tests: real ranks (gloo, CPU) running a real LRFinder.
 
-:func:`run_job` writes :data:`JOB` to a fresh directory and starts it under
-``python -m torch.distributed.run`` with that many ranks, one torch thread each, this checkout
-on ``sys.path``. The job's scenario comes from ``JOB_CONFIG`` (JSON); each rank writes what it
-saw to ``rank<r>.json`` and its stderr (where a progress bar goes) to ``err<r>.txt``.
-
-No process is left behind, whatever happens: torchrun starts its workers in sessions of their
-own (so killing torchrun's process group does not reach them), so every process of a job
-carries a marker in its environment (``LRWIDGET_TEST_JOB=<random id>``, inherited by each
-worker) and, on a timeout and again at the end, every process that carries it is killed by its
-pid, until none is left.
+:func:`run_job` runs :data:`JOB` from a fresh directory under torchrun with that many ranks
+(:class:`tests.jobs.Job`: one torch thread each, this checkout on ``sys.path``, every process
+killed by its pid at the end). The job's scenario comes from ``JOB_CONFIG`` (JSON); each rank
+writes what it saw to ``rank<r>.json`` and its stderr (where a progress bar goes) to
+``err<r>.txt``.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import secrets
-import signal
-import subprocess
-import sys
-import textwrap
-import time
-from dataclasses import dataclass
+from tests.jobs import MARK, Ended, Job, kill_marked
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-MARK = "LRWIDGET_TEST_JOB"
+# MARK and kill_marked are imported from here too (tests/test_notebooks.py)
+__all__ = ["JOB", "MARK", "Ended", "kill_marked", "run_job"]
 
 JOB = r'''
 import json, logging, os, sys, time
@@ -235,107 +222,8 @@ dist.destroy_process_group()
 '''
 
 
-@dataclass
-class Ended:
-    """What a job left: its exit code, its output, how long it ran and each rank's record."""
-
-    returncode: int | None  # None: killed after the timeout
-    output: str
-    seconds: float
-    ranks: dict
-    errs: dict
-    dir: str
-
-
-def _marked(mark: str) -> list[int]:
-    """Pids of the processes whose environment carries ``MARK=mark``."""
-    needle = f"{MARK}={mark}".encode()
-    pids = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/environ", "rb") as f:
-                env = f.read()
-        except OSError:  # gone meanwhile, or not ours to read
-            continue
-        if needle in env.split(b"\0"):
-            pids.append(int(entry))
-    return pids
-
-
-def kill_marked(mark: str, grace: float = 10.0) -> None:
-    """SIGKILL every process of the job, by pid, until none is left (or fail after ``grace``)."""
-    t0 = time.monotonic()
-    while True:
-        pids = [p for p in _marked(mark) if p != os.getpid()]
-        if not pids:
-            return
-        for pid in pids:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        if time.monotonic() - t0 > grace:
-            raise AssertionError(f"processes of the job are still alive: {pids}")
-        time.sleep(0.05)
-
-
 def run_job(workdir, ranks: int, timeout: float = 90, **config) -> Ended:
     """Run the job with ``ranks`` ranks under torchrun in ``workdir``; kill it whole after
     ``timeout`` seconds. Returns what it left (never leaves a process behind)."""
-    d = os.fspath(workdir)
-    os.makedirs(d, exist_ok=True)
-    script = os.path.join(d, "job.py")
-    with open(script, "w", encoding="utf-8") as f:
-        f.write(textwrap.dedent(JOB))
-    mark = secrets.token_hex(8)
-    env = dict(
-        os.environ,
-        PYTHONPATH=ROOT,
-        OMP_NUM_THREADS="1",
-        PYTHONDONTWRITEBYTECODE="1",
-        JOB_CONFIG=json.dumps(config),
-        **{MARK: mark},
-    )
-    env.pop("LRWIDGET_ADDRESS", None)
-    cmd = [
-        sys.executable,
-        "-m",
-        "torch.distributed.run",
-        "--standalone",
-        f"--nproc_per_node={ranks}",
-        "--max_restarts=0",
-        "--monitor_interval=0.1",
-        script,
-    ]
-    out_path = os.path.join(d, "out.txt")
-    t0 = time.monotonic()
-    with open(out_path, "w") as out:
-        proc = subprocess.Popen(
-            cmd, cwd=d, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-        try:
-            rc: int | None = proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            rc = None
-        finally:
-            took = time.monotonic() - t0
-            kill_marked(mark)
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                pass
-    with open(out_path, encoding="utf-8", errors="replace") as f:
-        output = f.read()
-    recs, errs = {}, {}
-    for r in range(ranks):
-        p = os.path.join(d, f"rank{r}.json")
-        if os.path.exists(p):
-            with open(p) as f:
-                recs[r] = json.load(f)
-        p = os.path.join(d, f"err{r}.txt")
-        if os.path.exists(p):
-            with open(p, encoding="utf-8", errors="replace") as f:
-                errs[r] = f.read()
-    return Ended(rc, output, took, recs, errs, d)
+    with Job(workdir, JOB, ranks, config=config) as job:
+        return job.end(timeout)

@@ -1,20 +1,11 @@
 """A small LightningModule on the digits data, a probe callback, and 2-rank DDP jobs (torchrun,
 gloo, CPU) for tests/test_lightning.py and tests/browser/test_lightning_lab.py.
 
-Every process of a job carries a marker in its environment and is killed by its pid at the end,
-whatever happened (tests/dist_jobs.py: torchrun's workers run in sessions of their own).
+Every process of a job is killed by its pid at the end, whatever happened (tests/jobs.py:
+torchrun's workers run in sessions of their own).
 """
 
 from __future__ import annotations
-
-import json
-import os
-import secrets
-import subprocess
-import sys
-import textwrap
-import time
-from dataclasses import dataclass
 
 import lightning.pytorch as pl
 import torch
@@ -23,9 +14,7 @@ from torch.nn import functional as F
 from torchmetrics.classification import MulticlassAccuracy
 
 from tests.digits import digits_tensors
-from tests.dist_jobs import MARK, kill_marked
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from tests.jobs import Ended, Job
 
 
 def quiet_trainer(root, **kw) -> dict:
@@ -224,90 +213,14 @@ os.replace(f"rank{rank}.json.tmp", f"rank{rank}.json")
 """
 
 
-@dataclass
-class Ended:
-    returncode: int | None  # None: killed after the timeout
-    output: str
-    seconds: float
-    ranks: dict
-
-
-class DDPJob:
+class DDPJob(Job):
     """A 2-rank torchrun job fitting ``DigitsModule`` with ``LRFinderCallback`` under
     ``strategy="ddp"`` (choose="default"; then choose="click" when ``env`` points it at a
     listening widget). Use as a context manager: every process of it is killed at the end."""
 
     def __init__(self, workdir, env=None, ranks: int = 2, **config):
-        self.dir = os.fspath(workdir)
-        self.ranks = ranks
-        os.makedirs(self.dir, exist_ok=True)
-        script = os.path.join(self.dir, "job.py")
-        with open(script, "w", encoding="utf-8") as f:
-            f.write(textwrap.dedent(JOB))
-        self.mark = secrets.token_hex(8)
-        full = dict(
-            os.environ,
-            PYTHONPATH=ROOT,
-            OMP_NUM_THREADS="1",
-            PYTHONDONTWRITEBYTECODE="1",
-            JOB_CONFIG=json.dumps({"num_iter": 40, **config}),
-            **{MARK: self.mark},
-            **(env or {}),
-        )
-        if not env:
-            full.pop("LRWIDGET_ADDRESS", None)
-        cmd = [
-            sys.executable,
-            "-m",
-            "torch.distributed.run",
-            "--standalone",
-            f"--nproc_per_node={ranks}",
-            "--max_restarts=0",
-            "--monitor_interval=0.1",
-            script,
-        ]
-        self.out_path = os.path.join(self.dir, "out.txt")
-        self._out = open(self.out_path, "w")
-        self.t0 = time.monotonic()
-        self.proc = subprocess.Popen(
-            cmd,
-            cwd=self.dir,
-            env=full,
-            stdout=self._out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-    def output(self) -> str:
-        with open(self.out_path, encoding="utf-8", errors="replace") as f:
-            return f.read()
+        super().__init__(workdir, JOB, ranks, config={"num_iter": 40, **config}, env=env)
 
     def finish(self, timeout: float) -> Ended:
         """Wait for the job (killing every process of it after ``timeout`` s)."""
-        try:
-            rc: int | None = self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            rc = None
-        took = time.monotonic() - self.t0
-        self.kill()
-        recs = {}
-        for r in range(self.ranks):
-            p = os.path.join(self.dir, f"rank{r}.json")
-            if os.path.exists(p):
-                with open(p) as f:
-                    recs[r] = json.load(f)
-        return Ended(rc, self.output(), took, recs)
-
-    def kill(self) -> None:
-        kill_marked(self.mark)
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            pass
-
-    def __enter__(self) -> DDPJob:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.kill()
-        self._out.close()
+        return self.end(timeout)

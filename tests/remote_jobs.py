@@ -1,9 +1,9 @@
 """Training jobs for the remote tests: a real LRFinder on the digits data in a process of its own.
 
-Each job runs from a fresh directory, in a process group (session) of its own, with this checkout
-on ``sys.path`` and one torch thread. ``Job`` is a context manager: on leaving it, whatever is
-left of the job (torchrun and its ranks included) is killed by its process group id, so no test
-leaves a process behind, even when it fails.
+Each job runs from a fresh directory, with this checkout on ``sys.path`` and one torch thread.
+``Job`` is a context manager: on leaving it, whatever is left of the job (torchrun and its ranks
+included) is killed by its pid (:class:`tests.jobs.Job`), so no test leaves a process behind,
+even when it fails.
 
 The job prints one line per milestone (``CONNECTED``, ``ENDED``, ``CHOICE``), with its logging
 on stdout too (the lines the remote link logs, e.g. the default suggestion on a timeout), and
@@ -12,15 +12,7 @@ rank 0 saves its result to ``result.json`` in its directory.
 
 from __future__ import annotations
 
-import json
-import os
-import signal
-import subprocess
-import sys
-import textwrap
-import time
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from tests import jobs
 
 JOB = """\
 import json, logging, os, sys, time
@@ -72,7 +64,7 @@ print(f"DONE rank={rank}", flush=True)
 """
 
 
-class Job:
+class Job(jobs.Job):
     """A job process (``ranks`` > 0: under torchrun with that many ranks, gloo).
 
     Parameters
@@ -88,90 +80,15 @@ class Job:
     """
 
     def __init__(self, workdir, env, ranks: int = 0, **config):
-        self.dir = os.fspath(workdir)
-        os.makedirs(self.dir, exist_ok=True)
-        script = os.path.join(self.dir, "job.py")
-        with open(script, "w", encoding="utf-8") as f:
-            f.write(textwrap.dedent(JOB))
         cfg = {"num_iter": 100, "sleep": 0.0, **config}
-        full = dict(
-            os.environ,
-            PYTHONPATH=ROOT,
-            OMP_NUM_THREADS="1",
-            PYTHONDONTWRITEBYTECODE="1",
-            JOB_CONFIG=json.dumps(cfg),
-            **env,
-        )
-        if ranks:
-            cmd = [
-                sys.executable,
-                "-m",
-                "torch.distributed.run",
-                "--standalone",
-                f"--nproc_per_node={ranks}",
-                "--max_restarts=0",
-                script,
-            ]
-        else:
-            cmd = [sys.executable, script]
-        self.out_path = os.path.join(self.dir, "out.txt")
-        self._out = open(self.out_path, "w")
-        self.proc = subprocess.Popen(
-            cmd,
-            cwd=self.dir,
-            env=full,
-            stdout=self._out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-    def output(self) -> str:
-        with open(self.out_path, encoding="utf-8", errors="replace") as f:
-            return f.read()
+        super().__init__(workdir, JOB, ranks, config=cfg, env=env)
 
     def finish(self, timeout: float = 60) -> str:
         """Wait for the job to exit (killing it after ``timeout`` s); its output."""
-        try:
-            self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
+        if self.wait(timeout) is None:
             self.kill()
-            raise AssertionError(
-                f"the job did not end within {timeout} s:\n{self.output()}"
-            ) from None
+            raise AssertionError(f"the job did not end within {timeout} s:\n{self.output()}")
         return self.output()
-
-    def kill(self) -> None:
-        """SIGKILL the job's whole process group (torchrun and its ranks)."""
-        if self.proc.poll() is None or _group_alive(self.proc.pid):
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                pass
-
-    def __enter__(self) -> Job:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.kill()
-        self._out.close()
-        t0 = time.monotonic()
-        while _group_alive(self.proc.pid) and time.monotonic() - t0 < 10:
-            time.sleep(0.05)
-        assert not _group_alive(self.proc.pid), "a process of the job is still alive"
-
-
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def job_env(widget) -> dict:

@@ -1,0 +1,183 @@
+"""Jobs in processes of their own for the multi-process tests (torchrun ranks, or one plain
+process), each from a fresh directory, with this checkout on ``sys.path`` and one torch thread.
+
+:class:`Job` writes the job's source to ``job.py`` in its directory and starts it there, its
+stdout and stderr going to ``out.txt``; the job's scenario comes from ``JOB_CONFIG`` (JSON).
+A job talks to a widget only when the ``env`` it is given says so (an inherited
+``LRWIDGET_ADDRESS`` is dropped).
+
+No process is left behind, whatever happens: torchrun starts its workers in sessions of their
+own (so killing torchrun's process group does not reach them), so every process of a job
+carries a marker in its environment (``LRWIDGET_TEST_JOB=<random id>``, inherited by each
+worker) and, on a timeout and again at the end, every process that carries it is killed by its
+pid, until none is left (:func:`kill_marked`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from dataclasses import dataclass
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MARK = "LRWIDGET_TEST_JOB"
+
+
+@dataclass
+class Ended:
+    """What a job left: its exit code, its output, how long it ran, each rank's record
+    (``rank<r>.json``) and stderr (``err<r>.txt``), and its directory."""
+
+    returncode: int | None  # None: killed after the timeout
+    output: str
+    seconds: float
+    ranks: dict
+    errs: dict
+    dir: str
+
+
+def _marked(mark: str) -> list[int]:
+    """Pids of the processes whose environment carries ``MARK=mark``."""
+    needle = f"{MARK}={mark}".encode()
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/environ", "rb") as f:
+                env = f.read()
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+        if needle in env.split(b"\0"):
+            pids.append(int(entry))
+    return pids
+
+
+def kill_marked(mark: str, grace: float = 10.0) -> None:
+    """SIGKILL every process of the job, by pid, until none is left (or fail after ``grace``)."""
+    t0 = time.monotonic()
+    while True:
+        pids = [p for p in _marked(mark) if p != os.getpid()]
+        if not pids:
+            return
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        if time.monotonic() - t0 > grace:
+            raise AssertionError(f"processes of the job are still alive: {pids}")
+        time.sleep(0.05)
+
+
+class Job:
+    """``source`` running in ``workdir``: under torchrun with ``ranks`` ranks (gloo), or as one
+    plain process when ``ranks`` is 0.
+
+    Use as a context manager: on leaving it every process of the job is killed by its pid.
+
+    Parameters
+    ----------
+    workdir : path
+        A fresh directory: the job's cwd, where it writes ``job.py`` and ``out.txt``.
+    source : str
+        The job's Python source (dedented).
+    ranks : int
+        torchrun's ``--nproc_per_node``; 0: no torchrun.
+    config : dict
+        The job's ``JOB_CONFIG``.
+    env : dict
+        Extra environment (``LRWIDGET_ADDRESS`` / ``LRWIDGET_TOKEN``).
+    """
+
+    def __init__(self, workdir, source: str, ranks: int = 0, config=None, env=None):
+        self.dir = os.path.abspath(workdir)
+        self.ranks = ranks
+        os.makedirs(self.dir, exist_ok=True)
+        script = os.path.join(self.dir, "job.py")
+        with open(script, "w", encoding="utf-8") as f:
+            f.write(textwrap.dedent(source))
+        self.mark = secrets.token_hex(8)
+        full = dict(
+            os.environ,
+            PYTHONPATH=ROOT,
+            OMP_NUM_THREADS="1",
+            PYTHONDONTWRITEBYTECODE="1",
+            JOB_CONFIG=json.dumps(config or {}),
+            **{MARK: self.mark},
+        )
+        full.pop("LRWIDGET_ADDRESS", None)
+        full.update(env or {})
+        torchrun = [
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            f"--nproc_per_node={ranks}",
+            "--max_restarts=0",
+            "--monitor_interval=0.1",
+        ]
+        cmd = [sys.executable, *(torchrun if ranks else []), script]
+        self.out_path = os.path.join(self.dir, "out.txt")
+        self._out = open(self.out_path, "w")
+        self.t0 = time.monotonic()
+        self.seconds = 0.0
+        self.proc = subprocess.Popen(
+            cmd,
+            cwd=self.dir,
+            env=full,
+            stdout=self._out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def output(self) -> str:
+        with open(self.out_path, encoding="utf-8", errors="replace") as f:
+            return f.read()
+
+    def wait(self, timeout: float) -> int | None:
+        """The job's exit code, or None when it still runs after ``timeout`` s."""
+        try:
+            rc: int | None = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            rc = None
+        self.seconds = time.monotonic() - self.t0
+        return rc
+
+    def kill(self) -> None:
+        """SIGKILL every process of the job (torchrun and its ranks), by pid."""
+        kill_marked(self.mark)
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            pass
+
+    def end(self, timeout: float) -> Ended:
+        """Wait for the job (killing every process of it after ``timeout`` s); what it left."""
+        rc = self.wait(timeout)
+        self.kill()
+        recs, errs = {}, {}
+        for r in range(self.ranks):
+            p = os.path.join(self.dir, f"rank{r}.json")
+            if os.path.exists(p):
+                with open(p) as f:
+                    recs[r] = json.load(f)
+            p = os.path.join(self.dir, f"err{r}.txt")
+            if os.path.exists(p):
+                with open(p, encoding="utf-8", errors="replace") as f:
+                    errs[r] = f.read()
+        return Ended(rc, self.output(), self.seconds, recs, errs, self.dir)
+
+    def __enter__(self) -> Job:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        try:
+            self.kill()
+        finally:
+            self._out.close()
