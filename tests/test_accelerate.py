@@ -24,6 +24,7 @@ forward). With ``mixed_precision="fp16"`` on CPU it builds neither autocast nor 
 from __future__ import annotations
 
 import contextlib
+import itertools
 
 import numpy as np
 import pytest
@@ -83,19 +84,28 @@ def prepared(acc, make_mlp, make_loader, opt="adam", warm=3, shuffle=True, **mlp
     else:
         optimizer = opt(model.parameters())
     model, optimizer, loader = acc.prepare(model, optimizer, make_loader(shuffle=shuffle))
-    batches = _forever(loader)
-    for _ in range(warm * acc.gradient_accumulation_steps):
-        x, y = next(batches)
-        with acc.accumulate(model):
-            acc.backward(nn.functional.cross_entropy(model(x), y))
-            optimizer.step()
-            optimizer.zero_grad()
+    for batch in itertools.islice(_forever(loader), warm * acc.gradient_accumulation_steps):
+        micro_step(acc, model, optimizer, batch)
     return model, optimizer, loader
 
 
 def _forever(loader):
     while True:
         yield from loader
+
+
+def micro_step(acc, model, opt, batch, sched=None):
+    """One micro-batch of the usual accelerate loop (``sched`` steps with the optimizer); its
+    loss."""
+    x, y = batch
+    with acc.accumulate(model):
+        loss = nn.functional.cross_entropy(model(x), y)
+        acc.backward(loss)
+        opt.step()
+        if sched is not None:
+            sched.step()
+        opt.zero_grad()
+    return loss
 
 
 def everything(acc, model, opt, full_state):
@@ -119,6 +129,28 @@ def real_steps(opt):
         lambda o, args, kwargs: seen.append(o.param_groups[0]["lr"])
     )
     return seen, handle
+
+
+def lrs_of_steps(acc, model, opt, loader, sched, micro_batches):
+    """The inner optimizer's lr at each real step of ``micro_batches`` micro-batches of the
+    usual accelerate loop with ``sched``."""
+    seen, handle = real_steps(opt)
+    for batch in itertools.islice(_forever(loader), micro_batches):
+        micro_step(acc, model, opt, batch, sched)
+    handle.remove()
+    return seen
+
+
+def reference_lrs(make_sched, steps):
+    """The lr at each of ``steps`` steps of ``make_sched(optimizer)`` on a plain optimizer."""
+    opt = torch.optim.AdamW([nn.Parameter(torch.zeros(1))], lr=3e-3)
+    sched = make_sched(opt)
+    want = []
+    for _ in range(steps):
+        want.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    return want
 
 
 # ---------------------------------------------------------------- range_test
@@ -277,20 +309,12 @@ def test_training_after_a_range_test_is_as_without_one(
         model, opt, loader = prepared(acc, make_mlp, make_loader, shuffle=False, warm=2)
         x, y = next(iter(loader))
         if mid_accumulation:  # the loop is in the middle of an accumulation
-            with acc.accumulate(model):
-                acc.backward(nn.functional.cross_entropy(model(x), y))
-                opt.step()
-                opt.zero_grad()
+            micro_step(acc, model, opt, (x, y))
         if with_test:
             finder = LRFinder(model, opt, nn.CrossEntropyLoss())
             finder.range_test(loader, end_lr=100.0, num_iter=60)
-        for i, (x, y) in enumerate(loader):
-            if i == 11:
-                break
-            with acc.accumulate(model):
-                acc.backward(nn.functional.cross_entropy(model(x), y))
-                opt.step()
-                opt.zero_grad()
+        for batch in itertools.islice(loader, 11):
+            micro_step(acc, model, opt, batch)
         return [p.detach().clone() for p in model.parameters()], acc.scaler.state_dict()
 
     (w_test, s_test), (w_plain, s_plain) = run(True), run(False)
@@ -313,12 +337,8 @@ def test_track_in_an_accumulate_loop_reads_once_per_optimizer_step(
     finder = LRFinder(model, opt)
     micro, losses, syncs = [], [], []
     with finder.track(start_lr=1e-4, end_lr=3e-2, num_iter=12, diverge_th=1e9) as run:
-        for lr, (x, y) in zip(run, _forever(loader)):
-            with acc.accumulate(model):
-                loss = nn.functional.cross_entropy(model(x), y)
-                acc.backward(loss)
-                opt.step()
-                opt.zero_grad()
+        for lr, batch in zip(run, _forever(loader)):
+            loss = micro_step(acc, model, opt, batch)
             micro.append(lr)
             losses.append(loss.item())
             syncs.append(acc.sync_gradients)
@@ -358,18 +378,13 @@ def test_track_in_an_accumulate_loop_restores_everything_however_it_ends(
     raised = pytest.raises(RuntimeError, match="boom")
     with raised if outcome == "raised" else contextlib.nullcontext():
         with finder.track(start_lr=1e-4, end_lr=1e3, num_iter=200) as run:
-            for _lr, (x, y) in zip(run, _forever(loader)):
+            for _lr, batch in zip(run, _forever(loader)):
                 micro += 1
                 if outcome == "raised" and micro == 20:  # in the middle of an accumulation
                     raise RuntimeError("boom")
                 if outcome == "stopped" and micro == 20:
                     finder.stop()
-                with acc.accumulate(model):
-                    loss = nn.functional.cross_entropy(model(x), y)
-                    acc.backward(loss)
-                    opt.step()
-                    opt.zero_grad()
-                run.record(loss)
+                run.record(micro_step(acc, model, opt, batch))
     r = finder.result
     if outcome == "diverged":
         assert r.stop_reason == "diverged" and len(r) < 200
@@ -438,24 +453,10 @@ def test_apply_reaches_the_inner_optimizer_and_a_prepared_scheduler_builds_on_it
     assert opt.optimizer.param_groups[0]["lr"] == 3e-3
     # a schedule built after apply, prepared by accelerate, steps once per optimizer step
     sched = acc.prepare(finder.one_cycle(3e-3, total_steps=10))
-    seen, handle = real_steps(opt)
-    for i, (x, y) in enumerate(_forever(loader)):
-        if i == 16:
-            break
-        with acc.accumulate(model):
-            acc.backward(nn.functional.cross_entropy(model(x), y))
-            opt.step()
-            sched.step()
-            opt.zero_grad()
-    handle.remove()
-    ref_p = nn.Parameter(torch.zeros(1))
-    ref_opt = torch.optim.Adam([ref_p], lr=1e-4)
-    ref = torch.optim.lr_scheduler.OneCycleLR(ref_opt, max_lr=3e-3, total_steps=10)
-    want = []
-    for _ in range(8):
-        want.append(ref_opt.param_groups[0]["lr"])
-        ref_opt.step()
-        ref.step()
+    seen = lrs_of_steps(acc, model, opt, loader, sched, micro_batches=16)
+    want = reference_lrs(
+        lambda o: torch.optim.lr_scheduler.OneCycleLR(o, max_lr=3e-3, total_steps=10), steps=8
+    )
     np.testing.assert_allclose(seen, want, rtol=1e-12)
     assert max(seen) <= 3e-3
 
@@ -502,21 +503,6 @@ def test_a_scheduler_prepared_before_the_test_is_rebased_onto_the_chosen_lr(
     finder = LRFinder(model, opt, nn.CrossEntropyLoss())
     finder.range_test(loader, start_lr=1e-5, end_lr=10.0, num_iter=40)
     rebase(opt, [sched.scheduler if handed == "inner" else sched], [3e-3])
-    seen, handle = real_steps(opt)
-    for i, (x, y) in enumerate(_forever(loader)):
-        if i == 12:
-            break
-        with acc.accumulate(model):
-            acc.backward(nn.functional.cross_entropy(model(x), y))
-            opt.step()
-            sched.step()
-            opt.zero_grad()
-    handle.remove()
-    ref_opt = torch.optim.AdamW([nn.Parameter(torch.zeros(1))], lr=3e-3)
-    ref = torch.optim.lr_scheduler.LambdaLR(ref_opt, warmup)
-    want = []
-    for _ in range(6):
-        want.append(ref_opt.param_groups[0]["lr"])
-        ref_opt.step()
-        ref.step()
+    seen = lrs_of_steps(acc, model, opt, loader, sched, micro_batches=12)
+    want = reference_lrs(lambda o: torch.optim.lr_scheduler.LambdaLR(o, warmup), steps=6)
     np.testing.assert_allclose(seen, want, rtol=1e-12)
