@@ -418,6 +418,23 @@ args = TrainingArguments(output_dir=tempfile.mkdtemp(prefix="hf-digits-"), num_t
 """  # noqa: E501 (the notebook's own lines, with their aligned comments)
 
 
+# The find-step notebooks (transformers, lightning): what a run without clicks does after find()
+UNATTENDED = (
+    "**In the notebook you click instead.** This notebook also runs unattended (CI executes it), "
+    "so the next cell waits for the test to end and, when nothing was applied in the widget, "
+    "applies the default suggestion in code: `w.apply()` does what pressing Apply does"
+)
+
+WAIT_OR_DEFAULT = """\
+result = w.wait()
+print(result.stop_reason, len(result.lrs), 'readings')
+for s in result.suggestions.values():   # the default rule comes first
+    print(f'{s.name:>8}: ' + (f'{s.lr:.3g}' if s.lr else 'none') + f'  ({s.reason})')
+if w.applied_lr is None:   # nothing applied in the widget: the default suggestion
+    w.apply()
+print(f'applied lr = {w.applied_lr:.6g}')"""
+
+
 def transformers():
     return [
         new_markdown_cell(
@@ -447,22 +464,10 @@ def transformers():
             "w"
         ),
         new_markdown_cell(
-            "**In the notebook you click instead.** This notebook also runs unattended (CI "
-            "executes it), so the next cell waits for the test to end and, when nothing was "
-            "applied in the widget, applies the default suggestion in code: `w.apply()` does "
-            "what pressing Apply does. Let the test end before `trainer.train()`: the Trainer "
-            "prepares the optimizer and builds its schedule before training begins."
+            UNATTENDED + ". Let the test end before `trainer.train()`: the Trainer prepares the "
+            "optimizer and builds its schedule before training begins."
         ),
-        new_code_cell(
-            "result = w.wait()\n"
-            "print(result.stop_reason, len(result.lrs), 'readings')\n"
-            "for s in result.suggestions.values():   # the default rule comes first\n"
-            "    print(f'{s.name:>8}: ' + (f'{s.lr:.3g}' if s.lr else 'none') + f'  "
-            "({s.reason})')\n"
-            "if w.applied_lr is None:   # nothing applied in the widget: the default suggestion\n"
-            "    w.apply()\n"
-            "print(f'applied lr = {w.applied_lr:.6g}')"
-        ),
+        new_code_cell(WAIT_OR_DEFAULT),
         new_markdown_cell(
             "## Train\n\n"
             "`trainer.train()` takes the applied lr without testing again: the optimizer, "
@@ -560,23 +565,11 @@ def lightning():
             "w"
         ),
         new_markdown_cell(
-            "**In the notebook you click instead.** This notebook also runs unattended (CI "
-            "executes it), so the next cell waits for the test to end and, when nothing was "
-            "applied in the widget, applies the default suggestion in code: `w.apply()` does "
-            "what pressing Apply does (`w.apply(lr)` for an lr of your own). Let the test end "
-            "before `trainer.fit`: a fit that takes the model during the test ends it, with an "
-            "error that says so."
+            UNATTENDED + " (`w.apply(lr)` for an lr of your own). Let the test end before "
+            "`trainer.fit`: a fit that takes the model during the test ends it, with an error "
+            "that says so."
         ),
-        new_code_cell(
-            "result = w.wait()\n"
-            "print(result.stop_reason, len(result.lrs), 'readings')\n"
-            "for s in result.suggestions.values():   # the default rule comes first\n"
-            "    print(f'{s.name:>8}: ' + (f'{s.lr:.3g}' if s.lr else 'none') + f'  "
-            "({s.reason})')\n"
-            "if w.applied_lr is None:   # nothing applied in the widget: the default suggestion\n"
-            "    w.apply()\n"
-            "print(f'applied lr = {w.applied_lr:.6g}')"
-        ),
+        new_code_cell(WAIT_OR_DEFAULT),
         new_markdown_cell(
             "## Train\n\n"
             "`trainer.fit` takes the applied lr without testing again: the optimizer and the one "
