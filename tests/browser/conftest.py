@@ -21,7 +21,10 @@ artifacts      the artifacts folder (``LRW_ARTIFACTS`` or ``<repo>/artifacts``; 
 NotebookPage: ``run(i, timeout=120)`` runs cell i (robust to a lost first key press) and
 returns its output text, ``run_all()``, ``output(i)``, ``cell(i)``, ``widget(i=None)`` (the
 ``.lrw-root`` locator, optionally inside cell i), ``attr(locator, name)``, ``set_theme(name)``,
-``wait_idle()``, ``wait_status(statuses, index=0)``, ``readings(index=0)``, ``page``.
+``wait_idle()``, ``wait_status(statuses, index=0)``, ``readings(index=0)``, ``page``; for the
+one view of a notebook: ``watch_it_grow(root)`` (it runs and its readings grow),
+``wait_ended(readings)`` (the re-rendered view once its test ended), ``select_on_plot(root, x)``
+and ``apply(root)`` (a click on the curve, then Apply, each waited for).
 
 Pitfalls met here (see ../shared/reference/README.md): fresh config / workspace dirs and
 ``?reset`` or old tabs come back; selectors scoped to the visible notebook panel; the first
@@ -360,6 +363,58 @@ class NotebookPage:
 
     def attr(self, locator, name: str) -> str | None:
         return locator.get_attribute(name)
+
+    def watch_it_grow(self, root, timeout: float = 60.0) -> int:
+        """Wait until view ``root`` runs with readings; check that 1.5 s later it still runs,
+        with more readings. Returns that count (``root`` is scrolled into view for a shot)."""
+        self.page.wait_for_function(
+            "() => { const r = document.querySelector('.lrw-root');"
+            " return r && r.dataset.status === 'running' && Number(r.dataset.readings) > 0; }",
+            timeout=timeout * 1000,
+        )
+        n1 = int(self.attr(root, "data-readings"))
+        time.sleep(1.5)
+        n2 = int(self.attr(root, "data-readings"))
+        status = self.attr(root, "data-status")
+        root.scroll_into_view_if_needed()
+        assert status == "running", f"the range test ended too soon to watch it ({status})"
+        assert n2 > n1 > 0, f"readings did not grow while the range test ran: {n1} -> {n2}"
+        return n2
+
+    def wait_ended(self, readings: int, cell: int = 0, timeout: float = 120.0):
+        """Wait until the view's range test is done (or diverged) and the view of cell
+        ``cell`` shows at least ``readings`` readings; that view.
+
+        The end of a run refreshes the output's static fallback (display id), which re-renders
+        the view: the new view asks for a replay ("hello") and gets every reading.
+        """
+        self.page.wait_for_function(
+            "() => ['done', 'diverged'].includes("
+            "document.querySelector('.lrw-root').dataset.status)",
+            timeout=timeout * 1000,
+        )
+        self.page.wait_for_function(
+            "n => { const r = document.querySelectorAll('.lrw-root');"
+            " return r.length === 1 && Number(r[0].dataset.readings) >= n; }",
+            arg=readings,
+            timeout=15_000,
+        )
+        return self.widget(cell)
+
+    def select_on_plot(self, root, x: float) -> None:
+        """Click view ``root``'s curve at ``x`` of the plot's width (half its height); wait
+        until the view shows the selected lr."""
+        canvas = root.locator("canvas.lrw-canvas")
+        box = canvas.bounding_box()
+        canvas.click(position={"x": box["width"] * x, "y": box["height"] * 0.5})
+        self.page.wait_for_function(
+            "() => /Selected /.test(document.querySelector('.lrw-root .lrw-sel').textContent)"
+        )
+
+    def apply(self, root, timeout: float = 30.0) -> None:
+        """Press view ``root``'s Apply; wait until it shows the applied lr."""
+        root.get_by_role("button", name="Apply").click()
+        root.locator(".lrw-applied").filter(has_text="Applied").wait_for(timeout=timeout * 1000)
 
     def set_theme(self, name: str) -> None:
         """Switch the JupyterLab theme ("light", "dark" or a theme's full name)."""

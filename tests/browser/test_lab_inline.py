@@ -4,7 +4,6 @@ selects an lr, Apply puts it into the optimizer (checked in the kernel)."""
 from __future__ import annotations
 
 import re
-import time
 
 from lrwidget.report import format_lr
 from tests.kernel_code import digits_setup
@@ -31,49 +30,16 @@ def test_stream_click_apply_in_jupyterlab(jupyter, open_notebook, shot):
         assert nb.attr(root, "data-status") == "idle"
 
         assert "STARTED" in nb.run(1)
-        page.wait_for_function(
-            "() => { const r = document.querySelector('.lrw-root');"
-            " return r && r.dataset.status === 'running' && Number(r.dataset.readings) > 0; }",
-            timeout=30_000,
-        )
-        n1 = int(nb.attr(root, "data-readings"))
-        time.sleep(1.5)
-        n2 = int(nb.attr(root, "data-readings"))
-        status = nb.attr(root, "data-status")
-        root.scroll_into_view_if_needed()
+        n = nb.watch_it_grow(root, timeout=30)
         shot(page, "lab_inline_running")
-        assert status == "running", f"the test ended too soon to watch it ({status})"
-        assert n2 > n1 > 0, f"readings did not grow while running: {n1} -> {n2}"
         step_text = root.locator(".lrw-status").inner_text()
         assert re.search(r"step \d+/200", step_text), step_text
 
-        page.wait_for_function(
-            "() => ['done', 'diverged'].includes("
-            "document.querySelector('.lrw-root').dataset.status)",
-            timeout=90_000,
-        )
-        # The end of the run refreshes the output's static fallback (display id), which
-        # re-renders the view: the new view asks for a replay ("hello") and gets every reading.
-        page.wait_for_function(
-            "n => { const r = document.querySelectorAll('.lrw-root');"
-            " return r.length === 1 && Number(r[0].dataset.readings) >= n; }",
-            arg=n2,
-            timeout=15_000,
-        )
-        root = nb.widget(0)
-
-        apply_btn = root.get_by_role("button", name="Apply")
-        assert apply_btn.is_disabled()  # nothing selected yet
-        canvas = root.locator("canvas.lrw-canvas")
-        box = canvas.bounding_box()
-        canvas.click(position={"x": box["width"] * 0.45, "y": box["height"] * 0.5})
-        sel = root.locator(".lrw-sel")
-        page.wait_for_function(
-            "() => /Selected /.test(document.querySelector('.lrw-root .lrw-sel').textContent)"
-        )
-        shown = sel.inner_text().strip()
-        apply_btn.click()
-        root.locator(".lrw-applied").filter(has_text="Applied").wait_for(timeout=15_000)
+        root = nb.wait_ended(n, timeout=90)
+        assert root.get_by_role("button", name="Apply").is_disabled()  # nothing selected yet
+        nb.select_on_plot(root, 0.45)
+        shown = root.locator(".lrw-sel").inner_text().strip()
+        nb.apply(root, timeout=15)
         applied_shown = root.locator(".lrw-applied").inner_text().strip()
         shot(page, "lab_inline_applied")
         shot(root, "widget_inline")  # the widget alone: the README's picture comes from here

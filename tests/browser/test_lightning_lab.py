@@ -6,7 +6,6 @@ background; the curve grows, a click on it and Apply choose the lr; the next cel
 from __future__ import annotations
 
 import re
-import time
 
 FIND = """\
 import time, torch
@@ -46,40 +45,11 @@ def test_lightning_find_step_click_apply_then_fit_trains_at_the_clicked_lr(
         assert "FOUND running" in out, out  # find() returned while its test ran
         root = nb.widget(0)
         root.wait_for(state="visible")
-        page.wait_for_function(
-            "() => { const r = document.querySelector('.lrw-root');"
-            " return r && r.dataset.status === 'running' && Number(r.dataset.readings) > 0; }",
-            timeout=60_000,
-        )
-        n1 = int(nb.attr(root, "data-readings"))
-        time.sleep(1.5)
-        n2 = int(nb.attr(root, "data-readings"))
-        status = nb.attr(root, "data-status")
-        root.scroll_into_view_if_needed()
+        n = nb.watch_it_grow(root)
         shot(page, "lightning_lab_running")
-        assert status == "running", f"the test ended too soon to watch it ({status})"
-        assert n2 > n1 > 0, f"readings did not grow while the test ran: {n1} -> {n2}"
-
-        page.wait_for_function(
-            "() => ['done', 'diverged'].includes("
-            "document.querySelector('.lrw-root').dataset.status)",
-            timeout=120_000,
-        )
-        page.wait_for_function(
-            "n => { const r = document.querySelectorAll('.lrw-root');"
-            " return r.length === 1 && Number(r[0].dataset.readings) >= n; }",
-            arg=n2,
-            timeout=15_000,
-        )
-        root = nb.widget(0)
-        canvas = root.locator("canvas.lrw-canvas")
-        box = canvas.bounding_box()
-        canvas.click(position={"x": box["width"] * 0.4, "y": box["height"] * 0.5})
-        page.wait_for_function(
-            "() => /Selected /.test(document.querySelector('.lrw-root .lrw-sel').textContent)"
-        )
-        root.get_by_role("button", name="Apply").click()
-        root.locator(".lrw-applied").filter(has_text="Applied").wait_for(timeout=30_000)
+        root = nb.wait_ended(n)
+        nb.select_on_plot(root, 0.4)
+        nb.apply(root)
         root.scroll_into_view_if_needed()
         shot(page, "lightning_lab_applied")
         applied = float(jupyter.kernel_eval("w.applied_lr"))

@@ -4,10 +4,10 @@ and a click + Apply reaches both ranks' optimizers (checked by the job's own out
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import time
+import secrets
+
+from tests.jobs import MARK, kill_marked
 
 LISTEN = """\
 import os, pathlib, subprocess, sys
@@ -43,9 +43,8 @@ pathlib.Path("job.py").write_text(JOB)
 log = open("job.log", "w")
 job = subprocess.Popen([sys.executable, "-m", "torch.distributed.run", "--standalone",
                         "--nproc_per_node=2", "--max_restarts=0", "job.py"],
-                       env={**os.environ, **w.env, "OMP_NUM_THREADS": "1"},
+                       env={**os.environ, **w.env, "OMP_NUM_THREADS": "1", **marker},
                        stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-pathlib.Path("job.pid").write_text(str(job.pid))
 print("JOB STARTED")'''
 
 CHECK = """\
@@ -56,28 +55,14 @@ print(pathlib.Path("job.log").read_text())
 print(f"APPLIED {w.applied_lr!r}")"""
 
 
-def _kill_job(root) -> None:
-    pid_file = root / "job.pid"
-    if not pid_file.exists():
-        return
-    pgid = int(pid_file.read_text())
-    try:
-        os.killpg(pgid, signal.SIGKILL)  # the job's own process group: torchrun and its ranks
-    except ProcessLookupError:
-        return
-    t0 = time.time()
-    while time.time() - t0 < 10:
-        try:
-            os.killpg(pgid, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.1)
-
-
 def test_a_torchrun_job_streams_to_listen_and_apply_reaches_both_ranks(
     jupyter, open_notebook, shot
 ):
-    jupyter.write_notebook("remote.ipynb", [LISTEN, JOB, CHECK])
+    # torchrun's workers run in sessions of their own: every process of the job carries this
+    # marker in its environment and is killed by its pid at the end, whatever happened
+    mark = secrets.token_hex(8)
+    job = f"marker = {{{MARK!r}: {mark!r}}}\n" + JOB
+    jupyter.write_notebook("remote.ipynb", [LISTEN, job, CHECK])
     nb = open_notebook("remote.ipynb")
     page = nb.page
     try:
@@ -87,40 +72,11 @@ def test_a_torchrun_job_streams_to_listen_and_apply_reaches_both_ranks(
         assert nb.attr(root, "data-status") == "idle"
 
         assert "JOB STARTED" in nb.run(1)
-        page.wait_for_function(
-            "() => { const r = document.querySelector('.lrw-root');"
-            " return r && r.dataset.status === 'running' && Number(r.dataset.readings) > 0; }",
-            timeout=120_000,
-        )
-        n1 = int(nb.attr(root, "data-readings"))
-        time.sleep(1.5)
-        n2 = int(nb.attr(root, "data-readings"))
-        status = nb.attr(root, "data-status")
-        root.scroll_into_view_if_needed()
+        n = nb.watch_it_grow(root, timeout=120)
         shot(page, "remote_lab_running")
-        assert status == "running", f"the job ended too soon to watch it ({status})"
-        assert n2 > n1 > 0, f"readings did not grow while the job ran: {n1} -> {n2}"
-
-        page.wait_for_function(
-            "() => ['done', 'diverged'].includes("
-            "document.querySelector('.lrw-root').dataset.status)",
-            timeout=120_000,
-        )
-        page.wait_for_function(
-            "n => { const r = document.querySelectorAll('.lrw-root');"
-            " return r.length === 1 && Number(r[0].dataset.readings) >= n; }",
-            arg=n2,
-            timeout=15_000,
-        )
-        root = nb.widget(0)
-        canvas = root.locator("canvas.lrw-canvas")
-        box = canvas.bounding_box()
-        canvas.click(position={"x": box["width"] * 0.45, "y": box["height"] * 0.5})
-        page.wait_for_function(
-            "() => /Selected /.test(document.querySelector('.lrw-root .lrw-sel').textContent)"
-        )
-        root.get_by_role("button", name="Apply").click()
-        root.locator(".lrw-applied").filter(has_text="Applied").wait_for(timeout=60_000)
+        root = nb.wait_ended(n)
+        nb.select_on_plot(root, 0.45)
+        nb.apply(root, timeout=60)
         root.scroll_into_view_if_needed()
         shot(page, "remote_lab_applied")
 
@@ -139,4 +95,4 @@ def test_a_torchrun_job_streams_to_listen_and_apply_reaches_both_ranks(
         print(jupyter.log()[-3000:])
         raise
     finally:
-        _kill_job(jupyter.root)
+        kill_marked(mark)
