@@ -374,7 +374,6 @@ def distributed():
 
 
 HF_DATA = """\
-import os
 import tempfile
 
 import torch
@@ -500,12 +499,13 @@ def transformers():
     ]
 
 
-LIGHTNING_MODULE = """\
+LIGHTNING_IMPORTS = """\
 import lightning.pytorch as pl
 
 from lrwidget.integrations.lightning import LRFinderCallback
+"""
 
-
+LIGHTNING_MODULE = """\
 class DigitsClassifier(pl.LightningModule):
     def __init__(self, lr=1e-3):
         super().__init__()
@@ -548,7 +548,10 @@ def lightning():
             "one cycle, which then peaks at the chosen lr).\n\n"
             "A small MLP on scikit-learn's digits, as a LightningModule:"
         ),
-        new_code_cell(DATA + "\n\n" + LIGHTNING_MODULE),
+        # DATA's imports with Lightning's instead of lrwidget's (the callback is all it uses)
+        new_code_cell(
+            DATA.replace("import lrwidget\n", LIGHTNING_IMPORTS) + "\n\n" + LIGHTNING_MODULE
+        ),
         new_markdown_cell(
             "## The find step\n\n"
             "While a cell runs `trainer.fit(...)` the kernel handles no click, so the test gets a "
