@@ -219,7 +219,11 @@ BUSY_CELL = """
 finder, loader, step, sched = parts()
 c = Chooser(None, 10, 60, "click", None, {})
 lr = c.test_and_choose(finder, loader, step, [sched])   # on the kernel's main thread, as fit is
+t0 = time.monotonic()
+while c.widget.applied_lr is None and time.monotonic() - t0 < 30:
+    time.sleep(0.05)
 print("busy cell:", c.chosen_by, lr == c.result.suggested_lr, sched.base_lrs == [lr])
+print("the widget shows it applied:", c.widget.applied_lr == lr)
 """
 
 FIT_IN_A_THREAD = """
@@ -265,4 +269,5 @@ def test_in_a_kernel_the_widget_is_shown_and_a_busy_cell_says_how_to_click(tmp_p
     assert "a click cannot reach a notebook cell while it runs fit" in text
     assert "find()" in text
     assert "busy cell: default True True" in text
+    assert "the widget shows it applied: True" in text
     assert "thread: click True True" in text

@@ -264,7 +264,7 @@ class Chooser:
         with connect(finder) as link:
             self.result = finder.range_test(loader, step_fn=step_fn, **sweep)
             if self.choose == "default":
-                return self._default(None)
+                return self._shown_default(finder, None)
             lr = link.wait_for_choice(timeout=self.timeout)
             self.chosen_by = "click"  # or the default on timeout: wait_for_choice logs it
             return lr
@@ -276,25 +276,41 @@ class Chooser:
 
         self.widget = w = LRFinderWidget(finder)
         display(w)
-        applied = threading.Event()
-        unsubscribe = finder.subscribe(
-            lambda ev: applied.set() if isinstance(ev, LrApplied) else None
-        )
+        applied: list[float] = []
+        clicked = threading.Event()
+
+        def on_event(ev: Any) -> None:
+            # the lr from the event itself: the widget's trait follows later, on its writer
+            if isinstance(ev, LrApplied) and not clicked.is_set():
+                applied.append(float(ev.lrs[0]))
+                clicked.set()
+
+        unsubscribe = finder.subscribe(on_event)
         try:
             self.result = finder.range_test(loader, step_fn=step_fn, **sweep)
             if self.choose == "default":
-                return self._default(None)
+                return self._shown_default(finder, None)
             if in_busy_cell():
-                return self._default(
+                return self._shown_default(
+                    finder,
                     "a click cannot reach a notebook cell while it runs fit; to click, call "
-                    "the callback's find() in a cell before fit"
+                    "the callback's find() in a cell before fit",
                 )
-            if applied.wait(self.timeout) and w.applied_lr is not None:
+            if clicked.wait(self.timeout):
                 self.chosen_by = "click"
-                return float(w.applied_lr)
-            return self._default(f"nothing was applied within timeout={self.timeout} s")
+                return applied[0]
+            return self._shown_default(
+                finder, f"nothing was applied within timeout={self.timeout} s"
+            )
         finally:
             unsubscribe()
+
+    def _shown_default(self, finder: LRFinder, why: str | None) -> float | None:
+        """The default suggestion, applied through the finder so that its views show it."""
+        lr = self._default(why)
+        if lr is not None:
+            finder.apply(lr)  # the schedule's own values are written after (test_and_choose)
+        return lr
 
     def _default(self, why: str | None) -> float | None:
         r = self.result
