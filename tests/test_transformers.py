@@ -219,10 +219,22 @@ def test_train_during_the_find_steps_test_is_refused_with_nothing_trained(tmp_pa
     cb = LRFinderCallback(num_iter=30)
     model = tiny_bert()
     start = weights(model)
-    trainer = Trainer(model=model, args=make_args(tmp_path), train_dataset=data, callbacks=[cb])
+
+    class OpenAtTrainBegin(TrainerCallback):
+        # called before the finder's callback: the test is surely still running while train()
+        # prepared; it may go on once training is about to begin
+        def on_train_begin(self, args, state, control, **kwargs):
+            gate.set()
+
+    trainer = Trainer(
+        model=model,
+        args=make_args(tmp_path),
+        train_dataset=data,
+        callbacks=[OpenAtTrainBegin(), cb],
+    )
     w = cb.find(trainer)
-    gate.clear()  # the test's next batch waits: it is surely running while train() prepares
-    opener = threading.Timer(0.5, gate.set)
+    gate.clear()  # the test's next batch waits until training is about to begin
+    opener = threading.Timer(60, gate.set)  # a test that never gets there must not hang
     opener.start()
     try:
         with pytest.raises(RuntimeError, match=r"find step's range test was still running"):
