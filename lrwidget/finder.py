@@ -1080,21 +1080,7 @@ class LRFinder:
             raise RuntimeError(
                 "apply() during a running test would be undone by the restore; apply after it ended"
             )
-        comm = self._collective()
-        if comm is None:
-            self._check_restored()
-            v = self._lr_arg(lr)
-        else:
-            problem = None
-            v = None
-            try:
-                self._check_restored()
-                if comm.rank == 0:
-                    v = self._lr_arg(lr)
-            except (ValueError, TypeError, RuntimeError) as e:  # raised on every rank, below
-                problem = e
-            v = comm.choose(v, problem)  # rank 0's lr on every rank, or an error on every rank
-        new = self._ratio_lrs(v)
+        new = self._ratio_lrs(self._agreed_lr(lr))
         for g, v in zip(self.optimizer.param_groups, new):
             if isinstance(g["lr"], torch.Tensor):
                 g["lr"].fill_(v)
@@ -1107,11 +1093,28 @@ class LRFinder:
             sub.callback(LrApplied(tuple(held)))
         return held
 
+    def _agreed_lr(self, lr) -> float:
+        """``lr`` checked (None: the suggestion); under torch.distributed rank 0's on every rank,
+        or the same error on every rank."""
+        comm = self._collective()
+        if comm is None:
+            self._check_restored()
+            return self._lr_arg(lr)
+        problem = None
+        v = None
+        try:
+            self._check_restored()
+            if comm.rank == 0:
+                v = self._lr_arg(lr)
+        except (ValueError, TypeError, RuntimeError) as e:  # raised on every rank, below
+            problem = e
+        return comm.choose(v, problem)  # rank 0's lr on every rank, or an error on every rank
+
     def _check_restored(self) -> None:
         if self._pending is not None:
             raise RuntimeError(
-                "the last range test's restore failed and finder.restore() "
-                "would undo this apply(); call finder.restore() first"
+                "the last range test's restore failed and finder.restore() would undo "
+                "a new lr; call finder.restore() first"
             )
 
     def one_cycle(self, lr=None, total_steps=None, **kwargs):
@@ -1124,6 +1127,9 @@ class LRFinder:
         total_steps : int
             Passed to OneCycleLR, as are ``kwargs`` (``pct_start``, ``div_factor``, ...).
 
+        Under torch.distributed (:attr:`collective`) every rank calls ``one_cycle``, like
+        :meth:`apply`: every rank's schedule peaks at rank 0's ``lr``, or every rank raises.
+
         Example
         -------
         >>> import torch; from torch import nn
@@ -1134,11 +1140,7 @@ class LRFinder:
         """
         if self._claim is not None:
             raise RuntimeError("one_cycle() during a running test; call it after the test ended")
-        if self._pending is not None:
-            raise RuntimeError(
-                "the last range test's restore failed; call finder.restore() before one_cycle()"
-            )
-        max_lrs = self._ratio_lrs(self._lr_arg(lr))
+        max_lrs = self._ratio_lrs(self._agreed_lr(lr))
         return torch.optim.lr_scheduler.OneCycleLR(
             self.optimizer, max_lr=max_lrs, total_steps=total_steps, **kwargs
         )

@@ -176,6 +176,9 @@ if kind in ("diverge", "stop", "raise", "startfail", "progress"):
     if cfg.get("apply"):
         out["applied"] = finder.apply(cfg["apply"][rank])
         out["held_after_apply"] = [g["lr"] for g in opt.param_groups]
+    if cfg.get("one_cycle"):
+        finder.one_cycle(cfg["one_cycle"][rank], total_steps=10)
+        out["one_cycle_max_lr"] = [g["max_lr"] for g in opt.param_groups]
     if kind == "startfail":
         # a plain model tested on rank 0 alone (process_group=False), while rank 1 waits
         plain = linear()

@@ -60,6 +60,7 @@ def test_ranks_whose_losses_differ_stop_on_the_same_step_on_their_mean(tmp_path,
         num_iter=200,
         noise=[0.01] + [3.0] * (ranks - 1),
         apply=[1e-3 * (r + 1) for r in range(ranks)],  # every rank passes its own value
+        one_cycle=[1e-2 * (r + 1) for r in range(ranks)],
     )
     assert e.returncode == 0, f"the job did not end well within 90 s ({e.returncode}):\n{e.output}"
     recs = [e.ranks[r] for r in range(ranks)]
@@ -85,6 +86,8 @@ def test_ranks_whose_losses_differ_stop_on_the_same_step_on_their_mean(tmp_path,
         assert rec["held"] == [1e-4], rec["held"]
         # apply is collective: rank 0's value on every rank, whatever each passed
         assert rec["applied"] == rec["held_after_apply"] == [1e-3], (r, rec)
+        # and one_cycle: every rank's schedule peaks at rank 0's lr
+        assert rec["one_cycle_max_lr"] == [1e-2], (r, rec)
 
 
 def test_stop_on_rank_1_ends_every_rank_on_the_same_step_in_a_tracked_loop(tmp_path):
