@@ -89,14 +89,7 @@ def _probe() -> LRFinder:
 def in_busy_cell() -> bool:
     """True on the main thread of a Jupyter kernel: the cell running now blocks front-end
     messages until it ends."""
-    if threading.current_thread() is not threading.main_thread():
-        return False
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return False
-    ip = get_ipython()
-    return ip is not None and getattr(ip, "kernel", None) is not None
+    return threading.current_thread() is threading.main_thread() and in_kernel()
 
 
 def in_kernel() -> bool:
@@ -170,6 +163,7 @@ class Chooser:
         self.start_lr, self.end_lr, self.num_iter = start_lr, end_lr, num_iter
         self.choose, self.timeout = choose, timeout
         self.range_test_kwargs = dict(range_test_kwargs)
+        self._user_kwargs = dict(range_test_kwargs)
         self.result: Any = None
         self.chosen_lr: float | None = None
         self.chosen_by: str | None = None
@@ -187,6 +181,11 @@ class Chooser:
         w.run(loader, step_fn=step_fn, **self._sweep(finder, schedulers))
         self._found = self.widget = w
         return w
+
+    def use_accumulation(self, steps: int) -> None:
+        """Batches per test step as the framework accumulates them (one test step is one
+        optimizer step of training), unless the user passed ``accumulation_steps``."""
+        self.range_test_kwargs = {"accumulation_steps": max(1, int(steps)), **self._user_kwargs}
 
     def discard_find(self) -> None:
         """Forget the find step: the next fit/train runs a test of its own."""

@@ -132,7 +132,6 @@ class LRFinderCallback(ChoiceRecord, pl.Callback):
         self._chooser = Chooser(
             start_lr, end_lr, num_iter, choose, timeout, range_test_kwargs, rule=rule
         )
-        self._kwargs = dict(range_test_kwargs)
         self._find_thread: threading.Thread | None = None
 
     # ------------------------------------------------------------------ Lightning hooks
@@ -165,7 +164,7 @@ class LRFinderCallback(ChoiceRecord, pl.Callback):
         if getattr(trainer, "fast_dev_run", False):  # set by Trainer.__init__, not declared
             log.warning("fast_dev_run: the range test is skipped, the configured lr is kept")
             return
-        self._chooser.range_test_kwargs = _with_accumulation(trainer, self._kwargs)
+        self._chooser.use_accumulation(trainer.accumulate_grad_batches)
         steps = _Steps(trainer, pl_module)
         finder = steps.finder()
         schedulers = [c.scheduler for c in trainer.lr_scheduler_configs]
@@ -241,7 +240,7 @@ class LRFinderCallback(ChoiceRecord, pl.Callback):
         step = _FindStep(self._chooser)
         with _no_banner():
             bare = pl.Trainer(**_bare_settings(trainer), callbacks=[step])
-        self._chooser.range_test_kwargs = _with_accumulation(bare, self._kwargs)
+        self._chooser.use_accumulation(bare.accumulate_grad_batches)
 
         def fit() -> None:
             try:
@@ -431,11 +430,6 @@ def _no_banner() -> Iterator[None]:
         yield
     finally:
         banner.removeFilter(drop)
-
-
-def _with_accumulation(trainer: pl.Trainer, kwargs: dict[str, Any]) -> dict[str, Any]:
-    # a test step is one optimizer step, as in training: over the trainer's accumulated batches
-    return {"accumulation_steps": trainer.accumulate_grad_batches, **kwargs}
 
 
 def _bare_settings(trainer: pl.Trainer | None) -> dict[str, Any]:

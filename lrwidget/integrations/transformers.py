@@ -142,7 +142,6 @@ class LRFinderCallback(ChoiceRecord, TrainerCallback):
         rule: str | None = None,
         **range_test_kwargs: Any,
     ) -> None:
-        self._own_accumulation = "accumulation_steps" in range_test_kwargs
         self._chooser = Chooser(
             start_lr,
             end_lr,
@@ -152,7 +151,6 @@ class LRFinderCallback(ChoiceRecord, TrainerCallback):
             range_test_kwargs,
             rule=DEFAULT_RULE if rule is None else rule,
         )
-        self._user_kwargs = dict(range_test_kwargs)
         self._find_finder: LRFinder | None = None
 
     # ------------------------------------------------------------------ the find step
@@ -193,7 +191,7 @@ class LRFinderCallback(ChoiceRecord, TrainerCallback):
                 "train(), so find() cannot test it first; use choose='default', or a notebook "
                 "running lrwidget.listen() with LRWIDGET_ADDRESS set for the job"
             )
-        self._set_accumulation(trainer.args)
+        self._chooser.use_accumulation(trainer.args.gradient_accumulation_steps)
         finder = LRFinder(trainer.model, trainer.create_optimizer())
         schedulers = [s for s in (trainer.lr_scheduler,) if s is not None]
         w = self._chooser.find(finder, trainer.get_train_dataloader(), model_loss, schedulers)
@@ -232,21 +230,13 @@ class LRFinderCallback(ChoiceRecord, TrainerCallback):
             log.info("resumed at step %d: no range test, the checkpoint's lr", state.global_step)
             return
         self._check_no_race(optimizer, lr_scheduler)
-        self._set_accumulation(args)
+        self._chooser.use_accumulation(args.gradient_accumulation_steps)
         finder = LRFinder(model, optimizer)
         self._chooser.test_and_choose(finder, train_dataloader, model_loss, [lr_scheduler])
         self._find_finder = None  # its choice is taken
         if self._chooser.chosen_by is not None:
             args.learning_rate = self._chooser.chosen_lr
             log.info("training at lr=%.3g (%s)", args.learning_rate, self._chooser.chosen_by)
-
-    def _set_accumulation(self, args: Any) -> None:
-        # one sweep step is one optimizer step of the Trainer: as many batches, the loss divided
-        if not self._own_accumulation:
-            self._chooser.range_test_kwargs = {
-                **self._user_kwargs,
-                "accumulation_steps": max(1, int(args.gradient_accumulation_steps)),
-            }
 
     def _check_no_race(self, optimizer: Any, lr_scheduler: Any) -> None:
         """Refuse a find step's test that was still running while ``train()`` prepared.
