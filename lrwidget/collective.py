@@ -25,8 +25,19 @@ When a process group is in use (``torch.distributed`` is initialized with more t
 A rank that raises during the test (a failing step, a loader) does nothing collective on its
 way out: its restore is local, its exception propagates, and the ranks still waiting on it
 fail with the process group's error when its process ends (under torchrun the agent also ends
-them at once). Only rank 0 shows a progress bar; subscribers get their events on every rank
-(the readings are the same everywhere), and :func:`lrwidget.connect` streams from rank 0 only.
+them at once).
+
+**Bounded waits.** No rank waits longer than ``LRFinder.collective_timeout`` (120 s) at one of
+these collectives: the start and ``apply`` begin with :meth:`Collective.arrive` (gloo:
+``monitored_barrier`` on a thread, so rank 0 names the ranks that did not arrive and the others
+are bounded too; other backends: an all-reduce polled to a deadline), and each reduction is
+polled to a deadline (:meth:`Collective.wait`). Past it, :class:`CollectiveTimeout` (a rank
+that caught its test's error and went on, a rank that never called the test). A rank stuck
+inside a collective of the model's own (DDP's gradient reduction, FSDP's gathers) is beyond
+lrwidget: the process group's own ``timeout`` bounds that.
+
+Only rank 0 shows a progress bar; subscribers get their events on every rank (the readings are
+the same everywhere), and :func:`lrwidget.connect` streams from rank 0 only.
 
 Example
 -------
@@ -37,12 +48,16 @@ Example
 from __future__ import annotations
 
 import math
+import re
+import threading
 import time
+from datetime import timedelta
 from typing import Any
 
 import torch
 from torch import Tensor
 
+from .checks import real
 from .history import History
 from .loop import Recorder, StopRule
 
@@ -50,6 +65,7 @@ __all__ = [
     "Collective",
     "CollectiveRule",
     "CollectiveRecorder",
+    "CollectiveTimeout",
     "StartRefused",
     "collective_of",
     "plan_differences",
@@ -57,9 +73,23 @@ __all__ = [
 
 _isfinite = math.isfinite
 
+#: seconds a rank waits for the others at one of a test's collectives (LRFinder.collective_timeout)
+DEFAULT_TIMEOUT = 120.0
+
+# what keeps a rank from a collective the others are in (said in every timeout's message)
+_ABSENT = (
+    "every rank must call range_test / track / apply alike; a rank that caught a failed test's "
+    "error and went on, that left a track() loop early or that is stuck elsewhere never comes"
+)
+
 
 class StartRefused(RuntimeError):
     """Another rank could not start the range test, so no rank started it (nothing ran)."""
+
+
+class CollectiveTimeout(RuntimeError):
+    """Not every rank took part in one of a test's collectives within the finder's
+    ``collective_timeout``; the process group is not usable any more (end the job)."""
 
 
 def _describe(e: BaseException) -> str:
@@ -107,13 +137,24 @@ class Collective:
         This process's rank in ``group`` and the group's size (> 1).
     device : torch.device
         Where the reductions' tensors live (CPU for gloo, the current CUDA device for NCCL).
+    timeout : float
+        Seconds this rank waits for the others at one collective before it raises
+        :class:`CollectiveTimeout` (the finder's ``collective_timeout``).
     """
 
-    def __init__(self, group: Any, rank: int, world: int, device: torch.device):
+    def __init__(
+        self,
+        group: Any,
+        rank: int,
+        world: int,
+        device: torch.device,
+        timeout: float = DEFAULT_TIMEOUT,
+    ):
         self.group = group
         self.rank = rank
         self.world = world
         self.device = device
+        self.timeout = timeout
 
     def __repr__(self) -> str:
         return f"Collective(rank={self.rank}, world={self.world}, device={self.device})"
@@ -124,6 +165,62 @@ class Collective:
         out: list = [None] * self.world
         dist.all_gather_object(out, value, group=self.group)
         return out
+
+    def _timed_out(self, what: str, who: str) -> CollectiveTimeout:
+        return CollectiveTimeout(
+            f"{who} within {self.timeout:g} s (collective_timeout) at {what}, seen on rank "
+            f"{self.rank} of {self.world}: {_ABSENT}; the process group is not usable any more, "
+            "end the job"
+        )
+
+    def wait(self, work: Any, what: str) -> None:
+        """Wait for an async collective's ``work``, at most ``timeout`` s.
+
+        Polled rather than ``work.wait(timeout)``: that bounds the host only on some backends
+        (NCCL's wait only orders streams)."""
+        deadline = time.monotonic() + self.timeout
+        pause = 5e-5
+        while not work.is_completed():
+            if time.monotonic() > deadline:
+                raise self._timed_out(what, "not every rank took part")
+            time.sleep(pause)
+            pause = min(2 * pause, 2e-3)
+        work.wait()  # raises the backend's error when the collective failed
+
+    def arrive(self, what: str) -> None:
+        """Return once every rank has arrived here for ``what``; raise
+        :class:`CollectiveTimeout` after ``timeout`` s, naming the ranks that did not arrive
+        where the backend can tell (gloo: ``monitored_barrier`` names them on rank 0)."""
+        import torch.distributed as dist
+
+        if str(dist.get_backend(self.group)).lower() != "gloo":
+            one = torch.ones(1, device=self.device)
+            self.wait(dist.all_reduce(one, group=self.group, async_op=True), what)
+            return
+        failed: list[BaseException] = []
+
+        def barrier() -> None:
+            try:
+                dist.monitored_barrier(
+                    self.group, timeout=timedelta(seconds=self.timeout), wait_all_ranks=True
+                )
+            except Exception as e:  # noqa: BLE001 - the barrier's timeout: raised by the caller
+                failed.append(e)
+
+        # on a thread: a rank other than 0 waits for rank 0's answer without a bound of its own
+        t = threading.Thread(target=barrier, name="lrwidget-arrive", daemon=True)
+        t.start()
+        t.join(self.timeout + 2.0)
+        if t.is_alive():
+            raise self._timed_out(what, "rank 0 did not say that every rank arrived")
+        if failed:
+            m = re.search(r"Ranks? ([\d, ]+) failed to pass monitoredBarrier", str(failed[0]))
+            who = (
+                f"rank(s) {m.group(1)} did not arrive"
+                if m
+                else f"not every rank arrived ({_describe(failed[0])})"
+            )
+            raise self._timed_out(what, who) from failed[0]
 
     def all_reduce(self, t: Tensor, async_op: bool) -> Any:
         """SUM ``t`` over the ranks in place; the work handle when ``async_op``."""
@@ -138,6 +235,7 @@ class Collective:
         passes its own ``error`` returns (and raises that error itself); the others raise
         :class:`StartRefused` naming it. Plans that differ raise ValueError on every rank.
         """
+        self.arrive("the range test's start")
         said = self._gather((None if error is None else _describe(error), plan))
         if error is not None:
             return
@@ -158,6 +256,7 @@ class Collective:
     def choose(self, value: Any, error: BaseException | None) -> Any:
         """Rank 0's ``value`` on every rank; or, when any rank passes an ``error``, raise on
         every rank (this rank's own error where it had one)."""
+        self.arrive("apply")
         said = self._gather((None if error is None else _describe(error), value))
         if error is not None:
             raise error
@@ -168,9 +267,12 @@ class Collective:
         return said[0][1]
 
 
-def collective_of(process_group: Any, device: torch.device) -> Collective | None:
+def collective_of(
+    process_group: Any, device: torch.device, timeout: Any = DEFAULT_TIMEOUT
+) -> Collective | None:
     """The :class:`Collective` a finder on ``device`` uses now, or None when it runs alone
-    (torch.distributed not initialized, or a group of one rank).
+    (torch.distributed not initialized, or a group of one rank). ``timeout``: the finder's
+    ``collective_timeout`` (checked here: a positive finite number of seconds).
 
     Example
     -------
@@ -198,7 +300,26 @@ def collective_of(process_group: Any, device: torch.device) -> Collective | None
         where = torch.device("cpu")
     else:  # a backend per device ("cpu:gloo,cuda:nccl"), or another accelerator's
         where = device
-    return Collective(process_group, rank, world, where)
+    return Collective(process_group, rank, world, where, checked_timeout(timeout))
+
+
+def checked_timeout(timeout: Any) -> float:
+    """``collective_timeout`` as a float, or ValueError naming it.
+
+    Example
+    -------
+    >>> checked_timeout(30)
+    30.0
+    >>> checked_timeout(0)
+    Traceback (most recent call last):
+    ...
+    ValueError: collective_timeout must be a positive finite number of seconds, got 0
+    """
+    what = "a positive finite number of seconds"
+    v = real("collective_timeout", timeout, what)
+    if not 0 < v < math.inf:
+        raise ValueError(f"collective_timeout must be {what}, got {timeout!r}")
+    return v
 
 
 def plan_differences(plans: list) -> list[str]:
@@ -335,8 +456,10 @@ class CollectiveRecorder(Recorder):
         work, buf, lrs, first, count = self._inflight  # type: ignore[misc]
         self._inflight = None
         try:
-            work.wait()
+            self.comm.wait(work, f"the range test's reduction of steps {first + 1}-{first + count}")
             vals = buf.tolist()  # the one host sync per chunk
+        except CollectiveTimeout:
+            raise
         except Exception as e:
             raise self._failed(e) from e
         world, size = self.comm.world, self.fetch_every

@@ -35,7 +35,7 @@ import itertools
 import math
 import threading
 import time
-from typing import Callable, cast
+from typing import Any, Callable, cast
 
 import torch
 
@@ -51,6 +51,7 @@ from .checks import (
     sweep_args,
 )
 from .collective import (
+    DEFAULT_TIMEOUT,
     Collective,
     CollectiveRecorder,
     CollectiveRule,
@@ -187,7 +188,9 @@ class LRFinder:
         every rank calls ``range_test`` / ``track`` / ``apply`` alike, the recorded loss is the
         mean over the ranks, every rank ends on the same step with the same result, and
         ``apply`` uses rank 0's lr on every rank (:mod:`lrwidget.collective`). False: this
-        process tests alone (a model that is not wrapped, tested on one rank only).
+        process tests alone (a model that is not wrapped, tested on one rank only). No rank
+        waits longer than :attr:`collective_timeout` seconds for the others at one of the
+        test's collectives (``CollectiveTimeout``).
 
     Every tensor in the optimizer's param groups is restored too, the model's or not. Only one
     test runs on a finder at a time; see :meth:`restore` for a test whose restore failed.
@@ -210,6 +213,9 @@ class LRFinder:
 
     #: steps between fetches of the staged losses on accelerators (see the module docstring)
     fetch_every = 16
+    #: seconds a rank waits for the others at one of a collective test's collectives (its
+    #: start, each reduction, apply) before it raises CollectiveTimeout (torch.distributed)
+    collective_timeout: float = DEFAULT_TIMEOUT
 
     def __init__(
         self,
@@ -318,10 +324,15 @@ class LRFinder:
         return self._collective() is not None
 
     def _collective(self) -> Collective | None:
-        return collective_of(self.process_group, self.device)
+        return collective_of(self.process_group, self.device, self.collective_timeout)
 
-    def _plan(self, kind: str, sweep: Sweep, smooth_f: float, diverge_th: float) -> dict:
-        """What every rank of a collective test must agree on."""
+    def _plan(
+        self, kind: str, sweep: Sweep, smooth_f: float, diverge_th: float, **steps: Any
+    ) -> dict:
+        """What every rank of a collective test must agree on: the sweep, the rule, and
+        ``steps``, what decides the collectives of one step (a rank that accumulates more
+        batches runs more of a DDP model's gradient reductions: the ranks' collectives would
+        no longer pair up)."""
         return {
             "test": kind,
             "num_iter": sweep.num_iter,
@@ -331,6 +342,7 @@ class LRFinder:
             "smooth_f": smooth_f,
             "diverge_th": diverge_th,
             "fetch_every": max(1, int(self.fetch_every)),
+            **steps,
         }
 
     # ------------------------------------------------------------------ taking the finder
@@ -792,7 +804,15 @@ class LRFinder:
                 check_val_loader(val_loader, pairs=step_fn is None)
             if comm is not None:
                 agreed = True
-                comm.agree_start(None, self._plan("range_test", sweep, smooth_f, diverge_th))
+                plan = self._plan(
+                    "range_test",
+                    sweep,
+                    smooth_f,
+                    diverge_th,
+                    accumulation_steps=int(accumulation_steps),
+                    val_loader=val_loader is not None,
+                )
+                comm.agree_start(None, plan)
             run = self._begin(
                 snap, sweep, readings, rule, wanted(progress, comm.rank if comm else 0)
             )

@@ -129,6 +129,10 @@ if kind in ("diverge", "stop", "raise", "startfail", "progress"):
         def differing_num_iter():
             finder.range_test(batches, **dict(args, num_iter=args["num_iter"] + 10 * rank))
 
+        def differing_accumulation_steps():
+            # a DDP step per batch: rank 1 would run twice the others' gradient reductions
+            finder.range_test(batches, **dict(args, accumulation_steps=1 + rank))
+
         def bad_batch_on_rank_1():
             loader = [torch.ones(3)] if rank == 1 else batches
             finder.range_test(loader, start_lr=1e-4, end_lr=1e-2, num_iter=40)
@@ -141,7 +145,9 @@ if kind in ("diverge", "stop", "raise", "startfail", "progress"):
 
         finder.criterion = crit
         out["refused"], out["restored_after"] = {}, {}
-        for attempt in (differing_num_iter, bad_batch_on_rank_1, bad_track_args_on_rank_1):
+        attempts = (differing_num_iter, differing_accumulation_steps, bad_batch_on_rank_1,
+                    bad_track_args_on_rank_1)
+        for attempt in attempts:
             try:
                 attempt()
                 why = "ran"
@@ -191,6 +197,64 @@ if kind in ("diverge", "stop", "raise", "startfail", "progress"):
             out["alone_result"] = r.to_dict()
             out["alone_applied"] = alone.apply(3e-3)  # local too
         dist.barrier()
+elif kind == "absent":
+    # a rank that is not there, each case on a process group of its own; the other rank waits
+    # (and does not end) meanwhile
+    timeout = cfg["collective_timeout"]
+    out["errors"], out["seconds"] = {}, {}
+    groups = {name: dist.new_group(backend="gloo") for name in ("alone", "caught")}
+    batches = data(1.0, seed=100 + rank)
+    crit = nn.MSELoss()
+    fail = {"at": None, "n": 0}
+
+    def step(m, b):  # no collective of its own: the test's reductions are the only ones
+        if rank == 1 and fail["n"] == fail["at"]:
+            raise RuntimeError(f"boom on rank 1 at step {fail['n']}")
+        fail["n"] += 1
+        return crit(m(b[0]), b[1])
+
+    def finder_on(name):
+        model = linear()
+        f = LRFinder(model, torch.optim.SGD(model.parameters(), lr=1e-4),
+                     process_group=groups[name])
+        f.collective_timeout = timeout
+        return f
+
+    def attempt(name, fn):
+        t0 = time.monotonic()
+        try:
+            fn()
+            why = "ran"
+        except Exception as e:
+            why = f"{type(e).__name__}: {e}"
+        out["errors"][name] = why
+        out["seconds"][name] = time.monotonic() - t0
+        save()
+
+    def wait_for(name):  # this rank does nothing collective until the other is done
+        while not os.path.exists(name):
+            time.sleep(0.05)
+
+    # rank 1's step raises mid-test; it catches that and goes on without the others (rank 0's
+    # reduction is left pending in gloo: the other group is not touched)
+    fail.update(at=20, n=0)
+    finder = finder_on("caught")
+    attempt("caught", lambda: finder.range_test(
+        batches, start_lr=1e-4, end_lr=1e-2, num_iter=200, step_fn=step))
+    if rank == 0:
+        open("caught.done", "w").close()
+    else:
+        wait_for("caught.done")
+    # rank 0 alone calls the collective API (rank 1 never does); last: gloo closes the
+    # connections to a rank that timed out in a barrier, on every group
+    if rank == 0:
+        attempt("alone", lambda: finder_on("alone").range_test(
+            batches, start_lr=1e-4, end_lr=1e-2, num_iter=40, step_fn=step))
+        open("alone.done", "w").close()
+    else:
+        wait_for("alone.done")
+    print(f"DONE rank={rank}", flush=True)
+    os._exit(0)  # the timed-out groups cannot be torn down collectively
 elif kind == "fsdp":
     from torch.distributed.fsdp import fully_shard
     model = mlp()

@@ -132,6 +132,26 @@ def test_an_exception_on_one_rank_ends_the_whole_job_quickly_with_the_error(tmp_
     assert "boom on rank 1 at step 32" in e.output + "".join(e.errs.values())
 
 
+def test_a_rank_that_is_not_there_fails_the_others_within_the_collective_timeout(tmp_path):
+    # the process group's own timeout (30 min for gloo) is no bound: each rank waits at most
+    # collective_timeout at the test's start and at each reduction. The job's bound (60 s) is
+    # small so that a regression fails here rather than hanging
+    e = run_job(tmp_path, 2, timeout=60, kind="absent", collective_timeout=3)
+    assert e.returncode == 0, f"the job did not end well within 60 s ({e.returncode}):\n{e.output}"
+    errors, seconds = e.ranks[0]["errors"], e.ranks[0]["seconds"]
+    # rank 0 alone called range_test: rank 1 is named, nothing ran
+    assert errors["alone"].startswith("CollectiveTimeout: rank(s) 1 did not arrive within 3 s"), (
+        errors
+    )
+    assert "at the range test's start" in errors["alone"]
+    # rank 1's step raised and rank 1 caught it and went on: rank 0 leaves its reduction
+    assert errors["caught"].startswith("CollectiveTimeout: not every rank took part within 3 s")
+    assert "reduction of steps 17-32" in errors["caught"], errors["caught"]
+    assert e.ranks[1]["errors"]["caught"] == "RuntimeError: boom on rank 1 at step 20"
+    for name in ("alone", "caught"):
+        assert 3 <= seconds[name] < 15, seconds
+
+
 def test_a_test_that_cannot_start_on_one_rank_starts_on_none_and_the_group_goes_on(tmp_path):
     e = run_job(tmp_path, 2, timeout=120, kind="startfail", num_iter=60, end_lr=1e-2)
     assert e.returncode == 0, e.output
@@ -141,6 +161,11 @@ def test_a_test_that_cannot_start_on_one_rank_starts_on_none_and_the_group_goes_
         assert refused["differing_num_iter"].startswith("ValueError: the range test's "), refused
         assert "num_iter: 60 on rank 0, 70 on rank 1" in refused["differing_num_iter"]
         # rank 1's own bad input: its own error there, one naming rank 1 on the others
+        # so do their accumulation_steps (a DDP step per batch): refused before any step,
+        # not a rank killed by gloo when their gradient reductions no longer pair up
+        acc = refused["differing_accumulation_steps"]
+        assert acc.startswith("ValueError: the range"), refused
+        assert "accumulation_steps: 1 on rank 0, 2 on rank 1" in acc, acc
         for name, own in (
             ("bad_batch_on_rank_1", "TypeError: train_loader yields Tensor batches"),
             ("bad_track_args_on_rank_1", "ValueError: end_lr"),
