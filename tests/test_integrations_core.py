@@ -202,6 +202,56 @@ def test_a_range_test_restores_a_tensor_lr_bit_for_bit_in_the_same_tensor(setup)
     assert held.dtype == before.dtype and torch.equal(held, before)
 
 
+def _said(caplog) -> list[str]:
+    """The INFO lines saying which lr training runs at."""
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.name.startswith("lrwidget") and r.levelname == "INFO" and "training at" in r.msg
+    ]
+
+
+def test_the_chosen_lr_and_where_it_came_from_are_said_in_one_info_line(setup, caplog):
+    model, opt, sched, loader, step_fn, steps = setup
+    c = Chooser(None, 10, 60, "default", None, {}, rule="steep")
+    with caplog.at_level("INFO", logger="lrwidget"):
+        lr = c.test_and_choose(LRFinder(model, opt), loader, step_fn, [sched])
+    assert lr == c.result.suggestions["steep"].lr
+    assert _said(caplog) == [f"lrwidget: training at lr={lr:.2e} (default suggestion 'steep')"]
+    assert c.source == "default suggestion 'steep'"
+
+
+def test_a_click_in_the_find_step_is_said_as_such(setup, caplog):
+    model, opt, sched, loader, step_fn, steps = setup
+    c = Chooser(None, 10, 50, "click", None, {})
+    w = c.find(LRFinder(model, torch.optim.AdamW(model.parameters(), lr=3e-4)), loader, step_fn)
+    try:
+        chosen = float(w.wait(60).lrs[20])
+        w.apply(chosen)
+        with caplog.at_level("INFO", logger="lrwidget"):
+            c.test_and_choose(LRFinder(model, opt), loader, step_fn, [sched])
+    finally:
+        w.close()
+    assert _said(caplog) == [f"lrwidget: training at lr={chosen:.2e} (applied in the widget)"]
+
+
+def test_no_suggestion_says_training_keeps_the_configured_lr(setup, caplog):
+    model, opt, sched, loader, _, _ = setup
+    n = []
+
+    def rising(m, batch):  # a loss that only grows: the minimum rule suggests nothing
+        n.append(1)
+        return m(batch[0]).sum() * 0 + 1.0 + 0.01 * len(n)
+
+    c = Chooser(None, 10, 30, "default", None, {})
+    with caplog.at_level("INFO", logger="lrwidget"):
+        lr = c.test_and_choose(LRFinder(model, opt), loader, rising, [sched])
+    assert c.chosen_by is None and lr == 3e-4
+    assert _said(caplog) == [
+        "lrwidget: training at lr=3.00e-04 (the configured lr: the 'minimum' rule suggests none)"
+    ]
+
+
 def test_click_without_a_notebook_refuses_before_any_step(setup, monkeypatch):
     monkeypatch.delenv("LRWIDGET_ADDRESS", raising=False)
     model, opt, sched, loader, step_fn, steps = setup

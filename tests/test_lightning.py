@@ -79,6 +79,23 @@ def test_a_tensor_lr_trains_at_the_chosen_lr_in_the_same_tensor(tmp_path, schedu
     assert model.lrs == pytest.approx(expected, rel=1e-12)
 
 
+def test_the_chosen_lr_is_said_once_and_shown_in_the_progress_bar(tmp_path, caplog, capsys):
+    model = DigitsModule(lr=1e-3)
+    cb = LRFinderCallback(end_lr=10, num_iter=30, choose="default")
+    with caplog.at_level("INFO", logger="lrwidget"):
+        trainer = fit(tmp_path, model, cb, max_steps=3, enable_progress_bar=True)
+    lr = cb.chosen_lr
+    said = [r.getMessage() for r in caplog.records if "training at" in r.getMessage()]
+    assert said == [f"lrwidget: training at lr={lr:.2e} (default suggestion 'minimum')"]
+    # what the bar shows (rich's metrics, tqdm's postfix), and nothing a logger, a checkpoint
+    # or early stopping reads
+    shown = "".join(capsys.readouterr())
+    assert "chosen_lr" in shown and f"{lr:.2e}" in shown
+    assert trainer.progress_bar_metrics["chosen_lr"] == f"{lr:.2e}"
+    assert "chosen_lr" not in trainer.callback_metrics
+    assert "chosen_lr" not in trainer.logged_metrics
+
+
 def test_default_moves_a_one_cycle_schedule_to_peak_at_the_rules_lr(tmp_path):
     model, probe = DigitsModule(lr=1e-3, schedule="onecycle"), Probe()
     cb = LRFinderCallback(start_lr=1e-5, end_lr=10, num_iter=40, choose="default", rule="steep")

@@ -137,7 +137,7 @@ def assert_identical(a, b):
     assert not different, f"weights differ: {different}"
 
 
-def test_default_trains_at_the_chosen_lr_after_a_restored_test(tmp_path):
+def test_default_trains_at_the_chosen_lr_after_a_restored_test(tmp_path, caplog):
     before, cb, after = Probe(), LRFinderCallback(choose="default", num_iter=20), Probe()
     model = tiny_bert()
     forwards = count_forwards(model)
@@ -147,11 +147,16 @@ def test_default_trains_at_the_chosen_lr_after_a_restored_test(tmp_path):
         train_dataset=Tokens(),
         callbacks=[before, cb, after],
     )
-    trainer.train()
+    with caplog.at_level("INFO", logger="lrwidget"):
+        trainer.train()
 
     lr = cb.chosen_lr
     assert len(cb.result) == 20 and cb.chosen_by == "default"
     assert lr == cb.result.suggested_lr and lr != 5e-5
+    # said once, and in the Trainer's log history (trainer_state.json)
+    said = [r.getMessage() for r in caplog.records if "training at" in r.getMessage()]
+    assert said == [f"lrwidget: training at lr={lr:.2e} (default suggestion 'minimum')"]
+    assert trainer.state.log_history[0] == {"chosen_lr": lr, "chosen_by": "default", "step": 0}
     # the test ran (20 forwards) and left the model and optimizer as they were
     assert forwards[0] == 20 + 6
     for k, v in before.begin["params"].items():

@@ -221,10 +221,23 @@ class Chooser:
         for g, v in zip(opt.param_groups, before):
             write_lr(g, "lr", v)  # a choice applied through the finder set lr: the schedule decides
         if lr is None:
-            return base_lrs(opt, schedulers)[0]
+            kept = base_lrs(opt, schedulers)[0]
+            log.info("lrwidget: training at lr=%.2e (%s)", kept, self.source)
+            return kept
         move_to(opt, schedulers, lr)
         self.chosen_lr = float(lr)
+        log.info("lrwidget: training at lr=%.2e (%s)", self.chosen_lr, self.source)
         return self.chosen_lr
+
+    @property
+    def source(self) -> str:
+        """Where the lr training runs at came from, in words (for the line that says it)."""
+        rule = self.rule or DEFAULT
+        if self.chosen_by == "click":
+            return "applied in the widget"
+        if self.chosen_by == "default":
+            return f"default suggestion {rule!r}"
+        return f"the configured lr: the {rule!r} rule suggests none"
 
     def _sweep(self, finder: LRFinder, schedulers: Sequence[Any]) -> dict[str, Any]:
         start = DEFAULT_START_LR if self.start_lr is None else self.start_lr
