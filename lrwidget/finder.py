@@ -59,7 +59,7 @@ from .collective import (
     collective_of,
 )
 from .history import History, RangeTestResult
-from .loop import StopRule, loop_cpu, loop_staged
+from .loop import StopRule, loop_cpu, loop_staged, write_lr
 from .progress import INTERVAL, ProgressBar, check_progress, wanted
 from .schedule import Sweep
 from .snapshot import Snapshot
@@ -1102,10 +1102,7 @@ class LRFinder:
             )
         new = self._ratio_lrs(self._agreed_lr(lr))
         for g, v in zip(self.optimizer.param_groups, new):
-            if isinstance(g["lr"], torch.Tensor):
-                g["lr"].fill_(v)
-            else:
-                g["lr"] = v
+            write_lr(g, "lr", v)
         held = [float(g["lr"]) for g in self.optimizer.param_groups]
         with self._lock:
             subs = list(self._subs)

@@ -137,6 +137,28 @@ class Recorder:
         return self.rule.pending()
 
 
+def write_lr(holder, key, value: float) -> None:
+    """Write the lr ``value`` at ``holder[key]`` (a param group's key, a scheduler list's index).
+
+    A tensor there (capturable/fused optimizers hold their lrs as tensors, and the schedulers
+    built on them hold tensors too) is filled in place: a float put in its place breaks a
+    capturable optimizer, and a scheduler's arithmetic on it differs. Anything else is replaced.
+
+    Example
+    -------
+    >>> held = torch.tensor(1e-3, dtype=torch.float64)
+    >>> g = {"lr": held, "initial_lr": 1e-3}
+    >>> write_lr(g, "lr", 0.5); write_lr(g, "initial_lr", 0.5)
+    >>> g["lr"] is held, float(held), g["initial_lr"]
+    (True, 0.5, 0.5)
+    """
+    cur = holder[key]
+    if isinstance(cur, Tensor):
+        cur.fill_(value)
+    else:
+        holder[key] = value
+
+
 def lr_writer(optimizer) -> tuple[dict | None, Callable[[list[float]], None]]:
     """``(group0, write)``: ``write(lrs)`` writes one lr per param group; ``group0`` is the one
     plain-float param group when that is all there is (the fast case: the loop writes
@@ -154,11 +176,7 @@ def lr_writer(optimizer) -> tuple[dict | None, Callable[[list[float]], None]]:
 
     def write(lrs: list[float]) -> None:
         for g, lr in zip(groups, lrs):
-            cur = g["lr"]
-            if isinstance(cur, Tensor):
-                cur.fill_(lr)  # tensor lr (capturable/fused optimizers): same object
-            else:
-                g["lr"] = lr
+            write_lr(g, "lr", lr)
 
     if len(groups) == 1 and not isinstance(groups[0]["lr"], Tensor):
         return groups[0], write

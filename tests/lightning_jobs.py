@@ -50,12 +50,21 @@ class DigitsModule(pl.LightningModule):
     (OneCycleLR over the fit's steps). ``metric``: a torchmetrics accuracy updated and logged
     in ``training_step``; ``sparse``: log nothing but one value every 10th batch (Lightning
     clears the values logged before an epoch only when something is logged in its first
-    batch). ``self.lr`` is the attribute Lightning's own finder sets. Records
-    ``steps`` (training_step calls) and ``lrs`` (the lr at the start of each real batch).
+    batch). ``self.lr`` is the attribute Lightning's own finder sets. ``tensor_lr``: the
+    optimizer holds its lr as a float64 tensor (as capturable/fused optimizers do), kept as
+    ``held_lr``. Records ``steps`` (training_step calls) and ``lrs`` (the lr at the start of
+    each real batch, as a float).
     """
 
     def __init__(
-        self, lr=1e-3, schedule=None, metric=False, dict_loss=True, hold=None, sparse=False
+        self,
+        lr=1e-3,
+        schedule=None,
+        metric=False,
+        dict_loss=True,
+        hold=None,
+        sparse=False,
+        tensor_lr=False,
     ):
         super().__init__()
         torch.manual_seed(0)
@@ -68,6 +77,8 @@ class DigitsModule(pl.LightningModule):
         self.dict_loss = dict_loss
         self.hold = hold  # (step, event, reached): training_step waits there for the event
         self.sparse = sparse  # log only every 10th batch (from the 6th)
+        self.tensor_lr = tensor_lr
+        self.held_lr = None
         self.steps = 0
         self.lrs = []
 
@@ -90,10 +101,13 @@ class DigitsModule(pl.LightningModule):
         return {"loss": loss} if self.dict_loss else loss
 
     def on_train_batch_start(self, batch, batch_idx):
-        self.lrs.append(self.trainer.optimizers[0].param_groups[0]["lr"])
+        self.lrs.append(float(self.trainer.optimizers[0].param_groups[0]["lr"]))
 
     def configure_optimizers(self):
-        opt = torch.optim.SGD(self.parameters(), lr=self.lr, momentum=0.9)
+        lr = self.lr
+        if self.tensor_lr:
+            lr = self.held_lr = torch.tensor(self.lr, dtype=torch.float64)
+        opt = torch.optim.SGD(self.parameters(), lr=lr, momentum=0.9)
         if self.schedule is None:
             return opt
         if self.schedule == "warmup":

@@ -14,7 +14,7 @@ from torch.optim import lr_scheduler as S
 
 from lrwidget import LRFinder
 from lrwidget.integrations.choice import DEFAULT_START_LR, Chooser
-from lrwidget.integrations.schedules import base_lrs, rebase
+from lrwidget.integrations.schedules import base_lrs, move_to, rebase
 
 # each builds a scheduler around the optimizer's configured lr(s)
 SCHEDULES = {
@@ -22,7 +22,7 @@ SCHEDULES = {
         o, lambda s: min((s + 1) / 5, max(0.0, (40 - s) / 35))
     ),
     "one cycle": lambda o: S.OneCycleLR(
-        o, max_lr=[g["lr"] for g in o.param_groups], total_steps=40
+        o, max_lr=[float(g["lr"]) for g in o.param_groups], total_steps=40
     ),
     "cosine": lambda o: S.CosineAnnealingLR(o, T_max=40),
     "step": lambda o: S.StepLR(o, step_size=7, gamma=0.5),
@@ -34,15 +34,18 @@ SCHEDULES = {
     ),
     "cyclic": lambda o: S.CyclicLR(
         o,
-        base_lr=[g["lr"] / 10 for g in o.param_groups],
-        max_lr=[g["lr"] for g in o.param_groups],
+        base_lr=[float(g["lr"]) / 10 for g in o.param_groups],
+        max_lr=[float(g["lr"]) for g in o.param_groups],
         step_size_up=6,
     ),
 }
 
 
-def _optimizer(lr0, lr1):
+def _optimizer(lr0, lr1, dtype=None):
+    """SGD with two param groups; ``dtype``: their lrs as tensors of it (capturable/fused)."""
     a, b = nn.Linear(3, 3), nn.Linear(3, 1)
+    if dtype is not None:
+        lr0, lr1 = torch.tensor(lr0, dtype=dtype), torch.tensor(lr1, dtype=dtype)
     return torch.optim.SGD(
         [{"params": a.parameters(), "lr": lr0}, {"params": b.parameters(), "lr": lr1}],
         lr=lr0,
@@ -53,7 +56,7 @@ def _optimizer(lr0, lr1):
 def _trace(opt, sched, n=40):
     out = []
     for _ in range(n):
-        out.append([g["lr"] for g in opt.param_groups])
+        out.append([float(g["lr"]) for g in opt.param_groups])
         opt.step()
         sched.step()
     return np.array(out)
@@ -69,6 +72,44 @@ def test_a_rebased_schedule_is_the_schedule_built_at_the_new_lr(name):
     fresh = make(fresh_opt)
     np.testing.assert_allclose(_trace(opt, sched), _trace(fresh_opt, fresh), rtol=1e-12)
     assert base_lrs(opt, [sched]) == pytest.approx([0.02, 0.002], rel=1e-12)
+
+
+# torch's SequentialLR cannot step tensor lrs at all (it has no base_lrs of its own)
+TENSOR_SCHEDULES = sorted(set(SCHEDULES) - {"sequential warmup, cosine"})
+
+
+# float64 lrs must match to the last bits; float32 ones hold the new lr rounded to float32
+@pytest.mark.parametrize("dtype, rtol", [(torch.float64, 1e-12), (torch.float32, 1e-6)])
+@pytest.mark.parametrize("name", TENSOR_SCHEDULES)
+def test_tensor_lrs_are_rebased_in_place_to_the_schedule_built_at_the_new_lr(name, dtype, rtol):
+    make = SCHEDULES[name]
+    opt = _optimizer(1e-3, 1e-4, dtype)
+    sched = make(opt)
+    held = [g["lr"] for g in opt.param_groups]
+    kinds = {k: type(v) for k, v in opt.param_groups[0].items() if k != "params"}
+    rebase(opt, [sched], [0.02, 0.002])
+    # the same tensors, not floats put in their place (a capturable optimizer reads them)
+    assert all(a is b for a, b in zip(held, (g["lr"] for g in opt.param_groups)))
+    assert {k: type(v) for k, v in opt.param_groups[0].items() if k != "params"} == kinds
+    assert base_lrs(opt, [sched]) == pytest.approx([0.02, 0.002], rel=rtol)
+    fresh_opt = _optimizer(0.02, 0.002)
+    fresh = make(fresh_opt)
+    np.testing.assert_allclose(_trace(opt, sched), _trace(fresh_opt, fresh), rtol=rtol)
+    assert all(a is b for a, b in zip(held, (g["lr"] for g in opt.param_groups)))
+
+
+def test_move_to_with_a_tensor_lr_and_a_warmup_ends_at_the_new_lr():
+    # the issue's case: it ended at 0.2 (the warmup's base was not found in a tensor)
+    p = nn.Parameter(torch.zeros(1))
+    opt = torch.optim.AdamW([p], lr=torch.tensor(1e-3, dtype=torch.float64))
+    sched = S.LambdaLR(opt, lambda s: min(1.0, (s + 1) / 4))
+    move_to(opt, [sched], 0.05)
+    lrs = []
+    for _ in range(6):
+        lrs.append(float(opt.param_groups[0]["lr"]))
+        opt.step()
+        sched.step()
+    assert lrs == pytest.approx([0.0125, 0.025, 0.0375, 0.05, 0.05, 0.05], rel=1e-12)
 
 
 def test_rebase_refuses_without_changing_anything():
@@ -123,6 +164,92 @@ def test_default_choice_restores_then_moves_lr_and_schedule(setup):
     opt.step()
     sched.step()
     assert opt.param_groups[0]["lr"] == pytest.approx(lr / 10, rel=1e-12)
+
+
+@pytest.mark.parametrize("warmup", [False, True], ids=["no schedule", "warmup"])
+def test_a_tensor_lr_trains_at_the_chosen_lr_held_in_the_same_tensor(setup, warmup):
+    # fused/capturable optimizers hold lr as a tensor: without a schedule training ran at the
+    # configured lr, with a warmup at 10x the chosen one
+    model, _, _, loader, step_fn, steps = setup
+    held = torch.tensor(3e-4, dtype=torch.float64)
+    opt = torch.optim.AdamW(model.parameters(), lr=held, foreach=False)
+    scheds = [S.LambdaLR(opt, lambda s: min(1.0, (s + 1) / 4))] if warmup else []
+    w0, _ = _state(model, opt)
+    c = Chooser(None, 10, 60, "default", None, {})
+    lr = c.test_and_choose(LRFinder(model, opt), loader, step_fn, scheds)
+    assert steps and c.chosen_by == "default"
+    assert lr == c.chosen_lr == c.result.suggested_lr != 3e-4
+    w1, o1 = _state(model, opt)
+    assert all(torch.equal(w0[k], w1[k]) for k in w0) and o1["state"] == {}
+    assert opt.param_groups[0]["lr"] is held and held.dtype == torch.float64
+    lrs = []
+    for _ in range(5):
+        lrs.append(float(opt.param_groups[0]["lr"]))
+        opt.step()
+        for s in scheds:
+            s.step()
+    expected = [lr / 4, lr / 2, 3 * lr / 4, lr, lr] if warmup else [lr] * 5
+    assert lrs == pytest.approx(expected, rel=1e-12)
+
+
+def test_a_range_test_restores_a_tensor_lr_bit_for_bit_in_the_same_tensor(setup):
+    model, _, _, loader, step_fn, _ = setup
+    held = torch.tensor(3e-4)  # float32, torch's default
+    opt = torch.optim.AdamW(model.parameters(), lr=held, foreach=False)
+    before = held.clone()
+    LRFinder(model, opt).range_test(loader, step_fn=step_fn, end_lr=10, num_iter=30)
+    assert opt.param_groups[0]["lr"] is held
+    assert held.dtype == before.dtype and torch.equal(held, before)
+
+
+def _said(caplog) -> list[str]:
+    """The INFO lines saying which lr training runs at."""
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.name.startswith("lrwidget") and r.levelname == "INFO" and "training at" in r.msg
+    ]
+
+
+def test_the_chosen_lr_and_where_it_came_from_are_said_in_one_info_line(setup, caplog):
+    model, opt, sched, loader, step_fn, steps = setup
+    c = Chooser(None, 10, 60, "default", None, {}, rule="steep")
+    with caplog.at_level("INFO", logger="lrwidget"):
+        lr = c.test_and_choose(LRFinder(model, opt), loader, step_fn, [sched])
+    assert lr == c.result.suggestions["steep"].lr
+    assert _said(caplog) == [f"lrwidget: training at lr={lr:.2e} (default suggestion 'steep')"]
+    assert c.source == "default suggestion 'steep'"
+
+
+def test_a_click_in_the_find_step_is_said_as_such(setup, caplog):
+    model, opt, sched, loader, step_fn, steps = setup
+    c = Chooser(None, 10, 50, "click", None, {})
+    w = c.find(LRFinder(model, torch.optim.AdamW(model.parameters(), lr=3e-4)), loader, step_fn)
+    try:
+        chosen = float(w.wait(60).lrs[20])
+        w.apply(chosen)
+        with caplog.at_level("INFO", logger="lrwidget"):
+            c.test_and_choose(LRFinder(model, opt), loader, step_fn, [sched])
+    finally:
+        w.close()
+    assert _said(caplog) == [f"lrwidget: training at lr={chosen:.2e} (applied in the widget)"]
+
+
+def test_no_suggestion_says_training_keeps_the_configured_lr(setup, caplog):
+    model, opt, sched, loader, _, _ = setup
+    n = []
+
+    def rising(m, batch):  # a loss that only grows: the minimum rule suggests nothing
+        n.append(1)
+        return m(batch[0]).sum() * 0 + 1.0 + 0.01 * len(n)
+
+    c = Chooser(None, 10, 30, "default", None, {})
+    with caplog.at_level("INFO", logger="lrwidget"):
+        lr = c.test_and_choose(LRFinder(model, opt), loader, rising, [sched])
+    assert c.chosen_by is None and lr == 3e-4
+    assert _said(caplog) == [
+        "lrwidget: training at lr=3.00e-04 (the configured lr: the 'minimum' rule suggests none)"
+    ]
 
 
 def test_click_without_a_notebook_refuses_before_any_step(setup, monkeypatch):
@@ -208,8 +335,10 @@ from lrwidget import LRFinder
 from lrwidget.integrations.choice import Chooser
 logging.basicConfig(stream=sys.stdout, level=logging.WARNING, format="%(levelname)s %(message)s")
 
-def parts():
+def parts(lr=None):
     model, opt, loader = digits_sgd()
+    if lr is not None:
+        opt.param_groups[0]["lr"] = lr
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / 4))
     step = lambda m, b: nn.functional.cross_entropy(m(b[0]), b[1])
     return LRFinder(model, opt), loader, step, sched
@@ -224,6 +353,21 @@ while c.widget.applied_lr is None and time.monotonic() - t0 < 30:
     time.sleep(0.05)
 print("busy cell:", c.chosen_by, lr == c.result.suggested_lr, sched.base_lrs == [lr])
 print("the widget shows it applied:", c.widget.applied_lr == lr)
+"""
+
+TENSOR_LR = """
+held = torch.tensor(1e-5, dtype=torch.float64)   # a capturable/fused optimizer's lr
+finder3, loader3, step3, sched3 = parts(held)
+c3 = Chooser(None, 10, 60, "default", None, {})
+lr3 = c3.test_and_choose(finder3, loader3, step3, [sched3])   # applied in the widget it shows
+opt3, lrs3 = finder3.optimizer, []
+for _ in range(5):
+    lrs3.append(float(opt3.param_groups[0]["lr"]))
+    opt3.step()
+    sched3.step()
+want = [lr3 / 4, lr3 / 2, 3 * lr3 / 4, lr3, lr3]
+print("tensor lr:", opt3.param_groups[0]["lr"] is held,
+      all(abs(a / b - 1) < 1e-12 for a, b in zip(lrs3, want)), lrs3, want)
 """
 
 FIT_IN_A_THREAD = """
@@ -251,7 +395,8 @@ def test_in_a_kernel_the_widget_is_shown_and_a_busy_cell_says_how_to_click(tmp_p
     root = __import__("pathlib").Path(__file__).resolve().parent.parent
     nb = nbformat.v4.new_notebook()
     nb.cells = [
-        nbformat.v4.new_code_cell(c) for c in (KERNEL_SETUP, BUSY_CELL, FIT_IN_A_THREAD, CLICK)
+        nbformat.v4.new_code_cell(c)
+        for c in (KERNEL_SETUP, BUSY_CELL, FIT_IN_A_THREAD, CLICK, TENSOR_LR)
     ]
     NotebookClient(
         nb, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(root)}}
@@ -271,3 +416,4 @@ def test_in_a_kernel_the_widget_is_shown_and_a_busy_cell_says_how_to_click(tmp_p
     assert "busy cell: default True True" in text
     assert "the widget shows it applied: True" in text
     assert "thread: click True True" in text
+    assert "tensor lr: True True" in text

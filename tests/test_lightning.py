@@ -63,6 +63,39 @@ def test_default_trains_at_the_chosen_lr_with_the_warmup_moved_and_the_model_res
     assert model.steps == len(cb.result) + 5  # the test's steps, then training's
 
 
+@pytest.mark.parametrize("schedule", [None, "warmup"])
+def test_a_tensor_lr_trains_at_the_chosen_lr_in_the_same_tensor(tmp_path, schedule):
+    # capturable/fused optimizers hold lr as a tensor: training ran at the configured 0.001
+    # (no schedule) or headed for 10x the chosen lr (a warmup) while chosen_lr said otherwise
+    model, probe = DigitsModule(lr=1e-3, schedule=schedule, tensor_lr=True), Probe()
+    cb = LRFinderCallback(end_lr=10, num_iter=40, choose="default")
+    trainer = fit(tmp_path, model, probe, cb, max_steps=5)
+
+    lr = cb.chosen_lr
+    assert cb.chosen_by == "default" and lr == cb.result.suggested_lr != 1e-3
+    assert same_state(probe.before, probe.first) == []
+    assert trainer.optimizers[0].param_groups[0]["lr"] is model.held_lr  # moved in place
+    expected = [lr / 4, lr / 2, 3 * lr / 4, lr, lr] if schedule else [lr] * 5
+    assert model.lrs == pytest.approx(expected, rel=1e-12)
+
+
+def test_the_chosen_lr_is_said_once_and_shown_in_the_progress_bar(tmp_path, caplog, capsys):
+    model = DigitsModule(lr=1e-3)
+    cb = LRFinderCallback(end_lr=10, num_iter=30, choose="default")
+    with caplog.at_level("INFO", logger="lrwidget"):
+        trainer = fit(tmp_path, model, cb, max_steps=3, enable_progress_bar=True)
+    lr = cb.chosen_lr
+    said = [r.getMessage() for r in caplog.records if "training at" in r.getMessage()]
+    assert said == [f"lrwidget: training at lr={lr:.2e} (default suggestion 'minimum')"]
+    # what the bar shows (rich's metrics, tqdm's postfix), and nothing a logger, a checkpoint
+    # or early stopping reads
+    shown = "".join(capsys.readouterr())
+    assert "chosen_lr" in shown and f"{lr:.2e}" in shown
+    assert trainer.progress_bar_metrics["chosen_lr"] == f"{lr:.2e}"
+    assert "chosen_lr" not in trainer.callback_metrics
+    assert "chosen_lr" not in trainer.logged_metrics
+
+
 def test_default_moves_a_one_cycle_schedule_to_peak_at_the_rules_lr(tmp_path):
     model, probe = DigitsModule(lr=1e-3, schedule="onecycle"), Probe()
     cb = LRFinderCallback(start_lr=1e-5, end_lr=10, num_iter=40, choose="default", rule="steep")

@@ -95,11 +95,12 @@ class Probe(TrainerCallback):
         self.begin = {
             "params": {k: v.detach().clone() for k, v in model.state_dict().items()},
             "opt_state": len(optimizer.state),
-            "lrs": [g["lr"] for g in optimizer.param_groups],
+            "lrs": [float(g["lr"]) for g in optimizer.param_groups],
+            "held": [g["lr"] for g in optimizer.param_groups],  # the objects (tensor lrs)
         }
 
     def on_pre_optimizer_step(self, args, state, control, optimizer=None, **kw):
-        self.step_lrs.append([g["lr"] for g in optimizer.param_groups])
+        self.step_lrs.append([float(g["lr"]) for g in optimizer.param_groups])
 
 
 def count_forwards(model):
@@ -136,7 +137,7 @@ def assert_identical(a, b):
     assert not different, f"weights differ: {different}"
 
 
-def test_default_trains_at_the_chosen_lr_after_a_restored_test(tmp_path):
+def test_default_trains_at_the_chosen_lr_after_a_restored_test(tmp_path, caplog):
     before, cb, after = Probe(), LRFinderCallback(choose="default", num_iter=20), Probe()
     model = tiny_bert()
     forwards = count_forwards(model)
@@ -146,11 +147,16 @@ def test_default_trains_at_the_chosen_lr_after_a_restored_test(tmp_path):
         train_dataset=Tokens(),
         callbacks=[before, cb, after],
     )
-    trainer.train()
+    with caplog.at_level("INFO", logger="lrwidget"):
+        trainer.train()
 
     lr = cb.chosen_lr
     assert len(cb.result) == 20 and cb.chosen_by == "default"
     assert lr == cb.result.suggested_lr and lr != 5e-5
+    # said once, and in the Trainer's log history (trainer_state.json)
+    said = [r.getMessage() for r in caplog.records if "training at" in r.getMessage()]
+    assert said == [f"lrwidget: training at lr={lr:.2e} (default suggestion 'minimum')"]
+    assert trainer.state.log_history[0] == {"chosen_lr": lr, "chosen_by": "default", "step": 0}
     # the test ran (20 forwards) and left the model and optimizer as they were
     assert forwards[0] == 20 + 6
     for k, v in before.begin["params"].items():
@@ -168,6 +174,36 @@ def test_default_trains_at_the_chosen_lr_after_a_restored_test(tmp_path):
     hand_weights, hand_lrs = by_hand(tmp_path, lr)
     assert_same_lrs(hand_lrs, after.step_lrs)
     assert_identical(weights(model), hand_weights)
+
+
+def test_a_tensor_lr_with_a_warmup_trains_at_the_chosen_lr_in_the_same_tensor(tmp_path):
+    # a capturable/fused optimizer's lr is a tensor: this raised ZeroDivisionError (the
+    # warmup's lr 0 was taken for the base)
+    before, cb, after = Probe(), LRFinderCallback(choose="default", num_iter=20), Probe()
+    model = tiny_bert()
+    lr0 = torch.tensor(5e-5, dtype=torch.float64)
+    opt = torch.optim.AdamW(model.parameters(), lr=lr0, foreach=False)
+    trainer = Trainer(
+        model=model,
+        args=make_args(tmp_path),
+        train_dataset=Tokens(),
+        callbacks=[before, cb, after],
+        optimizers=(opt, None),  # the Trainer builds its warmup + linear decay on it
+    )
+    trainer.train()
+
+    lr = cb.chosen_lr
+    assert cb.chosen_by == "default" and lr == cb.result.suggested_lr != 5e-5
+    for k, v in before.begin["params"].items():
+        assert torch.equal(v, after.begin["params"][k]), k
+    assert after.begin["opt_state"] == 0 and after.begin["lrs"] == [0.0]
+    # the tensor the Trainer's optimizer holds (accelerate's prepare copies the groups) is the
+    # one moved, not replaced by a float
+    held = before.begin["held"][0]
+    assert isinstance(held, torch.Tensor) and trainer.optimizer.param_groups[0]["lr"] is held
+    assert trainer.args.learning_rate == lr
+    expected = [lr * f for f in (0, 0.5, 1, 0.75, 0.5, 0.25)]
+    assert [s[0] for s in after.step_lrs] == pytest.approx(expected, rel=1e-12)
 
 
 def test_a_test_step_is_an_optimizer_step_of_the_trainer(tmp_path):

@@ -27,6 +27,7 @@ from typing import Any, Callable
 
 from ..finder import LRFinder
 from ..link import ENV_ADDRESS
+from ..loop import write_lr
 from ..stream import LrApplied
 from ..suggest import DEFAULT, RULES
 from ..transport import check_seconds
@@ -100,6 +101,11 @@ def in_kernel() -> bool:
         return False
     ip = get_ipython()
     return ip is not None and getattr(ip, "kernel", None) is not None
+
+
+def _scheduled(optimizer: Any) -> list[float]:
+    # values, not the objects: a tensor lr is the same object after an apply fills it
+    return [float(g["lr"]) for g in optimizer.param_groups]
 
 
 class ChoiceRecord:
@@ -208,17 +214,30 @@ class Chooser:
         if self._found is not None:
             found, self._found = self._found, None
             lr = self._from_find(found)  # waits for its test: the optimizer may be the same
-            before = [g["lr"] for g in opt.param_groups]
+            before = _scheduled(opt)
         else:
-            before = [g["lr"] for g in opt.param_groups]
+            before = _scheduled(opt)
             lr = self._run(finder, loader, step_fn, schedulers)
         for g, v in zip(opt.param_groups, before):
-            g["lr"] = v  # a choice applied through the finder set lr directly: the schedule decides
+            write_lr(g, "lr", v)  # a choice applied through the finder set lr: the schedule decides
         if lr is None:
-            return base_lrs(opt, schedulers)[0]
+            kept = base_lrs(opt, schedulers)[0]
+            log.info("lrwidget: training at lr=%.2e (%s)", kept, self.source)
+            return kept
         move_to(opt, schedulers, lr)
         self.chosen_lr = float(lr)
+        log.info("lrwidget: training at lr=%.2e (%s)", self.chosen_lr, self.source)
         return self.chosen_lr
+
+    @property
+    def source(self) -> str:
+        """Where the lr training runs at came from, in words (for the line that says it)."""
+        rule = self.rule or DEFAULT
+        if self.chosen_by == "click":
+            return "applied in the widget"
+        if self.chosen_by == "default":
+            return f"default suggestion {rule!r}"
+        return f"the configured lr: the {rule!r} rule suggests none"
 
     def _sweep(self, finder: LRFinder, schedulers: Sequence[Any]) -> dict[str, Any]:
         start = DEFAULT_START_LR if self.start_lr is None else self.start_lr

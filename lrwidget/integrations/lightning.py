@@ -99,6 +99,10 @@ class LRFinderCallback(ChoiceRecord, pl.Callback):
 
     Notes
     -----
+    The chosen lr and where it came from are said in one INFO line (logger ``lrwidget``) and
+    shown in the progress bar (``chosen_lr``, in ``trainer.progress_bar_metrics`` only: not
+    logged, not a callback metric).
+
     One optimizer: Lightning's automatic optimization takes one (several need manual
     optimization, where ``training_step`` steps the optimizers itself, so a range test cannot
     drive it: refused). Under a multi-process strategy (DDP) every rank runs the test together
@@ -155,6 +159,7 @@ class LRFinderCallback(ChoiceRecord, pl.Callback):
             if lr is not None:
                 schedulers = [c.scheduler for c in trainer.lr_scheduler_configs]
                 move_to(trainer.optimizers[0], schedulers, lr)
+                _show_in_bar(trainer, lr)
             log.info(
                 "training continues at step %d: no range test; lr=%s",
                 trainer.global_step,
@@ -171,7 +176,8 @@ class LRFinderCallback(ChoiceRecord, pl.Callback):
         with steps.active():
             lr = self._chooser.test_and_choose(finder, steps.loader(), steps, schedulers)
         steps.after()
-        log.info("training with lr=%.3g (%s)", lr, self._chooser.chosen_by or "the configured lr")
+        if self.chosen_lr is not None:
+            _show_in_bar(trainer, self.chosen_lr)
 
     def state_dict(self) -> dict[str, Any]:
         return {"chosen_lr": self.chosen_lr, "chosen_by": self.chosen_by}
@@ -405,6 +411,19 @@ class _Combined:
 
         for batch, _idx, _dl_idx in CombinedLoader(self.iterables, "max_size_cycle"):
             yield batch
+
+
+#: the progress bar's entry for the chosen lr
+BAR_KEY = "chosen_lr"
+
+
+def _show_in_bar(trainer: pl.Trainer, lr: float) -> None:
+    """Show ``lr`` in the progress bar, through ``trainer.progress_bar_metrics``: only the bar
+    reads it (nothing is logged, and callbacks such as a checkpoint or early stopping read
+    ``callback_metrics``); Lightning clears it when a fit starts. A string: rich's bar writes
+    numbers with 3 decimals, which shows a small lr as 0.000."""
+    bar: dict[str, Any] = trainer.progress_bar_metrics
+    bar[BAR_KEY] = f"{lr:.2e}"
 
 
 def _check_automatic(module: Any) -> None:

@@ -7,6 +7,9 @@ OneCycleLR, CyclicLR, LinearLR, SequentialLR) is linear in its base lrs: scaling
 a param group by ``k`` scales that group's whole schedule by ``k``. So moving to a chosen lr is
 one ratio per group, applied to the lr the group holds now and to every base the scheduler keeps.
 Absolute floors (``eta_min``, ReduceLROnPlateau's ``min_lrs``) are not scaled.
+
+An lr held as a tensor (capturable/fused optimizers; the schedulers built on them keep tensors
+too) is read with ``float()`` and moved in place (:func:`lrwidget.loop.write_lr`).
 """
 
 from __future__ import annotations
@@ -15,17 +18,28 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import torch
+
+from ..loop import write_lr
+
 # per-group keys schedulers write into a param group, each a multiple of the group's base lr
 _GROUP_KEYS = ("lr", "initial_lr", "max_lr", "min_lr", "base_lr")
 # scheduler attributes holding one value per group, each a multiple of the group's base lr
 _SCHEDULER_LISTS = ("base_lrs", "max_lrs")
 
 
+def _is_lr(v: Any) -> bool:
+    """A value a schedule scales: a real number, or a one-element tensor."""
+    if isinstance(v, torch.Tensor):
+        return v.numel() == 1 and v.is_floating_point()
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
 def _base_of_group(group: dict[str, Any]) -> str:
     # OneCycleLR peaks at max_lr (its initial_lr is max_lr / div_factor); a warmup/decay
     # scheduler keeps the configured lr as initial_lr; without a scheduler the lr is the base
     for key in ("max_lr", "initial_lr"):
-        if isinstance(group.get(key), (int, float)):
+        if _is_lr(group.get(key)):
             return key
     return "lr"
 
@@ -110,24 +124,33 @@ def rebase(optimizer: Any, schedulers: Iterable[Any], new_base: Sequence[float])
     if not all(o > 0 and math.isfinite(o) for o in old):
         raise ValueError(f"a param group's base lr is not a positive finite number: {old}")
 
-    def moved(v: float, i: int) -> float:
+    def moved(v: Any, i: int) -> float:
         # a value equal to the base becomes the new base exactly (v * (n / o) may differ from n
         # in the last bit, and LambdaLR computes every step's lr from its base_lrs)
+        v = float(v)
         return new[i] if v == old[i] else v * (new[i] / old[i])
 
+    # every new value is computed before any is written: one tensor may be held in two places
+    # (a scheduler given a group's own lr tensor), and would be moved twice
+    writes: list[tuple[Any, Any, float]] = []
     for i, g in enumerate(groups):
-        for key in _GROUP_KEYS:
-            if isinstance(g.get(key), (int, float)) and not isinstance(g[key], bool):
-                g[key] = moved(g[key], i)
+        writes += [(g, k, moved(g[k], i)) for k in _GROUP_KEYS if _is_lr(g.get(k))]
     for s in schedulers:
         for name in _SCHEDULER_LISTS:
             values = getattr(s, name, None)
             if isinstance(values, list) and len(values) == len(groups):
-                setattr(s, name, [moved(v, i) for i, v in enumerate(values)])
+                writes += [(values, i, moved(v, i)) for i, v in enumerate(values) if _is_lr(v)]
+    for holder, key, value in writes:
+        write_lr(holder, key, value)
     for s in schedulers:
         last = getattr(s, "_last_lr", None)
         if isinstance(last, list) and len(last) == len(groups):
-            s._last_lr = [float(g["lr"]) for g in groups]
+            # what get_last_lr() returns (and a Trainer logs): copies, as the scheduler keeps them
+            s._last_lr = [_copy(g["lr"]) for g in groups]
+
+
+def _copy(v: Any) -> Any:
+    return v.detach().clone() if isinstance(v, torch.Tensor) else float(v)
 
 
 def _all_schedulers(schedulers: Iterable[Any]) -> list[Any]:

@@ -108,6 +108,10 @@ class LRFinderCallback(ChoiceRecord, TrainerCallback):
 
     Notes
     -----
+    The chosen lr and where it came from are said in one INFO line (logger ``lrwidget``) and
+    kept as the first entry of ``trainer.state.log_history``
+    (``{"chosen_lr", "chosen_by", "step"}``).
+
     The test's step is the finder's: forward, ``loss.backward()``, ``optimizer.step()``. What the
     Trainer adds around its own step is not in it: gradient clipping (``max_grad_norm``), a
     ``compute_loss`` override or ``compute_loss_func``, label smoothing. The Trainer's model is
@@ -236,7 +240,16 @@ class LRFinderCallback(ChoiceRecord, TrainerCallback):
         self._find_finder = None  # its choice is taken
         if self._chooser.chosen_by is not None:
             args.learning_rate = self._chooser.chosen_lr
-            log.info("training at lr=%.3g (%s)", args.learning_rate, self._chooser.chosen_by)
+            # where the Trainer keeps what it did (trainer.state.log_history, saved as
+            # trainer_state.json); the Trainer's own bar and on_log callbacks cannot be reached
+            # from a callback without logging a metric the user did not ask for
+            state.log_history.append(
+                {
+                    "chosen_lr": args.learning_rate,
+                    "chosen_by": self.chosen_by,
+                    "step": state.global_step,
+                }
+            )
 
     def _check_no_race(self, optimizer: Any, lr_scheduler: Any) -> None:
         """Refuse a find step's test that was still running while ``train()`` prepared.
