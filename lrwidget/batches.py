@@ -205,17 +205,24 @@ def check_val_loader(val_loader, pairs: bool) -> None:
     raise ValueError("val_loader is empty: it must yield at least one batch")
 
 
-def check_loss(loss, source: str) -> None:
+def check_loss(loss, source: str, trains: bool = True) -> None:
     """Refuse what ``source`` (``"criterion"`` or ``"step_fn"``) returned unless it is a
-    scalar tensor.
+    scalar tensor, and, when ``trains`` (a training step's loss, not a validation loss), one
+    that backward can go through.
+
+    Called before the loss's backward, so a step that would fail never reaches the optimizer.
 
     Example
     -------
-    >>> check_loss(torch.ones(()), "criterion")
+    >>> check_loss(torch.ones((), requires_grad=True), "criterion")
     >>> check_loss(torch.ones(3), "step_fn")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
     ValueError: step_fn must return a scalar loss tensor, got a tensor of shape (3,) (reduce it...
+    >>> check_loss(torch.ones(()), "step_fn")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: step_fn returned a loss that does not require grad: it is not connected to ...
     """
     if not isinstance(loss, Tensor):
         raise TypeError(f"{source} must return a scalar loss tensor, got {type(loss).__name__}")
@@ -224,6 +231,22 @@ def check_loss(loss, source: str) -> None:
             f"{source} must return a scalar loss tensor, got a tensor of shape "
             f"{tuple(loss.shape)} (reduce it, e.g. .mean())"
         )
+    if trains and not loss.requires_grad:
+        raise ValueError(f"{source} returned a loss that does not require grad: {_no_graph()}")
+
+
+def _no_graph() -> str:
+    """Why a loss has no graph, and what to do."""
+    if not torch.is_grad_enabled():
+        return (
+            "gradients are disabled where the range test runs (inside torch.no_grad() or "
+            "torch.inference_mode()); call it outside that block"
+        )
+    return (
+        "it is not connected to the model's parameters, so backward cannot run. Return the "
+        "loss as computed, without .detach(), .item() or torch.tensor(...) around it; if the "
+        "model is frozen, unfreeze the parameters the optimizer holds"
+    )
 
 
 def loader_generators(*loaders: Any) -> list[torch.Generator]:

@@ -46,6 +46,7 @@ from .checks import (
     check_loaders,
     check_scaler,
     check_step_args,
+    check_trainable,
     new_readings,
     real,
     sweep_args,
@@ -452,6 +453,7 @@ class LRFinder:
         sweep, smooth_f, diverge_th = sweep_args(
             self.optimizer, start_lr, end_lr, num_iter, step_mode, smooth_f, diverge_th
         )
+        check_trainable(self.optimizer)
         check_step_args(accumulation_steps, step_fn, self.criterion)
         check_loaders(train_loader, val_loader)
         check_cache_dir(self.memory_cache, self.cache_dir)
@@ -949,6 +951,7 @@ class LRFinder:
             sweep, smooth_f, diverge_th = sweep_args(
                 self.optimizer, start_lr, end_lr, num_iter, step_mode, smooth_f, diverge_th
             )
+            check_trainable(self.optimizer)
             check_cache_dir(self.memory_cache, self.cache_dir)
             check_progress(progress)
         except Exception as e:
