@@ -47,8 +47,9 @@ if TYPE_CHECKING:
 
 __all__ = ["History", "RangeTestResult", "STOP_REASONS"]
 
-#: values of ``RangeTestResult.stop_reason``
-STOP_REASONS = ("completed", "diverged", "stopped", "error")
+#: values of ``RangeTestResult.stop_reason``; "exhausted": the caller's loop (``track``) ended
+#: before ``num_iter`` readings, without ``stop()`` or a divergence (its loader ran out)
+STOP_REASONS = ("completed", "diverged", "stopped", "exhausted", "error")
 
 #: the version :meth:`RangeTestResult.to_dict` writes and the newest one it reads
 FORMAT_VERSION = 1
@@ -231,7 +232,8 @@ class RangeTestResult:
     lrs, losses, smoothed : numpy.ndarray
         float64 readings (reference-group lr, raw loss, smoothed loss).
     stop_reason : str
-        One of "completed", "diverged", "stopped", "error".
+        One of "completed", "diverged", "stopped", "exhausted" (the loop of
+        :meth:`lrwidget.LRFinder.track` ended before ``num_iter`` readings), "error".
     step_mode : str
     start_lr, end_lr : float
         Reference-group sweep bounds.
