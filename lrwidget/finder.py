@@ -1202,7 +1202,9 @@ class LRFinder:
         try:
             import matplotlib.pyplot as plt
         except ImportError as e:  # pragma: no cover - depends on the environment
-            raise ImportError("plot() needs matplotlib: pip install matplotlib") from e
+            raise ImportError(
+                'plot() needs matplotlib, an optional dependency: pip install "lrwidget[plot]"'
+            ) from e
         sl = slice(skip_start, max(n - skip_end, 0))  # n - skip_end < 0 must not wrap around
         fig = None
         if ax is None:
