@@ -157,20 +157,24 @@ class Tracker:
 
     @staticmethod
     def _ended_early(run: _Run) -> str | None:
-        """ "exhausted", with a warning, when the loop left before ``num_iter`` readings
-        without a stop or a divergence (its loader ran out first, or a ``break``): the curve
-        covers only part of the sweep, which nothing else would tell."""
+        """Stop reason "exhausted", with a warning, when the loop left before ``num_iter``
+        readings without a stop or a divergence (its loader ran out first, or a ``break``):
+        the curve covers only part of the sweep, which nothing else would tell."""
         n = run.readings.n
         if n >= run.num_iter:
             return None
-        last = run.readings.lrs[n - 1] if n else math.nan
-        reached = f" (up to lr={last:.3g} of end_lr={run.end_lr:.3g})" if n else ""
+        covered = (
+            f"The curve and its suggestion cover part of the sweep (up to lr="
+            f"{run.readings.lrs[n - 1]:.3g} of end_lr={run.end_lr:.3g})"
+            if n
+            else "There is no curve"
+        )
         warnings.warn(
             f"the range test's loop ended after {n} of num_iter={run.num_iter} readings, "
-            f"without finder.stop() or a divergence: its loader ran out first, or the loop "
-            f"was left early. The curve and its suggestion cover part of the sweep{reached}. "
-            "Give the loop at least num_iter batches (iterate the loader again when it ends) "
-            "or pass a smaller num_iter; call finder.stop() to end a test early on purpose",
+            "without finder.stop() or a divergence: its loader ran out first, or the loop "
+            f"was left early. {covered}. Give the loop at least num_iter batches (iterate "
+            "the loader again when it ends) or pass a smaller num_iter; call finder.stop() "
+            "to end a test early on purpose",
             UserWarning,
             stacklevel=3,  # the caller's with-statement (through __exit__)
         )
