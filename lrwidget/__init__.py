@@ -4,11 +4,13 @@ Example
 -------
 >>> import lrwidget
 >>> sorted(n for n in lrwidget.__all__)  # doctest: +NORMALIZE_WHITESPACE
-['BqplotView', 'LRFinder', 'LRFinderWidget', 'RangeTestResult', 'connect', 'find_lr',
- 'listen', 'show_in_sidebar', 'suggest']
+['BqplotView', 'DataLoaderIter', 'LRFinder', 'LRFinderWidget', 'RangeTestResult',
+ 'TrainDataLoaderIter', 'ValDataLoaderIter', 'connect', 'find_lr', 'listen', 'show_in_sidebar',
+ 'suggest']
 """
 
 from . import suggest
+from .batches import DataLoaderIter, TrainDataLoaderIter, ValDataLoaderIter
 from .finder import LRFinder
 from .history import RangeTestResult
 
@@ -22,6 +24,10 @@ __all__ = [
     "BqplotView",
     "listen",
     "connect",
+    # torch-lr-finder's loader iterators, for code that subclasses them (one import to switch)
+    "DataLoaderIter",
+    "TrainDataLoaderIter",
+    "ValDataLoaderIter",
 ]
 __version__ = "0.1.0"
 

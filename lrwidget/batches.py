@@ -122,6 +122,106 @@ def first_checked(batches: Iterator, name: str, pairs: bool) -> Iterator:
     return itertools.chain([first], batches)
 
 
+class DataLoaderIter:
+    """torch-lr-finder's ``DataLoaderIter``, for code that switched to lrwidget: an iterator
+    over ``data_loader`` that yields ``inputs_labels_from_batch(batch)`` for each batch.
+
+    Subclass :class:`TrainDataLoaderIter` / :class:`ValDataLoaderIter` and override
+    :meth:`inputs_labels_from_batch` for batches that are not ``(inputs, labels, *extras)``;
+    ``range_test`` then reads them through it (as does any object with a ``data_loader`` and
+    an ``inputs_labels_from_batch``, torch-lr-finder's own included).
+
+    Parameters
+    ----------
+    data_loader : iterable
+        Usually a ``torch.utils.data.DataLoader``.
+
+    Example
+    -------
+    >>> list(DataLoaderIter([(1, 2, "extra"), [3, 4]]))
+    [(1, 2), (3, 4)]
+    """
+
+    def __init__(self, data_loader):
+        self.data_loader = data_loader
+        self._iterator = iter(data_loader)
+
+    @property
+    def dataset(self):
+        """The ``data_loader``'s dataset."""
+        return self.data_loader.dataset
+
+    def inputs_labels_from_batch(self, batch_data):
+        """``(inputs, labels)`` of one batch; override it for other batches (dicts, ...)."""
+        if not isinstance(batch_data, PAIR_TYPES):
+            raise ValueError(
+                f"batches of type {type(batch_data).__name__} are not (inputs, labels, "
+                "*extras): subclass TrainDataLoaderIter or ValDataLoaderIter and override "
+                "inputs_labels_from_batch(batch) -> (inputs, labels)"
+            )
+        return inputs_and_labels(batch_data, type(self).__name__)
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        return self.inputs_labels_from_batch(next(self._iterator))
+
+
+class TrainDataLoaderIter(DataLoaderIter):
+    """torch-lr-finder's ``TrainDataLoaderIter``: starts ``data_loader`` again when it runs out
+    (``auto_reset=True``), so it never ends; ``auto_reset=False`` ends after one pass.
+
+    Example
+    -------
+    >>> it = TrainDataLoaderIter([(1, 2), (3, 4)])
+    >>> [next(it) for _ in range(3)]
+    [(1, 2), (3, 4), (1, 2)]
+    """
+
+    def __init__(self, data_loader, auto_reset: bool = True):
+        super().__init__(data_loader)
+        self.auto_reset = auto_reset
+
+    def __next__(self):
+        try:
+            batch = next(self._iterator)
+        except StopIteration:
+            if not self.auto_reset:
+                raise
+            self._iterator = iter(self.data_loader)
+            batch = next(self._iterator)
+        return self.inputs_labels_from_batch(batch)
+
+
+class ValDataLoaderIter(DataLoaderIter):
+    """torch-lr-finder's ``ValDataLoaderIter``: one pass over ``data_loader`` per ``iter()``
+    (a ``for`` loop), started again only once the last pass was read to its end. As a
+    ``val_loader`` it is read in full at every step (:class:`LoaderIterPasses`).
+
+    Example
+    -------
+    >>> it = ValDataLoaderIter([(1, 2), (3, 4)])
+    >>> list(it), list(it)
+    ([(1, 2), (3, 4)], [(1, 2), (3, 4)])
+    """
+
+    def __init__(self, data_loader):
+        super().__init__(data_loader)
+        self.run_limit = len(data_loader)  # batches in one pass
+        self.run_counter = 0  # batches taken in this pass
+
+    def __iter__(self):
+        if self.run_counter >= self.run_limit:
+            self._iterator = iter(self.data_loader)
+            self.run_counter = 0
+        return self
+
+    def __next__(self):
+        self.run_counter += 1
+        return super().__next__()
+
+
 def is_loader_iter(obj) -> bool:
     """Whether ``obj`` is one of torch-lr-finder's ``DataLoaderIter`` objects (its
     ``TrainDataLoaderIter``, ``ValDataLoaderIter`` or a subclass): a ``data_loader`` and an
@@ -205,17 +305,24 @@ def check_val_loader(val_loader, pairs: bool) -> None:
     raise ValueError("val_loader is empty: it must yield at least one batch")
 
 
-def check_loss(loss, source: str) -> None:
+def check_loss(loss, source: str, trains: bool = True) -> None:
     """Refuse what ``source`` (``"criterion"`` or ``"step_fn"``) returned unless it is a
-    scalar tensor.
+    scalar tensor, and, when ``trains`` (a training step's loss, not a validation loss), one
+    that backward can go through.
+
+    Called before the loss's backward, so a step that would fail never reaches the optimizer.
 
     Example
     -------
-    >>> check_loss(torch.ones(()), "criterion")
+    >>> check_loss(torch.ones((), requires_grad=True), "criterion")
     >>> check_loss(torch.ones(3), "step_fn")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
     ValueError: step_fn must return a scalar loss tensor, got a tensor of shape (3,) (reduce it...
+    >>> check_loss(torch.ones(()), "step_fn")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: step_fn returned a loss that does not require grad: it is not connected to ...
     """
     if not isinstance(loss, Tensor):
         raise TypeError(f"{source} must return a scalar loss tensor, got {type(loss).__name__}")
@@ -224,6 +331,22 @@ def check_loss(loss, source: str) -> None:
             f"{source} must return a scalar loss tensor, got a tensor of shape "
             f"{tuple(loss.shape)} (reduce it, e.g. .mean())"
         )
+    if trains and not loss.requires_grad:
+        raise ValueError(f"{source} returned a loss that does not require grad: {_no_graph()}")
+
+
+def _no_graph() -> str:
+    """Why a loss has no graph, and what to do."""
+    if not torch.is_grad_enabled():
+        return (
+            "gradients are disabled where the range test runs (inside torch.no_grad() or "
+            "torch.inference_mode()); call it outside that block"
+        )
+    return (
+        "it is not connected to the model's parameters, so backward cannot run. Return the "
+        "loss as computed, without .detach(), .item() or torch.tensor(...) around it; if the "
+        "model is frozen, unfreeze the parameters the optimizer holds"
+    )
 
 
 def loader_generators(*loaders: Any) -> list[torch.Generator]:

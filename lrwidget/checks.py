@@ -97,6 +97,29 @@ def sweep_args(optimizer, start_lr, end_lr, num_iter, step_mode, smooth_f, diver
     return sweep, sf, th
 
 
+def check_trainable(optimizer) -> None:
+    """Refuse an optimizer none of whose parameters requires grad: no step could change one,
+    and torch's own error would come from backward, after a forward, naming no cause.
+
+    Example
+    -------
+    >>> p = torch.nn.Parameter(torch.ones(1), requires_grad=False)
+    >>> check_trainable(torch.optim.SGD([p], lr=0.1))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: optimizer: none of the 1 parameters it holds requires grad (a frozen model...
+    """
+    params = [p for g in optimizer.param_groups for p in g["params"]]
+    if not any(p.requires_grad for p in params):
+        raise ValueError(
+            f"optimizer: none of the {len(params)} parameters it holds requires grad (a frozen "
+            "model, or requires_grad=False on every parameter given to the optimizer), so no "
+            "step can change them: unfreeze the ones to train (p.requires_grad_(True)) or "
+            "build the optimizer from the trainable ones "
+            "(p for p in model.parameters() if p.requires_grad)"
+        )
+
+
 def check_step_args(accumulation_steps, step_fn, criterion) -> None:
     """``accumulation_steps`` an int >= 1; ``step_fn`` callable or None, and given when there
     is no criterion."""

@@ -46,6 +46,7 @@ from .checks import (
     check_loaders,
     check_scaler,
     check_step_args,
+    check_trainable,
     new_readings,
     real,
     sweep_args,
@@ -464,6 +465,7 @@ class LRFinder:
         sweep, smooth_f, diverge_th = sweep_args(
             self.optimizer, start_lr, end_lr, num_iter, step_mode, smooth_f, diverge_th
         )
+        check_trainable(self.optimizer)
         check_step_args(accumulation_steps, step_fn, self.criterion)
         check_loaders(train_loader, val_loader)
         check_cache_dir(self.memory_cache, self.cache_dir)
@@ -969,6 +971,7 @@ class LRFinder:
             sweep, smooth_f, diverge_th = sweep_args(
                 self.optimizer, start_lr, end_lr, num_iter, step_mode, smooth_f, diverge_th
             )
+            check_trainable(self.optimizer)
             check_cache_dir(self.memory_cache, self.cache_dir)
             check_progress(progress)
         except Exception as e:
@@ -1216,7 +1219,9 @@ class LRFinder:
         try:
             import matplotlib.pyplot as plt
         except ImportError as e:  # pragma: no cover - depends on the environment
-            raise ImportError("plot() needs matplotlib: pip install matplotlib") from e
+            raise ImportError(
+                'plot() needs matplotlib, an optional dependency: pip install "lrwidget[plot]"'
+            ) from e
         sl = slice(skip_start, max(n - skip_end, 0))  # n - skip_end < 0 must not wrap around
         fig = None
         if ax is None:

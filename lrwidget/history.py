@@ -47,11 +47,15 @@ if TYPE_CHECKING:
 
 __all__ = ["History", "RangeTestResult", "STOP_REASONS"]
 
-#: values of ``RangeTestResult.stop_reason``
-STOP_REASONS = ("completed", "diverged", "stopped", "error")
+#: values of ``RangeTestResult.stop_reason``; "exhausted": the caller's loop (``track``) ended
+#: before ``num_iter`` readings, without ``stop()`` or a divergence (its loader ran out)
+STOP_REASONS = ("completed", "diverged", "stopped", "exhausted", "error")
 
 #: the version :meth:`RangeTestResult.to_dict` writes and the newest one it reads
 FORMAT_VERSION = 1
+#: the largest ``num_iter`` a saved result may claim: every count below it is exact as a float64
+#: (and a JavaScript number, which the views use)
+MAX_NUM_ITER = 2**53
 
 _isfinite = math.isfinite
 log = logging.getLogger("lrwidget.history")
@@ -178,26 +182,46 @@ def _numbers(name: str, values: object) -> list[float]:
     for i, v in enumerate(values):
         if v is None:
             out.append(math.nan)
-        elif isinstance(v, (int, float)) and not isinstance(v, bool):
-            out.append(float(v))
         elif isinstance(v, str) and v in _NON_FINITE:
             out.append(_NON_FINITE[v])
         else:
-            raise ValueError(f'{name}[{i}] must be a number, null, "inf" or "-inf", got {v!r}')
+            out.append(_number(f"{name}[{i}]", v, 'a number, null, "inf" or "-inf"'))
     return out
 
 
-def _number(name: str, v: object) -> float:
+def _number(name: str, v: object, what: str = "a number") -> float:
     if isinstance(v, bool) or not isinstance(v, (int, float)):
-        raise ValueError(f"{name} must be a number, got {v!r}")
-    return float(v)
+        raise ValueError(f"{name} must be {what}, got {_shown(v)}")
+    try:
+        return float(v)
+    except OverflowError:  # an int of hundreds of digits (JSON allows it)
+        raise ValueError(f"{name} must be {what}, got {_shown(v)}: too large") from None
 
 
 def _json_type(v: object) -> str:
     if v is None:
         return "null"
-    names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}
+    names = {
+        dict: "an object",
+        list: "a list",
+        str: "a string",
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+    }
     return names.get(type(v), f"a {type(v).__name__}")
+
+
+def _shown(v: object) -> str:
+    """``v`` for an error message, short whatever it is: a file may hold a 100,000-level
+    nesting (whose repr recurses too deep), a 400-digit number or a string of megabytes."""
+    if isinstance(v, int) and not isinstance(v, bool) and abs(v) >= 10**20:
+        return f"an integer of {len(str(abs(v)))} digits"  # its own digit limit is 4300
+    if v is None or isinstance(v, (bool, int, float)):
+        return repr(v)
+    if isinstance(v, str):
+        return repr(v) if len(v) <= 60 else f"{v[:50]!r}... ({len(v)} characters)"
+    return _json_type(v)
 
 
 class RangeTestResult:
@@ -208,7 +232,8 @@ class RangeTestResult:
     lrs, losses, smoothed : numpy.ndarray
         float64 readings (reference-group lr, raw loss, smoothed loss).
     stop_reason : str
-        One of "completed", "diverged", "stopped", "error".
+        One of "completed", "diverged", "stopped", "exhausted" (the loop of
+        :meth:`lrwidget.LRFinder.track` ended before ``num_iter`` readings), "error".
     step_mode : str
     start_lr, end_lr : float
         Reference-group sweep bounds.
@@ -342,11 +367,11 @@ class RangeTestResult:
             )
         version = d.get("version", FORMAT_VERSION)
         if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-            raise ValueError(f"version must be an integer >= 1, got {version!r}")
+            raise ValueError(f"version must be an integer >= 1, got {_shown(version)}")
         if version > FORMAT_VERSION:
             raise ValueError(
                 f"this result was written by a newer lrwidget (format version "
-                f"{version}); this one reads version {FORMAT_VERSION}: upgrade "
+                f"{_shown(version)}); this one reads version {FORMAT_VERSION}: upgrade "
                 "lrwidget to load it"
             )
         missing = [k for k in ("lrs", "losses", "smoothed", "stop_reason") if k not in d]
@@ -362,11 +387,11 @@ class RangeTestResult:
             if not (_isfinite(lr) and lr > 0):
                 raise ValueError(f"lrs[{i}] is {lr!r}: learning rates must be finite and > 0")
         reason = d["stop_reason"]
-        if reason not in STOP_REASONS:
-            raise ValueError(f"stop_reason must be one of {STOP_REASONS}, got {reason!r}")
+        if not isinstance(reason, str) or reason not in STOP_REASONS:
+            raise ValueError(f"stop_reason must be one of {STOP_REASONS}, got {_shown(reason)}")
         mode = d.get("step_mode", "exp")
-        if mode not in STEP_MODES:
-            raise ValueError(f"step_mode must be one of {tuple(STEP_MODES)}, got {mode!r}")
+        if not isinstance(mode, str) or mode not in STEP_MODES:
+            raise ValueError(f"step_mode must be one of {tuple(STEP_MODES)}, got {_shown(mode)}")
         bounds = []
         for k in ("start_lr", "end_lr"):
             if k in d:
@@ -377,17 +402,21 @@ class RangeTestResult:
                 v = (lrs[0] if k == "start_lr" else lrs[-1]) if lrs else math.nan
             bounds.append(v)
         num_iter = d.get("num_iter", len(lrs))
-        if isinstance(num_iter, bool) or not isinstance(num_iter, int) or num_iter < len(lrs):
+        if (
+            isinstance(num_iter, bool)
+            or not isinstance(num_iter, int)
+            or not len(lrs) <= num_iter <= MAX_NUM_ITER
+        ):
             raise ValueError(
-                f"num_iter must be an integer >= the number of readings "
-                f"({len(lrs)}), got {num_iter!r}"
+                f"num_iter must be an integer from the number of readings ({len(lrs)}) "
+                f"to 2**53, got {_shown(num_iter)}"
             )
         elapsed = _number("elapsed", d.get("elapsed", 0.0))
         if not (_isfinite(elapsed) and elapsed >= 0):
             raise ValueError(f"elapsed must be finite and >= 0, got {elapsed!r}")
         error = d.get("error")
         if error is not None and not isinstance(error, str):
-            raise ValueError(f"error must be a string or null, got {error!r}")
+            raise ValueError(f"error must be a string or null, got {_shown(error)}")
         return cls(
             lrs, losses, smoothed, reason, mode, bounds[0], bounds[1], num_iter, elapsed, error
         )
@@ -417,8 +446,12 @@ class RangeTestResult:
         with open(path, encoding="utf-8") as f:
             try:
                 d = json.load(f)
-            except ValueError as e:  # JSONDecodeError, UnicodeDecodeError
+            except ValueError as e:  # JSONDecodeError, UnicodeDecodeError, > 4300 digits
                 raise ValueError(f"{path} is not a RangeTestResult JSON file: {e}") from e
+            except RecursionError:  # json's parser recurses once per level of nesting
+                raise ValueError(
+                    f"{path} is not a RangeTestResult JSON file: its JSON is nested too deeply"
+                ) from None
         try:
             return cls.from_dict(d)
         except ValueError as e:

@@ -11,7 +11,8 @@ The rules, in short:
 * **palette** per theme (``light`` / ``dark``): the colours a view falls back on when its host
   gives none (which host CSS variables override them is the front end's business, js/theme.js);
   the grid is the text colour at ``gridAlpha``, the raw curve the accent at ``rawAlpha``.
-* **status word** per ``stop_reason``: ``done``, ``diverged``, ``stopped``, ``error``.
+* **status word** per ``stop_reason``: ``done``, ``diverged``, ``stopped``, ``exhausted``,
+  ``error``.
 * **lr format**: 3 significant digits in exponent form without ``+`` or padding (``3.16e-3``,
   ``1e-4``, ``1.25e1``), exponent 0 written plain (``2.5``); ties round half up (as JavaScript).
 * **loss format**: 4 significant digits, in the lr's exponent form below 1e-3 and from 1e4 on.
@@ -98,8 +99,8 @@ def palette(dark: bool = False) -> dict[str, Any]:
 def status_word(stop_reason: str) -> str:
     """The one word a view shows for a ``RangeTestResult.stop_reason``.
 
-    >>> [status_word(r) for r in ("completed", "diverged", "stopped", "error")]
-    ['done', 'diverged', 'stopped', 'error']
+    >>> [status_word(r) for r in ("completed", "diverged", "stopped", "exhausted", "error")]
+    ['done', 'diverged', 'stopped', 'exhausted', 'error']
     """
     try:
         return STATUS_OF_REASON[stop_reason]

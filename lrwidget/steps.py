@@ -217,7 +217,7 @@ def _plain_step(model, opt, crit, nxt, dev, non_blocking) -> Step:
         else:
             inputs, labels = b[0], b[1]
         loss = crit(model(move(inputs, dev, non_blocking)), move(labels, dev, non_blocking))
-        if type(loss) is not Tensor or loss.numel() != 1:
+        if type(loss) is not Tensor or loss.numel() != 1 or not loss.requires_grad:
             check_loss(loss, "criterion")
         loss.backward()
         opt.step()
@@ -244,7 +244,7 @@ def _loss_fn(model, crit, dev, non_blocking, step_fn, autocast, acc) -> Callable
                 loss = crit(model(move(inputs, dev, non_blocking)), move(labels, dev, non_blocking))
             else:
                 loss = step_fn(model, move(batch, dev, non_blocking))
-        if not isinstance(loss, Tensor) or loss.numel() != 1:
+        if not isinstance(loss, Tensor) or loss.numel() != 1 or not loss.requires_grad:
             check_loss(loss, src)
         loss = loss.reshape(())
         return loss / acc if acc > 1 else loss
@@ -345,7 +345,7 @@ def validation_loss(
                             loss = step_fn(model, move(batch, dev, non_blocking))
                             w = 1
                     if not isinstance(loss, Tensor) or loss.numel() != 1:
-                        check_loss(loss, src)
+                        check_loss(loss, src, trains=False)
                     total += loss.detach().float().reshape(()) * w
                     count += w
         finally:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import math
+import warnings
 from numbers import Real
 from typing import TYPE_CHECKING, Callable, Literal, cast
 
@@ -139,7 +140,7 @@ class Tracker:
             else:
                 r = self._recorder.flush()
                 if run.reason is None:
-                    run.reason = r
+                    run.reason = r or self._ended_early(run)
                 if isinstance(self._recorder, CollectiveRecorder):
                     run.elapsed = self._recorder.elapsed
         except BaseException as e:  # a failing fetch is this run's error
@@ -153,6 +154,31 @@ class Tracker:
             finally:
                 self.result = self.finder.result
         return False
+
+    @staticmethod
+    def _ended_early(run: _Run) -> str | None:
+        """Stop reason "exhausted", with a warning, when the loop left before ``num_iter``
+        readings without a stop or a divergence (its loader ran out first, or a ``break``):
+        the curve covers only part of the sweep, which nothing else would tell."""
+        n = run.readings.n
+        if n >= run.num_iter:
+            return None
+        covered = (
+            f"The curve and its suggestion cover part of the sweep (up to lr="
+            f"{run.readings.lrs[n - 1]:.3g} of end_lr={run.end_lr:.3g})"
+            if n
+            else "There is no curve"
+        )
+        warnings.warn(
+            f"the range test's loop ended after {n} of num_iter={run.num_iter} readings, "
+            "without finder.stop() or a divergence: its loader ran out first, or the loop "
+            f"was left early. {covered}. Give the loop at least num_iter batches (iterate "
+            "the loader again when it ends) or pass a smaller num_iter; call finder.stop() "
+            "to end a test early on purpose",
+            UserWarning,
+            stacklevel=3,  # the caller's with-statement (through __exit__)
+        )
+        return "exhausted"
 
     def __iter__(self) -> Tracker:
         return self

@@ -81,7 +81,8 @@ class LRFinderWidget(anywidget.AnyWidget, ChannelView):
     Attributes (synced to the view; written by the channel only)
     -----------------------------------------------------------
     status : str
-        "idle", "running", "done", "diverged", "stopped" or "error".
+        "idle", "running", "done", "diverged", "stopped", "exhausted" (a ``finder.track``
+        loop ended before ``num_iter``) or "error".
     step, num_iter : int
         Readings so far and readings asked for.
     elapsed, eta : float

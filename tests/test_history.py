@@ -323,3 +323,75 @@ def test_a_result_without_readings_still_round_trips(tmp_path):
     r.save(p)
     back = RangeTestResult.load(p)
     assert len(back) == 0 and back.error == "ValueError: x" and back.stop_reason == "error"
+
+
+# ------------------------------------------------- hostile files: ValueError only (issue 16, 9)
+_BIG = 10**400  # float() of it raises OverflowError
+_DEEP = "[" * 100_000 + "]" * 100_000  # json's parser raises RecursionError on it
+
+
+def _deep(levels=100_000):
+    deep: dict = {"a": None}
+    for _ in range(levels):  # built without recursion; repr() of it would recurse
+        deep = {"a": deep}
+    return deep
+
+
+def _hostile_fields():
+    """(field, value) pairs: a 400-digit int in every numeric field, deep nesting, wrong types,
+    huge values."""
+    deep = _deep()
+    cases = [(k, _BIG, "big") for k in ("version", "start_lr", "end_lr", "num_iter", "elapsed")]
+    cases += [(k, [_BIG] * 3, "big-items") for k in ("lrs", "losses", "smoothed")]
+    cases += [(k, -_BIG, "minus-big") for k in ("start_lr", "num_iter", "elapsed")]
+    cases += [(k, deep, "deep") for k in ("lrs", "version", "stop_reason", "step_mode", "error")]
+    cases += [("lrs", [deep], "deep-item"), ("losses", [deep], "deep-item")]
+    cases += [("num_iter", deep, "deep")]
+    cases += [(k, v, type(v).__name__) for k in ("stop_reason", "step_mode") for v in ([], {}, 3)]
+    cases += [("error", ["x"], "list"), ("num_iter", 2.5, "float")]
+    cases += [("lrs", "x" * 10_000_000, "huge-str"), ("error", {"x" * 10_000_000: 1}, "huge")]
+    cases += [("losses", [1e-3] * 2_000_000, "huge-list")]
+    return [pytest.param(k, v, id=f"{k}-{name}") for k, v, name in cases]
+
+
+@pytest.mark.parametrize("field, value", _hostile_fields())
+def test_from_dict_of_hostile_values_raises_value_error_naming_the_field(field, value):
+    d = _result().to_dict()
+    d[field] = value
+    with pytest.raises(ValueError) as info:
+        RangeTestResult.from_dict(d)
+    msg = str(info.value)
+    assert field in msg
+    assert len(msg) < 1000  # a huge value is not copied into the message
+
+
+@pytest.mark.parametrize(
+    "text, match",
+    [
+        (_DEEP, "nested too deeply"),
+        ('{"lrs": ' + _DEEP + "}", "nested too deeply"),
+        (
+            '{"lrs": [1' + "0" * 400 + "], " + '"losses": [1], "smoothed": [1], '
+            '"stop_reason": "completed"}',
+            r"lrs\[0\]",
+        ),
+        (
+            '{"lrs": [1e-3], "losses": [1], "smoothed": [1], "stop_reason": "completed", '
+            '"start_lr": 1' + "0" * 400 + "}",
+            "start_lr",
+        ),
+        (
+            '{"lrs": [1e-3], "losses": [1], "smoothed": [1], "stop_reason": "completed", '
+            '"num_iter": 1' + "0" * 400 + "}",
+            "num_iter",
+        ),
+        ("1" + "0" * 5000, "not a RangeTestResult JSON file"),  # past Python's digit limit
+    ],
+    ids=["deep", "deep-field", "big-lr", "big-start", "big-num-iter", "5000-digits"],
+)
+def test_load_of_a_hostile_file_raises_value_error_naming_the_file(tmp_path, text, match):
+    p = tmp_path / "hostile.json"
+    p.write_text(text)
+    with pytest.raises(ValueError, match=match) as info:
+        RangeTestResult.load(p)
+    assert str(p) in str(info.value) and len(str(info.value)) < 1000 + len(str(p))

@@ -1,9 +1,16 @@
+import io
+import warnings
+
 import numpy as np
 import pytest
 import torch
 from torch import nn
 
 from lrwidget import LRFinder
+from lrwidget.history import RangeTestResult
+from lrwidget.progress import ProgressBar
+from lrwidget.report import summary_line
+from lrwidget.rules import status_word
 from lrwidget.schedule import schedule
 from lrwidget.stream import Readings, RunEnded, RunStarted
 
@@ -75,10 +82,11 @@ def test_floats_nan_and_a_short_loader(setup, digits):
     model, opt, finder = setup
     X, y = digits
     loader = [(X[:32], y[:32])] * 5
-    with finder.track(end_lr=1.0, num_iter=50) as run:
-        for _lr, batch in zip(run, loader):
-            run.record(_step(model, opt, batch).item())
-    assert run.result.stop_reason == "stopped" and len(run.result) == 5  # loader ended first
+    with pytest.warns(UserWarning, match="5 of num_iter=50"):
+        with finder.track(end_lr=1.0, num_iter=50) as run:
+            for _lr, batch in zip(run, loader):
+                run.record(_step(model, opt, batch).item())
+    assert run.result.stop_reason == "exhausted" and len(run.result) == 5  # loader ended first
     with finder.track(end_lr=1.0, num_iter=50) as run:
         for i, _lr in enumerate(run):
             run.record(float("nan") if i == 3 else 1.0)
@@ -93,11 +101,12 @@ def test_stop_and_break(setup, digits_loader):
             if i == 4:
                 finder.stop()
     assert run.result.stop_reason == "stopped" and len(run.result) == 5
-    with finder.track(end_lr=1.0, num_iter=50) as run:
-        for _lr in run:
-            run.record(1.0)
-            break
-    assert run.result.stop_reason == "stopped" and len(run.result) == 1
+    with pytest.warns(UserWarning, match="1 of num_iter=50"):  # a break: finder.stop() is
+        with finder.track(end_lr=1.0, num_iter=50) as run:  # the way to end on purpose
+            for _lr in run:
+                run.record(1.0)
+                break
+    assert run.result.stop_reason == "exhausted" and len(run.result) == 1
 
 
 @pytest.mark.parametrize("exc", [ValueError("user bug"), KeyboardInterrupt()])
@@ -134,6 +143,7 @@ def test_staged_recording_matches(setup, digits_loader):
     assert run.result.stop_reason == "completed"
 
 
+@pytest.mark.filterwarnings("ignore:the range test's loop ended")  # ends after 1 reading
 def test_misuse_is_explained(setup):
     model, opt, finder = setup
     run = finder.track(end_lr=1.0, num_iter=5)
@@ -154,3 +164,54 @@ def test_misuse_is_explained(setup):
             run.record(1.0)
     with pytest.raises(ValueError, match="end_lr"):
         finder.track(start_lr=1.0, end_lr=0.5)
+
+
+# ------------------------------------- the loop ends before num_iter: said (issue 16, newcomer 4)
+@pytest.mark.parametrize("order", ["run first", "loader first"])
+def test_a_loader_that_runs_out_first_ends_as_exhausted_with_a_warning(
+    setup, digits_loader, full_state, assert_same_state, tmp_path, order
+):
+    model, opt, finder = setup
+    before = full_state(model, opt)
+    loader = list(digits_loader)[:8]  # the README's accelerate snippet: 8 batches, 100 steps
+    ended = []
+    finder.subscribe(lambda e: ended.append(e) if isinstance(e, RunEnded) else None)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with finder.track(end_lr=1.0, num_iter=100) as run:
+            pairs = zip(run, loader) if order == "run first" else zip(loader, run)
+            for pair in pairs:
+                batch = pair[1] if order == "run first" else pair[0]
+                run.record(_step(model, opt, batch))
+    r = run.result
+    assert r.stop_reason == "exhausted" and len(r) == 8
+    assert ended[-1].stop_reason == "exhausted"
+    (w,) = [w for w in caught if issubclass(w.category, UserWarning)]
+    msg = str(w.message)
+    assert "8 of num_iter=100" in msg and "finder.stop()" in msg, msg
+    assert w.filename == __file__  # pointed at the user's with-block, not at lrwidget
+    assert_same_state(full_state(model, opt), before)
+    # every view names it: the status word, the report, the saved file
+    assert status_word("exhausted") == "exhausted"
+    assert summary_line(r).startswith("LR range test exhausted: 8/100 readings")
+    r.save(tmp_path / "r.json")
+    assert RangeTestResult.load(tmp_path / "r.json").stop_reason == "exhausted"
+    out = io.StringIO()
+    bar = ProgressBar(RunStarted(1, 100, 1e-4, 1.0, "exp", 0.0), file=out)
+    bar(ended[-1])
+    assert "exhausted" in out.getvalue()
+
+
+def test_a_loop_that_completes_or_is_stopped_gives_no_warning(setup, digits_loader):
+    model, opt, finder = setup
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with finder.track(end_lr=1e-2, num_iter=5) as run:
+            for _lr, batch in zip(run, _forever(digits_loader)):
+                run.record(_step(model, opt, batch))
+        assert run.result.stop_reason == "completed"
+        with finder.track(end_lr=1e-2, num_iter=50) as run:
+            for _lr, batch in zip(run, _forever(digits_loader)):
+                run.record(_step(model, opt, batch))
+                finder.stop()
+        assert run.result.stop_reason == "stopped" and len(run.result) == 1

@@ -378,3 +378,88 @@ def test_a_read_only_cache_dir_is_refused():
     finally:
         os.chmod(os.path.join(base, "ro"), 0o700)
         shutil.rmtree(base)
+
+
+# ---------------------------- a loss without a graph, a frozen model (issue 16): clear errors
+def _detached_criterion(out, y):
+    return torch.tensor(nn.functional.cross_entropy(out, y).item())  # no graph: a copy
+
+
+def _detached_step_fn(model, batch):
+    return nn.functional.cross_entropy(model(batch[0]), batch[1]).detach()
+
+
+@pytest.mark.parametrize(
+    "setup",
+    ["plain", "staged", "accumulation", "closure optimizer", "val_loader", "step_fn"],
+)
+def test_a_loss_without_a_graph_is_refused_before_any_step(
+    mlp, digits_loader, full_state, assert_same_state, setup
+):
+    opt = (torch.optim.LBFGS if setup == "closure optimizer" else torch.optim.Adam)(
+        mlp.parameters(), lr=1e-4
+    )
+    steps = []
+    opt.register_step_pre_hook(lambda *a: steps.append(1))
+    before = full_state(mlp, opt)
+    crit = nn.CrossEntropyLoss() if setup == "step_fn" else _detached_criterion
+    finder = LRFinder(mlp, opt, crit)
+    kw = dict(end_lr=1.0, num_iter=10)
+    if setup == "accumulation":
+        kw["accumulation_steps"] = 2
+    if setup == "val_loader":
+        kw["val_loader"] = [next(iter(digits_loader))]
+    if setup == "step_fn":
+        kw["step_fn"] = _detached_step_fn
+    source = "step_fn" if setup == "step_fn" else "criterion"
+    with pytest.raises(
+        ValueError, match=rf"{source} returned a loss that does not require grad.*detach"
+    ):
+        finder._range_test(
+            digits_loader,
+            kw.pop("val_loader", None),
+            None,
+            kw.pop("end_lr"),
+            kw.pop("num_iter"),
+            "exp",
+            0.05,
+            5,
+            kw.pop("accumulation_steps", 1),
+            True,
+            kw.pop("step_fn", None),
+            False,
+            staged=setup == "staged",
+        )
+    # LBFGS is entered with its closure, which raises before the first update
+    assert steps == ([1] if setup == "closure optimizer" else [])
+    assert_same_state(full_state(mlp, opt), before)
+    assert finder.result.stop_reason == "error" and not finder.running
+
+
+def test_a_range_test_under_no_grad_says_so(mlp, digits_loader, full_state, assert_same_state):
+    opt = torch.optim.SGD(mlp.parameters(), lr=1e-4)
+    before = full_state(mlp, opt)
+    with torch.no_grad(), pytest.raises(ValueError, match=r"torch\.no_grad"):
+        LRFinder(mlp, opt, nn.CrossEntropyLoss()).range_test(digits_loader, num_iter=10)
+    assert_same_state(full_state(mlp, opt), before)
+
+
+@pytest.mark.parametrize("frozen", ["the whole model", "the optimizer's params"])
+@pytest.mark.parametrize("method", ["range_test", "check_range_test_args", "track"])
+def test_a_frozen_model_is_refused_before_anything_runs(
+    make_mlp, digits_loader, full_state, assert_same_state, frozen, method
+):
+    model = make_mlp()
+    held = model if frozen == "the whole model" else model[0]  # the optimizer holds these
+    opt = torch.optim.SGD(held.parameters(), lr=1e-4)
+    for p in held.parameters():
+        p.requires_grad_(False)
+    calls = []
+    model.register_forward_hook(lambda *a: calls.append(1))
+    before = full_state(model, opt)
+    finder = LRFinder(model, opt, nn.CrossEntropyLoss())
+    args = () if method == "track" else (digits_loader,)
+    with pytest.raises(ValueError, match=r"optimizer.*requires_grad.*requires_grad_\(True\)"):
+        getattr(finder, method)(*args, num_iter=10)
+    assert calls == [] and finder.result is None and not finder.running
+    assert_same_state(full_state(model, opt), before)

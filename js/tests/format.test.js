@@ -54,10 +54,11 @@ test("formatLoss never writes a plus sign between 1e4 and 1e5", () => {
 
 test("statusWord gives one word per stop reason: error, never failed", async () => {
   const { statusWord } = await import("../format.js");
-  assert.deepEqual(["completed", "diverged", "stopped", "error"].map(statusWord), [
+  assert.deepEqual(["completed", "diverged", "stopped", "exhausted", "error"].map(statusWord), [
     "done",
     "diverged",
     "stopped",
+    "exhausted",
     "error",
   ]);
 });

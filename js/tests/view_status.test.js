@@ -24,6 +24,11 @@ test("the status line says what the run is doing, one part per piece", () => {
     "Stopped at step 40/100",
     "0:03",
   ]);
+  // the caller's loop (finder.track) ended before num_iter: said, not shown as done
+  assert.deepEqual(statusLine(traits({ status: "exhausted", step: 8, elapsed: 2 }), false).parts, [
+    "Loop ended at step 8/100, before num_iter",
+    "0:02",
+  ]);
   assert.deepEqual(statusLine(traits({ status: "done", step: 100, elapsed: 12 }), false).parts, [
     "Done",
     "100 steps in 0:12",

@@ -60,6 +60,8 @@ function lineParts(t, of) {
       return [`Diverged at lr=${formatLR(t.divergedLr)}`, `step ${of}`, formatDuration(t.elapsed)];
     case "stopped":
       return [`Stopped at step ${of}`, formatDuration(t.elapsed)];
+    case "exhausted": // finder.track: the caller's loop ran out of batches first
+      return [`Loop ended at step ${of}, before num_iter`, formatDuration(t.elapsed)];
     case "done":
       return ["Done", `${count(t.step)} steps in ${formatDuration(t.elapsed)}`];
     case "error":

@@ -66,7 +66,13 @@ var rules_default = {
       rawAlpha: 0.55
     }
   },
-  status: { completed: "done", diverged: "diverged", stopped: "stopped", error: "error" },
+  status: {
+    completed: "done",
+    diverged: "diverged",
+    stopped: "stopped",
+    exhausted: "exhausted",
+    error: "error"
+  },
   lrFormat: { digits: 3 },
   lossFormat: { digits: 4, expBelow: 1e-3 },
   tickFormat: { expAtOrAbove: 1e5, expBelow: 1e-4, maxDecimals: 10 },
@@ -300,6 +306,8 @@ function lineParts(t, of) {
       return [`Diverged at lr=${formatLR(t.divergedLr)}`, `step ${of}`, formatDuration(t.elapsed)];
     case "stopped":
       return [`Stopped at step ${of}`, formatDuration(t.elapsed)];
+    case "exhausted":
+      return [`Loop ended at step ${of}, before num_iter`, formatDuration(t.elapsed)];
     case "done":
       return ["Done", `${count(t.step)} steps in ${formatDuration(t.elapsed)}`];
     case "error":

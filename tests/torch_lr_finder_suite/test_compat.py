@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import importlib
 import io
+import random
+import sys
 
 import matplotlib
 import numpy as np
@@ -197,3 +200,82 @@ def test_a_history_plot_cannot_draw_is_refused_naming_it(bad, match):
     with pytest.raises((TypeError, ValueError), match=match):
         f.history = bad
         f.plot(ax=plt.subplots()[1])
+
+
+# ------------------------------------ lrwidget's own loader iters: the one import (issue 16)
+def _suite():
+    # torch-lr-finder's test module, as pytest imports it (upstream/ is on sys.path: conftest)
+    return importlib.import_module("test_lr_finder")
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "test_traindataloaderiter",
+        "test_valdataloaderiter",
+        "test_run_range_test_with_traindataloaderiter",
+        "test_run_range_test_with_valdataloaderiter",
+    ],
+)
+def test_lrwidgets_loader_iters_pass_torch_lr_finders_own_tests_of_them(monkeypatch, mocker, name):
+    import lrwidget
+
+    suite = _suite()
+    for cls in ("DataLoaderIter", "TrainDataLoaderIter", "ValDataLoaderIter"):
+        monkeypatch.setattr(suite, cls, getattr(lrwidget, cls), raising=False)
+    test = getattr(suite.TestDataLoaderIter(), name)
+    test(mocker) if "range_test" in name else test()
+
+
+def test_a_subclass_of_lrwidgets_loader_iters_splits_batches_like_torch_lr_finders():
+    from lrwidget import DataLoaderIter
+    from lrwidget import TrainDataLoaderIter as Train
+    from lrwidget import ValDataLoaderIter as Val
+
+    x, y = _data()
+    dicts = DataLoader([{"x": x[i], "y": y[i]} for i in range(64)], batch_size=16)
+    results = []
+    for train_cls, val_cls in ((Train, Val), (TrainDataLoaderIter, ValDataLoaderIter)):
+
+        class TrainIter(train_cls):
+            def inputs_labels_from_batch(self, batch):
+                return batch["x"], batch["y"]
+
+        class ValIter(val_cls):
+            def inputs_labels_from_batch(self, batch):
+                return batch["x"], batch["y"]
+
+        kw = dict(end_lr=1e-1, num_iter=9, diverge_th=1e9)  # 9 steps: 2 epochs and a bit
+        results.append(_finder().range_test(TrainIter(dicts), val_loader=ValIter(dicts), **kw))
+        results.append(_finder().range_test(TrainIter(dicts), **kw))
+    for a, b in zip(results[:2], results[2:]):
+        np.testing.assert_array_equal(a.losses, b.losses)
+    assert issubclass(Train, DataLoaderIter) and issubclass(Val, DataLoaderIter)
+    assert Train(dicts).dataset is dicts.dataset
+    with pytest.raises(ValueError, match=r"dict.*inputs_labels_from_batch"):
+        next(Train(dicts))  # a dict batch needs a subclass, as in torch-lr-finder
+    one_epoch = Train(DataLoader(TensorDataset(x[:64], y[:64]), batch_size=16), auto_reset=False)
+    with pytest.raises(StopIteration):  # 4 batches, then the end, as in torch-lr-finder
+        for _ in range(5):
+            next(one_epoch)
+
+
+def test_plot_without_matplotlib_names_the_extra_to_install(monkeypatch):
+    f = _run()
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)  # as if not installed
+    with pytest.raises(ImportError, match=r'pip install "lrwidget\[plot\]"'):
+        _quiet(f.plot)
+
+
+def test_a_curve_that_never_falls_gets_no_marker_where_torch_lr_finder_marks_one():
+    # torch-lr-finder's test_plot_with_skip_and_suggest_lr asserts a marker on an 11-step XOR
+    # curve; it passes here only because the conftest seeds each test with 1, where the loss
+    # falls. With seed 4 it never does: lrwidget marks nothing and returns None (README:
+    # Moving from torch-lr-finder), so that test fails, whatever ran before it.
+    random.seed(4)
+    np.random.seed(4)
+    torch.manual_seed(4)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), pytest.raises(AssertionError):
+        _suite().test_plot_with_skip_and_suggest_lr(True, 0, 0)
+    assert "No suggested LR (minimum): the loss never decreases" in out.getvalue()
