@@ -48,6 +48,7 @@ from . import report
 from .channel import Channel, ChannelView, Source
 from .finder import LRFinder
 from .history import RangeTestResult
+from .owned import KernelOwned
 from .protocol import encode_readings
 from .rules import STATUS_OF_REASON
 from .stream import RunStarted
@@ -61,7 +62,7 @@ _STATIC = pathlib.Path(__file__).parent / "static"
 _MAX_VIEWS = 64
 
 
-class LRFinderWidget(anywidget.AnyWidget, ChannelView):
+class LRFinderWidget(KernelOwned, anywidget.AnyWidget, ChannelView):
     """A live plot of an :class:`~lrwidget.LRFinder`'s range test; click a point, Apply it.
 
     Every run of ``finder`` streams into the widget: :meth:`run` (the range test in a
@@ -78,7 +79,8 @@ class LRFinderWidget(anywidget.AnyWidget, ChannelView):
     height : int
         Plot height in pixels (>= 160).
 
-    Attributes (synced to the view; written by the channel only)
+    Attributes (synced to the view; written by the channel only: a front end's state update
+    is ignored, see :mod:`lrwidget.owned`; views send commands)
     -----------------------------------------------------------
     status : str
         "idle", "running", "done", "diverged", "stopped" or "error".
