@@ -48,7 +48,7 @@ from .finder import LRFinder
 from .history import RangeTestResult
 from .owned import kernel_owned
 from .protocol import nearest_reading
-from .rules import LOSS_DIGITS, LR_DIGITS, marker_loss, palette, y_range
+from .rules import LOSS_DIGITS, LR_DIGITS, check_height, marker_loss, palette, y_range
 
 if TYPE_CHECKING:
     from .widget import LRFinderWidget
@@ -111,7 +111,7 @@ class BqplotView(ChannelView):
     title : str
         The figure's title.
     height : int
-        Figure height in pixels (>= 160).
+        Figure height in pixels, 160 to 2000 (:data:`lrwidget.rules.PLOT_HEIGHT`).
     interval : float
         Seconds between redraws while a test runs (> 0; each redraw sends the whole curve).
 
@@ -165,8 +165,7 @@ class BqplotView(ChannelView):
             )
         if not isinstance(title, str):
             raise TypeError(f"title must be a str, got {type(title).__name__}")
-        if isinstance(height, bool) or not isinstance(height, int) or height < 160:
-            raise ValueError(f"height must be an int >= 160 (pixels), got {height!r}")
+        check_height(height)
         # cast: typeshed does not count float as a numbers.Real, and mypy would take the rest of
         # __init__ for unreachable
         if (

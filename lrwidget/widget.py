@@ -50,7 +50,7 @@ from .finder import LRFinder
 from .history import RangeTestResult
 from .owned import KernelOwned
 from .protocol import encode_readings
-from .rules import STATUS_OF_REASON
+from .rules import PLOT_HEIGHT, STATUS_OF_REASON, check_height
 from .stream import RunStarted
 
 __all__ = ["LRFinderWidget", "find_lr", "encode_readings", "STATUS_OF_REASON"]
@@ -77,7 +77,7 @@ class LRFinderWidget(KernelOwned, anywidget.AnyWidget, ChannelView):
     title : str
         Shown above the plot.
     height : int
-        Plot height in pixels (>= 160).
+        Plot height in pixels, 160 to 2000 (:data:`lrwidget.rules.PLOT_HEIGHT`).
 
     Attributes (synced to the view; written by the channel only: a front end's state update
     is ignored, see :mod:`lrwidget.owned`; views send commands)
@@ -141,11 +141,15 @@ class LRFinderWidget(KernelOwned, anywidget.AnyWidget, ChannelView):
     #: :func:`lrwidget.protocol.encode_saved_readings`; written once when a run ends
     saved_readings = traitlets.Bytes(b"").tag(sync=True)
     title = traitlets.Unicode("").tag(sync=True)
-    height = traitlets.Int(320).tag(sync=True)
+    height = traitlets.Int(PLOT_HEIGHT["default"]).tag(sync=True)
     #: views that report being in the (visible) right sidebar; see :func:`lrwidget.show_in_sidebar`
     sidebar_views = traitlets.Int(0).tag(sync=True)
     #: set by show_in_sidebar: inline views fold to a note while ``sidebar_views > 0``
     sidebar_fallback = traitlets.Bool(False).tag(sync=True)
+
+    @traitlets.validate("height")
+    def _check_height(self, proposal):
+        return check_height(proposal["value"])
 
     def __init__(self, finder: LRFinder | Source, title: str = "", height: int = 320, **kwargs):
         if not isinstance(finder, LRFinder) and not _is_source(finder):
@@ -155,9 +159,7 @@ class LRFinderWidget(KernelOwned, anywidget.AnyWidget, ChannelView):
             )
         if not isinstance(title, str):
             raise TypeError(f"title must be a str, got {type(title).__name__}")
-        if isinstance(height, bool) or not isinstance(height, int) or height < 160:
-            raise ValueError(f"height must be an int >= 160 (pixels), got {height!r}")
-        super().__init__(title=title, height=height, **kwargs)
+        super().__init__(title=title, height=check_height(height), **kwargs)
         self.finder = finder
         #: what the last :meth:`run` raised in its thread (re-raised by :meth:`wait`)
         self.exception: BaseException | None = None
