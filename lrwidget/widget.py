@@ -103,6 +103,9 @@ class LRFinderWidget(KernelOwned, anywidget.AnyWidget, ChannelView):
         An Apply is waiting for the running test to end.
     error : str
         Why the last run (or the last apply) failed ("" when it did not).
+    hint : str
+        What an empty plot says instead of "call widget.run(train_loader)" ("" for a local
+        finder; :func:`lrwidget.listen`'s widget: how a job connects, without the token).
     saved_readings : bytes
         The last finished run's readings, kept in a notebook saved with widget state so that a
         view without a kernel draws the curve (``b""`` before the first run and while one
@@ -141,6 +144,9 @@ class LRFinderWidget(KernelOwned, anywidget.AnyWidget, ChannelView):
     #: :func:`lrwidget.protocol.encode_saved_readings`; written once when a run ends
     saved_readings = traitlets.Bytes(b"").tag(sync=True)
     title = traitlets.Unicode("").tag(sync=True)
+    #: what an empty plot says instead of how to start a run ("" for a local finder; the listen()
+    #: widget says how a job connects): set when the widget is made
+    hint = traitlets.Unicode("").tag(sync=True)
     height = traitlets.Int(PLOT_HEIGHT["default"]).tag(sync=True)
     #: views that report being in the (visible) right sidebar; see :func:`lrwidget.show_in_sidebar`
     sidebar_views = traitlets.Int(0).tag(sync=True)

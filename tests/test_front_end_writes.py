@@ -248,3 +248,26 @@ def test_a_find_step_then_train_does_not_train_at_a_front_ends_lr(tmp_path):
     trainer.train()  # nothing was applied: the default suggestion, with a warning in the log
     assert cb.chosen_by == "default" and cb.chosen_lr == result.suggested_lr
     assert max(s[0] for s in probe.step_lrs) == pytest.approx(result.suggested_lr, rel=1e-12)
+
+
+# ---------------------------------------------------------------------------- listen()'s hint
+def test_the_listen_widget_says_how_a_job_connects_without_the_token():
+    pytest.importorskip("zmq")
+    w = lrwidget.listen(display=False)
+    try:
+        hint = w.hint
+        assert w.address in hint and "lrwidget.connect(finder)" in hint
+        assert f"LRWIDGET_ADDRESS={w.address}" in hint and "LRWIDGET_TOKEN=" in hint
+        assert ".token" in hint and ".env" in hint  # where the token is
+        # what a notebook saved with widget state keeps, and its static fallback, hold no token
+        data, _ = w._repr_mimebundle_()
+        assert w.token not in repr(w.get_state()) and w.token not in repr(data)
+        update(w, {"hint": "connect to tcp://evil:1"})
+        assert w.hint == hint
+    finally:
+        w.close()
+
+
+def test_a_local_widget_has_no_hint(setup):
+    opt, finder, w, cap = setup()
+    assert w.hint == ""
