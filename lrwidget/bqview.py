@@ -46,8 +46,9 @@ import numpy as np
 from .channel import Channel, ChannelView, Source
 from .finder import LRFinder
 from .history import RangeTestResult
+from .owned import kernel_owned
 from .protocol import nearest_reading
-from .rules import LOSS_DIGITS, LR_DIGITS, marker_loss, palette, y_range
+from .rules import LOSS_DIGITS, LR_DIGITS, check_height, marker_loss, palette, y_range
 
 if TYPE_CHECKING:
     from .widget import LRFinderWidget
@@ -62,6 +63,9 @@ _RULES, _RAW_ALPHA = _PAL["rules"], _PAL["rawAlpha"]
 _LR_D3, _LOSS_D3 = f".{LR_DIGITS - 1}~e", f".{LOSS_DIGITS}~g"
 _INSTALL_HINT = 'BqplotView needs bqplot, an optional dependency: pip install "lrwidget[bqplot]"'
 _UNSET = object()  # "not given", where None is a value
+#: what bqplot's own front end writes on a mark (a click's or hover's highlight; lrwidget reads
+#: neither): every other trait of the figure's widgets is the kernel's (lrwidget.owned)
+_MARK_WRITABLE = ("selected", "hovered_point")
 
 
 def suggestion_points(result: RangeTestResult, log: bool = True):
@@ -107,7 +111,7 @@ class BqplotView(ChannelView):
     title : str
         The figure's title.
     height : int
-        Figure height in pixels (>= 160).
+        Figure height in pixels, 160 to 2000 (:data:`lrwidget.rules.PLOT_HEIGHT`).
     interval : float
         Seconds between redraws while a test runs (> 0; each redraw sends the whole curve).
 
@@ -161,8 +165,7 @@ class BqplotView(ChannelView):
             )
         if not isinstance(title, str):
             raise TypeError(f"title must be a str, got {type(title).__name__}")
-        if isinstance(height, bool) or not isinstance(height, int) or height < 160:
-            raise ValueError(f"height must be an int >= 160 (pixels), got {height!r}")
+        check_height(height)
         # cast: typeshed does not count float as a numbers.Real, and mypy would take the rest of
         # __init__ for unreachable
         if (
@@ -179,11 +182,17 @@ class BqplotView(ChannelView):
         self._drawn = 0  # readings on the marks
         self._closed = False
 
-        self._xlog = bq.LogScale()
-        self._xlin = bq.LinearScale()
-        self._y = bq.LinearScale()
+        # the figure's widgets as kernel-owned classes: a front end's update of a mark's x
+        # (which a click's lr is read from) or of anything else is ignored
+        Lines, Scatter = (kernel_owned(c, _MARK_WRITABLE) for c in (bq.Lines, bq.Scatter))
+        LogScale, LinearScale, Axis, Figure, Tooltip = (
+            kernel_owned(c) for c in (bq.LogScale, bq.LinearScale, bq.Axis, bq.Figure, bq.Tooltip)
+        )
+        self._xlog = LogScale()
+        self._xlin = LinearScale()
+        self._y = LinearScale()
         sx = {"x": self._xlog, "y": self._y}
-        self.raw_line = bq.Lines(
+        self.raw_line = Lines(
             x=[],
             y=[],
             scales=sx,
@@ -192,21 +201,19 @@ class BqplotView(ChannelView):
             stroke_width=1,
             labels=["raw loss"],
         )
-        self.smoothed_line = bq.Lines(
+        self.smoothed_line = Lines(
             x=[], y=[], scales=sx, colors=[_CURVE], stroke_width=2.5, labels=["smoothed loss"]
         )
-        self.readings_marks = bq.Scatter(
+        self.readings_marks = Scatter(
             x=[],
             y=[],
             scales=sx,
             colors=[_CURVE],
             default_size=64,
             opacities=[0.02],
-            tooltip=bq.Tooltip(
-                fields=["x", "y"], formats=[_LR_D3, _LOSS_D3], labels=["lr", "loss"]
-            ),
+            tooltip=Tooltip(fields=["x", "y"], formats=[_LR_D3, _LOSS_D3], labels=["lr", "loss"]),
         )
-        self.suggestion_marks = bq.Scatter(
+        self.suggestion_marks = Scatter(
             x=[],
             y=[],
             scales=sx,
@@ -216,16 +223,16 @@ class BqplotView(ChannelView):
             default_size=90,
             stroke="white",
             marker="diamond",
-            tooltip=bq.Tooltip(fields=["name", "x"], formats=["", _LR_D3], labels=["rule", "lr"]),
+            tooltip=Tooltip(fields=["name", "x"], formats=["", _LR_D3], labels=["rule", "lr"]),
         )
-        self.selection_line = bq.Lines(
+        self.selection_line = Lines(
             x=[], y=[], scales=sx, colors=[_SELECTED], stroke_width=2, line_style="dashed"
         )
-        self._xaxis = bq.Axis(
+        self._xaxis = Axis(
             scale=self._xlog, side="bottom", label="learning rate", tick_format=".0e"
         )
-        self._yaxis = bq.Axis(scale=self._y, side="left", label="loss", tick_format=".3~g")
-        self.figure = bq.Figure(
+        self._yaxis = Axis(scale=self._y, side="left", label="loss", tick_format=".3~g")
+        self.figure = Figure(
             marks=[
                 self.raw_line,
                 self.smoothed_line,

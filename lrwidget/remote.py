@@ -70,7 +70,7 @@ from .transport import (
 )
 from .widget import LRFinderWidget
 
-__all__ = ["listen", "RemoteSource", "RemoteWidget", "DEFAULT_ADDRESS"]
+__all__ = ["listen", "RemoteSource", "RemoteWidget", "DEFAULT_ADDRESS", "connect_hint"]
 
 log = logging.getLogger("lrwidget.remote")
 
@@ -757,6 +757,27 @@ def _close_all() -> None:
             src.close()
 
 
+def connect_hint(address: str) -> str:
+    """What the ``listen()`` widget shows until a job's run arrives: how a job connects.
+
+    The token is never in it (the widget's state is saved with the notebook): it says where the
+    token is instead (``w.token``, ``w.env``).
+
+    >>> print(connect_hint("tcp://127.0.0.1:5555"))
+    Waiting for a job at tcp://127.0.0.1:5555
+    In the job: link = lrwidget.connect(finder); finder.range_test(...); link.wait_for_choice()
+    Run it: LRWIDGET_ADDRESS=tcp://127.0.0.1:5555 LRWIDGET_TOKEN=... python train.py
+    The token: this widget's .token (not shown); from here: env={**os.environ, **w.env}
+    """
+    return (
+        f"Waiting for a job at {address}\n"
+        "In the job: link = lrwidget.connect(finder); finder.range_test(...); "
+        "link.wait_for_choice()\n"
+        f"Run it: {ENV_ADDRESS}={address} {ENV_TOKEN}=... python train.py\n"
+        "The token: this widget's .token (not shown); from here: env={**os.environ, **w.env}"
+    )
+
+
 class RemoteWidget(LRFinderWidget):
     """The widget :func:`listen` returns: an :class:`~lrwidget.LRFinderWidget` of a
     :class:`RemoteSource`, with where it listens.
@@ -779,6 +800,7 @@ class RemoteWidget(LRFinderWidget):
         if not isinstance(source, RemoteSource):
             raise TypeError(f"source must be a RemoteSource, got {type(source).__name__}")
         self._source = source
+        kwargs.setdefault("hint", connect_hint(source.address))
         # LRFinderWidget takes any channel.Source (its annotation says LRFinder only)
         super().__init__(source, title=title, height=height, **kwargs)
         _open_widgets.add(self)

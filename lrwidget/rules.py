@@ -47,8 +47,10 @@ from numpy.typing import ArrayLike
 __all__ = [
     "LOG_MULTIPLES",
     "NICE_STEPS",
+    "PLOT_HEIGHT",
     "RULES_PATH",
     "STATUS_OF_REASON",
+    "check_height",
     "format_loss",
     "format_lr",
     "format_tick",
@@ -77,6 +79,9 @@ _TICK = _R["tickFormat"]
 NICE_STEPS: tuple[float, ...] = tuple(_R["ticks"]["niceSteps"])
 #: multiples of a power of ten tried on a log axis under two decades, sparsest first
 LOG_MULTIPLES: tuple[tuple[int, ...], ...] = tuple(tuple(m) for m in _R["ticks"]["logMultiples"])
+#: the plot's height in CSS pixels: ``min``, ``max`` (a view's constructor refuses others; the front
+#: end clamps a saved state's) and ``default``
+PLOT_HEIGHT: dict[str, int] = {k: int(v) for k, v in _R["plotHeight"].items()}
 _Y = _R["yRange"]
 _X = _R["xRange"]
 _EPS = 1e-9
@@ -94,6 +99,22 @@ def palette(dark: bool = False) -> dict[str, Any]:
     ('#1a73e8', 6)
     """
     return copy.deepcopy(_R["palette"]["dark" if dark else "light"])
+
+
+def check_height(height: Any) -> int:
+    """``height`` if it is an int within :data:`PLOT_HEIGHT`, else a ValueError naming the range.
+
+    >>> check_height(320)
+    320
+    >>> check_height(10**9)
+    Traceback (most recent call last):
+    ...
+    ValueError: height must be an int from 160 to 2000 (pixels), got 1000000000
+    """
+    lo, hi = PLOT_HEIGHT["min"], PLOT_HEIGHT["max"]
+    if isinstance(height, bool) or not isinstance(height, int) or not lo <= height <= hi:
+        raise ValueError(f"height must be an int from {lo} to {hi} (pixels), got {height!r}")
+    return height
 
 
 def status_word(stop_reason: str) -> str:

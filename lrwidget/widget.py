@@ -48,8 +48,9 @@ from . import report
 from .channel import Channel, ChannelView, Source
 from .finder import LRFinder
 from .history import RangeTestResult
+from .owned import KernelOwned
 from .protocol import encode_readings
-from .rules import STATUS_OF_REASON
+from .rules import PLOT_HEIGHT, STATUS_OF_REASON, check_height
 from .stream import RunStarted
 
 __all__ = ["LRFinderWidget", "find_lr", "encode_readings", "STATUS_OF_REASON"]
@@ -61,7 +62,7 @@ _STATIC = pathlib.Path(__file__).parent / "static"
 _MAX_VIEWS = 64
 
 
-class LRFinderWidget(anywidget.AnyWidget, ChannelView):
+class LRFinderWidget(KernelOwned, anywidget.AnyWidget, ChannelView):
     """A live plot of an :class:`~lrwidget.LRFinder`'s range test; click a point, Apply it.
 
     Every run of ``finder`` streams into the widget: :meth:`run` (the range test in a
@@ -76,9 +77,10 @@ class LRFinderWidget(anywidget.AnyWidget, ChannelView):
     title : str
         Shown above the plot.
     height : int
-        Plot height in pixels (>= 160).
+        Plot height in pixels, 160 to 2000 (:data:`lrwidget.rules.PLOT_HEIGHT`).
 
-    Attributes (synced to the view; written by the channel only)
+    Attributes (synced to the view; written by the channel only: a front end's state update
+    is ignored, see :mod:`lrwidget.owned`; views send commands)
     -----------------------------------------------------------
     status : str
         "idle", "running", "done", "diverged", "stopped", "exhausted" (a ``finder.track``
@@ -102,6 +104,9 @@ class LRFinderWidget(anywidget.AnyWidget, ChannelView):
         An Apply is waiting for the running test to end.
     error : str
         Why the last run (or the last apply) failed ("" when it did not).
+    hint : str
+        What an empty plot says instead of "call widget.run(train_loader)" ("" for a local
+        finder; :func:`lrwidget.listen`'s widget: how a job connects, without the token).
     saved_readings : bytes
         The last finished run's readings, kept in a notebook saved with widget state so that a
         view without a kernel draws the curve (``b""`` before the first run and while one
@@ -140,11 +145,18 @@ class LRFinderWidget(anywidget.AnyWidget, ChannelView):
     #: :func:`lrwidget.protocol.encode_saved_readings`; written once when a run ends
     saved_readings = traitlets.Bytes(b"").tag(sync=True)
     title = traitlets.Unicode("").tag(sync=True)
-    height = traitlets.Int(320).tag(sync=True)
+    #: what an empty plot says instead of how to start a run ("" for a local finder; the listen()
+    #: widget says how a job connects): set when the widget is made
+    hint = traitlets.Unicode("").tag(sync=True)
+    height = traitlets.Int(PLOT_HEIGHT["default"]).tag(sync=True)
     #: views that report being in the (visible) right sidebar; see :func:`lrwidget.show_in_sidebar`
     sidebar_views = traitlets.Int(0).tag(sync=True)
     #: set by show_in_sidebar: inline views fold to a note while ``sidebar_views > 0``
     sidebar_fallback = traitlets.Bool(False).tag(sync=True)
+
+    @traitlets.validate("height")
+    def _check_height(self, proposal):
+        return check_height(proposal["value"])
 
     def __init__(self, finder: LRFinder | Source, title: str = "", height: int = 320, **kwargs):
         if not isinstance(finder, LRFinder) and not _is_source(finder):
@@ -154,9 +166,7 @@ class LRFinderWidget(anywidget.AnyWidget, ChannelView):
             )
         if not isinstance(title, str):
             raise TypeError(f"title must be a str, got {type(title).__name__}")
-        if isinstance(height, bool) or not isinstance(height, int) or height < 160:
-            raise ValueError(f"height must be an int >= 160 (pixels), got {height!r}")
-        super().__init__(title=title, height=height, **kwargs)
+        super().__init__(title=title, height=check_height(height), **kwargs)
         self.finder = finder
         #: what the last :meth:`run` raised in its thread (re-raised by :meth:`wait`)
         self.exception: BaseException | None = None

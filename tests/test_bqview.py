@@ -183,7 +183,7 @@ def test_a_view_built_after_the_test_shows_the_last_result(parts, digits_loader,
     [
         ({"source": "finder"}, TypeError, "source must be an lrwidget.LRFinderWidget or"),
         ({"title": 1}, TypeError, "title must be a str"),
-        ({"height": 100}, ValueError, "height must be an int >= 160"),
+        ({"height": 100}, ValueError, "height must be an int from 160 to 2000"),
         ({"interval": 0}, ValueError, "interval must be a positive number"),
     ],
 )

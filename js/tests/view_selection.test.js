@@ -71,8 +71,15 @@ test("tooltips escape what they show", () => {
   assert.match(readingTip(0.001, 1.5, 2, 9), /reading 10/);
 });
 
-test("the plot is at least 160 px high, 320 by default", () => {
+test("the plot is 160 to 2000 px high, 320 by default, whatever the (saved, hostile) trait says", () => {
   assert.equal(plotHeight(null), 320);
   assert.equal(plotHeight(100), 160);
   assert.equal(plotHeight(500), 500);
+  assert.equal(plotHeight(1e9), 2000);
+  assert.equal(plotHeight(2000.5), 2000);
+  assert.equal(plotHeight(Number.POSITIVE_INFINITY), 2000);
+  assert.equal(plotHeight(Number.NaN), 320);
+  assert.equal(plotHeight("1e9"), 320);
+  assert.equal(plotHeight(-5), 160);
+  assert.equal(plotHeight(300.7), 301, "whole pixels");
 });

@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { CONTACT_TIMEOUT_MS, contactLost, idleMessage, readStatusTraits, statusLine } from "../view/status.js";
+import {
+  CONTACT_TIMEOUT_MS,
+  contactLost,
+  hintShown,
+  idleMessage,
+  readStatusTraits,
+  statusLine,
+} from "../view/status.js";
 
 const traits = (over = {}) => ({
   status: "idle",
@@ -66,6 +73,21 @@ test("the empty plot's message follows the status and goes away with the first r
   assert.match(idleMessage(0, "error"), /failed before any reading/);
   assert.match(idleMessage(0, "idle"), /widget\.run\(train_loader\)/);
   assert.equal(idleMessage(1, "running"), "");
+});
+
+test("a kernel's hint (the listen() widget: how a job connects) replaces the idle message of an empty plot", () => {
+  const hint = "Waiting for a job at tcp://127.0.0.1:5555\nIn the job: link = lrwidget.connect(finder)";
+  assert.equal(hintShown(hint, 0, "idle"), true);
+  assert.equal(idleMessage(0, "idle", hint), "", "the hint shows instead, as selectable text");
+  assert.equal(hintShown(hint, 0, "running"), false);
+  assert.match(idleMessage(0, "running", hint), /Waiting for the first readings/);
+  assert.equal(hintShown(hint, 0, "error"), false);
+  assert.equal(hintShown(hint, 3, "idle"), false, "gone once there are readings");
+  assert.equal(hintShown("", 0, "idle"), false);
+  for (const bad of [null, 5, { x: 1 }, ["a"]]) {
+    assert.equal(hintShown(bad, 0, "idle"), false, "a saved state's hint that is not a string");
+    assert.match(idleMessage(0, "idle", bad), /widget\.run/);
+  }
 });
 
 test("the status traits fall back to the run's own iteration count", () => {

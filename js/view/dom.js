@@ -24,6 +24,9 @@ function buildPlot() {
   const canvas = h("canvas", { class: "lrw-canvas", "aria-hidden": "true" });
   const tooltip = h("div", { class: "lrw-tooltip", role: "presentation" });
   tooltip.hidden = true;
+  // the kernel's hint for an empty plot (the listen() widget: how a job connects), selectable to copy
+  const hint = h("div", { class: "lrw-hint", role: "note" });
+  hint.hidden = true;
   const plotBox = h(
     "div",
     {
@@ -34,9 +37,9 @@ function buildPlot() {
       "aria-label":
         "Loss against learning rate. Click or use Left/Right arrows to select a learning rate, Enter to apply.",
     },
-    [canvas, tooltip],
+    [canvas, hint, tooltip],
   );
-  return { canvas, tooltip, plotBox };
+  return { canvas, tooltip, hint, plotBox };
 }
 
 function buildControls() {

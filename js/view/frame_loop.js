@@ -41,7 +41,7 @@ export function frameInputs(port, view) {
     divergedLr: port.num("diverged_lr"),
     hoverIndex: view.hover.index,
     hoverMarker: view.hover.marker,
-    message: idleMessage(data.n, port.get("status", "idle")),
+    message: idleMessage(data.n, port.get("status", "idle"), port.get("hint", "")),
     dirtyFrom: data.dirtyFrom,
   };
 }

@@ -100,7 +100,8 @@ export function mountKeyboard({ dom, port, view, bus, actions }) {
     if (action.kind === "apply") return actions.apply();
     const r = view.readings;
     const valid = (i) => isSelectable(r, i);
-    const next = keyTarget(action, actions.selectedIndex(), r.n, valid, keyFallback(port.suggestions(), r.n, valid));
+    const fallback = keyFallback(port.suggestions(), r.n, valid, r.smoothed);
+    const next = keyTarget(action, actions.selectedIndex(), r.n, valid, fallback);
     if (next < 0) return;
     actions.select(r.lr[next], next);
     showKeyed(dom, view, bus, next);

@@ -27,10 +27,20 @@ export function keyAction({ key, shiftKey = false, altKey = false, ctrlKey = fal
   }
 }
 
-/** Where the first arrow key lands when nothing is selected: the default suggestion's reading, else the first valid one. */
-export function keyFallback(suggestions, n, isValid) {
+/**
+ * Where the first arrow key lands when nothing is selected: the default suggestion's reading; else (a run
+ * still going, or no rule answered) the selectable reading with the lowest smoothed loss, where the eye is
+ * and away from both ends (never silently the lowest lr); -1 with none. Without `smoothed`: the last one.
+ */
+export function keyFallback(suggestions, n, isValid, smoothed = null) {
   const def = suggestions.find((s) => s.default && Number.isInteger(s.index));
-  return def ? def.index : edgeIndex(n, isValid);
+  if (def) return def.index;
+  if (!smoothed) return edgeIndex(n, isValid, true);
+  let best = -1;
+  for (let i = 0; i < n; i++) {
+    if (isValid(i) && Number.isFinite(smoothed[i]) && (best < 0 || smoothed[i] < smoothed[best])) best = i;
+  }
+  return best;
 }
 
 /**

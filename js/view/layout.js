@@ -1,9 +1,16 @@
 // Layout: the plot's height (trait `height`) and watching the view's size, which redraws the plot and
 // lets placement re-check where the view is.
+import rules from "../../lrwidget/rules.json" with { type: "json" };
 
-/** The plot box height in CSS px for the `height` trait (null: the default). */
+const HEIGHT = rules.plotHeight; // {min, max, default}: the Python views refuse any other height
+
+/**
+ * The plot box height in whole CSS px for the `height` trait: clamped to the rule's range, the default
+ * for anything not a number (a saved state is hostile: 1e9 would be a billion-pixel canvas).
+ */
 export function plotHeight(height) {
-  return Math.max(160, height || 320);
+  if (typeof height !== "number" || Number.isNaN(height)) return HEIGHT.default;
+  return Math.round(Math.min(HEIGHT.max, Math.max(HEIGHT.min, height)));
 }
 
 /** Apply the height now and follow it and the view's size. Returns the cleanup. */

@@ -6,9 +6,33 @@ export function num(v) {
   return typeof v === "number" && Number.isFinite(v) ? v : null;
 }
 
-/** The `suggestions` trait as a list (anything else: none). */
+export const MAX_SUGGESTIONS = 64; // the kernel sends one per rule (a handful); a saved state may hold anything
+
+/** One entry of the `suggestions` trait, its fields checked (null: not a suggestion, dropped). */
+function asSuggestion(s) {
+  if (typeof s !== "object" || s === null || Array.isArray(s) || typeof s.name !== "string") return null;
+  const lr = num(s.lr);
+  return {
+    name: s.name,
+    lr: lr !== null && lr > 0 ? lr : null,
+    index: Number.isSafeInteger(s.index) && s.index >= 0 ? s.index : null,
+    reason: typeof s.reason === "string" ? s.reason : "",
+    default: s.default === true,
+  };
+}
+
+/**
+ * The `suggestions` trait as a clean list of {name, lr, index, reason, default} (a saved notebook's state is
+ * hostile: null, nulls inside, fields of the wrong type, a huge list); anything else: none.
+ */
 export function asSuggestions(v) {
-  return Array.isArray(v) ? v : [];
+  if (!Array.isArray(v)) return [];
+  const out = [];
+  for (const s of v.slice(0, MAX_SUGGESTIONS)) {
+    const clean = asSuggestion(s);
+    if (clean) out.push(clean);
+  }
+  return out;
 }
 
 /**
@@ -46,10 +70,21 @@ export function createPort(model, isClosed) {
     model.on(event, fn);
     return () => model.off(event, fn);
   };
+  // Checked once per value of the trait, not per frame (the model hands out the same object until it changes).
+  let rawSugg;
+  let cleanSugg = [];
+  const suggestions = () => {
+    const raw = get("suggestions", []);
+    if (raw !== rawSugg) {
+      rawSugg = raw;
+      cleanSugg = asSuggestions(raw);
+    }
+    return cleanSugg;
+  };
   return {
     get,
     num: (name) => num(get(name)),
-    suggestions: () => asSuggestions(get("suggestions", [])),
+    suggestions,
     send,
     on,
     onOptional: (event, fn, lost) => listenOptional(model, event, fn, lost),

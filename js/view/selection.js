@@ -26,6 +26,22 @@ export function keepLocalSelection(localSel, kernelLr) {
 }
 
 /**
+ * What Apply (the button, Enter) does with the selection `lr` (pure): {send, text}. Only a selection the
+ * user made is applied (nothing selected: nothing sent, and the view says how to select); during a run the
+ * kernel queues it until the test ended and the model was restored, and the view says so.
+ */
+export function applyPlan(lr, running) {
+  if (lr === null) return { send: false, text: "Select a learning rate first (arrow keys or a click)" };
+  if (running) {
+    return {
+      send: true,
+      text: `Apply of learning rate ${formatLR(lr)} queued: it is applied when the range test ends`,
+    };
+  }
+  return { send: true, text: `Applying learning rate ${formatLR(lr)}` };
+}
+
+/**
  * The commands of one view. `announce(text)` tells screen readers. Returns {select(lr, index),
  * selectSuggestion(s), apply(), stop(), selectedLr(), selectedIndex()}.
  */
@@ -47,9 +63,9 @@ export function createActions({ port, view, bus, announce }) {
     },
     apply() {
       const lr = current();
-      if (lr === null) return;
-      port.send({ type: "apply", lr });
-      announce(`Applying learning rate ${formatLR(lr)}`);
+      const plan = applyPlan(lr, port.get("status") === "running");
+      if (plan.send) port.send({ type: "apply", lr });
+      announce(plan.text);
     },
     stop: () => port.send({ type: "stop" }),
     selectedLr: current,

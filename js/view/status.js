@@ -71,9 +71,14 @@ function lineParts(t, of) {
   }
 }
 
-/** The message an empty plot shows, by status ("" once there are readings). */
-export function idleMessage(n, status) {
-  if (n > 0) return "";
+/** Does an empty plot show the kernel's `hint` (a string; the listen() widget's how-to-connect) now? */
+export function hintShown(hint, n, status) {
+  return typeof hint === "string" && hint !== "" && n === 0 && status === "idle";
+}
+
+/** The message an empty plot draws, by status ("" once there are readings, or while the hint shows). */
+export function idleMessage(n, status, hint = "") {
+  if (n > 0 || hintShown(hint, n, status)) return "";
   if (status === "running") return "Waiting for the first readings\u2026";
   if (status === "error") return "The range test failed before any reading";
   return "No range test yet \u2014 call widget.run(train_loader)";
@@ -99,6 +104,10 @@ function showLine(dom, line) {
 export function mountStatus({ dom, port, view, bus }) {
   const update = () => {
     showLine(dom, statusLine(readStatusTraits(port, view.readings), isContactLost(port, view)));
+    // text, never HTML: a saved state's hint is hostile
+    const hint = port.get("hint", "");
+    dom.hint.hidden = !hintShown(hint, view.readings.n, port.get("status", "idle"));
+    if (!dom.hint.hidden && dom.hint.textContent !== hint) dom.hint.textContent = hint;
     const title = port.get("title", "") || "Learning-rate range test";
     if (dom.title.textContent !== title) dom.title.textContent = title;
   };

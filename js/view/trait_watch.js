@@ -11,6 +11,7 @@ export const TRAIT_TOPICS = Object.freeze({
   diverged_lr: ["status", "selection", "draw"],
   error: ["status"],
   title: ["status"],
+  hint: ["status", "draw"],
   pending_apply: ["status", "selection", "draw"],
   suggestions: ["suggestions", "selection", "draw"],
   applied_lr: ["selection", "draw"],

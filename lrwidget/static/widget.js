@@ -81,7 +81,8 @@ var rules_default = {
     logMultiples: [[1, 2, 5], [1, 2, 3, 5], [1, 2, 3, 4, 5, 6, 7, 8, 9]]
   },
   yRange: { headroom: 1.5, flatSpan: 0.05, pad: 0.06, flatPad: 0.1 },
-  xRange: { emptyLog: [1e-7, 10], emptyLinear: [0, 1], singleLogFactor: 10, singleLinearPad: 1 }
+  xRange: { emptyLog: [1e-7, 10], emptyLinear: [0, 1], singleLogFactor: 10, singleLinearPad: 1 },
+  plotHeight: { min: 160, max: 2e3, default: 320 }
 };
 
 // js/format.js
@@ -174,6 +175,8 @@ function buildPlot() {
   const canvas = h("canvas", { class: "lrw-canvas", "aria-hidden": "true" });
   const tooltip = h("div", { class: "lrw-tooltip", role: "presentation" });
   tooltip.hidden = true;
+  const hint = h("div", { class: "lrw-hint", role: "note" });
+  hint.hidden = true;
   const plotBox = h(
     "div",
     {
@@ -183,9 +186,9 @@ function buildPlot() {
       "aria-roledescription": "learning-rate finder plot",
       "aria-label": "Loss against learning rate. Click or use Left/Right arrows to select a learning rate, Enter to apply."
     },
-    [canvas, tooltip]
+    [canvas, hint, tooltip]
   );
-  return { canvas, tooltip, plotBox };
+  return { canvas, tooltip, hint, plotBox };
 }
 function buildControls() {
   const picker = h("select", { class: "lrw-picker", "aria-label": "Suggestion" });
@@ -223,8 +226,26 @@ function buildLayout() {
 function num(v) {
   return typeof v === "number" && Number.isFinite(v) ? v : null;
 }
+var MAX_SUGGESTIONS = 64;
+function asSuggestion(s) {
+  if (typeof s !== "object" || s === null || Array.isArray(s) || typeof s.name !== "string") return null;
+  const lr = num(s.lr);
+  return {
+    name: s.name,
+    lr: lr !== null && lr > 0 ? lr : null,
+    index: Number.isSafeInteger(s.index) && s.index >= 0 ? s.index : null,
+    reason: typeof s.reason === "string" ? s.reason : "",
+    default: s.default === true
+  };
+}
 function asSuggestions(v) {
-  return Array.isArray(v) ? v : [];
+  if (!Array.isArray(v)) return [];
+  const out = [];
+  for (const s of v.slice(0, MAX_SUGGESTIONS)) {
+    const clean = asSuggestion(s);
+    if (clean) out.push(clean);
+  }
+  return out;
 }
 function listenOptional(model, event, fn, lost, warn = console.warn) {
   try {
@@ -252,10 +273,20 @@ function createPort(model, isClosed) {
     model.on(event, fn);
     return () => model.off(event, fn);
   };
+  let rawSugg;
+  let cleanSugg = [];
+  const suggestions = () => {
+    const raw = get("suggestions", []);
+    if (raw !== rawSugg) {
+      rawSugg = raw;
+      cleanSugg = asSuggestions(raw);
+    }
+    return cleanSugg;
+  };
   return {
     get,
     num: (name) => num(get(name)),
-    suggestions: () => asSuggestions(get("suggestions", [])),
+    suggestions,
     send,
     on,
     onOptional: (event, fn, lost) => listenOptional(model, event, fn, lost)
@@ -316,8 +347,11 @@ function lineParts(t, of) {
       return ["Idle"];
   }
 }
-function idleMessage(n, status) {
-  if (n > 0) return "";
+function hintShown(hint, n, status) {
+  return typeof hint === "string" && hint !== "" && n === 0 && status === "idle";
+}
+function idleMessage(n, status, hint = "") {
+  if (n > 0 || hintShown(hint, n, status)) return "";
   if (status === "running") return "Waiting for the first readings\u2026";
   if (status === "error") return "The range test failed before any reading";
   return "No range test yet \u2014 call widget.run(train_loader)";
@@ -338,6 +372,9 @@ function showLine(dom, line) {
 function mountStatus({ dom, port, view, bus }) {
   const update = () => {
     showLine(dom, statusLine(readStatusTraits(port, view.readings), isContactLost(port, view)));
+    const hint = port.get("hint", "");
+    dom.hint.hidden = !hintShown(hint, view.readings.n, port.get("status", "idle"));
+    if (!dom.hint.hidden && dom.hint.textContent !== hint) dom.hint.textContent = hint;
     const title = port.get("title", "") || "Learning-rate range test";
     if (dom.title.textContent !== title) dom.title.textContent = title;
   };
@@ -1924,6 +1961,16 @@ function selectedIndex(localSel, lr, readings, log) {
 function keepLocalSelection(localSel, kernelLr) {
   return localSel && kernelLr === localSel.lr ? localSel : null;
 }
+function applyPlan(lr, running) {
+  if (lr === null) return { send: false, text: "Select a learning rate first (arrow keys or a click)" };
+  if (running) {
+    return {
+      send: true,
+      text: `Apply of learning rate ${formatLR(lr)} queued: it is applied when the range test ends`
+    };
+  }
+  return { send: true, text: `Applying learning rate ${formatLR(lr)}` };
+}
 function createActions({ port, view, bus, announce }) {
   const current = () => selectedLr(view.localSel, port.num("selected_lr"));
   const select = (lr, index) => {
@@ -1942,9 +1989,9 @@ function createActions({ port, view, bus, announce }) {
     },
     apply() {
       const lr = current();
-      if (lr === null) return;
-      port.send({ type: "apply", lr });
-      announce(`Applying learning rate ${formatLR(lr)}`);
+      const plan = applyPlan(lr, port.get("status") === "running");
+      if (plan.send) port.send({ type: "apply", lr });
+      announce(plan.text);
     },
     stop: () => port.send({ type: "stop" }),
     selectedLr: current,
@@ -1992,7 +2039,7 @@ function frameInputs(port, view) {
     divergedLr: port.num("diverged_lr"),
     hoverIndex: view.hover.index,
     hoverMarker: view.hover.marker,
-    message: idleMessage(data.n, port.get("status", "idle")),
+    message: idleMessage(data.n, port.get("status", "idle"), port.get("hint", "")),
     dirtyFrom: data.dirtyFrom
   };
 }
@@ -2047,9 +2094,15 @@ function keyAction({ key, shiftKey = false, altKey = false, ctrlKey = false, met
       return null;
   }
 }
-function keyFallback(suggestions, n, isValid) {
+function keyFallback(suggestions, n, isValid, smoothed = null) {
   const def = suggestions.find((s) => s.default && Number.isInteger(s.index));
-  return def ? def.index : edgeIndex(n, isValid);
+  if (def) return def.index;
+  if (!smoothed) return edgeIndex(n, isValid, true);
+  let best = -1;
+  for (let i = 0; i < n; i++) {
+    if (isValid(i) && Number.isFinite(smoothed[i]) && (best < 0 || smoothed[i] < smoothed[best])) best = i;
+  }
+  return best;
 }
 function keyTarget(action, cur, n, isValid, fallback) {
   if (action.kind === "edge") return edgeIndex(n, isValid, action.last);
@@ -2164,7 +2217,8 @@ function mountKeyboard({ dom, port, view, bus, actions }) {
     if (action.kind === "apply") return actions.apply();
     const r = view.readings;
     const valid = (i) => isSelectable(r, i);
-    const next = keyTarget(action, actions.selectedIndex(), r.n, valid, keyFallback(port.suggestions(), r.n, valid));
+    const fallback = keyFallback(port.suggestions(), r.n, valid, r.smoothed);
+    const next = keyTarget(action, actions.selectedIndex(), r.n, valid, fallback);
     if (next < 0) return;
     actions.select(r.lr[next], next);
     showKeyed(dom, view, bus, next);
@@ -2174,8 +2228,10 @@ function mountKeyboard({ dom, port, view, bus, actions }) {
 }
 
 // js/view/layout.js
+var HEIGHT = rules_default.plotHeight;
 function plotHeight(height) {
-  return Math.max(160, height || 320);
+  if (typeof height !== "number" || Number.isNaN(height)) return HEIGHT.default;
+  return Math.round(Math.min(HEIGHT.max, Math.max(HEIGHT.min, height)));
 }
 function mountLayout({ el, dom, port, bus }) {
   const applyHeight = () => {
@@ -2427,6 +2483,7 @@ var TRAIT_TOPICS = Object.freeze({
   diverged_lr: ["status", "selection", "draw"],
   error: ["status"],
   title: ["status"],
+  hint: ["status", "draw"],
   pending_apply: ["status", "selection", "draw"],
   suggestions: ["suggestions", "selection", "draw"],
   applied_lr: ["selection", "draw"],

@@ -70,9 +70,18 @@ def test_a_torchrun_job_streams_to_listen_and_apply_reaches_both_ranks(
         root = nb.widget(0)
         root.wait_for(state="visible")
         assert nb.attr(root, "data-status") == "idle"
+        # until a job's run arrives, the widget says how a job connects, and never the token
+        hint = root.locator(".lrw-hint")
+        hint.wait_for(state="visible")
+        text = hint.inner_text()
+        address = jupyter.kernel_eval("w.address").strip("'")
+        assert f"LRWIDGET_ADDRESS={address}" in text and "lrwidget.connect(finder)" in text, text
+        assert jupyter.kernel_eval(f"w.token in {text!r}") == "False"
+        shot(page, "remote_lab_waiting")
 
         assert "JOB STARTED" in nb.run(1)
         n = nb.watch_it_grow(root, timeout=120)
+        assert not hint.is_visible()
         shot(page, "remote_lab_running")
         root = nb.wait_ended(n)
         nb.select_on_plot(root, 0.45)
