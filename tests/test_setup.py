@@ -143,12 +143,20 @@ def test_make_lab_starts_also_as_root(tmp_path):
         with pytest.raises(urllib.error.HTTPError) as e:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/api/sessions", timeout=5)
         assert e.value.code == 403
+        # a page load: it used to print Node's stack trace (package.json's "type": "module")
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/lab?token={token}", timeout=30) as r:
+            assert r.status == 200
+        time.sleep(1)
     finally:
         left = _stop_group(proc)
     assert "started" in status
     assert not left, f"processes left after stopping make lab: {left}"
     log = log_path.read_text()
     assert f"http://127.0.0.1:{port}/lab" in log, log[-3000:]
+    assert "Node.js v" not in log and max(map(len, log.splitlines())) < 2000, log[-3000:]
+    # JupyterLab serves (and autosaves) the copies in lab/, never the committed notebooks/
+    assert f"Serving notebooks from local directory: {REPO / 'lab'}" in log, log[-3000:]
+    assert (REPO / "lab" / "quickstart.ipynb").is_file()
     assert started < 60, f"make lab took {started:.1f} s to answer"
 
 
