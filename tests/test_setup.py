@@ -164,12 +164,10 @@ def test_make_lab_starts_also_as_root(tmp_path):
 def _checkout_with_venv(root: pathlib.Path) -> pathlib.Path:
     """A copy of what setup.sh reads, with a fresh .venv that sees this interpreter's packages.
 
-    The .venv's only site-packages entry is a .pth naming the copy's root and this venv's
-    site-packages: setup.sh finds everything installed (torch, the dev extra, lrwidget from the
-    copy's root) and installs nothing, so no test writes into the real .venv.
+    The .venv's only site-packages entry is a .pth naming the copy's root and the site-packages
+    this interpreter reads: setup.sh finds everything installed (torch, the dev extra, lrwidget
+    from the copy's root) and installs nothing, so no test writes into the real .venv.
     """
-    import sysconfig
-
     for rel in ("scripts/setup.sh", "pyproject.toml", "package.json", "lrwidget/__init__.py"):
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(REPO / rel, root / rel)
@@ -178,7 +176,8 @@ def _checkout_with_venv(root: pathlib.Path) -> pathlib.Path:
         [sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120
     )
     site = next(venv.glob("lib/python3*/site-packages"))
-    (site / "shared.pth").write_text(f"{root}\n{sysconfig.get_paths()['purelib']}\n")
+    shared = [p for p in sys.path if p.endswith("site-packages")]
+    (site / "shared.pth").write_text("\n".join([str(root), *shared]) + "\n")
     return venv
 
 
