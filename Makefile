@@ -12,9 +12,14 @@ demo:
 	scripts/setup.sh --demo
 	.venv/bin/python -m lrwidget demo --report lrwidget-report.html
 
+# JupyterLab saves the notebooks it opens: it opens copies in lab/ (ignored by git), so the
+# committed notebooks/ stay as generated. A copy already there is kept (your edits are yours);
+# delete lab/ for fresh ones.
 lab:
 	scripts/setup.sh
-	.venv/bin/python -m jupyterlab --ServerApp.ip=127.0.0.1 $(ALLOW_ROOT) $(LAB_ARGS) notebooks/quickstart.ipynb
+	mkdir -p lab
+	for nb in notebooks/*.ipynb; do test -e "lab/$${nb#notebooks/}" || cp "$$nb" lab/; done
+	.venv/bin/python -m jupyterlab --ServerApp.ip=127.0.0.1 $(ALLOW_ROOT) $(LAB_ARGS) lab/quickstart.ipynb
 
 test:
 	scripts/setup.sh --browser

@@ -25,6 +25,14 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 VPY=.venv/bin/python
+
+# package.json's "type": "module" reaches every .js file below it, the CommonJS ones inside .venv
+# too (JupyterLab runs its yarn.js at each start): Node then prints a line of minified source and a
+# stack trace. The nearest package.json decides, so .venv gets its own.
+commonjs='{"type": "commonjs"}'
+if [ "$(cat .venv/package.json 2>/dev/null)" != "$commonjs" ]; then
+  printf '%s\n' "$commonjs" >.venv/package.json
+fi
 PIP=("$VPY" -m pip install -q --disable-pip-version-check)
 
 # Exit 0 when everything pyproject.toml asks for (the base dependencies and the extra "$1") is

@@ -67,6 +67,10 @@ def _accuracies(text: str):
 
 def test_quickstart_trains_well_with_the_applied_lr():
     text = _run(ROOT / "notebooks" / "quickstart.ipynb")
+    # the first thing a user runs must show the curve growing: a test over in a few tenths of a
+    # second (the MLP's, ~0.3 s) appears finished; the CNN's is real work, ~2 s even on a fast CPU
+    elapsed = float(re.search(r"^\w+ \d+ readings in ([0-9.]+) s$", text, re.M).group(1))
+    assert elapsed > 1.0, text
     lr = float(re.search(r"optimizer lr = ([0-9.e+-]+)", text).group(1))
     assert 1e-6 < lr < 10
     accs = _accuracies(text)

@@ -17,6 +17,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tarfile
 import time
 import urllib.error
@@ -142,13 +143,72 @@ def test_make_lab_starts_also_as_root(tmp_path):
         with pytest.raises(urllib.error.HTTPError) as e:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/api/sessions", timeout=5)
         assert e.value.code == 403
+        # a page load: it used to print Node's stack trace (package.json's "type": "module")
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/lab?token={token}", timeout=30) as r:
+            assert r.status == 200
+        time.sleep(1)
     finally:
         left = _stop_group(proc)
     assert "started" in status
     assert not left, f"processes left after stopping make lab: {left}"
     log = log_path.read_text()
     assert f"http://127.0.0.1:{port}/lab" in log, log[-3000:]
+    assert "Node.js v" not in log and max(map(len, log.splitlines())) < 2000, log[-3000:]
+    # JupyterLab serves (and autosaves) the copies in lab/, never the committed notebooks/
+    assert f"Serving notebooks from local directory: {REPO / 'lab'}" in log, log[-3000:]
+    assert (REPO / "lab" / "quickstart.ipynb").is_file()
     assert started < 60, f"make lab took {started:.1f} s to answer"
+
+
+# ------------------------------------------------------------------ .venv under package.json
+def _checkout_with_venv(root: pathlib.Path) -> pathlib.Path:
+    """A copy of what setup.sh reads, with a fresh .venv that sees this interpreter's packages.
+
+    The .venv's only site-packages entry is a .pth naming the copy's root and the site-packages
+    this interpreter reads: setup.sh finds everything installed (torch, the dev extra, lrwidget
+    from the copy's root) and installs nothing, so no test writes into the real .venv.
+    """
+    for rel in ("scripts/setup.sh", "pyproject.toml", "package.json", "lrwidget/__init__.py"):
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO / rel, root / rel)
+    venv = root / ".venv"
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120
+    )
+    site = next(venv.glob("lib/python3*/site-packages"))
+    shared = [p for p in sys.path if p.endswith("site-packages")]
+    (site / "shared.pth").write_text("\n".join([str(root), *shared]) + "\n")
+    return venv
+
+
+def test_setup_gives_the_venv_a_commonjs_package_json_so_node_runs_jupyterlabs_scripts(tmp_path):
+    node = shutil.which("node")
+    _need("node", node is not None, "apt-get install nodejs")
+    venv = _checkout_with_venv(tmp_path)
+    # what JupyterLab's yarn.js does at each start: a CommonJS require, in a file inside .venv
+    script = venv / "lib" / "cjs.js"
+    script.write_text('const util = require("util"); console.log(typeof util.format);\n')
+
+    def run_node():
+        return subprocess.run([node, str(script)], capture_output=True, text=True, timeout=60)
+
+    before = run_node()  # under the repo's "type": "module": the error make lab used to print
+    assert before.returncode != 0 and "require" in before.stderr, before
+
+    env = {**os.environ, "PIP_NO_INDEX": "1"}  # nothing may be downloaded, whatever happens
+    for _ in range(2):  # idempotent: the second run finds the file as it should be
+        done = subprocess.run(
+            ["bash", str(tmp_path / "scripts/setup.sh")],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "installing" not in done.stdout, done.stdout
+        assert json.loads((venv / "package.json").read_text()) == {"type": "commonjs"}
+    after = run_node()
+    assert after.returncode == 0 and after.stdout.strip() == "function", after
 
 
 # ------------------------------------------------------------------ wheel, sdist, version
