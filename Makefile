@@ -1,5 +1,5 @@
 # The README's commands: `make demo`, `make test`, `make lint`. Each installs what it needs first.
-.PHONY: demo lab test test-fast lint build bench setup
+.PHONY: demo lab test test-fast lint docs build bench setup
 
 # Jupyter refuses to start as root ("Running as root is not recommended") unless told to; root is
 # the default user in containers, where `make lab` must still start. The server listens on
@@ -28,8 +28,9 @@ test:
 test-fast:
 	.venv/bin/python -m pytest -q -m "not browser"
 
-# ruff (lint and format), mypy (strict on the pure modules) and biome (js/). setup.sh installs
-# ruff and mypy (the dev extra) into a .venv that lacks them; npm ci brings biome when missing.
+# ruff (lint and format), mypy (strict on the pure modules), biome (js/) and the docs site.
+# setup.sh installs ruff, mypy and mkdocs (the dev extra) into a .venv that lacks them; npm ci
+# brings biome when missing.
 lint:
 	scripts/setup.sh
 	test -x node_modules/.bin/biome || npm ci --silent --no-audit --no-fund
@@ -37,6 +38,12 @@ lint:
 	.venv/bin/python -m ruff format --check .
 	.venv/bin/python -m mypy
 	npm run --silent lint
+	$(MAKE) --no-print-directory docs
+
+# the site (mkdocs.yml) into site/, ignored by git; --strict: a broken link, #anchor or API
+# reference fails it. Material's banner about MkDocs 2 would print at every build.
+docs:
+	NO_MKDOCS_2_WARNING=1 .venv/bin/python -m mkdocs build --strict --quiet
 
 setup:
 	scripts/setup.sh

@@ -193,6 +193,8 @@ class LRFinder:
         waits longer than :attr:`collective_timeout` seconds for the others at one of the
         test's collectives (``CollectiveTimeout``).
 
+    Notes
+    -----
     Every tensor in the optimizer's param groups is restored too, the model's or not. Only one
     test runs on a finder at a time; see :meth:`restore` for a test whose restore failed.
 
@@ -698,6 +700,8 @@ class LRFinder:
             started from a shell; not a notebook, whose widget is the view). Only rank 0 of a
             collective test shows it. It is updated from a thread of its own, never per step.
 
+        Notes
+        -----
         Under torch.distributed (see :attr:`collective`) every rank calls ``range_test`` with
         the same sweep: the recorded loss is the mean over the ranks (reduced every
         ``fetch_every`` steps), and every rank ends on the same step with the same result.
@@ -1147,6 +1151,8 @@ class LRFinder:
         total_steps : int
             Passed to OneCycleLR, as are ``kwargs`` (``pct_start``, ``div_factor``, ...).
 
+        Notes
+        -----
         Under torch.distributed (:attr:`collective`) every rank calls ``one_cycle``, like
         :meth:`apply`: every rank's schedule peaks at rank 0's ``lr``, or every rank raises.
 

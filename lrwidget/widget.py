@@ -67,7 +67,9 @@ class LRFinderWidget(KernelOwned, anywidget.AnyWidget, ChannelView):
 
     Every run of ``finder`` streams into the widget: :meth:`run` (the range test in a
     background thread) or your own loop through ``finder.track(...)``. Several widgets of one
-    finder show the same run, selection and applied lr.
+    finder show the same run, selection and applied lr. The attributes below are synced to the
+    view and written by the channel only: a front end's state update is ignored (see
+    :mod:`lrwidget.owned`); views send commands.
 
     Parameters
     ----------
@@ -79,9 +81,8 @@ class LRFinderWidget(KernelOwned, anywidget.AnyWidget, ChannelView):
     height : int
         Plot height in pixels, 160 to 2000 (:data:`lrwidget.rules.PLOT_HEIGHT`).
 
-    Attributes (synced to the view; written by the channel only: a front end's state update
-    is ignored, see :mod:`lrwidget.owned`; views send commands)
-    -----------------------------------------------------------
+    Attributes
+    ----------
     status : str
         "idle", "running", "done", "diverged", "stopped", "exhausted" (a ``finder.track``
         loop ended before ``num_iter``) or "error".

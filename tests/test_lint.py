@@ -170,7 +170,8 @@ def test_make_lint_runs_every_linter_and_ci_runs_it():
     steps = proc.stdout
     # a .venv from before ruff/mypy joined the dev extra gets them from setup.sh
     assert steps.index("scripts/setup.sh") < steps.index("ruff check")
-    for step in ("ruff check .", "ruff format --check .", "-m mypy", "npm run --silent lint"):
+    lint = ("ruff check .", "ruff format --check .", "-m mypy", "npm run --silent lint")
+    for step in (*lint, "mkdocs build --strict"):
         assert step in steps, steps
     ci = (REPO / ".ci" / "run").read_text()
     assert "make lint" in ci and "make test" in ci
@@ -186,6 +187,11 @@ def test_the_dev_extra_brings_the_linters():
     ]
     names = {d.split(">=")[0] for d in dev if ">=" in d}
     assert {"ruff", "mypy"} <= names, dev
+    # make lint builds the docs site: the docs extra, whole, inside dev
+    docs = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["optional-dependencies"][
+        "docs"
+    ]
+    assert set(docs) <= set(dev), docs
 
 
 def test_the_wheel_says_it_is_typed(tmp_path):
