@@ -110,6 +110,8 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
 
 # the house writes numpydoc's "Examples" section as "Example"; griffe knows only the plural
 _EXAMPLE = re.compile(r"^Example\n-------$", re.M)
+# Sphinx roles (:meth:`apply`, :class:`~lrwidget.LRFinder`), which Markdown would show as written
+_ROLE = re.compile(r":(?:meth|attr|class|func|mod|data|exc|obj):`~?([^`]+)`")
 
 
 class HouseDocstrings(griffe.Extension):
@@ -121,7 +123,8 @@ class HouseDocstrings(griffe.Extension):
       public ``lrwidget.X`` wherever its module lives: griffe reads the package without
       importing it, and would not find them.
     - An ``Example`` section is read as numpydoc's ``Examples``: its doctests are shown as code
-      (and not as Markdown, where ``opt.param_groups[0]["lr"]`` is a broken reference).
+      (and not as Markdown, where ``opt.param_groups[0]["lr"]`` is a broken reference); a
+      Sphinx role (``:meth:`apply```) is shown as code.
     """
 
     def on_package(self, *, pkg: griffe.Module, **kwargs: object) -> None:
@@ -136,7 +139,8 @@ class HouseDocstrings(griffe.Extension):
 
 def _examples_as_numpydoc(obj: griffe.Object) -> None:
     if obj.docstring is not None:
-        obj.docstring.value = _EXAMPLE.sub("Examples\n--------", obj.docstring.value)
+        value = _EXAMPLE.sub("Examples\n--------", obj.docstring.value)
+        obj.docstring.value = _ROLE.sub(r"`\1`", value)
     for member in obj.members.values():
         if not member.is_alias:
             _examples_as_numpydoc(member)  # type: ignore[arg-type]

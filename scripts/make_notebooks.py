@@ -360,8 +360,8 @@ def distributed():
         new_code_cell(DDP_JOB),
         new_markdown_cell(
             "Listen, then start the job with the widget's address and token in its environment "
-            "(`w.env`). On a cluster node, carry the port with an SSH tunnel (README, "
-            '"Distributed and remote").'
+            "(`w.env`). On a cluster node, carry the port with an SSH tunnel (the docs: "
+            '`docs/distributed.md`, "A job on a cluster node").'
         ),
         new_code_cell(
             'w = lrwidget.listen(title="digits MLP, torchrun job of 2 ranks")\n'

@@ -378,8 +378,8 @@ def test_ddp_two_ranks_test_together_and_train_at_the_same_lr(tmp_path):
 
 
 def test_lightnings_own_finder_and_this_callback_work_on_the_same_module(tmp_path, capsys):
-    # the README's comparison row: both run on the same module; Lightning's runs its fit loop,
-    # sets the `lr` attribute and the optimizer's lr, and leaves the schedule built in
+    # the comparison row of docs/comparison.md: both run on the same module; Lightning's runs
+    # its fit loop, sets the `lr` attribute and the optimizer's lr, and leaves the schedule built in
     # configure_optimizers at the configured lr; this callback moves the schedule
     from lightning.pytorch.callbacks import LearningRateFinder
 
@@ -396,12 +396,12 @@ def test_lightnings_own_finder_and_this_callback_work_on_the_same_module(tmp_pat
     assert their_lr is not None and theirs_model.lr == their_lr
     # its test went through the module's hooks (on_train_batch_start saw its steps); training
     # then starts at the found lr, and the warmup takes the configured 1e-3 back from step 2
-    # (if this fails, Lightning changed: update the README's comparison row)
+    # (if this fails, Lightning changed: update the comparison row of docs/comparison.md)
     assert len(theirs_model.lrs) > 90 + 4
     assert theirs_model.lrs[-4:] == pytest.approx([their_lr, 1e-3 / 2, 3e-3 / 4, 1e-3])
     assert ours_model.lrs == pytest.approx([lr / 4, lr / 2, 3 * lr / 4, lr], rel=1e-12)
     assert ours_model.lr == 1e-3 and ours_model.steps == len(ours.result) + 4
-    with capsys.disabled():  # the README's comparison row quotes these
+    with capsys.disabled():  # the comparison row of docs/comparison.md quotes these
         print(
             f"\n[lightning comparison] LearningRateFinder: {their_lr:.3g} "
             f"(steepest fall, {len(theirs.optimal_lr.results['lr'])} steps); "

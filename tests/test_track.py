@@ -173,7 +173,7 @@ def test_a_loader_that_runs_out_first_ends_as_exhausted_with_a_warning(
 ):
     model, opt, finder = setup
     before = full_state(model, opt)
-    loader = list(digits_loader)[:8]  # the README's accelerate snippet: 8 batches, 100 steps
+    loader = list(digits_loader)[:8]  # docs/frameworks.md's accelerate snippet: 8 batches
     ended = []
     finder.subscribe(lambda e: ended.append(e) if isinstance(e, RunEnded) else None)
     with warnings.catch_warnings(record=True) as caught:

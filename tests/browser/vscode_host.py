@@ -7,7 +7,7 @@ output container. Nothing is fetched: the page, the bundled harness, require.js 
 nbextension (from this environment, where VS Code looks for it too) are served by a Jupyter
 Server on 127.0.0.1 with a token, which also runs the kernel.
 
-Not reproduced (README "Where it runs"): the extension host's relay of kernel messages through
+Not reproduced (docs/hosts.md, "VS Code"): the extension host's relay of kernel messages through
 postMessage, the webview's content security policy, theme values other than the two themes
 written into ``index.html``, and VS Code itself.
 """

@@ -7,7 +7,7 @@ the network nor the package installed) and its ``LRFinder`` is lrwidget's.
 Also here, in place of the suite's own conftest.py (see README.md): the ``mocker.spy`` fixture
 its tests use, its seed, its CPU-only switch, and the tests marked as lrwidget's documented
 differences (``DIFFERENCES``), each an ``xfail(strict=True)``: it must keep failing, for the
-reason given, or the mark (and the README's "Moving from torch-lr-finder") is out of date.
+reason given, or the mark (and docs/torch-lr-finder.md) is out of date.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ DIFFERENCES = {
     "test_suggest_lr": (
         AssertionError,
         "lrwidget's default suggestion is the lr at the lowest loss / 10, not the steepest "
-        "gradient of the plotted curve (README: Moving from torch-lr-finder)",
+        "gradient of the plotted curve (docs/torch-lr-finder.md)",
     ),
     "TestDataLoaderIter::test_run_range_test_with_trainloaderiter_without_subclassing": (
         pytest.fail.Exception,

@@ -270,8 +270,8 @@ def test_plot_without_matplotlib_names_the_extra_to_install(monkeypatch):
 def test_a_curve_that_never_falls_gets_no_marker_where_torch_lr_finder_marks_one():
     # torch-lr-finder's test_plot_with_skip_and_suggest_lr asserts a marker on an 11-step XOR
     # curve; it passes here only because the conftest seeds each test with 1, where the loss
-    # falls. With seed 4 it never does: lrwidget marks nothing and returns None (README:
-    # Moving from torch-lr-finder), so that test fails, whatever ran before it.
+    # falls. With seed 4 it never does: lrwidget marks nothing and returns None
+    # (docs/torch-lr-finder.md), so that test fails, whatever ran before it.
     random.seed(4)
     np.random.seed(4)
     torch.manual_seed(4)
