@@ -41,9 +41,10 @@ lint:
 	$(MAKE) --no-print-directory docs
 
 # the site (mkdocs.yml) into site/, ignored by git; --strict: a broken link, #anchor or API
-# reference fails it. Material's banner about MkDocs 2 would print at every build.
+# reference fails it (never --quiet: it hides the warnings from --strict too). Material's banner
+# about MkDocs 2 would print at every build.
 docs:
-	NO_MKDOCS_2_WARNING=1 .venv/bin/python -m mkdocs build --strict --quiet
+	NO_MKDOCS_2_WARNING=1 .venv/bin/python -m mkdocs build --strict
 
 setup:
 	scripts/setup.sh
