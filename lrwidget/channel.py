@@ -592,7 +592,7 @@ class Channel:
             self._applied(lr, new)
             return new
         # a remote job answers when it takes the lr: the views go on updating meanwhile
-        future, shown = start(lr), Future()
+        future, shown = start(lr), Future[list]()
         self._set(pending_apply=True)
         future.add_done_callback(lambda f: self.post(_ApplyDone(lr, f, shown)))
         return shown
