@@ -16,8 +16,11 @@ Design decisions (the issue leaves them open):
 * **One ZeroMQ ROUTER socket, bound** (127.0.0.1 by default, port 0: a free one), read by a
   thread of its own that verifies every message (HMAC-SHA256 with the token, before the body
   is parsed) and turns the job's messages into events. A message with another token is dropped,
-  logged on ``lrwidget.remote``, and answered once a second at most with an unsigned
-  "refused", which the job reports as "token refused by the notebook at ...".
+  logged on ``lrwidget.remote`` (a few lines a minute: ``transport.LogLimit``), and answered
+  once a second at most with an unsigned "refused", which the job reports as "token refused by
+  the notebook at ...". Frames over ``wire.MAX_FRAME`` are dropped by ZeroMQ unread, and at
+  most ``RECEIVE_QUEUE`` messages wait per connection: a peer without the token cannot grow
+  this process by more than a few frames per connection.
 * **A second thread delivers the events** to the subscribers (the channel, whose callback only
   enqueues). Two threads, because the channel's callback waits for the channel after a run's end
   (so that ``range_test`` / ``wait`` return after every view showed it), and an Apply queued during

@@ -479,6 +479,14 @@ print("SENT", sent, flush=True)
 """
 
 
+@pytest.fixture
+def zctx():
+    """A ZeroMQ context for the test's own sockets: every one of them closed at the end."""
+    ctx = zmq.Context()
+    yield ctx
+    ctx.destroy(linger=0)
+
+
 def rss() -> int:
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
@@ -532,10 +540,9 @@ def _dealer(ctx, address, identity: bytes | None = None):
     return s
 
 
-def test_every_hostile_signed_message_leaves_the_listener_working(listener):
+def test_every_hostile_signed_message_leaves_the_listener_working(listener, zctx):
     w = listener(token=TOKEN)
-    ctx = zmq.Context()
-    s = _dealer(ctx, w.address)
+    s = _dealer(zctx, w.address)
     big = "9" * 400
     deep = "[" * 100_000 + "]" * 100_000
     run = '"run_id":1,"num_iter":10,"start_lr":1e-4,"end_lr":1,"step_mode":"exp","t0":0'
@@ -558,19 +565,15 @@ def test_every_hostile_signed_message_leaves_the_listener_working(listener):
         (f'{{"kind":"heartbeat","nbytes":[],"session":{big},"n":6}}', []),
         (f'{{"kind":"heartbeat","nbytes":[],"session":"evil","n":{big}}}', []),
     ]
-    try:
-        for body, bufs in hostile:
-            s.send_multipart(_signed(body.encode(), bufs))
-        time.sleep(1.0)
-        assert w._channel.call(lambda: w._channel.readings.n, timeout=10) <= 1
-        assert w.finder._receiver.is_alive() and w.finder._deliverer.is_alive()
-        finder, opt, data, step = _tiny()
-        with lrwidget.connect(finder, w.address, TOKEN, timeout=10):
-            r = finder.range_test(data, start_lr=1e-4, end_lr=1e-1, num_iter=30, step_fn=step)
-            assert_same_result(w.wait(timeout=30), r)
-    finally:
-        s.close(0)
-        ctx.term()
+    for body, bufs in hostile:
+        s.send_multipart(_signed(body.encode(), bufs))
+    time.sleep(1.0)
+    assert w._channel.call(lambda: w._channel.readings.n, timeout=10) <= 1
+    assert w.finder._receiver.is_alive() and w.finder._deliverer.is_alive()
+    finder, opt, data, step = _tiny()
+    with lrwidget.connect(finder, w.address, TOKEN, timeout=10):
+        r = finder.range_test(data, start_lr=1e-4, end_lr=1e-1, num_iter=30, step_fn=step)
+        assert_same_result(w.wait(timeout=30), r)
 
 
 def _fake_notebook(ctx):
@@ -589,81 +592,67 @@ def _recv_kind(sock, timeout: float):
     return frames[0], wire.unpack(TOKEN, frames[1:]).kind
 
 
-def test_hostile_and_garbage_frames_leave_the_jobs_link_working_and_log_little(caplog):
+def test_hostile_and_garbage_frames_leave_the_jobs_link_working_and_log_little(caplog, zctx):
     caplog.set_level(logging.WARNING, logger="lrwidget.remote")
-    ctx = zmq.Context()
-    nb, address = _fake_notebook(ctx)
+    nb, address = _fake_notebook(zctx)
     finder, *_ = _tiny()
-    try:
-        with lrwidget.connect(finder, address, TOKEN, timeout=0) as link:
-            got = _recv_kind(nb, 10)
-            assert got is not None and got[1] == "hello"
-            ident = got[0]
-            deep = b'{"kind":"refused","reason":' + b"[" * 100_000 + b"]" * 100_000 + b"}"
-            nb.send_multipart([ident, wire.TAG, b"", deep])  # unsigned, nested: a refusal?
-            for i in range(200):
-                nb.send_multipart([ident, b"garbage", str(i).encode()])
-            nb.send_multipart([ident, *wire.pack(TOKEN, "sync", {})])
-            kinds = []
-            t_end = time.monotonic() + 10
-            while "state" not in kinds and time.monotonic() < t_end:
-                got = _recv_kind(nb, 1)
-                if got is not None:
-                    kinds.append(got[1])
-            assert "state" in kinds, kinds
-            assert link._thread.is_alive() and link.refused is None
-        lines = [r for r in caplog.records if r.levelno >= logging.WARNING]
-        assert len(lines) <= 5, [r.getMessage() for r in lines]
-    finally:
-        nb.close(0)
-        ctx.term()
+    with lrwidget.connect(finder, address, TOKEN, timeout=0) as link:
+        got = _recv_kind(nb, 10)
+        assert got is not None and got[1] == "hello"
+        ident = got[0]
+        deep = b'{"kind":"refused","reason":' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+        nb.send_multipart([ident, wire.TAG, b"", deep])  # unsigned, nested: a refusal?
+        for i in range(200):
+            nb.send_multipart([ident, b"garbage", str(i).encode()])
+        nb.send_multipart([ident, *wire.pack(TOKEN, "sync", {})])
+        kinds = []
+        t_end = time.monotonic() + 10
+        while "state" not in kinds and time.monotonic() < t_end:
+            got = _recv_kind(nb, 1)
+            if got is not None:
+                kinds.append(got[1])
+        assert "state" in kinds, kinds
+        assert link._thread.is_alive() and link.refused is None
+    lines = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(lines) <= 5, [r.getMessage() for r in lines]
 
 
-def test_a_new_connection_per_message_without_the_token_logs_a_few_lines(listener, caplog):
+def test_a_new_connection_per_message_without_the_token_logs_a_few_lines(listener, caplog, zctx):
     caplog.set_level(logging.WARNING, logger="lrwidget.remote")
     w = listener(token=TOKEN)
-    ctx = zmq.Context()
-    try:
-        for _ in range(100):
-            s = _dealer(ctx, w.address)
-            s.send_multipart(wire.pack("x" * 32, "hello", {"session": "s", "n": 0}))
-            s.send_multipart([b"garbage"])
-            s.close(100)
-        time.sleep(1.0)
-        lines = [r for r in caplog.records if r.levelno >= logging.WARNING]
-        assert 1 <= len(lines) <= 8, len(lines)
-        assert any("another token" in r.getMessage() for r in lines)
-    finally:
-        ctx.term()
+    for _ in range(100):
+        s = _dealer(zctx, w.address)
+        s.send_multipart(wire.pack("x" * 32, "hello", {"session": "s", "n": 0}))
+        s.send_multipart([b"garbage"])
+        s.close(100)
+    time.sleep(1.0)
+    lines = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert 1 <= len(lines) <= 8, len(lines)
+    assert any("another token" in r.getMessage() for r in lines)
 
 
-def test_a_replayed_message_from_another_connection_does_not_take_the_jobs_place(listener):
+def test_a_replayed_message_from_another_connection_does_not_take_the_jobs_place(listener, zctx):
     finder, opt, data, step = _tiny()
     w = listener(token=TOKEN)
-    ctx = zmq.Context()
     with lrwidget.connect(finder, w.address, TOKEN, timeout=10) as link:
         r = finder.range_test(data, start_lr=1e-4, end_lr=1e-1, num_iter=30, step_fn=step)
         w.wait(timeout=30)
         # the job's first message, as it went over the network, sent again by someone else,
         # who also names its connection after the job's session
         hello = wire.pack(TOKEN, "hello", dict(link._hello(), session=link._session, n=0))
-        thief = _dealer(ctx, w.address, identity=link._session.encode())
-        try:
-            thief.send_multipart(hello)
-            time.sleep(0.5)
-            lr = float(r.lrs[10])
-            chosen = []
-            t = threading.Thread(
-                target=lambda: chosen.append(link.wait_for_choice(timeout=20)), daemon=True
-            )
-            t.start()
-            assert w.apply(lr) == [lr]
-            t.join(10)
-            assert chosen == [lr] == [opt.param_groups[0]["lr"]]
-            assert not thief.poll(200), "the notebook sent something to the replayer"
-        finally:
-            thief.close(0)
-            ctx.term()
+        thief = _dealer(zctx, w.address, identity=link._session.encode())
+        thief.send_multipart(hello)
+        time.sleep(0.5)
+        lr = float(r.lrs[10])
+        chosen = []
+        t = threading.Thread(
+            target=lambda: chosen.append(link.wait_for_choice(timeout=20)), daemon=True
+        )
+        t.start()
+        assert w.apply(lr) == [lr]
+        t.join(10)
+        assert chosen == [lr] == [opt.param_groups[0]["lr"]]
+        assert not thief.poll(200), "the notebook sent something to the replayer"
 
 
 def test_an_apply_the_job_takes_late_never_freezes_the_views_and_shows_when_taken(listener):
@@ -716,3 +705,20 @@ def test_re_running_a_listen_cell_leaves_no_ports_or_threads_behind():
     finally:
         for w in made:
             w.close()
+
+
+def test_a_limited_log_line_says_how_many_like_it_were_left_out(caplog):
+    from lrwidget.transport import LogLimit
+
+    caplog.set_level(logging.WARNING, logger="lrwidget.remote")
+    limit = LogLimit(logging.getLogger("lrwidget.remote"), first=2, every=0.3)
+    said = [limit.warning("refused %d", i) for i in range(50)]
+    assert said == [True, True] + [False] * 48
+    time.sleep(0.35)
+    assert limit.warning("refused %d", 50)
+    msgs = [r.getMessage() for r in caplog.records]
+    assert msgs == [
+        "refused 0",
+        "refused 1",
+        "refused 50 (and 48 more like it in the last 0.3 s, not logged)",
+    ]
