@@ -38,6 +38,7 @@ import queue
 import sys
 import threading
 import time
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, Callable, Protocol
 
@@ -137,6 +138,15 @@ class _Command:
 @dataclass(frozen=True)
 class _RunnerDone:
     error: str | None
+
+
+@dataclass(frozen=True)
+class _ApplyDone:
+    """A source's ``apply_async`` answered (a remote job applied the lr, or did not)."""
+
+    lr: float
+    future: Future  # the source's
+    shown: Future  # the caller's: resolved once the views show the outcome
 
 
 class _Call:
@@ -357,7 +367,22 @@ class Channel:
         elif isinstance(item, RunEnded):
             self._end_run(item.run_id, item.result, item.error, item.elapsed)
         elif isinstance(item, LrApplied):
-            self._set(applied_lr=float(item.lrs[0]), pending_apply=self._pending_lr is not None)
+            changes: dict[str, Any] = {
+                "applied_lr": float(item.lrs[0]),
+                "pending_apply": self._pending_lr is not None,
+            }
+            if self._error_from == "apply":  # e.g. a job that took the lr after the timeout
+                self._error_from = None
+                changes["error"] = ""
+            self._set(**changes)
+        elif isinstance(item, _ApplyDone):
+            error = item.future.exception()
+            if error is None:
+                self._applied(item.lr, item.future.result())
+                item.shown.set_result(item.future.result())
+            else:
+                self._apply_failed(item.lr, error)
+                item.shown.set_exception(error)
         elif isinstance(item, _RunnerDone):
             if self._phase == "expected" and item.error is not None:
                 self._phase = "idle"  # it failed before the test began: no RunEnded comes
@@ -544,22 +569,35 @@ class Channel:
             return lr
         return P.snap_lr(lr, self.readings.lrs, index)[0]
 
-    def apply_now_or_later(self, lr: float) -> list[float] | None:
+    def apply_now_or_later(self, lr: float) -> list[float] | Future | None:
         """Apply ``lr`` now, or after the running test ended (writer thread).
 
-        Returns the param groups' new lrs, or None when queued (``pending_apply``).
+        Returns the param groups' new lrs, None when queued (``pending_apply``), or, for a
+        source in another process (``apply_async``), a Future of them: the caller waits for it,
+        never the writer.
         """
         return self._apply_now_or_later(lr)
 
-    def _apply_now_or_later(self, lr: float) -> list[float] | None:
+    def _apply_now_or_later(self, lr: float) -> list[float] | Future | None:
         if self._phase != "idle" or self.source.running:
             self._pending_lr = lr
             self._set(pending_apply=True)
             return None
         return self._apply_now(lr)
 
-    def _apply_now(self, lr: float) -> list[float]:
-        new = self.source.apply(lr)
+    def _apply_now(self, lr: float) -> list[float] | Future:
+        start = getattr(self.source, "apply_async", None)
+        if start is None:
+            new = self.source.apply(lr)
+            self._applied(lr, new)
+            return new
+        # a remote job answers when it takes the lr: the views go on updating meanwhile
+        future, shown = start(lr), Future[list]()
+        self._set(pending_apply=True)
+        future.add_done_callback(lambda f: self.post(_ApplyDone(lr, f, shown)))
+        return shown
+
+    def _applied(self, lr: float, new: list[float]) -> None:
         changes: dict[str, Any] = {"applied_lr": float(new[0]), "pending_apply": False}
         if self.state["selected_lr"] is None:
             changes["selected_lr"] = float(lr)
@@ -567,15 +605,17 @@ class Channel:
             self._error_from = None
             changes["error"] = ""
         self._set(**changes)
-        return new
 
     def _apply_logged(self, lr: float) -> None:
         try:
             self._apply_now(lr)
         except Exception as e:  # shown in the views rather than lost on the writer  # noqa: BLE001
-            log.warning("apply(%s) failed: %s", lr, e)
-            self._error_from = "apply"
-            self._set(pending_apply=False, error=f"apply({lr}) failed: {e}")
+            self._apply_failed(lr, e)
+
+    def _apply_failed(self, lr: float, e: BaseException) -> None:
+        log.warning("apply(%s) failed: %s", lr, e)
+        self._error_from = "apply"
+        self._set(pending_apply=False, error=f"apply({lr}) failed: {e}")
 
     def _replay(self, view: ChannelView) -> None:
         view.channel_hello()

@@ -16,8 +16,11 @@ Design decisions (the issue leaves them open):
 * **One ZeroMQ ROUTER socket, bound** (127.0.0.1 by default, port 0: a free one), read by a
   thread of its own that verifies every message (HMAC-SHA256 with the token, before the body
   is parsed) and turns the job's messages into events. A message with another token is dropped,
-  logged on ``lrwidget.remote``, and answered once a second at most with an unsigned
-  "refused", which the job reports as "token refused by the notebook at ...".
+  logged on ``lrwidget.remote`` (a few lines a minute: ``transport.LogLimit``), and answered
+  once a second at most with an unsigned "refused", which the job reports as "token refused by
+  the notebook at ...". Frames over ``wire.MAX_FRAME`` are dropped by ZeroMQ unread, and at
+  most ``RECEIVE_QUEUE`` messages wait per connection: a peer without the token cannot grow
+  this process by more than a few frames per connection.
 * **A second thread delivers the events** to the subscribers (the channel, whose callback only
   enqueues). Two threads, because the channel's callback waits for the channel after a run's end
   (so that ``range_test`` / ``wait`` return after every view showed it), and an Apply queued during
@@ -46,14 +49,17 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import ipaddress
 import itertools
 import logging
 import math
 import queue
 import threading
 import time
+import warnings
 import weakref
-from dataclasses import dataclass, field
+from concurrent.futures import Future
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from . import wire
@@ -62,6 +68,7 @@ from .stream import LrApplied, Readings, RunEnded, RunStarted
 from .transport import (
     ENV_ADDRESS,
     ENV_TOKEN,
+    LogLimit,
     Waker,
     check_address,
     check_seconds,
@@ -76,18 +83,21 @@ log = logging.getLogger("lrwidget.remote")
 
 #: where :func:`listen` binds by default: this machine only, a free port
 DEFAULT_ADDRESS = "tcp://127.0.0.1:0"
-#: largest message taken from a job (a state holds every reading: 24 bytes each, or 48)
-MAX_MESSAGE = 256 << 20
+#: messages a connection may have waiting in ZeroMQ for the receiving thread (``RCVHWM``):
+#: with frames of at most ``wire.MAX_FRAME``, what a peer without the token can make this
+#: process hold is bounded per connection (a job's messages are small and read at once)
+RECEIVE_QUEUE = 2
 
 
 @dataclass
 class _Session:
     """A job as the receiving thread knows it."""
 
-    ident: bytes
+    ident: bytes  # the connection (ZeroMQ routing id) that speaks for the job
     session: str
     info: dict
     last_seen: float
+    high: int  # the highest message number taken from it: a number not above is a replay
     synced: bool = False
     expect: int = 0
     asked: float = -math.inf  # when a state was last asked for
@@ -108,10 +118,12 @@ class _NewSub:
 
 
 @dataclass
-class _Answer:
-    done: threading.Event = field(default_factory=threading.Event)
-    lrs: list | None = None
-    error: str | None = None
+class _Pending:
+    """An Apply sent to the job: its answer, and when to stop waiting for it."""
+
+    future: Future
+    lr: float
+    deadline: float
 
 
 class RemoteSource:
@@ -157,10 +169,12 @@ class RemoteSource:
         self._zmq = zmq
         self._ctx = zmq.Context()
         sock = self._ctx.socket(zmq.ROUTER)
-        sock.setsockopt(zmq.ROUTER_HANDOVER, 1)  # a job that reconnects keeps its identity
+        # Routing ids are ZeroMQ's own (no handover): a peer cannot claim a job's connection by
+        # naming it; a job that reconnects is known again by a message only it could sign.
         sock.setsockopt(zmq.ROUTER_MANDATORY, 1)  # a send to a vanished job fails, not vanishes
         sock.setsockopt(zmq.LINGER, 0)
-        sock.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE)
+        sock.setsockopt(zmq.MAXMSGSIZE, wire.MAX_FRAME)  # a bigger frame: dropped unread
+        sock.setsockopt(zmq.RCVHWM, RECEIVE_QUEUE)
         if is_ipv6(address):
             sock.setsockopt(zmq.IPV6, 1)
         try:
@@ -171,6 +185,7 @@ class RemoteSource:
             raise OSError(f"cannot listen at {address}: {e}") from None
         self._sock = sock
         self.address = sock.getsockopt_string(zmq.LAST_ENDPOINT)
+        _warn_if_open(self.address)
         # shared: guarded by _cond
         self._cond = threading.Condition()
         self.result: Any = None
@@ -179,7 +194,7 @@ class RemoteSource:
         self._ends = 0
         self._connected = False
         self._subs: list[_Sub] = []
-        self._pending: dict[int, _Answer] = {}
+        self._pending: dict[int, _Pending] = {}
         self.jobs: list[dict] = []
         self._closed = False
         # the delivery thread alone
@@ -190,11 +205,15 @@ class RemoteSource:
         self._cur: _Session | None = None
         self._old: dict[str, bytes] = {}  # sessions replaced by a newer job
         self._refused_at: dict[bytes, float] = {}
-        self._warned: set = set()
+        # lines that anyone who reaches the port can cause: limited
+        self._refused_log = LogLimit(log)
+        self._garbage_log = LogLimit(log)
+        self._hostile_log = LogLimit(log)  # signed, yet not usable
         self._shown_key: tuple | None = None  # (session, the job's run id) shown now
         self._local = 0  # its local run id
         self._shown_open = False  # started and not ended in the views
         self._shown_lost = False  # ended by a disconnect
+        self._shown_n = 0  # readings of it shown
         self._shown_applied: tuple | None = None
         self._seq = 0
         self._t0 = 0.0
@@ -277,6 +296,16 @@ class RemoteSource:
         RuntimeError
             The job refused it (e.g. it already went on with another lr); the text says why.
         """
+        # the receiving thread ends the wait at the deadline; the margin only guards a hang
+        return self.apply_async(lr).result(timeout=self.apply_timeout + 10)  # type: ignore[operator]
+
+    def apply_async(self, lr: float | None = None) -> Future:
+        """:meth:`apply` without the wait: a Future of what it returns (or raises).
+
+        The channel applies through this, so that its writer (every view of this source) never
+        waits for a job. An lr the job takes after ``apply_timeout`` still reaches the views
+        (the job's ``applied`` event).
+        """
         if lr is None:
             lr = None if self.result is None else self.result.suggested_lr
             if lr is None:
@@ -287,27 +316,16 @@ class RemoteSource:
             or not (math.isfinite(lr) and lr > 0)
         ):
             raise ValueError(f"lr must be a positive finite number, got {lr!r}")
-        if self._closed:
-            raise RuntimeError("this listener was closed")
-        ans = _Answer()
+        future: Future = Future()
         request = next(self._request_ids)
+        deadline = time.monotonic() + self.apply_timeout  # type: ignore[operator]
         with self._cond:
-            self._pending[request] = ans
+            if self._closed:
+                raise RuntimeError("this listener was closed")
+            self._pending[request] = _Pending(future, float(lr), deadline)
         self._out.put(("apply", request, float(lr)))
         self._waker.wake()
-        if not ans.done.wait(self.apply_timeout):
-            with self._cond:
-                self._pending.pop(request, None)
-            raise TimeoutError(
-                f"the job did not apply lr={lr:.6g} within "
-                f"{self.apply_timeout:g} s: it applies the notebook's choice in "
-                "link.wait_for_choice()"
-            )
-        if ans.error is not None:
-            if ans.error.startswith("job disconnected") or ans.error.startswith("no job"):
-                raise ConnectionError(ans.error)
-            raise RuntimeError(f"the job did not apply lr={lr:.6g}: {ans.error}")
-        return list(ans.lrs or ())
+        return future
 
     def wait_for_run(self, timeout: float | None = None) -> Any:
         """Block until the job's range test ended (the current one, or the first one);
@@ -346,12 +364,9 @@ class RemoteSource:
             if self._closed:
                 return
             self._closed = True
-            pending, self._pending = self._pending, {}
             self._cond.notify_all()
         _open_sources.discard(self)
-        for ans in pending.values():
-            ans.error = "no job: the listener was closed"
-            ans.done.set()
+        self._fail_pending("no job: the listener was closed")
         self._waker.wake()
         self._receiver.join(5.0)
         self._events.put(None)
@@ -364,29 +379,35 @@ class RemoteSource:
             ev = self._events.get()
             if ev is None:
                 return
-            if isinstance(ev, _NewSub):
-                self._replay_to(ev.sub)
-                continue
-            with self._cond:
-                if isinstance(ev, RunStarted):
-                    self._run = ev
-                    self._buf.clear()
-                    self._running = True
-                elif isinstance(ev, Readings):
-                    if self._run is not None and ev.run_id == self._run.run_id:
-                        self._buf.write(ev.start, ev.lrs, ev.losses, ev.smoothed)
-                elif isinstance(ev, RunEnded):
-                    self._running = False
-                    self._ended = ev
-                    if ev.result is not None:
-                        self.result = ev.result
-                    self._ends += 1
-                    self._cond.notify_all()
-                elif isinstance(ev, LrApplied):
-                    self._applied = ev
-                subs = [s for s in self._subs if s.live and not s.dead]
-            for s in subs:
-                self._call(s, ev)
+            try:
+                self._deliver_one(ev)
+            except Exception:  # one event lost, not every later one
+                log.exception("the listener at %s could not deliver an event", self.address)
+
+    def _deliver_one(self, ev: Any) -> None:
+        if isinstance(ev, _NewSub):
+            self._replay_to(ev.sub)
+            return
+        with self._cond:
+            if isinstance(ev, RunStarted):
+                self._run = ev
+                self._buf.clear()
+                self._running = True
+            elif isinstance(ev, Readings):
+                if self._run is not None and ev.run_id == self._run.run_id:
+                    self._buf.write(ev.start, ev.lrs, ev.losses, ev.smoothed)
+            elif isinstance(ev, RunEnded):
+                self._running = False
+                self._ended = ev
+                if ev.result is not None:
+                    self.result = ev.result
+                self._ends += 1
+                self._cond.notify_all()
+            elif isinstance(ev, LrApplied):
+                self._applied = ev
+            subs = [s for s in self._subs if s.live and not s.dead]
+        for s in subs:
+            self._call(s, ev)
 
     def _replay_to(self, sub: _Sub) -> None:
         with self._cond:
@@ -425,9 +446,10 @@ class RemoteSource:
                         frames = self._sock.recv_multipart(zmq.NOBLOCK, copy=False)
                     except zmq.Again:
                         break
-                    self._incoming(frames)
+                    self._incoming_guarded(frames)
                 self._commands()
                 self._check_alive()
+                self._expire_pending()
         except Exception:
             log.exception("the listener at %s stopped receiving", self.address)
         finally:
@@ -444,6 +466,13 @@ class RemoteSource:
             return False
         return True
 
+    def _incoming_guarded(self, frames: list) -> None:
+        """One message: whatever it holds, the receiving thread goes on with the next."""
+        try:
+            self._incoming(frames)
+        except Exception as e:  # noqa: BLE001  # a check missed here: one message lost, not the thread
+            self._hostile_log.warning("dropped a message that could not be used: %r", e)
+
     def _incoming(self, frames: list) -> None:
         ident = frames[0].bytes
         try:
@@ -452,26 +481,36 @@ class RemoteSource:
             self._refuse(ident, frames[1] if len(frames) > 1 else None)
             return
         except wire.WireError as e:
-            self._warn_once(
-                ident, "dropped a message that is not lrwidget's (from %s): %s", _peer(frames), e
+            self._garbage_log.warning(
+                "dropped a message that is not lrwidget's (from %s): %s", _peer(frames), e
             )
             return
         session, n = m.fields.get("session"), m.fields.get("n")
         if not isinstance(session, str) or isinstance(n, bool) or not isinstance(n, int):
-            log.warning("dropped a %r message without session and number", m.kind)
+            self._hostile_log.warning("dropped a %r message without session and number", m.kind)
             return
         now = time.monotonic()
-        if m.kind == "hello":
-            self._hello(ident, session, m.fields, now)
-            return
         cur = self._cur
+        if cur is not None and session == cur.session:
+            if n <= cur.high:
+                # Signed, but not new: a replay (possibly from another connection, to take the
+                # job's place for the next Apply). The job's own numbers only grow.
+                self._hostile_log.warning(
+                    "dropped a %r message numbered %d, not after %d: a replay", m.kind, n, cur.high
+                )
+                return
+            cur.high = n
+            cur.ident = ident  # only the job can sign a new number: it reconnected
+        if m.kind == "hello":
+            self._hello(ident, session, m.fields, n, now)
+            return
         if cur is None or session != cur.session:
             if session in self._old:
                 self._send_to(ident, "superseded")
                 return
-            self._adopt(ident, session, {}, now)  # met a job mid-stream (this notebook restarted)
+            # met a job mid-stream (this notebook restarted)
+            self._adopt(ident, session, {}, n, now)
             return
-        cur.ident = ident
         self._alive(cur, now)
         in_order = cur.synced and n == cur.expect
         if in_order:
@@ -503,14 +542,14 @@ class RemoteSource:
             try:
                 ev = wire.decode_event(m.kind, m.fields, m.buffers)
             except wire.WireError as e:
-                log.warning("dropped a %r message from the job: %s", m.kind, e)
+                self._hostile_log.warning("dropped a %r message from the job: %s", m.kind, e)
                 return
             self._event(ev, cur)
 
-    def _hello(self, ident: bytes, session: str, fields: dict, now: float) -> None:
+    def _hello(self, ident: bytes, session: str, fields: dict, n: int, now: float) -> None:
         cur = self._cur
         if cur is not None and cur.session == session:
-            cur.ident = ident  # the job lost us (a send failed): it wants to be synced again
+            # the job lost us (a send failed): it wants to be synced again
             self._alive(cur, now)
             cur.synced = False
             self._ask(cur, now)
@@ -518,9 +557,9 @@ class RemoteSource:
         if session in self._old:
             self._send_to(ident, "superseded")
             return
-        self._adopt(ident, session, fields, now)
+        self._adopt(ident, session, fields, n, now)
 
-    def _adopt(self, ident: bytes, session: str, fields: dict, now: float) -> None:
+    def _adopt(self, ident: bytes, session: str, fields: dict, n: int, now: float) -> None:
         old = self._cur
         if old is not None:
             self._old[old.session] = old.ident
@@ -545,7 +584,7 @@ class RemoteSource:
         ):
             v = fields.get(k)
             info[k] = v if isinstance(v, kind) and not isinstance(v, bool) else None
-        self._cur = _Session(ident, session, info, now)
+        self._cur = _Session(ident, session, info, now, high=n)
         with self._cond:
             self.jobs.append(info)
         self._set_connected(True)
@@ -581,19 +620,12 @@ class RemoteSource:
         self._refused_at[ident] = now
         while len(self._refused_at) > 256:
             del self._refused_at[next(iter(self._refused_at))]
-        log.warning(
+        self._refused_log.warning(
             "refused a message signed with another token (from %s); nothing of it is shown",
             _peer([None, frame]),
         )
         with contextlib.suppress(self._zmq.ZMQError):  # the peer left: nothing to tell
             self._sock.send_multipart([ident, *wire.refusal("wrong token")], self._zmq.NOBLOCK)
-
-    def _warn_once(self, ident: bytes, msg: str, *args: Any) -> None:
-        if ident in self._warned:
-            return
-        if len(self._warned) < 256:
-            self._warned.add(ident)
-        log.warning(msg, *args)
 
     # -- what the job sent, as events for the views
     def _emit(self, ev: Any) -> None:
@@ -603,6 +635,7 @@ class RemoteSource:
         self._shown_key = key
         self._local = next(self._run_ids)
         self._shown_open, self._shown_lost = True, False
+        self._shown_n = 0
         self._seq = 0
         self._t0 = run.t0
         self._emit(
@@ -618,6 +651,12 @@ class RemoteSource:
             self._start_shown((cur.session, ev.run_id), ev)
         elif isinstance(ev, Readings):
             if self._shown_key == (cur.session, ev.run_id) and self._shown_open:
+                if ev.start > self._shown_n:  # a job's readings follow on: this is no job's
+                    self._hostile_log.warning(
+                        "dropped readings from index %d (%d shown so far)", ev.start, self._shown_n
+                    )
+                    return
+                self._shown_n = max(self._shown_n, ev.start + ev.lrs.size)
                 self._seq += 1
                 self._emit(
                     Readings(
@@ -635,7 +674,7 @@ class RemoteSource:
         try:
             st = wire.decode_state(m.fields, m.buffers)
         except wire.WireError as e:
-            log.warning("dropped the job's state: %s", e)
+            self._hostile_log.warning("dropped the job's state: %s", e)
             return
         if st.run is not None:
             key = (cur.session, st.run.run_id)
@@ -650,6 +689,7 @@ class RemoteSource:
                     and st.lrs.size
                 ):
                     self._seq += 1
+                    self._shown_n = int(st.lrs.size)
                     elapsed = (
                         st.ended.elapsed
                         if st.ended is not None
@@ -719,17 +759,54 @@ class RemoteSource:
 
     def _resolve(self, request: int, lrs: list | None = None, error: str | None = None) -> None:
         with self._cond:
-            ans = self._pending.pop(request, None)
-        if ans is not None:
-            ans.lrs, ans.error = lrs, error
-            ans.done.set()
+            p = self._pending.pop(request, None)
+        if p is None:
+            return  # answered already, or given up on: a late lr comes as an applied event
+        if error is None:
+            p.future.set_result(list(lrs or ()))
+        elif error.startswith(("job disconnected", "no job")):
+            p.future.set_exception(ConnectionError(error))
+        else:
+            p.future.set_exception(RuntimeError(f"the job did not apply lr={p.lr:.6g}: {error}"))
 
     def _fail_pending(self, why: str) -> None:
         with self._cond:
-            pending, self._pending = self._pending, {}
-        for ans in pending.values():
-            ans.error = why
-            ans.done.set()
+            requests = list(self._pending)
+        for request in requests:
+            self._resolve(request, error=why)
+
+    def _expire_pending(self) -> None:
+        now = time.monotonic()
+        with self._cond:
+            late = [(r, p) for r, p in self._pending.items() if now >= p.deadline]
+            for r, _ in late:
+                del self._pending[r]
+        for _, p in late:
+            p.future.set_exception(
+                TimeoutError(
+                    f"the job did not apply lr={p.lr:.6g} within {self.apply_timeout:g} s: it "
+                    "applies the notebook's choice in link.wait_for_choice() (if it takes it "
+                    "later, the widget shows it then)"
+                )
+            )
+
+
+def _warn_if_open(address: str) -> None:
+    """Warn when a listener takes more than this machine's connections."""
+    host = address[len("tcp://") :].rsplit(":", 1)[0].strip("[]")
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a name, not an address
+        loopback = host == "localhost"
+    if not loopback:
+        warnings.warn(
+            f"listening at {address}: every machine that can reach this one can connect (the "
+            "token keeps them out, but messages are signed, not encrypted). Unless the network "
+            "is trusted, listen at 127.0.0.1 and reach it through an SSH tunnel (README, "
+            '"Distributed and remote")',
+            UserWarning,
+            stacklevel=4,  # listen()'s caller
+        )
 
 
 def _peer(frames: list) -> str:
@@ -742,6 +819,7 @@ def _peer(frames: list) -> str:
 
 _open_sources: weakref.WeakSet = weakref.WeakSet()
 _open_widgets: weakref.WeakSet = weakref.WeakSet()
+_listened: weakref.WeakSet = weakref.WeakSet()  # what listen() opened (replace=True closes)
 
 
 @atexit.register
@@ -843,6 +921,7 @@ def listen(
     *,
     liveness_timeout: float = 5.0,
     apply_timeout: float = 30.0,
+    replace: bool = True,
 ) -> RemoteWidget:
     """Show a widget that draws a range test running in another process, and send it the lr
     chosen there.
@@ -868,6 +947,9 @@ def listen(
         disconnected".
     apply_timeout : float
         Seconds an Apply waits for the job to apply the lr (in ``link.wait_for_choice``).
+    replace : bool
+        Close the listeners that earlier ``listen()`` calls of this process opened (their
+        ports and threads), as a re-run cell expects. False keeps them: two jobs shown at once.
 
     Returns
     -------
@@ -880,6 +962,12 @@ def listen(
     OSError
         The address cannot be listened at (e.g. the port is in use).
 
+    Warns
+    -----
+    UserWarning
+        ``address`` is not a loopback address (e.g. ``"tcp://0.0.0.0:0"``, every interface):
+        anyone who reaches the port can connect; only the token keeps them out.
+
     Example
     -------
     >>> w = listen(display=False)
@@ -889,6 +977,12 @@ def listen(
     """
     if not isinstance(display, bool):
         raise TypeError(f"display must be True or False, got {display!r}")
+    if not isinstance(replace, bool):
+        raise TypeError(f"replace must be True or False, got {replace!r}")
+    if replace:
+        for old in list(_listened):
+            log.info("closing the listener at %s (replaced by a new listen())", old.address)
+            old.close()
     source = RemoteSource(
         address, token, liveness_timeout=liveness_timeout, apply_timeout=apply_timeout
     )
@@ -897,6 +991,7 @@ def listen(
     except BaseException:
         source.close()
         raise
+    _listened.add(w)
     if display:
         from IPython.display import display as _display
 

@@ -21,9 +21,12 @@ ValueError: address must be "tcp://HOST:PORT" (e.g. "tcp://127.0.0.1:5555"), got
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 import re
 import socket
+import threading
+import time
 from typing import Any
 
 __all__ = [
@@ -33,6 +36,7 @@ __all__ = [
     "check_seconds",
     "zmq_module",
     "Waker",
+    "LogLimit",
     "dist_info",
     "broadcast",
 ]
@@ -128,6 +132,49 @@ class Waker:
         self._closed = True
         self._r.close()
         self._w.close()
+
+
+class LogLimit:
+    """A log line that anyone can trigger (a peer without the token, garbage on the port),
+    written at most ``first`` times per ``every`` seconds; the rest are counted, and the next
+    line after the interval says how many were left out. The one place such lines are limited.
+
+    Example
+    -------
+    >>> import logging
+    >>> limit = LogLimit(logging.getLogger("doc"), first=2, every=60.0)
+    >>> [limit.warning("refused %s", i) for i in range(5)]
+    [True, True, False, False, False]
+    >>> limit.dropped
+    3
+    """
+
+    def __init__(self, logger: logging.Logger, first: int = 3, every: float = 60.0):
+        self.logger, self.first, self.every = logger, first, every
+        self._lock = threading.Lock()
+        self._t0 = -math.inf
+        self._said = 0
+        self.dropped = 0  # held back in the current interval
+
+    def warning(self, msg: str, *args: Any) -> bool:
+        """Log ``msg % args`` at WARNING unless over the limit; whether it was logged."""
+        return self.log(logging.WARNING, msg, *args)
+
+    def log(self, level: int, msg: str, *args: Any) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            dropped = 0
+            if now - self._t0 >= self.every:
+                self._t0, self._said, dropped, self.dropped = now, 0, self.dropped, 0
+            if self._said >= self.first:
+                self.dropped += 1
+                return False
+            self._said += 1
+        if dropped:
+            msg += " (and %d more like it in the last %g s, not logged)"
+            args = (*args, dropped, self.every)
+        self.logger.log(level, msg, *args)
+        return True
 
 
 def dist_info(process_group: Any = None) -> tuple:

@@ -38,6 +38,7 @@ import logging
 import pathlib
 import threading
 import time
+from concurrent.futures import Future
 from typing import Any
 
 import anywidget
@@ -343,7 +344,9 @@ class LRFinderWidget(KernelOwned, anywidget.AnyWidget, ChannelView):
         # for the type checker: an apply with a number parses to an Apply with that lr
         assert isinstance(cmd, P.Apply) and cmd.lr is not None
         v = cmd.lr
-        return self._channel.call(lambda: self._channel.apply_now_or_later(v))
+        held = self._channel.call(lambda: self._channel.apply_now_or_later(v))
+        # a remote job's answer is waited for here, not on the channel's writer
+        return held.result() if isinstance(held, Future) else held
 
     def to_svg(self, **kwargs) -> str:
         """The last result as SVG (:func:`lrwidget.report.to_svg`), with the chosen lrs."""

@@ -83,6 +83,14 @@ TAG = b"lrwidget/1"
 MIN_TOKEN = 16
 #: largest JSON body accepted (bytes); readings travel in buffers, so bodies stay small
 MAX_BODY = 1 << 20
+#: largest frame either end takes (bytes), enforced by ZeroMQ before a frame is read
+#: (``MAXMSGSIZE``): a buffer of 2**18 readings. Without the token, a peer can make the other
+#: end hold no more than a few frames of this size per connection, not gigabytes.
+MAX_FRAME = 8 << 18
+#: most readings one run can show remotely (a state carries them in one frame per array)
+MAX_READINGS = MAX_FRAME // 8
+#: deepest JSON nesting accepted (a message's bodies are two levels deep)
+MAX_DEPTH = 8
 #: most buffers in one message (a state: readings and a differing result)
 MAX_BUFFERS = 6
 
@@ -209,25 +217,63 @@ def unpack(token: Any, frames: Sequence[Any]) -> Message:
         raise WireError(
             f"not an lrwidget message (first frame {bytes(frames[0][:20])!r}, expected {TAG!r})"
         )
-    if len(frames) - 3 > MAX_BUFFERS:
-        raise WireError(f"too many frames ({len(frames)})")
+    _check_sizes(frames)
     if not hmac.compare_digest(bytes(frames[1]), sign(_key(token), [frames[0], *frames[2:]])):
         raise BadSignature("signature does not match: the message was not signed with this token")
     return _parse(frames[2], frames[3:])
 
 
-def _parse(raw: bytes, buffers: list[Any]) -> Message:
+def _check_sizes(frames: Sequence[Any]) -> None:
+    """Refuse what is too big before it is signed or parsed (the cheap checks first)."""
+    if len(frames) - 3 > MAX_BUFFERS:
+        raise WireError(f"too many frames ({len(frames)}, at most {3 + MAX_BUFFERS})")
+    if memoryview(frames[2]).nbytes > MAX_BODY:
+        raise WireError(f"body of {memoryview(frames[2]).nbytes} bytes (at most {MAX_BODY})")
+    for f in frames[3:]:
+        if memoryview(f).nbytes > MAX_FRAME:
+            raise WireError(f"a buffer of {memoryview(f).nbytes} bytes (at most {MAX_FRAME})")
+
+
+def _depth(raw: bytes) -> int:
+    """How deep ``raw``'s JSON nests (brackets outside strings): checked before parsing, so
+    no message can make the parser recurse, nor a later repr or walk of it."""
+    if raw.count(b"[") + raw.count(b"{") <= MAX_DEPTH:
+        return 0  # the usual small body: no scan
+    depth = deepest = 0
+    in_str = escaped = False
+    for c in raw:
+        if in_str:
+            if escaped:
+                escaped = False
+            elif c == 0x5C:  # backslash
+                escaped = True
+            elif c == 0x22:  # quote
+                in_str = False
+        elif c == 0x22:
+            in_str = True
+        elif c in (0x5B, 0x7B):  # [ {
+            depth += 1
+            deepest = max(deepest, depth)
+        elif c in (0x5D, 0x7D):
+            depth -= 1
+    return deepest
+
+
+def _parse(raw: Any, buffers: list[Any]) -> Message:
+    raw = bytes(raw)
     if len(raw) > MAX_BODY:
         raise WireError(f"body of {len(raw)} bytes (at most {MAX_BODY})")
+    if _depth(raw) > MAX_DEPTH:
+        raise WireError(f"body nests deeper than {MAX_DEPTH} levels")
     try:
         body = json.loads(raw)
-    except ValueError as e:
+    except ValueError as e:  # also an int past Python's digit limit
         raise WireError(f"body is not JSON: {e}") from None
     if not isinstance(body, dict):
         raise WireError("body must be a JSON object")
     kind = body.pop("kind", None)
     if not isinstance(kind, str) or not kind:
-        raise WireError(f"body needs a 'kind' string, got {kind!r}")
+        raise WireError(f"body needs a 'kind' string, got {_show(kind)}")
     nbytes = body.pop("nbytes", None)
     if nbytes != [memoryview(b).nbytes for b in buffers]:
         raise WireError(f"{kind}: buffers do not match their announced sizes")
@@ -243,8 +289,8 @@ def refusal(reason: str) -> list[bytes]:
 def read_refusal(frames: Sequence[Any]) -> str | None:
     """The reason of an unsigned refusal (:func:`refusal`), None for any other message."""
     frames = [f.bytes if hasattr(f, "bytes") else f for f in frames]
-    if len(frames) != 3 or frames[0] != TAG or frames[1] != b"":
-        return None
+    if len(frames) != 3 or frames[0] != TAG or frames[1] != b"" or len(frames[2]) > 1024:
+        return None  # a refusal is short: anything longer is not read
     try:
         m = _parse(frames[2], [])
     except WireError:
@@ -255,20 +301,29 @@ def read_refusal(frames: Sequence[Any]) -> str | None:
 
 
 # ---------------------------------------------------------------------------- fields
-def _int(fields: Fields, name: str, lo: int = 0) -> int:
+def _show(v: Any) -> str:
+    """``repr(v)``, cut short: an error names a bad value without copying a megabyte of it."""
+    r = repr(v)
+    return r if len(r) <= 60 else r[:57] + "..."
+
+
+def _int(fields: Fields, name: str, lo: int = 0, hi: int = 2**63 - 1) -> int:
     v = fields.get(name)
-    if isinstance(v, bool) or not isinstance(v, int) or v < lo:
-        raise WireError(f"{name} must be an integer >= {lo}, got {v!r}")
+    if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+        raise WireError(f"{name} must be an integer in [{lo}, {hi}], got {_show(v)}")
     return v
 
 
 def _float(fields: Fields, name: str, positive: bool = False) -> float:
     v = fields.get(name)
     if isinstance(v, bool) or not isinstance(v, (int, float)):
-        raise WireError(f"{name} must be a number, got {v!r}")
-    v = float(v)
+        raise WireError(f"{name} must be a number, got {_show(v)}")
+    try:
+        v = float(v)
+    except OverflowError:  # an int of hundreds of digits
+        raise WireError(f"{name} must be a number a float can hold, got {_show(v)}") from None
     if positive and not (math.isfinite(v) and v > 0):
-        raise WireError(f"{name} must be finite and > 0, got {v!r}")
+        raise WireError(f"{name} must be finite and > 0, got {_show(v)}")
     return v
 
 
@@ -276,7 +331,7 @@ def _str(fields: Fields, name: str, choices: Sequence[str] | None = None) -> str
     v = fields.get(name)
     if not isinstance(v, str) or (choices is not None and v not in choices):
         want = f"one of {tuple(choices)}" if choices is not None else "a string"
-        raise WireError(f"{name} must be {want}, got {v!r}")
+        raise WireError(f"{name} must be {want}, got {_show(v)}")
     return v
 
 
@@ -287,7 +342,7 @@ def _opt_str(fields: Fields, name: str) -> str | None:
 def _lrs(fields: Fields, name: str) -> tuple[float, ...]:
     v = fields.get(name)
     if not isinstance(v, list) or not v:
-        raise WireError(f"{name} must be a non-empty list of numbers, got {v!r}")
+        raise WireError(f"{name} must be a non-empty list of numbers, got {_show(v)}")
     return tuple(_float({name: x}, name, positive=True) for x in v)
 
 
@@ -349,7 +404,7 @@ def _result_from(meta: Any, arrays: Sequence[np.ndarray]) -> RangeTestResult:
         d[k] = a.tolist()
     try:
         return RangeTestResult.from_dict(d)
-    except ValueError as e:
+    except (ValueError, TypeError, OverflowError) as e:  # whatever its checks let through
         raise WireError(f"result: {e}") from None
 
 
@@ -412,12 +467,12 @@ def decode_event(kind: str, fields: Fields, buffers: Sequence[Any]) -> Any:
         return _run_from(fields)
     if kind == "readings":
         _need_buffers(kind, buffers, 3)
-        count = _int(fields, "count")
+        count = _int(fields, "count", hi=MAX_READINGS)
         lrs, losses, smoothed = (_array(b, k, count) for b, k in zip(buffers, _ARRAYS))
         return Readings(
             _int(fields, "run_id"),
             _int(fields, "seq"),
-            _int(fields, "start"),
+            _int(fields, "start", hi=MAX_READINGS - count),
             lrs,
             losses,
             smoothed,
@@ -432,7 +487,7 @@ def decode_event(kind: str, fields: Fields, buffers: Sequence[Any]) -> Any:
     if kind == "applied":
         _need_buffers(kind, buffers, 0)
         return LrApplied(_lrs(fields, "lrs"))
-    raise WireError(f"kind {kind!r} is not an event (run, readings, ended, applied)")
+    raise WireError(f"kind {_show(kind)} is not an event (run, readings, ended, applied)")
 
 
 # ---------------------------------------------------------------------------- state
@@ -470,7 +525,7 @@ def encode_state(st: State) -> tuple[Fields, list[bytes]]:
 def decode_state(fields: Fields, buffers: Sequence[Any]) -> State:
     """:func:`encode_state`'s inverse; WireError naming what is wrong."""
     run = None if fields.get("run") is None else _run_from(_obj(fields, "run"))
-    count = _int(fields, "count")
+    count = _int(fields, "count", hi=MAX_READINGS)
     ended_f = fields.get("ended")
     has_result = ended_f is not None and _obj(fields, "ended").get("result") is not None
     own = has_result and fields.get("result_is_readings") is not True
@@ -490,5 +545,5 @@ def decode_state(fields: Fields, buffers: Sequence[Any]) -> State:
 def _obj(fields: Fields, name: str) -> Fields:
     v = fields.get(name)
     if not isinstance(v, dict):
-        raise WireError(f"{name} must be an object, got {v!r}")
+        raise WireError(f"{name} must be an object, got {_show(v)}")
     return v

@@ -23,6 +23,7 @@ from torch import nn
 
 import lrwidget
 from lrwidget.history import RangeTestResult
+from tests import jobs
 from tests.remote_jobs import Job, job_env
 from tests.widgets import Capture, comm_msg, same, wait_until
 
@@ -346,6 +347,7 @@ def test_connect_without_address_or_token_names_the_environment_variables(monkey
         ({"timeout": -1}, ValueError, "timeout must be"),
         ({"timeout": "2"}, TypeError, "timeout must be"),
         ({"interval": 0}, ValueError, "interval must be"),
+        ({"interval": 1e-4}, ValueError, r"interval must be >= 0\.01 seconds"),
     ],
 )
 def test_connect_refuses_bad_arguments_naming_them(kw, exc, msg):
@@ -378,7 +380,7 @@ def test_listen_refuses_bad_arguments_naming_them(kw, exc, msg):
 def test_listen_on_a_port_in_use_says_so(listener):
     w = listener(token=TOKEN)
     with pytest.raises(OSError, match=f"cannot listen at {re.escape(w.address)}"):
-        lrwidget.listen(address=w.address, display=False)
+        lrwidget.listen(address=w.address, display=False, replace=False)
 
 
 def test_wait_for_choice_refuses_a_bad_timeout():
@@ -440,3 +442,283 @@ def test_a_choice_made_before_the_job_waits_is_kept_one_made_after_it_went_on_is
         comm_msg(w, {"type": "apply", "lr": float(r.lrs[30])})
         wait_until(lambda: "already took" in w.error, 10, "the widget to show the refusal")
         assert opt.param_groups[0]["lr"] == lr and w.applied_lr == lr
+
+
+# ---------------------------------------------------------------------------- under attack
+from lrwidget import wire  # noqa: E402
+
+zmq = pytest.importorskip("zmq")
+
+FLOOD = """\
+import json, os, time
+import zmq
+cfg = json.loads(os.environ["JOB_CONFIG"])
+ctx = zmq.Context()
+socks = []
+for _ in range(cfg["connections"]):
+    s = ctx.socket(zmq.DEALER)
+    s.setsockopt(zmq.LINGER, 0)
+    s.setsockopt(zmq.SNDHWM, 4)
+    s.connect(cfg["address"])
+    socks.append(s)
+tag, sig = b"lrwidget/1", b"0" * 64  # no token: every signature is wrong
+big = bytes(cfg["big"])              # far over the frame limit
+near = bytes(cfg["near"])            # just under it
+messages = [[tag, sig, b"{}", big], [tag, sig, b"{}", *[near] * 6], [tag, sig, near]]
+t_end = time.monotonic() + cfg["seconds"]
+sent = 0
+while time.monotonic() < t_end:
+    for s in socks:
+        for m in messages:
+            try:
+                s.send_multipart(m, zmq.NOBLOCK, copy=False)
+                sent += 1
+            except zmq.Again:
+                time.sleep(0.001)
+print("SENT", sent, flush=True)
+"""
+
+
+@pytest.fixture
+def zctx():
+    """A ZeroMQ context for the test's own sockets: every one of them closed at the end."""
+    ctx = zmq.Context()
+    yield ctx
+    ctx.destroy(linger=0)
+
+
+def rss() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def threads() -> int:
+    return len(os.listdir("/proc/self/task"))
+
+
+def test_a_flood_of_big_unsigned_messages_does_not_grow_the_kernel(listener, tmp_path):
+    w = listener(token=TOKEN)
+    limit = 100 << 20
+    cfg = {
+        "address": w.address,
+        "connections": 2,
+        "seconds": 6,
+        "big": 200 << 20,
+        "near": wire.MAX_FRAME - 64,
+    }
+    before = peak = rss()
+    with jobs.Job(tmp_path, FLOOD, config=cfg) as flood:
+        while flood.proc.poll() is None:
+            peak = max(peak, rss())
+            if peak - before > limit:
+                break  # failed: stop before the machine runs out of memory
+            time.sleep(0.05)
+        flood.kill()
+        out = flood.output()
+    assert peak - before < limit, f"+{(peak - before) >> 20} MB under attack\n{out}"
+    assert "SENT" in out and int(line(out, r"SENT (\d+)").group(1)) > 10, out
+    # and the listener still shows a job
+    finder, opt, data, step = _tiny()
+    with lrwidget.connect(finder, w.address, TOKEN, timeout=10) as link:
+        assert link.connected
+        r = finder.range_test(data, start_lr=1e-4, end_lr=1e-1, num_iter=30, step_fn=step)
+        assert_same_result(w.wait(timeout=30), r)
+
+
+def _signed(body: bytes, buffers=()) -> list:
+    frames = [wire.TAG, b"", body, *buffers]
+    frames[1] = wire.sign(TOKEN.encode(), [wire.TAG, body, *buffers])
+    return frames
+
+
+def _dealer(ctx, address, identity: bytes | None = None):
+    s = ctx.socket(zmq.DEALER)
+    s.setsockopt(zmq.LINGER, 0)
+    if identity is not None:
+        s.setsockopt(zmq.IDENTITY, identity)
+    s.connect(address)
+    return s
+
+
+def test_every_hostile_signed_message_leaves_the_listener_working(listener, zctx):
+    w = listener(token=TOKEN)
+    s = _dealer(zctx, w.address)
+    big = "9" * 400
+    deep = "[" * 100_000 + "]" * 100_000
+    run = '"run_id":1,"num_iter":10,"start_lr":1e-4,"end_lr":1,"step_mode":"exp","t0":0'
+    zeros = [bytes(8)] * 3
+    hostile = [
+        (f'{{"kind":"hello","nbytes":[],"session":"evil","n":0,"pid":{big}}}', []),
+        (f'{{"kind":"run","nbytes":[],"session":"evil","n":1,{run}}}', []),
+        (f'{{"kind":"applied","nbytes":[],"session":"evil","n":2,"lrs":[{big}]}}', []),
+        (f'{{"kind":"applied","nbytes":[],"session":"evil","n":3,"lrs":{deep}}}', []),
+        (
+            '{"kind":"readings","nbytes":[8,8,8],"session":"evil","n":4,"run_id":1,"seq":0,'
+            '"start":4611686018427387904,"count":1,"elapsed":0}',
+            zeros,
+        ),
+        (
+            '{"kind":"readings","nbytes":[8,8,8],"session":"evil","n":5,"run_id":1,"seq":1,'
+            f'"start":{wire.MAX_READINGS - 1},"count":1,"elapsed":0}}',
+            zeros,
+        ),
+        (f'{{"kind":"heartbeat","nbytes":[],"session":{big},"n":6}}', []),
+        (f'{{"kind":"heartbeat","nbytes":[],"session":"evil","n":{big}}}', []),
+    ]
+    for body, bufs in hostile:
+        s.send_multipart(_signed(body.encode(), bufs))
+    time.sleep(1.0)
+    assert w._channel.call(lambda: w._channel.readings.n, timeout=10) <= 1
+    assert w.finder._receiver.is_alive() and w.finder._deliverer.is_alive()
+    finder, opt, data, step = _tiny()
+    with lrwidget.connect(finder, w.address, TOKEN, timeout=10):
+        r = finder.range_test(data, start_lr=1e-4, end_lr=1e-1, num_iter=30, step_fn=step)
+        assert_same_result(w.wait(timeout=30), r)
+
+
+def _fake_notebook(ctx):
+    """A ROUTER bound where a link connects: the test plays the notebook."""
+    r = ctx.socket(zmq.ROUTER)
+    r.setsockopt(zmq.LINGER, 0)
+    port = r.bind_to_random_port("tcp://127.0.0.1")
+    return r, f"tcp://127.0.0.1:{port}"
+
+
+def _recv_kind(sock, timeout: float):
+    """(routing id, kind) of the next signed message, or None after ``timeout`` s."""
+    if not sock.poll(timeout * 1000):
+        return None
+    frames = sock.recv_multipart()
+    return frames[0], wire.unpack(TOKEN, frames[1:]).kind
+
+
+def test_hostile_and_garbage_frames_leave_the_jobs_link_working_and_log_little(caplog, zctx):
+    caplog.set_level(logging.WARNING, logger="lrwidget.remote")
+    nb, address = _fake_notebook(zctx)
+    finder, *_ = _tiny()
+    with lrwidget.connect(finder, address, TOKEN, timeout=0) as link:
+        got = _recv_kind(nb, 10)
+        assert got is not None and got[1] == "hello"
+        ident = got[0]
+        deep = b'{"kind":"refused","reason":' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+        nb.send_multipart([ident, wire.TAG, b"", deep])  # unsigned, nested: a refusal?
+        for i in range(200):
+            nb.send_multipart([ident, b"garbage", str(i).encode()])
+        nb.send_multipart([ident, *wire.pack(TOKEN, "sync", {})])
+        kinds = []
+        t_end = time.monotonic() + 10
+        while "state" not in kinds and time.monotonic() < t_end:
+            got = _recv_kind(nb, 1)
+            if got is not None:
+                kinds.append(got[1])
+        assert "state" in kinds, kinds
+        assert link._thread.is_alive() and link.refused is None
+    lines = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(lines) <= 5, [r.getMessage() for r in lines]
+
+
+def test_a_new_connection_per_message_without_the_token_logs_a_few_lines(listener, caplog, zctx):
+    caplog.set_level(logging.WARNING, logger="lrwidget.remote")
+    w = listener(token=TOKEN)
+    for _ in range(100):
+        s = _dealer(zctx, w.address)
+        s.send_multipart(wire.pack("x" * 32, "hello", {"session": "s", "n": 0}))
+        s.send_multipart([b"garbage"])
+        s.close(100)
+    time.sleep(1.0)
+    lines = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert 1 <= len(lines) <= 8, len(lines)
+    assert any("another token" in r.getMessage() for r in lines)
+
+
+def test_a_replayed_message_from_another_connection_does_not_take_the_jobs_place(listener, zctx):
+    finder, opt, data, step = _tiny()
+    w = listener(token=TOKEN)
+    with lrwidget.connect(finder, w.address, TOKEN, timeout=10) as link:
+        r = finder.range_test(data, start_lr=1e-4, end_lr=1e-1, num_iter=30, step_fn=step)
+        w.wait(timeout=30)
+        # the job's first message, as it went over the network, sent again by someone else,
+        # who also names its connection after the job's session
+        hello = wire.pack(TOKEN, "hello", dict(link._hello(), session=link._session, n=0))
+        thief = _dealer(zctx, w.address, identity=link._session.encode())
+        thief.send_multipart(hello)
+        time.sleep(0.5)
+        lr = float(r.lrs[10])
+        chosen = []
+        t = threading.Thread(
+            target=lambda: chosen.append(link.wait_for_choice(timeout=20)), daemon=True
+        )
+        t.start()
+        assert w.apply(lr) == [lr]
+        t.join(10)
+        assert chosen == [lr] == [opt.param_groups[0]["lr"]]
+        assert not thief.poll(200), "the notebook sent something to the replayer"
+
+
+def test_an_apply_the_job_takes_late_never_freezes_the_views_and_shows_when_taken(listener):
+    finder, opt, data, step = _tiny()
+    w = listener(token=TOKEN, apply_timeout=1.0)
+    with lrwidget.connect(finder, w.address, TOKEN, timeout=10) as link:
+        r = finder.range_test(data, start_lr=1e-4, end_lr=1e-1, num_iter=30, step_fn=step)
+        w.wait(timeout=30)
+        lr = float(r.lrs[12])
+        comm_msg(w, {"type": "apply", "lr": lr})  # the job is not in wait_for_choice yet
+        t0 = time.monotonic()
+        w._channel.call(lambda: None, timeout=0.5)  # the writer is free: views update
+        assert time.monotonic() - t0 < 0.5
+        wait_until(lambda: "did not apply" in w.error, 10, "the timeout to show")
+        assert w.applied_lr is None and w.pending_apply is False
+        assert link.wait_for_choice(timeout=10) == lr  # the job takes it late
+        wait_until(lambda: w.applied_lr == lr, 10, "the late apply to show")
+        wait_until(lambda: w.error == "", 10, "the error to clear")
+        assert opt.param_groups[0]["lr"] == lr
+
+
+def test_listening_on_every_interface_warns(listener):
+    with pytest.warns(UserWarning, match="every machine that can reach this one"):
+        w = listener(address="tcp://0.0.0.0:0")
+    assert w.address.startswith("tcp://0.0.0.0:")
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        listener()  # loopback: no warning
+
+
+def test_re_running_a_listen_cell_leaves_no_ports_or_threads_behind():
+    made = []
+    try:
+        made.append(lrwidget.listen(display=False))
+        base = threads()
+        for _ in range(20):
+            made.append(lrwidget.listen(display=False))
+        # bounded: at most one more listener's worth (its 2 threads, ZeroMQ's 2), not 20
+        wait_until(lambda: threads() <= base + 4, 10, f"threads to end ({base} -> {threads()})")
+        for w in made[:-1]:
+            host, port = w.address[len("tcp://") :].rsplit(":", 1)
+            with pytest.raises(ConnectionRefusedError):
+                socket.create_connection((host, int(port)), timeout=2).close()
+        assert made[-1].finder._receiver.is_alive()
+        keep = lrwidget.listen(display=False, replace=False)
+        made.append(keep)
+        assert made[-2].finder._receiver.is_alive()  # replace=False: both listen
+    finally:
+        for w in made:
+            w.close()
+
+
+def test_a_limited_log_line_says_how_many_like_it_were_left_out(caplog):
+    from lrwidget.transport import LogLimit
+
+    caplog.set_level(logging.WARNING, logger="lrwidget.remote")
+    limit = LogLimit(logging.getLogger("lrwidget.remote"), first=2, every=0.3)
+    said = [limit.warning("refused %d", i) for i in range(50)]
+    assert said == [True, True] + [False] * 48
+    time.sleep(0.35)
+    assert limit.warning("refused %d", 50)
+    msgs = [r.getMessage() for r in caplog.records]
+    assert msgs == [
+        "refused 0",
+        "refused 1",
+        "refused 50 (and 48 more like it in the last 0.3 s, not logged)",
+    ]

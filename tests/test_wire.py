@@ -314,3 +314,67 @@ def test_empty_state_round_trips():
     fields, buffers = wire.encode_state(wire.State(None, None, None, None, None, None))
     back = wire.decode_state(fields, buffers)
     assert back.run is None and back.ended is None and back.lrs.size == 0
+
+
+# ---------------------------------------------------------------------------- hostile messages
+def _signed_raw(body: bytes, buffers=()) -> list:
+    frames = [wire.TAG, b"", body, *buffers]
+    frames[1] = wire.sign(KEY.encode(), [wire.TAG, body, *buffers])
+    return frames
+
+
+BIG = "9" * 400  # an int no float holds
+
+
+@pytest.mark.parametrize(
+    "body, buffers",
+    [
+        # each of these ended a thread with OverflowError / RecursionError / MemoryError
+        (f'{{"kind":"applied","nbytes":[],"lrs":[{BIG}]}}', 0),
+        (
+            f'{{"kind":"run","nbytes":[],"run_id":1,"num_iter":5,"start_lr":{BIG},'
+            '"end_lr":1,"step_mode":"exp","t0":0}',
+            0,
+        ),
+        (
+            '{"kind":"readings","nbytes":[8,8,8],"run_id":1,"seq":0,"start":4611686018427387904,'
+            '"count":1,"elapsed":0}',
+            3,
+        ),
+        ('{"kind":"applied","nbytes":[],"lrs":' + "[" * 100_000 + "]" * 100_000 + "}", 0),
+        ('{"kind":"applied","nbytes":[],"lrs":[1],"x":' + "{" * 50 + "}" * 50 + "}", 0),
+    ],
+)
+def test_a_signed_hostile_message_is_a_wire_error_not_a_crash(body, buffers):
+    with pytest.raises(wire.WireError):
+        m = wire.unpack(KEY, _signed_raw(body.encode(), [np.zeros(1).tobytes()] * buffers))
+        wire.decode_event(m.kind, m.fields, m.buffers)
+
+
+def test_a_nested_unsigned_refusal_is_not_read():
+    deep = b'{"kind":"refused","reason":' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    assert wire.read_refusal([wire.TAG, b"", deep]) is None
+    assert wire.read_refusal([wire.TAG, b"", b'{"kind":"refused","reason":' + b"[" * 500]) is None
+
+
+def test_a_state_count_past_the_limit_is_refused():
+    fields, buffers = wire.encode_state(wire.State(None, None, None, None, None, None))
+    fields["count"] = wire.MAX_READINGS + 1
+    with pytest.raises(wire.WireError, match="count"):
+        wire.decode_state(fields, buffers)
+
+
+def test_oversized_frames_are_refused_before_the_signature_is_checked():
+    # the signatures here are wrong: a size error (not BadSignature) shows the order
+    big = bytes(wire.MAX_FRAME + 8)
+    with pytest.raises(wire.WireError, match="buffer of"):
+        wire.unpack(KEY, [wire.TAG, b"0" * 64, b"{}", big])
+    with pytest.raises(wire.WireError, match="body of"):
+        wire.unpack(KEY, [wire.TAG, b"0" * 64, bytes(wire.MAX_BODY + 1)])
+    assert wire.MAX_READINGS * 8 == wire.MAX_FRAME
+
+
+def test_an_error_names_a_bad_value_without_copying_all_of_it():
+    with pytest.raises(wire.WireError) as e:
+        wire.decode_event("applied", {"lrs": ["x" * 1_000_000]}, [])
+    assert len(str(e.value)) < 200
