@@ -157,6 +157,9 @@ class Link:
         self._choice_evt = threading.Event()
         self._waiting = False
         self._taken: tuple | None = None  # (job run id, lr) of the last choice taken
+        #: where the lr of the last :meth:`wait_for_choice` came from: "click" (applied in the
+        #: notebook) or "default" (the timeout's default suggestion); None before
+        self.chosen_by: str | None = None
         if not self.opened:
             return
         zmq = zmq_module()
@@ -263,6 +266,8 @@ class Link:
             if request is not None:  # the notebook shows why
                 self._answer(request, error=f"{type(e).__name__}: {e}")
             raise
+        # on every rank: the decision's kind was broadcast with it
+        self.chosen_by = "click" if decision[0] == "lr" else "default"
         if self.opened:
             with self._choice_lock:
                 run = self._run
@@ -377,7 +382,7 @@ class Link:
             DEFAULT,
             lr,
         )
-        return ("lr", lr)
+        return ("default", lr)
 
     def _apply_everywhere(self, lr: float | None) -> list:
         """The one place where rank 0's lr reaches every rank's optimizer.

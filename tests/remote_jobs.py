@@ -55,8 +55,8 @@ if rank == 0:
 print(f"ENDED rank={rank} reason={result.stop_reason} n={len(result)} "
       f"suggested={result.suggested_lr!r}", flush=True)
 lr = link.wait_for_choice(timeout=cfg.get("wait", 60))
-print(f"CHOICE rank={rank} lr={lr!r} held={[g['lr'] for g in opt.param_groups]!r}",
-      flush=True)
+print(f"CHOICE rank={rank} lr={lr!r} held={[g['lr'] for g in opt.param_groups]!r} "
+      f"by={link.chosen_by}", flush=True)
 link.close()
 if world > 1:
     torch.distributed.destroy_process_group()

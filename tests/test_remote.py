@@ -112,7 +112,7 @@ def test_the_widget_draws_the_job_live_and_a_click_apply_reaches_its_optimizer(l
         comm_msg(w, {"type": "apply", "lr": None})
         wait_until(lambda: w.applied_lr == lr, 20, "the job's answer")
         out = job.finish(30)
-    m = line(out, r"CHOICE rank=0 lr=(\S+) held=\[(\S+)\]")
+    m = line(out, r"CHOICE rank=0 lr=(\S+) held=\[(\S+)\] by=click")
     assert float(m.group(1)) == lr and float(m.group(2)) == lr, out
     assert "DONE rank=0" in out
 
@@ -166,7 +166,7 @@ def test_a_job_whose_notebook_went_away_finishes_and_takes_the_default(listener,
     assert int(m.group(1)) == len(job_result)
     suggested = float(m.group(2))
     assert "applying the default suggestion" in out, out
-    m = line(out, r"CHOICE rank=0 lr=(\S+) held=\[(\S+)\]")
+    m = line(out, r"CHOICE rank=0 lr=(\S+) held=\[(\S+)\] by=default")
     assert float(m.group(1)) == float(m.group(2)) == suggested
 
 
@@ -221,7 +221,7 @@ def test_two_ranks_under_torchrun_only_rank_0_connects_stop_ends_both_both_get_t
     assert [(j["rank"], j["world"]) for j in w.finder.jobs] == [(0, 2)]
     for rank in (0, 1):
         line(out, rf"ENDED rank={rank} reason=stopped n={len(result)} ")
-        m = line(out, rf"CHOICE rank={rank} lr=(\S+) held=\[(\S+)\]")
+        m = line(out, rf"CHOICE rank={rank} lr=(\S+) held=\[(\S+)\] by=click")
         assert float(m.group(1)) == float(m.group(2)) == lr, out
 
 

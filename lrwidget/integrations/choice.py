@@ -284,7 +284,7 @@ class Chooser:
             if self.choose == "default":
                 return self._shown_default(finder, None)
             lr = link.wait_for_choice(timeout=self.timeout)
-            self.chosen_by = "click"  # or the default on timeout: wait_for_choice logs it
+            self.chosen_by = link.chosen_by
             return lr
 
     def _run_shown(self, finder, loader, step_fn, sweep) -> float | None:
