@@ -16,8 +16,8 @@ from torch import nn
 
 import lrwidget
 from lrwidget import BqplotView, LRFinder, LRFinderWidget
-from lrwidget.bqview import nearest_reading, suggestion_points
-from lrwidget.rules import palette, y_range
+from lrwidget.pure.rules import palette, y_range
+from lrwidget.views.bqview import nearest_reading, suggestion_points
 
 
 def click(mark, index):
