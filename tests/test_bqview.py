@@ -211,7 +211,9 @@ def test_without_bqplot_the_package_works_and_the_view_says_how_to_get_it(tmp_pa
         import torch
         from torch import nn
         import lrwidget
-        from lrwidget import LRFinder, LRFinderWidget, report, rules
+        from lrwidget import LRFinder, LRFinderWidget
+        from lrwidget.pure import rules
+        from lrwidget.views import report
         m = nn.Linear(2, 2)
         finder = LRFinder(m, torch.optim.SGD(m.parameters(), lr=1e-3), nn.CrossEntropyLoss())
         LRFinderWidget(finder).close()

@@ -19,8 +19,9 @@ import numpy as np
 import pytest
 from torch import nn
 
-from lrwidget import LRFinder, report, rules
+from lrwidget import LRFinder
 from lrwidget.engine.history import STOP_REASONS
+from lrwidget.pure import rules
 from lrwidget.pure.rules import (
     format_loss,
     format_lr,
@@ -34,6 +35,7 @@ from lrwidget.pure.rules import (
     x_domain,
     y_range,
 )
+from lrwidget.views import report
 from tests.digits import digits_sgd
 
 ROOT = Path(__file__).resolve().parents[1]
