@@ -10,7 +10,7 @@ The fine-tuning family (``tasks.finetune_text``) starts every model, the range t
 from a transformer pre-trained on another task, with a new head: the case where finders are said
 to suggest far too large an lr (transformers #16013).
 
-Rules compared: lrwidget's (``lrwidget.suggest.RULES``, the default marked) and two anchors
+Rules compared: lrwidget's (``lrwidget.pure.suggest.RULES``, the default marked) and two anchors
 re-implemented from their published code: torch-lr-finder's ``LRFinder.plot(suggest_lr=True)``
 (argmin of ``np.gradient`` of the smoothed losses, skip 10 first / 5 last) and Lightning 2.x's
 ``_LRFinder.suggestion`` (argmin of the gradient of loss against lr, skip 10 first / 1 last,
@@ -50,7 +50,7 @@ sys.path.insert(0, os.path.dirname(HERE))
 
 import tasks as T  # noqa: E402
 
-from lrwidget import suggest as S  # noqa: E402
+from lrwidget.pure import suggest as S  # noqa: E402
 
 GRID = np.logspace(-5, 0, 13)
 START_LR, END_LR, NUM_ITER = 1e-7, 10.0, 100

@@ -60,7 +60,7 @@ def worker(pairs: int, steps: int) -> int:
 
     sys.path.insert(0, str(ROOT))
     from lrwidget import LRFinder
-    from lrwidget.schedule import schedule
+    from lrwidget.pure.schedule import schedule
 
     torch.set_num_threads(1)
     dist.init_process_group("gloo")

@@ -27,8 +27,8 @@ from torch import nn
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from lrwidget import LRFinder
-from lrwidget.history import History
-from lrwidget.schedule import schedule
+from lrwidget.engine.history import History
+from lrwidget.pure.schedule import schedule
 
 START, END = 1e-4, 0.5
 

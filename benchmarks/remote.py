@@ -62,7 +62,7 @@ w.close()
 
 BARE_PEER = """\
 import sys, zmq
-from lrwidget import wire
+from lrwidget.remote import wire
 s = zmq.Context().socket(zmq.ROUTER)
 s.bind("tcp://127.0.0.1:0")
 print(s.getsockopt_string(zmq.LAST_ENDPOINT), flush=True)

@@ -1,7 +1,7 @@
 // Number and time formatting for labels, tooltips and the status line (pure). The formats the Python
-// side writes too (lr, loss, tick labels, status words) follow lrwidget/rules.json; lrwidget/rules.py is
+// side writes too (lr, loss, tick labels, status words) follow lrwidget/pure/rules.json; lrwidget/pure/rules.py is
 // the Python twin of each function here, and tests/test_rules.py checks both give the same text.
-import rules from "../lrwidget/rules.json" with { type: "json" };
+import rules from "../lrwidget/pure/rules.json" with { type: "json" };
 
 const LR_DIGITS = rules.lrFormat.digits;
 const LOSS = rules.lossFormat;

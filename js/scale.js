@@ -1,7 +1,7 @@
 // Scales (data <-> pixels), the data ranges the plot shows and where a suggestion's marker sits (pure).
-// The range and marker rules are shared with the Python views: parameters in lrwidget/rules.json,
-// Python twins in lrwidget/rules.py (y_range, x_domain, marker_loss), checked by tests/test_rules.py.
-import rules from "../lrwidget/rules.json" with { type: "json" };
+// The range and marker rules are shared with the Python views: parameters in lrwidget/pure/rules.json,
+// Python twins in lrwidget/pure/rules.py (y_range, x_domain, marker_loss), checked by tests/test_rules.py.
+import rules from "../lrwidget/pure/rules.json" with { type: "json" };
 
 const Y = rules.yRange;
 const X = rules.xRange;
@@ -177,7 +177,7 @@ export function yRangeColumns(raw, smooth, headroom = Y.headroom) {
  * the suggestion's reading (`suggestion.index`) when finite; otherwise the smoothed curve interpolated at
  * `suggestion.lr` between the readings around it (in log10 lr on a log axis: the straight segment the
  * plot draws between them), the end reading's loss beyond either end. Uses the first `n` readings.
- * NaN when no reading has a finite lr and smoothed loss. Python twin: lrwidget.rules.marker_loss.
+ * NaN when no reading has a finite lr and smoothed loss. Python twin: lrwidget.pure.rules.marker_loss.
  */
 export function markerLoss(lrs, smoothed, suggestion, n = lrs.length, log = true) {
   const m = Math.min(n, lrs.length, smoothed.length);

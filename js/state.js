@@ -164,7 +164,7 @@ function bytesView(buf) {
 }
 
 /**
- * The `saved_readings` trait (lrwidget.protocol.encode_saved_readings) decoded (pure): {runId, n, lr, loss,
+ * The `saved_readings` trait (lrwidget.channel.protocol.encode_saved_readings) decoded (pure): {runId, n, lr, loss,
  * smoothed} as Float64Arrays; null when it is empty; {error} when it is not in that layout. Layout: "LRW1",
  * uint32 run id, uint32 n, uint32 flags (0), then n float64 lrs, n float32 losses, n float32 smoothed, all
  * little-endian. Read through a DataView: the bytes may start at any offset into a larger buffer.

@@ -1,7 +1,7 @@
 // Colors and fonts from the host's CSS variables: JupyterLab (--jp-*), VS Code (--vscode-*), marimo,
 // else light/dark fallbacks. detectHost and pickTheme are pure (they take a variable getter);
 // readTheme/watchTheme touch the DOM.
-import rules from "../lrwidget/rules.json" with { type: "json" };
+import rules from "../lrwidget/pure/rules.json" with { type: "json" };
 
 /** [r, g, b, a] (0-255, a 0-1) from "#rgb", "#rgba", "#rrggbb", "#rrggbbaa", "rgb()/rgba()", or null. */
 export function parseColor(str) {
@@ -51,7 +51,7 @@ export function withAlpha(color, alpha) {
   return `rgba(${Math.round(c[0])},${Math.round(c[1])},${Math.round(c[2])},${alpha})`;
 }
 
-// The fallback palettes live in lrwidget/rules.json, which the Python report and bqplot view read too.
+// The fallback palettes live in lrwidget/pure/rules.json, which the Python report and bqplot view read too.
 const LIGHT = rules.palette.light;
 const DARK = rules.palette.dark;
 

@@ -1,6 +1,6 @@
 // Axis ticks (pure): decades on a log axis, 1-2-5 steps on a linear one. The steps and multiples come
-// from lrwidget/rules.json; lrwidget/rules.py computes the same ticks for the Python report.
-import rules from "../lrwidget/rules.json" with { type: "json" };
+// from lrwidget/pure/rules.json; lrwidget/pure/rules.py computes the same ticks for the Python report.
+import rules from "../lrwidget/pure/rules.json" with { type: "json" };
 import { formatLR, formatTick, powerOfTen } from "./format.js";
 
 const EPS = 1e-9;

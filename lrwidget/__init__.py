@@ -9,10 +9,10 @@ Example
  'suggest']
 """
 
-from . import suggest
-from .batches import DataLoaderIter, TrainDataLoaderIter, ValDataLoaderIter
-from .finder import LRFinder
-from .history import RangeTestResult
+from .engine.batches import DataLoaderIter, TrainDataLoaderIter, ValDataLoaderIter
+from .engine.finder import LRFinder
+from .engine.history import RangeTestResult
+from .pure import suggest
 
 __all__ = [
     "LRFinder",
@@ -34,12 +34,12 @@ __version__ = "0.1.0"
 # name -> module: these pull in anywidget / ipywidgets / sidecar / bqplot / pyzmq, so they are
 # only imported when asked for (PEP 562); a job's `connect` does not import the widget
 _LAZY = {
-    "LRFinderWidget": "widget",
-    "find_lr": "widget",
-    "show_in_sidebar": "sidebar",
-    "BqplotView": "bqview",
-    "listen": "remote",
-    "connect": "link",
+    "LRFinderWidget": "views.widget",
+    "find_lr": "views.widget",
+    "show_in_sidebar": "views.sidebar",
+    "BqplotView": "views.bqview",
+    "listen": "views.remote_widget",
+    "connect": "remote.link",
 }
 
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from .finder import LRFinder
+    from .engine.finder import LRFinder
 
 BARS = "▁▂▃▄▅▆▇█"
 
@@ -92,7 +92,7 @@ def _digits_setup(batch_size: int = 64, seed: int = 0):
 
 def summary(result, width: int = 60) -> str:
     """A compact text summary of a RangeTestResult."""
-    from . import suggest as sg
+    from .pure import suggest as sg
 
     r = result
     lines = [
@@ -193,7 +193,7 @@ def prepare_demo(num_iter: int = 100, end_lr: float = 10.0) -> tuple[LRFinder, A
     Raises ImportError without scikit-learn and ValueError (naming ``num_iter`` or ``end_lr``)
     for a bad argument; :func:`main` turns both into a message.
     """
-    from .finder import LRFinder
+    from .engine.finder import LRFinder
 
     model, opt, crit, loader = _digits_setup()
     finder = LRFinder(model, opt, crit)
@@ -215,7 +215,7 @@ def run_demo(finder, loader, kwargs, report: str | None = None) -> int:
     )
     print(summary(result))
     if report:
-        from .report import save_html
+        from .views.report import save_html
 
         save_html(result, report)
         print(f"\nHTML report written to {report}")

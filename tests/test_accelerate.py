@@ -32,7 +32,7 @@ import torch
 from torch import nn
 
 from lrwidget import LRFinder
-from lrwidget.schedule import schedule
+from lrwidget.pure.schedule import schedule
 
 pytest.importorskip("accelerate")
 

@@ -16,8 +16,8 @@ from torch import nn
 
 import lrwidget
 from lrwidget import BqplotView, LRFinder, LRFinderWidget
-from lrwidget.bqview import nearest_reading, suggestion_points
-from lrwidget.rules import palette, y_range
+from lrwidget.pure.rules import palette, y_range
+from lrwidget.views.bqview import nearest_reading, suggestion_points
 
 
 def click(mark, index):
@@ -211,7 +211,9 @@ def test_without_bqplot_the_package_works_and_the_view_says_how_to_get_it(tmp_pa
         import torch
         from torch import nn
         import lrwidget
-        from lrwidget import LRFinder, LRFinderWidget, report, rules
+        from lrwidget import LRFinder, LRFinderWidget
+        from lrwidget.pure import rules
+        from lrwidget.views import report
         m = nn.Linear(2, 2)
         finder = LRFinder(m, torch.optim.SGD(m.parameters(), lr=1e-3), nn.CrossEntropyLoss())
         LRFinderWidget(finder).close()

@@ -17,8 +17,8 @@ import sys
 import pytest
 
 import lrwidget
-from lrwidget import suggest
 from lrwidget.__main__ import main
+from lrwidget.pure import suggest
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 DEMO_EXTRA_HINT = 'pip install "lrwidget[demo]"'

@@ -13,8 +13,8 @@ import math
 import numpy as np
 import pytest
 
-from lrwidget.history import History, RangeTestResult
-from lrwidget.loop import StopRule
+from lrwidget.engine.history import History, RangeTestResult
+from lrwidget.engine.loop import StopRule
 from tests.dist_jobs import run_job
 
 pytestmark = pytest.mark.skipif(

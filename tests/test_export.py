@@ -3,7 +3,7 @@
 * ``jupyter nbconvert --to html`` of a notebook executed headless WITHOUT stored widget state (as
   JupyterLab saves by default) shows the widget's static fallback: the curve as inline SVG and
   the one-line summary.
-* ``lrwidget.report.save_html`` writes a self-contained page (no http(s) resources) with the
+* ``lrwidget.views.report.save_html`` writes a self-contained page (no http(s) resources) with the
   curve, every suggestion with its reason and the chosen lr. (Opening it in Chromium with the
   network blocked: tests/browser/test_report_offline.py.)
 """
@@ -24,7 +24,7 @@ import torch
 from nbclient import NotebookClient
 
 from lrwidget import LRFinder
-from lrwidget.report import format_lr, save_html
+from lrwidget.views.report import format_lr, save_html
 from tests.digits import digits_sgd
 from tests.kernel_code import digits_setup
 

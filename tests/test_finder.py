@@ -7,8 +7,8 @@ import torch
 from torch import nn
 
 from lrwidget import LRFinder, RangeTestResult, suggest
-from lrwidget.schedule import schedule
-from lrwidget.stream import Readings, RunEnded, RunStarted
+from lrwidget.engine.stream import Readings, RunEnded, RunStarted
+from lrwidget.pure.schedule import schedule
 
 
 def _adam_two_groups(model, lr=1e-4):

@@ -15,7 +15,7 @@ from torch import nn
 
 import lrwidget
 from lrwidget import LRFinder, LRFinderWidget
-from lrwidget.owned import KernelOwned, kernel_owned
+from lrwidget.views.owned import KernelOwned, kernel_owned
 from tests.widgets import Capture, comm_msg, wait_until
 
 torch.set_num_threads(1)
@@ -44,7 +44,7 @@ HOSTILE = {
 @pytest.fixture(autouse=True)
 def _fresh_log_limit(monkeypatch):
     """Each test sees its first refusal logged (the limit is per class and process)."""
-    from lrwidget import owned
+    from lrwidget.views import owned
 
     monkeypatch.setattr(owned, "_refusals", owned._Refusals())
 

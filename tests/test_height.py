@@ -10,7 +10,7 @@ from torch import nn
 
 import lrwidget
 from lrwidget import LRFinder, LRFinderWidget
-from lrwidget.rules import PLOT_HEIGHT, check_height
+from lrwidget.pure.rules import PLOT_HEIGHT, check_height
 
 
 def test_the_bounds_are_the_shared_rule():

@@ -7,8 +7,8 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from lrwidget import suggest
-from lrwidget.history import History, RangeTestResult
+from lrwidget.engine.history import History, RangeTestResult
+from lrwidget.pure import suggest
 
 
 def _reference_smoothing(losses, sf):

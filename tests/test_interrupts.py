@@ -12,7 +12,7 @@ from tests.subproc import run_script
 RESTORE_UNDER_SIGINT_STORM = r"""
 import json, os, signal, sys, threading, time
 from torch import nn
-from lrwidget.snapshot import Snapshot
+from lrwidget.engine.snapshot import Snapshot
 
 torch.manual_seed(0)
 # about 100 MB of parameters: a restore takes tens of milliseconds, ~1 SIGINT per millisecond
@@ -106,7 +106,7 @@ def test_a_restore_interrupted_by_sigint_still_completes(tmp_path):
 
 DEFER_SEMANTICS = r"""
 import os, signal, threading
-from lrwidget.interrupts import defer_sigint
+from lrwidget.engine.interrupts import defer_sigint
 
 log = []
 

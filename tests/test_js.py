@@ -1,5 +1,5 @@
 """The front end's own checks, run from pytest: the node:test unit tests of the pure JS modules,
-and a rebuild of the bundle that must equal the committed lrwidget/static/widget.js (a stale
+and a rebuild of the bundle that must equal the committed lrwidget/views/static/widget.js (a stale
 bundle fails)."""
 
 import json
@@ -51,18 +51,18 @@ def test_committed_bundle_is_up_to_date(tmp_path):
         timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
-    committed = ROOT / "lrwidget" / "static" / "widget.js"
+    committed = ROOT / "lrwidget" / "views" / "static" / "widget.js"
     assert committed.exists(), "run `npm run build`"
     assert out.read_text() == committed.read_text(), (
-        "lrwidget/static/widget.js is stale: run `npm run build`"
+        "lrwidget/views/static/widget.js is stale: run `npm run build`"
     )
     css_src = (ROOT / "js" / "widget.css").read_text()
-    assert (ROOT / "lrwidget" / "static" / "widget.css").read_text() == css_src, (
-        "lrwidget/static/widget.css is stale: run `npm run build`"
+    assert (ROOT / "lrwidget" / "views" / "static" / "widget.css").read_text() == css_src, (
+        "lrwidget/views/static/widget.css is stale: run `npm run build`"
     )
 
 
 def test_bundle_exports_render():
-    bundle = (ROOT / "lrwidget" / "static" / "widget.js").read_text()
+    bundle = (ROOT / "lrwidget" / "views" / "static" / "widget.js").read_text()
     assert "export {" in bundle and "render" in bundle
     assert "widget_default as default" in bundle

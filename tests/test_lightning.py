@@ -339,7 +339,7 @@ def test_a_fit_started_during_the_find_steps_test_ends_it_and_says_so(tmp_path):
 # ---------------------------------------------------------------------- DDP, Lightning's finder
 def test_ddp_two_ranks_test_together_and_train_at_the_same_lr(tmp_path):
     import lrwidget
-    from lrwidget.history import RangeTestResult
+    from lrwidget.engine.history import RangeTestResult
 
     pytest.importorskip("zmq")
     w = lrwidget.listen(display=False)

@@ -21,15 +21,15 @@ import pytest
 REPO = pathlib.Path(__file__).resolve().parents[1]
 #: the modules mypy checks strictly (issue 10: the pure ones)
 STRICT = [
-    "schedule",
-    "history",
-    "suggest",
-    "stream",
-    "snapshot",
-    "interrupts",
-    "rules",
-    "protocol",
-    "readings",
+    "pure/schedule",
+    "engine/history",
+    "pure/suggest",
+    "engine/stream",
+    "engine/snapshot",
+    "engine/interrupts",
+    "pure/rules",
+    "channel/protocol",
+    "pure/readings",
 ]
 
 
@@ -132,6 +132,8 @@ def _mypy(tmp_path: pathlib.Path, source: str, modules: list[str]) -> str:
     pkg.mkdir()
     (pkg / "__init__.py").write_text("")
     for m in modules:
+        (pkg / m).parent.mkdir(exist_ok=True)
+        (pkg / m).parent.joinpath("__init__.py").touch()
         (pkg / f"{m}.py").write_text(source)
     proc = subprocess.run(
         [
@@ -155,10 +157,10 @@ def _mypy(tmp_path: pathlib.Path, source: str, modules: list[str]) -> str:
 
 def test_mypy_is_strict_on_the_pure_modules_only(tmp_path):
     untyped = "def double(x):\n    return 2 * x\n"
-    out = _mypy(tmp_path, untyped, [*STRICT, "widget", "channel"])
+    out = _mypy(tmp_path, untyped, [*STRICT, "views/widget", "channel/core"])
     for m in STRICT:
         assert f"lrwidget/{m}.py:1: error: Function is missing a type annotation" in out, out
-    assert "lrwidget/widget.py" not in out and "lrwidget/channel.py" not in out, out
+    assert "lrwidget/views/widget.py" not in out and "lrwidget/channel/core.py" not in out, out
 
 
 def test_make_lint_runs_every_linter_and_ci_runs_it():

@@ -1,5 +1,5 @@
-"""The hot loop on its own (lrwidget.loop): the CPU loop and the staged (accelerator) loop agree,
-reading for reading, on where a test ends and what it keeps."""
+"""The hot loop on its own (lrwidget.engine.loop): the CPU loop and the staged (accelerator) loop
+agree, reading for reading, on where a test ends and what it keeps."""
 
 import math
 
@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import torch
 
-from lrwidget.history import History
-from lrwidget.loop import Recorder, StopRule, loop_cpu, loop_staged, lr_writer
-from lrwidget.schedule import Sweep
+from lrwidget.engine.history import History
+from lrwidget.engine.loop import Recorder, StopRule, loop_cpu, loop_staged, lr_writer
+from lrwidget.pure.schedule import Sweep
 
 
 def _losses_step(losses):

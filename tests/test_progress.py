@@ -1,4 +1,4 @@
-"""The progress bar of a range test (lrwidget/progress.py): on in a terminal by default, off
+"""The progress bar of a range test (lrwidget/engine/progress.py): on in a terminal by default, off
 elsewhere, forced with progress=True / False, updated off the training thread."""
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""lrwidget.protocol (pure): hostile front-end messages become a clear BadCommand, never a crash;
-an lr from a view is always one that was tested. lrwidget.readings: the consumers' buffer."""
+"""lrwidget.channel.protocol (pure): hostile front-end messages become a clear BadCommand, never
+a crash; an lr from a view is always one that was tested. lrwidget.pure.readings: the consumers'
+buffer."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ import math
 import numpy as np
 import pytest
 
-from lrwidget import protocol as P
-from lrwidget.readings import ReadingsBuffer
+from lrwidget.channel import protocol as P
+from lrwidget.pure.readings import ReadingsBuffer
 
 
 @pytest.mark.parametrize(

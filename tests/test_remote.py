@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 import lrwidget
-from lrwidget.history import RangeTestResult
+from lrwidget.engine.history import RangeTestResult
 from tests import jobs
 from tests.remote_jobs import Job, job_env
 from tests.widgets import Capture, comm_msg, same, wait_until
@@ -445,7 +445,7 @@ def test_a_choice_made_before_the_job_waits_is_kept_one_made_after_it_went_on_is
 
 
 # ---------------------------------------------------------------------------- under attack
-from lrwidget import wire  # noqa: E402
+from lrwidget.remote import wire  # noqa: E402
 
 zmq = pytest.importorskip("zmq")
 
@@ -708,7 +708,7 @@ def test_re_running_a_listen_cell_leaves_no_ports_or_threads_behind():
 
 
 def test_a_limited_log_line_says_how_many_like_it_were_left_out(caplog):
-    from lrwidget.transport import LogLimit
+    from lrwidget.remote.transport import LogLimit
 
     caplog.set_level(logging.WARNING, logger="lrwidget.remote")
     limit = LogLimit(logging.getLogger("lrwidget.remote"), first=2, every=0.3)

@@ -1,4 +1,4 @@
-"""lrwidget.report: geometry as pure functions, then the SVG / HTML built from a real run."""
+"""lrwidget.views.report: geometry as pure functions, then the SVG / HTML built from a real run."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 from torch import nn
 
 from lrwidget import LRFinder
-from lrwidget.history import RangeTestResult
-from lrwidget.report import Scale, format_lr, save_html, segments, summary_line, to_svg
-from lrwidget.rules import linear_ticks, log_ticks, y_range
+from lrwidget.engine.history import RangeTestResult
+from lrwidget.pure.rules import linear_ticks, log_ticks, y_range
+from lrwidget.views.report import Scale, format_lr, save_html, segments, summary_line, to_svg
 from tests.digits import digits_sgd
 
 SVG = "{http://www.w3.org/2000/svg}"

@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from lrwidget import LRFinder
-from lrwidget.stream import RunEnded
+from lrwidget.engine.stream import RunEnded
 
 
 @pytest.fixture

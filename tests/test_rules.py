@@ -1,4 +1,5 @@
-"""lrwidget.rules: the rules Python and the front end share, read from lrwidget/rules.json.
+"""lrwidget.pure.rules: the rules Python and the front end share, read from
+lrwidget/pure/rules.json.
 
 Two kinds of checks: the Python functions on their own, and the same inputs fed to the front end's
 rule functions (js/theme.js, format.js, ticks.js, scale.js run by node) with every answer
@@ -18,9 +19,10 @@ import numpy as np
 import pytest
 from torch import nn
 
-from lrwidget import LRFinder, report, rules
-from lrwidget.history import STOP_REASONS
-from lrwidget.rules import (
+from lrwidget import LRFinder
+from lrwidget.engine.history import STOP_REASONS
+from lrwidget.pure import rules
+from lrwidget.pure.rules import (
     format_loss,
     format_lr,
     format_tick,
@@ -33,6 +35,7 @@ from lrwidget.rules import (
     x_domain,
     y_range,
 )
+from lrwidget.views import report
 from tests.digits import digits_sgd
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,7 +48,7 @@ needs_node = pytest.mark.skipif(
 
 # ---------------------------------------------------------------------------- the data file
 def test_rules_come_from_the_json_file():
-    data = json.loads((ROOT / "lrwidget" / "rules.json").read_text(encoding="utf-8"))
+    data = json.loads((ROOT / "lrwidget" / "pure" / "rules.json").read_text(encoding="utf-8"))
     assert palette(False)["accent"] == data["palette"]["light"]["accent"]
     assert palette(True)["rules"] == data["palette"]["dark"]["rules"]
     assert rules.STATUS_OF_REASON == data["status"]

@@ -28,7 +28,7 @@ from ipywidgets import Widget
 from torch import nn
 
 from lrwidget import LRFinder, LRFinderWidget
-from lrwidget.protocol import decode_saved_readings, encode_saved_readings
+from lrwidget.channel.protocol import decode_saved_readings, encode_saved_readings
 from tests.widgets import slow_step, wait_until
 
 #: the issue's target for the saved state (widget-state JSON, as a notebook stores it)

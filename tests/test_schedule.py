@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lrwidget.schedule import factors, schedule, start_lrs_for
+from lrwidget.pure.schedule import factors, schedule, start_lrs_for
 
 
 def test_exp_formula_and_exact_endpoints():
@@ -85,7 +85,7 @@ def test_property_endpoints_monotone_ratio(start, ratio, n, mode, g):
 
 
 def test_sweep_rows_are_the_schedule_bit_for_bit_in_any_chunks():
-    from lrwidget.schedule import Sweep
+    from lrwidget.pure.schedule import Sweep
 
     for mode in ("exp", "linear"):
         full = schedule([3e-7, 1e-8, 2e-5], 7.5, 1001, mode)
@@ -102,7 +102,7 @@ def test_sweep_rows_are_the_schedule_bit_for_bit_in_any_chunks():
 def test_sweep_holds_no_per_step_array():
     import sys
 
-    from lrwidget.schedule import Sweep
+    from lrwidget.pure.schedule import Sweep
 
     sw = Sweep([1e-4, 1e-5], 1.0, 10**12, "exp")  # no allocation proportional to num_iter
     assert sum(sys.getsizeof(getattr(sw, k)) for k in sw.__slots__) < 10_000
@@ -121,7 +121,7 @@ def test_sweep_holds_no_per_step_array():
     ],
 )
 def test_sweeps_that_overflow_are_refused(starts, end, mode, words):
-    from lrwidget.schedule import Sweep
+    from lrwidget.pure.schedule import Sweep
 
     with pytest.raises(ValueError, match=words):
         Sweep(starts, end, 10, mode)
@@ -137,7 +137,7 @@ def test_sweeps_that_overflow_are_refused(starts, end, mode, words):
     mode=st.sampled_from(["exp", "linear"]),
 )
 def test_property_every_accepted_sweep_is_finite(start, exp10, g, mode):
-    from lrwidget.schedule import Sweep
+    from lrwidget.pure.schedule import Sweep
 
     end = start * 10.0**exp10 if exp10 < 308 else math.inf
     if not math.isfinite(end) or end <= start:

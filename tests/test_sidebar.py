@@ -12,7 +12,7 @@ from torch import nn
 
 import lrwidget
 from lrwidget import LRFinder, LRFinderWidget, show_in_sidebar
-from lrwidget.sidebar import ANCHORS
+from lrwidget.views.sidebar import ANCHORS
 
 VIEW_MIME = "application/vnd.jupyter.widget-view+json"
 

@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from lrwidget.snapshot import RestoreError, Snapshot
+from lrwidget.engine.snapshot import RestoreError, Snapshot
 
 
 def _train(model, opt, loader, steps, scaler=None):
@@ -317,7 +317,7 @@ def test_a_snapshot_write_that_hits_the_disk_limit_leaves_nothing_behind(tmp_pat
         f"""
         import errno, resource, signal
         from torch import nn
-        from lrwidget.snapshot import Snapshot, SnapshotWriteError
+        from lrwidget.engine.snapshot import Snapshot, SnapshotWriteError
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # the real disk-full path: EFBIG
         model = nn.Sequential(nn.Linear(1024, 1024), nn.Linear(1024, 10))  # about 4 MB
         opt = torch.optim.SGD(model.parameters(), lr=0.1)

@@ -3,8 +3,8 @@ import time
 
 import numpy as np
 
-from lrwidget.history import History
-from lrwidget.stream import Readings, RunEnded, RunStarted, Stream
+from lrwidget.engine.history import History
+from lrwidget.engine.stream import Readings, RunEnded, RunStarted, Stream
 
 
 def _started(n=1000):

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from lrwidget import suggest as S
+from lrwidget.pure import suggest as S
 
 ALL = list(S.RULES)
 
@@ -112,7 +112,7 @@ def test_clean_descent_then_explosion():
 
 def test_reasons_write_lrs_as_every_view_does():
     # the lrs quoted in a reason read exactly as the legend, the report and the widget write them
-    from lrwidget.rules import format_lr
+    from lrwidget.pure.rules import format_lr
 
     lrs = np.logspace(-6, 1, 100)
     out = S.suggest_all(lrs, _descent(lrs))

@@ -7,12 +7,12 @@ import torch
 from torch import nn
 
 from lrwidget import LRFinder
-from lrwidget.history import RangeTestResult
-from lrwidget.progress import ProgressBar
-from lrwidget.report import summary_line
-from lrwidget.rules import status_word
-from lrwidget.schedule import schedule
-from lrwidget.stream import Readings, RunEnded, RunStarted
+from lrwidget.engine.history import RangeTestResult
+from lrwidget.engine.progress import ProgressBar
+from lrwidget.engine.stream import Readings, RunEnded, RunStarted
+from lrwidget.pure.rules import status_word
+from lrwidget.pure.schedule import schedule
+from lrwidget.views.report import summary_line
 
 
 @pytest.fixture

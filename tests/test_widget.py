@@ -12,9 +12,9 @@ import torch
 from torch import nn
 
 from lrwidget import LRFinder, LRFinderWidget, find_lr
-from lrwidget.channel import Channel
-from lrwidget.schedule import schedule
-from lrwidget.widget import encode_readings
+from lrwidget.channel.core import Channel
+from lrwidget.pure.schedule import schedule
+from lrwidget.views.widget import encode_readings
 from tests.widgets import Capture, comm_msg, decode, same, slow_step, wait_until
 
 

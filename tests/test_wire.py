@@ -1,4 +1,4 @@
-"""lrwidget.wire: framing, HMAC-SHA256 signing with the token, and the events as bytes.
+"""lrwidget.remote.wire: framing, HMAC-SHA256 signing with the token, and the events as bytes.
 
 Everything here is pure (no sockets): a message is a list of frames, as ZeroMQ carries it.
 """
@@ -13,9 +13,9 @@ import math
 import numpy as np
 import pytest
 
-from lrwidget import wire
-from lrwidget.history import RangeTestResult
-from lrwidget.stream import LrApplied, Readings, RunEnded, RunStarted
+from lrwidget.engine.history import RangeTestResult
+from lrwidget.engine.stream import LrApplied, Readings, RunEnded, RunStarted
+from lrwidget.remote import wire
 
 KEY = "k" * 32
 OTHER = "o" * 32

@@ -4,7 +4,7 @@ import { applyMessage, applySavedReadings, createViewState, decodeSavedReadings 
 import { createBus } from "../view/bus.js";
 import { mountMessages } from "../view/messages.js";
 
-// The layout of lrwidget.protocol.encode_saved_readings, built by hand at `offset` bytes into a larger buffer.
+// The layout of lrwidget.channel.protocol.encode_saved_readings, built by hand at `offset` bytes into a larger buffer.
 function saved({ runId = 7, lr, loss, smoothed, offset = 0, magic = "LRW1", flags = 0 }) {
   const n = lr.length;
   const buf = new ArrayBuffer(offset + 16 + 16 * n + 3);

@@ -53,9 +53,9 @@ test("without host variables the fallback follows prefers-color-scheme", () => {
   assert.ok(light.fontSize >= 11);
 });
 
-test("the fallback palettes are lrwidget/rules.json's, the grid their text color at gridAlpha", async () => {
+test("the fallback palettes are lrwidget/pure/rules.json's, the grid their text color at gridAlpha", async () => {
   const { readFileSync } = await import("node:fs");
-  const rules = JSON.parse(readFileSync(new URL("../../lrwidget/rules.json", import.meta.url), "utf-8"));
+  const rules = JSON.parse(readFileSync(new URL("../../lrwidget/pure/rules.json", import.meta.url), "utf-8"));
   for (const [dark, name] of [
     [false, "light"],
     [true, "dark"],

@@ -1,6 +1,6 @@
 // Layout: the plot's height (trait `height`) and watching the view's size, which redraws the plot and
 // lets placement re-check where the view is.
-import rules from "../../lrwidget/rules.json" with { type: "json" };
+import rules from "../../lrwidget/pure/rules.json" with { type: "json" };
 
 const HEIGHT = rules.plotHeight; // {min, max, default}: the Python views refuse any other height
 

@@ -9,7 +9,7 @@ click on a widget displayed by that cell could never arrive. Hence three ways to
   applies; the next ``fit`` trains with the applied lr without testing again.
 - **a listening notebook** (jobs): with ``LRWIDGET_ADDRESS``/``LRWIDGET_TOKEN`` set (as
   ``lrwidget.listen()`` shows), the test streams there and the job waits for Apply
-  (:meth:`lrwidget.link.Link.wait_for_choice`).
+  (:meth:`lrwidget.remote.link.Link.wait_for_choice`).
 - **the default suggestion** (``choose="default"``: scripts, CI), also what a busy cell gets,
   with a warning that names the find step.
 
@@ -25,12 +25,12 @@ from collections.abc import Sequence
 from numbers import Real
 from typing import Any, Callable
 
-from ..finder import LRFinder
-from ..link import ENV_ADDRESS
-from ..loop import write_lr
-from ..stream import LrApplied
-from ..suggest import DEFAULT, RULES
-from ..transport import check_seconds
+from ..engine.finder import LRFinder
+from ..engine.loop import write_lr
+from ..engine.stream import LrApplied
+from ..pure.suggest import DEFAULT, RULES
+from ..remote.link import ENV_ADDRESS
+from ..remote.transport import check_seconds
 from .schedules import base_lrs, move_to
 
 log = logging.getLogger("lrwidget.integrations")
@@ -151,7 +151,7 @@ class Chooser:
         ``diverge_th``, ``accumulation_steps``, ``val_loader``, ...).
     rule : str, optional
         The rule whose suggestion is taken when no click does (a name in
-        :data:`lrwidget.suggest.RULES`); None: the result's default suggestion.
+        :data:`lrwidget.pure.suggest.RULES`); None: the result's default suggestion.
 
     Attributes
     ----------
@@ -181,7 +181,7 @@ class Chooser:
         self, finder: LRFinder, loader: Any, step_fn: Callable, schedulers: Sequence[Any] = ()
     ) -> Any:
         """Start the range test in a background thread and return its widget at once."""
-        from ..widget import LRFinderWidget
+        from ..views.widget import LRFinderWidget
 
         w = LRFinderWidget(finder)
         w.run(loader, step_fn=step_fn, **self._sweep(finder, schedulers))
@@ -277,7 +277,7 @@ class Chooser:
         return self._default(None)
 
     def _run_remote(self, finder, loader, step_fn, sweep) -> float | None:
-        from ..link import connect
+        from ..remote.link import connect
 
         with connect(finder) as link:
             self.result = finder.range_test(loader, step_fn=step_fn, **sweep)
@@ -290,7 +290,7 @@ class Chooser:
     def _run_shown(self, finder, loader, step_fn, sweep) -> float | None:
         from IPython.display import display
 
-        from ..widget import LRFinderWidget
+        from ..views.widget import LRFinderWidget
 
         self.widget = w = LRFinderWidget(finder)
         display(w)

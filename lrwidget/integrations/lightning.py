@@ -36,8 +36,8 @@ import torch
 from lightning.pytorch.trainer.connectors.logger_connector.result import _ResultCollection
 from torchmetrics import Metric
 
-from ..batches import loader_generators
-from ..finder import LRFinder
+from ..engine.batches import loader_generators
+from ..engine.finder import LRFinder
 from .choice import ChoiceRecord, Chooser
 from .schedules import move_to
 
@@ -73,7 +73,7 @@ class LRFinderCallback(ChoiceRecord, pl.Callback):
         Seconds to wait for a click before taking the suggestion (None: no limit).
     rule : str, optional
         The rule whose suggestion is taken when nothing is clicked: a name in
-        :data:`lrwidget.suggest.RULES`; None: lrwidget's default rule.
+        :data:`lrwidget.pure.suggest.RULES`; None: lrwidget's default rule.
     **range_test_kwargs
         Passed to :meth:`lrwidget.LRFinder.range_test`: ``step_mode``, ``smooth_f``,
         ``diverge_th``, ``accumulation_steps`` (default: the trainer's
@@ -106,7 +106,8 @@ class LRFinderCallback(ChoiceRecord, pl.Callback):
     One optimizer: Lightning's automatic optimization takes one (several need manual
     optimization, where ``training_step`` steps the optimizers itself, so a range test cannot
     drive it: refused). Under a multi-process strategy (DDP) every rank runs the test together
-    (:mod:`lrwidget.collective`): the same readings, the same choice on every rank. What a test
+    (:mod:`lrwidget.engine.collective`): the same readings, the same choice on every rank. What
+    a test
     step does not do: gradient clipping (``gradient_clip_val``), the module's own
     ``optimizer_step`` / ``on_train_batch_*`` hooks and callbacks; the loss is backpropagated as
     it is (with the precision plugin's grad scaler, when it has one).

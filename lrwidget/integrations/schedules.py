@@ -9,7 +9,7 @@ one ratio per group, applied to the lr the group holds now and to every base the
 Absolute floors (``eta_min``, ReduceLROnPlateau's ``min_lrs``) are not scaled.
 
 An lr held as a tensor (capturable/fused optimizers; the schedulers built on them keep tensors
-too) is read with ``float()`` and moved in place (:func:`lrwidget.loop.write_lr`).
+too) is read with ``float()`` and moved in place (:func:`lrwidget.engine.loop.write_lr`).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any
 
 import torch
 
-from ..loop import write_lr
+from ..engine.loop import write_lr
 
 # per-group keys schedulers write into a param group, each a multiple of the group's base lr
 _GROUP_KEYS = ("lr", "initial_lr", "max_lr", "min_lr", "base_lr")

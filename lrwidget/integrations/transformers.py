@@ -29,7 +29,7 @@ from typing import Any
 
 from transformers import Trainer, TrainerCallback
 
-from ..finder import LRFinder
+from ..engine.finder import LRFinder
 from .choice import ChoiceRecord, Chooser
 
 __all__ = ["DEFAULT_RULE", "LRFinderCallback"]
@@ -37,8 +37,8 @@ __all__ = ["DEFAULT_RULE", "LRFinderCallback"]
 log = logging.getLogger("lrwidget.integrations.transformers")
 
 #: The rule that picks the lr when no click does (``choose="default"``, a timeout, a busy cell):
-#: a name in :data:`lrwidget.suggest.RULES`, or None for lrwidget's default rule
-#: (:data:`lrwidget.suggest.DEFAULT`). The hook for a fine-tuning rule: set it here.
+#: a name in :data:`lrwidget.pure.suggest.RULES`, or None for lrwidget's default rule
+#: (:data:`lrwidget.pure.suggest.DEFAULT`). The hook for a fine-tuning rule: set it here.
 DEFAULT_RULE: str | None = None
 
 
@@ -84,7 +84,7 @@ class LRFinderCallback(ChoiceRecord, TrainerCallback):
         Seconds to wait for a click before taking the suggestion (None: no limit).
     rule : str, optional
         The rule of the suggestion taken when nothing is clicked: a name in
-        :data:`lrwidget.suggest.RULES`. None: :data:`DEFAULT_RULE`.
+        :data:`lrwidget.pure.suggest.RULES`. None: :data:`DEFAULT_RULE`.
     **range_test_kwargs
         Passed to :meth:`lrwidget.LRFinder.range_test` (``step_mode``, ``smooth_f``,
         ``diverge_th``, ``val_loader``, ``accumulation_steps``...). ``accumulation_steps``

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from lrwidget.report import format_lr
+from lrwidget.views.report import format_lr
 from tests.kernel_code import digits_setup
 
 SETUP = digits_setup(sleep=0.05) + "\nwidget"  # ~10 s in all: the test watches the curve grow

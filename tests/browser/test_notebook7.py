@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import time
 
-from lrwidget.report import format_lr
+from lrwidget.views.report import format_lr
 
 RUN = """\
 display(widget)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from lrwidget.report import format_lr
+from lrwidget.views.report import format_lr
 from tests.test_export import run_and_report
 
 

@@ -29,7 +29,7 @@ import urllib.request
 import nbformat
 import pytest
 
-from lrwidget.protocol import decode_saved_readings
+from lrwidget.channel.protocol import decode_saved_readings
 from tests.browser.conftest import PANEL, REPO, _need
 from tests.kernel_code import digits_setup
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import time
 
-from lrwidget.report import format_lr
+from lrwidget.views.report import format_lr
 
 SIDE = "#jp-right-stack .lrw-root"
 PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 
-from lrwidget.report import format_lr
+from lrwidget.views.report import format_lr
 
 PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"
 

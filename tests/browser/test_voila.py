@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from lrwidget.report import format_lr
+from lrwidget.views.report import format_lr
 from tests.browser.conftest import _free_port, _need
 from tests.browser.hosts import ServerProcess, fresh_env
 from tests.browser.pixels import contrast, css_rgb, luminance, plot_problems

@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from lrwidget.report import format_lr
+from lrwidget.views.report import format_lr
 from tests.browser import vscode_host
 from tests.browser.conftest import _need
 from tests.browser.pixels import contrast, css_rgb, luminance, plot_problems

@@ -6,13 +6,13 @@ building, no matplotlib and nothing fetched from the network.
 
 The geometry is a set of pure functions (:func:`Scale`, :func:`segments`) so it is tested
 without drawing anything. What the picture shares with the live widget (palette, status words,
-number formats, ticks, axis ranges, marker placement) comes from :mod:`lrwidget.rules`, the
+number formats, ticks, axis ranges, marker placement) comes from :mod:`lrwidget.pure.rules`, the
 rules the front end reads from the same ``rules.json``: the static picture looks like the live one.
 
 Example
 -------
 >>> import numpy as np
->>> from lrwidget.history import RangeTestResult
+>>> from lrwidget.engine.history import RangeTestResult
 >>> lrs = np.geomspace(1e-5, 1.0, 50)
 >>> loss = 2 - np.exp(-((np.log10(lrs) + 2.5) ** 2)) + np.where(lrs > 0.1, 50 * lrs, 0)
 >>> r = RangeTestResult(lrs, loss, loss, "completed", "exp", 1e-5, 1.0, 50, 1.0)
@@ -29,7 +29,7 @@ import os
 
 import numpy as np
 
-from .rules import (
+from ..pure.rules import (
     format_loss,
     format_lr,
     linear_ticks,
@@ -115,7 +115,7 @@ def segments(xs, ys, sx: Scale, sy: Scale, y_lo: float, y_hi: float) -> list[lis
 
 # ---------------------------------------------------------------------------- content
 def _suggestion_rows(result) -> list[dict]:
-    from .suggest import DEFAULT
+    from ..pure.suggest import DEFAULT
 
     rows = []
     for name, s in (result.suggestions or {}).items():
@@ -135,7 +135,7 @@ def summary_line(result, selected_lr=None, applied_lr=None) -> str:
     """One line: status, readings, suggested lr (and the chosen one).
 
     >>> import numpy as np
-    >>> from lrwidget.history import RangeTestResult
+    >>> from lrwidget.engine.history import RangeTestResult
     >>> r = RangeTestResult(np.array([1e-3, 1e-2]), np.array([2.0, 1.0]), np.array([2.0, 1.5]),
     ...                     "stopped", "exp", 1e-3, 1e-2, 10, 0.5)
     >>> summary_line(r, applied_lr=1e-3).startswith("LR range test stopped: 2/10 readings")
@@ -200,7 +200,7 @@ def to_svg(
     Example
     -------
     >>> import numpy as np
-    >>> from lrwidget.history import RangeTestResult
+    >>> from lrwidget.engine.history import RangeTestResult
     >>> r = RangeTestResult(np.geomspace(1e-4, 1, 20), np.linspace(2, 1, 20),
     ...                     np.linspace(2, 1, 20), "completed", "exp", 1e-4, 1.0, 20, 0.2)
     >>> "<polyline" in to_svg(r, dark=True)
@@ -425,7 +425,7 @@ def to_html(
     Example
     -------
     >>> import numpy as np
-    >>> from lrwidget.history import RangeTestResult
+    >>> from lrwidget.engine.history import RangeTestResult
     >>> r = RangeTestResult(np.geomspace(1e-4, 1, 20), np.linspace(2, 1, 20),
     ...                     np.linspace(2, 1, 20), "completed", "exp", 1e-4, 1.0, 20, 0.2)
     >>> page = to_html(r, applied_lr=1e-2)
@@ -520,7 +520,7 @@ def save_html(
     Example
     -------
     >>> import numpy as np, tempfile, os
-    >>> from lrwidget.history import RangeTestResult
+    >>> from lrwidget.engine.history import RangeTestResult
     >>> r = RangeTestResult(np.geomspace(1e-4, 1, 5), np.ones(5), np.ones(5), "completed",
     ...                     "exp", 1e-4, 1.0, 5, 0.1)
     >>> p = save_html(r, os.path.join(tempfile.mkdtemp(), "r.html"))

@@ -14,7 +14,7 @@ Select(lr=0.01, index=3)
 >>> parse_command({"type": "apply", "lr": 1e400})
 Traceback (most recent call last):
 ...
-lrwidget.protocol.BadCommand: apply: lr must be a positive finite number or null, got inf
+lrwidget.channel.protocol.BadCommand: apply: lr must be a positive finite number or null, got inf
 """
 
 from __future__ import annotations
@@ -144,10 +144,10 @@ def parse_command(content: Any) -> Command:
     -------
     >>> parse_command({"type": "placement", "view": "v1", "where": "sidebar"})
     Placement(view='v1', where='sidebar')
-    >>> parse_command({"type": "select", "lr": "x"})
+    >>> parse_command({"type": "select", "lr": "x"})  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    lrwidget.protocol.BadCommand: select: lr must be a positive finite number or null, got 'x'
+    lrwidget...BadCommand: select: lr must be a positive finite number or null, got 'x'
     """
     if not isinstance(content, dict):
         raise BadCommand(f"a command must be a dict, got {type(content).__name__}")

@@ -5,7 +5,8 @@ Per step the loop does only that (no call it does not need, nothing proportional
 ``num_iter``: the lrs come in chunks of the sweep). On CPU each loss is read with ``.item()``
 at once (:func:`loop_cpu`); on an accelerator the :class:`Recorder` stages the losses on the
 device and fetches them every ``fetch_every`` steps (:func:`loop_staged`), so the host never
-waits for the device inside a step. :class:`lrwidget.track.Tracker` (the user's own loop) uses
+waits for the device inside a step. :class:`lrwidget.engine.track.Tracker` (the user's own
+loop) uses
 the same StopRule, Recorder and :func:`lr_writer`.
 """
 
@@ -17,8 +18,8 @@ from typing import Callable
 import torch
 from torch import Tensor
 
+from ..pure.schedule import Sweep
 from .history import History
-from .schedule import Sweep
 
 _isfinite = math.isfinite
 
@@ -84,7 +85,7 @@ class Recorder:
 
     Example
     -------
-    >>> from lrwidget.history import History
+    >>> from lrwidget.engine.history import History
     >>> rec = Recorder(History(4), StopRule(4, 5.0), fetch_every=2, device="cpu")
     >>> [rec.add(i, 0.1 * (i + 1), torch.tensor(1.0)) for i in range(4)]  # fetched in pairs
     [None, None, None, 'completed']
@@ -190,7 +191,7 @@ def loop_cpu(
 
     Example
     -------
-    >>> from lrwidget.history import History
+    >>> from lrwidget.engine.history import History
     >>> p = torch.nn.Parameter(torch.ones(1)); opt = torch.optim.SGD([p], lr=1e-3)
     >>> readings = History(5)
     >>> loop_cpu(Sweep([1e-3], 1e-1, 5), readings, StopRule(5, 5.0), opt,
@@ -228,11 +229,11 @@ def loop_staged(
 ) -> str | None:
     """Run the sweep with the losses staged on ``device`` (see :class:`Recorder`); the reason
     it ended. ``recorder``: a recorder of its own (the collective one,
-    :class:`lrwidget.collective.CollectiveRecorder`) instead of a new :class:`Recorder`.
+    :class:`lrwidget.engine.collective.CollectiveRecorder`) instead of a new :class:`Recorder`.
 
     Example
     -------
-    >>> from lrwidget.history import History
+    >>> from lrwidget.engine.history import History
     >>> p = torch.nn.Parameter(torch.ones(1)); opt = torch.optim.SGD([p], lr=1e-3)
     >>> readings = History(5)
     >>> loop_staged(Sweep([1e-3], 1e-1, 5), readings, StopRule(5, 5.0), opt,

@@ -24,7 +24,8 @@ Restoring writes into the existing parameter tensors and param-group dicts (``co
 parameters) stay valid. It first checks that everything saved still has a place of the same shape
 and dtype, so a model that changed during the run (a buffer registered by a step, a param group
 added) is refused before anything is written. Ctrl-C cannot cut a restore in half: a SIGINT that
-arrives during it raises its KeyboardInterrupt after it (:mod:`lrwidget.interrupts`). A restore
+arrives during it raises its KeyboardInterrupt after it
+(:mod:`lrwidget.engine.interrupts`). A restore
 that fails raises :class:`RestoreError` and keeps the snapshot for another try.
 :meth:`Snapshot.free` drops the copies.
 
@@ -167,7 +168,7 @@ class Snapshot:
             Every tensor in its param groups is saved, the model's or not.
         grad_scaler : torch.amp.GradScaler, optional
             None: the one the optimizer steps with itself, if any
-            (:func:`lrwidget.steps.own_scaler`).
+            (:func:`lrwidget.engine.steps.own_scaler`).
         memory_cache : bool
             True keeps the copy in CPU memory; False writes it to a file under ``cache_dir``
             (the system temp dir when None) and reads it back on restore.

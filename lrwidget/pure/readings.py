@@ -1,6 +1,6 @@
 """A consumer's copy of one run's readings, growing as they arrive (pure numpy).
 
-The engine's :class:`lrwidget.history.History` is preallocated for the run; a consumer (the
+The engine's :class:`lrwidget.engine.history.History` is preallocated for the run; a consumer (the
 channel, the bqplot view) cannot trust a size announced by a source it does not own, so it keeps
 its own buffer that grows geometrically and never drops a reading. Writes are idempotent
 (readings land at their index), so a replay or a duplicate batch is harmless.

@@ -134,7 +134,7 @@ def show_in_sidebar(
 
 
 def _set(widget, name, value) -> None:
-    # LRFinderWidget writes its traits from one thread only (see lrwidget.widget)
+    # LRFinderWidget writes its traits from one thread only (see lrwidget.views.widget)
     call = getattr(widget, "_call", None)
     if callable(call):
         call(lambda: setattr(widget, name, value))

@@ -1,7 +1,7 @@
 """A range test's progress bar in a terminal (tqdm): step i/N, lr, smoothed loss, ETA, and why
 it ended.
 
-The bar is one more subscriber of the run's events: a :class:`lrwidget.stream.Stream` thread
+The bar is one more subscriber of the run's events: a :class:`lrwidget.engine.stream.Stream` thread
 updates it about every :data:`INTERVAL` seconds from the readings already written, so the
 training loop does nothing for it (no call per step). It is created on the thread that started
 the test (where tqdm.auto decides between a terminal and a notebook bar) and closed by the
@@ -15,7 +15,7 @@ output goes to a file. Under torch.distributed only rank 0 shows it.
 Example
 -------
 >>> import io; import numpy as np
->>> from lrwidget.stream import Readings, RunEnded, RunStarted
+>>> from lrwidget.engine.stream import Readings, RunEnded, RunStarted
 >>> out = io.StringIO()
 >>> bar = ProgressBar(RunStarted(1, 4, 1e-3, 1.0, "exp", 0.0), file=out)
 >>> bar(Readings(1, 0, 0, np.array([1e-3, 1e-2]), np.array([2.0, 1.5]), np.array([2.0, 1.7]), 0.1))
@@ -29,7 +29,7 @@ from __future__ import annotations
 import sys
 from typing import Any, TextIO
 
-from .rules import format_loss, format_lr
+from ..pure.rules import format_loss, format_lr
 from .stream import Readings, RunEnded, RunStarted
 
 __all__ = ["ProgressBar", "wanted", "check_progress", "INTERVAL"]

@@ -31,9 +31,9 @@ function createBus(topics = TOPICS) {
   };
 }
 
-// lrwidget/rules.json
+// lrwidget/pure/rules.json
 var rules_default = {
-  about: "What the Python side (lrwidget/rules.py: report, bqview, suggest, widget) and the front end (js/theme.js, format.js, ticks.js, scale.js) must agree on, written once. Both sides load this file; tests/test_rules.py checks that they compute the same results from it.",
+  about: "What the Python side (lrwidget/pure/rules.py: report, bqview, suggest, widget) and the front end (js/theme.js, format.js, ticks.js, scale.js) must agree on, written once. Both sides load this file; tests/test_rules.py checks that they compute the same results from it.",
   palette: {
     light: {
       fg: "#1f2328",

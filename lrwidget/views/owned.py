@@ -2,7 +2,8 @@
 
 ipywidgets lets any front end set any synced trait with a standard ``update`` comm message
 (``Widget._handle_msg`` -> ``set_state``), which would skip every check the typed commands get
-(:func:`lrwidget.protocol.parse_command`, :class:`lrwidget.channel.Channel`): a ``selected_lr``
+(:func:`lrwidget.channel.protocol.parse_command`, :class:`lrwidget.channel.core.Channel`):
+a ``selected_lr``
 of 1e308 would reach the optimizer through ``widget.apply()``, an ``applied_lr`` could claim an
 lr the optimizer does not hold. lrwidget's views send commands (``model.send``) and write no
 trait, so :class:`KernelOwned` (a mixin before the ipywidgets class in the bases) takes only

@@ -1,6 +1,7 @@
 """Deliver a range test's readings to a subscriber in batches, from a thread of its own.
 
-The training loop only writes into :class:`lrwidget.history.History`; a :class:`Stream` thread
+The training loop only writes into :class:`lrwidget.engine.history.History`; a
+:class:`Stream` thread
 wakes every ``interval`` seconds, reads ``History.n`` and hands the new readings to the callback
 as one :class:`Readings` event. The training thread never calls a subscriber, so a slow
 subscriber (a widget sending messages) cannot slow the test down, and a fast test cannot flood
@@ -12,7 +13,7 @@ Events for one run arrive in this order: :class:`RunStarted`, zero or more :clas
 
 Example
 -------
->>> from lrwidget.history import History
+>>> from lrwidget.engine.history import History
 >>> events = []
 >>> h = History(10, 0.0)
 >>> s = Stream(events.append, 0.01, h, RunStarted(1, 10, 1e-3, 1.0, "exp", 0.0))

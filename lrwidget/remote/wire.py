@@ -15,7 +15,7 @@ A message is a list of frames, as ZeroMQ carries a multipart message::
 * ``buffers`` are readings as little-endian float64: bytes, not JSON, so NaN, +-inf, -0.0 and
   every bit of every float arrive as they left (and 8 bytes a number, not about 20).
 
-The events of a run (:mod:`lrwidget.stream`) map to kinds ``run`` (RunStarted), ``readings``
+The events of a run (:mod:`lrwidget.engine.stream`) map to kinds ``run`` (RunStarted), ``readings``
 (Readings, three buffers), ``ended`` (RunEnded; the result's fields through
 :meth:`RangeTestResult.to_dict` and back through :meth:`RangeTestResult.from_dict`, which checks
 them, its arrays as three buffers) and ``applied`` (LrApplied). ``state`` carries everything a
@@ -32,10 +32,10 @@ Example
 >>> m = unpack(token, frames)
 >>> m.kind, m.fields["lrs"]
 ('applied', [0.01])
->>> unpack("another-token-16", frames)
+>>> unpack("another-token-16", frames)  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-lrwidget.wire.BadSignature: signature does not match: the message was not signed with this token
+lrwidget...BadSignature: signature does not match: the message was not signed with this token
 """
 
 from __future__ import annotations
@@ -51,9 +51,9 @@ from typing import Any
 
 import numpy as np
 
-from .history import STOP_REASONS, RangeTestResult
-from .schedule import STEP_MODES
-from .stream import LrApplied, Readings, RunEnded, RunStarted
+from ..engine.history import STOP_REASONS, RangeTestResult
+from ..engine.stream import LrApplied, Readings, RunEnded, RunStarted
+from ..pure.schedule import STEP_MODES
 
 Fields = dict[str, Any]  # a message's JSON fields
 
@@ -451,7 +451,7 @@ def encode_event(ev: Any) -> tuple[str, Fields, list[bytes]]:
         return "ended", _ended_fields(ev), bufs
     if isinstance(ev, LrApplied):
         return "applied", {"lrs": [float(x) for x in ev.lrs]}, []
-    raise TypeError(f"not an event of lrwidget.stream: {type(ev).__name__}")
+    raise TypeError(f"not an event of lrwidget.engine.stream: {type(ev).__name__}")
 
 
 def decode_event(kind: str, fields: Fields, buffers: Sequence[Any]) -> Any:

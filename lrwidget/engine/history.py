@@ -40,10 +40,10 @@ from typing import TYPE_CHECKING, Any, Union
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .schedule import STEP_MODES
+from ..pure.schedule import STEP_MODES
 
 if TYPE_CHECKING:
-    from .suggest import Suggestion
+    from ..pure.suggest import Suggestion
 
 __all__ = ["History", "RangeTestResult", "STOP_REASONS"]
 
@@ -244,7 +244,7 @@ class RangeTestResult:
     error : str or None
         ``repr`` of the exception when ``stop_reason == "error"``.
     suggestions : dict
-        Rule name -> :class:`lrwidget.suggest.Suggestion`, the default rule first (computed on
+        Rule name -> :class:`lrwidget.pure.suggest.Suggestion`, the default rule first (computed on
         first access).
     suggested_lr : float or None
         The default rule's lr.
@@ -308,14 +308,14 @@ class RangeTestResult:
         if self._suggestions is None:
             with self._lock:
                 if self._suggestions is None:
-                    from .suggest import suggest_all
+                    from ..pure.suggest import suggest_all
 
                     self._suggestions = suggest_all(self.lrs, self.smoothed, raw=self.losses)
         return self._suggestions
 
     @property
     def suggested_lr(self) -> float | None:
-        from .suggest import DEFAULT
+        from ..pure.suggest import DEFAULT
 
         s = self.suggestions.get(DEFAULT)
         return None if s is None else s.lr

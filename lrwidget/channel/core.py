@@ -15,7 +15,8 @@ thread (events), the kernel's comm handler (commands), callers of the public API
   actually holds;
 * the writer exists only while there is work: no thread while no run is going, one for any
   number of views (a cell re-run twenty times means one writer, not twenty);
-* what comes from a view is validated here, once (:mod:`lrwidget.protocol`): an lr must be one
+* what comes from a view is validated here, once (:mod:`lrwidget.channel.protocol`): an lr must
+be one
   the test tried, anything else is logged and never reaches the optimizer.
 
 Views implement :class:`ChannelView` (the anywidget, the bqplot view); sources implement
@@ -42,10 +43,10 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, Callable, Protocol
 
+from ..engine.stream import LrApplied, Readings, RunEnded, RunStarted
+from ..pure.readings import ReadingsBuffer
+from ..pure.rules import STATUS_OF_REASON
 from . import protocol as P
-from .readings import ReadingsBuffer
-from .rules import STATUS_OF_REASON
-from .stream import LrApplied, Readings, RunEnded, RunStarted
 
 __all__ = ["Channel", "ChannelView", "Source", "STATUS_OF_REASON"]
 
@@ -629,7 +630,7 @@ def _suggestion_dicts(result: Any) -> list[dict[str, Any]]:
     """``result.suggestions`` as the JSON-ready list the views show, the default rule first."""
     if result is None:
         return []
-    from .suggest import DEFAULT
+    from ..pure.suggest import DEFAULT
 
     out = []
     for name, s in result.suggestions.items():

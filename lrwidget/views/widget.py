@@ -1,8 +1,9 @@
 """LRFinderWidget: the live, clickable range-test widget (anywidget), and :func:`find_lr`.
 
-The widget is a *view* of a :class:`~lrwidget.channel.Channel`: the channel of its finder owns
+The widget is a *view* of a :class:`~lrwidget.channel.core.Channel`: the channel of its finder owns
 the run's readings, the selection and the applied lr, and one writer thread that alone sets
-this widget's traits and sends its messages (see :mod:`lrwidget.channel`). What the widget adds:
+this widget's traits and sends its messages (see :mod:`lrwidget.channel.core`). What the
+widget adds:
 the synced traits, the public API, the range test in a background thread (while a cell's own
 loop runs, the kernel does not process messages from the front end, so a click or Stop would
 wait until the end; from a thread, streaming and clicks both work), and a static fallback for
@@ -44,15 +45,15 @@ from typing import Any
 import anywidget
 import traitlets
 
-from . import protocol as P
+from ..channel import protocol as P
+from ..channel.core import Channel, ChannelView, Source
+from ..channel.protocol import encode_readings
+from ..engine.finder import LRFinder
+from ..engine.history import RangeTestResult
+from ..engine.stream import RunStarted
+from ..pure.rules import PLOT_HEIGHT, STATUS_OF_REASON, check_height
 from . import report
-from .channel import Channel, ChannelView, Source
-from .finder import LRFinder
-from .history import RangeTestResult
 from .owned import KernelOwned
-from .protocol import encode_readings
-from .rules import PLOT_HEIGHT, STATUS_OF_REASON, check_height
-from .stream import RunStarted
 
 __all__ = ["LRFinderWidget", "find_lr", "encode_readings", "STATUS_OF_REASON"]
 
@@ -70,17 +71,18 @@ class LRFinderWidget(KernelOwned, anywidget.AnyWidget, ChannelView):
     background thread) or your own loop through ``finder.track(...)``. Several widgets of one
     finder show the same run, selection and applied lr. The attributes below are synced to the
     view and written by the channel only: a front end's state update is ignored (see
-    :mod:`lrwidget.owned`); views send commands.
+    :mod:`lrwidget.views.owned`); views send commands.
 
     Parameters
     ----------
     finder : LRFinder or Source
-        The finder whose runs to show; or another source of runs (:class:`lrwidget.channel.Source`,
-        e.g. a job in another process), whose runs are shown and whose choice is sent back.
+        The finder whose runs to show; or another source of runs
+        (:class:`lrwidget.channel.core.Source`, e.g. a job in another process), whose runs are
+        shown and whose choice is sent back.
     title : str
         Shown above the plot.
     height : int
-        Plot height in pixels, 160 to 2000 (:data:`lrwidget.rules.PLOT_HEIGHT`).
+        Plot height in pixels, 160 to 2000 (:data:`lrwidget.pure.rules.PLOT_HEIGHT`).
 
     Attributes
     ----------
@@ -98,7 +100,7 @@ class LRFinderWidget(KernelOwned, anywidget.AnyWidget, ChannelView):
     suggestions : list of dict
         JSON-ready for the view: ``{"name", "lr", "index", "reason", "default"}`` per rule,
         the default rule first. The same rules as ``result.suggestions`` (a dict of
-        :class:`~lrwidget.suggest.Suggestion` objects, in the same order).
+        :class:`~lrwidget.pure.suggest.Suggestion` objects, in the same order).
     selected_lr, applied_lr : float or None
         The tested lr picked in a view (or by :meth:`select`), and the lr the optimizer's first
         param group holds since the last apply.
@@ -112,7 +114,7 @@ class LRFinderWidget(KernelOwned, anywidget.AnyWidget, ChannelView):
     saved_readings : bytes
         The last finished run's readings, kept in a notebook saved with widget state so that a
         view without a kernel draws the curve (``b""`` before the first run and while one
-        runs); :func:`lrwidget.protocol.decode_saved_readings` reads it.
+        runs); :func:`lrwidget.channel.protocol.decode_saved_readings` reads it.
     result : RangeTestResult or None
         The last finished run (not synced).
 
@@ -144,7 +146,7 @@ class LRFinderWidget(KernelOwned, anywidget.AnyWidget, ChannelView):
     pending_apply = traitlets.Bool(False).tag(sync=True)
     error = traitlets.Unicode("").tag(sync=True)
     #: the last finished run's readings for a view with no kernel behind it (a saved notebook):
-    #: :func:`lrwidget.protocol.encode_saved_readings`; written once when a run ends
+    #: :func:`lrwidget.channel.protocol.encode_saved_readings`; written once when a run ends
     saved_readings = traitlets.Bytes(b"").tag(sync=True)
     title = traitlets.Unicode("").tag(sync=True)
     #: what an empty plot says instead of how to start a run ("" for a local finder; the listen()
@@ -164,7 +166,7 @@ class LRFinderWidget(KernelOwned, anywidget.AnyWidget, ChannelView):
         if not isinstance(finder, LRFinder) and not _is_source(finder):
             raise TypeError(
                 "finder must be an lrwidget.LRFinder (or a source of runs, see "
-                f"lrwidget.channel.Source), got {type(finder).__name__}"
+                f"lrwidget.channel.core.Source), got {type(finder).__name__}"
             )
         if not isinstance(title, str):
             raise TypeError(f"title must be a str, got {type(title).__name__}")
@@ -349,13 +351,13 @@ class LRFinderWidget(KernelOwned, anywidget.AnyWidget, ChannelView):
         return held.result() if isinstance(held, Future) else held
 
     def to_svg(self, **kwargs) -> str:
-        """The last result as SVG (:func:`lrwidget.report.to_svg`), with the chosen lrs."""
+        """The last result as SVG (:func:`lrwidget.views.report.to_svg`), with the chosen lrs."""
         if self.result is None:
             raise RuntimeError("no finished range test to draw yet")
         return report.to_svg(self.result, self.selected_lr, self.applied_lr, **kwargs)
 
     def save_html(self, path, **kwargs) -> str:
-        """Write a self-contained HTML report of the last result (:mod:`lrwidget.report`)."""
+        """Write a self-contained HTML report of the last result (:mod:`lrwidget.views.report`)."""
         if self.result is None:
             raise RuntimeError("no finished range test to report yet")
         return report.save_html(self.result, path, self.selected_lr, self.applied_lr, **kwargs)

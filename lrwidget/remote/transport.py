@@ -1,6 +1,6 @@
 """What the two ends of a remote link share: ZeroMQ, addresses, a waker, torch.distributed.
 
-ZeroMQ (pyzmq) carries the messages of :mod:`lrwidget.wire`. Why it and not plain sockets: it
+ZeroMQ (pyzmq) carries the messages of :mod:`lrwidget.remote.wire`. Why it and not plain sockets: it
 comes with every Jupyter kernel (jupyter_client and ipykernel are built on it), it frames
 multipart messages (the signature, the body and each float64 buffer arrive as separate frames,
 no length parsing of our own), and a DEALER socket reconnects by itself with a back-off when the

@@ -77,9 +77,10 @@ import time
 import weakref
 from typing import Any, Callable
 
-from . import __version__, wire
-from .readings import ReadingsBuffer
-from .stream import LrApplied, Readings, RunEnded, RunStarted
+from .. import __version__
+from ..engine.stream import LrApplied, Readings, RunEnded, RunStarted
+from ..pure.readings import ReadingsBuffer
+from . import wire
 from .transport import (
     ENV_ADDRESS,
     ENV_TOKEN,
@@ -355,7 +356,7 @@ class Link:
             self._waiting = False
 
     def _default(self, timeout: float) -> tuple:
-        from .suggest import DEFAULT
+        from ..pure.suggest import DEFAULT
 
         r = getattr(self.finder, "result", None)
         if r is None:

@@ -1,7 +1,7 @@
 """Checks of an LRFinder's and a range test's arguments, done before anything is touched: each
 refuses bad input with an error that names the parameter and the values it accepts.
 
-They run in the order :meth:`lrwidget.finder.LRFinder.range_test` documents; none iterates a
+They run in the order :meth:`lrwidget.engine.finder.LRFinder.range_test` documents; none iterates a
 loader (that would draw from its sampler) or allocates the readings.
 """
 
@@ -14,13 +14,13 @@ from numbers import Real
 
 import torch
 
+from ..pure.schedule import Sweep, start_lrs_for
 from .history import History
-from .schedule import Sweep, start_lrs_for
 from .steps import needs_closure
 
 #: values of ``LRFinder(amp_backend=...)`` besides None
 AMP_BACKENDS = ("torch",)
-#: bytes each reading holds in :class:`lrwidget.history.History` (three float64 arrays)
+#: bytes each reading holds in :class:`lrwidget.engine.history.History` (three float64 arrays)
 READING_BYTES = 24
 
 

@@ -1,5 +1,5 @@
 """A range test driven by the caller's own training loop: :class:`Tracker`, made by
-:meth:`lrwidget.finder.LRFinder.track`.
+:meth:`lrwidget.engine.finder.LRFinder.track`.
 
 The tracker hands out the sweep's lrs (writing each into the optimizer) and takes one loss per
 step; it starts and ends its run through the finder, like ``range_test``, so the model and
@@ -22,11 +22,11 @@ from typing import TYPE_CHECKING, Callable, Literal, cast
 
 from torch import Tensor
 
+from ..pure.schedule import CHUNK, Sweep
 from .checks import new_readings
 from .collective import CollectiveRecorder, CollectiveRule
 from .history import History, RangeTestResult
 from .loop import Recorder, StopRule, lr_writer
-from .schedule import CHUNK, Sweep
 from .steps import sync_state
 
 if TYPE_CHECKING:
@@ -296,6 +296,6 @@ class Tracker:
 
     @property
     def readings(self) -> History | None:
-        """The live readings (:class:`lrwidget.history.History`) inside the ``with`` block;
+        """The live readings (:class:`lrwidget.engine.history.History`) inside the ``with`` block;
         None outside it (the readings are then in :attr:`result`)."""
         return self._run.readings if self._run is not None else None

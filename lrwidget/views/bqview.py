@@ -3,7 +3,8 @@
 For people whose dashboards are built from bqplot (or ipywidgets layouts) already: a
 ``bqplot.Figure`` with a log (or linear) lr axis, the raw and smoothed losses, the suggestions
 and the selected lr. Like :class:`LRFinderWidget` it is a view of the finder's
-:class:`~lrwidget.channel.Channel`, so it fills while the test runs and shows the same selection
+:class:`~lrwidget.channel.core.Channel`, so it fills while the test runs and shows the
+same selection
 as every widget of the same finder.
 
 Clicks: a click on (near) the curve selects that reading, a click on a suggestion marker selects
@@ -43,20 +44,20 @@ from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
-from .channel import Channel, ChannelView, Source
-from .finder import LRFinder
-from .history import RangeTestResult
+from ..channel.core import Channel, ChannelView, Source
+from ..channel.protocol import nearest_reading
+from ..engine.finder import LRFinder
+from ..engine.history import RangeTestResult
+from ..pure.rules import LOSS_DIGITS, LR_DIGITS, check_height, marker_loss, palette, y_range
 from .owned import kernel_owned
-from .protocol import nearest_reading
-from .rules import LOSS_DIGITS, LR_DIGITS, check_height, marker_loss, palette, y_range
 
 if TYPE_CHECKING:
     from .widget import LRFinderWidget
 
 __all__ = ["BqplotView", "nearest_reading", "suggestion_points"]
 
-# the canvas widget's light palette and number formats (lrwidget/rules.json), so both views tell
-# the same story; bqplot formats with d3 format strings: ".2~e" is 3 significant digits
+# the canvas widget's light palette and number formats (lrwidget/pure/rules.json), so both views
+# tell the same story; bqplot formats with d3 format strings: ".2~e" is 3 significant digits
 _PAL = palette(dark=False)
 _CURVE, _SELECTED = _PAL["accent"], _PAL["selected"]
 _RULES, _RAW_ALPHA = _PAL["rules"], _PAL["rawAlpha"]
@@ -64,20 +65,20 @@ _LR_D3, _LOSS_D3 = f".{LR_DIGITS - 1}~e", f".{LOSS_DIGITS}~g"
 _INSTALL_HINT = 'BqplotView needs bqplot, an optional dependency: pip install "lrwidget[bqplot]"'
 _UNSET = object()  # "not given", where None is a value
 #: what bqplot's own front end writes on a mark (a click's or hover's highlight; lrwidget reads
-#: neither): every other trait of the figure's widgets is the kernel's (lrwidget.owned)
+#: neither): every other trait of the figure's widgets is the kernel's (lrwidget.views.owned)
 _MARK_WRITABLE = ("selected", "hovered_point")
 
 
 def suggestion_points(result: RangeTestResult, log: bool = True):
     """``(names, lrs, losses)`` of the suggestions that have an lr: where their markers go.
 
-    The loss is :func:`lrwidget.rules.marker_loss`: the smoothed loss of the reading the rule
+    The loss is :func:`lrwidget.pure.rules.marker_loss`: the smoothed loss of the reading the rule
     names (``index``), else the smoothed curve interpolated at the lr (log space on a log axis),
     as the canvas widget and the report place their markers.
 
     Example
     -------
-    >>> from lrwidget.history import RangeTestResult
+    >>> from lrwidget.engine.history import RangeTestResult
     >>> r = RangeTestResult.from_dict({"lrs": [1e-3, 1e-2, 1e-1], "losses": [2, 1, 3],
     ...     "smoothed": [2, 1.5, 2.5], "stop_reason": "completed", "step_mode": "exp",
     ...     "start_lr": 1e-3, "end_lr": 1e-1, "num_iter": 3, "elapsed": 0.1})
@@ -111,7 +112,7 @@ class BqplotView(ChannelView):
     title : str
         The figure's title.
     height : int
-        Figure height in pixels, 160 to 2000 (:data:`lrwidget.rules.PLOT_HEIGHT`).
+        Figure height in pixels, 160 to 2000 (:data:`lrwidget.pure.rules.PLOT_HEIGHT`).
     interval : float
         Seconds between redraws while a test runs (> 0; each redraw sends the whole curve).
 

@@ -5,7 +5,7 @@ Switching from torch-lr-finder is one import::
     from lrwidget import LRFinder          # was: from torch_lr_finder import LRFinder
 
 What is added: the model, optimizer and GradScaler come back bit for bit however the test ends
-(see :mod:`lrwidget.snapshot`); every reading is kept (:attr:`LRFinder.result`); custom steps
+(see :mod:`lrwidget.engine.snapshot`); every reading is kept (:attr:`LRFinder.result`); custom steps
 (``step_fn``) and the user's own loop (:meth:`LRFinder.track`); :meth:`LRFinder.stop` and
 :meth:`LRFinder.subscribe` for a live view; :meth:`LRFinder.apply` and
 :meth:`LRFinder.one_cycle` to use the chosen lr.
@@ -22,10 +22,10 @@ noticed up to ``fetch_every - 1`` steps late; the readings after the diverging o
 and the model is restored anyway. ``stop()`` is still honoured at the next step.
 
 This module is the public face and a test's life on a finder (take it, snapshot, begin, end,
-restore); the parts live beside it: argument checks in :mod:`lrwidget.checks`, batches in
-:mod:`lrwidget.batches`, the step closures in :mod:`lrwidget.steps`, the hot loop and
-:class:`StopRule` in :mod:`lrwidget.loop`, the user's own loop (:class:`Tracker`) in
-:mod:`lrwidget.track`.
+restore); the parts live beside it: argument checks in :mod:`lrwidget.engine.checks`, batches in
+:mod:`lrwidget.engine.batches`, the step closures in :mod:`lrwidget.engine.steps`, the hot loop and
+:class:`StopRule` in :mod:`lrwidget.engine.loop`, the user's own loop (:class:`Tracker`) in
+:mod:`lrwidget.engine.track`.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from typing import Any, Callable, cast
 
 import torch
 
+from ..pure.schedule import Sweep
 from .batches import check_val_loader, cycle, first_checked, loader_generators, val_batches
 from .checks import (
     check_cache_dir,
@@ -62,7 +63,6 @@ from .collective import (
 from .history import History, RangeTestResult
 from .loop import StopRule, loop_cpu, loop_staged, write_lr
 from .progress import INTERVAL, ProgressBar, check_progress, wanted
-from .schedule import Sweep
 from .snapshot import Snapshot
 from .steps import (
     Step,
@@ -188,7 +188,7 @@ class LRFinder:
         initialized. With more than one rank the finder is collective (:attr:`collective`):
         every rank calls ``range_test`` / ``track`` / ``apply`` alike, the recorded loss is the
         mean over the ranks, every rank ends on the same step with the same result, and
-        ``apply`` uses rank 0's lr on every rank (:mod:`lrwidget.collective`). False: this
+        ``apply`` uses rank 0's lr on every rank (:mod:`lrwidget.engine.collective`). False: this
         process tests alone (a model that is not wrapped, tested on one rank only). No rank
         waits longer than :attr:`collective_timeout` seconds for the others at one of the
         test's collectives (``CollectiveTimeout``).
@@ -1002,7 +1002,7 @@ class LRFinder:
         return self._claim is not None
 
     def subscribe(self, callback: Callable, interval: float = 0.05) -> Callable[[], None]:
-        """Receive each run's events (:mod:`lrwidget.stream`) on a delivery thread.
+        """Receive each run's events (:mod:`lrwidget.engine.stream`) on a delivery thread.
 
         Parameters
         ----------
@@ -1176,7 +1176,8 @@ class LRFinder:
         signature).
 
         ``skip_start`` / ``skip_end`` readings are left out of the curve drawn. The suggestion
-        (``suggest_lr``) is the default rule's (:mod:`lrwidget.suggest`) on the whole curve, the
+        (``suggest_lr``) is the default rule's (:mod:`lrwidget.pure.suggest`) on the whole
+        curve, the
         lr :meth:`apply` takes, whatever is skipped; it is marked on the curve. When
         :attr:`history` was edited, the suggestion is the default rule's on the edited curve.
 
@@ -1277,8 +1278,8 @@ class LRFinder:
         was edited."""
         import numpy as np
 
-        from .suggest import DEFAULT
-        from .suggest import suggest as rule
+        from ..pure.suggest import DEFAULT
+        from ..pure.suggest import suggest as rule
 
         r = self.result
         if (

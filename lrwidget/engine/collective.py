@@ -1,7 +1,7 @@
 """A range test under torch.distributed: every rank runs the same sweep and ends on the same step.
 
 When a process group is in use (``torch.distributed`` is initialized with more than one rank, or
-``LRFinder(..., process_group=pg)`` names one), :class:`lrwidget.finder.LRFinder` is
+``LRFinder(..., process_group=pg)`` names one), :class:`lrwidget.engine.finder.LRFinder` is
 *collective*: every rank of the group calls ``range_test`` (or ``track``) alike, and
 
 * **what is reduced, and when:** each rank stages its own losses (:class:`CollectiveRecorder`);
@@ -335,7 +335,8 @@ def plan_differences(plans: list) -> list[str]:
 
 
 class CollectiveRule(StopRule):
-    """The :class:`~lrwidget.loop.StopRule` of a collective test: decides on reduced values only.
+    """The :class:`~lrwidget.engine.loop.StopRule` of a collective test: decides on reduced
+    values only.
 
     ``requested`` (set by ``stop()`` on this rank) is not an answer by itself: it travels in
     the next reduction, and :attr:`agreed` is the reason every rank decided on.

@@ -1,0 +1,7 @@
+"""Pure rules: numbers in, numbers out; no torch state, no threads, no widget (the lowest layer).
+
+- ``schedule``: the sweep (the lr of every step) and its argument rules.
+- ``suggest``: the suggestion rules (an lr from a curve), the default first.
+- ``rules`` (+ ``rules.json``): what the Python views and the front end must draw alike.
+- ``readings``: a consumer's copy of one run's readings, growing as they arrive.
+"""
