@@ -121,6 +121,10 @@ def pytest_collection_modifyitems(items):
     stale = _stale_keys()
     if stale:  # else a renamed test would silently leave its group (and run beside a torchrun)
         raise pytest.UsageError(f"tests/conftest.py names tests that are not there: {stale}")
+    # each xdist worker collects on its own and must find the same test ids
+    unstable = [item.nodeid for item in items if " at 0x" in item.nodeid]
+    if unstable:
+        raise pytest.UsageError(f"test ids with a memory address (give them ids): {unstable}")
     for item in items:
         keys = _keys(item)
         browser = keys[0].startswith("browser/")
