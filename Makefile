@@ -21,12 +21,17 @@ lab:
 	for nb in notebooks/*.ipynb; do test -e "lab/$${nb#notebooks/}" || cp "$$nb" lab/; done
 	.venv/bin/python -m jupyterlab --ServerApp.ip=127.0.0.1 $(ALLOW_ROOT) $(LAB_ARGS) lab/quickstart.ipynb
 
+# Two pytest workers (pytest-xdist), one per core of a small CI machine; the xdist groups of
+# tests/conftest.py keep torchrun jobs and timed tests one at a time, and the browser tests on one
+# worker (one JupyterLab, one Chromium). TEST_WORKERS=0: in series.
+TEST_WORKERS ?= 2
 test:
 	scripts/setup.sh --browser
-	CI=$${CI:-true} .venv/bin/python -m pytest -q
+	CI=$${CI:-true} .venv/bin/python -m pytest -q -n $(TEST_WORKERS)
 
+# the pure tests: no browser, no other process, no training framework (markers: pyproject.toml)
 test-fast:
-	.venv/bin/python -m pytest -q -m "not browser"
+	.venv/bin/python -m pytest -q -m "not browser and not process and not framework"
 
 # ruff (lint and format), mypy (strict on the pure modules), biome (js/) and the docs site.
 # setup.sh installs ruff, mypy and mkdocs (the dev extra) into a .venv that lacks them; npm ci

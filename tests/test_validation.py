@@ -70,7 +70,9 @@ BAD_RANGE_TEST = [
 
 @pytest.mark.parametrize("method", ["range_test", "check_range_test_args"])
 @pytest.mark.parametrize(
-    "kwargs, exc, words", BAD_RANGE_TEST, ids=[str(k)[:60] for k, _, _ in BAD_RANGE_TEST]
+    "kwargs, exc, words",
+    BAD_RANGE_TEST,
+    ids=[str(k).split(" at 0x")[0][:60] for k, _, _ in BAD_RANGE_TEST],
 )
 def test_bad_range_test_arguments(
     watched, digits_loader, full_state, assert_same_state, kwargs, exc, words, method

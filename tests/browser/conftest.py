@@ -1,6 +1,7 @@
 """Real-browser fixtures: JupyterLab 4 (which also serves Notebook 7) + headless Chromium.
 
-Every test here is marked ``browser``. Without Debian's ``chromium`` the tests skip, except
+Every test here is marked ``browser`` (by ../conftest.py, which also puts them in
+the xdist group "browser"). Without Debian's ``chromium`` the tests skip, except
 under CI (``CI=true``), where a missing browser is a failure.
 
 Fixtures
@@ -64,12 +65,6 @@ CHROMIUM_ARGS = [
 ]
 PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"
 THEMES = {"light": "JupyterLab Light", "dark": "JupyterLab Dark"}
-
-
-def pytest_collection_modifyitems(items):
-    for item in items:
-        if "tests/browser/" in str(item.fspath).replace(os.sep, "/"):
-            item.add_marker(pytest.mark.browser)
 
 
 def _in_ci() -> bool:

@@ -32,10 +32,11 @@ def step(m, b):
     return crit(m(b[0]), b[1])
 finder = LRFinder(model, opt, crit)
 link = lrwidget.connect(finder, timeout=10)
-print(f"CONNECTED rank={rank} socket={link.opened}", flush=True)
+# one write per line: the two ranks share job.log (an unbuffered print writes the newline apart)
+print(f"CONNECTED rank={rank} socket={link.opened}\\\\n", end="", flush=True)
 r = finder.range_test(loader, start_lr=1e-5, end_lr=10, num_iter=200, step_fn=step)
 lr = link.wait_for_choice(timeout=180)
-print(f"CHOICE rank={rank} lr={lr!r} held={opt.param_groups[0]['lr']!r}", flush=True)
+print(f"CHOICE rank={rank} lr={lr!r} held={opt.param_groups[0]['lr']!r}\\\\n", end="", flush=True)
 link.close()
 torch.distributed.destroy_process_group()
 """
