@@ -164,6 +164,8 @@ class _Call:
 
 
 _registry_lock = threading.Lock()
+#: where a source keeps its channel (an attribute of the source: the channel lives as long as it)
+_CHANNEL_ATTR = "_lrwidget_channel"
 
 
 class Channel:
@@ -186,10 +188,10 @@ class Channel:
     def of(cls, source: Source) -> Channel:
         """The channel of ``source``, made on first use."""
         with _registry_lock:
-            ch = getattr(source, "_lrwidget_channel", None)
+            ch = getattr(source, _CHANNEL_ATTR, None)
             if ch is None:
                 ch = cls(source)
-                source._lrwidget_channel = ch  # type: ignore[attr-defined]
+                setattr(source, _CHANNEL_ATTR, ch)
             return ch
 
     def __init__(self, source: Source):

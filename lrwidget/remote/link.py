@@ -623,7 +623,8 @@ class Link:
         else:
             log.debug("ignored a %r message from the notebook", m.kind)
 
-    def _handshake(self, timeout: float) -> tuple:
+    def handshake(self, timeout: float) -> tuple:
+        """Wait up to ``timeout`` s: ("accepted",), ("refused", why) or ("none",)."""
         if timeout > 0:
             self._answered.wait(timeout)
         if self.refused is not None:
@@ -734,7 +735,7 @@ def connect(
         )
     group, rank, world, src = dist_info(process_group)
     link = Link(finder, address, token, group=group, rank=rank, world=world, src=src, interval=iv)  # type: ignore[arg-type]
-    outcome = link._handshake(t) if link.opened else None  # type: ignore[arg-type]
+    outcome = link.handshake(t) if link.opened else None  # type: ignore[arg-type]
     if world > 1:
         outcome = broadcast(outcome, group, src)
     if outcome[0] == "refused":  # type: ignore[index]
