@@ -47,6 +47,7 @@ from ..engine.stream import LrApplied, Readings, RunEnded, RunStarted
 from ..pure.readings import ReadingsBuffer
 from ..pure.rules import STATUS_OF_REASON
 from . import protocol as P
+from .run_state import RunState
 
 __all__ = ["Channel", "ChannelView", "Source", "STATUS_OF_REASON"]
 
@@ -163,6 +164,8 @@ class _Call:
 
 
 _registry_lock = threading.Lock()
+#: where a source keeps its channel (an attribute of the source: the channel lives as long as it)
+_CHANNEL_ATTR = "_lrwidget_channel"
 
 
 class Channel:
@@ -185,10 +188,10 @@ class Channel:
     def of(cls, source: Source) -> Channel:
         """The channel of ``source``, made on first use."""
         with _registry_lock:
-            ch = getattr(source, "_lrwidget_channel", None)
+            ch = getattr(source, _CHANNEL_ATTR, None)
             if ch is None:
                 ch = cls(source)
-                source._lrwidget_channel = ch  # type: ignore[attr-defined]
+                setattr(source, _CHANNEL_ATTR, ch)
             return ch
 
     def __init__(self, source: Source):
@@ -200,8 +203,7 @@ class Channel:
         # ---- below: the writer's alone
         self.views: list[ChannelView] = []
         self.state: dict[str, Any] = dict(INITIAL_STATE)
-        self.readings = ReadingsBuffer()
-        self.run: RunStarted | None = None
+        self.runs = RunState()  # the run the views show, for a replay
         self.result: Any = None
         self._phase = "idle"  # "idle" | "expected" | "running"
         self._stop_pending = False
@@ -214,6 +216,16 @@ class Channel:
         self._t_readings = self._t_progress = self._t_heartbeat = -math.inf
         if getattr(source, "result", None) is not None and not source.running:
             self.post(("result", source.result))
+
+    @property
+    def run(self) -> RunStarted | None:
+        """The current (or last) run (writer thread)."""
+        return self.runs.run
+
+    @property
+    def readings(self) -> ReadingsBuffer:
+        """Its readings so far (writer thread)."""
+        return self.runs.readings
 
     # ------------------------------------------------------------------ any thread
     def post(self, item: Any) -> None:
@@ -366,8 +378,9 @@ class Channel:
         elif isinstance(item, RunStarted):
             self._start_run(item)
         elif isinstance(item, RunEnded):
-            self._end_run(item.run_id, item.result, item.error, item.elapsed)
+            self._end_run(item)
         elif isinstance(item, LrApplied):
+            self.runs.update(item)
             changes: dict[str, Any] = {
                 "applied_lr": float(item.lrs[0]),
                 "pending_apply": self._pending_lr is not None,
@@ -397,8 +410,8 @@ class Channel:
             self._start_run(
                 RunStarted(0, r.num_iter, r.start_lr, r.end_lr, r.step_mode, 0.0), quiet=True
             )
-            self.readings.write(0, r.lrs, r.losses, r.smoothed)
-            self._end_run(0, r, r.error, r.elapsed)
+            self.runs.write(0, r.lrs, r.losses, r.smoothed)
+            self._end_run(RunEnded(0, r.stop_reason, r, r.error, r.elapsed))
 
     def _live(self) -> list[ChannelView]:
         return [v for v in self.views if v.wants_readings]
@@ -439,8 +452,7 @@ class Channel:
 
     # -- runs
     def _start_run(self, ev: RunStarted, quiet: bool = False) -> None:
-        self.run = ev
-        self.readings.clear()
+        self.runs.update(ev)
         self._sent = self._seq = 0
         self._elapsed = 0.0
         self._phase = "idle" if quiet else "running"
@@ -470,9 +482,8 @@ class Channel:
         self._stop_pending = False
 
     def _take_readings(self, ev: Readings) -> None:
-        if self.run is None or ev.run_id != self.run.run_id:
+        if not self.runs.update(ev):
             return  # a run whose start this channel never saw
-        self.readings.write(ev.start, ev.lrs, ev.losses, ev.smoothed)
         self._elapsed = float(ev.elapsed)
         self._progress_dirty = True
 
@@ -493,13 +504,14 @@ class Channel:
         self._progress_dirty = False
         self._t_progress = time.monotonic()
 
-    def _end_run(self, run_id: int, result: Any, error: str | None, elapsed: float) -> None:
-        if self.run is None or run_id != self.run.run_id:
+    def _end_run(self, ev: RunEnded) -> None:
+        if not self.runs.update(ev):
             return
+        result, error, elapsed = ev.result, ev.error, ev.elapsed
         self._phase = "idle"
         if result is not None and len(result) != self.readings.n:
             # trust the result (the engine's own arrays) over what the stream delivered
-            self.readings.write(0, result.lrs, result.losses, result.smoothed)
+            self.runs.write(0, result.lrs, result.losses, result.smoothed)
         self._send_readings()
         self.result = result
         n = self.readings.n
@@ -513,7 +525,7 @@ class Channel:
             diverged_lr=float(self.readings.lrs[n - 1]) if reason == "diverged" and n else None,
             error=error or "",
             status=STATUS_OF_REASON.get(reason, "error"),
-            saved_readings=P.encode_saved_readings(self.run.run_id, *self.readings.view()),
+            saved_readings=P.encode_saved_readings(ev.run_id, *self.readings.view()),
         )
         self._progress_dirty = False
         if self._pending_lr is not None:

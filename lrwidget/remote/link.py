@@ -78,8 +78,8 @@ import weakref
 from typing import Any, Callable
 
 from .. import __version__
-from ..engine.stream import LrApplied, Readings, RunEnded, RunStarted
-from ..pure.readings import ReadingsBuffer
+from ..channel.run_state import RunState
+from ..engine.stream import RunStarted
 from . import wire
 from .transport import (
     ENV_ADDRESS,
@@ -187,11 +187,7 @@ class Link:
         self._sock = sock
         # what a replay needs (the finder's stream thread writes, the link's thread reads)
         self._rlock = threading.Lock()
-        self._run: RunStarted | None = None
-        self._buf = ReadingsBuffer()
-        self._ended: RunEnded | None = None
-        self._applied: tuple | None = None
-        self._ver = 0
+        self._runs = RunState()
         self._q: queue.Queue = queue.Queue(maxsize=self.queue_size)
         self._overflow = False
         self._answers: queue.SimpleQueue = queue.SimpleQueue()
@@ -271,7 +267,7 @@ class Link:
         self.chosen_by = "click" if decision[0] == "lr" else "default"
         if self.opened:
             with self._choice_lock:
-                run = self._run
+                run = self._runs.run
                 self._taken = (None if run is None else run.run_id, float(held[0]))
             if request is not None:
                 self._answer(request, lrs=held)
@@ -417,7 +413,7 @@ class Link:
             self._answer(request, error=f"lr must be a positive finite number, got {lr!r}")
             return
         with self._choice_lock:
-            run = self._run
+            run = self._runs.run
             taken = self._taken
             if (
                 taken is not None
@@ -445,27 +441,14 @@ class Link:
         r = getattr(finder, "result", None)
         if r is None or getattr(finder, "running", False):
             return
-        self._run = RunStarted(0, r.num_iter, r.start_lr, r.end_lr, r.step_mode, time.time())
-        self._buf.write(0, r.lrs, r.losses, r.smoothed)
-        self._ended = RunEnded(0, r.stop_reason, r, r.error, r.elapsed)
+        self._runs.seed(r, t0=time.time())
 
     def _on_event(self, ev: Any) -> None:
         """The finder's stream thread (or the thread that applied an lr): never blocks."""
         stale = None
         with self._rlock:
-            self._ver += 1
-            ver = self._ver
-            if isinstance(ev, RunStarted):
-                self._run, self._ended = ev, None
-                self._buf.clear()
-            elif isinstance(ev, Readings):
-                if self._run is not None and ev.run_id == self._run.run_id:
-                    self._buf.write(ev.start, ev.lrs, ev.losses, ev.smoothed)
-            elif isinstance(ev, RunEnded):
-                if self._run is not None and ev.run_id == self._run.run_id:
-                    self._ended = ev
-            elif isinstance(ev, LrApplied):
-                self._applied = tuple(ev.lrs)
+            self._runs.update(ev)  # an event of a run not current changes nothing
+            ver = self._runs.version
         if isinstance(ev, RunStarted):
             with self._choice_lock:  # a choice made on the last run's curve is not for this one
                 stale, self._choice = self._choice, None
@@ -561,9 +544,10 @@ class Link:
     def _send_state(self) -> None:
         self._want_state = False
         with self._rlock:
-            ver = self._ver
-            lrs, losses, smoothed = (a.copy() for a in self._buf.view())
-            st = wire.State(self._run, lrs, losses, smoothed, self._ended, self._applied)
+            runs = self._runs
+            ver = runs.version
+            lrs, losses, smoothed = (a.copy() for a in runs.readings.view())
+            st = wire.State(runs.run, lrs, losses, smoothed, runs.ended, runs.applied)
         fields, buffers = wire.encode_state(st)
         if self._send("state", fields, buffers):
             self._synced = True
@@ -639,7 +623,8 @@ class Link:
         else:
             log.debug("ignored a %r message from the notebook", m.kind)
 
-    def _handshake(self, timeout: float) -> tuple:
+    def handshake(self, timeout: float) -> tuple:
+        """Wait up to ``timeout`` s: ("accepted",), ("refused", why) or ("none",)."""
         if timeout > 0:
             self._answered.wait(timeout)
         if self.refused is not None:
@@ -750,7 +735,7 @@ def connect(
         )
     group, rank, world, src = dist_info(process_group)
     link = Link(finder, address, token, group=group, rank=rank, world=world, src=src, interval=iv)  # type: ignore[arg-type]
-    outcome = link._handshake(t) if link.opened else None  # type: ignore[arg-type]
+    outcome = link.handshake(t) if link.opened else None  # type: ignore[arg-type]
     if world > 1:
         outcome = broadcast(outcome, group, src)
     if outcome[0] == "refused":  # type: ignore[index]

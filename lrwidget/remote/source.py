@@ -54,8 +54,8 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from ..channel.run_state import RunState
 from ..engine.stream import LrApplied, Readings, RunEnded, RunStarted
-from ..pure.readings import ReadingsBuffer
 from . import wire
 from .transport import (
     LogLimit,
@@ -187,9 +187,7 @@ class RemoteSource:
         self.jobs: list[dict] = []
         self._closed = False
         # the delivery thread alone
-        self._run: RunStarted | None = None
-        self._buf = ReadingsBuffer()
-        self._applied: LrApplied | None = None
+        self._runs = RunState()  # what a late subscriber is replayed
         # the receiving thread alone
         self._cur: _Session | None = None
         self._old: dict[str, bytes] = {}  # sessions replaced by a newer job
@@ -378,13 +376,9 @@ class RemoteSource:
             self._replay_to(ev.sub)
             return
         with self._cond:
+            self._runs.update(ev)
             if isinstance(ev, RunStarted):
-                self._run = ev
-                self._buf.clear()
                 self._running = True
-            elif isinstance(ev, Readings):
-                if self._run is not None and ev.run_id == self._run.run_id:
-                    self._buf.write(ev.start, ev.lrs, ev.losses, ev.smoothed)
             elif isinstance(ev, RunEnded):
                 self._running = False
                 self._ended = ev
@@ -392,8 +386,6 @@ class RemoteSource:
                     self.result = ev.result
                 self._ends += 1
                 self._cond.notify_all()
-            elif isinstance(ev, LrApplied):
-                self._applied = ev
             subs = [s for s in self._subs if s.live and not s.dead]
         for s in subs:
             self._call(s, ev)
@@ -401,16 +393,9 @@ class RemoteSource:
     def _replay_to(self, sub: _Sub) -> None:
         with self._cond:
             sub.live = True
-            run, ended, applied = self._run, self._ended, self._applied
-            lrs, losses, smoothed = (a.copy() for a in self._buf.view())
-        if run is not None:
-            self._call(sub, run)
-            if lrs.size:
-                self._call(sub, Readings(run.run_id, 0, 0, lrs, losses, smoothed, 0.0))
-            if ended is not None and ended.run_id == run.run_id:
-                self._call(sub, ended)
-        if applied is not None:
-            self._call(sub, applied)
+            replay = self._runs.since(0)
+        for ev in replay:
+            self._call(sub, ev)
 
     def _call(self, sub: _Sub, ev: Any) -> None:
         if sub.dead:
@@ -740,7 +725,7 @@ class RemoteSource:
             return
         lrs = fields.get("lrs")
         try:
-            held = list(wire._lrs({"lrs": lrs}, "lrs"))
+            held = list(wire.lrs_field({"lrs": lrs}, "lrs"))
         except wire.WireError as e:
             self._resolve(request, error=f"the job's answer is not usable: {e}")
             return

@@ -64,6 +64,7 @@ __all__ = [
     "BadSignature",
     "Message",
     "State",
+    "lrs_field",
     "make_token",
     "check_token",
     "sign",
@@ -339,7 +340,8 @@ def _opt_str(fields: Fields, name: str) -> str | None:
     return None if fields.get(name) is None else _str(fields, name)
 
 
-def _lrs(fields: Fields, name: str) -> tuple[float, ...]:
+def lrs_field(fields: Fields, name: str) -> tuple[float, ...]:
+    """``fields[name]``: a non-empty list of positive finite lrs (WireError otherwise)."""
     v = fields.get(name)
     if not isinstance(v, list) or not v:
         raise WireError(f"{name} must be a non-empty list of numbers, got {_show(v)}")
@@ -486,7 +488,7 @@ def decode_event(kind: str, fields: Fields, buffers: Sequence[Any]) -> Any:
         return _ended_from(fields, [_array(b, k) for b, k in zip(buffers, _ARRAYS)])
     if kind == "applied":
         _need_buffers(kind, buffers, 0)
-        return LrApplied(_lrs(fields, "lrs"))
+        return LrApplied(lrs_field(fields, "lrs"))
     raise WireError(f"kind {_show(kind)} is not an event (run, readings, ended, applied)")
 
 
@@ -538,7 +540,7 @@ def decode_state(fields: Fields, buffers: Sequence[Any]) -> State:
         else:
             ra = [_array(b, k) for b, k in zip(buffers[3:], _ARRAYS)] if own else arrays
             ended = _ended_from(ended_f, ra)
-    applied = None if fields.get("applied") is None else _lrs(fields, "applied")
+    applied = None if fields.get("applied") is None else lrs_field(fields, "applied")
     return State(run, arrays[0], arrays[1], arrays[2], ended, applied)
 
 
