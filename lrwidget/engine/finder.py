@@ -31,27 +31,13 @@ restore); the parts live beside it: argument checks in :mod:`lrwidget.engine.che
 from __future__ import annotations
 
 import inspect
-import itertools
 import math
-import threading
-import time
 from typing import Any, Callable, cast
 
 import torch
 
-from ..pure.schedule import Sweep
 from .batches import check_val_loader, cycle, first_checked, loader_generators, val_batches
-from .checks import (
-    check_cache_dir,
-    check_finder_args,
-    check_loaders,
-    check_scaler,
-    check_step_args,
-    check_trainable,
-    new_readings,
-    real,
-    sweep_args,
-)
+from .checks import check_finder_args, new_readings, real
 from .collective import (
     DEFAULT_TIMEOUT,
     Collective,
@@ -60,9 +46,12 @@ from .collective import (
     check_process_group,
     collective_of,
 )
-from .history import History, RangeTestResult
+from .compat import TorchLrFinderExtras
+from .history import RangeTestResult
 from .loop import StopRule, loop_cpu, loop_staged, write_lr
-from .progress import INTERVAL, ProgressBar, check_progress, wanted
+from .plan import Plan, range_test_plan, staged, track_plan
+from .progress import wanted
+from .session import Busy, Run, Runs, Session, Sub
 from .snapshot import Snapshot
 from .steps import (
     Step,
@@ -72,91 +61,13 @@ from .steps import (
     train_step,
     validation_loss,
 )
-from .stream import LrApplied, RunEnded, RunStarted, Stream
+from .stream import LrApplied
 from .track import Tracker
 
 __all__ = ["LRFinder", "StopRule", "Tracker"]
 
 
-class _Run:
-    """State of one running test (shared by range_test and track)."""
-
-    def __init__(
-        self, run_id, snapshot, readings: History, rule: StopRule, sweep: Sweep, moved_from
-    ):
-        self.run_id = run_id
-        self.snapshot = snapshot
-        self.readings = readings
-        self.rule = rule
-        self.sweep = sweep
-        self.start_lr = float(sweep.starts[0])
-        self.end_lr = sweep.end_lr
-        self.num_iter = sweep.num_iter
-        self.step_mode = sweep.step_mode
-        self.moved_from = moved_from
-        self.reason: str | None = None
-        self.error: BaseException | None = None
-        self.elapsed: float | None = None  # agreed by the ranks (a collective test)
-        self.t0 = time.time()
-        self.perf0 = time.perf_counter()
-        self.streams: dict[int, Stream] = {}
-        self.started = RunStarted(
-            run_id, self.num_iter, self.start_lr, self.end_lr, self.step_mode, self.t0
-        )
-
-
-class _Busy(RuntimeError):
-    """A test is running on this finder (another thread): nothing collective may start here."""
-
-
-class _Sub:
-    __slots__ = ("callback", "interval")
-
-    def __init__(self, callback, interval):
-        self.callback = callback
-        self.interval = interval
-
-
-def _describe(e: BaseException) -> str:
-    return type(e).__name__ + (f": {e}" if str(e) else "")
-
-
-def _not_restored(e: BaseException, error: str | None) -> str:
-    msg = (
-        f"the model and optimizer were NOT restored after the range test: {_describe(e)}. "
-        "The saved state is kept: remove the cause, then call finder.restore() to write it "
-        "back (finder.restore(discard=True) keeps the model and optimizer as they are now)"
-    )
-    if error:
-        msg += f". The test itself had failed first: {error}"
-    return msg
-
-
-def _result_of(run: _Run, failed: BaseException | None) -> RangeTestResult:
-    """The run's result: "error" when it raised, or when its restore failed (``failed``)."""
-    readings = run.readings
-    error = None
-    if run.error is not None:
-        reason = "error"
-        error = _describe(run.error)
-    else:
-        reason = run.reason or ("completed" if readings.n >= run.num_iter else "stopped")
-    if failed is not None:
-        reason = "error"
-        error = _not_restored(failed, error)
-    return RangeTestResult(
-        *readings.view(),
-        reason,
-        run.step_mode,
-        run.start_lr,
-        run.end_lr,
-        run.num_iter,
-        time.perf_counter() - run.perf0 if run.elapsed is None or error else run.elapsed,
-        error,
-    )
-
-
-class LRFinder:
+class LRFinder(TorchLrFinderExtras):
     """Learning-rate range test for a PyTorch model and optimizer.
 
     Parameters
@@ -251,64 +162,32 @@ class LRFinder:
         self.amp_config = amp_config
         self.grad_scaler = grad_scaler
         self.process_group = process_group
-        self.result: RangeTestResult | None = None
-        # torch-lr-finder's history dict: made from the last result once, then kept with what
-        # the user writes into it (plot draws it); a new result starts a new one
-        self._history: dict[str, list] | None = None
-        self._history_of: RangeTestResult | None = None
-        self._lock = threading.Lock()
-        # the stop rule of the test that holds this finder, from the moment it was taken (before
-        # its snapshot) until it ended; None when free. Taken and released under _lock only.
-        self._claim: StopRule | None = None
-        self._active: _Run | None = None  # the running test, once it has begun
-        self._pending: Snapshot | None = None  # kept after a restore that failed
-        self._subs: list[_Sub] = []
-        self._run_ids = itertools.count(1)
-
-    # ------------------------------------------------------------------ compatibility face
-    @property
-    def history(self) -> dict[str, list]:
-        """``{"lr": [...], "loss": [...]}`` of the last test (smoothed losses).
-
-        As in torch-lr-finder it is one dict, kept until the next test: what is written into
-        it (or assigned to it) stays, and :meth:`plot` draws it. :attr:`result` keeps the
-        readings as they were.
-
-        Example
-        -------
-        >>> import torch; from torch import nn
-        >>> m = nn.Linear(2, 1); finder = LRFinder(m, torch.optim.SGD(m.parameters(), lr=0.1))
-        >>> finder.history["loss"] = [3.0, 2.0, 4.0]; finder.history["lr"] = [0.1, 1.0, 10.0]
-        >>> finder.history
-        {'lr': [0.1, 1.0, 10.0], 'loss': [3.0, 2.0, 4.0]}
-        """
-        if self._history is None or self._history_of is not self.result:
-            made = self.result.history if self.result is not None else {"lr": [], "loss": []}
-            self._history, self._history_of = made, self.result
-        return self._history
-
-    @history.setter
-    def history(self, value: dict[str, list]) -> None:
-        _history_arrays(value)  # refuse what plot() could not draw, here, naming it
-        self._history, self._history_of = value, self.result
+        self._runs = Runs()
 
     @property
-    def best_loss(self) -> float | None:
-        """Lowest smoothed loss of the last test (torch-lr-finder's attribute)."""
-        if self.result is None or not len(self.result):
-            return None
-        import numpy as np
+    def result(self) -> RangeTestResult | None:
+        """The last test's :class:`RangeTestResult` (None before the first)."""
+        return self._runs.result
 
-        s = self.result.smoothed[np.isfinite(self.result.smoothed)]
-        return float(s.min()) if s.size else None
+    @result.setter
+    def result(self, value: RangeTestResult | None) -> None:
+        self._runs.result = value
+
+    @property
+    def _subs(self) -> list[Sub]:  # read by the views' tests
+        return self._runs.subs
+
+    @property
+    def _active(self) -> Run | None:  # read by the views' tests
+        return self._runs.active
 
     def reset(self) -> None:
         """Kept for torch-lr-finder code. The model and optimizer are already restored when a
         test ends, so there is usually nothing left to undo; the readings stay for :meth:`plot`.
         After a test whose restore failed it retries that restore (:meth:`restore`)."""
-        if self._claim is not None:
+        if self._runs.claim is not None:
             raise RuntimeError("reset() called while a range test is running; call stop()")
-        if self._pending is not None:
+        if self._runs.pending is not None:
             self.restore()
 
     # ------------------------------------------------------------------ torch.distributed
@@ -328,50 +207,6 @@ class LRFinder:
 
     def _collective(self) -> Collective | None:
         return collective_of(self.process_group, self.device, self.collective_timeout)
-
-    def _plan(
-        self, kind: str, sweep: Sweep, smooth_f: float, diverge_th: float, **steps: Any
-    ) -> dict:
-        """What every rank of a collective test must agree on: the sweep, the rule, and
-        ``steps``, what decides the collectives of one step (a rank that accumulates more
-        batches runs more of a DDP model's gradient reductions: the ranks' collectives would
-        no longer pair up)."""
-        return {
-            "test": kind,
-            "num_iter": sweep.num_iter,
-            "start_lr": [float(v) for v in sweep.starts],
-            "end_lr": sweep.end_lr,
-            "step_mode": sweep.step_mode,
-            "smooth_f": smooth_f,
-            "diverge_th": diverge_th,
-            "fetch_every": max(1, int(self.fetch_every)),
-            **steps,
-        }
-
-    # ------------------------------------------------------------------ taking the finder
-    def _check_idle(self):
-        if self._claim is not None:
-            raise _Busy(
-                "a range test is already running on this LRFinder; wait for it "
-                "to end (or call stop()) before starting another"
-            )
-        if self._pending is not None:
-            raise RuntimeError(
-                "the model and optimizer were NOT restored after the last range "
-                "test (see finder.result.error); call finder.restore() to retry "
-                "once the cause is removed, or finder.restore(discard=True) to "
-                "keep them as they are, before starting another test"
-            )
-
-    def _take(self, rule: StopRule) -> None:
-        """Check that the finder is free and take it, as one step under the lock."""
-        with self._lock:
-            self._check_idle()
-            self._claim = rule
-
-    def _release(self) -> None:
-        with self._lock:
-            self._claim = None
 
     # ------------------------------------------------------------------ checks
     def check_range_test_args(self, train_loader, val_loader=None, **range_test_kwargs) -> None:
@@ -434,50 +269,42 @@ class LRFinder:
             ) from None
         bound.apply_defaults()
         a = bound.arguments
-        self._checked_args(
-            a["train_loader"],
-            val_batches(a["val_loader"]),
-            a["start_lr"],
-            a["end_lr"],
-            a["num_iter"],
-            a["step_mode"],
-            a["smooth_f"],
-            a["diverge_th"],
-            a["accumulation_steps"],
-            a["step_fn"],
-            a["progress"],
+        self._runs.check_idle()
+        del a["self"]
+        a["val_loader"] = val_batches(a["val_loader"])
+        range_test_plan(self, **a)
+
+    # ------------------------------------------------------------------ a run's life
+    def _session(self, comm: Collective | None, plan: Plan) -> Session:
+        return Session(
+            self._runs,
+            comm,
+            plan.sweep.num_iter,
+            plan.diverge_th,
+            capture=self._capture,
+            move=self._to_device,
+            move_back=self.model.to,
         )
 
-    def _checked_args(
-        self,
-        train_loader,
-        val_loader,
-        start_lr,
-        end_lr,
-        num_iter,
-        step_mode,
-        smooth_f,
-        diverge_th,
-        accumulation_steps,
-        step_fn,
-        progress,
-    ):
-        """All of range_test's checks; returns ``(sweep, smooth_f, diverge_th)``."""
-        self._check_idle()
-        sweep, smooth_f, diverge_th = sweep_args(
-            self.optimizer, start_lr, end_lr, num_iter, step_mode, smooth_f, diverge_th
+    def _agreement(self, plan: Plan, kind: str, steps: bool) -> dict:
+        fetch = max(1, int(self.fetch_every))
+        if not steps:
+            return plan.agreement(kind, fetch)
+        return plan.agreement(
+            kind,
+            fetch,
+            accumulation_steps=plan.accumulation_steps,
+            val_loader=plan.val_loader is not None,
         )
-        check_trainable(self.optimizer)
-        check_step_args(accumulation_steps, step_fn, self.criterion)
-        check_loaders(train_loader, val_loader)
-        check_cache_dir(self.memory_cache, self.cache_dir)
-        check_scaler(self.grad_scaler, self.optimizer)
-        check_progress(progress)
-        return sweep, smooth_f, diverge_th
 
-    # ------------------------------------------------------------------ run lifecycle
+    def _to_device(self) -> torch.device | None:
+        """Move the model to the test's device; where it was, or None when it stays."""
+        if self.model_device == self.device:
+            return None
+        self.model.to(self.device)
+        return self.model_device
 
-    def _capture(self, *loaders) -> Snapshot:
+    def _capture(self, *loaders: Any) -> Snapshot:
         extra = (self.criterion,) if isinstance(self.criterion, torch.nn.Module) else ()
         return Snapshot.capture(
             self.model,
@@ -488,79 +315,6 @@ class LRFinder:
             extra_modules=extra,
             generators=loader_generators(*loaders),
         )
-
-    def _begin(
-        self, snap, sweep: Sweep, readings: History, rule: StopRule, progress: bool = False
-    ) -> _Run:
-        moved_from = None
-        if self.model_device != self.device:
-            moved_from = self.model_device
-            self.model.to(self.device)
-        run = _Run(next(self._run_ids), snap, readings, rule, sweep, moved_from)
-        # made here, on the thread that started the test (tqdm.auto picks its kind of bar here)
-        bar = ProgressBar(run.started) if progress else None
-        with self._lock:
-            self._active = run
-            for sub in self._subs:
-                run.streams[id(sub)] = Stream(
-                    sub.callback, sub.interval, run.readings, run.started, run.perf0
-                ).start()
-            if bar is not None:  # one more subscriber of this run, updated off the hot loop
-                run.streams[id(bar)] = Stream(
-                    bar, INTERVAL, run.readings, run.started, run.perf0
-                ).start()
-        return run
-
-    def _abort(self, snap: Snapshot | None) -> None:
-        """End a test that was taken but never began: put back what the loader touched."""
-        try:
-            if snap is not None:
-                try:
-                    snap.restore()  # only the loader was touched (its RNG draw); put that back
-                except BaseException as e:
-                    if not snap.restored:
-                        with self._lock:
-                            self._pending = snap
-                        if isinstance(e, Exception):
-                            raise RuntimeError(_not_restored(e, None)) from e
-                    raise
-                snap.free()
-        finally:
-            self._release()
-
-    def _end(self, run: _Run) -> None:
-        snap = run.snapshot
-        failed = late = None
-        streams: list = []
-        try:
-            try:
-                if run.moved_from is not None:
-                    self.model.to(run.moved_from)
-                snap.restore()
-            except BaseException as e:  # noqa: BLE001 - raised below, once the views heard the end
-                if snap.restored:
-                    late = e  # restored, then a Ctrl-C held back during the restore
-                else:
-                    failed = e
-            if failed is None:
-                snap.free()
-            result = self.result = _result_of(run, failed)
-        finally:
-            with self._lock:
-                if failed is not None:
-                    self._pending = snap  # kept for finder.restore()
-                self._active = None
-                self._claim = None
-                streams = list(run.streams.values())
-        ended = RunEnded(run.run_id, result.stop_reason, result, result.error, result.elapsed)
-        for s in streams:
-            s.finish(ended)
-        if failed is not None:
-            if isinstance(failed, Exception):
-                raise RuntimeError(result.error) from failed
-            raise failed
-        if late is not None:
-            raise late
 
     def restore(self, discard: bool = False) -> bool:
         """Write back the state saved before a test whose own restore failed.
@@ -609,36 +363,7 @@ class LRFinder:
         >>> finder.restore()                           # nothing left to restore
         False
         """
-        with self._lock:
-            if self._claim is not None:
-                raise RuntimeError(
-                    "restore() called while a range test is running on this "
-                    "LRFinder; a running test restores by itself when it ends"
-                )
-            snap = self._pending
-            if snap is None:
-                return False
-            self._claim = StopRule(2, 2.0)  # nothing may start while the state is written back
-        try:
-            if discard:
-                snap.free()
-                self._pending = None
-                return False
-            try:
-                snap.restore()
-            except BaseException as e:
-                if snap.restored:  # restored, then a held-back Ctrl-C
-                    snap.free()
-                    self._pending = None
-                    raise
-                if not isinstance(e, Exception):
-                    raise
-                raise RuntimeError(_not_restored(e, None)) from e
-            snap.free()
-            self._pending = None
-            return True
-        finally:
-            self._release()
+        return self._runs.restore(discard)
 
     # ------------------------------------------------------------------ range_test
     def range_test(
@@ -742,44 +467,12 @@ class LRFinder:
         >>> len(r.lrs) <= 10
         True
         """
-        return self._range_test(
-            train_loader,
-            val_loader,
-            start_lr,
-            end_lr,
-            num_iter,
-            step_mode,
-            smooth_f,
-            diverge_th,
-            accumulation_steps,
-            non_blocking_transfer,
-            step_fn,
-            progress,
-            staged=self.device.type != "cpu",
-        )
-
-    def _range_test(
-        self,
-        train_loader,
-        val_loader,
-        start_lr,
-        end_lr,
-        num_iter,
-        step_mode,
-        smooth_f,
-        diverge_th,
-        accumulation_steps,
-        non_blocking_transfer,
-        step_fn,
-        progress,
-        staged: bool,
-    ) -> RangeTestResult:
-        # staged: losses stay on the device and are fetched in chunks (the accelerator loop);
-        # an argument so that tests can run that loop on CPU
         comm = self._collective()
         val_loader = val_batches(val_loader)  # torch-lr-finder's ValDataLoaderIter, read again
         try:
-            sweep, smooth_f, diverge_th = self._checked_args(
+            self._runs.check_idle()
+            plan = range_test_plan(
+                self,
                 train_loader,
                 val_loader,
                 start_lr,
@@ -789,96 +482,65 @@ class LRFinder:
                 smooth_f,
                 diverge_th,
                 accumulation_steps,
+                non_blocking_transfer,
                 step_fn,
                 progress,
             )
         except Exception as e:
-            if comm is not None and not isinstance(e, _Busy):
+            if comm is not None and not isinstance(e, Busy):
                 comm.agree_start(e, None)  # the other ranks hear why and start nothing either
             raise
-        rule = (StopRule if comm is None else CollectiveRule)(sweep.num_iter, diverge_th)
-        self._take(rule)  # from here on this call owns the finder, or it has raised
-        snap = run = cycled = None
-        agreed = comm is None  # a collective test: whether the ranks were asked to start
+        return self._run_test(train_loader, plan, self._session(comm, plan))
+
+    def _run_test(self, train_loader: Any, plan: Plan, session: Session) -> RangeTestResult:
+        """Run a checked test: take the finder, snapshot, check the first batches, agree with
+        the other ranks, then step through the sweep; the session ends it however it ends."""
+        session.take()  # from here on this call owns the finder, or it has raised
+        cycled = None
         try:
-            readings = new_readings(sweep.num_iter, smooth_f)
-            snap = self._capture(train_loader, val_loader)
+            readings = new_readings(plan.sweep.num_iter, plan.smooth_f)
+            session.capture(train_loader, plan.val_loader)
             cycled = cycle(train_loader, "train_loader")
             # the first batches are checked before anything is moved or announced
-            batches = first_checked(cycled, "train_loader", pairs=step_fn is None)
-            if val_loader is not None:
-                check_val_loader(val_loader, pairs=step_fn is None)
-            if comm is not None:
-                agreed = True
-                plan = self._plan(
-                    "range_test",
-                    sweep,
-                    smooth_f,
-                    diverge_th,
-                    accumulation_steps=int(accumulation_steps),
-                    val_loader=val_loader is not None,
-                )
-                comm.agree_start(None, plan)
-            run = self._begin(
-                snap, sweep, readings, rule, wanted(progress, comm.rank if comm else 0)
+            batches = first_checked(cycled, "train_loader", pairs=plan.step_fn is None)
+            if plan.val_loader is not None:
+                check_val_loader(plan.val_loader, pairs=plan.step_fn is None)
+            session.agree(self._agreement(plan, "range_test", True))
+            comm = session.comm
+            run = session.begin(
+                plan.sweep, readings, wanted(plan.progress, comm.rank if comm else 0)
             )
             self.model.train()
-            step = self._step(
-                batches, val_loader, accumulation_steps, non_blocking_transfer, step_fn
-            )
             with stepping_every_call(self.optimizer):  # accelerate: even mid-accumulation
-                if comm is not None:
-                    rec = CollectiveRecorder(
-                        readings,
-                        cast(CollectiveRule, rule),
-                        max(1, int(self.fetch_every)),
-                        self.device,
-                        comm,
-                        run.perf0,
-                    )
-                    run.reason = loop_staged(
-                        sweep, readings, rule, self.optimizer, step, 1, self.device, recorder=rec
-                    )
-                    run.elapsed = rec.elapsed
-                elif staged:
-                    run.reason = loop_staged(
-                        sweep,
-                        readings,
-                        rule,
-                        self.optimizer,
-                        step,
-                        max(1, int(self.fetch_every)),
-                        self.device,
-                    )
-                else:
-                    run.reason = loop_cpu(sweep, readings, rule, self.optimizer, step)
+                self._loop(run, self._step(batches, plan), comm)
         except BaseException as e:
-            if run is not None:
-                run.error = e
-            if not agreed and isinstance(e, Exception):
-                # this rank cannot start: the others hear why (nothing collective is pending:
-                # no rank has stepped yet), then it raises its own error
-                cast(Collective, comm).agree_start(e, None)
+            session.failed(e)
             raise
         finally:
             if cycled is not None:
                 cycled.close()  # lets a DataLoader shut its workers down now, not at collection
-            if (
-                run is None
-                and snap is not None
-                and self._active is not None
-                and self._active.snapshot is snap
-            ):
-                run = self._active  # interrupted inside _begin: end it like any run
-            if run is None:
-                self._abort(snap)
-            else:
-                self._end(run)
-        return cast(RangeTestResult, self.result)  # set by _end
+            session.close()
+        return cast(RangeTestResult, self.result)  # set when the session ended
 
-    def _step(self, batches, val_loader, accumulation_steps, non_blocking, step_fn) -> Step:
+    def _loop(self, run: Run, step: Step, comm: Collective | None) -> None:
+        """Step through the run's sweep: the CPU loop, the staged (accelerator) loop, or the
+        staged loop whose losses are reduced over the ranks."""
+        fetch = max(1, int(self.fetch_every))
+        args = (run.sweep, run.readings, run.rule, self.optimizer, step)
+        if comm is not None:
+            rule = cast(CollectiveRule, run.rule)
+            rec = CollectiveRecorder(run.readings, rule, fetch, self.device, comm, run.perf0)
+            run.reason = loop_staged(*args, 1, self.device, recorder=rec)
+            run.elapsed = rec.elapsed
+        elif staged(self.device):
+            run.reason = loop_staged(*args, fetch, self.device)
+        else:
+            run.reason = loop_cpu(*args)
+
+    def _step(self, batches: Any, plan: Plan) -> Step:
         """The closure one step of the test runs: train, then validate when there is a
         ``val_loader``."""
+        val_loader, step_fn, non_blocking = plan.val_loader, plan.step_fn, plan.non_blocking
         autocast = self.amp_config if self.amp_backend is not None else None
         step = train_step(
             self.model,
@@ -887,7 +549,7 @@ class LRFinder:
             batches,
             device=self.device,
             non_blocking=non_blocking,
-            accumulation_steps=accumulation_steps,
+            accumulation_steps=plan.accumulation_steps,
             step_fn=step_fn,
             autocast=autocast,
             grad_scaler=self.grad_scaler,
@@ -947,44 +609,17 @@ class LRFinder:
         >>> len(run.result.lrs), opt.param_groups[0]["lr"]
         (5, 0.001)
         """
-        return self._track(
-            start_lr,
-            end_lr,
-            num_iter,
-            step_mode,
-            smooth_f,
-            diverge_th,
-            staged=self.device.type != "cpu",
-            progress=progress,
-        )
-
-    def _track(
-        self,
-        start_lr,
-        end_lr,
-        num_iter,
-        step_mode,
-        smooth_f,
-        diverge_th,
-        staged: bool,
-        progress=None,
-    ) -> Tracker:
         comm = self._collective()
         try:
-            self._check_idle()
-            sweep, smooth_f, diverge_th = sweep_args(
-                self.optimizer, start_lr, end_lr, num_iter, step_mode, smooth_f, diverge_th
+            self._runs.check_idle()
+            plan = track_plan(
+                self, start_lr, end_lr, num_iter, step_mode, smooth_f, diverge_th, progress
             )
-            check_trainable(self.optimizer)
-            check_cache_dir(self.memory_cache, self.cache_dir)
-            check_progress(progress)
         except Exception as e:
-            if comm is not None and not isinstance(e, _Busy):
+            if comm is not None and not isinstance(e, Busy):
                 comm.agree_start(e, None)  # the other ranks' `with` hears why
             raise
-        return Tracker(
-            self, sweep, smooth_f, diverge_th, staged, wanted(progress, comm.rank if comm else 0)
-        )
+        return Tracker(self, self._session(comm, plan), plan)
 
     # ------------------------------------------------------------------ live hooks
     def stop(self) -> None:
@@ -992,14 +627,14 @@ class LRFinder:
 
         Safe from any thread; does nothing when no test is running.
         """
-        rule = self._claim  # one read: set from the moment a test takes the finder
+        rule = self._runs.claim  # one read: set from the moment a test takes the finder
         if rule is not None:
             rule.requested = True
 
     @property
     def running(self) -> bool:
         """Whether a test is running now (from the moment it took the finder until it ended)."""
-        return self._claim is not None
+        return self._runs.claim is not None
 
     def subscribe(self, callback: Callable, interval: float = 0.05) -> Callable[[], None]:
         """Receive each run's events (:mod:`lrwidget.engine.stream`) on a delivery thread.
@@ -1036,20 +671,18 @@ class LRFinder:
         iv = real("interval", interval, "a positive number of seconds")
         if not (iv > 0 and math.isfinite(iv)):
             raise ValueError(f"interval must be a positive number of seconds, got {interval}")
-        sub = _Sub(callback, iv)
-        with self._lock:
-            self._subs.append(sub)
-            run = self._active
+        sub = Sub(callback, iv)
+        with self._runs.lock:
+            self._runs.subs.append(sub)
+            run = self._runs.active
             if run is not None:
-                run.streams[id(sub)] = Stream(
-                    callback, iv, run.readings, run.started, run.perf0
-                ).start()
+                run.stream(id(sub), callback, iv)
 
-        def unsubscribe():
-            with self._lock:
-                if sub in self._subs:
-                    self._subs.remove(sub)
-                active = self._active
+        def unsubscribe() -> None:
+            with self._runs.lock:
+                if sub in self._runs.subs:
+                    self._runs.subs.remove(sub)
+                active = self._runs.active
                 s = active.streams.pop(id(sub), None) if active is not None else None
             if s is not None:
                 s.cancel()
@@ -1103,7 +736,7 @@ class LRFinder:
         >>> LRFinder(nn.Sequential(a, b), opt).apply(0.1)
         [0.1, 0.01]
         """
-        if self._claim is not None:  # local even when collective: a test is using the group
+        if self._runs.claim is not None:  # local even when collective: a test is using the group
             raise RuntimeError(
                 "apply() during a running test would be undone by the restore; apply after it ended"
             )
@@ -1111,8 +744,8 @@ class LRFinder:
         for g, v in zip(self.optimizer.param_groups, new):
             write_lr(g, "lr", v)
         held = [float(g["lr"]) for g in self.optimizer.param_groups]
-        with self._lock:
-            subs = list(self._subs)
+        with self._runs.lock:
+            subs = list(self._runs.subs)
         for sub in subs:  # views show what the optimizer holds, however it got there
             sub.callback(LrApplied(tuple(held)))
         return held
@@ -1135,7 +768,7 @@ class LRFinder:
         return comm.choose(v, problem)  # rank 0's lr on every rank, or an error on every rank
 
     def _check_restored(self) -> None:
-        if self._pending is not None:
+        if self._runs.pending is not None:
             raise RuntimeError(
                 "the last range test's restore failed and finder.restore() would undo "
                 "a new lr; call finder.restore() first"
@@ -1164,169 +797,9 @@ class LRFinder:
         >>> [g["max_lr"] for g in opt.param_groups]
         [0.5]
         """
-        if self._claim is not None:
+        if self._runs.claim is not None:
             raise RuntimeError("one_cycle() during a running test; call it after the test ended")
         max_lrs = self._ratio_lrs(self._agreed_lr(lr))
         return torch.optim.lr_scheduler.OneCycleLR(
             self.optimizer, max_lr=max_lrs, total_steps=total_steps, **kwargs
         )
-
-    def plot(self, skip_start=10, skip_end=5, log_lr=True, show_lr=None, ax=None, suggest_lr=True):
-        """Plot :attr:`history` (smoothed loss against lr) with matplotlib (torch-lr-finder's
-        signature).
-
-        ``skip_start`` / ``skip_end`` readings are left out of the curve drawn. The suggestion
-        (``suggest_lr``) is the default rule's (:mod:`lrwidget.pure.suggest`) on the whole
-        curve, the
-        lr :meth:`apply` takes, whatever is skipped; it is marked on the curve. When
-        :attr:`history` was edited, the suggestion is the default rule's on the edited curve.
-
-        Returns
-        -------
-        matplotlib.axes.Axes, or (Axes, float or None) when ``suggest_lr``
-            None when the rule has no answer (its reason is printed), e.g. a flat curve.
-
-        Raises
-        ------
-        RuntimeError
-            No range test has run (and :attr:`history` is empty); or ``suggest_lr`` with fewer
-            than ``skip_start + skip_end + 2`` readings, as torch-lr-finder: the curve drawn
-            would have no two points to mark the suggestion on.
-        ValueError
-            A bad ``skip_start`` / ``skip_end`` / ``show_lr``, or a :attr:`history` that is not
-            two equally long lists of numbers.
-
-        Example
-        -------
-        >>> import matplotlib; matplotlib.use("Agg")
-        >>> import numpy as np, torch; from torch import nn
-        >>> m = nn.Linear(2, 1); finder = LRFinder(m, torch.optim.SGD(m.parameters(), lr=0.1))
-        >>> finder.history = {"lr": np.logspace(-4, 0, 40).tolist(),
-        ...                   "loss": (np.linspace(-2, 1, 40) ** 2).tolist()}
-        >>> ax, lr = finder.plot()  # doctest: +ELLIPSIS
-        Suggested LR (minimum): ...
-        >>> len(ax.lines[0].get_xdata()), bool(lr == ax.collections[0].get_offsets()[0][0])
-        (25, True)
-        """
-        for name, v in (("skip_start", skip_start), ("skip_end", skip_end)):
-            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-                raise ValueError(f"{name} must be an int >= 0, got {v!r}")
-        if show_lr is not None:
-            show_lr = real("show_lr", show_lr, "a number or None")
-        all_lrs, all_losses = _history_arrays(self.history)
-        n = all_lrs.size
-        if n == 0 and self.result is None:
-            raise RuntimeError("no range test has run yet: call range_test() first")
-        if suggest_lr and n < skip_start + skip_end + 2:
-            raise RuntimeError(
-                f"Need at least {skip_start + skip_end + 2} readings to mark a suggested lr on "
-                f"the curve with skip_start={skip_start} and skip_end={skip_end}, got {n}: "
-                "pass a smaller skip_start and skip_end, or suggest_lr=False"
-            )
-        try:
-            import matplotlib.pyplot as plt
-        except ImportError as e:  # pragma: no cover - depends on the environment
-            raise ImportError(
-                'plot() needs matplotlib, an optional dependency: pip install "lrwidget[plot]"'
-            ) from e
-        sl = slice(skip_start, max(n - skip_end, 0))  # n - skip_end < 0 must not wrap around
-        fig = None
-        if ax is None:
-            fig, ax = plt.subplots()
-        ax.plot(all_lrs[sl], all_losses[sl])
-        best = None
-        if suggest_lr:
-            s = self._suggestion_of(all_lrs, all_losses)
-            best = s.lr
-            if best is not None:
-                ax.scatter(
-                    [best],
-                    [_loss_at(best, s.index, all_lrs, all_losses)],
-                    s=75,
-                    marker="o",
-                    color="red",
-                    zorder=3,
-                    label=f"{s.name}: {best:.2E}",
-                )
-                ax.legend()
-                # torch-lr-finder prints it; code that switched from it may read it there
-                print(f"Suggested LR ({s.name}): {best:.2E}")  # noqa: T201
-            else:
-                print(f"No suggested LR ({s.name}): {s.reason}")  # noqa: T201
-        if log_lr:
-            ax.set_xscale("log")
-        ax.set_xlabel("Learning rate")
-        ax.set_ylabel("Loss")
-        if show_lr is not None:
-            ax.axvline(x=show_lr, color="red")
-        if fig is not None and plt.get_backend().lower() not in (
-            "agg",
-            "pdf",
-            "svg",
-            "ps",
-            "cairo",
-            "template",
-        ):
-            plt.show()
-        if suggest_lr:
-            return ax, best
-        return ax
-
-    def _suggestion_of(self, lrs, losses):
-        """The default rule's suggestion for the curve ``plot`` draws: the result's own (the
-        one :meth:`apply` takes, divergence seen in the raw losses too) unless the history
-        was edited."""
-        import numpy as np
-
-        from ..pure.suggest import DEFAULT
-        from ..pure.suggest import suggest as rule
-
-        r = self.result
-        if (
-            r is not None
-            and np.array_equal(lrs, r.lrs)
-            and np.array_equal(losses, r.smoothed, equal_nan=True)
-        ):
-            return r.suggestions[DEFAULT]
-        return rule(lrs, losses)
-
-
-def _history_arrays(history):
-    """``(lrs, losses)`` of a torch-lr-finder history as float arrays; an error naming
-    ``history`` for anything plot could not draw."""
-    import numpy as np
-
-    if not isinstance(history, dict) or not {"lr", "loss"} <= history.keys():
-        raise TypeError(
-            'history must be a dict {"lr": [...], "loss": [...]}, got '
-            + (
-                f"keys {sorted(map(str, history))}"
-                if isinstance(history, dict)
-                else type(history).__name__
-            )
-        )
-    try:
-        lrs = np.asarray(history["lr"], dtype=float)
-        losses = np.asarray(history["loss"], dtype=float)
-    except (TypeError, ValueError) as e:
-        raise ValueError(f'history["lr"] and history["loss"] must be lists of numbers: {e}') from e
-    if lrs.ndim != 1 or losses.ndim != 1 or lrs.size != losses.size:
-        raise ValueError(
-            'history["lr"] and history["loss"] must be flat lists of the same length, got '
-            f"{lrs.size} and {losses.size}"
-        )
-    return lrs, losses
-
-
-def _loss_at(lr: float, index, lrs, losses) -> float:
-    """The curve's loss at ``lr``: the reading's, or interpolated in log(lr) between the
-    readings around it (a rule's lr that is no reading's, e.g. ``minimum``'s lr / 10)."""
-    import numpy as np
-
-    if index is not None:
-        return float(losses[index])
-    ok = np.isfinite(lrs) & (lrs > 0) & np.isfinite(losses)
-    if not ok.any():
-        return float("nan")
-    order = np.argsort(lrs[ok], kind="stable")
-    return float(np.interp(np.log10(lr), np.log10(lrs[ok][order]), losses[ok][order]))
