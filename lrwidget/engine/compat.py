@@ -4,11 +4,14 @@ and ``plot`` (matplotlib), kept for code that switched from torch-lr-finder.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from .checks import real
 
 if TYPE_CHECKING:
+    from ..pure.suggest import Suggestion
     from .history import RangeTestResult
 
 
@@ -29,7 +32,7 @@ class TorchLrFinderExtras:
 
         Example
         -------
-        >>> import torch; from torch import nn
+        >>> import torch; from torch import nn; from lrwidget import LRFinder
         >>> m = nn.Linear(2, 1); finder = LRFinder(m, torch.optim.SGD(m.parameters(), lr=0.1))
         >>> finder.history["loss"] = [3.0, 2.0, 4.0]; finder.history["lr"] = [0.1, 1.0, 10.0]
         >>> finder.history
@@ -55,7 +58,15 @@ class TorchLrFinderExtras:
         s = self.result.smoothed[np.isfinite(self.result.smoothed)]
         return float(s.min()) if s.size else None
 
-    def plot(self, skip_start=10, skip_end=5, log_lr=True, show_lr=None, ax=None, suggest_lr=True):
+    def plot(
+        self,
+        skip_start: int = 10,
+        skip_end: int = 5,
+        log_lr: bool = True,
+        show_lr: float | None = None,
+        ax: Any = None,
+        suggest_lr: bool = True,
+    ) -> Any:
         """Plot :attr:`history` (smoothed loss against lr) with matplotlib (torch-lr-finder's
         signature).
 
@@ -83,7 +94,7 @@ class TorchLrFinderExtras:
         Example
         -------
         >>> import matplotlib; matplotlib.use("Agg")
-        >>> import numpy as np, torch; from torch import nn
+        >>> import numpy as np, torch; from torch import nn; from lrwidget import LRFinder
         >>> m = nn.Linear(2, 1); finder = LRFinder(m, torch.optim.SGD(m.parameters(), lr=0.1))
         >>> finder.history = {"lr": np.logspace(-4, 0, 40).tolist(),
         ...                   "loss": (np.linspace(-2, 1, 40) ** 2).tolist()}
@@ -120,7 +131,7 @@ class TorchLrFinderExtras:
             return ax, best
         return ax
 
-    def _suggestion_of(self, lrs, losses):
+    def _suggestion_of(self, lrs: np.ndarray, losses: np.ndarray) -> Suggestion:
         """The default rule's suggestion for the curve ``plot`` draws: the result's own (the
         one :meth:`apply` takes, divergence seen in the raw losses too) unless the history
         was edited."""
@@ -138,7 +149,16 @@ class TorchLrFinderExtras:
             return r.suggestions[DEFAULT]
         return rule(lrs, losses)
 
-    def _draw(self, all_lrs, all_losses, sl: slice, log_lr: bool, show_lr, ax, suggest_lr: bool):
+    def _draw(
+        self,
+        all_lrs: np.ndarray,
+        all_losses: np.ndarray,
+        sl: slice,
+        log_lr: bool,
+        show_lr: float | None,
+        ax: Any,
+        suggest_lr: bool,
+    ) -> tuple[Any, float | None]:
         """Draw the curve's ``sl`` (and the suggestion) on ``ax`` (a new figure when None);
         returns ``(ax, suggested lr or None)``."""
         try:
@@ -188,7 +208,7 @@ class TorchLrFinderExtras:
         return ax, best
 
 
-def _history_arrays(history):
+def _history_arrays(history: object) -> tuple[np.ndarray, np.ndarray]:
     """``(lrs, losses)`` of a torch-lr-finder history as float arrays; an error naming
     ``history`` for anything plot could not draw."""
     import numpy as np
@@ -215,7 +235,7 @@ def _history_arrays(history):
     return lrs, losses
 
 
-def _loss_at(lr: float, index, lrs, losses) -> float:
+def _loss_at(lr: float, index: int | None, lrs: np.ndarray, losses: np.ndarray) -> float:
     """The curve's loss at ``lr``: the reading's, or interpolated in log(lr) between the
     readings around it (a rule's lr that is no reading's, e.g. ``minimum``'s lr / 10)."""
     import numpy as np

@@ -31,43 +31,38 @@ restore); the parts live beside it: argument checks in :mod:`lrwidget.engine.che
 from __future__ import annotations
 
 import inspect
-import math
-from typing import Any, Callable, cast
+import os
+from collections.abc import Iterable, Sequence
+from typing import Any, Callable
 
 import torch
 
-from .batches import check_val_loader, cycle, first_checked, loader_generators, val_batches
-from .checks import check_finder_args, new_readings, real
+from .batches import loader_generators, val_batches
+from .checks import check_finder_args
 from .collective import (
     DEFAULT_TIMEOUT,
     Collective,
-    CollectiveRecorder,
-    CollectiveRule,
     check_process_group,
     collective_of,
 )
 from .compat import TorchLrFinderExtras
 from .history import RangeTestResult
-from .loop import StopRule, loop_cpu, loop_staged, write_lr
-from .plan import Plan, range_test_plan, staged, track_plan
-from .progress import wanted
+from .live import LiveHooks
+from .loop import StopRule
+from .plan import Plan, range_test_plan, track_plan
+from .runner import run_test
 from .session import Busy, Run, Runs, Session, Sub
 from .snapshot import Snapshot
 from .steps import (
-    Step,
     check_own_scaler,
-    stepping_every_call,
-    then_validate,
-    train_step,
-    validation_loss,
 )
-from .stream import LrApplied
 from .track import Tracker
+from .use import UseLr
 
 __all__ = ["LRFinder", "StopRule", "Tracker"]
 
 
-class LRFinder(TorchLrFinderExtras):
+class LRFinder(TorchLrFinderExtras, LiveHooks, UseLr):
     """Learning-rate range test for a PyTorch model and optimizer.
 
     Parameters
@@ -133,17 +128,17 @@ class LRFinder(TorchLrFinderExtras):
 
     def __init__(
         self,
-        model,
-        optimizer,
-        criterion=None,
-        device=None,
-        memory_cache=True,
-        cache_dir=None,
-        amp_backend=None,
-        amp_config=None,
-        grad_scaler=None,
-        process_group=None,
-    ):
+        model: Any,
+        optimizer: torch.optim.Optimizer,
+        criterion: Callable[..., torch.Tensor] | None = None,
+        device: str | torch.device | None = None,
+        memory_cache: bool = True,
+        cache_dir: str | os.PathLike[str] | None = None,
+        amp_backend: str | None = None,
+        amp_config: dict[str, Any] | None = None,
+        grad_scaler: torch.amp.GradScaler | None = None,
+        process_group: Any = None,
+    ) -> None:
         check_finder_args(model, optimizer, criterion, amp_backend, amp_config)
         check_own_scaler(grad_scaler, optimizer)
         check_process_group(process_group)
@@ -181,15 +176,6 @@ class LRFinder(TorchLrFinderExtras):
     def _active(self) -> Run | None:  # read by the views' tests
         return self._runs.active
 
-    def reset(self) -> None:
-        """Kept for torch-lr-finder code. The model and optimizer are already restored when a
-        test ends, so there is usually nothing left to undo; the readings stay for :meth:`plot`.
-        After a test whose restore failed it retries that restore (:meth:`restore`)."""
-        if self._runs.claim is not None:
-            raise RuntimeError("reset() called while a range test is running; call stop()")
-        if self._runs.pending is not None:
-            self.restore()
-
     # ------------------------------------------------------------------ torch.distributed
     @property
     def collective(self) -> bool:
@@ -209,7 +195,12 @@ class LRFinder(TorchLrFinderExtras):
         return collective_of(self.process_group, self.device, self.collective_timeout)
 
     # ------------------------------------------------------------------ checks
-    def check_range_test_args(self, train_loader, val_loader=None, **range_test_kwargs) -> None:
+    def check_range_test_args(
+        self,
+        train_loader: Iterable[Any],
+        val_loader: Any = None,
+        **range_test_kwargs: Any,
+    ) -> None:
         """Check arguments for :meth:`range_test` without running anything.
 
         Does every check ``range_test`` does before its first step (``range_test`` calls it), so
@@ -286,17 +277,6 @@ class LRFinder(TorchLrFinderExtras):
             move_back=self.model.to,
         )
 
-    def _agreement(self, plan: Plan, kind: str, steps: bool) -> dict:
-        fetch = max(1, int(self.fetch_every))
-        if not steps:
-            return plan.agreement(kind, fetch)
-        return plan.agreement(
-            kind,
-            fetch,
-            accumulation_steps=plan.accumulation_steps,
-            val_loader=plan.val_loader is not None,
-        )
-
     def _to_device(self) -> torch.device | None:
         """Move the model to the test's device; where it was, or None when it stays."""
         if self.model_device == self.device:
@@ -316,70 +296,21 @@ class LRFinder(TorchLrFinderExtras):
             generators=loader_generators(*loaders),
         )
 
-    def restore(self, discard: bool = False) -> bool:
-        """Write back the state saved before a test whose own restore failed.
-
-        A range test restores the model, optimizer (and criterion, GradScaler) when it ends. If
-        that restore raises (a step registered a new buffer on the model, the snapshot file in
-        ``cache_dir`` was deleted), the test ends as an error saying so, and the saved state is
-        kept here. Remove the cause and call ``restore()``; until it succeeds (or is discarded)
-        no new test starts. ``reset()`` does the same.
-
-        Parameters
-        ----------
-        discard : bool
-            Drop the kept state without writing it back: the model and optimizer stay as they
-            are now.
-
-        Returns
-        -------
-        bool
-            True when the saved state was written back; False when there was nothing to
-            restore or it was discarded.
-
-        Raises
-        ------
-        RuntimeError
-            The restore failed again (chained from the cause; the state stays kept for another
-            try), or a range test is running.
-
-        Example
-        -------
-        >>> import torch; from torch import nn
-        >>> m = nn.Linear(2, 1); opt = torch.optim.SGD(m.parameters(), lr=1e-3)
-        >>> finder = LRFinder(m, opt)
-        >>> def step(model, x):
-        ...     if not hasattr(model, "seen"):     # changes the model: it cannot be restored
-        ...         model.register_buffer("seen", torch.zeros(1))
-        ...     return model(x).pow(2).mean()
-        >>> try:
-        ...     finder.range_test([torch.ones(4, 2)], end_lr=0.1, num_iter=3, step_fn=step)
-        ... except RuntimeError as e:
-        ...     print(str(e)[:44])
-        the model and optimizer were NOT restored af
-        >>> del m._buffers["seen"]                     # remove the cause, then retry
-        >>> finder.restore(), opt.param_groups[0]["lr"]
-        (True, 0.001)
-        >>> finder.restore()                           # nothing left to restore
-        False
-        """
-        return self._runs.restore(discard)
-
     # ------------------------------------------------------------------ range_test
     def range_test(
         self,
-        train_loader,
-        val_loader=None,
-        start_lr=None,
-        end_lr=10,
-        num_iter=100,
-        step_mode="exp",
-        smooth_f=0.05,
-        diverge_th=5,
-        accumulation_steps=1,
-        non_blocking_transfer=True,
-        step_fn=None,
-        progress=None,
+        train_loader: Iterable[Any],
+        val_loader: Iterable[Any] | None = None,
+        start_lr: float | Sequence[float] | None = None,
+        end_lr: float = 10,
+        num_iter: int = 100,
+        step_mode: str = "exp",
+        smooth_f: float = 0.05,
+        diverge_th: float = 5,
+        accumulation_steps: int = 1,
+        non_blocking_transfer: bool = True,
+        step_fn: Callable[[torch.nn.Module, Any], torch.Tensor] | None = None,
+        progress: bool | None = None,
     ) -> RangeTestResult:
         """Sweep the lr from ``start_lr`` to ``end_lr``, one optimizer step per lr.
 
@@ -490,93 +421,18 @@ class LRFinder(TorchLrFinderExtras):
             if comm is not None and not isinstance(e, Busy):
                 comm.agree_start(e, None)  # the other ranks hear why and start nothing either
             raise
-        return self._run_test(train_loader, plan, self._session(comm, plan))
-
-    def _run_test(self, train_loader: Any, plan: Plan, session: Session) -> RangeTestResult:
-        """Run a checked test: take the finder, snapshot, check the first batches, agree with
-        the other ranks, then step through the sweep; the session ends it however it ends."""
-        session.take()  # from here on this call owns the finder, or it has raised
-        cycled = None
-        try:
-            readings = new_readings(plan.sweep.num_iter, plan.smooth_f)
-            session.capture(train_loader, plan.val_loader)
-            cycled = cycle(train_loader, "train_loader")
-            # the first batches are checked before anything is moved or announced
-            batches = first_checked(cycled, "train_loader", pairs=plan.step_fn is None)
-            if plan.val_loader is not None:
-                check_val_loader(plan.val_loader, pairs=plan.step_fn is None)
-            session.agree(self._agreement(plan, "range_test", True))
-            comm = session.comm
-            run = session.begin(
-                plan.sweep, readings, wanted(plan.progress, comm.rank if comm else 0)
-            )
-            self.model.train()
-            with stepping_every_call(self.optimizer):  # accelerate: even mid-accumulation
-                self._loop(run, self._step(batches, plan), comm)
-        except BaseException as e:
-            session.failed(e)
-            raise
-        finally:
-            if cycled is not None:
-                cycled.close()  # lets a DataLoader shut its workers down now, not at collection
-            session.close()
-        return cast(RangeTestResult, self.result)  # set when the session ended
-
-    def _loop(self, run: Run, step: Step, comm: Collective | None) -> None:
-        """Step through the run's sweep: the CPU loop, the staged (accelerator) loop, or the
-        staged loop whose losses are reduced over the ranks."""
-        fetch = max(1, int(self.fetch_every))
-        args = (run.sweep, run.readings, run.rule, self.optimizer, step)
-        if comm is not None:
-            rule = cast(CollectiveRule, run.rule)
-            rec = CollectiveRecorder(run.readings, rule, fetch, self.device, comm, run.perf0)
-            run.reason = loop_staged(*args, 1, self.device, recorder=rec)
-            run.elapsed = rec.elapsed
-        elif staged(self.device):
-            run.reason = loop_staged(*args, fetch, self.device)
-        else:
-            run.reason = loop_cpu(*args)
-
-    def _step(self, batches: Any, plan: Plan) -> Step:
-        """The closure one step of the test runs: train, then validate when there is a
-        ``val_loader``."""
-        val_loader, step_fn, non_blocking = plan.val_loader, plan.step_fn, plan.non_blocking
-        autocast = self.amp_config if self.amp_backend is not None else None
-        step = train_step(
-            self.model,
-            self.optimizer,
-            self.criterion,
-            batches,
-            device=self.device,
-            non_blocking=non_blocking,
-            accumulation_steps=plan.accumulation_steps,
-            step_fn=step_fn,
-            autocast=autocast,
-            grad_scaler=self.grad_scaler,
-        )
-        if val_loader is None:
-            return step
-        validate = validation_loss(
-            self.model,
-            self.criterion,
-            val_loader,
-            device=self.device,
-            non_blocking=non_blocking,
-            step_fn=step_fn,
-            autocast=autocast,
-        )
-        return then_validate(step, validate)
+        return run_test(self, train_loader, plan, self._session(comm, plan))
 
     # ------------------------------------------------------------------ the user's own loop
     def track(
         self,
-        start_lr=None,
-        end_lr=10,
-        num_iter=100,
-        step_mode="exp",
-        smooth_f=0.05,
-        diverge_th=5,
-        progress=None,
+        start_lr: float | Sequence[float] | None = None,
+        end_lr: float = 10,
+        num_iter: int = 100,
+        step_mode: str = "exp",
+        smooth_f: float = 0.05,
+        diverge_th: float = 5,
+        progress: bool | None = None,
     ) -> Tracker:
         """A range test driven by your own training loop.
 
@@ -620,186 +476,3 @@ class LRFinder(TorchLrFinderExtras):
                 comm.agree_start(e, None)  # the other ranks' `with` hears why
             raise
         return Tracker(self, self._session(comm, plan), plan)
-
-    # ------------------------------------------------------------------ live hooks
-    def stop(self) -> None:
-        """End the running test at the next step boundary (stop_reason "stopped").
-
-        Safe from any thread; does nothing when no test is running.
-        """
-        rule = self._runs.claim  # one read: set from the moment a test takes the finder
-        if rule is not None:
-            rule.requested = True
-
-    @property
-    def running(self) -> bool:
-        """Whether a test is running now (from the moment it took the finder until it ended)."""
-        return self._runs.claim is not None
-
-    def subscribe(self, callback: Callable, interval: float = 0.05) -> Callable[[], None]:
-        """Receive each run's events (:mod:`lrwidget.engine.stream`) on a delivery thread.
-
-        Parameters
-        ----------
-        callback : callable
-            ``callback(event)`` with a ``RunStarted``, ``Readings`` (batched, about every
-            ``interval`` seconds) or ``RunEnded``. All of a run's events are delivered before
-            ``range_test`` returns. :meth:`apply` delivers ``LrApplied`` from its own thread.
-            Subscribing during a run starts with that run's ``RunStarted`` and all its readings
-            so far.
-        interval : float
-            Seconds between batches (> 0).
-
-        Returns
-        -------
-        callable
-            ``unsubscribe()``.
-
-        Example
-        -------
-        >>> import torch; from torch import nn
-        >>> m = nn.Linear(2, 1); finder = LRFinder(m, torch.optim.SGD(m.parameters(), lr=1e-3))
-        >>> events = []; unsubscribe = finder.subscribe(events.append)
-        >>> _ = finder.range_test([(torch.ones(2, 2), torch.ones(2, 1))], end_lr=0.01,
-        ...                       num_iter=5, step_fn=lambda m, b: (m(b[0]) - b[1]).pow(2).mean())
-        >>> type(events[0]).__name__, type(events[-1]).__name__
-        ('RunStarted', 'RunEnded')
-        >>> unsubscribe()
-        """
-        if not callable(callback):
-            raise TypeError(f"callback must be callable(event), got {type(callback).__name__}")
-        iv = real("interval", interval, "a positive number of seconds")
-        if not (iv > 0 and math.isfinite(iv)):
-            raise ValueError(f"interval must be a positive number of seconds, got {interval}")
-        sub = Sub(callback, iv)
-        with self._runs.lock:
-            self._runs.subs.append(sub)
-            run = self._runs.active
-            if run is not None:
-                run.stream(id(sub), callback, iv)
-
-        def unsubscribe() -> None:
-            with self._runs.lock:
-                if sub in self._runs.subs:
-                    self._runs.subs.remove(sub)
-                active = self._runs.active
-                s = active.streams.pop(id(sub), None) if active is not None else None
-            if s is not None:
-                s.cancel()
-
-        return unsubscribe
-
-    # ------------------------------------------------------------------ using the result
-    def _lr_arg(self, lr, name="lr"):
-        if lr is None:
-            lr = self.result.suggested_lr if self.result is not None else None
-            if lr is None:
-                raise ValueError(f"{name} is None and there is no suggested lr; pass an lr")
-        v = real(name, lr, "a positive finite real number")
-        if not (v > 0 and math.isfinite(v)):
-            raise ValueError(f"{name} must be a positive finite real number, got {lr}")
-        return v
-
-    def _ratio_lrs(self, lr: float) -> list[float]:
-        cur = [float(g["lr"]) for g in self.optimizer.param_groups]
-        ref = cur[0]
-        if ref > 0 and math.isfinite(ref):
-            k = lr / ref
-            # a group with the first one's lr gets exactly lr too (c * k may be off in the last bit)
-            return [lr] + [lr if c == ref else c * k for c in cur[1:]]
-        return [lr] * len(cur)
-
-    def apply(self, lr=None) -> list[float]:
-        """Write ``lr`` into the first param group and scale the others alike.
-
-        Parameters
-        ----------
-        lr : float, optional
-            New lr of the first param group; None: the last result's suggested lr.
-
-        Returns
-        -------
-        list of float
-            Every param group's new lr.
-
-        Under torch.distributed (:attr:`collective`) every rank calls ``apply``: rank 0's ``lr``
-        is used on every rank (what the other ranks pass is ignored), and when it or any rank
-        refuses (a bad lr on rank 0, a test still running or not restored on some rank) every
-        rank raises and none applies anything.
-
-        Example
-        -------
-        >>> import torch; from torch import nn
-        >>> a, b = nn.Linear(2, 2), nn.Linear(2, 2)
-        >>> opt = torch.optim.SGD([{"params": a.parameters(), "lr": 1e-2},
-        ...                        {"params": b.parameters(), "lr": 1e-3}])
-        >>> LRFinder(nn.Sequential(a, b), opt).apply(0.1)
-        [0.1, 0.01]
-        """
-        if self._runs.claim is not None:  # local even when collective: a test is using the group
-            raise RuntimeError(
-                "apply() during a running test would be undone by the restore; apply after it ended"
-            )
-        new = self._ratio_lrs(self._agreed_lr(lr))
-        for g, v in zip(self.optimizer.param_groups, new):
-            write_lr(g, "lr", v)
-        held = [float(g["lr"]) for g in self.optimizer.param_groups]
-        with self._runs.lock:
-            subs = list(self._runs.subs)
-        for sub in subs:  # views show what the optimizer holds, however it got there
-            sub.callback(LrApplied(tuple(held)))
-        return held
-
-    def _agreed_lr(self, lr) -> float:
-        """``lr`` checked (None: the suggestion); under torch.distributed rank 0's on every rank,
-        or the same error on every rank."""
-        comm = self._collective()
-        if comm is None:
-            self._check_restored()
-            return self._lr_arg(lr)
-        problem = None
-        v = None
-        try:
-            self._check_restored()
-            if comm.rank == 0:
-                v = self._lr_arg(lr)
-        except (ValueError, TypeError, RuntimeError) as e:  # raised on every rank, below
-            problem = e
-        return comm.choose(v, problem)  # rank 0's lr on every rank, or an error on every rank
-
-    def _check_restored(self) -> None:
-        if self._runs.pending is not None:
-            raise RuntimeError(
-                "the last range test's restore failed and finder.restore() would undo "
-                "a new lr; call finder.restore() first"
-            )
-
-    def one_cycle(self, lr=None, total_steps=None, **kwargs):
-        """A ``torch.optim.lr_scheduler.OneCycleLR`` peaking at ``lr`` (group ratios kept).
-
-        Parameters
-        ----------
-        lr : float, optional
-            Max lr of the first param group; None: the last result's suggested lr.
-        total_steps : int
-            Passed to OneCycleLR, as are ``kwargs`` (``pct_start``, ``div_factor``, ...).
-
-        Notes
-        -----
-        Under torch.distributed (:attr:`collective`) every rank calls ``one_cycle``, like
-        :meth:`apply`: every rank's schedule peaks at rank 0's ``lr``, or every rank raises.
-
-        Example
-        -------
-        >>> import torch; from torch import nn
-        >>> m = nn.Linear(2, 1); opt = torch.optim.SGD(m.parameters(), lr=0.1, momentum=0.9)
-        >>> sched = LRFinder(m, opt).one_cycle(0.5, total_steps=100)
-        >>> [g["max_lr"] for g in opt.param_groups]
-        [0.5]
-        """
-        if self._runs.claim is not None:
-            raise RuntimeError("one_cycle() during a running test; call it after the test ended")
-        max_lrs = self._ratio_lrs(self._agreed_lr(lr))
-        return torch.optim.lr_scheduler.OneCycleLR(
-            self.optimizer, max_lr=max_lrs, total_steps=total_steps, **kwargs
-        )

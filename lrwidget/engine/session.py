@@ -215,7 +215,7 @@ class Session:
         *,
         capture: Callable[..., Snapshot],
         move: Callable[[], torch.device | None],
-        move_back: Callable[[torch.device], None],
+        move_back: Callable[[torch.device], Any],
     ) -> None:
         self.runs = runs
         self.comm = comm

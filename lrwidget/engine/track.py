@@ -18,6 +18,7 @@ import logging
 import math
 import warnings
 from numbers import Real
+from types import TracebackType
 from typing import TYPE_CHECKING, Callable, Literal, cast
 
 from torch import Tensor
@@ -114,7 +115,12 @@ class Tracker:
         self._group0, self._write_lrs = lr_writer(f.optimizer)
         return self
 
-    def __exit__(self, exc_type, exc, tb) -> Literal[False]:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> Literal[False]:
         run = self._run
         if run is None:
             return False
@@ -203,7 +209,7 @@ class Tracker:
         self._awaiting = True
         return lr
 
-    def record(self, loss, stepped: bool | None = None) -> None:
+    def record(self, loss: Tensor | float, stepped: bool | None = None) -> None:
         """Record the loss of the step run with the lr just yielded (a tensor or a number).
 
         Parameters
