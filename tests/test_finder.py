@@ -1,4 +1,3 @@
-import inspect
 import threading
 
 import numpy as np
@@ -7,6 +6,7 @@ import torch
 from torch import nn
 
 from lrwidget import LRFinder, RangeTestResult, suggest
+from lrwidget.engine import plan
 from lrwidget.engine.stream import Readings, RunEnded, RunStarted
 from lrwidget.pure.schedule import schedule
 
@@ -19,9 +19,12 @@ def _adam_two_groups(model, lr=1e-4):
 
 def _range_test(finder, *args, staged=False, **kwargs):
     """finder.range_test(*args, **kwargs), on the staged (accelerator) loop when staged."""
-    b = inspect.signature(LRFinder.range_test).bind(finder, *args, **kwargs)
-    b.apply_defaults()
-    return finder._range_test(*list(b.arguments.values())[1:], staged=staged)
+    was = plan.STAGE_ON_CPU
+    plan.STAGE_ON_CPU = staged
+    try:
+        return finder.range_test(*args, **kwargs)
+    finally:
+        plan.STAGE_ON_CPU = was
 
 
 def _warm(model, opt, loader, steps=3):

@@ -7,6 +7,7 @@ import torch
 from torch import nn
 
 from lrwidget import LRFinder
+from lrwidget.engine import plan
 from lrwidget.engine.history import RangeTestResult
 from lrwidget.engine.progress import ProgressBar
 from lrwidget.engine.stream import Readings, RunEnded, RunStarted
@@ -124,19 +125,12 @@ def test_exceptions_in_the_block_restore(setup, digits_loader, full_state, asser
     assert not finder.running
 
 
-def test_staged_recording_matches(setup, digits_loader):
+def test_staged_recording_matches(setup, digits_loader, monkeypatch):
     model, opt, finder = setup
     finder.fetch_every = 4
     # the accelerator path (losses staged, fetched every 4 steps), run on CPU
-    with finder._track(
-        start_lr=None,
-        end_lr=1e-2,
-        num_iter=10,
-        step_mode="exp",
-        smooth_f=0.05,
-        diverge_th=100,
-        staged=True,
-    ) as run:
+    monkeypatch.setattr(plan, "STAGE_ON_CPU", True)
+    with finder.track(end_lr=1e-2, num_iter=10, diverge_th=100) as run:
         for i, _lr in enumerate(run):
             run.record(torch.tensor(float(i + 1)))
     np.testing.assert_array_equal(run.result.losses, np.arange(1, 11))

@@ -5,6 +5,7 @@ import torch
 from torch import nn
 
 from lrwidget import LRFinder
+from lrwidget.engine import plan
 
 
 @pytest.fixture
@@ -396,7 +397,7 @@ def _detached_step_fn(model, batch):
     ["plain", "staged", "accumulation", "closure optimizer", "val_loader", "step_fn"],
 )
 def test_a_loss_without_a_graph_is_refused_before_any_step(
-    mlp, digits_loader, full_state, assert_same_state, setup
+    mlp, digits_loader, full_state, assert_same_state, setup, monkeypatch
 ):
     opt = (torch.optim.LBFGS if setup == "closure optimizer" else torch.optim.Adam)(
         mlp.parameters(), lr=1e-4
@@ -414,24 +415,11 @@ def test_a_loss_without_a_graph_is_refused_before_any_step(
     if setup == "step_fn":
         kw["step_fn"] = _detached_step_fn
     source = "step_fn" if setup == "step_fn" else "criterion"
+    monkeypatch.setattr(plan, "STAGE_ON_CPU", setup == "staged")
     with pytest.raises(
         ValueError, match=rf"{source} returned a loss that does not require grad.*detach"
     ):
-        finder._range_test(
-            digits_loader,
-            kw.pop("val_loader", None),
-            None,
-            kw.pop("end_lr"),
-            kw.pop("num_iter"),
-            "exp",
-            0.05,
-            5,
-            kw.pop("accumulation_steps", 1),
-            True,
-            kw.pop("step_fn", None),
-            False,
-            staged=setup == "staged",
-        )
+        finder.range_test(digits_loader, progress=False, **kw)
     # LBFGS is entered with its closure, which raises before the first update
     assert steps == ([1] if setup == "closure optimizer" else [])
     assert_same_state(full_state(mlp, opt), before)

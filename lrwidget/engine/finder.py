@@ -31,132 +31,38 @@ restore); the parts live beside it: argument checks in :mod:`lrwidget.engine.che
 from __future__ import annotations
 
 import inspect
-import itertools
-import math
-import threading
-import time
-from typing import Any, Callable, cast
+import os
+from collections.abc import Iterable, Sequence
+from typing import Any, Callable
 
 import torch
 
-from ..pure.schedule import Sweep
-from .batches import check_val_loader, cycle, first_checked, loader_generators, val_batches
-from .checks import (
-    check_cache_dir,
-    check_finder_args,
-    check_loaders,
-    check_scaler,
-    check_step_args,
-    check_trainable,
-    new_readings,
-    real,
-    sweep_args,
-)
+from .batches import loader_generators, val_batches
+from .checks import check_finder_args
 from .collective import (
     DEFAULT_TIMEOUT,
     Collective,
-    CollectiveRecorder,
-    CollectiveRule,
     check_process_group,
     collective_of,
 )
-from .history import History, RangeTestResult
-from .loop import StopRule, loop_cpu, loop_staged, write_lr
-from .progress import INTERVAL, ProgressBar, check_progress, wanted
+from .compat import TorchLrFinderExtras
+from .history import RangeTestResult
+from .live import LiveHooks
+from .loop import StopRule
+from .plan import Plan, range_test_plan, track_plan
+from .runner import run_test
+from .session import Busy, Run, Runs, Session, Sub
 from .snapshot import Snapshot
 from .steps import (
-    Step,
     check_own_scaler,
-    stepping_every_call,
-    then_validate,
-    train_step,
-    validation_loss,
 )
-from .stream import LrApplied, RunEnded, RunStarted, Stream
 from .track import Tracker
+from .use import UseLr
 
 __all__ = ["LRFinder", "StopRule", "Tracker"]
 
 
-class _Run:
-    """State of one running test (shared by range_test and track)."""
-
-    def __init__(
-        self, run_id, snapshot, readings: History, rule: StopRule, sweep: Sweep, moved_from
-    ):
-        self.run_id = run_id
-        self.snapshot = snapshot
-        self.readings = readings
-        self.rule = rule
-        self.sweep = sweep
-        self.start_lr = float(sweep.starts[0])
-        self.end_lr = sweep.end_lr
-        self.num_iter = sweep.num_iter
-        self.step_mode = sweep.step_mode
-        self.moved_from = moved_from
-        self.reason: str | None = None
-        self.error: BaseException | None = None
-        self.elapsed: float | None = None  # agreed by the ranks (a collective test)
-        self.t0 = time.time()
-        self.perf0 = time.perf_counter()
-        self.streams: dict[int, Stream] = {}
-        self.started = RunStarted(
-            run_id, self.num_iter, self.start_lr, self.end_lr, self.step_mode, self.t0
-        )
-
-
-class _Busy(RuntimeError):
-    """A test is running on this finder (another thread): nothing collective may start here."""
-
-
-class _Sub:
-    __slots__ = ("callback", "interval")
-
-    def __init__(self, callback, interval):
-        self.callback = callback
-        self.interval = interval
-
-
-def _describe(e: BaseException) -> str:
-    return type(e).__name__ + (f": {e}" if str(e) else "")
-
-
-def _not_restored(e: BaseException, error: str | None) -> str:
-    msg = (
-        f"the model and optimizer were NOT restored after the range test: {_describe(e)}. "
-        "The saved state is kept: remove the cause, then call finder.restore() to write it "
-        "back (finder.restore(discard=True) keeps the model and optimizer as they are now)"
-    )
-    if error:
-        msg += f". The test itself had failed first: {error}"
-    return msg
-
-
-def _result_of(run: _Run, failed: BaseException | None) -> RangeTestResult:
-    """The run's result: "error" when it raised, or when its restore failed (``failed``)."""
-    readings = run.readings
-    error = None
-    if run.error is not None:
-        reason = "error"
-        error = _describe(run.error)
-    else:
-        reason = run.reason or ("completed" if readings.n >= run.num_iter else "stopped")
-    if failed is not None:
-        reason = "error"
-        error = _not_restored(failed, error)
-    return RangeTestResult(
-        *readings.view(),
-        reason,
-        run.step_mode,
-        run.start_lr,
-        run.end_lr,
-        run.num_iter,
-        time.perf_counter() - run.perf0 if run.elapsed is None or error else run.elapsed,
-        error,
-    )
-
-
-class LRFinder:
+class LRFinder(TorchLrFinderExtras, LiveHooks, UseLr):
     """Learning-rate range test for a PyTorch model and optimizer.
 
     Parameters
@@ -222,17 +128,17 @@ class LRFinder:
 
     def __init__(
         self,
-        model,
-        optimizer,
-        criterion=None,
-        device=None,
-        memory_cache=True,
-        cache_dir=None,
-        amp_backend=None,
-        amp_config=None,
-        grad_scaler=None,
-        process_group=None,
-    ):
+        model: Any,
+        optimizer: torch.optim.Optimizer,
+        criterion: Callable[..., torch.Tensor] | None = None,
+        device: str | torch.device | None = None,
+        memory_cache: bool = True,
+        cache_dir: str | os.PathLike[str] | None = None,
+        amp_backend: str | None = None,
+        amp_config: dict[str, Any] | None = None,
+        grad_scaler: torch.amp.GradScaler | None = None,
+        process_group: Any = None,
+    ) -> None:
         check_finder_args(model, optimizer, criterion, amp_backend, amp_config)
         check_own_scaler(grad_scaler, optimizer)
         check_process_group(process_group)
@@ -251,65 +157,24 @@ class LRFinder:
         self.amp_config = amp_config
         self.grad_scaler = grad_scaler
         self.process_group = process_group
-        self.result: RangeTestResult | None = None
-        # torch-lr-finder's history dict: made from the last result once, then kept with what
-        # the user writes into it (plot draws it); a new result starts a new one
-        self._history: dict[str, list] | None = None
-        self._history_of: RangeTestResult | None = None
-        self._lock = threading.Lock()
-        # the stop rule of the test that holds this finder, from the moment it was taken (before
-        # its snapshot) until it ended; None when free. Taken and released under _lock only.
-        self._claim: StopRule | None = None
-        self._active: _Run | None = None  # the running test, once it has begun
-        self._pending: Snapshot | None = None  # kept after a restore that failed
-        self._subs: list[_Sub] = []
-        self._run_ids = itertools.count(1)
-
-    # ------------------------------------------------------------------ compatibility face
-    @property
-    def history(self) -> dict[str, list]:
-        """``{"lr": [...], "loss": [...]}`` of the last test (smoothed losses).
-
-        As in torch-lr-finder it is one dict, kept until the next test: what is written into
-        it (or assigned to it) stays, and :meth:`plot` draws it. :attr:`result` keeps the
-        readings as they were.
-
-        Example
-        -------
-        >>> import torch; from torch import nn
-        >>> m = nn.Linear(2, 1); finder = LRFinder(m, torch.optim.SGD(m.parameters(), lr=0.1))
-        >>> finder.history["loss"] = [3.0, 2.0, 4.0]; finder.history["lr"] = [0.1, 1.0, 10.0]
-        >>> finder.history
-        {'lr': [0.1, 1.0, 10.0], 'loss': [3.0, 2.0, 4.0]}
-        """
-        if self._history is None or self._history_of is not self.result:
-            made = self.result.history if self.result is not None else {"lr": [], "loss": []}
-            self._history, self._history_of = made, self.result
-        return self._history
-
-    @history.setter
-    def history(self, value: dict[str, list]) -> None:
-        _history_arrays(value)  # refuse what plot() could not draw, here, naming it
-        self._history, self._history_of = value, self.result
+        self._runs = Runs()
 
     @property
-    def best_loss(self) -> float | None:
-        """Lowest smoothed loss of the last test (torch-lr-finder's attribute)."""
-        if self.result is None or not len(self.result):
-            return None
-        import numpy as np
+    def result(self) -> RangeTestResult | None:
+        """The last test's :class:`RangeTestResult` (None before the first)."""
+        return self._runs.result
 
-        s = self.result.smoothed[np.isfinite(self.result.smoothed)]
-        return float(s.min()) if s.size else None
+    @result.setter
+    def result(self, value: RangeTestResult | None) -> None:
+        self._runs.result = value
 
-    def reset(self) -> None:
-        """Kept for torch-lr-finder code. The model and optimizer are already restored when a
-        test ends, so there is usually nothing left to undo; the readings stay for :meth:`plot`.
-        After a test whose restore failed it retries that restore (:meth:`restore`)."""
-        if self._claim is not None:
-            raise RuntimeError("reset() called while a range test is running; call stop()")
-        if self._pending is not None:
-            self.restore()
+    @property
+    def _subs(self) -> list[Sub]:  # read by the views' tests
+        return self._runs.subs
+
+    @property
+    def _active(self) -> Run | None:  # read by the views' tests
+        return self._runs.active
 
     # ------------------------------------------------------------------ torch.distributed
     @property
@@ -329,52 +194,13 @@ class LRFinder:
     def _collective(self) -> Collective | None:
         return collective_of(self.process_group, self.device, self.collective_timeout)
 
-    def _plan(
-        self, kind: str, sweep: Sweep, smooth_f: float, diverge_th: float, **steps: Any
-    ) -> dict:
-        """What every rank of a collective test must agree on: the sweep, the rule, and
-        ``steps``, what decides the collectives of one step (a rank that accumulates more
-        batches runs more of a DDP model's gradient reductions: the ranks' collectives would
-        no longer pair up)."""
-        return {
-            "test": kind,
-            "num_iter": sweep.num_iter,
-            "start_lr": [float(v) for v in sweep.starts],
-            "end_lr": sweep.end_lr,
-            "step_mode": sweep.step_mode,
-            "smooth_f": smooth_f,
-            "diverge_th": diverge_th,
-            "fetch_every": max(1, int(self.fetch_every)),
-            **steps,
-        }
-
-    # ------------------------------------------------------------------ taking the finder
-    def _check_idle(self):
-        if self._claim is not None:
-            raise _Busy(
-                "a range test is already running on this LRFinder; wait for it "
-                "to end (or call stop()) before starting another"
-            )
-        if self._pending is not None:
-            raise RuntimeError(
-                "the model and optimizer were NOT restored after the last range "
-                "test (see finder.result.error); call finder.restore() to retry "
-                "once the cause is removed, or finder.restore(discard=True) to "
-                "keep them as they are, before starting another test"
-            )
-
-    def _take(self, rule: StopRule) -> None:
-        """Check that the finder is free and take it, as one step under the lock."""
-        with self._lock:
-            self._check_idle()
-            self._claim = rule
-
-    def _release(self) -> None:
-        with self._lock:
-            self._claim = None
-
     # ------------------------------------------------------------------ checks
-    def check_range_test_args(self, train_loader, val_loader=None, **range_test_kwargs) -> None:
+    def check_range_test_args(
+        self,
+        train_loader: Iterable[Any],
+        val_loader: Any = None,
+        **range_test_kwargs: Any,
+    ) -> None:
         """Check arguments for :meth:`range_test` without running anything.
 
         Does every check ``range_test`` does before its first step (``range_test`` calls it), so
@@ -434,50 +260,31 @@ class LRFinder:
             ) from None
         bound.apply_defaults()
         a = bound.arguments
-        self._checked_args(
-            a["train_loader"],
-            val_batches(a["val_loader"]),
-            a["start_lr"],
-            a["end_lr"],
-            a["num_iter"],
-            a["step_mode"],
-            a["smooth_f"],
-            a["diverge_th"],
-            a["accumulation_steps"],
-            a["step_fn"],
-            a["progress"],
+        self._runs.check_idle()
+        del a["self"]
+        a["val_loader"] = val_batches(a["val_loader"])
+        range_test_plan(self, **a)
+
+    # ------------------------------------------------------------------ a run's life
+    def _session(self, comm: Collective | None, plan: Plan) -> Session:
+        return Session(
+            self._runs,
+            comm,
+            plan.sweep.num_iter,
+            plan.diverge_th,
+            capture=self._capture,
+            move=self._to_device,
+            move_back=self.model.to,
         )
 
-    def _checked_args(
-        self,
-        train_loader,
-        val_loader,
-        start_lr,
-        end_lr,
-        num_iter,
-        step_mode,
-        smooth_f,
-        diverge_th,
-        accumulation_steps,
-        step_fn,
-        progress,
-    ):
-        """All of range_test's checks; returns ``(sweep, smooth_f, diverge_th)``."""
-        self._check_idle()
-        sweep, smooth_f, diverge_th = sweep_args(
-            self.optimizer, start_lr, end_lr, num_iter, step_mode, smooth_f, diverge_th
-        )
-        check_trainable(self.optimizer)
-        check_step_args(accumulation_steps, step_fn, self.criterion)
-        check_loaders(train_loader, val_loader)
-        check_cache_dir(self.memory_cache, self.cache_dir)
-        check_scaler(self.grad_scaler, self.optimizer)
-        check_progress(progress)
-        return sweep, smooth_f, diverge_th
+    def _to_device(self) -> torch.device | None:
+        """Move the model to the test's device; where it was, or None when it stays."""
+        if self.model_device == self.device:
+            return None
+        self.model.to(self.device)
+        return self.model_device
 
-    # ------------------------------------------------------------------ run lifecycle
-
-    def _capture(self, *loaders) -> Snapshot:
+    def _capture(self, *loaders: Any) -> Snapshot:
         extra = (self.criterion,) if isinstance(self.criterion, torch.nn.Module) else ()
         return Snapshot.capture(
             self.model,
@@ -489,172 +296,21 @@ class LRFinder:
             generators=loader_generators(*loaders),
         )
 
-    def _begin(
-        self, snap, sweep: Sweep, readings: History, rule: StopRule, progress: bool = False
-    ) -> _Run:
-        moved_from = None
-        if self.model_device != self.device:
-            moved_from = self.model_device
-            self.model.to(self.device)
-        run = _Run(next(self._run_ids), snap, readings, rule, sweep, moved_from)
-        # made here, on the thread that started the test (tqdm.auto picks its kind of bar here)
-        bar = ProgressBar(run.started) if progress else None
-        with self._lock:
-            self._active = run
-            for sub in self._subs:
-                run.streams[id(sub)] = Stream(
-                    sub.callback, sub.interval, run.readings, run.started, run.perf0
-                ).start()
-            if bar is not None:  # one more subscriber of this run, updated off the hot loop
-                run.streams[id(bar)] = Stream(
-                    bar, INTERVAL, run.readings, run.started, run.perf0
-                ).start()
-        return run
-
-    def _abort(self, snap: Snapshot | None) -> None:
-        """End a test that was taken but never began: put back what the loader touched."""
-        try:
-            if snap is not None:
-                try:
-                    snap.restore()  # only the loader was touched (its RNG draw); put that back
-                except BaseException as e:
-                    if not snap.restored:
-                        with self._lock:
-                            self._pending = snap
-                        if isinstance(e, Exception):
-                            raise RuntimeError(_not_restored(e, None)) from e
-                    raise
-                snap.free()
-        finally:
-            self._release()
-
-    def _end(self, run: _Run) -> None:
-        snap = run.snapshot
-        failed = late = None
-        streams: list = []
-        try:
-            try:
-                if run.moved_from is not None:
-                    self.model.to(run.moved_from)
-                snap.restore()
-            except BaseException as e:  # noqa: BLE001 - raised below, once the views heard the end
-                if snap.restored:
-                    late = e  # restored, then a Ctrl-C held back during the restore
-                else:
-                    failed = e
-            if failed is None:
-                snap.free()
-            result = self.result = _result_of(run, failed)
-        finally:
-            with self._lock:
-                if failed is not None:
-                    self._pending = snap  # kept for finder.restore()
-                self._active = None
-                self._claim = None
-                streams = list(run.streams.values())
-        ended = RunEnded(run.run_id, result.stop_reason, result, result.error, result.elapsed)
-        for s in streams:
-            s.finish(ended)
-        if failed is not None:
-            if isinstance(failed, Exception):
-                raise RuntimeError(result.error) from failed
-            raise failed
-        if late is not None:
-            raise late
-
-    def restore(self, discard: bool = False) -> bool:
-        """Write back the state saved before a test whose own restore failed.
-
-        A range test restores the model, optimizer (and criterion, GradScaler) when it ends. If
-        that restore raises (a step registered a new buffer on the model, the snapshot file in
-        ``cache_dir`` was deleted), the test ends as an error saying so, and the saved state is
-        kept here. Remove the cause and call ``restore()``; until it succeeds (or is discarded)
-        no new test starts. ``reset()`` does the same.
-
-        Parameters
-        ----------
-        discard : bool
-            Drop the kept state without writing it back: the model and optimizer stay as they
-            are now.
-
-        Returns
-        -------
-        bool
-            True when the saved state was written back; False when there was nothing to
-            restore or it was discarded.
-
-        Raises
-        ------
-        RuntimeError
-            The restore failed again (chained from the cause; the state stays kept for another
-            try), or a range test is running.
-
-        Example
-        -------
-        >>> import torch; from torch import nn
-        >>> m = nn.Linear(2, 1); opt = torch.optim.SGD(m.parameters(), lr=1e-3)
-        >>> finder = LRFinder(m, opt)
-        >>> def step(model, x):
-        ...     if not hasattr(model, "seen"):     # changes the model: it cannot be restored
-        ...         model.register_buffer("seen", torch.zeros(1))
-        ...     return model(x).pow(2).mean()
-        >>> try:
-        ...     finder.range_test([torch.ones(4, 2)], end_lr=0.1, num_iter=3, step_fn=step)
-        ... except RuntimeError as e:
-        ...     print(str(e)[:44])
-        the model and optimizer were NOT restored af
-        >>> del m._buffers["seen"]                     # remove the cause, then retry
-        >>> finder.restore(), opt.param_groups[0]["lr"]
-        (True, 0.001)
-        >>> finder.restore()                           # nothing left to restore
-        False
-        """
-        with self._lock:
-            if self._claim is not None:
-                raise RuntimeError(
-                    "restore() called while a range test is running on this "
-                    "LRFinder; a running test restores by itself when it ends"
-                )
-            snap = self._pending
-            if snap is None:
-                return False
-            self._claim = StopRule(2, 2.0)  # nothing may start while the state is written back
-        try:
-            if discard:
-                snap.free()
-                self._pending = None
-                return False
-            try:
-                snap.restore()
-            except BaseException as e:
-                if snap.restored:  # restored, then a held-back Ctrl-C
-                    snap.free()
-                    self._pending = None
-                    raise
-                if not isinstance(e, Exception):
-                    raise
-                raise RuntimeError(_not_restored(e, None)) from e
-            snap.free()
-            self._pending = None
-            return True
-        finally:
-            self._release()
-
     # ------------------------------------------------------------------ range_test
     def range_test(
         self,
-        train_loader,
-        val_loader=None,
-        start_lr=None,
-        end_lr=10,
-        num_iter=100,
-        step_mode="exp",
-        smooth_f=0.05,
-        diverge_th=5,
-        accumulation_steps=1,
-        non_blocking_transfer=True,
-        step_fn=None,
-        progress=None,
+        train_loader: Iterable[Any],
+        val_loader: Iterable[Any] | None = None,
+        start_lr: float | Sequence[float] | None = None,
+        end_lr: float = 10,
+        num_iter: int = 100,
+        step_mode: str = "exp",
+        smooth_f: float = 0.05,
+        diverge_th: float = 5,
+        accumulation_steps: int = 1,
+        non_blocking_transfer: bool = True,
+        step_fn: Callable[[torch.nn.Module, Any], torch.Tensor] | None = None,
+        progress: bool | None = None,
     ) -> RangeTestResult:
         """Sweep the lr from ``start_lr`` to ``end_lr``, one optimizer step per lr.
 
@@ -742,44 +398,12 @@ class LRFinder:
         >>> len(r.lrs) <= 10
         True
         """
-        return self._range_test(
-            train_loader,
-            val_loader,
-            start_lr,
-            end_lr,
-            num_iter,
-            step_mode,
-            smooth_f,
-            diverge_th,
-            accumulation_steps,
-            non_blocking_transfer,
-            step_fn,
-            progress,
-            staged=self.device.type != "cpu",
-        )
-
-    def _range_test(
-        self,
-        train_loader,
-        val_loader,
-        start_lr,
-        end_lr,
-        num_iter,
-        step_mode,
-        smooth_f,
-        diverge_th,
-        accumulation_steps,
-        non_blocking_transfer,
-        step_fn,
-        progress,
-        staged: bool,
-    ) -> RangeTestResult:
-        # staged: losses stay on the device and are fetched in chunks (the accelerator loop);
-        # an argument so that tests can run that loop on CPU
         comm = self._collective()
         val_loader = val_batches(val_loader)  # torch-lr-finder's ValDataLoaderIter, read again
         try:
-            sweep, smooth_f, diverge_th = self._checked_args(
+            self._runs.check_idle()
+            plan = range_test_plan(
+                self,
                 train_loader,
                 val_loader,
                 start_lr,
@@ -789,132 +413,26 @@ class LRFinder:
                 smooth_f,
                 diverge_th,
                 accumulation_steps,
+                non_blocking_transfer,
                 step_fn,
                 progress,
             )
         except Exception as e:
-            if comm is not None and not isinstance(e, _Busy):
+            if comm is not None and not isinstance(e, Busy):
                 comm.agree_start(e, None)  # the other ranks hear why and start nothing either
             raise
-        rule = (StopRule if comm is None else CollectiveRule)(sweep.num_iter, diverge_th)
-        self._take(rule)  # from here on this call owns the finder, or it has raised
-        snap = run = cycled = None
-        agreed = comm is None  # a collective test: whether the ranks were asked to start
-        try:
-            readings = new_readings(sweep.num_iter, smooth_f)
-            snap = self._capture(train_loader, val_loader)
-            cycled = cycle(train_loader, "train_loader")
-            # the first batches are checked before anything is moved or announced
-            batches = first_checked(cycled, "train_loader", pairs=step_fn is None)
-            if val_loader is not None:
-                check_val_loader(val_loader, pairs=step_fn is None)
-            if comm is not None:
-                agreed = True
-                plan = self._plan(
-                    "range_test",
-                    sweep,
-                    smooth_f,
-                    diverge_th,
-                    accumulation_steps=int(accumulation_steps),
-                    val_loader=val_loader is not None,
-                )
-                comm.agree_start(None, plan)
-            run = self._begin(
-                snap, sweep, readings, rule, wanted(progress, comm.rank if comm else 0)
-            )
-            self.model.train()
-            step = self._step(
-                batches, val_loader, accumulation_steps, non_blocking_transfer, step_fn
-            )
-            with stepping_every_call(self.optimizer):  # accelerate: even mid-accumulation
-                if comm is not None:
-                    rec = CollectiveRecorder(
-                        readings,
-                        cast(CollectiveRule, rule),
-                        max(1, int(self.fetch_every)),
-                        self.device,
-                        comm,
-                        run.perf0,
-                    )
-                    run.reason = loop_staged(
-                        sweep, readings, rule, self.optimizer, step, 1, self.device, recorder=rec
-                    )
-                    run.elapsed = rec.elapsed
-                elif staged:
-                    run.reason = loop_staged(
-                        sweep,
-                        readings,
-                        rule,
-                        self.optimizer,
-                        step,
-                        max(1, int(self.fetch_every)),
-                        self.device,
-                    )
-                else:
-                    run.reason = loop_cpu(sweep, readings, rule, self.optimizer, step)
-        except BaseException as e:
-            if run is not None:
-                run.error = e
-            if not agreed and isinstance(e, Exception):
-                # this rank cannot start: the others hear why (nothing collective is pending:
-                # no rank has stepped yet), then it raises its own error
-                cast(Collective, comm).agree_start(e, None)
-            raise
-        finally:
-            if cycled is not None:
-                cycled.close()  # lets a DataLoader shut its workers down now, not at collection
-            if (
-                run is None
-                and snap is not None
-                and self._active is not None
-                and self._active.snapshot is snap
-            ):
-                run = self._active  # interrupted inside _begin: end it like any run
-            if run is None:
-                self._abort(snap)
-            else:
-                self._end(run)
-        return cast(RangeTestResult, self.result)  # set by _end
-
-    def _step(self, batches, val_loader, accumulation_steps, non_blocking, step_fn) -> Step:
-        """The closure one step of the test runs: train, then validate when there is a
-        ``val_loader``."""
-        autocast = self.amp_config if self.amp_backend is not None else None
-        step = train_step(
-            self.model,
-            self.optimizer,
-            self.criterion,
-            batches,
-            device=self.device,
-            non_blocking=non_blocking,
-            accumulation_steps=accumulation_steps,
-            step_fn=step_fn,
-            autocast=autocast,
-            grad_scaler=self.grad_scaler,
-        )
-        if val_loader is None:
-            return step
-        validate = validation_loss(
-            self.model,
-            self.criterion,
-            val_loader,
-            device=self.device,
-            non_blocking=non_blocking,
-            step_fn=step_fn,
-            autocast=autocast,
-        )
-        return then_validate(step, validate)
+        return run_test(self, train_loader, plan, self._session(comm, plan))
 
     # ------------------------------------------------------------------ the user's own loop
     def track(
         self,
-        start_lr=None,
-        end_lr=10,
-        num_iter=100,
-        step_mode="exp",
-        smooth_f=0.05,
-        diverge_th=5,
-        progress=None,
+        start_lr: float | Sequence[float] | None = None,
+        end_lr: float = 10,
+        num_iter: int = 100,
+        step_mode: str = "exp",
+        smooth_f: float = 0.05,
+        diverge_th: float = 5,
+        progress: bool | None = None,
     ) -> Tracker:
         """A range test driven by your own training loop.
 
@@ -947,386 +465,14 @@ class LRFinder:
         >>> len(run.result.lrs), opt.param_groups[0]["lr"]
         (5, 0.001)
         """
-        return self._track(
-            start_lr,
-            end_lr,
-            num_iter,
-            step_mode,
-            smooth_f,
-            diverge_th,
-            staged=self.device.type != "cpu",
-            progress=progress,
-        )
-
-    def _track(
-        self,
-        start_lr,
-        end_lr,
-        num_iter,
-        step_mode,
-        smooth_f,
-        diverge_th,
-        staged: bool,
-        progress=None,
-    ) -> Tracker:
         comm = self._collective()
         try:
-            self._check_idle()
-            sweep, smooth_f, diverge_th = sweep_args(
-                self.optimizer, start_lr, end_lr, num_iter, step_mode, smooth_f, diverge_th
+            self._runs.check_idle()
+            plan = track_plan(
+                self, start_lr, end_lr, num_iter, step_mode, smooth_f, diverge_th, progress
             )
-            check_trainable(self.optimizer)
-            check_cache_dir(self.memory_cache, self.cache_dir)
-            check_progress(progress)
         except Exception as e:
-            if comm is not None and not isinstance(e, _Busy):
+            if comm is not None and not isinstance(e, Busy):
                 comm.agree_start(e, None)  # the other ranks' `with` hears why
             raise
-        return Tracker(
-            self, sweep, smooth_f, diverge_th, staged, wanted(progress, comm.rank if comm else 0)
-        )
-
-    # ------------------------------------------------------------------ live hooks
-    def stop(self) -> None:
-        """End the running test at the next step boundary (stop_reason "stopped").
-
-        Safe from any thread; does nothing when no test is running.
-        """
-        rule = self._claim  # one read: set from the moment a test takes the finder
-        if rule is not None:
-            rule.requested = True
-
-    @property
-    def running(self) -> bool:
-        """Whether a test is running now (from the moment it took the finder until it ended)."""
-        return self._claim is not None
-
-    def subscribe(self, callback: Callable, interval: float = 0.05) -> Callable[[], None]:
-        """Receive each run's events (:mod:`lrwidget.engine.stream`) on a delivery thread.
-
-        Parameters
-        ----------
-        callback : callable
-            ``callback(event)`` with a ``RunStarted``, ``Readings`` (batched, about every
-            ``interval`` seconds) or ``RunEnded``. All of a run's events are delivered before
-            ``range_test`` returns. :meth:`apply` delivers ``LrApplied`` from its own thread.
-            Subscribing during a run starts with that run's ``RunStarted`` and all its readings
-            so far.
-        interval : float
-            Seconds between batches (> 0).
-
-        Returns
-        -------
-        callable
-            ``unsubscribe()``.
-
-        Example
-        -------
-        >>> import torch; from torch import nn
-        >>> m = nn.Linear(2, 1); finder = LRFinder(m, torch.optim.SGD(m.parameters(), lr=1e-3))
-        >>> events = []; unsubscribe = finder.subscribe(events.append)
-        >>> _ = finder.range_test([(torch.ones(2, 2), torch.ones(2, 1))], end_lr=0.01,
-        ...                       num_iter=5, step_fn=lambda m, b: (m(b[0]) - b[1]).pow(2).mean())
-        >>> type(events[0]).__name__, type(events[-1]).__name__
-        ('RunStarted', 'RunEnded')
-        >>> unsubscribe()
-        """
-        if not callable(callback):
-            raise TypeError(f"callback must be callable(event), got {type(callback).__name__}")
-        iv = real("interval", interval, "a positive number of seconds")
-        if not (iv > 0 and math.isfinite(iv)):
-            raise ValueError(f"interval must be a positive number of seconds, got {interval}")
-        sub = _Sub(callback, iv)
-        with self._lock:
-            self._subs.append(sub)
-            run = self._active
-            if run is not None:
-                run.streams[id(sub)] = Stream(
-                    callback, iv, run.readings, run.started, run.perf0
-                ).start()
-
-        def unsubscribe():
-            with self._lock:
-                if sub in self._subs:
-                    self._subs.remove(sub)
-                active = self._active
-                s = active.streams.pop(id(sub), None) if active is not None else None
-            if s is not None:
-                s.cancel()
-
-        return unsubscribe
-
-    # ------------------------------------------------------------------ using the result
-    def _lr_arg(self, lr, name="lr"):
-        if lr is None:
-            lr = self.result.suggested_lr if self.result is not None else None
-            if lr is None:
-                raise ValueError(f"{name} is None and there is no suggested lr; pass an lr")
-        v = real(name, lr, "a positive finite real number")
-        if not (v > 0 and math.isfinite(v)):
-            raise ValueError(f"{name} must be a positive finite real number, got {lr}")
-        return v
-
-    def _ratio_lrs(self, lr: float) -> list[float]:
-        cur = [float(g["lr"]) for g in self.optimizer.param_groups]
-        ref = cur[0]
-        if ref > 0 and math.isfinite(ref):
-            k = lr / ref
-            # a group with the first one's lr gets exactly lr too (c * k may be off in the last bit)
-            return [lr] + [lr if c == ref else c * k for c in cur[1:]]
-        return [lr] * len(cur)
-
-    def apply(self, lr=None) -> list[float]:
-        """Write ``lr`` into the first param group and scale the others alike.
-
-        Parameters
-        ----------
-        lr : float, optional
-            New lr of the first param group; None: the last result's suggested lr.
-
-        Returns
-        -------
-        list of float
-            Every param group's new lr.
-
-        Under torch.distributed (:attr:`collective`) every rank calls ``apply``: rank 0's ``lr``
-        is used on every rank (what the other ranks pass is ignored), and when it or any rank
-        refuses (a bad lr on rank 0, a test still running or not restored on some rank) every
-        rank raises and none applies anything.
-
-        Example
-        -------
-        >>> import torch; from torch import nn
-        >>> a, b = nn.Linear(2, 2), nn.Linear(2, 2)
-        >>> opt = torch.optim.SGD([{"params": a.parameters(), "lr": 1e-2},
-        ...                        {"params": b.parameters(), "lr": 1e-3}])
-        >>> LRFinder(nn.Sequential(a, b), opt).apply(0.1)
-        [0.1, 0.01]
-        """
-        if self._claim is not None:  # local even when collective: a test is using the group
-            raise RuntimeError(
-                "apply() during a running test would be undone by the restore; apply after it ended"
-            )
-        new = self._ratio_lrs(self._agreed_lr(lr))
-        for g, v in zip(self.optimizer.param_groups, new):
-            write_lr(g, "lr", v)
-        held = [float(g["lr"]) for g in self.optimizer.param_groups]
-        with self._lock:
-            subs = list(self._subs)
-        for sub in subs:  # views show what the optimizer holds, however it got there
-            sub.callback(LrApplied(tuple(held)))
-        return held
-
-    def _agreed_lr(self, lr) -> float:
-        """``lr`` checked (None: the suggestion); under torch.distributed rank 0's on every rank,
-        or the same error on every rank."""
-        comm = self._collective()
-        if comm is None:
-            self._check_restored()
-            return self._lr_arg(lr)
-        problem = None
-        v = None
-        try:
-            self._check_restored()
-            if comm.rank == 0:
-                v = self._lr_arg(lr)
-        except (ValueError, TypeError, RuntimeError) as e:  # raised on every rank, below
-            problem = e
-        return comm.choose(v, problem)  # rank 0's lr on every rank, or an error on every rank
-
-    def _check_restored(self) -> None:
-        if self._pending is not None:
-            raise RuntimeError(
-                "the last range test's restore failed and finder.restore() would undo "
-                "a new lr; call finder.restore() first"
-            )
-
-    def one_cycle(self, lr=None, total_steps=None, **kwargs):
-        """A ``torch.optim.lr_scheduler.OneCycleLR`` peaking at ``lr`` (group ratios kept).
-
-        Parameters
-        ----------
-        lr : float, optional
-            Max lr of the first param group; None: the last result's suggested lr.
-        total_steps : int
-            Passed to OneCycleLR, as are ``kwargs`` (``pct_start``, ``div_factor``, ...).
-
-        Notes
-        -----
-        Under torch.distributed (:attr:`collective`) every rank calls ``one_cycle``, like
-        :meth:`apply`: every rank's schedule peaks at rank 0's ``lr``, or every rank raises.
-
-        Example
-        -------
-        >>> import torch; from torch import nn
-        >>> m = nn.Linear(2, 1); opt = torch.optim.SGD(m.parameters(), lr=0.1, momentum=0.9)
-        >>> sched = LRFinder(m, opt).one_cycle(0.5, total_steps=100)
-        >>> [g["max_lr"] for g in opt.param_groups]
-        [0.5]
-        """
-        if self._claim is not None:
-            raise RuntimeError("one_cycle() during a running test; call it after the test ended")
-        max_lrs = self._ratio_lrs(self._agreed_lr(lr))
-        return torch.optim.lr_scheduler.OneCycleLR(
-            self.optimizer, max_lr=max_lrs, total_steps=total_steps, **kwargs
-        )
-
-    def plot(self, skip_start=10, skip_end=5, log_lr=True, show_lr=None, ax=None, suggest_lr=True):
-        """Plot :attr:`history` (smoothed loss against lr) with matplotlib (torch-lr-finder's
-        signature).
-
-        ``skip_start`` / ``skip_end`` readings are left out of the curve drawn. The suggestion
-        (``suggest_lr``) is the default rule's (:mod:`lrwidget.pure.suggest`) on the whole
-        curve, the
-        lr :meth:`apply` takes, whatever is skipped; it is marked on the curve. When
-        :attr:`history` was edited, the suggestion is the default rule's on the edited curve.
-
-        Returns
-        -------
-        matplotlib.axes.Axes, or (Axes, float or None) when ``suggest_lr``
-            None when the rule has no answer (its reason is printed), e.g. a flat curve.
-
-        Raises
-        ------
-        RuntimeError
-            No range test has run (and :attr:`history` is empty); or ``suggest_lr`` with fewer
-            than ``skip_start + skip_end + 2`` readings, as torch-lr-finder: the curve drawn
-            would have no two points to mark the suggestion on.
-        ValueError
-            A bad ``skip_start`` / ``skip_end`` / ``show_lr``, or a :attr:`history` that is not
-            two equally long lists of numbers.
-
-        Example
-        -------
-        >>> import matplotlib; matplotlib.use("Agg")
-        >>> import numpy as np, torch; from torch import nn
-        >>> m = nn.Linear(2, 1); finder = LRFinder(m, torch.optim.SGD(m.parameters(), lr=0.1))
-        >>> finder.history = {"lr": np.logspace(-4, 0, 40).tolist(),
-        ...                   "loss": (np.linspace(-2, 1, 40) ** 2).tolist()}
-        >>> ax, lr = finder.plot()  # doctest: +ELLIPSIS
-        Suggested LR (minimum): ...
-        >>> len(ax.lines[0].get_xdata()), bool(lr == ax.collections[0].get_offsets()[0][0])
-        (25, True)
-        """
-        for name, v in (("skip_start", skip_start), ("skip_end", skip_end)):
-            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-                raise ValueError(f"{name} must be an int >= 0, got {v!r}")
-        if show_lr is not None:
-            show_lr = real("show_lr", show_lr, "a number or None")
-        all_lrs, all_losses = _history_arrays(self.history)
-        n = all_lrs.size
-        if n == 0 and self.result is None:
-            raise RuntimeError("no range test has run yet: call range_test() first")
-        if suggest_lr and n < skip_start + skip_end + 2:
-            raise RuntimeError(
-                f"Need at least {skip_start + skip_end + 2} readings to mark a suggested lr on "
-                f"the curve with skip_start={skip_start} and skip_end={skip_end}, got {n}: "
-                "pass a smaller skip_start and skip_end, or suggest_lr=False"
-            )
-        try:
-            import matplotlib.pyplot as plt
-        except ImportError as e:  # pragma: no cover - depends on the environment
-            raise ImportError(
-                'plot() needs matplotlib, an optional dependency: pip install "lrwidget[plot]"'
-            ) from e
-        sl = slice(skip_start, max(n - skip_end, 0))  # n - skip_end < 0 must not wrap around
-        fig = None
-        if ax is None:
-            fig, ax = plt.subplots()
-        ax.plot(all_lrs[sl], all_losses[sl])
-        best = None
-        if suggest_lr:
-            s = self._suggestion_of(all_lrs, all_losses)
-            best = s.lr
-            if best is not None:
-                ax.scatter(
-                    [best],
-                    [_loss_at(best, s.index, all_lrs, all_losses)],
-                    s=75,
-                    marker="o",
-                    color="red",
-                    zorder=3,
-                    label=f"{s.name}: {best:.2E}",
-                )
-                ax.legend()
-                # torch-lr-finder prints it; code that switched from it may read it there
-                print(f"Suggested LR ({s.name}): {best:.2E}")  # noqa: T201
-            else:
-                print(f"No suggested LR ({s.name}): {s.reason}")  # noqa: T201
-        if log_lr:
-            ax.set_xscale("log")
-        ax.set_xlabel("Learning rate")
-        ax.set_ylabel("Loss")
-        if show_lr is not None:
-            ax.axvline(x=show_lr, color="red")
-        if fig is not None and plt.get_backend().lower() not in (
-            "agg",
-            "pdf",
-            "svg",
-            "ps",
-            "cairo",
-            "template",
-        ):
-            plt.show()
-        if suggest_lr:
-            return ax, best
-        return ax
-
-    def _suggestion_of(self, lrs, losses):
-        """The default rule's suggestion for the curve ``plot`` draws: the result's own (the
-        one :meth:`apply` takes, divergence seen in the raw losses too) unless the history
-        was edited."""
-        import numpy as np
-
-        from ..pure.suggest import DEFAULT
-        from ..pure.suggest import suggest as rule
-
-        r = self.result
-        if (
-            r is not None
-            and np.array_equal(lrs, r.lrs)
-            and np.array_equal(losses, r.smoothed, equal_nan=True)
-        ):
-            return r.suggestions[DEFAULT]
-        return rule(lrs, losses)
-
-
-def _history_arrays(history):
-    """``(lrs, losses)`` of a torch-lr-finder history as float arrays; an error naming
-    ``history`` for anything plot could not draw."""
-    import numpy as np
-
-    if not isinstance(history, dict) or not {"lr", "loss"} <= history.keys():
-        raise TypeError(
-            'history must be a dict {"lr": [...], "loss": [...]}, got '
-            + (
-                f"keys {sorted(map(str, history))}"
-                if isinstance(history, dict)
-                else type(history).__name__
-            )
-        )
-    try:
-        lrs = np.asarray(history["lr"], dtype=float)
-        losses = np.asarray(history["loss"], dtype=float)
-    except (TypeError, ValueError) as e:
-        raise ValueError(f'history["lr"] and history["loss"] must be lists of numbers: {e}') from e
-    if lrs.ndim != 1 or losses.ndim != 1 or lrs.size != losses.size:
-        raise ValueError(
-            'history["lr"] and history["loss"] must be flat lists of the same length, got '
-            f"{lrs.size} and {losses.size}"
-        )
-    return lrs, losses
-
-
-def _loss_at(lr: float, index, lrs, losses) -> float:
-    """The curve's loss at ``lr``: the reading's, or interpolated in log(lr) between the
-    readings around it (a rule's lr that is no reading's, e.g. ``minimum``'s lr / 10)."""
-    import numpy as np
-
-    if index is not None:
-        return float(losses[index])
-    ok = np.isfinite(lrs) & (lrs > 0) & np.isfinite(losses)
-    if not ok.any():
-        return float("nan")
-    order = np.argsort(lrs[ok], kind="stable")
-    return float(np.interp(np.log10(lr), np.log10(lrs[ok][order]), losses[ok][order]))
+        return Tracker(self, self._session(comm, plan), plan)

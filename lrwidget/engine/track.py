@@ -18,19 +18,24 @@ import logging
 import math
 import warnings
 from numbers import Real
+from types import TracebackType
 from typing import TYPE_CHECKING, Callable, Literal, cast
 
 from torch import Tensor
 
-from ..pure.schedule import CHUNK, Sweep
+from ..pure.schedule import CHUNK
 from .checks import new_readings
 from .collective import CollectiveRecorder, CollectiveRule
 from .history import History, RangeTestResult
-from .loop import Recorder, StopRule, lr_writer
+from .loop import Recorder, lr_writer
+from .plan import staged
+from .progress import wanted
 from .steps import sync_state
 
 if TYPE_CHECKING:
-    from .finder import LRFinder, _Run
+    from .finder import LRFinder
+    from .plan import Plan
+    from .session import Run, Session
 
 log = logging.getLogger("lrwidget.track")
 
@@ -60,22 +65,11 @@ class Tracker:
     ('completed', True)
     """
 
-    def __init__(
-        self,
-        finder: LRFinder,
-        sweep: Sweep,
-        smooth_f: float,
-        diverge_th: float,
-        staged: bool = False,
-        progress: bool = False,
-    ):
+    def __init__(self, finder: LRFinder, session: Session, plan: Plan) -> None:
         self.finder = finder
-        self._sweep = sweep
-        self._smooth_f = smooth_f
-        self._diverge_th = diverge_th
-        self._staged = staged  # losses staged on the device (the accelerator path)
-        self._progress = progress  # show a progress bar (decided by the finder)
-        self._run: _Run | None = None  # set while the with-block runs
+        self._session = session  # the run's life: taken in __enter__, ended in __exit__
+        self._plan = plan
+        self._run: Run | None = None  # set while the with-block runs
         # set by __enter__ (the methods that use them first check that the run is on)
         self._recorder: Recorder
         self._write_lrs: Callable[[list[float]], None]
@@ -97,40 +91,36 @@ class Tracker:
         f = self.finder
         if self._done or self._run is not None:
             raise RuntimeError("a Tracker runs once; call finder.track(...) again")
-        comm = f._collective()
-        rule = (StopRule if comm is None else CollectiveRule)(
-            self._sweep.num_iter, self._diverge_th
-        )
-        f._take(rule)  # atomic: a second test on this finder is refused here
-        snap = None
-        agreed = comm is None  # a collective test: whether the ranks were asked to start
-        try:
-            readings = new_readings(self._sweep.num_iter, self._smooth_f)
-            snap = f._capture()
-            if comm is not None:
-                agreed = True
-                plan = f._plan("track", self._sweep, self._smooth_f, self._diverge_th)
-                comm.agree_start(None, plan)
-            self._run = f._begin(snap, self._sweep, readings, rule, self._progress)
-        except BaseException as e:
-            if not agreed and isinstance(e, Exception) and comm is not None:
-                comm.agree_start(e, None)  # the other ranks hear why this one cannot start
-            if f._active is not None and f._active.snapshot is snap and snap is not None:
-                f._end(f._active)  # interrupted inside _begin: end it like any run
-            else:
-                f._abort(snap)
-            raise
+        session, plan = self._session, self._plan
+        comm = session.comm
         fetch = max(1, int(f.fetch_every))
+        session.take()  # atomic: a second test on this finder is refused here
+        try:
+            readings = new_readings(plan.sweep.num_iter, plan.smooth_f)
+            session.capture()
+            session.agree(plan.agreement("track", fetch))
+            progress = wanted(plan.progress, comm.rank if comm else 0)
+            self._run = session.begin(plan.sweep, readings, progress)
+        except BaseException as e:
+            session.failed(e)
+            session.close()
+            raise
         if comm is not None:  # every rank's losses, reduced to their mean in chunks
             self._recorder = CollectiveRecorder(
-                readings, cast(CollectiveRule, rule), fetch, f.device, comm, self._run.perf0
+                readings, cast(CollectiveRule, session.rule), fetch, f.device, comm, self._run.perf0
             )
         else:
-            self._recorder = Recorder(readings, rule, fetch if self._staged else 1, f.device)
+            fetch = fetch if staged(f.device) else 1
+            self._recorder = Recorder(readings, session.rule, fetch, f.device)
         self._group0, self._write_lrs = lr_writer(f.optimizer)
         return self
 
-    def __exit__(self, exc_type, exc, tb) -> Literal[False]:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> Literal[False]:
         run = self._run
         if run is None:
             return False
@@ -150,13 +140,13 @@ class Tracker:
             self._done = True
             self._run = None
             try:
-                self.finder._end(run)
+                self._session.close()
             finally:
                 self.result = self.finder.result
         return False
 
     @staticmethod
-    def _ended_early(run: _Run) -> str | None:
+    def _ended_early(run: Run) -> str | None:
         """Stop reason "exhausted", with a warning, when the loop left before ``num_iter``
         readings without a stop or a divergence (its loader ran out first, or a ``break``):
         the curve covers only part of the sweep, which nothing else would tell."""
@@ -219,7 +209,7 @@ class Tracker:
         self._awaiting = True
         return lr
 
-    def record(self, loss, stepped: bool | None = None) -> None:
+    def record(self, loss: Tensor | float, stepped: bool | None = None) -> None:
         """Record the loss of the step run with the lr just yielded (a tensor or a number).
 
         Parameters
