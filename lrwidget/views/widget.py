@@ -39,6 +39,7 @@ import logging
 import pathlib
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
@@ -426,8 +427,12 @@ class LRFinderWidget(KernelOwned, ViewState, anywidget.AnyWidget, ChannelView):
         """Comm handler: runs on the kernel's thread; hands the message to the channel."""
         self._channel.command(self, content)
 
-    def _call(self, fn):
-        """Run ``fn`` on the channel's writer thread (the one that writes traits)."""
+    def call_on_writer(self, fn: Callable[[], Any]) -> Any:
+        """Run ``fn`` on the channel's writer thread (the one that writes traits); return its value.
+
+        For code beside the widget (e.g. :func:`lrwidget.show_in_sidebar`) that sets a trait: the
+        writer thread alone writes them.
+        """
         self._check_open()
         return self._channel.call(fn)
 
