@@ -6,7 +6,7 @@ module's batch-transfer hook and its trainer. Each is read or written here only,
 check: a Lightning outside the tested range fails at import with a clear error, not deep in a fit.
 """
 
-# The one module that reaches into Lightning's (and torchmetrics') privates (SLF001: per-file ignore).
+# The one module that reaches into Lightning's (and torchmetrics') privates (SLF001 ignored here).
 
 from __future__ import annotations
 
