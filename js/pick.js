@@ -38,6 +38,7 @@ export function nearestIndex(xs, n, x, log = true, ys = null) {
  * which readings can be selected. With no current index (index < 0 or >= n) it returns the valid
  * reading nearest to `fallback`, so the first arrow key lands on, e.g., the default suggestion.
  * Returns -1 when no reading is valid.
+ * @param {(i: number) => boolean} [isValid]
  */
 export function stepIndex(index, delta, n, isValid = () => true, fallback = 0) {
   if (n <= 0) return -1;
@@ -61,7 +62,12 @@ export function stepIndex(index, delta, n, isValid = () => true, fallback = 0) {
   return last;
 }
 
-/** First (or last, with `fromEnd`) index that `isValid` accepts, or -1. */
+/**
+ * First (or last, with `fromEnd`) index that `isValid` accepts, or -1.
+ * @param {number} n
+ * @param {(i: number) => boolean} [isValid]
+ * @param {boolean} [fromEnd]
+ */
 export function edgeIndex(n, isValid = () => true, fromEnd = false) {
   if (fromEnd) {
     for (let i = n - 1; i >= 0; i--) if (isValid(i)) return i;

@@ -25,8 +25,8 @@ export function parseColor(str) {
     const parts = m[1].split(/[\s,/]+/).filter(Boolean);
     if (parts.length < 3) return null;
     const v = parts.slice(0, 3).map((p) => (p.endsWith("%") ? (parseFloat(p) * 255) / 100 : parseFloat(p)));
-    let a = parts.length > 3 ? parts[3] : "1";
-    a = a.endsWith("%") ? parseFloat(a) / 100 : parseFloat(a);
+    const alpha = parts.length > 3 ? parts[3] : "1";
+    const a = alpha.endsWith("%") ? parseFloat(alpha) / 100 : parseFloat(alpha);
     if (v.some((x) => !Number.isFinite(x)) || !Number.isFinite(a)) return null;
     return [v[0], v[1], v[2], a];
   }
@@ -35,7 +35,10 @@ export function parseColor(str) {
   return null;
 }
 
-/** Relative luminance (0 dark .. 1 light) of a parsed color. */
+/**
+ * Relative luminance (0 dark .. 1 light) of a parsed color.
+ * @param {number[]} rgb [r, g, b, ...] as parseColor gives it
+ */
 export function luminance([r, g, b]) {
   const f = (c) => {
     c /= 255;

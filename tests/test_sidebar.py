@@ -4,6 +4,8 @@ path (``_handle_msg``). The browser side (where views really render) is in tests
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 import torch
 from IPython.core.interactiveshell import InteractiveShell
@@ -138,3 +140,19 @@ def test_malformed_placements_are_ignored(widget, caplog, content):
 def test_placement_traits_are_synced(widget):
     state = widget.get_state()
     assert state["sidebar_views"] == 0 and state["sidebar_fallback"] is False
+
+
+def test_the_fallback_trait_is_written_on_the_widget_writer_thread(widget, shell):
+    # the writer thread alone writes a widget's traits: show_in_sidebar goes through the widget's
+    # public call_on_writer, not around it
+    # by name: the writer thread may end when idle and a new one start
+    writer = widget.call_on_writer(lambda: threading.current_thread().name)
+    seen = []
+    widget.observe(lambda _ch: seen.append(threading.current_thread().name), "sidebar_fallback")
+    with capture_output():
+        panel = show_in_sidebar(widget)
+    try:
+        assert widget.sidebar_fallback is True and seen == [writer]
+        assert writer != threading.current_thread().name
+    finally:
+        panel.close()

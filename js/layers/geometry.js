@@ -47,6 +47,15 @@ function logXs(cache, data, n) {
  * When that mapping is unchanged since the last frame only readings from `dirtyFrom` on are redone (a
  * streaming run appends a few readings per frame); anything else (resize, new x range, new run) redoes all.
  * On a log axis x is the view state's log10(lr): no log per reading per frame.
+ * @param {any} cache
+ * @param {any} data
+ * @param {number} n
+ * @param {boolean} log
+ * @param {number[]} xRange [x0, x1]
+ * @param {number} left
+ * @param {number} right
+ * @param {number} dpr
+ * @param {number} dirtyFrom
  */
 function decimateInto(cache, data, n, log, [x0, x1], left, right, dpr, dirtyFrom) {
   const xDev = createScale([x0, x1], [left * dpr, right * dpr], log);

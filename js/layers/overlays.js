@@ -72,18 +72,18 @@ export function drawRateLines(ctx, g, f, theme) {
     ctx.lineTo(Math.round(l.x) + 0.5, plot.bottom);
     ctx.stroke();
     ctx.setLineDash([]);
-    l.w = pillWidth(ctx, theme, l.text);
   }
   if (!lines.length) return;
+  const widths = lines.map((l) => pillWidth(ctx, theme, l.text));
   const lo = Math.max(plot.left - 4, g.titleRight);
   const lefts = spreadLabels(
     lines.map((l) => l.x),
-    lines.map((l) => l.w),
+    widths,
     lo,
     g.width - 2,
   );
   lines.forEach((l, i) => {
-    drawPill(ctx, theme, l.text, lefts[i], plot.top - 10, l.w, l.color);
+    drawPill(ctx, theme, l.text, lefts[i], plot.top - 10, widths[i], l.color);
   });
 }
 

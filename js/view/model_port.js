@@ -49,15 +49,23 @@ export function listenOptional(model, event, fn, lost, warn = console.warn) {
   return () => model.off(event, fn);
 }
 
+/** @typedef {import("./view_state.js").ViewState} ViewState */
+/** @typedef {import("./view_state.js").Command} Command */
+
 /**
  * Wrap `model` for one view. `isClosed()` says the view was cleaned up: sends are dropped then.
  * Returns {get(name, fallback), num(name), suggestions(), send(content), on(event, fn) -> disposer, onOptional}.
  */
 export function createPort(model, isClosed) {
+  /**
+   * @param {keyof ViewState} name
+   * @param {any} [fallback]
+   */
   const get = (name, fallback = null) => {
     const v = model.get(name);
     return v === undefined || v === null ? fallback : v;
   };
+  /** @param {Command} content */
   const send = (content) => {
     if (isClosed()) return;
     try {
@@ -83,7 +91,7 @@ export function createPort(model, isClosed) {
   };
   return {
     get,
-    num: (name) => num(get(name)),
+    num: (/** @type {keyof ViewState} */ name) => num(get(name)),
     suggestions,
     send,
     on,

@@ -33,11 +33,11 @@ from typing import Any
 
 import lightning.pytorch as pl
 import torch
-from lightning.pytorch.trainer.connectors.logger_connector.result import _ResultCollection
 from torchmetrics import Metric
 
 from ..engine.batches import loader_generators
 from ..engine.finder import LRFinder
+from . import lightning_compat as compat
 from .choice import ChoiceRecord, Chooser
 from .schedules import move_to
 
@@ -317,9 +317,8 @@ class _Steps:
         self.trainer, self.module = trainer, module
         self.owner = owner  # the find step's trainer, which must keep the module
         self.index = 0
-        self.results = _ResultCollection(training=True)
-        combined = trainer.fit_loop._combined_loader
-        self.loaders = [] if combined is None else list(combined.flattened)
+        self.results = compat.new_results()
+        self.loaders = compat.fit_loaders(trainer)
 
     def finder(self) -> LRFinder:
         opts = self.trainer.optimizers
@@ -343,7 +342,7 @@ class _Steps:
         i, self.index = self.index, self.index + 1
         try:
             batch = t.precision_plugin.convert_input(batch)
-            batch = m._on_before_batch_transfer(batch, dataloader_idx=0)
+            batch = compat.before_batch_transfer(m, batch)
             batch = t.strategy.batch_to_device(batch, dataloader_idx=0)
             self.results.batch, self.results.batch_size = batch, None  # what self.log sizes by
             out = t.strategy.training_step(batch, i)
@@ -361,7 +360,7 @@ class _Steps:
         return loss
 
     def _check_owner(self, cause: BaseException | None) -> None:
-        if self.owner is not None and self.module._trainer is not self.owner:
+        if self.owner is not None and compat.trainer_of(self.module) is not self.owner:
             raise RuntimeError(
                 "trainer.fit started while the find step's range test was running: the test "
                 "ended there. Call find() again and run fit once its test ended"
@@ -371,19 +370,12 @@ class _Steps:
     def active(self) -> Iterator[None]:
         """During the test: ``self.log`` as in ``training_step``, into a collection of its own;
         afterwards Lightning's own state as it was, metrics and loader generators included."""
-        t, m = self.trainer, self.module
-        epoch_loop = t.fit_loop.epoch_loop
-        kept = (epoch_loop._results, m._current_fx_name, t._logger_connector._current_fx)
-        metrics = _metric_states(m)
+        metrics = _metric_states(self.module)
         generators = [(g, g.get_state()) for g in loader_generators(*self.loaders)]
-        epoch_loop._results = self.results
-        m._current_fx_name = "training_step"
         try:
-            yield
+            with compat.logging_into(self.trainer, self.module, self.results):
+                yield
         finally:
-            epoch_loop._results, t._logger_connector._current_fx = kept[0], kept[2]
-            if m._trainer is t:  # not when another fit took the module meanwhile
-                m._current_fx_name = kept[1]
             for metric, state in metrics:
                 for k, v in state.items():
                     setattr(metric, k, v)
@@ -395,9 +387,7 @@ class _Steps:
         test moved the fit's along, so the fit gets a fresh one (as Lightning's own finder
         does)."""
         if any(getattr(dl, "persistent_workers", False) for dl in self.loaders):
-            loop = self.trainer.fit_loop
-            loop._combined_loader = None
-            loop.setup_data()
+            compat.reset_fit_loaders(self.trainer)
 
 
 class _Combined:
@@ -488,7 +478,7 @@ def _metric_states(module: torch.nn.Module) -> list[tuple[Metric, dict[str, Any]
     out = []
     for m in module.modules():
         if isinstance(m, Metric):
-            state = {k: _copy(getattr(m, k)) for k in m._defaults}
+            state = {k: _copy(getattr(m, k)) for k in compat.metric_state_names(m)}
             for k in ("_update_count", "_computed", "_forward_cache"):
                 if hasattr(m, k):
                     state[k] = _copy(getattr(m, k))

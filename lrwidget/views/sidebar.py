@@ -135,7 +135,7 @@ def show_in_sidebar(
 
 def _set(widget, name, value) -> None:
     # LRFinderWidget writes its traits from one thread only (see lrwidget.views.widget)
-    call = getattr(widget, "_call", None)
+    call = getattr(widget, "call_on_writer", None)
     if callable(call):
         call(lambda: setattr(widget, name, value))
     else:

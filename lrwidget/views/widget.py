@@ -39,11 +39,11 @@ import logging
 import pathlib
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
 import anywidget
-import traitlets
 
 from ..channel import protocol as P
 from ..channel.core import Channel, ChannelView, Source
@@ -51,9 +51,10 @@ from ..channel.protocol import encode_readings
 from ..engine.finder import LRFinder
 from ..engine.history import RangeTestResult
 from ..engine.stream import RunStarted
-from ..pure.rules import PLOT_HEIGHT, STATUS_OF_REASON, check_height
+from ..pure.rules import STATUS_OF_REASON, check_height
 from . import report
 from .owned import KernelOwned
+from .view_state import ViewState
 
 __all__ = ["LRFinderWidget", "find_lr", "encode_readings", "STATUS_OF_REASON"]
 
@@ -64,7 +65,7 @@ _STATIC = pathlib.Path(__file__).parent / "static"
 _MAX_VIEWS = 64
 
 
-class LRFinderWidget(KernelOwned, anywidget.AnyWidget, ChannelView):
+class LRFinderWidget(KernelOwned, ViewState, anywidget.AnyWidget, ChannelView):
     """A live plot of an :class:`~lrwidget.LRFinder`'s range test; click a point, Apply it.
 
     Every run of ``finder`` streams into the widget: :meth:`run` (the range test in a
@@ -130,37 +131,6 @@ class LRFinderWidget(KernelOwned, anywidget.AnyWidget, ChannelView):
 
     _esm = _STATIC / "widget.js"
     _css = _STATIC / "widget.css"
-
-    status = traitlets.Unicode("idle").tag(sync=True)
-    step = traitlets.Int(0).tag(sync=True)
-    num_iter = traitlets.Int(0).tag(sync=True)
-    elapsed = traitlets.Float(0.0).tag(sync=True)
-    eta = traitlets.Float(None, allow_none=True).tag(sync=True)
-    start_lr = traitlets.Float(None, allow_none=True).tag(sync=True)
-    end_lr = traitlets.Float(None, allow_none=True).tag(sync=True)
-    step_mode = traitlets.Unicode("exp").tag(sync=True)
-    diverged_lr = traitlets.Float(None, allow_none=True).tag(sync=True)
-    suggestions: traitlets.List[Any] = traitlets.List([]).tag(sync=True)
-    selected_lr = traitlets.Float(None, allow_none=True).tag(sync=True)
-    applied_lr = traitlets.Float(None, allow_none=True).tag(sync=True)
-    pending_apply = traitlets.Bool(False).tag(sync=True)
-    error = traitlets.Unicode("").tag(sync=True)
-    #: the last finished run's readings for a view with no kernel behind it (a saved notebook):
-    #: :func:`lrwidget.channel.protocol.encode_saved_readings`; written once when a run ends
-    saved_readings = traitlets.Bytes(b"").tag(sync=True)
-    title = traitlets.Unicode("").tag(sync=True)
-    #: what an empty plot says instead of how to start a run ("" for a local finder; the listen()
-    #: widget says how a job connects): set when the widget is made
-    hint = traitlets.Unicode("").tag(sync=True)
-    height = traitlets.Int(PLOT_HEIGHT["default"]).tag(sync=True)
-    #: views that report being in the (visible) right sidebar; see :func:`lrwidget.show_in_sidebar`
-    sidebar_views = traitlets.Int(0).tag(sync=True)
-    #: set by show_in_sidebar: inline views fold to a note while ``sidebar_views > 0``
-    sidebar_fallback = traitlets.Bool(False).tag(sync=True)
-
-    @traitlets.validate("height")
-    def _check_height(self, proposal):
-        return check_height(proposal["value"])
 
     def __init__(self, finder: LRFinder | Source, title: str = "", height: int = 320, **kwargs):
         if not isinstance(finder, LRFinder) and not _is_source(finder):
@@ -457,8 +427,12 @@ class LRFinderWidget(KernelOwned, anywidget.AnyWidget, ChannelView):
         """Comm handler: runs on the kernel's thread; hands the message to the channel."""
         self._channel.command(self, content)
 
-    def _call(self, fn):
-        """Run ``fn`` on the channel's writer thread (the one that writes traits)."""
+    def call_on_writer(self, fn: Callable[[], Any]) -> Any:
+        """Run ``fn`` on the channel's writer thread (the one that writes traits); return its value.
+
+        For code beside the widget (e.g. :func:`lrwidget.show_in_sidebar`) that sets a trait: the
+        writer thread alone writes them.
+        """
         self._check_open()
         return self._channel.call(fn)
 

@@ -1015,8 +1015,8 @@ function parseColor(str) {
     const parts = m[1].split(/[\s,/]+/).filter(Boolean);
     if (parts.length < 3) return null;
     const v = parts.slice(0, 3).map((p) => p.endsWith("%") ? parseFloat(p) * 255 / 100 : parseFloat(p));
-    let a = parts.length > 3 ? parts[3] : "1";
-    a = a.endsWith("%") ? parseFloat(a) / 100 : parseFloat(a);
+    const alpha = parts.length > 3 ? parts[3] : "1";
+    const a = alpha.endsWith("%") ? parseFloat(alpha) / 100 : parseFloat(alpha);
     if (v.some((x) => !Number.isFinite(x)) || !Number.isFinite(a)) return null;
     return [v[0], v[1], v[2], a];
   }
@@ -1512,18 +1512,18 @@ function drawRateLines(ctx, g, f, theme) {
     ctx.lineTo(Math.round(l.x) + 0.5, plot.bottom);
     ctx.stroke();
     ctx.setLineDash([]);
-    l.w = pillWidth(ctx, theme, l.text);
   }
   if (!lines.length) return;
+  const widths = lines.map((l) => pillWidth(ctx, theme, l.text));
   const lo = Math.max(plot.left - 4, g.titleRight);
   const lefts = spreadLabels(
     lines.map((l) => l.x),
-    lines.map((l) => l.w),
+    widths,
     lo,
     g.width - 2
   );
   lines.forEach((l, i) => {
-    drawPill(ctx, theme, l.text, lefts[i], plot.top - 10, l.w, l.color);
+    drawPill(ctx, theme, l.text, lefts[i], plot.top - 10, widths[i], l.color);
   });
 }
 function dot(ctx, x, y, r) {

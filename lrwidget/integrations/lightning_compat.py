@@ -1,0 +1,101 @@
+"""The Lightning internals :mod:`lrwidget.integrations.lightning` reaches into, in one place.
+
+A range test inside ``fit`` runs training steps as Lightning's own loop does, which no public API
+offers: the result collection ``self.log`` writes into, the fit loop's combined loader, the
+module's batch-transfer hook and its trainer. Each is read or written here only, behind a version
+check: a Lightning outside the tested range fails at import with a clear error, not deep in a fit.
+"""
+
+# The one module that reaches into Lightning's (and torchmetrics') privates (SLF001 ignored here).
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+import lightning.pytorch as pl
+from lightning.pytorch.trainer.connectors.logger_connector.result import _ResultCollection
+from torchmetrics import Metric
+
+#: the Lightning versions whose internals this module was written against: [lowest, below)
+SUPPORTED = ((2, 0), (3, 0))
+
+
+def _version(text: str) -> tuple[int, int]:
+    parts = [*text.split("+")[0].split("."), "0"][:2]
+    try:
+        return int(parts[0]), int("".join(c for c in parts[1] if c.isdigit()) or 0)
+    except ValueError:
+        return (0, 0)
+
+
+def check_version(version: str = pl.__version__) -> None:
+    """Raise ImportError unless ``version`` of lightning is in :data:`SUPPORTED`.
+
+    Example
+    -------
+    >>> check_version("2.4.0")
+    >>> check_version("3.1.0")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ImportError: lrwidget's Lightning callback supports lightning >=2.0,<3.0; found 3.1.0...
+    """
+    lo, hi = SUPPORTED
+    if not lo <= _version(version) < hi:
+        raise ImportError(
+            f"lrwidget's Lightning callback supports lightning >={lo[0]}.{lo[1]},<{hi[0]}.{hi[1]}; "
+            f"found {version} (install a supported lightning, or use LRFinder with your own loop)"
+        )
+
+
+check_version()
+
+
+def new_results() -> Any:
+    """An empty collection of logged training-step values (what ``self.log`` writes into)."""
+    return _ResultCollection(training=True)
+
+
+def fit_loaders(trainer: pl.Trainer) -> list[Any]:
+    """The fit's train loaders, as its loop combined them (none before the loop set up its data)."""
+    combined = trainer.fit_loop._combined_loader
+    return [] if combined is None else list(combined.flattened)
+
+
+def reset_fit_loaders(trainer: pl.Trainer) -> None:
+    """Make the fit loop build its train loaders (and their iterators) again."""
+    loop = trainer.fit_loop
+    loop._combined_loader = None
+    loop.setup_data()
+
+
+def before_batch_transfer(module: pl.LightningModule, batch: Any) -> Any:
+    """The module's ``on_before_batch_transfer`` hook as the fit loop calls it."""
+    return module._on_before_batch_transfer(batch, dataloader_idx=0)
+
+
+def trainer_of(module: pl.LightningModule) -> Any:
+    """The trainer the module is attached to now (None when none), without Lightning's error."""
+    return module._trainer
+
+
+@contextlib.contextmanager
+def logging_into(trainer: pl.Trainer, module: pl.LightningModule, results: Any) -> Iterator[None]:
+    """While inside: ``self.log`` works as in ``training_step`` and writes into ``results``;
+    afterwards the fit's own results and hook names as they were (the module's only while
+    ``trainer`` still holds it: another fit may have taken it meanwhile)."""
+    epoch_loop = trainer.fit_loop.epoch_loop
+    kept = (epoch_loop._results, module._current_fx_name, trainer._logger_connector._current_fx)
+    epoch_loop._results = results
+    module._current_fx_name = "training_step"
+    try:
+        yield
+    finally:
+        epoch_loop._results, trainer._logger_connector._current_fx = kept[0], kept[2]
+        if module._trainer is trainer:
+            module._current_fx_name = kept[1]
+
+
+def metric_state_names(metric: Metric) -> list[str]:
+    """The names of a torchmetrics metric's states (kept outside its state_dict)."""
+    return list(metric._defaults)
