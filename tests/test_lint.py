@@ -157,10 +157,13 @@ def _mypy(tmp_path: pathlib.Path, source: str, modules: list[str]) -> str:
 
 def test_mypy_is_strict_on_the_pure_modules_only(tmp_path):
     untyped = "def double(x):\n    return 2 * x\n"
-    out = _mypy(tmp_path, untyped, [*STRICT, "views/widget", "channel/core"])
+    out = _mypy(tmp_path, untyped, [*STRICT, "views/widget", "channel/core", "remote/link"])
     for m in STRICT:
         assert f"lrwidget/{m}.py:1: error: Function is missing a type annotation" in out, out
-    assert "lrwidget/views/widget.py" not in out and "lrwidget/channel/core.py" not in out, out
+    # the annotation gate (issue 17) reaches the channel and the remote link; views not yet
+    for m in ("channel/core", "remote/link"):
+        assert f"lrwidget/{m}.py:1: error: Function is missing a type annotation" in out, out
+    assert "lrwidget/views/widget.py" not in out, out
 
 
 def test_make_lint_runs_every_linter_and_ci_runs_it():
