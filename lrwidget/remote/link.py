@@ -64,8 +64,6 @@ True
 
 from __future__ import annotations
 
-import atexit
-import contextlib
 import logging
 import math
 import os
@@ -74,7 +72,6 @@ import secrets
 import socket
 import threading
 import time
-import weakref
 from typing import Any, Callable
 
 from .. import __version__
@@ -89,6 +86,7 @@ from .transport import (
     broadcast,
     check_address,
     check_seconds,
+    closed_at_exit,
     dist_info,
     is_ipv6,
     zmq_module,
@@ -632,16 +630,8 @@ class Link:
         return ("accepted",) if self._synced else ("none",)
 
 
-_open_links: weakref.WeakSet = weakref.WeakSet()
-
-
-@atexit.register
-def _close_all() -> None:
-    # a job that ends without close() still says goodbye (and the notebook does not wait for
-    # its liveness timeout to tell)
-    for link in list(_open_links):
-        with contextlib.suppress(Exception):  # at exit, nothing more can be done about it
-            link.close()
+#: links not closed yet: closed at exit (a job that ends without close() still says goodbye)
+_open_links = closed_at_exit()
 
 
 def connect(

@@ -39,7 +39,6 @@ Design decisions (the issue leaves them open):
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import ipaddress
 import itertools
@@ -49,7 +48,6 @@ import queue
 import threading
 import time
 import warnings
-import weakref
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -62,6 +60,7 @@ from .transport import (
     Waker,
     check_address,
     check_seconds,
+    closed_at_exit,
     is_ipv6,
     zmq_module,
 )
@@ -791,13 +790,6 @@ def _peer(frames: list) -> str:
         return "an unknown peer"
 
 
-_open_sources: weakref.WeakSet = weakref.WeakSet()
-
-
-@atexit.register
-def _close_all() -> None:
-    # runs after views.remote_widget's own exit hook (atexit is last in, first out: that module
-    # imports this one), which closes the widgets first
-    for src in list(_open_sources):
-        with contextlib.suppress(Exception):  # at exit, nothing more can be done about it
-            src.close()
+#: sources not closed yet: closed at exit, after views.remote_widget's widgets (that module
+#: imports this one, so its registry is made later and closed earlier)
+_open_sources = closed_at_exit()

@@ -20,6 +20,7 @@ ValueError: address must be "tcp://HOST:PORT" (e.g. "tcp://127.0.0.1:5555"), got
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import logging
 import math
@@ -27,6 +28,7 @@ import re
 import socket
 import threading
 import time
+import weakref
 from typing import Any
 
 __all__ = [
@@ -39,6 +41,7 @@ __all__ = [
     "LogLimit",
     "dist_info",
     "broadcast",
+    "closed_at_exit",
 ]
 
 #: environment variables a job reads when ``connect`` is given no address / token
@@ -206,3 +209,28 @@ def broadcast(value: Any, group: Any, src: int) -> Any:
     box = [value]
     dist.broadcast_object_list(box, src=src, group=group)
     return box[0]
+
+
+def closed_at_exit() -> weakref.WeakSet[Any]:
+    """A registry whose members (anything with ``close()``) are closed when Python exits.
+
+    A job or a notebook that ends without ``close()`` still says goodbye, so its peer need not
+    wait for its liveness timeout. ``atexit`` runs last in, first out: a module that imports
+    another makes its registry after that one's, so its members are closed first (the
+    notebook's widgets before their sources, while threads can still start).
+
+    Example
+    -------
+    >>> links = closed_at_exit()  # at module level, e.g. ``_open_links = closed_at_exit()``
+    >>> len(links)  # a member added is held weakly: one garbage-collected needs no close
+    0
+    """
+    registry: weakref.WeakSet[Any] = weakref.WeakSet()
+
+    def close_all() -> None:
+        for obj in list(registry):
+            with contextlib.suppress(Exception):  # at exit, nothing more can be done about it
+                obj.close()
+
+    atexit.register(close_all)
+    return registry

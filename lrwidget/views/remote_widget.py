@@ -13,33 +13,23 @@ Example
 
 from __future__ import annotations
 
-import atexit
-import contextlib
 import logging
 import weakref
 from typing import Any
 
 from ..remote.source import DEFAULT_ADDRESS, RemoteSource
-from ..remote.transport import ENV_ADDRESS, ENV_TOKEN
+from ..remote.transport import ENV_ADDRESS, ENV_TOKEN, closed_at_exit
 from .widget import LRFinderWidget
 
 __all__ = ["listen", "RemoteWidget", "connect_hint"]
 
 log = logging.getLogger("lrwidget.remote")
 
-_open_widgets: weakref.WeakSet = weakref.WeakSet()
+# Closed at exit before the sources (their registry is older), while threads can still start:
+# a widget left open is closed again by ipywidgets' __del__ during interpreter finalization,
+# where its channel could not start the writer thread it waits for (the process would hang).
+_open_widgets = closed_at_exit()
 _listened: weakref.WeakSet = weakref.WeakSet()  # what listen() opened (replace=True closes)
-
-
-@atexit.register
-def _close_widgets() -> None:
-    # Before the sources (registered later, so run earlier), while threads can still start: a
-    # widget left open is closed again by ipywidgets' __del__ during interpreter finalization,
-    # where its channel could not start the writer thread it waits for (the process would hang
-    # at exit).
-    for w in list(_open_widgets):
-        with contextlib.suppress(Exception):  # at exit, nothing more can be done about it
-            w.close()
 
 
 def connect_hint(address: str) -> str:
