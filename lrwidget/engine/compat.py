@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..pure.rules import marker_loss
 from .checks import real
 
 if TYPE_CHECKING:
@@ -178,7 +179,7 @@ class TorchLrFinderExtras:
             if best is not None:
                 ax.scatter(
                     [best],
-                    [_loss_at(best, s.index, all_lrs, all_losses)],
+                    [_marker_y(best, s.index, all_lrs, all_losses)],
                     s=75,
                     marker="o",
                     color="red",
@@ -235,15 +236,8 @@ def _history_arrays(history: object) -> tuple[np.ndarray, np.ndarray]:
     return lrs, losses
 
 
-def _loss_at(lr: float, index: int | None, lrs: np.ndarray, losses: np.ndarray) -> float:
-    """The curve's loss at ``lr``: the reading's, or interpolated in log(lr) between the
-    readings around it (a rule's lr that is no reading's, e.g. ``minimum``'s lr / 10)."""
-    import numpy as np
-
-    if index is not None:
-        return float(losses[index])
-    ok = np.isfinite(lrs) & (lrs > 0) & np.isfinite(losses)
-    if not ok.any():
-        return float("nan")
-    order = np.argsort(lrs[ok], kind="stable")
-    return float(np.interp(np.log10(lr), np.log10(lrs[ok][order]), losses[ok][order]))
+def _marker_y(lr: float, index: int | None, lrs: np.ndarray, losses: np.ndarray) -> float:
+    """Where the suggestion's marker sits on the curve drawn: the one marker rule of the views
+    (:func:`lrwidget.pure.rules.marker_loss`), NaN where it has no answer."""
+    y = marker_loss(lrs, losses, lr, index)
+    return float("nan") if y is None else y
