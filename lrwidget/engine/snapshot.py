@@ -365,7 +365,7 @@ class Snapshot:
         if problems:
             raise ValueError("; ".join(problems))
 
-    def _write(self, d: dict[str, Any]) -> None:
+    def _write(self, d: dict[str, Any]) -> None:  # noqa: C901 (to split: issue 17)
         opt = self.optimizer
         with torch.no_grad():
             for m, saved, devs in zip(self._modules(), _entries(d), self._devices["grads"]):
@@ -564,7 +564,10 @@ def _clear_scaler_stage(scaler: GradScaler) -> None:
         return
     import collections
 
-    scaler._per_optimizer_states = collections.defaultdict(_refresh_per_optimizer_state)
+    # torch keeps this state in a private member only (no public reset)
+    scaler._per_optimizer_states = collections.defaultdict(  # noqa: SLF001
+        _refresh_per_optimizer_state
+    )
 
 
 def _opt_index(opt: torch.optim.Optimizer, p: torch.Tensor) -> tuple[int, int]:

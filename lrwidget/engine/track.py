@@ -209,7 +209,7 @@ class Tracker:
         self._awaiting = True
         return lr
 
-    def record(self, loss: Tensor | float, stepped: bool | None = None) -> None:
+    def record(self, loss: Tensor | float, stepped: bool | None = None) -> None:  # noqa: C901 (to split: issue 17)
         """Record the loss of the step run with the lr just yielded (a tensor or a number).
 
         Parameters

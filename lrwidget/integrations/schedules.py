@@ -76,7 +76,7 @@ def base_lrs(optimizer: Any, schedulers: Iterable[Any] = ()) -> list[float]:
     return [float(g[_base_of_group(g)]) for g in optimizer.param_groups]
 
 
-def rebase(optimizer: Any, schedulers: Iterable[Any], new_base: Sequence[float]) -> None:
+def rebase(optimizer: Any, schedulers: Iterable[Any], new_base: Sequence[float]) -> None:  # noqa: C901 (to split: issue 17)
     """Scale each param group's schedule so that its base lr (:func:`base_lrs`) becomes
     ``new_base[i]``.
 
@@ -146,7 +146,7 @@ def rebase(optimizer: Any, schedulers: Iterable[Any], new_base: Sequence[float])
         last = getattr(s, "_last_lr", None)
         if isinstance(last, list) and len(last) == len(groups):
             # what get_last_lr() returns (and a Trainer logs): copies, as the scheduler keeps them
-            s._last_lr = [_copy(g["lr"]) for g in groups]
+            s._last_lr = [_copy(g["lr"]) for g in groups]  # noqa: SLF001 (torch has no setter)
 
 
 def _copy(v: Any) -> Any:

@@ -540,7 +540,7 @@ def find_lr(
     finder = LRFinder(model, optimizer, criterion)
     w = LRFinderWidget(finder, title=title, height=height)
     try:
-        w._validate_run(train_loader, range_test_kwargs)
+        w._validate_run(train_loader, range_test_kwargs)  # noqa: SLF001 (this module's own class)
     except BaseException:
         w.close()
         raise
