@@ -262,8 +262,14 @@ class LRFinderCallback(ChoiceRecord, TrainerCallback):
         if finder is None or w is None:
             return
         running = finder.running
+        failed = None
         if running:
-            w.wait()
+            try:
+                w.wait()
+            except Exception as e:  # noqa: BLE001 (the cause of the refusal below)
+                # the race itself can end the test: the Trainer zeroes the gradients before
+                # on_train_begin; the finder restored the model either way
+                failed = e
         built_during = lr_scheduler is not None and any(
             "initial_lr" not in g for g in optimizer.param_groups
         )
@@ -278,4 +284,4 @@ class LRFinderCallback(ChoiceRecord, TrainerCallback):
             "which a running test cannot share. Nothing was trained; the model and optimizer "
             "are as before the test. Call find(trainer) again and wait for the test to end "
             "(widget.wait()) before trainer.train()"
-        )
+        ) from failed

@@ -51,8 +51,12 @@ def test_notebook7_streams_click_apply(jupyter, open_notebook, digits_setup, sho
             timeout=15_000,
         )
         canvas = root.locator("canvas.lrw-canvas")
+        # Notebook 7 renders only the cells near the viewport: bring the plot back into view
+        # (a busy machine may have scrolled it out while the test ran)
+        canvas.scroll_into_view_if_needed()
+        canvas.wait_for(state="visible", timeout=15_000)
         box = canvas.bounding_box()
-        assert box["width"] > 400, f"the plot is squeezed in Notebook 7: {box}"
+        assert box is not None and box["width"] > 400, f"the plot is squeezed in Notebook 7: {box}"
         canvas.click(position={"x": box["width"] * 0.4, "y": box["height"] * 0.5})
         page.wait_for_function(
             "() => /Selected /.test(document.querySelector('.lrw-root .lrw-sel').textContent)"
