@@ -3,5 +3,6 @@
 - ``schedule``: the sweep (the lr of every step) and its argument rules.
 - ``suggest``: the suggestion rules (an lr from a curve), the default first.
 - ``rules`` (+ ``rules.json``): what the Python views and the front end must draw alike.
+- ``numbers``: what counts as a number in an argument or a message (never a bool).
 - ``readings``: a consumer's copy of one run's readings, growing as they arrive.
 """
