@@ -70,18 +70,14 @@ function resumePoint(out, from) {
  * decimate() for the pixel mapping x -> r0 + (x - t0) * k, computed inline (a log axis passes log10(lr)
  * as `xs`). Same columns, same `from` contract.
  */
-// biome-ignore lint/complexity/noExcessiveLinesPerFunction: the per-frame hot loop; the open column lives in locals because a helper call per reading measurably slows 100k-reading frames
 export function decimateAffine(xs, ys, n, r0, t0, k, out = createColumns(0), from = 0) {
   const m = Math.min(n, xs.length, ys.length);
-  // Grown as columns are made, not to one per reading: a first frame of 100k readings would
-  // otherwise allocate (and zero) megabytes for the ~2,000 columns it fills.
-  let { x0, x1, first, last, min, max, brk, i0, capacity } = out;
-  let cnt = out.n;
   const r = resumePoint(out, from);
   let count = r.count;
   let cur = r.cur;
   let gap = r.gap;
-  // The open column lives in locals (no typed-array stores per reading) and is flushed when it ends.
+  // The open column lives in locals (no typed-array stores per reading: a helper call or a store per
+  // reading measurably slows 100k-reading frames) and is stored once, when it ends.
   let open = false;
   let cx0 = 0,
     cx1 = 0,
@@ -107,53 +103,36 @@ export function decimateAffine(xs, ys, n, r0, t0, k, out = createColumns(0), fro
       cl = y;
       cx1 = x;
       cn++;
-    } else {
-      if (open) {
-        if (count === capacity) {
-          grow(out, count + 1, count);
-          ({ x0, x1, first, last, min, max, brk, i0, capacity } = out);
-          cnt = out.n;
-        }
-        x0[count] = cx0;
-        x1[count] = cx1;
-        first[count] = cf;
-        last[count] = cl;
-        min[count] = cmin;
-        max[count] = cmax;
-        cnt[count] = cn;
-        brk[count] = cbrk;
-        i0[count] = ci0;
-        count++;
-      }
-      open = true;
-      ci0 = i;
-      cx0 = cx1 = x;
-      cf = cl = cmin = cmax = y;
-      cn = 1;
-      cbrk = gap ? 1 : 0;
-      cur = c;
-      gap = false;
+      continue;
     }
+    if (open) storeColumn(out, count++, cx0, cx1, cf, cl, cmin, cmax, cn, cbrk, ci0);
+    open = true;
+    ci0 = i;
+    cx0 = cx1 = x;
+    cf = cl = cmin = cmax = y;
+    cn = 1;
+    cbrk = gap ? 1 : 0;
+    cur = c;
+    gap = false;
   }
-  if (open) {
-    if (count === capacity) {
-      grow(out, count + 1, count);
-      ({ x0, x1, first, last, min, max, brk, i0 } = out);
-      cnt = out.n;
-    }
-    x0[count] = cx0;
-    x1[count] = cx1;
-    first[count] = cf;
-    last[count] = cl;
-    min[count] = cmin;
-    max[count] = cmax;
-    cnt[count] = cn;
-    brk[count] = cbrk;
-    i0[count] = ci0;
-    count++;
-  }
+  if (open) storeColumn(out, count++, cx0, cx1, cf, cl, cmin, cmax, cn, cbrk, ci0);
   out.count = count;
   return out;
+}
+
+/** Column `i` of `out` (grown when full: a first frame of 100k readings grows it as columns are made,
+ * not to one per reading, which would allocate and zero megabytes for the ~2,000 columns it fills). */
+function storeColumn(out, i, x0, x1, first, last, min, max, n, brk, i0) {
+  if (i >= out.capacity) grow(out, i + 1, i);
+  out.x0[i] = x0;
+  out.x1[i] = x1;
+  out.first[i] = first;
+  out.last[i] = last;
+  out.min[i] = min;
+  out.max[i] = max;
+  out.n[i] = n;
+  out.brk[i] = brk;
+  out.i0[i] = i0;
 }
 
 /**

@@ -72,68 +72,71 @@ export function applyMessage(state, m, now = 0) {
   const res = { changed: false, needHello: false, error: null };
   if (m === null) return res;
   state.lastContact = now;
-  if (m.type === "invalid") {
-    res.error = m.reason;
-    return res;
+  if (m.type === "invalid") res.error = m.reason;
+  else if (m.type === "run") applyRun(state, m, res);
+  else if (m.type === "readings") applyReadings(state, m, res);
+  return res; // a heartbeat only counts as contact
+}
+
+function applyRun(state, m, res) {
+  // The same run announced again (a replay for this or another view) keeps its readings.
+  if (m.runId !== state.runId) {
+    clearReadings(state);
+    state.runId = m.runId;
+    state.awaitingReplay = false;
   }
-  if (m.type === "heartbeat") return res;
-  if (m.type === "run") {
-    // The same run announced again (a replay for this or another view) keeps its readings.
-    if (m.runId !== state.runId) {
-      clearReadings(state);
-      state.runId = m.runId;
-      state.awaitingReplay = false;
-    }
-    state.numIter = m.numIter;
-    state.startLr = m.startLr;
-    state.endLr = m.endLr;
-    state.stepMode = m.stepMode;
-    res.changed = true;
-    return res;
+  state.numIter = m.numIter;
+  state.startLr = m.startLr;
+  state.endLr = m.endLr;
+  state.stepMode = m.stepMode;
+  res.changed = true;
+}
+
+function applyReadings(state, m, res) {
+  if (m.runId !== state.runId) {
+    // Readings of a run whose "run" message this view never saw: start that run, ask for the rest.
+    clearReadings(state);
+    state.runId = m.runId;
+    state.numIter = null;
+    state.startLr = null;
+    state.endLr = null;
+    if (!m.replay && m.start > 0 && !state.awaitingReplay) res.needHello = true;
   }
-  if (m.type === "readings") {
-    if (m.runId !== state.runId) {
-      // Readings of a run whose "run" message this view never saw: start that run, ask for the rest.
-      clearReadings(state);
-      state.runId = m.runId;
-      state.numIter = null;
-      state.startLr = null;
-      state.endLr = null;
-      if (!m.replay && m.start > 0 && !state.awaitingReplay) res.needHello = true;
-    }
-    if (m.replay) {
-      state.awaitingReplay = false;
-      if (m.seq !== null && m.seq > state.lastSeq) state.lastSeq = m.seq;
-    } else if (m.seq !== null) {
-      if (m.seq > state.lastSeq + 1 && !state.awaitingReplay && state.lastSeq >= 0) res.needHello = true;
-      if (m.seq > state.lastSeq) state.lastSeq = m.seq;
-    }
-    const end = m.start + m.count;
-    ensureCapacity(state, end);
-    state.lr.set(m.lr, m.start);
-    for (let i = 0; i < m.count; i++) {
-      const x = m.lr[i];
-      state.logLr[m.start + i] = Math.log10(x);
-      if (x > 0 && x < Infinity) {
-        if (x < state.lrMin) state.lrMin = x;
-        if (x > state.lrMax) state.lrMax = x;
-      }
-    }
-    state.loss.set(m.loss, m.start);
-    state.smoothed.set(m.smoothed, m.start);
-    if (end > state.n) state.n = end;
-    if (m.start < state.dirtyFrom) state.dirtyFrom = m.start;
-    for (let i = 0; i < m.count; i++) {
-      if (!Number.isFinite(m.loss[i]) || !Number.isFinite(m.smoothed[i])) {
-        if (state.firstBad < 0 || m.start + i < state.firstBad) state.firstBad = m.start + i;
-        break;
-      }
-    }
-    res.changed = m.count > 0 || res.changed;
-    if (res.needHello) state.awaitingReplay = true;
-    return res;
+  if (m.replay) {
+    state.awaitingReplay = false;
+    if (m.seq !== null && m.seq > state.lastSeq) state.lastSeq = m.seq;
+  } else if (m.seq !== null) {
+    if (m.seq > state.lastSeq + 1 && !state.awaitingReplay && state.lastSeq >= 0) res.needHello = true;
+    if (m.seq > state.lastSeq) state.lastSeq = m.seq;
   }
-  return res;
+  storeReadings(state, m);
+  res.changed = m.count > 0 || res.changed;
+  if (res.needHello) state.awaitingReplay = true;
+}
+
+/** Writes the readings at their `start` index (duplicates and replays are harmless). */
+function storeReadings(state, m) {
+  const end = m.start + m.count;
+  ensureCapacity(state, end);
+  state.lr.set(m.lr, m.start);
+  for (let i = 0; i < m.count; i++) {
+    const x = m.lr[i];
+    state.logLr[m.start + i] = Math.log10(x);
+    if (x > 0 && x < Infinity) {
+      if (x < state.lrMin) state.lrMin = x;
+      if (x > state.lrMax) state.lrMax = x;
+    }
+  }
+  state.loss.set(m.loss, m.start);
+  state.smoothed.set(m.smoothed, m.start);
+  if (end > state.n) state.n = end;
+  if (m.start < state.dirtyFrom) state.dirtyFrom = m.start;
+  for (let i = 0; i < m.count; i++) {
+    if (!Number.isFinite(m.loss[i]) || !Number.isFinite(m.smoothed[i])) {
+      if (state.firstBad < 0 || m.start + i < state.firstBad) state.firstBad = m.start + i;
+      break;
+    }
+  }
 }
 
 /** Decode and apply in one go (what the widget calls from its msg:custom handler). */

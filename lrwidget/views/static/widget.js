@@ -516,8 +516,6 @@ function resumePoint(out, from) {
 }
 function decimateAffine(xs, ys, n, r0, t0, k, out = createColumns(0), from = 0) {
   const m = Math.min(n, xs.length, ys.length);
-  let { x0, x1, first, last, min, max, brk, i0, capacity } = out;
-  let cnt = out.n;
   const r = resumePoint(out, from);
   let count2 = r.count;
   let cur = r.cur;
@@ -538,53 +536,33 @@ function decimateAffine(xs, ys, n, r0, t0, k, out = createColumns(0), from = 0) 
       cl = y;
       cx1 = x;
       cn++;
-    } else {
-      if (open) {
-        if (count2 === capacity) {
-          grow(out, count2 + 1, count2);
-          ({ x0, x1, first, last, min, max, brk, i0, capacity } = out);
-          cnt = out.n;
-        }
-        x0[count2] = cx0;
-        x1[count2] = cx1;
-        first[count2] = cf;
-        last[count2] = cl;
-        min[count2] = cmin;
-        max[count2] = cmax;
-        cnt[count2] = cn;
-        brk[count2] = cbrk;
-        i0[count2] = ci0;
-        count2++;
-      }
-      open = true;
-      ci0 = i;
-      cx0 = cx1 = x;
-      cf = cl = cmin = cmax = y;
-      cn = 1;
-      cbrk = gap ? 1 : 0;
-      cur = c;
-      gap = false;
+      continue;
     }
+    if (open) storeColumn(out, count2++, cx0, cx1, cf, cl, cmin, cmax, cn, cbrk, ci0);
+    open = true;
+    ci0 = i;
+    cx0 = cx1 = x;
+    cf = cl = cmin = cmax = y;
+    cn = 1;
+    cbrk = gap ? 1 : 0;
+    cur = c;
+    gap = false;
   }
-  if (open) {
-    if (count2 === capacity) {
-      grow(out, count2 + 1, count2);
-      ({ x0, x1, first, last, min, max, brk, i0 } = out);
-      cnt = out.n;
-    }
-    x0[count2] = cx0;
-    x1[count2] = cx1;
-    first[count2] = cf;
-    last[count2] = cl;
-    min[count2] = cmin;
-    max[count2] = cmax;
-    cnt[count2] = cn;
-    brk[count2] = cbrk;
-    i0[count2] = ci0;
-    count2++;
-  }
+  if (open) storeColumn(out, count2++, cx0, cx1, cf, cl, cmin, cmax, cn, cbrk, ci0);
   out.count = count2;
   return out;
+}
+function storeColumn(out, i, x0, x1, first, last, min, max, n, brk, i0) {
+  if (i >= out.capacity) grow(out, i + 1, i);
+  out.x0[i] = x0;
+  out.x1[i] = x1;
+  out.first[i] = first;
+  out.last[i] = last;
+  out.min[i] = min;
+  out.max[i] = max;
+  out.n[i] = n;
+  out.brk[i] = brk;
+  out.i0[i] = i0;
 }
 function mergeColumns(cols, width, out = createColumns(0)) {
   grow(out, cols.count, 0);
@@ -1809,66 +1787,65 @@ function applyMessage(state, m, now = 0) {
   const res = { changed: false, needHello: false, error: null };
   if (m === null) return res;
   state.lastContact = now;
-  if (m.type === "invalid") {
-    res.error = m.reason;
-    return res;
-  }
-  if (m.type === "heartbeat") return res;
-  if (m.type === "run") {
-    if (m.runId !== state.runId) {
-      clearReadings(state);
-      state.runId = m.runId;
-      state.awaitingReplay = false;
-    }
-    state.numIter = m.numIter;
-    state.startLr = m.startLr;
-    state.endLr = m.endLr;
-    state.stepMode = m.stepMode;
-    res.changed = true;
-    return res;
-  }
-  if (m.type === "readings") {
-    if (m.runId !== state.runId) {
-      clearReadings(state);
-      state.runId = m.runId;
-      state.numIter = null;
-      state.startLr = null;
-      state.endLr = null;
-      if (!m.replay && m.start > 0 && !state.awaitingReplay) res.needHello = true;
-    }
-    if (m.replay) {
-      state.awaitingReplay = false;
-      if (m.seq !== null && m.seq > state.lastSeq) state.lastSeq = m.seq;
-    } else if (m.seq !== null) {
-      if (m.seq > state.lastSeq + 1 && !state.awaitingReplay && state.lastSeq >= 0) res.needHello = true;
-      if (m.seq > state.lastSeq) state.lastSeq = m.seq;
-    }
-    const end = m.start + m.count;
-    ensureCapacity(state, end);
-    state.lr.set(m.lr, m.start);
-    for (let i = 0; i < m.count; i++) {
-      const x = m.lr[i];
-      state.logLr[m.start + i] = Math.log10(x);
-      if (x > 0 && x < Infinity) {
-        if (x < state.lrMin) state.lrMin = x;
-        if (x > state.lrMax) state.lrMax = x;
-      }
-    }
-    state.loss.set(m.loss, m.start);
-    state.smoothed.set(m.smoothed, m.start);
-    if (end > state.n) state.n = end;
-    if (m.start < state.dirtyFrom) state.dirtyFrom = m.start;
-    for (let i = 0; i < m.count; i++) {
-      if (!Number.isFinite(m.loss[i]) || !Number.isFinite(m.smoothed[i])) {
-        if (state.firstBad < 0 || m.start + i < state.firstBad) state.firstBad = m.start + i;
-        break;
-      }
-    }
-    res.changed = m.count > 0 || res.changed;
-    if (res.needHello) state.awaitingReplay = true;
-    return res;
-  }
+  if (m.type === "invalid") res.error = m.reason;
+  else if (m.type === "run") applyRun(state, m, res);
+  else if (m.type === "readings") applyReadings(state, m, res);
   return res;
+}
+function applyRun(state, m, res) {
+  if (m.runId !== state.runId) {
+    clearReadings(state);
+    state.runId = m.runId;
+    state.awaitingReplay = false;
+  }
+  state.numIter = m.numIter;
+  state.startLr = m.startLr;
+  state.endLr = m.endLr;
+  state.stepMode = m.stepMode;
+  res.changed = true;
+}
+function applyReadings(state, m, res) {
+  if (m.runId !== state.runId) {
+    clearReadings(state);
+    state.runId = m.runId;
+    state.numIter = null;
+    state.startLr = null;
+    state.endLr = null;
+    if (!m.replay && m.start > 0 && !state.awaitingReplay) res.needHello = true;
+  }
+  if (m.replay) {
+    state.awaitingReplay = false;
+    if (m.seq !== null && m.seq > state.lastSeq) state.lastSeq = m.seq;
+  } else if (m.seq !== null) {
+    if (m.seq > state.lastSeq + 1 && !state.awaitingReplay && state.lastSeq >= 0) res.needHello = true;
+    if (m.seq > state.lastSeq) state.lastSeq = m.seq;
+  }
+  storeReadings(state, m);
+  res.changed = m.count > 0 || res.changed;
+  if (res.needHello) state.awaitingReplay = true;
+}
+function storeReadings(state, m) {
+  const end = m.start + m.count;
+  ensureCapacity(state, end);
+  state.lr.set(m.lr, m.start);
+  for (let i = 0; i < m.count; i++) {
+    const x = m.lr[i];
+    state.logLr[m.start + i] = Math.log10(x);
+    if (x > 0 && x < Infinity) {
+      if (x < state.lrMin) state.lrMin = x;
+      if (x > state.lrMax) state.lrMax = x;
+    }
+  }
+  state.loss.set(m.loss, m.start);
+  state.smoothed.set(m.smoothed, m.start);
+  if (end > state.n) state.n = end;
+  if (m.start < state.dirtyFrom) state.dirtyFrom = m.start;
+  for (let i = 0; i < m.count; i++) {
+    if (!Number.isFinite(m.loss[i]) || !Number.isFinite(m.smoothed[i])) {
+      if (state.firstBad < 0 || m.start + i < state.firstBad) state.firstBad = m.start + i;
+      break;
+    }
+  }
 }
 function handleCustomMessage(state, msg, buffers, now = 0) {
   return applyMessage(state, decodeMessage(msg, buffers), now);
