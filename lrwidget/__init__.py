@@ -35,7 +35,7 @@ __version__ = "0.1.0"
 # only imported when asked for (PEP 562); a job's `connect` does not import the widget
 _LAZY = {
     "LRFinderWidget": "views.widget",
-    "find_lr": "views.widget",
+    "find_lr": "views.find",
     "show_in_sidebar": "views.sidebar",
     "BqplotView": "views.bqview",
     "listen": "views.remote_widget",

@@ -153,6 +153,14 @@ def test_built_from_a_finder_keeps_its_own_selection(parts, digits_loader):
     assert view.selected_lr is None and len(view.selection_line.x) == 0
     with pytest.raises(ValueError, match="lr must be a positive finite number"):
         view.select(-1.0)
+    with pytest.raises(ValueError, match="lr must be a positive finite number"):
+        view.select(True)  # a bool is no lr
+    assert view.select(np.float32(r.lrs[i])) == r.lrs[i]  # numpy's scalars are numbers
+    # a click's index must be a point of the mark: a bool or a negative index is ignored
+    click(view.readings_marks, True)
+    click(view.readings_marks, -1)
+    view._channel.call(lambda: None)
+    assert view.selected_lr == r.lrs[i]
 
 
 def test_linear_sweep_uses_a_linear_axis_and_a_new_run_clears(parts, digits_loader):
@@ -185,6 +193,10 @@ def test_a_view_built_after_the_test_shows_the_last_result(parts, digits_loader,
         ({"title": 1}, TypeError, "title must be a str"),
         ({"height": 100}, ValueError, "height must be an int from 160 to 2000"),
         ({"interval": 0}, ValueError, "interval must be a positive number"),
+        # a bool is no number of seconds (lrwidget.pure.numbers.is_real), nor is inf
+        ({"interval": True}, ValueError, "interval must be a positive number"),
+        ({"interval": float("inf")}, ValueError, "interval must be a positive number"),
+        ({"interval": "0.2"}, ValueError, "interval must be a positive number"),
     ],
 )
 def test_bad_arguments(make_mlp, kwargs, exc, words):

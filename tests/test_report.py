@@ -171,6 +171,11 @@ def test_svg_dark_and_linear_and_empty():
     assert "No readings" in to_svg(empty)
     with pytest.raises(ValueError, match="width"):
         to_svg(r, width=10)
+    # sizes are ints, numpy's included, never a bool or a float (lrwidget.pure.numbers.is_int)
+    for bad in (True, 300.0, "300"):
+        with pytest.raises(ValueError, match="height must be an int >= 150"):
+            to_svg(r, height=bad)
+    assert 'width="300"' in to_svg(r, width=np.int64(300))
 
 
 def test_html_report_is_self_contained(result, tmp_path):

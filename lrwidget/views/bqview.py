@@ -39,8 +39,7 @@ from __future__ import annotations
 
 import math
 import time
-from numbers import Real
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -48,6 +47,8 @@ from ..channel.core import Channel, ChannelView, Source
 from ..channel.protocol import nearest_reading
 from ..engine.finder import LRFinder
 from ..engine.history import RangeTestResult
+from ..engine.stream import RunStarted
+from ..pure.numbers import is_int, is_real
 from ..pure.rules import LOSS_DIGITS, LR_DIGITS, check_height, marker_loss, palette, y_range
 from .owned import kernel_owned
 
@@ -63,13 +64,14 @@ _CURVE, _SELECTED = _PAL["accent"], _PAL["selected"]
 _RULES, _RAW_ALPHA = _PAL["rules"], _PAL["rawAlpha"]
 _LR_D3, _LOSS_D3 = f".{LR_DIGITS - 1}~e", f".{LOSS_DIGITS}~g"
 _INSTALL_HINT = 'BqplotView needs bqplot, an optional dependency: pip install "lrwidget[bqplot]"'
-_UNSET = object()  # "not given", where None is a value
 #: what bqplot's own front end writes on a mark (a click's or hover's highlight; lrwidget reads
 #: neither): every other trait of the figure's widgets is the kernel's (lrwidget.views.owned)
 _MARK_WRITABLE = ("selected", "hovered_point")
 
 
-def suggestion_points(result: RangeTestResult, log: bool = True):
+def suggestion_points(
+    result: RangeTestResult, log: bool = True
+) -> tuple[list[str], np.ndarray, np.ndarray]:
     """``(names, lrs, losses)`` of the suggestions that have an lr: where their markers go.
 
     The loss is :func:`lrwidget.pure.rules.marker_loss`: the smoothed loss of the reading the rule
@@ -153,27 +155,11 @@ class BqplotView(ChannelView):
         except ImportError as e:
             raise ImportError(_INSTALL_HINT) from e
 
-        from .widget import LRFinderWidget  # the widget module imports anywidget: only here
-
-        if isinstance(source, LRFinderWidget):
-            self.finder: LRFinder | Source = source.finder
-        elif isinstance(source, LRFinder):
-            self.finder = source
-        else:
-            raise TypeError(
-                "source must be an lrwidget.LRFinderWidget or an lrwidget.LRFinder, "
-                f"got {type(source).__name__}"
-            )
+        self.finder: LRFinder | Source = _finder_of(source)
         if not isinstance(title, str):
             raise TypeError(f"title must be a str, got {type(title).__name__}")
         check_height(height)
-        # cast: typeshed does not count float as a numbers.Real, and mypy would take the rest of
-        # __init__ for unreachable
-        if (
-            isinstance(interval, bool)
-            or not isinstance(cast(object, interval), Real)
-            or not (interval > 0 and math.isfinite(interval))
-        ):
+        if not is_real(interval) or not (float(interval) > 0 and math.isfinite(interval)):
             raise ValueError(f"interval must be a positive number of seconds, got {interval!r}")
 
         self._channel = Channel.of(self.finder)
@@ -182,12 +168,18 @@ class BqplotView(ChannelView):
         self._t_draw = -math.inf
         self._drawn = 0  # readings on the marks
         self._closed = False
+        self._build_marks(bq)
+        self._build_figure(bq, title, height)
+        self.readings_marks.on_element_click(self._on_reading_click)
+        self.suggestion_marks.on_element_click(self._on_suggestion_click)
+        self._channel.attach(self)  # draws the last run at once, if there is one
 
-        # the figure's widgets as kernel-owned classes: a front end's update of a mark's x
-        # (which a click's lr is read from) or of anything else is ignored
+    def _build_marks(self, bq: Any) -> None:
+        """The scales and marks, as kernel-owned classes: a front end's update of a mark's x
+        (which a click's lr is read from) or of anything else is ignored."""
         Lines, Scatter = (kernel_owned(c, _MARK_WRITABLE) for c in (bq.Lines, bq.Scatter))
-        LogScale, LinearScale, Axis, Figure, Tooltip = (
-            kernel_owned(c) for c in (bq.LogScale, bq.LinearScale, bq.Axis, bq.Figure, bq.Tooltip)
+        LogScale, LinearScale, Tooltip = (
+            kernel_owned(c) for c in (bq.LogScale, bq.LinearScale, bq.Tooltip)
         )
         self._xlog = LogScale()
         self._xlin = LinearScale()
@@ -229,27 +221,31 @@ class BqplotView(ChannelView):
         self.selection_line = Lines(
             x=[], y=[], scales=sx, colors=[_SELECTED], stroke_width=2, line_style="dashed"
         )
+
+    def _build_figure(self, bq: Any, title: str, height: int) -> None:
+        """The axes and the figure around the marks (kernel-owned too)."""
+        Axis, Figure = (kernel_owned(c) for c in (bq.Axis, bq.Figure))
         self._xaxis = Axis(
             scale=self._xlog, side="bottom", label="learning rate", tick_format=".0e"
         )
         self._yaxis = Axis(scale=self._y, side="left", label="loss", tick_format=".3~g")
         self.figure = Figure(
-            marks=[
-                self.raw_line,
-                self.smoothed_line,
-                self.readings_marks,
-                self.suggestion_marks,
-                self.selection_line,
-            ],
+            marks=self._marks(),
             axes=[self._xaxis, self._yaxis],
             title=title,
             fig_margin={"top": 40, "bottom": 50, "left": 60, "right": 20},
             layout={"height": f"{height}px", "width": "100%", "min_width": "0"},
         )
 
-        self.readings_marks.on_element_click(self._on_reading_click)
-        self.suggestion_marks.on_element_click(self._on_suggestion_click)
-        self._channel.attach(self)  # draws the last run at once, if there is one
+    def _marks(self) -> list[Any]:
+        """The marks, back to front."""
+        return [
+            self.raw_line,
+            self.smoothed_line,
+            self.readings_marks,
+            self.suggestion_marks,
+            self.selection_line,
+        ]
 
     # ------------------------------------------------------------------ public
     @property
@@ -265,11 +261,7 @@ class BqplotView(ChannelView):
         ValueError
             ``lr`` is not a positive finite number, or outside the tested range.
         """
-        if lr is not None and (
-            isinstance(lr, bool)
-            or not isinstance(cast(object, lr), Real)
-            or not (lr > 0 and math.isfinite(lr))
-        ):
+        if lr is not None and (not is_real(lr) or not (float(lr) > 0 and math.isfinite(lr))):
             raise ValueError(f"lr must be a positive finite number or None, got {lr!r}")
         v = None if lr is None else float(lr)
         return self._channel.call(lambda: self._channel.select(v))
@@ -284,18 +276,14 @@ class BqplotView(ChannelView):
             self.figure,
             self._xaxis,
             self._yaxis,
-            self.raw_line,
-            self.smoothed_line,
-            self.readings_marks,
-            self.suggestion_marks,
-            self.selection_line,
+            *self._marks(),
             self._xlog,
             self._xlin,
             self._y,
         ):
             w.close()
 
-    def _ipython_display_(self):
+    def _ipython_display_(self) -> None:
         from IPython.display import display
 
         display(self.figure)
@@ -306,7 +294,7 @@ class BqplotView(ChannelView):
         if run is not None:
             self.channel_run(run)
 
-    def channel_state(self, changes) -> None:
+    def channel_state(self, changes: dict[str, Any]) -> None:
         if "selected_lr" in changes:
             self._draw_selection()
         if "suggestions" in changes and self._channel.result is not None:
@@ -316,7 +304,7 @@ class BqplotView(ChannelView):
                 self.suggestion_marks.x, self.suggestion_marks.y = xs, ys
                 self.suggestion_marks.names = names
 
-    def channel_run(self, run) -> None:
+    def channel_run(self, run: RunStarted) -> None:
         self._drawn = 0
         self._set_log(run.step_mode != "linear")
         with self.figure.hold_sync():
@@ -324,12 +312,12 @@ class BqplotView(ChannelView):
             self.suggestion_marks.names = []
             self._draw_curve()
 
-    def channel_readings(self, seq, start, stop, replay) -> None:
+    def channel_readings(self, seq: int, start: int, stop: int, replay: bool) -> None:
         # each redraw sends the whole curve: at most one per interval while the test runs
         if time.monotonic() - self._t_draw >= self._interval:
             self._draw_curve()
 
-    def channel_ended(self, result) -> None:
+    def channel_ended(self, result: RangeTestResult | None) -> None:
         if result is not None:
             self._set_log(result.step_mode != "linear")
         self._draw_curve()
@@ -339,13 +327,7 @@ class BqplotView(ChannelView):
             return
         self._log = log
         x = self._xlog if log else self._xlin
-        for m in (
-            self.raw_line,
-            self.smoothed_line,
-            self.readings_marks,
-            self.suggestion_marks,
-            self.selection_line,
-        ):
+        for m in self._marks():
             m.scales = {"x": x, "y": self._y}
         self._xaxis.scale = x
         self._xaxis.tick_format = ".0e" if log else ".3~g"
@@ -363,10 +345,10 @@ class BqplotView(ChannelView):
         self._drawn = b.n
         self._t_draw = time.monotonic()
 
-    def _draw_selection(self, rng=_UNSET) -> None:
+    def _draw_selection(self, rng: tuple[float, float] | None = None) -> None:
         """The selection line over the loss range ``rng`` (computed here when not given)."""
         lr = self.selected_lr
-        if rng is _UNSET:
+        if rng is None:
             b = self._channel.readings
             rng = y_range(b.smoothed, b.losses)
         if lr is None:
@@ -375,14 +357,35 @@ class BqplotView(ChannelView):
             self.selection_line.x, self.selection_line.y = [lr, lr], list(rng)
 
     # ------------------------------------------------------------------ clicks (kernel thread)
-    def _on_reading_click(self, _mark, content) -> None:
-        i = (content or {}).get("data", {}).get("index")
+    def _on_reading_click(self, _mark: object, content: Any) -> None:
         xs = self.readings_marks.x
-        if isinstance(i, int) and not isinstance(i, bool) and 0 <= i < len(xs):
+        i = _clicked(content, len(xs))
+        if i is not None:
             self._channel.command(self, {"type": "select", "lr": float(xs[i]), "index": i})
 
-    def _on_suggestion_click(self, _mark, content) -> None:
-        i = (content or {}).get("data", {}).get("index")
+    def _on_suggestion_click(self, _mark: object, content: Any) -> None:
         xs = self.suggestion_marks.x
-        if isinstance(i, int) and not isinstance(i, bool) and 0 <= i < len(xs):
+        i = _clicked(content, len(xs))
+        if i is not None:
             self._channel.command(self, {"type": "select", "lr": float(xs[i])})
+
+
+def _finder_of(source: object) -> LRFinder | Source:
+    """The finder a view draws: the widget's, or the finder itself."""
+    from .widget import LRFinderWidget  # the widget module imports anywidget: only here
+
+    if isinstance(source, LRFinderWidget):
+        return source.finder
+    if isinstance(source, LRFinder):
+        return source
+    raise TypeError(
+        "source must be an lrwidget.LRFinderWidget or an lrwidget.LRFinder, "
+        f"got {type(source).__name__}"
+    )
+
+
+def _clicked(content: Any, n: int) -> int | None:
+    """The point a click on a mark of ``n`` points names (bqplot's ``data.index``), if any."""
+    i = (content or {}).get("data", {}).get("index")
+    k = int(i) if is_int(i) else -1
+    return k if 0 <= k < n else None

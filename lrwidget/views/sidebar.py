@@ -15,7 +15,11 @@ sidecar output would tear down and rebuild the sidebar view under the user's poi
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import ipywidgets
+    from sidecar import Sidecar
 
 __all__ = ["show_in_sidebar", "ANCHORS"]
 
@@ -31,7 +35,7 @@ ANCHORS = (
 )
 
 
-def _view_output(widget) -> dict:
+def _view_output(widget: ipywidgets.DOMWidget) -> dict[str, Any]:
     """One ``display_data`` output holding just the widget's view (no display id)."""
     return {
         "output_type": "display_data",
@@ -48,8 +52,12 @@ def _view_output(widget) -> dict:
 
 
 def show_in_sidebar(
-    widget, title: str = "LR finder", anchor: str = "right", *, inline: bool = True
-):
+    widget: ipywidgets.DOMWidget,
+    title: str = "LR finder",
+    anchor: str = "right",
+    *,
+    inline: bool = True,
+) -> Sidecar | None:
     """Show ``widget`` in JupyterLab's right sidebar, and inline where a sidebar cannot show it.
 
     In JupyterLab the inline view folds to a one-line note ("shown in the right sidebar", with
@@ -133,7 +141,7 @@ def show_in_sidebar(
     return panel
 
 
-def _set(widget, name, value) -> None:
+def _set(widget: ipywidgets.DOMWidget, name: str, value: object) -> None:
     # LRFinderWidget writes its traits from one thread only (see lrwidget.views.widget)
     call = getattr(widget, "call_on_writer", None)
     if callable(call):

@@ -1,4 +1,4 @@
-"""LRFinderWidget: the live, clickable range-test widget (anywidget), and :func:`find_lr`.
+"""LRFinderWidget: the live, clickable range-test widget (anywidget).
 
 The widget is a *view* of a :class:`~lrwidget.channel.core.Channel`: the channel of its finder owns
 the run's readings, the selection and the applied lr, and one writer thread that alone sets
@@ -7,7 +7,8 @@ widget adds:
 the synced traits, the public API, the range test in a background thread (while a cell's own
 loop runs, the kernel does not process messages from the front end, so a click or Stop would
 wait until the end; from a thread, streaming and clicks both work), and a static fallback for
-front ends without widgets.
+front ends without widgets (:mod:`lrwidget.views.static_fallback`). :func:`lrwidget.find_lr`
+(:mod:`lrwidget.views.find`) builds a finder and its widget in one call.
 
 Example
 -------
@@ -33,13 +34,11 @@ True
 
 from __future__ import annotations
 
-import base64
-import html
-import logging
+import os
 import pathlib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from typing import Any
 
@@ -54,11 +53,10 @@ from ..engine.stream import RunStarted
 from ..pure.rules import STATUS_OF_REASON, check_height
 from . import report
 from .owned import KernelOwned
+from .static_fallback import Bundle, Displays, with_static_fallback
 from .view_state import ViewState
 
-__all__ = ["LRFinderWidget", "find_lr", "encode_readings", "STATUS_OF_REASON"]
-
-log = logging.getLogger("lrwidget.widget")
+__all__ = ["LRFinderWidget", "check_run_args", "encode_readings", "STATUS_OF_REASON"]
 
 _STATIC = pathlib.Path(__file__).parent / "static"
 #: most view ids remembered per widget (views that vanish without saying "gone" are forgotten)
@@ -132,7 +130,9 @@ class LRFinderWidget(KernelOwned, ViewState, anywidget.AnyWidget, ChannelView):
     _esm = _STATIC / "widget.js"
     _css = _STATIC / "widget.css"
 
-    def __init__(self, finder: LRFinder | Source, title: str = "", height: int = 320, **kwargs):
+    def __init__(
+        self, finder: LRFinder | Source, title: str = "", height: int = 320, **kwargs: Any
+    ) -> None:
         if not isinstance(finder, LRFinder) and not _is_source(finder):
             raise TypeError(
                 "finder must be an lrwidget.LRFinder (or a source of runs, see "
@@ -145,7 +145,7 @@ class LRFinderWidget(KernelOwned, ViewState, anywidget.AnyWidget, ChannelView):
         #: what the last :meth:`run` raised in its thread (re-raised by :meth:`wait`)
         self.exception: BaseException | None = None
         self._runner: threading.Thread | None = None
-        self._handles: list = []  # IPython display handles, refreshed when a run ends
+        self._displays = Displays()  # refreshed when a run ends
         # the channel's writer alone touches these
         self._placements: dict[str, str] = {}  # view id -> "sidebar" | "hidden" | "inline"
         self._dormant = False
@@ -160,7 +160,7 @@ class LRFinderWidget(KernelOwned, ViewState, anywidget.AnyWidget, ChannelView):
         return self._channel.result
 
     # ------------------------------------------------------------------ public API
-    def run(self, train_loader, **range_test_kwargs) -> None:
+    def run(self, train_loader: Iterable[Any], **range_test_kwargs: Any) -> None:
         """Start ``finder.range_test(train_loader, **range_test_kwargs)`` in a background thread.
 
         Returns at once, with ``status == "running"``; the plot fills as the test runs.
@@ -198,7 +198,7 @@ class LRFinderWidget(KernelOwned, ViewState, anywidget.AnyWidget, ChannelView):
             raise RuntimeError(
                 "a range test is already running in this widget; call stop() or wait() first"
             )
-        self._validate_run(train_loader, range_test_kwargs)
+        check_run_args(self._local(), train_loader, range_test_kwargs)
         self._channel.expect_run()
         self.exception = None
         self._runner = threading.Thread(
@@ -235,7 +235,7 @@ class LRFinderWidget(KernelOwned, ViewState, anywidget.AnyWidget, ChannelView):
         """
         deadline = None if timeout is None else time.monotonic() + float(timeout)
 
-        def left():
+        def left() -> float | None:
             return None if deadline is None else max(0.0, deadline - time.monotonic())
 
         r = self._runner
@@ -320,14 +320,21 @@ class LRFinderWidget(KernelOwned, ViewState, anywidget.AnyWidget, ChannelView):
         # a remote job's answer is waited for here, not on the channel's writer
         return held.result() if isinstance(held, Future) else held
 
-    def to_svg(self, **kwargs) -> str:
-        """The last result as SVG (:func:`lrwidget.views.report.to_svg`), with the chosen lrs."""
+    def to_svg(self, **kwargs: Any) -> str:
+        """The last result as SVG (:func:`lrwidget.views.report.to_svg`), with the chosen lrs.
+
+        ``kwargs`` are ``to_svg``'s ``width``, ``height`` and ``dark``.
+        """
         if self.result is None:
             raise RuntimeError("no finished range test to draw yet")
         return report.to_svg(self.result, self.selected_lr, self.applied_lr, **kwargs)
 
-    def save_html(self, path, **kwargs) -> str:
-        """Write a self-contained HTML report of the last result (:mod:`lrwidget.views.report`)."""
+    def save_html(self, path: str | os.PathLike[str], **kwargs: Any) -> str:
+        """Write a self-contained HTML report of the last result (:mod:`lrwidget.views.report`).
+
+        ``kwargs`` are :func:`lrwidget.views.report.to_html`'s ``title`` and ``dark``; returns
+        the path written.
+        """
         if self.result is None:
             raise RuntimeError("no finished range test to report yet")
         return report.save_html(self.result, path, self.selected_lr, self.applied_lr, **kwargs)
@@ -351,62 +358,24 @@ class LRFinderWidget(KernelOwned, ViewState, anywidget.AnyWidget, ChannelView):
         super().close()
 
     # ------------------------------------------------------------------ static fallback
-    def _repr_mimebundle_(self, **kwargs):
+    def _repr_mimebundle_(self, **kwargs: Any) -> Bundle | None:
         """anywidget's bundle (the widget view) plus ``text/plain`` and ``image/svg+xml``, so
         front ends without widgets (GitHub, nbviewer, nbconvert, IPython) show the curve."""
-        bundle = super()._repr_mimebundle_(**kwargs)
-        if bundle is None:
-            return None
-        data, metadata = bundle
-        data = dict(data)
-        data["text/plain"] = self.summary()
-        if self.result is not None and len(self.result):
-            svg = report.to_svg(self.result, self.selected_lr, self.applied_lr)
-            data["image/svg+xml"] = svg
-            # nbconvert and nbviewer show ONE representation per output: text/html carries the
-            # curve and the summary line together (widget front ends still pick the view). The
-            # curve is an <img> of the SVG: an untrusted notebook (one nbconvert executed, one
-            # downloaded) gets its HTML sanitized, which keeps an image but strips <svg> down to
-            # the text of its labels.
-            src = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii")
-            summary = html.escape(data["text/plain"])
-            data["text/html"] = (
-                f'<div class="lrwidget-static"><img src="{src}" alt="{summary}">'
-                f"<p>{summary}</p></div>"
-            )
-        return data, metadata
+        return with_static_fallback(
+            super()._repr_mimebundle_(**kwargs),
+            self.summary(),
+            self.result,
+            self.selected_lr,
+            self.applied_lr,
+        )
 
-    def _ipython_display_(self):
+    def _ipython_display_(self) -> None:
         # Displayed with a display id so the saved notebook's static fallback is refreshed when
         # the run ends (the bundle at display time has no curve yet).
-        from IPython.display import display
-
-        data, md = self._repr_mimebundle_()
-        h = display(data, metadata=md, raw=True, display_id=True)
-        if h is not None:
-            self._handles.append(h)
-
-    def _refresh_displays(self):
-        if not self._handles:
-            return
-        data, md = self._repr_mimebundle_()
-        for h in list(self._handles):
-            try:
-                h.update(data, metadata=md, raw=True)
-            except Exception as e:  # a closed front end must not break the widget  # noqa: BLE001
-                log.warning("could not refresh the static view of the widget: %s", e)
+        self._displays.show(self._repr_mimebundle_())
 
     # ------------------------------------------------------------------ run thread
-    def _validate_run(self, train_loader, kwargs) -> None:
-        try:
-            self._local().check_range_test_args(train_loader, **kwargs)
-        except TypeError as e:
-            if not str(e).startswith("range_test()"):
-                raise
-            # name the method the user called, not the one it forwards to
-            raise TypeError("run()" + str(e)[len("range_test()") :]) from None
-
-    def _run_thread(self, train_loader, kwargs) -> None:
+    def _run_thread(self, train_loader: Iterable[Any], kwargs: dict[str, Any]) -> None:
         error = None
         try:
             self._local().range_test(train_loader, **kwargs)
@@ -423,7 +392,7 @@ class LRFinderWidget(KernelOwned, ViewState, anywidget.AnyWidget, ChannelView):
             )
         return self.finder
 
-    def _on_msg(self, _widget, content, buffers) -> None:
+    def _on_msg(self, _widget: object, content: Any, buffers: object) -> None:
         """Comm handler: runs on the kernel's thread; hands the message to the channel."""
         self._channel.command(self, content)
 
@@ -436,7 +405,7 @@ class LRFinderWidget(KernelOwned, ViewState, anywidget.AnyWidget, ChannelView):
         self._check_open()
         return self._channel.call(fn)
 
-    def _check_open(self):
+    def _check_open(self) -> None:
         if self._closed:
             raise RuntimeError("this widget was closed")
 
@@ -467,8 +436,8 @@ class LRFinderWidget(KernelOwned, ViewState, anywidget.AnyWidget, ChannelView):
     def channel_heartbeat(self, t: float) -> None:
         self.send(P.heartbeat_message(t))
 
-    def channel_ended(self, result) -> None:
-        self._refresh_displays()
+    def channel_ended(self, result: RangeTestResult | None) -> None:
+        self._displays.refresh(self._repr_mimebundle_)
 
     def channel_hello(self) -> None:
         self._dormant = False
@@ -487,66 +456,18 @@ class LRFinderWidget(KernelOwned, ViewState, anywidget.AnyWidget, ChannelView):
             self.sidebar_views = n
 
 
-def _is_source(obj) -> bool:
+def _is_source(obj: object) -> bool:
     return all(
         callable(getattr(obj, name, None)) for name in ("subscribe", "stop", "apply")
     ) and hasattr(obj, "running")
 
 
-def find_lr(
-    model,
-    optimizer,
-    train_loader,
-    criterion=None,
-    *,
-    display: bool = True,
-    title: str = "",
-    height: int = 320,
-    **range_test_kwargs,
-) -> LRFinderWidget:
-    """Build an :class:`LRFinder` and a widget, show the widget and start the range test.
-
-    Parameters
-    ----------
-    model : torch.nn.Module
-    optimizer : torch.optim.Optimizer
-    train_loader : iterable
-        ``(inputs, labels)`` batches, or anything ``step_fn`` understands.
-    criterion : callable, optional
-        Loss function; may be None with ``step_fn=``.
-    display : bool
-        Show the widget (``IPython.display``) before starting.
-    title, height
-        Passed to :class:`LRFinderWidget`.
-    **range_test_kwargs
-        ``start_lr``, ``end_lr``, ``num_iter``, ``step_mode``, ``step_fn``, ... as for
-        :meth:`LRFinder.range_test`.
-
-    Returns
-    -------
-    LRFinderWidget
-        Running; ``widget.wait()`` returns the result, ``widget.apply()`` the chosen lr.
-
-    Example
-    -------
-    >>> import torch; from torch import nn
-    >>> m = nn.Linear(4, 3); opt = torch.optim.SGD(m.parameters(), lr=1e-4)
-    >>> data = [(torch.randn(16, 4), torch.randint(0, 3, (16,)))] * 4
-    >>> w = find_lr(m, opt, data, nn.CrossEntropyLoss(), display=False, num_iter=20)
-    >>> len(w.wait()) > 0
-    True
-    >>> w.close()
-    """
-    finder = LRFinder(model, optimizer, criterion)
-    w = LRFinderWidget(finder, title=title, height=height)
+def check_run_args(finder: LRFinder, train_loader: Iterable[Any], kwargs: dict[str, Any]) -> None:
+    """``finder.check_range_test_args``, its errors naming :meth:`LRFinderWidget.run`."""
     try:
-        w._validate_run(train_loader, range_test_kwargs)  # noqa: SLF001 (this module's own class)
-    except BaseException:
-        w.close()
-        raise
-    if display:
-        from IPython.display import display as _display
-
-        _display(w)
-    w.run(train_loader, **range_test_kwargs)
-    return w
+        finder.check_range_test_args(train_loader, **kwargs)
+    except TypeError as e:
+        if not str(e).startswith("range_test()"):
+            raise
+        # name the method the user called, not the one it forwards to
+        raise TypeError("run()" + str(e)[len("range_test()") :]) from None

@@ -1,0 +1,90 @@
+"""The widget's static fallback: what front ends without widgets show, and its refresh.
+
+GitHub, nbviewer, nbconvert and plain IPython render no widget: they show the bundle's other
+representations. :func:`with_static_fallback` adds them to anywidget's bundle (the curve as SVG,
+the summary line); :class:`Displays` keeps the IPython displays of one widget so that the
+saved notebook's fallback is refreshed when a run ends (the bundle at display time has no curve
+yet).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from . import report
+
+if TYPE_CHECKING:
+    from ..engine.history import RangeTestResult
+
+__all__ = ["with_static_fallback", "Displays", "Bundle"]
+
+log = logging.getLogger("lrwidget.widget")
+
+#: an IPython mime bundle: (data, metadata)
+Bundle = tuple[dict[str, Any], dict[str, Any]]
+
+
+def with_static_fallback(
+    bundle: Bundle | None,
+    summary: str,
+    result: RangeTestResult | None,
+    selected_lr: float | None,
+    applied_lr: float | None,
+) -> Bundle | None:
+    """anywidget's ``bundle`` (the widget view) plus ``text/plain`` (``summary``) and, once
+    ``result`` has readings, ``image/svg+xml`` and ``text/html`` of the curve."""
+    if bundle is None:
+        return None
+    data, metadata = bundle
+    data = dict(data)
+    data["text/plain"] = summary
+    if result is not None and len(result):
+        svg = report.to_svg(result, selected_lr, applied_lr)
+        data["image/svg+xml"] = svg
+        # nbconvert and nbviewer show ONE representation per output: text/html carries the
+        # curve and the summary line together (widget front ends still pick the view). The
+        # curve is an <img> of the SVG: an untrusted notebook (one nbconvert executed, one
+        # downloaded) gets its HTML sanitized, which keeps an image but strips <svg> down to
+        # the text of its labels.
+        src = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii")
+        text = html.escape(summary)
+        data["text/html"] = (
+            f'<div class="lrwidget-static"><img src="{src}" alt="{text}"><p>{text}</p></div>'
+        )
+    return data, metadata
+
+
+class Displays:
+    """The IPython displays of one widget, each with a display id, refreshed on demand."""
+
+    def __init__(self) -> None:
+        self._handles: list[Any] = []  # IPython.display.DisplayHandle
+
+    def show(self, bundle: Bundle | None) -> None:
+        """Display ``bundle`` (raw) with a display id, and keep its handle."""
+        from IPython.display import display
+
+        if bundle is None:  # no view to show
+            return
+        data, md = bundle
+        h = display(data, metadata=md, raw=True, display_id=True)
+        if h is not None:
+            self._handles.append(h)
+
+    def refresh(self, bundle: Callable[[], Bundle | None]) -> None:
+        """Update every display kept with ``bundle()`` (built only when there is one)."""
+        if not self._handles:
+            return
+        made = bundle()
+        if made is None:
+            return
+        data, md = made
+        for h in list(self._handles):
+            try:
+                h.update(data, metadata=md, raw=True)
+            except Exception as e:  # a closed front end must not break the widget  # noqa: BLE001
+                log.warning("could not refresh the static view of the widget: %s", e)
