@@ -296,7 +296,7 @@ class Doctor:
         curve: Any = None,
         *,
         block: int = 4,
-        patience: int = 2,
+        patience: int = 3,
         rise: float = 2.0,
         min_steps: int = 64,
         window: int = 16,
@@ -389,8 +389,9 @@ class Doctor:
             self._streak.append(m)
         else:
             self._streak.clear()
-        # still making new lows: one bad batch's kick recovering, not a rise
-        recovering = len(self._streak) > 1 and m < min(self._streak[:-1])
+        # fallen back from the streak's peak: one bad batch's kick recovering, not a rise (a
+        # loss stuck high after a jump is the no-progress rule's)
+        recovering = len(self._streak) > 1 and m < 0.9 * max(self._streak[:-1])
         if len(self._streak) >= self.patience and not recovering:
             steps = self.step - self._streak_since
             self.diagnosis = self._too_high(
