@@ -41,6 +41,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ..pure.schedule import STEP_MODES
+from .files import remove_file
 
 if TYPE_CHECKING:
     from ..pure.suggest import Suggestion
@@ -479,10 +480,5 @@ def _replace_file(path: str, data: bytes) -> None:
         os.replace(tmp, target)
     except BaseException as e:
         if not isinstance(e, FileExistsError):  # that name is someone else's file
-            try:
-                os.remove(tmp)
-            except FileNotFoundError:
-                pass
-            except OSError as cleanup:
-                log.warning("could not remove the temporary file %s: %s", tmp, cleanup)
+            remove_file(tmp, "the temporary file", log)
         raise
