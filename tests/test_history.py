@@ -325,6 +325,20 @@ def test_a_result_without_readings_still_round_trips(tmp_path):
     assert len(back) == 0 and back.error == "ValueError: x" and back.stop_reason == "error"
 
 
+def test_from_dict_takes_numpy_scalars_and_refuses_bools_then_saves_plain_json(tmp_path):
+    # a dict built with numpy (np.int64 counts, np.float32 times) is a number like any other
+    # (the one rule: lrwidget.pure.numbers); a bool never is
+    d = _result().to_dict()
+    d.update(version=np.int64(1), num_iter=np.int64(100), elapsed=np.float32(0.5))
+    r = RangeTestResult.from_dict(d)
+    assert type(r.num_iter) is int and r.num_iter == 100 and r.elapsed == 0.5
+    r.save(tmp_path / "r.json")  # json refuses an np.int64: the count must be a plain int
+    assert RangeTestResult.load(tmp_path / "r.json").num_iter == 100
+    for field in ("version", "num_iter", "elapsed"):
+        with pytest.raises(ValueError, match=field):
+            RangeTestResult.from_dict({**d, field: True})
+
+
 # ------------------------------------------------- hostile files: ValueError only (issue 16, 9)
 _BIG = 10**400  # float() of it raises OverflowError
 _DEEP = "[" * 100_000 + "]" * 100_000  # json's parser raises RecursionError on it

@@ -35,100 +35,23 @@ from __future__ import annotations
 
 import logging
 import math
-import queue
-import sys
 import threading
 import time
-from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Any, Callable, Protocol
+from typing import Any, Callable
 
 from ..engine.stream import LrApplied, Readings, RunEnded, RunStarted
 from ..pure.readings import ReadingsBuffer
 from ..pure.rules import STATUS_OF_REASON
 from . import protocol as P
+from .applying import ApplyDone, Applying
+from .interfaces import INITIAL_STATE, ChannelView, Source
 from .run_state import RunState
+from .writer import Call, Writer
 
 __all__ = ["Channel", "ChannelView", "Source", "STATUS_OF_REASON"]
 
 log = logging.getLogger("lrwidget.channel")
-
-
-#: the state every view shows, with its value before any run (the synced traits of the widget)
-INITIAL_STATE: dict[str, Any] = {
-    "status": "idle",
-    "step": 0,
-    "num_iter": 0,
-    "elapsed": 0.0,
-    "eta": None,
-    "start_lr": None,
-    "end_lr": None,
-    "step_mode": "exp",
-    "diverged_lr": None,
-    "suggestions": [],
-    "selected_lr": None,
-    "applied_lr": None,
-    "pending_apply": False,
-    "error": "",
-    # the last finished run's readings (protocol.encode_saved_readings): written once when it
-    # ends, empty while a run goes on, so a saved notebook keeps the curve
-    "saved_readings": b"",
-}
-
-
-class Source(Protocol):
-    """What a channel needs from a source of runs (``LRFinder`` is one)."""
-
-    result: Any
-
-    @property
-    def running(self) -> bool: ...
-
-    def subscribe(
-        self, callback: Callable[[Any], None], interval: float = 0.05
-    ) -> Callable[[], None]: ...
-
-    def stop(self) -> None: ...
-
-    def apply(self, lr: float | None = None) -> list[float]: ...
-
-
-class ChannelView:
-    """A consumer of a channel. Every method runs on the channel's writer thread.
-
-    The channel's :attr:`Channel.readings` and :attr:`Channel.state` may be read from these
-    methods (and only from them, or through :meth:`Channel.call`).
-    """
-
-    #: False while no one looks at this view (every rendered copy reported "gone"): readings
-    #: and heartbeats are then not sent; a view that comes back says hello and gets a replay
-    wants_readings = True
-
-    def channel_attached(self) -> None:
-        """The view was added; :attr:`Channel.run` and the readings so far are there to draw.
-
-        (A widget's front end asks for them itself, with hello, once it is rendered.)"""
-
-    def channel_state(self, changes: dict[str, Any]) -> None:
-        """Some of :attr:`Channel.state` changed (the whole state when the view attaches)."""
-
-    def channel_run(self, run: RunStarted) -> None:
-        """A new run began (or is being replayed): forget the readings shown."""
-
-    def channel_readings(self, seq: int, start: int, stop: int, replay: bool) -> None:
-        """Readings ``[start, stop)`` of :attr:`Channel.readings` are new (or replayed)."""
-
-    def channel_heartbeat(self, t: float) -> None:
-        """The run is alive (about once a second)."""
-
-    def channel_ended(self, result: Any) -> None:
-        """The run ended; the source restored the model (``result`` may be None)."""
-
-    def channel_placement(self, view: str, where: str) -> None:
-        """One rendered copy of this view reported where it is."""
-
-    def channel_hello(self) -> None:
-        """A rendered copy of this view asked for the whole history (a replay follows)."""
 
 
 @dataclass(frozen=True)
@@ -143,24 +66,10 @@ class _RunnerDone:
 
 
 @dataclass(frozen=True)
-class _ApplyDone:
-    """A source's ``apply_async`` answered (a remote job applied the lr, or did not)."""
+class _Saved:
+    """The source's result from before the channel was made (shown as a finished run)."""
 
-    lr: float
-    future: Future  # the source's
-    shown: Future  # the caller's: resolved once the views show the outcome
-
-
-class _Call:
-    """A function the writer runs for another thread, with its outcome."""
-
-    __slots__ = ("fn", "done", "value", "exc")
-
-    def __init__(self, fn: Callable[[], Any]):
-        self.fn = fn
-        self.done = threading.Event()
-        self.value: Any = None
-        self.exc: BaseException | None = None
+    result: Any
 
 
 _registry_lock = threading.Lock()
@@ -168,7 +77,7 @@ _registry_lock = threading.Lock()
 _CHANNEL_ATTR = "_lrwidget_channel"
 
 
-class Channel:
+class Channel(Applying):
     """Between one source and its views; see the module docstring.
 
     Parameters
@@ -196,9 +105,8 @@ class Channel:
 
     def __init__(self, source: Source):
         self.source = source
-        self._q: queue.Queue[Any] = queue.Queue()
-        self._lock = threading.Lock()  # guards _writer and _unsubscribe only
-        self._writer: threading.Thread | None = None
+        self._writer = Writer(self._handle, self._timeout, self._tick, self._busy)
+        self._lock = threading.Lock()  # guards _unsubscribe only
         self._unsubscribe: Callable[[], None] | None = None
         # ---- below: the writer's alone
         self.views: list[ChannelView] = []
@@ -208,14 +116,14 @@ class Channel:
         self._phase = "idle"  # "idle" | "expected" | "running"
         self._stop_pending = False
         self._pending_lr: float | None = None
-        self._error_from: str | None = None  # "run" | "apply": what set state["error"]
+        self._error_from: str | None = None
         self._sent = 0  # readings sent in regular messages
         self._seq = 0
         self._elapsed = 0.0
         self._progress_dirty = False
         self._t_readings = self._t_progress = self._t_heartbeat = -math.inf
         if getattr(source, "result", None) is not None and not source.running:
-            self.post(("result", source.result))
+            self.post(_Saved(source.result))
 
     @property
     def run(self) -> RunStarted | None:
@@ -230,15 +138,7 @@ class Channel:
     # ------------------------------------------------------------------ any thread
     def post(self, item: Any) -> None:
         """Queue an event or command for the writer (starts it when needed)."""
-        self._q.put(item)
-        if sys.is_finalizing():
-            return  # no thread can start or run now; what is queued dies with the process
-        with self._lock:
-            if self._writer is None:
-                self._writer = threading.Thread(
-                    target=self._loop, name="lrwidget-channel", daemon=True
-                )
-                self._writer.start()
+        self._writer.post(item)
 
     def command(self, view: ChannelView, content: Any) -> None:
         """A message a view's front end sent: parsed here, handled on the writer.
@@ -259,18 +159,7 @@ class Channel:
 
         Everything queued before is handled first, so ``call(lambda: None)`` is a barrier.
         """
-        if threading.current_thread() is self._writer:
-            return fn()
-        if sys.is_finalizing():
-            # at exit (ipywidgets' __del__ closes every widget): no writer would ever answer
-            return None
-        c = _Call(fn)
-        self.post(c)
-        if not c.done.wait(timeout):
-            raise TimeoutError(f"the widget did not catch up within {timeout} s")
-        if c.exc is not None:
-            raise c.exc
-        return c.value
+        return self._writer.call(fn, timeout)
 
     def attach(self, view: ChannelView) -> None:
         """Add a view: it gets the whole state now, and everything from here on."""
@@ -317,28 +206,6 @@ class Channel:
             self.call(lambda: None, timeout=30)
 
     # ------------------------------------------------------------------ the writer
-    def _loop(self) -> None:
-        q = self._q
-        while True:
-            try:
-                item = q.get(timeout=self._timeout())
-            except queue.Empty:
-                item = None
-            try:
-                if isinstance(item, Readings):
-                    self._take_readings(item)
-                elif item is not None:
-                    self._send_readings()  # what came before an item is sent before it
-                    self._handle(item)
-                self._tick()
-            except Exception:  # a broken view must not end the channel
-                log.exception("the channel's writer hit an error and goes on")
-            if item is None or q.empty():
-                with self._lock:
-                    if q.empty() and not self._busy():
-                        self._writer = None  # post() starts a new one when work comes
-                        return
-
     def _busy(self) -> bool:
         return self._phase != "idle" or self._sent < self.readings.n
 
@@ -365,53 +232,44 @@ class Channel:
                 for v in self._live():
                     v.channel_heartbeat(t)
 
-    def _handle(self, item: Any) -> None:  # noqa: C901 (to split: issue 17)
-        if isinstance(item, _Call):
-            try:
-                item.value = item.fn()
-            except BaseException as e:  # handed to the caller, who raises it  # noqa: BLE001
-                item.exc = e
-            finally:
-                item.done.set()
-        elif isinstance(item, _Command):
-            self._command(item.view, item.command)
-        elif isinstance(item, RunStarted):
-            self._start_run(item)
-        elif isinstance(item, RunEnded):
-            self._end_run(item)
-        elif isinstance(item, LrApplied):
-            self.runs.update(item)
-            changes: dict[str, Any] = {
-                "applied_lr": float(item.lrs[0]),
-                "pending_apply": self._pending_lr is not None,
-            }
-            if self._error_from == "apply":  # e.g. a job that took the lr after the timeout
-                self._error_from = None
-                changes["error"] = ""
-            self._set(**changes)
-        elif isinstance(item, _ApplyDone):
-            error = item.future.exception()
-            if error is None:
-                self._applied(item.lr, item.future.result())
-                item.shown.set_result(item.future.result())
-            else:
-                self._apply_failed(item.lr, error)
-                item.shown.set_exception(error)
-        elif isinstance(item, _RunnerDone):
-            if self._phase == "expected" and item.error is not None:
-                self._phase = "idle"  # it failed before the test began: no RunEnded comes
-                self._pending_lr = None
-                self._error_from = "run"
-                self._set(status="error", error=item.error, pending_apply=False)
-            elif self._phase == "expected":
-                self._phase = "idle"
-        elif isinstance(item, tuple) and item[0] == "result":
-            r = item[1]
-            self._start_run(
-                RunStarted(0, r.num_iter, r.start_lr, r.end_lr, r.step_mode, 0.0), quiet=True
-            )
-            self.runs.write(0, r.lrs, r.losses, r.smoothed)
-            self._end_run(RunEnded(0, r.stop_reason, r, r.error, r.elapsed))
+    def _handle(self, item: Any) -> None:
+        if isinstance(item, Readings):
+            self._take_readings(item)
+            return
+        self._send_readings()  # what came before an item is sent before it
+        for kind, handler in self._handlers():
+            if isinstance(item, kind):
+                handler(item)
+                return
+
+    def _handlers(self) -> tuple[tuple[type, Callable[[Any], None]], ...]:
+        return (
+            (Call, Call.run),
+            (_Command, self._command),
+            (RunStarted, self._start_run),
+            (RunEnded, self._end_run),
+            (LrApplied, self._lr_applied),
+            (ApplyDone, self._apply_done),
+            (_RunnerDone, self._runner_done),
+            (_Saved, self._saved),
+        )
+
+    def _runner_done(self, item: _RunnerDone) -> None:
+        if self._phase != "expected":
+            return
+        self._phase = "idle"
+        if item.error is not None:  # it failed before the test began: no RunEnded comes
+            self._pending_lr = None
+            self._error_from = "run"
+            self._set(status="error", error=item.error, pending_apply=False)
+
+    def _saved(self, item: _Saved) -> None:
+        r = item.result
+        self._start_run(
+            RunStarted(0, r.num_iter, r.start_lr, r.end_lr, r.step_mode, 0.0), quiet=True
+        )
+        self.runs.write(0, r.lrs, r.losses, r.smoothed)
+        self._end_run(RunEnded(0, r.stop_reason, r, r.error, r.elapsed))
 
     def _live(self) -> list[ChannelView]:
         return [v for v in self.views if v.wants_readings]
@@ -528,14 +386,13 @@ class Channel:
             saved_readings=P.encode_saved_readings(ev.run_id, *self.readings.view()),
         )
         self._progress_dirty = False
-        if self._pending_lr is not None:
-            lr, self._pending_lr = self._pending_lr, None
-            self._apply_logged(lr)
+        self._apply_pending()
         for v in self.views:
             v.channel_ended(result)
 
     # -- commands
-    def _command(self, view: ChannelView, cmd: P.Command) -> None:  # noqa: C901 (to split: issue 17)
+    def _command(self, item: _Command) -> None:
+        view, cmd = item.view, item.command
         if isinstance(cmd, P.Hello):
             self._replay(view)
         elif isinstance(cmd, P.Placement):
@@ -544,91 +401,9 @@ class Channel:
             if self._phase == "expected":
                 self._stop_pending = True  # the test has not begun: stop it when it does
         elif isinstance(cmd, P.Select):
-            if cmd.lr is None:
-                self._set(selected_lr=None)
-                return
-            try:
-                self._set(selected_lr=self._tested(cmd.lr, cmd.index))
-            except ValueError as e:
-                log.warning("ignored select from the front end: %s", e)
+            self._select_command(cmd)
         elif isinstance(cmd, P.Apply):
-            lr = cmd.lr if cmd.lr is not None else self.state["selected_lr"]
-            if lr is None:
-                log.warning("ignored apply from the front end: nothing is selected")
-                return
-            try:
-                lr = self._tested(lr)
-            except ValueError as e:
-                log.warning("ignored apply from the front end: %s", e)
-                return
-            if self._phase != "idle" or self.source.running:
-                self._pending_lr = lr
-                self._set(pending_apply=True)
-            else:
-                self._apply_logged(lr)
-
-    def select(self, lr: float | None) -> float | None:
-        """Select the tested lr nearest to ``lr`` (writer thread); returns it."""
-        if lr is None:
-            self._set(selected_lr=None)
-            return None
-        snapped = self._tested(lr)
-        self._set(selected_lr=snapped)
-        return snapped
-
-    def _tested(self, lr: float, index: int | None = None) -> float:
-        """``lr`` if it is a suggestion's, else the nearest tested lr (ValueError if none)."""
-        if any(s["lr"] == lr for s in self.state["suggestions"]):
-            return lr
-        return P.snap_lr(lr, self.readings.lrs, index)[0]
-
-    def apply_now_or_later(self, lr: float) -> list[float] | Future | None:
-        """Apply ``lr`` now, or after the running test ended (writer thread).
-
-        Returns the param groups' new lrs, None when queued (``pending_apply``), or, for a
-        source in another process (``apply_async``), a Future of them: the caller waits for it,
-        never the writer.
-        """
-        return self._apply_now_or_later(lr)
-
-    def _apply_now_or_later(self, lr: float) -> list[float] | Future | None:
-        if self._phase != "idle" or self.source.running:
-            self._pending_lr = lr
-            self._set(pending_apply=True)
-            return None
-        return self._apply_now(lr)
-
-    def _apply_now(self, lr: float) -> list[float] | Future:
-        start = getattr(self.source, "apply_async", None)
-        if start is None:
-            new = self.source.apply(lr)
-            self._applied(lr, new)
-            return new
-        # a remote job answers when it takes the lr: the views go on updating meanwhile
-        future, shown = start(lr), Future[list]()
-        self._set(pending_apply=True)
-        future.add_done_callback(lambda f: self.post(_ApplyDone(lr, f, shown)))
-        return shown
-
-    def _applied(self, lr: float, new: list[float]) -> None:
-        changes: dict[str, Any] = {"applied_lr": float(new[0]), "pending_apply": False}
-        if self.state["selected_lr"] is None:
-            changes["selected_lr"] = float(lr)
-        if self._error_from == "apply":  # the last apply failed; this one did not
-            self._error_from = None
-            changes["error"] = ""
-        self._set(**changes)
-
-    def _apply_logged(self, lr: float) -> None:
-        try:
-            self._apply_now(lr)
-        except Exception as e:  # shown in the views rather than lost on the writer  # noqa: BLE001
-            self._apply_failed(lr, e)
-
-    def _apply_failed(self, lr: float, e: BaseException) -> None:
-        log.warning("apply(%s) failed: %s", lr, e)
-        self._error_from = "apply"
-        self._set(pending_apply=False, error=f"apply({lr}) failed: {e}")
+            self._apply_command(cmd)
 
     def _replay(self, view: ChannelView) -> None:
         view.channel_hello()

@@ -28,6 +28,8 @@ from typing import Any, Union
 import numpy as np
 from numpy.typing import ArrayLike
 
+from ..pure.numbers import is_int, is_real
+
 __all__ = [
     "PLACES",
     "VIEW_ID_MAX",
@@ -100,7 +102,7 @@ def _lr_field(kind: str, content: dict[str, Any]) -> float | None:
     v = content.get("lr")
     if v is None:
         return None
-    ok = not isinstance(v, bool) and isinstance(v, Real)
+    ok = is_real(v)
     f = math.nan
     if ok:
         try:
@@ -117,9 +119,9 @@ def _index_field(content: dict[str, Any]) -> int | None:
     i = content.get("index")
     if i is None:
         return None
-    if isinstance(i, bool) or not isinstance(i, int) or i < 0:
+    if not is_int(i) or int(i) < 0:
         raise BadCommand(f"select: index must be an int >= 0 or null, got {i!r}")
-    return i
+    return int(i)
 
 
 def parse_command(content: Any) -> Command:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..pure.numbers import is_int
 from ..pure.rules import marker_loss
 from .checks import real
 
@@ -105,7 +106,7 @@ class TorchLrFinderExtras:
         (25, True)
         """
         for name, v in (("skip_start", skip_start), ("skip_end", skip_end)):
-            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+            if not is_int(v) or int(v) < 0:
                 raise ValueError(f"{name} must be an int >= 0, got {v!r}")
         if show_lr is not None:
             show_lr = real("show_lr", show_lr, "a number or None")

@@ -40,7 +40,9 @@ from typing import TYPE_CHECKING, Any, Union
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ..pure.numbers import is_int, is_real
 from ..pure.schedule import STEP_MODES
+from .files import remove_file
 
 if TYPE_CHECKING:
     from ..pure.suggest import Suggestion
@@ -190,7 +192,7 @@ def _numbers(name: str, values: object) -> list[float]:
 
 
 def _number(name: str, v: object, what: str = "a number") -> float:
-    if isinstance(v, bool) or not isinstance(v, (int, float)):
+    if not is_real(v):
         raise ValueError(f"{name} must be {what}, got {_shown(v)}")
     try:
         return float(v)
@@ -215,13 +217,54 @@ def _json_type(v: object) -> str:
 def _shown(v: object) -> str:
     """``v`` for an error message, short whatever it is: a file may hold a 100,000-level
     nesting (whose repr recurses too deep), a 400-digit number or a string of megabytes."""
-    if isinstance(v, int) and not isinstance(v, bool) and abs(v) >= 10**20:
+    if is_int(v) and abs(int(v)) >= 10**20:
         return f"an integer of {len(str(abs(v)))} digits"  # its own digit limit is 4300
     if v is None or isinstance(v, (bool, int, float)):
         return repr(v)
     if isinstance(v, str):
         return repr(v) if len(v) <= 60 else f"{v[:50]!r}... ({len(v)} characters)"
     return _json_type(v)
+
+
+def _check_version(version: object) -> None:
+    if not (is_int(version) and int(version) >= 1):
+        raise ValueError(f"version must be an integer >= 1, got {_shown(version)}")
+    if int(version) > FORMAT_VERSION:
+        raise ValueError(
+            f"this result was written by a newer lrwidget (format version "
+            f"{_shown(version)}); this one reads version {FORMAT_VERSION}: upgrade "
+            "lrwidget to load it"
+        )
+
+
+def _readings_of(d: dict[str, Any]) -> tuple[list[float], list[float], list[float]]:
+    """The saved readings, checked: one length, lrs finite and > 0."""
+    lrs, losses, smoothed = (_numbers(k, d[k]) for k in ("lrs", "losses", "smoothed"))
+    if not len(lrs) == len(losses) == len(smoothed):
+        raise ValueError(
+            "lrs, losses and smoothed must have one length, got "
+            f"{len(lrs)}, {len(losses)}, {len(smoothed)}"
+        )
+    for i, lr in enumerate(lrs):
+        if not (_isfinite(lr) and lr > 0):
+            raise ValueError(f"lrs[{i}] is {lr!r}: learning rates must be finite and > 0")
+    return lrs, losses, smoothed
+
+
+def _one_of(name: str, v: object, allowed: tuple[str, ...]) -> str:
+    if not isinstance(v, str) or v not in allowed:
+        raise ValueError(f"{name} must be one of {allowed}, got {_shown(v)}")
+    return v
+
+
+def _bound(d: dict[str, Any], k: str, lrs: list[float]) -> float:
+    """``start_lr`` / ``end_lr``: checked; written by hand without it, the readings' end."""
+    if k not in d:
+        return (lrs[0] if k == "start_lr" else lrs[-1]) if lrs else math.nan
+    v = _number(k, d[k])
+    if not (_isfinite(v) and v > 0):
+        raise ValueError(f"{k} must be finite and > 0, got {v!r}")
+    return v
 
 
 class RangeTestResult:
@@ -343,7 +386,7 @@ class RangeTestResult:
         }
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> RangeTestResult:  # noqa: C901 (to split: issue 17)
+    def from_dict(cls, d: dict[str, Any]) -> RangeTestResult:
         """Inverse of :meth:`to_dict` (suggestions are recomputed from the readings).
 
         Raises
@@ -365,48 +408,16 @@ class RangeTestResult:
             raise ValueError(
                 f"a RangeTestResult must be a JSON object (a dict), got {_json_type(d)}"
             )
-        version = d.get("version", FORMAT_VERSION)
-        if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-            raise ValueError(f"version must be an integer >= 1, got {_shown(version)}")
-        if version > FORMAT_VERSION:
-            raise ValueError(
-                f"this result was written by a newer lrwidget (format version "
-                f"{_shown(version)}); this one reads version {FORMAT_VERSION}: upgrade "
-                "lrwidget to load it"
-            )
+        _check_version(d.get("version", FORMAT_VERSION))
         missing = [k for k in ("lrs", "losses", "smoothed", "stop_reason") if k not in d]
         if missing:
             raise ValueError(f"not a RangeTestResult dict: missing {missing}")
-        lrs, losses, smoothed = (_numbers(k, d[k]) for k in ("lrs", "losses", "smoothed"))
-        if not len(lrs) == len(losses) == len(smoothed):
-            raise ValueError(
-                "lrs, losses and smoothed must have one length, got "
-                f"{len(lrs)}, {len(losses)}, {len(smoothed)}"
-            )
-        for i, lr in enumerate(lrs):
-            if not (_isfinite(lr) and lr > 0):
-                raise ValueError(f"lrs[{i}] is {lr!r}: learning rates must be finite and > 0")
-        reason = d["stop_reason"]
-        if not isinstance(reason, str) or reason not in STOP_REASONS:
-            raise ValueError(f"stop_reason must be one of {STOP_REASONS}, got {_shown(reason)}")
-        mode = d.get("step_mode", "exp")
-        if not isinstance(mode, str) or mode not in STEP_MODES:
-            raise ValueError(f"step_mode must be one of {tuple(STEP_MODES)}, got {_shown(mode)}")
-        bounds = []
-        for k in ("start_lr", "end_lr"):
-            if k in d:
-                v = _number(k, d[k])
-                if not (_isfinite(v) and v > 0):
-                    raise ValueError(f"{k} must be finite and > 0, got {v!r}")
-            else:  # written by hand: the sweep's ends are the readings'
-                v = (lrs[0] if k == "start_lr" else lrs[-1]) if lrs else math.nan
-            bounds.append(v)
+        lrs, losses, smoothed = _readings_of(d)
+        reason = _one_of("stop_reason", d["stop_reason"], STOP_REASONS)
+        mode = _one_of("step_mode", d.get("step_mode", "exp"), STEP_MODES)
+        start_lr, end_lr = (_bound(d, k, lrs) for k in ("start_lr", "end_lr"))
         num_iter = d.get("num_iter", len(lrs))
-        if (
-            isinstance(num_iter, bool)
-            or not isinstance(num_iter, int)
-            or not len(lrs) <= num_iter <= MAX_NUM_ITER
-        ):
+        if not (is_int(num_iter) and len(lrs) <= int(num_iter) <= MAX_NUM_ITER):
             raise ValueError(
                 f"num_iter must be an integer from the number of readings ({len(lrs)}) "
                 f"to 2**53, got {_shown(num_iter)}"
@@ -418,7 +429,7 @@ class RangeTestResult:
         if error is not None and not isinstance(error, str):
             raise ValueError(f"error must be a string or null, got {_shown(error)}")
         return cls(
-            lrs, losses, smoothed, reason, mode, bounds[0], bounds[1], num_iter, elapsed, error
+            lrs, losses, smoothed, reason, mode, start_lr, end_lr, int(num_iter), elapsed, error
         )
 
     def save(self, path: _Path) -> None:
@@ -479,10 +490,5 @@ def _replace_file(path: str, data: bytes) -> None:
         os.replace(tmp, target)
     except BaseException as e:
         if not isinstance(e, FileExistsError):  # that name is someone else's file
-            try:
-                os.remove(tmp)
-            except FileNotFoundError:
-                pass
-            except OSError as cleanup:
-                log.warning("could not remove the temporary file %s: %s", tmp, cleanup)
+            remove_file(tmp, "the temporary file", log)
         raise

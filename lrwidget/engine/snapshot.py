@@ -29,6 +29,10 @@ arrives during it raises its KeyboardInterrupt after it
 that fails raises :class:`RestoreError` and keeps the snapshot for another try.
 :meth:`Snapshot.free` drops the copies.
 
+Where the parts live: what is saved and its layout in :mod:`lrwidget.engine.snapshot_state`, the
+check and the writes of a restore in :mod:`lrwidget.engine.snapshot_restore`, the cache file in
+:mod:`lrwidget.engine.files`.
+
 Example
 -------
 >>> import torch
@@ -43,21 +47,34 @@ Example
 
 from __future__ import annotations
 
-import copy
 import logging
 import os
-import tempfile
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import torch
 
+from .files import SnapshotWriteError, remove_file, write_file
 from .interrupts import defer_sigint
-from .steps import own_scaler, sync_state
+from .snapshot_restore import (
+    clear_scaler_stage,
+    problems,
+    write_loose,
+    write_modules,
+    write_optimizer,
+)
+from .snapshot_state import (
+    entries,
+    live_state,
+    restore_devices,
+    rng_states,
+    scaler_on,
+    to_cpu,
+    wrapper_flags,
+)
+from .steps import own_scaler
 
 if TYPE_CHECKING:
-    from typing import TypeGuard  # Python 3.10; only read by type checkers
-
     from torch.amp import GradScaler
 
 __all__ = ["Snapshot", "RestoreError", "SnapshotWriteError"]
@@ -71,45 +88,6 @@ class RestoreError(RuntimeError):
     The snapshot is kept (not freed): once the cause is removed, ``restore()`` can be called
     again. ``__cause__`` is the underlying exception.
     """
-
-
-class SnapshotWriteError(OSError):
-    """:meth:`Snapshot.capture` could not write its cache file; nothing is left in ``cache_dir``.
-
-    ``errno`` is the underlying error's (e.g. ``errno.ENOSPC``, ``errno.EFBIG``) when there is
-    one; ``__cause__`` is the underlying exception.
-    """
-
-
-def _to_cpu(v: Any) -> Any:
-    if isinstance(v, torch.Tensor):
-        # clone even on CPU: the saved copy must not alias the live tensor
-        return v.detach().to("cpu", copy=True)
-    if isinstance(v, dict):
-        return {k: _to_cpu(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return type(v)(_to_cpu(x) for x in v)
-    return copy.deepcopy(v)
-
-
-def _devices(v: Any) -> Any:
-    if isinstance(v, torch.Tensor):
-        return v.device
-    if isinstance(v, dict):
-        return {k: _devices(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return type(v)(_devices(x) for x in v)
-    return None
-
-
-def _back(v: Any, dev: Any) -> Any:
-    if isinstance(v, torch.Tensor):
-        return v.to(dev, copy=True)
-    if isinstance(v, dict):
-        return {k: _back(x, dev[k]) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return type(v)(_back(x, d) for x, d in zip(v, dev))
-    return copy.deepcopy(v)
 
 
 class Snapshot:
@@ -197,71 +175,27 @@ class Snapshot:
         >>> o = torch.optim.SGD(m.parameters(), lr=0.1)
         >>> Snapshot.capture(m, o, memory_cache=False, extra_modules=[crit]).free()
         """
-        extra = tuple(extra_modules)
+        extra = _checked_extra(extra_modules)
         if grad_scaler is None:
             grad_scaler = own_scaler(optimizer)
-        for i, m in enumerate(extra):
-            if not isinstance(m, torch.nn.Module):
-                raise TypeError(
-                    f"extra_modules[{i}] must be a torch.nn.Module, got {type(m).__name__}"
-                )
-        modules = (model, *extra)
-        params = list(model.parameters())
-        index = {id(p): i for i, p in enumerate(params)}
-        covered = {id(p) for m in modules for p in m.parameters()}
-        # tensors the optimizer trains that no module above owns: keyed by their place
-        loose = [
-            ((gi, pi), p)
-            for gi, g in enumerate(optimizer.param_groups)
-            for pi, p in enumerate(g["params"])
-            if id(p) not in covered
-        ]
-        opt_state: dict[int | tuple[str, tuple[int, int]], Any] = {}
-        for p, st in optimizer.state.items():
-            key: int | tuple[str, tuple[int, int]] | None = index.get(id(p))
-            if key is None:  # a parameter outside the model: keyed by its place in the groups
-                key = ("opt", _opt_index(optimizer, p))
-            opt_state[key] = st
-        groups = [{k: v for k, v in g.items() if k != "params"} for g in optimizer.param_groups]
-        # the model's entry is the top level itself (its state_dict under "model"); each extra
-        # module gets an entry of the same keys
-        live = {
-            **_module_state(model),
-            "extra": [_module_state(m) for m in extra],
-            "loose_values": [p for _, p in loose],
-            "loose_grads": [p.grad for _, p in loose],
-            "opt_state": opt_state,
-            "groups": groups,
-            "scaler": grad_scaler.state_dict() if _scaler_on(grad_scaler) else None,
-        }
-        devices = {
-            "grads": [_devices(e["grads"]) for e in (live, *live["extra"])],
-            "loose_grads": _devices(live["loose_grads"]),
-            "opt_state": _devices(opt_state),
-            "groups": _devices(groups),
-        }
-        data = _to_cpu(live)
-        for entry, m in zip(_entries(data), modules):
+        live, loose_places = live_state(model, optimizer, extra, grad_scaler)
+        data = to_cpu(live)
+        for entry, m in zip(entries(data), (model, *extra)):
             entry["training"] = [sub.training for sub in m.modules()]
-        data["loose_places"] = [where for where, _ in loose]
+        data["loose_places"] = loose_places
         data["group_sizes"] = [len(g["params"]) for g in optimizer.param_groups]
         if rng:
-            data["rng_cpu"] = torch.get_rng_state()
-            if torch.cuda.is_available() and torch.cuda.is_initialized():
-                data["rng_cuda"] = torch.cuda.get_rng_state_all()
-        path = None
-        if not memory_cache:
-            path = _write_file(data, cache_dir)
-            data = None
+            data.update(rng_states())
+        path = None if memory_cache else write_file(data, cache_dir)
         return cls(
             model,
             optimizer,
             grad_scaler,
             extra,
-            data,
-            devices,
+            data if path is None else None,
+            restore_devices(live),
             path,
-            _wrapper_flags(optimizer),
+            wrapper_flags(optimizer),
             [(g, g.get_state()) for g in generators],
         )
 
@@ -345,68 +279,17 @@ class Snapshot:
 
     def _check(self, d: dict[str, Any]) -> None:
         """Raise ValueError naming every saved tensor that no longer has a place to go."""
-        problems = []
-        for i, (m, saved) in enumerate(zip(self._modules(), _entries(d))):
-            name = "the model" if i == 0 else f"extra_modules[{i - 1}] ({type(m).__name__})"
-            problems += _module_problems(name, m, saved)
-        opt = self.optimizer
-        sizes = [len(g["params"]) for g in opt.param_groups]
-        if sizes != d["group_sizes"]:
-            problems.append(
-                f"the optimizer's param groups changed: {d['group_sizes']} tensors "
-                f"per group then, {sizes} now"
-            )
-        else:
-            for (gi, pi), v in zip(d["loose_places"], d["loose_values"]):
-                p = opt.param_groups[gi]["params"][pi]
-                why = _mismatch(p, v)
-                if why:
-                    problems.append(f"optimizer.param_groups[{gi}]['params'][{pi}] {why}")
-        if problems:
-            raise ValueError("; ".join(problems))
+        found = problems(self._modules(), self.optimizer, d)
+        if found:
+            raise ValueError("; ".join(found))
 
-    def _write(self, d: dict[str, Any]) -> None:  # noqa: C901 (to split: issue 17)
-        opt = self.optimizer
-        with torch.no_grad():
-            for m, saved, devs in zip(self._modules(), _entries(d), self._devices["grads"]):
-                m.load_state_dict(saved["model"])
-                bufs = dict(m.named_buffers())
-                for n, v in saved["non_persistent"].items():
-                    bufs[n].copy_(v)
-                for p, g, dev in zip(m.parameters(), saved["grads"], devs):
-                    p.grad = None if g is None else g.to(dev, copy=True)
-                for sub, flag in zip(m.modules(), saved["training"]):
-                    sub.training = flag
-            for (gi, pi), v, g, dev in zip(
-                d["loose_places"], d["loose_values"], d["loose_grads"], self._devices["loose_grads"]
-            ):
-                p = opt.param_groups[gi]["params"][pi]
-                p.copy_(v)
-                p.grad = None if g is None else g.to(dev, copy=True)
-        params = list(self.model.parameters())
-        state = {}
-        for key, st in d["opt_state"].items():
-            p = params[key] if not isinstance(key, tuple) else _opt_param(opt, key[1])
-            state[p] = _back(st, self._devices["opt_state"][key])
-        opt.state.clear()
-        opt.state.update(state)
-        for g, saved, dev in zip(opt.param_groups, d["groups"], self._devices["groups"]):
-            for k in [k for k in g if k != "params" and k not in saved]:
-                del g[k]
-            for k, v in saved.items():
-                live = g.get(k)
-                if (
-                    isinstance(v, torch.Tensor)
-                    and isinstance(live, torch.Tensor)
-                    and live.shape == v.shape
-                ):
-                    with torch.no_grad():
-                        live.copy_(v)  # a tensor lr (capturable optimizers) stays the same object
-                else:
-                    g[k] = _back(v, dev[k])
-        if d["scaler"] is not None and _scaler_on(self.grad_scaler):
+    def _write(self, d: dict[str, Any]) -> None:
+        write_modules(self._modules(), d, self._devices["grads"])
+        write_loose(self.optimizer, d, self._devices["loose_grads"])
+        write_optimizer(self.optimizer, list(self.model.parameters()), d, self._devices)
+        if d["scaler"] is not None and scaler_on(self.grad_scaler):
             self.grad_scaler.load_state_dict(d["scaler"])
-            _clear_scaler_stage(self.grad_scaler)
+            clear_scaler_stage(self.grad_scaler)
         for obj, name, value in self._flags:
             setattr(obj, name, value)
         for gen, gen_state in self._generators:
@@ -421,166 +304,16 @@ class Snapshot:
         self._data = None
         if self._path is not None:
             path, self._path = self._path, None
-            _remove(path)
+            remove_file(path, "the snapshot file", log)
 
     @property
     def freed(self) -> bool:
         return self._data is None and self._path is None
 
 
-def _wrapper_flags(optimizer: torch.optim.Optimizer) -> list[tuple[Any, str, bool]]:
-    """``(object, attribute, value)`` of the step flags an optimizer wrapper keeps outside its
-    state_dict (accelerate's): a test run through ``accelerator.accumulate`` moves the sync
-    flag, and a step the scaler skipped sets ``step_was_skipped``, which makes accelerate's
-    scheduler skip its next step."""
-    flags = []
-    state = sync_state(optimizer)
-    if state is not None:
-        flags.append((state, "sync_gradients", state.sync_gradients))
-    skipped = getattr(optimizer, "_is_overflow", None)
-    if isinstance(skipped, bool):
-        flags.append((optimizer, "_is_overflow", skipped))
-    return flags
-
-
-def _module_state(m: torch.nn.Module) -> dict[str, Any]:
-    persistent = m.state_dict(keep_vars=True)
-    return {
-        "model": m.state_dict(),
-        "non_persistent": {n: b for n, b in m.named_buffers() if n not in persistent},
-        "grads": [p.grad for p in m.parameters()],
-    }
-
-
-def _entries(d: dict[str, Any]) -> list[dict[str, Any]]:
-    """The saved entries of the model (the top level) and of each extra module, in order."""
-    return [d, *d["extra"]]
-
-
-def _mismatch(live: Any, saved: Any) -> str | None:
-    """Why ``saved`` cannot be copied into ``live`` bit for bit (None when it can)."""
-    if not isinstance(saved, torch.Tensor):
-        return None
-    if not isinstance(live, torch.Tensor):
-        return f"is now a {type(live).__name__}, not a tensor"
-    if live.shape != saved.shape or live.dtype != saved.dtype:
-        return f"changed from {_describe(saved)} to {_describe(live)}"
-    return None
-
-
-def _describe(t: torch.Tensor) -> str:
-    return f"{str(t.dtype).replace('torch.', '')}{list(t.shape)}"
-
-
-def _module_problems(name: str, m: torch.nn.Module, saved: dict[str, Any]) -> list[str]:
-    out = []
-    now = m.state_dict(keep_vars=True)
-    then = saved["model"]
-    new = [k for k in now if k not in then]
-    gone = [k for k in then if k not in now]
-    if new:
-        out.append(
-            f"{name} has {new}, which it did not have at the snapshot (registered during the run?)"
-        )
-    if gone:
-        out.append(f"{name} no longer has {gone}")
-    for k in now:
-        if k in then:
-            why = _mismatch(now[k], then[k])
-            if why:
-                out.append(f"{name}'s {k} {why}")
-    bufs = dict(m.named_buffers())
-    for k, v in saved["non_persistent"].items():
-        why = "is gone" if k not in bufs else _mismatch(bufs[k], v)
-        if why:
-            out.append(f"{name}'s non-persistent buffer {k} {why}")
-    n_params, n_modules = len(list(m.parameters())), len(list(m.modules()))
-    if n_params != len(saved["grads"]) and not (new or gone):
-        out.append(f"{name} has {n_params} parameters, it had {len(saved['grads'])}")
-    if n_modules != len(saved["training"]):
-        out.append(
-            f"{name} has {n_modules} modules, it had {len(saved['training'])} "
-            "(a submodule added or removed during the run?)"
-        )
-    return out
-
-
-def _write_file(data: dict[str, Any], cache_dir: str | os.PathLike[str] | None) -> str:
-    """torch.save ``data`` to a new file under ``cache_dir``; on any failure remove it."""
-    where = os.fspath(cache_dir) if cache_dir else tempfile.gettempdir()
-    path = None
-    try:
-        fd, path = tempfile.mkstemp(prefix="lrwidget-snapshot-", suffix=".pt", dir=where)
-        # a Python file object: a failed write then surfaces as the OSError (EFBIG, ENOSPC)
-        # behind torch's own error, which names neither
-        with os.fdopen(fd, "wb") as f:
-            torch.save(data, f)
-    except BaseException as e:
-        if path is not None:
-            _remove(path)
-        if not isinstance(e, Exception):
-            raise
-        cause = _os_error(e)
-        why = (cause.strerror or str(cause)) if cause is not None else f"{type(e).__name__}: {e}"
-        err = SnapshotWriteError(
-            f"could not write the snapshot to {where}: {why} (pass a "
-            "cache_dir with room to write, or memory_cache=True)"
-        )
-        err.errno = None if cause is None else cause.errno
-        raise err from e
-    return path
-
-
-def _os_error(e: BaseException) -> OSError | None:
-    seen = set()
-    cur: BaseException | None = e
-    while cur is not None and id(cur) not in seen:
-        if isinstance(cur, OSError):
-            return cur
-        seen.add(id(cur))
-        cur = cur.__cause__ or cur.__context__
-    return None
-
-
-def _remove(path: str) -> None:
-    try:
-        os.remove(path)
-    except FileNotFoundError:
-        pass
-    except OSError as e:
-        log.warning("could not remove the snapshot file %s: %s", path, e)
-
-
-def _scaler_on(scaler: GradScaler | None) -> TypeGuard[GradScaler]:
-    return scaler is not None and scaler.is_enabled()
-
-
-def _clear_scaler_stage(scaler: GradScaler) -> None:
-    # an exception between unscale_() and update() leaves the scaler believing this optimizer is
-    # already unscaled; the next real step would then skip unscaling. Reset that bookkeeping.
-    try:
-        from torch.amp.grad_scaler import _refresh_per_optimizer_state
-    except ImportError:  # pragma: no cover - older torch
-        return
-    import collections
-
-    # torch keeps this state in a private member only (no public reset)
-    scaler._per_optimizer_states = collections.defaultdict(  # noqa: SLF001
-        _refresh_per_optimizer_state
-    )
-
-
-def _opt_index(opt: torch.optim.Optimizer, p: torch.Tensor) -> tuple[int, int]:
-    for gi, g in enumerate(opt.param_groups):
-        for pi, q in enumerate(g["params"]):
-            if q is p:
-                return (gi, pi)
-    raise ValueError(
-        "optimizer.state holds state for a tensor that is neither a parameter of "
-        "the model nor in any param group: it cannot be saved by place"
-    )
-
-
-def _opt_param(opt: torch.optim.Optimizer, where: tuple[int, int]) -> Any:
-    gi, pi = where
-    return opt.param_groups[gi]["params"][pi]
+def _checked_extra(extra_modules: Sequence[torch.nn.Module]) -> tuple[torch.nn.Module, ...]:
+    extra = tuple(extra_modules)
+    for i, m in enumerate(extra):
+        if not isinstance(m, torch.nn.Module):
+            raise TypeError(f"extra_modules[{i}] must be a torch.nn.Module, got {type(m).__name__}")
+    return extra

@@ -17,12 +17,12 @@ from __future__ import annotations
 import logging
 import math
 import warnings
-from numbers import Real
 from types import TracebackType
 from typing import TYPE_CHECKING, Callable, Literal, cast
 
 from torch import Tensor
 
+from ..pure.numbers import is_real
 from ..pure.schedule import CHUNK
 from .checks import new_readings
 from .collective import CollectiveRecorder, CollectiveRule
@@ -209,7 +209,7 @@ class Tracker:
         self._awaiting = True
         return lr
 
-    def record(self, loss: Tensor | float, stepped: bool | None = None) -> None:  # noqa: C901 (to split: issue 17)
+    def record(self, loss: Tensor | float, stepped: bool | None = None) -> None:
         """Record the loss of the step run with the lr just yielded (a tensor or a number).
 
         Parameters
@@ -241,43 +241,46 @@ class Tracker:
         >>> len(run.result.lrs), i + 1
         (3, 6)
         """
-        if self._run is None:
+        run = self._run
+        if run is None:
             raise RuntimeError("record() outside `with finder.track(...) as run:`")
         if not self._awaiting:
             raise RuntimeError("record() must follow taking an lr from the tracker, once per step")
-        if isinstance(loss, Tensor):
-            if loss.numel() != 1:
-                raise ValueError(
-                    f"record() needs a scalar loss, got a tensor of shape {tuple(loss.shape)}"
-                )
-            loss = loss.detach().reshape(())
-        elif isinstance(loss, bool) or not isinstance(loss, Real):
-            raise TypeError(f"record() needs a loss tensor or a number, got {type(loss).__name__}")
+        loss = _checked_loss(loss)
         if stepped is None:
             stepped = self._sync is None or bool(self._sync.sync_gradients)
         elif not isinstance(stepped, bool):
             raise TypeError(f"stepped must be a bool or None, got {stepped!r}")
         self._awaiting = False
         if not stepped or self._micro_n:
-            if isinstance(loss, Tensor):
-                loss = loss.float()  # a half-precision sum would round
-            self._micro_sum = self._micro_sum + loss
-            self._micro_n += 1
-            if not stepped:
-                if self._micro_n == LONG_ACCUMULATION:  # the lr stays until a step comes
-                    log.warning(
-                        "%d micro-batches recorded without an optimizer step: the lr stays "
-                        "at %.3g and no reading is made until one is recorded with "
-                        "stepped=True (or accelerate's sync_gradients is True again)",
-                        self._micro_n,
-                        self._lr,
-                    )
+            mean = self._accumulate(loss, stepped)
+            if mean is None:
                 return
-            loss = self._micro_sum / self._micro_n
-            self._micro_sum, self._micro_n = 0.0, 0
+            loss = mean
         r = self._recorder.add(self._handed_out - 1, self._lr, loss)
-        if r is not None and self._run.reason is None:
-            self._run.reason = r
+        if r is not None and run.reason is None:
+            run.reason = r
+
+    def _accumulate(self, loss: Tensor | float, stepped: bool) -> Tensor | float | None:
+        """Keep a micro-batch's loss; the mean of the step's micro-batches once it ``stepped``
+        (None before: the lr stays until a step comes)."""
+        if isinstance(loss, Tensor):
+            loss = loss.float()  # a half-precision sum would round
+        self._micro_sum = self._micro_sum + loss
+        self._micro_n += 1
+        if stepped:
+            mean = self._micro_sum / self._micro_n
+            self._micro_sum, self._micro_n = 0.0, 0
+            return mean
+        if self._micro_n == LONG_ACCUMULATION:
+            log.warning(
+                "%d micro-batches recorded without an optimizer step: the lr stays "
+                "at %.3g and no reading is made until one is recorded with "
+                "stepped=True (or accelerate's sync_gradients is True again)",
+                self._micro_n,
+                self._lr,
+            )
+        return None
 
     @property
     def lr(self) -> float | None:
@@ -289,3 +292,16 @@ class Tracker:
         """The live readings (:class:`lrwidget.engine.history.History`) inside the ``with`` block;
         None outside it (the readings are then in :attr:`result`)."""
         return self._run.readings if self._run is not None else None
+
+
+def _checked_loss(loss: object) -> Tensor | float:
+    """A recorded loss: a scalar tensor (detached, shape ()) or a number; else the error."""
+    if isinstance(loss, Tensor):
+        if loss.numel() != 1:
+            raise ValueError(
+                f"record() needs a scalar loss, got a tensor of shape {tuple(loss.shape)}"
+            )
+        return loss.detach().reshape(())
+    if not is_real(loss):
+        raise TypeError(f"record() needs a loss tensor or a number, got {type(loss).__name__}")
+    return cast(float, loss)

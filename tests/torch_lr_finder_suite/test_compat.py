@@ -186,6 +186,17 @@ def test_history_keeps_what_is_written_into_it_and_plot_draws_it():
     assert f.history == {"lr": r.lrs.tolist(), "loss": r.smoothed.tolist()}
 
 
+def test_plot_takes_numpy_ints_for_skips_and_refuses_bools():
+    f = _run()
+    n = len(f.history["lr"])
+    ax = f.plot(
+        skip_start=np.int64(1), skip_end=np.int64(2), suggest_lr=False, ax=plt.subplots()[1]
+    )
+    assert len(ax.lines[0].get_xdata()) == n - 3
+    with pytest.raises(ValueError, match="skip_start must be an int >= 0, got True"):
+        f.plot(skip_start=True, suggest_lr=False)
+
+
 @pytest.mark.parametrize(
     "bad, match",
     [
