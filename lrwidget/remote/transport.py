@@ -29,7 +29,9 @@ import socket
 import threading
 import time
 import weakref
-from typing import Any
+from typing import Any, Callable, Literal, overload
+
+from ..pure.numbers import is_real
 
 __all__ = [
     "ENV_ADDRESS",
@@ -37,6 +39,8 @@ __all__ = [
     "check_address",
     "check_seconds",
     "zmq_module",
+    "open_socket",
+    "read_waiting",
     "Waker",
     "LogLimit",
     "dist_info",
@@ -61,6 +65,43 @@ def zmq_module() -> Any:
             "(every Jupyter kernel already has it)"
         ) from e
     return zmq
+
+
+def open_socket(kind: int, address: str, options: dict[int, int], bind: bool) -> tuple:
+    """``(context, socket)``: a ZeroMQ socket of ``kind`` with ``options``, bound to or connected
+    to ``address``; OSError (bind) / ValueError (connect) naming the address if that fails."""
+    zmq = zmq_module()
+    ctx = zmq.Context()
+    sock = ctx.socket(kind)
+    for option, value in options.items():
+        sock.setsockopt(option, value)
+    if is_ipv6(address):
+        sock.setsockopt(zmq.IPV6, 1)
+    try:
+        sock.bind(address) if bind else sock.connect(address)
+    except zmq.ZMQError as e:
+        sock.close(0)
+        ctx.term()
+        if bind:
+            raise OSError(f"cannot listen at {address}: {e}") from None
+        raise ValueError(f"cannot connect to {address}: {e}") from None
+    return ctx, sock
+
+
+def read_waiting(sock: Any, handle: Callable[[list], None], dropped: LogLimit, most: int) -> None:
+    """Up to ``most`` messages waiting on ``sock``, each through ``handle``. Whatever one holds,
+    the reading thread goes on with the next: one that ``handle`` cannot use (a check missed) is
+    logged through ``dropped`` and lost alone."""
+    zmq = zmq_module()
+    for _ in range(most):
+        try:
+            frames = sock.recv_multipart(zmq.NOBLOCK, copy=False)
+        except zmq.Again:
+            return
+        try:
+            handle(frames)
+        except Exception as e:  # noqa: BLE001  # one message lost, not the thread
+            dropped.warning("dropped a message that could not be used: %r", e)
 
 
 def check_address(address: Any, name: str = "address", bind: bool = False) -> str:
@@ -89,6 +130,12 @@ def is_ipv6(address: str) -> bool:
     return address.startswith("tcp://[")
 
 
+@overload
+def check_seconds(
+    value: Any, name: str, none: Literal[False] = False, zero: bool = True
+) -> float: ...
+@overload
+def check_seconds(value: Any, name: str, none: bool, zero: bool = True) -> float | None: ...
 def check_seconds(value: Any, name: str, none: bool = False, zero: bool = True) -> float | None:
     """A number of seconds (finite, >= 0, or > 0 when not ``zero``); None if ``none`` allows."""
     if value is None and none:
@@ -96,7 +143,7 @@ def check_seconds(value: Any, name: str, none: bool = False, zero: bool = True) 
     what = (
         ("None or " if none else "") + ("a number >= 0" if zero else "a number > 0") + " of seconds"
     )
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if not is_real(value):
         raise TypeError(f"{name} must be {what}, got {type(value).__name__}")
     v = float(value)
     if not math.isfinite(v) or v < 0 or (v == 0 and not zero):
