@@ -27,14 +27,14 @@ from typing import Any, Callable
 
 from .. import __version__
 from . import wire
-from .transport import ENV_TOKEN, LogLimit, Waker, open_socket, read_waiting, zmq_module
+from .transport import ENV_TOKEN, LogLimit, SocketThread, read_waiting, zmq_module
 
 __all__ = ["LinkThread"]
 
 log = logging.getLogger("lrwidget.remote")
 
 
-class LinkThread:
+class LinkThread(SocketThread):
     """The socket and the thread that sends the job's runs (see the module docstring).
 
     Parameters
@@ -71,7 +71,7 @@ class LinkThread:
         intervals: tuple[float, float],
         queue_size: int,
     ):
-        zmq = self._zmq = zmq_module()
+        zmq = zmq_module()
         # no IDENTITY: the notebook tells this job by what it signs, not by a name (a name can
         # be claimed by anyone who reads it off the network)
         options = {
@@ -82,8 +82,8 @@ class LinkThread:
             zmq.RECONNECT_IVL_MAX: 1000,
             zmq.MAXMSGSIZE: wire.MAX_BODY,  # the notebook only sends commands
         }
-        self._ctx, self._sock = open_socket(zmq.DEALER, address, options, bind=False)
-        self.address, self._key = address, key
+        super().__init__(zmq.DEALER, address, options, bind=False, name="lrwidget-link")
+        self._key = key
         self.rank, self.world = rank, world
         self.session = secrets.token_hex(8)
         self._state, self._commands = state, commands
@@ -91,7 +91,6 @@ class LinkThread:
         self.queue: queue.Queue = queue.Queue(maxsize=queue_size)
         self._overflow = False
         self._answers: queue.SimpleQueue = queue.SimpleQueue()
-        self._waker = Waker()
         # the thread alone
         self._n = 0
         self.synced = False
@@ -102,11 +101,9 @@ class LinkThread:
         self._signature_log = LogLimit(log, first=1)
         self._garbage_log = LogLimit(log)
         self._too_long_log = LogLimit(log, first=1, every=3600.0)
-        self._closing = False
         # read by handshake()
         self._answered = threading.Event()
         self.refused: str | None = None
-        self.thread = threading.Thread(target=self._loop, name="lrwidget-link", daemon=True)
 
     # ------------------------------------------------------------------ other threads
     def put(self, ver: int, ev: Any) -> None:
@@ -132,9 +129,7 @@ class LinkThread:
 
     def close(self) -> None:
         """Send what is left and a goodbye, then end the thread (5 s at most)."""
-        self._closing = True
-        self._waker.wake()
-        self.thread.join(5.0)
+        super().close()
         if self.thread.is_alive():
             log.warning("the link to %s did not close within 5 s", self.address)
 
@@ -149,32 +144,26 @@ class LinkThread:
         }
 
     # ------------------------------------------------------------------ the thread
-    def _loop(self) -> None:
-        zmq = self._zmq
-        poller = zmq.Poller()
-        poller.register(self._sock, zmq.POLLIN)
-        poller.register(self._waker.fd, zmq.POLLIN)
+    stopped = "the link to the notebook at %s stopped; the job goes on without it"
+
+    def _loop(self, poller: Any) -> None:
         next_beat = 0.0
-        try:
-            while True:
-                closing = self._closing
-                poller.poll(0 if closing else max(0.0, next_beat - time.monotonic()) * 1000)
-                self._waker.drain()
-                read_waiting(self._sock, self._incoming, self._garbage_log, most=64)
-                self._send_waiting()
-                next_beat = self._beat(next_beat)
-                if closing:
-                    self._send("bye", {})
-                    break
-        except Exception:
-            log.exception(
-                "the link to the notebook at %s stopped; the job goes on without it", self.address
-            )
-        finally:
-            self.synced = False
-            self._sock.close(linger=500 if self._closing else 0)  # let the goodbye out
-            self._ctx.term()
-            self._waker.close()
+        while True:
+            closing = self._stopping
+            poller.poll(0 if closing else max(0.0, next_beat - time.monotonic()) * 1000)
+            self._waker.drain()
+            read_waiting(self._sock, self._incoming, self._garbage_log, most=64)
+            self._send_waiting()
+            next_beat = self._beat(next_beat)
+            if closing:
+                self._send("bye", {})
+                return
+
+    def _linger(self) -> int:
+        return 500 if self._stopping else 0  # let the goodbye out
+
+    def _ended(self) -> None:
+        self.synced = False
 
     def _send_waiting(self) -> None:
         """The state if the notebook needs it, then the events and answers waiting."""

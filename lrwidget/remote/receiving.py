@@ -21,7 +21,6 @@ import contextlib
 import logging
 import math
 import queue
-import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -30,7 +29,7 @@ from ..pure.numbers import is_int
 from . import wire
 from .applying import Requests
 from .shown import Shown
-from .transport import LogLimit, Waker, open_socket, read_waiting, zmq_module
+from .transport import LogLimit, SocketThread, read_waiting, zmq_module
 
 __all__ = ["Receiver", "RECEIVE_QUEUE"]
 
@@ -60,7 +59,7 @@ class _Session:
     bye: bool = False
 
 
-class Receiver:
+class Receiver(SocketThread):
     """The bound socket and the thread that reads it (see the module docstring).
 
     Parameters
@@ -94,7 +93,7 @@ class Receiver:
         requests: Requests,
         emit: Callable[[Any], None],
     ):
-        zmq = self._zmq = zmq_module()
+        zmq = zmq_module()
         # Routing ids are ZeroMQ's own (no handover): a peer cannot claim a job's connection by
         # naming it; a job that reconnects is known again by a message only it could sign.
         options = {
@@ -103,14 +102,13 @@ class Receiver:
             zmq.MAXMSGSIZE: wire.MAX_FRAME,  # a bigger frame: dropped unread
             zmq.RCVHWM: RECEIVE_QUEUE,
         }
-        self._ctx, self._sock = open_socket(zmq.ROUTER, address, options, bind=True)
-        self.address: str = self._sock.getsockopt_string(zmq.LAST_ENDPOINT)
+        super().__init__(zmq.ROUTER, address, options, bind=True, name="lrwidget-remote-recv")
+        self.address = self._sock.getsockopt_string(zmq.LAST_ENDPOINT)
         self._key = key
         self.liveness_timeout = liveness_timeout
         self._requests = requests
         self.connected = False
         self.jobs: list[dict] = []
-        self._stopping = False
         # the receiving thread alone
         self._cur: _Session | None = None
         self._old: dict[str, bytes] = {}  # sessions replaced by a newer job
@@ -122,42 +120,23 @@ class Receiver:
         self._shown = Shown(emit, self._hostile_log)
         # from the other threads
         self._out: queue.SimpleQueue = queue.SimpleQueue()
-        self._waker = Waker()
-        self.thread = threading.Thread(
-            target=self._receive, name="lrwidget-remote-recv", daemon=True
-        )
 
     def command(self, kind: str, request: int | None = None, lr: float | None = None) -> None:
         """Send the job "stop", or "apply" (``request``'s ``lr``), from any thread."""
         self._out.put((kind, request, lr))
         self._waker.wake()
 
-    def close(self) -> None:
-        """End the thread; it closes the socket (the port is free again)."""
-        self._stopping = True
-        self._waker.wake()
-        self.thread.join(5.0)
-
     # ------------------------------------------------------------------ the thread
-    def _receive(self) -> None:
-        zmq = self._zmq
-        poller = zmq.Poller()
-        poller.register(self._sock, zmq.POLLIN)
-        poller.register(self._waker.fd, zmq.POLLIN)
-        try:
-            while not self._stopping:
-                poller.poll(250)
-                self._waker.drain()
-                read_waiting(self._sock, self._incoming, self._hostile_log, most=256)
-                self._commands()
-                self._check_alive()
-                self._requests.expire()
-        except Exception:
-            log.exception("the listener at %s stopped receiving", self.address)
-        finally:
-            self._sock.close(0)
-            self._ctx.term()
-            self._waker.close()
+    stopped = "the listener at %s stopped receiving"
+
+    def _loop(self, poller: Any) -> None:
+        while not self._stopping:
+            poller.poll(250)
+            self._waker.drain()
+            read_waiting(self._sock, self._incoming, self._hostile_log, most=256)
+            self._commands()
+            self._check_alive()
+            self._requests.expire()
 
     def _send_to(self, ident: bytes, kind: str, fields: dict | None = None) -> bool:
         zmq = self._zmq

@@ -41,6 +41,7 @@ __all__ = [
     "zmq_module",
     "open_socket",
     "read_waiting",
+    "SocketThread",
     "Waker",
     "LogLimit",
     "dist_info",
@@ -51,6 +52,8 @@ __all__ = [
 #: environment variables a job reads when ``connect`` is given no address / token
 ENV_ADDRESS = "LRWIDGET_ADDRESS"
 ENV_TOKEN = "LRWIDGET_TOKEN"
+
+log = logging.getLogger("lrwidget.remote")
 
 _ADDRESS = re.compile(r"tcp://(?P<host>\[[0-9A-Fa-f:.]+\]|[^\s:/\[\]]+):(?P<port>\d{1,5})")
 
@@ -102,6 +105,62 @@ def read_waiting(sock: Any, handle: Callable[[list], None], dropped: LogLimit, m
             handle(frames)
         except Exception as e:  # noqa: BLE001  # one message lost, not the thread
             dropped.warning("dropped a message that could not be used: %r", e)
+
+
+class SocketThread:
+    """A ZeroMQ socket that a thread of its own polls, reads, sends on and closes; any other
+    thread only wakes it (the notebook's receiving thread and the job's link thread are each
+    one). A subclass writes ``_loop(poller)``, which returns when :meth:`close` was called (it
+    sets ``_stopping``); whatever it raises ends the thread with one log line, never silently.
+
+    Parameters
+    ----------
+    kind, address, options, bind
+        As for :func:`open_socket`.
+    name : str
+        The thread's name.
+    """
+
+    #: the log line when ``_loop`` raised (``%s``: the address)
+    stopped = "the thread of the socket at %s stopped"
+
+    def __init__(self, kind: int, address: str, options: dict[int, int], bind: bool, name: str):
+        self._zmq = zmq_module()
+        self._ctx, self._sock = open_socket(kind, address, options, bind)
+        self.address = address
+        self._waker = Waker()
+        self._stopping = False
+        self.thread = threading.Thread(target=self._run, name=name, daemon=True)
+
+    def close(self) -> None:
+        """End the thread (5 s at most); it closes the socket."""
+        self._stopping = True
+        self._waker.wake()
+        self.thread.join(5.0)
+
+    def _loop(self, poller: Any) -> None:
+        raise NotImplementedError
+
+    def _linger(self) -> int:
+        """Milliseconds the socket may keep sending after it is closed."""
+        return 0
+
+    def _ended(self) -> None:
+        """The thread ends (before the socket is closed)."""
+
+    def _run(self) -> None:
+        poller = self._zmq.Poller()
+        poller.register(self._sock, self._zmq.POLLIN)
+        poller.register(self._waker.fd, self._zmq.POLLIN)
+        try:
+            self._loop(poller)
+        except Exception:
+            log.exception(self.stopped, self.address)
+        finally:
+            self._ended()
+            self._sock.close(linger=self._linger())
+            self._ctx.term()
+            self._waker.close()
 
 
 def check_address(address: Any, name: str = "address", bind: bool = False) -> str:
