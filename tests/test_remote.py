@@ -303,7 +303,7 @@ def test_a_stalled_notebook_never_blocks_the_job_and_catches_up(tmp_path):
             t.start()
             t.join(60)
             assert done, "the range test waited for a frozen notebook"
-            assert link._q.maxsize > 0  # bounded
+            assert link._sending.queue.maxsize > 0  # bounded
         finally:
             os.kill(proc.pid, signal.SIGCONT)
         proc.wait(60)
@@ -569,7 +569,7 @@ def test_every_hostile_signed_message_leaves_the_listener_working(listener, zctx
         s.send_multipart(_signed(body.encode(), bufs))
     time.sleep(1.0)
     assert w._channel.call(lambda: w._channel.readings.n, timeout=10) <= 1
-    assert w.finder._receiver.is_alive() and w.finder._deliverer.is_alive()
+    assert w.finder._receiving.thread.is_alive() and w.finder._delivery.thread.is_alive()
     finder, opt, data, step = _tiny()
     with lrwidget.connect(finder, w.address, TOKEN, timeout=10):
         r = finder.range_test(data, start_lr=1e-4, end_lr=1e-1, num_iter=30, step_fn=step)
@@ -612,7 +612,7 @@ def test_hostile_and_garbage_frames_leave_the_jobs_link_working_and_log_little(c
             if got is not None:
                 kinds.append(got[1])
         assert "state" in kinds, kinds
-        assert link._thread.is_alive() and link.refused is None
+        assert link._sending.thread.is_alive() and link.refused is None
     lines = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert len(lines) <= 5, [r.getMessage() for r in lines]
 
@@ -639,8 +639,10 @@ def test_a_replayed_message_from_another_connection_does_not_take_the_jobs_place
         w.wait(timeout=30)
         # the job's first message, as it went over the network, sent again by someone else,
         # who also names its connection after the job's session
-        hello = wire.pack(TOKEN, "hello", dict(link._hello(), session=link._session, n=0))
-        thief = _dealer(zctx, w.address, identity=link._session.encode())
+        hello = wire.pack(
+            TOKEN, "hello", dict(link._sending.hello(), session=link._sending.session, n=0)
+        )
+        thief = _dealer(zctx, w.address, identity=link._sending.session.encode())
         thief.send_multipart(hello)
         time.sleep(0.5)
         lr = float(r.lrs[10])
@@ -698,10 +700,10 @@ def test_re_running_a_listen_cell_leaves_no_ports_or_threads_behind():
             host, port = w.address[len("tcp://") :].rsplit(":", 1)
             with pytest.raises(ConnectionRefusedError):
                 socket.create_connection((host, int(port)), timeout=2).close()
-        assert made[-1].finder._receiver.is_alive()
+        assert made[-1].finder._receiving.thread.is_alive()
         keep = lrwidget.listen(display=False, replace=False)
         made.append(keep)
-        assert made[-2].finder._receiver.is_alive()  # replace=False: both listen
+        assert made[-2].finder._receiving.thread.is_alive()  # replace=False: both listen
     finally:
         for w in made:
             w.close()

@@ -378,3 +378,20 @@ def test_an_error_names_a_bad_value_without_copying_all_of_it():
     with pytest.raises(wire.WireError) as e:
         wire.decode_event("applied", {"lrs": ["x" * 1_000_000]}, [])
     assert len(str(e.value)) < 200
+
+
+def test_numbers_follow_the_one_rule_a_bool_is_none_a_numpy_scalar_is_one():
+    # lrwidget.pure.numbers: the remote checks count numpy's scalars and refuse bools
+    from lrwidget.remote.fields import is_lr
+    from lrwidget.remote.transport import check_seconds
+
+    assert is_lr(np.float32(0.01)) and is_lr(1) and is_lr(0.5)
+    assert not any(is_lr(v) for v in (True, 0, -1.0, math.inf, math.nan, "0.1", None))
+    assert check_seconds(np.float32(2.0), "timeout") == 2.0
+    with pytest.raises(TypeError, match="timeout must be a number >= 0 of seconds"):
+        check_seconds(True, "timeout")
+    fields = {"run_id": np.int64(3), "num_iter": 10, "start_lr": np.float32(1e-4)}
+    fields.update(end_lr=1.0, step_mode="exp", t0=0.0)
+    assert wire.decode_event("run", fields, []).run_id == 3
+    with pytest.raises(wire.WireError, match="run_id"):
+        wire.decode_event("run", dict(fields, run_id=True), [])

@@ -29,7 +29,9 @@ import socket
 import threading
 import time
 import weakref
-from typing import Any
+from typing import Any, Callable, Literal, overload
+
+from ..pure.numbers import is_real
 
 __all__ = [
     "ENV_ADDRESS",
@@ -37,6 +39,9 @@ __all__ = [
     "check_address",
     "check_seconds",
     "zmq_module",
+    "open_socket",
+    "read_waiting",
+    "SocketThread",
     "Waker",
     "LogLimit",
     "dist_info",
@@ -47,6 +52,8 @@ __all__ = [
 #: environment variables a job reads when ``connect`` is given no address / token
 ENV_ADDRESS = "LRWIDGET_ADDRESS"
 ENV_TOKEN = "LRWIDGET_TOKEN"
+
+log = logging.getLogger("lrwidget.remote")
 
 _ADDRESS = re.compile(r"tcp://(?P<host>\[[0-9A-Fa-f:.]+\]|[^\s:/\[\]]+):(?P<port>\d{1,5})")
 
@@ -61,6 +68,99 @@ def zmq_module() -> Any:
             "(every Jupyter kernel already has it)"
         ) from e
     return zmq
+
+
+def open_socket(kind: int, address: str, options: dict[int, int], bind: bool) -> tuple:
+    """``(context, socket)``: a ZeroMQ socket of ``kind`` with ``options``, bound to or connected
+    to ``address``; OSError (bind) / ValueError (connect) naming the address if that fails."""
+    zmq = zmq_module()
+    ctx = zmq.Context()
+    sock = ctx.socket(kind)
+    for option, value in options.items():
+        sock.setsockopt(option, value)
+    if is_ipv6(address):
+        sock.setsockopt(zmq.IPV6, 1)
+    try:
+        sock.bind(address) if bind else sock.connect(address)
+    except zmq.ZMQError as e:
+        sock.close(0)
+        ctx.term()
+        if bind:
+            raise OSError(f"cannot listen at {address}: {e}") from None
+        raise ValueError(f"cannot connect to {address}: {e}") from None
+    return ctx, sock
+
+
+def read_waiting(sock: Any, handle: Callable[[list], None], dropped: LogLimit, most: int) -> None:
+    """Up to ``most`` messages waiting on ``sock``, each through ``handle``. Whatever one holds,
+    the reading thread goes on with the next: one that ``handle`` cannot use (a check missed) is
+    logged through ``dropped`` and lost alone."""
+    zmq = zmq_module()
+    for _ in range(most):
+        try:
+            frames = sock.recv_multipart(zmq.NOBLOCK, copy=False)
+        except zmq.Again:
+            return
+        try:
+            handle(frames)
+        except Exception as e:  # noqa: BLE001  # one message lost, not the thread
+            dropped.warning("dropped a message that could not be used: %r", e)
+
+
+class SocketThread:
+    """A ZeroMQ socket that a thread of its own polls, reads, sends on and closes; any other
+    thread only wakes it (the notebook's receiving thread and the job's link thread are each
+    one). A subclass writes ``_loop(poller)``, which returns when :meth:`close` was called (it
+    sets ``_stopping``); whatever it raises ends the thread with one log line, never silently.
+
+    Parameters
+    ----------
+    kind, address, options, bind
+        As for :func:`open_socket`.
+    name : str
+        The thread's name.
+    """
+
+    #: the log line when ``_loop`` raised (``%s``: the address)
+    stopped = "the thread of the socket at %s stopped"
+
+    def __init__(self, kind: int, address: str, options: dict[int, int], bind: bool, name: str):
+        self._zmq = zmq_module()
+        self._ctx, self._sock = open_socket(kind, address, options, bind)
+        self.address = address
+        self._waker = Waker()
+        self._stopping = False
+        self.thread = threading.Thread(target=self._run, name=name, daemon=True)
+
+    def close(self) -> None:
+        """End the thread (5 s at most); it closes the socket."""
+        self._stopping = True
+        self._waker.wake()
+        self.thread.join(5.0)
+
+    def _loop(self, poller: Any) -> None:
+        raise NotImplementedError
+
+    def _linger(self) -> int:
+        """Milliseconds the socket may keep sending after it is closed."""
+        return 0
+
+    def _ended(self) -> None:
+        """The thread ends (before the socket is closed)."""
+
+    def _run(self) -> None:
+        poller = self._zmq.Poller()
+        poller.register(self._sock, self._zmq.POLLIN)
+        poller.register(self._waker.fd, self._zmq.POLLIN)
+        try:
+            self._loop(poller)
+        except Exception:
+            log.exception(self.stopped, self.address)
+        finally:
+            self._ended()
+            self._sock.close(linger=self._linger())
+            self._ctx.term()
+            self._waker.close()
 
 
 def check_address(address: Any, name: str = "address", bind: bool = False) -> str:
@@ -89,6 +189,12 @@ def is_ipv6(address: str) -> bool:
     return address.startswith("tcp://[")
 
 
+@overload
+def check_seconds(
+    value: Any, name: str, none: Literal[False] = False, zero: bool = True
+) -> float: ...
+@overload
+def check_seconds(value: Any, name: str, none: bool, zero: bool = True) -> float | None: ...
 def check_seconds(value: Any, name: str, none: bool = False, zero: bool = True) -> float | None:
     """A number of seconds (finite, >= 0, or > 0 when not ``zero``); None if ``none`` allows."""
     if value is None and none:
@@ -96,7 +202,7 @@ def check_seconds(value: Any, name: str, none: bool = False, zero: bool = True) 
     what = (
         ("None or " if none else "") + ("a number >= 0" if zero else "a number > 0") + " of seconds"
     )
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if not is_real(value):
         raise TypeError(f"{name} must be {what}, got {type(value).__name__}")
     v = float(value)
     if not math.isfinite(v) or v < 0 or (v == 0 and not zero):

@@ -177,9 +177,7 @@ def listen(
     if not isinstance(replace, bool):
         raise TypeError(f"replace must be True or False, got {replace!r}")
     if replace:
-        for old in list(_listened):
-            log.info("closing the listener at %s (replaced by a new listen())", old.address)
-            old.close()
+        _close_listened()
     source = RemoteSource(
         address, token, liveness_timeout=liveness_timeout, apply_timeout=apply_timeout
     )
@@ -194,3 +192,10 @@ def listen(
 
         _display(w)
     return w
+
+
+def _close_listened() -> None:
+    """Close the listeners earlier ``listen()`` calls opened (a re-run cell replaces them)."""
+    for old in list(_listened):
+        log.info("closing the listener at %s (replaced by a new listen())", old.address)
+        old.close()
