@@ -20,12 +20,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
+    import torch
+
     from .engine.finder import LRFinder
+    from .engine.history import RangeTestResult
 
 BARS = "▁▂▃▄▅▆▇█"
 
 
-def sparkline(values, width: int = 60, top: float | None = None) -> str:
+def sparkline(values: Any, width: int = 60, top: float | None = None) -> str:
     """Values as a row of block characters (NaN/inf as '×'), resampled to ``width``.
 
     ``top`` clips the scale (higher values show as a full block), so one exploding reading at
@@ -71,7 +74,9 @@ NEEDS_SKLEARN = 'python -m lrwidget demo needs scikit-learn: pip install "lrwidg
 _OPTIONS = {"end_lr": "--end-lr", "num_iter": "--num-iter"}
 
 
-def _digits_setup(batch_size: int = 64, seed: int = 0):
+def _digits_setup(
+    batch_size: int = 64, seed: int = 0
+) -> tuple[torch.nn.Module, torch.optim.Optimizer, torch.nn.Module, Any]:
     """(model, optimizer, criterion, loader) of the demo; ImportError without scikit-learn."""
     import torch
     from sklearn.datasets import load_digits
@@ -90,7 +95,7 @@ def _digits_setup(batch_size: int = 64, seed: int = 0):
     return model, opt, nn.CrossEntropyLoss(), loader
 
 
-def summary(result, width: int = 60) -> str:
+def summary(result: RangeTestResult, width: int = 60) -> str:
     """A compact text summary of a RangeTestResult."""
     from .pure import suggest as sg
 
@@ -202,7 +207,9 @@ def prepare_demo(num_iter: int = 100, end_lr: float = 10.0) -> tuple[LRFinder, A
     return finder, loader, kwargs
 
 
-def run_demo(finder, loader, kwargs, report: str | None = None) -> int:
+def run_demo(
+    finder: LRFinder, loader: Any, kwargs: dict[str, Any], report: str | None = None
+) -> int:
     """Run the prepared demo, print its summary and write the report; returns the exit code."""
     import torch
 

@@ -59,8 +59,16 @@ def test_score_averaged_over_orders_is_the_mean_of_single_orders():
     assert two == pytest.approx((one + other) / 2)
 
 
+@pytest.fixture
+def coarse_grid(monkeypatch):
+    """The benchmark's reference grid (13 lrs, 1e-5 to 1) at 5 lrs over the same span: what the
+    end-to-end runs check (the pipeline runs; rows, table and plot hold together) does not
+    depend on its resolution, and each grid lr is a training run."""
+    monkeypatch.setattr(C, "GRID", np.logspace(-5, 0, 5))
+
+
 @pytest.mark.parametrize("orders", [1, 2])
-def test_benchmark_runs_end_to_end_on_the_smallest_family(tmp_path, orders):
+def test_benchmark_runs_end_to_end_on_the_smallest_family(tmp_path, orders, coarse_grid):
     rows = C.main(
         [
             "--families",
@@ -154,7 +162,7 @@ def test_linear_schedule_is_the_trainers_default_and_is_applied():
     assert T.train_score(task, "sgd", 0.03, 0) != T.train_score(linear, "sgd", 0.03, 0)
 
 
-def test_benchmark_runs_the_finetuning_family_with_adamw_only(tmp_path, monkeypatch):
+def test_benchmark_runs_the_finetuning_family_with_adamw_only(tmp_path, monkeypatch, coarse_grid):
     monkeypatch.setitem(T.FAMILIES, "finetune_text", quick_finetune)
     rows = C.main(
         ["--families", "finetune_text", "--seeds", "1", "--no-cache", "--out", str(tmp_path)]

@@ -618,7 +618,7 @@ def test_lbfgs_runs_with_a_closure_and_is_restored(
 def test_a_loaders_own_generator_is_back_after_the_test(digits, make_mlp):
     # training after a range test sees the batches it would have seen without one
     X, y = digits
-    ds = torch.utils.data.TensorDataset(X, y)
+    ds = torch.utils.data.TensorDataset(X[:512], y[:512])  # 8 batches: val_loader read per step
 
     def loader():
         return torch.utils.data.DataLoader(
@@ -632,6 +632,6 @@ def test_a_loaders_own_generator_is_back_after_the_test(digits, make_mlp):
     model = make_mlp()
     finder = LRFinder(model, torch.optim.SGD(model.parameters(), lr=1e-4), nn.CrossEntropyLoss())
     dl, val = loader(), loader()
-    finder.range_test(dl, val_loader=val, end_lr=1, num_iter=40)  # cycles dl: 2 epochs drawn
+    finder.range_test(dl, val_loader=val, end_lr=1, num_iter=40)  # cycles dl: 5 epochs drawn
     assert order(dl) == untouched
     assert order(val) == untouched

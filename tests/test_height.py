@@ -4,6 +4,7 @@ state is hostile: js/tests/view_selection.test.js)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -16,6 +17,9 @@ from lrwidget.pure.rules import PLOT_HEIGHT, check_height
 def test_the_bounds_are_the_shared_rule():
     assert PLOT_HEIGHT == {"min": 160, "max": 2000, "default": 320}
     assert check_height(160) == 160 and check_height(2000) == 2000
+    # a numpy int counts (lrwidget.pure.numbers) and comes back as the int a trait holds
+    got = check_height(np.int64(400))
+    assert got == 400 and type(got) is int
 
 
 @pytest.mark.parametrize("height", [10**9, 2001, 159, -1, True, 320.0, "320", None])

@@ -36,6 +36,8 @@ BAD_RANGE_TEST = [
     (dict(diverge_th=0.5), ValueError, "diverge_th"),
     (dict(accumulation_steps=0), ValueError, "accumulation_steps"),
     (dict(accumulation_steps=1.5), TypeError, "accumulation_steps"),
+    (dict(accumulation_steps=True), TypeError, "accumulation_steps"),  # a bool is no number
+    (dict(num_iter=True), TypeError, "num_iter"),
     (dict(step_fn="not callable"), TypeError, "step_fn"),
     (dict(train_loader=[]), ValueError, "train_loader is empty"),
     (
@@ -89,6 +91,22 @@ def test_bad_range_test_arguments(
     assert calls == {"forward": 0, "step": 0}
     assert_same_state(full_state(model, opt), before)
     assert finder.result is None and not finder.running
+
+
+def test_numpy_numbers_are_numbers_everywhere(mlp, digits_loader):
+    # one rule (lrwidget.pure.numbers): a user's np.int64 / np.float32 counts, a bool does not
+    import numpy as np
+
+    finder = LRFinder(mlp, torch.optim.SGD(mlp.parameters(), lr=1e-4), nn.CrossEntropyLoss())
+    result = finder.range_test(
+        digits_loader,
+        end_lr=np.float32(1.0),
+        num_iter=np.int64(6),
+        smooth_f=np.float64(0.05),
+        diverge_th=np.int32(5),
+        accumulation_steps=np.int64(2),
+    )
+    assert result.num_iter == 6 and len(result) == 6
 
 
 @pytest.mark.parametrize(

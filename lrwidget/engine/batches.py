@@ -8,17 +8,18 @@ batch of the wrong shape fails before the first step with a message, not deep in
 from __future__ import annotations
 
 import itertools
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from typing import Any
 
 import torch
 from torch import Tensor
+from torch.types import Device
 
 #: batch types unpacked as ``(inputs, labels, *extras)`` when there is no ``step_fn``
 PAIR_TYPES = (tuple, list)
 
 
-def cycle(loader, name: str) -> Generator:
+def cycle(loader: Iterable[Any], name: str) -> Generator[Any, None, None]:
     """Batches of ``loader`` forever, starting it again when it runs out (like torch-lr-finder).
 
     Example
@@ -46,7 +47,7 @@ def cycle(loader, name: str) -> Generator:
             )
 
 
-def move(obj, device, non_blocking: bool):
+def move(obj: Any, device: Device, non_blocking: bool) -> Any:
     """``obj`` (a tensor, or tuples, lists, dicts of them) on ``device``.
 
     Anything else with a ``.to(device)`` (a Hugging Face ``BatchEncoding``) is moved with it; an
@@ -81,7 +82,7 @@ def move(obj, device, non_blocking: bool):
     return obj
 
 
-def inputs_and_labels(batch, name: str):
+def inputs_and_labels(batch: Any, name: str) -> tuple[Any, Any]:
     """``(inputs, labels)`` of a batch ``(inputs, labels, *extras)``; a clear error otherwise.
 
     Example
@@ -106,7 +107,7 @@ def inputs_and_labels(batch, name: str):
     )
 
 
-def first_checked(batches: Iterator, name: str, pairs: bool) -> Iterator:
+def first_checked(batches: Iterator[Any], name: str, pairs: bool) -> Iterator[Any]:
     """``batches`` with its first batch taken (and, when ``pairs``, checked) before any step.
 
     An empty loader raises here; the batch taken is put back in front, not lost.
@@ -142,16 +143,16 @@ class DataLoaderIter:
     [(1, 2), (3, 4)]
     """
 
-    def __init__(self, data_loader):
+    def __init__(self, data_loader: Any) -> None:
         self.data_loader = data_loader
         self._iterator = iter(data_loader)
 
     @property
-    def dataset(self):
+    def dataset(self) -> Any:
         """The ``data_loader``'s dataset."""
         return self.data_loader.dataset
 
-    def inputs_labels_from_batch(self, batch_data):
+    def inputs_labels_from_batch(self, batch_data: Any) -> Any:
         """``(inputs, labels)`` of one batch; override it for other batches (dicts, ...)."""
         if not isinstance(batch_data, PAIR_TYPES):
             raise ValueError(
@@ -161,10 +162,10 @@ class DataLoaderIter:
             )
         return inputs_and_labels(batch_data, type(self).__name__)
 
-    def __iter__(self):
+    def __iter__(self) -> DataLoaderIter:
         return self
 
-    def __next__(self):
+    def __next__(self) -> Any:
         return self.inputs_labels_from_batch(next(self._iterator))
 
 
@@ -179,11 +180,11 @@ class TrainDataLoaderIter(DataLoaderIter):
     [(1, 2), (3, 4), (1, 2)]
     """
 
-    def __init__(self, data_loader, auto_reset: bool = True):
+    def __init__(self, data_loader: Any, auto_reset: bool = True) -> None:
         super().__init__(data_loader)
         self.auto_reset = auto_reset
 
-    def __next__(self):
+    def __next__(self) -> Any:
         try:
             batch = next(self._iterator)
         except StopIteration:
@@ -206,23 +207,23 @@ class ValDataLoaderIter(DataLoaderIter):
     ([(1, 2), (3, 4)], [(1, 2), (3, 4)])
     """
 
-    def __init__(self, data_loader):
+    def __init__(self, data_loader: Any) -> None:
         super().__init__(data_loader)
         self.run_limit = len(data_loader)  # batches in one pass
         self.run_counter = 0  # batches taken in this pass
 
-    def __iter__(self):
+    def __iter__(self) -> ValDataLoaderIter:
         if self.run_counter >= self.run_limit:
             self._iterator = iter(self.data_loader)
             self.run_counter = 0
         return self
 
-    def __next__(self):
+    def __next__(self) -> Any:
         self.run_counter += 1
         return super().__next__()
 
 
-def is_loader_iter(obj) -> bool:
+def is_loader_iter(obj: object) -> bool:
     """Whether ``obj`` is one of torch-lr-finder's ``DataLoaderIter`` objects (its
     ``TrainDataLoaderIter``, ``ValDataLoaderIter`` or a subclass): a ``data_loader`` and an
     ``inputs_labels_from_batch(batch) -> (inputs, labels)``. Recognised by those two
@@ -257,10 +258,10 @@ class LoaderIterPasses:
     ([(1, 2), (3, 4)], [(1, 2), (3, 4)], 2)
     """
 
-    def __init__(self, loader_iter):
+    def __init__(self, loader_iter: Any) -> None:
         self.loader_iter = loader_iter
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Any]:
         split = self.loader_iter.inputs_labels_from_batch
         for batch in self.loader_iter.data_loader:
             yield split(batch)
@@ -270,7 +271,7 @@ class LoaderIterPasses:
         return len(self.loader_iter.data_loader)
 
 
-def val_batches(val_loader):
+def val_batches(val_loader: Any) -> Any:
     """``val_loader`` as the range test reads it: a torch-lr-finder ``ValDataLoaderIter`` (see
     :func:`is_loader_iter`) as :class:`LoaderIterPasses`, anything else as it is.
 
@@ -282,7 +283,7 @@ def val_batches(val_loader):
     return LoaderIterPasses(val_loader) if is_loader_iter(val_loader) else val_loader
 
 
-def check_val_loader(val_loader, pairs: bool) -> None:
+def check_val_loader(val_loader: Any, pairs: bool) -> None:
     """Refuse an empty ``val_loader`` (and, when ``pairs``, a first batch that is no pair).
 
     A :class:`LoaderIterPasses` is checked on its ``data_loader``, without splitting a batch:
@@ -305,7 +306,7 @@ def check_val_loader(val_loader, pairs: bool) -> None:
     raise ValueError("val_loader is empty: it must yield at least one batch")
 
 
-def check_loss(loss, source: str, trains: bool = True) -> None:
+def check_loss(loss: object, source: str, trains: bool = True) -> None:
     """Refuse what ``source`` (``"criterion"`` or ``"step_fn"``) returned unless it is a
     scalar tensor, and, when ``trains`` (a training step's loss, not a validation loss), one
     that backward can go through.

@@ -10,10 +10,11 @@ from __future__ import annotations
 import collections.abc
 import os
 import tempfile
-from numbers import Real
+from typing import Any
 
 import torch
 
+from ..pure.numbers import is_int, is_real
 from ..pure.schedule import Sweep, start_lrs_for
 from .history import History
 from .steps import needs_closure
@@ -24,7 +25,7 @@ AMP_BACKENDS = ("torch",)
 READING_BYTES = 24
 
 
-def real(name: str, v, what: str) -> float:
+def real(name: str, v: object, what: str) -> float:
     """``v`` as a float; a TypeError naming ``name`` and ``what`` it must be otherwise.
 
     Example
@@ -36,12 +37,14 @@ def real(name: str, v, what: str) -> float:
     ...
     TypeError: smooth_f must be a real number in [0, 1), got True
     """
-    if isinstance(v, bool) or not isinstance(v, Real):
+    if not is_real(v):
         raise TypeError(f"{name} must be {what}, got {v!r}")
     return float(v)
 
 
-def check_finder_args(model, optimizer, criterion, amp_backend, amp_config) -> None:
+def check_finder_args(
+    model: object, optimizer: object, criterion: object, amp_backend: object, amp_config: object
+) -> None:
     """The checks of ``LRFinder(...)``: types, an optimizer of this model, the AMP settings."""
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
@@ -69,7 +72,15 @@ def check_finder_args(model, optimizer, criterion, amp_backend, amp_config) -> N
         )
 
 
-def sweep_args(optimizer, start_lr, end_lr, num_iter, step_mode, smooth_f, diverge_th):
+def sweep_args(
+    optimizer: Any,
+    start_lr: Any,
+    end_lr: Any,
+    num_iter: Any,
+    step_mode: Any,
+    smooth_f: object,
+    diverge_th: object,
+) -> tuple[Sweep, float, float]:
     """``(sweep, smooth_f, diverge_th)`` checked, for a test on ``optimizer``'s param groups.
 
     Example
@@ -97,7 +108,7 @@ def sweep_args(optimizer, start_lr, end_lr, num_iter, step_mode, smooth_f, diver
     return sweep, sf, th
 
 
-def check_trainable(optimizer) -> None:
+def check_trainable(optimizer: Any) -> None:
     """Refuse an optimizer none of whose parameters requires grad: no step could change one,
     and torch's own error would come from backward, after a forward, naming no cause.
 
@@ -120,10 +131,10 @@ def check_trainable(optimizer) -> None:
         )
 
 
-def check_step_args(accumulation_steps, step_fn, criterion) -> None:
+def check_step_args(accumulation_steps: object, step_fn: object, criterion: object) -> None:
     """``accumulation_steps`` an int >= 1; ``step_fn`` callable or None, and given when there
     is no criterion."""
-    if isinstance(accumulation_steps, bool) or not isinstance(accumulation_steps, int):
+    if not is_int(accumulation_steps):
         raise TypeError(f"accumulation_steps must be an int >= 1, got {accumulation_steps!r}")
     if accumulation_steps < 1:
         raise ValueError(f"accumulation_steps must be an int >= 1, got {accumulation_steps}")
@@ -138,7 +149,7 @@ def check_step_args(accumulation_steps, step_fn, criterion) -> None:
         )
 
 
-def check_loaders(train_loader, val_loader) -> None:
+def check_loaders(train_loader: object, val_loader: object) -> None:
     """Both iterables, neither with a length of 0, and ``val_loader`` not a one-shot iterator.
 
     Example
@@ -176,7 +187,7 @@ def check_loaders(train_loader, val_loader) -> None:
         )
 
 
-def check_cache_dir(memory_cache: bool, cache_dir) -> None:
+def check_cache_dir(memory_cache: bool, cache_dir: Any) -> None:
     """With ``memory_cache=False`` the snapshot is a file: ``cache_dir`` must take one."""
     if memory_cache:
         return
@@ -211,7 +222,7 @@ def _why_not_writable(path: str) -> str | None:
     return None
 
 
-def check_scaler(grad_scaler, optimizer) -> None:
+def check_scaler(grad_scaler: torch.amp.GradScaler | None, optimizer: Any) -> None:
     """Refuse an enabled GradScaler with an optimizer stepped with a closure (LBFGS)."""
     if grad_scaler is not None and grad_scaler.is_enabled() and needs_closure(optimizer):
         raise ValueError(

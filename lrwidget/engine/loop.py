@@ -13,10 +13,11 @@ the same StopRule, Recorder and :func:`lr_writer`.
 from __future__ import annotations
 
 import math
-from typing import Callable
+from typing import Any, Callable
 
 import torch
 from torch import Tensor
+from torch.types import Device
 
 from ..pure.schedule import Sweep
 from .history import History
@@ -49,7 +50,7 @@ class StopRule:
 
     __slots__ = ("num_iter", "diverge_th", "requested")
 
-    def __init__(self, num_iter: int, diverge_th: float):
+    def __init__(self, num_iter: int, diverge_th: float) -> None:
         self.num_iter = num_iter
         self.diverge_th = diverge_th
         self.requested = False  # set by stop() from any thread; a bool store is atomic
@@ -93,7 +94,7 @@ class Recorder:
     4
     """
 
-    def __init__(self, readings: History, rule: StopRule, fetch_every: int, device):
+    def __init__(self, readings: History, rule: StopRule, fetch_every: int, device: Device) -> None:
         self.readings = readings
         self.rule = rule
         self.fetch_every = fetch_every
@@ -102,7 +103,7 @@ class Recorder:
         self.staged_lrs: list[float] = []  # their lrs
         self.staged_losses = torch.empty(fetch_every, device=device) if fetch_every > 1 else None
 
-    def add(self, i: int, lr: float, loss) -> str | None:
+    def add(self, i: int, lr: float, loss: Tensor | float) -> str | None:
         """Record step ``i`` (run with ``lr``); the reason to end, or None."""
         if self.staged_losses is None or not isinstance(loss, Tensor):
             if self.n_staged:  # a float after staged tensors: keep the order
@@ -138,7 +139,7 @@ class Recorder:
         return self.rule.pending()
 
 
-def write_lr(holder, key, value: float) -> None:
+def write_lr(holder: Any, key: Any, value: float) -> None:
     """Write the lr ``value`` at ``holder[key]`` (a param group's key, a scheduler list's index).
 
     A tensor there (capturable/fused optimizers hold their lrs as tensors, and the schedulers
@@ -160,7 +161,7 @@ def write_lr(holder, key, value: float) -> None:
         holder[key] = value
 
 
-def lr_writer(optimizer) -> tuple[dict | None, Callable[[list[float]], None]]:
+def lr_writer(optimizer: Any) -> tuple[dict[str, Any] | None, Callable[[list[float]], None]]:
     """``(group0, write)``: ``write(lrs)`` writes one lr per param group; ``group0`` is the one
     plain-float param group when that is all there is (the fast case: the loop writes
     ``group0["lr"]`` itself), else None.
@@ -185,7 +186,7 @@ def lr_writer(optimizer) -> tuple[dict | None, Callable[[list[float]], None]]:
 
 
 def loop_cpu(
-    sweep: Sweep, readings: History, rule: StopRule, optimizer, step: Callable[[], Tensor]
+    sweep: Sweep, readings: History, rule: StopRule, optimizer: Any, step: Callable[[], Tensor]
 ) -> str | None:
     """Run the sweep, reading each loss at once; the reason it ended.
 
@@ -221,10 +222,10 @@ def loop_staged(
     sweep: Sweep,
     readings: History,
     rule: StopRule,
-    optimizer,
+    optimizer: Any,
     step: Callable[[], Tensor],
     fetch_every: int,
-    device,
+    device: Device,
     recorder: Recorder | None = None,
 ) -> str | None:
     """Run the sweep with the losses staged on ``device`` (see :class:`Recorder`); the reason

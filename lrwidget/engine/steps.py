@@ -17,17 +17,19 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+from collections.abc import Iterable, Iterator
 from typing import Any, Callable
 
 import torch
 from torch import Tensor
+from torch.types import Device
 
 from .batches import PAIR_TYPES, check_loss, inputs_and_labels, move
 
 Step = Callable[[], Tensor]
 
 
-def inner_optimizer(optimizer):
+def inner_optimizer(optimizer: Any) -> Any:
     """The optimizer a wrapper steps (accelerate's ``AcceleratedOptimizer.optimizer``), or
     ``optimizer`` itself when it wraps none.
 
@@ -43,7 +45,7 @@ def inner_optimizer(optimizer):
     return optimizer
 
 
-def needs_closure(optimizer) -> bool:
+def needs_closure(optimizer: Any) -> bool:
     """Whether ``optimizer.step`` must be given a closure (torch.optim.LBFGS and the like, also
     inside a wrapper whose own ``step`` takes an optional closure).
 
@@ -85,7 +87,7 @@ def own_scaler(optimizer: object) -> torch.amp.GradScaler | None:
     return None
 
 
-def check_own_scaler(grad_scaler, optimizer) -> None:
+def check_own_scaler(grad_scaler: torch.amp.GradScaler | None, optimizer: Any) -> None:
     """Refuse a ``grad_scaler`` other than the one ``optimizer`` steps with itself, and an
     optimizer whose own GradScaler would have to drive a closure optimizer (LBFGS)."""
     own = own_scaler(optimizer)
@@ -122,7 +124,7 @@ def sync_state(optimizer: object) -> Any:
 
 
 @contextlib.contextmanager
-def stepping_every_call(optimizer):
+def stepping_every_call(optimizer: Any) -> Iterator[None]:
     """Hold an optimizer that skips steps between accumulation boundaries (see
     :func:`sync_state`) to stepping on every call; its flag is put back afterwards.
 
@@ -149,17 +151,17 @@ def stepping_every_call(optimizer):
 
 
 def train_step(
-    model,
-    optimizer,
-    criterion,
-    batches,
+    model: torch.nn.Module,
+    optimizer: Any,
+    criterion: Callable[..., Any] | None,
+    batches: Iterator[Any],
     *,
-    device,
+    device: Device,
     non_blocking: bool,
     accumulation_steps: int = 1,
-    step_fn=None,
-    autocast: dict | None = None,
-    grad_scaler=None,
+    step_fn: Callable[..., Any] | None = None,
+    autocast: dict[str, Any] | None = None,
+    grad_scaler: torch.amp.GradScaler | None = None,
 ) -> Step:
     """``step()``: one optimizer step on the next ``accumulation_steps`` batches; returns the
     step's loss, detached (the sum of the accumulated ones, each divided by their number; for
@@ -207,9 +209,16 @@ def train_step(
     return _general_step(optimizer, nxt, loss_of, accumulation_steps, grad_scaler, own is not None)
 
 
-def _plain_step(model, opt, crit, nxt, dev, non_blocking) -> Step:
+def _plain_step(
+    model: torch.nn.Module,
+    opt: Any,
+    crit: Any,
+    nxt: Callable[[], Any],
+    dev: Device,
+    non_blocking: bool,
+) -> Step:
     # the hot path: the bare training loop, plus the checks a wrong batch or loss needs
-    def step():
+    def step() -> Tensor:
         opt.zero_grad()
         b = nxt()
         if type(b) not in PAIR_TYPES or len(b) < 2:
@@ -226,18 +235,28 @@ def _plain_step(model, opt, crit, nxt, dev, non_blocking) -> Step:
     return step
 
 
-def _autocast_context(autocast: dict | None) -> Callable[[], contextlib.AbstractContextManager]:
+def _autocast_context(
+    autocast: dict[str, Any] | None,
+) -> Callable[[], contextlib.AbstractContextManager[Any]]:
     if autocast is None:
         return contextlib.nullcontext
     return lambda: torch.autocast(**autocast)
 
 
-def _loss_fn(model, crit, dev, non_blocking, step_fn, autocast, acc) -> Callable[..., Tensor]:
+def _loss_fn(
+    model: torch.nn.Module,
+    crit: Any,
+    dev: Device,
+    non_blocking: bool,
+    step_fn: Callable[..., Any] | None,
+    autocast: dict[str, Any] | None,
+    acc: int,
+) -> Callable[[Any], Tensor]:
     """``loss_of(batch)``: the batch's scalar loss, divided by ``acc``, with its graph."""
     context = _autocast_context(autocast)
     src = "step_fn" if step_fn is not None else "criterion"
 
-    def loss_of(batch):
+    def loss_of(batch: Any) -> Tensor:
         with context():
             if step_fn is None:
                 inputs, labels = inputs_and_labels(batch, "train_loader")
@@ -252,20 +271,19 @@ def _loss_fn(model, crit, dev, non_blocking, step_fn, autocast, acc) -> Callable
     return loss_of
 
 
-def _closure_step(opt, nxt, loss_of, acc) -> Step:
-    def step():
+def _closure_step(
+    opt: Any, nxt: Callable[[], Any], loss_of: Callable[[Any], Tensor], acc: int
+) -> Step:
+    def step() -> Tensor:
         # every evaluation of the closure sees the same batches, as the optimizer expects
         batches = [nxt() for _ in range(acc)]
-        first = []
+        first: list[Tensor] = []
 
-        def closure():
+        def closure() -> Tensor:
             opt.zero_grad()
-            total = None
-            for batch in batches:
-                loss = loss_of(batch)
-                loss.backward()
-                d = loss.detach().float()
-                total = d if total is None else total + d
+            total = _backward(loss_of(batches[0]), None)
+            for batch in batches[1:]:
+                total = total + _backward(loss_of(batch), None)
             if not first:
                 first.append(total)  # the loss before the step is the one recorded
             return total
@@ -276,25 +294,26 @@ def _closure_step(opt, nxt, loss_of, acc) -> Step:
     return step
 
 
-def _general_step(opt, nxt, loss_of, acc, scaler, scaler_in_step: bool) -> Step:
+def _general_step(
+    opt: Any,
+    nxt: Callable[[], Any],
+    loss_of: Callable[[Any], Tensor],
+    acc: int,
+    scaler: torch.amp.GradScaler | None,
+    scaler_in_step: bool,
+) -> Step:
     # autocast (inside loss_of), accumulation, a GradScaler: any of them.
     # scaler_in_step: the optimizer's own step() unscales, steps and updates the scaler
-    steps_scaler = scaler is not None and not scaler_in_step
+    steps_scaler = scaler if not scaler_in_step else None
 
-    def step():
+    def step() -> Tensor:
         opt.zero_grad()
-        total = None
-        for _ in range(acc):
-            loss = loss_of(nxt())
-            if scaler is not None:
-                scaler.scale(loss).backward()
-            else:
-                loss.backward()
-            d = loss.detach().float()
-            total = d if total is None else total + d
-        if steps_scaler:
-            scaler.step(opt)
-            scaler.update()
+        total = _backward(loss_of(nxt()), scaler)
+        for _ in range(acc - 1):
+            total = total + _backward(loss_of(nxt()), scaler)
+        if steps_scaler is not None:
+            steps_scaler.step(opt)
+            steps_scaler.update()
         else:
             opt.step()
         return total
@@ -302,15 +321,25 @@ def _general_step(opt, nxt, loss_of, acc, scaler, scaler_in_step: bool) -> Step:
     return step
 
 
+def _backward(loss: Tensor, scaler: torch.amp.GradScaler | None) -> Tensor:
+    """Backward through ``loss`` (scaled by ``scaler`` when given); the loss, detached, as a
+    float32 tensor to add up."""
+    if scaler is not None:
+        scaler.scale(loss).backward()
+    else:
+        loss.backward()
+    return loss.detach().float()
+
+
 def validation_loss(
-    model,
-    criterion,
-    val_loader,
+    model: torch.nn.Module,
+    criterion: Callable[..., Any] | None,
+    val_loader: Iterable[Any],
     *,
-    device,
+    device: Device,
     non_blocking: bool,
-    step_fn=None,
-    autocast: dict | None = None,
+    step_fn: Callable[..., Any] | None = None,
+    autocast: dict[str, Any] | None = None,
 ) -> Step:
     """``validate()``: the mean loss over all of ``val_loader``, in ``model.eval()`` without
     gradients (weighted by batch size when the labels have a length); the model is back in
@@ -326,9 +355,11 @@ def validation_loss(
     """
     context = _autocast_context(autocast)
     src = "step_fn" if step_fn is not None else "criterion"
-    crit, dev = criterion, device
+    # called only without a step_fn, where check_step_args required a criterion
+    crit: Any = criterion
+    dev = device
 
-    def validate():
+    def validate() -> Tensor:
         model.eval()
         total = torch.zeros((), device=dev)
         count = 0
@@ -364,7 +395,7 @@ def then_validate(train: Step, validate: Step) -> Step:
     tensor(2.)
     """
 
-    def step():
+    def step() -> Tensor:
         train()
         return validate()
 

@@ -22,12 +22,12 @@ import logging
 import os
 import threading
 from collections.abc import Sequence
-from numbers import Real
 from typing import Any, Callable
 
 from ..engine.finder import LRFinder
 from ..engine.loop import write_lr
 from ..engine.stream import LrApplied
+from ..pure.numbers import is_real
 from ..pure.suggest import DEFAULT, RULES
 from ..remote.link import ENV_ADDRESS
 from ..remote.transport import check_seconds
@@ -45,7 +45,13 @@ _OWN = ("train_loader", "step_fn", "start_lr", "end_lr", "num_iter")
 
 
 def check_settings(
-    start_lr, end_lr, num_iter, choose, timeout, range_test_kwargs, rule=None
+    start_lr: Any,
+    end_lr: Any,
+    num_iter: Any,
+    choose: object,
+    timeout: object,
+    range_test_kwargs: dict[str, Any],
+    rule: object = None,
 ) -> None:
     """Refuse what the range test would refuse later, when the callback is made.
 
@@ -163,7 +169,16 @@ class Chooser:
         The live view, when one was shown.
     """
 
-    def __init__(self, start_lr, end_lr, num_iter, choose, timeout, range_test_kwargs, rule=None):
+    def __init__(
+        self,
+        start_lr: Any,
+        end_lr: Any,
+        num_iter: Any,
+        choose: str,
+        timeout: float | None,
+        range_test_kwargs: dict[str, Any],
+        rule: str | None = None,
+    ) -> None:
         check_settings(start_lr, end_lr, num_iter, choose, timeout, range_test_kwargs, rule)
         self.rule = rule
         self.start_lr, self.end_lr, self.num_iter = start_lr, end_lr, num_iter
@@ -241,7 +256,7 @@ class Chooser:
 
     def _sweep(self, finder: LRFinder, schedulers: Sequence[Any]) -> dict[str, Any]:
         start = DEFAULT_START_LR if self.start_lr is None else self.start_lr
-        if isinstance(start, Real):
+        if is_real(start):
             base = base_lrs(finder.optimizer, schedulers)
             # groups keep the ratios of their configured lrs (the scheduled ones may all be 0)
             start = [float(start) * b / base[0] for b in base] if base[0] > 0 else float(start)
@@ -258,7 +273,9 @@ class Chooser:
             return float(w.applied_lr)
         return self._default("nothing was applied in the find step's widget")
 
-    def _run(self, finder: LRFinder, loader: Any, step_fn: Callable, schedulers) -> float | None:
+    def _run(
+        self, finder: LRFinder, loader: Any, step_fn: Callable, schedulers: Sequence[Any]
+    ) -> float | None:
         sweep = self._sweep(finder, schedulers)
         finder.check_range_test_args(loader, step_fn=step_fn, **sweep)
         remote = os.environ.get(ENV_ADDRESS) is not None and not in_kernel()
@@ -276,7 +293,9 @@ class Chooser:
         self.result = finder.range_test(loader, step_fn=step_fn, **sweep)
         return self._default(None)
 
-    def _run_remote(self, finder, loader, step_fn, sweep) -> float | None:
+    def _run_remote(
+        self, finder: LRFinder, loader: Any, step_fn: Callable, sweep: dict[str, Any]
+    ) -> float | None:
         from ..remote.link import connect
 
         with connect(finder) as link:
@@ -287,7 +306,9 @@ class Chooser:
             self.chosen_by = link.chosen_by
             return lr
 
-    def _run_shown(self, finder, loader, step_fn, sweep) -> float | None:
+    def _run_shown(
+        self, finder: LRFinder, loader: Any, step_fn: Callable, sweep: dict[str, Any]
+    ) -> float | None:
         from IPython.display import display
 
         from ..views.widget import LRFinderWidget

@@ -195,27 +195,23 @@ class LRFinderCallback(ChoiceRecord, pl.Callback):
         datamodule: pl.LightningDataModule | None = None,
         trainer: pl.Trainer | None = None,
     ) -> Any:
-        """The notebook's find step: start the range test in the background, return its live
-        widget at once; click the curve and press Apply, then ``trainer.fit(model, ...)`` with
-        this callback trains with the applied lr without testing again.
-
-        The test runs the module's own ``training_step`` under a bare trainer of its own (one
-        device, no logger, checkpoint, progress bar or validation) in a background thread, so
-        the cell returns and the widget stays clickable; the model and that trainer's
-        optimizer are restored when it ends. Nothing applied by the time ``fit`` starts: the
-        default suggestion, with a warning.
+        """The notebook's find step: start the range test in the background and return its
+        live widget at once; click the curve, press Apply, then ``trainer.fit(model, ...)``
+        with this callback trains at the applied lr without testing again (nothing applied by
+        then: the default suggestion, with a warning). The test runs the module's own
+        ``training_step`` in a thread under a bare trainer (one device; no logger, checkpoint,
+        progress bar or validation); the model and its optimizer are restored when it ends.
 
         Parameters
         ----------
         model : LightningModule
             The module ``fit`` will train (its ``configure_optimizers`` builds the optimizer).
         train_dataloaders, datamodule
-            What ``fit`` will get (one of them, or neither when the module has its own
-            ``train_dataloader``).
+            What ``fit`` will get (either, or neither if the module has a ``train_dataloader``).
         trainer : Trainer, optional
-            The trainer ``fit`` will run on: the test uses its accelerator (its first device),
-            precision, ``accumulate_grad_batches``, ``max_epochs`` / ``max_steps`` (which a
-            ``configure_optimizers`` may read) and ``default_root_dir``.
+            The trainer ``fit`` will run on: the test uses its accelerator (first device),
+            precision, ``accumulate_grad_batches``, ``max_epochs``, ``max_steps`` and
+            ``default_root_dir``.
 
         Returns
         -------
@@ -227,40 +223,24 @@ class LRFinderCallback(ChoiceRecord, pl.Callback):
         RuntimeError
             A find step of this callback is still running.
         Exception
-            What the trainer or the range test refused before the test began (e.g. a module
-            with manual optimization), raised here.
+            What the trainer or the range test refused before the test began.
 
         Example
         -------
         >>> cb = LRFinderCallback(end_lr=1, num_iter=100)       # doctest: +SKIP
         >>> trainer = Trainer(max_epochs=3, callbacks=[cb])      # doctest: +SKIP
         >>> cb.find(model, train_loader, trainer=trainer)        # doctest: +SKIP
-        >>> # ... click the curve, press Apply ...
-        >>> trainer.fit(model, train_loader)                     # doctest: +SKIP
+        >>> trainer.fit(model, train_loader)  # after Apply      # doctest: +SKIP
         """
-        t = self._find_thread
-        if t is not None and t.is_alive():
+        if self._find_thread is not None and self._find_thread.is_alive():
             raise RuntimeError(
                 "a find step of this callback is still running: wait() or stop() its widget first"
             )
         _check_automatic(model)
         step = _FindStep(self._chooser)
-        with _no_banner():
-            bare = pl.Trainer(**_bare_settings(trainer), callbacks=[step])
-        self._chooser.use_accumulation(bare.accumulate_grad_batches)
-
-        def fit() -> None:
-            try:
-                bare.fit(model, train_dataloaders=train_dataloaders, datamodule=datamodule)
-            except BaseException as e:  # noqa: BLE001 (handed to find() or the fit that takes the choice)
-                step.fail(e)
-            else:
-                step.fail(None)
-
-        self._find_thread = threading.Thread(
-            target=fit, name="lrwidget-lightning-find", daemon=True
+        self._find_thread = step.start(
+            trainer, model, train_dataloaders=train_dataloaders, datamodule=datamodule
         )
-        self._find_thread.start()
         return step.widget_or_raise()
 
 
@@ -289,6 +269,27 @@ class _FindStep(pl.Callback):
             steps.after()
         finally:
             trainer.should_stop = True  # the fit ends here, before its first step
+
+    def start(
+        self, trainer: pl.Trainer | None, model: pl.LightningModule, **fit_kwargs: Any
+    ) -> threading.Thread:
+        """Fit ``model`` in a thread under a bare trainer with ``trainer``'s settings and this
+        callback, which starts the test at ``on_train_start``; the thread, started."""
+        with _no_banner():
+            bare = pl.Trainer(**_bare_settings(trainer), callbacks=[self])
+        self.chooser.use_accumulation(bare.accumulate_grad_batches)
+
+        def fit() -> None:
+            try:
+                bare.fit(model, **fit_kwargs)
+            except BaseException as e:  # noqa: BLE001 (handed to find() or the fit that takes the choice)
+                self.fail(e)
+            else:
+                self.fail(None)
+
+        thread = threading.Thread(target=fit, name="lrwidget-lightning-find", daemon=True)
+        thread.start()
+        return thread
 
     def fail(self, error: BaseException | None) -> None:
         if error is not None and self.ready.is_set():

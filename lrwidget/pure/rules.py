@@ -44,6 +44,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from .numbers import is_int
+
 __all__ = [
     "LOG_MULTIPLES",
     "NICE_STEPS",
@@ -112,9 +114,9 @@ def check_height(height: Any) -> int:
     ValueError: height must be an int from 160 to 2000 (pixels), got 1000000000
     """
     lo, hi = PLOT_HEIGHT["min"], PLOT_HEIGHT["max"]
-    if isinstance(height, bool) or not isinstance(height, int) or not lo <= height <= hi:
+    if not is_int(height) or not lo <= int(height) <= hi:
         raise ValueError(f"height must be an int from {lo} to {hi} (pixels), got {height!r}")
-    return height
+    return int(height)
 
 
 def status_word(stop_reason: str) -> str:

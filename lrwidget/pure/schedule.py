@@ -24,9 +24,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Sequence
-from numbers import Real
 
 import numpy as np
+
+from .numbers import is_int, is_real
 
 __all__ = ["STEP_MODES", "Sweep", "factors", "schedule", "check_sweep", "check_finite"]
 
@@ -211,11 +212,11 @@ def check_sweep(start: object, end: object, num_iter: object, step_mode: object)
     ValueError: end_lr must be greater than start_lr (0.001), got 0.0001
     """
     lo = _check_positive_lr("start_lr", start)
-    if isinstance(end, bool) or not isinstance(end, Real):
+    if not is_real(end):
         raise TypeError(f"end_lr must be a real number greater than start_lr, got {end!r}")
     if not math.isfinite(end) or end <= lo:
         raise ValueError(f"end_lr must be greater than start_lr ({start}), got {end}")
-    if isinstance(num_iter, bool) or not isinstance(num_iter, (int, np.integer)):
+    if not is_int(num_iter):
         raise TypeError(f"num_iter must be an int >= 2, got {num_iter!r}")
     if num_iter < 2:
         raise ValueError(f"num_iter must be an int >= 2, got {num_iter}")
@@ -255,7 +256,7 @@ def check_finite(start_lrs: Sequence[float], end_lr: float) -> None:
 
 def _check_positive_lr(name: str, v: object) -> float:
     """``v`` as a float, or an error naming ``name``."""
-    if isinstance(v, bool) or not isinstance(v, Real):
+    if not is_real(v):
         raise TypeError(f"{name} must be a positive finite real number, got {v!r}")
     if not (math.isfinite(v) and float(v) > 0):
         raise ValueError(f"{name} must be a positive finite real number, got {v}")

@@ -124,21 +124,7 @@ def prepare(lrs: ArrayLike, losses: ArrayLike, raw: ArrayLike | None = None) -> 
     >>> c.diverged, c.why
     (True, 'too few finite points (2 < 5)')
     """
-    x = np.asarray(lrs, dtype=np.float64).reshape(-1) if np.ndim(lrs) else np.asarray([lrs], float)
-    y = np.asarray(losses, dtype=np.float64)
-    if np.ndim(lrs) != 1 or y.ndim != 1:
-        raise ValueError(
-            "lrs and losses must be one-dimensional sequences, "
-            f"got shapes {np.shape(lrs)} and {np.shape(losses)}"
-        )
-    if x.shape != y.shape:
-        raise ValueError(f"lrs and losses must have the same length, got {x.size} and {y.size}")
-    bad = ~np.isfinite(y)
-    if raw is not None:
-        r = np.asarray(raw, dtype=np.float64).reshape(-1)
-        if r.shape != y.shape:
-            raise ValueError(f"raw must have the same length as losses, got {r.size} and {y.size}")
-        bad |= ~np.isfinite(r)
+    x, y, bad = _checked_arrays(lrs, losses, raw)
     diverged = bool(bad.any())
     cut = int(np.argmax(bad)) if diverged else y.size
     keep = np.flatnonzero(np.isfinite(x[:cut]) & (x[:cut] > 0))
@@ -162,6 +148,30 @@ def prepare(lrs: ArrayLike, losses: ArrayLike, raw: ArrayLike | None = None) -> 
         why = f"too few finite points ({sel.size} < {MIN_POINTS})"
     turned_up = bool(y[keep[-1]] > y[keep].min())
     return Curve(x[sel], y[sel], sel, lo, hi, diverged, why, turned_up)
+
+
+def _checked_arrays(
+    lrs: ArrayLike, losses: ArrayLike, raw: ArrayLike | None
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]:
+    """``(lrs, losses, bad)`` as float64 arrays of one length; ``bad``: the readings whose loss
+    (or raw loss) is not finite. A ValueError for arrays that are not one-dimensional or differ
+    in length."""
+    x = np.asarray(lrs, dtype=np.float64).reshape(-1) if np.ndim(lrs) else np.asarray([lrs], float)
+    y = np.asarray(losses, dtype=np.float64)
+    if np.ndim(lrs) != 1 or y.ndim != 1:
+        raise ValueError(
+            "lrs and losses must be one-dimensional sequences, "
+            f"got shapes {np.shape(lrs)} and {np.shape(losses)}"
+        )
+    if x.shape != y.shape:
+        raise ValueError(f"lrs and losses must have the same length, got {x.size} and {y.size}")
+    bad = ~np.isfinite(y)
+    if raw is not None:
+        r = np.asarray(raw, dtype=np.float64).reshape(-1)
+        if r.shape != y.shape:
+            raise ValueError(f"raw must have the same length as losses, got {r.size} and {y.size}")
+        bad |= ~np.isfinite(r)
+    return x, y, bad
 
 
 def _none(name: str, reason: str) -> Suggestion:
