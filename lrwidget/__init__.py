@@ -5,8 +5,8 @@ Example
 >>> import lrwidget
 >>> sorted(n for n in lrwidget.__all__)  # doctest: +NORMALIZE_WHITESPACE
 ['BqplotView', 'DataLoaderIter', 'LRFinder', 'LRFinderWidget', 'RangeTestResult',
- 'TrainDataLoaderIter', 'ValDataLoaderIter', 'Watch', 'connect', 'find_lr', 'listen', 'show_in_sidebar',
- 'suggest']
+ 'TrainDataLoaderIter', 'ValDataLoaderIter', 'Watch', 'connect', 'find_lr', 'listen',
+ 'show_in_sidebar', 'suggest']
 """
 
 from .engine.batches import DataLoaderIter, TrainDataLoaderIter, ValDataLoaderIter

@@ -20,8 +20,9 @@ from lrwidget.engine.watch_events import ActionTaken, Chunk, VerdictChanged
 from tests.digits import digits_sgd, digits_tensors
 
 
-def train(watch, model, opt, loader, steps, crit=nn.CrossEntropyLoss(), sched=None, hook=None):
+def train(watch, model, opt, loader, steps, crit=None, sched=None, hook=None):
     """``steps`` real steps (the loader cycled), each recorded."""
+    crit = crit or nn.CrossEntropyLoss()
     done = 0
     while done < steps:
         for x, y in loader:
@@ -213,7 +214,7 @@ def test_watch_on_a_finder_running_a_range_test_is_refused_and_nothing_changes(f
         with pytest.raises(RuntimeError, match="while a range test is running"):
             finder.watch()
         after = full_state(model, opt)
-        for lr in run:
+        for _lr in run:
             run.record(1.0)
     torch.testing.assert_close(before["model"], after["model"], rtol=0, atol=0)
     assert opt.param_groups[0]["lr"] == 0.05

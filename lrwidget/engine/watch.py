@@ -135,7 +135,9 @@ class Watch:
         self._host = np.zeros(self.every) if comm is None and finder.device.type == "cpu" else None
         dev = finder.device if self._host is None else torch.device("cpu")
         self._buf = torch.full((self.every + n + slots,), math.nan, dtype=torch.float64, device=dev)
-        self._lrs = np.zeros((self.every, n))
+        self._groups = groups
+        # each step's lrs as the groups hold them (a tensor lr is read at the sync, not here)
+        self._lrs: list[list[Any]] = [[]] * self.every
         self._k = 0  # steps staged in the chunk at hand
         self._stepped = False  # the optimizer stepped since the last record()
         self._last_snap = 0
@@ -224,9 +226,7 @@ class Watch:
 
     # ------------------------------------------------------------------ the hot path
     def _before_step(self, opt: Any, args: Any, kwargs: Any) -> None:
-        row = self._lrs[self._k]
-        for j, g in enumerate(self.optimizer.param_groups):
-            row[j] = float(g["lr"])
+        self._lrs[self._k] = [g["lr"] for g in self._groups]
         self._stepped = True
         if self._k == self.every - 1:
             self._ratio.before()
@@ -258,7 +258,7 @@ class Watch:
         k = self._k
         self._stage(k, loss)
         if not self._stepped:  # no hook saw a step (a skipped AMP step, a wrapper): lr held now
-            self._lrs[k] = [float(g["lr"]) for g in self.optimizer.param_groups]
+            self._lrs[k] = [g["lr"] for g in self._groups]
         self._stepped = False
         self._k = k + 1
         self.step += 1
@@ -309,7 +309,7 @@ class Watch:
             vals = buf.tolist()  # the one host sync of the chunk
         losses = self._host[:count].copy() if self._host is not None else np.array(vals[:count])
         ratios = np.array(vals[every : every + n])
-        lrs = self._lrs[:count].copy()
+        lrs = np.array([[float(v) for v in row] for row in self._lrs[:count]], dtype=np.float64)
         buf[every : every + n] = math.nan
         self._k = 0
         start = self.step - count

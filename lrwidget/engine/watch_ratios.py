@@ -1,9 +1,9 @@
 """The update/weight ratio of each param group, measured on the device on one step per chunk.
 
 ``log10(std(update) / std(weight))`` over a group's tensors (healthy around -3): before the
-measured step's ``optimizer.step()`` the group's weights are copied into buffers allocated once
-(one copy of the trained tensors, on their device); after it the copies become the update
-(in place) and four sums per tensor give both standard deviations. The values are written into
+measured step's ``optimizer.step()`` the group's weights are copied into one flat buffer per
+group, allocated once (on their device); after it the copies become the update
+(in place) and two standard deviations give the ratio. The values are written into
 a slice of the watch's chunk buffer, so they come back with the losses in the chunk's one host
 sync. Nothing here reads a value on the host.
 
@@ -28,17 +28,8 @@ import torch
 __all__ = ["UpdateRatios"]
 
 
-def _moments(ts: list[torch.Tensor]) -> torch.Tensor:
-    """[n, sum, sum of squares] over the tensors' elements (float64, on their device)."""
-    sums = torch.stack([t.sum(dtype=torch.float64) for t in ts]).sum()
-    sq = torch.stack([torch.linalg.vector_norm(t, dtype=torch.float64) ** 2 for t in ts]).sum()
-    n = float(sum(t.numel() for t in ts))
-    return torch.stack([sums.new_tensor(n), sums, sq])
-
-
-def _std(m: torch.Tensor) -> torch.Tensor:
-    n, s, q = m[0], m[1], m[2]
-    return torch.sqrt(torch.clamp(q / n - (s / n) ** 2, min=0.0))
+def _flat(ps: list[torch.Tensor], out: torch.Tensor | None = None) -> torch.Tensor:
+    return torch.cat([p.detach().reshape(-1) for p in ps], out=out)
 
 
 class UpdateRatios:
@@ -50,6 +41,11 @@ class UpdateRatios:
     out : torch.Tensor
         ``len(param_groups)`` float64 values (a slice of the chunk buffer); NaN where a group
         has no tensor that trains, or its weights have no spread.
+
+    Notes
+    -----
+    Memory: one flat copy of each group's tensors, kept (on their device), and one more while
+    a ratio is computed.
     """
 
     def __init__(self, optimizer: Any, out: torch.Tensor) -> None:
@@ -58,15 +54,15 @@ class UpdateRatios:
             for g in optimizer.param_groups
         ]
         self.out = out
-        self.copies = [[torch.empty_like(p) for p in ps] for ps in self.groups]
+        self.copies = [_flat(ps) if ps else None for ps in self.groups]
         self.armed = False
 
     def before(self) -> None:
         """Copy the weights (just before the measured step)."""
         with torch.no_grad():
-            for ps, cs in zip(self.groups, self.copies):
-                for p, c in zip(ps, cs):
-                    c.copy_(p)
+            for ps, c in zip(self.groups, self.copies):
+                if c is not None:
+                    _flat(ps, out=c)
         self.armed = True
 
     def after(self) -> None:
@@ -75,11 +71,10 @@ class UpdateRatios:
             return
         self.armed = False
         with torch.no_grad():
-            for g, (ps, cs) in enumerate(zip(self.groups, self.copies)):
-                if not ps:
+            for g, (ps, c) in enumerate(zip(self.groups, self.copies)):
+                if c is None:
                     self.out[g] = float("nan")
                     continue
-                for p, c in zip(ps, cs):
-                    c.sub_(p)  # the copy becomes -(update); its spread is the update's
-                ratio = _std(_moments(cs)) / _std(_moments([p.detach() for p in ps]))
-                self.out[g] = torch.log10(ratio).to(self.out.device)
+                w = _flat(ps)
+                c.sub_(w)  # the copy becomes -(update); its spread is the update's
+                self.out[g] = torch.log10(c.std() / w.std()).to(self.out)

@@ -15,7 +15,7 @@ Example
 >>> one = state_bytes(m, opt)                      # 16 weights + 4 biases, float32
 >>> ring = Ring(lambda: Snapshot.capture(m, opt), [], cap=2 * one)
 >>> for step in (16, 32, 48):
-...     ring.take(step, one)
+...     _ = ring.take(step, one)
 >>> ring.steps(), ring.nbytes <= ring.cap
 ([32, 48], True)
 >>> ring.before(40).step

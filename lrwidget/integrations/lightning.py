@@ -37,9 +37,9 @@ from torchmetrics import Metric
 
 from ..engine.batches import loader_generators
 from ..engine.finder import LRFinder
+from ..engine.schedules import move_to
 from . import lightning_compat as compat
 from .choice import ChoiceRecord, Chooser
-from ..engine.schedules import move_to
 
 log = logging.getLogger("lrwidget.integrations.lightning")
 
