@@ -44,6 +44,7 @@ if os.environ.get("CI"):
 PROCESS = {
     "test_distributed.py",
     "test_interrupts.py",
+    "test_watch_dist.py",
     "test_js.py",
     "test_lint.py",
     "test_memory.py",
@@ -80,6 +81,7 @@ FRAMEWORK = {"test_accelerate.py", "test_lightning.py", "test_transformers.py"}
 # starts one JupyterLab and one Chromium for all of them.
 SERIAL = {
     "test_distributed.py",
+    "test_watch_dist.py",
     "test_memory.py",
     "test_accelerate.py::test_two_processes_prepared_by_accelerate_agree_and_do_not_hang",
     "test_interrupts.py::test_a_restore_interrupted_by_sigint_still_completes",

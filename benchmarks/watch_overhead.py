@@ -1,0 +1,101 @@
+"""Overhead of ``finder.watch()`` over the bare training loop (issue 18: goal <= 1.03).
+
+Setup: a small MLP (64-64-10) on scikit-learn's digits, batch 64, SGD with momentum and a
+LambdaLR, one torch thread, ``--steps`` steps per run. The bare loop: forward, loss, backward,
+step, scheduler step, zero_grad. The watched loop adds ``watch.record(loss)`` and everything the
+watch does (its step hooks, one sync per 16 steps, the doctor, the update/weight ratios, a
+snapshot every 64 steps into the ring). Batches are made beforehand (the same list for both).
+Runs are interleaved (the order rotates between rounds); the median of the per-round ratios of
+CPU time (less disturbed by other load on a shared machine) and of wall time is printed, beside
+the ratio of two bare runs (the machine's noise floor).
+
+Run: ``python benchmarks/watch_overhead.py [--pairs 21] [--steps 400]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+from torch import nn
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from lrwidget import LRFinder
+
+
+def batches(n: int) -> list:
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    X = (X - X.mean(0)) / (X.std(0) + 1e-6)
+    X, y = torch.tensor(X, dtype=torch.float32), torch.tensor(y, dtype=torch.int64)
+    g = torch.Generator().manual_seed(0)
+    out = []
+    while len(out) < n:
+        perm = torch.randperm(len(X), generator=g)
+        out += [(X[perm[i : i + 64]], y[perm[i : i + 64]]) for i in range(0, len(X) - 63, 64)]
+    return out[:n]
+
+
+def fresh():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 10))
+    opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.999**s)
+    return model, opt, sched
+
+
+def run(data: list, watched: bool) -> tuple[float, float]:
+    model, opt, sched = fresh()
+    crit = nn.CrossEntropyLoss()
+    t0, c0 = time.perf_counter(), time.process_time()
+    if watched:
+        with LRFinder(model, opt, crit).watch(sched, progress=False) as watch:
+            for x, y in data:
+                loss = crit(model(x), y)
+                loss.backward()
+                opt.step()
+                sched.step()
+                opt.zero_grad()
+                watch.record(loss)
+    else:
+        for x, y in data:
+            loss = crit(model(x), y)
+            loss.backward()
+            opt.step()
+            sched.step()
+            opt.zero_grad()
+    return time.perf_counter() - t0, time.process_time() - c0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--pairs", type=int, default=21)
+    ap.add_argument("--steps", type=int, default=400)
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    data = batches(args.steps)
+    run(data, True), run(data, False)  # warm up
+    t: dict[str, list] = {"watch": [], "bare": [], "bare2": []}
+    for i in range(args.pairs):
+        # a second bare run in each round: the ratio bare2 / bare is this machine's noise floor
+        order = ["watch", "bare", "bare2"]
+        for name in order[i % 3 :] + order[: i % 3]:
+            t[name].append(run(data, name == "watch"))
+    for j, what in ((1, "CPU time"), (0, "wall")):
+        w = statistics.median(a[j] / b[j] for a, b in zip(t["watch"], t["bare"]))
+        c = statistics.median(a[j] / b[j] for a, b in zip(t["bare2"], t["bare"]))
+        best = min(a[j] for a in t["watch"]) / min(b[j] for b in t["bare"])
+        print(f"{what}: watch()/bare median {w:.3f}, best/best {best:.3f}; bare/bare {c:.3f}")
+    bare = min(b[0] for b in t["bare"]) / args.steps
+    print(f"bare loop: {bare * 1e6:.0f} us/step (best), {args.steps} steps, {args.pairs} rounds")
+    print("goal: <= 1.03")
+
+
+if __name__ == "__main__":
+    main()

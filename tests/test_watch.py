@@ -1,0 +1,251 @@
+"""finder.watch(): the doctor on real training (scikit-learn's digits, seeded, one torch thread).
+
+Verdicts from the loss and from the range test's curve, a param group 100x off named, the
+listener API, the terminal lines, actions from the training thread and from another thread,
+and every bad input refused with nothing changed.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from lrwidget import LRFinder, Watch
+from lrwidget.engine.watch_events import ActionTaken, Chunk, VerdictChanged
+from tests.digits import digits_sgd, digits_tensors
+
+
+def train(watch, model, opt, loader, steps, crit=None, sched=None, hook=None):
+    """``steps`` real steps (the loader cycled), each recorded."""
+    crit = crit or nn.CrossEntropyLoss()
+    done = 0
+    while done < steps:
+        for x, y in loader:
+            loss = crit(model(x), y)
+            loss.backward()
+            opt.step()
+            if sched is not None:
+                sched.step()
+            opt.zero_grad()
+            watch.record(loss)
+            done += 1
+            if hook is not None:
+                hook(done)
+            if done == steps:
+                return
+
+
+def setup(lr):
+    model, opt, loader = digits_sgd()
+    for g in opt.param_groups:
+        g["lr"] = lr
+    return model, opt, loader, LRFinder(model, opt, nn.CrossEntropyLoss())
+
+
+def test_a_good_lr_is_healthy_and_a_100x_lr_is_too_high_with_its_start():
+    model, opt, loader, finder = setup(0.05)
+    with finder.watch(progress=False) as watch:
+        train(watch, model, opt, loader, 64)
+        assert watch.verdict == "healthy", watch.reason
+        watch.scale_lr(100.0)
+        train(watch, model, opt, loader, 64)
+    assert watch.verdict == "too_high", watch.reason
+    assert "too high" in watch.reason
+    assert watch.since is not None and 64 <= watch.since < 128
+    kinds = [(type(e).__name__, getattr(e, "verdict", None)) for e in watch.events]
+    assert kinds[0] == ("VerdictChanged", "healthy")
+    assert ("ActionTaken", None) in kinds and kinds[-1] == ("VerdictChanged", "too_high")
+    assert all(e.step <= f.step for e, f in zip(watch.events, watch.events[1:]))
+
+
+def test_too_low_comes_from_the_range_tests_curve_and_says_so():
+    model, opt, loader, finder = setup(1e-5)
+    finder.range_test(loader, start_lr=1e-7, end_lr=10, num_iter=100)
+    with finder.watch(progress=False) as watch:
+        train(watch, model, opt, loader, 80)
+    assert watch.verdict == "too_low", watch.reason
+    assert watch.diagnosis.evidence == "curve" and "flat region" in watch.reason
+
+
+def test_without_a_curve_a_plateau_is_never_called_too_low():
+    model, opt, loader, finder = setup(1e-5)  # no range test: no curve
+    with finder.watch(progress=False) as watch:
+        train(watch, model, opt, loader, 80)
+    assert watch.verdict == "watching", watch.reason
+
+
+def test_a_param_group_with_a_100x_lr_is_named_in_the_reason():
+    torch.manual_seed(0)
+    X, y = digits_tensors()
+    a, b, head = nn.Linear(64, 32), nn.Linear(32, 32), nn.Linear(32, 10)
+    model = nn.Sequential(a, nn.ReLU(), b, nn.ReLU(), head)
+    opt = torch.optim.SGD(
+        [
+            {"params": a.parameters(), "lr": 1e-3, "name": "a"},
+            {"params": b.parameters(), "lr": 1e-3, "name": "b"},
+            {"params": head.parameters(), "lr": 1e-1, "name": "head"},
+        ]
+    )
+    loader = torch.utils.data.DataLoader(
+        torch.utils.data.TensorDataset(X, y), batch_size=64, shuffle=False
+    )
+    got = []
+    with LRFinder(model, opt).watch(progress=False) as watch:
+        watch.listen(got.append)
+        train(watch, model, opt, loader, 32)
+    assert set(watch.ratios) == {"a", "b", "head"}
+    assert watch.ratios["head"] - max(watch.ratios["a"], watch.ratios["b"]) > 1.5, watch.ratios
+    assert -6 < watch.ratios["a"] < -2
+    assert "group head's updates are" in watch.reason and "too high" in watch.reason
+    # measured on the device on each chunk's last step, fetched with its losses
+    chunks = [e for e in got if isinstance(e, Chunk)]
+    assert len(chunks) == 2 and all(np.isfinite(c.ratios).all() for c in chunks)
+    assert [e.verdict for e in watch.events] == ["watching"]  # the reason changed: an event
+
+
+def test_listeners_get_every_chunk_with_the_lrs_used_and_verdicts_and_actions_in_order():
+    model, opt, loader, finder = setup(0.05)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 1.0 / (1 + s))
+    got = []
+    with finder.watch(sched, every=16, progress=False) as watch:
+        off = watch.listen(got.append)
+        train(watch, model, opt, loader, 40, sched=sched)
+        watch.scale_lr(0.5)
+        train(watch, model, opt, loader, 10, sched=sched)
+        off()
+        train(watch, model, opt, loader, 16, sched=sched)
+    chunks = [e for e in got if isinstance(e, Chunk)]
+    # 16 + 16 + 8 (flushed by the action); the steps after off() are not heard
+    assert [c.start for c in chunks] == [0, 16, 32]
+    lrs = np.concatenate([c.lrs[:, 0] for c in chunks])
+    np.testing.assert_allclose(lrs, [0.05 / (1 + s) for s in range(40)], rtol=1e-12)
+    losses = np.concatenate([c.losses for c in chunks])
+    assert losses.shape == (40,) and np.isfinite(losses).all()
+    actions = [e for e in got if isinstance(e, ActionTaken)]
+    assert [(a.step, a.factor, a.error) for a in actions] == [(40, 0.5, None)]
+    assert isinstance(got[-1], VerdictChanged) and got[-1].verdict == "watching"
+    assert len(watch.events) >= 2 and watch.step == 66
+
+
+def test_the_last_steps_are_delivered_when_the_block_ends():
+    model, opt, loader, finder = setup(0.05)
+    got = []
+    with finder.watch(every=16, progress=False) as watch:
+        watch.listen(got.append)
+        train(watch, model, opt, loader, 21)
+    assert [(c.start, c.count) for c in got if isinstance(c, Chunk)] == [(0, 16), (16, 5)]
+
+
+def test_a_listener_that_raises_does_not_end_training(caplog):
+    model, opt, loader, finder = setup(0.05)
+    with finder.watch(progress=False) as watch:
+        watch.listen(lambda e: 1 / 0)
+        train(watch, model, opt, loader, 32)
+    assert watch.step == 32 and "listener failed" in caplog.text
+
+
+def test_in_a_terminal_each_verdict_change_is_one_line_unless_a_view_listens(capsys):
+    model, opt, loader, finder = setup(0.05)
+    with finder.watch(progress=True) as watch:
+        train(watch, model, opt, loader, 64)
+        watch.scale_lr(0.5)
+    err = capsys.readouterr().err
+    lines = [ln for ln in err.splitlines() if ln.startswith("lrwidget watch:")]
+    first = watch.events[0]
+    assert first.verdict == "healthy", err
+    assert lines[0] == f"lrwidget watch: step {first.step}: healthy: {first.reason}", err
+    assert any("lr x0.5" in ln and "lr now 0.025" in ln for ln in lines), lines
+    with finder.watch(progress=True) as watch:
+        watch.listen(lambda e: None)
+        train(watch, model, opt, loader, 64)
+    assert "lrwidget watch:" not in capsys.readouterr().err
+
+
+def test_scale_lr_from_another_thread_is_applied_at_the_next_record():
+    model, opt, loader, finder = setup(0.05)
+    with finder.watch(progress=False) as watch:
+        train(watch, model, opt, loader, 10)
+        out = []
+        t = threading.Thread(target=lambda: out.append(watch.scale_lr(0.1)))
+        t.start()
+        t.join(10)
+        assert out == [None] and opt.param_groups[0]["lr"] == 0.05  # not between two steps yet
+        train(watch, model, opt, loader, 1)
+        assert opt.param_groups[0]["lr"] == pytest.approx(0.005, rel=1e-12)
+    taken = [e for e in watch.events if isinstance(e, ActionTaken)]
+    assert [(a.step, a.factor) for a in taken] == [(11, 0.1)]
+
+
+@pytest.mark.parametrize("factor", [0, -1.0, math.nan, math.inf, True, "0.1", None])
+def test_a_bad_factor_is_refused_naming_it_and_nothing_changes(factor):
+    model, opt, loader, finder = setup(0.05)
+    with finder.watch(progress=False) as watch:
+        train(watch, model, opt, loader, 20)
+        with pytest.raises(ValueError, match="factor must be a finite number > 0"):
+            watch.scale_lr(factor)
+        with pytest.raises(TypeError, match="rollback must be True or False"):
+            watch.scale_lr(0.1, rollback="yes")
+        assert opt.param_groups[0]["lr"] == 0.05
+    assert not [e for e in watch.events if isinstance(e, ActionTaken)]
+
+
+def test_record_of_a_non_scalar_loss_or_a_non_number_is_refused():
+    model, opt, loader, finder = setup(0.05)
+    with finder.watch(progress=False) as watch:
+        with pytest.raises(ValueError, match=r"scalar loss, got a tensor of shape \(3,\)"):
+            watch.record(torch.ones(3))
+        with pytest.raises(TypeError, match="loss tensor or a number, got str"):
+            watch.record("1.0")
+        assert watch.step == 0
+        watch.record(torch.tensor([2.0]))  # one element is a scalar
+        watch.record(1.5)
+    assert watch.step == 2
+    with pytest.raises(RuntimeError, match="outside"):
+        watch.record(1.0)
+
+
+def test_watch_on_a_finder_running_a_range_test_is_refused_and_nothing_changes(full_state):
+    model, opt, loader, finder = setup(0.05)
+    with finder.track(end_lr=1.0, num_iter=5) as run:
+        before = full_state(model, opt)
+        with pytest.raises(RuntimeError, match="while a range test is running"):
+            finder.watch()
+        after = full_state(model, opt)
+        for _lr in run:
+            run.record(1.0)
+    torch.testing.assert_close(before["model"], after["model"], rtol=0, atol=0)
+    assert opt.param_groups[0]["lr"] == 0.05
+
+
+@pytest.mark.parametrize(
+    ("kw", "err", "match"),
+    [
+        ({"every": 0}, ValueError, "every must be an integer >= 1"),
+        ({"every": 2.5}, ValueError, "every must be an integer"),
+        ({"snapshot_every": -1}, ValueError, "snapshot_every must be an integer >= 1"),
+        ({"ring_bytes": -5}, ValueError, "ring_bytes must be an integer >= 0"),
+        ({"progress": "yes"}, TypeError, "progress must be True, False or None"),
+        ({"scheduler": "cosine"}, TypeError, "scheduler must be None, an lr scheduler"),
+    ],
+)
+def test_bad_watch_arguments_are_refused_naming_them(kw, err, match):
+    _, _, _, finder = setup(0.05)
+    with pytest.raises(err, match=match):
+        finder.watch(**kw)
+
+
+def test_a_watch_runs_once_and_its_repr_states_the_ring():
+    model, opt, loader, finder = setup(0.05)
+    watch = finder.watch(ring_bytes=2**20, progress=False)
+    assert isinstance(watch, Watch)
+    with watch:
+        train(watch, model, opt, loader, 16)
+        text = repr(watch)
+    assert "ring: 1 snapshots (steps [0])" in text and "ring_bytes=1.0 MiB in CPU memory" in text
+    with pytest.raises(RuntimeError, match="runs once"):
+        watch.__enter__()
