@@ -115,6 +115,23 @@ def kls_flag(losses: np.ndarray) -> int | None:
     return next((i + 1 for i, v in enumerate(losses) if k.step(i, float(v))), None)
 
 
+def onset(losses: np.ndarray) -> int:
+    """Where the loss starts to rise after the lr change, read off the losses alone: the first
+    step from ``AT`` whose next 8 losses have a median over 2x the 16 before ``AT``."""
+    before = 2 * float(np.median(losses[AT - CHUNK : AT]))
+    return next(
+        (s for s in range(AT, len(losses) - 8) if np.median(losses[s : s + 8]) > before), AT
+    )
+
+
+def shape(losses: np.ndarray, healthy: np.ndarray) -> str:
+    """What a run looks like, for the labels' honesty: its last 32 steps' median over the
+    healthy run's, and its swings (8-step medians 1.2x or more over the one before)."""
+    m = np.median(losses[: len(losses) // 8 * 8].reshape(-1, 8), 1)
+    end = np.median(losses[-32:]) / np.median(healthy[-32:])
+    return f"end={end:.1f}x_healthy swings={int(np.sum(m[1:] >= 1.2 * m[:-1]))}"
+
+
 def score(sc: Scenario, losses: np.ndarray, lrs: np.ndarray, curve) -> dict:
     flag, final, seen = doctor_flags(losses, lrs, curve)
     alarm = bool(seen & {"too_high", "too_low"})
@@ -130,6 +147,7 @@ def score(sc: Scenario, losses: np.ndarray, lrs: np.ndarray, curve) -> dict:
         "right": right,
         "alarm": alarm and sc.label == "healthy",
         "latency": None if flag is None or sc.label != "too_high" else flag - rise,
+        "from_onset": None if flag is None or not sc.later else flag - onset(losses),
         "early": flag is not None and flag <= rise,
         "final": final,
         "kls_right": (kls is not None) == (sc.label == "too_high"),
@@ -174,11 +192,14 @@ def run_family(fam: R.Family, seed: int = 0) -> tuple[list[dict], list[float]]:
     rows, backs = [], []
     for opt in ("sgd", "adam"):
         curve = R.range_curve(fam, opt, seed)
+        healthy = np.array([])
         good = fam.good[opt]
         for sc in SCENARIOS:
             lrs = sc.lrs(good)
             run = R.train(fam, opt, seed, lrs, bad_step=AT if sc.bad else None)
+            healthy = run.losses if sc.name == "healthy" else healthy  # healthy comes first
             rows.append({"opt": opt, "scenario": sc.name, **score(sc, run.losses, lrs, curve)})
+            rows[-1]["shape"] = shape(run.losses, healthy)
             if sc.later:
                 backs.append(rollback_steps(fam, opt, seed, curve, lrs))
     return rows, backs
@@ -199,7 +220,7 @@ def summary(name: str, rows: list[dict], backs: list[float]) -> str:
     return (
         f"| {name} | {n} | {sum(r['right'] for r in rows)}/{n} "
         f"| {sum(r['alarm'] for r in healthy)}/{len(healthy)} "
-        f"| {_steps([r['latency'] for r in later])} "
+        f"| {_steps([r['latency'] for r in later])} / {_steps([r['from_onset'] for r in later])} "
         f"| {sum(r['latency'] is not None and r['latency'] <= 100 for r in start)}/{len(start)} "
         f"| {back} "
         f"| {sum(r['kls_right'] for r in high)}/{len(high)} "
@@ -209,7 +230,7 @@ def summary(name: str, rows: list[dict], backs: list[float]) -> str:
 
 
 HEADER = (
-    "| family | runs | doctor: right | alarms on healthy | steps rise->flag (later, max) "
+    "| family | runs | doctor: right | alarms on healthy | steps lr up / loss up -> flag (max) "
     "| flagged in first 100 (start) | rollback+x0.1 steps back | KillLossSpike: too-high flagged "
     "| its alarms on healthy | its steps rise->flag |\n" + "|---" * 10 + "|"
 )
@@ -224,7 +245,7 @@ def main() -> None:
         lines.append(summary(fam.name + (" (held out)" if fam.held_out else ""), rows, backs))
         detail += [
             f"{fam.name:4s} {r['opt']:4s} {r['scenario']:16s} {r['final']:9s} "
-            f"right={r['right']!s:5s} latency={r['latency']} kls={r['kls_latency']}"
+            f"right={r['right']!s:5s} latency={r['latency']} kls={r['kls_latency']} {r['shape']}"
             for r in rows
         ]
     print("\n".join(detail))

@@ -70,7 +70,8 @@ def test_divergence_is_too_high_within_20_steps_of_the_rise():
     y = falling(200)
     start = 120
     y[start:] = y[start] * np.exp(np.arange(80) / 8)  # the lr raised 30x at step 120
-    got = feed(Doctor(), y)
+    lrs = np.where(np.arange(200) < start, LR, 30 * LR)
+    got = feed(Doctor(), y, lrs)
     first = next(i for i, d in enumerate(got) if d.verdict == "too_high")
     flagged_by = min((first + 1) * 16, y.size)
     assert flagged_by - start <= 20 + 16  # read per chunk of 16
@@ -83,6 +84,29 @@ def test_one_bad_batch_is_no_alarm():
     y[150] *= 30  # one bad batch
     y[151:154] *= 4  # and a few steps to recover
     assert all(d.verdict != "too_high" for d in feed(Doctor(), y))
+
+
+def test_a_kick_at_a_settled_lr_may_sit_at_chance_for_25_steps_and_recover():
+    # a real CNN's SGD bad-batch kick (benchmarks/doctor.py, cnn sgd spike): the loss jumps to
+    # 50, sits at chance for 25 steps, then recovers
+    y = falling(260)
+    y[150] = 50.0
+    y[151:176] = noisy(np.full(25, 2.3), seed=1, rel=0.01)
+    y[176:] = noisy(2.2 * np.exp(-np.arange(84) / 15) + 0.1, seed=2)
+    assert all(d.verdict != "too_high" for d in feed(Doctor(), y))
+    # the same stream after the lr was raised 30x at step 150 is too high at the first read
+    lrs = np.where(np.arange(260) < 150, LR, 30 * LR)
+    got = feed(Doctor(), y, lrs)
+    first = next(i for i, d in enumerate(got) if d.verdict == "too_high")
+    assert (first + 1) * 16 - 150 <= 20 and got[first].since == 148
+
+
+def test_a_rise_at_a_settled_lr_that_stays_is_too_high():
+    y = falling(300)
+    y[150:] = noisy(np.full(150, 2.3), seed=1, rel=0.01)  # up to chance and stuck there
+    got = feed(Doctor(), y)
+    first = next(i for i, d in enumerate(got) if d.verdict == "too_high")
+    assert 150 + 4 * Doctor().settled <= (first + 1) * 16 <= 150 + 4 * Doctor().settled + 16
 
 
 def test_flat_loss_without_evidence_is_never_too_low():
@@ -218,3 +242,15 @@ def test_real_too_low_needs_the_curve(runs):
     losses, lrs = runs["low"]
     assert feed(Doctor(curve=REAL_CURVE), losses, lrs)[-1].verdict == "too_low"
     assert all(d.verdict != "too_low" for d in feed(Doctor(), losses, lrs))
+
+
+def test_no_progress_at_the_edge_of_the_curve_is_too_high():
+    # fell once, then swings without progress for 64+ steps (Adam at 30x on the digits CNN)
+    y = np.r_[falling(64), noisy(np.full(136, 0.6), seed=3, rel=0.3)]
+    edge = RangeCurve.of(curve()).min_lr
+    assert edge is not None
+    got = feed(Doctor(curve=curve()), y, lr=edge / 2)
+    assert got[-1].verdict == "too_high" and got[-1].evidence == "curve"
+    assert "no progress" in got[-1].reason
+    # the same stream 10x below the edge is no alarm: a plateau at a sane lr is not too high
+    assert all(d.verdict != "too_high" for d in feed(Doctor(curve=curve()), y, lr=edge / 30))

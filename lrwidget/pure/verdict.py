@@ -6,9 +6,10 @@ smoothly, continue.* :class:`Doctor` is fed the steps in chunks (16 at a time in
 keeps O(1) memory however long the run: the medians of fixed blocks of steps (a median ignores
 one bad batch), the running best, and a few counters.
 
-- too high, from the loss alone: a non-finite loss (at once); a sustained rise over the running
-  best (block medians above it for ``patience`` blocks in a row, not falling back); oscillation
-  without progress (no better block in a long window, the losses swinging wide).
+- too high: a non-finite loss (at once); a sustained rise over the running best (block medians
+  above it, not falling back, for 2 blocks after the lr grew, ``patience`` blocks, or ``settled``
+  blocks at an lr the loss was already falling under: one bad batch's kick); oscillation; no
+  progress at an lr near the range test's minimum (:meth:`RangeCurve.near_min`).
 - too low, never from a slope alone (a plateau and convergence look alike): the lr in use sits in
   the range test's flat region, left of the descent (:class:`RangeCurve`), or a probe (the lr x2
   for k steps) made the loss fall clearly faster (:func:`probe`).
@@ -103,10 +104,14 @@ class RangeCurve:
     descent_lr: float | None
     #: the lowest lr past the minimum where the loss is back above its start (None: never)
     turn_lr: float | None = None
+    #: the lr of the curve's minimum (None: the curve never falls)
+    min_lr: float | None = None
     #: the fraction of the curve's whole drop that marks the start of the descent
     DESCENT = 0.1
     #: how far below the descent's start an lr must be to count as in the flat region
     MARGIN = 3.0
+    #: how close to the curve's minimum an lr counts as at the edge (:meth:`near_min`)
+    NEAR = 3.0
 
     @classmethod
     def of(cls, curve: Any) -> RangeCurve:
@@ -142,6 +147,7 @@ class RangeCurve:
         return cls(
             float(lrs[below[0]]) if below.size else None,
             float(lrs[above[0]]) if above.size else None,
+            float(lrs[low]),
         )
 
     def flat(self, lr: float) -> bool:
@@ -149,9 +155,10 @@ class RangeCurve:
         below its start: where the descent starts is read off a noisy curve)."""
         return self.descent_lr is not None and lr * self.MARGIN < self.descent_lr
 
-    def past_turn(self, lr: float) -> bool:
-        """Whether ``lr`` is where the range test's loss had turned back above its start."""
-        return self.turn_lr is not None and lr >= self.turn_lr
+    def near_min(self, lr: float) -> bool:
+        """Whether ``lr`` is within ``NEAR`` x of the curve's minimum or past it: above where
+        any finder's suggestion lies (fastai's is the minimum / 10), at the edge of stability."""
+        return self.min_lr is not None and lr * self.NEAR >= self.min_lr
 
 
 def slope(losses: ArrayLike) -> float:
@@ -275,15 +282,15 @@ class Doctor:
         The range test's curve (see :meth:`RangeCurve.of`): the evidence a too-low lr needs.
     block : int
         Steps per block; the doctor reads block medians, so one bad batch moves nothing.
-    patience : int
-        Blocks in a row above ``rise`` x the best (and not falling back) before a rise is
-        divergence.
+    patience, settled : int
+        Blocks in a row above ``rise`` x the best (not falling back) before a rise is divergence;
+        ``settled`` where the loss was already falling healthily at this lr (2 after a raise).
     rise : float
         How far above its best a block median must be to count as a rise.
     min_steps : int
         Steps before anything but a rise or a non-finite loss is decided.
     window : int
-        Blocks without a new best (10% better) that make "no progress".
+        Blocks read for oscillation and progress (the last half 10% below the first).
 
     Notes
     -----
@@ -297,12 +304,13 @@ class Doctor:
         *,
         block: int = 4,
         patience: int = 3,
+        settled: int = 8,
         rise: float = 2.0,
         min_steps: int = 64,
         window: int = 16,
     ) -> None:
         self.curve = None if curve is None else RangeCurve.of(curve)
-        self.block, self.patience, self.rise = block, patience, rise
+        self.block, self.patience, self.settled, self.rise = block, patience, settled, rise
         self.min_steps = min_steps
         self.step = 0
         self._pending: list[float] = []
@@ -311,6 +319,10 @@ class Doctor:
         self._best = math.inf
         self._streak: list[float] = []
         self._streak_since = 0
+        self._needed = patience
+        self._pending_lr = 0.0
+        #: the lr of the block with the best median
+        self._best_lr = math.nan
         #: the last ``window`` block medians
         self._medians: deque[float] = deque(maxlen=window)
         #: the step the lr last moved 2x or more (where trouble from the lr can begin)
@@ -349,9 +361,10 @@ class Doctor:
         if math.isnan(self._first):
             self._first = float(y[0])
         top = int(np.argmax(y))
-        if y[top] > self._top:
+        # a jump at an lr the loss was already falling healthily under is one bad batch's kick
+        if y[top] > self._top and self.diagnosis.verdict != "healthy":
             self._top, self._top_step = float(y[top]), self.step + top
-        self._read_blocks(y)
+        self._read_blocks(y, x)
         if self.diagnosis.verdict != "too_high":
             self.diagnosis = self._judge()
         return self.diagnosis
@@ -364,39 +377,53 @@ class Doctor:
             self._lr_moved = self.step + int(moved[-1])
         self._lr = float(x[-1])
 
-    def _read_blocks(self, y: NDArray[np.float64]) -> None:
+    def _read_blocks(self, y: NDArray[np.float64], x: NDArray[np.float64]) -> None:
         i = 0
         while i < y.size and self.diagnosis.verdict != "too_high":
             take = min(self.block - len(self._pending), y.size - i)
             self._pending += y[i : i + take].tolist()
+            self._pending_lr = max(self._pending_lr, float(np.max(x[i : i + take])))
             self.step += take
             i += take
             if len(self._pending) == self.block:
-                self._close_block(float(np.median(self._pending)))
+                self._close_block(float(np.median(self._pending)), self._pending_lr)
                 self._pending.clear()
+                self._pending_lr = 0.0
 
-    def _close_block(self, m: float) -> None:
+    def _close_block(self, m: float, lr: float) -> None:
         ref = min(self._best, self._first)
         prev = self._medians[-1] if self._medians else m
         self._jumps.append(m > 1.5 * prev and m - prev >= 0.05 * self._first)
         self._medians.append(m)
-        self._best = min(self._best, m)
+        if m < self._best:
+            self._best, self._best_lr = m, lr
         # a rise counts when it is large against the best and against the progress made, so a
         # loss near zero that wobbles 2x is no rise
         if m > self.rise * ref and m - ref > 0.1 * (self._first - ref):
             if not self._streak:
                 self._streak_since = self.step - self.block
+                self._needed = self._patience_for(lr)
             self._streak.append(m)
         else:
             self._streak.clear()
         # fallen back from the streak's peak: one bad batch's kick recovering, not a rise (a
         # loss stuck high after a jump is the no-progress rule's)
         recovering = len(self._streak) > 1 and m < 0.9 * max(self._streak[:-1])
-        if len(self._streak) >= self.patience and not recovering:
+        if len(self._streak) >= self._needed and not recovering:
             steps = self.step - self._streak_since
             self.diagnosis = self._too_high(
                 f"loss rose {m / ref:.1f}x over its best in {steps} steps", self._streak_since
             )
+
+    def _patience_for(self, lr: float) -> int:
+        """Blocks a rise starting now must last: 2 when the lr grew 2x since the best (act
+        fast); ``settled`` when the loss was already falling healthily at this lr (a real CNN's
+        SGD bad-batch kick sits at chance 25 steps before it recovers); else ``patience``."""
+        if lr >= 2 * self._best_lr:
+            return min(2, self.patience)
+        if self.diagnosis.verdict == "healthy":
+            return max(self.settled, self.patience)
+        return self.patience
 
     def _too_high(self, what: str, since: int) -> Diagnosis:
         return Diagnosis(
@@ -440,16 +467,27 @@ class Doctor:
                 f"loss oscillates: it jumped 1.5x or more {jumps} times in {steps} steps",
                 self.step - steps,
             )
-        if fell < 0.1 and self.curve is not None and self.curve.past_turn(self._lr):
+        if self.curve is not None and self._stalled(fell) and self.curve.near_min(self._lr):
             return Diagnosis(
                 "too_high",
-                f"loss barely moves and lr {format_lr(self._lr)} is past where the range test's "
-                f"loss turned up ({format_lr(self.curve.turn_lr)}): the lr is too high, cut it 10x",
+                f"loss makes no progress and lr {format_lr(self._lr)} is at the edge of the range "
+                f"test's curve (its minimum is at {format_lr(self.curve.min_lr)}): the lr is too "
+                "high, cut it 10x",
                 "curve",
                 self._lr_moved,
                 self.step,
             )
         return None
+
+    def _stalled(self, fell: float) -> bool:
+        """No progress: barely below the start, or the last half of the window not 10% below
+        its first half."""
+        m = list(self._medians)
+        if fell < 0.1:
+            return True
+        half = len(m) // 2
+        full = len(m) == self._medians.maxlen
+        return full and bool(np.median(m[half:]) >= 0.9 * np.median(m[:half]))
 
     def _too_low(self) -> Diagnosis:
         edge = self.curve.descent_lr if self.curve is not None else None
