@@ -69,7 +69,7 @@ export function mountFrameLoop({ dom, port, view, bus }) {
   const draw = () => {
     const size = fitCanvas(dom.canvas, dom.plotBox);
     const ctx = dom.canvas.getContext("2d");
-    if (drawTrainingView(ctx, size, view)) return; // this view shows a watch()'s training
+    if (drawTrainingView(ctx, size, view, dom.root)) return; // this view shows a watch()'s training
     view.frame = drawFrame({ ctx, ...size, cache, ...frameInputs(port, view) });
     markLrInUse(ctx, size, view);
     view.readings.dirtyFrom = Number.POSITIVE_INFINITY; // this view's cache now holds everything written so far

@@ -74,18 +74,20 @@ function showBar(ui, s, theme, root) {
 }
 
 /** Draw the training chart when this view shows training (true), else mark the lr in use on the curve. */
-export function drawTrainingView(ctx, size, view, message = "") {
+export function drawTrainingView(ctx, size, view, root = null) {
   const s = view.training;
   if (s?.mode !== "training") return false;
   view.frame = null; // the range test's pointer and keys find no curve here
+  const t0 = view.now();
   view.trainingFrame = drawTrainingFrame({
     ctx,
     ...size,
     theme: view.theme,
     cols: shownColumns(s),
     events: s.events,
-    message,
   });
+  // lets browser tests read the frame time and the steps shown
+  if (root) root.dataset.frameMs = (view.now() - t0).toFixed(2);
   return true;
 }
 

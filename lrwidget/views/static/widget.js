@@ -2398,18 +2398,19 @@ function showBar(ui, s, theme, root) {
   root.dataset.steps = String(s.steps);
   for (const b of ui.actions) b.hidden = s.mode !== "training";
 }
-function drawTrainingView(ctx, size, view, message = "") {
+function drawTrainingView(ctx, size, view, root = null) {
   const s = view.training;
   if (s?.mode !== "training") return false;
   view.frame = null;
+  const t0 = view.now();
   view.trainingFrame = drawTrainingFrame({
     ctx,
     ...size,
     theme: view.theme,
     cols: shownColumns(s),
-    events: s.events,
-    message
+    events: s.events
   });
+  if (root) root.dataset.frameMs = (view.now() - t0).toFixed(2);
   return true;
 }
 function markLrInUse(ctx, size, view) {
@@ -2571,7 +2572,7 @@ function mountFrameLoop({ dom, port, view, bus }) {
   const draw = () => {
     const size = fitCanvas(dom.canvas, dom.plotBox);
     const ctx = dom.canvas.getContext("2d");
-    if (drawTrainingView(ctx, size, view)) return;
+    if (drawTrainingView(ctx, size, view, dom.root)) return;
     view.frame = drawFrame({ ctx, ...size, cache, ...frameInputs(port, view) });
     markLrInUse(ctx, size, view);
     view.readings.dirtyFrom = Number.POSITIVE_INFINITY;
