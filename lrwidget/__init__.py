@@ -5,19 +5,21 @@ Example
 >>> import lrwidget
 >>> sorted(n for n in lrwidget.__all__)  # doctest: +NORMALIZE_WHITESPACE
 ['BqplotView', 'DataLoaderIter', 'LRFinder', 'LRFinderWidget', 'RangeTestResult',
- 'TrainDataLoaderIter', 'ValDataLoaderIter', 'connect', 'find_lr', 'listen', 'show_in_sidebar',
+ 'TrainDataLoaderIter', 'ValDataLoaderIter', 'Watch', 'connect', 'find_lr', 'listen', 'show_in_sidebar',
  'suggest']
 """
 
 from .engine.batches import DataLoaderIter, TrainDataLoaderIter, ValDataLoaderIter
 from .engine.finder import LRFinder
 from .engine.history import RangeTestResult
+from .engine.watch import Watch
 from .pure import suggest
 
 __all__ = [
     "LRFinder",
     "LRFinderWidget",
     "RangeTestResult",
+    "Watch",
     "find_lr",
     "suggest",
     "show_in_sidebar",

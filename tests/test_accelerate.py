@@ -490,7 +490,7 @@ def test_a_scheduler_prepared_before_the_test_is_rebased_onto_the_chosen_lr(
     make_accelerator, make_mlp, make_loader, handed
 ):
     # the usual accelerate script: a warmup schedule built and prepared with the rest
-    from lrwidget.integrations.schedules import rebase
+    from lrwidget.engine.schedules import rebase
 
     def warmup(step):
         return min(1.0, (step + 1) / 4)

@@ -14,7 +14,7 @@ from torch.optim import lr_scheduler as S
 
 from lrwidget import LRFinder
 from lrwidget.integrations.choice import DEFAULT_START_LR, Chooser
-from lrwidget.integrations.schedules import base_lrs, move_to, rebase
+from lrwidget.engine.schedules import base_lrs, move_to, rebase
 
 # each builds a scheduler around the optimizer's configured lr(s)
 SCHEDULES = {

@@ -58,11 +58,12 @@ from .steps import (
 )
 from .track import Tracker
 from .use import UseLr
+from .watch_open import Watching
 
 __all__ = ["LRFinder", "StopRule", "Tracker"]
 
 
-class LRFinder(TorchLrFinderExtras, LiveHooks, UseLr):
+class LRFinder(TorchLrFinderExtras, LiveHooks, UseLr, Watching):
     """Learning-rate range test for a PyTorch model and optimizer.
 
     Parameters

@@ -7,5 +7,5 @@
 
 Each framework is an extra (``pip install "lrwidget[lightning]"``), imported only by its module.
 The shared part (settings, where the choice comes from, moving a schedule to the chosen lr) is
-:mod:`lrwidget.integrations.choice` and :mod:`lrwidget.integrations.schedules`.
+:mod:`lrwidget.integrations.choice` and :mod:`lrwidget.engine.schedules`.
 """

@@ -13,7 +13,7 @@ click on a widget displayed by that cell could never arrive. Hence three ways to
 - **the default suggestion** (``choose="default"``: scripts, CI), also what a busy cell gets,
   with a warning that names the find step.
 
-Either way the chosen lr is moved into the optimizer *and* its schedule (:func:`.schedules.rebase`).
+Either way the chosen lr is moved into the optimizer *and* its schedule (:func:`lrwidget.engine.schedules.rebase`).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from ..engine.stream import LrApplied
 from ..pure.suggest import DEFAULT, RULES
 from ..remote.link import ENV_ADDRESS
 from ..remote.transport import check_seconds
-from .schedules import base_lrs, move_to
+from ..engine.schedules import base_lrs, move_to
 
 log = logging.getLogger("lrwidget.integrations")
 

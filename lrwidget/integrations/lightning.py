@@ -39,7 +39,7 @@ from ..engine.batches import loader_generators
 from ..engine.finder import LRFinder
 from . import lightning_compat as compat
 from .choice import ChoiceRecord, Chooser
-from .schedules import move_to
+from ..engine.schedules import move_to
 
 log = logging.getLogger("lrwidget.integrations.lightning")
 
@@ -53,7 +53,7 @@ class LRFinderCallback(ChoiceRecord, pl.Callback):
     left alone) the range test runs on the module's configured optimizer with the trainer's
     train dataloader and the module's own ``training_step`` loss; the model and optimizer are
     restored; the lr is chosen (``choose``); the optimizer and every lr scheduler of
-    ``configure_optimizers`` are moved to it (:func:`lrwidget.integrations.schedules.rebase`:
+    ``configure_optimizers`` are moved to it (:func:`lrwidget.engine.schedules.rebase`:
     a warmup, a decay or a one cycle is then built around the chosen lr), and training runs.
 
     Parameters

@@ -8,7 +8,7 @@ dataloader and the model's own loss (``model(**batch).loss``, as ``Trainer.compu
 it), restores both, chooses an lr and moves everything that holds it:
 
 - every param group's lr (their ratios kept) and the base lrs of ``trainer.lr_scheduler``, so
-  warmup and decay are built around the chosen lr (:func:`lrwidget.integrations.schedules.rebase`);
+  warmup and decay are built around the chosen lr (:func:`lrwidget.engine.schedules.rebase`);
 - ``trainer.args.learning_rate`` (the callback's ``args`` is the Trainer's own object), so what
   the Trainer logs and saves says the lr it trains with.
 

@@ -5,4 +5,5 @@
 - ``rules`` (+ ``rules.json``): what the Python views and the front end must draw alike.
 - ``numbers``: what counts as a number in an argument or a message (never a bool).
 - ``readings``: a consumer's copy of one run's readings, growing as they arrive.
+- ``verdict``: the training doctor's rules: a loss stream in, a verdict out.
 """

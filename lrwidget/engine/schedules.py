@@ -20,7 +20,7 @@ from typing import Any
 
 import torch
 
-from ..engine.loop import write_lr
+from .loop import write_lr
 
 # per-group keys schedulers write into a param group, each a multiple of the group's base lr
 _GROUP_KEYS = ("lr", "initial_lr", "max_lr", "min_lr", "base_lr")
@@ -76,7 +76,7 @@ def base_lrs(optimizer: Any, schedulers: Iterable[Any] = ()) -> list[float]:
     return [float(g[_base_of_group(g)]) for g in optimizer.param_groups]
 
 
-def rebase(optimizer: Any, schedulers: Iterable[Any], new_base: Sequence[float]) -> None:  # noqa: C901 (to split: issue 17)
+def rebase(optimizer: Any, schedulers: Iterable[Any], new_base: Sequence[float]) -> None:
     """Scale each param group's schedule so that its base lr (:func:`base_lrs`) becomes
     ``new_base[i]``.
 
@@ -115,14 +115,38 @@ def rebase(optimizer: Any, schedulers: Iterable[Any], new_base: Sequence[float])
     """
     schedulers = _all_schedulers(schedulers)
     groups = optimizer.param_groups
+    old, new = _checked_bases(optimizer, schedulers, new_base)
+    # every new value is computed before any is written: one tensor may be held in two places
+    # (a scheduler given a group's own lr tensor), and would be moved twice
+    for holder, key, value in _writes(groups, schedulers, old, new):
+        write_lr(holder, key, value)
+    for s in schedulers:
+        last = getattr(s, "_last_lr", None)
+        if isinstance(last, list) and len(last) == len(groups):
+            # what get_last_lr() returns (and a Trainer logs): copies, as the scheduler keeps them
+            s._last_lr = [_copy(g["lr"]) for g in groups]  # noqa: SLF001 (torch has no setter)
+
+
+def _checked_bases(
+    optimizer: Any, schedulers: list[Any], new_base: Sequence[float]
+) -> tuple[list[float], list[float]]:
+    """(the groups' base lrs now, ``new_base`` as floats), or ValueError before any write."""
+    n = len(optimizer.param_groups)
     new = [float(v) for v in new_base]
-    if len(new) != len(groups):
-        raise ValueError(f"new_base has {len(new)} lrs; the optimizer has {len(groups)} groups")
+    if len(new) != n:
+        raise ValueError(f"new_base has {len(new)} lrs; the optimizer has {n} groups")
     if not all(v > 0 and math.isfinite(v) for v in new):
         raise ValueError(f"new_base must hold positive finite lrs, got {new}")
     old = base_lrs(optimizer, schedulers)
     if not all(o > 0 and math.isfinite(o) for o in old):
         raise ValueError(f"a param group's base lr is not a positive finite number: {old}")
+    return old, new
+
+
+def _writes(
+    groups: list[dict[str, Any]], schedulers: list[Any], old: list[float], new: list[float]
+) -> list[tuple[Any, Any, float]]:
+    """(holder, key, new value) of every lr of the groups and schedulers, scaled by new / old."""
 
     def moved(v: Any, i: int) -> float:
         # a value equal to the base becomes the new base exactly (v * (n / o) may differ from n
@@ -130,8 +154,6 @@ def rebase(optimizer: Any, schedulers: Iterable[Any], new_base: Sequence[float])
         v = float(v)
         return new[i] if v == old[i] else v * (new[i] / old[i])
 
-    # every new value is computed before any is written: one tensor may be held in two places
-    # (a scheduler given a group's own lr tensor), and would be moved twice
     writes: list[tuple[Any, Any, float]] = []
     for i, g in enumerate(groups):
         writes += [(g, k, moved(g[k], i)) for k in _GROUP_KEYS if _is_lr(g.get(k))]
@@ -140,13 +162,7 @@ def rebase(optimizer: Any, schedulers: Iterable[Any], new_base: Sequence[float])
             values = getattr(s, name, None)
             if isinstance(values, list) and len(values) == len(groups):
                 writes += [(values, i, moved(v, i)) for i, v in enumerate(values) if _is_lr(v)]
-    for holder, key, value in writes:
-        write_lr(holder, key, value)
-    for s in schedulers:
-        last = getattr(s, "_last_lr", None)
-        if isinstance(last, list) and len(last) == len(groups):
-            # what get_last_lr() returns (and a Trainer logs): copies, as the scheduler keeps them
-            s._last_lr = [_copy(g["lr"]) for g in groups]  # noqa: SLF001 (torch has no setter)
+    return writes
 
 
 def _copy(v: Any) -> Any:
@@ -181,3 +197,24 @@ def move_to(optimizer: Any, schedulers: Iterable[Any], lr: float) -> None:
     schedulers = list(schedulers)
     base = base_lrs(optimizer, schedulers)
     rebase(optimizer, schedulers, [lr * (b / base[0]) for b in base])
+
+
+def scale(optimizer: Any, schedulers: Iterable[Any], factor: float) -> list[float]:
+    """Multiply every param group's schedule by ``factor``: the lr held now and every lr the
+    schedulers give later (:func:`rebase` to ``factor`` x :func:`base_lrs`). Returns the new
+    lrs the groups hold.
+
+    Example
+    -------
+    >>> import torch
+    >>> p = torch.nn.Parameter(torch.zeros(1))
+    >>> opt = torch.optim.SGD([p], lr=0.1)
+    >>> s = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: 0.5 ** step)
+    >>> [round(v, 12) for v in scale(opt, [s], 0.1)]
+    [0.01]
+    >>> opt.step(); s.step(); round(opt.param_groups[0]["lr"], 12)   # 0.01 x 0.5 ** 1
+    0.005
+    """
+    schedulers = list(schedulers)
+    rebase(optimizer, schedulers, [b * factor for b in base_lrs(optimizer, schedulers)])
+    return [float(g["lr"]) for g in optimizer.param_groups]

@@ -1,0 +1,458 @@
+"""The training doctor's engine: :class:`Watch`, made by :meth:`lrwidget.LRFinder.watch`.
+
+The seed's lesson, after the click: *watch the first few hundred steps; if the loss diverges or
+oscillates the lr is too high (cut it 10x); if it barely moves it is too low; if it decreases
+smoothly, continue.* ::
+
+    with finder.watch(scheduler) as watch:
+        for x, y in loader:
+            loss = criterion(model(x), y); loss.backward()
+            optimizer.step(); scheduler.step(); optimizer.zero_grad()
+            watch.record(loss)                  # returns at once
+    watch.verdict, watch.reason, watch.events
+    watch.scale_lr(0.1, rollback=True)          # what the view's buttons do
+
+**The hot path.** ``record(loss)`` copies the loss into a preallocated buffer (on an
+accelerator a device tensor: no host sync; on CPU the value, which costs nothing to read), and
+an optimizer step pre-hook notes the lr each group uses. Every ``every`` steps (16) one host
+sync fetches the chunk (losses, and each group's update/weight ratio measured on the device on
+the chunk's last step, :mod:`lrwidget.engine.watch_ratios`), feeds the
+:class:`lrwidget.pure.verdict.Doctor` (the finder's last range test is its curve), updates
+:attr:`Watch.verdict` / :attr:`Watch.reason` / :attr:`Watch.events`, tells the listeners
+(:mod:`lrwidget.engine.watch_events`) and, every ``snapshot_every`` steps while there is no
+trouble, puts a snapshot in the ring (:mod:`lrwidget.engine.watch_ring`).
+
+**Actions** (:meth:`Watch.scale_lr`) are applied between two steps: at once when called from
+the training thread (between steps), else at the next ``record()`` (a button's thread); the
+whole schedule is scaled (:func:`lrwidget.engine.schedules.scale`), so LambdaLR, OneCycleLR,
+CyclicLR and cosine keep giving ``factor`` x the lrs they would have. Under torch.distributed
+(:attr:`lrwidget.LRFinder.collective`) the chunk is all-reduced (the mean loss: every rank's
+doctor says the same) with each rank's asked action in it, so every rank applies every action
+after the same step; ``scale_lr`` then always waits for that sync point.
+
+**Listeners** (:meth:`Watch.listen`) are called on the training thread at each sync with
+:class:`Chunk`, :class:`VerdictChanged` and :class:`ActionTaken` events: they must return at
+once (a view puts the event on its own queue). With no listener and standard error a terminal,
+each verdict change and action is printed as one line (beside a tqdm bar); else it is logged
+(logger ``lrwidget.watch``).
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import threading
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Callable, Literal
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from ..pure.numbers import is_real
+from ..pure.verdict import Diagnosis, Doctor, group_ratios
+from .collective import Collective
+from .progress import wanted
+from .schedules import base_lrs, scale
+from .watch_events import (
+    Action,
+    ActionTaken,
+    Chunk,
+    Listeners,
+    VerdictChanged,
+    check_factor,
+    describe_event,
+    log,
+)
+from .watch_ratios import UpdateRatios
+from .watch_ring import Entry, Ring, state_bytes
+
+if TYPE_CHECKING:
+    from .snapshot import Snapshot
+
+__all__ = ["Watch"]
+
+_VERDICTS_IN_TROUBLE = ("too_high",)
+
+
+def _step_hooks(optimizer: Any) -> Any:
+    """The optimizer that takes step hooks: ``optimizer`` or the one a wrapper holds."""
+    for opt in (optimizer, getattr(optimizer, "optimizer", None)):
+        if isinstance(opt, torch.optim.Optimizer):
+            return opt
+    return None
+
+
+class Watch:
+    """A training run watched by the doctor; made by :meth:`lrwidget.LRFinder.watch`.
+
+    Use as a context manager and call :meth:`record` once per training step.
+
+    Attributes
+    ----------
+    step : int
+        Steps recorded (a rollback does not rewind it: it counts training time).
+    events : list
+        Every :class:`VerdictChanged` and :class:`ActionTaken`, in order.
+    ratios : dict
+        Param group name (its ``"name"``, else its index) -> the last measured log10 of
+        std(update) / std(weight) (healthy around -3).
+    """
+
+    def __init__(
+        self,
+        finder: Any,
+        capture: Callable[[], Snapshot],
+        schedulers: list[Any],
+        comm: Collective | None,
+        *,
+        every: int,
+        snapshot_every: int,
+        ring_bytes: int,
+        progress: bool | None,
+    ) -> None:
+        self.finder = finder
+        self.optimizer = finder.optimizer
+        self.schedulers = schedulers
+        self.comm = comm
+        self.every = int(every)
+        self.snapshot_every = int(snapshot_every)
+        self.ring = Ring(capture, schedulers, int(ring_bytes))
+        self.events: list[VerdictChanged | ActionTaken] = []
+        self.step = 0
+        groups = self.optimizer.param_groups
+        self._names = [str(g.get("name", i)) for i, g in enumerate(groups)]
+        self.ratios: dict[str, float] = dict.fromkeys(self._names, math.nan)
+        self._listeners = Listeners()
+        self._lock = threading.Lock()
+        self._queue: list[Action] = []
+        self._print = wanted(progress, comm.rank if comm else 0)
+        curve = finder.result
+        self._curve = curve if curve is not None and len(curve.lrs) >= 5 else None
+        self._new_doctor("not enough steps yet")
+        n, slots = len(groups), 2 * (comm.world if comm else 1)
+        # losses | each group's ratio | each rank's asked action: one buffer, one sync
+        self._host = np.zeros(self.every) if comm is None and finder.device.type == "cpu" else None
+        dev = finder.device if self._host is None else torch.device("cpu")
+        self._buf = torch.full((self.every + n + slots,), math.nan, dtype=torch.float64, device=dev)
+        self._lrs = np.zeros((self.every, n))
+        self._k = 0  # steps staged in the chunk at hand
+        self._stepped = False  # the optimizer stepped since the last record()
+        self._last_snap = 0
+        self._thread: int | None = None
+        self._hooks: list[Any] = []
+        self._ratio = UpdateRatios(self.optimizer, self._buf[self.every : self.every + n])
+        self._open = False
+
+    def __repr__(self) -> str:
+        where = "CPU memory" if self.finder.memory_cache else "the disk cache"
+        return (
+            f"Watch(step={self.step}, verdict={self.verdict!r}, every={self.every}, "
+            f"ring: {len(self.ring)} snapshots (steps {self.ring.steps()}), "
+            f"{self.ring.nbytes / 2**20:.1f} MiB of ring_bytes={self.ring.cap / 2**20:.1f} MiB "
+            f"in {where})"
+        )
+
+    # ------------------------------------------------------------------ the verdict
+    @property
+    def verdict(self) -> str:
+        """ "watching" (not enough evidence yet), "healthy", "too_high" or "too_low"."""
+        return self._diagnosis.verdict
+
+    @property
+    def reason(self) -> str:
+        """One line: what in the loss (or the curve, or a param group) says so."""
+        return self._reason
+
+    @property
+    def diagnosis(self) -> Diagnosis:
+        """The doctor's last :class:`lrwidget.pure.verdict.Diagnosis` (``since`` in the
+        doctor's own steps; :attr:`since` in the watch's)."""
+        return self._diagnosis
+
+    @property
+    def since(self) -> int | None:
+        """The step the trouble began (None: no trouble): a rollback goes back to the last
+        snapshot taken at or before it."""
+        s = self._diagnosis.since
+        return None if s is None else self._doctor_start + s
+
+    def _new_doctor(self, why: str) -> None:
+        self._doctor = Doctor(self._curve)
+        self._doctor_start = self.step
+        self._diagnosis = Diagnosis("watching", why, step=0)
+        self._reason = why
+        self._outlier: str | None = None
+
+    # ------------------------------------------------------------------ context
+    def __enter__(self) -> Watch:
+        if self._open or self._thread is not None:
+            raise RuntimeError("a Watch runs once; call finder.watch(...) again")
+        self._thread = threading.get_ident()
+        opt = _step_hooks(self.optimizer)
+        if opt is not None:
+            self._hooks = [
+                opt.register_step_pre_hook(self._before_step),
+                opt.register_step_post_hook(self._after_step),
+            ]
+        self._open = True
+        self._snapshot()  # step 0: there is always a state before any trouble
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> Literal[False]:
+        try:
+            if self._k and exc is None:
+                self._chunk()  # the last steps, heard by every rank alike
+        finally:
+            self._open = False
+            for h in self._hooks:
+                h.remove()
+            self._hooks = []
+            self.ring.clear()
+        return False
+
+    def listen(self, callback: Callable[[Any], None]) -> Callable[[], None]:
+        """Call ``callback(event)`` with every :class:`Chunk`, :class:`VerdictChanged` and
+        :class:`ActionTaken` from now on (on the training thread: return at once). Returns the
+        function that stops it. While any listener is there, nothing is printed."""
+        return self._listeners.add(callback)
+
+    # ------------------------------------------------------------------ the hot path
+    def _before_step(self, opt: Any, args: Any, kwargs: Any) -> None:
+        row = self._lrs[self._k]
+        for j, g in enumerate(self.optimizer.param_groups):
+            row[j] = float(g["lr"])
+        self._stepped = True
+        if self._k == self.every - 1:
+            self._ratio.before()
+
+    def _after_step(self, opt: Any, args: Any, kwargs: Any) -> None:
+        if self._ratio.armed:
+            self._ratio.after()
+
+    def record(self, loss: Tensor | float) -> None:
+        """Record the loss of the step just taken; returns at once (one host sync every
+        ``every`` steps).
+
+        Parameters
+        ----------
+        loss : torch.Tensor or float
+            A scalar: a tensor of one element (its graph is not kept) or a number.
+
+        Raises
+        ------
+        ValueError
+            ``loss`` is a tensor of more than one element.
+        TypeError
+            ``loss`` is neither a tensor nor a number.
+        RuntimeError
+            Outside the ``with`` block.
+        """
+        if not self._open:
+            raise RuntimeError("record() outside `with finder.watch(...) as watch:`")
+        k = self._k
+        self._stage(k, loss)
+        if not self._stepped:  # no hook saw a step (a skipped AMP step, a wrapper): lr held now
+            self._lrs[k] = [float(g["lr"]) for g in self.optimizer.param_groups]
+        self._stepped = False
+        self._k = k + 1
+        self.step += 1
+        if self._k == self.every or (self._queue and self.comm is None):
+            self._boundary()
+
+    def _stage(self, k: int, loss: Any) -> None:
+        if isinstance(loss, Tensor):
+            if loss.numel() != 1:
+                raise ValueError(
+                    f"record() needs a scalar loss, got a tensor of shape {tuple(loss.shape)}"
+                )
+            if self._host is not None:
+                self._host[k] = loss.item()  # on CPU reading a value waits for nothing
+            else:
+                self._buf[k] = loss.detach().reshape(())  # stays on the device until the sync
+        elif is_real(loss):
+            if self._host is not None:
+                self._host[k] = float(loss)
+            else:
+                self._buf[k] = float(loss)
+        else:
+            raise TypeError(f"record() needs a loss tensor or a number, got {type(loss).__name__}")
+
+    # ------------------------------------------------------------------ sync points
+    def _boundary(self) -> None:
+        """Between two steps: the chunk's sync, the asked actions, a snapshot when due."""
+        remote = self._chunk() if self._k else []
+        with self._lock:
+            local, self._queue = (self._queue, []) if self.comm is None else ([], self._queue)
+        acted = False
+        for action in remote + local:
+            self._apply(action, raises=False)
+            acted = True
+        due = self.step - self._last_snap >= self.snapshot_every
+        if due and not acted and self.verdict not in _VERDICTS_IN_TROUBLE:
+            self._snapshot()
+
+    def _chunk(self) -> list[Action]:
+        """Fetch the chunk at hand (one host sync), judge it, tell the listeners; the actions
+        every rank asked (collective)."""
+        count, n, every = self._k, len(self._names), self.every
+        buf = self._buf
+        actions: list[Action] = []
+        if self.comm is not None:
+            vals, actions = self._exchange(count)
+        else:
+            vals = buf.tolist()  # the one host sync of the chunk
+        losses = self._host[:count].copy() if self._host is not None else np.array(vals[:count])
+        ratios = np.array(vals[every : every + n])
+        lrs = self._lrs[:count].copy()
+        buf[every : every + n] = math.nan
+        self._k = 0
+        start = self.step - count
+        self._listeners.emit(Chunk(start, losses, lrs, ratios))
+        self._judge(losses, lrs, ratios)
+        return actions
+
+    def _exchange(self, count: int) -> tuple[list[float], list[Action]]:
+        """All-reduce the chunk with each rank's asked action (torch.distributed)."""
+        comm = self.comm
+        assert comm is not None
+        base = self.every + len(self._names)
+        with self._lock:
+            mine = self._queue.pop(0) if self._queue else None
+        buf = self._buf
+        buf[base:] = 0.0
+        if mine is not None:
+            buf[base + 2 * comm.rank] = mine.factor
+            buf[base + 2 * comm.rank + 1] = 1.0 if mine.rollback else 0.0
+        send = buf if buf.device == comm.device else buf.to(comm.device)
+        comm.wait(comm.all_reduce(send, async_op=True), f"the watch's sync after step {self.step}")
+        vals = send.tolist()
+        world = comm.world
+        vals[:base] = [v / world for v in vals[:base]]  # the ranks' mean loss and ratios
+        actions = [
+            Action(vals[base + 2 * r], vals[base + 2 * r + 1] > 0)
+            for r in range(world)
+            if vals[base + 2 * r] > 0
+        ]
+        return vals, actions
+
+    def _judge(self, losses: np.ndarray, lrs: np.ndarray, ratios: np.ndarray) -> None:
+        for name, r in zip(self._names, ratios.tolist()):
+            if math.isfinite(r):
+                self.ratios[name] = r
+        d = self._doctor.update(losses, lrs[:, 0])
+        off = group_ratios(self.ratios) if len(self._names) > 1 else None
+        reason = d.reason if off is None else f"{d.reason}; {off.reason}"
+        changed = d.verdict != self._diagnosis.verdict or (off and off.group) != self._outlier
+        self._diagnosis, self._reason = d, reason
+        self._outlier = off.group if off else None
+        if changed:
+            self._tell(VerdictChanged(self.step, d.verdict, reason, d.evidence, self.since))
+
+    def _tell(self, event: VerdictChanged | ActionTaken) -> None:
+        self.events.append(event)
+        self._listeners.emit(event)
+        line = describe_event(event)
+        if self._print and not self._listeners:
+            from tqdm.auto import tqdm  # type: ignore[import-untyped]
+
+            tqdm.write(line, file=sys.stderr)  # beside a progress bar, not through it
+        else:
+            log.info(line)
+
+    def _snapshot(self) -> None:
+        f = self.finder
+        extra = [f.criterion] if isinstance(f.criterion, torch.nn.Module) else []
+        self.ring.take(self.step, state_bytes(f.model, self.optimizer, extra))
+        self._last_snap = self.step
+
+    # ------------------------------------------------------------------ actions
+    def scale_lr(self, factor: float, rollback: bool = False) -> ActionTaken | None:
+        """Multiply the lr, and every lr the schedule gives later, by ``factor``, between two
+        steps; with ``rollback=True`` first restore the last snapshot taken before the trouble
+        began (:attr:`since`; no trouble: the newest), bit for bit.
+
+        Parameters
+        ----------
+        factor : float
+            A finite number > 0 (0.1: cut the lr 10x).
+        rollback : bool
+            Go back to the snapshot first (model, optimizer, schedulers, GradScaler, RNG, the
+            loaders' generators).
+
+        Returns
+        -------
+        ActionTaken or None
+            The applied action when called from the training thread (applied at once); None
+            when called from another thread or under torch.distributed: it is applied at the
+            next ``record()`` (every rank: at the next sync) and shows in :attr:`events`.
+
+        Raises
+        ------
+        ValueError
+            ``factor`` is not a finite number > 0; a param group's base lr is 0.
+        TypeError
+            ``rollback`` is not a bool.
+        RuntimeError
+            Outside the ``with`` block, or ``rollback=True`` with no snapshot to go back to;
+            nothing is changed then.
+        """
+        f = check_factor(factor)
+        if not isinstance(rollback, bool):
+            raise TypeError(f"rollback must be True or False, got {rollback!r}")
+        if not self._open:
+            raise RuntimeError("scale_lr() outside `with finder.watch(...) as watch:`")
+        self._check_action(rollback)
+        action = Action(f, rollback)
+        if self.comm is None and threading.get_ident() == self._thread:
+            if self._k:
+                self._chunk()  # the steps before the action are judged as they were
+            return self._apply(action, raises=True)
+        with self._lock:
+            self._queue.append(action)
+        return None
+
+    def _check_action(self, rollback: bool) -> Entry | None:
+        """Raise when the action cannot be applied now (nothing is changed)."""
+        bases = base_lrs(self.optimizer, self.schedulers)
+        if not all(b > 0 and math.isfinite(b) for b in bases):
+            raise ValueError(f"scale_lr needs positive base lrs to scale, the groups have {bases}")
+        if not rollback:
+            return None
+        entry = self.ring.before(self.since)
+        if entry is None:
+            since = self.since
+            when = "" if since is None else f" at or before step {since} (where the trouble began)"
+            raise RuntimeError(
+                f"no snapshot to go back to{when}: the ring holds {len(self.ring)} snapshots "
+                f"(steps {self.ring.steps()}, ring_bytes={self.ring.cap}); nothing was changed"
+            )
+        return entry
+
+    def _apply(self, action: Action, raises: bool) -> ActionTaken:
+        try:
+            entry = self._check_action(action.rollback)
+            if entry is not None:
+                entry.restore()
+                self.ring.drop_after(entry.step)
+            lrs = scale(self.optimizer, self.schedulers, action.factor)
+        except Exception as e:
+            held = tuple(float(g["lr"]) for g in self.optimizer.param_groups)
+            event = ActionTaken(self.step, action.factor, None, held, f"{type(e).__name__}: {e}")
+            self._tell(event)
+            if raises:
+                raise
+            return event
+        to = None if entry is None else entry.step
+        event = ActionTaken(self.step, action.factor, to, tuple(lrs), None)
+        self._tell(event)
+        self._new_doctor(f"lr x{action.factor:g} at step {self.step}: watching again")
+        if entry is not None:  # the state now is that snapshot's: the next one comes later
+            self._last_snap = self.step
+        self._tell(VerdictChanged(self.step, "watching", self._reason, "loss", None))
+        return event

@@ -1,0 +1,153 @@
+"""The watch's bounded ring of snapshots: what ``scale_lr(..., rollback=True)`` goes back to.
+
+Each entry is a :class:`lrwidget.engine.snapshot.Snapshot` (model, optimizer, GradScaler, RNG,
+the loaders' generators: what the range test restores) plus the schedulers' ``state_dict``,
+taken between two steps. The ring holds at most ``cap`` bytes (CPU memory, or the disk cache
+with the finder's ``memory_cache=False``): before a snapshot is taken its size is computed from
+the tensors it will copy, and the oldest entries are dropped (freed) until it fits; a snapshot
+larger than the whole cap is not taken (a warning says so once), and a rollback then has
+nothing to go back to.
+
+Example
+-------
+>>> import torch
+>>> m = torch.nn.Linear(4, 4); opt = torch.optim.SGD(m.parameters(), lr=0.1)
+>>> one = state_bytes(m, opt)                      # 16 weights + 4 biases, float32
+>>> ring = Ring(lambda: Snapshot.capture(m, opt), [], cap=2 * one)
+>>> for step in (16, 32, 48):
+...     ring.take(step, one)
+>>> ring.steps(), ring.nbytes <= ring.cap
+([32, 48], True)
+>>> ring.before(40).step
+32
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from collections import deque
+from collections.abc import Sequence
+from typing import Any, Callable
+
+import torch
+
+from .snapshot import Snapshot
+
+__all__ = ["Entry", "Ring", "state_bytes"]
+
+log = logging.getLogger("lrwidget.watch")
+
+
+def _tensor_bytes(v: Any) -> int:
+    if isinstance(v, torch.Tensor):
+        return v.numel() * v.element_size()
+    if isinstance(v, dict):
+        return sum(_tensor_bytes(x) for x in v.values())
+    if isinstance(v, (list, tuple)):
+        return sum(_tensor_bytes(x) for x in v)
+    return 0
+
+
+def state_bytes(model: torch.nn.Module, optimizer: Any, extra: Sequence[Any] = ()) -> int:
+    """Bytes a :class:`Snapshot` of ``model``, ``optimizer`` and ``extra`` modules copies:
+    their tensors (parameters, buffers, grads), the tensors the optimizer holds that no module
+    owns, and the optimizer's state (moments, momentum buffers)."""
+    modules = [model, *(m for m in extra if isinstance(m, torch.nn.Module))]
+    seen = {id(p) for m in modules for p in m.parameters()}
+    n = 0
+    for m in modules:
+        n += _tensor_bytes(list(m.state_dict(keep_vars=True).values()))
+        n += sum(_tensor_bytes(p.grad) for p in m.parameters())
+    for g in optimizer.param_groups:
+        loose = [p for p in g["params"] if id(p) not in seen]
+        n += _tensor_bytes(loose) + sum(_tensor_bytes(p.grad) for p in loose)
+    return n + _tensor_bytes(list(optimizer.state.values()))
+
+
+class Entry:
+    """One snapshot of the ring: the state after ``step`` steps."""
+
+    __slots__ = ("step", "snapshot", "schedulers", "nbytes")
+
+    def __init__(self, step: int, snapshot: Snapshot, schedulers: list[Any], nbytes: int):
+        self.step = step
+        self.snapshot = snapshot
+        self.schedulers = schedulers  # (scheduler, its state_dict) pairs
+        self.nbytes = nbytes
+
+    def restore(self) -> None:
+        """Write the state back, bit for bit (the snapshot is kept: it can be gone back to
+        again)."""
+        self.snapshot.restore()
+        for s, state in self.schedulers:
+            s.load_state_dict(copy.deepcopy(state))
+
+
+class Ring:
+    """Snapshots every few steps, at most ``cap`` bytes, the oldest dropped first.
+
+    Parameters
+    ----------
+    capture : callable
+        ``capture() -> Snapshot`` of the training state (the finder's own).
+    schedulers : list
+        The lr schedulers whose state comes back with each snapshot.
+    cap : int
+        Bytes the ring may hold (CPU memory, or disk with a disk cache).
+    """
+
+    def __init__(self, capture: Callable[[], Snapshot], schedulers: list[Any], cap: int) -> None:
+        self.capture = capture
+        self.schedulers = schedulers
+        self.cap = int(cap)
+        self.entries: deque[Entry] = deque()
+        self.nbytes = 0
+        self._warned = False
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def steps(self) -> list[int]:
+        return [e.step for e in self.entries]
+
+    def take(self, step: int, nbytes: int) -> Entry | None:
+        """Snapshot the state after ``step`` steps (``nbytes``: its size, :func:`state_bytes`),
+        dropping the oldest entries until it fits; None when it can never fit."""
+        if nbytes > self.cap:
+            if not self._warned:
+                self._warned = True
+                log.warning(
+                    "watch: a snapshot takes %d bytes, more than ring_bytes=%d; no snapshot is "
+                    "kept and a rollback has nothing to go back to (raise ring_bytes)",
+                    nbytes,
+                    self.cap,
+                )
+            return None
+        while self.entries and self.nbytes + nbytes > self.cap:
+            self._drop(self.entries.popleft())
+        states = [(s, copy.deepcopy(s.state_dict())) for s in self.schedulers]
+        entry = Entry(step, self.capture(), states, nbytes)
+        self.entries.append(entry)
+        self.nbytes += nbytes
+        return entry
+
+    def before(self, step: int | None) -> Entry | None:
+        """The newest entry taken at or before ``step`` (None: the newest of all)."""
+        for e in reversed(self.entries):
+            if step is None or e.step <= step:
+                return e
+        return None
+
+    def drop_after(self, step: int) -> None:
+        """Drop the entries of steps after ``step`` (a future that a rollback abandoned)."""
+        while self.entries and self.entries[-1].step > step:
+            self._drop(self.entries.pop())
+
+    def clear(self) -> None:
+        while self.entries:
+            self._drop(self.entries.pop())
+
+    def _drop(self, e: Entry) -> None:
+        e.snapshot.free()
+        self.nbytes -= e.nbytes

@@ -1,0 +1,384 @@
+"""The training doctor's rules: a loss stream in, a verdict out (pure numpy, streaming).
+
+The seed's lesson as rules: *watch the first few hundred steps; if the loss diverges or
+oscillates, the lr is too high (cut it 10x); if it barely moves, it is too low; if it decreases
+smoothly, continue.* :class:`Doctor` is fed the steps in chunks (16 at a time in practice) and
+keeps O(1) memory however long the run: the medians of fixed blocks of steps (a median ignores
+one bad batch), the running best, and a few counters.
+
+- too high, from the loss alone: a non-finite loss (at once); a sustained rise over the running
+  best (block medians above it for ``patience`` blocks in a row, not falling back); oscillation
+  without progress (no better block in a long window, the losses swinging wide).
+- too low, never from a slope alone (a plateau and convergence look alike): the lr in use sits in
+  the range test's flat region, left of the descent (:class:`RangeCurve`), or a probe (the lr x2
+  for k steps) made the loss fall clearly faster (:func:`probe`).
+- healthy: enough steps, and the loss clearly below where it started, with no alarm.
+- watching: not enough evidence yet.
+
+Example
+-------
+>>> import numpy as np
+>>> d = Doctor()
+>>> falls = 2.3 * np.exp(-np.arange(96) / 40) + 0.1
+>>> [d.update(falls[i : i + 16], np.full(16, 1e-2)).verdict for i in range(0, 96, 16)][-1]
+'healthy'
+>>> d.update(np.array([np.nan]), np.array([1e-2])).verdict
+'too_high'
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from .rules import format_lr
+
+__all__ = [
+    "VERDICTS",
+    "EVIDENCE",
+    "Diagnosis",
+    "RangeCurve",
+    "Doctor",
+    "slope",
+    "probe",
+    "GroupOutlier",
+    "group_ratios",
+]
+
+VERDICTS = ("watching", "healthy", "too_high", "too_low")
+EVIDENCE = ("loss", "curve", "probe")
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """What the doctor says after a chunk.
+
+    Attributes
+    ----------
+    verdict : str
+        One of :data:`VERDICTS`.
+    reason : str
+        One line in the seed's words: what in the loss (or the curve, or the probe) decided.
+    evidence : str
+        One of :data:`EVIDENCE`: what decided.
+    since : int or None
+        The step the trouble began (roll back to the last snapshot before it); None when there
+        is no trouble.
+    step : int
+        Steps seen when this was decided.
+    stalled : bool
+        The loss barely moves and nothing else decides: a probe (x2 for k steps) would tell
+        whether the lr is too low.
+    """
+
+    verdict: str
+    reason: str
+    evidence: str = "loss"
+    since: int | None = None
+    step: int = 0
+    stalled: bool = False
+
+
+def _decreasing_max(y: NDArray[np.float64]) -> NDArray[np.float64]:
+    return np.maximum.accumulate(y[::-1])[::-1]
+
+
+@dataclass(frozen=True)
+class RangeCurve:
+    """A range test's curve as the doctor reads it: where the flat region left of the descent ends.
+
+    Attributes
+    ----------
+    descent_lr : float or None
+        The lowest lr from which the smoothed loss has fallen by ``DESCENT`` of its whole drop
+        (start level to minimum); below it the curve is flat. None when the curve never falls.
+    """
+
+    descent_lr: float | None
+    #: the fraction of the curve's whole drop that marks the start of the descent
+    DESCENT = 0.1
+
+    @classmethod
+    def of(cls, curve: Any) -> RangeCurve:
+        """From ``(lrs, losses)``, an object with ``lrs`` and ``smoothed`` (a range test's
+        result), or a :class:`RangeCurve` (returned as is).
+
+        Example
+        -------
+        >>> lrs = np.logspace(-6, 0, 60)
+        >>> losses = 2 / (1 + np.exp(3 * (np.log10(lrs) + 3))) + 0.1
+        >>> 1e-5 < RangeCurve.of((lrs, losses)).descent_lr < 1e-3
+        True
+        """
+        if isinstance(curve, RangeCurve):
+            return curve
+        if hasattr(curve, "smoothed") and hasattr(curve, "lrs"):
+            curve = (curve.lrs, curve.smoothed)
+        lrs, losses = (np.asarray(a, dtype=np.float64).reshape(-1) for a in curve)
+        if lrs.shape != losses.shape:
+            raise ValueError(f"curve: lrs and losses differ in length ({lrs.size}, {losses.size})")
+        ok = np.isfinite(lrs) & (lrs > 0) & np.isfinite(losses)
+        lrs, losses = lrs[ok], losses[ok]
+        if lrs.size < 5:
+            return cls(None)
+        # the start level: the median of the first tenth (the smoothing warms up there)
+        start = float(np.median(losses[: max(1, lrs.size // 10)]))
+        low = int(np.argmin(losses))
+        drop = start - float(losses[low])
+        if not drop > 0:
+            return cls(None)
+        below = np.flatnonzero(losses[: low + 1] <= start - cls.DESCENT * drop)
+        return cls(float(lrs[below[0]]) if below.size else None)
+
+    def flat(self, lr: float) -> bool:
+        """Whether ``lr`` sits in the flat region left of the descent."""
+        return self.descent_lr is not None and lr < self.descent_lr
+
+
+def slope(losses: ArrayLike) -> float:
+    """The trend of a loss stretch: least-squares slope of log(loss) per step (negative: falling).
+
+    The one way the engine measures the two stretches of a probe, so both are read alike.
+
+    Example
+    -------
+    >>> round(slope(np.exp(-0.01 * np.arange(50))), 4)
+    -0.01
+    """
+    y = np.asarray(losses, dtype=np.float64).reshape(-1)
+    y = y[np.isfinite(y) & (y > 0)]
+    if y.size < 2:
+        return math.nan
+    return float(np.polyfit(np.arange(y.size, dtype=np.float64), np.log(y), 1)[0])
+
+
+def probe(base_slope: float, probe_slope: float, factor: float = 2.0, step: int = 0) -> Diagnosis:
+    """Decide from a probe: the lr times ``factor`` for k steps against the k steps before it.
+
+    Parameters
+    ----------
+    base_slope, probe_slope : float
+        :func:`slope` of the stretch before the probe and of the probe's own stretch.
+    factor : float
+        The probe's lr factor (the engine's x2).
+    step : int
+        The step the probe ended at.
+
+    Returns
+    -------
+    Diagnosis
+        ``too_low`` (keep the higher lr) when the loss fell at least 1.5x as fast under the probe;
+        else ``healthy`` (roll the probe back: the lr in use is not too low).
+
+    Example
+    -------
+    >>> probe(-0.001, -0.004).verdict, probe(-0.01, -0.009).verdict
+    ('too_low', 'healthy')
+    """
+    times = f"x{factor:g}"
+    if not (math.isfinite(base_slope) and math.isfinite(probe_slope)):
+        return Diagnosis("watching", f"the {times} probe gave no usable loss", "probe", step=step)
+    if probe_slope < 0 and probe_slope <= 1.5 * min(base_slope, 0.0) - 1e-12:
+        gain = probe_slope / base_slope if base_slope < 0 else math.inf
+        fast = f"{gain:.1f}x faster" if math.isfinite(gain) else "where it had stalled"
+        return Diagnosis(
+            "too_low",
+            f"at {times} the lr the loss fell {fast}: the lr is too low, keep {times}",
+            "probe",
+            step=step,
+        )
+    return Diagnosis(
+        "healthy",
+        f"at {times} the lr the loss fell no faster: the lr is not too low, keep it",
+        "probe",
+        step=step,
+    )
+
+
+@dataclass(frozen=True)
+class GroupOutlier:
+    """A param group whose update/weight ratio is far off the others'."""
+
+    group: str
+    decades: float
+    reason: str
+
+
+def group_ratios(ratios: Mapping[str, float], decades: float = 2.0) -> GroupOutlier | None:
+    """Name the param group whose update/weight ratio is ``decades`` or more off the others.
+
+    Parameters
+    ----------
+    ratios : mapping
+        Group name -> log10(std(update) / std(weight)) (healthy around -3); non-finite values
+        are skipped.
+    decades : float
+        How far from the other groups' median counts as off (2 decades: a 100x lr).
+
+    Returns
+    -------
+    GroupOutlier or None
+        The group furthest off, if any is ``decades`` or more from the median of the others.
+
+    Example
+    -------
+    >>> group_ratios({"body": -3.1, "head": -0.9, "norm": -3.0}).reason
+    "group head's updates are 141x faster than the other groups' (2.1 decades): its lr is too high"
+    >>> group_ratios({"a": -3.0, "b": -3.2}) is None
+    True
+    """
+    named = {k: float(v) for k, v in ratios.items() if math.isfinite(float(v))}
+    worst: GroupOutlier | None = None
+    for name, r in named.items():
+        others = [v for k, v in named.items() if k != name]
+        if not others:
+            break
+        off = r - float(np.median(others))
+        if abs(off) >= decades and (worst is None or abs(off) > abs(worst.decades)):
+            worst = GroupOutlier(name, off, _group_reason(name, off))
+    return worst
+
+
+def _group_reason(name: str, off: float) -> str:
+    how, what = ("faster", "too high") if off > 0 else ("slower", "too low")
+    return (
+        f"group {name}'s updates are {10 ** abs(off):.0f}x {how} than the other groups' "
+        f"({abs(off):.1f} decades): its lr is {what}"
+    )
+
+
+class Doctor:
+    """The streaming verdict: feed it chunks of (loss, lr), read a :class:`Diagnosis`.
+
+    Parameters
+    ----------
+    curve : optional
+        The range test's curve (see :meth:`RangeCurve.of`): the evidence a too-low lr needs.
+    block : int
+        Steps per block; the doctor reads block medians, so one bad batch moves nothing.
+    patience : int
+        Blocks in a row above ``rise`` x the best before a rise is divergence.
+    rise : float
+        How far above its best (and above its first loss) a block median must be.
+    min_steps : int
+        Steps before anything but a non-finite loss is decided.
+
+    Notes
+    -----
+    Work per update is O(chunk); memory is O(window) whatever the run's length.
+    """
+
+    def __init__(
+        self,
+        curve: Any = None,
+        *,
+        block: int = 8,
+        patience: int = 2,
+        rise: float = 2.0,
+        min_steps: int = 48,
+        window: int = 8,
+    ) -> None:
+        self.curve = None if curve is None else RangeCurve.of(curve)
+        self.block, self.patience, self.rise = block, patience, rise
+        self.min_steps, self.window = min_steps, window
+        self.step = 0
+        self._pending: list[float] = []
+        self._first = math.nan
+        self._best = math.inf
+        self._best_step = 0
+        self._streak = 0
+        self._streak_since = 0
+        self._recent: deque[float] = deque(maxlen=window)
+        self._lr = math.nan
+        self.diagnosis = Diagnosis("watching", "not enough steps yet", step=0)
+
+    def update(self, losses: ArrayLike, lrs: ArrayLike) -> Diagnosis:
+        """Read the next chunk of steps: one loss and the lr used for each.
+
+        Once ``too_high``, the verdict stays (the engine acts, then starts a new Doctor).
+        """
+        y = np.asarray(losses, dtype=np.float64).reshape(-1)
+        x = np.asarray(lrs, dtype=np.float64).reshape(-1)
+        if y.shape != x.shape:
+            raise ValueError(f"losses and lrs must have the same length, got {y.size} and {x.size}")
+        if self.diagnosis.verdict == "too_high" or y.size == 0:
+            return self.diagnosis
+        self._lr = float(x[-1])
+        bad = np.flatnonzero(~np.isfinite(y))
+        if bad.size:
+            at = self.step + int(bad[0])
+            self.step += y.size
+            self.diagnosis = self._too_high(f"the loss is {y[bad[0]]} at step {at}", at)
+            return self.diagnosis
+        if math.isnan(self._first):
+            self._first = float(y[0])
+        for v in y.tolist():
+            self._pending.append(v)
+            self.step += 1
+            if len(self._pending) == self.block:
+                self._close_block()
+                if self.diagnosis.verdict == "too_high":
+                    return self.diagnosis
+        if self.diagnosis.verdict != "too_high":
+            self.diagnosis = self._judge()
+        return self.diagnosis
+
+    def _close_block(self) -> None:
+        m = float(np.median(self._pending))
+        self._pending.clear()
+        start = self.step - self.block
+        self._recent.append(m)
+        if m < self._best:
+            self._best, self._best_step = m, self.step
+        floor = max(self._best, min(self._first, self._best)) * self.rise
+        if m > floor and m >= self._best * self.rise:
+            if self._streak == 0:
+                self._streak_since = start
+            self._streak += 1
+        else:
+            self._streak = 0
+        if self._streak >= self.patience:
+            times = m / self._best
+            steps = self.step - self._streak_since
+            self.diagnosis = self._too_high(
+                f"loss rose {times:.1f}x over its best in {steps} steps", self._streak_since
+            )
+
+    def _too_high(self, what: str, since: int) -> Diagnosis:
+        return Diagnosis(
+            "too_high", f"{what}: the lr is too high, cut it 10x", "loss", since, self.step
+        )
+
+    def _judge(self) -> Diagnosis:
+        if self.step < self.min_steps or len(self._recent) < 2:
+            return Diagnosis("watching", "not enough steps yet", step=self.step)
+        now = float(np.median(list(self._recent)[-2:]))
+        fell = 1.0 - now / self._first if self._first > 0 else 0.0
+        if self.curve is not None and self.curve.flat(self._lr) and fell < 0.5:
+            edge = self.curve.descent_lr
+            return Diagnosis(
+                "too_low",
+                f"lr {format_lr(self._lr)} sits in the range test's flat region (the loss starts "
+                f"falling at {format_lr(edge or math.nan)}): the lr is too low, raise it",
+                "curve",
+                step=self.step,
+            )
+        if fell >= 0.1:
+            return Diagnosis(
+                "healthy",
+                f"loss fell {fell:.0%} from its start and keeps falling: continue",
+                step=self.step,
+            )
+        return Diagnosis(
+            "watching",
+            f"loss barely moves ({fell:+.0%} in {self.step} steps): a x2 probe would tell "
+            "whether the lr is too low",
+            step=self.step,
+            stalled=True,
+        )

@@ -1,0 +1,150 @@
+"""The doctor's rules (lrwidget.pure.verdict) on synthetic streams and on short real training."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from lrwidget.pure.verdict import (
+    VERDICTS,
+    Diagnosis,
+    Doctor,
+    RangeCurve,
+    group_ratios,
+    probe,
+    slope,
+)
+
+LR = 1e-2
+
+
+def feed(doctor: Doctor, losses, lr=LR, chunk=16) -> list[Diagnosis]:
+    """Every diagnosis, one per chunk, as the engine would read them."""
+    losses = np.asarray(losses, dtype=np.float64)
+    lrs = np.broadcast_to(np.asarray(lr, dtype=np.float64), losses.shape)
+    return [
+        doctor.update(losses[i : i + chunk], lrs[i : i + chunk])
+        for i in range(0, losses.size, chunk)
+    ]
+
+
+def noisy(mean, seed=0, rel=0.1):
+    rng = np.random.default_rng(seed)
+    mean = np.asarray(mean, dtype=np.float64)
+    return mean * np.exp(rel * rng.standard_normal(mean.size))
+
+
+def falling(n=300, seed=0):
+    return noisy(2.3 * np.exp(-np.arange(n) / 60) + 0.2, seed)
+
+
+# --- synthetic streams ---------------------------------------------------------------------------
+
+
+def test_healthy_after_enough_steps_and_watching_before():
+    got = feed(Doctor(), falling())
+    assert got[0].verdict == "watching"
+    assert got[-1].verdict == "healthy"
+    assert "fell" in got[-1].reason and got[-1].since is None
+    assert all(d.verdict in ("watching", "healthy") for d in got)
+
+
+def test_nan_is_too_high_at_once():
+    y = falling(40)
+    y[21] = np.nan
+    d = Doctor()
+    got = feed(d, y)
+    assert got[1].verdict == "too_high"  # the chunk holding step 21
+    assert got[1].since == 21 and "nan" in got[1].reason and "cut it 10x" in got[1].reason
+    assert d.update(np.array([1.0]), np.array([LR])).verdict == "too_high"  # it stays
+
+
+def test_inf_is_too_high_on_the_first_step():
+    got = Doctor().update(np.array([np.inf]), np.array([LR]))
+    assert (got.verdict, got.since) == ("too_high", 0)
+
+
+def test_divergence_is_too_high_within_20_steps_of_the_rise():
+    y = falling(200)
+    start = 120
+    y[start:] = y[start] * np.exp(np.arange(80) / 8)  # the lr raised 30x at step 120
+    got = feed(Doctor(), y)
+    first = next(i for i, d in enumerate(got) if d.verdict == "too_high")
+    flagged_by = min((first + 1) * 16, y.size)
+    assert flagged_by - start <= 20 + 16  # read per chunk of 16
+    assert got[first].since is not None and start - 8 <= got[first].since <= start + 8
+    assert "rose" in got[first].reason
+
+
+def test_one_bad_batch_is_no_alarm():
+    y = falling(300)
+    y[150] *= 30  # one bad batch
+    y[151:154] *= 4  # and a few steps to recover
+    assert all(d.verdict != "too_high" for d in feed(Doctor(), y))
+
+
+def test_flat_loss_without_evidence_is_never_too_low():
+    y = noisy(np.full(400, 2.3), rel=0.02)
+    got = feed(Doctor(), y)
+    assert all(d.verdict != "too_low" for d in got)
+    assert got[-1].verdict == "watching" and got[-1].stalled
+
+
+def curve():
+    lrs = np.logspace(-7, 1, 100)
+    losses = 2 / (1 + np.exp(3 * (np.log10(lrs) + 3))) + 0.2
+    losses[lrs > 0.3] += 50 * (lrs[lrs > 0.3] - 0.3)
+    return lrs, losses
+
+
+def test_too_low_from_the_curve():
+    y = noisy(np.linspace(2.3, 2.25, 200), rel=0.02)
+    got = feed(Doctor(curve=curve()), y, lr=1e-6)
+    assert got[-1].verdict == "too_low" and got[-1].evidence == "curve"
+    assert "flat region" in got[-1].reason
+    # the same stream at an lr inside the descent is not too low
+    assert feed(Doctor(curve=curve()), y, lr=1e-3)[-1].verdict != "too_low"
+
+
+def test_range_curve_reads_a_result_like_object():
+    lrs, losses = curve()
+    result = type("R", (), {"lrs": lrs, "smoothed": losses})()
+    edge = RangeCurve.of(result).descent_lr
+    assert edge is not None and 1e-5 < edge < 1e-3
+    assert RangeCurve.of((lrs, np.full(100, 1.0))).descent_lr is None
+    with pytest.raises(ValueError, match="differ in length"):
+        RangeCurve.of((lrs, losses[:3]))
+
+
+def test_probe_decides_too_low_only_when_the_loss_falls_clearly_faster():
+    base = slope(np.exp(-0.001 * np.arange(32)))
+    fast = slope(np.exp(-0.004 * np.arange(32)))
+    d = probe(base, fast)
+    assert (d.verdict, d.evidence) == ("too_low", "probe") and "keep x2" in d.reason
+    assert probe(base, base).verdict == "healthy"
+    assert probe(base, -base).verdict == "healthy"  # the loss rose under the probe
+    assert probe(np.nan, fast).verdict == "watching"
+
+
+def test_group_ratios_names_the_group_100x_off():
+    found = group_ratios({"body": -3.0, "norm": -3.2, "head": -1.0})
+    assert found is not None and found.group == "head" and "too high" in found.reason
+    low = group_ratios({"a": -3.0, "b": -3.1, "c": -5.5})
+    assert low is not None and low.group == "c" and "too low" in low.reason
+    assert group_ratios({"a": -3.0, "b": -2.0, "c": -3.5}) is None
+    assert group_ratios({"a": -3.0}) is None
+    assert group_ratios({"a": -3.0, "b": float("nan"), "c": -3.1}) is None
+
+
+def test_diagnosis_is_frozen_and_in_the_vocabulary():
+    d = Doctor().update(np.ones(16), np.full(16, LR))
+    assert d.verdict in VERDICTS
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        d.verdict = "healthy"  # type: ignore[misc]
+
+
+def test_chunks_must_match():
+    with pytest.raises(ValueError, match="same length"):
+        Doctor().update(np.ones(3), np.ones(2))
