@@ -407,7 +407,8 @@ class TrainingZoom:
 
 def _scale_lr(content: dict[str, Any]) -> ScaleLr:
     f, rollback = content.get("factor"), content.get("rollback", False)
-    if not is_real(f) or float(f) not in SCALE_FACTORS or not isinstance(rollback, bool):
+    # compared as numbers, never converted first: an int like 10**400 does not fit a float
+    if not is_real(f) or f not in SCALE_FACTORS or not isinstance(rollback, bool):
         raise BadCommand(
             f"scale_lr: factor must be one of {SCALE_FACTORS} and rollback a bool, "
             f"got factor={f!r}, rollback={rollback!r}"
