@@ -7,6 +7,12 @@ import { linearTicks, logTicks } from "../ticks.js";
 
 const Y = rules.yRange;
 
+/** The first finite value of `a` (first n), else -Infinity. */
+function firstFinite(a, n) {
+  for (let i = 0; i < n; i++) if (Number.isFinite(a[i])) return a[i];
+  return -Infinity;
+}
+
 /** Finite values of `a` (first n), sorted; for the robust range below. */
 function finiteSorted(a, n) {
   const out = [];
@@ -16,9 +22,9 @@ function finiteSorted(a, n) {
 
 /**
  * The loss axis [lo, hi] of a snapshot: from the lowest column minimum to the highest maximum, the top
- * capped at the 90th percentile of the column means plus `headroom` times their spread, so one spike
- * does not flatten the rest (a capped spike still reaches the top edge, marked). {lo, hi, clipped}; null
- * with no finite loss.
+ * capped at the 90th percentile of the column means plus `headroom` times their spread, but never below
+ * the first column's mean (where training started stays in view), so one spike does not flatten the
+ * rest (a capped spike still reaches the top edge). {lo, hi, clipped}; null with no finite loss.
  */
 export function lossRange(cols) {
   if (!cols || cols.n === 0) return null;
@@ -29,7 +35,8 @@ export function lossRange(cols) {
   let lo = mins[0];
   const top = maxs[maxs.length - 1];
   const q = means[Math.floor(0.9 * (means.length - 1))];
-  const cap = q + Y.headroom * Math.max(q - lo, 0);
+  const start = firstFinite(cols.lossMean, cols.n);
+  const cap = Math.max(q + Y.headroom * Math.max(q - lo, 0), start);
   const hi = Math.min(top, cap > lo ? cap : top);
   const span = hi - lo;
   const pad = span > 0 ? span * Y.pad : Math.abs(lo) * Y.flatPad || 1;
@@ -47,9 +54,10 @@ export function lrRange(cols) {
     if (cols.lrMax[i] > 0 && cols.lrMax[i] > hi && Number.isFinite(cols.lrMax[i])) hi = cols.lrMax[i];
   }
   if (!(lo <= hi) || !Number.isFinite(lo)) return null;
+  // a decade at least, and an eighth of the span (in log terms) free above and below the line
   const mid = Math.sqrt(lo * hi);
-  if (hi / lo < 10) return { lo: mid / Math.sqrt(10), hi: mid * Math.sqrt(10) };
-  return { lo: lo / 1.2, hi: hi * 1.2 };
+  const half = Math.max(Math.sqrt(10), Math.sqrt(hi / lo)) ** 1.25;
+  return { lo: mid / half, hi: mid * half };
 }
 
 /** The step at the middle of column j of a snapshot. */

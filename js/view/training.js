@@ -70,6 +70,7 @@ function showBar(ui, s, theme, root) {
   ui.reason.textContent = doctorLine(s);
   root.dataset.verdict = s.verdict;
   root.dataset.steps = String(s.steps);
+  root.dataset.actions = String(s.events.filter((e) => e.kind === "action").length);
   for (const b of ui.actions) b.hidden = s.mode !== "training";
 }
 

@@ -2032,6 +2032,10 @@ function mountSelectionSync({ port, view, bus }) {
 
 // js/layers/training_geometry.js
 var Y2 = rules_default.yRange;
+function firstFinite(a, n) {
+  for (let i = 0; i < n; i++) if (Number.isFinite(a[i])) return a[i];
+  return -Infinity;
+}
 function finiteSorted(a, n) {
   const out = [];
   for (let i = 0; i < n; i++) if (Number.isFinite(a[i])) out.push(a[i]);
@@ -2046,7 +2050,8 @@ function lossRange(cols) {
   let lo = mins[0];
   const top = maxs[maxs.length - 1];
   const q = means[Math.floor(0.9 * (means.length - 1))];
-  const cap = q + Y2.headroom * Math.max(q - lo, 0);
+  const start = firstFinite(cols.lossMean, cols.n);
+  const cap = Math.max(q + Y2.headroom * Math.max(q - lo, 0), start);
   const hi = Math.min(top, cap > lo ? cap : top);
   const span = hi - lo;
   const pad = span > 0 ? span * Y2.pad : Math.abs(lo) * Y2.flatPad || 1;
@@ -2063,8 +2068,8 @@ function lrRange(cols) {
   }
   if (!(lo <= hi) || !Number.isFinite(lo)) return null;
   const mid = Math.sqrt(lo * hi);
-  if (hi / lo < 10) return { lo: mid / Math.sqrt(10), hi: mid * Math.sqrt(10) };
-  return { lo: lo / 1.2, hi: hi * 1.2 };
+  const half = Math.max(Math.sqrt(10), Math.sqrt(hi / lo)) ** 1.25;
+  return { lo: mid / half, hi: mid * half };
 }
 function columnStep(cols, j) {
   return cols.lo + (j + 0.5) * (cols.hi - cols.lo) / cols.n;
@@ -2396,6 +2401,7 @@ function showBar(ui, s, theme, root) {
   ui.reason.textContent = doctorLine(s);
   root.dataset.verdict = s.verdict;
   root.dataset.steps = String(s.steps);
+  root.dataset.actions = String(s.events.filter((e) => e.kind === "action").length);
   for (const b of ui.actions) b.hidden = s.mode !== "training";
 }
 function drawTrainingView(ctx, size, view, root = null) {
