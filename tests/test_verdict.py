@@ -148,3 +148,73 @@ def test_diagnosis_is_frozen_and_in_the_vocabulary():
 def test_chunks_must_match():
     with pytest.raises(ValueError, match="same length"):
         Doctor().update(np.ones(3), np.ones(2))
+
+
+# --- short real training runs (digits MLP, seeded) ------------------------------------------------
+
+
+def train_digits(lrs, bad_step=None):
+    """Raw losses of a digits MLP (64-32-10, SGD momentum 0.9) at the lr of each step."""
+    import torch
+    from torch import nn
+
+    from tests.digits import digits_tensors
+
+    torch.set_num_threads(1)
+    x, y = digits_tensors()
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10))
+    opt = torch.optim.SGD(model.parameters(), lr=float(lrs[0]), momentum=0.9)
+    g = torch.Generator().manual_seed(0)
+    out = np.empty(len(lrs))
+    for i, lr in enumerate(lrs):
+        idx = torch.randint(0, len(y), (64,), generator=g)
+        xb, yb = x[idx], y[idx]
+        if i == bad_step:
+            xb, yb = xb * 3, yb[torch.randperm(64, generator=g)]
+        for group in opt.param_groups:
+            group["lr"] = float(lr)
+        loss = nn.functional.cross_entropy(model(xb), yb)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        out[i] = loss.item()
+    return out
+
+
+#: a range test's curve of this model, in the shape the finder gives (descent around 1e-2)
+REAL_CURVE = (np.logspace(-6, 1, 100), 2 / (1 + np.exp(3 * (np.linspace(-6, 1, 100) + 1.5))) + 0.3)
+
+
+@pytest.fixture(scope="module")
+def runs():
+    steps = 192
+    good = np.full(steps, 0.1)
+    later = good.copy()
+    later[96:] = 3.0
+    return {
+        "healthy": (train_digits(good), good),
+        "spike": (train_digits(good, bad_step=96), good),
+        "high": (train_digits(later), later),
+        "low": (train_digits(good / 1000), good / 1000),
+    }
+
+
+def test_real_healthy_and_recovering_spike_are_no_alarm(runs):
+    for name in ("healthy", "spike"):
+        got = feed(Doctor(curve=REAL_CURVE), *runs[name])
+        assert all(d.verdict in ("watching", "healthy") for d in got), name
+        assert got[-1].verdict == "healthy", name
+
+
+def test_real_divergence_is_too_high_soon_after_the_rise(runs):
+    got = feed(Doctor(curve=REAL_CURVE), *runs["high"])
+    flags = [i for i, d in enumerate(got) if d.verdict == "too_high"]
+    assert flags and (flags[0] + 1) * 16 - 96 <= 20 + 16
+    assert got[flags[0]].since is not None and got[flags[0]].since >= 80
+
+
+def test_real_too_low_needs_the_curve(runs):
+    losses, lrs = runs["low"]
+    assert feed(Doctor(curve=REAL_CURVE), losses, lrs)[-1].verdict == "too_low"
+    assert all(d.verdict != "too_low" for d in feed(Doctor(), losses, lrs))

@@ -6,4 +6,5 @@
 - ``numbers``: what counts as a number in an argument or a message (never a bool).
 - ``readings``: a consumer's copy of one run's readings, growing as they arrive.
 - ``verdict``: the training doctor's rules: a loss stream in, a verdict out.
+- ``trace``: a training stream in bounded memory, drawn per pixel column at any zoom.
 """

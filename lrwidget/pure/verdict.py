@@ -101,8 +101,12 @@ class RangeCurve:
     """
 
     descent_lr: float | None
+    #: the lowest lr past the minimum where the loss is back above its start (None: never)
+    turn_lr: float | None = None
     #: the fraction of the curve's whole drop that marks the start of the descent
     DESCENT = 0.1
+    #: how far below the descent's start an lr must be to count as in the flat region
+    MARGIN = 3.0
 
     @classmethod
     def of(cls, curve: Any) -> RangeCurve:
@@ -134,11 +138,20 @@ class RangeCurve:
         if not drop > 0:
             return cls(None)
         below = np.flatnonzero(losses[: low + 1] <= start - cls.DESCENT * drop)
-        return cls(float(lrs[below[0]]) if below.size else None)
+        above = low + np.flatnonzero(losses[low:] >= start)
+        return cls(
+            float(lrs[below[0]]) if below.size else None,
+            float(lrs[above[0]]) if above.size else None,
+        )
 
     def flat(self, lr: float) -> bool:
-        """Whether ``lr`` sits in the flat region left of the descent."""
-        return self.descent_lr is not None and lr < self.descent_lr
+        """Whether ``lr`` sits well inside the flat region left of the descent (``MARGIN`` x
+        below its start: where the descent starts is read off a noisy curve)."""
+        return self.descent_lr is not None and lr * self.MARGIN < self.descent_lr
+
+    def past_turn(self, lr: float) -> bool:
+        """Whether ``lr`` is where the range test's loss had turned back above its start."""
+        return self.turn_lr is not None and lr >= self.turn_lr
 
 
 def slope(losses: ArrayLike) -> float:
@@ -263,45 +276,61 @@ class Doctor:
     block : int
         Steps per block; the doctor reads block medians, so one bad batch moves nothing.
     patience : int
-        Blocks in a row above ``rise`` x the best before a rise is divergence.
+        Blocks in a row above ``rise`` x the best (and not falling back) before a rise is
+        divergence.
     rise : float
-        How far above its best (and above its first loss) a block median must be.
+        How far above its best a block median must be to count as a rise.
     min_steps : int
-        Steps before anything but a non-finite loss is decided.
+        Steps before anything but a rise or a non-finite loss is decided.
+    window : int
+        Blocks without a new best (10% better) that make "no progress".
 
     Notes
     -----
-    Work per update is O(chunk); memory is O(window) whatever the run's length.
+    Work per update is O(chunk); memory is O(window) whatever the run's length. Once
+    ``too_high``, the verdict stays: the engine acts, then starts a new Doctor.
     """
 
     def __init__(
         self,
         curve: Any = None,
         *,
-        block: int = 8,
-        patience: int = 2,
+        block: int = 4,
+        patience: int = 3,
         rise: float = 2.0,
-        min_steps: int = 48,
-        window: int = 8,
+        min_steps: int = 64,
+        window: int = 16,
     ) -> None:
         self.curve = None if curve is None else RangeCurve.of(curve)
         self.block, self.patience, self.rise = block, patience, rise
-        self.min_steps, self.window = min_steps, window
+        self.min_steps = min_steps
         self.step = 0
         self._pending: list[float] = []
         self._first = math.nan
+        self._top, self._top_step = -math.inf, 0
         self._best = math.inf
-        self._best_step = 0
-        self._streak = 0
+        self._streak: list[float] = []
         self._streak_since = 0
-        self._recent: deque[float] = deque(maxlen=window)
+        #: the last ``window`` block medians
+        self._medians: deque[float] = deque(maxlen=window)
+        #: the step the lr last moved 2x or more (where trouble from the lr can begin)
+        self._lr_moved = 0
+        #: block medians that jumped up (1.5x, and by 5% of the first loss) among the last ones
+        self._jumps: deque[bool] = deque(maxlen=window)
         self._lr = math.nan
         self.diagnosis = Diagnosis("watching", "not enough steps yet", step=0)
 
     def update(self, losses: ArrayLike, lrs: ArrayLike) -> Diagnosis:
         """Read the next chunk of steps: one loss and the lr used for each.
 
-        Once ``too_high``, the verdict stays (the engine acts, then starts a new Doctor).
+        Parameters
+        ----------
+        losses, lrs : array_like
+            One value per step, same length.
+
+        Returns
+        -------
+        Diagnosis
         """
         y = np.asarray(losses, dtype=np.float64).reshape(-1)
         x = np.asarray(lrs, dtype=np.float64).reshape(-1)
@@ -309,45 +338,64 @@ class Doctor:
             raise ValueError(f"losses and lrs must have the same length, got {y.size} and {x.size}")
         if self.diagnosis.verdict == "too_high" or y.size == 0:
             return self.diagnosis
-        self._lr = float(x[-1])
+        self._note_lr(x)
         bad = np.flatnonzero(~np.isfinite(y))
         if bad.size:
             at = self.step + int(bad[0])
             self.step += y.size
-            self.diagnosis = self._too_high(f"the loss is {y[bad[0]]} at step {at}", at)
+            since = self._streak_since if self._streak else at
+            self.diagnosis = self._too_high(f"the loss is {y[bad[0]]} at step {at}", since)
             return self.diagnosis
         if math.isnan(self._first):
             self._first = float(y[0])
-        for v in y.tolist():
-            self._pending.append(v)
-            self.step += 1
-            if len(self._pending) == self.block:
-                self._close_block()
-                if self.diagnosis.verdict == "too_high":
-                    return self.diagnosis
+        top = int(np.argmax(y))
+        if y[top] > self._top:
+            self._top, self._top_step = float(y[top]), self.step + top
+        self._read_blocks(y)
         if self.diagnosis.verdict != "too_high":
             self.diagnosis = self._judge()
         return self.diagnosis
 
-    def _close_block(self) -> None:
-        m = float(np.median(self._pending))
-        self._pending.clear()
-        start = self.step - self.block
-        self._recent.append(m)
-        if m < self._best:
-            self._best, self._best_step = m, self.step
-        floor = max(self._best, min(self._first, self._best)) * self.rise
-        if m > floor and m >= self._best * self.rise:
-            if self._streak == 0:
-                self._streak_since = start
-            self._streak += 1
+    def _note_lr(self, x: NDArray[np.float64]) -> None:
+        with np.errstate(all="ignore"):
+            ratio = np.abs(np.log2(x / np.r_[x[0] if math.isnan(self._lr) else self._lr, x[:-1]]))
+        moved = np.flatnonzero(ratio >= 1)
+        if moved.size:
+            self._lr_moved = self.step + int(moved[-1])
+        self._lr = float(x[-1])
+
+    def _read_blocks(self, y: NDArray[np.float64]) -> None:
+        i = 0
+        while i < y.size and self.diagnosis.verdict != "too_high":
+            take = min(self.block - len(self._pending), y.size - i)
+            self._pending += y[i : i + take].tolist()
+            self.step += take
+            i += take
+            if len(self._pending) == self.block:
+                self._close_block(float(np.median(self._pending)))
+                self._pending.clear()
+
+    def _close_block(self, m: float) -> None:
+        ref = min(self._best, self._first)
+        prev = self._medians[-1] if self._medians else m
+        self._jumps.append(m > 1.5 * prev and m - prev >= 0.05 * self._first)
+        self._medians.append(m)
+        self._best = min(self._best, m)
+        # a rise counts when it is large against the best and against the progress made, so a
+        # loss near zero that wobbles 2x is no rise
+        if m > self.rise * ref and m - ref > 0.1 * (self._first - ref):
+            if not self._streak:
+                self._streak_since = self.step - self.block
+            self._streak.append(m)
         else:
-            self._streak = 0
-        if self._streak >= self.patience:
-            times = m / self._best
+            self._streak.clear()
+        # fallen back from the streak's peak: one bad batch's kick recovering, not a rise (a
+        # loss stuck high after a jump is the no-progress rule's)
+        recovering = len(self._streak) > 1 and m < 0.9 * max(self._streak[:-1])
+        if len(self._streak) >= self.patience and not recovering:
             steps = self.step - self._streak_since
             self.diagnosis = self._too_high(
-                f"loss rose {times:.1f}x over its best in {steps} steps", self._streak_since
+                f"loss rose {m / ref:.1f}x over its best in {steps} steps", self._streak_since
             )
 
     def _too_high(self, what: str, since: int) -> Diagnosis:
@@ -356,29 +404,59 @@ class Doctor:
         )
 
     def _judge(self) -> Diagnosis:
-        if self.step < self.min_steps or len(self._recent) < 2:
+        if self.step < self.min_steps or len(self._medians) < 2:
             return Diagnosis("watching", "not enough steps yet", step=self.step)
-        now = float(np.median(list(self._recent)[-2:]))
+        now = float(np.median(list(self._medians)[-2:]))
         fell = 1.0 - now / self._first if self._first > 0 else 0.0
+        stuck = self._stuck(fell)
+        if stuck is not None:
+            return stuck
         if self.curve is not None and self.curve.flat(self._lr) and fell < 0.5:
-            edge = self.curve.descent_lr
-            return Diagnosis(
-                "too_low",
-                f"lr {format_lr(self._lr)} sits in the range test's flat region (the loss starts "
-                f"falling at {format_lr(edge or math.nan)}): the lr is too low, raise it",
-                "curve",
-                step=self.step,
-            )
+            return self._too_low()
         if fell >= 0.1:
             return Diagnosis(
-                "healthy",
-                f"loss fell {fell:.0%} from its start and keeps falling: continue",
-                step=self.step,
+                "healthy", f"loss fell {fell:.0%} from its start: continue", step=self.step
             )
         return Diagnosis(
             "watching",
-            f"loss barely moves ({fell:+.0%} in {self.step} steps): a x2 probe would tell "
+            f"loss barely moves ({-fell:+.0%} in {self.step} steps): a x2 probe would tell "
             "whether the lr is too low",
             step=self.step,
             stalled=True,
+        )
+
+    def _stuck(self, fell: float) -> Diagnosis | None:
+        """Too high without a sustained rise: blew up then stuck, or swinging without progress."""
+        if fell < 0.1 and self._top >= 3 * self._first:
+            return self._too_high(
+                f"loss jumped to {self._top:.3g} at step {self._top_step} and made no progress "
+                "since",
+                max(self._top_step - 1, 0),
+            )
+        jumps = sum(self._jumps)
+        if jumps >= 3:
+            steps = len(self._jumps) * self.block
+            return self._too_high(
+                f"loss oscillates: it jumped 1.5x or more {jumps} times in {steps} steps",
+                self.step - steps,
+            )
+        if fell < 0.1 and self.curve is not None and self.curve.past_turn(self._lr):
+            return Diagnosis(
+                "too_high",
+                f"loss barely moves and lr {format_lr(self._lr)} is past where the range test's "
+                f"loss turned up ({format_lr(self.curve.turn_lr)}): the lr is too high, cut it 10x",
+                "curve",
+                self._lr_moved,
+                self.step,
+            )
+        return None
+
+    def _too_low(self) -> Diagnosis:
+        edge = self.curve.descent_lr if self.curve is not None else None
+        return Diagnosis(
+            "too_low",
+            f"lr {format_lr(self._lr)} sits in the range test's flat region (the loss starts "
+            f"falling at {format_lr(edge)}): the lr is too low, raise it",
+            "curve",
+            step=self.step,
         )

@@ -1,0 +1,238 @@
+"""The training doctor (lrwidget.pure.verdict.Doctor) on real training runs, beside KillLossSpike.
+
+For every family x optimizer (SGD momentum 0.9, Adam) of ``doctor_runs``: a real range test of
+the fresh model (lrwidget.LRFinder, its curve handed to the doctor), then seeded runs of
+``STEPS`` steps, the doctor fed 16 steps at a time as the engine does:
+
+- healthy: the family's good lr; spike: the same with one bad batch at step ``AT`` (labels
+  shuffled, inputs x4): both must never alarm, and end "healthy";
+- high_start x30 / x100: the lr 30x / 100x too high from step 0: "too_high" inside the first 100
+  steps;
+- high_later x30: the good lr, then 30x from step ``AT`` (a warm-up gone too far): "too_high",
+  steps from the rise (step ``AT``) to the flag counted (goal <= 20);
+- low /100, /1000: the lr 100x / 1000x too low: "too_low" (from the range test's curve).
+
+Tuning families (used to choose the rules): mlp, cnn on digits. Held out (never used to choose a
+rule): a GRU on a synthetic sequence task. Beside the doctor, llm-foundry's KillLossSpike rule on
+the same losses (window 100, outlier_multiplier 2, patience 4, loss_cap 10; only the rule).
+The rollback check reruns each high_later run with the doctor in the loop: a state_dict copy
+every 16 steps, and at the flag the last copy from before the trouble restored, the lr x0.1;
+steps from the flag back to the pre-rise loss counted (goal <= 50).
+
+Run ``python benchmarks/doctor.py`` (about 2 minutes on one thread).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import time
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.dirname(HERE))
+
+import doctor_runs as R  # noqa: E402
+
+from lrwidget.pure.verdict import Doctor  # noqa: E402
+
+STEPS = 200
+AT = 100
+CHUNK = 16
+
+
+@dataclass
+class Scenario:
+    name: str
+    label: str
+    factor: float
+    later: bool = False
+    bad: bool = False
+
+    def lrs(self, good: float) -> np.ndarray:
+        lrs = np.full(STEPS, good * self.factor)
+        if self.later:
+            lrs[:AT] = good
+        return lrs
+
+
+SCENARIOS = [
+    Scenario("healthy", "healthy", 1),
+    Scenario("spike", "healthy", 1, bad=True),
+    Scenario("high_start x30", "too_high", 30),
+    Scenario("high_start x100", "too_high", 100),
+    Scenario("high_later x30", "too_high", 30, later=True),
+    Scenario("low /100", "too_low", 1e-2),
+    Scenario("low /1000", "too_low", 1e-3),
+]
+
+
+class KillLossSpike:
+    """llm-foundry's rule (KillLossSpike, 2024): a loss >= outlier_multiplier x the mean of the
+    last ``window`` losses for more than ``patience`` steps in a row, or (after 2 windows) half
+    of the window above ``loss_cap``; nothing before the window is full."""
+
+    def __init__(self, window: int = 100, multiplier: float = 2, patience: int = 4, cap=10):
+        self.window: deque[float] = deque(maxlen=window)
+        self.multiplier, self.patience, self.cap = multiplier, patience, cap
+        self.outliers = 0
+
+    def step(self, i: int, loss: float) -> bool:
+        fired = False
+        if len(self.window) == self.window.maxlen:
+            mean = float(np.mean(self.window))
+            if loss >= mean * self.multiplier:
+                self.outliers += 1
+                fired = self.outliers > self.patience
+            else:
+                self.outliers = 0
+                high = sum(v > self.cap for v in self.window)
+                fired = i >= 2 * self.window.maxlen and high >= self.window.maxlen / 2
+        self.window.append(loss)
+        return fired
+
+
+def doctor_flags(losses: np.ndarray, lrs: np.ndarray, curve) -> tuple[int | None, str, set]:
+    """(step after which too_high was first read, final verdict, every verdict read)."""
+    d = Doctor(curve=curve)
+    seen, flag = set(), None
+    for i in range(0, len(losses), CHUNK):
+        v = d.update(losses[i : i + CHUNK], lrs[i : i + CHUNK]).verdict
+        seen.add(v)
+        if v == "too_high" and flag is None:
+            flag = min(i + CHUNK, len(losses))
+    return flag, d.diagnosis.verdict, seen
+
+
+def kls_flag(losses: np.ndarray) -> int | None:
+    k = KillLossSpike()
+    return next((i + 1 for i, v in enumerate(losses) if k.step(i, float(v))), None)
+
+
+def score(sc: Scenario, losses: np.ndarray, lrs: np.ndarray, curve) -> dict:
+    flag, final, seen = doctor_flags(losses, lrs, curve)
+    alarm = bool(seen & {"too_high", "too_low"})
+    if sc.label == "healthy":
+        right = final == "healthy" and not alarm
+    elif sc.label == "too_high":
+        right = flag is not None and (flag <= AT or sc.later)
+    else:
+        right = final == "too_low" and flag is None
+    kls = kls_flag(losses)
+    rise = AT if sc.later else 0
+    return {
+        "right": right,
+        "alarm": alarm and sc.label == "healthy",
+        "latency": None if flag is None or sc.label != "too_high" else flag - rise,
+        "early": flag is not None and flag <= rise,
+        "final": final,
+        "kls_right": (kls is not None) == (sc.label == "too_high"),
+        "kls_alarm": kls is not None and sc.label == "healthy",
+        "kls_latency": None if kls is None or sc.label != "too_high" else kls - rise,
+    }
+
+
+def rollback_steps(fam: R.Family, opt: str, seed: int, curve, lrs: np.ndarray) -> float:
+    """Steps from the flag back to the pre-rise loss after roll back + x0.1 (nan: never)."""
+    doctor = Doctor(curve=curve)
+    ring: deque[tuple[int, tuple]] = deque(maxlen=8)
+    buf: list[float] = []
+    state = {"at": None, "target": math.nan}
+
+    def on_step(i, loss, model, optimizer):
+        buf.append(loss)
+        if state["at"] is not None:
+            back = np.median(buf[-8:])
+            if len(buf) >= 8 and back <= state["target"] and "done" not in state:
+                state["done"] = i - state["at"]
+            return None
+        if (i + 1) % CHUNK:
+            return None
+        d = doctor.update(np.array(buf[-CHUNK:]), lrs[i + 1 - CHUNK : i + 1])
+        if d.verdict != "too_high":
+            ring.append((i + 1, R.state_of(model, optimizer)))
+            return None
+        since = d.since if d.since is not None else i
+        step, (ms, os_) = next((s, st) for s, st in reversed(ring) if s <= since)
+        model.load_state_dict(ms)
+        optimizer.load_state_dict(os_)
+        state["at"], state["target"] = i, float(np.median(buf[AT - CHUNK : AT]))
+        buf.clear()
+        return 0.1
+
+    R.train(fam, opt, seed, lrs, on_step=on_step)
+    return float(state.get("done", math.nan))
+
+
+def run_family(fam: R.Family, seed: int = 0) -> tuple[list[dict], list[float]]:
+    rows, backs = [], []
+    for opt in ("sgd", "adam"):
+        curve = R.range_curve(fam, opt, seed)
+        good = fam.good[opt]
+        for sc in SCENARIOS:
+            lrs = sc.lrs(good)
+            run = R.train(fam, opt, seed, lrs, bad_step=AT if sc.bad else None)
+            rows.append({"opt": opt, "scenario": sc.name, **score(sc, run.losses, lrs, curve)})
+            if sc.later:
+                backs.append(rollback_steps(fam, opt, seed, curve, lrs))
+    return rows, backs
+
+
+def _steps(values: list) -> str:
+    got = [v for v in values if v is not None]
+    return "-" if not got else f"{max(got)}"
+
+
+def summary(name: str, rows: list[dict], backs: list[float]) -> str:
+    n = len(rows)
+    healthy = [r for r in rows if r["scenario"] in ("healthy", "spike")]
+    later = [r for r in rows if r["scenario"].startswith("high_later")]
+    start = [r for r in rows if r["scenario"].startswith("high_start")]
+    high = later + start
+    back = "-" if not backs else "/".join("never" if math.isnan(b) else f"{b:.0f}" for b in backs)
+    return (
+        f"| {name} | {n} | {sum(r['right'] for r in rows)}/{n} "
+        f"| {sum(r['alarm'] for r in healthy)}/{len(healthy)} "
+        f"| {_steps([r['latency'] for r in later])} "
+        f"| {sum(r['latency'] is not None and r['latency'] <= 100 for r in start)}/{len(start)} "
+        f"| {back} "
+        f"| {sum(r['kls_right'] for r in high)}/{len(high)} "
+        f"| {sum(r['kls_alarm'] for r in healthy)}/{len(healthy)} "
+        f"| {_steps([r['kls_latency'] for r in later])} |"
+    )
+
+
+HEADER = (
+    "| family | runs | doctor: right | alarms on healthy | steps rise->flag (later, max) "
+    "| flagged in first 100 (start) | rollback+x0.1 steps back | KillLossSpike: too-high flagged "
+    "| its alarms on healthy | its steps rise->flag |\n" + "|---" * 10 + "|"
+)
+
+
+def main() -> None:
+    torch.set_num_threads(1)
+    t0 = time.perf_counter()
+    lines, detail = [], []
+    for fam in R.families():
+        rows, backs = run_family(fam)
+        lines.append(summary(fam.name + (" (held out)" if fam.held_out else ""), rows, backs))
+        detail += [
+            f"{fam.name:4s} {r['opt']:4s} {r['scenario']:16s} {r['final']:9s} "
+            f"right={r['right']!s:5s} latency={r['latency']} kls={r['kls_latency']}"
+            for r in rows
+        ]
+    print("\n".join(detail))
+    print()
+    print(HEADER)
+    print("\n".join(lines))
+    print(f"\n{time.perf_counter() - t0:.0f} s on one thread")
+
+
+if __name__ == "__main__":
+    main()
