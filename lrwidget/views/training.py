@@ -30,7 +30,7 @@ import numpy as np
 from ..channel import protocol as P
 from ..engine.watch import Watch
 from ..engine.watch_events import ActionTaken, Chunk, VerdictChanged
-from .training_trace import BucketTrace as Trace  # until lrwidget.pure.trace.Trace is merged
+from ..pure.trace import Trace
 
 __all__ = ["TrainingFeed", "TrainingRun", "event_dict"]
 
@@ -68,14 +68,17 @@ def event_dict(event: VerdictChanged | ActionTaken) -> dict[str, Any]:
     }
 
 
-def _feed(trace: Trace, start: int, losses: np.ndarray, lrs: np.ndarray) -> None:
-    """Steps ``[start, start + len(losses))`` into the trace (the one place that knows its API)."""
-    trace.add(start, losses, lrs)
-
-
 def _columns(trace: Trace, lo: int, hi: int, n: int) -> np.ndarray:
-    """The trace's ``n`` columns of steps ``[lo, hi)`` as the six rows the view reads."""
-    return np.asarray(trace.columns(lo, hi, n), dtype=np.float64).reshape(_SERIES, n)
+    """The trace's ``n`` columns of steps ``[lo, hi)`` as the six rows the view reads.
+
+    A column with a non-finite loss gets an infinite max (the view draws it up to the top edge);
+    the lr's middle is the geometric mean of its min and max (the lr axis is logarithmic).
+    """
+    c = trace.columns(lo, hi, n)
+    loss_max = np.where(c.nonfinite > 0, np.inf, c.loss_max)
+    with np.errstate(invalid="ignore"):
+        lr_mid = np.sqrt(c.lr_min * c.lr_max)
+    return np.stack([c.loss_min, loss_max, c.loss_mean, c.lr_min, c.lr_max, lr_mid])
 
 
 class TrainingFeed:
@@ -151,10 +154,11 @@ class TrainingFeed:
 
     def _take_chunk(self, chunk: Chunk) -> None:
         lrs = np.asarray(chunk.lrs, dtype=np.float64)
-        first = lrs.reshape(lrs.shape[0], -1)[:, 0] if lrs.size else lrs  # the first group's lr
-        _feed(self._trace, chunk.start, np.asarray(chunk.losses, dtype=np.float64), first)
+        n = chunk.count
+        first = lrs.reshape(n, -1)[:, 0] if lrs.size else np.full(n, np.nan)  # the first group's
+        self._trace.append(chunk.losses, first)  # the watch's chunks are contiguous steps
         self._state["steps"] = max(self._state["steps"], chunk.start + chunk.count)
-        if first.size:
+        if first.size and np.isfinite(first[-1]):  # JSON has no NaN
             self._state["lr_now"] = float(first[-1])
 
     def _take_action(self, event: ActionTaken) -> None:
