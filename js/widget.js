@@ -18,6 +18,7 @@ import { mountPlacementWatch } from "./view/placement_watch.js";
 import { createActions, mountSelectionSync } from "./view/selection.js";
 import { mountStatus } from "./view/status.js";
 import { mountThemeWatch } from "./view/theme_watch.js";
+import { mountTraining } from "./view/training.js";
 import { mountTraitWatch } from "./view/trait_watch.js";
 import { createView } from "./view/view.js";
 
@@ -48,6 +49,7 @@ const PARTS = [
   mountTraitWatch,
   mountClosed,
   mountThemeWatch,
+  mountTraining, // the doctor (issue 18): a watch()'s training chart, verdict and buttons
 ];
 
 function render({ model, el }) {

@@ -2,6 +2,7 @@
 import { createPlotCache, drawFrame } from "../plot.js";
 import { selectedLr } from "./selection.js";
 import { idleMessage } from "./status.js";
+import { drawTrainingView, markLrInUse } from "./training.js";
 import { isLogAxis } from "./view.js";
 
 /**
@@ -67,7 +68,10 @@ export function mountFrameLoop({ dom, port, view, bus }) {
   const cache = createPlotCache();
   const draw = () => {
     const size = fitCanvas(dom.canvas, dom.plotBox);
-    view.frame = drawFrame({ ctx: dom.canvas.getContext("2d"), ...size, cache, ...frameInputs(port, view) });
+    const ctx = dom.canvas.getContext("2d");
+    if (drawTrainingView(ctx, size, view, dom.root)) return; // this view shows a watch()'s training
+    view.frame = drawFrame({ ctx, ...size, cache, ...frameInputs(port, view) });
+    markLrInUse(ctx, size, view);
     view.readings.dirtyFrom = Number.POSITIVE_INFINITY; // this view's cache now holds everything written so far
     dom.root.dataset.readings = String(view.readings.n); // lets browser tests watch the curve grow
   };

@@ -93,6 +93,7 @@ function showKeyed(dom, view, bus, i) {
 /** Arrows / Home / End select a reading, Enter applies. Returns the cleanup. */
 export function mountKeyboard({ dom, port, view, bus, actions }) {
   const onKey = (ev) => {
+    if (view.training?.mode === "training") return; // the training chart's keys are training.js's
     const action = keyAction(ev);
     if (!action) return;
     ev.preventDefault();

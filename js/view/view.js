@@ -16,6 +16,8 @@ export function createView(el, now = clock) {
     hover: { index: -1, marker: -1 }, // interaction.js: hovered reading, or hovered suggestion marker (its k)
     localSel: null, // selection.js: {lr, index}, optimistic until the kernel's selected_lr comes back
     lastTraitContact: now(), // trait_watch.js: when a status trait last changed (the kernel was alive then)
+    training: null, // training.js: the doctor's state (training_state.js), null until it mounts
+    trainingFrame: null, // training.js: what the last drawTrainingFrame returned, for the pointer and zoom
     closed: false, // widget.js, after the cleanups: sends stop, frames and placement polling end
   };
 }

@@ -40,7 +40,9 @@
 /**
  * A command a view sends (the kernel checks each: lrwidget/channel/protocol.py parse_command).
  * @typedef {{type: "hello"} | {type: "stop"} | {type: "select", lr: number | null, index: number | null}
- *   | {type: "apply", lr: number | null} | {type: "placement", view: string, where: string}} Command
+ *   | {type: "apply", lr: number | null} | {type: "placement", view: string, where: string}
+ *   | {type: "scale_lr", factor: number, rollback: boolean}
+ *   | {type: "training_zoom", lo: number, hi: number, cols: number, req: number}} Command
  */
 
 /**

@@ -19,6 +19,7 @@ lrwidget.channel.protocol.BadCommand: apply: lr must be a positive finite number
 
 from __future__ import annotations
 
+import json
 import math
 import struct
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ..pure.numbers import is_int, is_real
+from ..pure.rules import RULES_PATH
 
 __all__ = [
     "PLACES",
@@ -48,6 +50,10 @@ __all__ = [
     "heartbeat_message",
     "encode_saved_readings",
     "decode_saved_readings",
+    "SCALE_FACTORS",
+    "ScaleLr",
+    "TrainingZoom",
+    "parse_training_command",
 ]
 
 #: where a view can report being (the ``placement`` command)
@@ -369,3 +375,94 @@ def decode_saved_readings(
     losses = np.frombuffer(blob, "<f4", n, h + 8 * n).astype(np.float64)
     smoothed = np.frombuffer(blob, "<f4", n, h + 12 * n).astype(np.float64)
     return int(run_id), lrs, losses, smoothed
+
+
+# ---------------------------------------------------------------- the doctor's commands (issue 18)
+#: the training view's rules (rules.json "doctor"): the buttons' factors, the column limits
+DOCTOR: dict[str, Any] = json.loads(RULES_PATH.read_text(encoding="utf-8"))["doctor"]
+#: the only factors a view may ask ``scale_lr`` for: the buttons'
+SCALE_FACTORS: tuple[float, ...] = tuple(sorted({float(a["factor"]) for a in DOCTOR["actions"]}))
+#: most columns a view may ask for (a zoomed range), and the id range of its requests
+MAX_COLUMNS: int = int(DOCTOR["maxColumns"])
+_MAX_REQ = 2**31
+
+
+@dataclass(frozen=True)
+class ScaleLr:
+    """A button: ``watch.scale_lr(factor, rollback=rollback)`` (factor one of the buttons')."""
+
+    factor: float
+    rollback: bool
+
+
+@dataclass(frozen=True)
+class TrainingZoom:
+    """A view asks for ``cols`` columns of steps ``[lo, hi)``; ``req`` comes back with them."""
+
+    lo: int
+    hi: int
+    cols: int
+    req: int
+
+
+def _scale_lr(content: dict[str, Any]) -> ScaleLr:
+    f, rollback = content.get("factor"), content.get("rollback", False)
+    # compared as numbers, never converted first: an int like 10**400 does not fit a float
+    if not is_real(f) or f not in SCALE_FACTORS or not isinstance(rollback, bool):
+        raise BadCommand(
+            f"scale_lr: factor must be one of {SCALE_FACTORS} and rollback a bool, "
+            f"got factor={f!r}, rollback={rollback!r}"
+        )
+    return ScaleLr(float(f), rollback)
+
+
+def _training_zoom(content: dict[str, Any]) -> TrainingZoom:
+    raw = [content.get(k) for k in ("lo", "hi", "cols", "req")]
+    ints = [int(v) for v in raw if is_int(v)]
+    if len(ints) == 4:
+        lo, hi, cols, req = ints
+        if 0 <= lo < hi and 1 <= cols <= MAX_COLUMNS and 0 < req < _MAX_REQ:
+            return TrainingZoom(lo, hi, cols, req)
+    raise BadCommand(
+        f"training_zoom: lo, hi, cols and req must be ints with 0 <= lo < hi, "
+        f"1 <= cols <= {MAX_COLUMNS}, 0 < req < 2**31, got lo={raw[0]!r}, hi={raw[1]!r}, "
+        f"cols={raw[2]!r}, req={raw[3]!r}"
+    )
+
+
+def parse_training_command(content: Any) -> ScaleLr | TrainingZoom | None:
+    """The doctor's command in a message a view sent, or None when it is not one of them.
+
+    Parameters
+    ----------
+    content : object
+        The message as it arrived (untrusted).
+
+    Returns
+    -------
+    ScaleLr, TrainingZoom or None
+        None: not a ``scale_lr`` / ``training_zoom`` message (:func:`parse_command` judges it).
+
+    Raises
+    ------
+    BadCommand
+        A ``scale_lr`` with a factor not among :data:`SCALE_FACTORS` or a rollback that is not a
+        bool; a ``training_zoom`` out of range.
+
+    Example
+    -------
+    >>> parse_training_command({"type": "scale_lr", "factor": 0.1, "rollback": True})
+    ScaleLr(factor=0.1, rollback=True)
+    >>> parse_training_command({"type": "scale_lr", "factor": 1e9})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    lrwidget...BadCommand: scale_lr: factor must be one of (0.1, 0.5, 2.0) and rollback a bool, ...
+    >>> parse_training_command({"type": "hello"}) is None
+    True
+    """
+    kind = content.get("type") if isinstance(content, dict) else None
+    if kind == "scale_lr":
+        return _scale_lr(content)
+    if kind == "training_zoom":
+        return _training_zoom(content)
+    return None

@@ -54,6 +54,7 @@ from ..pure.rules import STATUS_OF_REASON, check_height
 from . import report
 from .owned import KernelOwned
 from .static_fallback import Bundle, Displays, with_static_fallback
+from .training import TrainingFeed, TrainingRun, Watch
 from .view_state import ViewState
 
 __all__ = ["LRFinderWidget", "check_run_args", "encode_readings", "STATUS_OF_REASON"]
@@ -151,6 +152,7 @@ class LRFinderWidget(KernelOwned, ViewState, anywidget.AnyWidget, ChannelView):
         self._dormant = False
         self._closed = False
         self._channel = Channel.of(finder)
+        self._training = TrainingFeed(self.send)  # the doctor's view of watch() (views/training.py)
         self.on_msg(self._on_msg)
         self._channel.attach(self)
 
@@ -320,6 +322,18 @@ class LRFinderWidget(KernelOwned, ViewState, anywidget.AnyWidget, ChannelView):
         # a remote job's answer is waited for here, not on the channel's writer
         return held.result() if isinstance(held, Future) else held
 
+    def watch(self, scheduler: Any = None, **watch_kwargs: Any) -> Watch:
+        """``finder.watch(scheduler, **watch_kwargs)``, drawn in this widget (:mod:`.training`)."""
+        w = self._local().watch(scheduler, **watch_kwargs)
+        self._training.attach(w)
+        return w
+
+    def train(
+        self, fn: Callable[[Watch], Any], scheduler: Any = None, **watch_kwargs: Any
+    ) -> TrainingRun:
+        """``fn(watch)`` on its own thread under :meth:`watch`: the cell returns, clicks act."""
+        return TrainingRun(self.watch(scheduler, **watch_kwargs), fn)
+
     def to_svg(self, **kwargs: Any) -> str:
         """The last result as SVG (:func:`lrwidget.views.report.to_svg`), with the chosen lrs.
 
@@ -354,6 +368,7 @@ class LRFinderWidget(KernelOwned, ViewState, anywidget.AnyWidget, ChannelView):
         the comm. A running test goes on; :meth:`LRFinder.stop` ends it."""
         if not getattr(self, "_closed", True):
             self._closed = True
+            self._training.close()
             self._channel.detach(self)
         super().close()
 
@@ -394,7 +409,8 @@ class LRFinderWidget(KernelOwned, ViewState, anywidget.AnyWidget, ChannelView):
 
     def _on_msg(self, _widget: object, content: Any, buffers: object) -> None:
         """Comm handler: runs on the kernel's thread; hands the message to the channel."""
-        self._channel.command(self, content)
+        if not self._training.on_msg(content):  # the doctor's commands are the feed's
+            self._channel.command(self, content)
 
     def call_on_writer(self, fn: Callable[[], Any]) -> Any:
         """Run ``fn`` on the channel's writer thread (the one that writes traits); return its value.

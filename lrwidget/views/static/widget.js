@@ -82,7 +82,26 @@ var rules_default = {
   },
   yRange: { headroom: 1.5, flatSpan: 0.05, pad: 0.06, flatPad: 0.1 },
   xRange: { emptyLog: [1e-7, 10], emptyLinear: [0, 1], singleLogFactor: 10, singleLinearPad: 1 },
-  plotHeight: { min: 160, max: 2e3, default: 320 }
+  plotHeight: { min: 160, max: 2e3, default: 320 },
+  doctor: {
+    about: "The training view (issue 18): the verdict's words and colour role (a theme key), the buttons (the only factors a front end may ask for), the columns and the message rate the kernel sends.",
+    verdicts: {
+      watching: { word: "Watching", color: "fgMuted" },
+      healthy: { word: "Healthy", color: "applied" },
+      too_high: { word: "LR too high", color: "error" },
+      too_low: { word: "LR too low", color: "selected" }
+    },
+    actions: [
+      { factor: 0.1, rollback: true, label: "Roll back and \xD70.1" },
+      { factor: 0.5, rollback: false, label: "\xD70.5" },
+      { factor: 2, rollback: false, label: "\xD72" }
+    ],
+    overviewColumns: 1024,
+    maxColumns: 2048,
+    sendInterval: 0.1,
+    maxEvents: 256,
+    minZoomSteps: 16
+  }
 };
 
 // js/format.js
@@ -1915,6 +1934,10 @@ function createView(el, now = clock) {
     // selection.js: {lr, index}, optimistic until the kernel's selected_lr comes back
     lastTraitContact: now(),
     // trait_watch.js: when a status trait last changed (the kernel was alive then)
+    training: null,
+    // training.js: the doctor's state (training_state.js), null until it mounts
+    trainingFrame: null,
+    // training.js: what the last drawTrainingFrame returned, for the pointer and zoom
     closed: false
     // widget.js, after the cleanups: sends stop, frames and placement polling end
   };
@@ -1984,6 +2007,499 @@ function mountSelectionSync({ port, view, bus }) {
   });
 }
 
+// js/layers/training_geometry.js
+var Y2 = rules_default.yRange;
+function firstFinite(a, n) {
+  for (let i = 0; i < n; i++) if (Number.isFinite(a[i])) return a[i];
+  return -Infinity;
+}
+function finiteSorted(a, n) {
+  const out = [];
+  for (let i = 0; i < n; i++) if (Number.isFinite(a[i])) out.push(a[i]);
+  return out.sort((x, y) => x - y);
+}
+function lossRange(cols) {
+  if (!cols || cols.n === 0) return null;
+  const mins = finiteSorted(cols.lossMin, cols.n);
+  const maxs = finiteSorted(cols.lossMax, cols.n);
+  const means = finiteSorted(cols.lossMean, cols.n);
+  if (!mins.length || !maxs.length || !means.length) return null;
+  let lo = mins[0];
+  const top = maxs[maxs.length - 1];
+  const q = means[Math.floor(0.9 * (means.length - 1))];
+  const start = firstFinite(cols.lossMean, cols.n);
+  const cap = Math.max(q + Y2.headroom * Math.max(q - lo, 0), start);
+  const hi = Math.min(top, cap > lo ? cap : top);
+  const span = hi - lo;
+  const pad = span > 0 ? span * Y2.pad : Math.abs(lo) * Y2.flatPad || 1;
+  lo -= pad;
+  return { lo, hi: hi + pad, clipped: top > hi };
+}
+function lrRange(cols) {
+  if (!cols) return null;
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < cols.n; i++) {
+    if (cols.lrMin[i] > 0 && cols.lrMin[i] < lo) lo = cols.lrMin[i];
+    if (cols.lrMax[i] > 0 && cols.lrMax[i] > hi && Number.isFinite(cols.lrMax[i])) hi = cols.lrMax[i];
+  }
+  if (!(lo <= hi) || !Number.isFinite(lo)) return null;
+  const mid = Math.sqrt(lo * hi);
+  const half = Math.max(Math.sqrt(10), Math.sqrt(hi / lo)) ** 1.25;
+  return { lo: mid / half, hi: mid * half };
+}
+function columnStep(cols, j) {
+  return cols.lo + (j + 0.5) * (cols.hi - cols.lo) / cols.n;
+}
+function trainingLayout(width, height, leftLabel, rightLabel) {
+  const left = Math.max(36, Math.ceil(leftLabel) + 12);
+  const right = width - Math.max(36, Math.ceil(rightLabel) + 12);
+  const top = 22;
+  const bottom = height - 34;
+  return { left, top, right: Math.max(left + 10, right), bottom: Math.max(top + 10, bottom) };
+}
+function trainingGeometry(cols, width, height, measure) {
+  const yr = lossRange(cols);
+  const lr = lrRange(cols);
+  const rows = Math.max(2, Math.floor((height - 60) / 42));
+  const yt = yr ? linearTicks(yr.lo, yr.hi, rows) : { major: [], minor: [] };
+  const lt = lr ? logTicks(lr.lo, lr.hi, rows) : { major: [], minor: [] };
+  const widest = (ticks) => ticks.major.reduce((w, t) => Math.max(w, measure(t.label)), 0);
+  const plot = trainingLayout(width, height, widest(yt), widest(lt));
+  const x0 = cols ? cols.lo : 0;
+  const x1 = cols && cols.hi > cols.lo ? cols.hi : x0 + 1;
+  const xScale = createScale([x0, x1], [plot.left, plot.right]);
+  const yScale = createScale(yr ? [yr.lo, yr.hi] : [0, 1], [plot.bottom, plot.top]);
+  const lrScale = createScale(lr ? [lr.lo, lr.hi] : [1e-4, 1], [plot.bottom, plot.top], true);
+  const xt = linearTicks(x0, x1, Math.max(2, Math.floor((plot.right - plot.left) / 90)));
+  xt.major = xt.major.filter((t) => Number.isInteger(t.value));
+  return { plot, xScale, yScale, lrScale, xt, yt, lt, yr, lr };
+}
+
+// js/layers/training.js
+var crisp2 = (v) => Math.round(v) + 0.5;
+function drawTrainingAxes(ctx, g, theme) {
+  const { plot, xScale, yScale, lrScale } = g;
+  ctx.lineWidth = 1;
+  ctx.strokeStyle = theme.grid;
+  ctx.beginPath();
+  for (const t of g.xt.major) {
+    ctx.moveTo(crisp2(xScale.map(t.value)), plot.top);
+    ctx.lineTo(crisp2(xScale.map(t.value)), plot.bottom);
+  }
+  for (const t of g.yt.major) {
+    ctx.moveTo(plot.left, crisp2(yScale.map(t.value)));
+    ctx.lineTo(plot.right, crisp2(yScale.map(t.value)));
+  }
+  ctx.stroke();
+  ctx.strokeStyle = theme.border;
+  ctx.strokeRect(plot.left + 0.5, plot.top + 0.5, plot.right - plot.left, plot.bottom - plot.top);
+  ctx.font = font(theme, 11);
+  ctx.fillStyle = theme.fgMuted;
+  ctx.textBaseline = "top";
+  ctx.textAlign = "center";
+  for (const t of g.xt.major) ctx.fillText(t.label, xScale.map(t.value), plot.bottom + 6);
+  ctx.textBaseline = "middle";
+  ctx.textAlign = "right";
+  for (const t of g.yt.major) ctx.fillText(t.label, plot.left - 6, yScale.map(t.value));
+  ctx.textAlign = "left";
+  ctx.fillStyle = theme.rules[1];
+  for (const t of g.lt.major) ctx.fillText(t.label, plot.right + 6, lrScale.map(t.value));
+  ctx.font = font(theme, 11, "600");
+  ctx.textBaseline = "bottom";
+  ctx.fillText("lr used (log)", Math.max(plot.left, plot.right - 70), plot.top - 6);
+  ctx.fillStyle = theme.fgMuted;
+  ctx.fillText("loss", 4, plot.top - 6);
+  ctx.textAlign = "right";
+  ctx.fillText("step", plot.right, g.height - 2);
+}
+function strokeSeries(ctx, cols, ys, g, yMap, log = false) {
+  ctx.beginPath();
+  let pen = false;
+  for (let j = 0; j < cols.n; j++) {
+    const v = ys[j];
+    if (!Number.isFinite(v) || log && v <= 0) {
+      pen = false;
+      continue;
+    }
+    const x = g.xScale.map(columnStep(cols, j));
+    const y = Math.max(g.plot.top, Math.min(g.plot.bottom, yMap(v)));
+    if (pen) ctx.lineTo(x, y);
+    else ctx.moveTo(x, y);
+    pen = true;
+  }
+  ctx.stroke();
+}
+function fillLossBand(ctx, cols, g, color) {
+  const { plot, xScale, yScale } = g;
+  const w = Math.max(1, (plot.right - plot.left) / cols.n);
+  ctx.fillStyle = color;
+  ctx.beginPath();
+  for (let j = 0; j < cols.n; j++) {
+    const a = cols.lossMin[j];
+    const b = cols.lossMax[j];
+    if (!Number.isFinite(a) && !Number.isFinite(b)) continue;
+    const top = Math.max(plot.top, yScale.map(Number.isFinite(b) ? b : Infinity));
+    const bottom = Math.min(plot.bottom, yScale.map(Number.isFinite(a) ? a : b));
+    const x = xScale.map(columnStep(cols, j)) - w / 2;
+    ctx.rect(x, top, w, Math.max(1, bottom - top));
+  }
+  ctx.fill();
+}
+function drawEvents(ctx, g, events, theme) {
+  const { plot, xScale } = g;
+  const [x0, x1] = xScale.domain;
+  ctx.font = font(theme, 10, "600");
+  ctx.textAlign = "left";
+  ctx.textBaseline = "top";
+  for (const e of events) {
+    if (e.kind !== "action" || e.step < x0 || e.step > x1) continue;
+    const x = crisp2(xScale.map(e.step));
+    ctx.strokeStyle = theme.selected;
+    ctx.setLineDash([4, 3]);
+    ctx.beginPath();
+    ctx.moveTo(x, plot.top);
+    ctx.lineTo(x, plot.bottom);
+    ctx.stroke();
+    ctx.setLineDash([]);
+    ctx.fillStyle = theme.selected;
+    const label = `\xD7${e.factor ?? "?"}${e.rollback ? " \u21BA" : ""}`;
+    ctx.fillText(label, Math.min(x + 3, plot.right - 30), plot.top + 3);
+  }
+}
+function drawTrainingFrame(f) {
+  const { ctx, width, height, theme, cols } = f;
+  const dpr = f.dpr || 1;
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  ctx.clearRect(0, 0, width, height);
+  ctx.font = font(theme, 11);
+  const g = { ...trainingGeometry(cols, width, height, (t) => ctx.measureText(t).width), width, height };
+  drawTrainingAxes(ctx, g, theme);
+  if (cols && g.yr) {
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(g.plot.left, g.plot.top - 1, g.plot.right - g.plot.left, g.plot.bottom - g.plot.top + 2);
+    ctx.clip();
+    fillLossBand(ctx, cols, g, withAlpha(theme.accent, theme.rawAlpha));
+    ctx.lineJoin = "round";
+    ctx.strokeStyle = theme.rules[1];
+    ctx.lineWidth = 1.5;
+    if (g.lr) strokeSeries(ctx, cols, cols.lrMean, g, g.lrScale.map, true);
+    ctx.strokeStyle = theme.accent;
+    ctx.lineWidth = 2.25;
+    strokeSeries(ctx, cols, cols.lossMean, g, g.yScale.map);
+    drawEvents(ctx, g, f.events || [], theme);
+    ctx.restore();
+  }
+  const message = g.yr ? "" : f.message || "Waiting for the first steps\u2026";
+  drawMessage(ctx, g, { message }, theme);
+  return g;
+}
+function drawLrInUse(ctx, frame, lr, theme, dpr = 1) {
+  if (!frame || !(lr > 0)) return;
+  const x = frame.xScale.map(lr);
+  const { plot } = frame;
+  if (!(x >= plot.left && x <= plot.right)) return;
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  ctx.strokeStyle = theme.rules[1];
+  ctx.lineWidth = 1.5;
+  ctx.setLineDash([2, 3]);
+  ctx.beginPath();
+  ctx.moveTo(crisp2(x), plot.top);
+  ctx.lineTo(crisp2(x), plot.bottom);
+  ctx.stroke();
+  ctx.setLineDash([]);
+  ctx.fillStyle = theme.rules[1];
+  ctx.font = font(theme, 10, "600");
+  ctx.textAlign = x > plot.right - 60 ? "right" : "left";
+  ctx.textBaseline = "bottom";
+  ctx.fillText("lr in use", x + (x > plot.right - 60 ? -4 : 4), plot.bottom - 4);
+}
+
+// js/view/training_state.js
+var DOCTOR = rules_default.doctor;
+var VERDICTS = Object.keys(DOCTOR.verdicts);
+var SERIES = ["lossMin", "lossMax", "lossMean", "lrMin", "lrMax", "lrMean"];
+function createTrainingState() {
+  return {
+    active: false,
+    // a training message arrived: the training chart exists
+    mode: "range",
+    // "range" | "training": what this view shows (a view-local choice)
+    chosen: false,
+    // the user picked the mode: a new watch does not switch this view
+    watchId: null,
+    steps: 0,
+    verdict: "watching",
+    reason: "",
+    lrNow: null,
+    error: "",
+    events: [],
+    overview: null,
+    // {lo, hi, n, lossMin, ...}: the whole run
+    zoom: null,
+    // the columns of the zoomed range the kernel answered with
+    want: null,
+    // {lo, hi}: the zoomed range asked for (null: the whole run)
+    req: 0
+    // the last zoom request's id
+  };
+}
+var isCount = (v, max) => Number.isSafeInteger(v) && v >= 0 && v <= max;
+function asEvent(e) {
+  if (typeof e !== "object" || e === null || !isCount(e.step, Number.MAX_SAFE_INTEGER)) return null;
+  const kind = e.kind === "action" ? "action" : "verdict";
+  const factor = typeof e.factor === "number" && Number.isFinite(e.factor) && e.factor > 0 ? e.factor : null;
+  const text = typeof e.text === "string" ? e.text.slice(0, 200) : "";
+  return { step: e.step, kind, factor, rollback: e.rollback === true, text };
+}
+function decodeColumns(msg, buffers) {
+  const { lo, hi, cols } = msg;
+  if (!isCount(cols, DOCTOR.maxColumns)) return { error: `bad cols ${cols}` };
+  if (!isCount(lo, Number.MAX_SAFE_INTEGER) || !isCount(hi, Number.MAX_SAFE_INTEGER) || hi < lo) {
+    return { error: `bad step range ${lo}..${hi}` };
+  }
+  if (!Array.isArray(buffers) || buffers.length < 1) return { error: "a training message needs 1 buffer" };
+  let all;
+  try {
+    all = toFloat64Array(buffers[0], SERIES.length * cols);
+  } catch (err) {
+    return { error: err.message };
+  }
+  const out = { lo, hi, n: cols };
+  SERIES.forEach((name, k) => {
+    out[name] = all.subarray(k * cols, (k + 1) * cols);
+  });
+  return out;
+}
+function decodeMeta(msg) {
+  const lr = msg.lr_now;
+  const events = Array.isArray(msg.events) ? msg.events.slice(-DOCTOR.maxEvents).map(asEvent) : [];
+  return {
+    watchId: isCount(msg.watch_id, Number.MAX_SAFE_INTEGER) ? msg.watch_id : null,
+    steps: isCount(msg.steps, Number.MAX_SAFE_INTEGER) ? msg.steps : 0,
+    verdict: VERDICTS.includes(msg.verdict) ? msg.verdict : "watching",
+    reason: typeof msg.reason === "string" ? msg.reason.slice(0, 500) : "",
+    lrNow: typeof lr === "number" && Number.isFinite(lr) && lr > 0 ? lr : null,
+    error: typeof msg.error === "string" ? msg.error.slice(0, 500) : "",
+    events: events.filter((e) => e !== null),
+    zoom: isCount(msg.zoom, 2 ** 31) ? msg.zoom : 0
+  };
+}
+function applyTraining(s, msg, buffers) {
+  if (msg?.type !== "training") return { changed: false, error: null, switched: false };
+  const cols = decodeColumns(msg, buffers);
+  if (cols.error) return { changed: false, error: cols.error, switched: false };
+  const meta = decodeMeta(msg);
+  if (meta.zoom > 0) {
+    if (meta.zoom !== s.req) return { changed: false, error: null, switched: false };
+    s.zoom = cols;
+    return { changed: true, error: null, switched: false };
+  }
+  const fresh = meta.watchId !== s.watchId;
+  Object.assign(s, { watchId: meta.watchId, steps: meta.steps, verdict: meta.verdict, reason: meta.reason });
+  Object.assign(s, { lrNow: meta.lrNow, error: meta.error, events: meta.events, overview: cols });
+  if (fresh) Object.assign(s, { zoom: null, want: null });
+  const switched = !s.chosen && (!s.active || fresh) && s.mode !== "training";
+  s.active = true;
+  if (switched) s.mode = "training";
+  return { changed: true, error: null, switched };
+}
+function shownColumns(s) {
+  if (s.want && s.zoom && s.zoom.lo === s.want.lo && s.zoom.hi === s.want.hi) return s.zoom;
+  return s.overview;
+}
+function zoomRange(cur, steps, at, factor) {
+  const lo0 = cur ? cur.lo : 0;
+  const hi0 = cur ? cur.hi : steps;
+  const span = Math.max(DOCTOR.minZoomSteps, Math.round((hi0 - lo0) * factor));
+  if (span >= steps) return null;
+  const frac = hi0 > lo0 ? (at - lo0) / (hi0 - lo0) : 0.5;
+  let lo = Math.round(at - Math.min(1, Math.max(0, frac)) * span);
+  lo = Math.max(0, Math.min(steps - span, lo));
+  return { lo, hi: lo + span };
+}
+function panRange(cur, steps, delta) {
+  if (!cur) return null;
+  const span = cur.hi - cur.lo;
+  const lo = Math.max(0, Math.min(steps - span, cur.lo + Math.round(delta)));
+  return { lo, hi: lo + span };
+}
+
+// js/view/training.js
+var ZOOM_STEP = 0.8;
+function verdictLook(verdict, theme) {
+  const v = DOCTOR.verdicts[verdict] || DOCTOR.verdicts.watching;
+  return { word: v.word, color: theme[v.color] || theme.fgMuted };
+}
+function modeSwitch(mode) {
+  return mode === "training" ? { text: "Range test curve", title: "Show the range test's curve, with the lr in use marked" } : { text: "Training", title: "Show the training this widget watches" };
+}
+function doctorLine(s) {
+  const parts = [s.reason || "not enough steps yet to judge"];
+  if (s.lrNow !== null) parts.push(`lr ${formatLR(s.lrNow)}`);
+  parts.push(`step ${s.steps.toLocaleString("en-US")}`);
+  if (s.error) parts.push(`last action refused: ${s.error}`);
+  return parts.join(" \xB7 ");
+}
+function scaleCommand(action) {
+  return { type: "scale_lr", factor: action.factor, rollback: action.rollback };
+}
+function buildBar() {
+  const modeBtn = h("button", { class: "lrw-btn lrw-mode", type: "button" });
+  const dot2 = h("span", { class: "lrw-dot", "aria-hidden": "true" });
+  const word = h("span", { class: "lrw-verdict-word" });
+  const reason = h("span", { class: "lrw-verdict-reason" });
+  const verdict = h("div", { class: "lrw-verdict", role: "status", "aria-live": "polite" }, [dot2, word, reason]);
+  const actions = DOCTOR.actions.map(
+    (a) => h("button", {
+      class: "lrw-btn lrw-act",
+      type: "button",
+      text: a.label,
+      "data-factor": String(a.factor),
+      "aria-label": `${a.rollback ? "Roll back to the last snapshot before the trouble and multiply" : "Multiply"} the learning rate by ${a.factor}`
+    })
+  );
+  const acts = h("div", { class: "lrw-acts", role: "group", "aria-label": "Act on the learning rate" }, actions);
+  const bar = h("div", { class: "lrw-doctor" }, [verdict, acts, modeBtn]);
+  bar.hidden = true;
+  return { bar, modeBtn, dot: dot2, word, reason, actions };
+}
+function showBar(ui, s, theme, root) {
+  ui.bar.hidden = !s.active;
+  root.dataset.mode = s.mode;
+  const sw = modeSwitch(s.mode);
+  ui.modeBtn.textContent = sw.text;
+  ui.modeBtn.title = sw.title;
+  const look = verdictLook(s.verdict, theme);
+  ui.dot.style.background = look.color;
+  ui.word.textContent = look.word;
+  ui.word.style.color = look.color;
+  ui.reason.textContent = doctorLine(s);
+  root.dataset.verdict = s.verdict;
+  root.dataset.steps = String(s.steps);
+  root.dataset.actions = String(s.events.filter((e) => e.kind === "action").length);
+  for (const b of ui.actions) b.hidden = s.mode !== "training";
+}
+function drawTrainingView(ctx, size, view, root = null) {
+  const s = view.training;
+  if (s?.mode !== "training") return false;
+  view.frame = null;
+  const t0 = view.now();
+  view.trainingFrame = drawTrainingFrame({
+    ctx,
+    ...size,
+    theme: view.theme,
+    cols: shownColumns(s),
+    events: s.events
+  });
+  if (root) root.dataset.frameMs = (view.now() - t0).toFixed(2);
+  return true;
+}
+function markLrInUse(ctx, size, view) {
+  const s = view.training;
+  if (s?.active) drawLrInUse(ctx, view.frame, s.lrNow, view.theme, size.dpr);
+}
+function zoomCommand(want, req, width) {
+  if (!want) return null;
+  const cols = Math.max(1, Math.min(DOCTOR.maxColumns, Math.round(width)));
+  return { type: "training_zoom", lo: want.lo, hi: want.hi, cols, req };
+}
+function mountZoom({ dom, port, view, bus }) {
+  const s = view.training;
+  const ask = (want) => {
+    s.want = want;
+    s.req += 1;
+    const g = view.trainingFrame;
+    const width = g ? (g.plot.right - g.plot.left) * (window.devicePixelRatio || 1) : 1024;
+    const cmd = zoomCommand(want, s.req, width);
+    if (cmd) port.send(cmd);
+    bus.emit("draw");
+  };
+  const stepAt = (clientX) => {
+    const g = view.trainingFrame;
+    if (!g) return s.steps / 2;
+    return g.xScale.invert(clientX - dom.canvas.getBoundingClientRect().left);
+  };
+  const onWheel = (ev) => {
+    if (s.mode !== "training" || !s.active) return;
+    ev.preventDefault();
+    ask(zoomRange(s.want, s.steps, stepAt(ev.clientX), ev.deltaY < 0 ? ZOOM_STEP : 1 / ZOOM_STEP));
+  };
+  const onKey = (ev) => {
+    if (s.mode !== "training" || !s.active || ev.altKey || ev.ctrlKey || ev.metaKey) return;
+    const mid = s.want ? (s.want.lo + s.want.hi) / 2 : s.steps / 2;
+    const span = s.want ? s.want.hi - s.want.lo : s.steps;
+    const moves = {
+      "+": () => zoomRange(s.want, s.steps, mid, ZOOM_STEP),
+      "=": () => zoomRange(s.want, s.steps, mid, ZOOM_STEP),
+      "-": () => zoomRange(s.want, s.steps, mid, 1 / ZOOM_STEP),
+      0: () => null,
+      ArrowLeft: () => panRange(s.want, s.steps, -span / 4),
+      ArrowRight: () => panRange(s.want, s.steps, span / 4)
+    };
+    if (!(ev.key in moves)) return;
+    ev.preventDefault();
+    ev.stopPropagation();
+    ask(moves[ev.key]());
+  };
+  dom.plotBox.addEventListener("wheel", onWheel, { passive: false });
+  dom.plotBox.addEventListener("keydown", onKey);
+  return () => {
+    dom.plotBox.removeEventListener("wheel", onWheel);
+    dom.plotBox.removeEventListener("keydown", onKey);
+  };
+}
+function mountButtons(ui, { port, view, bus, dom }) {
+  const s = view.training;
+  const onAct = (ev) => {
+    const a = DOCTOR.actions[ui.actions.indexOf(ev.currentTarget)];
+    if (!a) return;
+    port.send(scaleCommand(a));
+    dom.live.textContent = `Asked the kernel to ${a.rollback ? "roll back and " : ""}multiply the lr by ${a.factor}`;
+  };
+  const onMode = () => {
+    s.mode = s.mode === "training" ? "range" : "training";
+    s.chosen = true;
+    bus.emit("draw");
+    bus.emit("status");
+  };
+  for (const b of ui.actions) b.addEventListener("click", onAct);
+  ui.modeBtn.addEventListener("click", onMode);
+  return () => {
+    for (const b of ui.actions) b.removeEventListener("click", onAct);
+    ui.modeBtn.removeEventListener("click", onMode);
+  };
+}
+function mountTraining(env) {
+  const { dom, port, view, bus } = env;
+  view.training = createTrainingState();
+  const ui = buildBar();
+  dom.root.insertBefore(ui.bar, dom.plotBox);
+  const onCustom = (msg, buffers) => {
+    if (msg?.type !== "training") return;
+    const res = applyTraining(view.training, msg, buffers || []);
+    if (res.error) console.warn("lrwidget: ignored a malformed training message:", res.error);
+    if (res.changed) {
+      bus.emit("status");
+      bus.emit("draw");
+    }
+  };
+  const offs = [
+    port.on("msg:custom", onCustom),
+    bus.on("status", () => showBar(ui, view.training, view.theme, dom.root)),
+    bus.on("closed", () => {
+      for (const b of ui.actions) b.disabled = true;
+    }),
+    mountButtons(ui, env),
+    mountZoom(env)
+  ];
+  return () => {
+    for (const off of offs) off();
+    ui.bar.remove();
+  };
+}
+
 // js/view/frame_loop.js
 function createFrameScheduler(draw, raf = requestAnimationFrame, caf = cancelAnimationFrame) {
   const s = { id: null, stopped: false };
@@ -2038,7 +2554,10 @@ function mountFrameLoop({ dom, port, view, bus }) {
   const cache = createPlotCache();
   const draw = () => {
     const size = fitCanvas(dom.canvas, dom.plotBox);
-    view.frame = drawFrame({ ctx: dom.canvas.getContext("2d"), ...size, cache, ...frameInputs(port, view) });
+    const ctx = dom.canvas.getContext("2d");
+    if (drawTrainingView(ctx, size, view, dom.root)) return;
+    view.frame = drawFrame({ ctx, ...size, cache, ...frameInputs(port, view) });
+    markLrInUse(ctx, size, view);
     view.readings.dirtyFrom = Number.POSITIVE_INFINITY;
     dom.root.dataset.readings = String(view.readings.n);
   };
@@ -2187,6 +2706,7 @@ function showKeyed(dom, view, bus, i) {
 }
 function mountKeyboard({ dom, port, view, bus, actions }) {
   const onKey = (ev) => {
+    if (view.training?.mode === "training") return;
     const action = keyAction(ev);
     if (!action) return;
     ev.preventDefault();
@@ -2514,7 +3034,9 @@ var PARTS = [
   mountSelectionSync,
   mountTraitWatch,
   mountClosed,
-  mountThemeWatch
+  mountThemeWatch,
+  mountTraining
+  // the doctor (issue 18): a watch()'s training chart, verdict and buttons
 ];
 function render({ model, el }) {
   const view = createView(el);
