@@ -9,7 +9,8 @@ Fixtures
 jupyter        a running server (session scope: one for every browser test): ``.url``,
                ``.token``, ``.root`` (the notebook dir, fresh), ``.url_for(name, ui="lab" |
                "notebook")``, ``.write_notebook(name, cells)``, ``.kernel_eval(expr, name=None)``,
-               ``.kernel_id(name)``, ``.shutdown_kernels()``, ``.log()``; stopped by PID afterwards
+               ``.kernel_id(name)``, ``.shutdown_kernels(wait=True)``, ``.log()``; stopped by PID
+               afterwards
 browser        a Playwright Chromium (session scope)
 open_notebook  ``open_notebook(name, ui="lab", theme=None, viewport=(1280, 1000))`` -> NotebookPage;
                afterwards its browser contexts are closed and every kernel is shut down
@@ -48,6 +49,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 import warnings
@@ -118,6 +120,7 @@ class JupyterServer:
         self.root.mkdir()
         self.home = root
         self.token = "lrwtest"
+        self._shutting_down: list[threading.Thread] = []
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = dict(os.environ)
@@ -204,9 +207,22 @@ class JupyterServer:
                 return s["kernel"]["id"]
         raise RuntimeError(f"no kernel session for {name!r}")
 
-    def shutdown_kernels(self) -> None:
-        """Shut down every kernel session (one server serves all tests; idle kernels cost CPU)."""
-        for s in self._api("GET", "sessions"):
+    def shutdown_kernels(self, wait: bool = True) -> None:
+        """Shut down every kernel session (one server serves all tests; idle kernels cost CPU).
+
+        ``wait=False``: in the background, while the next test starts (the server waits up to
+        seconds for each kernel to exit); ``stop`` waits for it.
+        """
+        sessions = self._api("GET", "sessions")
+        if wait:
+            self._delete_sessions(sessions)
+            return
+        t = threading.Thread(target=self._delete_sessions, args=(sessions,), daemon=True)
+        t.start()
+        self._shutting_down.append(t)
+
+    def _delete_sessions(self, sessions: list) -> None:
+        for s in sessions:
             try:
                 self._api("DELETE", f"sessions/{s['id']}")
             except Exception as e:  # the next test still runs; say which kernel was left
@@ -248,6 +264,8 @@ class JupyterServer:
             return ""
 
     def stop(self) -> None:
+        for t in self._shutting_down:
+            t.join(30)
         if self.proc.poll() is None:
             self.proc.terminate()  # by PID: our own process only
             try:
@@ -365,9 +383,9 @@ class NotebookPage:
     def attr(self, locator, name: str) -> str | None:
         return locator.get_attribute(name)
 
-    def watch_it_grow(self, root, gate: Gate, timeout: float = 60.0) -> int:
+    def watch_it_grow(self, root, gate: Gate, timeout: float = 60.0, more: int = 10) -> int:
         """``gate.watch_it_grow`` for view ``root``, scrolled into view for a shot."""
-        n = watch_it_grow(root, gate, timeout)
+        n = watch_it_grow(root, gate, timeout, more)
         root.scroll_into_view_if_needed()
         return n
 
@@ -447,7 +465,7 @@ def open_notebook(jupyter, browser):
             warnings.warn(f"could not put the light theme back: {e!r}", stacklevel=1)
     for ctx in contexts:
         ctx.close()
-    jupyter.shutdown_kernels()
+    jupyter.shutdown_kernels(wait=False)
 
 
 @pytest.fixture
