@@ -1,5 +1,7 @@
 """Kernel-side code that several tests run in a real kernel (JupyterLab, nbclient): one copy."""
 
+from __future__ import annotations
+
 DIGITS_SETUP = """\
 import time, copy, torch
 torch.set_num_threads(1)
@@ -27,7 +29,15 @@ widget = LRFinderWidget(finder, title={title!r})
 print("SETUP OK")"""
 
 
-def digits_setup(sleep: float = 0.05, title: str = "digits MLP, SGD") -> str:
+GATED = """
+from tests.browser.gate import held
+step = held(step, {gate!r})  # the browser test releases the steps (tests/browser/gate.py)"""
+
+
+def digits_setup(
+    sleep: float = 0.05, title: str = "digits MLP, SGD", gate: str | None = None
+) -> str:
     """Cell source: digits loader, a small MLP, SGD, an LRFinder and an LRFinderWidget named
-    `widget`."""
-    return DIGITS_SETUP.format(sleep=sleep, title=title)
+    `widget`; with ``gate`` (a path), ``step`` waits on that gate (tests/browser/gate.py)."""
+    source = DIGITS_SETUP.format(sleep=sleep, title=title)
+    return source if gate is None else source + GATED.format(gate=str(gate))

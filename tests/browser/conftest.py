@@ -9,13 +9,18 @@ Fixtures
 jupyter        a running server (session scope: one for every browser test): ``.url``,
                ``.token``, ``.root`` (the notebook dir, fresh), ``.url_for(name, ui="lab" |
                "notebook")``, ``.write_notebook(name, cells)``, ``.kernel_eval(expr, name=None)``,
-               ``.kernel_id(name)``, ``.shutdown_kernels()``, ``.log()``; stopped by PID afterwards
+               ``.kernel_id(name)``, ``.shutdown_kernels(wait=True)``, ``.log()``; stopped by PID
+               afterwards
 browser        a Playwright Chromium (session scope)
 open_notebook  ``open_notebook(name, ui="lab", theme=None, viewport=(1280, 1000))`` -> NotebookPage;
                afterwards its browser contexts are closed and every kernel is shut down
-digits_setup   ``digits_setup(sleep=0.05, title="digits MLP, SGD")`` -> the source of a cell that
-               builds ``model``, ``optimizer``, ``loader``, ``step`` (sleeps ``sleep`` s per step),
-               ``finder`` and ``widget`` on the digits data (the widget is not displayed)
+digits_setup   ``digits_setup(sleep=0.05, title="digits MLP, SGD", gate=None)`` -> the source of a
+               cell that builds ``model``, ``optimizer``, ``loader``, ``step`` (sleeps ``sleep`` s
+               per step; with ``gate``, a path, waits on that gate), ``finder`` and ``widget`` on
+               the digits data (the widget is not displayed)
+gate           a ``tests.browser.gate.Gate`` for one run's steps (in the test's tmp_path): the run
+               holds after a few steps until the test lets more through (``more``) or opens it
+               (``open``); a test waits for what it checks instead of sleeping through a slowed run
 shot           ``shot(page, name)`` saves ``artifacts/<name>.png`` and returns the path
 artifacts      the artifacts folder (``LRW_ARTIFACTS`` or ``<repo>/artifacts``; gitignored)
 
@@ -23,7 +28,8 @@ NotebookPage: ``run(i, timeout=120)`` runs cell i (robust to a lost first key pr
 returns its output text, ``run_all()``, ``output(i)``, ``cell(i)``, ``widget(i=None)`` (the
 ``.lrw-root`` locator, optionally inside cell i), ``attr(locator, name)``, ``set_theme(name)``,
 ``wait_idle()``, ``wait_status(statuses, index=0)``, ``readings(index=0)``, ``page``; for the
-one view of a notebook: ``watch_it_grow(root)`` (it runs and its readings grow),
+one view of a notebook: ``watch_it_grow(root, gate)`` (it runs and its readings grow:
+``tests.browser.gate.watch_it_grow`` for any host's view),
 ``wait_ended(readings)`` (the re-rendered view once its test ended), ``select_on_plot(root, x)``
 and ``apply(root)`` (a click on the curve, then Apply, each waited for).
 
@@ -43,6 +49,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 import warnings
@@ -50,6 +57,7 @@ from collections.abc import Iterable
 
 import pytest
 
+from tests.browser.gate import Gate, watch_it_grow
 from tests.kernel_code import digits_setup as _digits_setup
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
@@ -112,6 +120,7 @@ class JupyterServer:
         self.root.mkdir()
         self.home = root
         self.token = "lrwtest"
+        self._shutting_down: list[threading.Thread] = []
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = dict(os.environ)
@@ -198,9 +207,22 @@ class JupyterServer:
                 return s["kernel"]["id"]
         raise RuntimeError(f"no kernel session for {name!r}")
 
-    def shutdown_kernels(self) -> None:
-        """Shut down every kernel session (one server serves all tests; idle kernels cost CPU)."""
-        for s in self._api("GET", "sessions"):
+    def shutdown_kernels(self, wait: bool = True) -> None:
+        """Shut down every kernel session (one server serves all tests; idle kernels cost CPU).
+
+        ``wait=False``: in the background, while the next test starts (the server waits up to
+        seconds for each kernel to exit); ``stop`` waits for it.
+        """
+        sessions = self._api("GET", "sessions")
+        if wait:
+            self._delete_sessions(sessions)
+            return
+        t = threading.Thread(target=self._delete_sessions, args=(sessions,), daemon=True)
+        t.start()
+        self._shutting_down.append(t)
+
+    def _delete_sessions(self, sessions: list) -> None:
+        for s in sessions:
             try:
                 self._api("DELETE", f"sessions/{s['id']}")
             except Exception as e:  # the next test still runs; say which kernel was left
@@ -242,6 +264,8 @@ class JupyterServer:
             return ""
 
     def stop(self) -> None:
+        for t in self._shutting_down:
+            t.join(30)
         if self.proc.poll() is None:
             self.proc.terminate()  # by PID: our own process only
             try:
@@ -359,22 +383,11 @@ class NotebookPage:
     def attr(self, locator, name: str) -> str | None:
         return locator.get_attribute(name)
 
-    def watch_it_grow(self, root, timeout: float = 60.0) -> int:
-        """Wait until view ``root`` runs with readings; check that 1.5 s later it still runs,
-        with more readings. Returns that count (``root`` is scrolled into view for a shot)."""
-        self.page.wait_for_function(
-            "() => { const r = document.querySelector('.lrw-root');"
-            " return r && r.dataset.status === 'running' && Number(r.dataset.readings) > 0; }",
-            timeout=timeout * 1000,
-        )
-        n1 = int(self.attr(root, "data-readings"))
-        time.sleep(1.5)
-        n2 = int(self.attr(root, "data-readings"))
-        status = self.attr(root, "data-status")
+    def watch_it_grow(self, root, gate: Gate, timeout: float = 60.0, more: int = 10) -> int:
+        """``gate.watch_it_grow`` for view ``root``, scrolled into view for a shot."""
+        n = watch_it_grow(root, gate, timeout, more)
         root.scroll_into_view_if_needed()
-        assert status == "running", f"the range test ended too soon to watch it ({status})"
-        assert n2 > n1 > 0, f"readings did not grow while the range test ran: {n1} -> {n2}"
-        return n2
+        return n
 
     def wait_ended(self, readings: int, cell: int = 0, timeout: float = 120.0):
         """Wait until the view's range test is done (or diverged) and the view of cell
@@ -437,7 +450,7 @@ def open_notebook(jupyter, browser):
         page.goto(jupyter.url_for(name, ui))
         nb = NotebookPage(page, ui)
         nb.wait_idle()
-        time.sleep(1.0)
+        nb.cell(0).locator(".jp-InputArea-editor").wait_for()  # the cells are drawn
         nb.dismiss_dialogs()
         if theme:
             themed.append(nb)
@@ -452,7 +465,16 @@ def open_notebook(jupyter, browser):
             warnings.warn(f"could not put the light theme back: {e!r}", stacklevel=1)
     for ctx in contexts:
         ctx.close()
-    jupyter.shutdown_kernels()
+    jupyter.shutdown_kernels(wait=False)
+
+
+@pytest.fixture
+def gate(tmp_path):
+    """A shut gate for one run's steps (tests/browser/gate.py); opened at the end, so that a
+    test that failed leaves no kernel or job waiting on it."""
+    g = Gate(tmp_path / "steps.gate")
+    yield g
+    g.open()
 
 
 @pytest.fixture(scope="session")

@@ -27,8 +27,29 @@ SHAPE = """(sel) => {
 }"""
 
 
-def test_bqplot_view_streams_and_takes_a_click(jupyter, open_notebook, digits_setup, shot):
-    jupyter.write_notebook("bqplot.ipynb", [digits_setup(0.05, "bqplot"), VIEW, RUN, WAIT])
+def _vertices(page, fig: str) -> int:
+    s = page.evaluate(SHAPE, fig)
+    return s["vertices"] if s else 0
+
+
+def _lines_past(page, fig: str, past: int, gate, timeout: float = 30.0) -> int:
+    """The vertices of the figure's lines once more than ``past``. The view redraws on readings,
+    at most every 0.2 s: a batch that came sooner waits for the next; while the gate holds the
+    run, one more step every 0.5 s brings it."""
+    deadline = time.monotonic() + timeout
+    nudge = time.monotonic() + 0.5
+    while (v := _vertices(page, fig)) <= past:
+        assert time.monotonic() < deadline, f"the lines did not grow past {past} vertices"
+        if time.monotonic() > nudge:
+            gate.more(1)
+            nudge += 0.5
+        time.sleep(0.05)
+    return v
+
+
+def test_bqplot_view_streams_and_takes_a_click(jupyter, open_notebook, digits_setup, gate, shot):
+    setup = digits_setup(0.0, "bqplot", gate=str(gate.path))
+    jupyter.write_notebook("bqplot.ipynb", [setup, VIEW, RUN, WAIT])
     nb = open_notebook("bqplot.ipynb", viewport=(1280, 1100))
     page = nb.page
     fig = ".jp-NotebookPanel:not(.lm-mod-hidden) .bqplot.figure"
@@ -37,16 +58,14 @@ def test_bqplot_view_streams_and_takes_a_click(jupyter, open_notebook, digits_se
         assert "VIEW" in nb.run(1)
         page.locator(fig).first.wait_for(timeout=30_000)
         assert "STARTED" in nb.run(2)
+        # the run holds at the gate: each sample is the lines grown, then 20 more steps
         samples = []
-        t0 = time.time()
-        while time.time() - t0 < 20:
-            s = page.evaluate(SHAPE, fig)
-            samples.append(s["vertices"] if s else 0)
-            if len(samples) == 6:
+        for _ in range(3):
+            samples.append(_lines_past(page, fig, samples[-1] if samples else 0, gate))
+            if len(samples) == 2:
                 shot(page, "bqplot_lab_running")
-            if samples[-1] >= 140:
-                break
-            time.sleep(0.4)
+            gate.more(20)
+        gate.open()
         grew = sorted(set(samples))
         assert len([v for v in grew if 0 < v < 140]) >= 3, f"the lines did not grow live: {samples}"
 

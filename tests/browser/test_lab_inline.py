@@ -8,8 +8,6 @@ import re
 from lrwidget.views.report import format_lr
 from tests.kernel_code import digits_setup
 
-SETUP = digits_setup(sleep=0.05) + "\nwidget"  # ~10 s in all: the test watches the curve grow
-
 RUN = """\
 widget.run(loader, start_lr=1e-5, end_lr=10, num_iter=200, step_fn=step)
 print("STARTED")"""
@@ -19,8 +17,10 @@ print(f"RESULT lr={optimizer.param_groups[0]['lr']!r} applied={widget.applied_lr
       f"selected={widget.selected_lr!r} status={widget.status}")"""
 
 
-def test_stream_click_apply_in_jupyterlab(jupyter, open_notebook, shot):
-    jupyter.write_notebook("inline.ipynb", [SETUP, RUN, CHECK])
+def test_stream_click_apply_in_jupyterlab(jupyter, open_notebook, gate, shot):
+    # the steps wait on the test's gate: it watches the curve grow, then lets the rest run
+    setup = digits_setup(sleep=0.0, gate=str(gate.path)) + "\nwidget"
+    jupyter.write_notebook("inline.ipynb", [setup, RUN, CHECK])
     nb = open_notebook("inline.ipynb")
     page = nb.page
     try:
@@ -30,10 +30,11 @@ def test_stream_click_apply_in_jupyterlab(jupyter, open_notebook, shot):
         assert nb.attr(root, "data-status") == "idle"
 
         assert "STARTED" in nb.run(1)
-        n = nb.watch_it_grow(root, timeout=30)
+        n = nb.watch_it_grow(root, gate, timeout=30)
         shot(page, "lab_inline_running")
         step_text = root.locator(".lrw-status").inner_text()
         assert re.search(r"step \d+/200", step_text), step_text
+        gate.open()
 
         root = nb.wait_ended(n, timeout=90)
         assert root.get_by_role("button", name="Apply").is_disabled()  # nothing selected yet

@@ -8,15 +8,18 @@ from __future__ import annotations
 import re
 
 FIND = """\
-import time, torch
+import torch
 torch.set_num_threads(1)
 import lightning.pytorch as pl
 from lrwidget.integrations.lightning import LRFinderCallback
+from tests.browser.gate import Hold
 from tests.lightning_jobs import DigitsModule, digits_loader, quiet_trainer
+
+hold = Hold({gate!r})  # the test watches the curve grow, then lets the rest of the steps run
 
 class Slow(DigitsModule):
     def training_step(self, batch, batch_idx):
-        time.sleep(0.03)  # slow enough to watch the curve grow
+        hold()
         return super().training_step(batch, batch_idx)
 
 model, loader = Slow(), digits_loader()
@@ -35,9 +38,9 @@ print(f"FIT first_lr={model.lrs[0]!r} chosen={cb.chosen_lr!r} by={cb.chosen_by} 
 
 
 def test_lightning_find_step_click_apply_then_fit_trains_at_the_clicked_lr(
-    jupyter, open_notebook, shot
+    jupyter, open_notebook, gate, shot
 ):
-    jupyter.write_notebook("lightning.ipynb", [FIND, FIT])
+    jupyter.write_notebook("lightning.ipynb", [FIND.format(gate=str(gate.path)), FIT])
     nb = open_notebook("lightning.ipynb")
     page = nb.page
     try:
@@ -45,8 +48,9 @@ def test_lightning_find_step_click_apply_then_fit_trains_at_the_clicked_lr(
         assert "FOUND running" in out, out  # find() returned while its test ran
         root = nb.widget(0)
         root.wait_for(state="visible")
-        n = nb.watch_it_grow(root)
+        n = nb.watch_it_grow(root, gate)
         shot(page, "lightning_lab_running")
+        gate.open()
         root = nb.wait_ended(n)
         nb.select_on_plot(root, 0.4)
         nb.apply(root)

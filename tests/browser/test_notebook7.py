@@ -4,9 +4,9 @@ a click on the plot + Apply reaches the optimizer (checked in the kernel)."""
 from __future__ import annotations
 
 import re
-import time
 
 from lrwidget.views.report import format_lr
+from tests.browser.gate import watch_it_grow
 
 RUN = """\
 display(widget)
@@ -18,8 +18,9 @@ print(f"RESULT lr={optimizer.param_groups[0]['lr']!r} applied={widget.applied_lr
       f"status={widget.status}")"""
 
 
-def test_notebook7_streams_click_apply(jupyter, open_notebook, digits_setup, shot):
-    jupyter.write_notebook("nb7.ipynb", [digits_setup(0.05, "Notebook 7"), RUN, CHECK])
+def test_notebook7_streams_click_apply(jupyter, open_notebook, digits_setup, gate, shot):
+    setup = digits_setup(0.0, "Notebook 7", gate=str(gate.path))
+    jupyter.write_notebook("nb7.ipynb", [setup, RUN, CHECK])
     nb = open_notebook("nb7.ipynb", ui="notebook")
     page = nb.page
     try:
@@ -31,17 +32,10 @@ def test_notebook7_streams_click_apply(jupyter, open_notebook, digits_setup, sho
         assert "STARTED" in nb.run(1)
         root = nb.widget(1)
         root.wait_for(state="visible")
-        nb.wait_status("running", timeout=30)
-        page.wait_for_function(
-            "() => Number(document.querySelector('.lrw-root').dataset.readings) > 0", timeout=30_000
-        )
-        n1 = nb.readings()
-        time.sleep(1.5)
-        n2, st = nb.readings(), nb.attr(root, "data-status")
+        n2 = watch_it_grow(root, gate, timeout=30)
         root.scroll_into_view_if_needed()
         shot(page, "nb7_running")
-        assert st == "running", f"the test ended too soon to watch it ({st})"
-        assert n2 > n1 > 0, f"readings did not grow while running: {n1} -> {n2}"
+        gate.open()
 
         nb.wait_status(["done", "diverged"], timeout=90)
         root = nb.widget(1)

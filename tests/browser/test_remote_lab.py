@@ -7,7 +7,12 @@ from __future__ import annotations
 import re
 import secrets
 
+from lrwidget import LRFinder
 from tests.jobs import MARK, kill_marked
+
+# under torch.distributed the readings come a chunk at a time (every fetch_every steps, reduced
+# over the ranks one step later): the gate lets a chunk and a step through before it holds
+CHUNK = LRFinder.fetch_every
 
 LISTEN = """\
 import os, pathlib, subprocess, sys
@@ -17,18 +22,20 @@ print("LISTEN", w.address)"""
 
 JOB = '''\
 JOB = """
-import os, time, torch
+import os, torch
 torch.set_num_threads(1)
 from torch import nn
 import lrwidget
 from lrwidget import LRFinder
+from tests.browser.gate import Hold
 from tests.digits import digits_sgd
 torch.distributed.init_process_group("gloo")
 rank = torch.distributed.get_rank()
 model, opt, loader = digits_sgd()
 crit = nn.CrossEntropyLoss()
+hold = Hold(os.environ["LRW_TEST_GATE"])  # the test watches the curve grow, then opens it
 def step(m, b):
-    time.sleep(0.08)  # slow enough to watch the curve grow
+    hold()
     return crit(m(b[0]), b[1])
 finder = LRFinder(model, opt, crit)
 link = lrwidget.connect(finder, timeout=10)
@@ -44,7 +51,7 @@ pathlib.Path("job.py").write_text(JOB)
 log = open("job.log", "w")
 job = subprocess.Popen([sys.executable, "-m", "torch.distributed.run", "--standalone",
                         "--nproc_per_node=2", "--max_restarts=0", "job.py"],
-                       env={**os.environ, **w.env, "OMP_NUM_THREADS": "1", **marker},
+                       env={**os.environ, **w.env, "OMP_NUM_THREADS": "1", **job_env},
                        stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 print("JOB STARTED")'''
 
@@ -57,12 +64,15 @@ print(f"APPLIED {w.applied_lr!r}")"""
 
 
 def test_a_torchrun_job_streams_to_listen_and_apply_reaches_both_ranks(
-    jupyter, open_notebook, shot
+    jupyter, open_notebook, gate, shot
 ):
     # torchrun's workers run in sessions of their own: every process of the job carries this
-    # marker in its environment and is killed by its pid at the end, whatever happened
+    # marker in its environment and is killed by its pid at the end, whatever happened; the
+    # ranks' steps wait on the test's gate
     mark = secrets.token_hex(8)
-    job = f"marker = {{{MARK!r}: {mark!r}}}\n" + JOB
+    job_env = {MARK: mark, "LRW_TEST_GATE": str(gate.path)}
+    job = f"job_env = {job_env!r}\n" + JOB
+    gate.allow(CHUNK + 4)
     jupyter.write_notebook("remote.ipynb", [LISTEN, job, CHECK])
     nb = open_notebook("remote.ipynb")
     page = nb.page
@@ -81,9 +91,10 @@ def test_a_torchrun_job_streams_to_listen_and_apply_reaches_both_ranks(
         shot(page, "remote_lab_waiting")
 
         assert "JOB STARTED" in nb.run(1)
-        n = nb.watch_it_grow(root, timeout=120)
+        n = nb.watch_it_grow(root, gate, timeout=120, more=CHUNK)
         assert not hint.is_visible()
         shot(page, "remote_lab_running")
+        gate.open()
         root = nb.wait_ended(n)
         nb.select_on_plot(root, 0.45)
         nb.apply(root, timeout=60)

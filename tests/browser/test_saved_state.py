@@ -102,11 +102,10 @@ def executed(tmp_path_factory):
 
     nbconvert("--to", "notebook", "--execute", "--output", "executed.ipynb", "saved.ipynb")
     out = nbformat.read(str(d / "executed.ipynb"), 4)
-    nbconvert("--to", "html", "executed.ipynb")
     bare = nbformat.read(str(d / "executed.ipynb"), 4)
     bare.metadata.pop("widgets")  # as JupyterLab saves by default
     nbformat.write(bare, str(d / "nostate.ipynb"))
-    nbconvert("--to", "html", "nostate.ipynb")
+    nbconvert("--to", "html", "executed.ipynb", "nostate.ipynb")  # one process for both
     n, reason = _readings_printed(out)
     return {"dir": d, "nb": out, "n": n, "reason": reason}
 

@@ -8,9 +8,9 @@ Notebook 7 has no sidecar: the inline view is the whole widget."""
 from __future__ import annotations
 
 import re
-import time
 
 from lrwidget.views.report import format_lr
+from tests.browser.gate import watch_it_grow
 
 SIDE = "#jp-right-stack .lrw-root"
 PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"
@@ -58,8 +58,9 @@ def _inside(inner, outer, tol=0.5) -> bool:
     )
 
 
-def test_sidebar_in_jupyterlab(jupyter, open_notebook, digits_setup, shot):
-    jupyter.write_notebook("sidebar_lab.ipynb", [digits_setup(0.05, "digits MLP"), SHOW_RUN, CHECK])
+def test_sidebar_in_jupyterlab(jupyter, open_notebook, digits_setup, gate, shot):
+    setup = digits_setup(0.0, "digits MLP", gate=str(gate.path))
+    jupyter.write_notebook("sidebar_lab.ipynb", [setup, SHOW_RUN, CHECK])
     nb = open_notebook("sidebar_lab.ipynb", viewport=(1400, 1000))
     page = nb.page
     try:
@@ -76,16 +77,9 @@ def test_sidebar_in_jupyterlab(jupyter, open_notebook, digits_setup, shot):
         note.wait_for(state="visible", timeout=15_000)
         assert not nb.cell(1).locator(".lrw-root").first.is_visible()
 
-        page.wait_for_function(
-            f"() => document.querySelector('{SIDE}').dataset.status === 'running'", timeout=30_000
-        )
-        page.wait_for_function(
-            f"() => Number(document.querySelector('{SIDE}').dataset.readings) > 0", timeout=30_000
-        )
-        n1 = int(side.get_attribute("data-readings"))
-        time.sleep(1.0)
-        assert int(side.get_attribute("data-readings")) > n1, "the sidebar view does not grow"
+        watch_it_grow(side, gate, timeout=30)  # the sidebar view grows while the test runs
         shot(page, "sidebar_running")
+        gate.open()
         page.wait_for_function(
             f"() => ['done', 'diverged'].includes(document.querySelector('{SIDE}').dataset.status)",
             timeout=90_000,
@@ -141,7 +135,7 @@ def test_sidebar_in_jupyterlab(jupyter, open_notebook, digits_setup, shot):
 
 
 def test_sidebar_notebook7_shows_inline(jupyter, open_notebook, digits_setup, shot):
-    jupyter.write_notebook("sidebar_nb7.ipynb", [digits_setup(0.02, "digits MLP"), SHOW_RUN, CHECK])
+    jupyter.write_notebook("sidebar_nb7.ipynb", [digits_setup(0.0, "digits MLP"), SHOW_RUN, CHECK])
     nb = open_notebook("sidebar_nb7.ipynb", ui="notebook")
     page = nb.page
     try:

@@ -4,9 +4,8 @@ whole curve (it asks for a replay)."""
 
 from __future__ import annotations
 
-import time
-
 from lrwidget.views.report import format_lr
+from tests.browser.gate import wait_until
 
 PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"
 
@@ -26,11 +25,10 @@ BOTH = f"""() => Array.from(document.querySelectorAll('{PANEL} .lrw-root'))
 
 
 def test_two_views_in_step_and_a_late_view_gets_everything(
-    jupyter, open_notebook, digits_setup, shot
+    jupyter, open_notebook, digits_setup, gate, shot
 ):
-    jupyter.write_notebook(
-        "views.ipynb", [digits_setup(0.05, "two views"), VIEW1, VIEW2_RUN, WAIT, LATE]
-    )
+    setup = digits_setup(0.0, "two views", gate=str(gate.path))
+    jupyter.write_notebook("views.ipynb", [setup, VIEW1, VIEW2_RUN, WAIT, LATE])
     nb = open_notebook("views.ipynb", viewport=(1280, 1800))
     page = nb.page
     try:
@@ -43,11 +41,21 @@ def test_two_views_in_step_and_a_late_view_gets_everything(
             f"() => Number(document.querySelector('{PANEL} .lrw-root').dataset.readings) > 0",
             timeout=30_000,
         )
+        # the run holds at the gate: each sample once the first view has grown, then 10 more
+        # steps; both views read in one JS turn: the same instant
         samples = []
-        for _ in range(6):  # both views read in one JS turn: the same instant
-            samples.append(page.evaluate(BOTH))
-            time.sleep(0.3)
+        for _ in range(5):
+            last = samples[-1][0][0] if samples else 0
+            samples.append(
+                wait_until(
+                    lambda last=last: (b := page.evaluate(BOTH))[0][0] > last and b,
+                    f"the first view to grow past {last} readings",
+                    timeout=30,
+                )
+            )
+            gate.more(10)
         shot(page, "views_two_running")
+        gate.open()
         running = [s for s in samples if s[0][1] == "running" and s[1][1] == "running"]
         assert len(running) >= 4, f"the run ended too soon to compare the views: {samples}"
         counts = [(a[0], b[0]) for a, b in running]

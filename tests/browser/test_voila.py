@@ -1,19 +1,20 @@
 """Voilà: a dashboard notebook (code hidden, outputs only) that runs the range test in the widget,
-in headless Chromium, light and ``--theme=dark``. The widget streams, a click + Apply reaches the
-optimizer (read back by an ipywidgets button of the dashboard, in the kernel), and the widget wears
-Voilà's theme (JupyterLab's --jp-* variables)."""
+in headless Chromium, light and dark (``?theme=dark``). The widget streams, a click + Apply reaches
+the optimizer (read back by an ipywidgets button of the dashboard, in the kernel), and the widget
+wears Voilà's theme (JupyterLab's --jp-* variables). One server for the module: every page gets a
+kernel of its own that runs the dashboard."""
 
 from __future__ import annotations
 
 import importlib.util
 import re
 import sys
-import time
 
 import pytest
 
 from lrwidget.views.report import format_lr
 from tests.browser.conftest import _free_port, _need
+from tests.browser.gate import FIRST, Gate, watch_it_grow
 from tests.browser.hosts import ServerProcess, fresh_env
 from tests.browser.pixels import contrast, css_rgb, luminance, plot_problems
 from tests.kernel_code import digits_setup
@@ -37,9 +38,10 @@ W.HBox([read, readout])"""
 
 
 class Voila:
-    """``voila dashboard.ipynb`` with fresh dirs, on 127.0.0.1 with a token."""
+    """``voila dashboard.ipynb`` with fresh dirs, on 127.0.0.1 with a token; a page asks for its
+    theme (``url(theme)``); the dashboard's steps wait on ``gate``."""
 
-    def __init__(self, root, theme: str, num_iter: int, sleep: float):
+    def __init__(self, root, gate: Gate, num_iter: int = 150):
         import nbformat
         from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
@@ -48,15 +50,15 @@ class Voila:
         nb = new_notebook(
             cells=[
                 new_markdown_cell("# Learning-rate finder\nClick the curve, then **Apply**."),
-                new_code_cell(digits_setup(sleep, f"Voilà dashboard ({theme})")),
+                new_code_cell(digits_setup(0.0, "Voilà dashboard", gate=str(gate.path))),
                 new_code_cell(RUN.format(n=num_iter)),
                 new_code_cell(READ),
             ]
         )
         nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
         nbformat.write(nb, str(nbdir / "dashboard.ipynb"))
+        self.gate = gate
         self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}/?token={TOKEN}"
         cmd = [
             sys.executable,
             "-m",
@@ -66,34 +68,52 @@ class Voila:
             f"--port={self.port}",
             "--Voila.ip=127.0.0.1",
             f"--token={TOKEN}",
-            f"--theme={theme}",
+            "--theme=light",
+            "--VoilaConfiguration.allow_theme_override=YES",  # ?theme=dark
         ]
         self.server = ServerProcess(
             cmd, fresh_env(root), nbdir, root / "voila.log", f"http://127.0.0.1:{self.port}/"
         )
 
+    def url(self, theme: str) -> str:
+        return f"http://127.0.0.1:{self.port}/?token={TOKEN}&theme={theme}"
+
+
+@pytest.fixture(scope="module")
+def voila_app(tmp_path_factory):
+    _need("voila", importlib.util.find_spec("voila") is not None, "pip install voila")
+    root = tmp_path_factory.mktemp("voila")
+    gate = Gate(root / "steps.gate")
+    app = Voila(root, gate)
+    try:
+        yield app
+    finally:
+        gate.open()
+        app.server.stop()
+
 
 @pytest.fixture
-def voila(tmp_path, browser):
-    _need("voila", importlib.util.find_spec("voila") is not None, "pip install voila")
-    started = []
+def voila(voila_app, browser):
+    """``voila(theme, held)`` -> (app, page): a page of the dashboard in ``theme``; with
+    ``held``, its run waits at the gate after its first steps, else it runs at full speed."""
+    contexts = []
 
-    def start(theme: str, num_iter: int, sleep: float):
-        app = Voila(tmp_path / theme, theme, num_iter, sleep)
-        started.append(app)
+    def start(theme: str, held: bool):
+        if held:
+            voila_app.gate.allow(FIRST)
+        else:
+            voila_app.gate.open()
         ctx = browser.new_context(viewport={"width": 1100, "height": 720})
-        started.append(ctx)
+        contexts.append(ctx)
         page = ctx.new_page()
         page.set_default_timeout(60_000)
-        page.goto(app.url)
-        return app, page
+        page.goto(voila_app.url(theme))
+        return voila_app, page
 
     yield start
-    for x in reversed(started):
-        if isinstance(x, Voila):
-            x.server.stop()
-        else:
-            x.close()
+    voila_app.gate.open()  # a run the test left held goes on
+    for ctx in contexts:
+        ctx.close()
 
 
 def theme_problems(page, root, dark: bool) -> list:
@@ -127,21 +147,13 @@ def theme_problems(page, root, dark: bool) -> list:
 
 
 def test_voila_dark_dashboard_streams_click_apply(voila, shot, artifacts):
-    app, page = voila("dark", 150, 0.04)
+    app, page = voila("dark", held=True)
     try:
         root = page.locator(".lrw-root").first
         root.wait_for(state="visible", timeout=60_000)
-        page.wait_for_function(
-            "() => { const r = document.querySelector('.lrw-root');"
-            " return r && r.dataset.status === 'running' && Number(r.dataset.readings) > 0; }",
-            timeout=60_000,
-        )
-        n1 = int(root.get_attribute("data-readings"))
-        time.sleep(1.5)
-        n2, status = int(root.get_attribute("data-readings")), root.get_attribute("data-status")
+        n2 = watch_it_grow(root, app.gate)
         shot(page, "voila_dark_running")
-        assert status == "running", f"the test ended too soon to watch it ({status})"
-        assert n2 > n1 > 0, f"readings did not grow while running: {n1} -> {n2}"
+        app.gate.open()
 
         page.wait_for_function(
             "n => { const r = document.querySelector('.lrw-root');"
@@ -183,7 +195,7 @@ def test_voila_dark_dashboard_streams_click_apply(voila, shot, artifacts):
 
 
 def test_voila_light(voila, shot, artifacts):
-    app, page = voila("light", 60, 0.0)
+    app, page = voila("light", held=False)
     try:
         page.wait_for_function(
             "() => { const r = document.querySelector('.lrw-root');"

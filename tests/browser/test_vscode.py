@@ -12,13 +12,13 @@ mapped to ``--vscode-*``)."""
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 
 from lrwidget.views.report import format_lr
 from tests.browser import vscode_host
 from tests.browser.conftest import _need
+from tests.browser.gate import watch_it_grow
 from tests.browser.pixels import contrast, css_rgb, luminance, plot_problems
 from tests.kernel_code import digits_setup
 
@@ -167,32 +167,25 @@ def _wait_end(host, at_least: int) -> None:
     )
 
 
-def test_vscode_dark_streams_click_apply_in_vscode_colours(open_vscode, shot, artifacts):
+def test_vscode_dark_streams_click_apply_in_vscode_colours(open_vscode, gate, shot, artifacts):
     """Dark Modern, container as older vscode-jupyter styles it: ipywidgets' light --jp-*
     defaults sit at :root, and the widget must still be VS Code-dark."""
     host = open_vscode("dark", "legacy")
     page = host.page
     try:
-        assert "SETUP OK" in host.exec(digits_setup(0.04, "VS Code, Dark Modern"))
+        setup = digits_setup(0.0, "VS Code, Dark Modern", gate=str(gate.path))
+        assert "SETUP OK" in host.exec(setup)
         assert "STARTED" in host.exec(RUN.format(n=150))
         root = host.widget()
         root.wait_for(state="visible", timeout=30_000)
-        page.wait_for_function(
-            "() => { const r = document.querySelector('.lrw-root');"
-            " return r && r.dataset.status === 'running' && Number(r.dataset.readings) > 0; }",
-            timeout=30_000,
-        )
-        n1 = int(root.get_attribute("data-readings"))
-        time.sleep(1.5)
-        n2, status = int(root.get_attribute("data-readings")), root.get_attribute("data-status")
+        n2 = watch_it_grow(root, gate, timeout=30)
         shot(page, "vscode_dark_running")
-        assert status == "running", f"the test ended too soon to watch it ({status})"
-        assert n2 > n1 > 0, f"readings did not grow while running: {n1} -> {n2}"
         # ipywidgets' stylesheet really is there with its light defaults (else this tests nothing)
         jp_bg = page.evaluate(
             "getComputedStyle(document.documentElement).getPropertyValue('--jp-layout-color0')"
         )
         assert jp_bg.strip(), "ipywidgets' --jp-* defaults are missing from the page"
+        gate.open()
 
         _wait_end(host, n2)
         problems = theme_problems(host, "dark") + corner_problems(host, "dark")
