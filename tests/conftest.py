@@ -62,6 +62,8 @@ PROCESS = {
     "test_finder.py::test_import_is_light_and_widget_names_are_lazy",
     "test_front_end_writes.py::test_a_remote_jobs_optimizer_gets_the_real_choice_not_the_front_ends",
     "test_history.py::test_save_that_hits_the_disk_limit_leaves_the_old_file_whole",
+    "test_house.py::test_no_js_function_over_60_lines",
+    "test_house.py::test_the_js_checker_sees_a_long_function",
     "test_history.py::test_save_interrupted_by_ctrl_c_while_writing_leaves_the_old_file_whole",
     "test_integrations_core.py::test_in_a_kernel_the_widget_is_shown_and_a_busy_cell_says_how_to_click",
     "test_lightning.py::test_ddp_two_ranks_test_together_and_train_at_the_same_lr",
