@@ -169,8 +169,10 @@ class LRFinderCallback(ChoiceRecord, WatchRecord, pl.Callback):
     def on_train_batch_end(
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs: Any, batch: Any, i: int
     ) -> None:
-        # Lightning divides the loss by accumulate_grad_batches: the step's reading is their sum
-        self._watching.add(outputs.get("loss") if isinstance(outputs, Mapping) else outputs)
+        loss = outputs.get("loss") if isinstance(outputs, Mapping) else outputs
+        if isinstance(loss, torch.Tensor):  # divided by accumulate_grad_batches, even in a step
+            # cut short at an epoch's end: the reading is the mean of the step's batches' losses
+            self._watching.add(loss * trainer.accumulate_grad_batches, mean=True)
         if trainer.global_step != self._stepped:  # the optimizer stepped at this batch
             self._stepped = trainer.global_step
             self._watching.step_end()
