@@ -76,7 +76,13 @@ PROCESS = {
     "test_validation.py::test_a_read_only_cache_dir_is_refused",
 }
 # framework: trains through Lightning, the Hugging Face Trainer or accelerate
-FRAMEWORK = {"test_accelerate.py", "test_lightning.py", "test_transformers.py"}
+FRAMEWORK = {
+    "test_accelerate.py",
+    "test_lightning.py",
+    "test_lightning_watch.py",
+    "test_transformers.py",
+    "test_transformers_watch.py",
+}
 # Under `pytest -n 2` (--dist loadgroup) a group runs on one worker, one test at a time.
 # "serial": every torchrun job (2 ranks take both cores: never two jobs at once) and every test
 # that bounds a time or a memory use; "browser": the rest of tests/browser/, so that one worker

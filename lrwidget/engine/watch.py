@@ -76,8 +76,11 @@ _VERDICTS_IN_TROUBLE = ("too_high",)
 
 
 def _step_hooks(optimizer: Any) -> Any:
-    """The optimizer that takes step hooks: ``optimizer`` or the one a wrapper holds."""
-    for opt in (optimizer, getattr(optimizer, "optimizer", None)):
+    """The optimizer that takes step hooks: the one a wrapper holds, or ``optimizer``.
+
+    The wrapped one first: accelerate's AcceleratedOptimizer is a torch Optimizer that never ran
+    its ``__init__`` (no hook registry) and steps the one it wraps."""
+    for opt in (getattr(optimizer, "optimizer", None), optimizer):
         if isinstance(opt, torch.optim.Optimizer):
             return opt
     return None

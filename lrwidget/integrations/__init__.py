@@ -2,6 +2,7 @@
 
 - :mod:`lrwidget.integrations.lightning`: ``LRFinderCallback`` for PyTorch Lightning.
 - :mod:`lrwidget.integrations.transformers`: ``LRFinderCallback`` for the Hugging Face Trainer.
+- :mod:`lrwidget.integrations.watching`: both callbacks' ``watch=True`` (the doctor on training).
 - accelerate needs no callback: ``LRFinder`` takes what ``accelerator.prepare`` returns (README,
   "accelerate").
 

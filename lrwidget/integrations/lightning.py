@@ -33,20 +33,20 @@ from typing import Any
 
 import lightning.pytorch as pl
 import torch
-from torchmetrics import Metric
 
 from ..engine.batches import loader_generators
 from ..engine.finder import LRFinder
 from ..engine.schedules import move_to
 from . import lightning_compat as compat
 from .choice import ChoiceRecord, Chooser
+from .watching import FitWatch, WatchRecord
 
 log = logging.getLogger("lrwidget.integrations.lightning")
 
 __all__ = ["LRFinderCallback"]
 
 
-class LRFinderCallback(ChoiceRecord, pl.Callback):
+class LRFinderCallback(ChoiceRecord, WatchRecord, pl.Callback):
     """Find the lr when ``trainer.fit`` starts, then train with it.
 
     When training starts (``on_train_start``, from step 0 only: a resumed or continued fit is
@@ -74,6 +74,9 @@ class LRFinderCallback(ChoiceRecord, pl.Callback):
     rule : str, optional
         The rule whose suggestion is taken when nothing is clicked: a name in
         :data:`lrwidget.pure.suggest.RULES`; None: lrwidget's default rule.
+    watch : bool
+        Watch training with the doctor (:mod:`lrwidget.integrations.watching`): one reading
+        per optimizer step, drawn in the widget (its buttons act), else a line per verdict.
     **range_test_kwargs
         Passed to :meth:`lrwidget.LRFinder.range_test`: ``step_mode``, ``smooth_f``,
         ``diverge_th``, ``accumulation_steps`` (default: the trainer's
@@ -89,6 +92,8 @@ class LRFinderCallback(ChoiceRecord, pl.Callback):
     chosen_by : {"click", "default", None}
     widget : LRFinderWidget or None
         The live view, when one was shown.
+    watch : Watch or None
+        Training's watch (``watch=True``; None before training began).
 
     Raises
     ------
@@ -107,8 +112,7 @@ class LRFinderCallback(ChoiceRecord, pl.Callback):
     optimization, where ``training_step`` steps the optimizers itself, so a range test cannot
     drive it: refused). Under a multi-process strategy (DDP) every rank runs the test together
     (:mod:`lrwidget.engine.collective`): the same readings, the same choice on every rank. What
-    a test
-    step does not do: gradient clipping (``gradient_clip_val``), the module's own
+    a test step does not do: gradient clipping (``gradient_clip_val``), the module's own
     ``optimizer_step`` / ``on_train_batch_*`` hooks and callbacks; the loss is backpropagated as
     it is (with the precision plugin's grad scaler, when it has one).
 
@@ -131,12 +135,15 @@ class LRFinderCallback(ChoiceRecord, pl.Callback):
         choose: str = "click",
         timeout: float | None = None,
         rule: str | None = None,
+        watch: bool = False,
         **range_test_kwargs: Any,
     ):
         super().__init__()
         self._chooser = Chooser(
             start_lr, end_lr, num_iter, choose, timeout, range_test_kwargs, rule=rule
         )
+        self._watching = FitWatch(watch)
+        self._stepped = 0  # trainer.global_step at the last reading
         self._find_thread: threading.Thread | None = None
 
     # ------------------------------------------------------------------ Lightning hooks
@@ -152,6 +159,33 @@ class LRFinderCallback(ChoiceRecord, pl.Callback):
             t.join()
 
     def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self._choose(trainer, pl_module)
+        if self._watching.enabled:
+            schedulers = [c.scheduler for c in trainer.lr_scheduler_configs]
+            finder = _fit_finder(trainer, pl_module)
+            self._watching.open(finder, schedulers, compat.fit_loaders(trainer), self._chooser)
+            self._stepped = trainer.global_step
+
+    def on_train_batch_end(
+        self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs: Any, batch: Any, i: int
+    ) -> None:
+        loss = outputs.get("loss") if isinstance(outputs, Mapping) else outputs
+        if isinstance(loss, torch.Tensor):  # divided by accumulate_grad_batches, even in a step
+            # cut short at an epoch's end: the reading is the mean of the step's batches' losses
+            self._watching.add(loss * trainer.accumulate_grad_batches, mean=True)
+        if trainer.global_step != self._stepped:  # the optimizer stepped at this batch
+            self._stepped = trainer.global_step
+            self._watching.step_end()
+
+    def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self._watching.close(None)
+
+    def on_exception(
+        self, trainer: pl.Trainer, pl_module: pl.LightningModule, exception: BaseException
+    ) -> None:
+        self._watching.close(exception)
+
+    def _choose(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if trainer.global_step > 0:
             # a fit resumed from a checkpoint, or continued: no second test. A resumed
             # optimizer holds the chosen lr already; a continued fit's is built anew by
@@ -275,7 +309,7 @@ class _FindStep(pl.Callback):
     ) -> threading.Thread:
         """Fit ``model`` in a thread under a bare trainer with ``trainer``'s settings and this
         callback, which starts the test at ``on_train_start``; the thread, started."""
-        with _no_banner():
+        with compat.no_banner():
             bare = pl.Trainer(**_bare_settings(trainer), callbacks=[self])
         self.chooser.use_accumulation(bare.accumulate_grad_batches)
 
@@ -322,14 +356,7 @@ class _Steps:
         self.loaders = compat.fit_loaders(trainer)
 
     def finder(self) -> LRFinder:
-        opts = self.trainer.optimizers
-        if len(opts) != 1 or not isinstance(opts[0], torch.optim.Optimizer):
-            raise ValueError(
-                "LRFinderCallback needs configure_optimizers to return one optimizer, got "
-                f"{len(opts)}: {[type(o).__name__ for o in opts]}"
-            )
-        scaler = getattr(self.trainer.precision_plugin, "scaler", None)
-        return LRFinder(self.module, opts[0], grad_scaler=scaler)
+        return _fit_finder(self.trainer, self.module)
 
     def loader(self) -> Any:
         iterables = self.trainer.train_dataloader
@@ -371,7 +398,7 @@ class _Steps:
     def active(self) -> Iterator[None]:
         """During the test: ``self.log`` as in ``training_step``, into a collection of its own;
         afterwards Lightning's own state as it was, metrics and loader generators included."""
-        metrics = _metric_states(self.module)
+        metrics = compat.metric_states(self.module)
         generators = [(g, g.get_state()) for g in loader_generators(*self.loaders)]
         try:
             with compat.logging_into(self.trainer, self.module, self.results):
@@ -405,6 +432,18 @@ class _Combined:
             yield batch
 
 
+def _fit_finder(trainer: pl.Trainer, module: pl.LightningModule) -> LRFinder:
+    """A finder on the fit's module and its one optimizer (with the precision's grad scaler)."""
+    opts = trainer.optimizers
+    if len(opts) != 1 or not isinstance(opts[0], torch.optim.Optimizer):
+        raise ValueError(
+            "LRFinderCallback needs configure_optimizers to return one optimizer, got "
+            f"{len(opts)}: {[type(o).__name__ for o in opts]}"
+        )
+    scaler = getattr(trainer.precision_plugin, "scaler", None)
+    return LRFinder(module, opts[0], grad_scaler=scaler)
+
+
 #: the progress bar's entry for the chosen lr
 BAR_KEY = "chosen_lr"
 
@@ -425,22 +464,6 @@ def _check_automatic(module: Any) -> None:
             "training_step steps the optimizers itself, so a range test cannot set and sweep "
             "the lr of each step (use LRFinder.track() in your own loop instead)"
         )
-
-
-@contextlib.contextmanager
-def _no_banner() -> Iterator[None]:
-    """Without Lightning's INFO lines of a new trainer (the devices it found, a tip): the find
-    step's trainer would repeat the user's banner in the cell."""
-    banner = logging.getLogger("lightning.pytorch.utilities.rank_zero")
-
-    def drop(record: logging.LogRecord) -> bool:
-        return record.levelno > logging.INFO
-
-    banner.addFilter(drop)
-    try:
-        yield
-    finally:
-        banner.removeFilter(drop)
 
 
 def _bare_settings(trainer: pl.Trainer | None) -> dict[str, Any]:
@@ -471,25 +494,3 @@ def _bare_settings(trainer: pl.Trainer | None) -> dict[str, Any]:
     if s["max_epochs"] == -1 and s["max_steps"] == -1:
         s["max_epochs"] = 1  # a trainer that runs for ever (max_time): one epoch to estimate from
     return s
-
-
-def _metric_states(module: torch.nn.Module) -> list[tuple[Metric, dict[str, Any]]]:
-    """Copies of the states of every torchmetrics metric in ``module`` (kept outside its
-    state_dict: a metric updated in ``training_step`` would count the test's batches)."""
-    out = []
-    for m in module.modules():
-        if isinstance(m, Metric):
-            state = {k: _copy(getattr(m, k)) for k in compat.metric_state_names(m)}
-            for k in ("_update_count", "_computed", "_forward_cache"):
-                if hasattr(m, k):
-                    state[k] = _copy(getattr(m, k))
-            out.append((m, state))
-    return out
-
-
-def _copy(v: Any) -> Any:
-    if isinstance(v, torch.Tensor):
-        return v.detach().clone()
-    if isinstance(v, list):
-        return [_copy(x) for x in v]
-    return v

@@ -2,7 +2,8 @@
 
 A range test inside ``fit`` runs training steps as Lightning's own loop does, which no public API
 offers: the result collection ``self.log`` writes into, the fit loop's combined loader, the
-module's batch-transfer hook and its trainer. Each is read or written here only, behind a version
+module's batch-transfer hook and its trainer, torchmetrics' metric states, the name of Lightning's
+banner logger. Each is read or written here only, behind a version
 check: a Lightning outside the tested range fails at import with a clear error, not deep in a fit.
 """
 
@@ -11,10 +12,12 @@ check: a Lightning outside the tested range fails at import with a clear error, 
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Iterator
 from typing import Any
 
 import lightning.pytorch as pl
+import torch
 from lightning.pytorch.trainer.connectors.logger_connector.result import _ResultCollection
 from torchmetrics import Metric
 
@@ -96,6 +99,39 @@ def logging_into(trainer: pl.Trainer, module: pl.LightningModule, results: Any) 
             module._current_fx_name = kept[1]
 
 
-def metric_state_names(metric: Metric) -> list[str]:
-    """The names of a torchmetrics metric's states (kept outside its state_dict)."""
-    return list(metric._defaults)
+def metric_states(module: torch.nn.Module) -> list[tuple[Metric, dict[str, Any]]]:
+    """Copies of the states of every torchmetrics metric in ``module`` (kept outside its
+    state_dict: a metric updated in ``training_step`` would count the test's batches)."""
+    out = []
+    for m in module.modules():
+        if isinstance(m, Metric):
+            state = {k: _copy(getattr(m, k)) for k in m._defaults}
+            for k in ("_update_count", "_computed", "_forward_cache"):
+                if hasattr(m, k):
+                    state[k] = _copy(getattr(m, k))
+            out.append((m, state))
+    return out
+
+
+def _copy(v: Any) -> Any:
+    if isinstance(v, torch.Tensor):
+        return v.detach().clone()
+    if isinstance(v, list):
+        return [_copy(x) for x in v]
+    return v
+
+
+@contextlib.contextmanager
+def no_banner() -> Iterator[None]:
+    """Without Lightning's INFO lines of a new trainer (the devices it found, a tip): the find
+    step's trainer would repeat the user's banner in the cell."""
+    banner = logging.getLogger("lightning.pytorch.utilities.rank_zero")
+
+    def drop(record: logging.LogRecord) -> bool:
+        return record.levelno > logging.INFO
+
+    banner.addFilter(drop)
+    try:
+        yield
+    finally:
+        banner.removeFilter(drop)

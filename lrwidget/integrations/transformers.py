@@ -27,10 +27,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import torch
 from transformers import Trainer, TrainerCallback
 
 from ..engine.finder import LRFinder
 from .choice import ChoiceRecord, Chooser
+from .watching import FitWatch, WatchRecord
 
 __all__ = ["DEFAULT_RULE", "LRFinderCallback"]
 
@@ -64,7 +66,7 @@ def model_loss(model: Any, batch: Any) -> Any:
     return loss
 
 
-class LRFinderCallback(ChoiceRecord, TrainerCallback):
+class LRFinderCallback(ChoiceRecord, WatchRecord, TrainerCallback):
     """Run the range test when the Trainer starts training, then train at the chosen lr.
 
     Parameters
@@ -85,6 +87,11 @@ class LRFinderCallback(ChoiceRecord, TrainerCallback):
     rule : str, optional
         The rule of the suggestion taken when nothing is clicked: a name in
         :data:`lrwidget.pure.suggest.RULES`. None: :data:`DEFAULT_RULE`.
+    watch : bool
+        Watch training with the doctor (:mod:`lrwidget.integrations.watching`): one reading per
+        optimizer step (the loss the Trainer backpropagates, summed over the accumulated
+        batches as the Trainer logs it), drawn in the widget (its buttons act), else a line per
+        verdict; actions scale ``trainer.lr_scheduler``.
     **range_test_kwargs
         Passed to :meth:`lrwidget.LRFinder.range_test` (``step_mode``, ``smooth_f``,
         ``diverge_th``, ``val_loader``, ``accumulation_steps``...). ``accumulation_steps``
@@ -100,6 +107,8 @@ class LRFinderCallback(ChoiceRecord, TrainerCallback):
     chosen_by : {"click", "default", None}
     widget : LRFinderWidget or None
         The live view, when one was shown.
+    watch : Watch or None
+        Training's watch (``watch=True``; None before training began).
 
     Raises
     ------
@@ -144,6 +153,7 @@ class LRFinderCallback(ChoiceRecord, TrainerCallback):
         choose: str = "click",
         timeout: float | None = None,
         rule: str | None = None,
+        watch: bool = False,
         **range_test_kwargs: Any,
     ) -> None:
         self._chooser = Chooser(
@@ -156,6 +166,8 @@ class LRFinderCallback(ChoiceRecord, TrainerCallback):
             rule=DEFAULT_RULE if rule is None else rule,
         )
         self._find_finder: LRFinder | None = None
+        self._watching = FitWatch(watch)
+        self._loss_hook: Any = None
 
     # ------------------------------------------------------------------ the find step
     def find(self, trainer: Any) -> Any:
@@ -213,6 +225,48 @@ class LRFinderCallback(ChoiceRecord, TrainerCallback):
         lr_scheduler: Any = None,
         train_dataloader: Any = None,
         **kwargs: Any,
+    ) -> None:
+        self._begin(args, state, model, optimizer, lr_scheduler, train_dataloader)
+        if self._watching.enabled:
+            schedulers = [s for s in (lr_scheduler,) if s is not None]
+            self._unhook()  # a train() that raised left it (the Trainer has no hook for that)
+            self._watching.open(
+                LRFinder(model, optimizer), schedulers, [train_dataloader], self._chooser
+            )
+            self._loss_hook = model.register_forward_hook(self._forward_loss, with_kwargs=True)
+
+    def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        self._watching.step_end()  # after the optimizer and the schedule stepped
+
+    def on_train_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        self._unhook()
+        self._watching.close(None)
+
+    def _forward_loss(self, module: Any, args: Any, kwargs: Any, output: Any) -> None:
+        """The model's loss of a training forward, as ``Trainer.training_step`` takes it."""
+        if not (module.training and torch.is_grad_enabled()):
+            return  # evaluation, or a forward of the user's outside training
+        if isinstance(output, dict):
+            loss = output.get("loss")
+        else:
+            loss = output[0] if isinstance(output, (tuple, list)) and output else None
+        # a model given num_items_in_batch normalises over the whole accumulated step, so the
+        # Trainer sums its losses; it divides the others by the accumulation steps: their mean
+        self._watching.add(loss, mean="num_items_in_batch" not in kwargs)
+
+    def _unhook(self) -> None:
+        if self._loss_hook is not None:
+            self._loss_hook.remove()
+            self._loss_hook = None
+
+    def _begin(
+        self,
+        args: Any,
+        state: Any,
+        model: Any,
+        optimizer: Any,
+        lr_scheduler: Any,
+        train_dataloader: Any,
     ) -> None:
         missing = [
             n

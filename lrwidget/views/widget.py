@@ -324,9 +324,13 @@ class LRFinderWidget(KernelOwned, ViewState, anywidget.AnyWidget, ChannelView):
 
     def watch(self, scheduler: Any = None, **watch_kwargs: Any) -> Watch:
         """``finder.watch(scheduler, **watch_kwargs)``, drawn in this widget (:mod:`.training`)."""
-        w = self._local().watch(scheduler, **watch_kwargs)
-        self._training.attach(w)
-        return w
+        return self.show_watch(self._local().watch(scheduler, **watch_kwargs))
+
+    def show_watch(self, watch: Watch) -> Watch:
+        """Draw ``watch`` here from now on (e.g. a framework callback's, on training that follows
+        this widget's find step); the buttons act on it. Returns ``watch``."""
+        self._training.attach(watch)
+        return watch
 
     def train(
         self, fn: Callable[[Watch], Any], scheduler: Any = None, **watch_kwargs: Any
