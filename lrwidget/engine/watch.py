@@ -58,12 +58,15 @@ from .watch_events import (
     Action,
     ActionTaken,
     Chunk,
+    Event,
     Listeners,
+    ProbeStarted,
     VerdictChanged,
     check_factor,
     describe_event,
     log,
 )
+from .watch_probe import ProbeAsk, Prober
 from .watch_ratios import UpdateRatios
 from .watch_ring import Entry, Ring, state_bytes
 
@@ -121,7 +124,7 @@ class Watch:
         self.every = int(every)
         self.snapshot_every = int(snapshot_every)
         self.ring = Ring(capture, schedulers, int(ring_bytes))
-        self.events: list[VerdictChanged | ActionTaken] = []
+        self.events: list[Event] = []
         self.step = 0
         groups = self.optimizer.param_groups
         self._names = [str(g.get("name", i)) for i, g in enumerate(groups)]
@@ -148,6 +151,7 @@ class Watch:
         self._hooks: list[Any] = []
         self._ratio = UpdateRatios(self.optimizer, self._buf[self.every : self.every + n])
         self._open = False
+        self._probe = Prober(self, self._tell, self._snapshot, self._new_doctor)
 
     def __repr__(self) -> str:
         where = "CPU memory" if self.finder.memory_cache else "the disk cache"
@@ -214,6 +218,7 @@ class Watch:
             if self._k and exc is None:
                 self._chunk()  # the last steps, heard by every rank alike
         finally:
+            self._probe.close(exc is not None)
             self._open = False
             for h in self._hooks:
                 h.remove()
@@ -294,10 +299,13 @@ class Watch:
             local, self._queue = (self._queue, []) if self.comm is None else ([], self._queue)
         acted = False
         for action in remote + local:
-            self._apply(action, raises=False)
+            if isinstance(action, ProbeAsk):
+                self._probe.start(action, raises=False)
+            else:
+                self._apply(action, raises=False)
             acted = True
         due = self.step - self._last_snap >= self.snapshot_every
-        if due and not acted and self.verdict not in _VERDICTS_IN_TROUBLE:
+        if due and not acted and self.verdict not in _VERDICTS_IN_TROUBLE and not self._probe.busy:
             self._snapshot()
 
     def _chunk(self) -> list[Action]:
@@ -348,7 +356,7 @@ class Watch:
         for name, r in zip(self._names, ratios.tolist()):
             if math.isfinite(r):
                 self.ratios[name] = r
-        d = self._doctor.update(losses, lrs[:, 0])
+        d = self._probe.judged(self._doctor.update(losses, lrs[:, 0]), losses)
         off = group_ratios(self.ratios) if len(self._names) > 1 else None
         reason = d.reason if off is None else f"{d.reason}; {off.reason}"
         changed = d.verdict != self._diagnosis.verdict or (off and off.group) != self._outlier
@@ -357,7 +365,7 @@ class Watch:
         if changed:
             self._tell(VerdictChanged(self.step, d.verdict, reason, d.evidence, self.since))
 
-    def _tell(self, event: VerdictChanged | ActionTaken) -> None:
+    def _tell(self, event: Event) -> None:
         self.events.append(event)
         self._listeners.emit(event)
         line = describe_event(event)
@@ -438,6 +446,7 @@ class Watch:
         return entry
 
     def _apply(self, action: Action, raises: bool) -> ActionTaken:
+        self._probe.interrupt(f"scale_lr x{action.factor:g} at step {self.step}")
         try:
             entry = self._check_action(action.rollback)
             if entry is not None:
@@ -459,3 +468,35 @@ class Watch:
             self._last_snap = self.step
         self._tell(VerdictChanged(self.step, "watching", self._reason, "loss", None))
         return event
+
+    def probe(self, steps: int = 32, factor: float = 2.0) -> ProbeStarted | None:
+        """Is the lr too low? Try it x``factor`` for ``steps`` steps, reversibly: keep it if the
+        loss falls clearly faster (verdict too_low, evidence "probe"), else back to the probe's
+        snapshot, bit for bit (:mod:`lrwidget.engine.watch_probe`); between steps like scale_lr.
+
+        Parameters
+        ----------
+        steps : int
+            8 to 1024, a multiple of ``every``; the losses before compared with (as many).
+        factor : float
+            A finite number > 1 (2.0: the lr x2).
+
+        Returns
+        -------
+        ProbeStarted or None
+            Started at once (the training thread), or None: it starts at the next ``record()``.
+
+        Raises
+        ------
+        ValueError, RuntimeError
+            Bad ``steps`` / ``factor``; outside the block, distributed, a probe running, verdict
+            too_high, too few losses; nothing is changed then.
+        """
+        ask = self._probe.check(steps, factor, self._open)
+        if threading.get_ident() != self._thread:
+            with self._lock:
+                self._queue.append(ask)
+            return None
+        if self._k:
+            self._chunk()  # the steps before the probe are its base
+        return self._probe.start(ask, raises=True)

@@ -1,16 +1,18 @@
 """What a :class:`lrwidget.engine.watch.Watch` tells its listeners, and the actions it is asked.
 
-Three events, each a frozen dataclass, delivered in step order on the training thread at a
-sync point (every ``every`` steps; an action at once):
+Events, each a frozen dataclass, delivered in step order on the training thread at a sync
+point (every ``every`` steps; an action at once):
 
 - :class:`Chunk`: the readings of steps ``[start, start + count)``: the losses, the lr each
   param group actually used at each step, and the update/weight ratio of each group (log10 of
   std(update) / std(weight), measured on the chunk's last step; NaN when not measured);
 - :class:`VerdictChanged`: the doctor's verdict (or the group it names) changed;
-- :class:`ActionTaken`: a ``scale_lr`` was applied (or refused, ``error`` says why).
+- :class:`ActionTaken`: a ``scale_lr`` was applied (or refused, ``error`` says why);
+- :class:`ProbeStarted`, :class:`ProbeEnded`: a ``probe`` began (or was refused) and how it
+  ended (:mod:`lrwidget.engine.watch_probe`).
 
-``watch.events`` keeps every :class:`VerdictChanged` and :class:`ActionTaken`; chunks go to
-listeners only. :class:`Listeners` calls them and survives any of them failing.
+``watch.events`` keeps every event but the chunks (:data:`Event`); chunks go to listeners only.
+:class:`Listeners` calls them and survives any of them failing.
 
 Example
 -------
@@ -27,7 +29,7 @@ import logging
 import math
 import threading
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Union
 
 import numpy as np
 from numpy.typing import NDArray
@@ -38,7 +40,10 @@ __all__ = [
     "Action",
     "ActionTaken",
     "Chunk",
+    "Event",
     "Listeners",
+    "ProbeEnded",
+    "ProbeStarted",
     "VerdictChanged",
     "check_factor",
     "describe_event",
@@ -87,6 +92,44 @@ class ActionTaken:
     rolled_back_to: int | None
     lrs: tuple[float, ...]
     error: str | None
+
+
+@dataclass(frozen=True)
+class ProbeStarted:
+    """``probe(steps, factor)`` began after step ``step``: ``snapshot`` is the step of the
+    snapshot it comes back to, ``base_slope`` the :func:`lrwidget.pure.verdict.slope` of the
+    ``steps`` losses before it, ``lrs`` what the groups hold now (x``factor``); ``error`` says
+    why it was refused (then nothing changed and the other fields are None / NaN)."""
+
+    step: int
+    factor: float
+    steps: int
+    snapshot: int | None
+    base_slope: float
+    lrs: tuple[float, ...]
+    error: str | None
+
+
+@dataclass(frozen=True)
+class ProbeEnded:
+    """A probe ended after step ``step``: ``kept`` the higher lr (verdict "too_low"), else
+    ``rolled_back_to`` the step of its snapshot (bit for bit, the lr and schedule too);
+    ``verdict`` and ``reason`` say what it found (evidence "probe"); ``lrs`` what the groups
+    hold now."""
+
+    step: int
+    factor: float
+    kept: bool
+    rolled_back_to: int | None
+    base_slope: float
+    probe_slope: float
+    verdict: str
+    reason: str
+    lrs: tuple[float, ...]
+
+
+#: what ``watch.events`` holds (every event but :class:`Chunk`)
+Event = Union[VerdictChanged, ActionTaken, ProbeStarted, ProbeEnded]
 
 
 @dataclass(frozen=True)
@@ -150,11 +193,23 @@ class Listeners:
                 log.exception("a watch listener failed on %s", type(event).__name__)
 
 
-def describe_event(event: VerdictChanged | ActionTaken) -> str:
+def describe_event(event: Event) -> str:
     """One line for a terminal or a log: the step, the verdict and its reason, or the action."""
     if isinstance(event, VerdictChanged):
         return f"lrwidget watch: step {event.step}: {event.verdict}: {event.reason}"
+    if isinstance(event, (ProbeStarted, ProbeEnded)):
+        return _describe_probe(event)
     back = "" if event.rolled_back_to is None else f", rolled back to step {event.rolled_back_to}"
     lrs = ", ".join(f"{v:.3g}" for v in event.lrs)
     what = f"refused: {event.error}" if event.error else f"lr now {lrs}"
     return f"lrwidget watch: step {event.step}: lr x{event.factor:g}{back}: {what}"
+
+
+def _describe_probe(event: ProbeStarted | ProbeEnded) -> str:
+    head = f"lrwidget watch: step {event.step}: probe x{event.factor:g}"
+    if isinstance(event, ProbeStarted):
+        if event.error:
+            return f"{head} refused: {event.error}"
+        return f"{head} for {event.steps} steps (snapshot at step {event.snapshot})"
+    back = "kept" if event.kept else f"rolled back to step {event.rolled_back_to}"
+    return f"{head} {back}: {event.reason}"
