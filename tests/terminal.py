@@ -10,15 +10,11 @@ import threading
 from collections.abc import Iterator
 
 
-@contextlib.contextmanager
-def terminal_stderr() -> Iterator[list[str]]:
-    """``sys.stderr`` is a pty's terminal inside; afterwards the list holds what was written,
-    one entry per line (the terminal's ``\\r\\n`` read as a line end)."""
-    master, slave = os.openpty()
-    tty = os.fdopen(slave, "w", buffering=1)
-    chunks: list[bytes] = []
+def read_pty(master: int, chunks: list[bytes]) -> threading.Thread:
+    """A started thread appending what the pty ``master`` reads to ``chunks`` until its
+    terminal side closes (a pty's buffer is small: it must be read as it is written)."""
 
-    def drain() -> None:  # a pty's buffer is small: read as it is written
+    def drain() -> None:
         while True:
             try:
                 data = os.read(master, 4096)
@@ -30,6 +26,26 @@ def terminal_stderr() -> Iterator[list[str]]:
 
     reader = threading.Thread(target=drain, daemon=True)
     reader.start()
+    return reader
+
+
+def check_watch_lines(lines: list[str], events: list) -> None:
+    """The terminal shows one ``lrwidget watch:`` line per verdict change, the first exactly."""
+    printed = [ln for ln in lines if ln.startswith("lrwidget watch:")]
+    assert events, "no verdict after 96 steps"
+    e = events[0]
+    assert printed[0] == f"lrwidget watch: step {e.step}: {e.verdict}: {e.reason}", lines
+    assert len(printed) == len(events)
+
+
+@contextlib.contextmanager
+def terminal_stderr() -> Iterator[list[str]]:
+    """``sys.stderr`` is a pty's terminal inside; afterwards the list holds what was written,
+    one entry per line (the terminal's ``\\r\\n`` read as a line end)."""
+    master, slave = os.openpty()
+    tty = os.fdopen(slave, "w", buffering=1)
+    chunks: list[bytes] = []
+    reader = read_pty(master, chunks)
     lines: list[str] = []
     kept = sys.stderr
     sys.stderr = tty

@@ -19,7 +19,7 @@ import torch  # noqa: E402
 from lrwidget.engine.watch_events import ActionTaken, Chunk  # noqa: E402
 from lrwidget.integrations.lightning import LRFinderCallback  # noqa: E402
 from tests.lightning_jobs import DigitsModule, digits_loader, quiet_trainer  # noqa: E402
-from tests.terminal import terminal_stderr  # noqa: E402
+from tests.terminal import check_watch_lines, terminal_stderr  # noqa: E402
 from tests.widgets import Capture, wait_until  # noqa: E402
 
 torch.set_num_threads(1)
@@ -151,12 +151,7 @@ def test_in_a_terminal_each_verdict_change_is_one_line(tmp_path):
     trainer = trainer_with(tmp_path, [cb], max_steps=96)
     with terminal_stderr() as lines:
         trainer.fit(DigitsModule(lr=1e-3), digits_loader())
-    printed = [ln for ln in lines if ln.startswith("lrwidget watch:")]
-    changes = cb.watch.events
-    assert changes, "no verdict after 96 steps"
-    e = changes[0]
-    assert printed[0] == f"lrwidget watch: step {e.step}: {e.verdict}: {e.reason}", lines
-    assert len(printed) == len(changes)
+    check_watch_lines(lines, cb.watch.events)
 
 
 @pytest.mark.parametrize("watch", ["yes", 1, None])

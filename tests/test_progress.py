@@ -18,6 +18,7 @@ from torch import nn
 
 from lrwidget import LRFinder
 from tests.subproc import PRELUDE, ROOT
+from tests.terminal import read_pty
 
 CHILD = """
 import sys
@@ -53,20 +54,8 @@ def _in_a_terminal(tmp_path, arg: str) -> tuple[str, str]:
         )
     finally:
         os.close(slave)
-    shown = []
-
-    def read():
-        while True:
-            try:
-                chunk = os.read(master, 4096)
-            except OSError:  # EIO: the child closed the terminal
-                return
-            if not chunk:
-                return
-            shown.append(chunk)
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
+    shown: list[bytes] = []
+    reader = read_pty(master, shown)
     try:
         out, _ = proc.communicate(timeout=120)
     finally:

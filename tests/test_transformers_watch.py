@@ -27,7 +27,7 @@ from transformers import (
 
 from lrwidget.engine.watch_events import ActionTaken, Chunk
 from lrwidget.integrations.transformers import LRFinderCallback
-from tests.terminal import terminal_stderr
+from tests.terminal import check_watch_lines, terminal_stderr
 from tests.test_transformers import Tokens, tiny_bert
 from tests.widgets import Capture, comm_msg, wait_until
 
@@ -194,12 +194,7 @@ def test_in_a_terminal_each_verdict_change_is_one_line(tmp_path):
     trainer = trainer_with(tmp_path, [cb], max_steps=96, warmup_steps=0)
     with terminal_stderr() as lines:
         trainer.train()
-    printed = [ln for ln in lines if ln.startswith("lrwidget watch:")]
-    changes = cb.watch.events
-    assert changes, "no verdict after 96 steps"
-    e = changes[0]
-    assert printed[0] == f"lrwidget watch: step {e.step}: {e.verdict}: {e.reason}", lines
-    assert len(printed) == len(changes)
+    check_watch_lines(lines, cb.watch.events)
 
 
 @pytest.mark.parametrize("watch", ["yes", 1, None])
