@@ -285,3 +285,30 @@ def test_a_scale_lr_with_no_job_watching_is_refused_in_the_view(listener):
         w.finder.watch.scale_lr(0.1)
     with pytest.raises(ValueError, match="factor"):
         w.finder.watch.scale_lr(float("inf"))
+
+
+def test_a_fast_watch_goes_out_in_at_most_20_messages_a_second_and_loses_no_step(zctx):
+    nb, address = _fake_notebook(zctx)
+    finder, opt, step = _tiny_watch()
+    with lrwidget.connect(finder, address, TOKEN, timeout=0) as link:
+        ident, _, _ = _next(nb, "hello")
+        nb.send_multipart([ident, *wire.pack(TOKEN, "sync", {})])
+        assert _next(nb, "state") is not None
+        t0 = time.monotonic()
+        with link.watch(finder.watch(every=2)) as watch:
+            while time.monotonic() - t0 < 1.5:
+                step(watch)
+        steps = watch.step
+        seen, starts, when = 0, [], []
+        while seen < steps:
+            got = _next(nb, "watch", 5)
+            assert got is not None, f"{seen} of {steps} steps arrived"
+            fields, m = got[1], got[2]
+            starts.append(fields["start"])
+            when.append(time.monotonic())
+            assert fields["start"] == seen  # contiguous, in order
+            assert len(m.buffers) == 2 and len(m.buffers[0]) == 8 * fields["count"]
+            seen += fields["count"]
+    assert steps > 200, steps  # a fast loop: many chunks a batch
+    seconds = max(when) - t0
+    assert len(starts) <= 20 * seconds + 2, (len(starts), seconds)
