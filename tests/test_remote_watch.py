@@ -312,3 +312,30 @@ def test_a_fast_watch_goes_out_in_at_most_20_messages_a_second_and_loses_no_step
     assert steps > 200, steps  # a fast loop: many chunks a batch
     seconds = max(when) - t0
     assert len(starts) <= 20 * seconds + 2, (len(starts), seconds)
+
+
+def test_a_refusal_by_the_job_shows_in_the_view_and_bad_input_names_the_watch(listener):
+    w = listener(token=TOKEN)
+    views = Capture(w)
+    finder, opt, step = _tiny_watch()
+    with lrwidget.connect(finder, w.address, TOKEN, timeout=10) as link:
+        with pytest.raises(TypeError, match="watch must be an lrwidget Watch"):
+            link.watch(object())
+        with link.watch(finder.watch(every=4)) as watch:
+            for _ in range(12):
+                step(watch)
+            wait_until(lambda: w.finder.watch.step == 12, 10, "the job's steps")
+        # the views get the training chart (<= 20 messages a second, the feed's rule)
+        wait_until(
+            lambda: any(m["steps"] == 12 for _, m, _ in views.custom("training")), 10, "the view"
+        )
+        # the job's watch ended: its scale_lr refuses, and the view says why
+        comm_msg(w, {"type": "scale_lr", "factor": 0.5, "rollback": False})
+        wait_until(lambda: "outside" in w._training.snapshot()[0]["error"], 10, "the refusal")
+        assert opt.param_groups[0]["lr"] == 1e-2
+        refused = [e for e in w.finder.watch.events if isinstance(e, ActionTaken)]
+        assert len(refused) == 1 and refused[0].factor == 0.5 and "outside" in refused[0].error
+        content = w._training.snapshot()[0]
+        assert content["steps"] == 12 and content["cols"] == 12
+    with pytest.raises(RuntimeError, match="closed"):
+        link.watch(watch)
