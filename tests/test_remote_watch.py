@@ -339,3 +339,26 @@ def test_a_refusal_by_the_job_shows_in_the_view_and_bad_input_names_the_watch(li
         assert content["steps"] == 12 and content["cols"] == 12
     with pytest.raises(RuntimeError, match="closed"):
         link.watch(watch)
+
+
+def test_a_notebook_that_joins_a_watch_late_draws_its_steps_where_the_job_took_them():
+    from lrwidget.remote.watch_source import RemoteWatch
+    from lrwidget.remote.watch_wire import WatchBatch
+    from lrwidget.views.training import TrainingFeed
+
+    sent = []
+    feed = TrainingFeed(lambda content, buffers: sent.append(content))
+    rw = RemoteWatch(lambda factor, rollback: None)
+    rw.on_start(feed.attach)
+    try:
+        rw.take(WatchBatch(1, 96, np.full(32, 2.0), np.full(32, 0.1), ()))  # steps 0-95: not heard
+        content, (buf,) = feed.snapshot()
+        cols = np.frombuffer(buf, dtype="<f8").reshape(6, -1)
+        assert content["steps"] == 128 and content["cols"] == 128
+        assert np.isnan(cols[:, :96]).all()  # empty, not a spike (a non-finite loss is +inf)
+        assert (cols[0, 96:] == 2.0).all() and (cols[1, 96:] == 2.0).all()
+        # a hostile start far away costs a few merges, not memory
+        rw.take(WatchBatch(1, 2**52, np.ones(1), np.ones(1), ()))
+        assert feed.snapshot()[0]["steps"] == 2**52 + 1 and rw.step == 2**52 + 1
+    finally:
+        feed.close()

@@ -164,6 +164,7 @@ class TrainingFeed:
         lrs = np.asarray(chunk.lrs, dtype=np.float64)
         n = chunk.count
         first = lrs.reshape(n, -1)[:, 0] if lrs.size else np.full(n, np.nan)  # the first group's
+        self._trace.skip(chunk.start - self._trace.n)  # steps never heard (a job's, joined late)
         self._trace.append(chunk.losses, first)  # the watch's chunks are contiguous steps
         self._state["steps"] = max(self._state["steps"], chunk.start + chunk.count)
         if first.size and np.isfinite(first[-1]):  # JSON has no NaN
