@@ -362,3 +362,29 @@ def test_a_notebook_that_joins_a_watch_late_draws_its_steps_where_the_job_took_t
         assert feed.snapshot()[0]["steps"] == 2**52 + 1 and rw.step == 2**52 + 1
     finally:
         feed.close()
+
+
+def test_a_notebook_that_syncs_mid_watch_is_told_the_verdict_at_once(zctx):
+    nb, address = _fake_notebook(zctx)
+    finder, opt, step = _tiny_watch()
+    with lrwidget.connect(finder, address, TOKEN, timeout=0) as link:
+        ident, _, _ = _next(nb, "hello")
+        nb.send_multipart([ident, *wire.pack(TOKEN, "sync", {})])
+        assert _next(nb, "state") is not None
+        with link.watch(finder.watch(every=4)) as watch:
+            for _ in range(4):
+                step(watch)
+            watch.scale_lr(0.5)  # on the training thread: at once; the verdict starts again
+            for _ in range(4):
+                step(watch)
+            kinds = []
+            while "verdict" not in kinds:
+                got = _next(nb, "watch", 5)
+                assert got is not None, kinds
+                kinds += [e["kind"] for e in got[1]["events"]]
+            nb.send_multipart([ident, *wire.pack(TOKEN, "sync", {})])  # a notebook back
+            assert _next(nb, "state") is not None
+            got = _next(nb, "watch", 5)
+            assert got is not None
+            again = [e for e in got[1]["events"] if e["kind"] == "verdict"]
+            assert again and again[0]["verdict"] == "watching" and again[0]["step"] == 4

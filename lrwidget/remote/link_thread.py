@@ -243,6 +243,7 @@ class LinkThread(SocketThread):
         fields, buffers = wire.encode_state(st)
         if self._send("state", fields, buffers):
             self.synced = True
+            self.watching.resync()
             self._state_ver = ver
             self._answered.set()
             if not self._said_streaming:

@@ -48,6 +48,8 @@ class WatchStream:
         self._off: Callable[[], None] | None = None
         self._dropped = 0
         self._log = LogLimit(log, first=1)
+        self._verdict: tuple[int, VerdictChanged] | None = None  # the last, for a late notebook
+        self._resend = False
 
     @property
     def attached(self) -> bool:
@@ -80,12 +82,19 @@ class WatchStream:
         """The watch's listener, on the training thread: enqueue, never wait."""
         if not isinstance(ev, (Chunk, VerdictChanged, ActionTaken)):
             return
+        if isinstance(ev, VerdictChanged):
+            self._verdict = (wid, ev)
         if len(self._pending) >= MAX_PENDING:
             self._dropped += 1
             return
         self._pending.append((wid, ev))
 
     # ------------------------------------------------------------------ the link's thread
+    def resync(self) -> None:
+        """The notebook was (re)synced: its next batch says the verdict again (a notebook that
+        joins a watch late shows it at once, not at its next change)."""
+        self._resend = True
+
     def take(self) -> WatchBatch | None:
         """The next batch (None: nothing waits): one message an interval, so what does not fit
         in one waits for the next."""
@@ -94,6 +103,9 @@ class WatchStream:
                 "the link fell behind: %d of the watch's events dropped", self._dropped
             )
             self._dropped = 0
+        last, self._resend = self._verdict if self._resend else None, False
+        if last is not None and last[0] == self._id and self._watch is not None:
+            self._pending.appendleft(last)
         return self._one() if self._pending else None
 
     def _one(self) -> WatchBatch:
