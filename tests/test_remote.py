@@ -547,6 +547,7 @@ def test_every_hostile_signed_message_leaves_the_listener_working(listener, zctx
     deep = "[" * 100_000 + "]" * 100_000
     run = '"run_id":1,"num_iter":10,"start_lr":1e-4,"end_lr":1,"step_mode":"exp","t0":0'
     zeros = [bytes(8)] * 3
+    watch = '"watch":1,"start":0,"events":[],'
     hostile = [
         (f'{{"kind":"hello","nbytes":[],"session":"evil","n":0,"pid":{big}}}', []),
         (f'{{"kind":"run","nbytes":[],"session":"evil","n":1,{run}}}', []),
@@ -562,7 +563,41 @@ def test_every_hostile_signed_message_leaves_the_listener_working(listener, zctx
             f'"start":{wire.MAX_READINGS - 1},"count":1,"elapsed":0}}',
             zeros,
         ),
-        (f'{{"kind":"heartbeat","nbytes":[],"session":{big},"n":6}}', []),
+        # the doctor's watch messages (issue 18): counts, steps, events, nesting
+        (f'{{"kind":"watch","nbytes":[8,8],"session":"evil","n":6,{watch}"count":2}}', zeros[:2]),
+        (
+            f'{{"kind":"watch","nbytes":[8,8],"session":"evil","n":7,{watch}"count":{big}}}',
+            zeros[:2],
+        ),
+        (
+            f'{{"kind":"watch","nbytes":[8,8],"session":"evil","n":8,"watch":1,"events":[],'
+            f'"start":{2**53},"count":1}}',
+            zeros[:2],
+        ),
+        (f'{{"kind":"watch","nbytes":[8],"session":"evil","n":9,{watch}"count":1}}', zeros[:1]),
+        (
+            '{"kind":"watch","nbytes":[8,8],"session":"evil","n":10,"watch":1,"start":0,'
+            '"count":1,"events":[{"kind":"verdict","step":1,"verdict":"evil","reason":"",'
+            '"evidence":"loss","since":null}]}',
+            zeros[:2],
+        ),
+        (
+            f'{{"kind":"watch","nbytes":[8,8],"session":"evil","n":11,"watch":1,"start":0,'
+            f'"count":1,"events":[{{"kind":"action","step":1,"factor":0.1,"lrs":[{big}],'
+            f'"rolled_back_to":null,"error":null}}]}}',
+            zeros[:2],
+        ),
+        (
+            f'{{"kind":"watch","nbytes":[8,8],"session":"evil","n":12,"watch":1,"start":0,'
+            f'"count":1,"events":{deep}}}',
+            zeros[:2],
+        ),
+        (
+            f'{{"kind":"watch","nbytes":[8,8],"session":"evil","n":13,"watch":1,"start":0,'
+            f'"count":1,"events":[{",".join(["{}"] * 65)}]}}',
+            zeros[:2],
+        ),
+        (f'{{"kind":"heartbeat","nbytes":[],"session":{big},"n":14}}', []),
         (f'{{"kind":"heartbeat","nbytes":[],"session":"evil","n":{big}}}', []),
     ]
     for body, bufs in hostile:
@@ -570,6 +605,7 @@ def test_every_hostile_signed_message_leaves_the_listener_working(listener, zctx
     time.sleep(1.0)
     assert w._channel.call(lambda: w._channel.readings.n, timeout=10) <= 1
     assert w.finder._receiving.thread.is_alive() and w.finder._delivery.thread.is_alive()
+    assert w.finder.watch.watch_id == 0 and w.finder.watch.step == 0  # no watch message taken
     finder, opt, data, step = _tiny()
     with lrwidget.connect(finder, w.address, TOKEN, timeout=10):
         r = finder.range_test(data, start_lr=1e-4, end_lr=1e-1, num_iter=30, step_fn=step)
@@ -604,6 +640,9 @@ def test_hostile_and_garbage_frames_leave_the_jobs_link_working_and_log_little(c
         nb.send_multipart([ident, wire.TAG, b"", deep])  # unsigned, nested: a refusal?
         for i in range(200):
             nb.send_multipart([ident, b"garbage", str(i).encode()])
+        for fields in ({"id": 1, "factor": 1e300, "rollback": "yes"}, {"id": [1] * 9}):
+            nb.send_multipart([ident, *wire.pack(TOKEN, "scale_lr", fields)])  # no watch: refused
+        nb.send_multipart([ident, *wire.pack("u" * 32, "scale_lr", {"id": 2, "factor": 0.1})])
         nb.send_multipart([ident, *wire.pack(TOKEN, "sync", {})])
         kinds = []
         t_end = time.monotonic() + 10

@@ -115,6 +115,18 @@ class Trace:
             self._fill(y[:take], x[:take])
             y, x = y[take:], x[take:]
 
+    def skip(self, steps: int) -> None:
+        """Go past ``steps`` steps that have no reading (a stream joined late, a lost message):
+        their columns are empty (NaN), not non-finite. O(log) merges, however many steps."""
+        while steps > 0:
+            room = self.capacity * self.width - self.n
+            if room == 0:
+                self._merge()
+                continue
+            take = min(room, steps)
+            self.n += take
+            steps -= take
+
     def _fill(self, y: NDArray[np.float64], x: NDArray[np.float64]) -> None:
         b = np.arange(self.n, self.n + y.size) // self.width
         starts = np.flatnonzero(np.r_[True, b[1:] != b[:-1]])
@@ -181,6 +193,7 @@ class Trace:
         with np.errstate(invalid="ignore", divide="ignore"):
             mean = got["loss_sum"] / got["count"]
         seen = inside & (got["count"] > 0)
+        heard = inside & (got["count"] + got["nonfinite"] > 0)  # skipped steps have no lr
 
         def show(v: NDArray[np.float64]) -> NDArray[np.float64]:
             return np.where(seen, v, np.nan)
@@ -190,8 +203,8 @@ class Trace:
             show(got["loss_min"]),
             show(got["loss_max"]),
             show(mean),
-            np.where(inside, got["lr_min"], np.nan),
-            np.where(inside, got["lr_max"], np.nan),
+            np.where(heard, got["lr_min"], np.nan),
+            np.where(heard, got["lr_max"], np.nan),
             np.where(inside, got["nonfinite"], 0.0),
         )
 

@@ -1,7 +1,7 @@
-"""The notebook's Apply requests to a job, from sent to answered (a part of
-:class:`lrwidget.remote.source.RemoteSource`): each a Future, resolved by the job's answer, failed
-when the job goes away, expired at its deadline. Any thread may add one; the receiving thread
-resolves and expires them.
+"""The notebook's requests to a job (an Apply, a watch's ``scale_lr``), from sent to answered
+(a part of :class:`lrwidget.remote.source.RemoteSource`): each a Future, resolved by the job's
+answer, failed when the job goes away, expired at its deadline. Any thread may add one; the
+receiving thread resolves and expires them.
 
 Example
 -------
@@ -28,7 +28,8 @@ class _Pending:
     """An Apply sent to the job: its answer, and when to stop waiting for it."""
 
     future: Future
-    lr: float
+    what: str  # what was asked, as the errors name it ("lr=0.01", "scale_lr x0.1")
+    where: str  # where the job takes it, for the timeout's message
     deadline: float
 
 
@@ -48,8 +49,13 @@ class Requests:
         self._ids = itertools.count(1)
         self._closed = False
 
-    def add(self, lr: float) -> tuple[int, Future]:
+    def add(
+        self, lr: float, what: str | None = None, where: str | None = None
+    ) -> tuple[int, Future]:
         """A new request for ``lr``: its id (for the message to the job) and its Future.
+
+        ``what`` names the request in its errors (default ``"lr=<lr>"``: an Apply), ``where``
+        says where the job takes it (default: in ``link.wait_for_choice()``).
 
         Raises RuntimeError once :meth:`close` was called.
         """
@@ -59,7 +65,12 @@ class Requests:
         with self._lock:
             if self._closed:
                 raise RuntimeError("this listener was closed")
-            self._pending[request] = _Pending(future, lr, deadline)
+            self._pending[request] = _Pending(
+                future,
+                f"lr={lr:.6g}" if what is None else what,
+                "link.wait_for_choice()" if where is None else where,
+                deadline,
+            )
         return request, future
 
     def resolve(self, request: int, lrs: list | None = None, error: str | None = None) -> None:
@@ -73,7 +84,7 @@ class Requests:
         elif error.startswith(("job disconnected", "no job")):
             p.future.set_exception(ConnectionError(error))
         else:
-            p.future.set_exception(RuntimeError(f"the job did not apply lr={p.lr:.6g}: {error}"))
+            p.future.set_exception(RuntimeError(f"the job did not apply {p.what}: {error}"))
 
     def fail_all(self, why: str) -> None:
         """Every waiting request fails with ``why`` (the job went away)."""
@@ -99,8 +110,8 @@ class Requests:
         for _, p in late:
             p.future.set_exception(
                 TimeoutError(
-                    f"the job did not apply lr={p.lr:.6g} within {self.apply_timeout:g} s: it "
-                    "applies the notebook's choice in link.wait_for_choice() (if it takes it "
+                    f"the job did not apply {p.what} within {self.apply_timeout:g} s: it "
+                    f"applies the notebook's choice in {p.where} (if it takes it "
                     "later, the widget shows it then)"
                 )
             )

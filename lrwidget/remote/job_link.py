@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
 from ..channel.run_state import RunState
 from ..engine.stream import RunStarted
@@ -26,6 +26,8 @@ from .transport import broadcast, check_seconds, closed_at_exit
 __all__ = ["Link"]
 
 log = logging.getLogger("lrwidget.remote")
+
+W = TypeVar("W")  # a Watch (typed loosely: the engine's class is not needed here)
 
 
 class Link:
@@ -45,6 +47,8 @@ class Link:
     chosen_by : str or None
         Where the lr of the last :meth:`wait_for_choice` came from: "click" (applied in the
         notebook) or "default" (the timeout's default suggestion); None before.
+
+    :meth:`watch` streams a ``finder.watch()``'s training there too, and obeys its buttons.
     """
 
     #: seconds between hellos while the notebook has not answered
@@ -162,6 +166,52 @@ class Link:
                 self._answer(request, lrs=held)
         return float(held[0])
 
+    def watch(self, watch: W) -> W:
+        """Stream ``watch``'s training to the notebook's ``listen()`` widget, and obey its
+        buttons; returns ``watch``, so ``with link.watch(finder.watch(scheduler)) as watch:``.
+
+        The watch's listener only enqueues (it runs on the training thread); the link's thread
+        sends what the watch said (its losses, the lr in use, verdict changes, actions) at most
+        20 times a second. A button in the notebook (``scale_lr``: a factor among the buttons',
+        a bool rollback, signed with the token) is checked here and handed to
+        ``watch.scale_lr``, which applies it at the watch's next ``record()``; the notebook is
+        told whether it was accepted, or why not. One watch at a time: a later call replaces
+        the earlier one (a new chart in the notebook).
+
+        Under torch.distributed every rank may call it: only rank 0 streams; an action is
+        collective through the watch itself (every rank applies it after the same step).
+
+        Parameters
+        ----------
+        watch : Watch
+            ``finder.watch(...)`` (of this link's finder or another).
+
+        Returns
+        -------
+        Watch
+            ``watch`` itself.
+
+        Raises
+        ------
+        TypeError
+            ``watch`` is not a Watch (no ``listen`` / ``scale_lr``).
+        RuntimeError
+            The link was closed.
+
+        Example
+        -------
+        >>> with link.watch(finder.watch(scheduler)) as watch:  # doctest: +SKIP
+        ...     for x, y in loader:
+        ...         loss = step(x, y); watch.record(loss)
+        """
+        if self._closed:
+            raise RuntimeError("this link was closed")
+        if self.opened:
+            self._sending.watching.attach(watch)
+        elif not callable(getattr(watch, "listen", None)):
+            raise TypeError(f"watch must be an lrwidget Watch, got {type(watch).__name__}")
+        return watch
+
     def close(self) -> None:
         """Send what is left and say goodbye to the notebook; stop streaming. Idempotent."""
         if self._closed:
@@ -174,6 +224,7 @@ class Link:
         unsubscribe, self._unsubscribe = self._unsubscribe, None
         if unsubscribe is not None:
             unsubscribe()
+        self._sending.watching.detach()
         self._sending.close()
 
     def handshake(self, timeout: float) -> tuple:

@@ -12,6 +12,9 @@ only): one ZeroMQ DEALER socket to the notebook, the events to send, the noteboo
   applied. Individual events follow only after that; no event is ever re-sent.
 * Hellos every ``hello_interval`` until the notebook answers, heartbeats every
   ``heartbeat_interval`` after; a goodbye when the link closes.
+* **A watch** (``link.watch``, :mod:`lrwidget.remote.watch_link`): while one is streamed the
+  thread wakes every ``watch_interval`` (>= 0.05 s: <= 20 messages a second) and sends one
+  ``watch`` message of what the watch said meanwhile; ``scale_lr`` requests go to it.
 """
 
 from __future__ import annotations
@@ -28,10 +31,15 @@ from typing import Any, Callable
 from .. import __version__
 from . import wire
 from .transport import ENV_TOKEN, LogLimit, SocketThread, read_waiting, zmq_module
+from .watch_link import WatchStream
+from .watch_wire import SCALE, WATCH, encode_batch
 
-__all__ = ["LinkThread"]
+__all__ = ["LinkThread", "WATCH_INTERVAL"]
 
 log = logging.getLogger("lrwidget.remote")
+
+#: shortest time between two ``watch`` messages (seconds): <= 20 messages a second
+WATCH_INTERVAL = 0.05
 
 
 class LinkThread(SocketThread):
@@ -104,6 +112,9 @@ class LinkThread(SocketThread):
         # read by handshake()
         self._answered = threading.Event()
         self.refused: str | None = None
+        #: the watch streamed (``link.watch``) and how often its batches go
+        self.watching = WatchStream()
+        self.watch_interval = WATCH_INTERVAL
 
     # ------------------------------------------------------------------ other threads
     def put(self, ver: int, ev: Any) -> None:
@@ -147,13 +158,15 @@ class LinkThread(SocketThread):
     stopped = "the link to the notebook at %s stopped; the job goes on without it"
 
     def _loop(self, poller: Any) -> None:
-        next_beat = 0.0
+        next_beat = next_watch = 0.0
         while True:
             closing = self._stopping
-            poller.poll(0 if closing else max(0.0, next_beat - time.monotonic()) * 1000)
+            due = min(next_beat, next_watch) if self.watching.attached else next_beat
+            poller.poll(0 if closing else max(0.0, due - time.monotonic()) * 1000)
             self._waker.drain()
             read_waiting(self._sock, self._incoming, self._garbage_log, most=64)
             self._send_waiting()
+            next_watch = self._send_watch(next_watch, closing)
             next_beat = self._beat(next_beat)
             if closing:
                 self._send("bye", {})
@@ -179,6 +192,21 @@ class LinkThread(SocketThread):
             except queue.Empty:
                 break
             self._send("answer", fields)
+
+    def _send_watch(self, next_watch: float, closing: bool) -> float:
+        """One ``watch`` message when one is due (all that waits when closing); the next time."""
+        now = time.monotonic()
+        if now < next_watch and not closing:
+            return next_watch
+        while True:
+            batch = self.watching.take()
+            if batch is None:
+                break
+            if self.synced and not self._superseded:  # else no notebook hears it
+                self._send(WATCH, *encode_batch(batch))
+            if not closing:
+                break
+        return now + self.watch_interval
 
     def _beat(self, next_beat: float) -> float:
         """A hello or a heartbeat when one is due; when the next one is."""
@@ -215,6 +243,7 @@ class LinkThread(SocketThread):
         fields, buffers = wire.encode_state(st)
         if self._send("state", fields, buffers):
             self.synced = True
+            self.watching.resync()
             self._state_ver = ver
             self._answered.set()
             if not self._said_streaming:
@@ -249,6 +278,10 @@ class LinkThread(SocketThread):
             self._commands["stop"]()
         elif m.kind == "apply":
             self._commands["apply"](m.fields)
+        elif m.kind == SCALE:
+            answer = self.watching.scale(m.fields)
+            if answer is not None:
+                self._send("answer", answer)
         elif m.kind == "superseded":
             if not self._superseded:
                 log.warning(

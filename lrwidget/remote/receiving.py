@@ -30,6 +30,7 @@ from . import wire
 from .applying import Requests
 from .shown import Shown
 from .transport import LogLimit, SocketThread, read_waiting, zmq_module
+from .watch_wire import WATCH, WatchBatch, decode_batch
 
 __all__ = ["Receiver", "RECEIVE_QUEUE"]
 
@@ -74,6 +75,8 @@ class Receiver(SocketThread):
         The Apply requests the job's answers resolve.
     emit : callable
         Takes each event for the views.
+    watched : callable, optional
+        Takes each checked ``watch`` message of the job (:class:`WatchBatch`).
 
     Attributes
     ----------
@@ -92,6 +95,7 @@ class Receiver(SocketThread):
         liveness_timeout: float,
         requests: Requests,
         emit: Callable[[Any], None],
+        watched: Callable[[WatchBatch], None] | None = None,
     ):
         zmq = zmq_module()
         # Routing ids are ZeroMQ's own (no handover): a peer cannot claim a job's connection by
@@ -118,12 +122,19 @@ class Receiver(SocketThread):
         self._garbage_log = LogLimit(log)
         self._hostile_log = LogLimit(log)  # signed, yet not usable
         self._shown = Shown(emit, self._hostile_log)
+        self._watched = watched
         # from the other threads
         self._out: queue.SimpleQueue = queue.SimpleQueue()
 
     def command(self, kind: str, request: int | None = None, lr: float | None = None) -> None:
         """Send the job "stop", or "apply" (``request``'s ``lr``), from any thread."""
-        self._out.put((kind, request, lr))
+        fields = None if kind == "stop" else {"id": request, "lr": lr}
+        self.request(kind, request, fields)
+
+    def request(self, kind: str, request: int | None, fields: dict | None) -> None:
+        """Send the job a ``kind`` message with ``fields`` (any thread); with no job there,
+        ``request`` (if any) fails at once."""
+        self._out.put((kind, request, fields))
         self._waker.wake()
 
     # ------------------------------------------------------------------ the thread
@@ -216,6 +227,8 @@ class Receiver(SocketThread):
             cur.synced, cur.expect = True, n + 1
         elif m.kind == "heartbeat":
             pass
+        elif m.kind == WATCH:  # apart from the runs: a lost one costs its steps, no replay
+            self._watch(m)
         elif not in_order:
             self._gap(cur, n, now)
         else:
@@ -228,6 +241,15 @@ class Receiver(SocketThread):
             self._hostile_log.warning("dropped a %r message from the job: %s", m.kind, e)
             return
         self._shown.event(ev, cur.session)
+
+    def _watch(self, m: wire.Message) -> None:
+        try:
+            batch = decode_batch(m.fields, m.buffers)
+        except wire.WireError as e:
+            self._hostile_log.warning("dropped a watch message from the job: %s", e)
+            return
+        if self._watched is not None:
+            self._watched(batch)
 
     def _state(self, m: wire.Message, cur: _Session) -> None:
         try:
@@ -351,16 +373,17 @@ class Receiver(SocketThread):
     def _commands(self) -> None:
         while True:
             try:
-                kind, request, lr = self._out.get_nowait()
+                kind, request, fields = self._out.get_nowait()
             except queue.Empty:
                 return
             cur = self._cur
             ident = cur.ident if cur is not None and not cur.bye and not cur.gone else None
-            if kind == "stop":
-                if ident is None or not self._send_to(ident, "stop"):
-                    log.info("Stop: no job is connected at %s", self.address)
-            elif ident is None or not self._send_to(ident, "apply", {"id": request, "lr": lr}):
+            if ident is not None and self._send_to(ident, kind, fields):
+                continue
+            if request is not None:
                 self._requests.resolve(request, error=f"no job is connected at {self.address}")
+            else:
+                log.info("%s: no job is connected at %s", kind.capitalize(), self.address)
 
     def _answer(self, fields: dict) -> None:
         request = fields.get("id")
@@ -369,7 +392,10 @@ class Receiver(SocketThread):
         request = int(request)
         error = fields.get("error")
         if error is not None:
-            self._requests.resolve(request, error=str(error))
+            self._requests.resolve(request, error=str(error)[:500])
+            return
+        if fields.get("accepted") is True:  # a scale_lr: applied at the job's next step
+            self._requests.resolve(request, lrs=[])
             return
         try:
             held = list(wire.lrs_field(fields, "lrs"))

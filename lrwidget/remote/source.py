@@ -43,6 +43,8 @@ from .delivering import Delivery
 from .fields import is_lr
 from .receiving import Receiver
 from .transport import check_address, check_seconds, closed_at_exit
+from .watch_source import RemoteWatch
+from .watch_wire import SCALE, scale_fields
 
 __all__ = ["RemoteSource", "DEFAULT_ADDRESS"]
 
@@ -76,6 +78,9 @@ class RemoteSource:
     jobs : list of dict
         Every job that connected, oldest first: ``session``, ``pid``, ``host``, ``rank``,
         ``world``.
+    watch : RemoteWatch
+        The training the job streams with ``link.watch(watch)`` (its verdict, events; its
+        ``scale_lr`` asks the job).
     """
 
     def __init__(
@@ -92,8 +97,9 @@ class RemoteSource:
         self.liveness_timeout = check_seconds(liveness_timeout, "liveness_timeout", zero=False)
         self.apply_timeout = check_seconds(apply_timeout, "apply_timeout", zero=False)
         self._requests = Requests(self.apply_timeout)
+        self.watch = RemoteWatch(self._scale)
         self._receiving = Receiver(
-            address, key, self.liveness_timeout, self._requests, self._put_event
+            address, key, self.liveness_timeout, self._requests, self._put_event, self.watch.take
         )
         self.address = self._receiving.address
         _warn_if_open(self.address)
@@ -185,6 +191,14 @@ class RemoteSource:
             raise ValueError(f"lr must be a positive finite number, got {lr!r}")
         request, future = self._requests.add(float(lr))
         self._receiving.command("apply", request, float(lr))
+        return future
+
+    def _scale(self, factor: float, rollback: bool) -> Future:
+        """The job's watch's ``scale_lr`` as a request (what ``self.watch.scale_lr`` sends)."""
+        request, future = self._requests.add(
+            factor, f"scale_lr x{factor:g}", "its watch's next record()"
+        )
+        self._receiving.request(SCALE, request, scale_fields(request, factor, rollback))
         return future
 
     def wait_for_run(self, timeout: float | None = None) -> Any:

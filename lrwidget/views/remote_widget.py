@@ -59,6 +59,8 @@ class RemoteWidget(LRFinderWidget):
 
     ``run()`` is not for it (the job runs its range test); ``wait()``, ``apply()``, ``stop()``,
     ``select()`` and the view work as for a local test. ``close()`` also stops listening.
+    A job's ``link.watch(watch)`` shows its training here (``source.watch``: verdict, events);
+    the buttons reach the job's watch.
 
     Attributes
     ----------
@@ -78,6 +80,8 @@ class RemoteWidget(LRFinderWidget):
         kwargs.setdefault("hint", connect_hint(source.address))
         # LRFinderWidget takes any channel.Source (its annotation says LRFinder only)
         super().__init__(source, title=title, height=height, **kwargs)
+        # the job's link.watch(): its training in this widget's chart, a new chart per watch
+        self._off_watch = source.watch.on_start(self._training.attach)
         _open_widgets.add(self)
 
     @property
@@ -103,6 +107,7 @@ class RemoteWidget(LRFinderWidget):
     def close(self) -> None:
         """Close the widget and stop listening (the job goes on without the notebook)."""
         _open_widgets.discard(self)
+        self._off_watch()
         try:
             super().close()
         finally:

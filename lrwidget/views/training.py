@@ -23,7 +23,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -32,12 +32,20 @@ from ..engine.watch import Watch
 from ..engine.watch_events import ActionTaken, Chunk, VerdictChanged
 from ..pure.trace import Trace
 
-__all__ = ["TrainingFeed", "TrainingRun", "event_dict"]
+__all__ = ["TrainingFeed", "TrainingRun", "Watched", "event_dict"]
 
 log = logging.getLogger("lrwidget.views")
 
 _DOCTOR = P.DOCTOR
 _SERIES = 6  # loss min, max, mean; lr min, max, mean
+
+
+class Watched(Protocol):
+    """What a feed shows: a :class:`Watch`, or a job's (:class:`lrwidget.remote.RemoteWatch`)."""
+
+    def listen(self, callback: Callable[[Any], None]) -> Callable[[], None]: ...
+
+    def scale_lr(self, factor: float, rollback: bool = False) -> Any: ...
 
 
 def event_dict(event: VerdictChanged | ActionTaken) -> dict[str, Any]:
@@ -94,7 +102,7 @@ class TrainingFeed:
         self._send = send
         self._lock = threading.Lock()  # the trace and the fields below: training thread vs sender
         self._wake = threading.Event()
-        self._watch: Watch | None = None
+        self._watch: Watched | None = None
         self._watch_id = 0
         self._trace = Trace()
         self._state: dict[str, Any] = self._fresh_state()
@@ -110,11 +118,11 @@ class TrainingFeed:
         return {"verdict": "watching", "reason": "", "lr_now": None, "error": "", "steps": 0}
 
     @property
-    def watch(self) -> Watch | None:
+    def watch(self) -> Watched | None:
         """The watch shown now (the last attached)."""
         return self._watch
 
-    def attach(self, watch: Watch) -> None:
+    def attach(self, watch: Watched) -> None:
         """Show ``watch``: its chunks, verdicts and actions from now on (a new chart)."""
         with self._lock:
             if self._off is not None:
@@ -156,6 +164,7 @@ class TrainingFeed:
         lrs = np.asarray(chunk.lrs, dtype=np.float64)
         n = chunk.count
         first = lrs.reshape(n, -1)[:, 0] if lrs.size else np.full(n, np.nan)  # the first group's
+        self._trace.skip(chunk.start - self._trace.n)  # steps never heard (a job's, joined late)
         self._trace.append(chunk.losses, first)  # the watch's chunks are contiguous steps
         self._state["steps"] = max(self._state["steps"], chunk.start + chunk.count)
         if first.size and np.isfinite(first[-1]):  # JSON has no NaN
