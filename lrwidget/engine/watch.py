@@ -143,7 +143,8 @@ class Watch:
         self._last_snap = 0
         self._thread: int | None = None
         self._hooks: list[Any] = []
-        self._ratio = UpdateRatios(self.optimizer, self._buf[self.every : self.every + n])
+        self._ratio_slice = self._buf[self.every : self.every + n]
+        self._ratio = UpdateRatios(self.optimizer, self._ratio_slice)
         self._open = False
 
     def __repr__(self) -> str:
@@ -310,7 +311,7 @@ class Watch:
         losses = self._host[:count].copy() if self._host is not None else np.array(vals[:count])
         ratios = np.array(vals[every : every + n])
         lrs = np.array([[float(v) for v in row] for row in self._lrs[:count]], dtype=np.float64)
-        buf[every : every + n] = math.nan
+        self._ratio_slice.fill_(math.nan)  # a view's fill_: no slice to index each chunk
         self._k = 0
         start = self.step - count
         self._listeners.emit(Chunk(start, losses, lrs, ratios))
