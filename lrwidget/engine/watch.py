@@ -314,7 +314,8 @@ class Watch:
         self._ratio_slice.fill_(math.nan)  # a view's fill_: no slice to index each chunk
         self._k = 0
         start = self.step - count
-        self._listeners.emit(Chunk(start, losses, lrs, ratios))
+        if self._listeners:  # no event built when nobody listens (the plain training loop)
+            self._listeners.emit(Chunk(start, losses, lrs, ratios))
         self._judge(losses, lrs, ratios)
         return actions
 
