@@ -174,6 +174,35 @@ def test_chunks_must_match():
         Doctor().update(np.ones(3), np.ones(2))
 
 
+def test_block_statistics_are_numpys_bit_for_bit():
+    """The doctor reads its few-value blocks in plain floats (numpy's per-call cost was the
+    watch's overhead); each statistic must be numpy's to the last bit, ties and lone NaN lrs
+    included, so no decision moves."""
+    from lrwidget.pure import verdict
+
+    rng = np.random.default_rng(0)
+    for n in range(1, 18):
+        for _ in range(200):
+            v = rng.standard_normal(n) * 10.0 ** rng.uniform(-8, 8, n)
+            v[rng.random(n) < 0.3] = v[0]  # ties
+            assert verdict._median(v.tolist()) == np.median(v)
+            assert verdict._top(v.tolist()) == np.max(v)
+            v[rng.integers(n)] = np.nan
+            assert np.isnan(verdict._top(v.tolist()))
+
+
+def test_lr_moves_are_found_across_chunks_and_inside_them():
+    # the 2x rule under the plain-float fast path: a schedule's small steps move nothing, a x2 or
+    # a /2 at any step (also the chunk's first, against the last chunk) marks that step
+    for at in (0, 5, 15, 16, 21):
+        for f in (2.0, 0.5, 1e-9, 1.9):
+            lrs = np.r_[np.full(at + 16, LR) * 0.999 ** np.arange(at + 16), np.zeros(16)]
+            lrs[16 + at :] = lrs[15 + at] * f
+            d = Doctor()
+            feed(d, falling(lrs.size), lrs)
+            assert d._lr_moved == (16 + at if f != 1.9 else 0), (at, f)
+
+
 # --- short real training runs (digits MLP, seeded) ------------------------------------------------
 
 

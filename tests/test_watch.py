@@ -108,6 +108,34 @@ def test_a_param_group_with_a_100x_lr_is_named_in_the_reason():
     assert [e.verdict for e in watch.events] == ["watching"]  # the reason changed: an event
 
 
+def test_each_groups_ratio_is_log10_std_update_over_std_weight_bit_for_bit():
+    # the ratios reuse their buffers and compute in place: the value must stay the formula's
+    from lrwidget.engine.watch_ratios import UpdateRatios
+
+    torch.manual_seed(0)
+    body, head = nn.Linear(64, 32), nn.Linear(32, 10)
+    frozen = nn.Parameter(torch.ones(3), requires_grad=False)
+    opt = torch.optim.Adam(
+        [{"params": body.parameters()}, {"params": head.parameters()}, {"params": [frozen]}],
+        lr=1e-3,
+    )
+    out = torch.zeros(3, dtype=torch.float64)
+    ratios = UpdateRatios(opt, out)
+    groups = [list(body.parameters()), list(head.parameters())]
+    for _ in range(3):
+        head(torch.relu(body(torch.randn(8, 64)))).sum().backward()
+        before = [torch.cat([p.detach().reshape(-1) for p in ps]) for ps in groups]
+        ratios.before()
+        opt.step()
+        ratios.after()
+        opt.zero_grad()
+        for g, (ps, w0) in enumerate(zip(groups, before)):
+            w = torch.cat([p.detach().reshape(-1) for p in ps])
+            want = torch.log10((w0 - w).std() / w.std()).double()
+            assert torch.equal(out[g], want), (g, out[g], want)
+        assert math.isnan(out[2])  # a group with nothing that trains
+
+
 def test_listeners_get_every_chunk_with_the_lrs_used_and_verdicts_and_actions_in_order():
     model, opt, loader, finder = setup(0.05)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 1.0 / (1 + s))

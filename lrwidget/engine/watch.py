@@ -149,7 +149,8 @@ class Watch:
         self._last_snap = 0
         self._thread: int | None = None
         self._hooks: list[Any] = []
-        self._ratio = UpdateRatios(self.optimizer, self._buf[self.every : self.every + n])
+        self._ratio_slice = self._buf[self.every : self.every + n]
+        self._ratio = UpdateRatios(self.optimizer, self._ratio_slice)
         self._open = False
         self._probe = Prober(self, self._tell, self._snapshot, self._new_doctor)
 
@@ -321,10 +322,11 @@ class Watch:
         losses = self._host[:count].copy() if self._host is not None else np.array(vals[:count])
         ratios = np.array(vals[every : every + n])
         lrs = np.array([[float(v) for v in row] for row in self._lrs[:count]], dtype=np.float64)
-        buf[every : every + n] = math.nan
+        self._ratio_slice.fill_(math.nan)  # a view's fill_: no slice to index each chunk
         self._k = 0
         start = self.step - count
-        self._listeners.emit(Chunk(start, losses, lrs, ratios))
+        if self._listeners:  # no event built when nobody listens (the plain training loop)
+            self._listeners.emit(Chunk(start, losses, lrs, ratios))
         self._judge(losses, lrs, ratios)
         return actions
 
