@@ -255,3 +255,14 @@ def loop_staged(
             if r is not None:
                 return r
     return rec.flush() or "completed"
+
+
+def hooked_optimizer(optimizer: Any) -> torch.optim.Optimizer | None:
+    """The optimizer that takes step hooks: the one a wrapper holds, or ``optimizer``.
+
+    The wrapped one first: accelerate's AcceleratedOptimizer is a torch Optimizer that never ran
+    its ``__init__`` (no hook registry) and steps the one it wraps."""
+    for opt in (getattr(optimizer, "optimizer", None), optimizer):
+        if isinstance(opt, torch.optim.Optimizer):
+            return opt
+    return None

@@ -52,6 +52,7 @@ from torch import Tensor
 from ..pure.numbers import is_real
 from ..pure.verdict import Diagnosis, Doctor, group_ratios
 from .collective import Collective
+from .loop import hooked_optimizer
 from .progress import wanted
 from .schedules import base_lrs, scale
 from .watch_events import (
@@ -76,17 +77,6 @@ if TYPE_CHECKING:
 __all__ = ["Watch"]
 
 _VERDICTS_IN_TROUBLE = ("too_high",)
-
-
-def _step_hooks(optimizer: Any) -> Any:
-    """The optimizer that takes step hooks: the one a wrapper holds, or ``optimizer``.
-
-    The wrapped one first: accelerate's AcceleratedOptimizer is a torch Optimizer that never ran
-    its ``__init__`` (no hook registry) and steps the one it wraps."""
-    for opt in (getattr(optimizer, "optimizer", None), optimizer):
-        if isinstance(opt, torch.optim.Optimizer):
-            return opt
-    return None
 
 
 class Watch:
@@ -199,7 +189,7 @@ class Watch:
         if self._open or self._thread is not None:
             raise RuntimeError("a Watch runs once; call finder.watch(...) again")
         self._thread = threading.get_ident()
-        opt = _step_hooks(self.optimizer)
+        opt = hooked_optimizer(self.optimizer)
         if opt is not None:
             self._hooks = [
                 opt.register_step_pre_hook(self._before_step),
