@@ -64,6 +64,7 @@ PROCESS = {
     "test_front_end_writes.py::test_a_remote_jobs_optimizer_gets_the_real_choice_not_the_front_ends",
     "test_history.py::test_save_that_hits_the_disk_limit_leaves_the_old_file_whole",
     "test_house.py::test_no_js_function_over_60_lines",
+    "test_lightning_watch_remote.py",
     "test_house.py::test_the_js_checker_sees_a_long_function",
     "test_history.py::test_save_interrupted_by_ctrl_c_while_writing_leaves_the_old_file_whole",
     "test_integrations_core.py::test_in_a_kernel_the_widget_is_shown_and_a_busy_cell_says_how_to_click",
@@ -81,6 +82,7 @@ FRAMEWORK = {
     "test_accelerate.py",
     "test_lightning.py",
     "test_lightning_watch.py",
+    "test_lightning_watch_remote.py",
     "test_transformers.py",
     "test_transformers_watch.py",
 }

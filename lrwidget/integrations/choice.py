@@ -100,6 +100,12 @@ def in_busy_cell() -> bool:
     return threading.current_thread() is threading.main_thread() and in_kernel()
 
 
+def to_listener() -> bool:
+    """Whether this job reports to a notebook's ``lrwidget.listen()``: ``LRWIDGET_ADDRESS`` set,
+    outside a kernel (a notebook's own cell draws in the notebook)."""
+    return os.environ.get(ENV_ADDRESS) is not None and not in_kernel()
+
+
 def in_kernel() -> bool:
     """True in a Jupyter kernel (any thread): a widget displayed here is drawn."""
     try:
@@ -279,7 +285,7 @@ class Chooser:
     ) -> float | None:
         sweep = self._sweep(finder, schedulers)
         finder.check_range_test_args(loader, step_fn=step_fn, **sweep)
-        remote = os.environ.get(ENV_ADDRESS) is not None and not in_kernel()
+        remote = to_listener()
         if self.choose == "click" and not remote and not in_kernel():
             raise RuntimeError(
                 "choose='click' needs somewhere to click: a notebook (call the callback's "

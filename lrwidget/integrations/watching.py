@@ -10,8 +10,10 @@ reading per optimizer step, with gradient accumulation too. :meth:`FitWatch.clos
 training ends; the watch stays readable (``callback.watch``: verdict, reason, events).
 
 Where it draws: the callback's widget when there is one (the find step's, or the one shown by a
-fit in the kernel: ``widget.show_watch``, whose buttons act at the next step), else the watch
-prints each verdict change as one line on standard error when that is a terminal (beside the
+fit in the kernel: ``widget.show_watch``, whose buttons act at the next step); in a job that
+reports to a notebook's ``lrwidget.listen()`` (``LRWIDGET_ADDRESS`` set), that widget, whose
+buttons reach the job (:meth:`lrwidget.remote.link.Link.watch`); else the watch prints each
+verdict change as one line on standard error when that is a terminal (beside the
 progress bar), or logs it (logger ``lrwidget.watch``).
 """
 
@@ -24,6 +26,8 @@ from torch import Tensor
 
 from ..engine.finder import LRFinder
 from ..engine.watch import Watch
+from ..remote.link import Link, connect
+from .choice import to_listener
 
 __all__ = ["FitWatch", "WatchRecord", "check_watch"]
 
@@ -62,6 +66,7 @@ class FitWatch:
         self._sum: Tensor | None = None  # the step's losses so far (on their device: no sync)
         self._count = 0
         self._mean = False
+        self._link: Link | None = None
 
     def open(self, finder: LRFinder, schedulers: list[Any], loaders: Any, chooser: Any) -> None:
         """Watch training from now on (nothing with ``watch=False``).
@@ -86,6 +91,9 @@ class FitWatch:
         watch = finder.watch(schedulers, loaders=list(loaders))
         if chooser.widget is not None:
             chooser.widget.show_watch(watch)
+        elif to_listener():  # every rank connects (collective); rank 0 streams
+            self._link = connect(finder)
+            self._link.watch(watch)
         self.watch = watch.__enter__()
         self._open = True
         self._sum, self._count = None, 0
@@ -115,7 +123,12 @@ class FitWatch:
             return
         self._open = False
         tb: TracebackType | None = None if error is None else error.__traceback__
-        self.watch.__exit__(None if error is None else type(error), error, tb)
+        try:
+            self.watch.__exit__(None if error is None else type(error), error, tb)
+        finally:
+            if self._link is not None:  # sends what the watch said last, then closes
+                self._link.close()
+                self._link = None
 
 
 class WatchRecord:
