@@ -23,11 +23,12 @@ lab:
 
 # Two pytest workers (pytest-xdist), one per core of a small CI machine; the xdist groups of
 # tests/conftest.py keep torchrun jobs and timed tests one at a time, and the browser tests on one
-# worker (one JupyterLab, one Chromium). TEST_WORKERS=0: in series.
+# worker (one JupyterLab, one Chromium). TEST_WORKERS=0: in series. --durations: CI's log
+# names the 30 slowest tests.
 TEST_WORKERS ?= 2
 test:
 	scripts/setup.sh --browser
-	CI=$${CI:-true} .venv/bin/python -m pytest -q -n $(TEST_WORKERS)
+	CI=$${CI:-true} .venv/bin/python -m pytest -q -n $(TEST_WORKERS) --durations=30
 
 # the pure tests: no browser, no other process, no training framework (markers: pyproject.toml)
 test-fast:
