@@ -21,12 +21,11 @@ lab:
 	for nb in notebooks/*.ipynb; do test -e "lab/$${nb#notebooks/}" || cp "$$nb" lab/; done
 	.venv/bin/python -m jupyterlab --ServerApp.ip=127.0.0.1 $(ALLOW_ROOT) $(LAB_ARGS) lab/quickstart.ipynb
 
-# Three pytest workers (pytest-xdist) on a 2-core CI machine: the browser and torchrun tests wait
-# on servers and other processes much of their time, so a third worker fills it; the xdist groups of
+# Two pytest workers (pytest-xdist), one per core of a small CI machine; the xdist groups of
 # tests/conftest.py keep torchrun jobs and timed tests one at a time, and the browser tests on one
 # worker (one JupyterLab, one Chromium). TEST_WORKERS=0: in series. --durations: CI's log
 # names the 30 slowest tests.
-TEST_WORKERS ?= 3
+TEST_WORKERS ?= 2
 test:
 	scripts/setup.sh --browser
 	CI=$${CI:-true} .venv/bin/python -m pytest -q -n $(TEST_WORKERS) --durations=30
