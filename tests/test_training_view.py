@@ -115,6 +115,9 @@ HOSTILE = [
     {"type": "scale_lr", "factor": 0.1, "rollback": "yes"},
     {"type": "scale_lr", "factor": 0.1, "rollback": 1},
     {"type": "scale_lr", "factor": 10**400},
+    {"type": "scale_lr", "factor": 1e308},
+    {"type": "scale_lr", "factor": "x" * 10_000_000},  # 10 MB
+    {"type": "scale_lr", "factor": 0.1, "rollback": [[[[[[[[[[False]]]]]]]]]]},
     {"type": "training_zoom", "lo": 5, "hi": 5, "cols": 10, "req": 1},
     {"type": "training_zoom", "lo": -1, "hi": 5, "cols": 10, "req": 1},
     {"type": "training_zoom", "lo": 0, "hi": 5, "cols": 10**9, "req": 1},
