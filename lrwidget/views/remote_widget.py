@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import weakref
+from collections.abc import Callable
 from typing import Any
 
 from ..remote.source import DEFAULT_ADDRESS, RemoteSource
@@ -72,6 +73,9 @@ class RemoteWidget(LRFinderWidget):
     connected : bool
         Whether a job is connected and alive now.
     """
+
+    # a constructor that fails (a bad height) still gets close() from ipywidgets' __del__
+    _off_watch: Callable[[], None] = staticmethod(lambda: None)
 
     def __init__(self, source: RemoteSource, title: str = "", height: int = 320, **kwargs: Any):
         if not isinstance(source, RemoteSource):

@@ -413,7 +413,12 @@ class NotebookPage:
         """Click view ``root``'s curve at ``x`` of the plot's width (half its height); wait
         until the view shows the selected lr."""
         canvas = root.locator("canvas.lrw-canvas")
-        box = canvas.bounding_box()
+        # the end of a run may re-render the output (its static fallback) between the caller's
+        # wait and this click: a view being replaced has no box for a moment (CI stop 23)
+        deadline = time.monotonic() + 15
+        while (box := canvas.bounding_box(timeout=15_000)) is None:
+            assert time.monotonic() < deadline, "the view's canvas never became visible"
+            canvas.wait_for(state="visible", timeout=15_000)
         canvas.click(position={"x": box["width"] * x, "y": box["height"] * 0.5})
         self.page.wait_for_function(
             "() => /Selected /.test(document.querySelector('.lrw-root .lrw-sel').textContent)"
