@@ -296,7 +296,16 @@ class Doctor:
     -----
     Work per update is O(chunk); memory is O(window) whatever the run's length. Once
     ``too_high``, the verdict stays: the engine acts, then starts a new Doctor.
+
+    A rise that shows within ``RAISED`` steps of the lr growing 2x or more is blamed on the
+    raise (``since`` is the raise: a rollback goes back to before it) and needs 2 blocks; one
+    block, and half the progress bar, when the lr now sits at the edge of the range test's curve
+    (:meth:`RangeCurve.near_min`): with 16-step reads, a rise is then flagged at the first read
+    after it shows. A steady lr never meets this rule: one bad batch's kick is judged as before.
     """
+
+    #: steps after a 2x raise of the lr (to the end of the block that rose) a rise is blamed on it
+    RAISED = 32
 
     def __init__(
         self,
@@ -327,6 +336,8 @@ class Doctor:
         self._medians: deque[float] = deque(maxlen=window)
         #: the step the lr last moved 2x or more (where trouble from the lr can begin)
         self._lr_moved = 0
+        #: the step the lr last grew 2x or more (None: never): a rise soon after is blamed on it
+        self._lr_raised: int | None = None
         #: block medians that jumped up (1.5x, and by 5% of the first loss) among the last ones
         self._jumps: deque[bool] = deque(maxlen=window)
         self._lr = math.nan
@@ -375,9 +386,13 @@ class Doctor:
         # a step ratio in [0.6, 1.6] moved nothing whatever log2's last bits: numpy only past it
         if not all(b and 0.6 <= a / b <= 1.6 for a, b in zip(xs, prev)):
             with np.errstate(all="ignore"):
-                moved = np.flatnonzero(np.abs(np.log2(x / np.array(prev))) >= 1)
+                octaves = np.log2(x / np.array(prev))
+            moved = np.flatnonzero(np.abs(octaves) >= 1)
             if moved.size:
                 self._lr_moved = self.step + int(moved[-1])
+            raised = np.flatnonzero(octaves >= 1)
+            if raised.size:
+                self._lr_raised = self.step + int(raised[-1])
         self._lr = xs[-1]
 
     def _read_blocks(self, y: NDArray[np.float64], x: NDArray[np.float64]) -> None:
@@ -402,12 +417,16 @@ class Doctor:
         self._medians.append(m)
         if m < self._best:
             self._best, self._best_lr = m, lr
+        raised = self._raised_lately()
+        strong = raised is not None and self.curve is not None and self.curve.near_min(lr)
         # a rise counts when it is large against the best and against the progress made, so a
-        # loss near zero that wobbles 2x is no rise
-        if m > self.rise * ref and m - ref > 0.1 * (self._first - ref):
+        # loss near zero that wobbles 2x is no rise; half that progress when the evidence is
+        # strong (the lr just grew into the edge of the range test's curve)
+        if m > self.rise * ref and m - ref > (0.05 if strong else 0.1) * (self._first - ref):
             if not self._streak:
-                self._streak_since = self.step - self.block
-                self._needed = self._patience_for(lr)
+                # the trouble began where the lr grew, if it grew just before: roll back there
+                self._streak_since = self.step - self.block if raised is None else raised
+                self._needed = 1 if strong else self._patience_for(lr, raised is not None)
             self._streak.append(m)
         else:
             self._streak.clear()
@@ -420,11 +439,18 @@ class Doctor:
                 f"loss rose {m / ref:.1f}x over its best in {steps} steps", self._streak_since
             )
 
-    def _patience_for(self, lr: float) -> int:
-        """Blocks a rise starting now must last: 2 when the lr grew 2x since the best (act
-        fast); ``settled`` when the loss was already falling healthily at this lr (a real CNN's
-        SGD bad-batch kick sits at chance 25 steps before it recovers); else ``patience``."""
-        if lr >= 2 * self._best_lr:
+    def _raised_lately(self) -> int | None:
+        """The step the lr last grew 2x or more, if at most ``RAISED`` steps before now (the end
+        of the block just read); else None."""
+        r = self._lr_raised
+        return r if r is not None and self.step - r <= self.RAISED else None
+
+    def _patience_for(self, lr: float, raised: bool) -> int:
+        """Blocks a rise starting now must last: 2 when the lr grew 2x since the best or just
+        before the rise (act fast); ``settled`` when the loss was already falling healthily at
+        this lr (a real CNN's SGD bad-batch kick sits at chance 25 steps before it recovers);
+        else ``patience``."""
+        if raised or lr >= 2 * self._best_lr:
             return min(2, self.patience)
         if self.diagnosis.verdict == "healthy":
             return max(self.settled, self.patience)
