@@ -15,9 +15,12 @@ the fresh model (lrwidget.LRFinder, its curve handed to the doctor), then seeded
 Tuning families (used to choose the rules): mlp, cnn on digits. Held out (never used to choose a
 rule): a GRU on a synthetic sequence task. Beside the doctor, llm-foundry's KillLossSpike rule on
 the same losses (window 100, outlier_multiplier 2, patience 4, loss_cap 10; only the rule).
-The rollback check reruns each high_later run with the doctor in the loop: a state_dict copy
-every 16 steps, and at the flag the last copy from before the trouble restored, the lr x0.1;
-steps from the flag back to the pre-rise loss counted (goal <= 50).
+The rollback check reruns each high_later run with the doctor in the loop and the watch's own
+ring (lrwidget.engine.watch_ring.Ring, its selection rule): a snapshot every ``EVERY`` steps
+(64: ``watch()``'s default ``snapshot_every``; and 16: one per read) while there is no trouble,
+and at the flag the ring's last snapshot at or before the step the trouble began restored, the lr
+x0.1; steps from the flag until the median of the last 8 losses is back at the median of the 16
+before the rise counted (goal <= 50).
 
 Run ``python benchmarks/doctor.py`` (about 2 minutes on one thread).
 """
@@ -40,11 +43,15 @@ sys.path.insert(0, os.path.dirname(HERE))
 
 import doctor_runs as R  # noqa: E402
 
+from lrwidget.engine.snapshot import Snapshot  # noqa: E402
+from lrwidget.engine.watch_ring import Ring, state_bytes  # noqa: E402
 from lrwidget.pure.verdict import Doctor  # noqa: E402
 
 STEPS = 200
 AT = 100
 CHUNK = 16
+#: the ring's snapshot cadences the rollback check runs: watch()'s default, and one per read
+EVERY = (64, 16)
 
 
 @dataclass
@@ -156,40 +163,61 @@ def score(sc: Scenario, losses: np.ndarray, lrs: np.ndarray, curve) -> dict:
     }
 
 
-def rollback_steps(fam: R.Family, opt: str, seed: int, curve, lrs: np.ndarray) -> float:
-    """Steps from the flag back to the pre-rise loss after roll back + x0.1 (nan: never)."""
+@dataclass
+class Back:
+    """A rollback + x0.1: the snapshot restored, the steps from the flag until the loss is
+    back (nan: never), and the run's last 32 losses' median over the pre-rise loss (whether it
+    stays back)."""
+
+    restored: int | None
+    steps: float
+    end: float
+
+
+def rollback_steps(fam: R.Family, opt: str, seed: int, curve, lrs: np.ndarray, every: int) -> Back:
+    """Roll back + x0.1 at the doctor's flag, with a snapshot every ``every`` steps (and one
+    after the first step: ``watch()`` takes one when it starts)."""
     doctor = Doctor(curve=curve)
-    ring: deque[tuple[int, tuple]] = deque(maxlen=8)
     buf: list[float] = []
-    state = {"at": None, "target": math.nan}
+    state: dict = {"at": None, "ring": None, "restored": None, "target": math.nan}
+
+    def snapshot(step: int, model, optimizer) -> None:
+        if state["ring"] is None:
+            state["ring"] = Ring(lambda: Snapshot.capture(model, optimizer), [], cap=2**30)
+        state["ring"].take(step, state_bytes(model, optimizer))
 
     def on_step(i, loss, model, optimizer):
+        if i == 0:
+            snapshot(1, model, optimizer)  # watch() takes one when it starts: the nearest here
         buf.append(loss)
         if state["at"] is not None:
-            back = np.median(buf[-8:])
-            if len(buf) >= 8 and back <= state["target"] and "done" not in state:
+            if len(buf) >= 8 and np.median(buf[-8:]) <= state["target"] and "done" not in state:
                 state["done"] = i - state["at"]
             return None
         if (i + 1) % CHUNK:
             return None
         d = doctor.update(np.array(buf[-CHUNK:]), lrs[i + 1 - CHUNK : i + 1])
         if d.verdict != "too_high":
-            ring.append((i + 1, R.state_of(model, optimizer)))
+            if (i + 1) % every == 0:
+                snapshot(i + 1, model, optimizer)
             return None
-        since = d.since if d.since is not None else i
-        step, (ms, os_) = next((s, st) for s, st in reversed(ring) if s <= since)
-        model.load_state_dict(ms)
-        optimizer.load_state_dict(os_)
+        entry = state["ring"].before(d.since)
+        if entry is None:  # trouble from the first step: nothing before it to go back to
+            return None
+        entry.restore()
         state["at"], state["target"] = i, float(np.median(buf[AT - CHUNK : AT]))
+        state["restored"] = entry.step
         buf.clear()
         return 0.1
 
-    R.train(fam, opt, seed, lrs, on_step=on_step)
-    return float(state.get("done", math.nan))
+    run = R.train(fam, opt, seed, lrs, on_step=on_step)
+    end = float(np.median(run.losses[-32:])) / state["target"]
+    return Back(state["restored"], float(state.get("done", math.nan)), end)
 
 
-def run_family(fam: R.Family, seed: int = 0) -> tuple[list[dict], list[float]]:
-    rows, backs = [], []
+def run_family(fam: R.Family, seed: int = 0) -> tuple[list[dict], dict[int, list[Back]]]:
+    rows: list[dict] = []
+    backs: dict[int, list[Back]] = {every: [] for every in EVERY}
     for opt in ("sgd", "adam"):
         curve = R.range_curve(fam, opt, seed)
         healthy = np.array([])
@@ -201,7 +229,8 @@ def run_family(fam: R.Family, seed: int = 0) -> tuple[list[dict], list[float]]:
             rows.append({"opt": opt, "scenario": sc.name, **score(sc, run.losses, lrs, curve)})
             rows[-1]["shape"] = shape(run.losses, healthy)
             if sc.later:
-                backs.append(rollback_steps(fam, opt, seed, curve, lrs))
+                for every in EVERY:
+                    backs[every].append(rollback_steps(fam, opt, seed, curve, lrs, every))
     return rows, backs
 
 
@@ -210,13 +239,17 @@ def _steps(values: list) -> str:
     return "-" if not got else f"{max(got)}"
 
 
-def summary(name: str, rows: list[dict], backs: list[float]) -> str:
+def _backs(backs: list[Back]) -> str:
+    return "/".join("never" if math.isnan(b.steps) else f"{b.steps:.0f}" for b in backs) or "-"
+
+
+def summary(name: str, rows: list[dict], backs: dict[int, list[Back]]) -> str:
     n = len(rows)
     healthy = [r for r in rows if r["scenario"] in ("healthy", "spike")]
     later = [r for r in rows if r["scenario"].startswith("high_later")]
     start = [r for r in rows if r["scenario"].startswith("high_start")]
     high = later + start
-    back = "-" if not backs else "/".join("never" if math.isnan(b) else f"{b:.0f}" for b in backs)
+    back = " ; ".join(_backs(backs[every]) for every in EVERY)
     return (
         f"| {name} | {n} | {sum(r['right'] for r in rows)}/{n} "
         f"| {sum(r['alarm'] for r in healthy)}/{len(healthy)} "
@@ -231,7 +264,9 @@ def summary(name: str, rows: list[dict], backs: list[float]) -> str:
 
 HEADER = (
     "| family | runs | doctor: right | alarms on healthy | steps lr up / loss up -> flag (max) "
-    "| flagged in first 100 (start) | rollback+x0.1 steps back | KillLossSpike: too-high flagged "
+    "| flagged in first 100 (start) | rollback+x0.1 steps back, SGD/Adam (snapshots every "
+    + " ; ".join(map(str, EVERY))
+    + ") | KillLossSpike: too-high flagged "
     "| its alarms on healthy | its steps rise->flag |\n" + "|---" * 10 + "|"
 )
 
@@ -245,8 +280,16 @@ def main() -> None:
         lines.append(summary(fam.name + (" (held out)" if fam.held_out else ""), rows, backs))
         detail += [
             f"{fam.name:4s} {r['opt']:4s} {r['scenario']:16s} {r['final']:9s} "
-            f"right={r['right']!s:5s} latency={r['latency']} kls={r['kls_latency']} {r['shape']}"
+            f"right={r['right']!s:5s} latency={r['latency']} from_onset={r['from_onset']} "
+            f"kls={r['kls_latency']} {r['shape']}"
             for r in rows
+        ]
+        detail += [
+            f"{fam.name:4s} {opt:4s} rollback, snapshots every {every:3d}: restored step "
+            f"{b.restored}, back in {b.steps:.0f} steps, the last 32 steps at {b.end:.1f}x the "
+            "pre-rise loss"
+            for every, got in backs.items()
+            for opt, b in zip(("sgd", "adam"), got)
         ]
     print("\n".join(detail))
     print()
