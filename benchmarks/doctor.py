@@ -22,7 +22,7 @@ and at the flag the ring's last snapshot at or before the step the trouble began
 x0.1; steps from the flag until the median of the last 8 losses is back at the median of the 16
 before the rise counted (goal <= 50).
 
-Run ``python benchmarks/doctor.py`` (about 2 minutes on one thread).
+Run ``python benchmarks/doctor.py`` (about 3 minutes on one thread).
 """
 
 from __future__ import annotations

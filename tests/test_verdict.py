@@ -103,7 +103,7 @@ def test_a_kick_at_a_settled_lr_may_sit_at_chance_for_25_steps_and_recover():
 
 
 def adam_rise(seed=0):
-    """A digits MLP under Adam, its lr raised 33x at step 100 (benchmarks/doctor.py, mlp adam
+    """A digits MLP under Adam, its lr raised ~30x at step 100 (benchmarks/doctor.py, mlp adam
     high_later): the loss falls to 4% of its start, keeps falling for 8 steps at the new lr (its
     best is after the raise), then rises slowly: 3.4x its best in steps 108-111 (under 10% of
     the progress made), 7x, 15x, 25x after."""

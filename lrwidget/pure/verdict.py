@@ -7,9 +7,10 @@ keeps O(1) memory however long the run: the medians of fixed blocks of steps (a 
 one bad batch), the running best, and a few counters.
 
 - too high: a non-finite loss (at once); a sustained rise over the running best (block medians
-  above it, not falling back, for 2 blocks after the lr grew, ``patience`` blocks, or ``settled``
-  blocks at an lr the loss was already falling under: one bad batch's kick); oscillation; no
-  progress at an lr near the range test's minimum (:meth:`RangeCurve.near_min`).
+  above it, not falling back, for 2 blocks within 32 steps of the lr growing 2x, blamed on that
+  raise, 1 if it took the lr near the range test's minimum; ``patience`` blocks, or ``settled``
+  at an lr the loss was already falling under: one bad batch's kick); oscillation; no progress
+  at an lr near the range test's minimum (:meth:`RangeCurve.near_min`).
 - too low, never from a slope alone (a plateau and convergence look alike): the lr in use sits in
   the range test's flat region, left of the descent (:class:`RangeCurve`), or a probe (the lr x2
   for k steps) made the loss fall clearly faster (:func:`probe`).
@@ -296,16 +297,7 @@ class Doctor:
     -----
     Work per update is O(chunk); memory is O(window) whatever the run's length. Once
     ``too_high``, the verdict stays: the engine acts, then starts a new Doctor.
-
-    A rise that shows within ``RAISED`` steps of the lr growing 2x or more is blamed on the
-    raise (``since`` is the raise: a rollback goes back to before it) and needs 2 blocks; one
-    block, and half the progress bar, when the lr now sits at the edge of the range test's curve
-    (:meth:`RangeCurve.near_min`): with 16-step reads, a rise is then flagged at the first read
-    after it shows. A steady lr never meets this rule: one bad batch's kick is judged as before.
     """
-
-    #: steps after a 2x raise of the lr (to the end of the block that rose) a rise is blamed on it
-    RAISED = 32
 
     def __init__(
         self,
@@ -334,10 +326,8 @@ class Doctor:
         self._best_lr = math.nan
         #: the last ``window`` block medians
         self._medians: deque[float] = deque(maxlen=window)
-        #: the step the lr last moved 2x or more (where trouble from the lr can begin)
-        self._lr_moved = 0
-        #: the step the lr last grew 2x or more (None: never): a rise soon after is blamed on it
-        self._lr_raised: int | None = None
+        #: the step the lr last moved (grew) 2x or more: where trouble from the lr can begin
+        self._lr_moved, self._lr_raised = 0, -(2**62)
         #: block medians that jumped up (1.5x, and by 5% of the first loss) among the last ones
         self._jumps: deque[bool] = deque(maxlen=window)
         self._lr = math.nan
@@ -387,12 +377,9 @@ class Doctor:
         if not all(b and 0.6 <= a / b <= 1.6 for a, b in zip(xs, prev)):
             with np.errstate(all="ignore"):
                 octaves = np.log2(x / np.array(prev))
-            moved = np.flatnonzero(np.abs(octaves) >= 1)
-            if moved.size:
-                self._lr_moved = self.step + int(moved[-1])
-            raised = np.flatnonzero(octaves >= 1)
-            if raised.size:
-                self._lr_raised = self.step + int(raised[-1])
+            moved, up = np.flatnonzero(np.abs(octaves) >= 1), np.flatnonzero(octaves >= 1)
+            self._lr_moved = self.step + int(moved[-1]) if moved.size else self._lr_moved
+            self._lr_raised = self.step + int(up[-1]) if up.size else self._lr_raised
         self._lr = xs[-1]
 
     def _read_blocks(self, y: NDArray[np.float64], x: NDArray[np.float64]) -> None:
@@ -417,11 +404,10 @@ class Doctor:
         self._medians.append(m)
         if m < self._best:
             self._best, self._best_lr = m, lr
-        raised = self._raised_lately()
+        raised = self._lr_raised if self.step - self._lr_raised <= 32 else None
         strong = raised is not None and self.curve is not None and self.curve.near_min(lr)
-        # a rise counts when it is large against the best and against the progress made, so a
-        # loss near zero that wobbles 2x is no rise; half that progress when the evidence is
-        # strong (the lr just grew into the edge of the range test's curve)
+        # a rise counts when it is large against the best and against the progress made (half
+        # when the lr just grew near the curve's minimum): a loss near zero wobbles 2x
         if m > self.rise * ref and m - ref > (0.05 if strong else 0.1) * (self._first - ref):
             if not self._streak:
                 # the trouble began where the lr grew, if it grew just before: roll back there
@@ -439,17 +425,10 @@ class Doctor:
                 f"loss rose {m / ref:.1f}x over its best in {steps} steps", self._streak_since
             )
 
-    def _raised_lately(self) -> int | None:
-        """The step the lr last grew 2x or more, if at most ``RAISED`` steps before now (the end
-        of the block just read); else None."""
-        r = self._lr_raised
-        return r if r is not None and self.step - r <= self.RAISED else None
-
     def _patience_for(self, lr: float, raised: bool) -> int:
         """Blocks a rise starting now must last: 2 when the lr grew 2x since the best or just
-        before the rise (act fast); ``settled`` when the loss was already falling healthily at
-        this lr (a real CNN's SGD bad-batch kick sits at chance 25 steps before it recovers);
-        else ``patience``."""
+        before (act fast); ``settled`` when the loss was already falling healthily at this lr (a
+        real CNN's SGD bad-batch kick sits at chance 25 steps before it recovers); ``patience``."""
         if raised or lr >= 2 * self._best_lr:
             return min(2, self.patience)
         if self.diagnosis.verdict == "healthy":
@@ -457,9 +436,8 @@ class Doctor:
         return self.patience
 
     def _too_high(self, what: str, since: int) -> Diagnosis:
-        return Diagnosis(
-            "too_high", f"{what}: the lr is too high, cut it 10x", "loss", since, self.step
-        )
+        why = f"{what}: the lr is too high, cut it 10x"
+        return Diagnosis("too_high", why, "loss", since, self.step)
 
     def _judge(self) -> Diagnosis:
         if self.step < self.min_steps or len(self._medians) < 2:
@@ -472,9 +450,8 @@ class Doctor:
         if self.curve is not None and self.curve.flat(self._lr) and fell < 0.5:
             return self._too_low()
         if fell >= 0.1:
-            return Diagnosis(
-                "healthy", f"loss fell {fell:.0%} from its start: continue", step=self.step
-            )
+            why = f"loss fell {fell:.0%} from its start: continue"
+            return Diagnosis("healthy", why, step=self.step)
         why = f"loss barely moves ({-fell:+.0%} in {self.step} steps): a x2 probe would tell "
         return Diagnosis(
             "watching", why + "whether the lr is too low", step=self.step, stalled=True
