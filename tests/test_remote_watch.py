@@ -388,3 +388,39 @@ def test_a_notebook_that_syncs_mid_watch_is_told_the_verdict_at_once(zctx):
             assert got is not None
             again = [e for e in got[1]["events"] if e["kind"] == "verdict"]
             assert again and again[0]["verdict"] == "watching" and again[0]["step"] == 4
+
+
+def test_a_notebook_that_comes_back_gets_the_jobs_watch_so_far_once(listener):
+    """The notebook goes (its kernel restarted, the network went) while the job trains on: the
+    listen() widget that comes back on the same address draws every step of the watch so far
+    (the job replays it on the sync), and its action once."""
+    w1 = listener(token=TOKEN)
+    finder, opt, step = _tiny_watch()
+    mine: list = []  # the job's own losses
+
+    def steps(watch, n):
+        for _ in range(n):
+            step(watch)
+
+    with lrwidget.connect(finder, w1.address, TOKEN, timeout=10) as link:
+        with link.watch(finder.watch(every=4)) as watch:
+            watch.listen(lambda e: mine.extend(e.losses.tolist()) if isinstance(e, Chunk) else 0)
+            steps(watch, 8)
+            watch.scale_lr(0.5)
+            steps(watch, 8)
+            wait_until(lambda: w1.finder.watch.step == 16, 10, "the first notebook's steps")
+            w1.close()
+            steps(watch, 16)  # no notebook hears these
+            w2 = listener(address=w1.address, token=TOKEN)
+            wait_until(lambda: w2.finder.watch.step == 32, 20, "the replay")
+            content, (buf,) = w2._training.snapshot()
+            cols = np.frombuffer(buf, dtype="<f8").reshape(6, -1)
+            assert content["steps"] == 32 and content["cols"] == 32
+            assert cols[2].tolist() == mine[:32]  # every step drawn, bit for bit: no gap
+            assert cols[3, 8:].tolist() == pytest.approx([0.5e-2] * 24, rel=1e-12)  # the lr
+            steps(watch, 4)
+            wait_until(lambda: w2.finder.watch.step == 36, 10, "the steps after it")
+            time.sleep(0.3)  # a second sync would replay again: nothing shown twice
+    acted = [e for e in w2.finder.watch.events if isinstance(e, ActionTaken)]
+    assert [(e.step, e.factor) for e in acted] == [(8, 0.5)]
+    assert len(w2._training.snapshot()[0]["events"]) == len(w2.finder.watch.events)

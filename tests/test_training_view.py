@@ -102,6 +102,27 @@ def test_zoom_answers_the_range_asked_and_hello_replays(made):
     assert _columns(cap)[0]["steps"] == 512
 
 
+def test_a_view_rendered_mid_watch_gets_the_training_so_far_with_its_actions(made):
+    """A second view, a re-rendered output, a reopened notebook: each says hello when it renders
+    and gets the whole run so far (steps, lrs, the action marked), while the watch trains on."""
+    model, opt, w, cap = made()
+    with w.watch() as watch:
+        _steps(model, opt, watch, 40)
+        watch.scale_lr(0.5)
+        _steps(model, opt, watch, 32, seed=1)  # the chunks: to 40 (the action), 56, 72
+        wait_until(lambda: cap.custom("training") and _columns(cap)[0]["steps"] == 72, 10, "72")
+        cap.clear()
+        comm_msg(w, {"type": "hello"})  # the view that renders now
+        wait_until(lambda: cap.custom("training"), 5, "the replay")
+        c, cols = _columns(cap)
+        assert (c["lo"], c["hi"], c["cols"]) == (0, 72, 72) and c["lr_now"] == 0.005
+        assert np.isfinite(cols[:3]).all()  # every step, from the first
+        assert cols[3].tolist() == pytest.approx([0.01] * 40 + [0.005] * 32, rel=1e-12)
+        assert [(e["step"], e["factor"]) for e in c["events"] if e["kind"] == "action"] == [
+            (40, 0.5)
+        ]
+
+
 HOSTILE = [
     {"type": "scale_lr"},
     {"type": "scale_lr", "factor": 0.3},

@@ -1,8 +1,10 @@
 """A watch under torch.distributed: a real 2-rank torchrun job (gloo, CPU), hard timeout.
 
-Rank 1 asks x0.1 at its step 20 and rank 0 asks a rollback x2 from a button's thread at its
-step 40: every rank applies each at the same sync point (steps 32 and 48), the lrs used are
-the same on every rank, and every rank's doctor reads the same mean losses.
+Rank 1 asks x0.1 from a button's thread at its step 20 and rank 0 a rollback x2 at its step 40
+(a ``listen()`` widget's link asks from its thread too; on the training thread ``scale_lr`` is a
+collective call instead: tests/test_watch_dist_calls.py): every rank applies each at the same
+sync point (steps 32 and 48), the lrs used are the same on every rank, and every rank's doctor
+reads the same mean losses.
 """
 
 from __future__ import annotations
@@ -40,8 +42,8 @@ with finder.watch(every=16, snapshot_every=16, progress=False) as watch:
         loss.backward(); opt.step(); opt.zero_grad()
         local = float(loss)
         watch.record(loss)
-        if rank == 1 and i + 1 == 20:
-            assert watch.scale_lr(0.1) is None  # waits for the next sync point
+        if rank == 1 and i + 1 == 20:  # waits for the next sync point
+            t = threading.Thread(target=watch.scale_lr, args=(0.1,)); t.start(); t.join()
         if rank == 0 and i + 1 == 40:
             t = threading.Thread(target=watch.scale_lr, args=(2.0,), kwargs={"rollback": True})
             t.start(); t.join()

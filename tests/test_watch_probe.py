@@ -4,7 +4,7 @@ An lr 300x too low: the probe keeps x2 and says too_low (evidence "probe"). A he
 probe rolls back to its own snapshot and a run that then trains on is bit-identical (weights,
 optimizer, schedule, RNG, the lrs it uses) to one that never probed. A probe cut short (an
 action, the block's end, too_high during it) is rolled back too. Every bad input is refused
-with nothing changed; under torch.distributed a probe is refused (a real 2-rank torchrun job).
+with nothing changed. Under torch.distributed: tests/test_watch_dist_calls.py.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import threading
 import numpy as np
 import pytest
 import torch
-import torch.distributed as dist
 from torch import nn
 
 from lrwidget import LRFinder
@@ -27,7 +26,6 @@ from lrwidget.engine.watch_events import (
     describe_event,
 )
 from tests.digits import digits_tensors
-from tests.jobs import Job
 
 GOOD = 0.05  # SGD momentum 0.9 on digits: the loss falls steadily (tests/test_watch.py)
 
@@ -312,43 +310,3 @@ def test_a_probe_that_does_not_fit_the_ring_is_refused():
         with pytest.raises(RuntimeError, match="snapshot does not fit ring_bytes=100"):
             watch.probe(16)
         assert opt.param_groups[0]["lr"] == GOOD and probe_events(watch) == []
-
-
-DIST_JOB = r"""
-import json, os
-import torch
-torch.set_num_threads(1)
-import torch.distributed as dist
-from torch import nn
-from lrwidget import LRFinder
-
-rank = int(os.environ["RANK"])
-dist.init_process_group("gloo")
-torch.manual_seed(0)
-model = nn.Linear(8, 1)
-opt = torch.optim.SGD(model.parameters(), lr=0.01)
-finder = LRFinder(model, opt)
-finder.collective_timeout = 30
-with finder.watch(every=16, progress=False) as watch:
-    for _ in range(32):
-        loss = nn.functional.mse_loss(model(torch.randn(4, 8)), torch.randn(4, 1))
-        loss.backward(); opt.step(); opt.zero_grad(); watch.record(loss)
-    try:
-        watch.probe(16)
-        error = None
-    except RuntimeError as e:
-        error = str(e)
-with open(f"rank{rank}.json", "w") as f:
-    json.dump({"error": error, "lr": opt.param_groups[0]["lr"], "events": len(watch.events)}, f)
-dist.destroy_process_group()
-"""
-
-
-@pytest.mark.skipif(not dist.is_available(), reason="torch.distributed is missing")
-def test_under_torch_distributed_a_probe_is_refused_with_a_clear_error(tmp_path):
-    with Job(tmp_path, DIST_JOB, ranks=2) as job:
-        e = job.end(timeout=120)
-    assert e.returncode == 0, e.output
-    for r in (0, 1):
-        assert "not supported under torch.distributed" in e.ranks[r]["error"]
-        assert e.ranks[r]["lr"] == 0.01

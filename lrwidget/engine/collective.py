@@ -222,6 +222,12 @@ class Collective:
             )
             raise self._timed_out(what, who) from failed[0]
 
+    def agree(self, value: Any, what: str) -> list:
+        """Every rank's ``value``, in rank order, once every rank arrived at ``what`` (bounded:
+        :meth:`arrive`)."""
+        self.arrive(what)
+        return self._gather(value)
+
     def all_reduce(self, t: Tensor, async_op: bool) -> Any:
         """SUM ``t`` over the ranks in place; the work handle when ``async_op``."""
         import torch.distributed as dist

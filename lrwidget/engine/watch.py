@@ -26,9 +26,11 @@ trouble, puts a snapshot in the ring (:mod:`lrwidget.engine.watch_ring`).
 the training thread (between steps), else at the next ``record()`` (a button's thread); the
 whole schedule is scaled (:func:`lrwidget.engine.schedules.scale`), so LambdaLR, OneCycleLR,
 CyclicLR and cosine keep giving ``factor`` x the lrs they would have. Under torch.distributed
-(:attr:`lrwidget.LRFinder.collective`) the chunk is all-reduced (the mean loss: every rank's
-doctor says the same) with each rank's asked action in it, so every rank applies every action
-after the same step; ``scale_lr`` then always waits for that sync point.
+(:attr:`lrwidget.LRFinder.collective`; :mod:`lrwidget.engine.watch_collective`) the chunk is
+all-reduced (the mean loss: every rank's doctor says the same) with the action each rank asked
+from another thread in it, so every rank applies every such action after the same step; on the
+training thread ``scale_lr`` and ``probe`` are collective calls (every rank alike, as
+``finder.apply``).
 
 **Listeners** (:meth:`Watch.listen`) are called on the training thread at each sync with
 :class:`Chunk`, :class:`VerdictChanged` and :class:`ActionTaken` events: they must return at
@@ -42,6 +44,7 @@ from __future__ import annotations
 import math
 import sys
 import threading
+from functools import partial
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Callable, Literal
 
@@ -55,6 +58,7 @@ from .collective import Collective
 from .loop import hooked_optimizer
 from .progress import wanted
 from .schedules import base_lrs, scale
+from .watch_collective import agree_call, exchange
 from .watch_events import (
     Action,
     ActionTaken,
@@ -290,10 +294,7 @@ class Watch:
             local, self._queue = (self._queue, []) if self.comm is None else ([], self._queue)
         acted = False
         for action in remote + local:
-            if isinstance(action, ProbeAsk):
-                self._probe.start(action, raises=False)
-            else:
-                self._apply(action, raises=False)
+            self._act(action, raises=False)
             acted = True
         due = self.step - self._last_snap >= self.snapshot_every
         if due and not acted and self.verdict not in _VERDICTS_IN_TROUBLE and not self._probe.busy:
@@ -306,7 +307,9 @@ class Watch:
         buf = self._buf
         actions: list[Action] = []
         if self.comm is not None:
-            vals, actions = self._exchange(count)
+            with self._lock:
+                mine = self._queue.pop(0) if self._queue else None
+            vals, actions = exchange(self.comm, buf, every + n, mine, self.step)
         else:
             vals = buf.tolist()  # the one host sync of the chunk
         losses = self._host[:count].copy() if self._host is not None else np.array(vals[:count])
@@ -319,30 +322,6 @@ class Watch:
             self._listeners.emit(Chunk(start, losses, lrs, ratios))
         self._judge(losses, lrs, ratios)
         return actions
-
-    def _exchange(self, count: int) -> tuple[list[float], list[Action]]:
-        """All-reduce the chunk with each rank's asked action (torch.distributed)."""
-        comm = self.comm
-        assert comm is not None
-        base = self.every + len(self._names)
-        with self._lock:
-            mine = self._queue.pop(0) if self._queue else None
-        buf = self._buf
-        buf[base:] = 0.0
-        if mine is not None:
-            buf[base + 2 * comm.rank] = mine.factor
-            buf[base + 2 * comm.rank + 1] = 1.0 if mine.rollback else 0.0
-        send = buf if buf.device == comm.device else buf.to(comm.device)
-        comm.wait(comm.all_reduce(send, async_op=True), f"the watch's sync after step {self.step}")
-        vals = send.tolist()
-        world = comm.world
-        vals[:base] = [v / world for v in vals[:base]]  # the ranks' mean loss and ratios
-        actions = [
-            Action(vals[base + 2 * r], vals[base + 2 * r + 1] > 0)
-            for r in range(world)
-            if vals[base + 2 * r] > 0
-        ]
-        return vals, actions
 
     def _judge(self, losses: np.ndarray, lrs: np.ndarray, ratios: np.ndarray) -> None:
         for name, r in zip(self._names, ratios.tolist()):
@@ -392,8 +371,10 @@ class Watch:
         -------
         ActionTaken or None
             The applied action when called from the training thread (applied at once); None
-            when called from another thread or under torch.distributed: it is applied at the
-            next ``record()`` (every rank: at the next sync) and shows in :attr:`events`.
+            when called from another thread: it is applied at the next ``record()`` (under
+            torch.distributed: on every rank, at the next sync) and shows in :attr:`events`.
+            Under torch.distributed a call on the training thread is collective: every rank
+            calls it alike between the same two steps (:mod:`lrwidget.engine.watch_collective`).
 
         Raises
         ------
@@ -403,22 +384,41 @@ class Watch:
             ``rollback`` is not a bool.
         RuntimeError
             Outside the ``with`` block, or ``rollback=True`` with no snapshot to go back to;
-            nothing is changed then.
+            nothing is changed then. Under torch.distributed also: another rank refused it;
+            CollectiveTimeout: a rank did not call it.
         """
+        if self.comm is not None and self._open and threading.get_ident() == self._thread:
+            return self._together("scale_lr", partial(self._asked, factor, rollback))  # type: ignore[return-value]
+        action = self._asked(factor, rollback)
+        if threading.get_ident() != self._thread:
+            with self._lock:
+                self._queue.append(action)
+            return None
+        if self._k:
+            self._chunk()  # the steps before the action are judged as they were
+        return self._apply(action, raises=True)
+
+    def _asked(self, factor: Any, rollback: Any) -> Action:
         f = check_factor(factor)
         if not isinstance(rollback, bool):
             raise TypeError(f"rollback must be True or False, got {rollback!r}")
         if not self._open:
             raise RuntimeError("scale_lr() outside `with finder.watch(...) as watch:`")
         self._check_action(rollback)
-        action = Action(f, rollback)
-        if self.comm is None and threading.get_ident() == self._thread:
-            if self._k:
-                self._chunk()  # the steps before the action are judged as they were
-            return self._apply(action, raises=True)
-        with self._lock:
-            self._queue.append(action)
-        return None
+        return Action(f, rollback)
+
+    def _together(self, name: str, ask: Callable[[], Action]) -> ActionTaken | ProbeStarted:
+        """Every rank's training thread: agreed, the steps exchanged, applied on every rank."""
+        assert self.comm is not None
+        action = agree_call(self.comm, name, self.step, ask)
+        for earlier in self._chunk() if self._k else []:
+            self._act(earlier, raises=False)
+        return self._act(action, raises=True)
+
+    def _act(self, action: Action, raises: bool) -> ActionTaken | ProbeStarted:
+        if isinstance(action, ProbeAsk):
+            return self._probe.start(action, raises=raises)
+        return self._apply(action, raises=raises)
 
     def _check_action(self, rollback: bool) -> Entry | None:
         """Raise when the action cannot be applied now (nothing is changed)."""
@@ -476,14 +476,19 @@ class Watch:
         Returns
         -------
         ProbeStarted or None
-            Started at once (the training thread), or None: it starts at the next ``record()``.
+            Started at once (the training thread), or None: it starts at the next ``record()``
+            (under torch.distributed: on every rank at the next sync; on the training thread it
+            is collective like :meth:`scale_lr`, every rank deciding alike on the mean losses).
 
         Raises
         ------
         ValueError, RuntimeError
-            Bad ``steps`` / ``factor``; outside the block, distributed, a probe running, verdict
-            too_high, too few losses; nothing is changed then.
+            Bad ``steps`` / ``factor``; outside the block, a probe running, verdict too_high, too
+            few losses; nothing is changed then.
         """
+        if self.comm is not None and self._open and threading.get_ident() == self._thread:
+            check = partial(self._probe.check, steps, factor, True, mark=False)
+            return self._together("probe", check)  # type: ignore[return-value]
         ask = self._probe.check(steps, factor, self._open)
         if threading.get_ident() != self._thread:
             with self._lock:

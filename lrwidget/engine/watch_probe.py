@@ -18,8 +18,11 @@ short is rolled back the same way (the action then applies to the state before t
 Its verdict stands while the doctor has nothing new to say ("watching"). The base stretch is
 the losses since the last change of lr by hand (an action, a probe's end): fewer than ``steps``
 of them and the probe is refused. No regular snapshot is taken while a probe runs (it could push
-the probe's own out of the ring). Under torch.distributed it is refused: the chunk's exchange
-carries one ``scale_lr`` per rank, not a probe.
+the probe's own out of the ring). Under torch.distributed it is collective
+(:mod:`lrwidget.engine.watch_collective`): it starts on every rank after the same step (called
+on every rank's training thread alike, or asked on one rank from another thread), and every
+rank decides alike, on the ranks' mean losses (what every rank's doctor reads); the snapshot
+each rank comes back to is its own, taken at the same step.
 """
 
 from __future__ import annotations
@@ -106,8 +109,9 @@ class Prober:
         return self.run is not None or self._ended_at == self.watch.step
 
     # ------------------------------------------------------------------ asking
-    def check(self, steps: Any, factor: Any, is_open: bool) -> ProbeAsk:
-        """The asked probe, or the error naming what is wrong (nothing is changed)."""
+    def check(self, steps: Any, factor: Any, is_open: bool, mark: bool = True) -> ProbeAsk:
+        """The asked probe, or the error naming what is wrong (nothing is changed); ``mark``:
+        note it as asked (it waits in the queue) until it starts."""
         w = self.watch
         if not is_int(steps) or not MIN_STEPS <= int(steps) <= MAX_STEPS or int(steps) % w.every:
             raise ValueError(
@@ -120,14 +124,9 @@ class Prober:
             )
         if not is_open:
             raise RuntimeError("probe() outside `with finder.watch(...) as watch:`")
-        if w.comm is not None:
-            raise RuntimeError(
-                "probe() is not supported under torch.distributed (the watch's sync carries one "
-                "scale_lr per rank, not a probe); nothing was changed"
-            )
         with self._lock:
             self._check_free()
-            self.asked = True
+            self.asked = mark
         return ProbeAsk(float(factor), False, int(steps))
 
     def _check_free(self) -> None:

@@ -8,6 +8,12 @@ thread, and the notebook's ``scale_lr`` requests checked and handed to the watch
 * **Batches** (:meth:`WatchStream.take`, the link's thread, one message an interval): the
   contiguous steps as two float64 buffers (at most ``wire.MAX_READINGS`` steps) and at most
   ``watch_wire.MAX_EVENTS`` events a message; what does not fit waits for the next interval.
+* **Replay** (:meth:`WatchStream.resync`: the notebook synced, for the first time, after a
+  restart or after the link lost it): its next batches carry the watch's last
+  :data:`REPLAY_STEPS` steps (a bounded :class:`Backlog`, about 2 MiB) and last
+  ``watch_wire.MAX_EVENTS`` verdict changes and actions again. A notebook that has them skips
+  what it holds (:class:`lrwidget.remote.watch_source.RemoteWatch`); one that joins or comes
+  back draws the stream so far, not only what comes after.
 * **Requests** (:meth:`WatchStream.scale`, the link's thread): checked with the buttons' rule
   (``watch_wire.parse_scale``), then ``watch.scale_lr`` (thread-safe: applied at the watch's
   next ``record()``); the answer says accepted, or why not.
@@ -28,12 +34,51 @@ from .fields import MAX_READINGS, Fields, WireError, int_field
 from .transport import LogLimit
 from .watch_wire import MAX_EVENTS, MAX_ID, WatchBatch, parse_scale
 
-__all__ = ["WatchStream", "MAX_PENDING"]
+__all__ = ["Backlog", "WatchStream", "MAX_PENDING", "REPLAY_STEPS"]
 
 log = logging.getLogger("lrwidget.remote")
 
 #: most chunks and events waiting for the link's thread
 MAX_PENDING = 4096
+#: the watch's last steps a notebook that (re)syncs gets again (2 float64 each: 2 MiB)
+REPLAY_STEPS = 1 << 17
+
+
+class Backlog:
+    """The last ``size`` steps of a watch (its loss and first group's lr), for a replay.
+
+    Example
+    -------
+    >>> b = Backlog(4)
+    >>> b.add(Chunk(0, np.arange(6.0), np.ones((6, 1)), np.ones(1)))
+    >>> c = b.chunk(); c.start, c.losses.tolist()
+    (2, [2.0, 3.0, 4.0, 5.0])
+    """
+
+    def __init__(self, size: int = REPLAY_STEPS) -> None:
+        self._losses = np.full(size, np.nan)
+        self._lrs = np.full(size, np.nan)
+        self.lo = self.hi = 0  # the steps kept: [lo, hi)
+
+    def add(self, chunk: Chunk) -> None:
+        """The watch's next chunk (its steps follow the last: a watch's chunks are contiguous)."""
+        size = self._losses.size
+        losses, lrs = chunk.losses[-size:], _first_group(chunk)[-size:]
+        start = chunk.start + chunk.count - losses.size
+        if start != self.hi:  # not the next steps: start again from these
+            self.lo = start
+        at = np.arange(start, start + losses.size) % size
+        self._losses[at], self._lrs[at] = losses, lrs
+        self.hi = start + losses.size
+        self.lo = max(self.lo, self.hi - size)
+
+    def chunk(self) -> Chunk | None:
+        """The steps kept, as one chunk (None: none)."""
+        if self.hi == self.lo:
+            return None
+        at = np.arange(self.lo, self.hi) % self._losses.size
+        lrs = self._lrs[at].reshape(-1, 1)
+        return Chunk(self.lo, self._losses[at], lrs, np.full(1, np.nan))
 
 
 class WatchStream:
@@ -48,7 +93,9 @@ class WatchStream:
         self._off: Callable[[], None] | None = None
         self._dropped = 0
         self._log = LogLimit(log, first=1)
-        self._verdict: tuple[int, VerdictChanged] | None = None  # the last, for a late notebook
+        # what a notebook that (re)syncs gets again: the steps and the events (of watch _id)
+        self._backlog = Backlog()
+        self._recent: deque[VerdictChanged | ActionTaken] = deque(maxlen=MAX_EVENTS)
         self._resend = False
 
     @property
@@ -68,6 +115,7 @@ class WatchStream:
             self.detach()
             wid = next(self._ids)
             self._watch, self._id = watch, wid
+            self._backlog, self._recent = Backlog(), deque(maxlen=MAX_EVENTS)
             self._off = watch.listen(lambda ev: self._put(wid, ev))
         return self.detach
 
@@ -82,8 +130,13 @@ class WatchStream:
         """The watch's listener, on the training thread: enqueue, never wait."""
         if not isinstance(ev, (Chunk, VerdictChanged, ActionTaken)):
             return
-        if isinstance(ev, VerdictChanged):
-            self._verdict = (wid, ev)
+        with self._lock:
+            if wid != self._id:
+                return  # a watch replaced meanwhile
+            if isinstance(ev, Chunk):
+                self._backlog.add(ev)
+            else:
+                self._recent.append(ev)
         if len(self._pending) >= MAX_PENDING:
             self._dropped += 1
             return
@@ -91,8 +144,8 @@ class WatchStream:
 
     # ------------------------------------------------------------------ the link's thread
     def resync(self) -> None:
-        """The notebook was (re)synced: its next batch says the verdict again (a notebook that
-        joins a watch late shows it at once, not at its next change)."""
+        """The notebook was (re)synced: its next batches replay the watch's last steps and
+        events (a notebook that joins a watch late, or comes back, draws it so far at once)."""
         self._resend = True
 
     def take(self) -> WatchBatch | None:
@@ -103,10 +156,21 @@ class WatchStream:
                 "the link fell behind: %d of the watch's events dropped", self._dropped
             )
             self._dropped = 0
-        last, self._resend = self._verdict if self._resend else None, False
-        if last is not None and last[0] == self._id and self._watch is not None:
-            self._pending.appendleft(last)
+        if self._resend:
+            self._resend = False
+            self._replay()
         return self._one() if self._pending else None
+
+    def _replay(self) -> None:
+        """Put the watch's kept steps and events first in line."""
+        with self._lock:
+            if self._watch is None:
+                return
+            wid, kept, events = self._id, self._backlog.chunk(), list(self._recent)
+        for ev in reversed(events):
+            self._pending.appendleft((wid, ev))
+        if kept is not None:
+            self._pending.appendleft((wid, kept))
 
     def _one(self) -> WatchBatch:
         """Take the longest run of one watch's contiguous chunks and events that fits."""

@@ -2,6 +2,10 @@
 :class:`RemoteWatch` has what a widget's training view needs of a watch (``listen``,
 ``scale_lr``), fed by the receiving thread with the job's ``watch`` messages.
 
+A job replays its watch's last steps and events when the notebook (re)syncs
+(:mod:`lrwidget.remote.watch_link`): the steps already shown and the events already held are
+skipped, so a notebook that comes back draws the stream so far once.
+
 It keeps no stream of its own: its listeners (the widget's
 :class:`~lrwidget.views.training.TrainingFeed`, whose :class:`~lrwidget.pure.trace.Trace` is the
 one bounded copy of the job's steps) get each batch as the job's own listeners got it, the
@@ -113,7 +117,8 @@ class RemoteWatch:
             self._started.emit(self)
         self._chunk(batch)
         for ev in batch.events:
-            self._tell(ev)
+            if ev not in self.events:  # a replay (the job's answer to a sync) says it again
+                self._tell(ev)
 
     def _chunk(self, batch: WatchBatch) -> None:
         skip = max(0, self.step - batch.start)  # steps already shown: a chart's steps only grow
