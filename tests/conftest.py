@@ -96,6 +96,7 @@ SERIAL = {
     "test_distributed.py",
     "test_schedule_dist.py",
     "test_remote_schedule.py::test_a_schedule_from_the_notebook_is_built_on_every_rank_and_hostile_ones_are_refused",
+    "test_range_schedule.py::test_a_billion_step_preview_in_columns_is_quick",
     "test_watch_dist.py",
     "test_memory.py",
     "test_accelerate.py::test_two_processes_prepared_by_accelerate_agree_and_do_not_hang",
