@@ -84,10 +84,52 @@ sys.exit(0 if ok else 1)
 PY
 }
 
+# Chromium (apt) and the npm packages download while Python's packages install: a fresh CI
+# machine waits for the slower of the two, not for their sum.
+apt_pid=""
+npm_pid=""
+if [ "$mode" = browser ]; then
+  if ! command -v chromium >/dev/null 2>&1; then
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+    apt_log=$(mktemp)
+    ( $SUDO apt-get update -qq &&
+      DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium ) >"$apt_log" 2>&1 &
+    apt_pid=$!
+  fi
+  # npm ls fails when node_modules lacks a package package.json asks for (an older checkout)
+  if [ ! -d node_modules ] || ! npm ls --depth=0 >/dev/null 2>&1; then
+    npm ci --silent --no-audit --no-fund &
+    npm_pid=$!
+  fi
+fi
+
+# uv installs in parallel and skips pip's byte-compiling of every file (torch: ~1 min of the
+# ~1.5 min pip takes on a fresh machine); it is fetched into .venv once. Where it cannot be had,
+# pip does the same installs.
+have_uv() { [ -x .venv/bin/uv ] || "${PIP[@]}" uv >/dev/null 2>&1; }
+
+# The CPU wheel of torch where pip's find-links (its config or PIP_FIND_LINKS) has one: uv is
+# given the file itself, so that no index can offer it a CUDA build of the same version instead.
+cpu_wheel() {
+  local dirs ver=${TORCH_VERSION:-2.13.0} tag
+  tag=$("$VPY" -c 'import sys; print(f"cp{sys.version_info[0]}{sys.version_info[1]}")')
+  dirs="${PIP_FIND_LINKS:-} $("$VPY" -m pip config get global.find-links 2>/dev/null || true)"
+  for d in $dirs; do
+    for f in "${d#file://}"/torch-"$ver"+cpu-"$tag"-*.whl; do
+      if [ -f "$f" ]; then echo "$f"; return; fi
+    done
+  done
+}
+
 # torch first, pinned to the CPU wheel: a bare `torch` would pull a CUDA build.
 if ! "$VPY" -I -c "import importlib.metadata as m; m.version('torch')" >/dev/null 2>&1; then
   echo "setup: installing torch==${TORCH_VERSION:-2.13.0} (CPU)"
-  "${PIP[@]}" "torch==${TORCH_VERSION:-2.13.0}"
+  wheel=$(cpu_wheel)
+  if [ -n "$wheel" ] && have_uv; then
+    .venv/bin/uv pip install -q --python "$VPY" "$wheel"
+  else
+    "${PIP[@]}" "torch==${TORCH_VERSION:-2.13.0}"
+  fi
 fi
 if ! satisfied "$extra"; then
   echo "setup: installing lrwidget (editable) with its $extra extra"
@@ -95,9 +137,8 @@ if ! satisfied "$extra"; then
   # otherwise make pip swap it for another build
   pin=$(mktemp); trap 'rm -f "$pin"' EXIT
   "$VPY" -I -c "import importlib.metadata as m; print('torch==' + m.version('torch'))" >"$pin"
-  # uv installs the extras' ~200 packages in parallel (a fresh CI machine: ~30 s, pip ~2.5 min); it
-  # is fetched into .venv once; where it cannot be had, pip does the same install
-  if [ -x .venv/bin/uv ] || "${PIP[@]}" uv >/dev/null 2>&1; then
+  # the extras' ~200 packages: ~30 s with uv on a fresh CI machine, ~2.5 min with pip
+  if have_uv; then
     .venv/bin/uv pip install -q --python "$VPY" -c "$pin" -e ".[$extra]"
   else
     "${PIP[@]}" -c "$pin" -e ".[$extra]"
@@ -108,14 +149,12 @@ if ! satisfied "$extra"; then
   fi
 fi
 
-if [ "$mode" = browser ]; then
-  if ! command -v chromium >/dev/null 2>&1; then
-    SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
-    $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
-  fi
-  # npm ls fails when node_modules lacks a package package.json asks for (an older checkout)
-  if [ ! -d node_modules ] || ! npm ls --depth=0 >/dev/null 2>&1; then
-    npm ci --silent --no-audit --no-fund
-  fi
+if [ -n "$apt_pid" ] && ! wait "$apt_pid"; then
+  cat "$apt_log" >&2
+  echo "scripts/setup.sh: apt-get could not install chromium (the browser tests need it)" >&2
+  exit 1
+fi
+if [ -n "$npm_pid" ] && ! wait "$npm_pid"; then
+  echo "scripts/setup.sh: npm ci failed" >&2
+  exit 1
 fi
