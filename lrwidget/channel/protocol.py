@@ -468,4 +468,3 @@ def parse_training_command(content: Any) -> ScaleLr | TrainingZoom | None:
     if kind == "training_zoom":
         return _training_zoom(content)
     return None
-
