@@ -23,13 +23,13 @@ import json
 import math
 import struct
 from dataclasses import dataclass
-from numbers import Real
 from typing import Any, Union
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from ..pure.numbers import is_int, is_real
+from ..pure.ranges import nearest_reading, snap_lr  # the rules of a click, kept here too
 from ..pure.rules import RULES_PATH
 
 __all__ = [
@@ -180,76 +180,6 @@ def parse_command(content: Any) -> Command:
             )
         return Placement(view, where)
     raise BadCommand(f"unknown command type {kind!r}; known: hello, select, apply, stop, placement")
-
-
-def snap_lr(
-    lr: float, lrs: np.ndarray, index: int | None = None, rtol: float = 1e-9
-) -> tuple[float, int]:
-    """The tested lr nearest to ``lr`` (in log space) and its index.
-
-    A view may only choose an lr the test tried: ``lr`` must lie within the range of the
-    finite readings (``rtol`` of slack for rounding in transit), and the answer is always one
-    of ``lrs``. When ``index`` is given and points at a reading equal to ``lr`` (a click sends
-    both), that reading is used.
-
-    Parameters
-    ----------
-    lr : float
-        Positive and finite.
-    lrs : numpy.ndarray
-        The tested lrs so far.
-    index : int, optional
-        The reading the view says it picked.
-
-    Returns
-    -------
-    (float, int)
-
-    Raises
-    ------
-    ValueError
-        No finite readings yet, or ``lr`` outside the tested range.
-
-    Example
-    -------
-    >>> lrs = np.array([1e-4, 1e-3, 1e-2, 1e-1])
-    >>> snap_lr(0.0123, lrs)
-    (0.01, 2)
-    >>> snap_lr(1e6, lrs)
-    Traceback (most recent call last):
-    ...
-    ValueError: lr 1000000.0 is outside the tested range 0.0001 .. 0.1
-    """
-    lrs = np.asarray(lrs, dtype=np.float64)
-    if index is not None and 0 <= index < lrs.size and lrs[index] == lr:
-        return float(lrs[index]), int(index)
-    ok = np.isfinite(lrs) & (lrs > 0)
-    if not ok.any():
-        raise ValueError("no readings yet: there is no tested lr to choose")
-    lo, hi = float(lrs[ok].min()), float(lrs[ok].max())
-    if not (lo * (1 - rtol) <= lr <= hi * (1 + rtol)):
-        raise ValueError(f"lr {lr} is outside the tested range {lo:.6g} .. {hi:.6g}")
-    i = nearest_reading(lrs, lr)
-    return float(lrs[i]), i
-
-
-def nearest_reading(lrs: ArrayLike, lr: object, log: bool = True) -> int:
-    """Index of the reading whose lr is nearest ``lr`` (in log space on a log axis); -1 if none.
-
-    Example
-    -------
-    >>> lrs = [1e-4, 1e-3, 1e-2]
-    >>> nearest_reading(lrs, 2e-3), nearest_reading(lrs, 6e-3, log=False)
-    (1, 2)
-    """
-    a = np.asarray(lrs, dtype=float)
-    ok = np.isfinite(a) & ((a > 0) if log else True)
-    if not ok.any() or not (isinstance(lr, Real) and math.isfinite(lr)) or (log and lr <= 0):
-        return -1
-    x = float(lr)
-    d = np.abs(np.log(np.where(ok, a, 1.0)) - math.log(x)) if log else np.abs(a - x)
-    d = np.where(ok, d, np.inf)
-    return int(np.argmin(d))
 
 
 def run_message(

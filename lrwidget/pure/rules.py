@@ -51,6 +51,8 @@ __all__ = [
     "NICE_STEPS",
     "PLOT_HEIGHT",
     "RULES_PATH",
+    "SCHEDULE",
+    "SCHEDULE_KINDS",
     "STATUS_OF_REASON",
     "check_height",
     "format_loss",
@@ -84,6 +86,11 @@ LOG_MULTIPLES: tuple[tuple[int, ...], ...] = tuple(tuple(m) for m in _R["ticks"]
 #: the plot's height in CSS pixels: ``min``, ``max`` (a view's constructor refuses others; the front
 #: end clamps a saved state's) and ``default``
 PLOT_HEIGHT: dict[str, int] = {k: int(v) for k, v in _R["plotHeight"].items()}
+#: schedules from a range (issue 19): ``previewColumns``, ``finalDivisor``, ``warmupFraction``,
+#: ``cyclicCycles``, ``minTotalSteps``, ``maxTotalSteps``, ``defaultTotalSteps`` (see rules.json)
+SCHEDULE: dict[str, Any] = {k: v for k, v in _R["schedule"].items() if k not in ("about", "kinds")}
+#: the schedule kinds in picker order, each with its label
+SCHEDULE_KINDS: dict[str, str] = {k["name"]: k["label"] for k in _R["schedule"]["kinds"]}
 _Y = _R["yRange"]
 _X = _R["xRange"]
 _EPS = 1e-9
