@@ -84,10 +84,14 @@ test("Shift+Left/Right grow the range from the selection; Escape clears; plain a
   assert.deepEqual(rangeCommand(LRS, k.anchor, k.focus), { type: "select_range", lo: 1e-3, hi: 1e-1 });
   k = extendKeyRange(extendKeyRange(extendKeyRange(k, -1, 6, valid), -1, 6, valid), -1, 6, valid);
   assert.deepEqual(k, { anchor: 2, focus: 0 }, "past the anchor: the range flips to its other side");
-  assert.deepEqual(keyRangeStart(null, { lo: 1e-4, hi: 1e-2 }, LRS, 5, 0), { anchor: 1, focus: 3 }, "a dragged one");
+  const dragged = { lo: 1e-4, hi: 1e-2 };
+  assert.deepEqual(keyRangeStart(null, dragged, LRS, -1, 0), { anchor: 1, focus: 3 }, "no selection: the drag's");
+  assert.deepEqual(keyRangeStart(null, dragged, LRS, 5, 0), { anchor: 5, focus: 5 }, "else from the selection");
   assert.deepEqual(keyRangeStart(null, null, LRS, -1, 4), { anchor: 4, focus: 4 }, "nothing selected: fallback");
   const kept = { anchor: 3, focus: 1 };
-  assert.equal(keyRangeStart(kept, { lo: 1e-4, hi: 1e-2 }, LRS, 5, 0), kept, "the keys' own range goes on");
+  assert.equal(keyRangeStart(kept, dragged, LRS, 3, 0), kept, "the keys' own range goes on");
+  assert.equal(keyRangeStart(kept, dragged, LRS, -1, 0), kept);
+  assert.deepEqual(keyRangeStart(kept, dragged, LRS, 4, 0), { anchor: 4, focus: 4 }, "a new selection: anew");
 });
 
 /** A 2-D context that records what is drawn (fillRect, fillText, moveTo) and measures 6 px a character. */

@@ -67,21 +67,23 @@ export function rangeKey({ key, shiftKey = false, altKey = false, ctrlKey = fals
 }
 
 /**
- * Where the keyboard range starts (pure): the kept one when it still is the brushed range, else the brushed
- * range (anchored at its low end), else the selected reading, else `fallback` (the default suggestion's).
+ * Where the keyboard range starts (pure): the keys' own range while it still is the brushed one and is
+ * anchored at the selection; else the selected reading (the range grows from the selection); else the
+ * brushed range (a drag, anchored at its low end); else `fallback` (the default suggestion's reading).
  * Returns {anchor, focus} (reading indices; -1: none).
  */
 export function keyRangeStart(kept, brushed, lrs, selIndex, fallback) {
-  if (kept && brushed && lrs[Math.min(kept.anchor, kept.focus)] === brushed.lo) {
-    if (lrs[Math.max(kept.anchor, kept.focus)] === brushed.hi) return kept;
+  const same = kept && brushed && lrs[Math.min(kept.anchor, kept.focus)] === brushed.lo;
+  if (same && lrs[Math.max(kept.anchor, kept.focus)] === brushed.hi && (selIndex < 0 || kept.anchor === selIndex)) {
+    return kept;
   }
+  if (selIndex >= 0) return { anchor: selIndex, focus: selIndex };
   if (brushed) {
     const lo = lrs.indexOf(brushed.lo);
     const hi = lrs.lastIndexOf(brushed.hi);
     if (lo >= 0 && hi >= 0) return { anchor: lo, focus: hi };
   }
-  const i = selIndex >= 0 ? selIndex : fallback;
-  return { anchor: i, focus: i };
+  return { anchor: fallback, focus: fallback };
 }
 
 /** One extend key (pure): the focus moves `delta` selectable readings, the anchor stays. */

@@ -160,8 +160,15 @@ export function mountSchedule({ dom, port, view, bus }) {
   };
   const onPreview = () => send("schedule_preview");
   const onApply = () => send("apply_schedule");
+  const onKey = (ev) => {
+    if (ev.key !== "Enter") return;
+    ev.preventDefault();
+    ev.stopPropagation(); // Jupyter's Shift+Enter / Enter must not see it: the field takes it
+    onPreview();
+  };
   ui.picker.addEventListener("change", onPreview);
   ui.steps.addEventListener("change", onPreview);
+  ui.steps.addEventListener("keydown", onKey);
   ui.applyBtn.addEventListener("click", onApply);
   const offs = [
     ...[...TRAITS, "suggested_range"].map((t) => port.on(`change:${t}`, refresh)),
@@ -177,6 +184,7 @@ export function mountSchedule({ dom, port, view, bus }) {
     for (const off of offs) off();
     ui.picker.removeEventListener("change", onPreview);
     ui.steps.removeEventListener("change", onPreview);
+    ui.steps.removeEventListener("keydown", onKey);
     ui.applyBtn.removeEventListener("click", onApply);
     ui.row.remove();
   };

@@ -219,7 +219,7 @@ function buildPlot() {
       tabindex: "0",
       role: "application",
       "aria-roledescription": "learning-rate finder plot",
-      "aria-label": "Loss against learning rate. Click or use Left/Right arrows to select a learning rate, Enter to apply."
+      "aria-label": "Loss against learning rate. Click or use Left/Right arrows to select a learning rate, Enter to apply; drag or Shift+Left/Right to select a range, Escape to clear it."
     },
     [canvas, hint, tooltip]
   );
@@ -2118,16 +2118,17 @@ function rangeKey({ key, shiftKey = false, altKey = false, ctrlKey = false, meta
   return null;
 }
 function keyRangeStart(kept, brushed, lrs, selIndex, fallback) {
-  if (kept && brushed && lrs[Math.min(kept.anchor, kept.focus)] === brushed.lo) {
-    if (lrs[Math.max(kept.anchor, kept.focus)] === brushed.hi) return kept;
+  const same = kept && brushed && lrs[Math.min(kept.anchor, kept.focus)] === brushed.lo;
+  if (same && lrs[Math.max(kept.anchor, kept.focus)] === brushed.hi && (selIndex < 0 || kept.anchor === selIndex)) {
+    return kept;
   }
+  if (selIndex >= 0) return { anchor: selIndex, focus: selIndex };
   if (brushed) {
     const lo = lrs.indexOf(brushed.lo);
     const hi = lrs.lastIndexOf(brushed.hi);
     if (lo >= 0 && hi >= 0) return { anchor: lo, focus: hi };
   }
-  const i = selIndex >= 0 ? selIndex : fallback;
-  return { anchor: i, focus: i };
+  return { anchor: fallback, focus: fallback };
 }
 function extendKeyRange(start, delta, n, isValid) {
   if (start.anchor < 0) return start;
@@ -3403,8 +3404,15 @@ function mountSchedule({ dom, port, view, bus }) {
   };
   const onPreview = () => send("schedule_preview");
   const onApply = () => send("apply_schedule");
+  const onKey = (ev) => {
+    if (ev.key !== "Enter") return;
+    ev.preventDefault();
+    ev.stopPropagation();
+    onPreview();
+  };
   ui.picker.addEventListener("change", onPreview);
   ui.steps.addEventListener("change", onPreview);
+  ui.steps.addEventListener("keydown", onKey);
   ui.applyBtn.addEventListener("click", onApply);
   const offs = [
     ...[...TRAITS, "suggested_range"].map((t) => port.on(`change:${t}`, refresh)),
@@ -3422,6 +3430,7 @@ function mountSchedule({ dom, port, view, bus }) {
     for (const off of offs) off();
     ui.picker.removeEventListener("change", onPreview);
     ui.steps.removeEventListener("change", onPreview);
+    ui.steps.removeEventListener("keydown", onKey);
     ui.applyBtn.removeEventListener("click", onApply);
     ui.row.remove();
   };
