@@ -89,8 +89,8 @@ def test_drag_pick_one_cycle_apply_and_the_keyboard_range(
         steps.fill("500")
         steps.press("Enter")
         page.wait_for_function(
-            "s => document.querySelector(s).querySelector('.lrw-preview').getAttribute('aria-label')"
-            ".includes('500 steps')",
+            "s => document.querySelector(s + ' .lrw-preview')"
+            ".getAttribute('aria-label').includes('500 steps')",
             arg=ROOT,
         )
         root.get_by_role("button", name="Apply schedule").click()
