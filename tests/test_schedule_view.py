@@ -17,7 +17,7 @@ from torch import nn
 from lrwidget import LRFinder, LRFinderWidget
 from lrwidget.channel import protocol as P
 from lrwidget.channel.range_protocol import ScheduleCommand, SelectRange, parse_range_command
-from lrwidget.pure.rules import SCHEDULE, SCHEDULE_KINDS
+from lrwidget.pure.rules import SCHEDULE, SCHEDULE_KINDS, format_lr
 from tests.widgets import Capture, comm_msg, wait_until
 
 
@@ -210,3 +210,19 @@ def test_good_commands_parse_and_others_are_not_ours():
         assert cmd == ScheduleCommand(False, kind, top)
     for other in [{"type": "select", "lr": 0.1}, {"type": "hello"}, "x", None, [1]]:
         assert parse_range_command(other) is None
+
+
+def test_the_report_and_the_static_fallback_show_the_range_and_the_preview(tested, tmp_path):
+    _, w, _ = tested()
+    lrs = w.result.lrs
+    lo, hi = w.select_range(lrs[10], lrs[40])
+    w.call_on_writer(lambda: None)
+    page = open(w.save_html(tmp_path / "r.html"), encoding="utf-8").read()
+    assert page.count("<svg") == 2, "the curve and the schedule's preview"
+    assert '<g class="range">' in page and format_lr(lo) in page and format_lr(hi) in page
+    assert "One cycle from" in page and "suggested range" not in page
+    data, _ = w._repr_mimebundle_()
+    assert '<g class="range">' in data["image/svg+xml"]
+    assert data["text/html"].count("<img") == 2
+    w.select_range(None, None)
+    assert "suggested range" in w.to_svg(), "nothing brushed: the suggested range, dashed"

@@ -136,6 +136,14 @@ class RangeSchedule(ViewState):
             return None
         return np.asarray(p["steps"], dtype=np.int64), np.asarray(p["lrs"], dtype=np.float64)
 
+    def shown(self, preview: bool = False) -> dict[str, Any]:
+        """What the static pictures draw of the range (:mod:`lrwidget.views.report_schedule`):
+        ``brushed`` (the selected range, else the suggested one), ``suggested`` and, with
+        ``preview``, the schedule's ``preview``."""
+        rng = self._range_in_use()
+        out: dict[str, Any] = {"brushed": rng, "suggested": self.selected_range is None}
+        return {**out, "preview": dict(self.preview)} if preview else out
+
     # ------------------------------------------------------------------ from the views
     def range_msg(self, content: Any) -> bool:
         """A view's message, on the kernel's thread: True when it was the range's (handled).

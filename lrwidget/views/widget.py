@@ -345,7 +345,8 @@ class LRFinderWidget(KernelOwned, RangeSchedule, anywidget.AnyWidget, ChannelVie
         """
         if self.result is None:
             raise RuntimeError("no finished range test to draw yet")
-        return report.to_svg(self.result, self.selected_lr, self.applied_lr, **kwargs)
+        sel, applied = self.selected_lr, self.applied_lr  # the range with it: RangeSchedule.shown
+        return report.to_svg(self.result, sel, applied, **self.shown(), **kwargs)
 
     def save_html(self, path: str | os.PathLike[str], **kwargs: Any) -> str:
         """Write a self-contained HTML report of the last result (:mod:`lrwidget.views.report`).
@@ -355,7 +356,8 @@ class LRFinderWidget(KernelOwned, RangeSchedule, anywidget.AnyWidget, ChannelVie
         """
         if self.result is None:
             raise RuntimeError("no finished range test to report yet")
-        return report.save_html(self.result, path, self.selected_lr, self.applied_lr, **kwargs)
+        sel, applied, shown = self.selected_lr, self.applied_lr, self.shown(preview=True)
+        return report.save_html(self.result, path, sel, applied, **shown, **kwargs)
 
     def summary(self) -> str:
         """The one-line text summary used by the static fallback."""
@@ -386,6 +388,7 @@ class LRFinderWidget(KernelOwned, RangeSchedule, anywidget.AnyWidget, ChannelVie
             self.result,
             self.selected_lr,
             self.applied_lr,
+            self.shown(preview=True),
         )
 
     def _ipython_display_(self) -> None:
