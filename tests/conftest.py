@@ -50,6 +50,8 @@ PROCESS = {
     "test_memory.py",
     "test_notebooks.py",
     "test_remote.py",
+    "test_schedule_dist.py",
+    "test_remote_schedule.py::test_a_schedule_from_the_notebook_is_built_on_every_rank_and_hostile_ones_are_refused",
     "test_remote_watch.py::test_a_jobs_training_streams_to_the_widget_and_its_buttons_reach_the_jobs_optimizer",
     "test_setup.py",
     "test_accelerate.py::test_two_processes_prepared_by_accelerate_agree_and_do_not_hang",
@@ -92,6 +94,9 @@ FRAMEWORK = {
 # starts one JupyterLab and one Chromium for all of them.
 SERIAL = {
     "test_distributed.py",
+    "test_schedule_dist.py",
+    "test_remote_schedule.py::test_a_schedule_from_the_notebook_is_built_on_every_rank_and_hostile_ones_are_refused",
+    "test_range_schedule.py::test_a_billion_step_preview_in_columns_is_quick",
     "test_watch_dist.py",
     "test_memory.py",
     "test_accelerate.py::test_two_processes_prepared_by_accelerate_agree_and_do_not_hang",

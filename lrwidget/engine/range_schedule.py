@@ -70,6 +70,8 @@ class WarmupDecay:
     Linear from ``start`` at step 0 to 1 at step ``warmup``, then ``shape`` ("cosine" or
     "linear") down to ``end`` at step ``total - 1``, ``end`` after.
 
+    Example
+    -------
     >>> f = WarmupDecay(0.1, 0.001, 2, 5, "linear")
     >>> [round(f(s), 6) for s in range(6)]
     [0.1, 0.55, 1.0, 0.5005, 0.001, 0.001]
@@ -111,6 +113,8 @@ def group_lrs(optimizer: Any, lr: float) -> list[float]:
     """``lr`` for the first param group, the others scaled alike (their ratio to the first
     kept; all ``lr`` when the first group's lr is not a positive finite number).
 
+    Example
+    -------
     >>> a, b = torch.nn.Parameter(torch.zeros(1)), torch.nn.Parameter(torch.zeros(1))
     >>> opt = torch.optim.SGD([{"params": [a], "lr": 1e-2}, {"params": [b], "lr": 1e-3}])
     >>> group_lrs(opt, 0.5)

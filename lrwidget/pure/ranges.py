@@ -256,6 +256,8 @@ def warmup_steps(total_steps: int) -> int:
     """Steps of a cosine / linear schedule's warmup (the peak's step): the rules'
     ``warmupFraction`` of the steps, at least 1, at most ``total_steps - 1``.
 
+    Example
+    -------
     >>> warmup_steps(1000), warmup_steps(2)
     (100, 1)
     """
@@ -267,6 +269,8 @@ def cyclic_step_size(total_steps: int) -> int:
     """A cyclic schedule's ``step_size_up`` (= ``step_size_down``): ``cyclicCycles`` whole
     cycles in ``total_steps`` (fewer steps: cycles of 2 steps).
 
+    Example
+    -------
     >>> cyclic_step_size(1000), cyclic_step_size(2)
     (125, 1)
     """
@@ -278,6 +282,8 @@ def column_edges(total_steps: int, columns: int) -> NDArray[np.int64]:
     """The first step of each of ``min(columns, total_steps)`` columns over the steps
     ``0 .. total_steps - 1``, and ``total_steps`` last (int64, exact integer arithmetic).
 
+    Example
+    -------
     >>> column_edges(10, 4).tolist()
     [0, 2, 5, 7, 10]
     """
@@ -317,6 +323,8 @@ def column_extremes(
     """Each column's lowest and highest lr, from a preview's ``steps`` (those of
     :func:`preview_steps`, which hold every column's first step) and their ``lrs``.
 
+    Example
+    -------
     >>> s = preview_steps(10, 2, [3.5]); lr = np.minimum(s, 7 - s).astype(float)
     >>> [v.tolist() for v in column_extremes(s, lr, 10, 2)]
     [[0.0, -2.0], [3.0, 2.0]]

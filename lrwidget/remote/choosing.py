@@ -22,7 +22,9 @@ import time
 from typing import Any, Callable
 
 from ..pure.numbers import is_int
+from ..pure.ranges import check_range
 from .fields import is_lr
+from .schedule_wire import parse_schedule
 from .transport import broadcast
 
 __all__ = ["Choice", "AGREE_EVERY"]
@@ -31,6 +33,15 @@ log = logging.getLogger("lrwidget.remote")
 
 #: seconds between a waiting rank 0's broadcasts to the other ranks (each a collective)
 AGREE_EVERY = 5.0
+
+
+def _request_id(fields: dict, what: str) -> int | None:
+    """The request's id (None, logged: there is none, so nothing can be answered)."""
+    request = fields.get("id")
+    if not is_int(request):
+        log.warning("dropped %s from the notebook without a request id", what)
+        return None
+    return int(request)
 
 
 def apply_is_collective(finder: Any) -> bool:
@@ -71,7 +82,8 @@ class Choice:
         self._answer, self._run_id, self._closed = answer, run_id, closed
         # written by the link's thread, taken by wait_for_choice
         self._lock = threading.Lock()
-        self._choice: tuple | None = None  # (request id, lr)
+        # (request id, ("lr", lr) or ("schedule", (kind, lo, hi, total_steps)))
+        self._choice: tuple | None = None
         self._evt = threading.Event()
         self._waiting = False
         self._taken: tuple | None = None  # (job run id, lr) of the last choice taken
@@ -95,14 +107,34 @@ class Choice:
 
     def offer(self, fields: dict) -> None:
         """An apply from the notebook (the link's thread): kept, or refused with the reason."""
-        request, lr = fields.get("id"), fields.get("lr")
-        if not is_int(request):
-            log.warning("dropped an apply from the notebook without a request id")
+        request, lr = _request_id(fields, "an apply"), fields.get("lr")
+        if request is None:
             return
-        request = int(request)
         if not is_lr(lr):
             self._answer(request, error=f"lr must be a positive finite number, got {lr!r}")
             return
+        v = float(lr)  # type: ignore[arg-type]
+        self._keep(request, ("lr", v), f"lr={v:.6g}")
+
+    def offer_schedule(self, fields: dict) -> None:
+        """A schedule from the notebook (the link's thread): checked (the rules, and the job's
+        own tested lrs), then kept; or refused with the reason."""
+        request = _request_id(fields, "a schedule")
+        if request is None:
+            return
+        try:
+            args = parse_schedule(fields)
+            r = getattr(self.finder, "result", None)
+            check_range(r.lrs if r is not None and len(r) else None, args[1], args[2])
+        except ValueError as e:
+            log.warning("refused a schedule from the notebook: %s", e)
+            self._answer(request, error=str(e))
+            return
+        self._keep(request, ("schedule", args), f"a {args[0]} schedule")
+
+    def _keep(self, request: int, decision: tuple, what: str) -> None:
+        """Keep the notebook's ``decision`` for ``wait_for_choice`` (one before it is
+        replaced), unless the job already took one for this run and went on."""
         with self._lock:
             taken, run = self._taken, self._run_id()
             if taken is not None and not self._waiting and run is not None and taken[0] == run:
@@ -113,17 +145,18 @@ class Choice:
                     "range test",
                 )
                 return
-            old, self._choice = self._choice, (request, float(lr))  # type: ignore[arg-type]
+            old, self._choice = self._choice, (request, decision)
             self._evt.set()
         if old is not None:
             self._answer(old[0], error="replaced by a newer choice")
-        log.info("the notebook chose lr=%.6g", lr)
+        log.info("the notebook chose %s", what)
 
     def decide(self, timeout: float | None) -> tuple[tuple, int | None]:
         """Rank 0: wait for the notebook's choice (or the timeout); tell the other ranks.
 
-        Returns the decision (``("lr", lr)``, ``("default", lr)`` or ``("error", why)``) and
-        the notebook's request id of a choice (None for the others).
+        Returns the decision (``("lr", lr)``, ``("schedule", (kind, lo, hi, total_steps))``,
+        ``("default", lr)`` or ``("error", why)``) and the notebook's request id of a choice
+        (None for the others).
         """
         deadline = None if timeout is None else time.monotonic() + timeout
         self._waiting = True
@@ -141,11 +174,11 @@ class Choice:
         """One wait: a choice, the link closed, the timeout's default, or ``("wait",)``."""
         if self._evt.wait(self._wait_for(deadline)) and not self._closed():
             with self._lock:
-                request, lr = self._choice  # type: ignore[misc]
+                request, decision = self._choice  # type: ignore[misc]
                 self._choice = None
                 self._evt.clear()
-            log.info("applying lr=%.6g, chosen in the notebook", lr)
-            return ("lr", lr), request
+            log.info("taking the notebook's choice: %s", decision)
+            return decision, request
         if self._closed():
             return ("error", "this link was closed while waiting for a choice"), None
         if deadline is not None and time.monotonic() >= deadline:

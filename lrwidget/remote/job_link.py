@@ -17,6 +17,7 @@ import time
 from typing import Any, Callable, TypeVar
 
 from ..channel.run_state import RunState
+from ..engine.schedules import base_lrs
 from ..engine.stream import RunStarted
 from . import wire
 from .choosing import Choice
@@ -46,7 +47,12 @@ class Link:
         Whether the notebook has this job's state now (it answered, and no send failed since).
     chosen_by : str or None
         Where the lr of the last :meth:`wait_for_choice` came from: "click" (applied in the
-        notebook) or "default" (the timeout's default suggestion); None before.
+        notebook), "schedule" (a schedule applied in the notebook: :attr:`scheduler`) or
+        "default" (the timeout's default suggestion); None before.
+    scheduler : torch.optim.lr_scheduler.LRScheduler or None
+        The schedule the notebook chose (a brushed range's, built here by
+        ``finder.schedule`` on every rank) when the last :meth:`wait_for_choice` took one;
+        None when it took an lr. Step it after each ``optimizer.step()``.
 
     :meth:`watch` streams a ``finder.watch()``'s training there too, and obeys its buttons.
     """
@@ -78,6 +84,7 @@ class Link:
         self.opened = rank == 0
         self._closed = False
         self.chosen_by: str | None = None
+        self.scheduler: Any = None
         # what a replay needs (the finder's stream thread writes, the link's thread reads)
         self._rlock = threading.Lock()
         self._runs = RunState()
@@ -100,7 +107,11 @@ class Link:
             self.rank,
             self.world,
             self._state,
-            {"stop": self.finder.stop, "apply": self._choice.offer},
+            {
+                "stop": self.finder.stop,
+                "apply": self._choice.offer,
+                "schedule": self._choice.offer_schedule,
+            },
             (self.hello_interval, self.heartbeat_interval),
             self.queue_size,
         )
@@ -122,10 +133,15 @@ class Link:
         return self._sending.refused if self.opened else None
 
     def wait_for_choice(self, timeout: float | None = None) -> float:
-        """Block until an lr is applied in the notebook; it is then in the optimizer.
+        """Block until an lr (or a schedule) is applied in the notebook; it is then in the
+        optimizer.
 
         Under torch.distributed every rank calls this: rank 0's choice is applied on every
         rank (the other ranks take part in broadcasts meanwhile).
+
+        A schedule chosen in the notebook (``RemoteSource.schedule``: a brushed range) is
+        built here with ``finder.schedule`` (on every rank) and kept as :attr:`scheduler`
+        (``chosen_by`` is then "schedule"); the notebook is told each group's peak lr.
 
         Parameters
         ----------
@@ -138,7 +154,8 @@ class Link:
         Returns
         -------
         float
-            The lr now in the optimizer's first param group (the others keep their ratio).
+            The lr now in the optimizer's first param group (the others keep their ratio); a
+            schedule's first step's.
 
         Raises
         ------
@@ -153,17 +170,17 @@ class Link:
         if decision[0] == "error":
             raise RuntimeError(decision[1])
         try:
-            held = self._apply_everywhere(decision[1])
+            held, told = self._take(decision)
         except Exception as e:
             if request is not None:  # the notebook shows why
                 self._answer(request, error=f"{type(e).__name__}: {e}")
             raise
         # on every rank: the decision's kind was broadcast with it
-        self.chosen_by = "click" if decision[0] == "lr" else "default"
+        self.chosen_by = {"lr": "click", "schedule": "schedule"}.get(decision[0], "default")
         if self.opened:
             self._choice.took(float(held[0]))
             if request is not None:
-                self._answer(request, lrs=held)
+                self._answer(request, lrs=told)
         return float(held[0])
 
     def watch(self, watch: W) -> W:
@@ -258,6 +275,19 @@ class Link:
             decision = broadcast(None, self._group, self._src)
             if decision[0] != "wait":
                 return decision, None
+
+    def _take(self, decision: tuple) -> tuple[list, list]:
+        """The decision taken on every rank: (the lrs the groups hold now, what the notebook is
+        told: those, or a schedule's peak lr of each group)."""
+        self.scheduler = None
+        if decision[0] != "schedule":
+            held = self._apply_everywhere(decision[1])
+            return held, held
+        # every rank has rank 0's numbers (broadcast); a collective finder agrees on them again
+        sched = self.finder.schedule(*decision[1])
+        self.scheduler = sched
+        held = [float(g["lr"]) for g in self.finder.optimizer.param_groups]
+        return held, base_lrs(self.finder.optimizer, [sched])
 
     def _apply_everywhere(self, lr: float | None) -> list:
         """The one place where rank 0's lr reaches every rank's optimizer.

@@ -30,6 +30,7 @@ from typing import Any, Callable
 
 from .. import __version__
 from . import wire
+from .schedule_wire import SCHEDULE
 from .transport import ENV_TOKEN, LogLimit, SocketThread, read_waiting, zmq_module
 from .watch_link import WatchStream
 from .watch_wire import SCALE, WATCH, encode_batch
@@ -56,7 +57,8 @@ class LinkThread(SocketThread):
     state : callable
         ``state() -> (version, wire.State)``: the job's whole state now.
     commands : dict
-        ``{"stop": callable(), "apply": callable(fields)}``: what the notebook's commands do.
+        ``{"stop": callable(), "apply": callable(fields), "schedule": callable(fields)}``: what
+        the notebook's commands do.
     intervals : tuple of float
         ``(hello_interval, heartbeat_interval)`` in seconds.
     queue_size : int
@@ -276,8 +278,8 @@ class LinkThread(SocketThread):
         elif m.kind == "stop":
             log.info("Stop from the notebook at %s", self.address)
             self._commands["stop"]()
-        elif m.kind == "apply":
-            self._commands["apply"](m.fields)
+        elif m.kind in ("apply", SCHEDULE):
+            self._commands[m.kind](m.fields)
         elif m.kind == SCALE:
             answer = self.watching.scale(m.fields)
             if answer is not None:

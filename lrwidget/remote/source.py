@@ -6,7 +6,7 @@ sends the lr chosen in the notebook back to the job. Its widget and :func:`liste
 ::
 
     job: lrwidget.connect(finder) --signed messages (remote.wire)--> RemoteSource --> Channel
-                                  <--- stop, apply -----------------              --> widget
+                                  <--- stop, apply, schedule -------              --> widget
 
 :class:`RemoteSource` is a source of runs (:class:`lrwidget.channel.core.Source`): the widget and
 the channel treat it as they treat a local ``LRFinder``: live curve, suggestions, click, Apply,
@@ -37,11 +37,13 @@ import warnings
 from concurrent.futures import Future
 from typing import Any, Callable
 
+from ..engine.range_schedule import check_schedule
 from . import wire
 from .applying import Requests
 from .delivering import Delivery
 from .fields import is_lr
 from .receiving import Receiver
+from .schedule_wire import SCHEDULE, schedule_fields
 from .transport import check_address, check_seconds, closed_at_exit
 from .watch_source import RemoteWatch
 from .watch_wire import SCALE, scale_fields
@@ -191,6 +193,44 @@ class RemoteSource:
             raise ValueError(f"lr must be a positive finite number, got {lr!r}")
         request, future = self._requests.add(float(lr))
         self._receiving.command("apply", request, float(lr))
+        return future
+
+    def schedule(self, kind: str, lo: float, hi: float, total_steps: int) -> list[float]:
+        """Ask the job for a schedule over ``lo .. hi``: it builds it with its finder's
+        ``schedule`` (on every rank) in ``link.wait_for_choice()``, keeps it as
+        ``link.scheduler``, and answers.
+
+        Parameters
+        ----------
+        kind : str
+            "one_cycle", "cyclic", "cosine" or "linear" (see ``LRFinder.schedule``).
+        lo, hi : float
+            The first param group's range; the job refuses one outside its tested lrs.
+        total_steps : int
+            Optimizer steps the schedule spans (2 to 1e9).
+
+        Returns
+        -------
+        list of float
+            The peak lr of each of the job's param groups under its new schedule.
+
+        Raises
+        ------
+        ValueError
+            A bad argument (named), before anything is sent.
+        ConnectionError, TimeoutError, RuntimeError
+            As :meth:`apply`: no job, no answer in ``apply_timeout`` s, or the job's refusal
+            (the text says why).
+        """
+        return self.schedule_async(kind, lo, hi, total_steps).result(
+            timeout=self.apply_timeout + 10
+        )
+
+    def schedule_async(self, kind: str, lo: float, hi: float, total_steps: int) -> Future:
+        """:meth:`schedule` without the wait: a Future of what it returns (or raises)."""
+        kind, lo, hi, n = check_schedule(kind, lo, hi, total_steps)
+        request, future = self._requests.add(hi, f"a {kind} schedule ({lo:.6g} .. {hi:.6g})")
+        self._receiving.request(SCHEDULE, request, schedule_fields(request, kind, lo, hi, n))
         return future
 
     def _scale(self, factor: float, rollback: bool) -> Future:
