@@ -226,3 +226,17 @@ def test_the_report_and_the_static_fallback_show_the_range_and_the_preview(teste
     assert data["text/html"].count("<img") == 2
     w.select_range(None, None)
     assert "suggested range" in w.to_svg(), "nothing brushed: the suggested range, dashed"
+
+
+def test_a_widget_made_after_the_run_shows_its_suggested_range_through_a_hello(tested):
+    opt, w, _ = tested()
+    late = LRFinderWidget(w.finder)  # a second widget of the finder, made after its run
+    try:
+        Capture(late)
+        late.call_on_writer(lambda: None)
+        assert late.suggested_range == w.suggested_range is not None
+        comm_msg(late, {"type": "hello"})  # its view rendered: the run is replayed to it
+        late.call_on_writer(lambda: None)
+        assert late.suggested_range == w.suggested_range and late.preview
+    finally:
+        late.close()

@@ -267,5 +267,8 @@ class RangeSchedule(ViewState):
 
     def channel_attached(self) -> None:
         """Made after the source's run ended: show its suggested range at once."""
-        if self._channel.result is not None and not self.finder.running:
-            self.range_run_ended(self._channel.result)
+        ch = self._channel
+        if ch.run is not None:
+            self._range_run = ch.run.run_id  # its replay to a view (hello) keeps the range
+        if ch.result is not None and not self.finder.running:
+            self.range_run_ended(ch.result)
