@@ -3382,9 +3382,10 @@ function show(ui, port, view, root) {
   const hasRange = asRange(port.get("selected_range")) || asRange(port.get("suggested_range"));
   ui.applyBtn.disabled = !hasRange || port.get("status", "idle") === "running";
   const r = scheduleReadout(port.get("schedule_applied"), port.get("schedule_error", ""));
-  ui.readout.textContent = r.text;
+  if (ui.readout.textContent !== r.text) ui.readout.textContent = r.text;
   ui.readout.classList.toggle("lrw-error-text", r.error);
-  ui.canvas.setAttribute("aria-label", previewText(p));
+  const label = previewText(p);
+  if (ui.canvas.getAttribute("aria-label") !== label) ui.canvas.setAttribute("aria-label", label);
   root.dataset.schedule = port.get("schedule_applied")?.kind ?? "";
   drawPreview(ui, view, p);
 }
