@@ -124,6 +124,10 @@ def test_drag_pick_one_cycle_apply_and_the_keyboard_range(
         time.sleep(0.5)
         _into_view(root)
         root.screenshot(path=str(artifacts / "schedule_dark.png"))
+        page.set_viewport_size({"width": 640, "height": 900})  # a narrow (sidebar-like) view
+        time.sleep(0.5)
+        _into_view(root)
+        root.screenshot(path=str(artifacts / "schedule_dark_narrow.png"))
     except Exception:
         shot(page, "schedule_failure")
         raise
