@@ -215,13 +215,18 @@ class RangeSchedule(ViewState):
         return self.selected_range or self.suggested_range
 
     def _refresh_preview(self) -> None:
-        """Writer: the preview of the kind and steps shown over the range in use (none: empty)."""
+        """Writer: the preview of the kind and steps shown over the range in use (none: empty;
+        one the engine will not preview: empty, and the reason in ``schedule_error``)."""
         rng = self._range_in_use()
         preview: dict[str, Any] = {}
         if rng is not None:
             lo, hi = rng
             kind, n = self.schedule_kind, self.total_steps
-            steps, lrs = schedule_preview(kind, lo, hi, n, columns=PREVIEW_COLUMNS)
+            try:
+                steps, lrs = schedule_preview(kind, lo, hi, n, columns=PREVIEW_COLUMNS)
+            except ValueError as e:  # e.g. a cyclic schedule with too many turns to preview
+                self.channel_state({"preview": {}, "schedule_error": str(e)})
+                return
             preview = {"kind": kind, "lo": lo, "hi": hi, "total_steps": n}
             preview.update(steps=steps.tolist(), lrs=lrs.tolist())
         self.channel_state({"preview": preview})
@@ -260,10 +265,7 @@ class RangeSchedule(ViewState):
         self.channel_state(
             {"suggested_range": suggest_range(result) if result is not None else None}
         )
-        try:
-            self._refresh_preview()
-        except ValueError as e:  # e.g. a cyclic schedule with too many turns to preview
-            self.channel_state({"schedule_error": str(e)})
+        self._refresh_preview()
 
     def channel_attached(self) -> None:
         """Made after the source's run ended: show its suggested range at once."""
