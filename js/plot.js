@@ -6,6 +6,7 @@ import { drawCurves } from "./layers/curves.js";
 import { createPlotCache, frameGeometry } from "./layers/geometry.js";
 import { drawDivergence, drawSuggestions, markerMemo, placeMarkers } from "./layers/markers.js";
 import { drawHover, drawMessage, drawRateLines } from "./layers/overlays.js";
+import { drawRange } from "./layers/range.js";
 
 export { computeLayout, createPlotCache } from "./layers/geometry.js";
 export { spreadLabels } from "./layers/overlays.js";
@@ -16,6 +17,7 @@ export const LAYERS = [
   drawAxisLines,
   drawTickLabels,
   drawAxisTitles,
+  drawRange, // the brushed (or suggested) range, under the curve
   drawCurves,
   drawDivergence,
   drawRateLines,
@@ -26,7 +28,8 @@ export const LAYERS = [
 
 /**
  * Draw one frame. `f` = {ctx, width, height, dpr, theme, data: {lr, loss, smoothed, n, ...}, log, startLr,
- * endLr, suggestions, selectedLr, appliedLr, divergedLr, hoverIndex, hoverMarker, message, cache, dirtyFrom}.
+ * endLr, suggestions, selectedLr, appliedLr, divergedLr, hoverIndex, hoverMarker, message, cache, dirtyFrom,
+ * range: {lo, hi, suggested} | null, drag: {x0, x1} | null}.
  * Returns what interaction needs: {plot, xScale, yScale, markers: [{x, y, suggestion, k}], yr}.
  */
 export function drawFrame(f) {

@@ -15,6 +15,8 @@ import { mountLegend } from "./view/legend.js";
 import { mountMessages } from "./view/messages.js";
 import { createPort } from "./view/model_port.js";
 import { mountPlacementWatch } from "./view/placement_watch.js";
+import { mountRange } from "./view/range.js";
+import { mountSchedule } from "./view/schedule.js";
 import { createActions, mountSelectionSync } from "./view/selection.js";
 import { mountStatus } from "./view/status.js";
 import { mountThemeWatch } from "./view/theme_watch.js";
@@ -45,6 +47,8 @@ const PARTS = [
   mountLegend,
   mountPointer,
   mountKeyboard,
+  mountRange, // issue 19: a range dragged or keyed on the curve
+  mountSchedule, // issue 19: the schedule picker, total steps, preview and Apply schedule
   mountSelectionSync,
   mountTraitWatch,
   mountClosed,

@@ -43,6 +43,7 @@ if os.environ.get("CI"):
 # process: starts other processes (torchrun ranks, a job, a kernel, a server, node, ruff)
 PROCESS = {
     "test_distributed.py",
+    "test_schedule_remote_view.py",
     "test_interrupts.py",
     "test_watch_dist.py",
     "test_js.py",

@@ -35,7 +35,8 @@ function buildPlot() {
       role: "application",
       "aria-roledescription": "learning-rate finder plot",
       "aria-label":
-        "Loss against learning rate. Click or use Left/Right arrows to select a learning rate, Enter to apply.",
+        "Loss against learning rate. Click or use Left/Right arrows to select a learning rate, Enter to apply; " +
+        "drag or Shift+Left/Right to select a range, Escape to clear it.",
     },
     [canvas, hint, tooltip],
   );

@@ -1,5 +1,6 @@
 // The frame loop: at most one draw per animation frame, whatever asked for it and how often.
 import { createPlotCache, drawFrame } from "../plot.js";
+import { shownRange } from "./range.js";
 import { selectedLr } from "./selection.js";
 import { idleMessage } from "./status.js";
 import { drawTrainingView, markLrInUse } from "./training.js";
@@ -44,6 +45,8 @@ export function frameInputs(port, view) {
     hoverMarker: view.hover.marker,
     message: idleMessage(data.n, port.get("status", "idle"), port.get("hint", "")),
     dirtyFrom: data.dirtyFrom,
+    range: shownRange(view.localRange, port.get("selected_range"), port.get("suggested_range"), view.now()),
+    drag: view.drag,
   };
 }
 

@@ -61,6 +61,7 @@ export function mountPointer({ dom, port, view, bus, actions }) {
     }
   };
   const onClick = (ev) => {
+    if (view.dragged) return; // the end of a drag across the plot (range.js), not a click
     const { hit } = where(ev);
     if (!hit) return;
     dom.plotBox.focus({ preventScroll: true });

@@ -2,12 +2,14 @@
 import { edgeIndex, stepIndex } from "../pick.js";
 
 /**
- * The action of a keydown (pure): {kind: "step", delta} (arrows; Shift moves 10 readings),
+ * The action of a keydown (pure): {kind: "step", delta} (arrows; Shift+Up/Down move 10 readings),
  * {kind: "edge", last} (Home / End), {kind: "apply"} (Enter), or null (not ours: let it through,
- * also with Alt, Ctrl or Meta held, which belong to the browser and Jupyter).
+ * also with Alt, Ctrl or Meta held, which belong to the browser and Jupyter). Shift+Left/Right grow a
+ * range (range.js), so they are not a step.
  */
 export function keyAction({ key, shiftKey = false, altKey = false, ctrlKey = false, metaKey = false }) {
   if (altKey || ctrlKey || metaKey) return null;
+  if (shiftKey && (key === "ArrowLeft" || key === "ArrowRight")) return null;
   const step = shiftKey ? 10 : 1;
   switch (key) {
     case "ArrowLeft":

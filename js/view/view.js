@@ -15,6 +15,9 @@ export function createView(el, now = clock) {
     frame: null, // frame_loop.js: what the last drawFrame returned (scales, markers), for hit testing
     hover: { index: -1, marker: -1 }, // interaction.js: hovered reading, or hovered suggestion marker (its k)
     localSel: null, // selection.js: {lr, index}, optimistic until the kernel's selected_lr comes back
+    localRange: null, // range.js: {lo, hi, t} or {clear, t}, this view's proposal until the kernel answers
+    drag: null, // range.js: {x0, x1} CSS px while a drag across the plot goes on
+    dragged: false, // range.js: the click after a drag's pointerup ends the drag (interaction.js skips it)
     lastTraitContact: now(), // trait_watch.js: when a status trait last changed (the kernel was alive then)
     training: null, // training.js: the doctor's state (training_state.js), null until it mounts
     trainingFrame: null, // training.js: what the last drawTrainingFrame returned, for the pointer and zoom

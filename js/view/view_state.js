@@ -25,6 +25,24 @@
  * @property {number} height
  * @property {number} sidebar_views
  * @property {boolean} sidebar_fallback
+ * @property {number[] | null} selected_range [lo, hi]: the brushed range, both ends tested lrs (issue 19)
+ * @property {number[] | null} suggested_range [lo, hi]: what a schedule uses with nothing brushed
+ * @property {string} schedule_kind the picker's kind (rules.json "schedule")
+ * @property {number} total_steps the schedule's steps
+ * @property {SchedulePreview | null} preview lr(step) of the schedule, as the kernel computed it
+ * @property {Object | null} schedule_applied what Apply schedule attached: {kind, lo, hi, total_steps, max_lrs}
+ * @property {string} schedule_error why the last schedule command was refused ("" when it was not)
+ */
+
+/**
+ * The `preview` trait: the steps the kernel evaluated the real scheduler at and its lrs (group 0).
+ * @typedef {Object} SchedulePreview
+ * @property {string} kind
+ * @property {number} lo
+ * @property {number} hi
+ * @property {number} total_steps
+ * @property {number[]} steps
+ * @property {number[]} lrs
  */
 
 /**
@@ -42,7 +60,9 @@
  * @typedef {{type: "hello"} | {type: "stop"} | {type: "select", lr: number | null, index: number | null}
  *   | {type: "apply", lr: number | null} | {type: "placement", view: string, where: string}
  *   | {type: "scale_lr", factor: number, rollback: boolean}
- *   | {type: "training_zoom", lo: number, hi: number, cols: number, req: number}} Command
+ *   | {type: "training_zoom", lo: number, hi: number, cols: number, req: number}
+ *   | {type: "select_range", lo: number | null, hi: number | null}
+ *   | {type: "schedule_preview" | "apply_schedule", kind: string, total_steps: number}} Command
  */
 
 /**

@@ -54,6 +54,7 @@ __all__ = [
     "ScaleLr",
     "TrainingZoom",
     "parse_training_command",
+    "lr_field",
 ]
 
 #: where a view can report being (the ``placement`` command)
@@ -104,8 +105,9 @@ class Placement:
 Command = Union[Hello, Select, Apply, Stop, Placement]
 
 
-def _lr_field(kind: str, content: dict[str, Any]) -> float | None:
-    v = content.get("lr")
+def lr_field(kind: str, content: dict[str, Any], field: str = "lr") -> float | None:
+    """``content[field]``: None, or a positive finite float (else :class:`BadCommand` naming it)."""
+    v = content.get(field)
     if v is None:
         return None
     ok = is_real(v)
@@ -116,8 +118,8 @@ def _lr_field(kind: str, content: dict[str, Any]) -> float | None:
         except OverflowError:  # an int like 10**400 arrives from JSON as a Python int
             f = math.inf
     if not (ok and math.isfinite(f) and f > 0):
-        shown = f if ok else repr(v)
-        raise BadCommand(f"{kind}: lr must be a positive finite number or null, got {shown}")
+        shown = f if ok else repr(v)[:60]
+        raise BadCommand(f"{kind}: {field} must be a positive finite number or null, got {shown}")
     return f
 
 
@@ -164,9 +166,9 @@ def parse_command(content: Any) -> Command:
         view = content.get("view")
         return Hello(view if isinstance(view, str) and 0 < len(view) <= VIEW_ID_MAX else None)
     if kind == "select":
-        return Select(_lr_field("select", content), _index_field(content))
+        return Select(lr_field("select", content), _index_field(content))
     if kind == "apply":
-        return Apply(_lr_field("apply", content))
+        return Apply(lr_field("apply", content))
     if kind == "stop":
         return Stop()
     if kind == "placement":

@@ -33,6 +33,7 @@ import numpy as np
 
 from ..pure.rules import format_loss, format_lr, palette, status_word
 from .report_geometry import Scale, segments
+from .report_schedule import preview_svg
 from .report_svg import X_TICKS, to_svg
 from .report_text import esc, suggestion_rows, summary_line
 
@@ -49,6 +50,7 @@ __all__ = [
     "Scale",
     "segments",
     "X_TICKS",
+    "preview_svg",
 ]
 
 _NONE = "\u2014"  # a table cell with nothing to show
@@ -92,9 +94,14 @@ def to_html(
     applied_lr: float | None = None,
     title: str = "Learning-rate range test",
     dark: bool = False,
+    brushed: tuple[float, float] | None = None,
+    suggested: bool = False,
+    preview: dict[str, Any] | None = None,
 ) -> str:
     """A self-contained HTML page: the curve (inline SVG), a readings summary, the suggestions
     with their reasons and the chosen lr. Opens offline (no scripts, fonts or images fetched).
+    ``brushed`` / ``suggested``: a range drawn on the curve (:func:`to_svg`); ``preview``: a
+    schedule's preview (a widget's ``preview`` trait) drawn under it.
 
     Example
     -------
@@ -111,7 +118,8 @@ def to_html(
     return _PAGE.format(
         title=esc(title),
         chosen=esc(_chosen_text(result, selected_lr, applied_lr)),
-        svg=to_svg(result, selected_lr, applied_lr, width=760, height=380, dark=dark),
+        svg=to_svg(result, selected_lr, applied_lr, 760, 380, dark, brushed, suggested)
+        + preview_svg(preview or {}, width=760, dark=dark),
         rows=_suggestions_table(result),
         table="".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in _readings(result)),
         footer=esc(summary_line(result, selected_lr, applied_lr)),

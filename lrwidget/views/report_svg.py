@@ -17,6 +17,7 @@ import numpy as np
 from ..pure.numbers import is_int
 from ..pure.rules import format_lr, linear_ticks, log_ticks, marker_loss, palette, x_domain, y_range
 from .report_geometry import Point, Scale, segments
+from .report_schedule import band_svg
 from .report_text import esc, suggestion_rows, summary_line, title_line
 
 if TYPE_CHECKING:
@@ -35,6 +36,8 @@ def to_svg(
     width: int = 720,
     height: int = 360,
     dark: bool = False,
+    brushed: tuple[float, float] | None = None,
+    suggested: bool = False,
 ) -> str:
     """The loss-vs-lr curve of a result as a standalone SVG document (a string).
 
@@ -47,6 +50,9 @@ def to_svg(
         Size in pixels (>= 200 x 150).
     dark : bool
         Dark palette (for dark notebook themes).
+    brushed : (float, float), optional
+        A range of lrs drawn as a band under the curve, its ends labelled (issue 19);
+        ``suggested``: the range the test suggests (dashed, so labelled).
 
     Returns
     -------
@@ -78,6 +84,7 @@ def to_svg(
         return "\n".join(out)
     # layers, back to front, as js/plot.js draws them
     out += _svg_axes(f)
+    out += band_svg(brushed, f.sx, (f.left, f.top, f.right, f.bottom), f.pal["selected"], suggested)
     out += _svg_curves(f)
     out += _svg_diverged(f, result)
     out += _svg_chosen(f, selected_lr, "selected", f.pal["selected"], True, 0)

@@ -34,28 +34,35 @@ def with_static_fallback(
     result: RangeTestResult | None,
     selected_lr: float | None,
     applied_lr: float | None,
+    shown: dict[str, Any] | None = None,
 ) -> Bundle | None:
     """anywidget's ``bundle`` (the widget view) plus ``text/plain`` (``summary``) and, once
-    ``result`` has readings, ``image/svg+xml`` and ``text/html`` of the curve."""
+    ``result`` has readings, ``image/svg+xml`` and ``text/html`` of the curve; ``shown``: the
+    range drawn on it (``brushed``, ``suggested``) and a schedule's ``preview`` under it."""
+    shown = dict(shown or {})
+    preview = report.preview_svg(shown.pop("preview", None) or {})
     if bundle is None:
         return None
     data, metadata = bundle
     data = dict(data)
     data["text/plain"] = summary
     if result is not None and len(result):
-        svg = report.to_svg(result, selected_lr, applied_lr)
+        svg = report.to_svg(result, selected_lr, applied_lr, **shown)
         data["image/svg+xml"] = svg
         # nbconvert and nbviewer show ONE representation per output: text/html carries the
         # curve and the summary line together (widget front ends still pick the view). The
         # curve is an <img> of the SVG: an untrusted notebook (one nbconvert executed, one
         # downloaded) gets its HTML sanitized, which keeps an image but strips <svg> down to
         # the text of its labels.
-        src = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii")
         text = html.escape(summary)
-        data["text/html"] = (
-            f'<div class="lrwidget-static"><img src="{src}" alt="{text}"><p>{text}</p></div>'
-        )
+        imgs = "".join(f'<img src="{_data_url(s)}" alt="{text}">' for s in (svg, preview) if s)
+        data["text/html"] = f'<div class="lrwidget-static">{imgs}<p>{text}</p></div>'
+
     return data, metadata
+
+
+def _data_url(svg: str) -> str:
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii")
 
 
 class Displays:

@@ -20,9 +20,15 @@ from typing import Any
 
 import traitlets
 
-from ..pure.rules import PLOT_HEIGHT, check_height
+from ..pure.rules import PLOT_HEIGHT, SCHEDULE, SCHEDULE_KINDS, check_height
 
 __all__ = ["ViewState", "VIEW_STATE_NAMES", "view_state_defaults"]
+
+
+def _range() -> Any:
+    """A synced (lo, hi) of floats, or None."""
+    ends = (traitlets.Float(), traitlets.Float())
+    return traitlets.Tuple(*ends, default_value=None, allow_none=True).tag(sync=True)
 
 
 class ViewState(traitlets.HasTraits):
@@ -54,6 +60,22 @@ class ViewState(traitlets.HasTraits):
     sidebar_views = traitlets.Int(0).tag(sync=True)
     #: set by show_in_sidebar: inline views fold to a note while ``sidebar_views > 0``
     sidebar_fallback = traitlets.Bool(False).tag(sync=True)
+    # ---- the range and its schedule (issue 19; lrwidget/views/schedule_feed.py)
+    #: the brushed range (lo, hi): two tested lrs, or None
+    selected_range = _range()
+    #: the range a schedule uses when none is brushed (pure.ranges.suggest_range of the last run)
+    suggested_range = _range()
+    #: the picker's kind and the steps field (what the preview shows)
+    schedule_kind = traitlets.Unicode(next(iter(SCHEDULE_KINDS))).tag(sync=True)
+    total_steps = traitlets.Int(int(SCHEDULE["defaultTotalSteps"])).tag(sync=True)
+    #: the preview: {"kind", "lo", "hi", "total_steps", "steps": [...], "lrs": [...]} ({}: none)
+    preview: traitlets.Dict[str, Any] = traitlets.Dict(default_value={}).tag(sync=True)
+    #: what Apply schedule attached: {"kind", "lo", "hi", "total_steps", "max_lrs"}, or None
+    schedule_applied: traitlets.Dict[str, Any] = traitlets.Dict(
+        default_value=None, allow_none=True
+    ).tag(sync=True)
+    #: why the views' last schedule command was refused ("": it was not)
+    schedule_error = traitlets.Unicode("").tag(sync=True)
 
     @traitlets.validate("height")
     def _check_height(self, proposal: dict[str, Any]) -> int:

@@ -53,9 +53,9 @@ from ..engine.stream import RunStarted
 from ..pure.rules import STATUS_OF_REASON, check_height
 from . import report
 from .owned import KernelOwned
+from .schedule_feed import RangeSchedule
 from .static_fallback import Bundle, Displays, with_static_fallback
 from .training import TrainingFeed, TrainingRun, Watch
-from .view_state import ViewState
 
 __all__ = ["LRFinderWidget", "check_run_args", "encode_readings", "STATUS_OF_REASON"]
 
@@ -64,7 +64,7 @@ _STATIC = pathlib.Path(__file__).parent / "static"
 _MAX_VIEWS = 64
 
 
-class LRFinderWidget(KernelOwned, ViewState, anywidget.AnyWidget, ChannelView):
+class LRFinderWidget(KernelOwned, RangeSchedule, anywidget.AnyWidget, ChannelView):
     """A live plot of an :class:`~lrwidget.LRFinder`'s range test; click a point, Apply it.
 
     Every run of ``finder`` streams into the widget: :meth:`run` (the range test in a
@@ -345,7 +345,8 @@ class LRFinderWidget(KernelOwned, ViewState, anywidget.AnyWidget, ChannelView):
         """
         if self.result is None:
             raise RuntimeError("no finished range test to draw yet")
-        return report.to_svg(self.result, self.selected_lr, self.applied_lr, **kwargs)
+        sel, applied = self.selected_lr, self.applied_lr  # the range with it: RangeSchedule.shown
+        return report.to_svg(self.result, sel, applied, **self.shown(), **kwargs)
 
     def save_html(self, path: str | os.PathLike[str], **kwargs: Any) -> str:
         """Write a self-contained HTML report of the last result (:mod:`lrwidget.views.report`).
@@ -355,7 +356,8 @@ class LRFinderWidget(KernelOwned, ViewState, anywidget.AnyWidget, ChannelView):
         """
         if self.result is None:
             raise RuntimeError("no finished range test to report yet")
-        return report.save_html(self.result, path, self.selected_lr, self.applied_lr, **kwargs)
+        sel, applied, shown = self.selected_lr, self.applied_lr, self.shown(preview=True)
+        return report.save_html(self.result, path, sel, applied, **shown, **kwargs)
 
     def summary(self) -> str:
         """The one-line text summary used by the static fallback."""
@@ -386,6 +388,7 @@ class LRFinderWidget(KernelOwned, ViewState, anywidget.AnyWidget, ChannelView):
             self.result,
             self.selected_lr,
             self.applied_lr,
+            self.shown(preview=True),
         )
 
     def _ipython_display_(self) -> None:
@@ -413,7 +416,8 @@ class LRFinderWidget(KernelOwned, ViewState, anywidget.AnyWidget, ChannelView):
 
     def _on_msg(self, _widget: object, content: Any, buffers: object) -> None:
         """Comm handler: runs on the kernel's thread; hands the message to the channel."""
-        if not self._training.on_msg(content):  # the doctor's commands are the feed's
+        # the doctor's commands are the feed's, the range's and schedule's RangeSchedule's
+        if not self._training.on_msg(content) and not self.range_msg(content):
             self._channel.command(self, content)
 
     def call_on_writer(self, fn: Callable[[], Any]) -> Any:
@@ -440,6 +444,7 @@ class LRFinderWidget(KernelOwned, ViewState, anywidget.AnyWidget, ChannelView):
                 setattr(self, name, value)
 
     def channel_run(self, run: RunStarted) -> None:
+        self.range_run_started(run.run_id)
         if self.wants_readings:
             self.send(
                 P.run_message(run.run_id, run.num_iter, run.start_lr, run.end_lr, run.step_mode)
@@ -457,6 +462,7 @@ class LRFinderWidget(KernelOwned, ViewState, anywidget.AnyWidget, ChannelView):
         self.send(P.heartbeat_message(t))
 
     def channel_ended(self, result: RangeTestResult | None) -> None:
+        self.range_run_ended(result)
         self._displays.refresh(self._repr_mimebundle_)
 
     def channel_hello(self) -> None:

@@ -101,6 +101,22 @@ var rules_default = {
     sendInterval: 0.1,
     maxEvents: 256,
     minZoomSteps: 16
+  },
+  schedule: {
+    about: "Schedules from a range (issue 19): the kinds in picker order with their labels; the preview's columns; cosine and linear warm up from lo to hi over warmupFraction of the steps (at least 1) and decay to lo / finalDivisor; cyclic's step_size_up = step_size_down = max(1, total_steps // (2 * cyclicCycles)); one cycle keeps torch's pct_start (0.3) and final_div_factor; total_steps is an int in [minTotalSteps, maxTotalSteps].",
+    kinds: [
+      { name: "one_cycle", label: "One cycle" },
+      { name: "cyclic", label: "Cyclic (triangular)" },
+      { name: "cosine", label: "Warmup + cosine" },
+      { name: "linear", label: "Warmup + linear decay" }
+    ],
+    previewColumns: 512,
+    finalDivisor: 100,
+    warmupFraction: 0.1,
+    cyclicCycles: 4,
+    minTotalSteps: 2,
+    maxTotalSteps: 1e9,
+    defaultTotalSteps: 1e3
   }
 };
 
@@ -203,7 +219,7 @@ function buildPlot() {
       tabindex: "0",
       role: "application",
       "aria-roledescription": "learning-rate finder plot",
-      "aria-label": "Loss against learning rate. Click or use Left/Right arrows to select a learning rate, Enter to apply."
+      "aria-label": "Loss against learning rate. Click or use Left/Right arrows to select a learning rate, Enter to apply; drag or Shift+Left/Right to select a range, Escape to clear it."
     },
     [canvas, hint, tooltip]
   );
@@ -1571,12 +1587,83 @@ function drawMessage(ctx, g, f, theme) {
   ctx.fillText(f.message, (g.plot.left + g.plot.right) / 2, (g.plot.top + g.plot.bottom) / 2);
 }
 
+// js/layers/range.js
+function bandPixels(range, xScale, plot, log) {
+  if (!range || !(range.lo < range.hi) || log && !(range.lo > 0)) return null;
+  const a = xScale.map(range.lo);
+  const b = xScale.map(range.hi);
+  if (!Number.isFinite(a) || !Number.isFinite(b) || b < plot.left || a > plot.right) return null;
+  return { x0: Math.max(plot.left, a), x1: Math.min(plot.right, b) };
+}
+function endLabels(range, band, widths, gap = 4) {
+  const inside = band.x1 - band.x0 >= widths[0] + widths[1] + 3 * gap;
+  return [
+    { text: formatLR(range.lo), x: inside ? band.x0 + gap : band.x0 - gap, align: inside ? "left" : "right" },
+    { text: formatLR(range.hi), x: inside ? band.x1 - gap : band.x1 + gap, align: inside ? "right" : "left" }
+  ];
+}
+function strokeEdges(ctx, x0, x1, plot) {
+  ctx.beginPath();
+  for (const x of [x0, x1]) {
+    ctx.moveTo(Math.round(x) + 0.5, plot.top);
+    ctx.lineTo(Math.round(x) + 0.5, plot.bottom);
+  }
+  ctx.stroke();
+}
+function drawBand(ctx, g, band, color, suggested) {
+  const { plot } = g;
+  ctx.fillStyle = withAlpha(color, suggested ? 0.06 : 0.14);
+  ctx.fillRect(band.x0, plot.top, band.x1 - band.x0, plot.bottom - plot.top);
+  ctx.strokeStyle = withAlpha(color, suggested ? 0.7 : 0.9);
+  ctx.lineWidth = 1.25;
+  ctx.setLineDash(suggested ? [4, 4] : []);
+  strokeEdges(ctx, band.x0, band.x1, plot);
+  ctx.setLineDash([]);
+}
+function drawLabels(ctx, g, range, band, theme, suggested) {
+  ctx.font = font(theme, 11, "600");
+  const texts = [formatLR(range.lo), formatLR(range.hi)];
+  const labels = endLabels(
+    range,
+    band,
+    texts.map((t) => ctx.measureText(t).width)
+  );
+  ctx.fillStyle = suggested ? theme.fgMuted : theme.fg;
+  ctx.textBaseline = "bottom";
+  const y = g.plot.bottom - 4;
+  for (const l of labels) {
+    ctx.textAlign = l.align;
+    ctx.fillText(l.text, l.x, y);
+  }
+  if (suggested) {
+    ctx.textAlign = "center";
+    ctx.textBaseline = "top";
+    ctx.font = font(theme, 10);
+    ctx.fillText("suggested range", (band.x0 + band.x1) / 2, g.plot.top + 4);
+  }
+}
+function drawRange(ctx, g, f, theme) {
+  const color = theme.selected;
+  if (f.drag) {
+    const x0 = Math.max(g.plot.left, Math.min(f.drag.x0, f.drag.x1));
+    const x1 = Math.min(g.plot.right, Math.max(f.drag.x0, f.drag.x1));
+    if (x1 > x0) drawBand(ctx, g, { x0, x1 }, color, false);
+    return;
+  }
+  const band = bandPixels(f.range, g.xScale, g.plot, g.log);
+  if (!band) return;
+  drawBand(ctx, g, band, color, f.range.suggested);
+  drawLabels(ctx, g, f.range, band, theme, f.range.suggested);
+}
+
 // js/plot.js
 var LAYERS = [
   drawGrid,
   drawAxisLines,
   drawTickLabels,
   drawAxisTitles,
+  drawRange,
+  // the brushed (or suggested) range, under the curve
   drawCurves,
   drawDivergence,
   drawRateLines,
@@ -1665,6 +1752,45 @@ function nearestMarker(markers, px, py, radius = 8) {
     }
   }
   return best;
+}
+
+// js/view/keys.js
+function keyAction({ key, shiftKey = false, altKey = false, ctrlKey = false, metaKey = false }) {
+  if (altKey || ctrlKey || metaKey) return null;
+  if (shiftKey && (key === "ArrowLeft" || key === "ArrowRight")) return null;
+  const step = shiftKey ? 10 : 1;
+  switch (key) {
+    case "ArrowLeft":
+    case "ArrowDown":
+      return { kind: "step", delta: -step };
+    case "ArrowRight":
+    case "ArrowUp":
+      return { kind: "step", delta: step };
+    case "Home":
+      return { kind: "edge", last: false };
+    case "End":
+      return { kind: "edge", last: true };
+    case "Enter":
+      return { kind: "apply" };
+    default:
+      return null;
+  }
+}
+function keyFallback(suggestions, n, isValid, smoothed = null) {
+  const def = suggestions.find((s) => s.default && Number.isInteger(s.index));
+  if (def) return def.index;
+  if (!smoothed) return edgeIndex(n, isValid, true);
+  let best = -1;
+  for (let i = 0; i < n; i++) {
+    if (isValid(i) && Number.isFinite(smoothed[i]) && (best < 0 || smoothed[i] < smoothed[best])) best = i;
+  }
+  return best;
+}
+function keyTarget(action, cur, n, isValid, fallback) {
+  if (action.kind === "edge") return edgeIndex(n, isValid, action.last);
+  if (action.kind !== "step") return -1;
+  if (cur < 0) return stepIndex(-1, 0, n, isValid, fallback);
+  return stepIndex(cur, action.delta, n, isValid);
 }
 
 // js/decode.js
@@ -1932,6 +2058,12 @@ function createView(el, now = clock) {
     // interaction.js: hovered reading, or hovered suggestion marker (its k)
     localSel: null,
     // selection.js: {lr, index}, optimistic until the kernel's selected_lr comes back
+    localRange: null,
+    // range.js: {lo, hi, t} or {clear, t}, this view's proposal until the kernel answers
+    drag: null,
+    // range.js: {x0, x1} CSS px while a drag across the plot goes on
+    dragged: false,
+    // range.js: the click after a drag's pointerup ends the drag (interaction.js skips it)
     lastTraitContact: now(),
     // trait_watch.js: when a status trait last changed (the kernel was alive then)
     training: null,
@@ -1947,6 +2079,163 @@ function isLogAxis(stepModeTrait, readings) {
 }
 function isSelectable(readings, i) {
   return Number.isFinite(readings.lr[i]) && Number.isFinite(readings.smoothed[i]);
+}
+
+// js/view/range.js
+var DRAG_MIN_PX = 5;
+var LOCAL_RANGE_MS = 2e3;
+function asRange(v) {
+  if (!Array.isArray(v) || v.length !== 2) return null;
+  const [lo, hi] = v;
+  const ok = (x) => typeof x === "number" && Number.isFinite(x) && x > 0;
+  return ok(lo) && ok(hi) && lo < hi ? { lo, hi } : null;
+}
+function shownRange(localRange, selected, suggested, now) {
+  const pending = localRange && now - localRange.t < LOCAL_RANGE_MS;
+  if (pending && !localRange.clear) return { lo: localRange.lo, hi: localRange.hi, suggested: false };
+  const sel = pending ? null : asRange(selected);
+  if (sel) return { ...sel, suggested: false };
+  const sug = asRange(suggested);
+  return sug ? { ...sug, suggested: true } : null;
+}
+function isDrag(x0, x1, min = DRAG_MIN_PX) {
+  return Math.abs(x1 - x0) >= min;
+}
+function dragReadings(frame, readings, x0, x1, log) {
+  const clamp = (x) => Math.max(frame.plot.left, Math.min(frame.plot.right, x));
+  const at = (x) => nearestIndex(readings.lr, readings.n, frame.xScale.invert(clamp(x)), log, readings.smoothed);
+  const a = at(x0);
+  const b = at(x1);
+  if (a < 0 || b < 0 || readings.lr[a] === readings.lr[b]) return null;
+  return readings.lr[a] < readings.lr[b] ? { lo: a, hi: b } : { lo: b, hi: a };
+}
+function rangeKey({ key, shiftKey = false, altKey = false, ctrlKey = false, metaKey = false }) {
+  if (altKey || ctrlKey || metaKey) return null;
+  if (key === "Escape") return { kind: "clear" };
+  if (!shiftKey) return null;
+  if (key === "ArrowLeft") return { kind: "extend", delta: -1 };
+  if (key === "ArrowRight") return { kind: "extend", delta: 1 };
+  return null;
+}
+function keyRangeStart(kept, brushed, lrs, selIndex, fallback) {
+  const same = kept && brushed && lrs[Math.min(kept.anchor, kept.focus)] === brushed.lo;
+  if (same && lrs[Math.max(kept.anchor, kept.focus)] === brushed.hi && (selIndex < 0 || kept.anchor === selIndex)) {
+    return kept;
+  }
+  if (selIndex >= 0) return { anchor: selIndex, focus: selIndex };
+  if (brushed) {
+    const lo = lrs.indexOf(brushed.lo);
+    const hi = lrs.lastIndexOf(brushed.hi);
+    if (lo >= 0 && hi >= 0) return { anchor: lo, focus: hi };
+  }
+  return { anchor: fallback, focus: fallback };
+}
+function extendKeyRange(start, delta, n, isValid) {
+  if (start.anchor < 0) return start;
+  return { anchor: start.anchor, focus: stepIndex(start.focus, delta, n, isValid) };
+}
+function rangeCommand(lrs, a, b) {
+  if (a < 0 || b < 0 || lrs[a] === lrs[b]) return { type: "select_range", lo: null, hi: null };
+  return { type: "select_range", lo: Math.min(lrs[a], lrs[b]), hi: Math.max(lrs[a], lrs[b]) };
+}
+function rangeText(cmd) {
+  return cmd.lo === null ? "Range cleared" : `Range ${formatLR(cmd.lo)} to ${formatLR(cmd.hi)} selected`;
+}
+function sendRange(env, cmd) {
+  const { port, view, bus, dom } = env;
+  const t = view.now();
+  view.localRange = cmd.lo === null ? { clear: true, t } : { lo: cmd.lo, hi: cmd.hi, t };
+  port.send(cmd);
+  dom.live.textContent = rangeText(cmd);
+  bus.emit("draw");
+  setTimeout(() => bus.emit("draw"), LOCAL_RANGE_MS + 50);
+}
+function mountDrag(env) {
+  const { dom, port, view, bus } = env;
+  const { canvas } = dom;
+  const xOf = (ev) => ev.clientX - canvas.getBoundingClientRect().left;
+  let press = null;
+  const onDown = (ev) => {
+    view.dragged = false;
+    if (ev.button !== 0 || !view.frame || view.readings.n === 0) return;
+    const x = xOf(ev);
+    const p = view.frame.plot;
+    if (x < p.left || x > p.right) return;
+    press = { x0: x, id: ev.pointerId };
+    canvas.setPointerCapture?.(ev.pointerId);
+  };
+  const onMove = (ev) => {
+    if (!press || ev.pointerId !== press.id) return;
+    const x = xOf(ev);
+    if (!view.drag && !isDrag(press.x0, x)) return;
+    view.drag = { x0: press.x0, x1: x };
+    bus.emit("draw");
+  };
+  const onUp = (ev) => {
+    if (!press || ev.pointerId !== press.id) return;
+    const drag = view.drag;
+    press = null;
+    view.drag = null;
+    if (!drag) return;
+    view.dragged = true;
+    const log = isLogAxis(port.get("step_mode"), view.readings);
+    const ends = view.frame && dragReadings(view.frame, view.readings, drag.x0, drag.x1, log);
+    if (ends) sendRange(env, rangeCommand(view.readings.lr, ends.lo, ends.hi));
+    else bus.emit("draw");
+  };
+  const events = [
+    ["pointerdown", onDown],
+    ["pointermove", onMove],
+    ["pointerup", onUp],
+    ["pointercancel", onUp]
+  ];
+  for (const [name, fn] of events) canvas.addEventListener(name, fn);
+  return () => {
+    for (const [name, fn] of events) canvas.removeEventListener(name, fn);
+  };
+}
+function mountRangeKeys(env, selectedIndex2) {
+  const { dom, port, view } = env;
+  let kept = null;
+  const onKey = (ev) => {
+    if (view.training?.mode === "training") return;
+    const action = rangeKey(ev);
+    if (!action) return;
+    const shown = shownRange(view.localRange, port.get("selected_range"), null, view.now());
+    const brushed = shown && { lo: shown.lo, hi: shown.hi };
+    if (action.kind === "clear" && !brushed) return;
+    ev.preventDefault();
+    ev.stopPropagation();
+    if (action.kind === "clear") {
+      kept = null;
+      return sendRange(env, rangeCommand([], -1, -1));
+    }
+    const r = view.readings;
+    const valid = (i) => isSelectable(r, i);
+    const fallback = keyFallback(port.suggestions(), r.n, valid, r.smoothed);
+    const start = keyRangeStart(kept, brushed, r.lr.subarray(0, r.n), selectedIndex2(), fallback);
+    kept = extendKeyRange(start, action.delta, r.n, valid);
+    if (kept.anchor >= 0) sendRange(env, rangeCommand(r.lr, kept.anchor, kept.focus));
+  };
+  dom.plotBox.addEventListener("keydown", onKey);
+  return () => dom.plotBox.removeEventListener("keydown", onKey);
+}
+function mountRange(env) {
+  const { port, view, bus, actions } = env;
+  view.localRange = null;
+  const onKernel = () => {
+    view.localRange = null;
+    bus.emit("draw");
+  };
+  const offs = [
+    mountDrag(env),
+    mountRangeKeys(env, () => actions.selectedIndex()),
+    port.on("change:selected_range", onKernel),
+    port.on("change:suggested_range", () => bus.emit("draw"))
+  ];
+  return () => {
+    for (const off of offs) off();
+  };
 }
 
 // js/view/selection.js
@@ -2533,7 +2822,9 @@ function frameInputs(port, view) {
     hoverIndex: view.hover.index,
     hoverMarker: view.hover.marker,
     message: idleMessage(data.n, port.get("status", "idle"), port.get("hint", "")),
-    dirtyFrom: data.dirtyFrom
+    dirtyFrom: data.dirtyFrom,
+    range: shownRange(view.localRange, port.get("selected_range"), port.get("suggested_range"), view.now()),
+    drag: view.drag
   };
 }
 function fitCanvas(canvas, box) {
@@ -2567,44 +2858,6 @@ function mountFrameLoop({ dom, port, view, bus }) {
     off();
     loop.stop();
   };
-}
-
-// js/view/keys.js
-function keyAction({ key, shiftKey = false, altKey = false, ctrlKey = false, metaKey = false }) {
-  if (altKey || ctrlKey || metaKey) return null;
-  const step = shiftKey ? 10 : 1;
-  switch (key) {
-    case "ArrowLeft":
-    case "ArrowDown":
-      return { kind: "step", delta: -step };
-    case "ArrowRight":
-    case "ArrowUp":
-      return { kind: "step", delta: step };
-    case "Home":
-      return { kind: "edge", last: false };
-    case "End":
-      return { kind: "edge", last: true };
-    case "Enter":
-      return { kind: "apply" };
-    default:
-      return null;
-  }
-}
-function keyFallback(suggestions, n, isValid, smoothed = null) {
-  const def = suggestions.find((s) => s.default && Number.isInteger(s.index));
-  if (def) return def.index;
-  if (!smoothed) return edgeIndex(n, isValid, true);
-  let best = -1;
-  for (let i = 0; i < n; i++) {
-    if (isValid(i) && Number.isFinite(smoothed[i]) && (best < 0 || smoothed[i] < smoothed[best])) best = i;
-  }
-  return best;
-}
-function keyTarget(action, cur, n, isValid, fallback) {
-  if (action.kind === "edge") return edgeIndex(n, isValid, action.last);
-  if (action.kind !== "step") return -1;
-  if (cur < 0) return stepIndex(-1, 0, n, isValid, fallback);
-  return stepIndex(cur, action.delta, n, isValid);
 }
 
 // js/view/tooltip.js
@@ -2678,6 +2931,7 @@ function mountPointer({ dom, port, view, bus, actions }) {
     }
   };
   const onClick = (ev) => {
+    if (view.dragged) return;
     const { hit } = where(ev);
     if (!hit) return;
     dom.plotBox.focus({ preventScroll: true });
@@ -2950,6 +3204,239 @@ function mountPlacementWatch(env) {
   };
 }
 
+// js/layers/schedule.js
+function previewLayout(width, height) {
+  return { left: 6, top: 14, right: Math.max(16, width - 6), bottom: Math.max(24, height - 4) };
+}
+function peakLr(lrs) {
+  let m = 0;
+  for (let i = 0; i < lrs.length; i++) if (lrs[i] > m) m = lrs[i];
+  return m;
+}
+function previewPoints(p, box) {
+  const n = Math.min(p.steps.length, p.lrs.length);
+  const xs = new Float64Array(n);
+  const ys = new Float64Array(n);
+  const kx = (box.right - box.left) / Math.max(1, p.totalSteps);
+  const top = peakLr(p.lrs);
+  const ky = top > 0 ? (box.bottom - box.top) / top : 0;
+  for (let i = 0; i < n; i++) {
+    xs[i] = box.left + p.steps[i] * kx;
+    ys[i] = box.bottom - p.lrs[i] * ky;
+  }
+  return { xs, ys };
+}
+function tracePath(ctx, xs, ys) {
+  ctx.beginPath();
+  for (let i = 0; i < xs.length; i++) {
+    if (i === 0) ctx.moveTo(xs[i], ys[i]);
+    else ctx.lineTo(xs[i], ys[i]);
+  }
+}
+function drawText(ctx, theme, p, box) {
+  ctx.font = font(theme, 10);
+  ctx.fillStyle = theme.fgMuted;
+  ctx.textBaseline = "top";
+  ctx.textAlign = "left";
+  ctx.fillText(`peak ${formatLR(peakLr(p.lrs))}`, box.left, 1);
+  ctx.textAlign = "right";
+  ctx.fillText(`${p.totalSteps.toLocaleString("en-US")} steps`, box.right, 1);
+}
+function drawSchedulePreview(f) {
+  const { ctx, width, height, theme, preview } = f;
+  ctx.setTransform(f.dpr || 1, 0, 0, f.dpr || 1, 0, 0);
+  ctx.clearRect(0, 0, width, height);
+  const box = previewLayout(width, height);
+  ctx.strokeStyle = theme.grid;
+  ctx.lineWidth = 1;
+  ctx.beginPath();
+  ctx.moveTo(box.left, Math.round(box.bottom) + 0.5);
+  ctx.lineTo(box.right, Math.round(box.bottom) + 0.5);
+  ctx.stroke();
+  if (!preview || preview.steps.length < 2) {
+    ctx.font = font(theme, 11);
+    ctx.fillStyle = theme.fgMuted;
+    ctx.textAlign = "center";
+    ctx.textBaseline = "middle";
+    ctx.fillText(f.message || "", width / 2, height / 2);
+    return 0;
+  }
+  const { xs, ys } = previewPoints(preview, box);
+  tracePath(ctx, xs, ys);
+  ctx.lineTo(xs[xs.length - 1], box.bottom);
+  ctx.lineTo(xs[0], box.bottom);
+  ctx.closePath();
+  ctx.fillStyle = withAlpha(theme.selected, 0.16);
+  ctx.fill();
+  tracePath(ctx, xs, ys);
+  ctx.strokeStyle = theme.selected;
+  ctx.lineWidth = 1.5;
+  ctx.lineJoin = "round";
+  ctx.stroke();
+  drawText(ctx, theme, preview, box);
+  return xs.length;
+}
+
+// js/view/schedule.js
+var SCHEDULE = rules_default.schedule;
+var MAX_PREVIEW_POINTS = 16384;
+var MIN_STEPS = SCHEDULE.minTotalSteps;
+var MAX_STEPS = SCHEDULE.maxTotalSteps;
+function scheduleKinds(section = SCHEDULE) {
+  return (section.kinds || []).map((k) => ({ name: k.name, label: k.label }));
+}
+function kindLabel(kind) {
+  return scheduleKinds().find((k) => k.name === kind)?.label ?? String(kind);
+}
+function parseSteps(text) {
+  const s = String(text).trim();
+  if (!/^\d+$/.test(s)) return { steps: null, error: `total steps must be a whole number, got "${s.slice(0, 20)}"` };
+  const v = Number(s);
+  if (v < MIN_STEPS || v > MAX_STEPS) return { steps: null, error: `total steps must be ${MIN_STEPS} to ${MAX_STEPS}` };
+  return { steps: v, error: null };
+}
+var finite = (a) => Array.isArray(a) && a.every((x) => typeof x === "number" && Number.isFinite(x));
+function asPreview(v) {
+  if (typeof v !== "object" || v === null) return null;
+  const { steps, lrs, total_steps: total } = v;
+  if (!finite(steps) || !finite(lrs) || steps.length !== lrs.length || steps.length > MAX_PREVIEW_POINTS) return null;
+  if (!Number.isSafeInteger(total) || total < 1 || steps.some((s, i) => s < 0 || s > total || s < (steps[i - 1] ?? 0)))
+    return null;
+  const range = asRange([v.lo, v.hi]);
+  if (!range || lrs.some((x) => x < 0)) return null;
+  const kind = typeof v.kind === "string" ? v.kind.slice(0, 40) : "";
+  return { kind, ...range, totalSteps: total, steps: Float64Array.from(steps), lrs: Float64Array.from(lrs) };
+}
+function scheduleReadout(applied, error) {
+  if (error) return { text: `Schedule refused: ${String(error).slice(0, 300)}`, error: true };
+  if (!applied || typeof applied !== "object" || !asRange([applied.lo, applied.hi])) return { text: "", error: false };
+  const steps = Number.isSafeInteger(applied.total_steps) ? applied.total_steps.toLocaleString("en-US") : "?";
+  const text = `Attached ${kindLabel(applied.kind)} ${formatLR(applied.lo)} \u2192 ${formatLR(applied.hi)}, ${steps} steps`;
+  return { text, error: false };
+}
+function previewText(p) {
+  if (!p) return "No schedule preview: select a range on the plot, or run a range test for a suggested one";
+  return `Preview of ${kindLabel(p.kind)} from ${formatLR(p.lo)} to ${formatLR(p.hi)} over ${p.totalSteps.toLocaleString("en-US")} steps`;
+}
+function buildRow() {
+  const picker = h("select", { class: "lrw-picker lrw-schedule-kind", "aria-label": "Schedule" });
+  for (const k of scheduleKinds()) picker.append(h("option", { value: k.name, text: k.label }));
+  const steps = h("input", {
+    class: "lrw-steps",
+    type: "number",
+    min: String(MIN_STEPS),
+    max: String(MAX_STEPS),
+    step: "1",
+    inputmode: "numeric",
+    "aria-label": "Total steps"
+  });
+  const canvas = h("canvas", { class: "lrw-preview", role: "img" });
+  const applyBtn = h("button", { class: "lrw-btn lrw-apply-schedule", type: "button", text: "Apply schedule" });
+  const readout = h("span", { class: "lrw-schedule-readout", role: "status", "aria-live": "polite" });
+  const label = (text, input) => h("label", { class: "lrw-picker-label" }, [h("span", { text }), input]);
+  const row = h("div", { class: "lrw-schedule", role: "group", "aria-label": "Schedule from the range" }, [
+    label("Schedule", picker),
+    label("Total steps", steps),
+    canvas,
+    applyBtn,
+    readout
+  ]);
+  return { row, picker, steps, canvas, applyBtn, readout, drawn: {}, raw: void 0, preview: null };
+}
+function drawPreview(ui, view, p) {
+  const c = ui.canvas;
+  const width = Math.max(1, Math.floor(c.clientWidth));
+  const height = Math.max(1, Math.floor(c.clientHeight));
+  const dpr = window.devicePixelRatio || 1;
+  const key = `${width}|${height}|${dpr}`;
+  if (ui.drawn.p === p && ui.drawn.key === key && ui.drawn.theme === view.theme) return;
+  ui.drawn = { p, key, theme: view.theme };
+  c.width = Math.round(width * dpr);
+  c.height = Math.round(height * dpr);
+  const t0 = view.now();
+  const message = "select a range on the curve";
+  const ctx = c.getContext("2d");
+  const points = drawSchedulePreview({ ctx, width, height, dpr, theme: view.theme, preview: p, message });
+  c.dataset.points = String(points);
+  c.dataset.frameMs = (view.now() - t0).toFixed(2);
+}
+function previewOf(ui, raw) {
+  if (ui.raw !== raw) {
+    ui.raw = raw;
+    ui.preview = asPreview(raw);
+  }
+  return ui.preview;
+}
+function command(type, ui) {
+  const parsed = parseSteps(ui.steps.value);
+  ui.steps.setAttribute("aria-invalid", parsed.error ? "true" : "false");
+  if (parsed.error) return { error: parsed.error };
+  return { cmd: { type, kind: ui.picker.value, total_steps: parsed.steps } };
+}
+function show(ui, port, view, root) {
+  const kind = port.get("schedule_kind", "");
+  if (kind && ui.picker.value !== kind) ui.picker.value = kind;
+  const total = port.num("total_steps");
+  if (total !== null && document.activeElement !== ui.steps) ui.steps.value = String(total);
+  const p = previewOf(ui, port.get("preview"));
+  const hasRange = asRange(port.get("selected_range")) || asRange(port.get("suggested_range"));
+  ui.applyBtn.disabled = !hasRange || port.get("status", "idle") === "running";
+  const r = scheduleReadout(port.get("schedule_applied"), port.get("schedule_error", ""));
+  if (ui.readout.textContent !== r.text) ui.readout.textContent = r.text;
+  ui.readout.classList.toggle("lrw-error-text", r.error);
+  const label = previewText(p);
+  if (ui.canvas.getAttribute("aria-label") !== label) ui.canvas.setAttribute("aria-label", label);
+  root.dataset.schedule = port.get("schedule_applied")?.kind ?? "";
+  drawPreview(ui, view, p);
+}
+var TRAITS = ["schedule_kind", "total_steps", "preview", "schedule_applied", "schedule_error", "selected_range"];
+function mountSchedule({ dom, port, view, bus }) {
+  const ui = buildRow();
+  dom.root.insertBefore(ui.row, dom.controls);
+  const refresh = () => show(ui, port, view, dom.root);
+  const send = (type) => {
+    const r = command(type, ui);
+    if (r.error) {
+      ui.readout.textContent = r.error;
+      return;
+    }
+    port.send(r.cmd);
+    if (type === "apply_schedule") dom.live.textContent = `Attaching ${kindLabel(r.cmd.kind)}`;
+  };
+  const onPreview = () => send("schedule_preview");
+  const onApply = () => send("apply_schedule");
+  const onKey = (ev) => {
+    if (ev.key !== "Enter") return;
+    ev.preventDefault();
+    ev.stopPropagation();
+    onPreview();
+  };
+  ui.picker.addEventListener("change", onPreview);
+  ui.steps.addEventListener("change", onPreview);
+  ui.steps.addEventListener("keydown", onKey);
+  ui.applyBtn.addEventListener("click", onApply);
+  const offs = [
+    ...[...TRAITS, "suggested_range"].map((t) => port.on(`change:${t}`, refresh)),
+    bus.on("status", refresh),
+    bus.on("layout", refresh),
+    // a resize
+    bus.on("suggestions", refresh),
+    // the theme changed too: the preview's colours
+    bus.on("closed", () => {
+      ui.applyBtn.disabled = true;
+    })
+  ];
+  refresh();
+  return () => {
+    for (const off of offs) off();
+    ui.picker.removeEventListener("change", onPreview);
+    ui.steps.removeEventListener("change", onPreview);
+    ui.steps.removeEventListener("keydown", onKey);
+    ui.applyBtn.removeEventListener("click", onApply);
+    ui.row.remove();
+  };
+}
+
 // js/view/theme_watch.js
 function mountThemeWatch({ el, dom, view, bus }) {
   const mark = () => {
@@ -3031,6 +3518,10 @@ var PARTS = [
   mountLegend,
   mountPointer,
   mountKeyboard,
+  mountRange,
+  // issue 19: a range dragged or keyed on the curve
+  mountSchedule,
+  // issue 19: the schedule picker, total steps, preview and Apply schedule
   mountSelectionSync,
   mountTraitWatch,
   mountClosed,
