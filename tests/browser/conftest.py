@@ -426,7 +426,7 @@ class NotebookPage:
 
     def apply(self, root, timeout: float = 30.0) -> None:
         """Press view ``root``'s Apply; wait until it shows the applied lr."""
-        root.get_by_role("button", name="Apply").click()
+        root.get_by_role("button", name="Apply", exact=True).click()
         root.locator(".lrw-applied").filter(has_text="Applied").wait_for(timeout=timeout * 1000)
 
     def set_theme(self, name: str) -> None:

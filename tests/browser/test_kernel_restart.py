@@ -49,7 +49,7 @@ def test_kernel_restart_marks_the_view_disconnected(jupyter, open_notebook, digi
         assert v.get_by_role("button", name="Stop").is_disabled(), (
             "Stop is still enabled in a view that shows no contact with the kernel"
         )
-        assert v.get_by_role("button", name="Apply").is_disabled(), (
+        assert v.get_by_role("button", name="Apply", exact=True).is_disabled(), (
             "Apply is enabled in a view that shows no contact with the kernel"
         )
         text = v.locator(".lrw-status").inner_text()

@@ -56,7 +56,7 @@ def test_notebook7_streams_click_apply(jupyter, open_notebook, digits_setup, gat
             "() => /Selected /.test(document.querySelector('.lrw-root .lrw-sel').textContent)"
         )
         shown = root.locator(".lrw-sel").inner_text().strip()
-        root.get_by_role("button", name="Apply").click()
+        root.get_by_role("button", name="Apply", exact=True).click()
         root.locator(".lrw-applied").filter(has_text="Applied").wait_for(timeout=15_000)
         shot(page, "nb7_applied")
 

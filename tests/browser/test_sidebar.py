@@ -117,7 +117,7 @@ def test_sidebar_in_jupyterlab(jupyter, open_notebook, digits_setup, gate, shot)
             f"() => /Selected /.test(document.querySelector('{SIDE} .lrw-sel').textContent)"
         )
         shown = side.locator(".lrw-sel").inner_text().strip()
-        side.get_by_role("button", name="Apply").click()
+        side.get_by_role("button", name="Apply", exact=True).click()
         side.locator(".lrw-applied").filter(has_text="Applied").wait_for(timeout=15_000)
         shot(page, "sidebar_applied")
 
@@ -160,7 +160,7 @@ def test_sidebar_notebook7_shows_inline(jupyter, open_notebook, digits_setup, sh
         assert note.count() == 0 or not note.first.is_visible(), "Notebook 7 folded the view"
         assert page.locator(".lrw-root[data-placement='sidebar']").count() == 0
         for name in ("Apply", "Stop"):
-            assert root.get_by_role("button", name=name).is_visible()
+            assert root.get_by_role("button", name=name, exact=True).is_visible()
         assert root.locator("canvas.lrw-canvas").bounding_box()["width"] > 400
         root.scroll_into_view_if_needed()
         shot(page, "sidebar_nb7_inline")

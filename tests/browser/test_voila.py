@@ -172,7 +172,7 @@ def test_voila_dark_dashboard_streams_click_apply(voila, shot, artifacts):
         canvas.click(position={"x": box["width"] * 0.45, "y": box["height"] * 0.5})
         root.locator(".lrw-sel").filter(has_text="Selected").wait_for(timeout=15_000)
         shown = root.locator(".lrw-sel").inner_text().strip()
-        root.get_by_role("button", name="Apply").click()
+        root.get_by_role("button", name="Apply", exact=True).click()
         root.locator(".lrw-applied").filter(has_text="Applied").wait_for(timeout=15_000)
         applied_shown = root.locator(".lrw-applied").inner_text().strip()
         shot(page, "voila_dark_applied")

@@ -141,7 +141,7 @@ def _click_apply(host) -> tuple:
         "() => /Selected /.test(document.querySelector('.lrw-root .lrw-sel').textContent)"
     )
     shown = root.locator(".lrw-sel").inner_text().strip()
-    root.get_by_role("button", name="Apply").click()
+    root.get_by_role("button", name="Apply", exact=True).click()
     root.locator(".lrw-applied").filter(has_text="Applied").wait_for(timeout=15_000)
     return shown, root.locator(".lrw-applied").inner_text().strip()
 
