@@ -2013,20 +2013,28 @@ function firstFinite(a, n) {
   for (let i = 0; i < n; i++) if (Number.isFinite(a[i])) return a[i];
   return -Infinity;
 }
-function finiteSorted(a, n) {
-  const out = [];
-  for (let i = 0; i < n; i++) if (Number.isFinite(a[i])) out.push(a[i]);
-  return out.sort((x, y) => x - y);
+function finiteQuantile(a, n, q) {
+  const out = new Float64Array(n);
+  let k = 0;
+  for (let i = 0; i < n; i++) if (Number.isFinite(a[i])) out[k++] = a[i];
+  return k ? out.subarray(0, k).sort()[Math.floor(q * (k - 1))] : Number.NaN;
+}
+function finiteExtent(lows, highs, n) {
+  let lo = Infinity;
+  let top = -Infinity;
+  for (let i = 0; i < n; i++) {
+    if (lows[i] < lo && Number.isFinite(lows[i])) lo = lows[i];
+    if (highs[i] > top && Number.isFinite(highs[i])) top = highs[i];
+  }
+  return { lo, top };
 }
 function lossRange(cols) {
   if (!cols || cols.n === 0) return null;
-  const mins = finiteSorted(cols.lossMin, cols.n);
-  const maxs = finiteSorted(cols.lossMax, cols.n);
-  const means = finiteSorted(cols.lossMean, cols.n);
-  if (!mins.length || !maxs.length || !means.length) return null;
-  let lo = mins[0];
-  const top = maxs[maxs.length - 1];
-  const q = means[Math.floor(0.9 * (means.length - 1))];
+  const ext = finiteExtent(cols.lossMin, cols.lossMax, cols.n);
+  const q = finiteQuantile(cols.lossMean, cols.n, 0.9);
+  if (!Number.isFinite(ext.lo) || !Number.isFinite(ext.top) || Number.isNaN(q)) return null;
+  let lo = ext.lo;
+  const top = ext.top;
   const start = firstFinite(cols.lossMean, cols.n);
   const cap = Math.max(q + Y2.headroom * Math.max(q - lo, 0), start);
   const hi = Math.min(top, cap > lo ? cap : top);
@@ -2048,8 +2056,14 @@ function lrRange(cols) {
   const half = Math.max(Math.sqrt(10), Math.sqrt(hi / lo)) ** 1.25;
   return { lo: mid / half, hi: mid * half };
 }
+function columnStart(cols, j) {
+  return cols.dx === void 0 ? cols.lo + j * (cols.hi - cols.lo) / cols.n : cols.x0 + j * cols.dx;
+}
+function columnWidth(cols) {
+  return cols.dx === void 0 ? (cols.hi - cols.lo) / cols.n : cols.dx;
+}
 function columnStep(cols, j) {
-  return cols.lo + (j + 0.5) * (cols.hi - cols.lo) / cols.n;
+  return columnStart(cols, j) + columnWidth(cols) / 2;
 }
 function trainingLayout(width, height, leftLabel, rightLabel) {
   const left = Math.max(36, Math.ceil(leftLabel) + 12);
@@ -2113,38 +2127,107 @@ function drawTrainingAxes(ctx, g, theme) {
   ctx.textAlign = "right";
   ctx.fillText("step", plot.right, g.height - 2);
 }
-function strokeSeries(ctx, cols, ys, g, yMap, log = false) {
-  ctx.beginPath();
-  let pen = false;
+function createVertices(n) {
+  return { x: new Float64Array(n), y: new Float64Array(n), m: 0 };
+}
+function addVertex(v, x, y) {
+  const m = v.m;
+  if (m >= 2 && !Number.isNaN(v.x[m - 2]) && !Number.isNaN(v.x[m - 1])) {
+    if (Math.abs(v.y[m - 1] - y) < 0.01 && Math.abs(v.y[m - 2] - y) < 0.01) {
+      v.x[m - 1] = x;
+      return;
+    }
+  }
+  v.x[m] = x;
+  v.y[m] = y;
+  v.m = m + 1;
+}
+function liftPen(v) {
+  if (v.m > 0 && !Number.isNaN(v.x[v.m - 1])) addVertex(v, Number.NaN, Number.NaN);
+}
+function seriesVertices(cols, ys, g, yMap, log = false) {
+  const v = createVertices(2 * cols.n + 1);
+  const { plot } = g;
+  const run = { px: Number.NaN, x: 0, y: 0, k: 0 };
+  const flush = () => {
+    if (run.k) addVertex(v, run.x / run.k, run.y / run.k);
+    run.k = 0;
+  };
   for (let j = 0; j < cols.n; j++) {
-    const v = ys[j];
-    if (!Number.isFinite(v) || log && v <= 0) {
-      pen = false;
+    const val = ys[j];
+    if (!Number.isFinite(val) || log && val <= 0) {
+      flush();
+      liftPen(v);
       continue;
     }
     const x = g.xScale.map(columnStep(cols, j));
-    const y = Math.max(g.plot.top, Math.min(g.plot.bottom, yMap(v)));
-    if (pen) ctx.lineTo(x, y);
-    else ctx.moveTo(x, y);
-    pen = true;
+    const px = Math.round(x);
+    if (px !== run.px) {
+      flush();
+      run.px = px;
+      run.x = 0;
+      run.y = 0;
+    }
+    run.x += x;
+    run.y += Math.max(plot.top, Math.min(plot.bottom, yMap(val)));
+    run.k += 1;
+  }
+  flush();
+  return v;
+}
+function strokeSeries(ctx, cols, ys, g, yMap, log = false) {
+  const v = seriesVertices(cols, ys, g, yMap, log);
+  ctx.beginPath();
+  let pen = false;
+  for (let i = 0; i < v.m; i++) {
+    if (Number.isNaN(v.x[i])) pen = false;
+    else if (pen) ctx.lineTo(v.x[i], v.y[i]);
+    else {
+      ctx.moveTo(v.x[i], v.y[i]);
+      pen = true;
+    }
   }
   ctx.stroke();
 }
-function fillLossBand(ctx, cols, g, color) {
+var clampPx = (v, lo, hi) => v > lo ? Math.min(v, hi) : lo;
+function bandColumn(cols, j, g, dpr) {
+  const lo = cols.lossMin[j];
+  const hi = cols.lossMax[j];
+  if (!Number.isFinite(lo) && !Number.isFinite(hi)) return null;
   const { plot, xScale, yScale } = g;
-  const w = Math.max(1, (plot.right - plot.left) / cols.n);
+  const x0 = columnStart(cols, j);
+  const a0 = Math.round(xScale.map(x0) * dpr);
+  const b0 = Math.max(a0 + 1, Math.round(xScale.map(x0 + columnWidth(cols)) * dpr));
+  const a = Math.max(Math.round(plot.left * dpr), a0);
+  const b = Math.min(Math.round(plot.right * dpr), b0);
+  if (a >= b) return null;
+  const top = Math.round(plot.top * dpr);
+  const bottom = Math.round(plot.bottom * dpr);
+  const t = clampPx(Math.floor(yScale.map(Number.isFinite(hi) ? hi : Infinity) * dpr), top, bottom - 1);
+  const u = clampPx(Math.ceil(yScale.map(Number.isFinite(lo) ? lo : hi) * dpr), t + 1, bottom);
+  return { a, b, t, u };
+}
+function fillLossBand(ctx, cols, g, color, dpr) {
+  ctx.save();
+  ctx.setTransform(1, 0, 0, 1, 0, 0);
   ctx.fillStyle = color;
-  ctx.beginPath();
+  let run = null;
+  const flush = () => run && ctx.fillRect(run.a, run.t, run.b - run.a, run.u - run.t);
   for (let j = 0; j < cols.n; j++) {
-    const a = cols.lossMin[j];
-    const b = cols.lossMax[j];
-    if (!Number.isFinite(a) && !Number.isFinite(b)) continue;
-    const top = Math.max(plot.top, yScale.map(Number.isFinite(b) ? b : Infinity));
-    const bottom = Math.min(plot.bottom, yScale.map(Number.isFinite(a) ? a : b));
-    const x = xScale.map(columnStep(cols, j)) - w / 2;
-    ctx.rect(x, top, w, Math.max(1, bottom - top));
+    const c = bandColumn(cols, j, g, dpr);
+    if (!c) continue;
+    if (run && c.a < run.b) {
+      run.t = Math.min(run.t, c.t);
+      run.u = Math.max(run.u, c.u);
+      run.b = Math.max(run.b, c.b);
+    } else if (run && c.a === run.b && c.t === run.t && c.u === run.u) run.b = c.b;
+    else {
+      flush();
+      run = c;
+    }
   }
-  ctx.fill();
+  flush();
+  ctx.restore();
 }
 function drawEvents(ctx, g, events, theme) {
   const { plot, xScale } = g;
@@ -2180,7 +2263,7 @@ function drawTrainingFrame(f) {
     ctx.beginPath();
     ctx.rect(g.plot.left, g.plot.top - 1, g.plot.right - g.plot.left, g.plot.bottom - g.plot.top + 2);
     ctx.clip();
-    fillLossBand(ctx, cols, g, withAlpha(theme.accent, theme.rawAlpha));
+    fillLossBand(ctx, cols, g, withAlpha(theme.accent, theme.rawAlpha), dpr);
     ctx.lineJoin = "round";
     ctx.strokeStyle = theme.rules[1];
     ctx.lineWidth = 1.5;
@@ -2241,8 +2324,10 @@ function createTrainingState() {
     // the columns of the zoomed range the kernel answered with
     want: null,
     // {lo, hi}: the zoomed range asked for (null: the whole run)
-    req: 0
+    req: 0,
     // the last zoom request's id
+    slice: null
+    // shownColumns' last slice of the columns here over `want` ({src, want, cols})
   };
 }
 var isCount = (v, max) => Number.isSafeInteger(v) && v >= 0 && v <= max;
@@ -2305,9 +2390,30 @@ function applyTraining(s, msg, buffers) {
   if (switched) s.mode = "training";
   return { changed: true, error: null, switched };
 }
-function shownColumns(s) {
-  if (s.want && s.zoom && s.zoom.lo === s.want.lo && s.zoom.hi === s.want.hi) return s.zoom;
+function sliceColumns(src, want) {
+  const dx = src.dx ?? (src.hi - src.lo) / src.n;
+  const x0 = src.x0 ?? src.lo;
+  const j0 = Math.max(0, Math.min(src.n, Math.floor((want.lo - x0) / dx)));
+  const j1 = Math.max(j0, Math.min(src.n, Math.ceil((want.hi - x0) / dx)));
+  const out = { lo: want.lo, hi: want.hi, n: j1 - j0, x0: x0 + j0 * dx, dx };
+  for (const k of SERIES) out[k] = src[k].subarray(j0, j1);
+  return out;
+}
+function finestCovering(s, want) {
+  const z = s.zoom;
+  if (z && z.n > 0 && z.lo <= want.lo && z.hi >= want.hi) return z;
   return s.overview;
+}
+function shownColumns(s) {
+  const want = s.want;
+  if (!want) return s.overview;
+  if (s.zoom && s.zoom.lo === want.lo && s.zoom.hi === want.hi) return s.zoom;
+  const src = finestCovering(s, want);
+  if (!src || src.n === 0) return src;
+  const memo = s.slice;
+  if (memo && memo.src === src && memo.want === want) return memo.cols;
+  s.slice = { src, want, cols: sliceColumns(src, want) };
+  return s.slice.cols;
 }
 function zoomRange(cur, steps, at, factor) {
   const lo0 = cur ? cur.lo : 0;
