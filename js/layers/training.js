@@ -5,6 +5,7 @@ import { withAlpha } from "../theme.js";
 import { font } from "./geometry.js";
 import { drawMessage } from "./overlays.js";
 import { columnStart, columnStep, columnWidth, trainingGeometry } from "./training_geometry.js";
+import { clearSpans, coverColumns, coverLine, createSpans, strokeSpans } from "./training_spans.js";
 
 const crisp = (v) => Math.round(v) + 0.5;
 
@@ -104,20 +105,12 @@ export function seriesVertices(cols, ys, g, yMap, log = false) {
   return v;
 }
 
-/** Stroke the polyline of seriesVertices (NaN breaks the line). */
-function strokeSeries(ctx, cols, ys, g, yMap, log = false) {
-  const v = seriesVertices(cols, ys, g, yMap, log);
-  ctx.beginPath();
-  let pen = false;
-  for (let i = 0; i < v.m; i++) {
-    if (Number.isNaN(v.x[i])) pen = false;
-    else if (pen) ctx.lineTo(v.x[i], v.y[i]);
-    else {
-      ctx.moveTo(v.x[i], v.y[i]);
-      pen = true;
-    }
-  }
-  ctx.stroke();
+/** A line `width` CSS px wide through the finite values of `ys` (NaN breaks it), as pixel-column spans. */
+function drawSeries(ctx, cols, ys, g, line) {
+  const { yMap, log = false, width, color, dpr, spans } = line;
+  clearSpans(spans);
+  coverLine(spans, seriesVertices(cols, ys, g, yMap, log), width * dpr, dpr);
+  strokeSpans(ctx, spans, color);
 }
 
 /** `v` within [lo, hi]; lo for NaN (a comparison with NaN is false). */
@@ -143,32 +136,17 @@ function bandColumn(cols, j, g, dpr) {
 }
 
 /**
- * Each column's min..max as a bar (every spike shows at any zoom, clamped at the top), drawn in device
- * pixels: the columns that share a pixel column are one bar (their lowest min to their highest max),
- * neighbours of one height one rectangle. Aligned rectangles, one per pixel column at most, are what
- * a software canvas fills fastest (a path of thousands of sub-pixel rectangles was most of a frame).
+ * Each column's min..max as a bar (every spike shows at any zoom, clamped at the top), in device pixel
+ * columns: the columns that share a pixel column are one bar, their lowest min to their highest max.
  */
-function fillLossBand(ctx, cols, g, color, dpr) {
-  ctx.save();
-  ctx.setTransform(1, 0, 0, 1, 0, 0);
-  ctx.fillStyle = color;
-  let run = null;
-  const flush = () => run && ctx.fillRect(run.a, run.t, run.b - run.a, run.u - run.t);
+function drawLossBand(ctx, cols, g, color, spans) {
+  const dpr = spans.dpr;
+  clearSpans(spans);
   for (let j = 0; j < cols.n; j++) {
     const c = bandColumn(cols, j, g, dpr);
-    if (!c) continue;
-    if (run && c.a < run.b) {
-      run.t = Math.min(run.t, c.t);
-      run.u = Math.max(run.u, c.u);
-      run.b = Math.max(run.b, c.b);
-    } else if (run && c.a === run.b && c.t === run.t && c.u === run.u) run.b = c.b;
-    else {
-      flush();
-      run = c;
-    }
+    if (c) coverColumns(spans, c.a, c.b, c.t, c.u);
   }
-  flush();
-  ctx.restore();
+  strokeSpans(ctx, spans, color);
 }
 
 /** The actions at their steps: a dashed line and its label ("×0.1 ↺" for a roll back). */
@@ -182,6 +160,7 @@ function drawEvents(ctx, g, events, theme) {
     if (e.kind !== "action" || e.step < x0 || e.step > x1) continue;
     const x = crisp(xScale.map(e.step));
     ctx.strokeStyle = theme.selected;
+    ctx.lineWidth = 2;
     ctx.setLineDash([4, 3]);
     ctx.beginPath();
     ctx.moveTo(x, plot.top);
@@ -212,14 +191,11 @@ export function drawTrainingFrame(f) {
     ctx.beginPath();
     ctx.rect(g.plot.left, g.plot.top - 1, g.plot.right - g.plot.left, g.plot.bottom - g.plot.top + 2);
     ctx.clip();
-    fillLossBand(ctx, cols, g, withAlpha(theme.accent, theme.rawAlpha), dpr);
-    ctx.lineJoin = "round";
-    ctx.strokeStyle = theme.rules[1];
-    ctx.lineWidth = 1.5;
-    if (g.lr) strokeSeries(ctx, cols, cols.lrMean, g, g.lrScale.map, true);
-    ctx.strokeStyle = theme.accent;
-    ctx.lineWidth = 2.25;
-    strokeSeries(ctx, cols, cols.lossMean, g, g.yScale.map);
+    const spans = createSpans(g.plot, dpr); // one buffer for the three marks
+    drawLossBand(ctx, cols, g, withAlpha(theme.accent, theme.rawAlpha), spans);
+    const lr = { yMap: g.lrScale.map, log: true, width: 1.5, color: theme.rules[1], dpr, spans };
+    if (g.lr) drawSeries(ctx, cols, cols.lrMean, g, lr);
+    drawSeries(ctx, cols, cols.lossMean, g, { yMap: g.yScale.map, width: 2.25, color: theme.accent, dpr, spans });
     drawEvents(ctx, g, f.events || [], theme);
     ctx.restore();
   }

@@ -2,7 +2,7 @@
 // holds (issue 18: a frame <= 8 ms on a 1,000,000-step stream), and no spike is lost on the way.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { drawTrainingFrame } from "../layers/training.js";
+import { drawTrainingFrame, seriesVertices } from "../layers/training.js";
 import { applyTraining, createTrainingState, SERIES, shownColumns } from "../view/training_state.js";
 
 const THEME = {
@@ -50,56 +50,71 @@ function columns(n, steps, spikeAt) {
   return { lo: 0, hi: steps, n, ...s };
 }
 
-/** The vertices of each stroked polyline, with its colour. */
-function polylines(calls) {
+/** The vertical segments (moveTo, lineTo pairs) stroked in `color`: [{x, top, bottom}]. */
+function segments(calls, color) {
   const out = [];
-  let cur = 0;
-  for (const c of calls) {
-    if (c.name === "beginPath") cur = 0;
-    else if (c.name === "moveTo" || c.name === "lineTo") cur += 1;
-    else if (c.name === "stroke") out.push({ color: c.stroke, vertices: cur });
+  for (let i = 0; i + 1 < calls.length; i++) {
+    const [m, l] = [calls[i], calls[i + 1]];
+    if (m.name === "moveTo" && l.name === "lineTo" && m.stroke === color && m.args[0] === l.args[0]) {
+      out.push({ x: m.args[0], top: m.args[1], bottom: l.args[1] });
+    }
   }
   return out;
 }
 
+const BAND = "rgba(25,118,210,0.25)";
+
 for (const dpr of [1, 2]) {
-  test(`dpr ${dpr}: the loss band is at most one rectangle per device pixel column, and the spike reaches the top`, () => {
+  test(`dpr ${dpr}: the loss band is at most one segment per device pixel column; the spike reaches the top`, () => {
     const { ctx, calls } = recordingCtx();
     const cols = columns(2048, 1_000_000, 1017);
     const g = drawTrainingFrame({ ctx, width: 600, height: 300, dpr, theme: THEME, cols, events: [] });
-    const pixels = Math.ceil((g.plot.right - g.plot.left) * dpr);
-    const rects = calls.filter((c) => c.name === "rect" || c.name === "fillRect");
-    assert.ok(rects.length <= pixels + 2, `${rects.length} rectangles for ${pixels} pixel columns`);
-    // the band is drawn in device pixels: the spike's column goes up to the plot's top edge
+    const pixels = Math.round(g.plot.right * dpr) - Math.round(g.plot.left * dpr);
+    const band = segments(calls, BAND);
+    assert.ok(band.length <= pixels && band.length >= pixels - 2, `${band.length} segments, ${pixels} pixel columns`);
+    assert.equal(calls.filter((c) => c.name === "rect" || c.name === "fillRect").length, 1, "only the clip");
+    assert.equal(new Set(band.map((b) => b.x)).size, band.length, "one per pixel column");
+    // the spike's column goes up to the plot's top edge
     const spikeX = g.xScale.map(((1017 + 0.5) * 1_000_000) / 2048) * dpr;
-    const spike = rects.filter((c) => c.name === "fillRect" && c.args[0] <= spikeX && c.args[0] + c.args[2] >= spikeX);
-    assert.equal(spike.length, 1, "one rectangle holds the spike's column");
-    assert.equal(spike[0].args[1], Math.round(g.plot.top * dpr), "the spike is clamped at the top, not dropped");
+    const spike = band.find((b) => Math.abs(b.x - spikeX) <= 0.5);
+    assert.equal(spike.top, Math.round(g.plot.top * dpr), "the spike is clamped at the top, not dropped");
+    assert.ok(band.filter((b) => b.top === spike.top).length <= 2, "and only its column is");
   });
 
-  test(`dpr ${dpr}: each line has at most one vertex per CSS pixel column; a constant lr is one segment`, () => {
+  test(`dpr ${dpr}: each line is at most one segment per device pixel column, through one vertex per CSS px`, () => {
     const { ctx, calls } = recordingCtx();
-    const g = drawTrainingFrame({ ctx, width: 600, height: 300, dpr, theme: THEME, cols: columns(2048, 1e6, -1) });
-    const lines = polylines(calls).filter((l) => l.color === THEME.accent || l.color === THEME.rules[1]);
-    const [lr, loss] = lines;
-    assert.equal(lr.color, THEME.rules[1]);
-    assert.equal(lr.vertices, 2, "a flat lr: its two ends");
-    assert.ok(loss.vertices <= g.plot.right - g.plot.left + 2, `${loss.vertices} vertices`);
-    assert.ok(loss.vertices >= (g.plot.right - g.plot.left) / 2, "but the line keeps its detail");
+    const cols = columns(2048, 1e6, -1);
+    const g = drawTrainingFrame({ ctx, width: 600, height: 300, dpr, theme: THEME, cols });
+    const pixels = Math.round(g.plot.right * dpr) - Math.round(g.plot.left * dpr);
+    for (const color of [THEME.accent, THEME.rules[1]]) {
+      const line = segments(calls, color);
+      assert.ok(line.length >= pixels - 2 && line.length <= pixels, `${line.length} segments`);
+      assert.equal(new Set(line.map((b) => b.x)).size, line.length);
+    }
+    const flat = segments(calls, THEME.rules[1]);
+    const thick = flat.map((b) => b.bottom - b.top);
+    assert.ok(Math.min(...thick) >= 1.5 * dpr - 1e-9, "a flat line is as thick as its width");
+    const lr = seriesVertices(cols, cols.lrMean, g, g.lrScale.map, true);
+    assert.equal(lr.m, 2, "a flat lr: its two ends");
+    const loss = seriesVertices(cols, cols.lossMean, g, g.yScale.map);
+    assert.ok(loss.m <= g.plot.right - g.plot.left + 2, `${loss.m} vertices`);
+    assert.ok(loss.m >= (g.plot.right - g.plot.left) / 2, "but the line keeps its detail");
   });
 }
 
-test("a NaN column breaks the line and leaves a gap in the band", () => {
+test("a steep segment is as wide as the line; a NaN column breaks the line and leaves a gap in the band", () => {
   const { ctx, calls } = recordingCtx();
   const cols = columns(64, 64, -1);
   for (const k of SERIES) cols[k][30] = Number.NaN;
+  cols.lossMean[40] = 40;
   const g = drawTrainingFrame({ ctx, width: 600, height: 300, dpr: 1, theme: THEME, cols });
-  const moves = calls.filter((c) => c.name === "moveTo" && c.stroke === THEME.accent);
-  assert.ok(moves.length >= 2, "the loss line starts again after the gap");
+  const line = segments(calls, THEME.accent);
   const gapX = g.xScale.map(30.5);
-  const band = calls.filter((c) => c.name === "fillRect" && c.fill !== THEME.fgMuted);
-  assert.ok(band.length > 0, "the band is drawn with fillRect");
-  assert.ok(!band.some((c) => c.args[0] < gapX && c.args[0] + c.args[2] > gapX), "nothing over the gap");
+  const near = (b, x, d) => Math.abs(b.x - x) < d;
+  assert.ok(!line.some((b) => near(b, gapX, 2)), "the line stops around the gap");
+  assert.ok(!segments(calls, BAND).some((b) => near(b, gapX, 1)), "nothing in the band over the gap");
+  const peak = line.filter((b) => b.top <= g.plot.top + 1.2);
+  assert.ok(peak.length >= 2, `the peak's rise and fall are drawn ${peak.length} px wide`);
 });
 
 /** A "training" message of the given columns (six float64 series) and its buffer. */

@@ -2090,6 +2090,61 @@ function trainingGeometry(cols, width, height, measure) {
   return { plot, xScale, yScale, lrScale, xt, yt, lt, yr, lr };
 }
 
+// js/layers/training_spans.js
+function createSpans(plot, dpr) {
+  const left = Math.round(plot.left * dpr);
+  const n = Math.max(0, Math.round(plot.right * dpr) - left);
+  return clearSpans({ left, n, dpr, top: new Float64Array(n), bottom: new Float64Array(n) });
+}
+function clearSpans(s) {
+  s.top.fill(Infinity);
+  s.bottom.fill(-Infinity);
+  return s;
+}
+function coverColumns(s, a, b, t, u) {
+  const end = Math.min(b, s.left + s.n);
+  for (let x = Math.max(a, s.left); x < end; x++) {
+    const i = x - s.left;
+    if (t < s.top[i]) s.top[i] = t;
+    if (u > s.bottom[i]) s.bottom[i] = u;
+  }
+}
+function coverSegment(s, x0, y0, x1, y1, h2) {
+  const slope = x1 > x0 ? (y1 - y0) / (x1 - x0) : 0;
+  const first = Math.ceil(x0 - h2 - 0.5);
+  const last = Math.floor(x1 + h2 - 0.5);
+  for (let x = first; x <= last; x++) {
+    const a = Math.max(x0, x + 0.5 - h2);
+    const b = Math.min(x1, x + 0.5 + h2);
+    const ya = y0 + (a - x0) * slope;
+    const yb = x1 > x0 ? y0 + (b - x0) * slope : y1;
+    coverColumns(s, x, x + 1, Math.min(ya, yb) - h2, Math.max(ya, yb) + h2);
+  }
+}
+function coverLine(s, v, width, dpr) {
+  const h2 = Math.max(1, width) / 2;
+  const ok = (i) => i >= 0 && i < v.m && !Number.isNaN(v.x[i]);
+  for (let i = 0; i < v.m; i++) {
+    if (!ok(i)) continue;
+    if (ok(i + 1)) coverSegment(s, v.x[i] * dpr, v.y[i] * dpr, v.x[i + 1] * dpr, v.y[i + 1] * dpr, h2);
+    else if (!ok(i - 1)) coverSegment(s, v.x[i] * dpr, v.y[i] * dpr, v.x[i] * dpr, v.y[i] * dpr, h2);
+  }
+}
+function strokeSpans(ctx, s, color) {
+  ctx.save();
+  ctx.setTransform(1, 0, 0, 1, 0, 0);
+  ctx.strokeStyle = color;
+  ctx.lineWidth = 1;
+  ctx.beginPath();
+  for (let i = 0; i < s.n; i++) {
+    if (!(s.top[i] < s.bottom[i])) continue;
+    ctx.moveTo(s.left + i + 0.5, s.top[i]);
+    ctx.lineTo(s.left + i + 0.5, s.bottom[i]);
+  }
+  ctx.stroke();
+  ctx.restore();
+}
+
 // js/layers/training.js
 var crisp2 = (v) => Math.round(v) + 0.5;
 function drawTrainingAxes(ctx, g, theme) {
@@ -2175,19 +2230,11 @@ function seriesVertices(cols, ys, g, yMap, log = false) {
   flush();
   return v;
 }
-function strokeSeries(ctx, cols, ys, g, yMap, log = false) {
-  const v = seriesVertices(cols, ys, g, yMap, log);
-  ctx.beginPath();
-  let pen = false;
-  for (let i = 0; i < v.m; i++) {
-    if (Number.isNaN(v.x[i])) pen = false;
-    else if (pen) ctx.lineTo(v.x[i], v.y[i]);
-    else {
-      ctx.moveTo(v.x[i], v.y[i]);
-      pen = true;
-    }
-  }
-  ctx.stroke();
+function drawSeries(ctx, cols, ys, g, line) {
+  const { yMap, log = false, width, color, dpr, spans } = line;
+  clearSpans(spans);
+  coverLine(spans, seriesVertices(cols, ys, g, yMap, log), width * dpr, dpr);
+  strokeSpans(ctx, spans, color);
 }
 var clampPx = (v, lo, hi) => v > lo ? Math.min(v, hi) : lo;
 function bandColumn(cols, j, g, dpr) {
@@ -2207,27 +2254,14 @@ function bandColumn(cols, j, g, dpr) {
   const u = clampPx(Math.ceil(yScale.map(Number.isFinite(lo) ? lo : hi) * dpr), t + 1, bottom);
   return { a, b, t, u };
 }
-function fillLossBand(ctx, cols, g, color, dpr) {
-  ctx.save();
-  ctx.setTransform(1, 0, 0, 1, 0, 0);
-  ctx.fillStyle = color;
-  let run = null;
-  const flush = () => run && ctx.fillRect(run.a, run.t, run.b - run.a, run.u - run.t);
+function drawLossBand(ctx, cols, g, color, spans) {
+  const dpr = spans.dpr;
+  clearSpans(spans);
   for (let j = 0; j < cols.n; j++) {
     const c = bandColumn(cols, j, g, dpr);
-    if (!c) continue;
-    if (run && c.a < run.b) {
-      run.t = Math.min(run.t, c.t);
-      run.u = Math.max(run.u, c.u);
-      run.b = Math.max(run.b, c.b);
-    } else if (run && c.a === run.b && c.t === run.t && c.u === run.u) run.b = c.b;
-    else {
-      flush();
-      run = c;
-    }
+    if (c) coverColumns(spans, c.a, c.b, c.t, c.u);
   }
-  flush();
-  ctx.restore();
+  strokeSpans(ctx, spans, color);
 }
 function drawEvents(ctx, g, events, theme) {
   const { plot, xScale } = g;
@@ -2239,6 +2273,7 @@ function drawEvents(ctx, g, events, theme) {
     if (e.kind !== "action" || e.step < x0 || e.step > x1) continue;
     const x = crisp2(xScale.map(e.step));
     ctx.strokeStyle = theme.selected;
+    ctx.lineWidth = 2;
     ctx.setLineDash([4, 3]);
     ctx.beginPath();
     ctx.moveTo(x, plot.top);
@@ -2263,14 +2298,11 @@ function drawTrainingFrame(f) {
     ctx.beginPath();
     ctx.rect(g.plot.left, g.plot.top - 1, g.plot.right - g.plot.left, g.plot.bottom - g.plot.top + 2);
     ctx.clip();
-    fillLossBand(ctx, cols, g, withAlpha(theme.accent, theme.rawAlpha), dpr);
-    ctx.lineJoin = "round";
-    ctx.strokeStyle = theme.rules[1];
-    ctx.lineWidth = 1.5;
-    if (g.lr) strokeSeries(ctx, cols, cols.lrMean, g, g.lrScale.map, true);
-    ctx.strokeStyle = theme.accent;
-    ctx.lineWidth = 2.25;
-    strokeSeries(ctx, cols, cols.lossMean, g, g.yScale.map);
+    const spans = createSpans(g.plot, dpr);
+    drawLossBand(ctx, cols, g, withAlpha(theme.accent, theme.rawAlpha), spans);
+    const lr = { yMap: g.lrScale.map, log: true, width: 1.5, color: theme.rules[1], dpr, spans };
+    if (g.lr) drawSeries(ctx, cols, cols.lrMean, g, lr);
+    drawSeries(ctx, cols, cols.lossMean, g, { yMap: g.yScale.map, width: 2.25, color: theme.accent, dpr, spans });
     drawEvents(ctx, g, f.events || [], theme);
     ctx.restore();
   }
