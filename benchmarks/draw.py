@@ -18,8 +18,8 @@ A fourth kind, ``training``, is the doctor's training chart (issue 18) of a 1,00
 stream (the kernel's Trace, a spike at step 496,017): every frame draws columns it has not drawn
 before (the overview, then 24 zooms in and out around the spike as the kernel answers them, the
 canvas resized every 8th frame), rasterized inside the timing. The code at ``--old`` (git) and the
-working tree's draw alternate frame by frame; prints both's median, p95 and max ms per frame and
-the median ratio.
+working tree's draw alternate sample by sample, each in a page of its own; prints both's median,
+p95 and max ms per frame and the median ratio.
 
 Usage: .venv/bin/python benchmarks/draw.py [--pairs 40] [--dpr 1 2]
        [--modes live cold first training] [--old REV]
@@ -137,18 +137,21 @@ window.ready = true;
 
 
 TRAINING_PAGE = """<!doctype html><meta charset="utf-8"><body style="margin:0">
-<canvas id="old"></canvas><canvas id="new"></canvas>
+<canvas id="c"></canvas>
 <script type="module">
-import * as O from "./old.bundle.js";
-import * as N from "./new.bundle.js";
+// one code per page (?code=old|new), each page in a renderer process of its own
+const mod = await import(`./${new URLSearchParams(location.search).get("code")}.bundle.js`);
 const theme = { dark: false, fgMuted: "#57606a", border: "#d0d7de", grid: "rgba(0,0,0,0.1)",
   accent: "#1976d2", rawAlpha: 0.3, selected: "#e65100", rules: ["#1976d2", "#9334e6"],
   font: "system-ui, sans-serif", fontSize: 11 };
-// Each code's own state: the snapshots go through its applyTraining and shownColumns (as the view).
-function shown(mod, snaps) {
+const canvas = document.getElementById("c");
+const ctx = canvas.getContext("2d", { willReadFrequently: true });
+const run = { frames: [], i: 0, dpr: 1 };
+// The snapshots go through the code's own applyTraining and shownColumns, as in the view.
+window.setup = (snaps, dpr) => {
   const bytes = (b64) => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)).buffer;
   const s = mod.createTrainingState();
-  return snaps.map(({ msg, buf }) => {
+  run.frames = snaps.map(({ msg, buf }) => {
     if (msg.zoom) {
       s.want = { lo: msg.lo, hi: msg.hi };
       s.req = msg.zoom;
@@ -156,38 +159,24 @@ function shown(mod, snaps) {
     mod.applyTraining(s, msg, [bytes(buf)]);
     return { cols: mod.shownColumns(s), events: s.events };
   });
-}
-window.benchTraining = (snaps, pairs, dpr) => {
-  const codes = [["old", O], ["new", N]].map(([id, mod]) => {
-    const canvas = document.getElementById(id);
-    return { id, mod, canvas, ctx: canvas.getContext("2d", { willReadFrequently: true }),
-             frames: shown(mod, snaps), i: 0, ms: [] };
-  });
-  const frame = (c) => {
-    // every frame columns not drawn before; the canvas resized (cleared, reallocated) every 8th
-    const f = c.frames[c.i % c.frames.length];
-    const width = c.i % 8 === 7 ? 700 : 1000, height = 320;
+  Object.assign(run, { i: 0, dpr });
+  window.sample(2 * snaps.length); // warm up the JIT
+};
+// `n` frames, each of columns not drawn before; the canvas resized (cleared, reallocated) every 8th
+window.sample = (n) => {
+  const ms = [];
+  for (let k = 0; k < n; k++, run.i++) {
+    const { cols, events } = run.frames[run.i % run.frames.length];
+    const width = run.i % 8 === 7 ? 700 : 1000, height = 320, dpr = run.dpr;
     const t0 = performance.now();
-    if (c.canvas.width !== width * dpr) {
-      c.canvas.width = width * dpr; c.canvas.height = height * dpr;
+    if (canvas.width !== width * dpr) {
+      canvas.width = width * dpr; canvas.height = height * dpr;
     }
-    const { cols, events } = f;
-    c.mod.drawTrainingFrame({ ctx: c.ctx, width, height, dpr, theme, cols, events });
-    c.ctx.getImageData(0, 0, 1, 1); // rasterize now, inside the timing
-    c.i += 1;
-    return performance.now() - t0;
-  };
-  for (let w = 0; w < 2 * snaps.length; w++) codes.forEach(frame); // warm up the JIT
-  const ratio = [];
-  for (let p = 0; p < pairs; p++) {
-    const order = p % 2 ? [codes[1], codes[0]] : codes; // alternate which goes first
-    const ms = Object.fromEntries(order.map((c) => [c.id, frame(c)]));
-    codes[0].ms.push(ms.old); codes[1].ms.push(ms.new); ratio.push(ms.new / ms.old);
+    mod.drawTrainingFrame({ ctx, width, height, dpr, theme, cols, events });
+    ctx.getImageData(0, 0, 1, 1); // rasterize now, inside the timing
+    ms.push(performance.now() - t0);
   }
-  const q = (a, f) => a.slice().sort((u, v) => u - v)[Math.round(f * (a.length - 1))];
-  const out = { ratio: q(ratio, 0.5), frames: pairs };
-  for (const c of codes) Object.assign(out, { [c.id]: [q(c.ms, 0.5), q(c.ms, 0.95), q(c.ms, 1)] });
-  return out;
+  return ms;
 };
 window.ready = true;
 </script>"""
@@ -274,25 +263,52 @@ def run_plot(page, args) -> list:
     return results
 
 
-def run_training(page, args) -> list:
-    """The training chart's frames, the code at ``--old`` and the working tree's interleaved."""
+def quantiles(ms: list) -> list:
+    """The median, p95 and max of ``ms``."""
+    return [float(np.quantile(ms, 0.5)), float(np.quantile(ms, 0.95)), max(ms)]
+
+
+def run_training(pages: dict, args) -> list:
+    """The training chart's frames: the code at ``--old`` and the working tree's, each in a page
+    of its own, alternating samples of ``--frames`` frames (which goes first alternates too)."""
     results = []
     for dpr in args.dpr:
         snaps = training_snapshots(dpr)
-        r = page.evaluate(
-            "([s, n, d]) => window.benchTraining(s, n, d)", [snaps, args.pairs * args.frames, dpr]
-        )
-        r.update(mode="training", dpr=dpr)
+        for page in pages.values():
+            page.evaluate("([s, d]) => window.setup(s, d)", [snaps, dpr])
+        ms: dict = {"old": [], "new": []}
+        ratio = []
+        for p in range(args.pairs):
+            got = {}
+            for code in ("old", "new") if p % 2 else ("new", "old"):
+                got[code] = pages[code].evaluate(f"window.sample({args.frames})")
+                ms[code] += got[code]
+            ratio.append(float(np.mean(got["new"]) / np.mean(got["old"])))
+        old, new = quantiles(ms["old"]), quantiles(ms["new"])
+        r = {"mode": "training", "dpr": dpr, "old": old, "new": new}
+        r.update(ratio=float(np.median(ratio)), pairs=args.pairs, frames=len(ms["new"]))
         results.append(r)
-        old, new = r["old"], r["new"]
         print(
             f"training chart (1,000,000 steps), dpr {dpr:g}, ms/frame median / p95 / max: "
             f"old {old[0]:.2f} / {old[1]:.2f} / {old[2]:.2f}, "
-            f"new {new[0]:.2f} / {new[1]:.2f} / {new[2]:.2f} (target <= 8), "
-            f"new/old {r['ratio']:.2f} (median of {r['frames']} interleaved frame pairs)",
+            f"new {new[0]:.2f} / {new[1]:.2f} / {new[2]:.2f} (target <= 8) over "
+            f"{r['frames']} frames each; new/old {r['ratio']:.3f} (median of {args.pairs} "
+            "interleaved pairs)",
             flush=True,
         )
     return results
+
+
+def training_pages(browser, port: int) -> dict:
+    """The old and the new code's training page, on two origins (two renderer processes: the old
+    code's long frames do not use up the new code's share of the CPU)."""
+    pages = {}
+    for code, host in (("old", "127.0.0.1"), ("new", "localhost")):
+        page = browser.new_page(viewport={"width": 1100, "height": 400})
+        page.goto(f"http://{host}:{port}/training.html?code={code}")
+        page.wait_for_function("window.ready === true")
+        pages[code] = page
+    return pages
 
 
 def build_pages(tmp: Path, esbuild: Path, old: str) -> None:
@@ -329,18 +345,16 @@ def main():
         handler = functools.partial(Quiet, directory=tmp)
         srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
         threading.Thread(target=srv.serve_forever, daemon=True).start()
-        url = f"http://127.0.0.1:{srv.server_address[1]}"
+        port = srv.server_address[1]
         try:
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=chromium, args=ARGS)
                 page = browser.new_page(viewport={"width": 1100, "height": 400})
-                page.goto(f"{url}/index.html")
+                page.goto(f"http://127.0.0.1:{port}/index.html")
                 page.wait_for_function("window.ready === true")
                 results = run_plot(page, args)
                 if "training" in args.modes:
-                    page.goto(f"{url}/training.html")
-                    page.wait_for_function("window.ready === true")
-                    results += run_training(page, args)
+                    results += run_training(training_pages(browser, port), args)
                 browser.close()
         finally:
             srv.shutdown()
