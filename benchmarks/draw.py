@@ -14,10 +14,19 @@ Three kinds of frame:
          known), as when a notebook opens or a late view gets the whole run at once.
 Prints the median ms per frame for both sizes and the median ratio of the pairs. Target: <= 8 ms.
 
-Usage: .venv/bin/python benchmarks/draw.py [--pairs 40] [--dpr 1 2] [--modes live cold first]
+A fourth kind, ``training``, is the doctor's training chart (issue 18) of a 1,000,000-step
+stream (the kernel's Trace, a spike at step 496,017): every frame draws columns it has not drawn
+before (the overview, then 24 zooms in and out around the spike as the kernel answers them, the
+canvas resized every 8th frame), rasterized inside the timing. The code at ``--old`` (git) and the
+working tree's draw alternate sample by sample, each in a page of its own; prints both's
+p10, median, p95 and max ms per frame and the median ratio.
+
+Usage: .venv/bin/python benchmarks/draw.py [--pairs 40] [--dpr 1 2]
+       [--modes live cold first training] [--old REV]
 """
 
 import argparse
+import base64
 import functools
 import http.server
 import json
@@ -27,6 +36,8 @@ import sys
 import tempfile
 import threading
 from pathlib import Path
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 ARGS = [
@@ -125,9 +136,191 @@ window.ready = true;
 </script>"""
 
 
+TRAINING_PAGE = """<!doctype html><meta charset="utf-8"><body style="margin:0">
+<canvas id="c"></canvas>
+<script type="module">
+// one code per page (?code=old|new), each page in a renderer process of its own
+const mod = await import(`./${new URLSearchParams(location.search).get("code")}.bundle.js`);
+const theme = { dark: false, fgMuted: "#57606a", border: "#d0d7de", grid: "rgba(0,0,0,0.1)",
+  accent: "#1976d2", rawAlpha: 0.3, selected: "#e65100", rules: ["#1976d2", "#9334e6"],
+  font: "system-ui, sans-serif", fontSize: 11 };
+const canvas = document.getElementById("c");
+const ctx = canvas.getContext("2d", { willReadFrequently: true });
+const run = { frames: [], i: 0, dpr: 1 };
+// The snapshots go through the code's own applyTraining and shownColumns, as in the view.
+window.setup = (snaps, dpr) => {
+  const bytes = (b64) => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)).buffer;
+  const s = mod.createTrainingState();
+  run.frames = snaps.map(({ msg, buf }) => {
+    if (msg.zoom) {
+      s.want = { lo: msg.lo, hi: msg.hi };
+      s.req = msg.zoom;
+    }
+    mod.applyTraining(s, msg, [bytes(buf)]);
+    return { cols: mod.shownColumns(s), events: s.events };
+  });
+  Object.assign(run, { i: 0, dpr });
+  window.sample(2 * snaps.length); // warm up the JIT
+};
+// `n` frames, each of columns not drawn before; the canvas resized (cleared, reallocated) every 8th
+window.sample = (n) => {
+  const ms = [];
+  for (let k = 0; k < n; k++, run.i++) {
+    const { cols, events } = run.frames[run.i % run.frames.length];
+    const width = run.i % 8 === 7 ? 700 : 1000, height = 320, dpr = run.dpr;
+    const t0 = performance.now();
+    if (canvas.width !== width * dpr) {
+      canvas.width = width * dpr; canvas.height = height * dpr;
+    }
+    mod.drawTrainingFrame({ ctx, width, height, dpr, theme, cols, events });
+    ctx.getImageData(0, 0, 1, 1); // rasterize now, inside the timing
+    ms.push(performance.now() - t0);
+  }
+  return ms;
+};
+window.ready = true;
+</script>"""
+
+
+def training_snapshots(dpr: float) -> list:
+    """The kernel's training messages for the chart of a 1,000,000-step stream (as in
+    tests/browser/test_doctor_lab.py): the overview, then 12 zooms in and 12 out around the spike
+    at step 496,017, each answered with a column per device pixel of a 1000-px-wide chart."""
+    from lrwidget.channel.protocol import TrainingZoom
+    from lrwidget.engine.watch_events import Chunk
+    from lrwidget.views.training import TrainingFeed
+
+    class Stream:  # what a feed listens to; the chunks come in by hand below
+        def listen(self, callback):
+            return lambda: None
+
+        def scale_lr(self, factor, rollback=False):
+            pass
+
+    feed = TrainingFeed(lambda content, buffers: None)
+    feed.attach(Stream())
+    rng = np.random.default_rng(0)
+    for start in range(0, 1_000_000, 8000):
+        losses = 2.0 * np.exp(-start / 3e5) + 0.05 * rng.standard_normal(8000)
+        if start == 496_000:
+            losses[17] = 40.0
+        lrs = np.full((8000, 1), 1e-3 * (0.1 if start > 7e5 else 1))
+        feed.on_event(Chunk(start, losses, lrs, np.full(1, np.nan)))
+    snaps = [feed.snapshot()]
+    lo, hi, at = 0, 1_000_000, 496_017
+    for req in range(1, 25):
+        span = max(16, round((hi - lo) * (0.8 if req <= 12 else 1.25)))
+        lo = max(0, min(1_000_000 - span, round(at - (at - lo) / (hi - lo) * span)))
+        hi = lo + span
+        snaps.append(feed.snapshot(TrainingZoom(lo, hi, min(2048, round(910 * dpr)), req)))
+    feed.close()
+    return [{"msg": c, "buf": base64.b64encode(b[0]).decode()} for c, b in snaps]
+
+
+def old_tree(rev: str, dest: Path) -> Path:
+    """The front end at git revision ``rev`` (js/ and the rules it reads), unpacked in ``dest``."""
+    archive = subprocess.run(
+        ["git", "archive", rev, "js", "lrwidget/pure/rules.json"],
+        cwd=ROOT,
+        capture_output=True,
+        check=False,
+    )
+    if archive.returncode:
+        sys.exit(f"--old {rev}: git archive failed: {archive.stderr.decode().strip()}")
+    dest.mkdir()
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive.stdout, check=True)
+    return dest
+
+
+def bundle(esbuild: Path, modules: list, out: Path) -> None:
+    """One ES module exporting all that ``modules`` (paths) export, bundled as the widget is."""
+    entry = out.with_suffix(".entry.js")
+    entry.write_text("".join(f'export * from "{m}";\n' for m in modules))
+    cmd = [str(esbuild), str(entry), "--bundle", "--format=esm", "--target=es2020"]
+    subprocess.run([*cmd, f"--outfile={out}", "--log-level=warning"], cwd=ROOT, check=True)
+
+
 class Quiet(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *a):
         pass
+
+
+def run_plot(page, args) -> list:
+    """The range-test curve's frames (modes live, cold, first), 100,000 readings against 1,000."""
+    results = []
+    for mode in [m for m in args.modes if m != "training"]:
+        for dpr in args.dpr:
+            r = page.evaluate(f"window.bench({args.pairs}, {dpr}, {args.frames}, '{mode}')")
+            r["dpr"] = dpr
+            results.append(r)
+            print(
+                f"{mode:5} frame, dpr {dpr:g}: "
+                f"100,000 readings {r['big_ms']:.2f} ms/frame (target <= 8), "
+                f"1,000 readings {r['small_ms']:.2f} ms/frame, "
+                f"ratio {r['ratio']:.2f} (median of {r['pairs']} interleaved pairs)",
+                flush=True,
+            )
+    return results
+
+
+def quantiles(ms: list) -> list:
+    """The p10 (the code's own cost: frames the shared machine did not interrupt), median, p95
+    and max of ``ms``."""
+    return [float(np.quantile(ms, q)) for q in (0.1, 0.5, 0.95)] + [max(ms)]
+
+
+def run_training(pages: dict, args) -> list:
+    """The training chart's frames: the code at ``--old`` and the working tree's, each in a page
+    of its own, alternating samples of ``--frames`` frames (which goes first alternates too)."""
+    results = []
+    for dpr in args.dpr:
+        snaps = training_snapshots(dpr)
+        for page in pages.values():
+            page.evaluate("([s, d]) => window.setup(s, d)", [snaps, dpr])
+        ms: dict = {"old": [], "new": []}
+        ratio = []
+        for p in range(args.pairs):
+            got = {}
+            for code in ("old", "new") if p % 2 else ("new", "old"):
+                got[code] = pages[code].evaluate(f"window.sample({args.frames})")
+                ms[code] += got[code]
+            ratio.append(float(np.mean(got["new"]) / np.mean(got["old"])))
+        old, new = quantiles(ms["old"]), quantiles(ms["new"])
+        r = {"mode": "training", "dpr": dpr, "old": old, "new": new}
+        r.update(ratio=float(np.median(ratio)), pairs=args.pairs, frames=len(ms["new"]))
+        results.append(r)
+        print(
+            f"training chart (1,000,000 steps), dpr {dpr:g}, ms/frame p10 / median / p95 / max: "
+            f"old {' / '.join(f'{x:.2f}' for x in old)}, "
+            f"new {' / '.join(f'{x:.2f}' for x in new)} (target <= 8) over "
+            f"{r['frames']} frames each; new/old {r['ratio']:.3f} (median of {args.pairs} "
+            "interleaved pairs)",
+            flush=True,
+        )
+    return results
+
+
+def training_pages(browser, port: int) -> dict:
+    """The old and the new code's training page, on two origins (two renderer processes: the old
+    code's long frames do not use up the new code's share of the CPU)."""
+    pages = {}
+    for code, host in (("old", "127.0.0.1"), ("new", "localhost")):
+        page = browser.new_page(viewport={"width": 1100, "height": 400})
+        page.goto(f"http://{host}:{port}/training.html?code={code}")
+        page.wait_for_function("window.ready === true")
+        pages[code] = page
+    return pages
+
+
+def build_pages(tmp: Path, esbuild: Path, old: str) -> None:
+    """The pages and their bundles under ``tmp``: index.html (the curve), training.html."""
+    bundle(esbuild, [ROOT / "js/plot.js", ROOT / "js/state.js"], tmp / "plot.bundle.js")
+    Path(tmp, "index.html").write_text(PAGE)
+    before = old_tree(old, tmp / "old")
+    for name, root in (("old", before), ("new", ROOT)):
+        mods = [root / "js/layers/training.js", root / "js/view/training_state.js"]
+        bundle(esbuild, mods, tmp / f"{name}.bundle.js")
+    Path(tmp, "training.html").write_text(TRAINING_PAGE)
 
 
 def main():
@@ -135,7 +328,9 @@ def main():
     ap.add_argument("--pairs", type=int, default=40)
     ap.add_argument("--frames", type=int, default=5, help="frames per timed sample")
     ap.add_argument("--dpr", type=float, nargs="+", default=[1.0, 2.0])
-    ap.add_argument("--modes", nargs="+", default=["live", "cold", "first"])
+    ap.add_argument("--modes", nargs="+", default=["live", "cold", "first", "training"])
+    # the training chart before issue 18's frame work (a git revision)
+    ap.add_argument("--old", default="ecab886", help="git revision to compare with")
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -147,47 +342,20 @@ def main():
             "(scripts/setup.sh --browser)"
         )
     with tempfile.TemporaryDirectory() as tmp:
-        entry = Path(tmp, "entry.js")
-        entry.write_text(
-            f'export * from "{ROOT}/js/plot.js";\nexport * from "{ROOT}/js/state.js";\n'
-        )
-        subprocess.run(
-            [
-                str(esbuild),
-                str(entry),
-                "--bundle",
-                "--format=esm",
-                "--target=es2020",
-                f"--outfile={tmp}/plot.bundle.js",
-                "--log-level=warning",
-            ],
-            cwd=ROOT,
-            check=True,
-        )
-        Path(tmp, "index.html").write_text(PAGE)
+        build_pages(Path(tmp), esbuild, args.old)
         handler = functools.partial(Quiet, directory=tmp)
         srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
         threading.Thread(target=srv.serve_forever, daemon=True).start()
+        port = srv.server_address[1]
         try:
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=chromium, args=ARGS)
                 page = browser.new_page(viewport={"width": 1100, "height": 400})
-                page.goto(f"http://127.0.0.1:{srv.server_address[1]}/index.html")
+                page.goto(f"http://127.0.0.1:{port}/index.html")
                 page.wait_for_function("window.ready === true")
-                results = []
-                for mode in args.modes:
-                    for dpr in args.dpr:
-                        call = f"window.bench({args.pairs}, {dpr}, {args.frames}, '{mode}')"
-                        r = page.evaluate(call)
-                        r["dpr"] = dpr
-                        results.append(r)
-                        print(
-                            f"{mode:5} frame, dpr {dpr:g}: "
-                            f"100,000 readings {r['big_ms']:.2f} ms/frame (target <= 8), "
-                            f"1,000 readings {r['small_ms']:.2f} ms/frame, "
-                            f"ratio {r['ratio']:.2f} (median of {r['pairs']} interleaved pairs)",
-                            flush=True,
-                        )
+                results = run_plot(page, args)
+                if "training" in args.modes:
+                    results += run_training(training_pages(browser, port), args)
                 browser.close()
         finally:
             srv.shutdown()

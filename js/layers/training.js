@@ -4,7 +4,8 @@
 import { withAlpha } from "../theme.js";
 import { font } from "./geometry.js";
 import { drawMessage } from "./overlays.js";
-import { columnStep, trainingGeometry } from "./training_geometry.js";
+import { columnStart, columnStep, columnWidth, trainingGeometry } from "./training_geometry.js";
+import { clearSpans, coverColumns, coverLine, createSpans, strokeSpans } from "./training_spans.js";
 
 const crisp = (v) => Math.round(v) + 0.5;
 
@@ -44,41 +45,108 @@ function drawTrainingAxes(ctx, g, theme) {
   ctx.fillText("step", plot.right, g.height - 2);
 }
 
-/** A polyline through the finite values of `ys` at the columns' middles (NaN breaks the line). */
-function strokeSeries(ctx, cols, ys, g, yMap, log = false) {
-  ctx.beginPath();
-  let pen = false;
+/** The vertices of a polyline: x, y in CSS px; a NaN x lifts the pen. */
+function createVertices(n) {
+  return { x: new Float64Array(n), y: new Float64Array(n), m: 0 };
+}
+
+/** Add a vertex; the middle of three at one height is dropped (a flat lr is one segment). */
+function addVertex(v, x, y) {
+  const m = v.m;
+  if (m >= 2 && !Number.isNaN(v.x[m - 2]) && !Number.isNaN(v.x[m - 1])) {
+    if (Math.abs(v.y[m - 1] - y) < 0.01 && Math.abs(v.y[m - 2] - y) < 0.01) {
+      v.x[m - 1] = x;
+      return;
+    }
+  }
+  v.x[m] = x;
+  v.y[m] = y;
+  v.m = m + 1;
+}
+
+/** Lift the pen (a NaN column): the line starts again at the next finite value. */
+function liftPen(v) {
+  if (v.m > 0 && !Number.isNaN(v.x[v.m - 1])) addVertex(v, Number.NaN, Number.NaN);
+}
+
+/**
+ * The polyline through the finite values of `ys` at the columns' middles, one vertex per CSS px column
+ * (the mean of the columns in it: finer detail is narrower than the line), clamped to the plot. The
+ * work a stroke costs follows the pixels on screen, not the columns of the snapshot.
+ */
+export function seriesVertices(cols, ys, g, yMap, log = false) {
+  const v = createVertices(2 * cols.n + 1);
+  const { plot } = g;
+  const run = { px: Number.NaN, x: 0, y: 0, k: 0 };
+  const flush = () => {
+    if (run.k) addVertex(v, run.x / run.k, run.y / run.k);
+    run.k = 0;
+  };
   for (let j = 0; j < cols.n; j++) {
-    const v = ys[j];
-    if (!Number.isFinite(v) || (log && v <= 0)) {
-      pen = false;
+    const val = ys[j];
+    if (!Number.isFinite(val) || (log && val <= 0)) {
+      flush();
+      liftPen(v);
       continue;
     }
     const x = g.xScale.map(columnStep(cols, j));
-    const y = Math.max(g.plot.top, Math.min(g.plot.bottom, yMap(v)));
-    if (pen) ctx.lineTo(x, y);
-    else ctx.moveTo(x, y);
-    pen = true;
+    const px = Math.round(x);
+    if (px !== run.px) {
+      flush();
+      run.px = px;
+      run.x = 0;
+      run.y = 0;
+    }
+    run.x += x;
+    run.y += Math.max(plot.top, Math.min(plot.bottom, yMap(val)));
+    run.k += 1;
   }
-  ctx.stroke();
+  flush();
+  return v;
 }
 
-/** Each column's min..max as a bar one column wide: every spike shows at any zoom (clamped at the top). */
-function fillLossBand(ctx, cols, g, color) {
+/** A line `width` CSS px wide through the finite values of `ys` (NaN breaks it), as pixel-column spans. */
+function drawSeries(ctx, cols, ys, g, line) {
+  const { yMap, log = false, width, color, dpr, spans } = line;
+  clearSpans(spans);
+  coverLine(spans, seriesVertices(cols, ys, g, yMap, log), width * dpr, dpr);
+  strokeSpans(ctx, spans, color);
+}
+
+/** `v` within [lo, hi]; lo for NaN (a comparison with NaN is false). */
+const clampPx = (v, lo, hi) => (v > lo ? Math.min(v, hi) : lo);
+
+/** Column j's band in device px: [a, b) across, [t, u) down; null for a column with no loss or off the plot. */
+function bandColumn(cols, j, g, dpr) {
+  const lo = cols.lossMin[j];
+  const hi = cols.lossMax[j];
+  if (!Number.isFinite(lo) && !Number.isFinite(hi)) return null;
   const { plot, xScale, yScale } = g;
-  const w = Math.max(1, (plot.right - plot.left) / cols.n);
-  ctx.fillStyle = color;
-  ctx.beginPath();
+  const x0 = columnStart(cols, j);
+  const a0 = Math.round(xScale.map(x0) * dpr);
+  const b0 = Math.max(a0 + 1, Math.round(xScale.map(x0 + columnWidth(cols)) * dpr));
+  const a = Math.max(Math.round(plot.left * dpr), a0);
+  const b = Math.min(Math.round(plot.right * dpr), b0);
+  if (a >= b) return null;
+  const top = Math.round(plot.top * dpr);
+  const bottom = Math.round(plot.bottom * dpr);
+  const t = clampPx(Math.floor(yScale.map(Number.isFinite(hi) ? hi : Infinity) * dpr), top, bottom - 1);
+  const u = clampPx(Math.ceil(yScale.map(Number.isFinite(lo) ? lo : hi) * dpr), t + 1, bottom);
+  return { a, b, t, u };
+}
+
+/**
+ * Each column's min..max as a bar (every spike shows at any zoom, clamped at the top), in device pixel
+ * columns: the columns that share a pixel column are one bar, their lowest min to their highest max.
+ */
+function drawLossBand(ctx, cols, g, color, spans) {
+  const dpr = spans.dpr;
+  clearSpans(spans);
   for (let j = 0; j < cols.n; j++) {
-    const a = cols.lossMin[j];
-    const b = cols.lossMax[j];
-    if (!Number.isFinite(a) && !Number.isFinite(b)) continue;
-    const top = Math.max(plot.top, yScale.map(Number.isFinite(b) ? b : Infinity));
-    const bottom = Math.min(plot.bottom, yScale.map(Number.isFinite(a) ? a : b));
-    const x = xScale.map(columnStep(cols, j)) - w / 2;
-    ctx.rect(x, top, w, Math.max(1, bottom - top));
+    const c = bandColumn(cols, j, g, dpr);
+    if (c) coverColumns(spans, c.a, c.b, c.t, c.u);
   }
-  ctx.fill();
+  strokeSpans(ctx, spans, color);
 }
 
 /** The actions at their steps: a dashed line and its label ("×0.1 ↺" for a roll back). */
@@ -92,6 +160,7 @@ function drawEvents(ctx, g, events, theme) {
     if (e.kind !== "action" || e.step < x0 || e.step > x1) continue;
     const x = crisp(xScale.map(e.step));
     ctx.strokeStyle = theme.selected;
+    ctx.lineWidth = 2;
     ctx.setLineDash([4, 3]);
     ctx.beginPath();
     ctx.moveTo(x, plot.top);
@@ -122,14 +191,11 @@ export function drawTrainingFrame(f) {
     ctx.beginPath();
     ctx.rect(g.plot.left, g.plot.top - 1, g.plot.right - g.plot.left, g.plot.bottom - g.plot.top + 2);
     ctx.clip();
-    fillLossBand(ctx, cols, g, withAlpha(theme.accent, theme.rawAlpha));
-    ctx.lineJoin = "round";
-    ctx.strokeStyle = theme.rules[1];
-    ctx.lineWidth = 1.5;
-    if (g.lr) strokeSeries(ctx, cols, cols.lrMean, g, g.lrScale.map, true);
-    ctx.strokeStyle = theme.accent;
-    ctx.lineWidth = 2.25;
-    strokeSeries(ctx, cols, cols.lossMean, g, g.yScale.map);
+    const spans = createSpans(g.plot, dpr); // one buffer for the three marks
+    drawLossBand(ctx, cols, g, withAlpha(theme.accent, theme.rawAlpha), spans);
+    const lr = { yMap: g.lrScale.map, log: true, width: 1.5, color: theme.rules[1], dpr, spans };
+    if (g.lr) drawSeries(ctx, cols, cols.lrMean, g, lr);
+    drawSeries(ctx, cols, cols.lossMean, g, { yMap: g.yScale.map, width: 2.25, color: theme.accent, dpr, spans });
     drawEvents(ctx, g, f.events || [], theme);
     ctx.restore();
   }

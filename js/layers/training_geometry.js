@@ -13,11 +13,23 @@ function firstFinite(a, n) {
   return -Infinity;
 }
 
-/** Finite values of `a` (first n), sorted; for the robust range below. */
-function finiteSorted(a, n) {
-  const out = [];
-  for (let i = 0; i < n; i++) if (Number.isFinite(a[i])) out.push(a[i]);
-  return out.sort((x, y) => x - y);
+/** The q-quantile of the finite values of `a` (first n), or NaN: a typed array's numeric sort (no comparator). */
+function finiteQuantile(a, n, q) {
+  const out = new Float64Array(n);
+  let k = 0;
+  for (let i = 0; i < n; i++) if (Number.isFinite(a[i])) out[k++] = a[i];
+  return k ? out.subarray(0, k).sort()[Math.floor(q * (k - 1))] : Number.NaN;
+}
+
+/** The lowest finite value of `lows` and the highest finite value of `highs` (first n); {lo, top}. */
+function finiteExtent(lows, highs, n) {
+  let lo = Infinity;
+  let top = -Infinity;
+  for (let i = 0; i < n; i++) {
+    if (lows[i] < lo && Number.isFinite(lows[i])) lo = lows[i];
+    if (highs[i] > top && Number.isFinite(highs[i])) top = highs[i];
+  }
+  return { lo, top };
 }
 
 /**
@@ -25,16 +37,15 @@ function finiteSorted(a, n) {
  * capped at the 90th percentile of the column means plus `headroom` times their spread, but never below
  * the first column's mean (where training started stays in view), so one spike does not flatten the
  * rest (a capped spike still reaches the top edge). {lo, hi, clipped}; null with no finite loss.
+ * Linear but for one numeric sort of the means: it runs on every frame.
  */
 export function lossRange(cols) {
   if (!cols || cols.n === 0) return null;
-  const mins = finiteSorted(cols.lossMin, cols.n);
-  const maxs = finiteSorted(cols.lossMax, cols.n);
-  const means = finiteSorted(cols.lossMean, cols.n);
-  if (!mins.length || !maxs.length || !means.length) return null;
-  let lo = mins[0];
-  const top = maxs[maxs.length - 1];
-  const q = means[Math.floor(0.9 * (means.length - 1))];
+  const ext = finiteExtent(cols.lossMin, cols.lossMax, cols.n);
+  const q = finiteQuantile(cols.lossMean, cols.n, 0.9);
+  if (!Number.isFinite(ext.lo) || !Number.isFinite(ext.top) || Number.isNaN(q)) return null;
+  let lo = ext.lo;
+  const top = ext.top;
   const start = firstFinite(cols.lossMean, cols.n);
   const cap = Math.max(q + Y.headroom * Math.max(q - lo, 0), start);
   const hi = Math.min(top, cap > lo ? cap : top);
@@ -60,9 +71,22 @@ export function lrRange(cols) {
   return { lo: mid / half, hi: mid * half };
 }
 
+/**
+ * Column j's first step and width in steps. A snapshot's columns split [lo, hi) evenly; a slice of one
+ * (training_state.js sliceColumns) says where its first column starts (x0) and how wide each is (dx).
+ */
+export function columnStart(cols, j) {
+  return cols.dx === undefined ? cols.lo + (j * (cols.hi - cols.lo)) / cols.n : cols.x0 + j * cols.dx;
+}
+
+/** The width of a snapshot's columns in steps. */
+export function columnWidth(cols) {
+  return cols.dx === undefined ? (cols.hi - cols.lo) / cols.n : cols.dx;
+}
+
 /** The step at the middle of column j of a snapshot. */
 export function columnStep(cols, j) {
-  return cols.lo + ((j + 0.5) * (cols.hi - cols.lo)) / cols.n;
+  return columnStart(cols, j) + columnWidth(cols) / 2;
 }
 
 /** The plot rectangle: room for the loss labels on the left and the lr labels on the right. */

@@ -77,9 +77,10 @@ test("a zoom answer is shown only for the range asked last", () => {
   s.want = { lo: 100, hi: 200 };
   s.req = 2;
   assert.equal(applyTraining(s, ...message(8, { lo: 100, hi: 200, zoom: 1 })).changed, false, "an old answer");
-  assert.equal(shownColumns(s).lo, 0, "until the answer comes, the overview");
+  assert.equal(shownColumns(s).lossMean.buffer, s.overview.lossMean.buffer, "until it comes, the overview's");
+  assert.equal(shownColumns(s).lo, 100, "columns over the range asked");
   applyTraining(s, ...message(8, { lo: 100, hi: 200, zoom: 2 }));
-  assert.equal(shownColumns(s).lo, 100);
+  assert.equal(shownColumns(s), s.zoom);
   applyTraining(s, ...message(8, { hi: 2000, watchId: 9 }));
   assert.equal(s.want, null, "a new watch shows its whole run");
 });

@@ -27,6 +27,7 @@ export function createTrainingState() {
     zoom: null, // the columns of the zoomed range the kernel answered with
     want: null, // {lo, hi}: the zoomed range asked for (null: the whole run)
     req: 0, // the last zoom request's id
+    slice: null, // shownColumns' last slice of the columns here over `want` ({src, want, cols})
   };
 }
 
@@ -102,10 +103,42 @@ export function applyTraining(s, msg, buffers) {
   return { changed: true, error: null, switched };
 }
 
-/** The columns to draw: the zoomed range's when it answered, else the overview (null: nothing yet). */
-export function shownColumns(s) {
-  if (s.want && s.zoom && s.zoom.lo === s.want.lo && s.zoom.hi === s.want.hi) return s.zoom;
+/**
+ * The columns of snapshot `src` that overlap [want.lo, want.hi), as views of its arrays (no copy): the
+ * axis is the range asked (lo, hi), the first column may start before it (x0) and each is dx steps wide.
+ */
+export function sliceColumns(src, want) {
+  const dx = src.dx ?? (src.hi - src.lo) / src.n;
+  const x0 = src.x0 ?? src.lo;
+  const j0 = Math.max(0, Math.min(src.n, Math.floor((want.lo - x0) / dx)));
+  const j1 = Math.max(j0, Math.min(src.n, Math.ceil((want.hi - x0) / dx)));
+  const out = { lo: want.lo, hi: want.hi, n: j1 - j0, x0: x0 + j0 * dx, dx };
+  for (const k of SERIES) out[k] = src[k].subarray(j0, j1);
+  return out;
+}
+
+/** The finer of the snapshots that hold all of `want` (the last zoom answer, else the overview). */
+function finestCovering(s, want) {
+  const z = s.zoom;
+  if (z && z.n > 0 && z.lo <= want.lo && z.hi >= want.hi) return z;
   return s.overview;
+}
+
+/**
+ * The columns to draw: the zoomed range's when the kernel answered for it, else (at once, while the
+ * kernel computes them) the columns already here over the range asked, else the overview; null: nothing
+ * yet. The same object while nothing changed, so a redraw does no work to find it.
+ */
+export function shownColumns(s) {
+  const want = s.want;
+  if (!want) return s.overview;
+  if (s.zoom && s.zoom.lo === want.lo && s.zoom.hi === want.hi) return s.zoom;
+  const src = finestCovering(s, want);
+  if (!src || src.n === 0) return src;
+  const memo = s.slice;
+  if (memo && memo.src === src && memo.want === want) return memo.cols;
+  s.slice = { src, want, cols: sliceColumns(src, want) };
+  return s.slice.cols;
 }
 
 /**

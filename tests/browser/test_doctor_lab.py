@@ -1,7 +1,8 @@
 """The doctor in a real JupyterLab (issue 18): ``widget.train(fn)`` runs a training loop on a thread
 while the cell returns; the view draws the training, and a click on its x0.1 button reaches the
 optimizer within 1 s (read from the kernel: the wall-clock time the loop first saw the new lr).
-Then a 1,000,000-step stream: the view's frame stays under 8 ms. Screenshots in light and dark."""
+Then a 1,000,000-step stream: zoomed in and out and resized, nine frames in ten (draw and raster)
+take <= 8 ms. Screenshots in light and dark."""
 
 from __future__ import annotations
 
@@ -57,22 +58,49 @@ def _steps(page) -> int:
     return int(page.evaluate("s => Number(document.querySelector(s).dataset.steps || 0)", ROOT))
 
 
-def _frame_ms(page, n: int = 20) -> list:
-    """Draw the training chart ``n`` times (zooming in and out) and read each frame's ms."""
-    return page.evaluate(
+def _watch_frames(page) -> None:
+    """From now on, time every frame the training chart draws: the view's own draw time (its
+    ``data-frame-ms``) plus the canvas's rasterization, forced right after the draw (a software
+    canvas rasterizes when the frame is presented; forcing it here puts it inside the timing)."""
+    page.evaluate(
+        """s => {
+          const root = document.querySelector(s), canvas = root.querySelector('canvas');
+          window.lrwFrames = [];
+          new MutationObserver(() => {
+            const t0 = performance.now();
+            canvas.getContext('2d').getImageData(0, 0, 1, 1);
+            window.lrwFrames.push(Number(root.dataset.frameMs) + performance.now() - t0);
+          }).observe(root, {attributes: true, attributeFilter: ['data-frame-ms']});
+        }""",
+        ROOT,
+    )
+
+
+def _zoom(page, n: int) -> None:
+    """Zoom the training chart in and out ``n`` times with the wheel, a frame or two apart (the
+    view draws the columns it has at once, then the kernel's answer when it comes)."""
+    page.evaluate(
         """async ([s, n]) => {
-          const root = document.querySelector(s), box = root.querySelector('.lrw-plot');
-          const out = [];
+          const box = document.querySelector(s).querySelector('.lrw-plot');
           for (let i = 0; i < n; i++) {
-            box.dispatchEvent(new WheelEvent('wheel', {deltaY: i % 2 ? 100 : -100, clientX: 300,
+            box.dispatchEvent(new WheelEvent('wheel', {deltaY: i % 12 < 6 ? -100 : 100,
+                                                       clientX: 300 + 40 * (i % 7),
                                                        bubbles: true, cancelable: true}));
             await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
-            out.push(Number(root.dataset.frameMs));
           }
-          return out;
         }""",
         [ROOT, n],
     )
+
+
+def _frame_ms(page, rounds: int = 4, wheel: int = 12) -> list:
+    """Each frame's ms over ``rounds`` of ``wheel`` zooms, the window resized between rounds."""
+    _watch_frames(page)
+    for r in range(rounds):
+        page.set_viewport_size({"width": 1280 - 160 * (r % 2), "height": 1000})
+        _zoom(page, wheel)
+    time.sleep(0.5)  # the last zoom's answer
+    return page.evaluate("window.lrwFrames")
 
 
 def test_click_during_training_reaches_the_optimizer_within_a_second(
@@ -113,11 +141,12 @@ def test_click_during_training_reaches_the_optimizer_within_a_second(
         page.wait_for_function(
             "s => Number(document.querySelector(s).dataset.steps) === 1000000", arg=ROOT
         )
-        ms = sorted(_frame_ms(page, 40))
-        print("frame ms (1M steps):", ms)
-        # the median and three frames in four; the rest are the shared machine's hiccups (GC, other
-        # processes), reported above
-        assert ms[len(ms) // 2] <= 8.0 and ms[3 * len(ms) // 4] <= 8.0, ms
+        ms = sorted(_frame_ms(page))
+        q = {f: ms[round(f * (len(ms) - 1))] for f in (0.5, 0.9, 0.95, 1.0)}
+        print(f"{len(ms)} frames (1M steps, draw + raster), ms at 50/90/95/100 %: {q}")
+        # nine frames in ten: on the shared 2-core machine a frame is sometimes descheduled for
+        # longer than a frame's work (reported above); benchmarks/draw.py measures the code itself
+        assert len(ms) >= 40 and q[0.9] <= 8.0, ms
         nb.set_theme("dark")
         time.sleep(0.5)
         root.scroll_into_view_if_needed()

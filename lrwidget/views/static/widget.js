@@ -2302,20 +2302,28 @@ function firstFinite(a, n) {
   for (let i = 0; i < n; i++) if (Number.isFinite(a[i])) return a[i];
   return -Infinity;
 }
-function finiteSorted(a, n) {
-  const out = [];
-  for (let i = 0; i < n; i++) if (Number.isFinite(a[i])) out.push(a[i]);
-  return out.sort((x, y) => x - y);
+function finiteQuantile(a, n, q) {
+  const out = new Float64Array(n);
+  let k = 0;
+  for (let i = 0; i < n; i++) if (Number.isFinite(a[i])) out[k++] = a[i];
+  return k ? out.subarray(0, k).sort()[Math.floor(q * (k - 1))] : Number.NaN;
+}
+function finiteExtent(lows, highs, n) {
+  let lo = Infinity;
+  let top = -Infinity;
+  for (let i = 0; i < n; i++) {
+    if (lows[i] < lo && Number.isFinite(lows[i])) lo = lows[i];
+    if (highs[i] > top && Number.isFinite(highs[i])) top = highs[i];
+  }
+  return { lo, top };
 }
 function lossRange(cols) {
   if (!cols || cols.n === 0) return null;
-  const mins = finiteSorted(cols.lossMin, cols.n);
-  const maxs = finiteSorted(cols.lossMax, cols.n);
-  const means = finiteSorted(cols.lossMean, cols.n);
-  if (!mins.length || !maxs.length || !means.length) return null;
-  let lo = mins[0];
-  const top = maxs[maxs.length - 1];
-  const q = means[Math.floor(0.9 * (means.length - 1))];
+  const ext = finiteExtent(cols.lossMin, cols.lossMax, cols.n);
+  const q = finiteQuantile(cols.lossMean, cols.n, 0.9);
+  if (!Number.isFinite(ext.lo) || !Number.isFinite(ext.top) || Number.isNaN(q)) return null;
+  let lo = ext.lo;
+  const top = ext.top;
   const start = firstFinite(cols.lossMean, cols.n);
   const cap = Math.max(q + Y2.headroom * Math.max(q - lo, 0), start);
   const hi = Math.min(top, cap > lo ? cap : top);
@@ -2337,8 +2345,14 @@ function lrRange(cols) {
   const half = Math.max(Math.sqrt(10), Math.sqrt(hi / lo)) ** 1.25;
   return { lo: mid / half, hi: mid * half };
 }
+function columnStart(cols, j) {
+  return cols.dx === void 0 ? cols.lo + j * (cols.hi - cols.lo) / cols.n : cols.x0 + j * cols.dx;
+}
+function columnWidth(cols) {
+  return cols.dx === void 0 ? (cols.hi - cols.lo) / cols.n : cols.dx;
+}
 function columnStep(cols, j) {
-  return cols.lo + (j + 0.5) * (cols.hi - cols.lo) / cols.n;
+  return columnStart(cols, j) + columnWidth(cols) / 2;
 }
 function trainingLayout(width, height, leftLabel, rightLabel) {
   const left = Math.max(36, Math.ceil(leftLabel) + 12);
@@ -2363,6 +2377,61 @@ function trainingGeometry(cols, width, height, measure) {
   const xt = linearTicks(x0, x1, Math.max(2, Math.floor((plot.right - plot.left) / 90)));
   xt.major = xt.major.filter((t) => Number.isInteger(t.value));
   return { plot, xScale, yScale, lrScale, xt, yt, lt, yr, lr };
+}
+
+// js/layers/training_spans.js
+function createSpans(plot, dpr) {
+  const left = Math.round(plot.left * dpr);
+  const n = Math.max(0, Math.round(plot.right * dpr) - left);
+  return clearSpans({ left, n, dpr, top: new Float64Array(n), bottom: new Float64Array(n) });
+}
+function clearSpans(s) {
+  s.top.fill(Infinity);
+  s.bottom.fill(-Infinity);
+  return s;
+}
+function coverColumns(s, a, b, t, u) {
+  const end = Math.min(b, s.left + s.n);
+  for (let x = Math.max(a, s.left); x < end; x++) {
+    const i = x - s.left;
+    if (t < s.top[i]) s.top[i] = t;
+    if (u > s.bottom[i]) s.bottom[i] = u;
+  }
+}
+function coverSegment(s, x0, y0, x1, y1, h2) {
+  const slope = x1 > x0 ? (y1 - y0) / (x1 - x0) : 0;
+  const first = Math.ceil(x0 - h2 - 0.5);
+  const last = Math.floor(x1 + h2 - 0.5);
+  for (let x = first; x <= last; x++) {
+    const a = Math.max(x0, x + 0.5 - h2);
+    const b = Math.min(x1, x + 0.5 + h2);
+    const ya = y0 + (a - x0) * slope;
+    const yb = x1 > x0 ? y0 + (b - x0) * slope : y1;
+    coverColumns(s, x, x + 1, Math.min(ya, yb) - h2, Math.max(ya, yb) + h2);
+  }
+}
+function coverLine(s, v, width, dpr) {
+  const h2 = Math.max(1, width) / 2;
+  const ok = (i) => i >= 0 && i < v.m && !Number.isNaN(v.x[i]);
+  for (let i = 0; i < v.m; i++) {
+    if (!ok(i)) continue;
+    if (ok(i + 1)) coverSegment(s, v.x[i] * dpr, v.y[i] * dpr, v.x[i + 1] * dpr, v.y[i + 1] * dpr, h2);
+    else if (!ok(i - 1)) coverSegment(s, v.x[i] * dpr, v.y[i] * dpr, v.x[i] * dpr, v.y[i] * dpr, h2);
+  }
+}
+function strokeSpans(ctx, s, color) {
+  ctx.save();
+  ctx.setTransform(1, 0, 0, 1, 0, 0);
+  ctx.strokeStyle = color;
+  ctx.lineWidth = 1;
+  ctx.beginPath();
+  for (let i = 0; i < s.n; i++) {
+    if (!(s.top[i] < s.bottom[i])) continue;
+    ctx.moveTo(s.left + i + 0.5, s.top[i]);
+    ctx.lineTo(s.left + i + 0.5, s.bottom[i]);
+  }
+  ctx.stroke();
+  ctx.restore();
 }
 
 // js/layers/training.js
@@ -2402,38 +2471,86 @@ function drawTrainingAxes(ctx, g, theme) {
   ctx.textAlign = "right";
   ctx.fillText("step", plot.right, g.height - 2);
 }
-function strokeSeries(ctx, cols, ys, g, yMap, log = false) {
-  ctx.beginPath();
-  let pen = false;
+function createVertices(n) {
+  return { x: new Float64Array(n), y: new Float64Array(n), m: 0 };
+}
+function addVertex(v, x, y) {
+  const m = v.m;
+  if (m >= 2 && !Number.isNaN(v.x[m - 2]) && !Number.isNaN(v.x[m - 1])) {
+    if (Math.abs(v.y[m - 1] - y) < 0.01 && Math.abs(v.y[m - 2] - y) < 0.01) {
+      v.x[m - 1] = x;
+      return;
+    }
+  }
+  v.x[m] = x;
+  v.y[m] = y;
+  v.m = m + 1;
+}
+function liftPen(v) {
+  if (v.m > 0 && !Number.isNaN(v.x[v.m - 1])) addVertex(v, Number.NaN, Number.NaN);
+}
+function seriesVertices(cols, ys, g, yMap, log = false) {
+  const v = createVertices(2 * cols.n + 1);
+  const { plot } = g;
+  const run = { px: Number.NaN, x: 0, y: 0, k: 0 };
+  const flush = () => {
+    if (run.k) addVertex(v, run.x / run.k, run.y / run.k);
+    run.k = 0;
+  };
   for (let j = 0; j < cols.n; j++) {
-    const v = ys[j];
-    if (!Number.isFinite(v) || log && v <= 0) {
-      pen = false;
+    const val = ys[j];
+    if (!Number.isFinite(val) || log && val <= 0) {
+      flush();
+      liftPen(v);
       continue;
     }
     const x = g.xScale.map(columnStep(cols, j));
-    const y = Math.max(g.plot.top, Math.min(g.plot.bottom, yMap(v)));
-    if (pen) ctx.lineTo(x, y);
-    else ctx.moveTo(x, y);
-    pen = true;
+    const px = Math.round(x);
+    if (px !== run.px) {
+      flush();
+      run.px = px;
+      run.x = 0;
+      run.y = 0;
+    }
+    run.x += x;
+    run.y += Math.max(plot.top, Math.min(plot.bottom, yMap(val)));
+    run.k += 1;
   }
-  ctx.stroke();
+  flush();
+  return v;
 }
-function fillLossBand(ctx, cols, g, color) {
+function drawSeries(ctx, cols, ys, g, line) {
+  const { yMap, log = false, width, color, dpr, spans } = line;
+  clearSpans(spans);
+  coverLine(spans, seriesVertices(cols, ys, g, yMap, log), width * dpr, dpr);
+  strokeSpans(ctx, spans, color);
+}
+var clampPx = (v, lo, hi) => v > lo ? Math.min(v, hi) : lo;
+function bandColumn(cols, j, g, dpr) {
+  const lo = cols.lossMin[j];
+  const hi = cols.lossMax[j];
+  if (!Number.isFinite(lo) && !Number.isFinite(hi)) return null;
   const { plot, xScale, yScale } = g;
-  const w = Math.max(1, (plot.right - plot.left) / cols.n);
-  ctx.fillStyle = color;
-  ctx.beginPath();
+  const x0 = columnStart(cols, j);
+  const a0 = Math.round(xScale.map(x0) * dpr);
+  const b0 = Math.max(a0 + 1, Math.round(xScale.map(x0 + columnWidth(cols)) * dpr));
+  const a = Math.max(Math.round(plot.left * dpr), a0);
+  const b = Math.min(Math.round(plot.right * dpr), b0);
+  if (a >= b) return null;
+  const top = Math.round(plot.top * dpr);
+  const bottom = Math.round(plot.bottom * dpr);
+  const t = clampPx(Math.floor(yScale.map(Number.isFinite(hi) ? hi : Infinity) * dpr), top, bottom - 1);
+  const u = clampPx(Math.ceil(yScale.map(Number.isFinite(lo) ? lo : hi) * dpr), t + 1, bottom);
+  return { a, b, t, u };
+}
+function drawLossBand(ctx, cols, g, color, spans) {
+  const dpr = spans.dpr;
+  clearSpans(spans);
   for (let j = 0; j < cols.n; j++) {
-    const a = cols.lossMin[j];
-    const b = cols.lossMax[j];
-    if (!Number.isFinite(a) && !Number.isFinite(b)) continue;
-    const top = Math.max(plot.top, yScale.map(Number.isFinite(b) ? b : Infinity));
-    const bottom = Math.min(plot.bottom, yScale.map(Number.isFinite(a) ? a : b));
-    const x = xScale.map(columnStep(cols, j)) - w / 2;
-    ctx.rect(x, top, w, Math.max(1, bottom - top));
+    const c = bandColumn(cols, j, g, dpr);
+    if (c) coverColumns(spans, c.a, c.b, c.t, c.u);
   }
-  ctx.fill();
+  strokeSpans(ctx, spans, color);
 }
 function drawEvents(ctx, g, events, theme) {
   const { plot, xScale } = g;
@@ -2445,6 +2562,7 @@ function drawEvents(ctx, g, events, theme) {
     if (e.kind !== "action" || e.step < x0 || e.step > x1) continue;
     const x = crisp2(xScale.map(e.step));
     ctx.strokeStyle = theme.selected;
+    ctx.lineWidth = 2;
     ctx.setLineDash([4, 3]);
     ctx.beginPath();
     ctx.moveTo(x, plot.top);
@@ -2469,14 +2587,11 @@ function drawTrainingFrame(f) {
     ctx.beginPath();
     ctx.rect(g.plot.left, g.plot.top - 1, g.plot.right - g.plot.left, g.plot.bottom - g.plot.top + 2);
     ctx.clip();
-    fillLossBand(ctx, cols, g, withAlpha(theme.accent, theme.rawAlpha));
-    ctx.lineJoin = "round";
-    ctx.strokeStyle = theme.rules[1];
-    ctx.lineWidth = 1.5;
-    if (g.lr) strokeSeries(ctx, cols, cols.lrMean, g, g.lrScale.map, true);
-    ctx.strokeStyle = theme.accent;
-    ctx.lineWidth = 2.25;
-    strokeSeries(ctx, cols, cols.lossMean, g, g.yScale.map);
+    const spans = createSpans(g.plot, dpr);
+    drawLossBand(ctx, cols, g, withAlpha(theme.accent, theme.rawAlpha), spans);
+    const lr = { yMap: g.lrScale.map, log: true, width: 1.5, color: theme.rules[1], dpr, spans };
+    if (g.lr) drawSeries(ctx, cols, cols.lrMean, g, lr);
+    drawSeries(ctx, cols, cols.lossMean, g, { yMap: g.yScale.map, width: 2.25, color: theme.accent, dpr, spans });
     drawEvents(ctx, g, f.events || [], theme);
     ctx.restore();
   }
@@ -2530,8 +2645,10 @@ function createTrainingState() {
     // the columns of the zoomed range the kernel answered with
     want: null,
     // {lo, hi}: the zoomed range asked for (null: the whole run)
-    req: 0
+    req: 0,
     // the last zoom request's id
+    slice: null
+    // shownColumns' last slice of the columns here over `want` ({src, want, cols})
   };
 }
 var isCount = (v, max) => Number.isSafeInteger(v) && v >= 0 && v <= max;
@@ -2594,9 +2711,30 @@ function applyTraining(s, msg, buffers) {
   if (switched) s.mode = "training";
   return { changed: true, error: null, switched };
 }
-function shownColumns(s) {
-  if (s.want && s.zoom && s.zoom.lo === s.want.lo && s.zoom.hi === s.want.hi) return s.zoom;
+function sliceColumns(src, want) {
+  const dx = src.dx ?? (src.hi - src.lo) / src.n;
+  const x0 = src.x0 ?? src.lo;
+  const j0 = Math.max(0, Math.min(src.n, Math.floor((want.lo - x0) / dx)));
+  const j1 = Math.max(j0, Math.min(src.n, Math.ceil((want.hi - x0) / dx)));
+  const out = { lo: want.lo, hi: want.hi, n: j1 - j0, x0: x0 + j0 * dx, dx };
+  for (const k of SERIES) out[k] = src[k].subarray(j0, j1);
+  return out;
+}
+function finestCovering(s, want) {
+  const z = s.zoom;
+  if (z && z.n > 0 && z.lo <= want.lo && z.hi >= want.hi) return z;
   return s.overview;
+}
+function shownColumns(s) {
+  const want = s.want;
+  if (!want) return s.overview;
+  if (s.zoom && s.zoom.lo === want.lo && s.zoom.hi === want.hi) return s.zoom;
+  const src = finestCovering(s, want);
+  if (!src || src.n === 0) return src;
+  const memo = s.slice;
+  if (memo && memo.src === src && memo.want === want) return memo.cols;
+  s.slice = { src, want, cols: sliceColumns(src, want) };
+  return s.slice.cols;
 }
 function zoomRange(cur, steps, at, factor) {
   const lo0 = cur ? cur.lo : 0;
