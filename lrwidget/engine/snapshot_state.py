@@ -35,8 +35,14 @@ __all__ = [
 ]
 
 
+#: the types copy.deepcopy returns as they are (immutable): no call to it for each lr, beta, flag
+_ATOMS = frozenset({type(None), bool, int, float, complex, str, bytes})
+
+
 def to_cpu(v: Any) -> Any:
     """A CPU copy of a tree of tensors, dicts, lists and tuples (never an alias)."""
+    if type(v) in _ATOMS:
+        return v
     if isinstance(v, torch.Tensor):
         # clone even on CPU: the saved copy must not alias the live tensor
         return v.detach().to("cpu", copy=True)
@@ -49,6 +55,8 @@ def to_cpu(v: Any) -> Any:
 
 def devices_of(v: Any) -> Any:
     """The tree of ``v`` with each tensor's device in its place (None elsewhere)."""
+    if type(v) in _ATOMS:
+        return None
     if isinstance(v, torch.Tensor):
         return v.device
     if isinstance(v, dict):
@@ -109,7 +117,9 @@ def _opt_state(model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> dict
 def _module_state(m: torch.nn.Module) -> dict[str, Any]:
     persistent = m.state_dict(keep_vars=True)
     return {
-        "model": m.state_dict(),
+        # the same tensors state_dict() would give, not yet detached: to_cpu detaches them (one
+        # walk of the modules, not two)
+        "model": persistent,
         "non_persistent": {n: b for n, b in m.named_buffers() if n not in persistent},
         "grads": [p.grad for p in m.parameters()],
     }

@@ -73,7 +73,7 @@ from .watch_events import (
 )
 from .watch_probe import ProbeAsk, Prober
 from .watch_ratios import UpdateRatios
-from .watch_ring import Entry, Ring, state_bytes
+from .watch_ring import Entry, Ring, StateSize
 
 if TYPE_CHECKING:
     from .snapshot import Snapshot
@@ -81,6 +81,13 @@ if TYPE_CHECKING:
 __all__ = ["Watch"]
 
 _VERDICTS_IN_TROUBLE = ("too_high",)
+
+
+def _lr_rows(rows: list[list[Any]]) -> np.ndarray:
+    """The lrs the groups held at each step, as float64 (an lr may be a tensor)."""
+    if all(type(v) is float for row in rows for v in row):
+        return np.array(rows, dtype=np.float64)  # the usual case: one conversion, not a loop
+    return np.array([[float(v) for v in row] for row in rows], dtype=np.float64)
 
 
 class Watch:
@@ -118,6 +125,8 @@ class Watch:
         self.every = int(every)
         self.snapshot_every = int(snapshot_every)
         self.ring = Ring(capture, schedulers, int(ring_bytes))
+        extra = [finder.criterion] if isinstance(finder.criterion, torch.nn.Module) else []
+        self._size = StateSize(finder.model, self.optimizer, extra)
         self.events: list[Event] = []
         self.step = 0
         groups = self.optimizer.param_groups
@@ -143,6 +152,7 @@ class Watch:
         self._last_snap = 0
         self._thread: int | None = None
         self._hooks: list[Any] = []
+        self._post: Any = None  # the post-step hook, there only for the measured step
         self._ratio_slice = self._buf[self.every : self.every + n]
         self._ratio = UpdateRatios(self.optimizer, self._ratio_slice)
         self._open = False
@@ -195,10 +205,7 @@ class Watch:
         self._thread = threading.get_ident()
         opt = hooked_optimizer(self.optimizer)
         if opt is not None:
-            self._hooks = [
-                opt.register_step_pre_hook(self._before_step),
-                opt.register_step_post_hook(self._after_step),
-            ]
+            self._hooks = [opt.register_step_pre_hook(self._before_step)]
         self._open = True
         self._snapshot()  # step 0: there is always a state before any trouble
         return self
@@ -218,6 +225,7 @@ class Watch:
             for h in self._hooks:
                 h.remove()
             self._hooks = []
+            self._unhook_after()
             self.ring.clear()
         return False
 
@@ -233,10 +241,17 @@ class Watch:
         self._stepped = True
         if self._k == self.every - 1:
             self._ratio.before()
+            if self._post is None:  # registered for this step only: no call on the others
+                self._post = opt.register_step_post_hook(self._after_step)
 
     def _after_step(self, opt: Any, args: Any, kwargs: Any) -> None:
-        if self._ratio.armed:
-            self._ratio.after()
+        self._ratio.after()
+
+    def _unhook_after(self) -> None:
+        # between two steps, never from the hook itself: torch iterates the hooks' dict
+        if self._post is not None:
+            self._post.remove()
+            self._post = None
 
     def record(self, loss: Tensor | float) -> None:
         """Record the loss of the step just taken; returns at once (one host sync every
@@ -314,8 +329,9 @@ class Watch:
             vals = buf.tolist()  # the one host sync of the chunk
         losses = self._host[:count].copy() if self._host is not None else np.array(vals[:count])
         ratios = np.array(vals[every : every + n])
-        lrs = np.array([[float(v) for v in row] for row in self._lrs[:count]], dtype=np.float64)
+        lrs = _lr_rows(self._lrs[:count])
         self._ratio_slice.fill_(math.nan)  # a view's fill_: no slice to index each chunk
+        self._unhook_after()
         self._k = 0
         start = self.step - count
         if self._listeners:  # no event built when nobody listens (the plain training loop)
@@ -348,9 +364,7 @@ class Watch:
             log.info(line)
 
     def _snapshot(self) -> None:
-        f = self.finder
-        extra = [f.criterion] if isinstance(f.criterion, torch.nn.Module) else []
-        self.ring.take(self.step, state_bytes(f.model, self.optimizer, extra))
+        self.ring.take(self.step, self._size())
         self._last_snap = self.step
 
     # ------------------------------------------------------------------ actions

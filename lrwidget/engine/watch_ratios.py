@@ -2,10 +2,11 @@
 
 ``log10(std(update) / std(weight))`` over a group's tensors (healthy around -3): before the
 measured step's ``optimizer.step()`` the group's weights are copied into one flat buffer per
-group, allocated once (on their device); after it the copies become the update
-(in place) and two standard deviations give the ratio. The values are written into
-a slice of the watch's chunk buffer, so they come back with the losses in the chunk's one host
-sync. Nothing here reads a value on the host.
+group, allocated once (on their device), by one ``torch._foreach_copy_`` into views of it; after
+the step the new weights go into a second such buffer, the first becomes the update (in place)
+and two standard deviations give the ratio. The values are written into a slice of the watch's
+chunk buffer, so they come back with the losses in the chunk's one host sync. Nothing here reads
+a value on the host.
 
 Example
 -------
@@ -28,8 +29,11 @@ import torch
 __all__ = ["UpdateRatios"]
 
 
-def _flat(ps: list[torch.Tensor], out: torch.Tensor | None = None) -> torch.Tensor:
-    return torch.cat([p.detach().reshape(-1) for p in ps], out=out)
+def _flat(ps: list[torch.Tensor]) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    """A flat buffer of ``ps``' values (cat's dtype and device) and one view of it per tensor."""
+    flat = torch.cat([p.detach().reshape(-1) for p in ps])
+    views = [v.view(p.shape) for v, p in zip(flat.split([p.numel() for p in ps]), ps)]
+    return flat, views
 
 
 class UpdateRatios:
@@ -44,27 +48,28 @@ class UpdateRatios:
 
     Notes
     -----
-    Memory: one flat copy of each group's tensors, kept (on their device), and one more while
-    a ratio is computed.
+    Memory: two flat copies of each group's tensors (the weights before and after the
+    measured step), kept on their device.
     """
 
     def __init__(self, optimizer: Any, out: torch.Tensor) -> None:
-        self.groups = [
+        groups = [
             [p for p in g["params"] if isinstance(p, torch.Tensor) and p.requires_grad]
             for g in optimizer.param_groups
         ]
         self.out = out
-        self.copies = [_flat(ps) if ps else None for ps in self.groups]
-        # one 0-d view per group: copy_ writes (and casts) the ratio in place, no index op
-        self.slots = [out[g] for g in range(len(self.groups))]
+        # (params, before, after): the flat buffers and their views, allocated once
+        self.parts = [(ps, _flat(ps), _flat(ps)) for ps in groups if ps]
+        self.empty = [out[g] for g, ps in enumerate(groups) if not ps]
+        # one 0-d view per measured group: copy_ writes (and casts) the ratio in place
+        self.slots = [out[g] for g, ps in enumerate(groups) if ps]
         self.armed = False
 
     def before(self) -> None:
         """Copy the weights (just before the measured step)."""
-        # no autograd context needed: _flat reads detached tensors (a no_grad costs ~5 us)
-        for ps, c in zip(self.groups, self.copies):
-            if c is not None:
-                _flat(ps, out=c)
+        for ps, (_, views), _ in self.parts:
+            # one call for the group's tensors; detached each time: `p.data = ...` moves them
+            torch._foreach_copy_(views, [p.detach() for p in ps])
         self.armed = True
 
     def after(self) -> None:
@@ -72,10 +77,9 @@ class UpdateRatios:
         if not self.armed:
             return
         self.armed = False
-        for ps, c, slot in zip(self.groups, self.copies, self.slots):
-            if c is None:
-                slot.fill_(float("nan"))
-            else:
-                w = _flat(ps)
-                c.sub_(w)  # the copy becomes -(update); its spread is the update's
-                slot.copy_(c.std().div_(w.std()).log10_())  # in place: no new 0-d tensors
+        for (ps, (c, _), (w, views)), slot in zip(self.parts, self.slots):
+            torch._foreach_copy_(views, [p.detach() for p in ps])
+            c.sub_(w)  # the copy becomes -(update); its spread is the update's
+            slot.copy_(c.std().div_(w.std()).log10_())  # in place: no new 0-d tensors
+        for slot in self.empty:
+            slot.fill_(float("nan"))

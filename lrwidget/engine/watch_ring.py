@@ -34,7 +34,7 @@ import torch
 
 from .snapshot import Snapshot
 
-__all__ = ["Entry", "Ring", "state_bytes"]
+__all__ = ["Entry", "Ring", "StateSize", "state_bytes"]
 
 log = logging.getLogger("lrwidget.watch")
 
@@ -63,6 +63,42 @@ def state_bytes(model: torch.nn.Module, optimizer: Any, extra: Sequence[Any] = (
         loose = [p for p in g["params"] if id(p) not in seen]
         n += _tensor_bytes(loose) + sum(_tensor_bytes(p.grad) for p in loose)
     return n + _tensor_bytes(list(optimizer.state.values()))
+
+
+class StateSize:
+    """:func:`state_bytes` of ``model``, ``optimizer`` and ``extra``, walked again only when a
+    size it depends on may have changed: a grad came or went, a parameter was resized, the
+    optimizer's state gained an entry or a key (a snapshot every 64 steps need not walk the
+    model's state_dict each time).
+
+    Example
+    -------
+    >>> m = torch.nn.Linear(4, 4); opt = torch.optim.Adam(m.parameters())
+    >>> size = StateSize(m, opt)
+    >>> size() == state_bytes(m, opt)
+    True
+    >>> m(torch.ones(1, 4)).sum().backward(); opt.step()    # grads and Adam's moments
+    >>> size() == state_bytes(m, opt) > 20 * 4
+    True
+    """
+
+    def __init__(self, model: torch.nn.Module, optimizer: Any, extra: Sequence[Any] = ()):
+        self.model, self.optimizer, self.extra = model, optimizer, list(extra)
+        self._key: tuple[Any, ...] | None = None
+        self._bytes = 0
+
+    def __call__(self) -> int:
+        key = self._shape_key()
+        if key != self._key:
+            self._bytes = state_bytes(self.model, self.optimizer, self.extra)
+            self._key = key
+        return self._bytes
+
+    def _shape_key(self) -> tuple[Any, ...]:
+        opt = self.optimizer
+        params = [p for g in opt.param_groups for p in g["params"]]
+        shapes = tuple((p.numel(), p.grad is None) for p in params)
+        return shapes, tuple(len(s) for s in opt.state.values())
 
 
 class Entry:
