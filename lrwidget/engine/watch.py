@@ -22,21 +22,14 @@ the chunk's last step, :mod:`lrwidget.engine.watch_ratios`), feeds the
 (:mod:`lrwidget.engine.watch_events`) and, every ``snapshot_every`` steps while there is no
 trouble, puts a snapshot in the ring (:mod:`lrwidget.engine.watch_ring`).
 
-**Actions** (:meth:`Watch.scale_lr`) are applied between two steps: at once when called from
-the training thread (between steps), else at the next ``record()`` (a button's thread); the
-whole schedule is scaled (:func:`lrwidget.engine.schedules.scale`), so LambdaLR, OneCycleLR,
-CyclicLR and cosine keep giving ``factor`` x the lrs they would have. Under torch.distributed
-(:attr:`lrwidget.LRFinder.collective`; :mod:`lrwidget.engine.watch_collective`) the chunk is
-all-reduced (the mean loss: every rank's doctor says the same) with the action each rank asked
-from another thread in it, so every rank applies every such action after the same step; on the
-training thread ``scale_lr`` and ``probe`` are collective calls (every rank alike, as
-``finder.apply``).
-
-**Listeners** (:meth:`Watch.listen`) are called on the training thread at each sync with
-:class:`Chunk`, :class:`VerdictChanged` and :class:`ActionTaken` events: they must return at
-once (a view puts the event on its own queue). With no listener and standard error a terminal,
-each verdict change and action is printed as one line (beside a tqdm bar); else it is logged
-(logger ``lrwidget.watch``).
+**Actions** (:meth:`Watch.scale_lr`) are applied between two steps (a button's thread: at
+the next ``record()``) and scale the whole schedule (:func:`lrwidget.engine.schedules.scale`).
+Under torch.distributed (:mod:`lrwidget.engine.watch_collective`) the chunk is all-reduced with
+the actions asked from other threads in it, so every rank applies them after the same step; on
+the training thread ``scale_lr`` and ``probe`` are collective calls, as ``finder.apply`` is.
+**Listeners** (:meth:`Watch.listen`; :mod:`lrwidget.engine.watch_events`) get each sync's
+events on the training thread and must return at once; with none and a terminal, each verdict
+change and action is printed as one line.
 """
 
 from __future__ import annotations
@@ -72,7 +65,7 @@ from .watch_events import (
     log,
 )
 from .watch_probe import ProbeAsk, Prober
-from .watch_ratios import UpdateRatios
+from .watch_ratios import UpdateRatios, lr_rows
 from .watch_ring import Entry, Ring, StateSize
 
 if TYPE_CHECKING:
@@ -81,13 +74,6 @@ if TYPE_CHECKING:
 __all__ = ["Watch"]
 
 _VERDICTS_IN_TROUBLE = ("too_high",)
-
-
-def _lr_rows(rows: list[list[Any]]) -> np.ndarray:
-    """The lrs the groups held at each step, as float64 (an lr may be a tensor)."""
-    if all(type(v) is float for row in rows for v in row):
-        return np.array(rows, dtype=np.float64)  # the usual case: one conversion, not a loop
-    return np.array([[float(v) for v in row] for row in rows], dtype=np.float64)
 
 
 class Watch:
@@ -329,7 +315,7 @@ class Watch:
             vals = buf.tolist()  # the one host sync of the chunk
         losses = self._host[:count].copy() if self._host is not None else np.array(vals[:count])
         ratios = np.array(vals[every : every + n])
-        lrs = _lr_rows(self._lrs[:count])
+        lrs = lr_rows(self._lrs[:count])
         self._ratio_slice.fill_(math.nan)  # a view's fill_: no slice to index each chunk
         self._unhook_after()
         self._k = 0

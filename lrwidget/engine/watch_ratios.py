@@ -24,9 +24,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import torch
 
-__all__ = ["UpdateRatios"]
+__all__ = ["UpdateRatios", "lr_rows"]
 
 
 def _flat(ps: list[torch.Tensor]) -> tuple[torch.Tensor, list[torch.Tensor]]:
@@ -83,3 +84,10 @@ class UpdateRatios:
             slot.copy_(c.std().div_(w.std()).log10_())  # in place: no new 0-d tensors
         for slot in self.empty:
             slot.fill_(float("nan"))
+
+
+def lr_rows(rows: list[list[Any]]) -> np.ndarray:
+    """The lrs the groups held at each step of a chunk, as float64 (an lr may be a tensor)."""
+    if all(type(v) is float for row in rows for v in row):
+        return np.array(rows, dtype=np.float64)  # the usual case: one conversion, not a loop
+    return np.array([[float(v) for v in row] for row in rows], dtype=np.float64)

@@ -37,7 +37,9 @@ def test_stream_click_apply_in_jupyterlab(jupyter, open_notebook, gate, shot):
         gate.open()
 
         root = nb.wait_ended(n, timeout=90)
-        assert root.get_by_role("button", name="Apply", exact=True).is_disabled()  # nothing selected yet
+        assert root.get_by_role(
+            "button", name="Apply", exact=True
+        ).is_disabled()  # nothing selected yet
         nb.select_on_plot(root, 0.45)
         shown = root.locator(".lrw-sel").inner_text().strip()
         nb.apply(root, timeout=15)
