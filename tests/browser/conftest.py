@@ -13,8 +13,7 @@ jupyter        a running server (session scope: one for every browser test): ``.
                afterwards
 browser        a Playwright Chromium (session scope)
 open_notebook  ``open_notebook(name, ui="lab", theme=None, viewport=(1280, 1000))`` -> NotebookPage;
-               a page of the session's one context (notebook_context: Lab's scripts cached);
-               afterwards its pages are closed and every kernel is shut down
+               afterwards its browser contexts are closed and every kernel is shut down
 digits_setup   ``digits_setup(sleep=0.05, title="digits MLP, SGD", gate=None)`` -> the source of a
                cell that builds ``model``, ``optimizer``, ``loader``, ``step`` (sleeps ``sleep`` s
                per step; with ``gate``, a path, waits on that gate), ``finder`` and ``widget`` on
@@ -441,27 +440,17 @@ class NotebookPage:
         )
 
 
-@pytest.fixture(scope="session")
-def notebook_context(browser):
-    """The one browser context every notebook page opens in: JupyterLab's scripts come from its
-    HTTP and code caches after the first test. A context per test loaded and compiled them anew
-    each time, most of a test's CPU in Chromium and the server on a 2-core machine."""
-    ctx = browser.new_context(viewport={"width": 1280, "height": 1000})
-    yield ctx
-    ctx.close()
-
-
 @pytest.fixture
-def open_notebook(jupyter, notebook_context):
-    pages = []
+def open_notebook(jupyter, browser):
+    contexts = []
     themed = []
 
     def open_(
         name: str, ui: str = "lab", theme: str | None = None, viewport=(1280, 1000)
     ) -> NotebookPage:
-        page = notebook_context.new_page()
-        pages.append(page)
-        page.set_viewport_size({"width": viewport[0], "height": viewport[1]})
+        ctx = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
+        contexts.append(ctx)
+        page = ctx.new_page()
         page.set_default_timeout(60_000)
         page.goto(jupyter.url_for(name, ui))
         nb = NotebookPage(page, ui)
@@ -479,8 +468,8 @@ def open_notebook(jupyter, notebook_context):
             nb.set_theme("light")
         except Exception as e:
             warnings.warn(f"could not put the light theme back: {e!r}", stacklevel=1)
-    for page in pages:
-        page.close()
+    for ctx in contexts:
+        ctx.close()
     jupyter.shutdown_kernels(wait=False)
 
 
