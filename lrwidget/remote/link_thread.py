@@ -106,6 +106,7 @@ class LinkThread(SocketThread):
         self.synced = False
         self._state_ver = 0
         self._want_state = False
+        self._replay_watch = False
         self._superseded = False
         self._said_streaming = False
         self._signature_log = LogLimit(log, first=1)
@@ -245,7 +246,9 @@ class LinkThread(SocketThread):
         fields, buffers = wire.encode_state(st)
         if self._send("state", fields, buffers):
             self.synced = True
-            self.watching.resync()
+            if self._replay_watch:  # not a state resent after an overflow: that notebook has it
+                self._replay_watch = False
+                self.watching.resync()
             self._state_ver = ver
             self._answered.set()
             if not self._said_streaming:
@@ -275,6 +278,7 @@ class LinkThread(SocketThread):
             self.refused = None
             self._superseded = False
             self._want_state = True
+            self._replay_watch = True  # a notebook that (re)synced draws the watch so far
         elif m.kind == "stop":
             log.info("Stop from the notebook at %s", self.address)
             self._commands["stop"]()

@@ -97,6 +97,9 @@ class WatchStream:
         self._backlog = Backlog()
         self._recent: deque[VerdictChanged | ActionTaken] = deque(maxlen=MAX_EVENTS)
         self._resend = False
+        # the steps sent so far (watch id, end): a chunk a replay already carried is not sent
+        # again (it was in the backlog and still in line)
+        self._sent: tuple[int, int] = (0, 0)
 
     @property
     def attached(self) -> bool:
@@ -171,6 +174,7 @@ class WatchStream:
             self._pending.appendleft((wid, ev))
         if kept is not None:
             self._pending.appendleft((wid, kept))
+            self._sent = (wid, kept.start)
 
     def _one(self) -> WatchBatch:
         """Take the longest run of one watch's contiguous chunks and events that fits."""
@@ -182,6 +186,9 @@ class WatchStream:
         n = 0
         while self._pending and self._pending[0][0] == wid:
             ev = self._pending[0][1]
+            if isinstance(ev, Chunk) and self._sent_already(wid, ev, start, n):
+                self._pending.popleft()
+                continue
             if isinstance(ev, Chunk):
                 if start is not None and (ev.start != start + n or n + ev.count > MAX_READINGS):
                     break
@@ -194,6 +201,8 @@ class WatchStream:
             else:
                 break
             self._pending.popleft()
+        if start is not None:
+            self._sent = (wid, start + n)
         return WatchBatch(
             wid,
             0 if start is None else start,
@@ -201,6 +210,11 @@ class WatchStream:
             np.concatenate(lrs) if lrs else np.empty(0),
             tuple(events),
         )
+
+    def _sent_already(self, wid: int, chunk: Chunk, start: int | None, n: int) -> bool:
+        """Whether ``chunk``'s steps went out already (in this batch or an earlier one)."""
+        upto = start + n if start is not None else (self._sent[1] if self._sent[0] == wid else 0)
+        return chunk.start + chunk.count <= upto
 
     def scale(self, fields: Fields) -> Fields | None:
         """A ``scale_lr`` request from the notebook: the answer to send (None: it has no
