@@ -328,6 +328,9 @@ CONFIRM_ROW = "confirm 3x50 steps (not shipped)"
 #: a one-cycle family's row for the product's suggested range (lrwidget.pure.ranges.suggest_range:
 #: the default suggestion as the peak, its own low end)
 RANGE_ROW = "suggested range (one cycle lo .. peak)"
+#: the same low end, the peak 3x higher (chosen on the design family only; measured, not shipped)
+RANGE_X3_ROW = "suggested range, peak x3 (not shipped)"
+RANGE_PEAK_FACTOR = 3.0
 
 
 def suggested_range(lrs, raw, sm):
@@ -377,8 +380,14 @@ def evaluate(
                 if task.schedule == "one_cycle":
                     rng = suggested_range(lrs, raw, sm)
                     lo, lr = rng if rng is not None else (None, None)
-                    sc = worst if lr is None else score_at(cache, task, opt, seed, lr, orders, lo)
-                    rows.append(dict(base, rule=RANGE_ROW, lr=lr, lo=lo, score=sc, gap=best - sc))
+                    for name, k in ((RANGE_ROW, 1.0), (RANGE_X3_ROW, RANGE_PEAK_FACTOR)):
+                        peak = None if lr is None else lr * k
+                        sc = (
+                            worst
+                            if lr is None
+                            else score_at(cache, task, opt, seed, peak, orders, lo)
+                        )
+                        rows.append(dict(base, rule=name, lr=peak, lo=lo, score=sc, gap=best - sc))
                 elif confirm:
                     lr = confirm_pick(cache, task, opt, seed, lrs, raw, sm)
                     sc = worst if lr is None else score_at(cache, task, opt, seed, lr, orders)

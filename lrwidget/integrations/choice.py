@@ -346,8 +346,8 @@ class Chooser:
             return None  # no schedule asked for, or nothing chosen: the configured one stays
         if self.steps is None:
             raise ValueError(
-                "total_steps: the framework knows no end of training (no max_steps / "
-                "max_epochs); pass total_steps= to the callback"
+                "total_steps: this training's steps are unknown or fewer than 2; pass "
+                "total_steps= to the callback for a schedule"
             )
         return Chosen(kind, lo, hi, self.steps)
 

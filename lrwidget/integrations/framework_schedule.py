@@ -106,12 +106,14 @@ class Asked:
                 f"{self.total_steps} (None: the framework's own total)"
             )
         n = self.total_steps if self.total_steps is not None else total
-        if n is None and self.kind is not None:
+        if self.kind is None and (n is None or n < 2):
+            return None  # no schedule asked for: one applied in a widget is refused later
+        if n is None:
             raise ValueError(
                 "total_steps: the framework knows no end of training (no max_steps / "
                 "max_epochs); pass total_steps= to the callback"
             )
-        return None if n is None else check_total_steps(int(n))
+        return check_total_steps(int(n))
 
 
 def range_around(result: Any, peak: float) -> tuple[float, float]:
