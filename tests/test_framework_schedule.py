@@ -137,6 +137,27 @@ def test_lightning_takes_the_range_given_and_refuses_too_few_steps_before_any_st
     assert same_state(before, state_of(model)) == []
 
 
+def test_a_resumed_lightning_fit_goes_on_with_the_schedule_over_the_range(tmp_path):
+    # the checkpoint holds our scheduler's state where configure_optimizers builds a LambdaLR
+    # (whose load_state_dict would raise): the callback keeps it and rebuilds ours from it
+    model = TwoGroups(lr=1e-3, schedule="warmup")
+    cb = pl_callback(num_iter=30, choose="default").schedule("one_cycle", 1e-3, 3e-2, 6)
+    kw = quiet_trainer(tmp_path, max_steps=3, enable_checkpointing=True)
+    pl.Trainer(**kw, callbacks=[cb]).fit(model, digits_loader())
+    expected = reference_lrs([1e-3, 1e-4], "one_cycle", 1e-3, 3e-2, 6)
+    assert_lrs_equal(model.lrs, expected[:3])
+    (ckpt,) = (tmp_path / "checkpoints").glob("*.ckpt")
+
+    again = TwoGroups(lr=1e-3, schedule="warmup")
+    fresh = pl_callback(num_iter=30, choose="default")  # a new process's: nothing chosen yet
+    pl.Trainer(**{**kw, "max_steps": 6}, callbacks=[fresh]).fit(
+        again, digits_loader(), ckpt_path=str(ckpt)
+    )
+    assert fresh.result is None and again.steps == 3  # no second test
+    assert fresh.chosen_schedule == cb.chosen_schedule
+    assert_lrs_equal(again.lrs, expected[3:])
+
+
 def pl_callback(**kw):
     from lrwidget.integrations.lightning import LRFinderCallback
 

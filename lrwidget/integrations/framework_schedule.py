@@ -40,7 +40,16 @@ from ..engine.range_schedule import (
 from ..engine.schedules import base_lrs
 from ..pure.ranges import check_range, check_total_steps, suggest_range
 
-__all__ = ["Asked", "Chosen", "Following", "rebuild", "move_lambda", "range_around", "reinstall"]
+__all__ = [
+    "Asked",
+    "Chosen",
+    "Following",
+    "rebuild",
+    "resumed",
+    "move_lambda",
+    "range_around",
+    "reinstall",
+]
 
 # keys a scheduler writes into a param group (one cycle, cyclic, warmup); stale after a rebuild
 _SCHEDULER_KEYS = ("initial_lr", "max_lr", "min_lr", "base_lr")
@@ -148,6 +157,19 @@ def rebuild(optimizer: Any, schedulers: list[Any], chosen: Chosen) -> LRSchedule
                 g.pop(k, None)
             write_lr(g, "lr", p)
         return build_schedule(optimizer, chosen.kind, chosen.lo, chosen.hi, chosen.total_steps)
+
+
+def resumed(optimizer: Any, schedulers: list[Any], chosen: Chosen, state: Any) -> LRScheduler:
+    """:func:`rebuild` where a checkpoint left off: ``state`` (the scheduler's ``state_dict``
+    the checkpoint kept; None: none) loaded, and the param groups as the checkpoint restored
+    them (the lr and momentum of its step)."""
+    restored = [{k: v for k, v in g.items() if k != "params"} for g in optimizer.param_groups]
+    sched = rebuild(optimizer, schedulers, chosen)
+    if state is not None:
+        sched.load_state_dict(state)
+    for g, kept in zip(optimizer.param_groups, restored):
+        g.update(kept)
+    return sched
 
 
 class Following:

@@ -39,7 +39,7 @@ from ..engine.finder import LRFinder
 from ..engine.schedules import move_to
 from . import lightning_compat as compat
 from .choice import ChoiceRecord, Chooser
-from .framework_schedule import Chosen, rebuild
+from .framework_schedule import Chosen, rebuild, resumed
 from .watching import FitWatch, WatchRecord
 
 log = logging.getLogger("lrwidget.integrations.lightning")
@@ -156,6 +156,7 @@ class LRFinderCallback(ChoiceRecord, WatchRecord, pl.Callback):
         )
         self._watching = FitWatch(watch)
         self._stepped = 0  # trainer.global_step at the last reading
+        self._scheduler_state: Any = None  # a resumed checkpoint's schedule over a range
         self._find_thread: threading.Thread | None = None
 
     # ------------------------------------------------------------------ Lightning hooks
@@ -203,7 +204,9 @@ class LRFinderCallback(ChoiceRecord, WatchRecord, pl.Callback):
             # optimizer holds the chosen lr already; a continued fit's is built anew by
             # configure_optimizers, at the configured lr: moved back to the chosen one
             lr = self.chosen_lr
-            if lr is not None:
+            if self._chooser.chosen_schedule is not None:
+                self._resume_schedule(trainer)
+            elif lr is not None:
                 schedulers = [c.scheduler for c in trainer.lr_scheduler_configs]
                 move_to(trainer.optimizers[0], schedulers, lr)
                 _show_in_bar(trainer, lr)
@@ -234,12 +237,36 @@ class LRFinderCallback(ChoiceRecord, WatchRecord, pl.Callback):
         if self.chosen_lr is not None:
             _show_in_bar(trainer, self.chosen_lr)
 
+    def _resume_schedule(self, trainer: pl.Trainer) -> None:
+        """A continued or resumed fit goes on with the schedule over a range chosen before."""
+        chosen = self._chooser.chosen_schedule
+        assert chosen is not None
+        schedulers = [c.scheduler for c in trainer.lr_scheduler_configs]
+        sched = resumed(trainer.optimizers[0], schedulers, chosen, self._scheduler_state)
+        compat.use_schedule(trainer, sched)
+
     def state_dict(self) -> dict[str, Any]:
-        return {"chosen_lr": self.chosen_lr, "chosen_by": self.chosen_by}
+        return {"chosen_lr": self.chosen_lr, "chosen_by": self.chosen_by, **self._schedule_state()}
+
+    def _schedule_state(self) -> dict[str, Any]:
+        c = self.chosen_schedule
+        return {} if c is None else {"chosen_schedule": c}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         self._chooser.chosen_lr = state_dict.get("chosen_lr")
         self._chooser.chosen_by = state_dict.get("chosen_by")
+        c = state_dict.get("chosen_schedule")
+        self._chooser.chosen_schedule = None if c is None else Chosen(**c)
+
+    def on_load_checkpoint(
+        self, trainer: pl.Trainer, pl_module: pl.LightningModule, checkpoint: dict[str, Any]
+    ) -> None:
+        # a schedule over a range was saved in place of configure_optimizers' scheduler, whose
+        # load_state_dict cannot take it (a LambdaLR raises): kept for _resume_schedule
+        mine = checkpoint.get("callbacks", {}).get(self.state_key, {})
+        if mine.get("chosen_schedule") and checkpoint.get("lr_schedulers"):
+            self._scheduler_state = checkpoint["lr_schedulers"][0]
+            checkpoint["lr_schedulers"] = []
 
     # ------------------------------------------------------------------ the find step
     def find(
@@ -382,7 +409,7 @@ class _Steps:
         iterables = self.trainer.train_dataloader
         if len(self.loaders) == 1:
             return self.loaders[0]
-        return _Combined(iterables)  # several train loaders: training_step gets them together
+        return compat.Combined(iterables)  # several train loaders: training_step gets them together
 
     def __call__(self, model: Any, batch: Any) -> torch.Tensor:
         t, m = self.trainer, self.module
@@ -436,20 +463,6 @@ class _Steps:
         does)."""
         if any(getattr(dl, "persistent_workers", False) for dl in self.loaders):
             compat.reset_fit_loaders(self.trainer)
-
-
-class _Combined:
-    """Several train loaders as Lightning gives them to ``training_step`` (max_size_cycle); an
-    iterable the range test can start again."""
-
-    def __init__(self, iterables: Any):
-        self.iterables = iterables
-
-    def __iter__(self) -> Iterator[Any]:
-        from lightning.pytorch.utilities import CombinedLoader
-
-        for batch, _idx, _dl_idx in CombinedLoader(self.iterables, "max_size_cycle"):
-            yield batch
 
 
 def _fit_finder(trainer: pl.Trainer, module: pl.LightningModule) -> LRFinder:

@@ -196,3 +196,17 @@ def bare_settings(trainer: pl.Trainer | None) -> dict[str, Any]:
     if s["max_epochs"] == -1 and s["max_steps"] == -1:
         s["max_epochs"] = 1  # a trainer that runs for ever (max_time): one epoch to estimate from
     return s
+
+
+class Combined:
+    """Several train loaders as Lightning gives them to ``training_step`` (max_size_cycle); an
+    iterable the range test can start again."""
+
+    def __init__(self, iterables: Any):
+        self.iterables = iterables
+
+    def __iter__(self) -> Iterator[Any]:
+        from lightning.pytorch.utilities import CombinedLoader
+
+        for batch, _idx, _dl_idx in CombinedLoader(self.iterables, "max_size_cycle"):
+            yield batch
