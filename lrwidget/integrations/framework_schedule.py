@@ -182,7 +182,7 @@ class Following:
     Example
     -------
     >>> f = Following("one_cycle", 1e-3, 1e-1, 100)
-    >>> round(f(0) * 0.1, 12), f(30)
+    >>> round(f(0) * 0.1, 12), f(29)  # from lo, up to the peak at 30 % of the steps
     (0.001, 1.0)
     """
 
