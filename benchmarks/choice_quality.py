@@ -22,6 +22,12 @@ grid lr of another seed. One extra row measures a short confirmation run (three 
 lr_min / 10, 50 steps each, lowest held-out batch loss); it did not clearly beat the default on
 the design families, so the product does not ship it (see results/choice_quality.md).
 
+The one-cycle families (``--one-cycle``, issue 19; written apart, to
+``choice_quality_one_cycle.md``) train every lr as the peak of lrwidget's one cycle
+(``build_schedule``) from peak / 25, and add a row for the product's suggested range
+(``suggest_range``: the default suggestion as the peak, its own low end): the gap of the peak a
+user is offered to the best peak of the grid.
+
 Run ``python benchmarks/choice_quality.py`` (~10 min on 1 thread, the fine-tuning family ~2.5 of
 them; ``--quick`` is 1 seed and three families; ``--orders 3`` scores each lr as the mean over 3
 data orders, ~3x as long).
@@ -165,24 +171,30 @@ DATA_ORDERS = (0, 7, 13)
 FRESH_ORDERS = (21, 29, 37)
 
 
-def score_at(cache: Cache, task: T.Task, opt: str, seed: int, lr: float, orders: int = 1) -> float:
-    """Test score after training at ``lr``; the mean over ``orders`` data orders."""
+def score_at(
+    cache: Cache, task: T.Task, opt: str, seed: int, lr: float, orders: int = 1, lo=None
+) -> float:
+    """Test score after training at ``lr`` (a one cycle's peak, from ``lo``); the mean over
+    ``orders`` data orders."""
     return float(
-        np.mean([_score_order(cache, task, opt, seed, lr, d) for d in DATA_ORDERS[:orders]])
+        np.mean([_score_order(cache, task, opt, seed, lr, d, lo) for d in DATA_ORDERS[:orders]])
     )
 
 
-def _score_order(cache: Cache, task: T.Task, opt: str, seed: int, lr: float, d: int) -> float:
+def _score_order(
+    cache: Cache, task: T.Task, opt: str, seed: int, lr: float, d: int, lo=None
+) -> float:
     if d == 0:
         k = f"score|{task.name}|{opt}|{seed}|{lr:.6e}"
     else:
         k = f"order|{task.name}|{opt}|{seed}|{d}|{lr:.6e}"
+    k += "" if lo is None else f"|from {lo:.6e}"
     v = cache.get(k)
     if v is None:
         v = (
-            T.train_score(task, opt, lr, seed)
+            T.train_score(task, opt, lr, seed, lo)
             if d == 0
-            else train_score_order(task, opt, lr, seed, seed + 1000 + d)
+            else train_score_order(task, opt, lr, seed, seed + 1000 + d, lo)
         )
         cache.put(k, v)
     return v
@@ -208,9 +220,11 @@ def S_list(a):
 NOISE_ORDERS = (7, 13)
 
 
-def train_score_order(task: T.Task, opt_name: str, lr: float, seed: int, data_seed: int) -> float:
+def train_score_order(
+    task: T.Task, opt_name: str, lr: float, seed: int, data_seed: int, lo=None
+) -> float:
     """``tasks.train_score`` with the same init but another data order."""
-    return task.score(T.train(task, opt_name, lr, seed, data_seed))
+    return task.score(T.train(task, opt_name, lr, seed, data_seed, lo))
 
 
 def noise_scores(
@@ -311,6 +325,25 @@ def confirm_pick(cache: Cache, task: T.Task, opt: str, seed: int, lrs, raw, sm) 
 
 
 CONFIRM_ROW = "confirm 3x50 steps (not shipped)"
+#: a one-cycle family's row for the product's suggested range (lrwidget.pure.ranges.suggest_range:
+#: the default suggestion as the peak, its own low end)
+RANGE_ROW = "suggested range (one cycle lo .. peak)"
+#: the same low end, the peak 3x higher (chosen on the design family only; measured, not shipped)
+RANGE_X3_ROW = "suggested range, peak x3 (not shipped)"
+RANGE_PEAK_FACTOR = 3.0
+
+
+def suggested_range(lrs, raw, sm):
+    """What ``finder.schedule("one_cycle")`` takes with no ends: ``suggest_range`` of the curve
+    whose suggested lr is the default rule's; None when it has none."""
+    from types import SimpleNamespace
+
+    from lrwidget.pure.ranges import suggest_range
+
+    peak = S.suggest(lrs, sm, S.DEFAULT, raw=raw).lr
+    return suggest_range(SimpleNamespace(lrs=lrs, smoothed=sm, losses=raw, suggested_lr=peak))
+
+
 NOISE_ROWS = ("noise floor: best grid lr, new data order", "noise floor: best lr of another seed")
 
 
@@ -324,7 +357,7 @@ def evaluate(
     rows = []
     R = rules()
     for fam in families:
-        task = T.FAMILIES[fam]()
+        task = T.ALL[fam]()
         t0 = time.perf_counter()
         for opt in task.optimizers:
             for seed in seeds:
@@ -344,7 +377,18 @@ def evaluate(
                     lr = rule(lrs, raw, sm)
                     sc = worst if lr is None else score_at(cache, task, opt, seed, lr, orders)
                     rows.append(dict(base, rule=name, lr=lr, score=sc, gap=best - sc))
-                if confirm:
+                if task.schedule == "one_cycle":
+                    rng = suggested_range(lrs, raw, sm)
+                    lo, lr = rng if rng is not None else (None, None)
+                    for name, k in ((RANGE_ROW, 1.0), (RANGE_X3_ROW, RANGE_PEAK_FACTOR)):
+                        peak = None if lr is None else lr * k
+                        sc = (
+                            worst
+                            if lr is None
+                            else score_at(cache, task, opt, seed, peak, orders, lo)
+                        )
+                        rows.append(dict(base, rule=name, lr=peak, lo=lo, score=sc, gap=best - sc))
+                elif confirm:
                     lr = confirm_pick(cache, task, opt, seed, lrs, raw, sm)
                     sc = worst if lr is None else score_at(cache, task, opt, seed, lr, orders)
                     rows.append(dict(base, rule=CONFIRM_ROW, lr=lr, score=sc, gap=best - sc))
@@ -399,6 +443,12 @@ def family_notes(rows, families) -> str:
             note += (
                 ", the lr decayed linearly to 0 over the budget as the Hugging Face Trainer does "
                 "by default, so the lr chosen is the schedule's peak"
+            )
+        if fr[0]["schedule"] == "one_cycle":
+            note += (
+                ", trained with lrwidget's one cycle over the whole budget (build_schedule, "
+                f"momentum cycled): the lr chosen, and each grid lr, is its peak, from peak / "
+                f"{T.ONE_CYCLE_DIV:g}; '{RANGE_ROW}' trains the suggested range itself"
             )
         notes.append(note)
     return " " + "; ".join(notes) + "." if notes else ""
@@ -461,7 +511,7 @@ def markdown(rows, families, design, held_out, seeds, orders: int = 1) -> str:
         else:
             label = name
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
-    reg = [r for r in rows if r["family"] in families and T.FAMILIES[r["family"]] is T.diabetes]
+    reg = [r for r in rows if r["family"] in families and T.ALL[r["family"]] is T.diabetes]
     if reg:
         lines.append("")
         lines.append(
@@ -523,7 +573,12 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true", help="1 seed, three families")
     p.add_argument("--seeds", type=int, default=3)
-    p.add_argument("--families", nargs="*", default=None, choices=list(T.FAMILIES))
+    p.add_argument("--families", nargs="*", default=None, choices=list(T.ALL))
+    p.add_argument(
+        "--one-cycle",
+        action="store_true",
+        help="the one-cycle families (the lr scored is the schedule's peak), apart",
+    )
     p.add_argument("--cache", default="/tmp/lrwidget_choice_cache.json")
     p.add_argument("--no-cache", action="store_true")
     p.add_argument("--out", default=os.path.join(HERE, "results"))
@@ -536,17 +591,21 @@ def main(argv=None):
     )
     a = p.parse_args(argv)
     torch.set_num_threads(1)
-    quick = ["digits_mlp", "diabetes", "text_chars"]
-    families = a.families or (quick if a.quick else list(T.FAMILIES))
+    quick = ["digits_mlp_1cycle"] if a.one_cycle else ["digits_mlp", "diabetes", "text_chars"]
+    every = list(T.ONE_CYCLE if a.one_cycle else T.FAMILIES)
+    families = a.families or (quick if a.quick else every)
+    design = T.ONE_CYCLE_DESIGN if a.one_cycle else T.DESIGN
+    held_out = T.ONE_CYCLE_HELD_OUT if a.one_cycle else T.HELD_OUT
     seeds = list(range(1 if a.quick else a.seeds))
     cache = Cache(None if a.no_cache else a.cache)
     t0 = time.perf_counter()
     rows = evaluate(families, seeds, cache, orders=a.orders)
-    md = markdown(rows, families, T.DESIGN, T.HELD_OUT, seeds, a.orders)
+    md = markdown(rows, families, design, held_out, seeds, a.orders)
     print(md)
     print(f"({time.perf_counter() - t0:.0f}s)")
     os.makedirs(a.out, exist_ok=True)
-    suffix = ("_quick" if a.quick else "") + (f"_orders{a.orders}" if a.orders > 1 else "")
+    suffix = ("_one_cycle" if a.one_cycle else "") + ("_quick" if a.quick else "")
+    suffix += f"_orders{a.orders}" if a.orders > 1 else ""
     with open(os.path.join(a.out, f"choice_quality{suffix}.md"), "w") as f:
         f.write(md)
     plot(rows, families, os.path.join(a.out, f"choice_quality{suffix}.png"))

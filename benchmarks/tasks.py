@@ -36,8 +36,9 @@ class Task:
     #: the optimizers this family is trained with (``make_optimizer`` names)
     optimizers: tuple[str, ...] = OPTIMIZERS
     #: "constant", or "linear": decay from the lr to 0 over the budget (the Hugging Face
-    #: Trainer's default schedule, no warmup), so the lr chosen is the schedule's peak
-    schedule: Literal["constant", "linear"] = "constant"
+    #: Trainer's default schedule, no warmup), so the lr chosen is the schedule's peak; or
+    #: "one_cycle": lrwidget's one cycle (``build_schedule``) peaking at the lr chosen
+    schedule: Literal["constant", "linear", "one_cycle"] = "constant"
 
     def score(self, model: nn.Module) -> float:
         """Points on the test split; a diverged model (non-finite output) scores as chance /
@@ -369,6 +370,30 @@ DESIGN = ("digits_mlp", "noisy_blobs", "diabetes")
 #: ... and only checked on these afterwards
 HELD_OUT = ("digits_cnn", "text_chars", "finetune_text")
 
+#: a one cycle's low end, for an lr that comes without one (a grid peak, a rule's lr): peak / 25,
+#: torch's OneCycleLR default ``div_factor``
+ONE_CYCLE_DIV = 25.0
+
+
+def one_cycle(make: Callable[[], Task]) -> Callable[[], Task]:
+    """The family of ``make`` trained with lrwidget's one cycle: the lr chosen is its peak."""
+
+    def family() -> Task:
+        t = make()
+        return Task(**{**t.__dict__, "name": f"{t.name}_1cycle", "schedule": "one_cycle"})
+
+    return family
+
+
+#: families trained with a schedule over a range (issue 19), measured apart (``--one-cycle``):
+#: the scored lr is the schedule's peak
+ONE_CYCLE = {"digits_mlp_1cycle": one_cycle(digits_mlp), "digits_cnn_1cycle": one_cycle(digits_cnn)}
+ONE_CYCLE_DESIGN = ("digits_mlp_1cycle",)
+#: nothing is chosen on it, as on HELD_OUT
+ONE_CYCLE_HELD_OUT = ("digits_cnn_1cycle",)
+#: every family by name
+ALL = {**FAMILIES, **ONE_CYCLE}
+
 
 def make_optimizer(name: str, params, lr: float):
     if name == "sgd":
@@ -407,28 +432,40 @@ def lr_at(schedule: str, lr: float, step: int, total: int) -> float:
     raise ValueError(f"schedule must be 'constant' or 'linear', got {schedule!r}")
 
 
-def train(task: Task, opt_name: str, lr: float, seed: int, data_seed: int) -> nn.Module:
+def train(
+    task: Task, opt_name: str, lr: float, seed: int, data_seed: int, lo: float | None = None
+) -> nn.Module:
     """A fresh model (init from `seed`) trained for the task's budget at `lr` (the peak of the
-    task's schedule), batches in the order of `data_seed`; stops early if the loss diverges."""
+    task's schedule), batches in the order of `data_seed`; stops early if the loss diverges.
+    A one cycle runs from `lo` (None: lr / ONE_CYCLE_DIV) up to `lr` and down, the product's
+    own scheduler (``lrwidget.engine.range_schedule.build_schedule``, momentum cycled)."""
     torch.manual_seed(seed)
     model = task.make_model()
     opt = make_optimizer(opt_name, model.parameters(), lr)
     total = task.epochs * steps_per_epoch(task)
+    sched = None
+    if task.schedule == "one_cycle":
+        from lrwidget.engine.range_schedule import build_schedule
+
+        sched = build_schedule(opt, "one_cycle", lo or lr / ONE_CYCLE_DIV, lr, total)
     for step, (xb, yb) in enumerate(batches(task, data_seed, task.epochs)):
-        for group in opt.param_groups:
-            group["lr"] = lr_at(task.schedule, lr, step, total)
+        if sched is None:
+            for group in opt.param_groups:
+                group["lr"] = lr_at(task.schedule, lr, step, total)
         loss = task.criterion(model(xb), yb)
         if not torch.isfinite(loss):
             break  # diverged: scored as chance
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
+        if sched is not None:
+            sched.step()
     return model
 
 
-def train_score(task: Task, opt_name: str, lr: float, seed: int) -> float:
+def train_score(task: Task, opt_name: str, lr: float, seed: int, lo: float | None = None) -> float:
     """Train a fresh model (init from `seed`) for the task's budget; test points."""
-    return task.score(train(task, opt_name, lr, seed, seed + 1000))
+    return task.score(train(task, opt_name, lr, seed, seed + 1000, lo))
 
 
 def steps_per_epoch(task: Task) -> int:

@@ -200,19 +200,20 @@ out = {}
 print(f"IMPORTED rank={rank} after {time.monotonic() - T0:.1f} s", flush=True)
 
 
-def fit(choose):
+def fit(name, choose=None):
+    choose = choose or name
     model, probe = DigitsModule(schedule="warmup"), Probe()
     cb = LRFinderCallback(end_lr=10, num_iter=cfg["num_iter"], choose=choose)
     trainer = pl.Trainer(**quiet_trainer(".", devices=2, strategy="ddp", max_steps=3),
                          callbacks=[probe, cb])
     trainer.fit(model, digits_loader())
-    out[choose] = {
-        "chosen_lr": cb.chosen_lr, "chosen_by": cb.chosen_by,
+    out[name] = {
+        "chosen_lr": cb.chosen_lr, "chosen_by": cb.chosen_by, "schedule": cb.chosen_schedule,
         "result": cb.result.to_dict(), "lrs": model.lrs, "base_lrs": probe.base_lrs,
         "differ": same_state(probe.before, probe.first),
         "weights": [float(p.detach().double().sum()) for p in model.parameters()],
     }
-    print(f"FIT rank={rank} choose={choose} lr={cb.chosen_lr!r} by={cb.chosen_by} "
+    print(f"FIT rank={rank} {name} lr={cb.chosen_lr!r} by={cb.chosen_by} "
           f"at {time.monotonic() - T0:.1f} s", flush=True)
 
 
@@ -221,6 +222,8 @@ fit("default")
 if address is not None:
     os.environ["LRWIDGET_ADDRESS"] = address
     fit("click")
+    if cfg.get("range"):
+        fit("range", "click")  # the notebook applies a schedule over a range
 with open(f"rank{rank}.json.tmp", "w") as f:
     json.dump(out, f)
 os.replace(f"rank{rank}.json.tmp", f"rank{rank}.json")
@@ -230,7 +233,8 @@ os.replace(f"rank{rank}.json.tmp", f"rank{rank}.json")
 class DDPJob(Job):
     """A 2-rank torchrun job fitting ``DigitsModule`` with ``LRFinderCallback`` under
     ``strategy="ddp"`` (choose="default"; then choose="click" when ``env`` points it at a
-    listening widget). Use as a context manager: every process of it is killed at the end."""
+    listening widget, and with ``range=True`` a third fit that takes a schedule over a range
+    applied there). Use as a context manager: every process of it is killed at the end."""
 
     def __init__(self, workdir, env=None, ranks: int = 2, **config):
         super().__init__(workdir, JOB, ranks, config={"num_iter": 40, **config}, env=env)

@@ -177,3 +177,26 @@ def test_benchmark_runs_the_finetuning_family_with_adamw_only(tmp_path, monkeypa
     assert "finetune_text: AdamW only" in md
     line = next(s for s in md.splitlines() if s.startswith("| **minimum (default)**"))
     assert len(re.findall(r"(-?\d+\.\d) / (-?\d+\.\d)", line)) == 3  # held out, all, the family
+
+
+# --- the one-cycle family (issue 19) -----------------------------------------------------------
+
+
+def test_the_one_cycle_family_scores_peaks_and_the_suggested_range(monkeypatch):
+    # the smallest one-cycle family, one optimizer, one seed, three grid peaks, no plot: < 5 s
+    torch.set_num_threads(1)
+    monkeypatch.setattr(C, "GRID", np.logspace(-4, 0, 3))
+    task = T.one_cycle(lambda: T.Task(**{**T.digits_mlp().__dict__, "optimizers": ("adam",)}))()
+    monkeypatch.setitem(T.ALL, "digits_mlp_1cycle", lambda: task)
+    rows = C.evaluate(["digits_mlp_1cycle"], [0], C.Cache(None), log=lambda *a: None)
+    (ranged,) = [r for r in rows if r["rule"] == C.RANGE_ROW]
+    (default,) = [r for r in rows if r["rule"] == "minimum (default)"]
+    # the suggested range's peak: the default suggestion snapped to a tested lr (1.2x apart)
+    assert ranged["lr"] == pytest.approx(default["lr"], rel=0.2) and ranged["lo"] < ranged["lr"]
+    assert ranged["gap"] == pytest.approx(ranged["best"] - ranged["score"])
+    assert C.CONFIRM_ROW not in {r["rule"] for r in rows}  # a constant-lr probe: not here
+    md = C.markdown(rows, ["digits_mlp_1cycle"], T.ONE_CYCLE_DESIGN, (), [0])
+    assert "trained with lrwidget's one cycle" in md and f"| {C.RANGE_ROW} |" in md
+    # the one cycle is the product's: a peak trains otherwise than the same constant lr
+    flat = T.Task(**{**task.__dict__, "schedule": "constant"})
+    assert T.train_score(task, "adam", 1e-2, 0) != T.train_score(flat, "adam", 1e-2, 0)

@@ -337,26 +337,38 @@ def test_a_fit_started_during_the_find_steps_test_ends_it_and_says_so(tmp_path):
 
 
 # ---------------------------------------------------------------------- DDP, Lightning's finder
+def _next_result(w, job, after=None):
+    """The widget's first range test's result that is not ``after``."""
+    deadline = time.monotonic() + 150
+    while True:
+        try:
+            result = w.wait(timeout=1)
+            if result is not None and result is not after:
+                return result
+            time.sleep(0.2)
+        except TimeoutError:
+            pass
+        if job.proc.poll() is not None or time.monotonic() > deadline:
+            pytest.fail(f"no new range test reached the widget:\n{job.output()}")
+
+
 def test_ddp_two_ranks_test_together_and_train_at_the_same_lr(tmp_path):
     import lrwidget
     from lrwidget.engine.history import RangeTestResult
+    from tests.test_framework_schedule import reference_lrs
 
     pytest.importorskip("zmq")
     w = lrwidget.listen(display=False)
     try:
         env = {"LRWIDGET_ADDRESS": w.address, "LRWIDGET_TOKEN": w.token}
-        with DDPJob(tmp_path, env, num_iter=40) as job:
-            # the job's "default" fit streams nowhere, its "click" fit here
-            deadline = time.monotonic() + 150
-            while True:
-                try:
-                    result = w.wait(timeout=1)
-                    break
-                except TimeoutError:
-                    if job.proc.poll() is not None or time.monotonic() > deadline:
-                        pytest.fail(f"no range test reached the widget:\n{job.output()}")
+        with DDPJob(tmp_path, env, num_iter=40, range=True) as job:
+            # the job's "default" fit streams nowhere, its "click" and "range" fits here
+            result = _next_result(w, job)
             clicked = float(result.lrs[len(result) // 2])
             w.apply(clicked)
+            ranged = _next_result(w, job, after=result)
+            lo, hi = float(ranged.lrs[10]), float(ranged.lrs[20])
+            w.source.schedule("one_cycle", lo, hi, total_steps=100)
             e = job.finish(120)
     finally:
         w.close()
@@ -372,6 +384,18 @@ def test_ddp_two_ranks_test_together_and_train_at_the_same_lr(tmp_path):
             assert rec["base_lrs"] == pytest.approx([lr], rel=1e-12)
             assert rec["lrs"] == pytest.approx([lr / 4, lr / 2, 3 * lr / 4], rel=1e-12)
         assert a["weights"] == b["weights"]  # DDP kept the replicas equal
+    # a schedule over the range applied in the notebook: the same on both ranks, exactly
+    # build_schedule's over the trainer's own total (3 steps), in place of the warmup
+    a, b = r0["range"], r1["range"]
+    assert (
+        a["schedule"]
+        == b["schedule"]
+        == {"kind": "one_cycle", "lo": lo, "hi": hi, "total_steps": 3}
+    )
+    assert a["chosen_by"] == b["chosen_by"] == "schedule" and a["differ"] == b["differ"] == []
+    expected = [v for (v,) in reference_lrs([1e-3], "one_cycle", lo, hi, 3)]
+    assert a["lrs"] == b["lrs"] and a["lrs"] == pytest.approx(expected, rel=1e-9)
+    assert a["weights"] == b["weights"]
     default = RangeTestResult.from_dict(r0["default"]["result"])
     assert r0["default"]["chosen_lr"] == default.suggested_lr
     assert RangeTestResult.from_dict(r0["click"]["result"]).to_dict() == result.to_dict()

@@ -3,6 +3,8 @@
 - :mod:`lrwidget.integrations.lightning`: ``LRFinderCallback`` for PyTorch Lightning.
 - :mod:`lrwidget.integrations.transformers`: ``LRFinderCallback`` for the Hugging Face Trainer.
 - :mod:`lrwidget.integrations.watching`: both callbacks' ``watch=True`` (the doctor on training).
+- :mod:`lrwidget.integrations.framework_schedule`: both callbacks' ``schedule=`` (a schedule over a
+  range in place of a single lr).
 - accelerate needs no callback: ``LRFinder`` takes what ``accelerator.prepare`` returns (README,
   "accelerate").
 

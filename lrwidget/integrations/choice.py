@@ -14,7 +14,9 @@ click on a widget displayed by that cell could never arrive. Hence three ways to
   with a warning that names the find step.
 
 Either way the chosen lr is moved into the optimizer *and* its schedule
-(:func:`lrwidget.engine.schedules.rebase`).
+(:func:`lrwidget.engine.schedules.rebase`); with a schedule asked for (``schedule=``, or a range
+applied in the widget) the framework's schedule is built around a range instead
+(:mod:`lrwidget.integrations.framework_schedule`).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from ..pure.numbers import is_real
 from ..pure.suggest import DEFAULT, RULES
 from ..remote.link import ENV_ADDRESS
 from ..remote.transport import check_seconds
+from .framework_schedule import Asked, Chosen, range_around
 
 log = logging.getLogger("lrwidget.integrations")
 
@@ -116,6 +119,21 @@ def in_kernel() -> bool:
     return ip is not None and getattr(ip, "kernel", None) is not None
 
 
+def _group_settings(optimizer: Any) -> list[dict[str, Any]]:
+    """Each param group's settings but its params and lr (momentum, betas, a scheduler's keys)."""
+    return [
+        {k: v for k, v in g.items() if k not in ("params", "lr")} for g in optimizer.param_groups
+    ]
+
+
+def _put_back(optimizer: Any, kept: list[dict[str, Any]]) -> None:
+    """The settings of :func:`_group_settings` back (keys added since removed)."""
+    for g, settings in zip(optimizer.param_groups, kept):
+        for k in [k for k in g if k not in ("params", "lr") and k not in settings]:
+            del g[k]
+        g.update(settings)
+
+
 def _scheduled(optimizer: Any) -> list[float]:
     # values, not the objects: a tensor lr is the same object after an apply fills it
     return [float(g["lr"]) for g in optimizer.param_groups]
@@ -145,6 +163,45 @@ class ChoiceRecord:
     def widget(self) -> Any:
         """The live view, when one was shown (the find step's, or one shown during fit)."""
         return self._chooser.widget
+
+    @property
+    def chosen_schedule(self) -> dict[str, Any] | None:
+        """The schedule training runs with: ``{"kind", "lo", "hi", "total_steps"}`` (None: a
+        single lr, or nothing chosen)."""
+        c = self._chooser.chosen_schedule
+        return None if c is None else c.as_dict()
+
+    def schedule(
+        self,
+        kind: str,
+        lo: float | None = None,
+        hi: float | None = None,
+        total_steps: int | None = None,
+    ) -> ChoiceRecord:
+        """Train with a ``kind`` schedule over a range instead of a single lr (as ``schedule=``).
+
+        Parameters
+        ----------
+        kind : str
+            "one_cycle", "cyclic", "cosine" or "linear" (the mapping:
+            :func:`lrwidget.engine.range_schedule.build_schedule`).
+        lo, hi : float, optional
+            The first param group's range (both or neither). None: the range test's: the chosen
+            lr as the peak, the suggested range's low end below it.
+        total_steps : int, optional
+            Optimizer steps the schedule spans; None: the framework's own total.
+
+        Returns
+        -------
+        The callback itself.
+
+        Raises
+        ------
+        ValueError
+            A bad argument (named, with the accepted values); the setting is then unchanged.
+        """
+        self._chooser.asked = Asked.checked(kind, lo, hi, total_steps)
+        return self
 
 
 class Chooser:
@@ -185,8 +242,11 @@ class Chooser:
         timeout: float | None,
         range_test_kwargs: dict[str, Any],
         rule: str | None = None,
+        schedule: str | None = None,
+        total_steps: int | None = None,
     ) -> None:
         check_settings(start_lr, end_lr, num_iter, choose, timeout, range_test_kwargs, rule)
+        self.asked = Asked.checked(schedule, None, None, total_steps)
         self.rule = rule
         self.start_lr, self.end_lr, self.num_iter = start_lr, end_lr, num_iter
         self.choose, self.timeout = choose, timeout
@@ -196,6 +256,9 @@ class Chooser:
         self.chosen_lr: float | None = None
         self.chosen_by: str | None = None
         self.widget: Any = None
+        self.chosen_schedule: Chosen | None = None
+        self.picked: tuple[str, float, float] | None = None  # a range applied in a widget
+        self.steps: int | None = None  # what a schedule spans in this fit
         self._found: Any = None  # the find step's widget, until a fit takes its choice
 
     # ------------------------------------------------------------------ the find step
@@ -215,6 +278,11 @@ class Chooser:
         optimizer step of training), unless the user passed ``accumulation_steps``."""
         self.range_test_kwargs = {"accumulation_steps": max(1, int(steps)), **self._user_kwargs}
 
+    def schedule_steps(self, framework_total: float) -> None:
+        """Before the test: the steps a schedule spans in this training of ``framework_total``
+        optimizer steps (``inf``: unknown); a ValueError when they cannot be what was asked."""
+        self.steps = self.asked.steps_in(framework_total)
+
     def discard_find(self) -> None:
         """Forget the find step: the next fit/train runs a test of its own."""
         self._found = None
@@ -226,11 +294,14 @@ class Chooser:
         loader: Any,
         step_fn: Callable,
         schedulers: list[Any],
+        place: Callable[[Chosen], None] | None = None,
     ) -> float:
         """Run the test (or take the find step's), choose, and move optimizer and schedule there.
 
-        Returns the chosen base lr of the first param group. The model and optimizer are
-        restored by the test before the lr is moved; when the test raises, nothing is moved.
+        Returns the chosen base lr of the first param group (a schedule's peak). The model and
+        optimizer are restored by the test before the lr is moved; when the test raises,
+        nothing is moved. With a schedule asked for or applied in a widget, ``place`` (the
+        framework's) puts it in place of the lr's move (:meth:`schedule_steps` first).
         """
         opt = finder.optimizer
         if self._found is not None:
@@ -242,6 +313,16 @@ class Chooser:
             lr = self._run(finder, loader, step_fn, schedulers)
         for g, v in zip(opt.param_groups, before):
             write_lr(g, "lr", v)  # a choice applied through the finder set lr: the schedule decides
+        chosen = self._schedule_for(lr) if place is not None else None
+        if chosen is not None:
+            assert place is not None  # for the type checker
+            place(chosen)
+            self.chosen_schedule, self.chosen_lr = chosen, chosen.hi
+            log.info(
+                "lrwidget: training with a %s schedule %.2e .. %.2e over %d steps (%s)",
+                *(chosen.kind, chosen.lo, chosen.hi, chosen.total_steps, self.source),
+            )
+            return chosen.hi
         if lr is None:
             kept = base_lrs(opt, schedulers)[0]
             log.info("lrwidget: training at lr=%.2e (%s)", kept, self.source)
@@ -251,12 +332,33 @@ class Chooser:
         log.info("lrwidget: training at lr=%.2e (%s)", self.chosen_lr, self.source)
         return self.chosen_lr
 
+    def _schedule_for(self, lr: float | None) -> Chosen | None:
+        """The schedule to train with: a range applied in a widget, else the one asked for
+        (its ends, or the suggested range around the chosen lr); None: a single lr."""
+        a = self.asked
+        if self.picked is not None:
+            kind, lo, hi = self.picked
+        elif a.kind is not None and a.lo is not None and a.hi is not None:
+            kind, lo, hi = a.kind, a.lo, a.hi
+        elif a.kind is not None and lr is not None:
+            kind, (lo, hi) = a.kind, range_around(self.result, lr)
+        else:
+            return None  # no schedule asked for, or nothing chosen: the configured one stays
+        if self.steps is None:
+            raise ValueError(
+                "total_steps: this training's steps are unknown or fewer than 2; pass "
+                "total_steps= to the callback for a schedule"
+            )
+        return Chosen(kind, lo, hi, self.steps)
+
     @property
     def source(self) -> str:
         """Where the lr training runs at came from, in words (for the line that says it)."""
         rule = self.rule or DEFAULT
         if self.chosen_by == "click":
             return "applied in the widget"
+        if self.chosen_by == "schedule":
+            return "a range applied in the widget"
         if self.chosen_by == "default":
             return f"default suggestion {rule!r}"
         return f"the configured lr: the {rule!r} rule suggests none"
@@ -275,6 +377,11 @@ class Chooser:
         self.result = w.wait()
         if w.exception is not None:
             raise w.exception
+        applied = getattr(w, "schedule_applied", None)  # a range and its kind, applied
+        if applied:
+            self.picked = (applied["kind"], float(applied["lo"]), float(applied["hi"]))
+            self.chosen_by = "schedule"
+            return self.picked[2]
         if w.applied_lr is not None:
             self.chosen_by = "click"
             return float(w.applied_lr)
@@ -309,8 +416,13 @@ class Chooser:
             self.result = finder.range_test(loader, step_fn=step_fn, **sweep)
             if self.choose == "default":
                 return self._shown_default(finder, None)
+            kept = _group_settings(finder.optimizer)
             lr = link.wait_for_choice(timeout=self.timeout)
             self.chosen_by = link.chosen_by
+            if link.schedule_args is not None:  # the link built it on the optimizer: undone
+                _put_back(finder.optimizer, kept)
+                kind, lo, hi, _ = link.schedule_args
+                self.picked = (kind, lo, hi)
             return lr
 
     def _run_shown(

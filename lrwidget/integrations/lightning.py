@@ -39,6 +39,7 @@ from ..engine.finder import LRFinder
 from ..engine.schedules import move_to
 from . import lightning_compat as compat
 from .choice import ChoiceRecord, Chooser
+from .framework_schedule import Chosen, rebuild, resumed
 from .watching import FitWatch, WatchRecord
 
 log = logging.getLogger("lrwidget.integrations.lightning")
@@ -77,6 +78,12 @@ class LRFinderCallback(ChoiceRecord, WatchRecord, pl.Callback):
     watch : bool
         Watch training with the doctor (:mod:`lrwidget.integrations.watching`): one reading
         per optimizer step, drawn in the widget (its buttons act), else a line per verdict.
+    schedule : str, optional
+        Train with a schedule over a range (:meth:`schedule`: "one_cycle", "cyclic", "cosine",
+        "linear") in place of the configure_optimizers scheduler (or as the first), stepped
+        every optimizer step; a range applied in the widget does so too, with its kind.
+    total_steps : int, optional
+        Steps the schedule spans; None: ``trainer.estimated_stepping_batches``.
     **range_test_kwargs
         Passed to :meth:`lrwidget.LRFinder.range_test`: ``step_mode``, ``smooth_f``,
         ``diverge_th``, ``accumulation_steps`` (default: the trainer's
@@ -136,14 +143,20 @@ class LRFinderCallback(ChoiceRecord, WatchRecord, pl.Callback):
         timeout: float | None = None,
         rule: str | None = None,
         watch: bool = False,
+        schedule: str | None = None,
+        total_steps: int | None = None,
         **range_test_kwargs: Any,
     ):
         super().__init__()
         self._chooser = Chooser(
-            start_lr, end_lr, num_iter, choose, timeout, range_test_kwargs, rule=rule
+            *(start_lr, end_lr, num_iter, choose, timeout, range_test_kwargs),
+            rule=rule,
+            schedule=schedule,
+            total_steps=total_steps,
         )
         self._watching = FitWatch(watch)
         self._stepped = 0  # trainer.global_step at the last reading
+        self._scheduler_state: Any = None  # a resumed checkpoint's schedule over a range
         self._find_thread: threading.Thread | None = None
 
     # ------------------------------------------------------------------ Lightning hooks
@@ -191,7 +204,9 @@ class LRFinderCallback(ChoiceRecord, WatchRecord, pl.Callback):
             # optimizer holds the chosen lr already; a continued fit's is built anew by
             # configure_optimizers, at the configured lr: moved back to the chosen one
             lr = self.chosen_lr
-            if lr is not None:
+            if self._chooser.chosen_schedule is not None:
+                self._resume_schedule(trainer)
+            elif lr is not None:
                 schedulers = [c.scheduler for c in trainer.lr_scheduler_configs]
                 move_to(trainer.optimizers[0], schedulers, lr)
                 _show_in_bar(trainer, lr)
@@ -205,21 +220,53 @@ class LRFinderCallback(ChoiceRecord, WatchRecord, pl.Callback):
             log.warning("fast_dev_run: the range test is skipped, the configured lr is kept")
             return
         self._chooser.use_accumulation(trainer.accumulate_grad_batches)
+        self._chooser.schedule_steps(float(trainer.estimated_stepping_batches))
+        if self._chooser.asked.kind is not None:
+            compat.check_one_schedule(trainer)  # before the test
         steps = _Steps(trainer, pl_module)
         finder = steps.finder()
         schedulers = [c.scheduler for c in trainer.lr_scheduler_configs]
+
+        def place(chosen: Chosen) -> None:
+            compat.check_one_schedule(trainer)
+            compat.use_schedule(trainer, rebuild(finder.optimizer, schedulers, chosen))
+
         with steps.active():
-            lr = self._chooser.test_and_choose(finder, steps.loader(), steps, schedulers)
+            self._chooser.test_and_choose(finder, steps.loader(), steps, schedulers, place)
         steps.after()
         if self.chosen_lr is not None:
             _show_in_bar(trainer, self.chosen_lr)
 
+    def _resume_schedule(self, trainer: pl.Trainer) -> None:
+        """A continued or resumed fit goes on with the schedule over a range chosen before."""
+        chosen = self._chooser.chosen_schedule
+        assert chosen is not None
+        schedulers = [c.scheduler for c in trainer.lr_scheduler_configs]
+        sched = resumed(trainer.optimizers[0], schedulers, chosen, self._scheduler_state)
+        compat.use_schedule(trainer, sched)
+
     def state_dict(self) -> dict[str, Any]:
-        return {"chosen_lr": self.chosen_lr, "chosen_by": self.chosen_by}
+        return {"chosen_lr": self.chosen_lr, "chosen_by": self.chosen_by, **self._schedule_state()}
+
+    def _schedule_state(self) -> dict[str, Any]:
+        c = self.chosen_schedule
+        return {} if c is None else {"chosen_schedule": c}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         self._chooser.chosen_lr = state_dict.get("chosen_lr")
         self._chooser.chosen_by = state_dict.get("chosen_by")
+        c = state_dict.get("chosen_schedule")
+        self._chooser.chosen_schedule = None if c is None else Chosen(**c)
+
+    def on_load_checkpoint(
+        self, trainer: pl.Trainer, pl_module: pl.LightningModule, checkpoint: dict[str, Any]
+    ) -> None:
+        # a schedule over a range was saved in place of configure_optimizers' scheduler, whose
+        # load_state_dict cannot take it (a LambdaLR raises): kept for _resume_schedule
+        mine = checkpoint.get("callbacks", {}).get(self.state_key, {})
+        if mine.get("chosen_schedule") and checkpoint.get("lr_schedulers"):
+            self._scheduler_state = checkpoint["lr_schedulers"][0]
+            checkpoint["lr_schedulers"] = []
 
     # ------------------------------------------------------------------ the find step
     def find(
@@ -310,7 +357,7 @@ class _FindStep(pl.Callback):
         """Fit ``model`` in a thread under a bare trainer with ``trainer``'s settings and this
         callback, which starts the test at ``on_train_start``; the thread, started."""
         with compat.no_banner():
-            bare = pl.Trainer(**_bare_settings(trainer), callbacks=[self])
+            bare = pl.Trainer(**compat.bare_settings(trainer), callbacks=[self])
         self.chooser.use_accumulation(bare.accumulate_grad_batches)
 
         def fit() -> None:
@@ -362,7 +409,7 @@ class _Steps:
         iterables = self.trainer.train_dataloader
         if len(self.loaders) == 1:
             return self.loaders[0]
-        return _Combined(iterables)  # several train loaders: training_step gets them together
+        return compat.Combined(iterables)  # several train loaders: training_step gets them together
 
     def __call__(self, model: Any, batch: Any) -> torch.Tensor:
         t, m = self.trainer, self.module
@@ -418,20 +465,6 @@ class _Steps:
             compat.reset_fit_loaders(self.trainer)
 
 
-class _Combined:
-    """Several train loaders as Lightning gives them to ``training_step`` (max_size_cycle); an
-    iterable the range test can start again."""
-
-    def __init__(self, iterables: Any):
-        self.iterables = iterables
-
-    def __iter__(self) -> Iterator[Any]:
-        from lightning.pytorch.utilities import CombinedLoader
-
-        for batch, _idx, _dl_idx in CombinedLoader(self.iterables, "max_size_cycle"):
-            yield batch
-
-
 def _fit_finder(trainer: pl.Trainer, module: pl.LightningModule) -> LRFinder:
     """A finder on the fit's module and its one optimizer (with the precision's grad scaler)."""
     opts = trainer.optimizers
@@ -464,33 +497,3 @@ def _check_automatic(module: Any) -> None:
             "training_step steps the optimizers itself, so a range test cannot set and sweep "
             "the lr of each step (use LRFinder.track() in your own loop instead)"
         )
-
-
-def _bare_settings(trainer: pl.Trainer | None) -> dict[str, Any]:
-    """The find step's trainer: one device, nothing written, no validation; the settings of
-    ``trainer`` that change a step or what ``configure_optimizers`` may read."""
-    s: dict[str, Any] = dict(
-        devices=1,
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        num_sanity_val_steps=0,
-        limit_val_batches=0,
-        max_epochs=1,
-    )
-    if trainer is None:
-        return s
-    device = trainer.strategy.root_device
-    s.update(
-        accelerator=trainer.accelerator,
-        devices=[device.index] if device.type == "cuda" and device.index is not None else 1,
-        precision=trainer.precision,
-        accumulate_grad_batches=trainer.accumulate_grad_batches,
-        max_steps=trainer.max_steps,
-        default_root_dir=trainer.default_root_dir,
-    )
-    s["max_epochs"] = trainer.max_epochs if trainer.max_epochs is not None else -1
-    if s["max_epochs"] == -1 and s["max_steps"] == -1:
-        s["max_epochs"] = 1  # a trainer that runs for ever (max_time): one epoch to estimate from
-    return s

@@ -5,6 +5,8 @@ offers: the result collection ``self.log`` writes into, the fit loop's combined 
 module's batch-transfer hook and its trainer, torchmetrics' metric states, the name of Lightning's
 banner logger. Each is read or written here only, behind a version
 check: a Lightning outside the tested range fails at import with a clear error, not deep in a fit.
+Also here: the scheduler a schedule from a range puts in place (:func:`use_schedule`) and the
+find step's bare trainer (:func:`bare_settings`).
 """
 
 # The one module that reaches into Lightning's (and torchmetrics') privates (SLF001 ignored here).
@@ -135,3 +137,76 @@ def no_banner() -> Iterator[None]:
         yield
     finally:
         banner.removeFilter(drop)
+
+
+def use_schedule(trainer: pl.Trainer, scheduler: Any) -> None:
+    """Train with ``scheduler`` stepped after every optimizer step: in place of the one
+    scheduler of ``configure_optimizers`` (its name kept, for the lr monitor), or as the first.
+
+    Raises
+    ------
+    ValueError
+        ``configure_optimizers`` returned more than one scheduler (nothing is changed).
+    """
+    from lightning.pytorch.utilities.types import LRSchedulerConfig
+
+    check_one_schedule(trainer)
+    configs = trainer.strategy.lr_scheduler_configs
+    name = configs[0].name if configs else None
+    trainer.strategy.lr_scheduler_configs = [
+        LRSchedulerConfig(scheduler, name=name, interval="step", frequency=1)
+    ]
+
+
+def check_one_schedule(trainer: pl.Trainer) -> None:
+    """A ValueError unless ``configure_optimizers`` returned at most one lr scheduler."""
+    configs = trainer.strategy.lr_scheduler_configs
+    if len(configs) > 1:
+        raise ValueError(
+            "schedule: configure_optimizers returned "
+            f"{len(configs)} lr schedulers; a schedule from a range replaces one (or none)"
+        )
+
+
+def bare_settings(trainer: pl.Trainer | None) -> dict[str, Any]:
+    """The find step's trainer: one device, nothing written, no validation; the settings of
+    ``trainer`` that change a step or what ``configure_optimizers`` may read."""
+    s: dict[str, Any] = dict(
+        devices=1,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        num_sanity_val_steps=0,
+        limit_val_batches=0,
+        max_epochs=1,
+    )
+    if trainer is None:
+        return s
+    device = trainer.strategy.root_device
+    s.update(
+        accelerator=trainer.accelerator,
+        devices=[device.index] if device.type == "cuda" and device.index is not None else 1,
+        precision=trainer.precision,
+        accumulate_grad_batches=trainer.accumulate_grad_batches,
+        max_steps=trainer.max_steps,
+        default_root_dir=trainer.default_root_dir,
+    )
+    s["max_epochs"] = trainer.max_epochs if trainer.max_epochs is not None else -1
+    if s["max_epochs"] == -1 and s["max_steps"] == -1:
+        s["max_epochs"] = 1  # a trainer that runs for ever (max_time): one epoch to estimate from
+    return s
+
+
+class Combined:
+    """Several train loaders as Lightning gives them to ``training_step`` (max_size_cycle); an
+    iterable the range test can start again."""
+
+    def __init__(self, iterables: Any):
+        self.iterables = iterables
+
+    def __iter__(self) -> Iterator[Any]:
+        from lightning.pytorch.utilities import CombinedLoader
+
+        for batch, _idx, _dl_idx in CombinedLoader(self.iterables, "max_size_cycle"):
+            yield batch

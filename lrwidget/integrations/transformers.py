@@ -25,6 +25,7 @@ picks the lr of ``choose="default"`` is :data:`DEFAULT_RULE` (one place), or the
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 import torch
@@ -32,6 +33,7 @@ from transformers import Trainer, TrainerCallback
 
 from ..engine.finder import LRFinder
 from .choice import ChoiceRecord, Chooser
+from .framework_schedule import Chosen, move_lambda, reinstall
 from .watching import FitWatch, WatchRecord
 
 __all__ = ["DEFAULT_RULE", "LRFinderCallback"]
@@ -92,6 +94,12 @@ class LRFinderCallback(ChoiceRecord, WatchRecord, TrainerCallback):
         optimizer step (the loss the Trainer backpropagates, summed over the accumulated
         batches as the Trainer logs it), drawn in the widget (its buttons act), else a line per
         verdict; actions scale ``trainer.lr_scheduler``.
+    schedule : str, optional
+        Train with a schedule over a range (:meth:`schedule`: "one_cycle", "cyclic", "cosine",
+        "linear"): the Trainer's own schedule (a ``LambdaLR``) is moved onto it in place; a
+        range applied in the widget does so too, with its kind.
+    total_steps : int, optional
+        Steps the schedule spans; None: the Trainer's ``state.max_steps``.
     **range_test_kwargs
         Passed to :meth:`lrwidget.LRFinder.range_test` (``step_mode``, ``smooth_f``,
         ``diverge_th``, ``val_loader``, ``accumulation_steps``...). ``accumulation_steps``
@@ -154,16 +162,15 @@ class LRFinderCallback(ChoiceRecord, WatchRecord, TrainerCallback):
         timeout: float | None = None,
         rule: str | None = None,
         watch: bool = False,
+        schedule: str | None = None,
+        total_steps: int | None = None,
         **range_test_kwargs: Any,
     ) -> None:
         self._chooser = Chooser(
-            start_lr,
-            end_lr,
-            num_iter,
-            choose,
-            timeout,
-            range_test_kwargs,
+            *(start_lr, end_lr, num_iter, choose, timeout, range_test_kwargs),
             rule=DEFAULT_RULE if rule is None else rule,
+            schedule=schedule,
+            total_steps=total_steps,
         )
         self._find_finder: LRFinder | None = None
         self._watching = FitWatch(watch)
@@ -286,24 +293,30 @@ class LRFinderCallback(ChoiceRecord, WatchRecord, TrainerCallback):
             # resumed from a checkpoint: its optimizer and schedule already hold the lr chosen
             # when this training began, and a test now would move them
             log.info("resumed at step %d: no range test, the checkpoint's lr", state.global_step)
+            reinstall(lr_scheduler)  # a schedule moved here: its factor, from the checkpoint's
             return
         self._check_no_race(optimizer, lr_scheduler)
         self._chooser.use_accumulation(args.gradient_accumulation_steps)
+        self._chooser.schedule_steps(float(state.max_steps) if state.max_steps > 0 else math.inf)
+        if self._chooser.asked.kind is not None:
+            _check_lambda(lr_scheduler)  # before the test
+
+        def place(chosen: Chosen) -> None:
+            _check_lambda(lr_scheduler)
+            move_lambda(lr_scheduler, optimizer, chosen)
+
         finder = LRFinder(model, optimizer)
-        self._chooser.test_and_choose(finder, train_dataloader, model_loss, [lr_scheduler])
+        self._chooser.test_and_choose(finder, train_dataloader, model_loss, [lr_scheduler], place)
         self._find_finder = None  # its choice is taken
         if self._chooser.chosen_by is not None:
             args.learning_rate = self._chooser.chosen_lr
             # where the Trainer keeps what it did (trainer.state.log_history, saved as
             # trainer_state.json); the Trainer's own bar and on_log callbacks cannot be reached
             # from a callback without logging a metric the user did not ask for
-            state.log_history.append(
-                {
-                    "chosen_lr": args.learning_rate,
-                    "chosen_by": self.chosen_by,
-                    "step": state.global_step,
-                }
-            )
+            chosen = {"chosen_lr": args.learning_rate, "chosen_by": self.chosen_by}
+            if self.chosen_schedule is not None:
+                chosen["chosen_schedule"] = self.chosen_schedule
+            state.log_history.append({**chosen, "step": state.global_step})
 
     def _check_no_race(self, optimizer: Any, lr_scheduler: Any) -> None:
         """Refuse a find step's test that was still running while ``train()`` prepared.
@@ -339,3 +352,14 @@ class LRFinderCallback(ChoiceRecord, WatchRecord, TrainerCallback):
             "are as before the test. Call find(trainer) again and wait for the test to end "
             "(widget.wait()) before trainer.train()"
         ) from failed
+
+
+def _check_lambda(lr_scheduler: Any) -> None:
+    """A schedule from a range moves the Trainer's own schedule, a LambdaLR (every
+    ``lr_scheduler_type`` of warmup and decay); anything else is refused, before the test."""
+    if not isinstance(lr_scheduler, torch.optim.lr_scheduler.LambdaLR):
+        raise ValueError(
+            "schedule: the Trainer's lr_scheduler must be the LambdaLR it builds "
+            "(lr_scheduler_type 'linear', 'cosine', 'constant', 'constant_with_warmup', ...), "
+            f"got {type(lr_scheduler).__name__}; leave optimizers=(opt, None) to the Trainer"
+        )

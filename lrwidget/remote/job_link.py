@@ -53,6 +53,9 @@ class Link:
         The schedule the notebook chose (a brushed range's, built here by
         ``finder.schedule`` on every rank) when the last :meth:`wait_for_choice` took one;
         None when it took an lr. Step it after each ``optimizer.step()``.
+    schedule_args : tuple or None
+        Its numbers, ``(kind, lo, hi, total_steps)`` (the framework callbacks build their
+        framework's schedule from them); None with :attr:`scheduler`.
 
     :meth:`watch` streams a ``finder.watch()``'s training there too, and obeys its buttons.
     """
@@ -85,6 +88,7 @@ class Link:
         self._closed = False
         self.chosen_by: str | None = None
         self.scheduler: Any = None
+        self.schedule_args: tuple | None = None
         # what a replay needs (the finder's stream thread writes, the link's thread reads)
         self._rlock = threading.Lock()
         self._runs = RunState()
@@ -279,13 +283,13 @@ class Link:
     def _take(self, decision: tuple) -> tuple[list, list]:
         """The decision taken on every rank: (the lrs the groups hold now, what the notebook is
         told: those, or a schedule's peak lr of each group)."""
-        self.scheduler = None
+        self.scheduler = self.schedule_args = None
         if decision[0] != "schedule":
             held = self._apply_everywhere(decision[1])
             return held, held
         # every rank has rank 0's numbers (broadcast); a collective finder agrees on them again
         sched = self.finder.schedule(*decision[1])
-        self.scheduler = sched
+        self.scheduler, self.schedule_args = sched, tuple(decision[1])
         held = [float(g["lr"]) for g in self.finder.optimizer.param_groups]
         return held, base_lrs(self.finder.optimizer, [sched])
 
