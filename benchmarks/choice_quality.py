@@ -57,6 +57,7 @@ sys.path.insert(0, os.path.dirname(HERE))
 import tasks as T  # noqa: E402
 
 from lrwidget.pure import suggest as S  # noqa: E402
+from lrwidget.pure.ranges import PEAK_FACTOR  # noqa: E402
 
 GRID = np.logspace(-5, 0, 13)
 START_LR, END_LR, NUM_ITER = 1e-7, 10.0, 100
@@ -326,11 +327,11 @@ def confirm_pick(cache: Cache, task: T.Task, opt: str, seed: int, lrs, raw, sm) 
 
 CONFIRM_ROW = "confirm 3x50 steps (not shipped)"
 #: a one-cycle family's row for the product's suggested range (lrwidget.pure.ranges.suggest_range:
-#: the default suggestion as the peak, its own low end)
+#: PEAK_FACTOR x the default suggestion as the peak, its own low end)
 RANGE_ROW = "suggested range (one cycle lo .. peak)"
-#: the same low end, the peak 3x higher (chosen on the design family only; measured, not shipped)
-RANGE_X3_ROW = "suggested range, peak x3 (not shipped)"
-RANGE_PEAK_FACTOR = 3.0
+#: the same low end, the default suggestion itself as the peak (the first rule, before PEAK_FACTOR
+#: was chosen on the design family only)
+RANGE_X1_ROW = "suggested range, peak = the default suggestion (before)"
 
 
 def suggested_range(lrs, raw, sm):
@@ -380,7 +381,7 @@ def evaluate(
                 if task.schedule == "one_cycle":
                     rng = suggested_range(lrs, raw, sm)
                     lo, lr = rng if rng is not None else (None, None)
-                    for name, k in ((RANGE_ROW, 1.0), (RANGE_X3_ROW, RANGE_PEAK_FACTOR)):
+                    for name, k in ((RANGE_ROW, 1.0), (RANGE_X1_ROW, 1 / PEAK_FACTOR)):
                         peak = None if lr is None else lr * k
                         sc = (
                             worst

@@ -191,8 +191,12 @@ def test_the_one_cycle_family_scores_peaks_and_the_suggested_range(monkeypatch):
     rows = C.evaluate(["digits_mlp_1cycle"], [0], C.Cache(None), log=lambda *a: None)
     (ranged,) = [r for r in rows if r["rule"] == C.RANGE_ROW]
     (default,) = [r for r in rows if r["rule"] == "minimum (default)"]
-    # the suggested range's peak: the default suggestion snapped to a tested lr (1.2x apart)
-    assert ranged["lr"] == pytest.approx(default["lr"], rel=0.2) and ranged["lo"] < ranged["lr"]
+    # the suggested range's peak: PEAK_FACTOR x the default suggestion, snapped to a tested lr
+    # (1.2x apart); the row before it trained the suggestion itself as the peak
+    assert ranged["lr"] == pytest.approx(C.PEAK_FACTOR * default["lr"], rel=0.2)
+    assert ranged["lo"] < default["lr"]
+    (before,) = [r for r in rows if r["rule"] == C.RANGE_X1_ROW]
+    assert before["lr"] == pytest.approx(default["lr"], rel=0.2) and before["lo"] == ranged["lo"]
     assert ranged["gap"] == pytest.approx(ranged["best"] - ranged["score"])
     assert C.CONFIRM_ROW not in {r["rule"] for r in rows}  # a constant-lr probe: not here
     md = C.markdown(rows, ["digits_mlp_1cycle"], T.ONE_CYCLE_DESIGN, (), [0])

@@ -16,6 +16,7 @@ import pytest
 from lrwidget.pure import rules
 from lrwidget.pure.ranges import (
     MIN_SPAN,
+    PEAK_FACTOR,
     check_total_steps,
     column_edges,
     column_extremes,
@@ -89,22 +90,28 @@ def _result(losses, suggested):
     return SimpleNamespace(lrs=LRS, smoothed=losses, losses=losses, suggested_lr=suggested)
 
 
-def test_the_suggested_range_peaks_at_the_suggestion_and_starts_where_the_loss_falls():
+def test_the_suggested_range_peaks_at_peak_factor_times_the_suggestion_and_starts_where_it_falls():
     x = np.log10(LRS)
     falls = 2 / (1 + np.exp(4 * (x + 3))) + 0.1  # falls around 1e-3, flat from 1e-2
     lo, hi = suggest_range(_result(falls, 0.0123))
-    assert hi == _nearest(0.0123)
+    assert hi == _nearest(PEAK_FACTOR * _nearest(0.0123))
     # a tenth of the way down: 2 / (1 + e^u) = 1.8 at u = -ln 9
     want = 10 ** (-3 - math.log(9) / 4)
     assert lo == LRS[np.flatnonzero(falls <= 2.1 - 0.1 * (2.1 - falls.min()))[0]]
     assert abs(math.log10(lo) - math.log10(want)) < 0.1
-    assert lo in LRS and lo < hi / MIN_SPAN
+    assert lo in LRS and lo < _nearest(0.0123) / MIN_SPAN
 
 
 def test_a_suggested_range_is_at_least_min_span_wide_and_none_without_a_suggestion():
     flat_then_cliff = np.where(LRS < 1e-2, 1.0, 1.0 - (np.log10(LRS) + 2))
     lo, hi = suggest_range(_result(flat_then_cliff, 0.05))
-    assert lo <= hi / MIN_SPAN * 10 ** (5 / 60 / 2) and lo in LRS  # within half a reading
+    # the low end is MIN_SPAN below the suggestion (within half a reading), the peak above it
+    assert lo <= _nearest(0.05) / MIN_SPAN * 10 ** (5 / 60 / 2) and lo in LRS
+    assert hi / lo >= PEAK_FACTOR * MIN_SPAN / 10 ** (5 / 60)
+    # the peak stays a tested lr when PEAK_FACTOR x the suggestion is past the last one
+    assert suggest_range(_result(flat_then_cliff, float(LRS[-2])))[1] == LRS[-1]
+    assert suggest_range(_result(flat_then_cliff, None)) is None
+    assert suggest_range(_result(flat_then_cliff, float(LRS[0]))) is None  # nothing below
     assert suggest_range(_result(flat_then_cliff, None)) is None
     assert suggest_range(_result(flat_then_cliff, float(LRS[0]))) is None  # nothing below
 

@@ -5,11 +5,13 @@ steps a preview evaluates.
 * **Snapping**: a view may only choose lrs the test tried. :func:`snap_lr` (a click) and
   :func:`snap_range` (a drag: both ends) answer tested lrs only, or a ValueError naming what is
   wrong.
-* **The suggested range** (:func:`suggest_range`): the peak is the default suggestion (snapped to
-  the nearest tested lr); the low end is where the loss has begun to fall: the first reading
-  (after the rules' warm-up skip) whose smoothed loss is :data:`LOW_DROP` of the way down from
-  the curve's start to its lowest loss, at most the peak / :data:`MIN_SPAN` (Smith: the bounds
-  of a cycle 3 to 4 times apart at least), snapped to a tested lr below the peak.
+* **The suggested range** (:func:`suggest_range`): the peak is :data:`PEAK_FACTOR` times the
+  default suggestion, snapped to the nearest tested lr (a one cycle takes a higher peak than a
+  constant lr: benchmarks/choice_quality.py ``--one-cycle``, chosen on the design family only);
+  the low end is where the loss has begun to fall: the first reading (after the rules' warm-up
+  skip) whose smoothed loss is :data:`LOW_DROP` of the way down from the curve's start to its
+  lowest loss, at most the default suggestion / :data:`MIN_SPAN` (Smith: the bounds of a cycle 3
+  to 4 times apart at least), snapped to a tested lr below the peak.
 * **Preview steps** (:func:`preview_steps`): the first and last step of every column plus the
   schedule's turning points, so that the lowest and highest lr of each column
   (:func:`column_extremes`) are exact for a schedule monotone between its turning points.
@@ -41,6 +43,7 @@ from .suggest import prepare
 __all__ = [
     "LOW_DROP",
     "MIN_SPAN",
+    "PEAK_FACTOR",
     "snap_lr",
     "nearest_reading",
     "check_range",
@@ -58,6 +61,8 @@ __all__ = [
 LOW_DROP = 0.1
 #: the suggested range's ends are at least this factor apart
 MIN_SPAN = 4.0
+#: the suggested range's peak over the default suggestion (a constant lr's): one cycle's peak
+PEAK_FACTOR = 3.0
 
 
 # ---------------------------------------------------------------------------- snapping
@@ -204,20 +209,22 @@ def suggest_range(result: Any) -> tuple[float, float] | None:
     >>> from types import SimpleNamespace
     >>> lrs = np.logspace(-5, 0, 51); fall = 2 / (1 + np.exp(4 * (np.log10(lrs) + 3))) + 0.1
     >>> r = SimpleNamespace(lrs=lrs, smoothed=fall, losses=fall, suggested_lr=1e-2)
-    >>> [round(float(np.log10(v)), 1) for v in suggest_range(r)]
-    [-3.5, -2.0]
+    >>> [round(float(np.log10(v)), 1) for v in suggest_range(r)]  # peak: 3 x the suggestion
+    [-3.5, -1.5]
     """
     peak = getattr(result, "suggested_lr", None)
     if peak is None:
         return None
     lrs = np.asarray(result.lrs, dtype=np.float64)
     try:
-        hi = snap_lr(float(peak), lrs)[0]
+        base = snap_lr(float(peak), lrs)[0]
     except ValueError:
         return None
+    top = float(np.max(lrs[np.isfinite(lrs)]))
+    hi = snap_lr(min(PEAK_FACTOR * base, top), lrs)[0]
     c = prepare(lrs, result.smoothed, result.losses)
-    low = min(_falling_from(c.lrs, c.losses, hi), hi / MIN_SPAN)
-    below = lrs[np.isfinite(lrs) & (lrs > 0) & (lrs < hi)]
+    low = min(_falling_from(c.lrs, c.losses, base), base / MIN_SPAN)
+    below = lrs[np.isfinite(lrs) & (lrs > 0) & (lrs < base)]
     if not below.size:
         return None
     return float(below[nearest_reading(below, low)]), hi
