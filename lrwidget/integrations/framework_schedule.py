@@ -132,7 +132,7 @@ def range_around(result: Any, peak: float) -> tuple[float, float]:
     peaked = SimpleNamespace(
         lrs=result.lrs, smoothed=result.smoothed, losses=result.losses, suggested_lr=peak
     )
-    rng = suggest_range(peaked)
+    rng = suggest_range(peaked, peak_factor=1.0)  # the lr chosen is the peak itself
     if rng is None:
         raise ValueError(
             f"no range around the chosen lr {peak:.6g}: no tested lr below it; pass lo and hi"

@@ -197,12 +197,13 @@ def snap_range(lrs: ArrayLike, lo: object, hi: object) -> tuple[float, float]:
 
 
 # ---------------------------------------------------------------------------- the suggestion
-def suggest_range(result: Any) -> tuple[float, float] | None:
+def suggest_range(result: Any, peak_factor: float = PEAK_FACTOR) -> tuple[float, float] | None:
     """The range a view proposes when none is brushed (see the module docstring), or None
     when the test suggests no lr or no tested lr lies below its suggestion.
 
     ``result``: a :class:`lrwidget.RangeTestResult` (its ``lrs``, ``smoothed``, ``losses`` and
-    ``suggested_lr`` are read).
+    ``suggested_lr`` are read). ``peak_factor``: the peak over ``suggested_lr`` (1: an lr the
+    user chose is the peak itself, as the framework callbacks build it around a click).
 
     Example
     -------
@@ -221,7 +222,7 @@ def suggest_range(result: Any) -> tuple[float, float] | None:
     except ValueError:
         return None
     top = float(np.max(lrs[np.isfinite(lrs)]))
-    hi = snap_lr(min(PEAK_FACTOR * base, top), lrs)[0]
+    hi = snap_lr(min(peak_factor * base, top), lrs)[0]
     c = prepare(lrs, result.smoothed, result.losses)
     low = min(_falling_from(c.lrs, c.losses, base), base / MIN_SPAN)
     below = lrs[np.isfinite(lrs) & (lrs > 0) & (lrs < base)]
