@@ -240,3 +240,25 @@ def test_a_widget_made_after_the_run_shows_its_suggested_range_through_a_hello(t
         assert late.suggested_range == w.suggested_range and late.preview
     finally:
         late.close()
+
+
+def test_an_applied_schedule_refreshes_what_a_saved_notebook_shows(tested):
+    # a notebook saved after Apply schedule shows the range in its static picture (GitHub,
+    # nbviewer); a brush alone does not refresh it (a refresh re-renders the live view)
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.utils.capture import capture_output
+
+    InteractiveShell.instance()  # display() goes through a real display publisher
+    _, w, _ = tested()
+    lrs = w.result.lrs
+    with capture_output() as cap:
+        from IPython.display import display
+
+        display(w)
+        w.select_range(lrs[10], lrs[40])
+        w.call_on_writer(lambda: None)
+        shown = len(cap.outputs)
+        w.schedule("one_cycle", total_steps=100)
+        w.call_on_writer(lambda: None)
+    assert len(cap.outputs) == shown + 1, "one refresh, at the Apply"
+    assert '<g class="range">' in cap.outputs[-1].data["image/svg+xml"]

@@ -32,6 +32,7 @@ from ..channel.writer import Call
 from ..engine.range_schedule import schedule_preview
 from ..pure.ranges import snap_range, suggest_range
 from ..pure.rules import SCHEDULE
+from .static_fallback import Displays
 from .view_state import ViewState
 
 __all__ = ["RangeSchedule", "peak_lrs"]
@@ -63,6 +64,7 @@ class RangeSchedule(ViewState):
     """The widget's range, preview and schedule (a mixin: the widget's traits and channel)."""
 
     _channel: Channel
+    _displays: Displays  # the widget's static fallback (views/static_fallback.py)
     finder: Any
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -72,6 +74,10 @@ class RangeSchedule(ViewState):
 
     def channel_state(self, changes: dict[str, Any]) -> None:
         raise NotImplementedError  # the widget's: set its traits (writer thread)
+
+    def refresh_static(self) -> None:
+        """Refresh the widget's static fallback (what a saved notebook shows without widgets)."""
+        self._displays.refresh(self._repr_mimebundle_)  # type: ignore[attr-defined]
 
     # ------------------------------------------------------------------ public API
     def select_range(self, lo: float | None, hi: float | None) -> tuple[float, float] | None:
@@ -248,6 +254,8 @@ class RangeSchedule(ViewState):
             self.channel_state({"schedule_kind": kind, "total_steps": n, "schedule_error": ""})
             self.channel_state({"schedule_applied": applied})
             self._refresh_preview()
+            # once per Apply, not per brush: a refresh re-renders the live view (its focus too)
+            self.refresh_static()
 
         self._channel.call(show)
         return built

@@ -463,7 +463,7 @@ class LRFinderWidget(KernelOwned, RangeSchedule, anywidget.AnyWidget, ChannelVie
 
     def channel_ended(self, result: RangeTestResult | None) -> None:
         self.range_run_ended(result)
-        self._displays.refresh(self._repr_mimebundle_)
+        self.refresh_static()
 
     def channel_hello(self) -> None:
         self._dormant = False
