@@ -30,9 +30,10 @@ test:
 	scripts/setup.sh --browser
 	CI=$${CI:-true} .venv/bin/python -m pytest -q -n $(TEST_WORKERS) --durations=30
 
-# the pure tests: no browser, no other process, no training framework (markers: pyproject.toml)
+# the pure tests: no browser, no other process, no training framework, nothing slow (markers:
+# pyproject.toml); make test runs them all
 test-fast:
-	.venv/bin/python -m pytest -q -m "not browser and not process and not framework"
+	.venv/bin/python -m pytest -q -m "not browser and not process and not framework and not slow"
 
 # ruff (lint and format), mypy (strict on the pure modules), biome (js/) and the docs site.
 # setup.sh installs ruff, mypy and mkdocs (the dev extra) into a .venv that lacks them; npm ci

@@ -43,6 +43,8 @@ if os.environ.get("CI"):
 # process: starts other processes (torchrun ranks, a job, a kernel, a server, node, ruff)
 PROCESS = {
     "test_distributed.py",
+    "test_watch_dist_calls.py",
+    "test_watch_dist_remote.py",
     "test_schedule_remote_view.py",
     "test_interrupts.py",
     "test_watch_dist.py",
@@ -83,6 +85,8 @@ PROCESS = {
 # framework: trains through Lightning, the Hugging Face Trainer or accelerate
 FRAMEWORK = {
     "test_accelerate.py",
+    "test_framework_schedule.py",
+    "test_transformers_schedule.py",
     "test_lightning.py",
     "test_lightning_watch.py",
     "test_lightning_watch_remote.py",
@@ -95,6 +99,8 @@ FRAMEWORK = {
 # starts one JupyterLab and one Chromium for all of them.
 SERIAL = {
     "test_distributed.py",
+    "test_watch_dist_calls.py",
+    "test_watch_dist_remote.py",
     "test_schedule_dist.py",
     "test_remote_schedule.py::test_a_schedule_from_the_notebook_is_built_on_every_rank_and_hostile_ones_are_refused",
     "test_range_schedule.py::test_a_billion_step_preview_in_columns_is_quick",

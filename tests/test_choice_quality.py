@@ -67,6 +67,7 @@ def coarse_grid(monkeypatch):
     monkeypatch.setattr(C, "GRID", np.logspace(-5, 0, 5))
 
 
+@pytest.mark.slow  # trains the benchmark's families: make test runs it, make test-fast not
 @pytest.mark.parametrize("orders", [1, 2])
 def test_benchmark_runs_end_to_end_on_the_smallest_family(tmp_path, orders, coarse_grid):
     rows = C.main(
@@ -111,6 +112,7 @@ def quick_finetune():
     return T.finetune_text(**QUICK_FT)
 
 
+@pytest.mark.slow  # trains the benchmark's families: make test runs it, make test-fast not
 def test_finetune_models_start_from_the_pretrained_encoder_with_a_seeded_head():
     torch.set_num_threads(1)
     task = quick_finetune()
@@ -162,6 +164,7 @@ def test_linear_schedule_is_the_trainers_default_and_is_applied():
     assert T.train_score(task, "sgd", 0.03, 0) != T.train_score(linear, "sgd", 0.03, 0)
 
 
+@pytest.mark.slow  # trains the benchmark's families: make test runs it, make test-fast not
 def test_benchmark_runs_the_finetuning_family_with_adamw_only(tmp_path, monkeypatch, coarse_grid):
     monkeypatch.setitem(T.FAMILIES, "finetune_text", quick_finetune)
     rows = C.main(
