@@ -189,7 +189,7 @@ class UseLr:
         lo, hi : float, optional
             The first param group's range (the others keep their ratios); within the last
             range test's lrs when there is one. None: that end of
-            :func:`lrwidget.pure.ranges.suggest_range` (the default suggestion as the peak).
+            :func:`lrwidget.pure.ranges.suggest_range` (3 x the default suggestion as the peak).
         total_steps : int
             Optimizer steps the schedule spans (2 to 1e9).
         **kwargs
