@@ -103,9 +103,10 @@ if [ "$mode" = browser ]; then
   fi
 fi
 
-# uv installs in parallel and skips pip's byte-compiling of every file (torch: ~1 min of the
-# ~1.5 min pip takes on a fresh machine); it is fetched into .venv once. Where it cannot be had,
-# pip does the same installs.
+# uv installs in parallel and byte-compiles on every core (pip: one file at a time, most of the
+# ~1.5 min torch takes on a fresh machine); it is fetched into .venv once. Where it cannot be had,
+# pip does the same installs. --compile-bytecode: uv skips it by default, and with
+# PYTHONDONTWRITEBYTECODE set (CI machines set it) every process would compile torch again.
 have_uv() { [ -x .venv/bin/uv ] || "${PIP[@]}" uv >/dev/null 2>&1; }
 
 # The CPU wheel of torch where pip's find-links (its config or PIP_FIND_LINKS) has one: uv is
@@ -126,7 +127,7 @@ if ! "$VPY" -I -c "import importlib.metadata as m; m.version('torch')" >/dev/nul
   echo "setup: installing torch==${TORCH_VERSION:-2.13.0} (CPU)"
   wheel=$(cpu_wheel)
   if [ -n "$wheel" ] && have_uv; then
-    .venv/bin/uv pip install -q --python "$VPY" "$wheel"
+    .venv/bin/uv pip install -q --compile-bytecode --python "$VPY" "$wheel"
   else
     "${PIP[@]}" "torch==${TORCH_VERSION:-2.13.0}"
   fi
@@ -139,7 +140,7 @@ if ! satisfied "$extra"; then
   "$VPY" -I -c "import importlib.metadata as m; print('torch==' + m.version('torch'))" >"$pin"
   # the extras' ~200 packages: ~30 s with uv on a fresh CI machine, ~2.5 min with pip
   if have_uv; then
-    .venv/bin/uv pip install -q --python "$VPY" -c "$pin" -e ".[$extra]"
+    .venv/bin/uv pip install -q --compile-bytecode --python "$VPY" -c "$pin" -e ".[$extra]"
   else
     "${PIP[@]}" -c "$pin" -e ".[$extra]"
   fi
