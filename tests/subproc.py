@@ -7,6 +7,7 @@ with this checkout first on ``sys.path`` and one torch thread, under a hard time
 """
 
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -14,6 +15,14 @@ import textwrap
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 PRELUDE = "import torch\ntorch.set_num_threads(1)\n"
+
+
+def _interruptible() -> None:
+    """In the child before exec: SIGINT back to its default. A process started in the background
+    by a non-interactive shell (``cmd &``) ignores SIGINT, its children inherit that, and a
+    Python that starts with SIGINT ignored never raises KeyboardInterrupt: the Ctrl-C tests
+    would then test nothing (they failed so when .ci/run itself was started with ``&``)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def run_script(source: str, workdir, timeout: float = 120, args=()) -> subprocess.CompletedProcess:
@@ -31,4 +40,5 @@ def run_script(source: str, workdir, timeout: float = 120, args=()) -> subproces
         capture_output=True,
         text=True,
         timeout=timeout,
+        preexec_fn=_interruptible,
     )

@@ -6,6 +6,7 @@ must not interrupt the pytest session itself.
 """
 
 import json
+import signal
 
 from tests.subproc import run_script
 
@@ -205,3 +206,19 @@ def test_defer_sigint_semantics(tmp_path):
             "ValueError('boom')",
         ]
     )
+
+
+def test_a_script_child_raises_keyboard_interrupt_even_when_pytest_ignores_sigint(tmp_path):
+    # pytest started in the background by a non-interactive shell ignores SIGINT, and so would
+    # every child: the Ctrl-C tests then saw no KeyboardInterrupt (a CI started with `&`)
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        out = run_script(
+            "import signal\nprint(signal.getsignal(signal.SIGINT) is signal.default_int_handler)",
+            tmp_path,
+            timeout=60,
+        )
+    finally:
+        signal.signal(signal.SIGINT, old)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.split() == ["True"]
