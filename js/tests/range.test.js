@@ -5,6 +5,7 @@ import { drawSchedulePreview, peakLr, previewLayout, previewPoints } from "../la
 import { createScale } from "../scale.js";
 import { keyAction } from "../view/keys.js";
 import {
+  answersProposal,
   asRange,
   dragReadings,
   extendKeyRange,
@@ -202,4 +203,14 @@ test("the preview maps steps across and lrs from 0 to the peak, and draws a mill
     drawSchedulePreview({ ctx: empty.ctx, width: 400, height: 56, theme: THEME, preview: null, message: "m" }),
     0,
   );
+});
+
+test("only the kernel's answer to the latest proposal replaces it (answers come in order, CI stop 24)", () => {
+  const local = { lo: 1e-3, hi: 3e-3, t: 0 };
+  assert.equal(answersProposal(local, [1e-3, 2e-3]), false, "the answer to the press before is stale");
+  assert.equal(answersProposal(local, [1e-3, 3e-3]), true);
+  assert.equal(answersProposal(null, [1e-3, 2e-3]), true);
+  assert.equal(answersProposal({ clear: true, t: 0 }, null), true);
+  assert.equal(answersProposal({ clear: true, t: 0 }, [1e-3, 2e-3]), false);
+  assert.equal(answersProposal(local, "x"), false, "a hostile value answers nothing");
 });

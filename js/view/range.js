@@ -35,6 +35,18 @@ export function shownRange(localRange, selected, suggested, now) {
   return sug ? { ...sug, suggested: true } : null;
 }
 
+/**
+ * Does the kernel's `selected_range` answer this view's pending proposal (pure)? Only then is the proposal
+ * dropped: the kernel answers commands in order, so an answer to an older key press (the range one reading
+ * shorter) must not replace the newer proposal, or the next key would grow from the stale range.
+ */
+export function answersProposal(localRange, selected) {
+  if (!localRange) return true;
+  const sel = asRange(selected);
+  if (localRange.clear) return sel === null;
+  return sel !== null && sel.lo === localRange.lo && sel.hi === localRange.hi;
+}
+
 /** Is a press that went from x0 to x1 (CSS px) a drag? */
 export function isDrag(x0, x1, min = DRAG_MIN_PX) {
   return Math.abs(x1 - x0) >= min;
@@ -192,7 +204,9 @@ export function mountRange(env) {
   const { port, view, bus, actions } = env;
   view.localRange = null;
   const onKernel = () => {
-    view.localRange = null; // the kernel answered (its snapped range, or none): it is the truth now
+    // the kernel's answer to the latest proposal is the truth now; one to an earlier proposal is not (a
+    // proposal the kernel snapped or refused still goes after LOCAL_RANGE_MS: see shownRange)
+    if (answersProposal(view.localRange, port.get("selected_range"))) view.localRange = null;
     bus.emit("draw");
   };
   const offs = [

@@ -2098,6 +2098,12 @@ function shownRange(localRange, selected, suggested, now) {
   const sug = asRange(suggested);
   return sug ? { ...sug, suggested: true } : null;
 }
+function answersProposal(localRange, selected) {
+  if (!localRange) return true;
+  const sel = asRange(selected);
+  if (localRange.clear) return sel === null;
+  return sel !== null && sel.lo === localRange.lo && sel.hi === localRange.hi;
+}
 function isDrag(x0, x1, min = DRAG_MIN_PX) {
   return Math.abs(x1 - x0) >= min;
 }
@@ -2224,7 +2230,7 @@ function mountRange(env) {
   const { port, view, bus, actions } = env;
   view.localRange = null;
   const onKernel = () => {
-    view.localRange = null;
+    if (answersProposal(view.localRange, port.get("selected_range"))) view.localRange = null;
     bus.emit("draw");
   };
   const offs = [
