@@ -16,11 +16,12 @@ Tuning families (used to choose the rules): mlp, cnn on digits. Held out (never 
 rule): a GRU on a synthetic sequence task. Beside the doctor, llm-foundry's KillLossSpike rule on
 the same losses (window 100, outlier_multiplier 2, patience 4, loss_cap 10; only the rule).
 The rollback check reruns each high_later run with the doctor in the loop and the watch's own
-ring (lrwidget.engine.watch_ring.Ring, its selection rule): a snapshot every ``EVERY`` steps
-(64: ``watch()``'s default ``snapshot_every``; and 16: one per read) while there is no trouble,
-and at the flag the ring's last snapshot at or before the step the trouble began restored, the lr
-x0.1; steps from the flag until the median of the last 8 losses is back at the median of the 16
-before the rise counted (goal <= 50).
+ring (lrwidget.engine.watch_ring.Ring, its selection rule) kept as each of ``MODES`` says (every
+64 steps: ``watch()``'s default ``snapshot_every``; with the snapshot before each raise of the lr
+that ``watch()`` takes; acting again at each new flag), and at the flag the ring's last snapshot
+at or before the step the trouble began restored, the lr x0.1; steps from the first flag until
+the median of the last 8 losses is back at the median of the 16 before the rise counted (goal
+<= 50).
 
 Run ``python benchmarks/doctor.py`` (about 3 minutes on one thread).
 """
@@ -44,14 +45,30 @@ sys.path.insert(0, os.path.dirname(HERE))
 import doctor_runs as R  # noqa: E402
 
 from lrwidget.engine.snapshot import Snapshot  # noqa: E402
-from lrwidget.engine.watch_ring import Ring, state_bytes  # noqa: E402
+from lrwidget.engine.watch_ring import RaiseWatch, Ring, state_bytes  # noqa: E402
 from lrwidget.pure.verdict import Doctor  # noqa: E402
 
 STEPS = 200
 AT = 100
 CHUNK = 16
-#: the ring's snapshot cadences the rollback check runs: watch()'s default, and one per read
-EVERY = (64, 16)
+
+
+@dataclass(frozen=True)
+class Mode:
+    """How the rollback check keeps its ring and acts (see :func:`rollback_steps`)."""
+
+    name: str
+    every: int
+    raises: bool
+    again: bool
+
+
+#: before this stop's raise rule (for comparison); watch()'s default ring; and acting again
+MODES = (
+    Mode("every 64", 64, False, False),
+    Mode("64 + before raises", 64, True, False),
+    Mode("64 + before raises, acting again", 64, True, True),
+)
 
 
 @dataclass
@@ -174,50 +191,78 @@ class Back:
     end: float
 
 
-def rollback_steps(fam: R.Family, opt: str, seed: int, curve, lrs: np.ndarray, every: int) -> Back:
-    """Roll back + x0.1 at the doctor's flag, with a snapshot every ``every`` steps (and one
-    after the first step: ``watch()`` takes one when it starts)."""
-    doctor = Doctor(curve=curve)
+def rollback_steps(fam: R.Family, opt: str, seed: int, curve, lrs: np.ndarray, mode: Mode) -> Back:
+    """Roll back + x0.1 at the doctor's flag, the ring kept as ``watch()`` keeps it: a snapshot
+    after the first step (``watch()`` takes one when it starts), every ``mode.every`` steps while
+    there is no trouble, and (``mode.raises``) between two steps when the next step's lr is 2x
+    the last snapshot's (the engine's own ``RaiseWatch``). ``mode.again``: the doctor keeps
+    watching after the action (a new Doctor, as ``Watch`` starts one) and each new too_high flag
+    is answered alike (what a user pressing the button again, or an automatic doctor, does)."""
+    st: dict = {"at": None, "ring": None, "restored": None, "target": math.nan, "scale": 1.0}
+    st["doctor"], st["from"], st["last"] = Doctor(curve=curve), 0, 0
     buf: list[float] = []
-    state: dict = {"at": None, "ring": None, "restored": None, "target": math.nan}
+    nxt = [{"lr": float(lrs[0])}]  # the next step's lr, as a param group holds it
+    raised = RaiseWatch(nxt)
 
     def snapshot(step: int, model, optimizer) -> None:
-        if state["ring"] is None:
-            state["ring"] = Ring(lambda: Snapshot.capture(model, optimizer), [], cap=2**30)
-        state["ring"].take(step, state_bytes(model, optimizer))
+        if st["ring"] is None:
+            st["ring"] = Ring(lambda: Snapshot.capture(model, optimizer), [], cap=2**30)
+        st["ring"].take(step, state_bytes(model, optimizer))
+        st["last"] = step
+        raised.taken()
 
-    def on_step(i, loss, model, optimizer):
-        if i == 0:
-            snapshot(1, model, optimizer)  # watch() takes one when it starts: the nearest here
-        buf.append(loss)
-        if state["at"] is not None:
-            if len(buf) >= 8 and np.median(buf[-8:]) <= state["target"] and "done" not in state:
-                state["done"] = i - state["at"]
-            return None
-        if (i + 1) % CHUNK:
-            return None
-        d = doctor.update(np.array(buf[-CHUNK:]), lrs[i + 1 - CHUNK : i + 1])
-        if d.verdict != "too_high":
-            if (i + 1) % every == 0:
-                snapshot(i + 1, model, optimizer)
-            return None
-        entry = state["ring"].before(d.since)
+    def act(i: int, d) -> float | None:
+        entry = st["ring"].before(None if d.since is None else st["from"] + d.since)
         if entry is None:  # trouble from the first step: nothing before it to go back to
             return None
         entry.restore()
-        state["at"], state["target"] = i, float(np.median(buf[AT - CHUNK : AT]))
-        state["restored"] = entry.step
-        buf.clear()
-        return 0.1
+        st["ring"].drop_after(entry.step)
+        if st["at"] is None:
+            st["at"], st["target"] = i, float(np.median(buf[AT - CHUNK : AT]))
+        # Watch.scale_lr: a new doctor from the action on; the lrs x0.1 compose
+        st["restored"], st["doctor"], st["from"], st["last"] = (
+            entry.step,
+            Doctor(curve),
+            i + 1,
+            i + 1,
+        )
+        st["scale"] *= 0.1
+        st["post"] = []
+        nxt[0]["lr"] = float(lrs[min(i + 1, len(lrs) - 1)]) * st["scale"]
+        raised.taken()
+        return st["scale"]
+
+    def on_step(i, loss, model, optimizer):
+        if i == 0:
+            snapshot(1, model, optimizer)
+            st["last"] = 0  # watch()'s own is at step 0: the cadence counts from there
+        buf.append(loss)
+        if st["at"] is not None and "done" not in st:
+            st["post"].append(loss)  # the losses since the last action
+            if len(st["post"]) >= 8 and np.median(st["post"][-8:]) <= st["target"]:
+                st["done"] = i - st["at"]
+        if st["at"] is not None and not mode.again:
+            return None
+        nxt[0]["lr"] = float(lrs[min(i + 1, len(lrs) - 1)]) * st["scale"]
+        if (i + 1 - st["from"]) % CHUNK:
+            if mode.raises and raised.due():
+                snapshot(i + 1, model, optimizer)
+            return None
+        d = st["doctor"].update(np.array(buf[-CHUNK:]), lrs[i + 1 - CHUNK : i + 1] * st["scale"])
+        if d.verdict == "too_high":
+            return act(i, d)
+        if i + 1 - st["last"] >= mode.every or (mode.raises and raised.due()):
+            snapshot(i + 1, model, optimizer)
+        return None
 
     run = R.train(fam, opt, seed, lrs, on_step=on_step)
-    end = float(np.median(run.losses[-32:])) / state["target"]
-    return Back(state["restored"], float(state.get("done", math.nan)), end)
+    end = float(np.median(run.losses[-32:])) / st["target"]
+    return Back(st["restored"], float(st.get("done", math.nan)), end)
 
 
-def run_family(fam: R.Family, seed: int = 0) -> tuple[list[dict], dict[int, list[Back]]]:
+def run_family(fam: R.Family, seed: int = 0) -> tuple[list[dict], dict[str, list[Back]]]:
     rows: list[dict] = []
-    backs: dict[int, list[Back]] = {every: [] for every in EVERY}
+    backs: dict[str, list[Back]] = {m.name: [] for m in MODES}
     for opt in ("sgd", "adam"):
         curve = R.range_curve(fam, opt, seed)
         healthy = np.array([])
@@ -229,8 +274,8 @@ def run_family(fam: R.Family, seed: int = 0) -> tuple[list[dict], dict[int, list
             rows.append({"opt": opt, "scenario": sc.name, **score(sc, run.losses, lrs, curve)})
             rows[-1]["shape"] = shape(run.losses, healthy)
             if sc.later:
-                for every in EVERY:
-                    backs[every].append(rollback_steps(fam, opt, seed, curve, lrs, every))
+                for m in MODES:
+                    backs[m.name].append(rollback_steps(fam, opt, seed, curve, lrs, m))
     return rows, backs
 
 
@@ -243,13 +288,13 @@ def _backs(backs: list[Back]) -> str:
     return "/".join("never" if math.isnan(b.steps) else f"{b.steps:.0f}" for b in backs) or "-"
 
 
-def summary(name: str, rows: list[dict], backs: dict[int, list[Back]]) -> str:
+def summary(name: str, rows: list[dict], backs: dict[str, list[Back]]) -> str:
     n = len(rows)
     healthy = [r for r in rows if r["scenario"] in ("healthy", "spike")]
     later = [r for r in rows if r["scenario"].startswith("high_later")]
     start = [r for r in rows if r["scenario"].startswith("high_start")]
     high = later + start
-    back = " ; ".join(_backs(backs[every]) for every in EVERY)
+    back = " ; ".join(_backs(backs[m.name]) for m in MODES)
     return (
         f"| {name} | {n} | {sum(r['right'] for r in rows)}/{n} "
         f"| {sum(r['alarm'] for r in healthy)}/{len(healthy)} "
@@ -264,8 +309,8 @@ def summary(name: str, rows: list[dict], backs: dict[int, list[Back]]) -> str:
 
 HEADER = (
     "| family | runs | doctor: right | alarms on healthy | steps lr up / loss up -> flag (max) "
-    "| flagged in first 100 (start) | rollback+x0.1 steps back, SGD/Adam (snapshots every "
-    + " ; ".join(map(str, EVERY))
+    "| flagged in first 100 (start) | rollback+x0.1 steps back, SGD/Adam ("
+    + " ; ".join(m.name for m in MODES)
     + ") | KillLossSpike: too-high flagged "
     "| its alarms on healthy | its steps rise->flag |\n" + "|---" * 10 + "|"
 )
@@ -285,10 +330,10 @@ def main() -> None:
             for r in rows
         ]
         detail += [
-            f"{fam.name:4s} {opt:4s} rollback, snapshots every {every:3d}: restored step "
+            f"{fam.name:4s} {opt:4s} rollback, {mode}: restored step "
             f"{b.restored}, back in {b.steps:.0f} steps, the last 32 steps at {b.end:.1f}x the "
             "pre-rise loss"
-            for every, got in backs.items()
+            for mode, got in backs.items()
             for opt, b in zip(("sgd", "adam"), got)
         ]
     print("\n".join(detail))

@@ -199,9 +199,12 @@ def move_to(optimizer: Any, schedulers: Iterable[Any], lr: float) -> None:
     rebase(optimizer, schedulers, [lr * (b / base[0]) for b in base])
 
 
-def scale(optimizer: Any, schedulers: Iterable[Any], factor: float) -> list[float]:
+def scale(
+    optimizer: Any, schedulers: Iterable[Any], factor: float, base: Sequence[float] | None = None
+) -> list[float]:
     """Multiply every param group's schedule by ``factor``: the lr held now and every lr the
-    schedulers give later (:func:`rebase` to ``factor`` x :func:`base_lrs`). Returns the new
+    schedulers give later (:func:`rebase` to ``factor`` x :func:`base_lrs`, or x ``base``: the
+    bases read before a rollback restored older ones, so that actions compose). Returns the new
     lrs the groups hold.
 
     Example
@@ -216,5 +219,6 @@ def scale(optimizer: Any, schedulers: Iterable[Any], factor: float) -> list[floa
     0.005
     """
     schedulers = list(schedulers)
-    rebase(optimizer, schedulers, [b * factor for b in base_lrs(optimizer, schedulers)])
+    bases = base_lrs(optimizer, schedulers) if base is None else base
+    rebase(optimizer, schedulers, [b * factor for b in bases])
     return [float(g["lr"]) for g in optimizer.param_groups]

@@ -1,8 +1,6 @@
 """The training doctor's engine: :class:`Watch`, made by :meth:`lrwidget.LRFinder.watch`.
 
-The seed's lesson, after the click: *watch the first few hundred steps; if the loss diverges or
-oscillates the lr is too high (cut it 10x); if it barely moves it is too low; if it decreases
-smoothly, continue.* ::
+The seed's lesson, after the click: *watch the first few hundred steps.* ::
 
     with finder.watch(scheduler) as watch:
         for x, y in loader:
@@ -13,23 +11,18 @@ smoothly, continue.* ::
     watch.scale_lr(0.1, rollback=True)          # what the view's buttons do
 
 **The hot path.** ``record(loss)`` copies the loss into a preallocated buffer (on an
-accelerator a device tensor: no host sync; on CPU the value, which costs nothing to read), and
-an optimizer step pre-hook notes the lr each group uses. Every ``every`` steps (16) one host
-sync fetches the chunk (losses, and each group's update/weight ratio measured on the device on
-the chunk's last step, :mod:`lrwidget.engine.watch_ratios`), feeds the
-:class:`lrwidget.pure.verdict.Doctor` (the finder's last range test is its curve), updates
-:attr:`Watch.verdict` / :attr:`Watch.reason` / :attr:`Watch.events`, tells the listeners
-(:mod:`lrwidget.engine.watch_events`) and, every ``snapshot_every`` steps while there is no
-trouble, puts a snapshot in the ring (:mod:`lrwidget.engine.watch_ring`).
+accelerator a device tensor: no host sync), and a step pre-hook notes each group's lr. Every
+``every`` steps (16) one host sync fetches the chunk (losses, each group's update/weight ratio:
+:mod:`lrwidget.engine.watch_ratios`) for the :class:`lrwidget.pure.verdict.Doctor`, whose
+verdict the listeners hear; every ``snapshot_every`` steps while there is no trouble, and
+whenever the next step's lr is 2x the last snapshot's (``RaiseWatch``), a snapshot goes in the
+ring (:mod:`lrwidget.engine.watch_ring`).
 
 **Actions** (:meth:`Watch.scale_lr`) are applied between two steps (a button's thread: at
 the next ``record()``) and scale the whole schedule (:func:`lrwidget.engine.schedules.scale`).
 Under torch.distributed (:mod:`lrwidget.engine.watch_collective`) the chunk is all-reduced with
 the actions asked from other threads in it, so every rank applies them after the same step; on
 the training thread ``scale_lr`` and ``probe`` are collective calls, as ``finder.apply`` is.
-**Listeners** (:meth:`Watch.listen`; :mod:`lrwidget.engine.watch_events`) get each sync's
-events on the training thread and must return at once; with none and a terminal, each verdict
-change and action is printed as one line.
 """
 
 from __future__ import annotations
@@ -66,14 +59,12 @@ from .watch_events import (
 )
 from .watch_probe import ProbeAsk, Prober
 from .watch_ratios import UpdateRatios, lr_rows
-from .watch_ring import Entry, Ring, StateSize
+from .watch_ring import Entry, RaiseWatch, Ring, StateSize
 
 if TYPE_CHECKING:
     from .snapshot import Snapshot
 
 __all__ = ["Watch"]
-
-_VERDICTS_IN_TROUBLE = ("too_high",)
 
 
 class Watch:
@@ -88,8 +79,7 @@ class Watch:
     events : list
         Every :class:`VerdictChanged` and :class:`ActionTaken`, in order.
     ratios : dict
-        Param group name (its ``"name"``, else its index) -> the last measured log10 of
-        std(update) / std(weight) (healthy around -3).
+        Param group name (``"name"``, else its index) -> log10 std(update) / std(weight).
     """
 
     def __init__(
@@ -103,13 +93,14 @@ class Watch:
         snapshot_every: int,
         ring_bytes: int,
         progress: bool | None,
+        auto_act: bool = False,
     ) -> None:
         self.finder = finder
         self.optimizer = finder.optimizer
         self.schedulers = schedulers
         self.comm = comm
         self.every = int(every)
-        self.snapshot_every = int(snapshot_every)
+        self.snapshot_every, self.auto_act = int(snapshot_every), auto_act
         self.ring = Ring(capture, schedulers, int(ring_bytes))
         extra = [finder.criterion] if isinstance(finder.criterion, torch.nn.Module) else []
         self._size = StateSize(finder.model, self.optimizer, extra)
@@ -131,6 +122,7 @@ class Watch:
         dev = finder.device if self._host is None else torch.device("cpu")
         self._buf = torch.full((self.every + n + slots,), math.nan, dtype=torch.float64, device=dev)
         self._groups = groups
+        self._raise = RaiseWatch(groups)
         # each step's lrs as the groups hold them (a tensor lr is read at the sync, not here)
         self._lrs: list[list[Any]] = [[]] * self.every
         self._k = 0  # steps staged in the chunk at hand
@@ -250,12 +242,8 @@ class Watch:
 
         Raises
         ------
-        ValueError
-            ``loss`` is a tensor of more than one element.
-        TypeError
-            ``loss`` is neither a tensor nor a number.
-        RuntimeError
-            Outside the ``with`` block.
+        ValueError, TypeError, RuntimeError
+            ``loss`` has more than one element / is not a tensor or number; outside the block.
         """
         if not self._open:
             raise RuntimeError("record() outside `with finder.watch(...) as watch:`")
@@ -268,6 +256,8 @@ class Watch:
         self.step += 1
         if self._k == self.every or (self._queue and self.comm is None):
             self._boundary()
+        elif self._raise.due() and self._calm():
+            self._snapshot()  # the state before a raise: where its trouble would begin
 
     def _stage(self, k: int, loss: Any) -> None:
         if isinstance(loss, Tensor):
@@ -293,13 +283,20 @@ class Watch:
         remote = self._chunk() if self._k else []
         with self._lock:
             local, self._queue = (self._queue, []) if self.comm is None else ([], self._queue)
-        acted = False
         for action in remote + local:
             self._act(action, raises=False)
-            acted = True
-        due = self.step - self._last_snap >= self.snapshot_every
-        if due and not acted and self.verdict not in _VERDICTS_IN_TROUBLE and not self._probe.busy:
+        if remote or local:
+            return
+        auto = self.auto_act and self.verdict == "too_high"
+        if auto and self.ring.before(self.since) is not None:  # the seed's "cut it 10x"
+            self._act(Action(0.1, True), raises=False)
+            return
+        due = self.step - self._last_snap >= self.snapshot_every or self._raise.due()
+        if due and self._calm():
             self._snapshot()
+
+    def _calm(self) -> bool:
+        return self.verdict != "too_high" and not self._probe.busy  # not a troubled state
 
     def _chunk(self) -> list[Action]:
         """Fetch the chunk at hand (one host sync), judge it, tell the listeners; the actions
@@ -352,12 +349,14 @@ class Watch:
     def _snapshot(self) -> None:
         self.ring.take(self.step, self._size())
         self._last_snap = self.step
+        self._raise.taken()
 
     # ------------------------------------------------------------------ actions
     def scale_lr(self, factor: float, rollback: bool = False) -> ActionTaken | None:
-        """Multiply the lr, and every lr the schedule gives later, by ``factor``, between two
-        steps; with ``rollback=True`` first restore the last snapshot taken before the trouble
-        began (:attr:`since`; no trouble: the newest), bit for bit.
+        """Multiply the lr in use, and every lr the schedule gives later, by ``factor``, between
+        two steps; with ``rollback=True`` first restore the last snapshot taken before the trouble
+        began (:attr:`since`; no trouble: the newest), bit for bit but for the lrs (actions
+        compose: a second rollback and x0.1 to the same snapshot leaves x0.01).
 
         Parameters
         ----------
@@ -370,11 +369,9 @@ class Watch:
         Returns
         -------
         ActionTaken or None
-            The applied action when called from the training thread (applied at once); None
-            when called from another thread: it is applied at the next ``record()`` (under
-            torch.distributed: on every rank, at the next sync) and shows in :attr:`events`.
-            Under torch.distributed a call on the training thread is collective: every rank
-            calls it alike between the same two steps (:mod:`lrwidget.engine.watch_collective`).
+            Applied at once (the training thread; under torch.distributed a collective call);
+            None from another thread: applied at the next ``record()`` (every rank at the next
+            sync), shown in :attr:`events`.
 
         Raises
         ------
@@ -441,10 +438,11 @@ class Watch:
         self._probe.interrupt(f"scale_lr x{action.factor:g} at step {self.step}")
         try:
             entry = self._check_action(action.rollback)
+            before = base_lrs(self.optimizer, self.schedulers)  # actions compose across rollbacks
             if entry is not None:
                 entry.restore()
                 self.ring.drop_after(entry.step)
-            lrs = scale(self.optimizer, self.schedulers, action.factor)
+            lrs = scale(self.optimizer, self.schedulers, action.factor, before)
         except Exception as e:
             held = tuple(float(g["lr"]) for g in self.optimizer.param_groups)
             event = ActionTaken(self.step, action.factor, None, held, f"{type(e).__name__}: {e}")
@@ -458,6 +456,7 @@ class Watch:
         self._new_doctor(f"lr x{action.factor:g} at step {self.step}: watching again")
         if entry is not None:  # the state now is that snapshot's: the next one comes later
             self._last_snap = self.step
+        self._raise.taken()  # the scaled lrs are the base (a x2 is not a raise to keep)
         self._tell(VerdictChanged(self.step, "watching", self._reason, "loss", None))
         return event
 
@@ -476,9 +475,8 @@ class Watch:
         Returns
         -------
         ProbeStarted or None
-            Started at once (the training thread), or None: it starts at the next ``record()``
-            (under torch.distributed: on every rank at the next sync; on the training thread it
-            is collective like :meth:`scale_lr`, every rank deciding alike on the mean losses).
+            Started at once (the training thread; collective under torch.distributed, decided
+            on the mean losses), or None: it starts at the next ``record()`` (or sync).
 
         Raises
         ------

@@ -41,6 +41,7 @@ class Watching:
         ring_bytes: int = 512 * 2**20,
         loaders: Any = None,
         progress: bool | None = None,
+        auto_act: bool = False,
     ) -> Watch:
         """Watch training with the doctor (verdict, reason, events) and act on it (``scale_lr``).
 
@@ -62,6 +63,11 @@ class Watching:
         progress : bool, optional
             Print each verdict change and action as one line on standard error while no
             listener is attached (None: when standard error is a terminal).
+        auto_act : bool
+            The doctor acts by itself: at each too_high verdict it rolls back to the last
+            snapshot before the trouble and cuts the lr 10x (``scale_lr(0.1, rollback=True)``:
+            the seed's advice), again at each new too_high (actions compose: x0.01, ...).
+            False (default): only ``scale_lr`` and the view's buttons act.
 
         Returns
         -------
@@ -89,6 +95,8 @@ class Watching:
         (40, 0.005, ['ActionTaken', 'VerdictChanged'])
         """
         schedulers = check_watch_args(scheduler, every, snapshot_every, ring_bytes, progress)
+        if not isinstance(auto_act, bool):
+            raise TypeError(f"auto_act must be True or False, got {auto_act!r}")
         if self._runs.claim is not None or self._runs.pending is not None:
             raise RuntimeError(
                 "watch() while a range test is running on this LRFinder (or after one whose "
@@ -104,6 +112,7 @@ class Watching:
             snapshot_every=snapshot_every,
             ring_bytes=ring_bytes,
             progress=progress,
+            auto_act=auto_act,
         )
 
 

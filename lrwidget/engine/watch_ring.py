@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import math
 from collections import deque
 from collections.abc import Sequence
 from typing import Any, Callable
@@ -34,7 +35,7 @@ import torch
 
 from .snapshot import Snapshot
 
-__all__ = ["Entry", "Ring", "StateSize", "state_bytes"]
+__all__ = ["Entry", "RaiseWatch", "Ring", "StateSize", "state_bytes"]
 
 log = logging.getLogger("lrwidget.watch")
 
@@ -187,3 +188,43 @@ class Ring:
     def _drop(self, e: Entry) -> None:
         e.snapshot.free()
         self.nbytes -= e.nbytes
+
+
+class RaiseWatch:
+    """Is the next step's lr a raise (any group >= ``factor`` x its lr at the last snapshot)?
+
+    A snapshot taken there holds the state just before the raise: the trouble a raise causes
+    begins at it, so a rollback goes back to the last good state instead of up to
+    ``snapshot_every`` steps before it (where the x0.1 lr must train the loss down again).
+    Read between two steps (``record()``, after ``scheduler.step()``), from the groups' own
+    numbers; a tensor lr is not read (on an accelerator that would be a host sync each step).
+    A warmup from 0 takes one snapshot per doubling (log2 of its range).
+
+    Example
+    -------
+    >>> groups = [{"lr": 0.1}]
+    >>> w = RaiseWatch(groups); w.taken()
+    >>> groups[0]["lr"] = 0.15; w.due()
+    False
+    >>> groups[0]["lr"] = 0.3; w.due()
+    True
+    """
+
+    def __init__(self, groups: list[dict[str, Any]], factor: float = 2.0) -> None:
+        self.groups, self.factor = groups, factor
+        self._at: list[float] = []
+
+    def taken(self) -> None:
+        """A snapshot was taken (or the state was restored and scaled): the lrs now are the base."""
+        self._at = [
+            math.inf if isinstance(g["lr"], torch.Tensor) else self.factor * float(g["lr"])
+            for g in self.groups
+        ]
+
+    def due(self) -> bool:
+        for g, at in zip(self.groups, self._at):
+            lr = g["lr"]
+            # at == 0: a warmup from 0 (its first positive lr is a raise)
+            if not isinstance(lr, torch.Tensor) and (lr >= at if at > 0 else lr > 0):
+                return True
+        return False
