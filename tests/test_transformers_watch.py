@@ -201,3 +201,33 @@ def test_in_a_terminal_each_verdict_change_is_one_line(tmp_path):
 def test_watch_must_be_a_bool_named_when_the_callback_is_made(watch):
     with pytest.raises(TypeError, match="watch must be True or False"):
         LRFinderCallback(choose="default", watch=watch)
+
+
+def test_attached_the_watch_reads_the_loss_of_a_compute_loss_func_as_the_trainer_logs(tmp_path):
+    """A loss computed outside the model (label smoothing through compute_loss_func): without
+    attach() the watch would read the model's own cross-entropy; attached, each reading is the
+    loss the Trainer trains on and logs (gradient accumulation too)."""
+
+    def smoothed(outputs, labels, num_items_in_batch=None):
+        return torch.nn.functional.cross_entropy(outputs.logits, labels, label_smoothing=0.3)
+
+    cb = LRFinderCallback(choose="default", num_iter=10, watch=True)
+    probe = Probe(cb)
+    trainer = trainer_with(
+        tmp_path,
+        [probe],
+        max_steps=4,
+        gradient_accumulation_steps=2,
+        logging_strategy="steps",
+        logging_steps=1,
+    )
+    trainer.compute_loss_func = smoothed
+    assert cb.attach(trainer) is trainer
+    trainer.callback_handler.callbacks.remove(probe)
+    trainer.add_callback(probe)  # after the LRFinderCallback, as Probe needs
+    trainer.train()
+    logged = [h["loss"] for h in trainer.state.log_history if "loss" in h]
+    assert len(logged) == 4 and cb.watch.step == 4
+    assert probe.readings() == pytest.approx(logged, abs=1e-4)
+    with pytest.raises(TypeError, match=r"attach\(\) needs a transformers\.Trainer"):
+        cb.attach(object())

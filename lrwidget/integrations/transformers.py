@@ -175,6 +175,7 @@ class LRFinderCallback(ChoiceRecord, WatchRecord, TrainerCallback):
         self._find_finder: LRFinder | None = None
         self._watching = FitWatch(watch)
         self._loss_hook: Any = None
+        self._steps_read = False  # attach(trainer): the Trainer's own step losses are read
 
     # ------------------------------------------------------------------ the find step
     def find(self, trainer: Any) -> Any:
@@ -240,7 +241,8 @@ class LRFinderCallback(ChoiceRecord, WatchRecord, TrainerCallback):
             self._watching.open(
                 LRFinder(model, optimizer), schedulers, [train_dataloader], self._chooser
             )
-            self._loss_hook = model.register_forward_hook(self._forward_loss, with_kwargs=True)
+            if not self._steps_read:
+                self._loss_hook = model.register_forward_hook(self._forward_loss, with_kwargs=True)
 
     def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         self._watching.step_end()  # after the optimizer and the schedule stepped
@@ -248,6 +250,35 @@ class LRFinderCallback(ChoiceRecord, WatchRecord, TrainerCallback):
     def on_train_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         self._unhook()
         self._watching.close(None)
+
+    def attach(self, trainer: Trainer) -> Trainer:
+        """Watch the loss the Trainer trains on, whatever computes it; returns ``trainer``.
+
+        Without it the watch reads the model's own loss (a forward hook): a ``compute_loss_func``,
+        label smoothing or a ``compute_loss`` override is not seen. Attached, each
+        ``trainer.training_step``'s returned loss (what the Trainer sums into the loss it logs)
+        is read instead; the callback is added to the trainer if it is not there yet.
+
+        Example
+        -------
+        >>> cb = LRFinderCallback(choose="default", watch=True)
+        >>> trainer = cb.attach(Trainer(model, args, train_dataset=data,  # doctest: +SKIP
+        ...                             compute_loss_func=smoothed_ce))
+        """
+        if not isinstance(trainer, Trainer):
+            raise TypeError(f"attach() needs a transformers.Trainer, got {type(trainer).__name__}")
+        if self not in trainer.callback_handler.callbacks:
+            trainer.add_callback(self)
+        own = trainer.training_step
+
+        def training_step(*args: Any, **kwargs: Any) -> Any:
+            loss = own(*args, **kwargs)
+            self._watching.add(loss)  # the step's share, as the Trainer sums it for its log
+            return loss
+
+        trainer.training_step = training_step  # type: ignore[method-assign]
+        self._steps_read = True
+        return trainer
 
     def _forward_loss(self, module: Any, args: Any, kwargs: Any, output: Any) -> None:
         """The model's loss of a training forward, as ``Trainer.training_step`` takes it."""
