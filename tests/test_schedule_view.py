@@ -262,3 +262,28 @@ def test_an_applied_schedule_refreshes_what_a_saved_notebook_shows(tested):
         w.call_on_writer(lambda: None)
     assert len(cap.outputs) == shown + 1, "one refresh, at the Apply"
     assert '<g class="range">' in cap.outputs[-1].data["image/svg+xml"]
+
+
+def test_an_lr_apply_after_a_schedule_detaches_it_in_every_view(tested):
+    # the optimizer holds one lr after an Apply: every view stops saying a schedule is attached,
+    # however the lr got there (the widget's apply, a view's click + Apply, finder.apply)
+    opt, w, _ = tested()
+    late = LRFinderWidget(w.finder)  # a second view of the finder
+    lrs = w.result.lrs
+    try:
+        for how in ("widget", "view", "finder"):
+            w.schedule("one_cycle", total_steps=100)
+            _barrier(w)
+            assert w.schedule_applied["kind"] == late.schedule_applied["kind"] == "one_cycle"
+            if how == "widget":
+                w.apply(lrs[20])
+            elif how == "view":
+                comm_msg(w, {"type": "select", "lr": lrs[20]})
+                comm_msg(w, {"type": "apply"})
+            else:
+                w.finder.apply(lrs[20])
+            _barrier(w)
+            assert opt.param_groups[0]["lr"] == lrs[20] == w.applied_lr, how
+            assert w.schedule_applied is None and late.schedule_applied is None, how
+    finally:
+        late.close()

@@ -252,7 +252,7 @@ class RangeSchedule(ViewState):
         def show() -> None:
             kind, n = cmd.kind, cmd.total_steps
             self.channel_state({"schedule_kind": kind, "total_steps": n, "schedule_error": ""})
-            self.channel_state({"schedule_applied": applied})
+            self._channel.show_schedule(applied)  # every view of the source, until an lr Apply
             self._refresh_preview()
             # once per Apply, not per brush: a refresh re-renders the live view (its focus too)
             self.refresh_static()
