@@ -287,3 +287,31 @@ def test_an_lr_apply_after_a_schedule_detaches_it_in_every_view(tested):
             assert w.schedule_applied is None and late.schedule_applied is None, how
     finally:
         late.close()
+
+
+def test_apply_schedule_while_the_doctor_trains_is_refused_and_changes_nothing(tested):
+    # the loop under widget.train steps its own scheduler: a schedule built now would only set
+    # one lr (and OneCycleLR's keys) under it; refused, shown, the optimizer untouched
+    opt, w, _ = tested()
+    inside, done = __import__("threading").Event(), __import__("threading").Event()
+
+    def loop(watch):
+        inside.set()
+        done.wait(30)
+
+    run = w.train(loop)
+    try:
+        assert inside.wait(10)
+        before = [{k: v for k, v in g.items() if k != "params"} for g in opt.param_groups]
+        comm_msg(w, {"type": "apply_schedule", "kind": "one_cycle", "total_steps": 300})
+        wait_until(lambda: w.schedule_error, 10, "the refusal")
+        assert "training" in w.schedule_error and w.schedule_applied is None
+        with pytest.raises(RuntimeError, match="training"):
+            w.schedule("cyclic", total_steps=300)
+        after = [{k: v for k, v in g.items() if k != "params"} for g in opt.param_groups]
+        assert after == before, "a schedule was built under the running loop"
+    finally:
+        done.set()
+        run.wait(30)
+    w.schedule("cyclic", total_steps=300)  # after the loop: attached
+    assert w.schedule_applied["kind"] == "cyclic"

@@ -153,6 +153,11 @@ class Watch:
             f"in {where})"
         )
 
+    @property
+    def training(self) -> bool:
+        """Inside ``with watch:``: a loop is training under it (and steps its own schedulers)."""
+        return self._open
+
     # ------------------------------------------------------------------ the verdict
     @property
     def verdict(self) -> str:

@@ -65,6 +65,7 @@ class RangeSchedule(ViewState):
 
     _channel: Channel
     _displays: Displays  # the widget's static fallback (views/static_fallback.py)
+    _training: Any  # the widget's TrainingFeed (views/training.py): the doctor shown
     finder: Any
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -127,6 +128,9 @@ class RangeSchedule(ViewState):
         ValueError
             A bad kind or total_steps (named, with the accepted values), or no range selected
             nor suggested; nothing is attached.
+        RuntimeError
+            A loop trains under the doctor shown here (:meth:`train`, :meth:`show_watch`): it
+            steps its own scheduler, so nothing is attached under it.
         """
         n = self.total_steps if total_steps is None else total_steps
         cmd = self._parsed({"type": "apply_schedule", "kind": kind, "total_steps": n})
@@ -238,6 +242,13 @@ class RangeSchedule(ViewState):
         self.channel_state({"preview": preview})
 
     def _attach_schedule(self, cmd: ScheduleCommand) -> Any:
+        if getattr(self._training.watch, "training", False):
+            raise RuntimeError(
+                "a loop is training under the doctor (widget.train / show_watch): it steps its "
+                "own scheduler, so a schedule attached now would only set one lr under it; "
+                "attach the schedule before training (widget.schedule returns it: step it in "
+                "the loop and pass it to widget.train(fn, scheduler)), or use the doctor's buttons"
+            )
         rng = self._channel.call(self._range_in_use)
         if rng is None:
             raise ValueError(
