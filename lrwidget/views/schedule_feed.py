@@ -32,7 +32,7 @@ from ..channel.writer import Call
 from ..engine.range_schedule import schedule_preview
 from ..pure.ranges import snap_range, suggest_range
 from ..pure.rules import SCHEDULE
-from .static_fallback import Displays
+from .static_fallback import Displays, Settled
 from .view_state import ViewState
 
 __all__ = ["RangeSchedule", "peak_lrs"]
@@ -68,17 +68,28 @@ class RangeSchedule(ViewState):
     _training: Any  # the widget's TrainingFeed (views/training.py): the doctor shown
     finder: Any
 
+    #: seconds a brushed range stays unchanged before the static fallback shows it (a refresh
+    #: re-renders the live view: once the range settled, not at every drag or key press)
+    static_quiet = 2.0
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._applying = threading.Lock()  # one Apply schedule from the views at a time
         self._range_run: int | None = None  # the run the range belongs to (writer)
+        settled = Settled(lambda: self._channel.post(Call(self.refresh_static)), self._quiet)
+        # the kernel's range is the trigger (a view's drag, Shift + arrows, select_range)
+        self.observe(lambda _change: settled.poke(), names=["selected_range"])
+
+    def _quiet(self) -> float:
+        return self.static_quiet
 
     def channel_state(self, changes: dict[str, Any]) -> None:
         raise NotImplementedError  # the widget's: set its traits (writer thread)
 
     def refresh_static(self) -> None:
         """Refresh the widget's static fallback (what a saved notebook shows without widgets)."""
-        self._displays.refresh(self._repr_mimebundle_)  # type: ignore[attr-defined]
+        if not getattr(self, "_closed", False):  # a settled range's refresh may come after close
+            self._displays.refresh(self._repr_mimebundle_)  # type: ignore[attr-defined]
 
     # ------------------------------------------------------------------ public API
     def select_range(self, lo: float | None, hi: float | None) -> tuple[float, float] | None:
@@ -265,7 +276,7 @@ class RangeSchedule(ViewState):
             self.channel_state({"schedule_kind": kind, "total_steps": n, "schedule_error": ""})
             self._channel.show_schedule(applied)  # every view of the source, until an lr Apply
             self._refresh_preview()
-            # once per Apply, not per brush: a refresh re-renders the live view (its focus too)
+            # at once (a brush waits until it settled): a refresh re-renders the live view
             self.refresh_static()
 
         self._channel.call(show)
