@@ -76,12 +76,18 @@ class RangeSchedule(ViewState):
         super().__init__(*args, **kwargs)
         self._applying = threading.Lock()  # one Apply schedule from the views at a time
         self._range_run: int | None = None  # the run the range belongs to (writer)
-        settled = Settled(lambda: self._channel.post(Call(self.refresh_static)), self._quiet)
+        settled = Settled(lambda: self._channel.post(Call(self._range_settled)), self._quiet)
         # the kernel's range is the trigger (a view's drag, Shift + arrows, select_range)
         self.observe(lambda _change: settled.poke(), names=["selected_range"])
 
     def _quiet(self) -> float:
         return self.static_quiet
+
+    def _range_settled(self) -> None:
+        """Writer: the brushed range stopped changing; a run's start clears it, and the run's
+        end refreshes the picture itself (not re-rendered while it streams)."""
+        if self.status != "running":
+            self.refresh_static()
 
     def channel_state(self, changes: dict[str, Any]) -> None:
         raise NotImplementedError  # the widget's: set its traits (writer thread)
