@@ -240,3 +240,36 @@ def test_without_bqplot_the_package_works_and_the_view_says_how_to_get_it(tmp_pa
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert 'pip install "lrwidget[bqplot]"' in proc.stdout, proc.stdout
+
+
+def test_the_range_band_and_the_preview_follow_the_kernels_range(parts, digits_loader):
+    # the band is drawn from the kernel's traits only (no bqplot brush: a front end's selection)
+    finder, w, view = parts()
+    w.run(digits_loader, end_lr=10, num_iter=80)
+    r = w.wait(60)
+    w.call_on_writer(lambda: None)
+
+    def band():
+        return list(view.range_band.x), view.range_band.line_style
+
+    lo, hi = w.suggested_range
+    y0, y1 = y_range(r.smoothed, r.losses)
+    assert band() == ([lo, hi, hi, lo, lo], "dashed"), "nothing brushed: the suggested range"
+    assert list(view.range_band.y) == [y0, y0, y1, y1, y0], "over the whole loss axis"
+    a, b = w.select_range(r.lrs[10], r.lrs[40])
+    assert band() == ([a, b, b, a, a], "solid")
+    assert same(view.preview_line.x, w.preview["steps"]) and same(
+        view.preview_line.y, w.preview["lrs"]
+    )
+    assert view.range_band in view.figure.marks and view.preview_line in view.preview_figure.marks
+    w.select_range(None, None)
+    assert band() == ([lo, hi, hi, lo, lo], "dashed")
+    # a front end's write to the band is not the kernel's range: ignored
+    view.range_band.set_state({"x": [1e-3, 1e-2, 1e-2, 1e-3, 1e-3]})
+    assert band()[0] == [lo, hi, hi, lo, lo]
+    # a view of the finder alone: its last run's suggested range (the widget's rule)
+    alone = BqplotView(finder)
+    try:
+        assert list(alone.range_band.x) == [lo, hi, hi, lo, lo]
+    finally:
+        alone.close()

@@ -2,7 +2,8 @@
 (plain, no torchrun) streams its range test to ``lrwidget.listen()``'s widget; a view's drag and
 its Apply schedule go through the comm's own path, the widget calls ``RemoteSource.schedule``, and
 the job builds the schedule with its finder (``link.scheduler``): max_lr is the range's top, the
-param groups keep their ratio, and the view shows the peaks the job answered.
+param groups keep their ratio, and the view shows the peaks the job answered; an lr applied
+after it detaches it in the job (``link.scheduler`` None) and in the view.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ link.wait_for_choice(timeout=120)
 sched = link.scheduler
 print("SCHEDULED " + json.dumps({"type": type(sched).__name__,
       "max_lr": [g["max_lr"] for g in opt.param_groups]}), flush=True)
+link.wait_for_choice(timeout=120)  # then one lr, clicked: the schedule is dropped
+print("THEN", link.chosen_by, link.scheduler, opt.param_groups[0]["lr"], flush=True)
 link.close()
 """
 
@@ -51,6 +54,10 @@ def test_a_views_range_and_apply_schedule_reach_the_job(tmp_path):
             comm_msg(w, {"type": "apply_schedule", "kind": "one_cycle", "total_steps": 500})
             wait_until(lambda: w.schedule_applied or w.schedule_error, 60, "the job's answer")
             assert w.schedule_error == "", w.schedule_error
+            shown = dict(w.schedule_applied)
+            w.apply(float(result.lrs[20]))  # an lr Apply after the schedule detaches it
+            w.call_on_writer(lambda: None)
+            detached = w.schedule_applied
             ended = job.end(timeout=60)
     finally:
         w.close()
@@ -59,5 +66,7 @@ def test_a_views_range_and_apply_schedule_reach_the_job(tmp_path):
     assert done["type"] == "OneCycleLR"
     assert done["max_lr"][0] == hi and done["max_lr"][1] == pytest.approx(hi / 10, rel=1e-12)
     assert w.selected_range == (lo, hi)
-    assert w.schedule_applied["max_lrs"] == done["max_lr"]
-    assert w.schedule_applied["kind"] == "one_cycle" and w.schedule_applied["total_steps"] == 500
+    assert shown["max_lrs"] == done["max_lr"]
+    assert shown["kind"] == "one_cycle" and shown["total_steps"] == 500
+    assert f"THEN click None {float(result.lrs[20])!r}" in ended.output
+    assert detached is None, "the view still says a schedule is attached"

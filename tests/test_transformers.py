@@ -89,6 +89,7 @@ class Probe(TrainerCallback):
     def __init__(self):
         self.begin = None
         self.step_lrs = []
+        self.step_momenta = []  # Adam's beta1 (else the momentum) of each group, before a step
         self.forwards = 0
 
     def on_train_begin(self, args, state, control, model=None, optimizer=None, **kw):
@@ -101,6 +102,9 @@ class Probe(TrainerCallback):
 
     def on_pre_optimizer_step(self, args, state, control, optimizer=None, **kw):
         self.step_lrs.append([float(g["lr"]) for g in optimizer.param_groups])
+        self.step_momenta.append(
+            [g["betas"][0] if "betas" in g else g.get("momentum") for g in optimizer.param_groups]
+        )
 
 
 def count_forwards(model):

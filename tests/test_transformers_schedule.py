@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import pytest
 import torch
+from torch.optim.lr_scheduler import CyclicLR, OneCycleLR
+
+from lrwidget.pure.ranges import cyclic_step_size
 
 transformers = pytest.importorskip("transformers")
 from transformers import Trainer  # noqa: E402
@@ -50,12 +53,36 @@ def train(tmp_path, cb, steps=8, scheduler=None, resume=None, **kw):
     return trainer, probe
 
 
+def reference_momenta(kind, lo, hi, n):
+    """Each group's beta1 before each of ``n`` steps under torch's own OneCycleLR / CyclicLR
+    (cycle_momentum, their default bounds) built by hand on two_groups' AdamW; the linear
+    schedule cycles none."""
+    params = [torch.nn.Parameter(torch.zeros(1)) for _ in CONFIGURED]
+    opt = torch.optim.AdamW([{"params": [p], "lr": lr} for p, lr in zip(params, CONFIGURED)])
+    r = CONFIGURED[1] / CONFIGURED[0]
+    sched = None
+    if kind == "one_cycle":
+        sched = OneCycleLR(opt, max_lr=[hi, hi * r], total_steps=n, div_factor=hi / lo)
+    elif kind == "cyclic":
+        up = cyclic_step_size(n)
+        sched = CyclicLR(opt, base_lr=[lo, lo * r], max_lr=[hi, hi * r], step_size_up=up)
+    out = []
+    for _ in range(n):
+        out.append([g["betas"][0] for g in opt.param_groups])
+        opt.step()
+        if sched is not None:
+            sched.step()
+    return out
+
+
 @pytest.mark.parametrize("kind", ["one_cycle", "cyclic", "linear"])
 def test_the_trainers_schedule_gives_build_schedules_lrs_every_step(tmp_path, kind):
     cb = LRFinderCallback(num_iter=20, choose="default", schedule=kind)
     trainer, probe = train(tmp_path, cb)
 
     lo, hi = range_around(cb.result, cb.result.suggested_lr)
+    # and the momentum (AdamW's beta1) cycles as torch's own scheduler cycles it
+    assert_lrs_equal(probe.step_momenta, reference_momenta(kind, lo, hi, 8))
     assert cb.chosen_schedule == {"kind": kind, "lo": lo, "hi": hi, "total_steps": 8}
     assert cb.chosen_lr == hi == trainer.args.learning_rate
     assert trainer.state.log_history[0]["chosen_schedule"] == cb.chosen_schedule
@@ -77,6 +104,9 @@ def test_a_resumed_training_goes_on_with_the_moved_schedule(tmp_path):
     assert again.result is None  # no second test
     assert isinstance(trainer.lr_scheduler.lr_lambdas[0], Following)
     assert_lrs_equal(probe.step_lrs, expected[3:])
+    momenta = reference_momenta("one_cycle", 1e-4, 3e-3, 6)
+    assert_lrs_equal(first.step_momenta, momenta)
+    assert_lrs_equal(probe.step_momenta, momenta[3:])  # the checkpoint's momentum goes on
 
 
 def test_a_scheduler_that_is_not_the_trainers_lambda_is_refused_before_the_test(tmp_path):

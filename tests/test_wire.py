@@ -192,6 +192,22 @@ def test_run_ended_without_result_and_with_error_round_trips():
 
 def test_lr_applied_round_trips():
     assert roundtrip(LrApplied((0.01, 0.001))) == LrApplied((0.01, 0.001))
+    started = LrApplied((0.01,), ("one_cycle", 1e-3, 0.1, 500))  # a schedule's first lrs
+    assert roundtrip(started) == started
+
+
+@pytest.mark.parametrize(
+    "schedule, msg",
+    [
+        ({"schedule_kind": "step", "lo": 1e-3, "hi": 0.1, "total_steps": 9}, "kind"),
+        ({"schedule_kind": "cyclic", "lo": 0.1, "hi": 1e-3, "total_steps": 9}, "below hi"),
+        ({"schedule_kind": "cyclic", "lo": 1e-3, "hi": 0.1, "total_steps": 1}, "total_steps"),
+        ({"schedule_kind": "cyclic", "lo": 1e-3, "total_steps": 9}, "hi"),
+    ],
+)
+def test_an_applied_schedule_is_checked_as_a_schedule_request(schedule, msg):
+    with pytest.raises(wire.WireError, match=msg):
+        wire.decode_event("applied", {"lrs": [0.01], **schedule}, [])
 
 
 def test_an_unknown_event_is_refused():

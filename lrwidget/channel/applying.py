@@ -3,7 +3,8 @@
 
 An lr a view sends is snapped to a tested one (or a suggestion's) or refused; an Apply during a
 run waits for its end; a source in another process answers later (``apply_async``: a Future);
-every view shows the lr the optimizer holds, and an apply's error until one succeeds.
+every view shows the lr the optimizer holds, and an apply's error until one succeeds; a
+schedule attached (:meth:`Applying.show_schedule`) is shown until an lr Apply detaches it.
 """
 
 from __future__ import annotations
@@ -99,13 +100,29 @@ class Applying:
         future.add_done_callback(lambda f: self.post(ApplyDone(lr, f, shown)))
         return shown
 
-    def _applied(self, lr: float, new: list[float]) -> None:
-        changes: dict[str, Any] = {"applied_lr": float(new[0]), "pending_apply": False}
-        if self.state["selected_lr"] is None:
-            changes["selected_lr"] = float(lr)
+    def show_schedule(self, applied: dict[str, Any]) -> None:
+        """A schedule was attached (writer thread): every view shows ``applied`` (its kind,
+        range, steps and peaks) until an lr is applied (:meth:`_held`)."""
+        self._set(schedule_applied=dict(applied))
+
+    def _held(self, lrs: Any, schedule: tuple | None = None) -> dict[str, Any]:
+        """What every view shows of the lrs the optimizer holds now, whoever wrote them.
+
+        One lr applied (``schedule`` None) detaches the schedule shown: the optimizer holds that
+        lr, and a scheduler stepped again would overwrite it (a job drops ``link.scheduler``).
+        """
+        changes: dict[str, Any] = {"applied_lr": float(lrs[0])}
+        if schedule is None:
+            changes["schedule_applied"] = None
         if self._error_from == "apply":  # the last apply failed; this one did not
             self._error_from = None
             changes["error"] = ""
+        return changes
+
+    def _applied(self, lr: float, new: list[float]) -> None:
+        changes = {**self._held(new), "pending_apply": False}
+        if self.state["selected_lr"] is None:
+            changes["selected_lr"] = float(lr)
         self._set(**changes)
 
     def _apply_logged(self, lr: float) -> None:
@@ -128,14 +145,8 @@ class Applying:
     # -- items on the writer's queue
     def _lr_applied(self, item: LrApplied) -> None:
         self.runs.update(item)
-        changes: dict[str, Any] = {
-            "applied_lr": float(item.lrs[0]),
-            "pending_apply": self._pending_lr is not None,
-        }
-        if self._error_from == "apply":  # e.g. a job that took the lr after the timeout
-            self._error_from = None
-            changes["error"] = ""
-        self._set(**changes)
+        # e.g. a job that took the lr after the timeout: its error goes (_held)
+        self._set(**self._held(item.lrs, item.schedule), pending_apply=self._pending_lr is not None)
 
     def _apply_done(self, item: ApplyDone) -> None:
         error = item.future.exception()

@@ -33,6 +33,8 @@ INITIAL_STATE: dict[str, Any] = {
     # the last finished run's readings (protocol.encode_saved_readings): written once when it
     # ends, empty while a run goes on, so a saved notebook keeps the curve
     "saved_readings": b"",
+    # what Apply schedule attached (views/schedule_feed.py), until an lr Apply detaches it
+    "schedule_applied": None,
 }
 
 

@@ -45,6 +45,7 @@ class RunState:
         self.readings = ReadingsBuffer()
         self.ended: RunEnded | None = None
         self.applied: tuple[float, ...] | None = None
+        self.applied_schedule: tuple | None = None  # the schedule those lrs start, if any
         self.version = 0
         self._run_ver = 0
         self._ended_ver = 0
@@ -59,6 +60,7 @@ class RunState:
         elif isinstance(ev, LrApplied):
             self.version += 1
             self.applied, self._applied_ver = tuple(float(x) for x in ev.lrs), self.version
+            self.applied_schedule = ev.schedule
         elif not self.current(ev.run_id):
             return False
         elif isinstance(ev, Readings):
@@ -116,5 +118,5 @@ class RunState:
             if self.ended is not None and version < self._ended_ver:
                 out.append(self.ended)
         if self.applied is not None and version < self._applied_ver:
-            out.append(LrApplied(self.applied))
+            out.append(LrApplied(self.applied, self.applied_schedule))
         return out

@@ -83,12 +83,16 @@ class RunEnded:
 
 @dataclass(frozen=True)
 class LrApplied:
-    """New lrs were written into the optimizer (``LRFinder.apply``), one per param group.
+    """New lrs were written into the optimizer (``LRFinder.apply`` / ``schedule``), one per
+    param group.
 
-    Delivered at once, from the thread that applied them (not a stream thread).
+    Delivered at once, from the thread that applied them (not a stream thread). ``schedule``:
+    ``(kind, lo, hi, total_steps)`` when ``LRFinder.schedule`` attached a schedule (the lrs are
+    its first step's); None when one lr was applied, which detaches any schedule shown.
     """
 
     lrs: tuple[float, ...]
+    schedule: tuple[str, float, float, int] | None = None
 
 
 #: what a :class:`Stream` hands its subscriber

@@ -79,13 +79,14 @@ class UseLr:
             write_lr(g, "lr", v)
         return self._tell_applied()
 
-    def _tell_applied(self) -> list[float]:
-        """The lrs the optimizer holds, told to the views (however they got there)."""
+    def _tell_applied(self, schedule: tuple | None = None) -> list[float]:
+        """The lrs the optimizer holds, told to the views (however they got there); ``schedule``:
+        the ``(kind, lo, hi, total_steps)`` they start (None: one lr, no schedule)."""
         held = [float(g["lr"]) for g in self.optimizer.param_groups]
         with self._runs.lock:
             subs = list(self._runs.subs)
         for sub in subs:
-            sub.callback(LrApplied(tuple(held)))
+            sub.callback(LrApplied(tuple(held), schedule))
         return held
 
     def _agreed_lr(self, lr: float | None) -> float:
@@ -229,7 +230,7 @@ class UseLr:
             sched = build_schedule(self.optimizer, *args, **kwargs)
         else:
             sched = self._build_everywhere(comm, args, kwargs)
-        self._tell_applied()
+        self._tell_applied(args)
         return sched
 
     def _build_everywhere(

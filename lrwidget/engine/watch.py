@@ -133,7 +133,7 @@ class Watch:
         self._post: Any = None  # the post-step hook, there only for the measured step
         self._ratio_slice = self._buf[self.every : self.every + n]
         self._ratio = UpdateRatios(self.optimizer, self._ratio_slice)
-        self._open = False
+        self.training = False  # inside ``with watch:``: a loop trains (steps its own schedulers)
         self._probe = Prober(self, self._tell, self._snapshot, self._new_doctor)
 
     def __repr__(self) -> str:
@@ -178,13 +178,13 @@ class Watch:
 
     # ------------------------------------------------------------------ context
     def __enter__(self) -> Watch:
-        if self._open or self._thread is not None:
+        if self.training or self._thread is not None:
             raise RuntimeError("a Watch runs once; call finder.watch(...) again")
         self._thread = threading.get_ident()
         opt = hooked_optimizer(self.optimizer)
         if opt is not None:
             self._hooks = [opt.register_step_pre_hook(self._before_step)]
-        self._open = True
+        self.training = True
         self._snapshot()  # step 0: there is always a state before any trouble
         return self
 
@@ -199,7 +199,7 @@ class Watch:
                 self._chunk()  # the last steps, heard by every rank alike
         finally:
             self._probe.close(exc is not None)
-            self._open = False
+            self.training = False
             for h in self._hooks:
                 h.remove()
             self._hooks = []
@@ -245,7 +245,7 @@ class Watch:
         ValueError, TypeError, RuntimeError
             ``loss`` has more than one element / is not a tensor or number; outside the block.
         """
-        if not self._open:
+        if not self.training:
             raise RuntimeError("record() outside `with finder.watch(...) as watch:`")
         k = self._k
         self._stage(k, loss)
@@ -384,7 +384,7 @@ class Watch:
             nothing is changed then. Under torch.distributed also: another rank refused it;
             CollectiveTimeout: a rank did not call it.
         """
-        if self.comm is not None and self._open and threading.get_ident() == self._thread:
+        if self.comm is not None and self.training and threading.get_ident() == self._thread:
             return self._together("scale_lr", partial(self._asked, factor, rollback))  # type: ignore[return-value]
         action = self._asked(factor, rollback)
         if threading.get_ident() != self._thread:
@@ -399,7 +399,7 @@ class Watch:
         f = check_factor(factor)
         if not isinstance(rollback, bool):
             raise TypeError(f"rollback must be True or False, got {rollback!r}")
-        if not self._open:
+        if not self.training:
             raise RuntimeError("scale_lr() outside `with finder.watch(...) as watch:`")
         self._check_action(rollback)
         return Action(f, rollback)
@@ -484,10 +484,10 @@ class Watch:
             Bad ``steps`` / ``factor``; outside the block, a probe running, verdict too_high, too
             few losses; nothing is changed then.
         """
-        if self.comm is not None and self._open and threading.get_ident() == self._thread:
+        if self.comm is not None and self.training and threading.get_ident() == self._thread:
             check = partial(self._probe.check, steps, factor, True, mark=False)
             return self._together("probe", check)  # type: ignore[return-value]
-        ask = self._probe.check(steps, factor, self._open)
+        ask = self._probe.check(steps, factor, self.training)
         if threading.get_ident() != self._thread:
             with self._lock:
                 self._queue.append(ask)

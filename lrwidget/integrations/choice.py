@@ -419,11 +419,18 @@ class Chooser:
             kept = _group_settings(finder.optimizer)
             lr = link.wait_for_choice(timeout=self.timeout)
             self.chosen_by = link.chosen_by
-            if link.schedule_args is not None:  # the link built it on the optimizer: undone
-                _put_back(finder.optimizer, kept)
-                kind, lo, hi, _ = link.schedule_args
-                self.picked = (kind, lo, hi)
+            if link.schedule_args is not None:  # the link built it on the optimizer
+                return self._take_schedule(finder, kept, link.schedule_args)
             return lr
+
+    def _take_schedule(self, finder: LRFinder, kept: list[dict[str, Any]], args: tuple) -> float:
+        """A schedule applied in a widget (``args``: ``(kind, lo, hi, total_steps)``), built on
+        the optimizer there: those settings undone (``kept``: before it), the range kept for the
+        framework to place over its own steps; returns its peak."""
+        _put_back(finder.optimizer, kept)
+        kind, lo, hi, _ = args
+        self.picked, self.chosen_by = (kind, float(lo), float(hi)), "schedule"
+        return float(hi)
 
     def _run_shown(
         self, finder: LRFinder, loader: Any, step_fn: Callable, sweep: dict[str, Any]
@@ -434,13 +441,15 @@ class Chooser:
 
         self.widget = w = LRFinderWidget(finder)
         display(w)
-        applied: list[float] = []
+        applied: list[LrApplied] = []
         clicked = threading.Event()
+        kept = _group_settings(finder.optimizer)  # what the test restores: before any choice
 
         def on_event(ev: Any) -> None:
-            # the lr from the event itself: the widget's trait follows later, on its writer
+            # the choice from the event itself (an lr, or a schedule's numbers): the widget's
+            # traits follow later, on its writer
             if isinstance(ev, LrApplied) and not clicked.is_set():
-                applied.append(float(ev.lrs[0]))
+                applied.append(ev)
                 clicked.set()
 
         unsubscribe = finder.subscribe(on_event)
@@ -455,8 +464,10 @@ class Chooser:
                     "the callback's find() in a cell before fit",
                 )
             if clicked.wait(self.timeout):
+                if applied[0].schedule is not None:  # Apply schedule, not an lr
+                    return self._take_schedule(finder, kept, applied[0].schedule)
                 self.chosen_by = "click"
-                return applied[0]
+                return float(applied[0].lrs[0])
             return self._shown_default(
                 finder, f"nothing was applied within timeout={self.timeout} s"
             )

@@ -14,7 +14,9 @@ with ``schedule=`` (or a range applied in their widget) once the range test chos
 
 How it gets into the framework differs (each framework's module says why): Lightning's
 configure_optimizers scheduler is replaced by the one :func:`rebuild` makes (attached when there
-is none); the Hugging Face Trainer's ``LambdaLR`` is moved in place (:func:`move_lambda`).
+is none); the Hugging Face Trainer's ``LambdaLR`` is moved in place (:func:`move_lambda`), the
+momentum cycled by the callback after each step as torch's one cycle / cyclic cycle it
+(:func:`cycle_momentum`).
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ __all__ = [
     "Asked",
     "Chosen",
     "Following",
+    "cycle_momentum",
     "rebuild",
     "resumed",
     "move_lambda",
@@ -190,10 +193,19 @@ class Following:
         self.kind, self.lo, self.hi, self.total_steps = check_schedule(kind, lo, hi, total_steps)
 
     def __call__(self, step: int) -> float:
+        return float(self._at(step)["lr"]) / self.hi
+
+    def momentum(self, step: int) -> float:
+        """The momentum the real scheduler gives at ``step`` (torch's ``cycle_momentum``, its
+        default bounds): what Adam's beta1 or SGD's momentum is under it."""
+        return float(self._at(step)["momentum"])
+
+    def _at(self, step: int) -> dict[str, Any]:
+        """The real scheduler's param group at ``step``."""
         sched, opt = _real(self.kind, self.lo, self.hi, self.total_steps)
         sched.last_epoch = step - 1
         sched.step()  # every kind here is closed-form in last_epoch
-        return float(opt.param_groups[0]["lr"]) / self.hi
+        return opt.param_groups[0]
 
 
 @functools.lru_cache(maxsize=4)
@@ -229,8 +241,26 @@ def move_lambda(sched: Any, optimizer: Any, chosen: Chosen) -> None:
                 g.pop(k, None)
             g["initial_lr"] = p
             write_lr(g, "lr", p * at)
-    sched.base_lrs = list(peaks)
-    sched.lr_lambdas = [factor] * len(peaks)
+        sched.base_lrs = list(peaks)
+        sched.lr_lambdas = [factor] * len(peaks)
+        cycle_momentum(sched, optimizer)
+
+
+def cycle_momentum(sched: Any, optimizer: Any) -> None:
+    """The momentum of a moved one cycle / cyclic LambdaLR's step (``sched.last_epoch``)
+    written into every param group, as torch's OneCycleLR / CyclicLR do with
+    ``cycle_momentum`` (their default for an optimizer that has one): Adam's beta1, else SGD's
+    momentum. Call it after each step of ``sched`` (the Trainer's: ``on_step_end``); nothing
+    for another schedule, or an optimizer with neither."""
+    factor = sched.lr_lambdas[0] if isinstance(sched, LambdaLR) and sched.lr_lambdas else None
+    if not isinstance(factor, Following):
+        return
+    m, defaults = factor.momentum(sched.last_epoch), getattr(optimizer, "defaults", {})
+    for g in optimizer.param_groups:
+        if "betas" in defaults:  # torch's rule: beta1 when the optimizer has betas
+            g["betas"] = (m, *g["betas"][1:])
+        elif "momentum" in defaults:
+            g["momentum"] = m
 
 
 def reinstall(sched: Any) -> bool:

@@ -33,7 +33,7 @@ from transformers import Trainer, TrainerCallback
 
 from ..engine.finder import LRFinder
 from .choice import ChoiceRecord, Chooser
-from .framework_schedule import Chosen, move_lambda, reinstall
+from .framework_schedule import Chosen, cycle_momentum, move_lambda, reinstall
 from .watching import FitWatch, WatchRecord
 
 __all__ = ["DEFAULT_RULE", "LRFinderCallback"]
@@ -245,7 +245,9 @@ class LRFinderCallback(ChoiceRecord, WatchRecord, TrainerCallback):
                 self._loss_hook = model.register_forward_hook(self._forward_loss, with_kwargs=True)
 
     def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-        self._watching.step_end()  # after the optimizer and the schedule stepped
+        # after the optimizer and the schedule stepped: a moved one cycle's momentum follows
+        cycle_momentum(kwargs.get("lr_scheduler"), kwargs.get("optimizer"))
+        self._watching.step_end()
 
     def on_train_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         self._unhook()

@@ -4,15 +4,17 @@ buffers)`` out, checked events back in. The frames around them are :mod:`lrwidge
 The events of :mod:`lrwidget.engine.stream` map to kinds ``run`` (RunStarted), ``readings``
 (Readings, three buffers), ``ended`` (RunEnded; the result's fields through
 :meth:`RangeTestResult.to_dict` and back through :meth:`RangeTestResult.from_dict`, which checks
-them, its arrays as three buffers) and ``applied`` (LrApplied). ``state`` carries everything a
-notebook needs to show the current run from scratch (:class:`State`): sent when it (re)connects.
+them, its arrays as three buffers) and ``applied`` (LrApplied; a schedule's numbers as the
+schedule request's fields, :mod:`lrwidget.remote.schedule_wire`, checked alike). ``state``
+carries everything a notebook needs to show the current run from scratch (:class:`State`): sent
+when it (re)connects.
 
 Example
 -------
 >>> from lrwidget.engine.stream import LrApplied
 >>> kind, fields, buffers = encode_event(LrApplied((0.01,)))
 >>> kind, decode_event(kind, fields, buffers)
-('applied', LrApplied(lrs=(0.01,)))
+('applied', LrApplied(lrs=(0.01,), schedule=None))
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from .fields import (
     str_field,
     to_bytes,
 )
+from .schedule_wire import parse_schedule, schedule_fields
 
 __all__ = ["State", "encode_event", "decode_event", "encode_state", "decode_state"]
 
@@ -147,7 +150,8 @@ def encode_event(ev: Any) -> tuple[str, Fields, list[bytes]]:
         bufs = [] if ev.result is None else [to_bytes(getattr(ev.result, k)) for k in ARRAYS]
         return "ended", _ended_fields(ev), bufs
     if isinstance(ev, LrApplied):
-        return "applied", {"lrs": [float(x) for x in ev.lrs]}, []
+        fields = {} if ev.schedule is None else schedule_fields(0, *ev.schedule)
+        return "applied", {**fields, "lrs": [float(x) for x in ev.lrs]}, []
     raise TypeError(f"not an event of lrwidget.engine.stream: {type(ev).__name__}")
 
 
@@ -183,7 +187,8 @@ def decode_event(kind: str, fields: Fields, buffers: Sequence[Any]) -> Any:
         return _ended_from(fields, [array(b, k) for b, k in zip(buffers, ARRAYS)])
     if kind == "applied":
         need_buffers(kind, buffers, 0)
-        return LrApplied(lrs_field(fields, "lrs"))
+        schedule = parse_schedule(fields) if "schedule_kind" in fields else None
+        return LrApplied(lrs_field(fields, "lrs"), schedule)
     raise WireError(f"kind {show(kind)} is not an event (run, readings, ended, applied)")
 
 

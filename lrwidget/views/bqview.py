@@ -11,6 +11,12 @@ Clicks: a click on (near) the curve selects that reading, a click on a suggestio
 that rule's lr; the selection goes through the channel (validated there), so a widget's Apply
 uses it, and a selection made in a widget moves this view's line.
 
+The range (issue 19): a band over the kernel's range, never one a front end drew (bqplot's brush
+selectors write their selection from the browser): made from a widget, the widget's
+``selected_range`` (solid), else its ``suggested_range`` (dashed), and its schedule ``preview``
+in :attr:`BqplotView.preview_figure`; made from a finder, the suggested range of its last run
+(:func:`lrwidget.pure.ranges.suggest_range`, the widget's rule).
+
 bqplot is an optional dependency (it pulls pandas): ``pip install "lrwidget[bqplot]"``; without
 it the rest of lrwidget works and this class raises an ImportError that says so.
 
@@ -49,6 +55,7 @@ from ..engine.finder import LRFinder
 from ..engine.history import RangeTestResult
 from ..engine.stream import RunStarted
 from ..pure.numbers import is_int, is_real
+from ..pure.ranges import suggest_range
 from ..pure.rules import LOSS_DIGITS, LR_DIGITS, check_height, marker_loss, palette, y_range
 from .owned import kernel_owned
 
@@ -67,6 +74,10 @@ _INSTALL_HINT = 'BqplotView needs bqplot, an optional dependency: pip install "l
 #: what bqplot's own front end writes on a mark (a click's or hover's highlight; lrwidget reads
 #: neither): every other trait of the figure's widgets is the kernel's (lrwidget.views.owned)
 _MARK_WRITABLE = ("selected", "hovered_point")
+#: the widget's traits the range's marks follow
+_RANGE_TRAITS = ["selected_range", "suggested_range", "preview"]
+#: the band's fill: the brushed range's, the suggested one's (the report's, report_schedule.py)
+_BAND_OPACITY = {False: 0.14, True: 0.06}
 
 
 def suggestion_points(
@@ -127,6 +138,11 @@ class BqplotView(ChannelView):
         One marker per suggestion with an lr (``names`` are the rules).
     selection_line : bqplot.Lines
         The vertical line at the selected lr (empty when nothing is selected).
+    range_band : bqplot.Lines
+        The range as a closed band over the loss axis (``x``: lo, hi, hi, lo, lo), dashed when it
+        is the suggested one; empty when there is none.
+    preview_figure : bqplot.Figure
+        lr against step of the widget's schedule preview (``preview_line``; empty without one).
     readings_marks : bqplot.Scatter
         Near-invisible points on the smoothed curve that take the clicks.
     selected_lr : float or None
@@ -162,6 +178,8 @@ class BqplotView(ChannelView):
         if not is_real(interval) or not (float(interval) > 0 and math.isfinite(interval)):
             raise ValueError(f"interval must be a positive number of seconds, got {interval!r}")
 
+        self._widget = _widget_of(source)  # its range traits, when made from a widget
+        self._suggested: tuple[float, float] | None = None  # a finder's: its last run's
         self._channel = Channel.of(self.finder)
         self._log = True
         self._interval = float(interval)
@@ -170,8 +188,11 @@ class BqplotView(ChannelView):
         self._closed = False
         self._build_marks(bq)
         self._build_figure(bq, title, height)
+        self._build_preview(bq)
         self.readings_marks.on_element_click(self._on_reading_click)
         self.suggestion_marks.on_element_click(self._on_suggestion_click)
+        if self._widget is not None:  # its traits are set on the writer: drawn there
+            self._widget.observe(self._range_changed, names=_RANGE_TRAITS)
         self._channel.attach(self)  # draws the last run at once, if there is one
 
     def _build_marks(self, bq: Any) -> None:
@@ -221,6 +242,37 @@ class BqplotView(ChannelView):
         self.selection_line = Lines(
             x=[], y=[], scales=sx, colors=[_SELECTED], stroke_width=2, line_style="dashed"
         )
+        self.range_band = Lines(
+            x=[],
+            y=[],
+            scales=sx,
+            colors=[_SELECTED],
+            fill="inside",
+            fill_colors=[_SELECTED],
+            fill_opacities=[_BAND_OPACITY[False]],
+            stroke_width=1.25,
+        )
+
+    def _build_preview(self, bq: Any) -> None:
+        """The schedule preview's small figure: lr against step (kernel-owned too)."""
+        Lines, Axis, Figure = (kernel_owned(c) for c in (bq.Lines, bq.Axis, bq.Figure))
+        LinearScale = kernel_owned(bq.LinearScale)
+        xs, ys = LinearScale(), LinearScale(min=0.0)
+        self.preview_line = Lines(
+            x=[], y=[], scales={"x": xs, "y": ys}, colors=[_SELECTED], stroke_width=1.5
+        )
+        self._preview_parts = [
+            Axis(scale=xs, side="bottom", label="step", tick_format="~s"),
+            Axis(scale=ys, side="left", label="lr", tick_format=".0e"),
+            xs,
+            ys,
+        ]
+        self.preview_figure = Figure(
+            marks=[self.preview_line],
+            axes=self._preview_parts[:2],
+            fig_margin={"top": 10, "bottom": 40, "left": 60, "right": 20},
+            layout={"height": "140px", "width": "100%", "min_width": "0"},
+        )
 
     def _build_figure(self, bq: Any, title: str, height: int) -> None:
         """The axes and the figure around the marks (kernel-owned too)."""
@@ -240,6 +292,7 @@ class BqplotView(ChannelView):
     def _marks(self) -> list[Any]:
         """The marks, back to front."""
         return [
+            self.range_band,
             self.raw_line,
             self.smoothed_line,
             self.readings_marks,
@@ -271,6 +324,8 @@ class BqplotView(ChannelView):
         if self._closed:
             return
         self._closed = True
+        if self._widget is not None:
+            self._widget.unobserve(self._range_changed, names=_RANGE_TRAITS)
         self._channel.detach(self)
         for w in (
             self.figure,
@@ -280,19 +335,25 @@ class BqplotView(ChannelView):
             self._xlog,
             self._xlin,
             self._y,
+            self.preview_figure,
+            self.preview_line,
+            *self._preview_parts,
         ):
             w.close()
 
     def _ipython_display_(self) -> None:
         from IPython.display import display
 
-        display(self.figure)
+        display(self.figure, self.preview_figure)
 
     # ------------------------------------------------------------------ ChannelView (writer)
     def channel_attached(self) -> None:
-        run = self._channel.run
+        run, result = self._channel.run, self._channel.result
         if run is not None:
             self.channel_run(run)
+        if result is not None and not self.finder.running and self._widget is None:
+            self._suggested = suggest_range(result)  # made after the run ended
+            self._draw_range()
 
     def channel_state(self, changes: dict[str, Any]) -> None:
         if "selected_lr" in changes:
@@ -306,6 +367,7 @@ class BqplotView(ChannelView):
 
     def channel_run(self, run: RunStarted) -> None:
         self._drawn = 0
+        self._suggested = None
         self._set_log(run.step_mode != "linear")
         with self.figure.hold_sync():
             self.suggestion_marks.x, self.suggestion_marks.y = [], []
@@ -320,6 +382,8 @@ class BqplotView(ChannelView):
     def channel_ended(self, result: RangeTestResult | None) -> None:
         if result is not None:
             self._set_log(result.step_mode != "linear")
+            if self._widget is None:
+                self._suggested = suggest_range(result)
         self._draw_curve()
 
     def _set_log(self, log: bool) -> None:
@@ -342,6 +406,7 @@ class BqplotView(ChannelView):
             self.smoothed_line.x, self.smoothed_line.y = lr, sm
             self.readings_marks.x, self.readings_marks.y = lr, sm
             self._draw_selection(rng)
+            self._draw_range(rng)
         self._drawn = b.n
         self._t_draw = time.monotonic()
 
@@ -355,6 +420,38 @@ class BqplotView(ChannelView):
             self.selection_line.x, self.selection_line.y = [], []
         else:
             self.selection_line.x, self.selection_line.y = [lr, lr], list(rng)
+
+    def _range_changed(self, _change: Any) -> None:
+        """The widget's range or preview changed (on the writer, which sets its traits)."""
+        if not self._closed:
+            with self.figure.hold_sync():
+                self._draw_range()
+
+    def _range_shown(self) -> tuple[tuple[float, float] | None, bool]:
+        """The range drawn and whether it is the suggested one (the widget's, else ours)."""
+        w = self._widget
+        if w is None:
+            return self._suggested, True
+        return (w.selected_range, False) if w.selected_range else (w.suggested_range, True)
+
+    def _draw_range(self, rng: tuple[float, float] | None = None) -> None:
+        """The band of the range over the loss range ``rng`` (computed when not given), and the
+        widget's schedule preview."""
+        band, suggested = self._range_shown()
+        if rng is None:
+            b = self._channel.readings
+            rng = y_range(b.smoothed, b.losses)
+        if band is None:
+            self.range_band.x, self.range_band.y = [], []
+        else:
+            lo, hi = band
+            y0, y1 = rng
+            self.range_band.x, self.range_band.y = [lo, hi, hi, lo, lo], [y0, y0, y1, y1, y0]
+            self.range_band.line_style = "dashed" if suggested else "solid"
+            self.range_band.fill_opacities = [_BAND_OPACITY[suggested]]
+        p = self._widget.preview if self._widget is not None else {}
+        with self.preview_figure.hold_sync():
+            self.preview_line.x, self.preview_line.y = p.get("steps", []), p.get("lrs", [])
 
     # ------------------------------------------------------------------ clicks (kernel thread)
     def _on_reading_click(self, _mark: object, content: Any) -> None:
@@ -382,6 +479,11 @@ def _finder_of(source: object) -> LRFinder | Source:
         "source must be an lrwidget.LRFinderWidget or an lrwidget.LRFinder, "
         f"got {type(source).__name__}"
     )
+
+
+def _widget_of(source: object) -> Any:
+    """The widget a view was made from (None: a finder): the range it draws is the widget's."""
+    return None if isinstance(source, LRFinder) else source
 
 
 def _clicked(content: Any, n: int) -> int | None:

@@ -32,7 +32,7 @@ from ..channel.writer import Call
 from ..engine.range_schedule import schedule_preview
 from ..pure.ranges import snap_range, suggest_range
 from ..pure.rules import SCHEDULE
-from .static_fallback import Displays
+from .static_fallback import Displays, Settled
 from .view_state import ViewState
 
 __all__ = ["RangeSchedule", "peak_lrs"]
@@ -65,19 +65,37 @@ class RangeSchedule(ViewState):
 
     _channel: Channel
     _displays: Displays  # the widget's static fallback (views/static_fallback.py)
+    _training: Any  # the widget's TrainingFeed (views/training.py): the doctor shown
     finder: Any
+
+    #: seconds a brushed range stays unchanged before the static fallback shows it (a refresh
+    #: re-renders the live view: once the range settled, not at every drag or key press)
+    static_quiet = 2.0
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._applying = threading.Lock()  # one Apply schedule from the views at a time
         self._range_run: int | None = None  # the run the range belongs to (writer)
+        settled = Settled(lambda: self._channel.post(Call(self._range_settled)), self._quiet)
+        # the kernel's range is the trigger (a view's drag, Shift + arrows, select_range)
+        self.observe(lambda _change: settled.poke(), names=["selected_range"])
+
+    def _quiet(self) -> float:
+        return self.static_quiet
+
+    def _range_settled(self) -> None:
+        """Writer: the brushed range stopped changing; a run's start clears it, and the run's
+        end refreshes the picture itself (not re-rendered while it streams)."""
+        if self.status != "running":
+            self.refresh_static()
 
     def channel_state(self, changes: dict[str, Any]) -> None:
         raise NotImplementedError  # the widget's: set its traits (writer thread)
 
     def refresh_static(self) -> None:
         """Refresh the widget's static fallback (what a saved notebook shows without widgets)."""
-        self._displays.refresh(self._repr_mimebundle_)  # type: ignore[attr-defined]
+        if not getattr(self, "_closed", False):  # a settled range's refresh may come after close
+            self._displays.refresh(self._repr_mimebundle_)  # type: ignore[attr-defined]
 
     # ------------------------------------------------------------------ public API
     def select_range(self, lo: float | None, hi: float | None) -> tuple[float, float] | None:
@@ -127,6 +145,9 @@ class RangeSchedule(ViewState):
         ValueError
             A bad kind or total_steps (named, with the accepted values), or no range selected
             nor suggested; nothing is attached.
+        RuntimeError
+            A loop trains under the doctor shown here (:meth:`train`, :meth:`show_watch`): it
+            steps its own scheduler, so nothing is attached under it.
         """
         n = self.total_steps if total_steps is None else total_steps
         cmd = self._parsed({"type": "apply_schedule", "kind": kind, "total_steps": n})
@@ -238,6 +259,13 @@ class RangeSchedule(ViewState):
         self.channel_state({"preview": preview})
 
     def _attach_schedule(self, cmd: ScheduleCommand) -> Any:
+        if getattr(self._training.watch, "training", False):
+            raise RuntimeError(
+                "a loop is training under the doctor (widget.train / show_watch): it steps its "
+                "own scheduler, so a schedule attached now would only set one lr under it; "
+                "attach the schedule before training (widget.schedule returns it: step it in "
+                "the loop and pass it to widget.train(fn, scheduler)), or use the doctor's buttons"
+            )
         rng = self._channel.call(self._range_in_use)
         if rng is None:
             raise ValueError(
@@ -252,9 +280,9 @@ class RangeSchedule(ViewState):
         def show() -> None:
             kind, n = cmd.kind, cmd.total_steps
             self.channel_state({"schedule_kind": kind, "total_steps": n, "schedule_error": ""})
-            self.channel_state({"schedule_applied": applied})
+            self._channel.show_schedule(applied)  # every view of the source, until an lr Apply
             self._refresh_preview()
-            # once per Apply, not per brush: a refresh re-renders the live view (its focus too)
+            # at once (a brush waits until it settled): a refresh re-renders the live view
             self.refresh_static()
 
         self._channel.call(show)

@@ -4,7 +4,8 @@ GitHub, nbviewer, nbconvert and plain IPython render no widget: they show the bu
 representations. :func:`with_static_fallback` adds them to anywidget's bundle (the curve as SVG,
 the summary line); :class:`Displays` keeps the IPython displays of one widget so that the
 saved notebook's fallback is refreshed when a run ends (the bundle at display time has no curve
-yet).
+yet), at an Apply schedule, and once a brushed range settles (:class:`Settled`: a refresh
+re-renders the live view, so not on every change).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from __future__ import annotations
 import base64
 import html
 import logging
+import threading
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +23,7 @@ from . import report
 if TYPE_CHECKING:
     from ..engine.history import RangeTestResult
 
-__all__ = ["with_static_fallback", "Displays", "Bundle"]
+__all__ = ["with_static_fallback", "Displays", "Bundle", "Settled"]
 
 log = logging.getLogger("lrwidget.widget")
 
@@ -95,3 +98,40 @@ class Displays:
                 h.update(data, metadata=md, raw=True)
             except Exception as e:  # a closed front end must not break the widget  # noqa: BLE001
                 log.warning("could not refresh the static view of the widget: %s", e)
+
+
+class Settled:
+    """Call ``fn`` once, ``quiet()`` seconds after the last :meth:`poke` (a trailing debounce):
+    a burst of changes (Shift + arrows, drags one after another) makes one call, when it ends.
+
+    One timer thread at a time, however many pokes; ``fn`` runs on it (post to a writer from
+    there). ``quiet`` is read at each poke, so a test may shorten it.
+    """
+
+    def __init__(self, fn: Callable[[], None], quiet: Callable[[], float]) -> None:
+        self._fn, self._quiet = fn, quiet
+        self._lock = threading.Lock()
+        self._due = 0.0  # time.monotonic() of the call
+        self._timer: threading.Timer | None = None
+
+    def poke(self) -> None:
+        """Something changed: the call waits until ``quiet()`` seconds pass without a change."""
+        with self._lock:
+            delay = max(0.0, float(self._quiet()))
+            self._due = time.monotonic() + delay
+            if self._timer is None:
+                self._arm(delay)
+
+    def _arm(self, delay: float) -> None:
+        self._timer = threading.Timer(delay, self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _fire(self) -> None:
+        with self._lock:
+            left = self._due - time.monotonic()
+            if left > 0:  # poked since: wait for the rest
+                self._arm(left)
+                return
+            self._timer = None
+        self._fn()
