@@ -13,7 +13,9 @@ SIZES = [32, 64, 256]
 def _lrs(a, noise, seeds=3, c=1e-4, seed=0):
     """Each seed's lr* = c B^a, times a log-normal noise of sd ``noise`` (in log units)."""
     rng = np.random.default_rng(seed)
-    return [[c * b**a * math.exp(noise * rng.standard_normal()) for b in SIZES] for _ in range(seeds)]
+    return [
+        [c * b**a * math.exp(noise * rng.standard_normal()) for b in SIZES] for _ in range(seeds)
+    ]
 
 
 @pytest.mark.parametrize(

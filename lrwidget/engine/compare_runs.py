@@ -306,7 +306,9 @@ def _loaders(loaders: object) -> list[int]:
     for b in sizes:
         own = getattr(loaders[b], "batch_size", None)
         if is_int(own) and own != b:
-            raise ValueError(f"loaders[{b}] yields batches of {own}, not {b}: its key must be its batch size")
+            raise ValueError(
+                f"loaders[{b}] yields batches of {own}, not {b}: its key must be its batch size"
+            )
     return sizes
 
 

@@ -158,27 +158,33 @@ def fit_scaling(
     )
     if loss_table.shape != table.shape:
         raise ValueError(f"losses must have the shape of lrs {table.shape}, got {loss_table.shape}")
-    if not (is_real(lr_step) and (lr_step == 0 or (lr_step >= 1 and math.isfinite(lr_step)))):
+    step = float(lr_step) if is_real(lr_step) else math.nan
+    if not (step == 0 or (step >= 1 and math.isfinite(step))):
         raise ValueError(f"lr_step must be 0 or a finite factor >= 1, got {lr_step!r}")
     logb = np.log(np.asarray(sizes, dtype=float))
     per_seed = [a for a in (_slope(logb, np.log(row)) for row in table) if a is not None]
-    floor = math.log(lr_step) / float(logb.max() - logb.min()) if lr_step else 0.0
+    floor = math.log(step) / float(logb.max() - logb.min()) if step else 0.0
     return _verdict(per_seed, floor, _points(table, loss_table), label)
 
 
-def _table(rows: Sequence[Sequence[float | None]], n: int, name: str, positive=False) -> np.ndarray:
+def _table(
+    rows: Sequence[Sequence[float | None]], n: int, name: str, positive: bool = False
+) -> np.ndarray:
     out = np.full((len(rows), n), math.nan)
     for s, row in enumerate(rows):
         if len(row) != n:
-            raise ValueError(f"{name}[{s}] must hold one value per batch size ({n}), got {len(row)}")
+            raise ValueError(
+                f"{name}[{s}] must hold one value per batch size ({n}), got {len(row)}"
+            )
         for j, v in enumerate(row):
             if v is None:
                 continue
-            ok = is_real(v) and math.isfinite(v) and (v > 0 or not positive)
+            x = float(v) if is_real(v) else math.nan
+            ok = math.isfinite(x) and (x > 0 or not positive)
             if not ok:
                 kind = "a positive finite lr" if positive else "a finite number"
                 raise ValueError(f"{name}[{s}][{j}] must be {kind} or None, got {v!r}")
-            out[s, j] = float(v)
+            out[s, j] = x
     return out
 
 
