@@ -35,6 +35,14 @@ def test_a_spread_that_cannot_separate_the_rules_claims_no_rule():
     assert fit.rule == "undecided", fit
 
 
+def test_a_rule_that_cannot_be_told_from_no_scaling_is_not_claimed():
+    # 0.25 +- a band of ~0.3: 0.5 is inside, 1 is not, but neither is 0 excluded
+    fit = fit_scaling(SIZES, _lrs(0.25, noise=0.1, seed=5), lr_step=2.2)
+    assert abs(fit.exponent) < fit.half_width and abs(fit.exponent - 0.5) < fit.half_width
+    assert fit.rule == "undecided"
+    assert fit.text.endswith(": undecided (square root or no scaling)")
+
+
 def test_a_tested_lr_grid_coarser_than_the_spread_widens_the_band():
     lrs = _lrs(0.8, noise=0.0)  # no spread at all: exactly 0.8, neither rule
     assert fit_scaling(SIZES, lrs).rule == "neither"

@@ -5,11 +5,16 @@ log B); ``a`` is their mean and its spread their standard deviation. The rule th
 with is read off the 95 % interval of that mean (Student's t over the seeds), never narrower than
 the exponent the tested lrs can resolve (one step of the sweep over the batch sizes' span):
 
-- "linear" (SGD, Goyal et al. 2017): a = 1 is inside the interval and a = 0.5 is not;
-- "square root" (Adam, Malladi et al. 2022): a = 0.5 inside, a = 1 not;
-- "neither": both outside;
-- "undecided": both inside, i.e. the seeds' spread cannot separate the rules (or too few
-  seeds had a suggestion at two batch sizes to measure a spread at all).
+- "linear" (SGD, Goyal et al. 2017): a = 1 is inside the interval, a = 0.5 is not, and
+  neither is a = 0 (no scaling at all);
+- "square root" (Adam, Malladi et al. 2022): a = 0.5 inside, a = 1 and a = 0 not;
+- "neither": both rules outside;
+- "undecided": a rule inside together with the other rule or with no scaling (a = 0), i.e. the
+  seeds' spread cannot separate them (or too few seeds had a suggestion at two batch sizes to
+  measure a spread at all). The text says which it cannot tell apart.
+
+A rule is claimed only when the spread separates it from the other rule and from no scaling: an
+exponent of 0.1 ± 0.4 is as consistent with lr* not depending on B as with the square root.
 
 Example
 -------
@@ -34,6 +39,9 @@ __all__ = ["RULES", "ScalingFit", "check_batch_sizes", "fit_scaling", "t95"]
 
 #: the exponent of each rule a fit is compared with
 RULES = {"linear": 1.0, "square root": 0.5}
+#: the exponent of no scaling at all (lr* the same at every batch size): a rule must be told
+#: apart from it too
+NONE = 0.0
 
 #: two-sided 95 % quantiles of Student's t for 1..10 degrees of freedom
 _T95 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228)
@@ -221,6 +229,9 @@ def _verdict(
     a, sd = float(np.mean(per_seed)), float(np.std(per_seed, ddof=1))
     half = max(t95(len(per_seed) - 1) * sd / math.sqrt(len(per_seed)), floor)
     inside = [name for name, v in RULES.items() if abs(a - v) <= half]
+    if abs(a - NONE) <= half and inside:
+        inside.append("no scaling")
     rule = inside[0] if len(inside) == 1 else ("neither" if not inside else "undecided")
-    text = f"lr* ∝ B^{a:.2f} ± {sd:.2f}: {rule}{tail}"
+    why = f" ({' or '.join(inside)})" if rule == "undecided" else ""
+    text = f"lr* ∝ B^{a:.2f} ± {sd:.2f}: {rule}{why}{tail}"
     return ScalingFit(a, sd, rule, points, text, tuple(per_seed), half)
