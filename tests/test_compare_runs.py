@@ -181,3 +181,15 @@ def test_compare_batch_sizes_refuses_an_optimizer_of_another_model():
     other = torch.optim.SGD(nn.Linear(8, 1).parameters(), lr=1e-3)
     with pytest.raises(ValueError, match="optimizer holds none of the model's parameters"):
         lrwidget.compare_batch_sizes(model, other, loaders, _per_b)
+
+
+def test_show_hands_every_run_its_label_and_optimizer_to_the_compare_view(mlp, digits_loader):
+    # the view is issue 20's other half (lrwidget/views/compare_widget.py): live once merged
+    pytest.importorskip("lrwidget.views.compare_widget")
+    res = lrwidget.compare_optimizers(
+        mlp, {"SGD": SGD, "Adam": ADAM}, digits_loader, nn.CrossEntropyLoss(), num_iter=10
+    )
+    assert res.show().runs == ("SGD", "Adam")
+    model, opt, loaders = _regression((8, 64))
+    fits = lrwidget.compare_batch_sizes(model, opt, loaders, _per_b, seeds=3, num_iter=10)
+    assert fits.show().runs == tuple(fits)  # 6 runs: all shown, with the fit as the trend
