@@ -5,8 +5,8 @@ Example
 >>> import lrwidget
 >>> sorted(n for n in lrwidget.__all__)  # doctest: +NORMALIZE_WHITESPACE
 ['BqplotView', 'DataLoaderIter', 'LRFinder', 'LRFinderWidget', 'RangeTestResult',
- 'TrainDataLoaderIter', 'ValDataLoaderIter', 'Watch', 'connect', 'find_lr', 'listen',
- 'show_in_sidebar', 'suggest']
+ 'TrainDataLoaderIter', 'ValDataLoaderIter', 'Watch', 'compare_batch_sizes',
+ 'compare_optimizers', 'connect', 'find_lr', 'listen', 'show_in_sidebar', 'suggest']
 """
 
 from .engine.batches import DataLoaderIter, TrainDataLoaderIter, ValDataLoaderIter
@@ -26,6 +26,8 @@ __all__ = [
     "BqplotView",
     "listen",
     "connect",
+    "compare_optimizers",
+    "compare_batch_sizes",
     # torch-lr-finder's loader iterators, for code that subclasses them (one import to switch)
     "DataLoaderIter",
     "TrainDataLoaderIter",
@@ -42,6 +44,8 @@ _LAZY = {
     "BqplotView": "views.bqview",
     "listen": "views.remote_widget",
     "connect": "remote.link",
+    "compare_optimizers": "engine.compare_runs",
+    "compare_batch_sizes": "engine.compare_runs",
 }
 
 

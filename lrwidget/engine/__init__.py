@@ -12,4 +12,6 @@
 - ``progress``: the progress bar in a terminal (tqdm).
 - ``stream``: a run's events, delivered on a thread of their own.
 - ``history``: the readings of a run and ``RangeTestResult``.
+- ``groups``: one range test per param group, and an lr per group.
+- ``compare_runs``: several range tests on one model (optimizers, batch sizes) for one chart.
 """

@@ -8,7 +8,8 @@ What is added: the model, optimizer and GradScaler come back bit for bit however
 (see :mod:`lrwidget.engine.snapshot`); every reading is kept (:attr:`LRFinder.result`); custom steps
 (``step_fn``) and the user's own loop (:meth:`LRFinder.track`); :meth:`LRFinder.stop` and
 :meth:`LRFinder.subscribe` for a live view; :meth:`LRFinder.apply` and
-:meth:`LRFinder.one_cycle` to use the chosen lr.
+:meth:`LRFinder.one_cycle` to use the chosen lr; one test per param group
+(:meth:`LRFinder.range_test_groups`, :meth:`LRFinder.apply_groups`).
 
 One test at a time per finder: taking the finder is one atomic step, before anything is
 touched, and a second caller (another thread, a second widget) gets a ``RuntimeError``. When the
@@ -46,6 +47,7 @@ from .collective import (
     collective_of,
 )
 from .compat import TorchLrFinderExtras
+from .groups import GroupTests
 from .history import RangeTestResult
 from .live import LiveHooks
 from .loop import StopRule
@@ -57,13 +59,12 @@ from .steps import (
     check_own_scaler,
 )
 from .track import Tracker
-from .use import UseLr
 from .watch_open import Watching
 
 __all__ = ["LRFinder", "StopRule", "Tracker"]
 
 
-class LRFinder(TorchLrFinderExtras, LiveHooks, UseLr, Watching):
+class LRFinder(TorchLrFinderExtras, LiveHooks, GroupTests, Watching):
     """Learning-rate range test for a PyTorch model and optimizer.
 
     Parameters
