@@ -5,7 +5,7 @@ Example
 >>> import lrwidget
 >>> sorted(n for n in lrwidget.__all__)  # doctest: +NORMALIZE_WHITESPACE
 ['BqplotView', 'DataLoaderIter', 'LRFinder', 'LRFinderWidget', 'RangeTestResult',
- 'TrainDataLoaderIter', 'ValDataLoaderIter', 'Watch', 'connect', 'find_lr', 'listen',
+ 'TrainDataLoaderIter', 'ValDataLoaderIter', 'Watch', 'compare', 'connect', 'find_lr', 'listen',
  'show_in_sidebar', 'suggest']
 """
 
@@ -26,6 +26,7 @@ __all__ = [
     "BqplotView",
     "listen",
     "connect",
+    "compare",
     # torch-lr-finder's loader iterators, for code that subclasses them (one import to switch)
     "DataLoaderIter",
     "TrainDataLoaderIter",
@@ -42,6 +43,7 @@ _LAZY = {
     "BqplotView": "views.bqview",
     "listen": "views.remote_widget",
     "connect": "remote.link",
+    "compare": "views.compare_widget",
 }
 
 
