@@ -61,6 +61,7 @@ class LiveFeed(ChannelView):
             with self._lock:
                 self.readings.write(0, *ch.readings.view())
                 self.running = ch.source.running
+        self._notify("attached", 0, 0)
 
     def channel_run(self, run: RunStarted) -> None:
         with self._lock:

@@ -32,7 +32,7 @@ import logging
 import os
 import pathlib
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 import anywidget
@@ -178,10 +178,14 @@ class CompareWidget(KernelOwned, anywidget.AnyWidget):
         self._closed = False
         self._bad = 0  # refused front-end messages (logged the first few)
         self.on_msg(self._on_msg)
-        self._refresh()
         for i, run in enumerate(self._runs):
             if run.widget is not None:
-                self._follow(i, run)
+                channel = Channel.of(run.widget.finder)
+                run.feed = LiveFeed(channel, self._feed_callback(i))
+        self._refresh()
+        for run in self._runs:
+            if run.feed is not None and run.widget is not None:
+                Channel.of(run.widget.finder).attach(run.feed)
 
     # ------------------------------------------------------------------ public API
     @property
@@ -322,12 +326,8 @@ class CompareWidget(KernelOwned, anywidget.AnyWidget):
         v, _ = snap_lr(lr, lrs)
         self.compare_selected = {"run": i, "lr": v}
 
-    def _follow(self, i: int, run: CompareRun) -> None:
-        assert run.widget is not None
-        channel = Channel.of(run.widget.finder)
-        run.feed = LiveFeed(channel, lambda kind, a, b: self._on_feed(i, kind, a, b))
-        channel.attach(run.feed)
-        self._refresh()
+    def _feed_callback(self, i: int) -> Callable[[str, int, int], None]:
+        return lambda kind, start, stop: self._on_feed(i, kind, start, stop)
 
     def _on_feed(self, i: int, kind: str, start: int, stop: int) -> None:
         """A live run's news (on its channel's writer thread)."""
