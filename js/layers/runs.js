@@ -10,7 +10,7 @@ import { strokeColumns } from "./polyline.js";
 
 /** Per-view scratch: one column cache per run, reused frame to frame (keyed by x mapping and data version). */
 export function createRunsCache() {
-  return { cols: [], keys: [] };
+  return { cols: [], keys: [], left: null, domain: { key: "", value: null } };
 }
 
 /** The union of the visible runs' x domains (each run's readings, or its sweep when it has none yet). */
@@ -41,6 +41,13 @@ function unionRange(cols, runs) {
   return lo < hi ? { lo, hi, clipped } : { lo: 0, hi: 1, clipped: false };
 }
 
+/** unionDomain, recomputed only when a run's readings or visibility changed (it reads every reading). */
+function cachedDomain(cache, runs, log) {
+  const key = `${log}|${runs.map((r) => `${r.visible}:${r.version}:${r.n}`).join(",")}`;
+  if (cache.domain.key !== key) cache.domain = { key, value: unionDomain(runs, log) };
+  return cache.domain.value;
+}
+
 function decimateRuns(cache, runs, log, xd, left, right, dpr) {
   const xDev = createScale(xd, [left * dpr, right * dpr], log);
   const key = `${log}|${xDev.t0}|${xDev.k}|${left * dpr}`;
@@ -66,9 +73,11 @@ export function runsGeometry(ctx, f, cache) {
   const { width, height, theme, runs } = f;
   const dpr = f.dpr || 1;
   const log = f.log !== false;
-  const xd = unionDomain(runs, log);
-  const L0 = computeLayout(width, height, 40);
-  decimateRuns(cache, runs, log, xd, L0.left, L0.right, dpr);
+  const xd = cachedDomain(cache, runs, log);
+  // decimated with the last frame's left margin (a first frame: the narrowest), again only if it changed
+  const L0 = computeLayout(width, height, 0);
+  const left0 = cache.left ?? L0.left;
+  decimateRuns(cache, runs, log, xd, left0, L0.right, dpr);
   const yr = unionRange(cache.cols, runs);
   const hasData = runs.some((r, k) => r.visible && cache.cols[k].count > 0);
   ctx.font = font(theme, 11);
@@ -76,7 +85,8 @@ export function runsGeometry(ctx, f, cache) {
   let yLabelW = 0;
   if (hasData) for (const t of yt.major) yLabelW = Math.max(yLabelW, ctx.measureText(t.label).width);
   const L = computeLayout(width, height, yLabelW);
-  if (L.left !== L0.left || L.right !== L0.right) decimateRuns(cache, runs, log, xd, L.left, L.right, dpr);
+  cache.left = L.left;
+  if (L.left !== left0 || L.right !== L0.right) decimateRuns(cache, runs, log, xd, L.left, L.right, dpr);
   const plot = { left: L.left, top: L.top, right: L.right, bottom: L.bottom };
   const xScale = createScale(xd, [plot.left, plot.right], log);
   const yScale = createScale([yr.lo, yr.hi], [plot.bottom, plot.top], false);

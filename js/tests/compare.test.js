@@ -199,3 +199,20 @@ test("8 runs of 10k readings draw a frame fast (decimated: no per-reading drawin
   const ms = (performance.now() - t0) / 10;
   assert.ok(ms < 200, `${ms} ms a frame (a recording context; the browser test measures the real one)`);
 });
+
+test("a frame with nothing new re-decimates nothing (a hover redraws only; the margin settles once)", () => {
+  const st = stateWith([curve(2000, 1e-6, 10, 1e-3), curve(2000, 1e-6, 10, 1e-2)]);
+  const runs = frameRuns(st, 2);
+  const cache = createRunsCache();
+  const frame = () =>
+    drawRunsFrame({ ctx: recordingCtx().ctx, width: 600, height: 300, dpr: 1, theme: THEME, runs, log: true, cache });
+  frame();
+  frame();
+  const before = Array.from(cache.cols[0].max.subarray(0, cache.cols[0].count));
+  runs[0].smoothed.fill(100); // unseen unless the frame decimates again (the version did not change)
+  frame();
+  assert.deepEqual(Array.from(cache.cols[0].max.subarray(0, cache.cols[0].count)), before);
+  runs[0].version++;
+  frame();
+  assert.equal(cache.cols[0].max[0], 100, "a new version is decimated again");
+});

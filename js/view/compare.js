@@ -3,7 +3,7 @@
 // names the run, a click selects a (run, lr)) and Apply. The kernel checks every command: a select carries a
 // run index and an lr, which the kernel snaps to a reading of that run; Apply carries nothing.
 import { formatLoss, formatLR } from "../format.js";
-import { drawRunsFrame, pickRun } from "../layers/runs.js";
+import { createRunsCache, drawRunsFrame, pickRun } from "../layers/runs.js";
 import { nearestIndex } from "../pick.js";
 import { createBus } from "./bus.js";
 import { applyCompareMessage, applySaved, asRunInfos, createCompareState } from "./compare_state.js";
@@ -108,7 +108,7 @@ function fitCanvas(dom) {
 
 /** One draw per animation frame; the frame's time in data-frame-ms. Returns the cleanup. */
 function mountCompareFrame({ dom, view, bus, c }) {
-  const cache = { cols: [], keys: [] };
+  const cache = createRunsCache();
   const draw = () => {
     const ins = c.infos();
     c.runs = frameRuns(c.state, ins, c.hidden, view.theme);
@@ -126,6 +126,7 @@ function mountCompareFrame({ dom, view, bus, c }) {
     });
     dom.root.dataset.frameMs = (view.now() - t0).toFixed(2); // browser tests read the frame's time
     dom.root.dataset.readings = c.runs.map((r) => r.n).join(",");
+    dom.root.dataset.running = String(ins.filter((i) => i.running).length);
   };
   const loop = createFrameScheduler(draw);
   const off = bus.on("draw", loop.request);

@@ -136,8 +136,10 @@ class CompareRun:
     def target(self) -> str:
         """Which optimizer Apply writes to, in words."""
         if self.optimizer is None:
+            if self.widget is not None:
+                return "the job's optimizer"  # a widget of a source in another process
             return "none (pass optimizers=[...] to apply)"
-        return type(self.optimizer).__name__
+        return f"{self.label}'s {type(self.optimizer).__name__} optimizer"
 
     def apply(self, lr: float) -> None:
         """Write ``lr`` into this run's optimizer (the groups keep their ratio to the first)."""

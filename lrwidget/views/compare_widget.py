@@ -240,7 +240,7 @@ class CompareWidget(KernelOwned, anywidget.AnyWidget):
         run.apply(float(lr))  # outside the lock: a live widget's apply waits for its channel
         with self._lock:
             self.compare_applied = (
-                f"lr {format_lr(float(lr))} applied to {run.label} ({run.target()})"
+                f"lr {format_lr(float(lr))} applied to {run.target()}"
             )
             self.compare_error = ""
             self._refresh()

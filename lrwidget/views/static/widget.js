@@ -33,7 +33,7 @@ function createBus(topics = TOPICS) {
 
 // lrwidget/pure/rules.json
 var rules_default = {
-  about: "palette.*.runs: the compare chart's run colours (issue 20), Okabe-Ito (colour-blind safe), the light theme's yellow darkened and the dark theme's black made white to read on their backgrounds. What the Python side (lrwidget/pure/rules.py: report, bqview, suggest, widget) and the front end (js/theme.js, format.js, ticks.js, scale.js) must agree on, written once. Both sides load this file; tests/test_rules.py checks that they compute the same results from it.",
+  about: "palette.*.runs: the compare chart's run colours (issue 20), Okabe-Ito (colour-blind safe) in its order, each at least 3:1 against its theme's bg (the light theme's pink, orange, sky blue and yellow darkened; the dark theme's blue, vermillion, green and pink lightened, its black made white; tests/test_compare.py checks). What the Python side (lrwidget/pure/rules.py: report, bqview, suggest, widget) and the front end (js/theme.js, format.js, ticks.js, scale.js) must agree on, written once. Both sides load this file; tests/test_rules.py checks that they compute the same results from it.",
   palette: {
     light: {
       fg: "#1f2328",
@@ -47,7 +47,7 @@ var rules_default = {
       applied: "#188038",
       error: "#d93025",
       rules: ["#1a73e8", "#9334e6", "#e8710a", "#188038", "#c5221f", "#007b83"],
-      runs: ["#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000", "#9c8a00"],
+      runs: ["#0072b2", "#d55e00", "#009e73", "#c4729f", "#b07800", "#3a93d0", "#000000", "#9c8a00"],
       gridAlpha: 0.08,
       rawAlpha: 0.3
     },
@@ -816,7 +816,7 @@ function fillBand(ctx, cols, yMap, thickness) {
 
 // js/layers/runs.js
 function createRunsCache() {
-  return { cols: [], keys: [] };
+  return { cols: [], keys: [], left: null, domain: { key: "", value: null } };
 }
 function unionDomain(runs, log) {
   let lo = Infinity;
@@ -842,6 +842,11 @@ function unionRange(cols, runs) {
   });
   return lo < hi ? { lo, hi, clipped } : { lo: 0, hi: 1, clipped: false };
 }
+function cachedDomain(cache, runs, log) {
+  const key = `${log}|${runs.map((r) => `${r.visible}:${r.version}:${r.n}`).join(",")}`;
+  if (cache.domain.key !== key) cache.domain = { key, value: unionDomain(runs, log) };
+  return cache.domain.value;
+}
 function decimateRuns(cache, runs, log, xd, left, right, dpr) {
   const xDev = createScale(xd, [left * dpr, right * dpr], log);
   const key = `${log}|${xDev.t0}|${xDev.k}|${left * dpr}`;
@@ -861,9 +866,10 @@ function runsGeometry(ctx, f, cache) {
   const { width, height, theme, runs } = f;
   const dpr = f.dpr || 1;
   const log = f.log !== false;
-  const xd = unionDomain(runs, log);
-  const L0 = computeLayout(width, height, 40);
-  decimateRuns(cache, runs, log, xd, L0.left, L0.right, dpr);
+  const xd = cachedDomain(cache, runs, log);
+  const L0 = computeLayout(width, height, 0);
+  const left0 = cache.left ?? L0.left;
+  decimateRuns(cache, runs, log, xd, left0, L0.right, dpr);
   const yr = unionRange(cache.cols, runs);
   const hasData = runs.some((r, k) => r.visible && cache.cols[k].count > 0);
   ctx.font = font(theme, 11);
@@ -871,7 +877,8 @@ function runsGeometry(ctx, f, cache) {
   let yLabelW = 0;
   if (hasData) for (const t of yt.major) yLabelW = Math.max(yLabelW, ctx.measureText(t.label).width);
   const L = computeLayout(width, height, yLabelW);
-  if (L.left !== L0.left || L.right !== L0.right) decimateRuns(cache, runs, log, xd, L.left, L.right, dpr);
+  cache.left = L.left;
+  if (L.left !== left0 || L.right !== L0.right) decimateRuns(cache, runs, log, xd, L.left, L.right, dpr);
   const plot = { left: L.left, top: L.top, right: L.right, bottom: L.bottom };
   const xScale = createScale(xd, [plot.left, plot.right], log);
   const yScale = createScale([yr.lo, yr.hi], [plot.bottom, plot.top], false);
@@ -3382,7 +3389,7 @@ function fitCanvas2(dom) {
   return { width, height, dpr };
 }
 function mountCompareFrame({ dom, view, bus, c }) {
-  const cache = { cols: [], keys: [] };
+  const cache = createRunsCache();
   const draw = () => {
     const ins = c.infos();
     c.runs = frameRuns(c.state, ins, c.hidden, view.theme);
@@ -3400,6 +3407,7 @@ function mountCompareFrame({ dom, view, bus, c }) {
     });
     dom.root.dataset.frameMs = (view.now() - t0).toFixed(2);
     dom.root.dataset.readings = c.runs.map((r) => r.n).join(",");
+    dom.root.dataset.running = String(ins.filter((i) => i.running).length);
   };
   const loop = createFrameScheduler(draw);
   const off = bus.on("draw", loop.request);

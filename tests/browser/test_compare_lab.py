@@ -1,0 +1,118 @@
+"""lrwidget.compare in a real JupyterLab (issue 20): a live widget's run streams into a chart
+with a saved file and six results of 10k readings each (8 curves); the legend toggles curves
+(click and keyboard); with only "Adam" shown, a click selects one of its tested lrs and Apply
+writes it into Adam's optimizer and no other (read back in the kernel). The frame time of 8
+overlaid curves is read from the view (data-frame-ms). Screenshots in light and dark."""
+
+from __future__ import annotations
+
+import re
+import statistics
+import time
+
+PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"
+ROOT = f"{PANEL} .lrw-root.lrw-compare"
+
+COMPARE = """\
+import numpy as np
+from lrwidget import RangeTestResult
+
+def synth(valley, n=10_000):
+    lrs = np.logspace(-6, 1, n)
+    x = np.log10(lrs) - np.log10(valley)
+    loss = 2 - np.exp(-x ** 2) + 0.02 * np.sin(np.arange(n) / 7) + np.where(x > 1.5, 3.0, 0)
+    return RangeTestResult(lrs, loss, loss, "completed", "exp", 1e-6, 10.0, n, 1.0)
+
+synth(2e-3).save("adam.json")
+opts = [torch.optim.SGD([torch.nn.Parameter(torch.zeros(2))], lr=0.1) for _ in range(7)]
+cmp = lrwidget.compare(widget, "adam.json", *[synth(10 ** (-5 + k / 2)) for k in range(6)],
+                       labels=["SGD", "Adam", *[f"bs {32 * 2 ** k}" for k in range(6)]],
+                       optimizers=[None, *opts], title="Eight runs")
+display(cmp)
+widget.run(loader, start_lr=1e-5, end_lr=10, num_iter=80, step_fn=step)"""
+
+READ = """\
+print("SELECTED", cmp.selected)
+print("LRS", [o.param_groups[0]["lr"] for o in opts])
+print("SGD", optimizer.param_groups[0]["lr"])"""
+
+
+def _runs_readings(root) -> list[int]:
+    return [int(v) for v in (root.get_attribute("data-readings") or "0").split(",")]
+
+
+def _frame_times(page, root, n: int = 25) -> list[float]:
+    """data-frame-ms of ``n`` frames, each drawn for a pointer move across the plot."""
+    root.scroll_into_view_if_needed()
+    box = root.locator("canvas.lrw-canvas").bounding_box()
+    out = []
+    for k in range(n):
+        page.mouse.move(box["x"] + box["width"] * (0.1 + 0.8 * k / n), box["y"] + box["height"] / 2)
+        page.wait_for_timeout(40)
+        out.append(float(root.get_attribute("data-frame-ms")))
+    return out
+
+
+def test_overlay_toggle_click_apply_and_themes(jupyter, open_notebook, digits_setup, artifacts):
+    jupyter.write_notebook("compare.ipynb", [digits_setup(0.02, "SGD"), COMPARE, READ])
+    nb = open_notebook("compare.ipynb")
+    page = nb.page
+    logs = []
+    page.on("console", lambda m: logs.append(f"{m.type}: {m.text}"))
+    try:
+        assert "SETUP OK" in nb.run(0)
+        nb.run(1)
+        root = page.locator(ROOT).first
+        root.wait_for()
+        # the live run streams in beside the finished curves, then ends as one of them
+        page.wait_for_function(
+            "s => { const r = document.querySelector(s).dataset.readings || '';"
+            " const n = r.split(',').map(Number); return n.length === 8 && n[0] > 0 &&"
+            " n.slice(1).every(v => v === 10000); }",
+            arg=ROOT,
+        )
+        streamed = _runs_readings(root)[0]
+        page.wait_for_function(  # the run ended: its curve came back whole in compare_saved
+            "s => document.querySelector(s).dataset.running === '0'", arg=ROOT, timeout=90_000
+        )
+        nb.wait_idle()
+        assert 0 < streamed <= _runs_readings(root)[0]  # the live curve drew while the test ran
+        times = _frame_times(page, root)
+        med = statistics.median(times)
+        print(f"8 curves x 10k readings: frame {med:.2f} ms median, {max(times):.2f} ms max")
+        assert med <= 8.0, times
+        root.screenshot(path=str(artifacts / "compare_light.png"))
+
+        items = root.locator(".lrw-run")
+        assert items.count() == 8
+        items.nth(2).click()  # a click hides "bs 32"
+        assert items.nth(2).get_attribute("aria-pressed") == "false"
+        items.nth(2).focus()
+        page.keyboard.press("Enter")  # the keyboard shows it again
+        assert items.nth(2).get_attribute("aria-pressed") == "true"
+        for k in [0, *range(2, 8)]:  # only Adam's curve stays
+            items.nth(k).click()
+        canvas = root.locator("canvas.lrw-canvas")
+        box = canvas.bounding_box()
+        canvas.click(position={"x": box["width"] * 0.45, "y": box["height"] * 0.5})
+        root.locator(".lrw-sel").filter(has_text="selected Adam").wait_for()
+        root.get_by_role("button", name="Apply", exact=True).click()
+        root.locator(".lrw-applied").filter(has_text="applied to Adam's SGD optimizer").wait_for()
+        out = nb.run(2)
+        sel = re.search(r"SELECTED \('Adam', ([0-9.e+-]+)\)", out)
+        lrs = re.search(r"LRS \[(.*?)\]", out)
+        assert sel and lrs, out
+        got = [float(v) for v in lrs.group(1).split(",")]
+        assert got[0] == float(sel.group(1)), out  # Adam's optimizer holds the tested lr
+        assert got[1:] == [0.1] * 6, out  # no other run's optimizer moved
+        assert "SGD 1e-05" in out, out  # nor the live widget's
+        for k in [0, *range(2, 8)]:
+            items.nth(k).click()
+        nb.set_theme("dark")
+        time.sleep(0.5)
+        root.screenshot(path=str(artifacts / "compare_dark.png"))
+    except Exception:
+        print("\n".join(logs[-30:]))
+        print(page.evaluate(f"[...document.querySelectorAll('{ROOT}')].map(r => ({{...r.dataset}}))"))
+        page.screenshot(path=str(artifacts / "compare_failure.png"))
+        raise
