@@ -239,9 +239,7 @@ class CompareWidget(KernelOwned, anywidget.AnyWidget):
         run = self._runs[i]
         run.apply(float(lr))  # outside the lock: a live widget's apply waits for its channel
         with self._lock:
-            self.compare_applied = (
-                f"lr {format_lr(float(lr))} applied to {run.target()}"
-            )
+            self.compare_applied = f"lr {format_lr(float(lr))} applied to {run.target()}"
             self.compare_error = ""
             self._refresh()
         return float(lr)

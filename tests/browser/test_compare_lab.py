@@ -113,6 +113,7 @@ def test_overlay_toggle_click_apply_and_themes(jupyter, open_notebook, digits_se
         root.screenshot(path=str(artifacts / "compare_dark.png"))
     except Exception:
         print("\n".join(logs[-30:]))
-        print(page.evaluate(f"[...document.querySelectorAll('{ROOT}')].map(r => ({{...r.dataset}}))"))
+        views = f"[...document.querySelectorAll('{ROOT}')].map(r => ({{...r.dataset}}))"
+        print(page.evaluate(views))
         page.screenshot(path=str(artifacts / "compare_failure.png"))
         raise
