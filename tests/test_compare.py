@@ -329,3 +329,39 @@ def test_report_and_static_fallback_show_every_curve_and_the_trend(tmp_path):
         assert "SGD: suggests" in data["text/plain"]
     finally:
         cmp.close()
+
+
+def test_a_saved_notebooks_state_holds_every_curve_and_the_front_end_reads_it(tmp_path):
+    """What "save widget state" keeps (the synced traits) is enough to draw every curve: the
+    front end's own reader (js/view/compare_state.js splitSaved) gets each run back."""
+    import json
+    import pathlib
+    import shutil
+    import subprocess
+
+    node = shutil.which("node")
+    assert node, "node is needed for the front end's reader"
+    results = [_result(1e-1, 50), _result(1e-3, 70), _result(1e-4, 90)]
+    cmp = lrwidget.compare(*results, labels=["SGD", "Adam", "AdamW"])
+    try:
+        state = cmp.get_state()
+        assert [r["label"] for r in state["compare_runs"]] == ["SGD", "Adam", "AdamW"]
+        blob = state["compare_saved"]
+        (tmp_path / "saved.bin").write_bytes(b"xy" + bytes(blob))  # an odd offset, as a view may be
+        repo = pathlib.Path(__file__).resolve().parents[1]
+        script = tmp_path / "read.mjs"
+        script.write_text(
+            'import { readFileSync } from "node:fs";\n'
+            f'import {{ splitSaved }} from "{(repo / "js/view/compare_state.js").as_uri()}";\n'
+            f'const b = readFileSync("{tmp_path / "saved.bin"}");\n'
+            "const runs = splitSaved(new DataView(b.buffer, b.byteOffset + 2, b.length - 2));\n"
+            "console.log(JSON.stringify(runs.map((r) => [r.run, Array.from(r.lr)])));\n"
+        )
+        proc = subprocess.run([node, str(script)], capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 0, proc.stderr
+        got = json.loads(proc.stdout)
+        assert [k for k, _ in got] == [0, 1, 2]
+        for (_, lrs), r in zip(got, results):
+            assert np.array_equal(np.array(lrs), r.lrs)  # the lrs exactly, as the single view's
+    finally:
+        cmp.close()
