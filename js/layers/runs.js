@@ -105,10 +105,15 @@ export function drawRunCurves(ctx, g, f) {
   ctx.setTransform(1, 0, 0, 1, 0, 0);
   const yMap = createScale([yr.lo, yr.hi], [plot.bottom * dpr, plot.top * dpr], false).map;
   ctx.lineWidth = 2 * dpr;
+  // Round joins look best on a sparse curve; bevel joins cost much less, and several dense curves add up.
+  let total = 0;
+  f.runs.forEach((r, k) => {
+    if (r.visible) total += g.cols[k].count;
+  });
+  ctx.lineJoin = total < 1500 ? "round" : "bevel";
   f.runs.forEach((r, k) => {
     if (!r.visible || g.cols[k].count === 0) return;
     ctx.strokeStyle = r.color;
-    ctx.lineJoin = g.cols[k].count < 1500 ? "round" : "bevel";
     strokeColumns(ctx, g.cols[k], yMap, 0.3 * dpr);
   });
   ctx.restore();

@@ -179,10 +179,11 @@ function mountRunPointer({ dom, port, bus, c }) {
   };
   const onMove = (ev) => {
     const { x, y, hit } = at(ev);
+    const same = hit && c.hover && hit.run === c.hover.run && hit.index === c.hover.index;
     c.hover = hit;
     dom.tooltip.hidden = !hit;
     if (hit) showTooltip(dom, x, y, runTip(c.runs[hit.run].label, hit));
-    bus.emit("draw");
+    if (!same) bus.emit("draw"); // the ring moved: one frame
   };
   const onLeave = () => {
     c.hover = null;

@@ -895,10 +895,14 @@ function drawRunCurves(ctx, g, f) {
   ctx.setTransform(1, 0, 0, 1, 0, 0);
   const yMap = createScale([yr.lo, yr.hi], [plot.bottom * dpr, plot.top * dpr], false).map;
   ctx.lineWidth = 2 * dpr;
+  let total = 0;
+  f.runs.forEach((r, k) => {
+    if (r.visible) total += g.cols[k].count;
+  });
+  ctx.lineJoin = total < 1500 ? "round" : "bevel";
   f.runs.forEach((r, k) => {
     if (!r.visible || g.cols[k].count === 0) return;
     ctx.strokeStyle = r.color;
-    ctx.lineJoin = g.cols[k].count < 1500 ? "round" : "bevel";
     strokeColumns(ctx, g.cols[k], yMap, 0.3 * dpr);
   });
   ctx.restore();
@@ -3454,10 +3458,11 @@ function mountRunPointer({ dom, port, bus, c }) {
   };
   const onMove = (ev) => {
     const { x, y, hit } = at(ev);
+    const same = hit && c.hover && hit.run === c.hover.run && hit.index === c.hover.index;
     c.hover = hit;
     dom.tooltip.hidden = !hit;
     if (hit) showTooltip(dom, x, y, runTip(c.runs[hit.run].label, hit));
-    bus.emit("draw");
+    if (!same) bus.emit("draw");
   };
   const onLeave = () => {
     c.hover = null;
