@@ -327,6 +327,7 @@ def test_report_and_static_fallback_show_every_curve_and_the_trend(tmp_path):
         data, _ = cmp._repr_mimebundle_()
         assert data["image/svg+xml"].count('class="suggestion"') == 3
         assert "SGD: suggests" in data["text/plain"]
+        assert data["text/html"].count('<img src="data:image/svg+xml;base64,') == 1
     finally:
         cmp.close()
 

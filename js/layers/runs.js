@@ -179,7 +179,7 @@ export function drawRunSelection(ctx, g, f, theme) {
 
 /** The trend: a dashed line through its (lr, loss) points, its text as a caption by the last one. */
 export function drawTrend(ctx, g, f, theme) {
-  const pts = (f.trend?.points || []).filter(([lr, loss]) => lr > 0 && Number.isFinite(loss));
+  const pts = f.trend ? f.trend.points : []; // checked by compare_state.js asTrend
   if (pts.length === 0) return;
   const xy = pts.map(([lr, loss]) => [g.xScale.map(lr), g.yScale.map(Math.min(Math.max(loss, g.yr.lo), g.yr.hi))]);
   ctx.save();

@@ -9,6 +9,7 @@ import {
   applyCompareMessage,
   applySaved,
   asRunInfos,
+  asTrend,
   createCompareState,
   MAX_RUNS,
   splitSaved,
@@ -126,6 +127,17 @@ test("compare_runs from a hostile saved state: at most 8, fields typed, labels d
   assert.equal(infos.length, MAX_RUNS);
   assert.deepEqual([infos[0].label, infos[1].label, infos[1].suggestion, infos[1].color], ["run 1", "run 2", null, 3]);
   assert.deepEqual(asRunInfos("x"), []);
+  assert.equal(asRunInfos([{ color: -1 }])[0].color, 0, "a negative colour index is not an index");
+  assert.equal(asTrend({ points: "x", text: "t" }), null);
+  assert.equal(asTrend([1, 2]), null);
+  const tr = asTrend({ points: [[1e-3, 1], [-1, 2], [1e-2, Number.NaN], "p", [1e-2, 0.5]], text: 7 });
+  assert.deepEqual(tr, {
+    points: [
+      [1e-3, 1],
+      [1e-2, 0.5],
+    ],
+    text: "",
+  });
   const t = runEntryText({ label: "SGD", suggestion: 0.1, warning: "lr 1e-3 is 100x below" });
   assert.deepEqual(t, { name: "SGD", lr: "1e-1", warning: "\u26a0 lr 1e-3 is 100x below" });
   assert.ok(!runTip("<b>x</b>", { lr: 0.1, loss: 1 }).includes("<b>x</b>"), "labels are escaped");

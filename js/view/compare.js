@@ -6,7 +6,7 @@ import { formatLoss, formatLR } from "../format.js";
 import { createRunsCache, drawRunsFrame, pickRun } from "../layers/runs.js";
 import { nearestIndex } from "../pick.js";
 import { createBus } from "./bus.js";
-import { applyCompareMessage, applySaved, asRunInfos, createCompareState } from "./compare_state.js";
+import { applyCompareMessage, applySaved, asRunInfos, asTrend, createCompareState } from "./compare_state.js";
 import { h } from "./dom.js";
 import { createFrameScheduler } from "./frame_loop.js";
 import { mountLayout } from "./layout.js";
@@ -119,7 +119,7 @@ function mountCompareFrame({ dom, view, bus, c }) {
       theme: view.theme,
       runs: c.runs,
       log: ins.every((i) => i.log),
-      trend: c.get("compare_trend", {}),
+      trend: asTrend(c.get("compare_trend", null)),
       selected: c.selected(),
       hover: c.hover,
       cache,

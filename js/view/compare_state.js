@@ -110,7 +110,7 @@ export function asRunInfos(v) {
     const o = r && typeof r === "object" ? r : {};
     return {
       label: str(o.label) || `run ${k + 1}`,
-      color: Number.isInteger(o.color) ? o.color : k,
+      color: Number.isInteger(o.color) && o.color >= 0 ? o.color : k,
       running: o.running === true,
       suggestion: num(o.suggestion) !== null && o.suggestion > 0 ? o.suggestion : null,
       suggestionIndex: Number.isSafeInteger(o.suggestion_index) ? o.suggestion_index : null,
@@ -120,4 +120,15 @@ export function asRunInfos(v) {
       log: o.log !== false,
     };
   });
+}
+
+const MAX_TREND_POINTS = 64; // the kernel's limit (lrwidget.views.compare_widget.MAX_TREND_POINTS)
+
+/** The compare_trend trait, checked: {points: [[lr, loss]] (positive lr, finite loss), text} or null. */
+export function asTrend(v) {
+  if (!v || typeof v !== "object" || !Array.isArray(v.points)) return null;
+  const points = v.points
+    .slice(0, MAX_TREND_POINTS)
+    .filter((p) => Array.isArray(p) && p[0] > 0 && Number.isFinite(p[0]) && Number.isFinite(p[1]));
+  return points.length ? { points, text: typeof v.text === "string" ? v.text.slice(0, 200) : "" } : null;
 }

@@ -297,15 +297,10 @@ class CompareWidget(KernelOwned, anywidget.AnyWidget):
 
     # ------------------------------------------------------------------ static fallback
     def _repr_mimebundle_(self, **kwargs: Any) -> Bundle | None:
-        bundle = with_static_fallback(
-            super()._repr_mimebundle_(**kwargs), self.summary(), None, None, None
-        )
-        if bundle is None:
-            return None
-        data, md = bundle
-        svg = self.to_svg()
-        data["image/svg+xml"] = svg
-        return data, md
+        """The widget view plus text/plain, image/svg+xml and text/html of every curve, for
+        front ends without widgets (GitHub, nbviewer, nbconvert)."""
+        base = super()._repr_mimebundle_(**kwargs)
+        return with_static_fallback(base, self.summary(), None, None, None, svg=self.to_svg())
 
     def _ipython_display_(self) -> None:
         self._displays.show(self._repr_mimebundle_())

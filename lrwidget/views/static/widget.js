@@ -960,7 +960,7 @@ function drawRunSelection(ctx, g, f, theme) {
   }
 }
 function drawTrend(ctx, g, f, theme) {
-  const pts = (f.trend?.points || []).filter(([lr, loss]) => lr > 0 && Number.isFinite(loss));
+  const pts = f.trend ? f.trend.points : [];
   if (pts.length === 0) return;
   const xy = pts.map(([lr, loss]) => [g.xScale.map(lr), g.yScale.map(Math.min(Math.max(loss, g.yr.lo), g.yr.hi))]);
   ctx.save();
@@ -1423,7 +1423,7 @@ function asRunInfos(v) {
     const o = r && typeof r === "object" ? r : {};
     return {
       label: str(o.label) || `run ${k + 1}`,
-      color: Number.isInteger(o.color) ? o.color : k,
+      color: Number.isInteger(o.color) && o.color >= 0 ? o.color : k,
       running: o.running === true,
       suggestion: num3(o.suggestion) !== null && o.suggestion > 0 ? o.suggestion : null,
       suggestionIndex: Number.isSafeInteger(o.suggestion_index) ? o.suggestion_index : null,
@@ -1433,6 +1433,12 @@ function asRunInfos(v) {
       log: o.log !== false
     };
   });
+}
+var MAX_TREND_POINTS = 64;
+function asTrend(v) {
+  if (!v || typeof v !== "object" || !Array.isArray(v.points)) return null;
+  const points = v.points.slice(0, MAX_TREND_POINTS).filter((p) => Array.isArray(p) && p[0] > 0 && Number.isFinite(p[0]) && Number.isFinite(p[1]));
+  return points.length ? { points, text: typeof v.text === "string" ? v.text.slice(0, 200) : "" } : null;
 }
 
 // js/view/dom.js
@@ -3404,7 +3410,7 @@ function mountCompareFrame({ dom, view, bus, c }) {
       theme: view.theme,
       runs: c.runs,
       log: ins.every((i) => i.log),
-      trend: c.get("compare_trend", {}),
+      trend: asTrend(c.get("compare_trend", null)),
       selected: c.selected(),
       hover: c.hover,
       cache
