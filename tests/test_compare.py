@@ -302,7 +302,7 @@ def test_bad_inputs_are_refused_before_anything_is_shown(live, tmp_path):
 
 
 class _Fit:
-    points = ((1e-3, 1.2), (1e-2, 1.1))
+    points = ((1e-3, 1.2), (1e-2, 1.1), (math.nan, 1.0), (1e-1, math.inf))
     text = "lr* \u221d B^0.48 \u00b1 0.07: square root (Adam)"
 
 
@@ -327,6 +327,7 @@ def test_report_and_static_fallback_show_every_curve_and_the_trend(tmp_path):
         data, _ = cmp._repr_mimebundle_()
         assert data["image/svg+xml"].count('class="suggestion"') == 3
         assert "SGD: suggests" in data["text/plain"]
+        assert cmp.compare_trend["points"] == [[1e-3, 1.2], [1e-2, 1.1]]  # JSON: no NaN / inf
         assert data["text/html"].count('<img src="data:image/svg+xml;base64,') == 1
     finally:
         cmp.close()
@@ -364,5 +365,19 @@ def test_a_saved_notebooks_state_holds_every_curve_and_the_front_end_reads_it(tm
         assert [k for k, _ in got] == [0, 1, 2]
         for (_, lrs), r in zip(got, results):
             assert np.array_equal(np.array(lrs), r.lrs)  # the lrs exactly, as the single view's
+    finally:
+        cmp.close()
+
+
+def test_a_front_ends_state_update_writes_no_selection():
+    """ipywidgets lets a front end set any synced trait: the compare chart's are the kernel's."""
+    opt = _sgd(0.5)
+    cmp = lrwidget.compare(_result(1e-2), optimizers=[opt])
+    try:
+        cmp.set_state({"compare_selected": {"run": 0, "lr": 1e9}, "compare_applied": "lies"})
+        assert cmp.selected is None and cmp.compare_applied == ""
+        with pytest.raises(ValueError, match="no run is selected"):
+            cmp.apply()
+        assert opt.param_groups[0]["lr"] == 0.5
     finally:
         cmp.close()

@@ -129,9 +129,10 @@ class CompareRun:
         if opt is None or (self.feed is not None and self.feed.snapshot()[0]):
             return None
         try:
-            return float(opt.param_groups[0]["lr"])
+            lr = float(opt.param_groups[0]["lr"])
         except (AttributeError, IndexError, KeyError, TypeError, ValueError):
             return None
+        return lr if np.isfinite(lr) else None  # a synced trait is JSON: no NaN, no inf
 
     def target(self) -> str:
         """Which optimizer Apply writes to, in words."""

@@ -29,6 +29,7 @@ Example
 from __future__ import annotations
 
 import logging
+import math
 import os
 import pathlib
 import threading
@@ -120,7 +121,11 @@ def _check_trend(trend: Any) -> dict[str, Any]:
         len(p) != 2 or not all(is_real(v) for v in p) for p in points
     ):
         raise ValueError(f"trend.points must be at most {MAX_TREND_POINTS} (lr, loss) number pairs")
-    return {"points": [[float(a), float(b)] for a, b in points], "text": text[:200]}
+    # JSON has no NaN or inf (a front end's parser refuses them): such a point is left out
+    finite = [
+        [float(a), float(b)] for a, b in points if math.isfinite(a) and a > 0 and math.isfinite(b)
+    ]
+    return {"points": finite, "text": text[:200]}
 
 
 class CompareWidget(KernelOwned, anywidget.AnyWidget):
