@@ -18,10 +18,16 @@ import numpy as np
 from lrwidget import RangeTestResult
 
 def synth(valley, n=10_000):
+    # a noisy raw loss and its smoothed curve as the finder computes it (EMA, smooth_f 0.05)
     lrs = np.logspace(-6, 1, n)
     x = np.log10(lrs) - np.log10(valley)
-    loss = 2 - np.exp(-x ** 2) + 0.02 * np.sin(np.arange(n) / 7) + np.where(x > 1.5, 3.0, 0)
-    return RangeTestResult(lrs, loss, loss, "completed", "exp", 1e-6, 10.0, n, 1.0)
+    raw = 2 - np.exp(-x ** 2) + 0.1 * np.random.default_rng(0).standard_normal(n)
+    raw += np.where(x > 1.5, 3.0, 0)
+    avg, smoothed = 0.0, np.empty(n)
+    for i, v in enumerate(raw):
+        avg = 0.05 * v + 0.95 * avg
+        smoothed[i] = avg / (1 - 0.95 ** (i + 1))
+    return RangeTestResult(lrs, raw, smoothed, "completed", "exp", 1e-6, 10.0, n, 1.0)
 
 synth(2e-3).save("adam.json")
 opts = [torch.optim.SGD([torch.nn.Parameter(torch.zeros(2))], lr=0.1) for _ in range(7)]
@@ -41,16 +47,34 @@ def _runs_readings(root) -> list[int]:
     return [int(v) for v in (root.get_attribute("data-readings") or "0").split(",")]
 
 
-def _frame_times(page, root, n: int = 25) -> list[float]:
-    """data-frame-ms of ``n`` frames, each drawn for a pointer move across the plot."""
+def _frame_times(page, root, n: int = 25) -> tuple[list[float], list[float]]:
+    """(draw ms, draw + raster ms) of the frames drawn for ``n`` pointer moves across the plot:
+    the view's own draw time (``data-frame-ms``) and that plus the canvas's rasterization,
+    forced right after the draw (as tests/browser/test_doctor_lab.py times its chart)."""
     root.scroll_into_view_if_needed()
+    page.evaluate(
+        """s => {
+          const root = document.querySelector(s), canvas = root.querySelector('canvas');
+          window.lrwCmp = [];
+          new MutationObserver(() => {
+            const t0 = performance.now();
+            canvas.getContext('2d').getImageData(0, 0, 1, 1);
+            const draw = Number(root.dataset.frameMs);
+            window.lrwCmp.push([draw, draw + performance.now() - t0]);
+          }).observe(root, {attributes: true, attributeFilter: ['data-frame-ms']});
+        }""",
+        ROOT,
+    )
     box = root.locator("canvas.lrw-canvas").bounding_box()
-    out = []
     for k in range(n):
-        page.mouse.move(box["x"] + box["width"] * (0.1 + 0.8 * k / n), box["y"] + box["height"] / 2)
-        page.wait_for_timeout(40)
-        out.append(float(root.get_attribute("data-frame-ms")))
-    return out
+        x = box["x"] + box["width"] * (0.1 + 0.8 * k / n)
+        page.mouse.move(x, box["y"] + box["height"] / 2, steps=2)
+        try:  # each move lands on another reading: one frame each
+            page.wait_for_function(f"() => window.lrwCmp.length > {k}", timeout=2_000)
+        except Exception as e:  # a move lost on a busy machine: the frames are counted below
+            print(f"move {k}: no frame ({type(e).__name__})")
+    frames = page.evaluate("() => window.lrwCmp")
+    return [d for d, _ in frames], [r for _, r in frames]
 
 
 def test_overlay_toggle_click_apply_and_themes(jupyter, open_notebook, digits_setup, artifacts):
@@ -76,11 +100,20 @@ def test_overlay_toggle_click_apply_and_themes(jupyter, open_notebook, digits_se
             "s => document.querySelector(s).dataset.running === '0'", arg=ROOT, timeout=90_000
         )
         nb.wait_idle()
+        # the run's end refreshes the output's static fallback, which renders the view anew
+        page.wait_for_timeout(1500)
+        root = page.locator(ROOT).first
         assert 0 < streamed <= _runs_readings(root)[0]  # the live curve drew while the test ran
-        times = _frame_times(page, root)
-        med = statistics.median(times)
-        print(f"8 curves x 10k readings: frame {med:.2f} ms median, {max(times):.2f} ms max")
-        assert med <= 8.0, times
+        draw, raster = _frame_times(page, root)
+        med = statistics.median(draw)
+        print(
+            f"8 curves x 10k readings, {len(draw)} frames: draw {med:.2f} ms median "
+            f"({max(draw):.2f} max); with the raster forced {statistics.median(raster):.2f} ms "
+            f"median ({max(raster):.2f} max)"
+        )
+        # the house's measure for a view (data-frame-ms, as test_schedule_lab.py asserts it); the
+        # raster forced after it is printed: on a loaded software-raster VM it is the machine's
+        assert len(draw) >= 15 and med <= 8.0, draw
         root.screenshot(path=str(artifacts / "compare_light.png"))
 
         items = root.locator(".lrw-run")
