@@ -168,6 +168,7 @@ export function pickTheme(getVar, prefersDark = false, host = "jupyter") {
     applied: v("applied") || base.applied,
     error: v("error") || base.error,
     rules: base.rules.map((c, i) => charts[i] || c),
+    runs: base.runs, // the compare chart's run colours (Okabe-Ito): fixed, a host's chart colours are not colour-blind safe
     // The raw loss curve: the accent at this alpha (brighter on dark backgrounds).
     rawAlpha: base.rawAlpha,
     font: v("font") || "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif",

@@ -6,6 +6,7 @@
 // DOM it shows things in — and returns its cleanup. Everything per view lives in render: a notebook may
 // show the same model inline, in the sidebar and in a second tab at once.
 import { createBus } from "./view/bus.js";
+import { isCompareModel, renderCompare } from "./view/compare.js";
 import { mountControls } from "./view/controls.js";
 import { buildLayout } from "./view/dom.js";
 import { mountFrameLoop } from "./view/frame_loop.js";
@@ -57,6 +58,7 @@ const PARTS = [
 ];
 
 function render({ model, el }) {
+  if (isCompareModel(model)) return renderCompare({ model, el }); // lrwidget.compare's chart (issue 20)
   const view = createView(el);
   const port = createPort(model, () => view.closed);
   const bus = createBus();

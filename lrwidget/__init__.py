@@ -5,7 +5,7 @@ Example
 >>> import lrwidget
 >>> sorted(n for n in lrwidget.__all__)  # doctest: +NORMALIZE_WHITESPACE
 ['BqplotView', 'DataLoaderIter', 'LRFinder', 'LRFinderWidget', 'RangeTestResult',
- 'TrainDataLoaderIter', 'ValDataLoaderIter', 'Watch', 'compare_batch_sizes',
+ 'TrainDataLoaderIter', 'ValDataLoaderIter', 'Watch', 'compare', 'compare_batch_sizes',
  'compare_optimizers', 'connect', 'find_lr', 'listen', 'show_in_sidebar', 'suggest']
 """
 
@@ -26,6 +26,7 @@ __all__ = [
     "BqplotView",
     "listen",
     "connect",
+    "compare",
     "compare_optimizers",
     "compare_batch_sizes",
     # torch-lr-finder's loader iterators, for code that subclasses them (one import to switch)
@@ -44,6 +45,7 @@ _LAZY = {
     "BqplotView": "views.bqview",
     "listen": "views.remote_widget",
     "connect": "remote.link",
+    "compare": "views.compare_widget",
     "compare_optimizers": "engine.compare_runs",
     "compare_batch_sizes": "engine.compare_runs",
 }

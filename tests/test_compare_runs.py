@@ -183,13 +183,16 @@ def test_compare_batch_sizes_refuses_an_optimizer_of_another_model():
         lrwidget.compare_batch_sizes(model, other, loaders, _per_b)
 
 
-def test_show_hands_every_run_its_label_and_optimizer_to_the_compare_view(mlp, digits_loader):
-    # the view is issue 20's other half (lrwidget/views/compare_widget.py): live once merged
-    pytest.importorskip("lrwidget.views.compare_widget")
+def test_compare_hands_every_run_its_label_and_optimizer_to_the_chart(mlp, digits_loader):
     res = lrwidget.compare_optimizers(
         mlp, {"SGD": SGD, "Adam": ADAM}, digits_loader, nn.CrossEntropyLoss(), num_iter=10
     )
-    assert res.show().runs == ("SGD", "Adam")
+    cmp = lrwidget.compare(res)
+    assert cmp.runs == ("SGD", "Adam")
+    assert cmp.apply("Adam", res["Adam"].lrs[5]) == res["Adam"].lrs[5]
+    assert res.optimizers["Adam"].param_groups[0]["lr"] == res["Adam"].lrs[5]
     model, opt, loaders = _regression((8, 64))
     fits = lrwidget.compare_batch_sizes(model, opt, loaders, _per_b, seeds=3, num_iter=10)
-    assert fits.show().runs == tuple(fits)  # 6 runs: all shown, with the fit as the trend
+    cmp = lrwidget.compare(fits)
+    assert cmp.runs == tuple(fits)  # 6 runs: all shown, with the fit as the trend
+    assert cmp.compare_trend["text"] == fits.fit.text

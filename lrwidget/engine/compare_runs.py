@@ -10,7 +10,6 @@ optimizer a factory builds, each loader) is checked before the first step of any
 
 from __future__ import annotations
 
-import importlib
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from types import MappingProxyType
@@ -32,12 +31,6 @@ __all__ = ["BatchSizeResults", "CompareResults", "compare_batch_sizes", "compare
 MAX_SHOWN = 8
 
 OptimizerFactory = Callable[[Iterable[torch.nn.Parameter]], torch.optim.Optimizer]
-
-
-def _compare_view() -> Any:
-    """The view layer's ``compare``, found when ``show`` is called: the engine imports no view
-    (tests/test_layers.py), and ``show`` is the one place it hands results to one."""
-    return importlib.import_module("lrwidget.views.compare_widget").compare
 
 
 class CompareResults(Mapping[str, RangeTestResult]):
@@ -81,18 +74,13 @@ class CompareResults(Mapping[str, RangeTestResult]):
     def _trend(self) -> ScalingFit | None:
         return None
 
-    def show(self, **kw: Any) -> Any:
-        """The runs overlaid on one chart: ``lrwidget.compare(*results, labels=...,
-        optimizers=..., trend=...)`` (an Apply writes to the run's own optimizer); ``kw`` go
-        to it (``title``, ``height``). Returns the ``CompareWidget``."""
+    def for_chart(self) -> tuple[list[RangeTestResult], list[str], list[Any], ScalingFit | None]:
+        """What one chart overlays: the results, their labels, their optimizers (where an Apply
+        writes) and the trend; ``lrwidget.compare(results)`` draws it (the engine imports no
+        view: tests/test_layers.py)."""
         shown = self._shown()
-        return _compare_view()(
-            *(self._results[k] for k in shown),
-            labels=shown,
-            optimizers=[self.optimizers[k] for k in shown],
-            trend=self._trend(),
-            **kw,
-        )
+        optimizers = [self.optimizers[k] for k in shown]
+        return [self._results[k] for k in shown], shown, optimizers, self._trend()
 
 
 class BatchSizeResults(CompareResults):
@@ -161,7 +149,8 @@ def compare_optimizers(
     Returns
     -------
     CompareResults
-        Label -> result; ``.optimizers[label]`` the optimizer each ran; ``.show()`` the chart.
+        Label -> result; ``.optimizers[label]`` the optimizer each ran; the chart:
+        ``lrwidget.compare(results)``.
         The model (and torch's RNG) come out exactly as they went in.
 
     Raises

@@ -10,7 +10,7 @@ placement) comes from :mod:`lrwidget.pure.rules`, the rules the front end reads 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -23,7 +23,7 @@ from .report_text import esc, suggestion_rows, summary_line, title_line
 if TYPE_CHECKING:
     from ..engine.history import RangeTestResult
 
-__all__ = ["to_svg", "X_TICKS"]
+__all__ = ["to_svg", "svg_axes", "X_TICKS"]
 
 #: at most this many labelled ticks on the SVG's log lr axis
 X_TICKS = 8
@@ -83,7 +83,7 @@ def to_svg(
         )
         return "\n".join(out)
     # layers, back to front, as js/plot.js draws them
-    out += _svg_axes(f)
+    out += svg_axes(f)
     out += band_svg(brushed, f.sx, (f.left, f.top, f.right, f.bottom), f.pal["selected"], suggested)
     out += _svg_curves(f)
     out += _svg_diverged(f, result)
@@ -154,7 +154,8 @@ def _svg_open(
     ]
 
 
-def _svg_axes(f: _Frame) -> list[str]:
+def svg_axes(f: _Frame | Any) -> list[str]:
+    """The grid, ticks, frame and axis titles (also the compare chart's: report_compare)."""
     pal, left, right, top, bottom = f.pal, f.left, f.right, f.top, f.bottom
     assert f.sx is not None and f.sy is not None
     out = []

@@ -38,10 +38,12 @@ def with_static_fallback(
     selected_lr: float | None,
     applied_lr: float | None,
     shown: dict[str, Any] | None = None,
+    svg: str | None = None,
 ) -> Bundle | None:
     """anywidget's ``bundle`` (the widget view) plus ``text/plain`` (``summary``) and, once
     ``result`` has readings, ``image/svg+xml`` and ``text/html`` of the curve; ``shown``: the
-    range drawn on it (``brushed``, ``suggested``) and a schedule's ``preview`` under it."""
+    range drawn on it (``brushed``, ``suggested``) and a schedule's ``preview`` under it.
+    ``svg``: a picture drawn elsewhere instead of the result's (the compare chart's)."""
     shown = dict(shown or {})
     preview = report.preview_svg(shown.pop("preview", None) or {})
     if bundle is None:
@@ -49,8 +51,9 @@ def with_static_fallback(
     data, metadata = bundle
     data = dict(data)
     data["text/plain"] = summary
-    if result is not None and len(result):
+    if svg is None and result is not None and len(result):
         svg = report.to_svg(result, selected_lr, applied_lr, **shown)
+    if svg is not None:
         data["image/svg+xml"] = svg
         # nbconvert and nbviewer show ONE representation per output: text/html carries the
         # curve and the summary line together (widget front ends still pick the view). The

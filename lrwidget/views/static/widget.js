@@ -33,7 +33,7 @@ function createBus(topics = TOPICS) {
 
 // lrwidget/pure/rules.json
 var rules_default = {
-  about: "What the Python side (lrwidget/pure/rules.py: report, bqview, suggest, widget) and the front end (js/theme.js, format.js, ticks.js, scale.js) must agree on, written once. Both sides load this file; tests/test_rules.py checks that they compute the same results from it.",
+  about: "palette.*.runs: the compare chart's run colours (issue 20), Okabe-Ito (colour-blind safe) in its order, each at least 3:1 against its theme's bg (the light theme's pink, orange, sky blue and yellow darkened; the dark theme's blue, vermillion, green and pink lightened, its black made white; tests/test_compare.py checks). What the Python side (lrwidget/pure/rules.py: report, bqview, suggest, widget) and the front end (js/theme.js, format.js, ticks.js, scale.js) must agree on, written once. Both sides load this file; tests/test_rules.py checks that they compute the same results from it.",
   palette: {
     light: {
       fg: "#1f2328",
@@ -47,6 +47,7 @@ var rules_default = {
       applied: "#188038",
       error: "#d93025",
       rules: ["#1a73e8", "#9334e6", "#e8710a", "#188038", "#c5221f", "#007b83"],
+      runs: ["#0072b2", "#d55e00", "#009e73", "#c4729f", "#b07800", "#3a93d0", "#000000", "#9c8a00"],
       gridAlpha: 0.08,
       rawAlpha: 0.3
     },
@@ -62,6 +63,7 @@ var rules_default = {
       applied: "#56d364",
       error: "#ff7b72",
       rules: ["#6ea8fe", "#d2a8ff", "#ffa657", "#56d364", "#ff7b72", "#39c5cf"],
+      runs: ["#5aa0ff", "#ff7f3f", "#1fbf8f", "#e08fbf", "#e69f00", "#9fd8f5", "#ffffff", "#f0e442"],
       gridAlpha: 0.1,
       rawAlpha: 0.55
     }
@@ -186,324 +188,6 @@ function formatTick(value, step) {
   const decimals = step > 0 ? Math.max(0, Math.min(TICK.maxDecimals, -Math.floor(Math.log10(step) + 1e-9))) : 2;
   const s = value.toFixed(decimals);
   return /^-0(\.0+)?$/.test(s) ? s.slice(1) : s;
-}
-
-// js/view/dom.js
-function h(tag, attrs = {}, children = []) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === "class") e.className = v;
-    else if (k === "text") e.textContent = v;
-    else e.setAttribute(k, v);
-  }
-  for (const c of children) e.appendChild(c);
-  return e;
-}
-function buildHeader() {
-  const title = h("div", { class: "lrw-title" });
-  const statusDot = h("span", { class: "lrw-dot", "aria-hidden": "true" });
-  const statusText = h("span", { class: "lrw-status-text" });
-  const status = h("div", { class: "lrw-status", role: "status", "aria-live": "polite" }, [statusDot, statusText]);
-  return { title, status, statusText, header: h("div", { class: "lrw-header" }, [title, status]) };
-}
-function buildPlot() {
-  const canvas = h("canvas", { class: "lrw-canvas", "aria-hidden": "true" });
-  const tooltip = h("div", { class: "lrw-tooltip", role: "presentation" });
-  tooltip.hidden = true;
-  const hint = h("div", { class: "lrw-hint", role: "note" });
-  hint.hidden = true;
-  const plotBox = h(
-    "div",
-    {
-      class: "lrw-plot",
-      tabindex: "0",
-      role: "application",
-      "aria-roledescription": "learning-rate finder plot",
-      "aria-label": "Loss against learning rate. Click or use Left/Right arrows to select a learning rate, Enter to apply; drag or Shift+Left/Right to select a range, Escape to clear it."
-    },
-    [canvas, hint, tooltip]
-  );
-  return { canvas, tooltip, hint, plotBox };
-}
-function buildControls() {
-  const picker = h("select", { class: "lrw-picker", "aria-label": "Suggestion" });
-  const pickerLabel = h("label", { class: "lrw-picker-label" }, [h("span", { text: "Suggestion" }), picker]);
-  const selReadout = h("span", { class: "lrw-readout lrw-sel" });
-  const appliedReadout = h("span", { class: "lrw-readout lrw-applied" });
-  const readouts2 = h("div", { class: "lrw-readouts" }, [selReadout, appliedReadout]);
-  const stopBtn = h("button", { class: "lrw-btn lrw-stop", type: "button", text: "Stop" });
-  const applyBtn = h("button", { class: "lrw-btn lrw-apply", type: "button", text: "Apply" });
-  const buttons = h("div", { class: "lrw-buttons" }, [stopBtn, applyBtn]);
-  const controls = h("div", { class: "lrw-controls" }, [pickerLabel, readouts2, buttons]);
-  return { picker, selReadout, appliedReadout, stopBtn, applyBtn, controls };
-}
-function buildFoldNote() {
-  const showHereBtn = h("button", { class: "lrw-btn lrw-show-here", type: "button", text: "Show here" });
-  const foldNote = h("div", { class: "lrw-elsewhere", role: "note" }, [
-    h("span", { class: "lrw-elsewhere-text", text: "LR finder: shown in the right sidebar" }),
-    showHereBtn
-  ]);
-  foldNote.hidden = true;
-  return { showHereBtn, foldNote };
-}
-function buildLayout() {
-  const { header, ...head } = buildHeader();
-  const plot = buildPlot();
-  const legend = h("div", { class: "lrw-legend", role: "group", "aria-label": "Suggestions" });
-  const { controls, ...ctl } = buildControls();
-  const live = h("div", { class: "lrw-sr-only", "aria-live": "polite" });
-  const root = h("div", { class: "lrw-root", "data-lm-suppress-shortcuts": "true" });
-  root.append(header, plot.plotBox, legend, controls, live);
-  return { root, legend, live, ...head, ...plot, ...ctl, ...buildFoldNote() };
-}
-
-// js/view/model_port.js
-function num(v) {
-  return typeof v === "number" && Number.isFinite(v) ? v : null;
-}
-var MAX_SUGGESTIONS = 64;
-function asSuggestion(s) {
-  if (typeof s !== "object" || s === null || Array.isArray(s) || typeof s.name !== "string") return null;
-  const lr = num(s.lr);
-  return {
-    name: s.name,
-    lr: lr !== null && lr > 0 ? lr : null,
-    index: Number.isSafeInteger(s.index) && s.index >= 0 ? s.index : null,
-    reason: typeof s.reason === "string" ? s.reason : "",
-    default: s.default === true
-  };
-}
-function asSuggestions(v) {
-  if (!Array.isArray(v)) return [];
-  const out = [];
-  for (const s of v.slice(0, MAX_SUGGESTIONS)) {
-    const clean = asSuggestion(s);
-    if (clean) out.push(clean);
-  }
-  return out;
-}
-function listenOptional(model, event, fn, lost, warn = console.warn) {
-  try {
-    model.on(event, fn);
-  } catch (err) {
-    warn(`lrwidget: this host has no "${event}" event (${lost})`, err);
-    return () => void 0;
-  }
-  return () => model.off(event, fn);
-}
-function createPort(model, isClosed) {
-  const get = (name, fallback = null) => {
-    const v = model.get(name);
-    return v === void 0 || v === null ? fallback : v;
-  };
-  const send = (content) => {
-    if (isClosed()) return;
-    try {
-      model.send(content);
-    } catch (err) {
-      console.warn("lrwidget: send failed", err);
-    }
-  };
-  const on = (event, fn) => {
-    model.on(event, fn);
-    return () => model.off(event, fn);
-  };
-  let rawSugg;
-  let cleanSugg = [];
-  const suggestions = () => {
-    const raw = get("suggestions", []);
-    if (raw !== rawSugg) {
-      rawSugg = raw;
-      cleanSugg = asSuggestions(raw);
-    }
-    return cleanSugg;
-  };
-  return {
-    get,
-    num: (name) => num(get(name)),
-    suggestions,
-    send,
-    on,
-    onOptional: (event, fn, lost) => listenOptional(model, event, fn, lost)
-  };
-}
-
-// js/view/status.js
-var CONTACT_TIMEOUT_MS = 5e3;
-var SEPARATOR = " \xB7 ";
-function contactLost({ status, lastContact, lastTraitContact, now, timeout = CONTACT_TIMEOUT_MS }) {
-  if (status !== "running") return false;
-  return now - Math.max(lastContact ?? -Infinity, lastTraitContact) > timeout;
-}
-function readStatusTraits(port, readings) {
-  return {
-    status: port.get("status", "idle"),
-    step: port.get("step", 0),
-    total: port.get("num_iter", readings.numIter) || readings.numIter,
-    elapsed: port.num("elapsed"),
-    eta: port.num("eta"),
-    pendingApply: port.get("pending_apply", false),
-    divergedLr: port.num("diverged_lr"),
-    error: port.get("error", "")
-  };
-}
-function isContactLost(port, view) {
-  return contactLost({
-    status: port.get("status"),
-    lastContact: view.readings.lastContact,
-    lastTraitContact: view.lastTraitContact,
-    now: view.now()
-  });
-}
-var count = (v) => typeof v === "number" ? v.toLocaleString("en-US") : String(v);
-function statusLine(t, lost) {
-  const of = t.total ? `${count(t.step)}/${count(t.total)}` : count(t.step);
-  if (lost) return { kind: "disconnected", parts: ["No contact with the kernel", `last seen at step ${of}`] };
-  return { kind: t.status, parts: lineParts(t, of) };
-}
-function lineParts(t, of) {
-  switch (t.status) {
-    case "running": {
-      const parts = ["Running", `step ${of}`, `${formatDuration(t.elapsed)} elapsed`, `ETA ${formatDuration(t.eta)}`];
-      if (t.pendingApply) parts.push("apply queued");
-      return parts;
-    }
-    case "diverged":
-      return [`Diverged at lr=${formatLR(t.divergedLr)}`, `step ${of}`, formatDuration(t.elapsed)];
-    case "stopped":
-      return [`Stopped at step ${of}`, formatDuration(t.elapsed)];
-    case "exhausted":
-      return [`Loop ended at step ${of}, before num_iter`, formatDuration(t.elapsed)];
-    case "done":
-      return ["Done", `${count(t.step)} steps in ${formatDuration(t.elapsed)}`];
-    case "error":
-      return [`Error: ${t.error || "the range test failed"}`];
-    default:
-      return ["Idle"];
-  }
-}
-function hintShown(hint, n, status) {
-  return typeof hint === "string" && hint !== "" && n === 0 && status === "idle";
-}
-function idleMessage(n, status, hint = "") {
-  if (n > 0 || hintShown(hint, n, status)) return "";
-  if (status === "running") return "Waiting for the first readings\u2026";
-  if (status === "error") return "The range test failed before any reading";
-  return "No range test yet \u2014 call widget.run(train_loader)";
-}
-var CLOSED_TEXT = "Widget closed \u2014 no kernel behind this view";
-function showLine(dom, line) {
-  const text = line.parts.join(SEPARATOR);
-  if (dom.statusText.textContent !== text) {
-    const spans = line.parts.flatMap((p, i) => {
-      const span = h("span", { class: "lrw-status-part", text: p });
-      return i ? [document.createTextNode(SEPARATOR), span] : [span];
-    });
-    dom.statusText.replaceChildren(...spans);
-  }
-  dom.status.dataset.state = line.kind;
-  dom.root.dataset.status = line.kind;
-}
-function mountStatus({ dom, port, view, bus }) {
-  const update = () => {
-    showLine(dom, statusLine(readStatusTraits(port, view.readings), isContactLost(port, view)));
-    const hint = port.get("hint", "");
-    dom.hint.hidden = !hintShown(hint, view.readings.n, port.get("status", "idle"));
-    if (!dom.hint.hidden && dom.hint.textContent !== hint) dom.hint.textContent = hint;
-    const title = port.get("title", "") || "Learning-rate range test";
-    if (dom.title.textContent !== title) dom.title.textContent = title;
-  };
-  const closed = () => {
-    dom.statusText.textContent = CLOSED_TEXT;
-    dom.status.dataset.state = "disconnected";
-    dom.root.dataset.status = "disconnected";
-  };
-  const offs = [bus.on("status", update), bus.on("closed", closed)];
-  return () => {
-    for (const off of offs) off();
-  };
-}
-
-// js/view/controls.js
-function stopEnabled(status, lost) {
-  return status === "running" && !lost;
-}
-function applyState(sel) {
-  if (sel === null) return { enabled: false, title: "Select a learning rate on the plot first" };
-  return { enabled: true, title: `Apply lr=${formatLR(sel)} to the optimizer` };
-}
-function readouts(sel, applied, pendingApply) {
-  return {
-    selected: sel === null ? "Nothing selected" : `Selected ${formatLR(sel)}`,
-    applied: applied !== null ? `Applied ${formatLR(applied)}` : pendingApply ? "Apply queued" : null
-  };
-}
-function pickerOptions(suggestions) {
-  const head = { value: "", text: suggestions.length ? "Choose\u2026" : "none yet", disabled: false };
-  return [
-    head,
-    ...suggestions.map((s) => {
-      const has = num(s.lr) !== null;
-      const label = `${s.name}${s.default ? " (default)" : ""}`;
-      return { value: s.name, text: has ? `${label}: ${formatLR(s.lr)}` : `${label}: none`, disabled: !has };
-    })
-  ];
-}
-function pickerValue(suggestions, sel) {
-  for (const s of suggestions) if (s.lr !== null && s.lr === sel) return s.name;
-  return "";
-}
-function keyed(kind, text) {
-  return [h("span", { class: `lrw-key lrw-key-${kind}`, "aria-hidden": "true" }), document.createTextNode(text)];
-}
-function showSelection(dom, port, sel) {
-  const apply = applyState(sel);
-  dom.applyBtn.disabled = !apply.enabled;
-  dom.applyBtn.title = apply.title;
-  const r = readouts(sel, port.num("applied_lr"), port.get("pending_apply", false));
-  dom.selReadout.innerHTML = "";
-  dom.selReadout.append(...keyed("sel", r.selected));
-  dom.appliedReadout.innerHTML = "";
-  if (r.applied !== null) dom.appliedReadout.append(...keyed("applied", r.applied));
-  const value = pickerValue(port.suggestions(), sel);
-  if (dom.picker.value !== value) dom.picker.value = value;
-}
-function fillPicker(picker, suggestions) {
-  picker.innerHTML = "";
-  for (const o of pickerOptions(suggestions)) {
-    const opt = h("option", { value: o.value, text: o.text });
-    if (o.disabled) opt.disabled = true;
-    picker.append(opt);
-  }
-  picker.disabled = !suggestions.some((s) => num(s.lr) !== null);
-}
-function mountControls({ dom, port, view, bus, actions }) {
-  const onPick = () => {
-    const s = port.suggestions().find((x) => x.name === dom.picker.value);
-    if (s) actions.selectSuggestion(s);
-  };
-  const onStop = () => actions.stop();
-  const onApply = () => actions.apply();
-  dom.applyBtn.addEventListener("click", onApply);
-  dom.stopBtn.addEventListener("click", onStop);
-  dom.picker.addEventListener("change", onPick);
-  const offs = [
-    bus.on("status", () => {
-      dom.stopBtn.disabled = !stopEnabled(port.get("status", "idle"), isContactLost(port, view));
-    }),
-    bus.on("selection", () => showSelection(dom, port, actions.selectedLr())),
-    bus.on("suggestions", () => fillPicker(dom.picker, port.suggestions())),
-    bus.on("closed", () => {
-      dom.applyBtn.disabled = true;
-      dom.stopBtn.disabled = true;
-    })
-  ];
-  return () => {
-    for (const off of offs) off();
-    dom.applyBtn.removeEventListener("click", onApply);
-    dom.stopBtn.removeEventListener("click", onStop);
-    dom.picker.removeEventListener("change", onPick);
-  };
 }
 
 // js/decimate.js
@@ -1006,6 +690,826 @@ function drawAxisTitles(ctx, g, _f, theme) {
   ctx.fillText("loss", 4, g.plot.top - 6);
 }
 
+// js/layers/polyline.js
+function createSimplifier(ctx, tol) {
+  let ax = 0;
+  let ay = 0;
+  let px = 0;
+  let py = 0;
+  let pending = false;
+  let lo = -Infinity;
+  let hi = Infinity;
+  const anchor = (x, y) => {
+    ax = x;
+    ay = y;
+    pending = false;
+    lo = -Infinity;
+    hi = Infinity;
+  };
+  const flush = () => {
+    if (pending) ctx.lineTo(px, py);
+  };
+  return {
+    move(x, y) {
+      flush();
+      ctx.moveTo(x, y);
+      anchor(x, y);
+    },
+    line(x, y) {
+      if (x - ax <= 0.01) {
+        flush();
+        ctx.lineTo(x, y);
+        anchor(x, y);
+        return;
+      }
+      const slope = (y - ay) / (x - ax);
+      if (pending && (slope < lo || slope > hi)) {
+        ctx.lineTo(px, py);
+        anchor(px, py);
+        if (x - ax <= 0.01) {
+          ctx.lineTo(x, y);
+          anchor(x, y);
+          return;
+        }
+      }
+      const d = x - ax;
+      const s0 = (y - ay - tol) / d;
+      const s1 = (y - ay + tol) / d;
+      if (s0 > lo) lo = s0;
+      if (s1 < hi) hi = s1;
+      px = x;
+      py = y;
+      pending = true;
+    },
+    end() {
+      flush();
+      pending = false;
+    }
+  };
+}
+function strokeColumns(ctx, cols, yMap, tol = 0.3) {
+  const { count: count2, x0, x1, first, last, min, max, brk } = cols;
+  const cnt = cols.n;
+  const p = createSimplifier(ctx, tol);
+  ctx.beginPath();
+  for (let j = 0; j < count2; j++) {
+    const yf = yMap(first[j]);
+    if (brk[j]) p.move(x0[j], yf);
+    else p.line(x0[j], yf);
+    if (cnt[j] > 1) {
+      const yl = yMap(last[j]);
+      const yMin = yMap(min[j]);
+      const yMax = yMap(max[j]);
+      const xm = (x0[j] + x1[j]) * 0.5;
+      if (yMin > Math.max(yf, yl) + 0.5 || yMax < Math.min(yf, yl) - 0.5) {
+        p.line(xm, yMin);
+        p.line(xm, yMax);
+      }
+      if (x1[j] - x0[j] > 0.5 || Math.abs(yl - yf) > 0.5) p.line(x1[j], yl);
+    }
+  }
+  p.end();
+  ctx.stroke();
+}
+function fillBand(ctx, cols, yMap, thickness) {
+  const { count: count2, x0, min, max, last, brk } = cols;
+  const half = thickness / 2;
+  const barTop = (j) => {
+    let top = yMap(max[j]);
+    if (!brk[j] && j > 0) {
+      const yp = yMap(last[j - 1]);
+      if (yp < top) top = yp;
+    }
+    return Math.floor(top - half);
+  };
+  const barBottom = (j, y0) => {
+    let bottom = yMap(min[j]);
+    if (!brk[j] && j > 0) {
+      const yp = yMap(last[j - 1]);
+      if (yp > bottom) bottom = yp;
+    }
+    return y0 + Math.max(1, Math.ceil(bottom + half) - y0);
+  };
+  ctx.beginPath();
+  let a = 0;
+  while (a < count2) {
+    let b = a + 1;
+    while (b < count2 && Math.floor(x0[b]) === Math.floor(x0[b - 1]) + 1) b++;
+    for (let j = a; j < b; j++) {
+      const x = Math.floor(x0[j]);
+      const y0 = barTop(j);
+      if (j === a) ctx.moveTo(x, y0);
+      else ctx.lineTo(x, y0);
+      ctx.lineTo(x + 1, y0);
+    }
+    for (let j = b - 1; j >= a; j--) {
+      const x = Math.floor(x0[j]);
+      const y1 = barBottom(j, barTop(j));
+      ctx.lineTo(x + 1, y1);
+      ctx.lineTo(x, y1);
+    }
+    ctx.closePath();
+    a = b;
+  }
+  ctx.fill();
+}
+
+// js/layers/runs.js
+function createRunsCache() {
+  return { cols: [], keys: [], left: null, domain: { key: "", value: null } };
+}
+function unionDomain(runs, log) {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const r of runs) {
+    if (!r.visible || r.n === 0) continue;
+    const [a, b] = xDomain(r.lr, r.n, null, null, log);
+    lo = Math.min(lo, a);
+    hi = Math.max(hi, b);
+  }
+  return lo < hi ? [lo, hi] : xDomain([], 0, null, null, log);
+}
+function unionRange(cols, runs) {
+  let lo = Infinity;
+  let hi = -Infinity;
+  let clipped = false;
+  runs.forEach((r, k) => {
+    if (!r.visible || cols[k].count === 0) return;
+    const y = yRangeColumns(cols[k], cols[k]);
+    lo = Math.min(lo, y.lo);
+    hi = Math.max(hi, y.hi);
+    clipped || (clipped = y.clipped);
+  });
+  return lo < hi ? { lo, hi, clipped } : { lo: 0, hi: 1, clipped: false };
+}
+function cachedDomain(cache, runs, log) {
+  const key = `${log}|${runs.map((r) => `${r.visible}:${r.version}:${r.n}`).join(",")}`;
+  if (cache.domain.key !== key) cache.domain = { key, value: unionDomain(runs, log) };
+  return cache.domain.value;
+}
+function decimateRuns(cache, runs, log, xd, left, right, dpr) {
+  const xDev = createScale(xd, [left * dpr, right * dpr], log);
+  const key = `${log}|${xDev.t0}|${xDev.k}|${left * dpr}`;
+  const ncols = Math.ceil((right - left) * dpr) + 2;
+  runs.forEach((r, k) => {
+    if (!cache.cols[k]) cache.cols[k] = createColumns(0);
+    const cols = cache.cols[k];
+    const runKey = `${key}|${r.version}|${r.n}`;
+    if (cache.keys[k] === runKey) return;
+    grow(cols, Math.min(r.n, ncols));
+    decimateAffine(log ? r.logLr : r.lr, r.smoothed, r.n, left * dpr, xDev.t0, xDev.k, cols, 0);
+    cache.keys[k] = runKey;
+  });
+  cache.cols.length = runs.length;
+}
+function runsGeometry(ctx, f, cache) {
+  const { width, height, theme, runs } = f;
+  const dpr = f.dpr || 1;
+  const log = f.log !== false;
+  const xd = cachedDomain(cache, runs, log);
+  const L0 = computeLayout(width, height, 0);
+  const left0 = cache.left ?? L0.left;
+  decimateRuns(cache, runs, log, xd, left0, L0.right, dpr);
+  const yr = unionRange(cache.cols, runs);
+  const hasData = runs.some((r, k) => r.visible && cache.cols[k].count > 0);
+  ctx.font = font(theme, 11);
+  const yt = linearTicks(yr.lo, yr.hi, Math.max(2, Math.floor((height - 60) / 42)));
+  let yLabelW = 0;
+  if (hasData) for (const t of yt.major) yLabelW = Math.max(yLabelW, ctx.measureText(t.label).width);
+  const L = computeLayout(width, height, yLabelW);
+  cache.left = L.left;
+  if (L.left !== left0 || L.right !== L0.right) decimateRuns(cache, runs, log, xd, L.left, L.right, dpr);
+  const plot = { left: L.left, top: L.top, right: L.right, bottom: L.bottom };
+  const xScale = createScale(xd, [plot.left, plot.right], log);
+  const yScale = createScale([yr.lo, yr.hi], [plot.bottom, plot.top], false);
+  const span = plot.right - plot.left;
+  const xt = log ? logTicks(xd[0], xd[1], Math.max(2, Math.floor(span / 58))) : linearTicks(xd[0], xd[1], 6);
+  return { width, height, dpr, log, plot, xScale, yScale, xt, yt, yr, hasData, cols: cache.cols };
+}
+function drawRunCurves(ctx, g, f) {
+  const { plot, dpr, yr } = g;
+  ctx.save();
+  ctx.beginPath();
+  ctx.rect(plot.left + 1, plot.top - 1, plot.right - plot.left, plot.bottom - plot.top + 1);
+  ctx.clip();
+  ctx.setTransform(1, 0, 0, 1, 0, 0);
+  const yMap = createScale([yr.lo, yr.hi], [plot.bottom * dpr, plot.top * dpr], false).map;
+  ctx.lineWidth = 2 * dpr;
+  let total = 0;
+  f.runs.forEach((r, k) => {
+    if (r.visible) total += g.cols[k].count;
+  });
+  ctx.lineJoin = total < 1500 ? "round" : "bevel";
+  f.runs.forEach((r, k) => {
+    if (!r.visible || g.cols[k].count === 0) return;
+    ctx.strokeStyle = r.color;
+    strokeColumns(ctx, g.cols[k], yMap, 0.3 * dpr);
+  });
+  ctx.restore();
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+}
+function pointAt(g, r, lr, index = null) {
+  if (!(lr > 0) || r.n === 0) return null;
+  const y = markerLoss(r.lr, r.smoothed, { lr, index }, r.n, g.log);
+  if (!Number.isFinite(y)) return null;
+  const yc = Math.min(Math.max(y, g.yr.lo), g.yr.hi);
+  return { x: g.xScale.map(lr), y: g.yScale.map(yc) };
+}
+function drawRunMarkers(ctx, g, f, theme) {
+  for (const r of f.runs) {
+    if (!r.visible || !r.suggestion) continue;
+    const p = pointAt(g, r, r.suggestion.lr, r.suggestion.index);
+    if (!p) continue;
+    ctx.beginPath();
+    ctx.arc(p.x, p.y, 5.5, 0, 2 * Math.PI);
+    ctx.fillStyle = r.color;
+    ctx.fill();
+    ctx.lineWidth = 1.5;
+    ctx.strokeStyle = theme.bg;
+    ctx.stroke();
+  }
+}
+function drawRunSelection(ctx, g, f, theme) {
+  const { plot } = g;
+  const sel = f.selected;
+  const r = sel ? f.runs[sel.run] : null;
+  if (r?.visible) {
+    const x = g.xScale.map(sel.lr);
+    ctx.save();
+    ctx.setLineDash([5, 4]);
+    ctx.strokeStyle = r.color;
+    ctx.lineWidth = 1.5;
+    ctx.beginPath();
+    ctx.moveTo(x, plot.top);
+    ctx.lineTo(x, plot.bottom);
+    ctx.stroke();
+    ctx.restore();
+  }
+  for (const [s, radius] of [
+    [sel, 7],
+    [f.hover, 5]
+  ]) {
+    const run = s ? f.runs[s.run] : null;
+    const p = run?.visible ? pointAt(g, run, s.lr, s.index ?? null) : null;
+    if (!p) continue;
+    ctx.beginPath();
+    ctx.arc(p.x, p.y, radius, 0, 2 * Math.PI);
+    ctx.lineWidth = 2;
+    ctx.strokeStyle = theme.fg;
+    ctx.stroke();
+  }
+}
+function drawTrend(ctx, g, f, theme) {
+  const pts = f.trend ? f.trend.points : [];
+  if (pts.length === 0) return;
+  const xy = pts.map(([lr, loss]) => [g.xScale.map(lr), g.yScale.map(Math.min(Math.max(loss, g.yr.lo), g.yr.hi))]);
+  ctx.save();
+  ctx.setLineDash([6, 4]);
+  ctx.strokeStyle = theme.fg;
+  ctx.lineWidth = 1.5;
+  ctx.beginPath();
+  ctx.moveTo(xy[0][0], xy[0][1]);
+  for (const [x2, y2] of xy.slice(1)) ctx.lineTo(x2, y2);
+  ctx.stroke();
+  ctx.restore();
+  const [x, y] = xy[xy.length - 1];
+  ctx.fillStyle = theme.fg;
+  ctx.font = font(theme, 11, "600");
+  ctx.textAlign = "right";
+  ctx.textBaseline = "bottom";
+  ctx.fillText(String(f.trend.text || ""), Math.min(x + 6, g.plot.right - 4), Math.max(y - 8, g.plot.top + 12));
+}
+var RUN_LAYERS = [
+  drawGrid,
+  drawAxisLines,
+  drawTickLabels,
+  drawAxisTitles,
+  drawRunCurves,
+  drawTrend,
+  drawRunMarkers,
+  drawRunSelection
+];
+function drawRunsFrame(f) {
+  const { ctx, width, height } = f;
+  const dpr = f.dpr || 1;
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  ctx.clearRect(0, 0, width, height);
+  const g = runsGeometry(ctx, f, f.cache || createRunsCache());
+  for (const layer of RUN_LAYERS) layer(ctx, g, f, f.theme);
+  return g;
+}
+function pickRun(g, runs, px, py, nearest) {
+  const lr = g.xScale.invert(px);
+  let best = null;
+  let bestD = Infinity;
+  runs.forEach((r, k) => {
+    if (!r.visible || r.n === 0) return;
+    const i = nearest(r.lr, r.n, lr, g.log, r.smoothed);
+    if (i < 0) return;
+    const d = Math.abs(g.yScale.map(Math.min(Math.max(r.smoothed[i], g.yr.lo), g.yr.hi)) - py);
+    if (d < bestD) {
+      bestD = d;
+      best = { run: k, index: i, lr: r.lr[i], loss: r.smoothed[i] };
+    }
+  });
+  return best;
+}
+
+// js/pick.js
+function nearestIndex(xs, n, x, log = true, ys = null) {
+  if (!Number.isFinite(x) || log && !(x > 0)) return -1;
+  let best = -1;
+  let bestD = Infinity;
+  const m = Math.min(n, xs.length);
+  for (let i = 0; i < m; i++) {
+    const xi = xs[i];
+    if (!Number.isFinite(xi)) continue;
+    if (ys !== null && !Number.isFinite(ys[i])) continue;
+    let d;
+    if (log) {
+      if (!(xi > 0)) continue;
+      d = xi > x ? xi / x : x / xi;
+    } else {
+      d = Math.abs(xi - x);
+    }
+    if (d < bestD) {
+      bestD = d;
+      best = i;
+    }
+  }
+  return best;
+}
+function stepIndex(index, delta, n, isValid = () => true, fallback = 0) {
+  if (n <= 0) return -1;
+  if (!(index >= 0 && index < n)) {
+    const f = Math.max(0, Math.min(n - 1, Number.isInteger(fallback) ? fallback : 0));
+    for (let d = 0; d < n; d++) {
+      if (f + d < n && isValid(f + d)) return f + d;
+      if (f - d >= 0 && isValid(f - d)) return f - d;
+    }
+    return -1;
+  }
+  const dir = delta >= 0 ? 1 : -1;
+  let steps = Math.abs(Math.trunc(delta));
+  let last = index;
+  for (let j = index + dir; steps > 0 && j >= 0 && j < n; j += dir) {
+    if (isValid(j)) {
+      last = j;
+      steps--;
+    }
+  }
+  return last;
+}
+function edgeIndex(n, isValid = () => true, fromEnd = false) {
+  if (fromEnd) {
+    for (let i = n - 1; i >= 0; i--) if (isValid(i)) return i;
+  } else {
+    for (let i = 0; i < n; i++) if (isValid(i)) return i;
+  }
+  return -1;
+}
+function nearestMarker(markers, px, py, radius = 8) {
+  let best = -1;
+  let bestD = radius * radius;
+  for (let i = 0; i < markers.length; i++) {
+    const m = markers[i];
+    if (!Number.isFinite(m.x) || !Number.isFinite(m.y)) continue;
+    const dx = m.x - px;
+    const dy = m.y - py;
+    const d = dx * dx + dy * dy;
+    if (d <= bestD) {
+      bestD = d;
+      best = i;
+    }
+  }
+  return best;
+}
+
+// js/decode.js
+var LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+function toFloat64Array(buf, count2 = null) {
+  let buffer;
+  let offset;
+  let length;
+  if (buf instanceof ArrayBuffer) {
+    buffer = buf;
+    offset = 0;
+    length = buf.byteLength;
+  } else if (buf && ArrayBuffer.isView(buf)) {
+    buffer = buf.buffer;
+    offset = buf.byteOffset;
+    length = buf.byteLength;
+  } else {
+    throw new TypeError(`buffer must be a DataView, ArrayBuffer or typed array, got ${typeof buf}`);
+  }
+  if (length % 8 !== 0) throw new RangeError(`buffer of ${length} bytes is not a whole number of float64`);
+  const n = length / 8;
+  if (count2 !== null && count2 !== n) {
+    throw new RangeError(`buffer holds ${n} float64 values, the message says count=${count2}`);
+  }
+  if (LITTLE_ENDIAN && offset % 8 === 0) return new Float64Array(buffer, offset, n);
+  const view = new DataView(buffer, offset, length);
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) out[i] = view.getFloat64(i * 8, true);
+  return out;
+}
+function num(x) {
+  return typeof x === "number" ? x : x === null || x === void 0 ? null : Number(x);
+}
+function decodeMessage(msg, buffers = []) {
+  if (!msg || typeof msg !== "object") return { type: "invalid", reason: "message is not an object" };
+  switch (msg.type) {
+    case "run":
+      return {
+        type: "run",
+        runId: msg.run_id,
+        numIter: num(msg.num_iter),
+        startLr: num(msg.start_lr),
+        endLr: num(msg.end_lr),
+        stepMode: msg.step_mode === "linear" ? "linear" : "exp"
+      };
+    case "readings": {
+      const count2 = num(msg.count);
+      const start = num(msg.start);
+      if (!Number.isInteger(count2) || count2 < 0) return { type: "invalid", reason: `bad count ${msg.count}` };
+      if (!Number.isInteger(start) || start < 0) return { type: "invalid", reason: `bad start ${msg.start}` };
+      if (!buffers || buffers.length < 3) {
+        return { type: "invalid", reason: `readings needs 3 buffers, got ${buffers ? buffers.length : 0}` };
+      }
+      try {
+        return {
+          type: "readings",
+          runId: msg.run_id,
+          seq: num(msg.seq),
+          start,
+          count: count2,
+          replay: Boolean(msg.replay),
+          lr: toFloat64Array(buffers[0], count2),
+          loss: toFloat64Array(buffers[1], count2),
+          smoothed: toFloat64Array(buffers[2], count2)
+        };
+      } catch (err) {
+        return { type: "invalid", reason: err.message };
+      }
+    }
+    case "heartbeat":
+      return { type: "heartbeat", t: num(msg.t) };
+    default:
+      return null;
+  }
+}
+
+// js/state.js
+function nanArray(n) {
+  const a = new Float64Array(n);
+  a.fill(NaN);
+  return a;
+}
+function createViewState(capacity = 256) {
+  return {
+    runId: null,
+    numIter: null,
+    startLr: null,
+    endLr: null,
+    stepMode: "exp",
+    capacity,
+    n: 0,
+    // one past the highest index written; unwritten slots hold NaN and are not drawn
+    lr: nanArray(capacity),
+    logLr: nanArray(capacity),
+    // log10(lr), computed once per reading so frames need no logs
+    loss: nanArray(capacity),
+    smoothed: nanArray(capacity),
+    lastSeq: -1,
+    awaitingReplay: false,
+    // a hello went out: gaps are expected until the replay arrives
+    lastContact: null,
+    // time (ms) of the last message of any kind
+    dirtyFrom: 0,
+    // lowest index written since the last frame (Infinity: nothing new); the drawer resets it
+    firstBad: -1,
+    // index of the first reading with a NaN/inf loss, -1 if none
+    lrMin: Infinity,
+    // extent of the finite, positive lrs written (the x range without a scan per frame)
+    lrMax: -Infinity
+  };
+}
+function ensureCapacity(state, need) {
+  if (need <= state.capacity) return;
+  let cap = state.capacity || 256;
+  while (cap < need) cap *= 2;
+  for (const key of ["lr", "logLr", "loss", "smoothed"]) {
+    const fresh = nanArray(cap);
+    fresh.set(state[key].subarray(0, state.n));
+    state[key] = fresh;
+  }
+  state.capacity = cap;
+}
+function clearReadings(state) {
+  state.lr.fill(NaN, 0, state.n);
+  state.logLr.fill(NaN, 0, state.n);
+  state.loss.fill(NaN, 0, state.n);
+  state.smoothed.fill(NaN, 0, state.n);
+  state.n = 0;
+  state.lastSeq = -1;
+  state.dirtyFrom = 0;
+  state.firstBad = -1;
+  state.lrMin = Infinity;
+  state.lrMax = -Infinity;
+}
+function markHelloSent(state) {
+  state.awaitingReplay = true;
+}
+function applyMessage(state, m, now = 0) {
+  const res = { changed: false, needHello: false, error: null };
+  if (m === null) return res;
+  state.lastContact = now;
+  if (m.type === "invalid") res.error = m.reason;
+  else if (m.type === "run") applyRun(state, m, res);
+  else if (m.type === "readings") applyReadings(state, m, res);
+  return res;
+}
+function applyRun(state, m, res) {
+  if (m.runId !== state.runId) {
+    clearReadings(state);
+    state.runId = m.runId;
+    state.awaitingReplay = false;
+  }
+  state.numIter = m.numIter;
+  state.startLr = m.startLr;
+  state.endLr = m.endLr;
+  state.stepMode = m.stepMode;
+  res.changed = true;
+}
+function applyReadings(state, m, res) {
+  if (m.runId !== state.runId) {
+    clearReadings(state);
+    state.runId = m.runId;
+    state.numIter = null;
+    state.startLr = null;
+    state.endLr = null;
+    if (!m.replay && m.start > 0 && !state.awaitingReplay) res.needHello = true;
+  }
+  if (m.replay) {
+    state.awaitingReplay = false;
+    if (m.seq !== null && m.seq > state.lastSeq) state.lastSeq = m.seq;
+  } else if (m.seq !== null) {
+    if (m.seq > state.lastSeq + 1 && !state.awaitingReplay && state.lastSeq >= 0) res.needHello = true;
+    if (m.seq > state.lastSeq) state.lastSeq = m.seq;
+  }
+  storeReadings(state, m);
+  res.changed = m.count > 0 || res.changed;
+  if (res.needHello) state.awaitingReplay = true;
+}
+function storeReadings(state, m) {
+  const end = m.start + m.count;
+  ensureCapacity(state, end);
+  state.lr.set(m.lr, m.start);
+  for (let i = 0; i < m.count; i++) {
+    const x = m.lr[i];
+    state.logLr[m.start + i] = Math.log10(x);
+    if (x > 0 && x < Infinity) {
+      if (x < state.lrMin) state.lrMin = x;
+      if (x > state.lrMax) state.lrMax = x;
+    }
+  }
+  state.loss.set(m.loss, m.start);
+  state.smoothed.set(m.smoothed, m.start);
+  if (end > state.n) state.n = end;
+  if (m.start < state.dirtyFrom) state.dirtyFrom = m.start;
+  for (let i = 0; i < m.count; i++) {
+    if (!Number.isFinite(m.loss[i]) || !Number.isFinite(m.smoothed[i])) {
+      if (state.firstBad < 0 || m.start + i < state.firstBad) state.firstBad = m.start + i;
+      break;
+    }
+  }
+}
+function handleCustomMessage(state, msg, buffers, now = 0) {
+  return applyMessage(state, decodeMessage(msg, buffers), now);
+}
+var SAVED_MAGIC = "LRW1";
+var SAVED_HEADER = 16;
+function bytesView(buf) {
+  if (buf instanceof ArrayBuffer) return new DataView(buf);
+  if (buf && ArrayBuffer.isView(buf)) return new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  return null;
+}
+function decodeSavedReadings(buf) {
+  const v = bytesView(buf);
+  if (v === null || v.byteLength === 0) return null;
+  if (v.byteLength < SAVED_HEADER) return { error: `saved readings: ${v.byteLength} bytes, shorter than the header` };
+  const magic = String.fromCharCode(v.getUint8(0), v.getUint8(1), v.getUint8(2), v.getUint8(3));
+  const runId = v.getUint32(4, true);
+  const n = v.getUint32(8, true);
+  const flags = v.getUint32(12, true);
+  if (magic !== SAVED_MAGIC || flags !== 0)
+    return { error: `saved readings: unknown layout ${magic} (flags ${flags})` };
+  if (v.byteLength !== SAVED_HEADER + 16 * n) return { error: `saved readings: ${v.byteLength} bytes for n=${n}` };
+  const lr = new Float64Array(n);
+  const loss = new Float64Array(n);
+  const smoothed = new Float64Array(n);
+  const o32 = SAVED_HEADER + 8 * n;
+  for (let i = 0; i < n; i++) {
+    lr[i] = v.getFloat64(SAVED_HEADER + 8 * i, true);
+    loss[i] = v.getFloat32(o32 + 4 * i, true);
+    smoothed[i] = v.getFloat32(o32 + 4 * (n + i), true);
+  }
+  return { runId, n, lr, loss, smoothed };
+}
+function applySavedReadings(state, saved, run) {
+  if (!saved || saved.error || state.n > 0) return false;
+  const contact = state.lastContact;
+  applyMessage(state, { type: "run", runId: saved.runId, stepMode: "exp", ...run });
+  applyMessage(state, {
+    type: "readings",
+    runId: saved.runId,
+    seq: null,
+    start: 0,
+    count: saved.n,
+    replay: true,
+    lr: saved.lr,
+    loss: saved.loss,
+    smoothed: saved.smoothed
+  });
+  state.lastContact = contact;
+  return true;
+}
+
+// js/view/compare_state.js
+var MAX_RUNS = 8;
+var MAX_READINGS = 1e7;
+function emptyRun() {
+  return { lr: new Float64Array(0), logLr: new Float64Array(0), smoothed: new Float64Array(0), n: 0, version: 0 };
+}
+function createCompareState() {
+  return { runs: Array.from({ length: MAX_RUNS }, emptyRun) };
+}
+function ensure(run, need) {
+  if (run.lr.length >= need) return;
+  const cap = Math.max(need, Math.ceil(run.lr.length * 1.5), 256);
+  for (const key of ["lr", "logLr", "smoothed"]) {
+    const fresh = new Float64Array(cap);
+    fresh.set(run[key].subarray(0, run.n));
+    run[key] = fresh;
+  }
+}
+function writeReadings(state, k, start, lr, smoothed) {
+  const run = state.runs[k];
+  const end = start + lr.length;
+  if (start > run.n || end > MAX_READINGS) return false;
+  ensure(run, end);
+  run.lr.set(lr, start);
+  run.smoothed.set(smoothed, start);
+  for (let i = start; i < end; i++) run.logLr[i] = Math.log10(lr[i]);
+  run.n = Math.max(run.n, end);
+  run.version++;
+  return true;
+}
+function isRun(k) {
+  return Number.isInteger(k) && k >= 0 && k < MAX_RUNS;
+}
+function applyCompareMessage(state, msg, buffers = []) {
+  if (!msg || typeof msg !== "object" || !isRun(msg.run)) return false;
+  if (msg.type === "compare_run") {
+    const run = state.runs[msg.run];
+    run.n = 0;
+    run.version++;
+    return true;
+  }
+  if (msg.type !== "compare_readings" || !Number.isInteger(msg.start) || msg.start < 0) return false;
+  if (!buffers || buffers.length < 3) return false;
+  try {
+    const lr = toFloat64Array(buffers[0], msg.count);
+    const smoothed = toFloat64Array(buffers[2], msg.count);
+    return writeReadings(state, msg.run, msg.start, lr, smoothed);
+  } catch {
+    return false;
+  }
+}
+function asBytes(buf) {
+  if (buf instanceof ArrayBuffer) return new Uint8Array(buf);
+  if (buf && ArrayBuffer.isView(buf)) return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+  return null;
+}
+function splitSaved(buf) {
+  const bytes = asBytes(buf);
+  const out = [];
+  if (!bytes) return out;
+  let at = 0;
+  while (at + 16 <= bytes.length && out.length < MAX_RUNS) {
+    const n = new DataView(bytes.buffer, bytes.byteOffset + at + 8, 4).getUint32(0, true);
+    const size = 16 + 16 * n;
+    if (at + size > bytes.length) break;
+    const saved = decodeSavedReadings(bytes.subarray(at, at + size));
+    if (!saved || saved.error || !isRun(saved.runId)) break;
+    out.push({ run: saved.runId, lr: saved.lr, smoothed: saved.smoothed, n: saved.n });
+    at += size;
+  }
+  return out;
+}
+function applySaved(state, buf) {
+  const saved = splitSaved(buf);
+  for (const s of saved) {
+    state.runs[s.run].n = 0;
+    writeReadings(state, s.run, 0, s.lr, s.smoothed);
+  }
+  return saved.length > 0;
+}
+function asRunInfos(v) {
+  if (!Array.isArray(v)) return [];
+  const num3 = (x) => typeof x === "number" && Number.isFinite(x) ? x : null;
+  const str = (x) => typeof x === "string" ? x.slice(0, 300) : "";
+  return v.slice(0, MAX_RUNS).map((r, k) => {
+    const o = r && typeof r === "object" ? r : {};
+    return {
+      label: str(o.label) || `run ${k + 1}`,
+      color: Number.isInteger(o.color) && o.color >= 0 ? o.color : k,
+      running: o.running === true,
+      suggestion: num3(o.suggestion) !== null && o.suggestion > 0 ? o.suggestion : null,
+      suggestionIndex: Number.isSafeInteger(o.suggestion_index) ? o.suggestion_index : null,
+      optimizerLr: num3(o.optimizer_lr),
+      warning: str(o.warning),
+      target: str(o.target),
+      log: o.log !== false
+    };
+  });
+}
+var MAX_TREND_POINTS = 64;
+function asTrend(v) {
+  if (!v || typeof v !== "object" || !Array.isArray(v.points)) return null;
+  const points = v.points.slice(0, MAX_TREND_POINTS).filter((p) => Array.isArray(p) && p[0] > 0 && Number.isFinite(p[0]) && Number.isFinite(p[1]));
+  return points.length ? { points, text: typeof v.text === "string" ? v.text.slice(0, 200) : "" } : null;
+}
+
+// js/view/dom.js
+function h(tag, attrs = {}, children = []) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "class") e.className = v;
+    else if (k === "text") e.textContent = v;
+    else e.setAttribute(k, v);
+  }
+  for (const c of children) e.appendChild(c);
+  return e;
+}
+function buildHeader() {
+  const title = h("div", { class: "lrw-title" });
+  const statusDot = h("span", { class: "lrw-dot", "aria-hidden": "true" });
+  const statusText = h("span", { class: "lrw-status-text" });
+  const status = h("div", { class: "lrw-status", role: "status", "aria-live": "polite" }, [statusDot, statusText]);
+  return { title, status, statusText, header: h("div", { class: "lrw-header" }, [title, status]) };
+}
+function buildPlot() {
+  const canvas = h("canvas", { class: "lrw-canvas", "aria-hidden": "true" });
+  const tooltip = h("div", { class: "lrw-tooltip", role: "presentation" });
+  tooltip.hidden = true;
+  const hint = h("div", { class: "lrw-hint", role: "note" });
+  hint.hidden = true;
+  const plotBox = h(
+    "div",
+    {
+      class: "lrw-plot",
+      tabindex: "0",
+      role: "application",
+      "aria-roledescription": "learning-rate finder plot",
+      "aria-label": "Loss against learning rate. Click or use Left/Right arrows to select a learning rate, Enter to apply; drag or Shift+Left/Right to select a range, Escape to clear it."
+    },
+    [canvas, hint, tooltip]
+  );
+  return { canvas, tooltip, hint, plotBox };
+}
+function buildControls() {
+  const picker = h("select", { class: "lrw-picker", "aria-label": "Suggestion" });
+  const pickerLabel = h("label", { class: "lrw-picker-label" }, [h("span", { text: "Suggestion" }), picker]);
+  const selReadout = h("span", { class: "lrw-readout lrw-sel" });
+  const appliedReadout = h("span", { class: "lrw-readout lrw-applied" });
+  const readouts2 = h("div", { class: "lrw-readouts" }, [selReadout, appliedReadout]);
+  const stopBtn = h("button", { class: "lrw-btn lrw-stop", type: "button", text: "Stop" });
+  const applyBtn = h("button", { class: "lrw-btn lrw-apply", type: "button", text: "Apply" });
+  const buttons = h("div", { class: "lrw-buttons" }, [stopBtn, applyBtn]);
+  const controls = h("div", { class: "lrw-controls" }, [pickerLabel, readouts2, buttons]);
+  return { picker, selReadout, appliedReadout, stopBtn, applyBtn, controls };
+}
+function buildFoldNote() {
+  const showHereBtn = h("button", { class: "lrw-btn lrw-show-here", type: "button", text: "Show here" });
+  const foldNote = h("div", { class: "lrw-elsewhere", role: "note" }, [
+    h("span", { class: "lrw-elsewhere-text", text: "LR finder: shown in the right sidebar" }),
+    showHereBtn
+  ]);
+  foldNote.hidden = true;
+  return { showHereBtn, foldNote };
+}
+function buildLayout() {
+  const { header, ...head } = buildHeader();
+  const plot = buildPlot();
+  const legend = h("div", { class: "lrw-legend", role: "group", "aria-label": "Suggestions" });
+  const { controls, ...ctl } = buildControls();
+  const live = h("div", { class: "lrw-sr-only", "aria-live": "polite" });
+  const root = h("div", { class: "lrw-root", "data-lm-suppress-shortcuts": "true" });
+  root.append(header, plot.plotBox, legend, controls, live);
+  return { root, legend, live, ...head, ...plot, ...ctl, ...buildFoldNote() };
+}
+
 // js/theme.js
 function parseColor(str) {
   if (typeof str !== "string") return null;
@@ -1139,6 +1643,8 @@ function pickTheme(getVar, prefersDark = false, host = "jupyter") {
     applied: v("applied") || base.applied,
     error: v("error") || base.error,
     rules: base.rules.map((c, i) => charts[i] || c),
+    runs: base.runs,
+    // the compare chart's run colours (Okabe-Ito): fixed, a host's chart colours are not colour-blind safe
     // The raw loss curve: the accent at this alpha (brighter on dark backgrounds).
     rawAlpha: base.rawAlpha,
     font: v("font") || "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif",
@@ -1182,130 +1688,6 @@ function watchTheme(onChange) {
   return () => {
     for (const d of disposers) d();
   };
-}
-
-// js/layers/polyline.js
-function createSimplifier(ctx, tol) {
-  let ax = 0;
-  let ay = 0;
-  let px = 0;
-  let py = 0;
-  let pending = false;
-  let lo = -Infinity;
-  let hi = Infinity;
-  const anchor = (x, y) => {
-    ax = x;
-    ay = y;
-    pending = false;
-    lo = -Infinity;
-    hi = Infinity;
-  };
-  const flush = () => {
-    if (pending) ctx.lineTo(px, py);
-  };
-  return {
-    move(x, y) {
-      flush();
-      ctx.moveTo(x, y);
-      anchor(x, y);
-    },
-    line(x, y) {
-      if (x - ax <= 0.01) {
-        flush();
-        ctx.lineTo(x, y);
-        anchor(x, y);
-        return;
-      }
-      const slope = (y - ay) / (x - ax);
-      if (pending && (slope < lo || slope > hi)) {
-        ctx.lineTo(px, py);
-        anchor(px, py);
-        if (x - ax <= 0.01) {
-          ctx.lineTo(x, y);
-          anchor(x, y);
-          return;
-        }
-      }
-      const d = x - ax;
-      const s0 = (y - ay - tol) / d;
-      const s1 = (y - ay + tol) / d;
-      if (s0 > lo) lo = s0;
-      if (s1 < hi) hi = s1;
-      px = x;
-      py = y;
-      pending = true;
-    },
-    end() {
-      flush();
-      pending = false;
-    }
-  };
-}
-function strokeColumns(ctx, cols, yMap, tol = 0.3) {
-  const { count: count2, x0, x1, first, last, min, max, brk } = cols;
-  const cnt = cols.n;
-  const p = createSimplifier(ctx, tol);
-  ctx.beginPath();
-  for (let j = 0; j < count2; j++) {
-    const yf = yMap(first[j]);
-    if (brk[j]) p.move(x0[j], yf);
-    else p.line(x0[j], yf);
-    if (cnt[j] > 1) {
-      const yl = yMap(last[j]);
-      const yMin = yMap(min[j]);
-      const yMax = yMap(max[j]);
-      const xm = (x0[j] + x1[j]) * 0.5;
-      if (yMin > Math.max(yf, yl) + 0.5 || yMax < Math.min(yf, yl) - 0.5) {
-        p.line(xm, yMin);
-        p.line(xm, yMax);
-      }
-      if (x1[j] - x0[j] > 0.5 || Math.abs(yl - yf) > 0.5) p.line(x1[j], yl);
-    }
-  }
-  p.end();
-  ctx.stroke();
-}
-function fillBand(ctx, cols, yMap, thickness) {
-  const { count: count2, x0, min, max, last, brk } = cols;
-  const half = thickness / 2;
-  const barTop = (j) => {
-    let top = yMap(max[j]);
-    if (!brk[j] && j > 0) {
-      const yp = yMap(last[j - 1]);
-      if (yp < top) top = yp;
-    }
-    return Math.floor(top - half);
-  };
-  const barBottom = (j, y0) => {
-    let bottom = yMap(min[j]);
-    if (!brk[j] && j > 0) {
-      const yp = yMap(last[j - 1]);
-      if (yp > bottom) bottom = yp;
-    }
-    return y0 + Math.max(1, Math.ceil(bottom + half) - y0);
-  };
-  ctx.beginPath();
-  let a = 0;
-  while (a < count2) {
-    let b = a + 1;
-    while (b < count2 && Math.floor(x0[b]) === Math.floor(x0[b - 1]) + 1) b++;
-    for (let j = a; j < b; j++) {
-      const x = Math.floor(x0[j]);
-      const y0 = barTop(j);
-      if (j === a) ctx.moveTo(x, y0);
-      else ctx.lineTo(x, y0);
-      ctx.lineTo(x + 1, y0);
-    }
-    for (let j = b - 1; j >= a; j--) {
-      const x = Math.floor(x0[j]);
-      const y1 = barBottom(j, barTop(j));
-      ctx.lineTo(x + 1, y1);
-      ctx.lineTo(x, y1);
-    }
-    ctx.closePath();
-    a = b;
-  }
-  ctx.fill();
 }
 
 // js/layers/curves.js
@@ -1684,76 +2066,6 @@ function drawFrame(f) {
   return { plot: g.plot, xScale: g.xScale, yScale: g.yScale, markers: g.markers, yr: g.yr };
 }
 
-// js/pick.js
-function nearestIndex(xs, n, x, log = true, ys = null) {
-  if (!Number.isFinite(x) || log && !(x > 0)) return -1;
-  let best = -1;
-  let bestD = Infinity;
-  const m = Math.min(n, xs.length);
-  for (let i = 0; i < m; i++) {
-    const xi = xs[i];
-    if (!Number.isFinite(xi)) continue;
-    if (ys !== null && !Number.isFinite(ys[i])) continue;
-    let d;
-    if (log) {
-      if (!(xi > 0)) continue;
-      d = xi > x ? xi / x : x / xi;
-    } else {
-      d = Math.abs(xi - x);
-    }
-    if (d < bestD) {
-      bestD = d;
-      best = i;
-    }
-  }
-  return best;
-}
-function stepIndex(index, delta, n, isValid = () => true, fallback = 0) {
-  if (n <= 0) return -1;
-  if (!(index >= 0 && index < n)) {
-    const f = Math.max(0, Math.min(n - 1, Number.isInteger(fallback) ? fallback : 0));
-    for (let d = 0; d < n; d++) {
-      if (f + d < n && isValid(f + d)) return f + d;
-      if (f - d >= 0 && isValid(f - d)) return f - d;
-    }
-    return -1;
-  }
-  const dir = delta >= 0 ? 1 : -1;
-  let steps = Math.abs(Math.trunc(delta));
-  let last = index;
-  for (let j = index + dir; steps > 0 && j >= 0 && j < n; j += dir) {
-    if (isValid(j)) {
-      last = j;
-      steps--;
-    }
-  }
-  return last;
-}
-function edgeIndex(n, isValid = () => true, fromEnd = false) {
-  if (fromEnd) {
-    for (let i = n - 1; i >= 0; i--) if (isValid(i)) return i;
-  } else {
-    for (let i = 0; i < n; i++) if (isValid(i)) return i;
-  }
-  return -1;
-}
-function nearestMarker(markers, px, py, radius = 8) {
-  let best = -1;
-  let bestD = radius * radius;
-  for (let i = 0; i < markers.length; i++) {
-    const m = markers[i];
-    if (!Number.isFinite(m.x) || !Number.isFinite(m.y)) continue;
-    const dx = m.x - px;
-    const dy = m.y - py;
-    const d = dx * dx + dy * dy;
-    if (d <= bestD) {
-      bestD = d;
-      best = i;
-    }
-  }
-  return best;
-}
-
 // js/view/keys.js
 function keyAction({ key, shiftKey = false, altKey = false, ctrlKey = false, metaKey = false }) {
   if (altKey || ctrlKey || metaKey) return null;
@@ -1791,256 +2103,6 @@ function keyTarget(action, cur, n, isValid, fallback) {
   if (action.kind !== "step") return -1;
   if (cur < 0) return stepIndex(-1, 0, n, isValid, fallback);
   return stepIndex(cur, action.delta, n, isValid);
-}
-
-// js/decode.js
-var LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-function toFloat64Array(buf, count2 = null) {
-  let buffer;
-  let offset;
-  let length;
-  if (buf instanceof ArrayBuffer) {
-    buffer = buf;
-    offset = 0;
-    length = buf.byteLength;
-  } else if (buf && ArrayBuffer.isView(buf)) {
-    buffer = buf.buffer;
-    offset = buf.byteOffset;
-    length = buf.byteLength;
-  } else {
-    throw new TypeError(`buffer must be a DataView, ArrayBuffer or typed array, got ${typeof buf}`);
-  }
-  if (length % 8 !== 0) throw new RangeError(`buffer of ${length} bytes is not a whole number of float64`);
-  const n = length / 8;
-  if (count2 !== null && count2 !== n) {
-    throw new RangeError(`buffer holds ${n} float64 values, the message says count=${count2}`);
-  }
-  if (LITTLE_ENDIAN && offset % 8 === 0) return new Float64Array(buffer, offset, n);
-  const view = new DataView(buffer, offset, length);
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) out[i] = view.getFloat64(i * 8, true);
-  return out;
-}
-function num2(x) {
-  return typeof x === "number" ? x : x === null || x === void 0 ? null : Number(x);
-}
-function decodeMessage(msg, buffers = []) {
-  if (!msg || typeof msg !== "object") return { type: "invalid", reason: "message is not an object" };
-  switch (msg.type) {
-    case "run":
-      return {
-        type: "run",
-        runId: msg.run_id,
-        numIter: num2(msg.num_iter),
-        startLr: num2(msg.start_lr),
-        endLr: num2(msg.end_lr),
-        stepMode: msg.step_mode === "linear" ? "linear" : "exp"
-      };
-    case "readings": {
-      const count2 = num2(msg.count);
-      const start = num2(msg.start);
-      if (!Number.isInteger(count2) || count2 < 0) return { type: "invalid", reason: `bad count ${msg.count}` };
-      if (!Number.isInteger(start) || start < 0) return { type: "invalid", reason: `bad start ${msg.start}` };
-      if (!buffers || buffers.length < 3) {
-        return { type: "invalid", reason: `readings needs 3 buffers, got ${buffers ? buffers.length : 0}` };
-      }
-      try {
-        return {
-          type: "readings",
-          runId: msg.run_id,
-          seq: num2(msg.seq),
-          start,
-          count: count2,
-          replay: Boolean(msg.replay),
-          lr: toFloat64Array(buffers[0], count2),
-          loss: toFloat64Array(buffers[1], count2),
-          smoothed: toFloat64Array(buffers[2], count2)
-        };
-      } catch (err) {
-        return { type: "invalid", reason: err.message };
-      }
-    }
-    case "heartbeat":
-      return { type: "heartbeat", t: num2(msg.t) };
-    default:
-      return null;
-  }
-}
-
-// js/state.js
-function nanArray(n) {
-  const a = new Float64Array(n);
-  a.fill(NaN);
-  return a;
-}
-function createViewState(capacity = 256) {
-  return {
-    runId: null,
-    numIter: null,
-    startLr: null,
-    endLr: null,
-    stepMode: "exp",
-    capacity,
-    n: 0,
-    // one past the highest index written; unwritten slots hold NaN and are not drawn
-    lr: nanArray(capacity),
-    logLr: nanArray(capacity),
-    // log10(lr), computed once per reading so frames need no logs
-    loss: nanArray(capacity),
-    smoothed: nanArray(capacity),
-    lastSeq: -1,
-    awaitingReplay: false,
-    // a hello went out: gaps are expected until the replay arrives
-    lastContact: null,
-    // time (ms) of the last message of any kind
-    dirtyFrom: 0,
-    // lowest index written since the last frame (Infinity: nothing new); the drawer resets it
-    firstBad: -1,
-    // index of the first reading with a NaN/inf loss, -1 if none
-    lrMin: Infinity,
-    // extent of the finite, positive lrs written (the x range without a scan per frame)
-    lrMax: -Infinity
-  };
-}
-function ensureCapacity(state, need) {
-  if (need <= state.capacity) return;
-  let cap = state.capacity || 256;
-  while (cap < need) cap *= 2;
-  for (const key of ["lr", "logLr", "loss", "smoothed"]) {
-    const fresh = nanArray(cap);
-    fresh.set(state[key].subarray(0, state.n));
-    state[key] = fresh;
-  }
-  state.capacity = cap;
-}
-function clearReadings(state) {
-  state.lr.fill(NaN, 0, state.n);
-  state.logLr.fill(NaN, 0, state.n);
-  state.loss.fill(NaN, 0, state.n);
-  state.smoothed.fill(NaN, 0, state.n);
-  state.n = 0;
-  state.lastSeq = -1;
-  state.dirtyFrom = 0;
-  state.firstBad = -1;
-  state.lrMin = Infinity;
-  state.lrMax = -Infinity;
-}
-function markHelloSent(state) {
-  state.awaitingReplay = true;
-}
-function applyMessage(state, m, now = 0) {
-  const res = { changed: false, needHello: false, error: null };
-  if (m === null) return res;
-  state.lastContact = now;
-  if (m.type === "invalid") res.error = m.reason;
-  else if (m.type === "run") applyRun(state, m, res);
-  else if (m.type === "readings") applyReadings(state, m, res);
-  return res;
-}
-function applyRun(state, m, res) {
-  if (m.runId !== state.runId) {
-    clearReadings(state);
-    state.runId = m.runId;
-    state.awaitingReplay = false;
-  }
-  state.numIter = m.numIter;
-  state.startLr = m.startLr;
-  state.endLr = m.endLr;
-  state.stepMode = m.stepMode;
-  res.changed = true;
-}
-function applyReadings(state, m, res) {
-  if (m.runId !== state.runId) {
-    clearReadings(state);
-    state.runId = m.runId;
-    state.numIter = null;
-    state.startLr = null;
-    state.endLr = null;
-    if (!m.replay && m.start > 0 && !state.awaitingReplay) res.needHello = true;
-  }
-  if (m.replay) {
-    state.awaitingReplay = false;
-    if (m.seq !== null && m.seq > state.lastSeq) state.lastSeq = m.seq;
-  } else if (m.seq !== null) {
-    if (m.seq > state.lastSeq + 1 && !state.awaitingReplay && state.lastSeq >= 0) res.needHello = true;
-    if (m.seq > state.lastSeq) state.lastSeq = m.seq;
-  }
-  storeReadings(state, m);
-  res.changed = m.count > 0 || res.changed;
-  if (res.needHello) state.awaitingReplay = true;
-}
-function storeReadings(state, m) {
-  const end = m.start + m.count;
-  ensureCapacity(state, end);
-  state.lr.set(m.lr, m.start);
-  for (let i = 0; i < m.count; i++) {
-    const x = m.lr[i];
-    state.logLr[m.start + i] = Math.log10(x);
-    if (x > 0 && x < Infinity) {
-      if (x < state.lrMin) state.lrMin = x;
-      if (x > state.lrMax) state.lrMax = x;
-    }
-  }
-  state.loss.set(m.loss, m.start);
-  state.smoothed.set(m.smoothed, m.start);
-  if (end > state.n) state.n = end;
-  if (m.start < state.dirtyFrom) state.dirtyFrom = m.start;
-  for (let i = 0; i < m.count; i++) {
-    if (!Number.isFinite(m.loss[i]) || !Number.isFinite(m.smoothed[i])) {
-      if (state.firstBad < 0 || m.start + i < state.firstBad) state.firstBad = m.start + i;
-      break;
-    }
-  }
-}
-function handleCustomMessage(state, msg, buffers, now = 0) {
-  return applyMessage(state, decodeMessage(msg, buffers), now);
-}
-var SAVED_MAGIC = "LRW1";
-var SAVED_HEADER = 16;
-function bytesView(buf) {
-  if (buf instanceof ArrayBuffer) return new DataView(buf);
-  if (buf && ArrayBuffer.isView(buf)) return new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  return null;
-}
-function decodeSavedReadings(buf) {
-  const v = bytesView(buf);
-  if (v === null || v.byteLength === 0) return null;
-  if (v.byteLength < SAVED_HEADER) return { error: `saved readings: ${v.byteLength} bytes, shorter than the header` };
-  const magic = String.fromCharCode(v.getUint8(0), v.getUint8(1), v.getUint8(2), v.getUint8(3));
-  const runId = v.getUint32(4, true);
-  const n = v.getUint32(8, true);
-  const flags = v.getUint32(12, true);
-  if (magic !== SAVED_MAGIC || flags !== 0)
-    return { error: `saved readings: unknown layout ${magic} (flags ${flags})` };
-  if (v.byteLength !== SAVED_HEADER + 16 * n) return { error: `saved readings: ${v.byteLength} bytes for n=${n}` };
-  const lr = new Float64Array(n);
-  const loss = new Float64Array(n);
-  const smoothed = new Float64Array(n);
-  const o32 = SAVED_HEADER + 8 * n;
-  for (let i = 0; i < n; i++) {
-    lr[i] = v.getFloat64(SAVED_HEADER + 8 * i, true);
-    loss[i] = v.getFloat32(o32 + 4 * i, true);
-    smoothed[i] = v.getFloat32(o32 + 4 * (n + i), true);
-  }
-  return { runId, n, lr, loss, smoothed };
-}
-function applySavedReadings(state, saved, run) {
-  if (!saved || saved.error || state.n > 0) return false;
-  const contact = state.lastContact;
-  applyMessage(state, { type: "run", runId: saved.runId, stepMode: "exp", ...run });
-  applyMessage(state, {
-    type: "readings",
-    runId: saved.runId,
-    seq: null,
-    start: 0,
-    count: saved.n,
-    replay: true,
-    lr: saved.lr,
-    loss: saved.loss,
-    smoothed: saved.smoothed
-  });
-  state.lastContact = contact;
-  return true;
 }
 
 // js/view/view.js
@@ -2244,6 +2306,77 @@ function mountRange(env) {
   };
 }
 
+// js/view/model_port.js
+function num2(v) {
+  return typeof v === "number" && Number.isFinite(v) ? v : null;
+}
+var MAX_SUGGESTIONS = 64;
+function asSuggestion(s) {
+  if (typeof s !== "object" || s === null || Array.isArray(s) || typeof s.name !== "string") return null;
+  const lr = num2(s.lr);
+  return {
+    name: s.name,
+    lr: lr !== null && lr > 0 ? lr : null,
+    index: Number.isSafeInteger(s.index) && s.index >= 0 ? s.index : null,
+    reason: typeof s.reason === "string" ? s.reason : "",
+    default: s.default === true
+  };
+}
+function asSuggestions(v) {
+  if (!Array.isArray(v)) return [];
+  const out = [];
+  for (const s of v.slice(0, MAX_SUGGESTIONS)) {
+    const clean = asSuggestion(s);
+    if (clean) out.push(clean);
+  }
+  return out;
+}
+function listenOptional(model, event, fn, lost, warn = console.warn) {
+  try {
+    model.on(event, fn);
+  } catch (err) {
+    warn(`lrwidget: this host has no "${event}" event (${lost})`, err);
+    return () => void 0;
+  }
+  return () => model.off(event, fn);
+}
+function createPort(model, isClosed) {
+  const get = (name, fallback = null) => {
+    const v = model.get(name);
+    return v === void 0 || v === null ? fallback : v;
+  };
+  const send = (content) => {
+    if (isClosed()) return;
+    try {
+      model.send(content);
+    } catch (err) {
+      console.warn("lrwidget: send failed", err);
+    }
+  };
+  const on = (event, fn) => {
+    model.on(event, fn);
+    return () => model.off(event, fn);
+  };
+  let rawSugg;
+  let cleanSugg = [];
+  const suggestions = () => {
+    const raw = get("suggestions", []);
+    if (raw !== rawSugg) {
+      rawSugg = raw;
+      cleanSugg = asSuggestions(raw);
+    }
+    return cleanSugg;
+  };
+  return {
+    get,
+    num: (name) => num2(get(name)),
+    suggestions,
+    send,
+    on,
+    onOptional: (event, fn, lost) => listenOptional(model, event, fn, lost)
+  };
+}
+
 // js/view/selection.js
 function selectedLr(localSel, kernelLr) {
   return localSel ? localSel.lr : kernelLr;
@@ -2279,7 +2412,7 @@ function createActions({ port, view, bus, announce }) {
   return {
     select,
     selectSuggestion(s) {
-      if (num(s.lr) === null) return;
+      if (num2(s.lr) === null) return;
       select(s.lr, Number.isInteger(s.index) ? s.index : null);
     },
     apply() {
@@ -2300,6 +2433,102 @@ function mountSelectionSync({ port, view, bus }) {
     bus.emit("selection");
     if (!kept) bus.emit("draw");
   });
+}
+
+// js/view/status.js
+var CONTACT_TIMEOUT_MS = 5e3;
+var SEPARATOR = " \xB7 ";
+function contactLost({ status, lastContact, lastTraitContact, now, timeout = CONTACT_TIMEOUT_MS }) {
+  if (status !== "running") return false;
+  return now - Math.max(lastContact ?? -Infinity, lastTraitContact) > timeout;
+}
+function readStatusTraits(port, readings) {
+  return {
+    status: port.get("status", "idle"),
+    step: port.get("step", 0),
+    total: port.get("num_iter", readings.numIter) || readings.numIter,
+    elapsed: port.num("elapsed"),
+    eta: port.num("eta"),
+    pendingApply: port.get("pending_apply", false),
+    divergedLr: port.num("diverged_lr"),
+    error: port.get("error", "")
+  };
+}
+function isContactLost(port, view) {
+  return contactLost({
+    status: port.get("status"),
+    lastContact: view.readings.lastContact,
+    lastTraitContact: view.lastTraitContact,
+    now: view.now()
+  });
+}
+var count = (v) => typeof v === "number" ? v.toLocaleString("en-US") : String(v);
+function statusLine(t, lost) {
+  const of = t.total ? `${count(t.step)}/${count(t.total)}` : count(t.step);
+  if (lost) return { kind: "disconnected", parts: ["No contact with the kernel", `last seen at step ${of}`] };
+  return { kind: t.status, parts: lineParts(t, of) };
+}
+function lineParts(t, of) {
+  switch (t.status) {
+    case "running": {
+      const parts = ["Running", `step ${of}`, `${formatDuration(t.elapsed)} elapsed`, `ETA ${formatDuration(t.eta)}`];
+      if (t.pendingApply) parts.push("apply queued");
+      return parts;
+    }
+    case "diverged":
+      return [`Diverged at lr=${formatLR(t.divergedLr)}`, `step ${of}`, formatDuration(t.elapsed)];
+    case "stopped":
+      return [`Stopped at step ${of}`, formatDuration(t.elapsed)];
+    case "exhausted":
+      return [`Loop ended at step ${of}, before num_iter`, formatDuration(t.elapsed)];
+    case "done":
+      return ["Done", `${count(t.step)} steps in ${formatDuration(t.elapsed)}`];
+    case "error":
+      return [`Error: ${t.error || "the range test failed"}`];
+    default:
+      return ["Idle"];
+  }
+}
+function hintShown(hint, n, status) {
+  return typeof hint === "string" && hint !== "" && n === 0 && status === "idle";
+}
+function idleMessage(n, status, hint = "") {
+  if (n > 0 || hintShown(hint, n, status)) return "";
+  if (status === "running") return "Waiting for the first readings\u2026";
+  if (status === "error") return "The range test failed before any reading";
+  return "No range test yet \u2014 call widget.run(train_loader)";
+}
+var CLOSED_TEXT = "Widget closed \u2014 no kernel behind this view";
+function showLine(dom, line) {
+  const text = line.parts.join(SEPARATOR);
+  if (dom.statusText.textContent !== text) {
+    const spans = line.parts.flatMap((p, i) => {
+      const span = h("span", { class: "lrw-status-part", text: p });
+      return i ? [document.createTextNode(SEPARATOR), span] : [span];
+    });
+    dom.statusText.replaceChildren(...spans);
+  }
+  dom.status.dataset.state = line.kind;
+  dom.root.dataset.status = line.kind;
+}
+function mountStatus({ dom, port, view, bus }) {
+  const update = () => {
+    showLine(dom, statusLine(readStatusTraits(port, view.readings), isContactLost(port, view)));
+    const hint = port.get("hint", "");
+    dom.hint.hidden = !hintShown(hint, view.readings.n, port.get("status", "idle"));
+    if (!dom.hint.hidden && dom.hint.textContent !== hint) dom.hint.textContent = hint;
+    const title = port.get("title", "") || "Learning-rate range test";
+    if (dom.title.textContent !== title) dom.title.textContent = title;
+  };
+  const closed = () => {
+    dom.statusText.textContent = CLOSED_TEXT;
+    dom.status.dataset.state = "disconnected";
+    dom.root.dataset.status = "disconnected";
+  };
+  const offs = [bus.on("status", update), bus.on("closed", closed)];
+  return () => {
+    for (const off of offs) off();
+  };
 }
 
 // js/layers/training_geometry.js
@@ -3004,6 +3233,60 @@ function mountFrameLoop({ dom, port, view, bus }) {
   };
 }
 
+// js/view/layout.js
+var HEIGHT = rules_default.plotHeight;
+function plotHeight(height) {
+  if (typeof height !== "number" || Number.isNaN(height)) return HEIGHT.default;
+  return Math.round(Math.min(HEIGHT.max, Math.max(HEIGHT.min, height)));
+}
+function mountLayout({ el, dom, port, bus }) {
+  const applyHeight = () => {
+    dom.plotBox.style.height = `${plotHeight(port.num("height"))}px`;
+  };
+  applyHeight();
+  const offs = [
+    port.on("change:height", () => {
+      applyHeight();
+      bus.emit("draw");
+    })
+  ];
+  if (typeof ResizeObserver === "function") {
+    const ro = new ResizeObserver(() => {
+      bus.emit("layout");
+      bus.emit("draw");
+    });
+    ro.observe(dom.plotBox);
+    ro.observe(el);
+    offs.push(() => ro.disconnect());
+  }
+  const onResize = () => bus.emit("draw");
+  window.addEventListener("resize", onResize);
+  offs.push(() => window.removeEventListener("resize", onResize));
+  return () => {
+    for (const off of offs) off();
+  };
+}
+
+// js/view/theme_watch.js
+function mountThemeWatch({ el, dom, view, bus }) {
+  const mark = () => {
+    dom.root.dataset.lrwHost = view.theme.host;
+    dom.root.dataset.lrwScheme = view.theme.dark ? "dark" : "light";
+  };
+  const refresh = () => {
+    view.theme = readTheme(el);
+    mark();
+    bus.emit("suggestions");
+    bus.emit("selection");
+    bus.emit("draw");
+  };
+  mark();
+  const offs = [bus.on("theme", refresh), watchTheme(refresh)];
+  return () => {
+    for (const off of offs) off();
+  };
+}
+
 // js/view/tooltip.js
 var ESCAPES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" };
 var esc = (s) => String(s).replace(/[&<>"]/g, (c) => ESCAPES[c]);
@@ -3029,6 +3312,337 @@ function showTooltip(dom, x, y, html) {
   tooltip.hidden = false;
   const p = tooltipPosition(x, y, dom.plotBox.clientWidth, tooltip.offsetWidth, tooltip.offsetHeight);
   tooltip.style.transform = `translate(${p.left}px, ${p.top}px)`;
+}
+
+// js/view/compare.js
+function isCompareModel(model) {
+  return model.get("compare_runs") !== void 0;
+}
+function buildCompareLayout() {
+  const title = h("div", { class: "lrw-title" });
+  const canvas = h("canvas", { class: "lrw-canvas", "aria-hidden": "true" });
+  const tooltip = h("div", { class: "lrw-tooltip", role: "presentation" });
+  tooltip.hidden = true;
+  const plotBox = h(
+    "div",
+    {
+      class: "lrw-plot",
+      tabindex: "0",
+      role: "application",
+      "aria-roledescription": "range tests compared",
+      "aria-label": "Loss against learning rate, one curve per run. Click a curve to select a run's learning rate."
+    },
+    [canvas, tooltip]
+  );
+  const legend = h("div", { class: "lrw-legend lrw-runs", role: "group", "aria-label": "Runs (toggle)" });
+  const selReadout = h("span", { class: "lrw-readout lrw-sel" });
+  const appliedReadout = h("span", { class: "lrw-readout lrw-applied" });
+  const applyBtn = h("button", { class: "lrw-btn lrw-apply", type: "button", text: "Apply" });
+  const controls = h("div", { class: "lrw-controls" }, [
+    h("div", { class: "lrw-readouts" }, [selReadout, appliedReadout]),
+    h("div", { class: "lrw-buttons" }, [applyBtn])
+  ]);
+  const live = h("div", { class: "lrw-sr-only", "aria-live": "polite" });
+  const header = h("div", { class: "lrw-header" }, [title]);
+  const root = h("div", { class: "lrw-root lrw-compare", "data-lm-suppress-shortcuts": "true" });
+  root.append(header, plotBox, legend, controls, live);
+  return { root, title, canvas, tooltip, plotBox, legend, selReadout, appliedReadout, applyBtn, live };
+}
+function runEntryText(info) {
+  const lr = info.suggestion === null ? "\u2014" : formatLR(info.suggestion);
+  return { name: info.label, lr, warning: info.warning ? `\u26A0 ${info.warning}` : "" };
+}
+function legendButton(info, k, visible, color, onToggle) {
+  const t = runEntryText(info);
+  const sw = h("span", { class: "lrw-swatch lrw-swatch-default", "aria-hidden": "true" });
+  sw.style.setProperty("--lrw-swatch", color);
+  const parts = [
+    sw,
+    h("span", { class: "lrw-legend-name", text: t.name }),
+    h("span", { class: "lrw-legend-lr", text: t.lr })
+  ];
+  if (t.warning) parts.push(h("span", { class: "lrw-legend-warning", text: t.warning }));
+  const b = h(
+    "button",
+    {
+      type: "button",
+      class: "lrw-legend-item lrw-run",
+      "data-run": String(k),
+      "aria-pressed": String(visible),
+      title: `${t.name}: suggests ${t.lr}; optimizer ${info.target}${t.warning ? `; ${info.warning}` : ""}`
+    },
+    parts
+  );
+  b.addEventListener("click", () => onToggle(k));
+  return b;
+}
+function frameRuns(state, infos, hidden, theme) {
+  return infos.map((info, k) => {
+    const r = state.runs[k];
+    return {
+      ...r,
+      visible: !hidden.has(k),
+      color: theme.runs[info.color % theme.runs.length],
+      suggestion: info.suggestion === null ? null : { lr: info.suggestion, index: info.suggestionIndex },
+      label: info.label
+    };
+  });
+}
+function fitCanvas2(dom) {
+  const width = Math.max(1, Math.floor(dom.plotBox.clientWidth));
+  const height = Math.max(1, Math.floor(dom.plotBox.clientHeight));
+  const dpr = window.devicePixelRatio || 1;
+  if (dom.canvas.width !== Math.round(width * dpr)) dom.canvas.width = Math.round(width * dpr);
+  if (dom.canvas.height !== Math.round(height * dpr)) dom.canvas.height = Math.round(height * dpr);
+  dom.canvas.style.width = `${width}px`;
+  dom.canvas.style.height = `${height}px`;
+  return { width, height, dpr };
+}
+function mountCompareFrame({ dom, view, bus, c }) {
+  const cache = createRunsCache();
+  const draw = () => {
+    const ins = c.infos();
+    c.runs = frameRuns(c.state, ins, c.hidden, view.theme);
+    const t0 = view.now();
+    c.g = drawRunsFrame({
+      ctx: dom.canvas.getContext("2d"),
+      ...fitCanvas2(dom),
+      theme: view.theme,
+      runs: c.runs,
+      log: ins.every((i) => i.log),
+      trend: asTrend(c.get("compare_trend", null)),
+      selected: c.selected(),
+      hover: c.hover,
+      cache
+    });
+    dom.root.dataset.frameMs = (view.now() - t0).toFixed(2);
+    dom.root.dataset.readings = c.runs.map((r) => r.n).join(",");
+    dom.root.dataset.running = String(ins.filter((i) => i.running).length);
+  };
+  const loop = createFrameScheduler(draw);
+  const off = bus.on("draw", loop.request);
+  return () => {
+    off();
+    loop.stop();
+  };
+}
+function mountRunLegend({ dom, view, bus, c }) {
+  const toggle = (k) => {
+    if (c.hidden.has(k)) c.hidden.delete(k);
+    else c.hidden.add(k);
+    bus.emit("suggestions");
+    bus.emit("draw");
+  };
+  const rebuild = () => {
+    dom.legend.innerHTML = "";
+    c.infos().forEach((info, k) => {
+      const color = view.theme.runs[info.color % view.theme.runs.length];
+      dom.legend.append(legendButton(info, k, !c.hidden.has(k), color, toggle));
+    });
+  };
+  rebuild();
+  return bus.on("suggestions", rebuild);
+}
+function mountCompareReadouts({ dom, bus, c }) {
+  const show2 = () => {
+    dom.title.textContent = c.get("title", "") || "Range tests compared";
+    const s = c.selected();
+    const ins = c.infos();
+    dom.selReadout.textContent = s && ins[s.run] ? `selected ${ins[s.run].label}: lr ${formatLR(s.lr)}` : "";
+    dom.appliedReadout.textContent = c.get("compare_error", "") || c.get("compare_applied", "");
+    dom.applyBtn.disabled = !s;
+  };
+  show2();
+  return bus.on("selection", show2);
+}
+function mountRunPointer({ dom, port, bus, c }) {
+  const at = (ev) => {
+    const r = dom.canvas.getBoundingClientRect();
+    const x = ev.clientX - r.left;
+    const y = ev.clientY - r.top;
+    return { x, y, hit: c.g ? pickRun(c.g, c.runs, x, y, nearestIndex) : null };
+  };
+  const onMove = (ev) => {
+    const { x, y, hit } = at(ev);
+    const same = hit && c.hover && hit.run === c.hover.run && hit.index === c.hover.index;
+    c.hover = hit;
+    dom.tooltip.hidden = !hit;
+    if (hit) showTooltip(dom, x, y, runTip(c.runs[hit.run].label, hit));
+    if (!same) bus.emit("draw");
+  };
+  const onLeave = () => {
+    c.hover = null;
+    dom.tooltip.hidden = true;
+    bus.emit("draw");
+  };
+  const onClick = (ev) => {
+    const { hit } = at(ev);
+    if (hit) port.send({ type: "compare_select", run: hit.run, lr: hit.lr });
+  };
+  const onApply = () => port.send({ type: "compare_apply" });
+  const on = [
+    [dom.canvas, "pointermove", onMove],
+    [dom.canvas, "pointerleave", onLeave],
+    [dom.canvas, "click", onClick],
+    [dom.applyBtn, "click", onApply]
+  ];
+  for (const [t, e, fn] of on) t.addEventListener(e, fn);
+  return () => {
+    for (const [t, e, fn] of on) t.removeEventListener(e, fn);
+  };
+}
+function runTip(label, hit) {
+  return `<b>${esc(label)}</b> lr ${esc(formatLR(hit.lr))}<div>loss ${esc(formatLoss(hit.loss))}</div>`;
+}
+function mountCompareModel({ port, bus, c }) {
+  const onSaved = () => {
+    applySaved(c.state, c.get("compare_saved", null));
+    bus.emit("draw");
+  };
+  const redraw = (topic) => () => {
+    bus.emit(topic);
+    bus.emit("draw");
+  };
+  const offs = [
+    port.on("msg:custom", (msg, buffers) => {
+      if (applyCompareMessage(c.state, msg, buffers)) bus.emit("draw");
+    }),
+    port.on("change:compare_saved", onSaved),
+    port.on("change:compare_runs", redraw("suggestions"))
+  ];
+  for (const name of ["compare_selected", "compare_applied", "compare_error", "title", "compare_trend"]) {
+    offs.push(port.on(`change:${name}`, redraw("selection")));
+  }
+  onSaved();
+  port.send({ type: "hello" });
+  return () => {
+    for (const off of offs) off();
+  };
+}
+var COMPARE_PARTS = [
+  mountLayout,
+  mountThemeWatch,
+  mountCompareFrame,
+  mountRunLegend,
+  mountCompareReadouts,
+  mountRunPointer,
+  mountCompareModel
+];
+function createCompareContext(model) {
+  const get = (name, fallback) => {
+    const v = model.get(name);
+    return v === void 0 || v === null ? fallback : v;
+  };
+  return {
+    get,
+    state: createCompareState(),
+    hidden: /* @__PURE__ */ new Set(),
+    hover: null,
+    g: null,
+    runs: [],
+    infos: () => asRunInfos(get("compare_runs", [])),
+    selected: () => {
+      const s = get("compare_selected", {});
+      return s && Number.isInteger(s.run) && typeof s.lr === "number" ? s : null;
+    }
+  };
+}
+function renderCompare({ model, el }) {
+  const view = createView(el);
+  const port = createPort(model, () => view.closed);
+  const bus = createBus();
+  const dom = buildCompareLayout();
+  el.append(dom.root);
+  const env = { el, dom, port, view, bus, c: createCompareContext(model) };
+  const cleanups = COMPARE_PARTS.map((mount) => mount(env));
+  bus.emit("draw");
+  return () => {
+    for (const off of cleanups) off();
+    view.closed = true;
+    dom.root.remove();
+  };
+}
+
+// js/view/controls.js
+function stopEnabled(status, lost) {
+  return status === "running" && !lost;
+}
+function applyState(sel) {
+  if (sel === null) return { enabled: false, title: "Select a learning rate on the plot first" };
+  return { enabled: true, title: `Apply lr=${formatLR(sel)} to the optimizer` };
+}
+function readouts(sel, applied, pendingApply) {
+  return {
+    selected: sel === null ? "Nothing selected" : `Selected ${formatLR(sel)}`,
+    applied: applied !== null ? `Applied ${formatLR(applied)}` : pendingApply ? "Apply queued" : null
+  };
+}
+function pickerOptions(suggestions) {
+  const head = { value: "", text: suggestions.length ? "Choose\u2026" : "none yet", disabled: false };
+  return [
+    head,
+    ...suggestions.map((s) => {
+      const has = num2(s.lr) !== null;
+      const label = `${s.name}${s.default ? " (default)" : ""}`;
+      return { value: s.name, text: has ? `${label}: ${formatLR(s.lr)}` : `${label}: none`, disabled: !has };
+    })
+  ];
+}
+function pickerValue(suggestions, sel) {
+  for (const s of suggestions) if (s.lr !== null && s.lr === sel) return s.name;
+  return "";
+}
+function keyed(kind, text) {
+  return [h("span", { class: `lrw-key lrw-key-${kind}`, "aria-hidden": "true" }), document.createTextNode(text)];
+}
+function showSelection(dom, port, sel) {
+  const apply = applyState(sel);
+  dom.applyBtn.disabled = !apply.enabled;
+  dom.applyBtn.title = apply.title;
+  const r = readouts(sel, port.num("applied_lr"), port.get("pending_apply", false));
+  dom.selReadout.innerHTML = "";
+  dom.selReadout.append(...keyed("sel", r.selected));
+  dom.appliedReadout.innerHTML = "";
+  if (r.applied !== null) dom.appliedReadout.append(...keyed("applied", r.applied));
+  const value = pickerValue(port.suggestions(), sel);
+  if (dom.picker.value !== value) dom.picker.value = value;
+}
+function fillPicker(picker, suggestions) {
+  picker.innerHTML = "";
+  for (const o of pickerOptions(suggestions)) {
+    const opt = h("option", { value: o.value, text: o.text });
+    if (o.disabled) opt.disabled = true;
+    picker.append(opt);
+  }
+  picker.disabled = !suggestions.some((s) => num2(s.lr) !== null);
+}
+function mountControls({ dom, port, view, bus, actions }) {
+  const onPick = () => {
+    const s = port.suggestions().find((x) => x.name === dom.picker.value);
+    if (s) actions.selectSuggestion(s);
+  };
+  const onStop = () => actions.stop();
+  const onApply = () => actions.apply();
+  dom.applyBtn.addEventListener("click", onApply);
+  dom.stopBtn.addEventListener("click", onStop);
+  dom.picker.addEventListener("change", onPick);
+  const offs = [
+    bus.on("status", () => {
+      dom.stopBtn.disabled = !stopEnabled(port.get("status", "idle"), isContactLost(port, view));
+    }),
+    bus.on("selection", () => showSelection(dom, port, actions.selectedLr())),
+    bus.on("suggestions", () => fillPicker(dom.picker, port.suggestions())),
+    bus.on("closed", () => {
+      dom.applyBtn.disabled = true;
+      dom.stopBtn.disabled = true;
+    })
+  ];
+  return () => {
+    for (const off of offs) off();
+    dom.applyBtn.removeEventListener("click", onApply);
+    dom.stopBtn.removeEventListener("click", onStop);
+    dom.picker.removeEventListener("change", onPick);
+  };
 }
 
 // js/view/interaction.js
@@ -3122,44 +3736,10 @@ function mountKeyboard({ dom, port, view, bus, actions }) {
   return () => dom.plotBox.removeEventListener("keydown", onKey);
 }
 
-// js/view/layout.js
-var HEIGHT = rules_default.plotHeight;
-function plotHeight(height) {
-  if (typeof height !== "number" || Number.isNaN(height)) return HEIGHT.default;
-  return Math.round(Math.min(HEIGHT.max, Math.max(HEIGHT.min, height)));
-}
-function mountLayout({ el, dom, port, bus }) {
-  const applyHeight = () => {
-    dom.plotBox.style.height = `${plotHeight(port.num("height"))}px`;
-  };
-  applyHeight();
-  const offs = [
-    port.on("change:height", () => {
-      applyHeight();
-      bus.emit("draw");
-    })
-  ];
-  if (typeof ResizeObserver === "function") {
-    const ro = new ResizeObserver(() => {
-      bus.emit("layout");
-      bus.emit("draw");
-    });
-    ro.observe(dom.plotBox);
-    ro.observe(el);
-    offs.push(() => ro.disconnect());
-  }
-  const onResize = () => bus.emit("draw");
-  window.addEventListener("resize", onResize);
-  offs.push(() => window.removeEventListener("resize", onResize));
-  return () => {
-    for (const off of offs) off();
-  };
-}
-
 // js/view/legend.js
 function legendEntries(suggestions, rules) {
   return suggestions.map((s, k) => {
-    const has = num(s.lr) !== null;
+    const has = num2(s.lr) !== null;
     return {
       suggestion: s,
       name: s.name,
@@ -3581,26 +4161,6 @@ function mountSchedule({ dom, port, view, bus }) {
   };
 }
 
-// js/view/theme_watch.js
-function mountThemeWatch({ el, dom, view, bus }) {
-  const mark = () => {
-    dom.root.dataset.lrwHost = view.theme.host;
-    dom.root.dataset.lrwScheme = view.theme.dark ? "dark" : "light";
-  };
-  const refresh = () => {
-    view.theme = readTheme(el);
-    mark();
-    bus.emit("suggestions");
-    bus.emit("selection");
-    bus.emit("draw");
-  };
-  mark();
-  const offs = [bus.on("theme", refresh), watchTheme(refresh)];
-  return () => {
-    for (const off of offs) off();
-  };
-}
-
 // js/view/trait_watch.js
 var TRAIT_TOPICS = Object.freeze({
   status: ["status", "selection", "draw"],
@@ -3674,6 +4234,7 @@ var PARTS = [
   // the doctor (issue 18): a watch()'s training chart, verdict and buttons
 ];
 function render({ model, el }) {
+  if (isCompareModel(model)) return renderCompare({ model, el });
   const view = createView(el);
   const port = createPort(model, () => view.closed);
   const bus = createBus();
