@@ -219,15 +219,19 @@ def grid_of(cache: CQ.Cache, task: T.Task, name: str, seed: int) -> list[float]:
 
 
 def evaluate(
-    families: list[str], seeds: list[int], lengths, cache: CQ.Cache, no_longer=NO_4X, log=print
+    families: list[str],
+    seeds: dict[int, list[int]],
+    cache: CQ.Cache,
+    no_longer=NO_4X,
+    log=print,
 ):
     """One dict per (family, length, seed, row): the lr, its score and its gap to the grid
-    best of the row's reference optimizer."""
+    best of the row's reference optimizer; ``seeds``: the seeds of each length measured."""
     out = []
-    for k in lengths:  # every family at 1x first: the longer runs cost 4x as much
+    for k, ks in seeds.items():  # every family at 1x first: the longer runs cost 4x as much
         for fam in [f for f in families if k == 1 or f not in no_longer]:
             t0 = time.perf_counter()
-            for seed in seeds:
+            for seed in ks:
                 out += family_rows(cache, T.ALL[fam](), k, seed)
             cache.flush()
             log(f"  {fam} {k}x: {time.perf_counter() - t0:.0f}s")
@@ -268,18 +272,20 @@ def table(results: list[dict], families: list[str], k: int) -> list[str]:
     at = [x for x in results if x["length"] == k]
     fams = [f for f in families if any(x["family"] == f for x in at)]
     lines = [
-        f"| {k}x the epochs | cost | " + " | ".join(fams) + " |",
-        "|---|---|" + "---|" * len(fams),
+        f"| {k}x the epochs | cost | all | " + " | ".join(fams) + " |",
+        "|---|---|---|" + "---|" * len(fams),
     ]
     for r in ROWS:
         mine = [x for x in at if x["row"] is r]
         if not mine:
             continue
         runs = np.mean([x["steps"] / run_steps(longer(T.ALL[x["family"]](), k)) for x in mine])
-        cells = [cell([x["gap"] for x in mine if x["family"] == f]) for f in fams]
+        cells = [cell([x["gap"] for x in mine])]
+        cells += [cell([x["gap"] for x in mine if x["family"] == f]) for f in fams]
         label = f"**{r.label}**" if r.lr is None and r.factor == 1 else r.label
         lines.append(f"| {label} | {r.cost} ({runs:.2f} runs) | " + " | ".join(cells) + " |")
-    lines.append(f"| *{GRID_ROW}* | 13 runs | " + " | ".join("0.0 / 0.0" for _ in fams) + " |")
+    zeros = " | ".join("0.0 / 0.0" for _ in range(len(fams) + 1))
+    lines.append(f"| *{GRID_ROW}* | 13 runs | {zeros} |")
     return lines
 
 
@@ -306,16 +312,21 @@ def goals(results: list[dict]) -> list[str]:
     return out
 
 
-def markdown(results: list[dict], families: list[str], seeds: list[int]) -> str:
+def markdown(results: list[dict], families: list[str], command: str = "") -> str:
+    seeds = {k: sorted({x["seed"] for x in results if x["length"] == k}) for k in LENGTHS}
     head = (
         "Gap to a 13-point log grid 1e-5..1, in points (accuracy %, R^2 x 100 for diabetes), "
-        f"**mean / worst** over seeds {seeds}; same tasks, init, data order and scoring as "
-        "choice_quality.md. Reference grid: AdamW's for lrwidget's default on AdamW, Prodigy and "
-        "D-Adapt Adam; the schedule-free optimizer's own for its rows. Bold: lrwidget's "
-        "suggestion (its range test on the same optimizer). Cost: training spent to choose the "
-        "lr and train, in runs of that length (a range test is 100 steps)."
+        "**mean / worst** over seeds "
+        + ", ".join(f"{s} at {k}x" for k, s in seeds.items() if s)
+        + "; same tasks, init, data order and scoring as choice_quality.md. Reference grid: "
+        "AdamW's for lrwidget's default on AdamW, Prodigy and D-Adapt Adam; the schedule-free "
+        "optimizer's own for its rows. Bold: lrwidget's suggestion (its range test on the same "
+        "optimizer). Cost: training spent to choose the lr and train, in runs of that length (a "
+        "range test is 100 steps). Prodigy with and without safeguard_warmup are the same bits "
+        "at a constant lr of 1.0 (it only changes the estimate when the lr moves away from 1.0: "
+        "a warmup, a schedule)."
     )
-    lines = [head, ""]
+    lines = [head, *([f"Made by `{command}`."] if command else []), ""]
     for k in LENGTHS:
         if any(x["length"] == k for x in results):
             lines += [*table(results, families, k), ""]
@@ -327,6 +338,7 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true", help="1 seed, diabetes and noisy_blobs, 1x")
     p.add_argument("--seeds", type=int, default=3)
+    p.add_argument("--seeds-4x", type=int, default=None, help="seeds at 4x (default: --seeds)")
     p.add_argument("--families", nargs="*", default=None, choices=list(T.FAMILIES))
     p.add_argument("--lengths", nargs="*", type=int, default=list(LENGTHS), choices=LENGTHS)
     p.add_argument("--no-4x", nargs="*", default=list(NO_4X), help="families measured at 1x only")
@@ -336,12 +348,13 @@ def main(argv=None):
     a = p.parse_args(argv)
     torch.set_num_threads(1)
     families = a.families or (["diabetes", "noisy_blobs"] if a.quick else list(T.FAMILIES))
-    seeds = list(range(1 if a.quick else a.seeds))
-    lengths = [1] if a.quick else a.lengths
+    seeds = {k: list(range(a.seeds_4x if k > 1 and a.seeds_4x else a.seeds)) for k in a.lengths}
+    seeds = {1: [0]} if a.quick else seeds
     cache = CQ.Cache(None if a.no_cache else a.cache)
     t0 = time.perf_counter()
-    results = evaluate(families, seeds, lengths, cache, a.no_4x)
-    md = markdown(results, families, seeds)
+    results = evaluate(families, seeds, cache, a.no_4x)
+    command = " ".join(["python benchmarks/rivals.py", *(sys.argv[1:] if argv is None else argv)])
+    md = markdown(results, families, command)
     print(md)
     print(f"({time.perf_counter() - t0:.0f}s)")
     os.makedirs(a.out, exist_ok=True)

@@ -57,3 +57,15 @@ def test_the_report_checks_the_issues_goals():
         "- f 1x: default 1.0 / 1.0 vs Prodigy 0.5 / 0.5: NOT met",
         "- f 1x: schedule-free AdamW at the suggestion 0.5 / 0.5: within 1 point",
     ]
+
+
+def test_the_report_has_a_table_per_length_with_the_cost_and_every_family():
+    steps = R.run_steps(T.diabetes())
+    results = [
+        dict(family="diabetes", length=1, seed=s, row=R.ROWS[1], lr=1.0, gap=g, steps=steps)
+        for s, g in ((0, 2.0), (1, 4.0))
+    ]
+    md = R.markdown(results, ["diabetes"], "python benchmarks/rivals.py --x")
+    assert "seeds [0, 1] at 1x;" in md and "Made by `python benchmarks/rivals.py --x`." in md
+    assert "| 1x the epochs | cost | all | diabetes |" in md and "4x the epochs" not in md
+    assert "| Prodigy (defaults) | 1 run (1.00 runs) | 3.0 / 4.0 | 3.0 / 4.0 |" in md
