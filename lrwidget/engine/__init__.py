@@ -7,6 +7,7 @@
 - ``loop``: the hot loop (CPU and staged) and the stop rule.
 - ``track``: ``Tracker``, the user's own loop as a range test.
 - ``snapshot``: the model and optimizer saved and restored bit for bit.
+- ``optimizer_kinds``: schedule-free (train mode for a test) and d-adaptive (d x lr) optimizers.
 - ``interrupts``: Ctrl-C held back while a block that must not be cut in half runs.
 - ``collective``: distributed runs (one curve, one choice on every rank).
 - ``progress``: the progress bar in a terminal (tqdm).

@@ -51,6 +51,7 @@ from .groups import GroupTests
 from .history import RangeTestResult
 from .live import LiveHooks
 from .loop import StopRule
+from .optimizer_kinds import enter_train_mode
 from .plan import Plan, range_test_plan, track_plan
 from .runner import run_test
 from .session import Busy, Run, Runs, Session, Sub
@@ -275,9 +276,15 @@ class LRFinder(TorchLrFinderExtras, LiveHooks, GroupTests, Watching):
             plan.sweep.num_iter,
             plan.diverge_th,
             capture=self._capture,
-            move=self._to_device,
+            move=self._ready,
             move_back=self.model.to,
         )
+
+    def _ready(self) -> torch.device | None:
+        """Ready the optimizer and model for the test's steps, after its snapshot (whose
+        restore puts a schedule-free optimizer's mode and weights back): see ``_to_device``."""
+        enter_train_mode(self.optimizer)
+        return self._to_device()
 
     def _to_device(self) -> torch.device | None:
         """Move the model to the test's device; where it was, or None when it stays."""

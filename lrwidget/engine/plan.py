@@ -6,6 +6,7 @@ A plan is frozen: what was checked is what runs.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -20,6 +21,7 @@ from .checks import (
     check_trainable,
     sweep_args,
 )
+from .optimizer_kinds import lr_note
 from .progress import check_progress
 
 if TYPE_CHECKING:
@@ -67,6 +69,14 @@ class Plan:
         }
 
 
+def warn_lr_note(optimizer: Any) -> None:
+    """Warn, before the test, when the lr it sweeps is not a step size for ``optimizer`` (a
+    d-adaptive optimizer's multiplier of d: :func:`lrwidget.engine.optimizer_kinds.lr_note`)."""
+    note = lr_note(optimizer)
+    if note is not None:
+        warnings.warn(note, UserWarning, stacklevel=4)  # range_test's / track's caller
+
+
 def track_plan(
     finder: LRFinder,
     start_lr: Any,
@@ -84,6 +94,7 @@ def track_plan(
     check_trainable(finder.optimizer)
     check_cache_dir(finder.memory_cache, finder.cache_dir)
     check_progress(progress)
+    warn_lr_note(finder.optimizer)
     return Plan(sweep, smooth_f, diverge_th, progress)
 
 
@@ -113,6 +124,7 @@ def range_test_plan(
     check_cache_dir(finder.memory_cache, finder.cache_dir)
     check_scaler(finder.grad_scaler, finder.optimizer)
     check_progress(progress)
+    warn_lr_note(finder.optimizer)
     return Plan(
         sweep,
         smooth_f,
