@@ -58,6 +58,7 @@ import tasks as T  # noqa: E402
 
 from lrwidget.pure import suggest as S  # noqa: E402
 from lrwidget.pure.ranges import PEAK_FACTOR  # noqa: E402
+from lrwidget.pure.smooth import centered  # noqa: E402
 
 GRID = np.logspace(-5, 0, 13)
 START_LR, END_LR, NUM_ITER = 1e-7, 10.0, 100
@@ -66,14 +67,15 @@ START_LR, END_LR, NUM_ITER = 1e-7, 10.0, 100
 # --- the range test: the one place that talks to the engine -------------------------------------
 
 
-def range_test(task: T.Task, opt_name: str, seed: int):
-    """Run lrwidget's range test on a fresh model; returns (lrs, raw losses, smoothed losses)."""
+def range_test(task: T.Task, opt_name: str, seed: int, order: int = 0):
+    """Run lrwidget's range test on a fresh model, its batches in data order ``order`` (0: the
+    benchmark's own); returns (lrs, raw losses, live EMA-smoothed losses)."""
     from lrwidget import LRFinder
 
     torch.manual_seed(seed)
     model = task.make_model()
     opt = T.make_optimizer(opt_name, model.parameters(), START_LR)
-    g = torch.Generator().manual_seed(seed + 2000)
+    g = torch.Generator().manual_seed(seed + 2000 + 100 * order)
     loader = torch.utils.data.DataLoader(
         torch.utils.data.TensorDataset(task.x_train, task.y_train),
         batch_size=task.batch_size,
@@ -111,16 +113,27 @@ def lightning_rule(lrs, raw, smoothed) -> float | None:
     return float(x[int(np.argmin(g))])
 
 
-def lrwidget_rule(name: str) -> Callable:
+def lrwidget_rule(name: str, live: bool = False) -> Callable:
+    """A rule as the product applies it to a finished test: on the centred (zero-phase)
+    smoothing of the raw losses (``RangeTestResult.centered``); ``live``: on the causal EMA the
+    test streamed (the product before issue 21)."""
+
     def rule(lrs, raw, smoothed):
-        return S.suggest(lrs, smoothed, name, raw=raw).lr
+        return S.suggest(lrs, smoothed if live else centered(lrs, raw), name, raw=raw).lr
 
     rule.__name__ = name
     return rule
 
 
+#: the default rule as it was before issue 21: on the live, lagging EMA
+EMA_ROW = f"{S.DEFAULT} on the live EMA (before)"
+
+
 def rules() -> dict[str, Callable]:
-    out = {S.DEFAULT + " (default)": lrwidget_rule(S.DEFAULT)}
+    out = {
+        S.DEFAULT + " (default)": lrwidget_rule(S.DEFAULT),
+        EMA_ROW: lrwidget_rule(S.DEFAULT, True),
+    }
     out.update({n: lrwidget_rule(n) for n in S.RULES if n != S.DEFAULT})
     out["torch-lr-finder"] = torch_lr_finder_rule
     out["lightning"] = lightning_rule
@@ -201,11 +214,12 @@ def _score_order(
     return v
 
 
-def curve_of(cache: Cache, task: T.Task, opt: str, seed: int):
+def curve_of(cache: Cache, task: T.Task, opt: str, seed: int, order: int = 0):
     k = f"curve|{task.name}|{opt}|{seed}|{START_LR}|{END_LR}|{NUM_ITER}|finder"
+    k += f"|order {order}" if order else ""
     v = cache.get(k)
     if v is None:
-        lrs, raw, sm = range_test(task, opt, seed)
+        lrs, raw, sm = range_test(task, opt, seed, order)
         v = [S_list(lrs), S_list(raw), S_list(sm)]
         cache.put(k, v)
     return tuple(np.array([math.nan if a is None else a for a in arr], dtype=float) for arr in v)
@@ -341,8 +355,11 @@ def suggested_range(lrs, raw, sm):
 
     from lrwidget.pure.ranges import suggest_range
 
-    peak = S.suggest(lrs, sm, S.DEFAULT, raw=raw).lr
-    return suggest_range(SimpleNamespace(lrs=lrs, smoothed=sm, losses=raw, suggested_lr=peak))
+    line = centered(lrs, raw)
+    peak = S.suggest(lrs, line, S.DEFAULT, raw=raw).lr
+    return suggest_range(
+        SimpleNamespace(lrs=lrs, smoothed=sm, centered=line, losses=raw, suggested_lr=peak)
+    )
 
 
 NOISE_ROWS = ("noise floor: best grid lr, new data order", "noise floor: best lr of another seed")
