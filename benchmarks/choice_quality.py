@@ -10,7 +10,10 @@ The fine-tuning family (``tasks.finetune_text``) starts every model, the range t
 from a transformer pre-trained on another task, with a new head: the case where finders are said
 to suggest far too large an lr (transformers #16013).
 
-Rules compared: lrwidget's (``lrwidget.pure.suggest.RULES``, the default marked) and two anchors
+Rules compared: lrwidget's (``lrwidget.pure.suggest.RULES``, the default marked; each on the
+finished curve smoothed without lag, ``lrwidget.pure.smooth.centered``, as the product applies
+them since issue 21; one row keeps the default as it was before: the live EMA's lowest loss / 10)
+and two anchors
 re-implemented from their published code: torch-lr-finder's ``LRFinder.plot(suggest_lr=True)``
 (argmin of ``np.gradient`` of the smoothed losses, skip 10 first / 5 last) and Lightning 2.x's
 ``_LRFinder.suggestion`` (argmin of the gradient of loss against lr, skip 10 first / 1 last,
@@ -113,26 +116,33 @@ def lightning_rule(lrs, raw, smoothed) -> float | None:
     return float(x[int(np.argmin(g))])
 
 
-def lrwidget_rule(name: str, live: bool = False) -> Callable:
+def lrwidget_rule(name: str) -> Callable:
     """A rule as the product applies it to a finished test: on the centred (zero-phase)
-    smoothing of the raw losses (``RangeTestResult.centered``); ``live``: on the causal EMA the
-    test streamed (the product before issue 21)."""
+    smoothing of the raw losses (``RangeTestResult.centered``), not the live EMA."""
 
     def rule(lrs, raw, smoothed):
-        return S.suggest(lrs, smoothed if live else centered(lrs, raw), name, raw=raw).lr
+        return S.suggest(lrs, centered(lrs, raw), name, raw=raw).lr
 
     rule.__name__ = name
     return rule
 
 
-#: the default rule as it was before issue 21: on the live, lagging EMA
-EMA_ROW = f"{S.DEFAULT} on the live EMA (before)"
+#: the default rule as it was before issue 21: the lowest loss of the live, lagging EMA / 10
+EMA_ROW = f"{S.DEFAULT} on the live EMA, / 10 (before)"
+
+
+def ema_minimum(lrs, raw, smoothed) -> float | None:
+    """The default before issue 21: the lr of the lowest EMA-smoothed loss / 10, clipped."""
+    if S.suggest(lrs, smoothed, "minimum", raw=raw).lr is None:
+        return None
+    c = S.prepare(lrs, smoothed, raw)
+    return min(max(float(c.lrs[int(np.argmin(c.losses))]) / 10, c.lo), c.hi)
 
 
 def rules() -> dict[str, Callable]:
     out = {
         S.DEFAULT + " (default)": lrwidget_rule(S.DEFAULT),
-        EMA_ROW: lrwidget_rule(S.DEFAULT, True),
+        EMA_ROW: ema_minimum,
     }
     out.update({n: lrwidget_rule(n) for n in S.RULES if n != S.DEFAULT})
     out["torch-lr-finder"] = torch_lr_finder_rule
@@ -323,8 +333,8 @@ def confirm_pick(cache: Cache, task: T.Task, opt: str, seed: int, lrs, raw, sm) 
     if m is None:
         return None
     c = S.prepare(lrs, sm, raw)
-    # minimum() divides by 10 (and clips); candidates are relative to the minimum itself
-    at = m * 10
+    # minimum() divides by MIN_DIVISOR (and clips); candidates are relative to the minimum
+    at = m * S.MIN_DIVISOR
     best = None
     for d in CONFIRM_DIVISORS:
         lr = min(max(at / d, c.lo), c.hi)

@@ -10,7 +10,7 @@ from lrwidget import RangeTestResult
 from lrwidget.engine.history import History
 from lrwidget.pure import smooth
 from lrwidget.pure.smooth import centered
-from lrwidget.pure.suggest import DEFAULT
+from lrwidget.pure.suggest import DEFAULT, MIN_DIVISOR
 
 LRS = np.logspace(-7, 1, 100)
 T = np.log10(LRS)
@@ -37,8 +37,8 @@ def test_the_lowest_point_stays_where_the_raw_curve_has_it():
 def test_a_finished_results_rules_read_the_curve_without_lag():
     raw = valley()
     r = RangeTestResult(LRS, raw, ema(raw), "completed", "exp", 1e-7, 10, 100, 1.0)
-    # the default rule: the lr at the lowest loss / 10, the lowest loss where the raw one is
-    at = r.suggestions[DEFAULT].lr * 10
+    # the default rule: the lr at the lowest loss / MIN_DIVISOR, that lowest loss where the raw is
+    at = r.suggestions[DEFAULT].lr * MIN_DIVISOR
     assert abs(np.log10(at) - T[np.argmin(raw)]) <= 0.1
     np.testing.assert_array_equal(r.centered, centered(LRS, raw))
     np.testing.assert_array_equal(r.smoothed, ema(raw))  # the live curve is kept as it was

@@ -132,7 +132,7 @@ def range_around(result: Any, peak: float) -> tuple[float, float]:
     peaked = SimpleNamespace(
         lrs=result.lrs,
         smoothed=result.smoothed,
-        centered=result.centered,
+        centered=getattr(result, "centered", result.smoothed),  # a bare curve has only one
         losses=result.losses,
         suggested_lr=peak,
     )
