@@ -123,8 +123,7 @@ def test_json_round_trip_with_nan_and_inf(tmp_path):
 def test_suggestions_come_from_the_suggest_module():
     r = _result()
     assert next(iter(r.suggestions)) == suggest.DEFAULT
-    # the rules read the finished curve smoothed without lag (issue 21), not the live EMA
-    expect = suggest.suggest(r.lrs, r.centered, raw=r.losses)
+    expect = suggest.suggest(r.lrs, r.smoothed, raw=r.losses)
     assert r.suggested_lr == expect.lr
     h = r.history
     assert set(h) == {"lr", "loss"} and isinstance(h["loss"], list)

@@ -277,7 +277,7 @@ class RangeTestResult:
         float64 readings (reference-group lr, raw loss, the live EMA the test stopped on).
     centered : numpy.ndarray
         The finished curve: the raw loss smoothed without lag (``lrwidget.pure.smooth.centered``);
-        what the rules read and the views draw once the test is over.
+        what the views draw once the test is over (the rules read ``smoothed``: issue 21).
     stop_reason : str
         One of "completed", "diverged", "stopped", "exhausted" (the loop of
         :meth:`lrwidget.LRFinder.track` ended before ``num_iter`` readings), "error".
@@ -358,7 +358,7 @@ class RangeTestResult:
                 if self._suggestions is None:
                     from ..pure.suggest import suggest_all
 
-                    self._suggestions = suggest_all(self.lrs, self.centered, raw=self.losses)
+                    self._suggestions = suggest_all(self.lrs, self.smoothed, raw=self.losses)
         return self._suggestions
 
     @property

@@ -130,11 +130,7 @@ def range_around(result: Any, peak: float) -> tuple[float, float]:
     a rule's suggestion) in place of the default suggestion: the peak snapped to the nearest
     tested lr, the low end where the loss has begun to fall, at most a quarter of it."""
     peaked = SimpleNamespace(
-        lrs=result.lrs,
-        smoothed=result.smoothed,
-        centered=getattr(result, "centered", result.smoothed),  # a bare curve has only one
-        losses=result.losses,
-        suggested_lr=peak,
+        lrs=result.lrs, smoothed=result.smoothed, losses=result.losses, suggested_lr=peak
     )
     rng = suggest_range(peaked, peak_factor=1.0)  # the lr chosen is the peak itself
     if rng is None:

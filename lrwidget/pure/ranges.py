@@ -201,10 +201,9 @@ def suggest_range(result: Any, peak_factor: float = PEAK_FACTOR) -> tuple[float,
     """The range a view proposes when none is brushed (see the module docstring), or None
     when the test suggests no lr or no tested lr lies below its suggestion.
 
-    ``result``: a :class:`lrwidget.RangeTestResult` (its ``lrs``, ``centered`` (else
-    ``smoothed``), ``losses`` and ``suggested_lr`` are read). ``peak_factor``: the peak over
-    ``suggested_lr`` (1: an lr the user chose is the peak itself, as the framework callbacks
-    build it around a click).
+    ``result``: a :class:`lrwidget.RangeTestResult` (its ``lrs``, ``smoothed``, ``losses`` and
+    ``suggested_lr`` are read). ``peak_factor``: the peak over ``suggested_lr`` (1: an lr the
+    user chose is the peak itself, as the framework callbacks build it around a click).
 
     Example
     -------
@@ -224,8 +223,7 @@ def suggest_range(result: Any, peak_factor: float = PEAK_FACTOR) -> tuple[float,
         return None
     top = float(np.max(lrs[np.isfinite(lrs)]))
     hi = snap_lr(min(peak_factor * base, top), lrs)[0]
-    # a finished result's line has no lag (RangeTestResult.centered); a bare curve's: smoothed
-    c = prepare(lrs, getattr(result, "centered", result.smoothed), result.losses)
+    c = prepare(lrs, result.smoothed, result.losses)
     low = min(_falling_from(c.lrs, c.losses, base), base / MIN_SPAN)
     below = lrs[np.isfinite(lrs) & (lrs > 0) & (lrs < base)]
     if not below.size:
