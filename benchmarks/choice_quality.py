@@ -10,9 +10,7 @@ The fine-tuning family (``tasks.finetune_text``) starts every model, the range t
 from a transformer pre-trained on another task, with a new head: the case where finders are said
 to suggest far too large an lr (transformers #16013).
 
-Rules compared: lrwidget's (``lrwidget.pure.suggest.RULES``, the default marked; one row
-measures the default on the finished curve smoothed without lag, ``lrwidget.pure.smooth.centered``,
-its divisor chosen again on the design families: issue 21, not shipped) and two anchors
+Rules compared: lrwidget's (``lrwidget.pure.suggest.RULES``, the default marked) and two anchors
 re-implemented from their published code: torch-lr-finder's ``LRFinder.plot(suggest_lr=True)``
 (argmin of ``np.gradient`` of the smoothed losses, skip 10 first / 5 last) and Lightning 2.x's
 ``_LRFinder.suggestion`` (argmin of the gradient of loss against lr, skip 10 first / 1 last,
@@ -60,7 +58,6 @@ import tasks as T  # noqa: E402
 
 from lrwidget.pure import suggest as S  # noqa: E402
 from lrwidget.pure.ranges import PEAK_FACTOR  # noqa: E402
-from lrwidget.pure.smooth import centered  # noqa: E402
 
 GRID = np.logspace(-5, 0, 13)
 START_LR, END_LR, NUM_ITER = 1e-7, 10.0, 100
@@ -69,15 +66,14 @@ START_LR, END_LR, NUM_ITER = 1e-7, 10.0, 100
 # --- the range test: the one place that talks to the engine -------------------------------------
 
 
-def range_test(task: T.Task, opt_name: str, seed: int, order: int = 0):
-    """Run lrwidget's range test on a fresh model, its batches in data order ``order`` (0: the
-    benchmark's own); returns (lrs, raw losses, live EMA-smoothed losses)."""
+def range_test(task: T.Task, opt_name: str, seed: int):
+    """Run lrwidget's range test on a fresh model; returns (lrs, raw losses, smoothed losses)."""
     from lrwidget import LRFinder
 
     torch.manual_seed(seed)
     model = task.make_model()
     opt = T.make_optimizer(opt_name, model.parameters(), START_LR)
-    g = torch.Generator().manual_seed(seed + 2000 + 100 * order)
+    g = torch.Generator().manual_seed(seed + 2000)
     loader = torch.utils.data.DataLoader(
         torch.utils.data.TensorDataset(task.x_train, task.y_train),
         batch_size=task.batch_size,
@@ -123,26 +119,8 @@ def lrwidget_rule(name: str) -> Callable:
     return rule
 
 
-#: the default rule on the finished curve smoothed without lag (issue 21), its divisor chosen
-#: again on the design families: measured, not shipped (worse on two held-out families)
-CENTRED_ROW = f"{S.DEFAULT} on the lag-free curve, / 4 (not shipped)"
-CENTRED_DIVISOR = 4.0
-
-
-def centred_minimum(lrs, raw, smoothed) -> float | None:
-    """The lr of the lowest loss of ``centered(lrs, raw)`` / CENTRED_DIVISOR, clipped."""
-    line = centered(lrs, raw)
-    if S.suggest(lrs, line, "minimum", raw=raw).lr is None:
-        return None
-    c = S.prepare(lrs, line, raw)
-    return min(max(float(c.lrs[int(np.argmin(c.losses))]) / CENTRED_DIVISOR, c.lo), c.hi)
-
-
 def rules() -> dict[str, Callable]:
-    out = {
-        S.DEFAULT + " (default)": lrwidget_rule(S.DEFAULT),
-        CENTRED_ROW: centred_minimum,
-    }
+    out = {S.DEFAULT + " (default)": lrwidget_rule(S.DEFAULT)}
     out.update({n: lrwidget_rule(n) for n in S.RULES if n != S.DEFAULT})
     out["torch-lr-finder"] = torch_lr_finder_rule
     out["lightning"] = lightning_rule
@@ -223,12 +201,11 @@ def _score_order(
     return v
 
 
-def curve_of(cache: Cache, task: T.Task, opt: str, seed: int, order: int = 0):
+def curve_of(cache: Cache, task: T.Task, opt: str, seed: int):
     k = f"curve|{task.name}|{opt}|{seed}|{START_LR}|{END_LR}|{NUM_ITER}|finder"
-    k += f"|order {order}" if order else ""
     v = cache.get(k)
     if v is None:
-        lrs, raw, sm = range_test(task, opt, seed, order)
+        lrs, raw, sm = range_test(task, opt, seed)
         v = [S_list(lrs), S_list(raw), S_list(sm)]
         cache.put(k, v)
     return tuple(np.array([math.nan if a is None else a for a in arr], dtype=float) for arr in v)
@@ -332,8 +309,8 @@ def confirm_pick(cache: Cache, task: T.Task, opt: str, seed: int, lrs, raw, sm) 
     if m is None:
         return None
     c = S.prepare(lrs, sm, raw)
-    # minimum() divides by MIN_DIVISOR (and clips); candidates are relative to the minimum
-    at = m * S.MIN_DIVISOR
+    # minimum() divides by 10 (and clips); candidates are relative to the minimum itself
+    at = m * 10
     best = None
     for d in CONFIRM_DIVISORS:
         lr = min(max(at / d, c.lo), c.hi)

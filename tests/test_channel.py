@@ -252,17 +252,3 @@ def test_a_script_that_never_closes_its_widgets_still_exits(tmp_path):
     )
     assert p.returncode == 0, p.stderr[-2000:]
     assert "done" in p.stdout
-
-
-def test_a_finished_run_is_drawn_without_lag(rig, digits_loader):
-    # issue 21: the stream carries the live EMA; once the run is over the views get the whole
-    # curve again, its line the result's centred smoothing (what the rules read)
-    model, opt, finder, (w,), (cap,) = rig()
-    w.run(digits_loader, start_lr=1e-5, end_lr=1, num_iter=40)
-    r = w.wait(60)
-    wait_until(lambda: w.status != "running", what="the run's end")
-    _, c, bufs = cap.custom("readings")[-1]
-    assert c["start"] == 0 and c["count"] == len(r)
-    line = np.frombuffer(bufs[2], "<f8")
-    assert np.array_equal(line, r.centered, equal_nan=True)
-    assert not np.array_equal(line, r.smoothed, equal_nan=True)

@@ -399,7 +399,7 @@ def test_the_python_svg_uses_the_js_colours_ticks_labels_and_markers(result, tmp
             {
                 "lrs": _enc(result.lrs),
                 "raw": _enc(result.losses),
-                "smoothed": _enc(result.centered),
+                "smoothed": _enc(result.smoothed),
                 "log": True,
                 "start": result.start_lr,
                 "end": result.end_lr,

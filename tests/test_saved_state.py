@@ -82,7 +82,7 @@ def test_a_finished_run_is_in_the_saved_state(small):
     assert len(lrs) == len(result) == w.step
     assert np.array_equal(lrs, result.lrs), "lrs are kept exactly (float64)"
     assert same32(losses, result.losses)
-    assert same32(smoothed, result.centered)
+    assert same32(smoothed, result.smoothed)
     assert run_id == w._channel.run.run_id
 
 

@@ -102,8 +102,8 @@ def test_clean_descent_then_explosion():
     # the descent spans roughly 1e-4.5 .. 1e-1.5 (sigmoid's 1%..99%); its steepest point is 1e-3
     assert 10**-4.6 < out["valley"].lr < 10**-1.5
     assert 10**-3.3 < out["steep"].lr < 10**-2.7
-    # lowest loss just before the explosion (~1e-0.8), / MIN_DIVISOR
-    assert 10**-1.2 < out["minimum"].lr * S.MIN_DIVISOR < 10**-0.4
+    # lowest loss just before the explosion (~1e-0.8), /10
+    assert 10**-2.2 < out["minimum"].lr < 10**-1.4
     assert out["slide"].lr < 10**-0.5
     assert "longest descent" in out["valley"].reason
     assert out["valley"].index is not None and out["steep"].index is not None
@@ -123,7 +123,7 @@ def test_reasons_write_lrs_as_every_view_does():
     for a, b in quoted:
         assert a in written and b in written, out["valley"].reason
     m = out["minimum"]
-    assert f"lowest loss at lr {format_lr(m.lr * S.MIN_DIVISOR)}" in m.reason
+    assert f"lowest loss at lr {format_lr(m.lr * 10)}" in m.reason
 
 
 def test_diverged_curve_is_cut_at_the_first_nan():
@@ -146,8 +146,8 @@ def test_raw_nan_marks_divergence_even_when_smoothed_is_finite():
     raw[60] = np.inf
     s = S.suggest(lrs, losses, "minimum", raw=raw)
     # without raw the minimum is near 1e-0.8; with raw the curve ends at reading 59
-    assert s.lr <= lrs[59] / S.MIN_DIVISOR * 1.0000001
-    assert S.suggest(lrs, losses, "minimum").lr > lrs[59] / S.MIN_DIVISOR
+    assert s.lr <= lrs[59] / 10 * 1.0000001
+    assert S.suggest(lrs, losses, "minimum").lr > lrs[59] / 10
 
 
 def test_monotone_fall_to_the_end():
@@ -157,7 +157,7 @@ def test_monotone_fall_to_the_end():
     # a single descent over the whole (skipped) curve: valley is about halfway in log lr
     assert 10**-3.6 < out["valley"].lr < 10**-2.4
     m = out["minimum"]
-    assert m.lr == pytest.approx(lrs[80 - 5 - 1] / S.MIN_DIVISOR)
+    assert m.lr == pytest.approx(lrs[80 - 5 - 1] / 10)
     assert "still falling" in m.reason
 
 

@@ -268,7 +268,7 @@ class Channel(Applying):
         self._start_run(
             RunStarted(0, r.num_iter, r.start_lr, r.end_lr, r.step_mode, 0.0), quiet=True
         )
-        self.runs.write(0, r.lrs, r.losses, r.centered)
+        self.runs.write(0, r.lrs, r.losses, r.smoothed)
         self._end_run(RunEnded(0, r.stop_reason, r, r.error, r.elapsed))
 
     def _live(self) -> list[ChannelView]:
@@ -367,11 +367,9 @@ class Channel(Applying):
             return
         result, error, elapsed = ev.result, ev.error, ev.elapsed
         self._phase = "idle"
-        if result is not None:
-            # the result (the engine's own arrays) over what the stream delivered, its line
-            # smoothed without lag (the stream carried the live, lagging EMA): sent again whole
-            self.runs.write(0, result.lrs, result.losses, result.centered)
-            self._sent = 0
+        if result is not None and len(result) != self.readings.n:
+            # trust the result (the engine's own arrays) over what the stream delivered
+            self.runs.write(0, result.lrs, result.losses, result.smoothed)
         self._send_readings()
         self.result = result
         n = self.readings.n

@@ -84,7 +84,7 @@ class RunState:
         """A run that ended before anyone looked: ``result`` (a RangeTestResult) whole."""
         r = result
         self._start(RunStarted(run_id, r.num_iter, r.start_lr, r.end_lr, r.step_mode, t0))
-        self.write(0, r.lrs, r.losses, r.centered)
+        self.write(0, r.lrs, r.losses, r.smoothed)
         self.update(RunEnded(run_id, r.stop_reason, r, r.error, r.elapsed))
 
     def _start(self, ev: RunStarted) -> None:

@@ -42,7 +42,6 @@ from numpy.typing import ArrayLike, NDArray
 
 from ..pure.numbers import is_int, is_real
 from ..pure.schedule import STEP_MODES
-from ..pure.smooth import centered
 from .files import remove_file
 
 if TYPE_CHECKING:
@@ -274,10 +273,7 @@ class RangeTestResult:
     Attributes
     ----------
     lrs, losses, smoothed : numpy.ndarray
-        float64 readings (reference-group lr, raw loss, the live EMA the test stopped on).
-    centered : numpy.ndarray
-        The finished curve: the raw loss smoothed without lag (``lrwidget.pure.smooth.centered``);
-        what the views draw once the test is over (the rules read ``smoothed``: issue 21).
+        float64 readings (reference-group lr, raw loss, smoothed loss).
     stop_reason : str
         One of "completed", "diverged", "stopped", "exhausted" (the loop of
         :meth:`lrwidget.LRFinder.track` ended before ``num_iter`` readings), "error".
@@ -329,7 +325,6 @@ class RangeTestResult:
                 "lrs, losses and smoothed must be 1-d arrays of one length, got "
                 f"{self.lrs.shape}, {self.losses.shape}, {self.smoothed.shape}"
             )
-        self.centered = centered(self.lrs, self.losses)
         self.stop_reason = stop_reason
         self.step_mode = step_mode
         self.start_lr = float(start_lr)

@@ -50,11 +50,6 @@ __all__ = [
 MIN_POINTS = 5
 #: readings skipped at the end (fewer on short curves); torch-lr-finder and fastai both skip 5
 SKIP_END = 5
-#: ``minimum``'s lr is the lr at the lowest loss over this, on the live EMA the rules read.
-#: Issue 21 measured the rule on the curve smoothed without lag (pure/smooth.py) with a divisor
-#: chosen again on the design families (4): better there and on digits_cnn, worse on the held-out
-#: text_chars and finetune_text (benchmarks/results/choice_quality.md), so not shipped
-MIN_DIVISOR = 10.0
 
 
 @dataclass(frozen=True)
@@ -69,7 +64,7 @@ class Suggestion:
         The suggested learning rate, None when the rule cannot answer.
     index : int or None
         Index (into the arrays given) of the reading the lr comes from; None when ``lr`` is None
-        or was derived rather than read off one reading (e.g. ``minimum``'s lr / MIN_DIVISOR).
+        or was derived rather than read off one reading (e.g. ``minimum``'s lr / 10).
     reason : str
         One line: why this lr, or why none.
     """
@@ -280,13 +275,13 @@ def _steep(c: Curve) -> Suggestion:
 
 
 def minimum(lrs: ArrayLike, losses: ArrayLike) -> Suggestion:
-    """The lr at the lowest loss over ``MIN_DIVISOR`` (clipped to the swept range).
+    """One tenth of the lr at the lowest loss (clipped to the swept range).
 
     Example
     -------
     >>> lrs = np.logspace(-5, 0, 60); losses = (np.log10(lrs) + 2) ** 2
-    >>> round(float(np.log10(minimum(lrs, losses).lr * MIN_DIVISOR)), 1)
-    -2.0
+    >>> round(float(np.log10(minimum(lrs, losses).lr)), 1)
+    -3.0
     """
     return _minimum(prepare(lrs, losses))
 
@@ -301,14 +296,13 @@ def _minimum(c: Curve) -> Suggestion:
     if i == 0:
         return _none(name, "the loss never decreases")
     at = float(c.lrs[i])
-    lr = min(max(at / MIN_DIVISOR, c.lo), c.hi)
+    lr = min(max(at / 10, c.lo), c.hi)
     note = (
         " (still falling at the end of the sweep)"
         if (i == c.lrs.size - 1 and not c.diverged and not c.turned_up)
         else ""
     )
-    why = f"lowest loss at lr {format_lr(at)}, divided by {MIN_DIVISOR:g}{note}"
-    return Suggestion(name, lr, None, why)
+    return Suggestion(name, lr, None, f"lowest loss at lr {format_lr(at)}, divided by 10{note}")
 
 
 def slide(

@@ -100,7 +100,7 @@ def suggestion_points(
     True
     """
     names, xs, ys = [], [], []
-    sm = np.asarray(result.centered, dtype=float)
+    sm = np.asarray(result.smoothed, dtype=float)
     lr_all = np.asarray(result.lrs, dtype=float)
     for name, s in result.suggestions.items():
         if s.lr is None or not math.isfinite(s.lr):

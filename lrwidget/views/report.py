@@ -148,7 +148,7 @@ def _suggestions_table(result: RangeTestResult) -> str:
 def _readings(result: RangeTestResult) -> list[tuple[str, str]]:
     """The readings table: (what, value) rows."""
     lrs, raw, sm = (
-        np.asarray(a, dtype=np.float64) for a in (result.lrs, result.losses, result.centered)
+        np.asarray(a, dtype=np.float64) for a in (result.lrs, result.losses, result.smoothed)
     )
     fin = np.isfinite(sm)
     best_i = int(np.nanargmin(np.where(fin, sm, np.nan))) if fin.any() else None

@@ -110,7 +110,7 @@ class _Frame:
         self.pal = palette(dark)
         self.lrs = np.asarray(result.lrs, dtype=np.float64)
         self.raw = np.asarray(result.losses, dtype=np.float64)
-        self.sm = np.asarray(result.centered, dtype=np.float64)
+        self.sm = np.asarray(result.smoothed, dtype=np.float64)
         self.log = getattr(result, "step_mode", "exp") != "linear"
         self.rows = suggestion_rows(result) if len(self.lrs) else []
         chosen = selected_lr is not None or applied_lr is not None
