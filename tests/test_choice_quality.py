@@ -105,11 +105,12 @@ def test_benchmark_runs_end_to_end_on_the_smallest_family(tmp_path, orders, coar
 # --- the fine-tuning family --------------------------------------------------------------------
 
 #: a small configuration of the fine-tuning family (the benchmark's: width 128, 1200 steps at 1e-3)
-#: whose pre-training still makes the task learnable (what one test checks: 200 steps do not)
-QUICK_FT = dict(width=64, pretrain_steps=500, pretrain_lr=3e-3)
+#: whose pre-training still makes the task learnable (what one test checks): fine-tuned 39.7%
+#: against 32.3% from scratch (500 steps at 3e-3: 40.4%, at 2.5x the CPU; 200 steps: 35.8%)
+QUICK_FT = dict(width=64, pretrain_steps=300, pretrain_lr=5e-3)
 #: the smallest configuration that runs every step of the family (pre-training, the pre-trained
 #: encoder with a new head, AdamW with the linear decay): for the tests that check the code path,
-#: not how well it learns (~4 CPU-s, QUICK_FT's pre-training alone ~15)
+#: not how well it learns (~4 CPU-s, QUICK_FT's pre-training alone ~6)
 TINY_FT = dict(width=16, pretrain_steps=20, pretrain_lr=3e-3, labelled=16, epochs=2)
 
 
