@@ -1,6 +1,7 @@
 """Shared fixtures: real data (scikit-learn's bundled digits), small real models, state compare.
 
-Every test runs with one torch thread (the machine is shared) and a fixed seed.
+Every test runs with one torch thread (the machine is shared) and a fixed seed, and so does every
+process a test starts (OMP_NUM_THREADS=1 in the environment it inherits).
 
 Fixtures
 --------
@@ -30,6 +31,10 @@ from torch import nn
 from tests.digits import digits_tensors
 
 torch.set_num_threads(1)
+# ... and every process the tests start: kernels (nbclient's, JupyterLab's), jobs, servers. With
+# torch's default (a thread per core) two workers on two cores make each other's threads spin:
+# the quickstart notebook's test took 48 CPU-s so, 32 on one thread.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 # CI runs the property tests on a fixed set of examples, so a red CI is never a roll of the dice;
 # locally they keep exploring new ones (and remember failures in .hypothesis/)

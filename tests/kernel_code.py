@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
-DIGITS_SETUP = """\
+#: scikit-learn's digits (``X``, ``y`` as ``load_digits(return_X_y=True)`` gives them) read from
+#: its own file as load_digits does: importing sklearn would cost every kernel ~2 CPU-s
+DIGITS_DATA = """\
+import importlib.util, pathlib, numpy as np
+_sklearn = pathlib.Path(importlib.util.find_spec("sklearn").origin).parent
+_digits = np.loadtxt(_sklearn / "datasets/data/digits.csv.gz", delimiter=",")
+X, y = _digits[:, :-1], _digits[:, -1].astype(int)
+"""
+
+DIGITS_SETUP = (
+    """\
 import time, copy, torch
 torch.set_num_threads(1)
 from torch import nn
-from sklearn.datasets import load_digits
 import lrwidget
 from lrwidget import LRFinder, LRFinderWidget
-X, y = load_digits(return_X_y=True)
+"""
+    + DIGITS_DATA
+    + """\
 X = (X - X.mean(0)) / (X.std(0) + 1e-6)
 data = torch.utils.data.TensorDataset(torch.tensor(X, dtype=torch.float32), torch.tensor(y))
 loader = torch.utils.data.DataLoader(data, batch_size=64, shuffle=True,
@@ -27,6 +38,7 @@ def step(model, batch):
 finder = LRFinder(model, optimizer, criterion)
 widget = LRFinderWidget(finder, title={title!r})
 print("SETUP OK")"""
+)
 
 
 GATED = """

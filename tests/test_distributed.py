@@ -15,7 +15,7 @@ import pytest
 
 from lrwidget.engine.history import History, RangeTestResult
 from lrwidget.engine.loop import StopRule
-from tests.dist_jobs import run_job
+from tests.dist_jobs import run_batch, run_job
 
 pytestmark = pytest.mark.skipif(
     not __import__("torch").distributed.is_available(), reason="torch.distributed is not built"
@@ -40,6 +40,42 @@ def results_of(e, ranks):
     return [RangeTestResult.from_dict(e.ranks[r]["result"]) for r in range(ranks)]
 
 
+def diverge(ranks):
+    """Rank 0's labels nearly noiseless, the others' noisy; each rank applies and builds a one
+    cycle from a value of its own."""
+    return dict(
+        kind="diverge",
+        num_iter=200,
+        noise=[0.01] + [3.0] * (ranks - 1),
+        apply=[1e-3 * (r + 1) for r in range(ranks)],  # every rank passes its own value
+        one_cycle=[1e-2 * (r + 1) for r in range(ranks)],
+    )
+
+
+#: the two-rank scenarios that leave the process group usable, one after the other in one launch
+#: (the tests below read each one's records): a launch is 2 torch imports and a gloo start
+BATCH = {
+    "diverge": diverge(2),
+    "stop": dict(
+        kind="stop",
+        track=True,
+        num_iter=300,
+        end_lr=1e-2,
+        stop_rank=1,
+        stop_at=37,
+        progress=True,
+    ),
+    "startfail": dict(kind="startfail", num_iter=60, end_lr=1e-2),
+    "fsdp": dict(kind="fsdp", num_iter=60),  # last: sharding may leave state behind
+}
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory):
+    # each scenario had 90-120 s alone
+    return run_batch(tmp_path_factory.mktemp("batch"), 2, 300, BATCH)
+
+
 def assert_identical(results):
     first = results[0].to_dict()
     for r, res in enumerate(results[1:], 1):
@@ -47,22 +83,16 @@ def assert_identical(results):
 
 
 @pytest.mark.parametrize("ranks", [2, 4])
-def test_ranks_whose_losses_differ_stop_on_the_same_step_on_their_mean(tmp_path, ranks):
+def test_ranks_whose_losses_differ_stop_on_the_same_step_on_their_mean(tmp_path, ranks, request):
     # rank 0's labels are nearly noiseless, the others' noisy: when the shared weights blow up,
     # rank 0's own loss rises 5-fold above its best long before the others' do. Each rank on
     # its own would stop at another step, and a rank still stepping waits forever in DDP's
     # all-reduce for one that stopped (the hang torchrun jobs had)
-    e = run_job(
-        tmp_path,
-        ranks,
-        timeout=90,
-        kind="diverge",
-        num_iter=200,
-        noise=[0.01] + [3.0] * (ranks - 1),
-        apply=[1e-3 * (r + 1) for r in range(ranks)],  # every rank passes its own value
-        one_cycle=[1e-2 * (r + 1) for r in range(ranks)],
-    )
-    assert e.returncode == 0, f"the job did not end well within 90 s ({e.returncode}):\n{e.output}"
+    if ranks == 2:
+        e = request.getfixturevalue("batch")["diverge"]
+    else:
+        e = run_job(tmp_path, ranks, timeout=90, **diverge(ranks))
+    assert e.returncode == 0, f"the job did not end well in time ({e.returncode}):\n{e.output}"
     recs = [e.ranks[r] for r in range(ranks)]
     results = results_of(e, ranks)
     assert_identical(results)
@@ -90,19 +120,8 @@ def test_ranks_whose_losses_differ_stop_on_the_same_step_on_their_mean(tmp_path,
         assert rec["one_cycle_max_lr"] == [1e-2], (r, rec)
 
 
-def test_stop_on_rank_1_ends_every_rank_on_the_same_step_in_a_tracked_loop(tmp_path):
-    e = run_job(
-        tmp_path,
-        2,
-        timeout=90,
-        kind="stop",
-        track=True,
-        num_iter=300,
-        end_lr=1e-2,
-        stop_rank=1,
-        stop_at=37,
-        progress=True,
-    )
+def test_stop_on_rank_1_ends_every_rank_on_the_same_step_in_a_tracked_loop(batch):
+    e = batch["stop"]
     assert e.returncode == 0, e.output
     results = results_of(e, 2)
     assert_identical(results)
@@ -152,8 +171,8 @@ def test_a_rank_that_is_not_there_fails_the_others_within_the_collective_timeout
         assert 3 <= seconds[name] < 15, seconds
 
 
-def test_a_test_that_cannot_start_on_one_rank_starts_on_none_and_the_group_goes_on(tmp_path):
-    e = run_job(tmp_path, 2, timeout=120, kind="startfail", num_iter=60, end_lr=1e-2)
+def test_a_test_that_cannot_start_on_one_rank_starts_on_none_and_the_group_goes_on(batch):
+    e = batch["startfail"]
     assert e.returncode == 0, e.output
     for r in (0, 1):
         refused = e.ranks[r]["refused"]
@@ -186,8 +205,8 @@ def test_a_test_that_cannot_start_on_one_rank_starts_on_none_and_the_group_goes_
     assert e.ranks[0]["alone_applied"] == [3e-3]
 
 
-def test_fsdp2_shards_are_restored_on_every_rank(tmp_path):
-    e = run_job(tmp_path, 2, timeout=120, kind="fsdp", num_iter=60)
+def test_fsdp2_shards_are_restored_on_every_rank(batch):
+    e = batch["fsdp"]
     assert e.returncode == 0, e.output
     results = results_of(e, 2)
     assert_identical(results)

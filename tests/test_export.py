@@ -26,9 +26,21 @@ from nbclient import NotebookClient
 from lrwidget import LRFinder
 from lrwidget.views.report import format_lr, save_html
 from tests.digits import digits_sgd
-from tests.kernel_code import digits_setup
+from tests.kernel_code import DIGITS_DATA, digits_setup
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
+
+
+def test_the_kernels_digits_are_scikit_learns():
+    # the kernels read the file without importing sklearn (tests/kernel_code.py)
+    from sklearn.datasets import load_digits
+
+    got: dict = {}
+    exec(DIGITS_DATA, got)
+    X, y = load_digits(return_X_y=True)
+    assert got["X"].dtype == X.dtype and (got["X"] == X).all()
+    assert got["y"].dtype == y.dtype and (got["y"] == y).all()
+
 
 CELLS = [
     digits_setup(sleep=0.0, title="export"),

@@ -9,6 +9,9 @@ every process killed by its pid (tests/jobs.py).
   ``collective_timeout``, nothing changed;
 * ``probe`` called on every rank, and asked on one rank from another thread: it runs on both
   ranks over the same steps and both decide alike (from the ranks' mean losses).
+
+The first and the last run one after the other in one launch (``batch``): a launch costs each
+rank a torch import and a gloo start.
 """
 
 from __future__ import annotations
@@ -30,22 +33,26 @@ from lrwidget import LRFinder
 from lrwidget.engine.collective import CollectiveTimeout
 from lrwidget.engine.watch_events import ActionTaken, Chunk, ProbeEnded, ProbeStarted
 
-cfg = json.loads(os.environ["JOB_CONFIG"])
 rank = int(os.environ["RANK"])
 dist.init_process_group("gloo")
-torch.manual_seed(0)  # the same start on every rank, as DDP requires
-model = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 1))
-if cfg.get("ddp", True):
-    model = nn.parallel.DistributedDataParallel(model)
-opt = torch.optim.SGD(model.parameters(), lr=cfg["lr"])
-g = torch.Generator().manual_seed(rank)  # each rank its own data: its own losses
-w = torch.randn(8, 1, generator=torch.Generator().manual_seed(9))
-data = []
-for _ in range(cfg["steps"]):
-    x = torch.randn(16, 8, generator=g)
-    data.append((x, x @ w))
-finder = LRFinder(model, opt)
-finder.collective_timeout = cfg["timeout"]
+
+def start(config):
+    # a fresh model, optimizer, data and finder for one scenario
+    global cfg, model, opt, data, finder
+    cfg = config
+    torch.manual_seed(0)  # the same start on every rank, as DDP requires
+    model = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 1))
+    if cfg.get("ddp", True):
+        model = nn.parallel.DistributedDataParallel(model)
+    opt = torch.optim.SGD(model.parameters(), lr=cfg["lr"])
+    g = torch.Generator().manual_seed(rank)  # each rank its own data: its own losses
+    w = torch.randn(8, 1, generator=torch.Generator().manual_seed(9))
+    data = []
+    for _ in range(cfg["steps"]):
+        x = torch.randn(16, 8, generator=g)
+        data.append((x, x @ w))
+    finder = LRFinder(model, opt)
+    finder.collective_timeout = cfg["timeout"]
 
 def weights():
     h = hashlib.sha256()
@@ -73,38 +80,33 @@ def save(out):
         json.dump(out, f)
 """
 
-SCALE_JOB = (
-    PRELUDE
-    + r"""
-chunks, out, at = [], {}, {}
-with finder.watch(every=16, snapshot_every=16, progress=False) as watch:
-    watch.listen(lambda e: chunks.append(e) if isinstance(e, Chunk) else None)
-    for i in range(cfg["steps"]):
-        train(watch, i)
-        at[watch.step] = weights()
-        if watch.step == 20:  # different factors: refused on both ranks, nothing changed
-            out["differ"] = attempt(watch.scale_lr, 0.5 if rank == 0 else 0.1)
-            out["lr_after_differ"] = opt.param_groups[0]["lr"]
-        if watch.step == 40:
-            out["taken"] = attempt(watch.scale_lr, 0.1, rollback=True)
-            out["back_to_32"] = weights() == at[32]
-            out["lr_after"] = opt.param_groups[0]["lr"]
-out["lrs"] = [v for c in chunks for v in c.lrs[:, 0].tolist()]
-out["actions"] = [[e.step, e.factor, e.rolled_back_to, e.error] for e in watch.events
-                  if isinstance(e, ActionTaken)]
-out["weights"] = weights()
-save(out)
-dist.destroy_process_group()
+SCALE = r"""
+def scale():
+    chunks, out, at = [], {}, {}
+    with finder.watch(every=16, snapshot_every=16, progress=False) as watch:
+        watch.listen(lambda e: chunks.append(e) if isinstance(e, Chunk) else None)
+        for i in range(cfg["steps"]):
+            train(watch, i)
+            at[watch.step] = weights()
+            if watch.step == 20:  # different factors: refused on both ranks, nothing changed
+                out["differ"] = attempt(watch.scale_lr, 0.5 if rank == 0 else 0.1)
+                out["lr_after_differ"] = opt.param_groups[0]["lr"]
+            if watch.step == 40:
+                out["taken"] = attempt(watch.scale_lr, 0.1, rollback=True)
+                out["back_to_32"] = weights() == at[32]
+                out["lr_after"] = opt.param_groups[0]["lr"]
+    out["lrs"] = [v for c in chunks for v in c.lrs[:, 0].tolist()]
+    out["actions"] = [[e.step, e.factor, e.rolled_back_to, e.error] for e in watch.events
+                      if isinstance(e, ActionTaken)]
+    out["weights"] = weights()
+    return out
 """
-)
 
 
-def test_scale_lr_called_on_every_rank_is_applied_once_and_rolls_both_back_alike(tmp_path):
-    cfg = {"lr": 0.01, "steps": 64, "timeout": 60}
-    with Job(tmp_path, SCALE_JOB, ranks=2, config=cfg) as job:
-        e = job.end(timeout=180)
+def test_scale_lr_called_on_every_rank_is_applied_once_and_rolls_both_back_alike(batch):
+    e = batch
     assert e.returncode == 0, e.output
-    r0, r1 = e.ranks[0], e.ranks[1]
+    r0, r1 = e.ranks[0]["scale"], e.ranks[1]["scale"]
     for r in (r0, r1):
         assert r["differ"]["error"] == "ValueError", r["differ"]
         assert "factor: 0.5 on rank 0, 0.1 on rank 1" in r["differ"]["message"]
@@ -122,6 +124,7 @@ def test_scale_lr_called_on_every_rank_is_applied_once_and_rolls_both_back_alike
 ABSENT_JOB = (
     PRELUDE
     + r"""
+start(json.loads(os.environ["JOB_CONFIG"]))
 out = {}
 try:
     with finder.watch(every=16, snapshot_every=16, progress=False) as watch:
@@ -160,37 +163,59 @@ def test_a_rank_that_does_not_call_scale_lr_makes_both_raise_a_bounded_timeout(t
     assert r1["train"]["seconds"] < 4 + 10 and r1["step"] == 48
 
 
-PROBE_JOB = (
+PROBE = r"""
+def probe():
+    out, probes = {}, []
+    with finder.watch(every=16, snapshot_every=16, progress=False) as watch:
+        for i in range(cfg["steps"]):
+            train(watch, i)
+            if watch.step == 40:  # every rank, on its training thread
+                out["called"] = attempt(watch.probe, 16)
+            if watch.step == 72 and rank == 0:  # one rank, from another thread
+                t = threading.Thread(target=watch.probe, args=(16,)); t.start(); t.join()
+    for e in watch.events:
+        if isinstance(e, ProbeStarted):
+            probes.append(["started", e.step, e.factor, e.steps, e.snapshot, e.lrs, e.error])
+        elif isinstance(e, ProbeEnded):
+            probes.append(["ended", e.step, e.kept, e.rolled_back_to, e.base_slope, e.probe_slope,
+                           e.verdict, e.lrs])
+    out["probes"] = probes
+    out["weights"] = weights()
+    return out
+"""
+
+
+#: the scenarios that leave the group usable, one after the other in one launch (a launch: two
+#: torch imports and a gloo start); each rank records {scenario: what it saw}
+BATCH_JOB = (
     PRELUDE
+    + SCALE
+    + PROBE
     + r"""
-out, probes = {}, []
-with finder.watch(every=16, snapshot_every=16, progress=False) as watch:
-    for i in range(cfg["steps"]):
-        train(watch, i)
-        if watch.step == 40:  # every rank, on its training thread
-            out["called"] = attempt(watch.probe, 16)
-        if watch.step == 72 and rank == 0:  # one rank, from another thread
-            t = threading.Thread(target=watch.probe, args=(16,)); t.start(); t.join()
-for e in watch.events:
-    if isinstance(e, ProbeStarted):
-        probes.append(["started", e.step, e.factor, e.steps, e.snapshot, e.lrs, e.error])
-    elif isinstance(e, ProbeEnded):
-        probes.append(["ended", e.step, e.kept, e.rolled_back_to, e.base_slope, e.probe_slope,
-                       e.verdict, e.lrs])
-out["probes"] = probes
-out["weights"] = weights()
-save(out)
+records = {}
+for name, config in json.loads(os.environ["JOB_CONFIG"]).items():
+    start(config)
+    records[name] = {"scale": scale, "probe": probe}[name]()
+    save(records)
 dist.destroy_process_group()
 """
 )
+BATCH = {
+    "scale": {"lr": 0.01, "steps": 64, "timeout": 60},
+    "probe": {"lr": 0.001, "steps": 112, "timeout": 60},
+}
 
 
-def test_a_probe_runs_on_both_ranks_over_the_same_steps_and_both_decide_alike(tmp_path):
-    cfg = {"lr": 0.001, "steps": 112, "timeout": 60}
-    with Job(tmp_path, PROBE_JOB, ranks=2, config=cfg) as job:
-        e = job.end(timeout=180)
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory):
+    with Job(tmp_path_factory.mktemp("batch"), BATCH_JOB, ranks=2, config=BATCH) as job:
+        return job.end(timeout=300)  # 180 s each alone
+
+
+def test_a_probe_runs_on_both_ranks_over_the_same_steps_and_both_decide_alike(batch):
+    e = batch
     assert e.returncode == 0, e.output
-    r0, r1 = e.ranks[0], e.ranks[1]
+    r0, r1 = e.ranks[0]["probe"], e.ranks[1]["probe"]
     assert r0["called"]["ok"] == r1["called"]["ok"] == "ProbeStarted", (r0, r1)
     assert r0["probes"] == r1["probes"]  # the same steps, slopes, decisions and lrs
     kinds = [(p[0], p[1]) for p in r0["probes"]]
