@@ -60,6 +60,8 @@ import pytest
 from tests.browser.gate import Gate, watch_it_grow
 from tests.kernel_code import digits_setup as _digits_setup
 
+from .stable import into_view
+
 REPO = pathlib.Path(__file__).resolve().parents[2]
 CHROMIUM_ARGS = [
     "--headless",
@@ -386,7 +388,7 @@ class NotebookPage:
     def watch_it_grow(self, root, gate: Gate, timeout: float = 60.0, more: int = 10) -> int:
         """``gate.watch_it_grow`` for view ``root``, scrolled into view for a shot."""
         n = watch_it_grow(root, gate, timeout, more)
-        root.scroll_into_view_if_needed()
+        into_view(root)
         return n
 
     def wait_ended(self, readings: int, cell: int = 0, timeout: float = 120.0):

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import time
 
+from tests.browser.stable import into_view
+
 VIEW = """\
 view = lrwidget.BqplotView(finder, title="bqplot view")
 display(view)
@@ -81,7 +83,7 @@ def test_bqplot_view_streams_and_takes_a_click(jupyter, open_notebook, digits_se
         # a click on the curve (on the dot of a reading in the middle of the run)
         dots = page.locator(f"{fig} .dot")
         target = dots.nth(n // 2)
-        target.scroll_into_view_if_needed()
+        into_view(target)
         target.click(force=True)  # the dots are drawn almost transparent over the curve
         deadline = time.time() + 15
         selected = "None"
@@ -103,7 +105,7 @@ def test_bqplot_view_streams_and_takes_a_click(jupyter, open_notebook, digits_se
             arg=fig,
             timeout=10_000,
         )
-        page.locator(fig).first.scroll_into_view_if_needed()
+        into_view(page.locator(fig).first)
         shot(page, "bqplot_lab_selected")
     except Exception:
         shot(page, "bqplot_lab_failure")

@@ -10,6 +10,8 @@ import re
 import statistics
 import time
 
+from tests.browser.stable import into_view
+
 PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"
 ROOT = f"{PANEL} .lrw-root.lrw-compare"
 
@@ -51,7 +53,7 @@ def _frame_times(page, root, n: int = 25) -> tuple[list[float], list[float]]:
     """(draw ms, draw + raster ms) of the frames drawn for ``n`` pointer moves across the plot:
     the view's own draw time (``data-frame-ms``) and that plus the canvas's rasterization,
     forced right after the draw (as tests/browser/test_doctor_lab.py times its chart)."""
-    root.scroll_into_view_if_needed()
+    into_view(root)
     page.evaluate(
         """s => {
           const root = document.querySelector(s), canvas = root.querySelector('canvas');

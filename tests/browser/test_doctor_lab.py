@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 import time
 
+from tests.browser.stable import into_view
+
 PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"
 ROOT = f"{PANEL} .lrw-root"
 
@@ -121,7 +123,7 @@ def test_click_during_training_reaches_the_optimizer_within_a_second(
         )
         button = root.get_by_role("button", name=re.compile("^Roll back to the last snapshot"))
         assert button.is_visible() and button.is_enabled()
-        root.scroll_into_view_if_needed()
+        into_view(root)
         shot(page, "doctor_training_light")
         t_click = time.time()
         button.click()
@@ -149,7 +151,7 @@ def test_click_during_training_reaches_the_optimizer_within_a_second(
         assert len(ms) >= 40 and q[0.9] <= 8.0, ms
         nb.set_theme("dark")
         time.sleep(0.5)
-        root.scroll_into_view_if_needed()
+        into_view(root)
         root.screenshot(path=str(artifacts / "doctor_dark.png"))
         page.set_viewport_size({"width": 640, "height": 900})
         time.sleep(0.5)

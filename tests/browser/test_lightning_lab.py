@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 
+from tests.browser.stable import into_view
+
 FIND = """\
 import torch
 torch.set_num_threads(1)
@@ -54,7 +56,7 @@ def test_lightning_find_step_click_apply_then_fit_trains_at_the_clicked_lr(
         root = nb.wait_ended(n)
         nb.select_on_plot(root, 0.4)
         nb.apply(root)
-        root.scroll_into_view_if_needed()
+        into_view(root)
         shot(page, "lightning_lab_applied")
         applied = float(jupyter.kernel_eval("w.applied_lr"))
 

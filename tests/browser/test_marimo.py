@@ -17,6 +17,7 @@ from lrwidget.views.report import format_lr
 from tests.browser.conftest import REPO, _free_port, _need
 from tests.browser.hosts import ServerProcess, fresh_env
 from tests.browser.pixels import contrast, css_rgb, hex_rgb, luminance, plot_problems
+from tests.browser.stable import into_view
 
 NOTEBOOK = REPO / "notebooks" / "marimo_quickstart.py"
 TOKEN = "lrwmarimo"
@@ -163,7 +164,7 @@ def test_marimo_dark_streams_click_apply(marimo_run, page_of, shot, artifacts):
         root.locator(".lrw-applied").filter(has_text="Applied").wait_for(timeout=15_000)
         round_trip = time.time() - t0
         applied_shown = root.locator(".lrw-applied").inner_text().strip()
-        root.scroll_into_view_if_needed()
+        into_view(root)
         shot(page, "marimo_dark_applied")
         shot(root, "marimo_dark_widget")
         assert not problems, "not in marimo's dark theme: " + "; ".join(problems)

@@ -7,6 +7,7 @@ import re
 
 from lrwidget.views.report import format_lr
 from tests.browser.gate import watch_it_grow
+from tests.browser.stable import into_view
 
 RUN = """\
 display(widget)
@@ -33,7 +34,7 @@ def test_notebook7_streams_click_apply(jupyter, open_notebook, digits_setup, gat
         root = nb.widget(1)
         root.wait_for(state="visible")
         n2 = watch_it_grow(root, gate, timeout=30)
-        root.scroll_into_view_if_needed()
+        into_view(root)
         shot(page, "nb7_running")
         gate.open()
 
@@ -47,7 +48,7 @@ def test_notebook7_streams_click_apply(jupyter, open_notebook, digits_setup, gat
         canvas = root.locator("canvas.lrw-canvas")
         # Notebook 7 renders only the cells near the viewport: bring the plot back into view
         # (a busy machine may have scrolled it out while the test ran)
-        canvas.scroll_into_view_if_needed()
+        into_view(canvas)
         canvas.wait_for(state="visible", timeout=15_000)
         box = canvas.bounding_box()
         assert box is not None and box["width"] > 400, f"the plot is squeezed in Notebook 7: {box}"

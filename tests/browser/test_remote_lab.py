@@ -8,6 +8,7 @@ import re
 import secrets
 
 from lrwidget import LRFinder
+from tests.browser.stable import into_view
 from tests.jobs import MARK, kill_marked
 
 # under torch.distributed the readings come a chunk at a time (every fetch_every steps, reduced
@@ -98,7 +99,7 @@ def test_a_torchrun_job_streams_to_listen_and_apply_reaches_both_ranks(
         root = nb.wait_ended(n)
         nb.select_on_plot(root, 0.45)
         nb.apply(root, timeout=60)
-        root.scroll_into_view_if_needed()
+        into_view(root)
         shot(page, "remote_lab_applied")
 
         out = nb.run(2, timeout=150)

@@ -31,6 +31,7 @@ import pytest
 
 from lrwidget.channel.protocol import decode_saved_readings
 from tests.browser.conftest import PANEL, REPO, _need
+from tests.browser.stable import into_view
 from tests.kernel_code import digits_setup
 
 NUM_ITER = 300
@@ -235,7 +236,7 @@ def _view_of_saved_run(nb, n: int, shot, name: str):
             timeout=30_000,
         )
         root = nb.widget()
-        root.scroll_into_view_if_needed()
+        into_view(root)
         return root.locator(".lrw-status-text").inner_text(), root.evaluate(CURVE_COLUMNS)
     finally:
         shot(nb.page, name)

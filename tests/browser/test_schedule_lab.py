@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 import time
 
+from tests.browser.stable import into_view
+
 PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"
 ROOT = f"{PANEL} .lrw-root"
 
@@ -40,16 +42,6 @@ def _read(nb, cell: int) -> dict:
     return {"range": ends, "max_lr": groups, "hi": hi, "out": out}
 
 
-def _into_view(root) -> None:
-    for _ in range(3):  # a view being replaced (a refreshed output) is detached for a moment
-        try:
-            root.scroll_into_view_if_needed(timeout=5_000)
-            return
-        except Exception:
-            time.sleep(0.5)
-    root.scroll_into_view_if_needed()
-
-
 def _drag(page, canvas, x0: float, x1: float) -> None:
     box = canvas.bounding_box()
     y = box["y"] + box["height"] * 0.5
@@ -79,7 +71,7 @@ def test_drag_pick_one_cycle_apply_and_the_keyboard_range(
         # the run's end refreshes the output's static fallback, which renders the view anew
         page.wait_for_timeout(1500)
         root = nb.widget(1)
-        _into_view(root)
+        into_view(root)
         shot(page, "schedule_suggested_light")
         _drag(page, root.locator("canvas.lrw-canvas"), 0.2, 0.55)
         page.wait_for_timeout(300)
@@ -122,11 +114,11 @@ def test_drag_pick_one_cycle_apply_and_the_keyboard_range(
         assert _read(nb, 3)["range"] is None
         nb.set_theme("dark")
         time.sleep(0.5)
-        _into_view(root)
+        into_view(root)
         root.screenshot(path=str(artifacts / "schedule_dark.png"))
         page.set_viewport_size({"width": 640, "height": 900})  # a narrow (sidebar-like) view
         time.sleep(0.5)
-        _into_view(root)
+        into_view(root)
         root.screenshot(path=str(artifacts / "schedule_dark_narrow.png"))
     except Exception:
         shot(page, "schedule_failure")

@@ -11,6 +11,7 @@ import re
 
 from lrwidget.views.report import format_lr
 from tests.browser.gate import watch_it_grow
+from tests.browser.stable import into_view
 
 SIDE = "#jp-right-stack .lrw-root"
 PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"
@@ -162,7 +163,7 @@ def test_sidebar_notebook7_shows_inline(jupyter, open_notebook, digits_setup, sh
         for name in ("Apply", "Stop"):
             assert root.get_by_role("button", name=name, exact=True).is_visible()
         assert root.locator("canvas.lrw-canvas").bounding_box()["width"] > 400
-        root.scroll_into_view_if_needed()
+        into_view(root)
         shot(page, "sidebar_nb7_inline")
     except Exception:
         shot(page, "sidebar_nb7_failure")

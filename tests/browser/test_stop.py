@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 import time
 
+from tests.browser.stable import into_view
+
 PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"
 
 WARM = """\
@@ -62,7 +64,7 @@ def test_stop_button_ends_the_run_and_restores_the_model(
         took = time.time() - t0
         assert stop.is_disabled()
         assert re.search(r"Stopped at step \d+/400", root.locator(".lrw-status").inner_text())
-        root.scroll_into_view_if_needed()
+        into_view(root)
         shot(page, "stop_stopped")
 
         out = nb.run(3)

@@ -10,6 +10,8 @@ import io
 
 import numpy as np
 
+from tests.browser.stable import into_view
+
 PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"
 
 RUN = """\
@@ -118,7 +120,7 @@ def test_dark_theme_is_dark_and_readable(jupyter, open_notebook, digits_setup, s
         assert "ENDED" in nb.run(1)
         root = nb.widget(1)
         nb.wait_status(["done", "diverged"])
-        root.scroll_into_view_if_needed()
+        into_view(root)
         page.wait_for_timeout(500)  # a few animation frames after the last trait change
         shot(page, "lab_dark")
         plot = root.locator(".lrw-plot")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from lrwidget.views.report import format_lr
 from tests.browser.gate import wait_until
+from tests.browser.stable import into_view
 
 PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"
 
@@ -78,7 +79,7 @@ def test_two_views_in_step_and_a_late_view_gets_everything(
         # a selection made in view 2 shows in view 1 (through the kernel's selected_lr)
         roots = nb.roots()
         canvas = roots.nth(1).locator("canvas.lrw-canvas")
-        canvas.scroll_into_view_if_needed()
+        into_view(canvas)
         box = canvas.bounding_box()
         canvas.click(position={"x": box["width"] * 0.35, "y": box["height"] * 0.5})
         page.wait_for_function(
@@ -90,7 +91,7 @@ def test_two_views_in_step_and_a_late_view_gets_everything(
         assert sel[0] == sel[1], sel
         selected = float(jupyter.kernel_eval("widget.selected_lr", name="views.ipynb"))
         assert sel[0] == f"Selected {format_lr(selected)}", (sel, selected)
-        roots.nth(0).scroll_into_view_if_needed()
+        into_view(roots.nth(0))
         shot(page, "views_two_selected")
 
         # a view opened now, after the end, gets every reading
@@ -104,7 +105,7 @@ def test_two_views_in_step_and_a_late_view_gets_everything(
         late = nb.roots().nth(2)
         assert late.get_attribute("data-status") in ("done", "diverged")
         assert late.locator(".lrw-sel").inner_text().strip() == sel[0]
-        late.scroll_into_view_if_needed()
+        into_view(late)
         shot(page, "views_late")
     except Exception:
         shot(page, "views_failure")
