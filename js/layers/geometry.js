@@ -20,6 +20,21 @@ export function createPlotCache() {
 }
 
 /** A canvas font string in the theme's family. */
+/**
+ * Save the context and clip it to the plot box, then draw in device pixels (one column per device
+ * pixel keeps curves sharp on high-DPI screens). Returns the y map of loss to device pixels; the
+ * caller restores the context.
+ */
+export function clipToPlot(ctx, g) {
+  const { plot, dpr, yr } = g;
+  ctx.save();
+  ctx.beginPath();
+  ctx.rect(plot.left + 1, plot.top - 1, plot.right - plot.left, plot.bottom - plot.top + 1);
+  ctx.clip();
+  ctx.setTransform(1, 0, 0, 1, 0, 0);
+  return createScale([yr.lo, yr.hi], [plot.bottom * dpr, plot.top * dpr], false).map;
+}
+
 export function font(theme, size, weight = "") {
   return `${weight ? `${weight} ` : ""}${size}px ${theme.font}`;
 }

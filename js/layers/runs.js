@@ -5,7 +5,7 @@ import { createColumns, decimateAffine, grow } from "../decimate.js";
 import { createScale, markerLoss, xDomain, yRangeColumns } from "../scale.js";
 import { linearTicks, logTicks } from "../ticks.js";
 import { drawAxisLines, drawAxisTitles, drawGrid, drawTickLabels } from "./axes.js";
-import { computeLayout, font } from "./geometry.js";
+import { clipToPlot, computeLayout, font } from "./geometry.js";
 import { strokeColumns } from "./polyline.js";
 
 /** Per-view scratch: one column cache per run, reused frame to frame (keyed by x mapping and data version). */
@@ -97,13 +97,8 @@ export function runsGeometry(ctx, f, cache) {
 
 /** Each visible run's smoothed loss in its colour (device pixels: one column per device pixel). */
 export function drawRunCurves(ctx, g, f) {
-  const { plot, dpr, yr } = g;
-  ctx.save();
-  ctx.beginPath();
-  ctx.rect(plot.left + 1, plot.top - 1, plot.right - plot.left, plot.bottom - plot.top + 1);
-  ctx.clip();
-  ctx.setTransform(1, 0, 0, 1, 0, 0);
-  const yMap = createScale([yr.lo, yr.hi], [plot.bottom * dpr, plot.top * dpr], false).map;
+  const { dpr } = g;
+  const yMap = clipToPlot(ctx, g);
   ctx.lineWidth = 2 * dpr;
   // Round joins look best on a sparse curve; bevel joins cost much less, and several dense curves add up.
   let total = 0;

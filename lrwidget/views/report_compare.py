@@ -68,12 +68,6 @@ class _Frame:
         self.sx = Scale(self.x0, self.x1, self.left, self.right, log=self.log)
         self.sy = Scale(self.y0, self.y1, self.bottom, self.top)
 
-    def frame_rect(self) -> str:
-        return (
-            f'<rect class="frame" x="{self.left}" y="{self.top}" width="{self.right - self.left}" '
-            f'height="{self.bottom - self.top}" fill="none" stroke="{self.pal["border"]}"/>'
-        )
-
 
 def compare_svg(
     curves: Sequence[CompareCurve],

@@ -76,7 +76,7 @@ def to_svg(
     f = _Frame(result, selected_lr, applied_lr, int(width), int(height), dark)
     out = _svg_open(f, result, selected_lr, applied_lr)
     if f.sx is None:
-        out.append(f.frame_rect())
+        out.append(frame_rect(f))
         out.append(
             f'<text x="{(f.left + f.right) / 2}" y="{(f.top + f.bottom) / 2}" '
             f'text-anchor="middle" fill="{f.pal["fgMuted"]}">No readings</text></svg>'
@@ -131,12 +131,6 @@ class _Frame:
         self.sx = Scale(x0, x1, self.left, self.right, log=log)
         self.sy = Scale(self.y0, self.y1, self.bottom, self.top)
 
-    def frame_rect(self) -> str:
-        return (
-            f'<rect class="frame" x="{self.left}" y="{self.top}" width="{self.right - self.left}" '
-            f'height="{self.bottom - self.top}" fill="none" stroke="{self.pal["border"]}"/>'
-        )
-
 
 def _svg_open(
     f: _Frame, result: RangeTestResult, selected_lr: float | None, applied_lr: float | None
@@ -152,6 +146,14 @@ def _svg_open(
         f'font-weight="600">'
         f"{esc(title_line(result))}</text>",
     ]
+
+
+def frame_rect(f: _Frame | Any) -> str:
+    """The plot box's border (any frame with ``left``, ``right``, ``top``, ``bottom``, ``pal``)."""
+    return (
+        f'<rect class="frame" x="{f.left}" y="{f.top}" width="{f.right - f.left}" '
+        f'height="{f.bottom - f.top}" fill="none" stroke="{f.pal["border"]}"/>'
+    )
 
 
 def svg_axes(f: _Frame | Any) -> list[str]:
@@ -176,7 +178,7 @@ def svg_axes(f: _Frame | Any) -> list[str]:
             f'<text class="y-tick" x="{left - 6}" y="{py + 4}" text-anchor="end" '
             f'fill="{pal["fgMuted"]}">{esc(label)}</text>'
         )
-    out.append(f.frame_rect())
+    out.append(frame_rect(f))
     out.append(
         f'<text x="{(left + right) / 2}" y="{bottom + 34}" text-anchor="middle" '
         f'fill="{pal["fg"]}">learning rate{" (log scale)" if f.log else ""}</text>'

@@ -538,6 +538,15 @@ function createPlotCache() {
     // see markers.js markerMemo
   };
 }
+function clipToPlot(ctx, g) {
+  const { plot, dpr, yr } = g;
+  ctx.save();
+  ctx.beginPath();
+  ctx.rect(plot.left + 1, plot.top - 1, plot.right - plot.left, plot.bottom - plot.top + 1);
+  ctx.clip();
+  ctx.setTransform(1, 0, 0, 1, 0, 0);
+  return createScale([yr.lo, yr.hi], [plot.bottom * dpr, plot.top * dpr], false).map;
+}
 function font(theme, size, weight = "") {
   return `${weight ? `${weight} ` : ""}${size}px ${theme.font}`;
 }
@@ -887,13 +896,8 @@ function runsGeometry(ctx, f, cache) {
   return { width, height, dpr, log, plot, xScale, yScale, xt, yt, yr, hasData, cols: cache.cols };
 }
 function drawRunCurves(ctx, g, f) {
-  const { plot, dpr, yr } = g;
-  ctx.save();
-  ctx.beginPath();
-  ctx.rect(plot.left + 1, plot.top - 1, plot.right - plot.left, plot.bottom - plot.top + 1);
-  ctx.clip();
-  ctx.setTransform(1, 0, 0, 1, 0, 0);
-  const yMap = createScale([yr.lo, yr.hi], [plot.bottom * dpr, plot.top * dpr], false).map;
+  const { dpr } = g;
+  const yMap = clipToPlot(ctx, g);
   ctx.lineWidth = 2 * dpr;
   let total = 0;
   f.runs.forEach((r, k) => {
@@ -1712,13 +1716,8 @@ function drawClippedMarks(ctx, g, theme) {
 }
 function drawCurves(ctx, g, _f, theme) {
   if (g.n <= 0) return;
-  const { plot, dpr, yr } = g;
-  ctx.save();
-  ctx.beginPath();
-  ctx.rect(plot.left + 1, plot.top - 1, plot.right - plot.left, plot.bottom - plot.top + 1);
-  ctx.clip();
-  ctx.setTransform(1, 0, 0, 1, 0, 0);
-  const yMap = createScale([yr.lo, yr.hi], [plot.bottom * dpr, plot.top * dpr], false).map;
+  const { dpr } = g;
+  const yMap = clipToPlot(ctx, g);
   const rawColor = withAlpha(theme.accent, theme.dark ? 0.55 : 0.3);
   const tol = 0.3 * dpr;
   if (g.n >= 2 * g.raw.count) {
@@ -1733,7 +1732,7 @@ function drawCurves(ctx, g, _f, theme) {
   ctx.lineWidth = 2.25 * dpr;
   ctx.lineJoin = g.smooth.count < 1500 ? "round" : "bevel";
   strokeColumns(ctx, g.smoothLine, yMap, tol);
-  if (yr.clipped) drawClippedMarks(ctx, g, theme);
+  if (g.yr.clipped) drawClippedMarks(ctx, g, theme);
   ctx.restore();
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
 }
