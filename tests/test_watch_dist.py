@@ -69,6 +69,6 @@ def test_an_action_asked_on_one_rank_is_applied_on_every_rank_at_the_same_step(t
     assert r0["lrs"] == r1["lrs"]
     assert r0["lrs"][:32] == [0.01] * 32
     assert r0["lrs"][32:48] == pytest.approx([0.001] * 16, rel=1e-12)
-    # rolled back to step 16 (lr 0.01 then), x2
-    assert r0["lrs"][48:] == pytest.approx([0.02] * 16, rel=1e-12)
+    # rolled back to step 16, x2 of the lr in use (0.001): actions compose across rollbacks
+    assert r0["lrs"][48:] == pytest.approx([0.002] * 16, rel=1e-12)
     assert r0["losses"] == r1["losses"]  # every rank's doctor reads the ranks' mean
