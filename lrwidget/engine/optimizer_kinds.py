@@ -15,7 +15,8 @@ passes ``param_groups`` and ``train()`` through (accelerate's) is recognised too
 
 from __future__ import annotations
 
-from typing import Any
+from operator import itemgetter
+from typing import Any, Callable
 
 import torch
 
@@ -77,6 +78,18 @@ def effective_lr(group: dict[str, Any]) -> float | torch.Tensor:
     """
     lr = group["lr"]
     return lr * group["d"] if is_d_adaptive(group) else lr
+
+
+def lr_reader(groups: list[dict[str, Any]]) -> Callable[[dict[str, Any]], Any]:
+    """The function that reads a group's :func:`effective_lr`, chosen once per optimizer (its
+    kind does not change while it trains): a plain ``group["lr"]`` unless a group is d-adaptive,
+    so a training step's hook does no kind check.
+
+    >>> prodigy = {"lr": 1.0, "d": 0.5, "growth_rate": 2.0}
+    >>> lr_reader([{"lr": 0.1}])({"lr": 0.1}), lr_reader([prodigy])(prodigy)
+    (0.1, 0.5)
+    """
+    return effective_lr if any(is_d_adaptive(g) for g in groups) else itemgetter("lr")
 
 
 def lr_note(optimizer: Any) -> str | None:

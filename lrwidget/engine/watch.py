@@ -42,7 +42,7 @@ from ..pure.numbers import is_real
 from ..pure.verdict import Diagnosis, Doctor, group_ratios
 from .collective import Collective
 from .loop import hooked_optimizer
-from .optimizer_kinds import effective_lr
+from .optimizer_kinds import lr_reader
 from .progress import wanted
 from .schedules import base_lrs, scale
 from .watch_collective import agree_call, exchange
@@ -123,7 +123,7 @@ class Watch:
         dev = finder.device if self._host is None else torch.device("cpu")
         self._buf = torch.full((self.every + n + slots,), math.nan, dtype=torch.float64, device=dev)
         self._groups = groups
-        self._raise = RaiseWatch(groups)
+        self._raise, self._lr_of = RaiseWatch(groups), lr_reader(groups)
         # each step's effective lrs (d x lr for Prodigy; a tensor lr is read at the sync, not here)
         self._lrs: list[list[Any]] = [[]] * self.every
         self._k = 0  # steps staged in the chunk at hand
@@ -216,7 +216,7 @@ class Watch:
 
     # ------------------------------------------------------------------ the hot path
     def _before_step(self, opt: Any, args: Any, kwargs: Any) -> None:
-        self._lrs[self._k] = [effective_lr(g) for g in self._groups]
+        self._lrs[self._k] = [self._lr_of(g) for g in self._groups]
         self._stepped = True
         if self._k == self.every - 1:
             self._ratio.before()
@@ -251,7 +251,7 @@ class Watch:
         k = self._k
         self._stage(k, loss)
         if not self._stepped:  # no hook saw a step (a skipped AMP step, a wrapper): lr held now
-            self._lrs[k] = [effective_lr(g) for g in self._groups]
+            self._lrs[k] = [self._lr_of(g) for g in self._groups]
         self._stepped = False
         self._k = k + 1
         self.step += 1
