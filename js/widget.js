@@ -9,6 +9,7 @@ import { createBus } from "./view/bus.js";
 import { isCompareModel, renderCompare } from "./view/compare.js";
 import { mountControls } from "./view/controls.js";
 import { buildLayout } from "./view/dom.js";
+import { mountFocusCarry } from "./view/focus_carry.js";
 import { mountFrameLoop } from "./view/frame_loop.js";
 import { mountKeyboard, mountPointer } from "./view/interaction.js";
 import { mountLayout } from "./view/layout.js";
@@ -72,7 +73,7 @@ function render({ model, el }) {
   cleanups.push(mountTicker(bus));
   for (const topic of ["status", "suggestions", "selection", "draw"]) bus.emit(topic); // the first paint
   // Last: say hello (the kernel replays what it has), then look for the page to report the place.
-  cleanups.push(mountMessages(env), mountPlacementWatch(env));
+  cleanups.push(mountMessages(env), mountPlacementWatch(env), mountFocusCarry(env));
 
   return () => {
     for (const c of cleanups.splice(0)) {

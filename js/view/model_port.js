@@ -49,12 +49,30 @@ export function listenOptional(model, event, fn, lost, warn = console.warn) {
   return () => model.off(event, fn);
 }
 
+// What the views of one widget keep between them in this page (never synced): a view rendered anew
+// reads what the one it replaces left (focus_carry.js). Keyed by the kernel's `view_key`: anywidget
+// hands each view its own model object, so the object is no key.
+const memos = new Map();
+const MAX_MEMOS = 256; // widgets of a long session; the oldest goes first
+
+/** The page-local memo of the widget named `key`: one plain object shared by its views. */
+export function memoOf(key) {
+  let m = memos.get(key);
+  if (!m) {
+    m = {};
+    memos.set(key, m);
+    if (memos.size > MAX_MEMOS) memos.delete(memos.keys().next().value);
+  }
+  return m;
+}
+
 /** @typedef {import("./view_state.js").ViewState} ViewState */
 /** @typedef {import("./view_state.js").Command} Command */
 
 /**
  * Wrap `model` for one view. `isClosed()` says the view was cleaned up: sends are dropped then.
- * Returns {get(name, fallback), num(name), suggestions(), send(content), on(event, fn) -> disposer, onOptional}.
+ * Returns {get(name, fallback), num(name), suggestions(), send(content), on(event, fn) -> disposer, onOptional,
+ * memo() (the page-local object the model's views share)}.
  */
 export function createPort(model, isClosed) {
   /**
@@ -96,5 +114,9 @@ export function createPort(model, isClosed) {
     send,
     on,
     onOptional: (event, fn, lost) => listenOptional(model, event, fn, lost),
+    memo: () => {
+      const key = get("view_key", "");
+      return typeof key === "string" && key ? memoOf(key) : {}; // no key (an old saved state): no memo
+    },
   };
 }

@@ -174,7 +174,9 @@ function mountDrag(env) {
 /** Shift+Left/Right and Escape on the plot. Returns the cleanup. */
 function mountRangeKeys(env, selectedIndex) {
   const { dom, port, view } = env;
-  let kept = null;
+  // The keys' own range lives on the model's page-local memo: a view rendered anew (a settled
+  // range refreshes the static fallback) goes on from it (keyRangeStart checks it still holds).
+  const memo = port.memo();
   const onKey = (ev) => {
     if (view.training?.mode === "training") return;
     const action = rangeKey(ev);
@@ -185,14 +187,15 @@ function mountRangeKeys(env, selectedIndex) {
     ev.preventDefault();
     ev.stopPropagation();
     if (action.kind === "clear") {
-      kept = null;
+      memo.keyRange = null;
       return sendRange(env, rangeCommand([], -1, -1));
     }
     const r = view.readings;
     const valid = (i) => isSelectable(r, i);
     const fallback = keyFallback(port.suggestions(), r.n, valid, r.smoothed);
-    const start = keyRangeStart(kept, brushed, r.lr.subarray(0, r.n), selectedIndex(), fallback);
-    kept = extendKeyRange(start, action.delta, r.n, valid);
+    const start = keyRangeStart(memo.keyRange, brushed, r.lr.subarray(0, r.n), selectedIndex(), fallback);
+    const kept = extendKeyRange(start, action.delta, r.n, valid);
+    memo.keyRange = kept;
     if (kept.anchor >= 0) sendRange(env, rangeCommand(r.lr, kept.anchor, kept.focus));
   };
   dom.plotBox.addEventListener("keydown", onKey);

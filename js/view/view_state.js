@@ -32,6 +32,7 @@
  * @property {SchedulePreview | null} preview lr(step) of the schedule, as the kernel computed it
  * @property {Object | null} schedule_applied what Apply schedule attached: {kind, lo, hi, total_steps, max_lrs}
  * @property {string} schedule_error why the last schedule command was refused ("" when it was not)
+ * @property {string} view_key the widget's name among the page's views (focus_carry.js)
  */
 
 /**

@@ -16,6 +16,7 @@ Example
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import traitlets
@@ -76,6 +77,13 @@ class ViewState(traitlets.HasTraits):
     ).tag(sync=True)
     #: why the views' last schedule command was refused ("": it was not)
     schedule_error = traitlets.Unicode("").tag(sync=True)
+    #: this widget's name among the page's views (a view rendered anew takes the focus back from
+    #: the one it replaces: js/view/focus_carry.js); each widget its own, set once
+    view_key = traitlets.Unicode("").tag(sync=True)
+
+    @traitlets.default("view_key")
+    def _new_view_key(self) -> str:
+        return uuid.uuid4().hex
 
     @traitlets.validate("height")
     def _check_height(self, proposal: dict[str, Any]) -> int:

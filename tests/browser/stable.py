@@ -1,22 +1,52 @@
 """Playwright steps that survive a view being replaced.
 
-The end of a run refreshes the output's static fallback, which renders the view anew: for a
-moment the old element is detached and the new one not yet stable. A step on a locator then
-fails with "Element is not attached to the DOM" (CI stops 23 and 24); the locator finds the new
-element when tried again.
+The end of a run, an Apply schedule and a settled range refresh the output's static fallback,
+which renders the view anew: for a moment the old element is detached and the new one not yet
+stable. Most locator actions wait for the new element, but a scroll into view, an element
+screenshot and a bounding box fail at once with "Element is not attached to the DOM" (CI stops
+23, 24 and 25). These helpers try such a step again, and only for that error: any other failure
+is the test's.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+_REPLACED = ("not attached to the DOM", "Element is detached", "Target closed while")
 
 
-def into_view(locator, tries: int = 4) -> None:
-    """Scroll ``locator`` into view, trying again while it is being replaced."""
+def _retried(step: Callable[[], T], tries: int = 6, pause: float = 0.5) -> T:
     for _ in range(tries - 1):
         try:
-            locator.scroll_into_view_if_needed(timeout=5_000)
-            return
-        except Exception:
-            time.sleep(0.5)
-    locator.scroll_into_view_if_needed()
+            return step()
+        except Exception as e:
+            if not any(s in str(e) for s in _REPLACED):
+                raise
+            time.sleep(pause)
+    return step()
+
+
+def into_view(locator, tries: int = 6) -> None:
+    """Scroll ``locator`` into view, trying again while it is being replaced."""
+    _retried(lambda: locator.scroll_into_view_if_needed(timeout=5_000), tries)
+
+
+def screenshot(locator, **kw: Any) -> bytes:
+    """``locator.screenshot(**kw)``, trying again while the element is being replaced."""
+    return _retried(lambda: locator.screenshot(**kw))
+
+
+def box(locator) -> dict[str, float]:
+    """``locator.bounding_box()`` of an attached element, trying again while it is replaced."""
+
+    def step() -> dict[str, float]:
+        b = locator.bounding_box(timeout=10_000)
+        if b is None:  # detached between the lookup and the measure
+            raise RuntimeError("Element is not attached to the DOM (no bounding box)")
+        return b
+
+    return _retried(step)

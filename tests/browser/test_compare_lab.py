@@ -10,6 +10,7 @@ import re
 import statistics
 import time
 
+from tests.browser import stable
 from tests.browser.stable import into_view
 
 PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"
@@ -67,7 +68,7 @@ def _frame_times(page, root, n: int = 25) -> tuple[list[float], list[float]]:
         }""",
         ROOT,
     )
-    box = root.locator("canvas.lrw-canvas").bounding_box()
+    box = stable.box(root.locator("canvas.lrw-canvas"))
     for k in range(n):
         x = box["x"] + box["width"] * (0.1 + 0.8 * k / n)
         page.mouse.move(x, box["y"] + box["height"] / 2, steps=2)
@@ -116,7 +117,7 @@ def test_overlay_toggle_click_apply_and_themes(jupyter, open_notebook, digits_se
         # the house's measure for a view (data-frame-ms, as test_schedule_lab.py asserts it); the
         # raster forced after it is printed: on a loaded software-raster VM it is the machine's
         assert len(draw) >= 15 and med <= 8.0, draw
-        root.screenshot(path=str(artifacts / "compare_light.png"))
+        stable.screenshot(root, path=str(artifacts / "compare_light.png"))
 
         items = root.locator(".lrw-run")
         assert items.count() == 8
@@ -128,7 +129,7 @@ def test_overlay_toggle_click_apply_and_themes(jupyter, open_notebook, digits_se
         for k in [0, *range(2, 8)]:  # only Adam's curve stays
             items.nth(k).click()
         canvas = root.locator("canvas.lrw-canvas")
-        box = canvas.bounding_box()
+        box = stable.box(canvas)
         canvas.click(position={"x": box["width"] * 0.45, "y": box["height"] * 0.5})
         root.locator(".lrw-sel").filter(has_text="selected Adam").wait_for()
         root.get_by_role("button", name="Apply", exact=True).click()
@@ -145,7 +146,7 @@ def test_overlay_toggle_click_apply_and_themes(jupyter, open_notebook, digits_se
             items.nth(k).click()
         nb.set_theme("dark")
         time.sleep(0.5)
-        root.screenshot(path=str(artifacts / "compare_dark.png"))
+        stable.screenshot(root, path=str(artifacts / "compare_dark.png"))
     except Exception:
         print("\n".join(logs[-30:]))
         views = f"[...document.querySelectorAll('{ROOT}')].map(r => ({{...r.dataset}}))"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import time
 
+from tests.browser import stable
 from tests.browser.stable import into_view
 
 PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"
@@ -138,7 +139,7 @@ def test_click_during_training_reaches_the_optimizer_within_a_second(
             "s => Number(document.querySelector(s).dataset.actions) === 1", arg=ROOT
         )  # the action came back from the kernel and is marked on the chart
         time.sleep(0.3)
-        root.screenshot(path=str(artifacts / "doctor_light.png"))
+        stable.screenshot(root, path=str(artifacts / "doctor_light.png"))
         assert "MILLION 1000000" in nb.run(3)
         page.wait_for_function(
             "s => Number(document.querySelector(s).dataset.steps) === 1000000", arg=ROOT
@@ -152,14 +153,14 @@ def test_click_during_training_reaches_the_optimizer_within_a_second(
         nb.set_theme("dark")
         time.sleep(0.5)
         into_view(root)
-        root.screenshot(path=str(artifacts / "doctor_dark.png"))
+        stable.screenshot(root, path=str(artifacts / "doctor_dark.png"))
         page.set_viewport_size({"width": 640, "height": 900})
         time.sleep(0.5)
-        root.screenshot(path=str(artifacts / "doctor_dark_narrow.png"))
+        stable.screenshot(root, path=str(artifacts / "doctor_dark_narrow.png"))
         mode = root.get_by_role("button", name="Range test curve")
         mode.click()
         assert root.get_attribute("data-mode") == "range"
-        root.screenshot(path=str(artifacts / "doctor_range_mode.png"))
+        stable.screenshot(root, path=str(artifacts / "doctor_range_mode.png"))
     except Exception:
         shot(page, "doctor_failure")
         raise

@@ -14,6 +14,7 @@ import time
 import pytest
 
 from lrwidget.views.report import format_lr
+from tests.browser import stable
 from tests.browser.conftest import REPO, _free_port, _need
 from tests.browser.hosts import ServerProcess, fresh_env
 from tests.browser.pixels import contrast, css_rgb, hex_rgb, luminance, plot_problems
@@ -150,12 +151,12 @@ def test_marimo_dark_streams_click_apply(marimo_run, page_of, shot, artifacts):
         )
         page.wait_for_timeout(300)
         plot = root.locator(".lrw-plot")
-        png = plot.screenshot(path=str(artifacts / "marimo_dark_plot.png"))
+        png = stable.screenshot(plot, path=str(artifacts / "marimo_dark_plot.png"))
         problems = theme_problems(root, "dark")
         problems += plot_problems(png, dark=True, background=MARIMO["dark"]["bg"])
 
         canvas = root.locator("canvas.lrw-canvas")
-        box = canvas.bounding_box()
+        box = stable.box(canvas)
         t0 = time.time()
         canvas.click(position={"x": box["width"] * 0.45, "y": box["height"] * 0.5})
         root.locator(".lrw-sel").filter(has_text="Selected").wait_for(timeout=15_000)
@@ -202,7 +203,9 @@ def test_marimo_light(marimo_run, page_of, shot, artifacts):
             timeout=90_000,
         )
         page.wait_for_timeout(300)
-        png = root.locator(".lrw-plot").screenshot(path=str(artifacts / "marimo_light_plot.png"))
+        png = stable.screenshot(
+            root.locator(".lrw-plot"), path=str(artifacts / "marimo_light_plot.png")
+        )
         shot(root, "marimo_light_widget")
         problems = theme_problems(root, "light")
         problems += plot_problems(png, dark=False, background=MARIMO["light"]["bg"])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from lrwidget.views.report import format_lr
+from tests.browser import stable
 from tests.browser.gate import watch_it_grow
 from tests.browser.stable import into_view
 
@@ -50,7 +51,7 @@ def test_notebook7_streams_click_apply(jupyter, open_notebook, digits_setup, gat
         # (a busy machine may have scrolled it out while the test ran)
         into_view(canvas)
         canvas.wait_for(state="visible", timeout=15_000)
-        box = canvas.bounding_box()
+        box = stable.box(canvas)
         assert box is not None and box["width"] > 400, f"the plot is squeezed in Notebook 7: {box}"
         canvas.click(position={"x": box["width"] * 0.4, "y": box["height"] * 0.5})
         page.wait_for_function(

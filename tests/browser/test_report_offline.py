@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 from lrwidget.views.report import format_lr
+from tests.browser import stable
 from tests.test_export import run_and_report
 
 
@@ -31,7 +32,7 @@ def test_report_opens_offline_in_chromium(browser, artifacts, tmp_path):
         page.goto(path.as_uri())
         page.wait_for_load_state("load")
         page.screenshot(path=str(artifacts / "report_offline.png"), full_page=True)
-        box = page.locator("figure svg").first.bounding_box()
+        box = stable.box(page.locator("figure svg").first)
         polylines = page.locator("figure svg polyline").count()
         rows = page.locator("table").first.locator("tbody tr").all_inner_texts()
         chosen_text = page.locator(".chosen").inner_text()

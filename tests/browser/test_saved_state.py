@@ -30,6 +30,7 @@ import nbformat
 import pytest
 
 from lrwidget.channel.protocol import decode_saved_readings
+from tests.browser import stable
 from tests.browser.conftest import PANEL, REPO, _need
 from tests.browser.stable import into_view
 from tests.kernel_code import digits_setup
@@ -199,7 +200,7 @@ def test_nbconvert_html_without_state_shows_the_picture_with_js_off(browser, exe
         page.goto((executed["dir"] / "nostate.html").as_uri())
         page.wait_for_load_state("load")
         picture = page.locator(".lrwidget-static img").first
-        box = picture.bounding_box()
+        box = stable.box(picture)
         loaded = picture.evaluate("i => i.complete && i.naturalWidth")
         text = page.locator(".lrwidget-static").first.inner_text()
         page.screenshot(path=str(artifacts / "saved_state_nostate_nojs.png"), full_page=True)

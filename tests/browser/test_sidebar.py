@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from lrwidget.views.report import format_lr
+from tests.browser import stable
 from tests.browser.gate import watch_it_grow
 from tests.browser.stable import into_view
 
@@ -108,11 +109,11 @@ def test_sidebar_in_jupyterlab(jupyter, open_notebook, digits_setup, gate, shot)
         )
         text = side.locator(".lrw-status").inner_text()
         assert re.search(r"(Done|Diverged)", text), text
-        side.screenshot(path=str(shot(page, "sidebar_done").with_name("sidebar_view.png")))
+        stable.screenshot(side, path=str(shot(page, "sidebar_done").with_name("sidebar_view.png")))
 
         # click + Apply in the sidebar
         canvas = side.locator("canvas.lrw-canvas")
-        box = canvas.bounding_box()
+        box = stable.box(canvas)
         canvas.click(position={"x": box["width"] * 0.45, "y": box["height"] * 0.5})
         page.wait_for_function(
             f"() => /Selected /.test(document.querySelector('{SIDE} .lrw-sel').textContent)"
@@ -162,7 +163,7 @@ def test_sidebar_notebook7_shows_inline(jupyter, open_notebook, digits_setup, sh
         assert page.locator(".lrw-root[data-placement='sidebar']").count() == 0
         for name in ("Apply", "Stop"):
             assert root.get_by_role("button", name=name, exact=True).is_visible()
-        assert root.locator("canvas.lrw-canvas").bounding_box()["width"] > 400
+        assert stable.box(root.locator("canvas.lrw-canvas"))["width"] > 400
         into_view(root)
         shot(page, "sidebar_nb7_inline")
     except Exception:

@@ -10,6 +10,7 @@ import io
 
 import numpy as np
 
+from tests.browser import stable
 from tests.browser.stable import into_view
 
 PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"
@@ -126,7 +127,7 @@ def test_dark_theme_is_dark_and_readable(jupyter, open_notebook, digits_setup, s
         plot = root.locator(".lrw-plot")
         problems = {
             "rendered in Dark": plot_problems(
-                plot.screenshot(path=str(artifacts / "lab_dark_plot.png")), dark=True
+                stable.screenshot(plot, path=str(artifacts / "lab_dark_plot.png")), dark=True
             )
             + css_problems(page)
         }
@@ -135,12 +136,12 @@ def test_dark_theme_is_dark_and_readable(jupyter, open_notebook, digits_setup, s
         nb.set_theme("light")
         page.wait_for_timeout(500)
         problems["switched to Light"] = plot_problems(
-            plot.screenshot(path=str(artifacts / "lab_light_plot.png")), dark=False
+            stable.screenshot(plot, path=str(artifacts / "lab_light_plot.png")), dark=False
         )
         nb.set_theme("dark")
         page.wait_for_timeout(500)
         problems["switched back to Dark"] = plot_problems(
-            plot.screenshot(path=str(artifacts / "lab_dark_switched_plot.png")), dark=True
+            stable.screenshot(plot, path=str(artifacts / "lab_dark_switched_plot.png")), dark=True
         ) + css_problems(page)
         bad = {k: v for k, v in problems.items() if v}
         assert not bad, "theme problems: " + "; ".join(

@@ -5,6 +5,7 @@ whole curve (it asks for a replay)."""
 from __future__ import annotations
 
 from lrwidget.views.report import format_lr
+from tests.browser import stable
 from tests.browser.gate import wait_until
 from tests.browser.stable import into_view
 
@@ -80,7 +81,7 @@ def test_two_views_in_step_and_a_late_view_gets_everything(
         roots = nb.roots()
         canvas = roots.nth(1).locator("canvas.lrw-canvas")
         into_view(canvas)
-        box = canvas.bounding_box()
+        box = stable.box(canvas)
         canvas.click(position={"x": box["width"] * 0.35, "y": box["height"] * 0.5})
         page.wait_for_function(
             f"() => Array.from(document.querySelectorAll('{PANEL} .lrw-root .lrw-sel'))"

@@ -13,6 +13,7 @@ import sys
 import pytest
 
 from lrwidget.views.report import format_lr
+from tests.browser import stable
 from tests.browser.conftest import _free_port, _need
 from tests.browser.gate import FIRST, Gate, watch_it_grow
 from tests.browser.hosts import ServerProcess, fresh_env
@@ -164,11 +165,13 @@ def test_voila_dark_dashboard_streams_click_apply(voila, shot, artifacts):
         )
         root = page.locator(".lrw-root").first  # the end of the run may re-render the output
         page.wait_for_timeout(300)
-        png = root.locator(".lrw-plot").screenshot(path=str(artifacts / "voila_dark_plot.png"))
+        png = stable.screenshot(
+            root.locator(".lrw-plot"), path=str(artifacts / "voila_dark_plot.png")
+        )
         problems = theme_problems(page, root, dark=True) + plot_problems(png, dark=True)
 
         canvas = root.locator("canvas.lrw-canvas")
-        box = canvas.bounding_box()
+        box = stable.box(canvas)
         canvas.click(position={"x": box["width"] * 0.45, "y": box["height"] * 0.5})
         root.locator(".lrw-sel").filter(has_text="Selected").wait_for(timeout=15_000)
         shown = root.locator(".lrw-sel").inner_text().strip()
@@ -204,7 +207,9 @@ def test_voila_light(voila, shot, artifacts):
         )
         root = page.locator(".lrw-root").first
         page.wait_for_timeout(300)
-        png = root.locator(".lrw-plot").screenshot(path=str(artifacts / "voila_light_plot.png"))
+        png = stable.screenshot(
+            root.locator(".lrw-plot"), path=str(artifacts / "voila_light_plot.png")
+        )
         shot(page, "voila_light")
         problems = theme_problems(page, root, dark=False) + plot_problems(png, dark=False)
         assert not problems, "not in Voilà's light theme: " + "; ".join(problems)

@@ -16,7 +16,7 @@ import re
 import pytest
 
 from lrwidget.views.report import format_lr
-from tests.browser import vscode_host
+from tests.browser import stable, vscode_host
 from tests.browser.conftest import _need
 from tests.browser.gate import watch_it_grow
 from tests.browser.pixels import contrast, css_rgb, luminance, plot_problems
@@ -113,7 +113,7 @@ def theme_problems(host, kind: str) -> list:
 
 def _plot(host, kind: str, name: str, artifacts) -> list:
     plot = host.widget().locator(".lrw-plot")
-    png = plot.screenshot(path=str(artifacts / name))
+    png = stable.screenshot(plot, path=str(artifacts / name))
     return plot_problems(png, dark=kind == "dark", background=VSCODE[kind]["bg"])
 
 
@@ -125,7 +125,7 @@ def corner_problems(host, kind: str) -> list:
     from PIL import Image
 
     box = host.page.locator(".cell-output-ipywidget-background").first
-    img = Image.open(io.BytesIO(box.screenshot())).convert("RGB")
+    img = Image.open(io.BytesIO(stable.screenshot(box))).convert("RGB")
     w, h = img.size
     corners = [img.getpixel(p) for p in ((0, 0), (w - 1, 0), (0, h - 1), (w - 1, h - 1))]
     light = [c for c in corners if float(luminance(c)) > (0.1 if kind == "dark" else 1.1)]
@@ -135,7 +135,7 @@ def corner_problems(host, kind: str) -> list:
 def _click_apply(host) -> tuple:
     root = host.widget()
     canvas = root.locator("canvas.lrw-canvas")
-    box = canvas.bounding_box()
+    box = stable.box(canvas)
     canvas.click(position={"x": box["width"] * 0.45, "y": box["height"] * 0.5})
     host.page.wait_for_function(
         "() => /Selected /.test(document.querySelector('.lrw-root .lrw-sel').textContent)"

@@ -2263,7 +2263,7 @@ function mountDrag(env) {
 }
 function mountRangeKeys(env, selectedIndex2) {
   const { dom, port, view } = env;
-  let kept = null;
+  const memo = port.memo();
   const onKey = (ev) => {
     if (view.training?.mode === "training") return;
     const action = rangeKey(ev);
@@ -2274,14 +2274,15 @@ function mountRangeKeys(env, selectedIndex2) {
     ev.preventDefault();
     ev.stopPropagation();
     if (action.kind === "clear") {
-      kept = null;
+      memo.keyRange = null;
       return sendRange(env, rangeCommand([], -1, -1));
     }
     const r = view.readings;
     const valid = (i) => isSelectable(r, i);
     const fallback = keyFallback(port.suggestions(), r.n, valid, r.smoothed);
-    const start = keyRangeStart(kept, brushed, r.lr.subarray(0, r.n), selectedIndex2(), fallback);
-    kept = extendKeyRange(start, action.delta, r.n, valid);
+    const start = keyRangeStart(memo.keyRange, brushed, r.lr.subarray(0, r.n), selectedIndex2(), fallback);
+    const kept = extendKeyRange(start, action.delta, r.n, valid);
+    memo.keyRange = kept;
     if (kept.anchor >= 0) sendRange(env, rangeCommand(r.lr, kept.anchor, kept.focus));
   };
   dom.plotBox.addEventListener("keydown", onKey);
@@ -2339,6 +2340,17 @@ function listenOptional(model, event, fn, lost, warn = console.warn) {
   }
   return () => model.off(event, fn);
 }
+var memos = /* @__PURE__ */ new Map();
+var MAX_MEMOS = 256;
+function memoOf(key) {
+  let m = memos.get(key);
+  if (!m) {
+    m = {};
+    memos.set(key, m);
+    if (memos.size > MAX_MEMOS) memos.delete(memos.keys().next().value);
+  }
+  return m;
+}
 function createPort(model, isClosed) {
   const get = (name, fallback = null) => {
     const v = model.get(name);
@@ -2372,7 +2384,11 @@ function createPort(model, isClosed) {
     suggestions,
     send,
     on,
-    onOptional: (event, fn, lost) => listenOptional(model, event, fn, lost)
+    onOptional: (event, fn, lost) => listenOptional(model, event, fn, lost),
+    memo: () => {
+      const key = get("view_key", "");
+      return typeof key === "string" && key ? memoOf(key) : {};
+    }
   };
 }
 
@@ -3644,6 +3660,71 @@ function mountControls({ dom, port, view, bus, actions }) {
   };
 }
 
+// js/view/focus_carry.js
+var CARRY_MS = 5e3;
+function focusKey(node) {
+  return {
+    tag: String(node.tagName || "").toLowerCase(),
+    label: node.getAttribute("aria-label") || "",
+    cls: node.classList?.[0] || ""
+  };
+}
+function keySelector(key) {
+  if (!/^[a-z][a-z0-9-]*$/.test(key.tag)) return null;
+  if (key.label) return `${key.tag}[aria-label="${key.label.replace(/["\\]/g, "\\$&")}"]`;
+  if (/^[A-Za-z][\w-]*$/.test(key.cls)) return `${key.tag}.${key.cls}`;
+  return null;
+}
+function shouldCarry(note, now, oldGone, pageHasFocus) {
+  if (!note?.key || !oldGone || !pageHasFocus) return false;
+  return note.at === null || now - note.at <= CARRY_MS;
+}
+var WATCH_MS = 1e3;
+var WATCH_EVERY_MS = 50;
+function mountFocusCarry({ el, dom, port }) {
+  const memo = port.memo();
+  const doc = el.ownerDocument;
+  const pageHasFocus = () => !doc.activeElement || doc.activeElement === doc.body;
+  const note = memo.focus;
+  memo.focus = null;
+  const tryCarry = () => {
+    if (!el.isConnected || !shouldCarry(note, Date.now(), !note.el.isConnected, pageHasFocus())) return false;
+    const sel = keySelector(note.key);
+    const target = sel && dom.root.querySelector(sel) || dom.plotBox;
+    target.focus({ preventScroll: true });
+    return doc.activeElement === target;
+  };
+  let watch = null;
+  if (note && !tryCarry()) {
+    const until = Date.now() + WATCH_MS;
+    watch = setInterval(() => {
+      if (tryCarry() || Date.now() > until || memo.focus) {
+        clearInterval(watch);
+        watch = null;
+      }
+    }, WATCH_EVERY_MS);
+  }
+  let mine = null;
+  const onIn = (ev) => {
+    mine = { key: focusKey(ev.target), el, at: null };
+    memo.focus = mine;
+  };
+  const onOut = (ev) => {
+    if (ev.relatedTarget && el.contains(ev.relatedTarget)) return;
+    setTimeout(() => {
+      if (mine && memo.focus === mine && el.isConnected && !el.contains(doc.activeElement)) memo.focus = null;
+    }, 0);
+  };
+  el.addEventListener("focusin", onIn);
+  el.addEventListener("focusout", onOut);
+  return () => {
+    if (watch !== null) clearInterval(watch);
+    el.removeEventListener("focusin", onIn);
+    el.removeEventListener("focusout", onOut);
+    if (mine && memo.focus === mine) mine.at = Date.now();
+  };
+}
+
 // js/view/interaction.js
 var MARKER_RADIUS = 9;
 function inPlot(frame, x, y) {
@@ -4246,7 +4327,7 @@ function render({ model, el }) {
   const cleanups = PARTS.map((mount) => mount(env));
   cleanups.push(mountTicker(bus));
   for (const topic of ["status", "suggestions", "selection", "draw"]) bus.emit(topic);
-  cleanups.push(mountMessages(env), mountPlacementWatch(env));
+  cleanups.push(mountMessages(env), mountPlacementWatch(env), mountFocusCarry(env));
   return () => {
     for (const c of cleanups.splice(0)) {
       try {
