@@ -147,6 +147,11 @@ def _stale_keys() -> list[str]:
     return stale
 
 
+# tryfirst: pytest-xdist's worker reads the xdist_group marks in its own collection hook (it adds
+# "@group" to each test id), and pluggy calls the later-registered plugin first: without tryfirst
+# the marks came after it, and the groups did not exist (browser tests on both workers, each with
+# its own JupyterLab; torchrun jobs side by side).
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items):
     stale = _stale_keys()
     if stale:  # else a renamed test would silently leave its group (and run beside a torchrun)
@@ -272,3 +277,4 @@ def full_state():
 @pytest.fixture
 def assert_same_state():
     return _assert_same
+
