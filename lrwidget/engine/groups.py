@@ -132,6 +132,14 @@ class GroupTests(UseLr):
         TypeError, ValueError
             Bad arguments, checked for every group before the first test.
 
+        Notes
+        -----
+        Measured on two fine-tuning families (``benchmarks/results/per_group.md``), each group
+        trained at its own suggestion did worse than the whole model at the single-lr default:
+        a new head's curve on a held backbone can keep falling up to ``end_lr``, so its
+        suggestion says more about the sweep's end than about the head. Compare the curves
+        before applying them.
+
         Example
         -------
         >>> import torch; from torch import nn; from lrwidget import LRFinder
