@@ -277,4 +277,3 @@ def full_state():
 @pytest.fixture
 def assert_same_state():
     return _assert_same
-
