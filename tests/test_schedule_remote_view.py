@@ -15,6 +15,7 @@ import pytest
 
 import lrwidget
 from tests import jobs
+from tests.test_remote import free_address
 from tests.widgets import comm_msg, wait_until
 
 pytest.importorskip("zmq")
@@ -35,6 +36,7 @@ link = lrwidget.connect(finder, timeout=20)
 finder.range_test(loader, start_lr=1e-5, end_lr=10, num_iter=60)
 link.wait_for_choice(timeout=120)
 sched = link.scheduler
+print("SCHEDULE ATTACHED", flush=True)
 print("SCHEDULED " + json.dumps({"type": type(sched).__name__,
       "max_lr": [g["max_lr"] for g in opt.param_groups]}), flush=True)
 link.wait_for_choice(timeout=120)  # then one lr, clicked: the schedule is dropped
@@ -44,7 +46,8 @@ link.close()
 
 
 def test_a_views_range_and_apply_schedule_reach_the_job(tmp_path):
-    w = lrwidget.listen("tcp://127.0.0.1:0", display=False, apply_timeout=60)
+    address, token = free_address(), "s" * 32
+    w = lrwidget.listen(address, token=token, display=False, apply_timeout=60)
     try:
         with jobs.Job(tmp_path, JOB, ranks=0, env=w.env) as job:
             result = w.wait(timeout=90)
@@ -54,7 +57,14 @@ def test_a_views_range_and_apply_schedule_reach_the_job(tmp_path):
             comm_msg(w, {"type": "apply_schedule", "kind": "one_cycle", "total_steps": 500})
             wait_until(lambda: w.schedule_applied or w.schedule_error, 60, "the job's answer")
             assert w.schedule_error == "", w.schedule_error
-            shown = dict(w.schedule_applied)
+            shown, selected = dict(w.schedule_applied), w.selected_range
+            # the notebook goes and comes back (a kernel restart): the job's whole state says
+            # which schedule its lrs start, not only the lrs
+            w.close()
+            w = lrwidget.listen(address, token=token, display=False, apply_timeout=60)
+            wait_until(lambda: w.schedule_applied is not None, 60, "the job's state again")
+            again = dict(w.schedule_applied)
+            w.wait(timeout=30)
             w.apply(float(result.lrs[20]))  # an lr Apply after the schedule detaches it
             w.call_on_writer(lambda: None)
             detached = w.schedule_applied
@@ -65,8 +75,11 @@ def test_a_views_range_and_apply_schedule_reach_the_job(tmp_path):
     done = json.loads(re.search(r"^SCHEDULED (.*)$", ended.output, re.M).group(1))
     assert done["type"] == "OneCycleLR"
     assert done["max_lr"][0] == hi and done["max_lr"][1] == pytest.approx(hi / 10, rel=1e-12)
-    assert w.selected_range == (lo, hi)
+    assert selected == (lo, hi)
     assert shown["max_lrs"] == done["max_lr"]
     assert shown["kind"] == "one_cycle" and shown["total_steps"] == 500
+    # the peaks from the state are the range's top times each group's ratio (pure.ranges)
+    assert again.pop("max_lrs") == pytest.approx(shown.pop("max_lrs"), rel=1e-12)
+    assert again == shown, (again, shown)
     assert f"THEN click None {float(result.lrs[20])!r}" in ended.output
     assert detached is None, "the view still says a schedule is attached"

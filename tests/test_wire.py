@@ -305,6 +305,23 @@ def test_state_round_trips_run_readings_end_and_applied():
     assert bits(back.ended.result.losses) == bits(ev.losses)
 
 
+def test_state_carries_the_schedule_its_lrs_start():
+    # a notebook that comes back must show the schedule the job holds, not only its lrs
+    sched = ("one_cycle", 1e-3, 0.1, 500)
+    st = wire.State(None, None, None, None, None, (0.1, 0.01), sched)
+    fields, buffers = wire.encode_state(st)
+    m = wire.unpack(KEY, wire.pack(KEY, "state", fields, buffers))
+    back = wire.decode_state(m.fields, m.buffers)
+    assert back.applied == (0.1, 0.01) and back.applied_schedule == sched
+    plain = wire.decode_state(*wire.encode_state(wire.State(None, None, None, None, None, (0.1,))))
+    assert plain.applied_schedule is None
+    bad = dict(fields, applied_schedule={**fields["applied_schedule"], "total_steps": -5})
+    with pytest.raises(wire.WireError, match="total_steps"):
+        wire.decode_state(bad, buffers)
+    with pytest.raises(wire.WireError, match="applied_schedule"):
+        wire.decode_state(dict(fields, applied_schedule=[1, 2]), buffers)
+
+
 def test_state_with_a_result_that_differs_from_the_readings_carries_both():
     run = RunStarted(5, 10, 1e-4, 1.0, "exp", 123.0)
     lrs = np.geomspace(1e-4, 1e-2, 3)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..engine.stream import LrApplied
+from ..pure.ranges import schedule_shown
 from ..pure.readings import ReadingsBuffer
 from . import protocol as P
 from .interfaces import Source
@@ -109,11 +110,13 @@ class Applying:
         """What every view shows of the lrs the optimizer holds now, whoever wrote them.
 
         One lr applied (``schedule`` None) detaches the schedule shown: the optimizer holds that
-        lr, and a scheduler stepped again would overwrite it (a job drops ``link.scheduler``).
+        lr, and a scheduler stepped again would overwrite it (a job drops ``link.scheduler``);
+        lrs that start a schedule show it.
         """
         changes: dict[str, Any] = {"applied_lr": float(lrs[0])}
-        if schedule is None:
-            changes["schedule_applied"] = None
+        # a schedule attached here is shown from its built scheduler's own peaks right after
+        # (show_schedule); one a job holds (its own, or after the notebook came back) from these
+        changes["schedule_applied"] = None if schedule is None else schedule_shown(schedule, lrs)
         if self._error_from == "apply":  # the last apply failed; this one did not
             self._error_from = None
             changes["error"] = ""

@@ -55,6 +55,7 @@ __all__ = [
     "column_edges",
     "preview_steps",
     "column_extremes",
+    "schedule_shown",
 ]
 
 #: the low end of a suggested range: where the loss is this fraction of its way down
@@ -341,3 +342,23 @@ def column_extremes(
     y = np.asarray(lrs, dtype=np.float64)
     starts = np.searchsorted(s, column_edges(total_steps, columns)[:-1])
     return np.minimum.reduceat(y, starts), np.maximum.reduceat(y, starts)
+
+
+def schedule_shown(schedule: tuple[str, float, float, int], lrs: Sequence[float]) -> dict[str, Any]:
+    """What the views show of a schedule known only by its numbers and its first step's lrs
+    (a job's state after the notebook came back, a schedule a job attached itself): the peak
+    of group 0 is the range's top and every group keeps its ratio to it.
+
+    >>> schedule_shown(("one_cycle", 1e-3, 0.1, 500), [0.004, 0.0004])["max_lrs"]
+    [0.1, 0.01]
+    """
+    kind, lo, hi, total_steps = schedule
+    first = float(lrs[0])
+    peaks = [float(hi) * float(x) / first for x in lrs] if first > 0 else [float(hi)] * len(lrs)
+    return {
+        "kind": kind,
+        "lo": float(lo),
+        "hi": float(hi),
+        "total_steps": int(total_steps),
+        "max_lrs": peaks,
+    }

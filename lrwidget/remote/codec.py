@@ -55,7 +55,8 @@ class State:
 
     ``run`` is None before the job's first run; the arrays are every reading of it so far;
     ``ended`` is its RunEnded once it ended; ``applied`` the lrs the job's optimizer holds since
-    its last ``apply`` (None if none).
+    its last ``apply`` (None if none), and ``applied_schedule`` the ``(kind, lo, hi,
+    total_steps)`` of the schedule they start (None: one lr was applied).
     """
 
     run: RunStarted | None
@@ -64,6 +65,7 @@ class State:
     smoothed: np.ndarray | None
     ended: RunEnded | None
     applied: tuple[float, ...] | None
+    applied_schedule: tuple[str, float, float, int] | None = None
 
 
 def _run_fields(ev: RunStarted) -> Fields:
@@ -211,6 +213,9 @@ def encode_state(st: State) -> tuple[Fields, list[bytes]]:
         "ended": None,
         "result_is_readings": False,
         "applied": None if st.applied is None else [float(x) for x in st.applied],
+        "applied_schedule": None
+        if st.applied_schedule is None
+        else schedule_fields(0, *st.applied_schedule),
     }
     buffers = [to_bytes(a) for a in arrays]
     if st.ended is not None:
@@ -241,4 +246,6 @@ def decode_state(fields: Fields, buffers: Sequence[Any]) -> State:
             ra = [array(b, k) for b, k in zip(buffers[3:], ARRAYS)] if own else arrays
             ended = _ended_from(ended_f, ra)
     applied = None if fields.get("applied") is None else lrs_field(fields, "applied")
-    return State(run, arrays[0], arrays[1], arrays[2], ended, applied)
+    sched = fields.get("applied_schedule")
+    schedule = None if sched is None else parse_schedule(obj_field(fields, "applied_schedule"))
+    return State(run, arrays[0], arrays[1], arrays[2], ended, applied, schedule)

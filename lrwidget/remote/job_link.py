@@ -339,7 +339,9 @@ class Link:
             runs = self._runs
             ver = runs.version
             lrs, losses, smoothed = (a.copy() for a in runs.readings.view())
-            st = wire.State(runs.run, lrs, losses, smoothed, runs.ended, runs.applied)
+            st = wire.State(
+                runs.run, lrs, losses, smoothed, runs.ended, runs.applied, runs.applied_schedule
+            )
         return ver, st
 
 

@@ -40,7 +40,7 @@ class Shown:
         self.open = False  # started and not ended in the views
         self._lost = False  # ended by a disconnect
         self._n = 0  # readings of it shown
-        self._applied: tuple | None = None
+        self._applied: tuple | None = None  # (lrs, schedule) shown last
         self._seq = 0
         self._t0 = 0.0
         self._run_ids = itertools.count(1)
@@ -56,12 +56,13 @@ class Shown:
             if self._key == (session, ev.run_id) and self.open:
                 self._end(ev)
         elif isinstance(ev, LrApplied):
-            self._applied = tuple(ev.lrs)
+            self._applied = (tuple(ev.lrs), ev.schedule)
             self._emit(ev)
 
     def state(self, st: State, session: str) -> None:
         """The whole state of the job ``session``: its run shown from scratch if it is new
-        (or was lost), its readings so far, its end, the lrs it holds."""
+        (or was lost), its readings so far, its end, the lrs it holds and the schedule they
+        start."""
         if st.run is not None:
             key = (session, st.run.run_id)
             fresh = key != self._key or self._lost
@@ -71,9 +72,10 @@ class Shown:
                 self._all_readings(st, st.run)
                 if st.ended is not None:
                     self._end(st.ended)
-        if st.applied is not None and st.applied != self._applied:
-            self._applied = st.applied
-            self._emit(LrApplied(st.applied))
+        held = None if st.applied is None else (tuple(st.applied), st.applied_schedule)
+        if held is not None and held != self._applied:
+            self._applied = held
+            self._emit(LrApplied(*held))
 
     def lose(self, why: str) -> None:
         """The job is gone (or replaced) during a run: the run ends in the views, as an error."""
