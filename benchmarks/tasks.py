@@ -463,7 +463,7 @@ FAMILIES: dict[str, Callable[[], Task]] = {
     "finetune_digits": finetune_digits,
 }
 #: the default rule was designed on these ...
-DESIGN = ("digits_mlp", "noisy_blobs", "diabetes")
+DESIGN = ("digits_mlp", "noisy_blobs", "diabetes", "finetune_digits")
 #: ... and only checked on these afterwards
 HELD_OUT = ("digits_cnn", "text_chars", "finetune_text")
 
