@@ -66,8 +66,9 @@ START_LR, END_LR, NUM_ITER = 1e-7, 10.0, 100
 # --- the range test: the one place that talks to the engine -------------------------------------
 
 
-def range_test(task: T.Task, opt_name: str, seed: int):
-    """Run lrwidget's range test on a fresh model; returns (lrs, raw losses, smoothed losses)."""
+def range_test(task: T.Task, opt_name: str, seed: int, val: bool = False):
+    """Run lrwidget's range test on a fresh model; returns (lrs, raw losses, smoothed losses).
+    With ``val``, the losses are those of the family's validation split (``val_loader``)."""
     from lrwidget import LRFinder
 
     torch.manual_seed(seed)
@@ -80,8 +81,13 @@ def range_test(task: T.Task, opt_name: str, seed: int):
         shuffle=True,
         generator=g,
     )
+    val_loader = None
+    if val and task.val is not None:
+        val_loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(*task.val), 64)
     finder = LRFinder(model, opt, task.criterion)
-    r = finder.range_test(loader, start_lr=START_LR, end_lr=END_LR, num_iter=NUM_ITER)
+    r = finder.range_test(
+        loader, val_loader=val_loader, start_lr=START_LR, end_lr=END_LR, num_iter=NUM_ITER
+    )
     return np.asarray(r.lrs), np.asarray(r.losses), np.asarray(r.smoothed)
 
 
@@ -201,11 +207,12 @@ def _score_order(
     return v
 
 
-def curve_of(cache: Cache, task: T.Task, opt: str, seed: int):
+def curve_of(cache: Cache, task: T.Task, opt: str, seed: int, val: bool = False):
     k = f"curve|{task.name}|{opt}|{seed}|{START_LR}|{END_LR}|{NUM_ITER}|finder"
+    k += "|val" if val else ""
     v = cache.get(k)
     if v is None:
-        lrs, raw, sm = range_test(task, opt, seed)
+        lrs, raw, sm = range_test(task, opt, seed, val)
         v = [S_list(lrs), S_list(raw), S_list(sm)]
         cache.put(k, v)
     return tuple(np.array([math.nan if a is None else a for a in arr], dtype=float) for arr in v)
@@ -346,6 +353,15 @@ def suggested_range(lrs, raw, sm):
 
 
 NOISE_ROWS = ("noise floor: best grid lr, new data order", "noise floor: best lr of another seed")
+#: the default rule on a range test given the family's validation split as ``val_loader``
+#: (families with a ``val`` only): what a user who passes one gets
+VAL_ROW = f"{S.DEFAULT} (default), val_loader given"
+
+
+def val_lr(cache: Cache, task: T.Task, opt: str, seed: int) -> float | None:
+    """The default rule's lr on the range test read on the family's validation split."""
+    lrs, raw, sm = curve_of(cache, task, opt, seed, val=True)
+    return S.suggest(lrs, sm, S.DEFAULT, raw=raw).lr
 
 
 # --- the benchmark -------------------------------------------------------------------------------
@@ -374,8 +390,10 @@ def evaluate(
                     best_lr=best_lr,
                     schedule=task.schedule,
                 )
-                for name, rule in R.items():
-                    lr = rule(lrs, raw, sm)
+                picks = {name: rule(lrs, raw, sm) for name, rule in R.items()}
+                if task.val is not None:
+                    picks[VAL_ROW] = val_lr(cache, task, opt, seed)
+                for name, lr in picks.items():
                     sc = worst if lr is None else score_at(cache, task, opt, seed, lr, orders)
                     rows.append(dict(base, rule=name, lr=lr, score=sc, gap=best - sc))
                 if task.schedule == "one_cycle":
