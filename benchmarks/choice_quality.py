@@ -389,6 +389,7 @@ def evaluate(
                     best=best,
                     best_lr=best_lr,
                     schedule=task.schedule,
+                    grid=grid,
                 )
                 picks = {name: rule(lrs, raw, sm) for name, rule in R.items()}
                 if task.val is not None:
@@ -522,7 +523,7 @@ def markdown(rows, families, design, held_out, seeds, orders: int = 1) -> str:
             cells.append(f"{np.mean(g):.1f} / {np.max(g):.1f}" if g else "-")
         for f in families:
             m, w = table.get((name, f), (math.nan, math.nan))
-            cells.append(f"{m:.1f} / {w:.1f}")
+            cells.append("-" if math.isnan(m) else f"{m:.1f} / {w:.1f}")
         if name.endswith("(default)"):
             label = f"**{name}**"
         elif name in NOISE_ROWS:
@@ -544,7 +545,29 @@ def markdown(rows, families, design, held_out, seeds, orders: int = 1) -> str:
                 if g
             )
         )
+    lines += ["", asymmetry(rows, families)]
     return "\n".join(lines) + "\n"
+
+
+def asymmetry(rows, families) -> str:
+    """Per family, the mean gap one grid step (x2.6) below the best grid lr and one above: which
+    side of the optimum is the safe one to miss on (issue 21's cliff)."""
+    out = []
+    for f in families:
+        below, above = [], []
+        for r in rows:
+            if r["family"] == f and r["rule"].endswith("(default)") and "grid" in r:
+                g, b = r["grid"], int(np.argmax(r["grid"]))
+                if b > 0:
+                    below.append(r["best"] - g[b - 1])
+                if b < len(g) - 1:
+                    above.append(r["best"] - g[b + 1])
+        if below and above:
+            out.append(f"{f} {np.mean(below):.1f} / {np.mean(above):.1f}")
+    return (
+        "Asymmetry: the mean gap one grid step (x2.6) below / above the best grid lr, per family "
+        "(points): " + "; ".join(out) + "."
+    )
 
 
 def plot(rows, families, path):
