@@ -125,10 +125,32 @@ def lrwidget_rule(name: str) -> Callable:
     return rule
 
 
+#: a candidate default for fine-tuning (issue 21), measured, not shipped: the default's lr, or
+#: the lr where the smoothed loss has made FALL_SHARE of its fall (from the median of the first
+#: 5 usable readings to the lowest) divided by FALL_DIV, whichever is lower. Chosen among 189
+#: (share, divisor, combination) on the design families by interpolating their grids
+FALL_SHARE, FALL_DIV = 0.7, 4.0
+FALL_ROW = f"min(default, lr at {FALL_SHARE:.0%} of the fall / {FALL_DIV:g}) (not shipped)"
+
+
+def fall_rule(lrs, raw, smoothed) -> float | None:
+    """``FALL_ROW``'s lr: the lower of the default's and an early point of the fall."""
+    m = S.suggest(lrs, smoothed, S.DEFAULT, raw=raw).lr
+    c = S.prepare(lrs, smoothed, raw)
+    if m is None or c.why:
+        return m
+    y = c.losses
+    low = int(np.argmin(y))
+    start = float(np.median(y[:5]))
+    j = int(np.argmax(y[: low + 1] <= start - FALL_SHARE * (start - y[low])))
+    return min(m, max(float(c.lrs[j]) / FALL_DIV, c.lo))
+
+
 def rules() -> dict[str, Callable]:
     out = {S.DEFAULT + " (default)": lrwidget_rule(S.DEFAULT)}
     out.update({n: lrwidget_rule(n) for n in S.RULES if n != S.DEFAULT})
     out["torch-lr-finder"] = torch_lr_finder_rule
+    out[FALL_ROW] = fall_rule
     out["lightning"] = lightning_rule
     return out
 
