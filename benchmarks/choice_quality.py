@@ -8,7 +8,10 @@ the best of a 13-point log grid 1e-5..1 trained the same way. The gap is in poin
 or R^2 x 100 for the regression family). A rule with no answer scores as the worst grid point.
 The fine-tuning family (``tasks.finetune_text``) starts every model, the range test's included,
 from a transformer pre-trained on another task, with a new head: the case where finders are said
-to suggest far too large an lr (transformers #16013).
+to suggest far too large an lr (transformers #16013). ``tasks.finetune_digits`` fine-tunes a
+pre-trained MLP on 20 digits of a shifted domain, where the best lr is 46x below the same model's
+from scratch (``finetune_variants.py``); it has a validation split, and the row
+'minimum (default), val_loader given' reads the range test on it (``val_loader``).
 
 Rules compared: lrwidget's (``lrwidget.pure.suggest.RULES``, the default marked) and two anchors
 re-implemented from their published code: torch-lr-finder's ``LRFinder.plot(suggest_lr=True)``
