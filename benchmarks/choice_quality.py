@@ -8,7 +8,10 @@ the best of a 13-point log grid 1e-5..1 trained the same way. The gap is in poin
 or R^2 x 100 for the regression family). A rule with no answer scores as the worst grid point.
 The fine-tuning family (``tasks.finetune_text``) starts every model, the range test's included,
 from a transformer pre-trained on another task, with a new head: the case where finders are said
-to suggest far too large an lr (transformers #16013).
+to suggest far too large an lr (transformers #16013). ``tasks.finetune_digits`` fine-tunes a
+pre-trained MLP on 20 digits of a shifted domain, where the best lr is 46x below the same model's
+from scratch (``finetune_variants.py``); it has a validation split, and the row
+'minimum (default), val_loader given' reads the range test on it (``val_loader``).
 
 Rules compared: lrwidget's (``lrwidget.pure.suggest.RULES``, the default marked) and two anchors
 re-implemented from their published code: torch-lr-finder's ``LRFinder.plot(suggest_lr=True)``
@@ -66,8 +69,9 @@ START_LR, END_LR, NUM_ITER = 1e-7, 10.0, 100
 # --- the range test: the one place that talks to the engine -------------------------------------
 
 
-def range_test(task: T.Task, opt_name: str, seed: int):
-    """Run lrwidget's range test on a fresh model; returns (lrs, raw losses, smoothed losses)."""
+def range_test(task: T.Task, opt_name: str, seed: int, val: bool = False):
+    """Run lrwidget's range test on a fresh model; returns (lrs, raw losses, smoothed losses).
+    With ``val``, the losses are those of the family's validation split (``val_loader``)."""
     from lrwidget import LRFinder
 
     torch.manual_seed(seed)
@@ -80,8 +84,13 @@ def range_test(task: T.Task, opt_name: str, seed: int):
         shuffle=True,
         generator=g,
     )
+    val_loader = None
+    if val and task.val is not None:
+        val_loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(*task.val), 64)
     finder = LRFinder(model, opt, task.criterion)
-    r = finder.range_test(loader, start_lr=START_LR, end_lr=END_LR, num_iter=NUM_ITER)
+    r = finder.range_test(
+        loader, val_loader=val_loader, start_lr=START_LR, end_lr=END_LR, num_iter=NUM_ITER
+    )
     return np.asarray(r.lrs), np.asarray(r.losses), np.asarray(r.smoothed)
 
 
@@ -119,10 +128,32 @@ def lrwidget_rule(name: str) -> Callable:
     return rule
 
 
+#: a candidate default for fine-tuning (issue 21), measured, not shipped: the default's lr, or
+#: the lr where the smoothed loss has made FALL_SHARE of its fall (from the median of the first
+#: 5 usable readings to the lowest) divided by FALL_DIV, whichever is lower. Chosen among 189
+#: (share, divisor, combination) on the design families by interpolating their grids
+FALL_SHARE, FALL_DIV = 0.7, 4.0
+FALL_ROW = f"min(default, lr at {FALL_SHARE:.0%} of the fall / {FALL_DIV:g}) (not shipped)"
+
+
+def fall_rule(lrs, raw, smoothed) -> float | None:
+    """``FALL_ROW``'s lr: the lower of the default's and an early point of the fall."""
+    m = S.suggest(lrs, smoothed, S.DEFAULT, raw=raw).lr
+    c = S.prepare(lrs, smoothed, raw)
+    if m is None or c.why:
+        return m
+    y = c.losses
+    low = int(np.argmin(y))
+    start = float(np.median(y[:5]))
+    j = int(np.argmax(y[: low + 1] <= start - FALL_SHARE * (start - y[low])))
+    return min(m, max(float(c.lrs[j]) / FALL_DIV, c.lo))
+
+
 def rules() -> dict[str, Callable]:
     out = {S.DEFAULT + " (default)": lrwidget_rule(S.DEFAULT)}
     out.update({n: lrwidget_rule(n) for n in S.RULES if n != S.DEFAULT})
     out["torch-lr-finder"] = torch_lr_finder_rule
+    out[FALL_ROW] = fall_rule
     out["lightning"] = lightning_rule
     return out
 
@@ -201,11 +232,12 @@ def _score_order(
     return v
 
 
-def curve_of(cache: Cache, task: T.Task, opt: str, seed: int):
+def curve_of(cache: Cache, task: T.Task, opt: str, seed: int, val: bool = False):
     k = f"curve|{task.name}|{opt}|{seed}|{START_LR}|{END_LR}|{NUM_ITER}|finder"
+    k += "|val" if val else ""
     v = cache.get(k)
     if v is None:
-        lrs, raw, sm = range_test(task, opt, seed)
+        lrs, raw, sm = range_test(task, opt, seed, val)
         v = [S_list(lrs), S_list(raw), S_list(sm)]
         cache.put(k, v)
     return tuple(np.array([math.nan if a is None else a for a in arr], dtype=float) for arr in v)
@@ -346,6 +378,15 @@ def suggested_range(lrs, raw, sm):
 
 
 NOISE_ROWS = ("noise floor: best grid lr, new data order", "noise floor: best lr of another seed")
+#: the default rule on a range test given the family's validation split as ``val_loader``
+#: (families with a ``val`` only): what a user who passes one gets
+VAL_ROW = f"{S.DEFAULT} (default), val_loader given"
+
+
+def val_lr(cache: Cache, task: T.Task, opt: str, seed: int) -> float | None:
+    """The default rule's lr on the range test read on the family's validation split."""
+    lrs, raw, sm = curve_of(cache, task, opt, seed, val=True)
+    return S.suggest(lrs, sm, S.DEFAULT, raw=raw).lr
 
 
 # --- the benchmark -------------------------------------------------------------------------------
@@ -373,9 +414,12 @@ def evaluate(
                     best=best,
                     best_lr=best_lr,
                     schedule=task.schedule,
+                    grid=grid,
                 )
-                for name, rule in R.items():
-                    lr = rule(lrs, raw, sm)
+                picks = {name: rule(lrs, raw, sm) for name, rule in R.items()}
+                if task.val is not None:
+                    picks[VAL_ROW] = val_lr(cache, task, opt, seed)
+                for name, lr in picks.items():
                     sc = worst if lr is None else score_at(cache, task, opt, seed, lr, orders)
                     rows.append(dict(base, rule=name, lr=lr, score=sc, gap=best - sc))
                 if task.schedule == "one_cycle":
@@ -504,7 +548,7 @@ def markdown(rows, families, design, held_out, seeds, orders: int = 1) -> str:
             cells.append(f"{np.mean(g):.1f} / {np.max(g):.1f}" if g else "-")
         for f in families:
             m, w = table.get((name, f), (math.nan, math.nan))
-            cells.append(f"{m:.1f} / {w:.1f}")
+            cells.append("-" if math.isnan(m) else f"{m:.1f} / {w:.1f}")
         if name.endswith("(default)"):
             label = f"**{name}**"
         elif name in NOISE_ROWS:
@@ -526,7 +570,29 @@ def markdown(rows, families, design, held_out, seeds, orders: int = 1) -> str:
                 if g
             )
         )
+    lines += ["", asymmetry(rows, families)]
     return "\n".join(lines) + "\n"
+
+
+def asymmetry(rows, families) -> str:
+    """Per family, the mean gap one grid step (x2.6) below the best grid lr and one above: which
+    side of the optimum is the safe one to miss on (issue 21's cliff)."""
+    out = []
+    for f in families:
+        below, above = [], []
+        for r in rows:
+            if r["family"] == f and r["rule"].endswith("(default)") and "grid" in r:
+                g, b = r["grid"], int(np.argmax(r["grid"]))
+                if b > 0:
+                    below.append(r["best"] - g[b - 1])
+                if b < len(g) - 1:
+                    above.append(r["best"] - g[b + 1])
+        if below and above:
+            out.append(f"{f} {np.mean(below):.1f} / {np.mean(above):.1f}")
+    return (
+        "Asymmetry: the mean gap one grid step (x2.6) below / above the best grid lr, per family "
+        "(points): " + "; ".join(out) + "."
+    )
 
 
 def plot(rows, families, path):
