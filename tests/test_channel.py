@@ -228,6 +228,23 @@ def test_an_apply_from_python_shows_in_every_view(rig, digits_loader):
     assert a.applied_lr == b.applied_lr == opt.param_groups[0]["lr"] == 0.0042
 
 
+def test_a_schedule_attached_from_python_shows_in_every_view(rig, digits_loader):
+    model, opt, finder, (a, b), _ = rig(n=2)
+    finder.range_test(digits_loader, end_lr=1, num_iter=30)
+    lo, hi = float(finder.result.lrs[5]), float(finder.result.lrs[20])
+    built = finder.schedule("one_cycle", lo, hi, 500)  # not through a widget
+    a.wait(10)
+    b.call_on_writer(lambda: None)
+    for w in (a, b):
+        shown = dict(w.schedule_applied)
+        assert shown.pop("max_lrs") == pytest.approx([g["max_lr"] for g in opt.param_groups])
+        assert shown == {"kind": "one_cycle", "lo": lo, "hi": hi, "total_steps": 500}
+    assert built.optimizer is opt
+    finder.apply(0.0042)  # one lr detaches it everywhere
+    b.call_on_writer(lambda: None)
+    assert a.schedule_applied is None and b.schedule_applied is None
+
+
 def test_a_script_that_never_closes_its_widgets_still_exits(tmp_path):
     # ipywidgets closes every widget from __del__ at interpreter exit, when no thread can run
     import subprocess

@@ -114,9 +114,13 @@ class Applying:
         lrs that start a schedule show it.
         """
         changes: dict[str, Any] = {"applied_lr": float(lrs[0])}
-        # a schedule attached here is shown from its built scheduler's own peaks right after
-        # (show_schedule); one a job holds (its own, or after the notebook came back) from these
-        changes["schedule_applied"] = None if schedule is None else schedule_shown(schedule, lrs)
+        if schedule is None:
+            changes["schedule_applied"] = None
+        elif not _same_schedule(self.state["schedule_applied"], schedule):
+            # one a job holds (its own, or after the notebook came back): peaks from its lrs;
+            # one attached here keeps the built scheduler's own peaks (show_schedule), whichever
+            # of the two arrives first
+            changes["schedule_applied"] = schedule_shown(schedule, lrs)
         if self._error_from == "apply":  # the last apply failed; this one did not
             self._error_from = None
             changes["error"] = ""
@@ -182,3 +186,10 @@ class Applying:
             return
         if not self._later(lr):
             self._apply_logged(lr)
+
+
+def _same_schedule(shown: dict[str, Any] | None, schedule: tuple) -> bool:
+    """Whether the views already show ``schedule`` ((kind, lo, hi, total_steps))."""
+    if not shown:
+        return False
+    return (shown["kind"], shown["lo"], shown["hi"], shown["total_steps"]) == tuple(schedule)

@@ -349,6 +349,8 @@ def schedule_shown(schedule: tuple[str, float, float, int], lrs: Sequence[float]
     (a job's state after the notebook came back, a schedule a job attached itself): the peak
     of group 0 is the range's top and every group keeps its ratio to it.
 
+    Example
+    -------
     >>> schedule_shown(("one_cycle", 1e-3, 0.1, 500), [0.004, 0.0004])["max_lrs"]
     [0.1, 0.01]
     """
