@@ -35,6 +35,7 @@ HOSTILE = {
     "sidebar_views": 3,
     "sidebar_fallback": True,
     "saved_readings": b"LRW1",
+    "view_key": "x" * 10_000_000,  # another widget's memo in the page, or a 10 MB string
     "_esm": "export default {}",
     "_model_name": "Other",
     "tabbable": True,

@@ -19,7 +19,6 @@ export function createPlotCache() {
   };
 }
 
-/** A canvas font string in the theme's family. */
 /**
  * Save the context and clip it to the plot box, then draw in device pixels (one column per device
  * pixel keeps curves sharp on high-DPI screens). Returns the y map of loss to device pixels; the
@@ -35,6 +34,7 @@ export function clipToPlot(ctx, g) {
   return createScale([yr.lo, yr.hi], [plot.bottom * dpr, plot.top * dpr], false).map;
 }
 
+/** A canvas font string in the theme's family. */
 export function font(theme, size, weight = "") {
   return `${weight ? `${weight} ` : ""}${size}px ${theme.font}`;
 }

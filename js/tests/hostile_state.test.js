@@ -79,3 +79,23 @@ test("legend, picker, keyboard, markers and tooltip take any of them without thr
     for (const s of list) markerTip(s);
   }
 });
+
+test("a hostile view_key never shares a memo: not a string, empty, or huge", () => {
+  const port = (key) => {
+    const none = () => undefined;
+    return createPort(
+      { get: (n) => (n === "view_key" ? key : undefined), on: none, off: none, send: none },
+      () => false,
+    );
+  };
+  for (const key of [null, 42, {}, ["k"], "", undefined]) {
+    const a = port(key).memo();
+    a.focus = "mine";
+    assert.equal(port(key).memo().focus, undefined, `key ${JSON.stringify(key)} shared a memo`);
+  }
+  const big = "k".repeat(1_000_000);
+  port(big).memo().keyRange = { anchor: 1, focus: 2 };
+  assert.deepEqual(port(big).memo().keyRange, { anchor: 1, focus: 2 }, "one widget's views share theirs");
+  for (let i = 0; i < 1000; i++) port(`w${i}`).memo(); // a long session: the memo table stays bounded
+  assert.equal(port(big).memo().keyRange, undefined, "the oldest memo went first");
+});
