@@ -37,7 +37,7 @@ def test_since_zero_replays_everything():
     assert copy.readings.smoothed.tolist() == s.readings.smoothed.tolist()
     assert copy.ended == s.ended and copy.applied == (0.1, 0.2)
     assert s.since(s.version) == []
-    started = LrApplied((0.01, 0.02), ("cyclic", 1e-3, 0.1, 40))  # a schedule's first lrs
+    started = LrApplied((0.01, 0.02), ("cyclic", 1e-3, 0.1, 40), (0.1, 0.2))  # its first lrs
     s.update(started)
     assert s.since(0)[-1] == started, "a replay says a schedule is attached, not one lr"
 

@@ -76,10 +76,10 @@ def test_a_views_range_and_apply_schedule_reach_the_job(tmp_path):
     assert done["type"] == "OneCycleLR"
     assert done["max_lr"][0] == hi and done["max_lr"][1] == pytest.approx(hi / 10, rel=1e-12)
     assert selected == (lo, hi)
+    # the job's own peaks, bit for bit, whichever came first: its LrApplied or its answer (CI
+    # stop 26 saw the first, whose peaks were then recomputed from the lrs, 1 ulp off)
     assert shown["max_lrs"] == done["max_lr"]
     assert shown["kind"] == "one_cycle" and shown["total_steps"] == 500
-    # the peaks from the state are the range's top times each group's ratio (pure.ranges)
-    assert again.pop("max_lrs") == pytest.approx(shown.pop("max_lrs"), rel=1e-12)
-    assert again == shown, (again, shown)
+    assert again == shown, (again, shown)  # the job's state carries the same peaks
     assert f"THEN click None {float(result.lrs[20])!r}" in ended.output
     assert detached is None, "the view still says a schedule is attached"

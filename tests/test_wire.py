@@ -192,8 +192,28 @@ def test_run_ended_without_result_and_with_error_round_trips():
 
 def test_lr_applied_round_trips():
     assert roundtrip(LrApplied((0.01, 0.001))) == LrApplied((0.01, 0.001))
-    started = LrApplied((0.01,), ("one_cycle", 1e-3, 0.1, 500))  # a schedule's first lrs
+    # a schedule's first lrs and its peaks, bit for bit (views show the scheduler's own numbers)
+    started = LrApplied((0.01, 0.001), ("one_cycle", 1e-3, 0.1, 500), (0.1, 0.1 / 3))
     assert roundtrip(started) == started
+    with pytest.raises(ValueError, match="peaks"):
+        LrApplied((0.01,), ("one_cycle", 1e-3, 0.1, 500))
+
+
+@pytest.mark.parametrize(
+    "extra, msg",
+    [
+        ({"peaks": [0.1]}, "1 peaks for 2 param groups"),
+        ({"peaks": [0.1, -1.0]}, "peaks"),
+        ({"peaks": "0.1"}, "peaks"),
+        ({}, "peaks"),
+    ],
+)
+def test_an_applied_schedules_peaks_are_checked(extra, msg):
+    fields = {"lrs": [0.01, 0.001], "schedule_kind": "cyclic", "lo": 1e-3, "hi": 0.1}
+    with pytest.raises(wire.WireError, match=msg):
+        wire.decode_event("applied", {**fields, "total_steps": 9, **extra}, [])
+    with pytest.raises(wire.WireError, match="peaks without a schedule"):
+        wire.decode_event("applied", {"lrs": [0.01], "peaks": [0.1]}, [])
 
 
 @pytest.mark.parametrize(
@@ -207,7 +227,7 @@ def test_lr_applied_round_trips():
 )
 def test_an_applied_schedule_is_checked_as_a_schedule_request(schedule, msg):
     with pytest.raises(wire.WireError, match=msg):
-        wire.decode_event("applied", {"lrs": [0.01], **schedule}, [])
+        wire.decode_event("applied", {"lrs": [0.01], "peaks": [0.1], **schedule}, [])
 
 
 def test_an_unknown_event_is_refused():
@@ -308,18 +328,19 @@ def test_state_round_trips_run_readings_end_and_applied():
 def test_state_carries_the_schedule_its_lrs_start():
     # a notebook that comes back must show the schedule the job holds, not only its lrs
     sched = ("one_cycle", 1e-3, 0.1, 500)
-    st = wire.State(None, None, None, None, None, (0.1, 0.01), sched)
+    st = wire.State(None, None, None, None, None, (0.01, 0.001), sched, (0.1, 0.1 / 3))
     fields, buffers = wire.encode_state(st)
     m = wire.unpack(KEY, wire.pack(KEY, "state", fields, buffers))
     back = wire.decode_state(m.fields, m.buffers)
-    assert back.applied == (0.1, 0.01) and back.applied_schedule == sched
+    assert back.applied == (0.01, 0.001) and back.applied_schedule == sched
+    assert back.applied_peaks == (0.1, 0.1 / 3)
     plain = wire.decode_state(*wire.encode_state(wire.State(None, None, None, None, None, (0.1,))))
-    assert plain.applied_schedule is None
-    bad = dict(fields, applied_schedule={**fields["applied_schedule"], "total_steps": -5})
+    assert plain.applied_schedule is None and plain.applied_peaks is None
+    bad = dict(fields, applied={**fields["applied"], "total_steps": -5})
     with pytest.raises(wire.WireError, match="total_steps"):
         wire.decode_state(bad, buffers)
-    with pytest.raises(wire.WireError, match="applied_schedule"):
-        wire.decode_state(dict(fields, applied_schedule=[1, 2]), buffers)
+    with pytest.raises(wire.WireError, match="applied"):
+        wire.decode_state(dict(fields, applied=[1, 2]), buffers)
 
 
 def test_state_with_a_result_that_differs_from_the_readings_carries_both():

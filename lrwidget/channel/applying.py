@@ -106,21 +106,19 @@ class Applying:
         range, steps and peaks) until an lr is applied (:meth:`_held`)."""
         self._set(schedule_applied=dict(applied))
 
-    def _held(self, lrs: Any, schedule: tuple | None = None) -> dict[str, Any]:
+    def _held(self, lrs: Any, schedule: tuple | None = None, peaks: Any = None) -> dict[str, Any]:
         """What every view shows of the lrs the optimizer holds now, whoever wrote them.
 
         One lr applied (``schedule`` None) detaches the schedule shown: the optimizer holds that
         lr, and a scheduler stepped again would overwrite it (a job drops ``link.scheduler``);
-        lrs that start a schedule show it.
+        lrs that start a schedule show it, with its built scheduler's ``peaks`` (the numbers
+        :meth:`show_schedule` shows too, whichever of the two arrives first).
         """
         changes: dict[str, Any] = {"applied_lr": float(lrs[0])}
         if schedule is None:
             changes["schedule_applied"] = None
-        elif not _same_schedule(self.state["schedule_applied"], schedule):
-            # one a job holds (its own, or after the notebook came back): peaks from its lrs;
-            # one attached here keeps the built scheduler's own peaks (show_schedule), whichever
-            # of the two arrives first
-            changes["schedule_applied"] = schedule_shown(schedule, lrs)
+        else:
+            changes["schedule_applied"] = schedule_shown(schedule, peaks)
         if self._error_from == "apply":  # the last apply failed; this one did not
             self._error_from = None
             changes["error"] = ""
@@ -153,7 +151,10 @@ class Applying:
     def _lr_applied(self, item: LrApplied) -> None:
         self.runs.update(item)
         # e.g. a job that took the lr after the timeout: its error goes (_held)
-        self._set(**self._held(item.lrs, item.schedule), pending_apply=self._pending_lr is not None)
+        self._set(
+            **self._held(item.lrs, item.schedule, item.peaks),
+            pending_apply=self._pending_lr is not None,
+        )
 
     def _apply_done(self, item: ApplyDone) -> None:
         error = item.future.exception()
@@ -186,10 +187,3 @@ class Applying:
             return
         if not self._later(lr):
             self._apply_logged(lr)
-
-
-def _same_schedule(shown: dict[str, Any] | None, schedule: tuple) -> bool:
-    """Whether the views already show ``schedule`` ((kind, lo, hi, total_steps))."""
-    if not shown:
-        return False
-    return (shown["kind"], shown["lo"], shown["hi"], shown["total_steps"]) == tuple(schedule)

@@ -46,6 +46,7 @@ class RunState:
         self.ended: RunEnded | None = None
         self.applied: tuple[float, ...] | None = None
         self.applied_schedule: tuple | None = None  # the schedule those lrs start, if any
+        self.applied_peaks: tuple[float, ...] | None = None  # and its peaks
         self.version = 0
         self._run_ver = 0
         self._ended_ver = 0
@@ -60,7 +61,7 @@ class RunState:
         elif isinstance(ev, LrApplied):
             self.version += 1
             self.applied, self._applied_ver = tuple(float(x) for x in ev.lrs), self.version
-            self.applied_schedule = ev.schedule
+            self.applied_schedule, self.applied_peaks = ev.schedule, ev.peaks
         elif not self.current(ev.run_id):
             return False
         elif isinstance(ev, Readings):
@@ -118,5 +119,5 @@ class RunState:
             if self.ended is not None and version < self._ended_ver:
                 out.append(self.ended)
         if self.applied is not None and version < self._applied_ver:
-            out.append(LrApplied(self.applied, self.applied_schedule))
+            out.append(LrApplied(self.applied, self.applied_schedule, self.applied_peaks))
         return out

@@ -89,10 +89,17 @@ class LrApplied:
     Delivered at once, from the thread that applied them (not a stream thread). ``schedule``:
     ``(kind, lo, hi, total_steps)`` when ``LRFinder.schedule`` attached a schedule (the lrs are
     its first step's); None when one lr was applied, which detaches any schedule shown.
+    ``peaks``: with a schedule, each param group's peak lr as the built scheduler holds it (the
+    views show these numbers, not ones recomputed from ``lrs``, which round differently).
     """
 
     lrs: tuple[float, ...]
     schedule: tuple[str, float, float, int] | None = None
+    peaks: tuple[float, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if (self.schedule is None) != (self.peaks is None):
+            raise ValueError("LrApplied: a schedule comes with its peaks, and peaks with one")
 
 
 #: what a :class:`Stream` hands its subscriber

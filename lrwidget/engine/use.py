@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any, Callable, TypeVar
 
 import torch
@@ -14,6 +15,7 @@ from .collective import Collective
 from .history import RangeTestResult
 from .loop import write_lr
 from .range_schedule import all_or_nothing, build_schedule, check_kind, group_lrs
+from .schedules import base_lrs
 from .session import Runs
 from .stream import LrApplied
 
@@ -79,14 +81,17 @@ class UseLr:
             write_lr(g, "lr", v)
         return self._tell_applied()
 
-    def _tell_applied(self, schedule: tuple | None = None) -> list[float]:
+    def _tell_applied(
+        self, schedule: tuple | None = None, peaks: Sequence[float] | None = None
+    ) -> list[float]:
         """The lrs the optimizer holds, told to the views (however they got there); ``schedule``:
-        the ``(kind, lo, hi, total_steps)`` they start (None: one lr, no schedule)."""
+        the ``(kind, lo, hi, total_steps)`` they start (None: one lr, no schedule), and
+        ``peaks`` its built scheduler's peak lr of each group."""
         held = [float(g["lr"]) for g in self.optimizer.param_groups]
         with self._runs.lock:
             subs = list(self._runs.subs)
         for sub in subs:
-            sub.callback(LrApplied(tuple(held), schedule))
+            sub.callback(LrApplied(tuple(held), schedule, None if peaks is None else tuple(peaks)))
         return held
 
     def _agreed_lr(self, lr: float | None) -> float:
@@ -230,7 +235,7 @@ class UseLr:
             sched = build_schedule(self.optimizer, *args, **kwargs)
         else:
             sched = self._build_everywhere(comm, args, kwargs)
-        self._tell_applied(args)
+        self._tell_applied(args, base_lrs(self.optimizer, [sched]))
         return sched
 
     def _build_everywhere(

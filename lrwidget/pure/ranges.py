@@ -344,23 +344,22 @@ def column_extremes(
     return np.minimum.reduceat(y, starts), np.maximum.reduceat(y, starts)
 
 
-def schedule_shown(schedule: tuple[str, float, float, int], lrs: Sequence[float]) -> dict[str, Any]:
-    """What the views show of a schedule known only by its numbers and its first step's lrs
-    (a job's state after the notebook came back, a schedule a job attached itself): the peak
-    of group 0 is the range's top and every group keeps its ratio to it.
+def schedule_shown(
+    schedule: tuple[str, float, float, int], peaks: Sequence[float]
+) -> dict[str, Any]:
+    """What the views show of an attached schedule: its ``(kind, lo, hi, total_steps)`` and
+    each param group's peak lr as the built scheduler holds it (``max_lrs``).
 
     Example
     -------
-    >>> schedule_shown(("one_cycle", 1e-3, 0.1, 500), [0.004, 0.0004])["max_lrs"]
-    [0.1, 0.01]
+    >>> schedule_shown(("one_cycle", 1e-3, 0.1, 500), [0.1, 0.01])
+    {'kind': 'one_cycle', 'lo': 0.001, 'hi': 0.1, 'total_steps': 500, 'max_lrs': [0.1, 0.01]}
     """
     kind, lo, hi, total_steps = schedule
-    first = float(lrs[0])
-    peaks = [float(hi) * float(x) / first for x in lrs] if first > 0 else [float(hi)] * len(lrs)
     return {
         "kind": kind,
         "lo": float(lo),
         "hi": float(hi),
         "total_steps": int(total_steps),
-        "max_lrs": peaks,
+        "max_lrs": [float(x) for x in peaks],
     }

@@ -5,16 +5,16 @@ The events of :mod:`lrwidget.engine.stream` map to kinds ``run`` (RunStarted), `
 (Readings, three buffers), ``ended`` (RunEnded; the result's fields through
 :meth:`RangeTestResult.to_dict` and back through :meth:`RangeTestResult.from_dict`, which checks
 them, its arrays as three buffers) and ``applied`` (LrApplied; a schedule's numbers as the
-schedule request's fields, :mod:`lrwidget.remote.schedule_wire`, checked alike). ``state``
-carries everything a notebook needs to show the current run from scratch (:class:`State`): sent
-when it (re)connects.
+schedule request's fields, :mod:`lrwidget.remote.schedule_wire`, checked alike, and its peaks).
+``state`` carries everything a notebook needs to show the current run from scratch
+(:class:`State`): sent when it (re)connects.
 
 Example
 -------
 >>> from lrwidget.engine.stream import LrApplied
 >>> kind, fields, buffers = encode_event(LrApplied((0.01,)))
 >>> kind, decode_event(kind, fields, buffers)
-('applied', LrApplied(lrs=(0.01,), schedule=None))
+('applied', LrApplied(lrs=(0.01,), schedule=None, peaks=None))
 """
 
 from __future__ import annotations
@@ -55,8 +55,9 @@ class State:
 
     ``run`` is None before the job's first run; the arrays are every reading of it so far;
     ``ended`` is its RunEnded once it ended; ``applied`` the lrs the job's optimizer holds since
-    its last ``apply`` (None if none), and ``applied_schedule`` the ``(kind, lo, hi,
-    total_steps)`` of the schedule they start (None: one lr was applied).
+    its last ``apply`` (None if none), ``applied_schedule`` the ``(kind, lo, hi,
+    total_steps)`` of the schedule they start (None: one lr was applied) and ``applied_peaks``
+    that schedule's peak lr of each group.
     """
 
     run: RunStarted | None
@@ -66,6 +67,7 @@ class State:
     ended: RunEnded | None
     applied: tuple[float, ...] | None
     applied_schedule: tuple[str, float, float, int] | None = None
+    applied_peaks: tuple[float, ...] | None = None
 
 
 def _run_fields(ev: RunStarted) -> Fields:
@@ -120,6 +122,28 @@ def _ended_fields(ev: RunEnded) -> Fields:
     }
 
 
+def _applied_fields(lrs: Sequence[float], schedule: tuple | None, peaks: Any) -> Fields:
+    fields = {} if schedule is None else schedule_fields(0, *schedule)
+    if peaks is not None:
+        fields["peaks"] = [float(x) for x in peaks]
+    return {**fields, "lrs": [float(x) for x in lrs]}
+
+
+def _applied_from(fields: Fields) -> tuple[tuple[float, ...], Any, Any]:
+    """``(lrs, schedule, peaks)`` of an ``applied`` event (or a state's ``applied``): a schedule
+    is checked as a schedule request, and comes with one peak lr per group."""
+    lrs = lrs_field(fields, "lrs")
+    if "schedule_kind" not in fields:
+        if "peaks" in fields:
+            raise WireError("applied: peaks without a schedule")
+        return lrs, None, None
+    schedule = parse_schedule(fields)
+    peaks = lrs_field(fields, "peaks")
+    if len(peaks) != len(lrs):
+        raise WireError(f"applied: {len(peaks)} peaks for {len(lrs)} param groups")
+    return lrs, schedule, peaks
+
+
 def _ended_from(fields: Fields, arrays: Sequence[np.ndarray] | None) -> RunEnded:
     run_id = int_field(fields, "run_id")
     reason = str_field(fields, "stop_reason", STOP_REASONS)
@@ -152,8 +176,7 @@ def encode_event(ev: Any) -> tuple[str, Fields, list[bytes]]:
         bufs = [] if ev.result is None else [to_bytes(getattr(ev.result, k)) for k in ARRAYS]
         return "ended", _ended_fields(ev), bufs
     if isinstance(ev, LrApplied):
-        fields = {} if ev.schedule is None else schedule_fields(0, *ev.schedule)
-        return "applied", {**fields, "lrs": [float(x) for x in ev.lrs]}, []
+        return "applied", _applied_fields(ev.lrs, ev.schedule, ev.peaks), []
     raise TypeError(f"not an event of lrwidget.engine.stream: {type(ev).__name__}")
 
 
@@ -189,8 +212,7 @@ def decode_event(kind: str, fields: Fields, buffers: Sequence[Any]) -> Any:
         return _ended_from(fields, [array(b, k) for b, k in zip(buffers, ARRAYS)])
     if kind == "applied":
         need_buffers(kind, buffers, 0)
-        schedule = parse_schedule(fields) if "schedule_kind" in fields else None
-        return LrApplied(lrs_field(fields, "lrs"), schedule)
+        return LrApplied(*_applied_from(fields))
     raise WireError(f"kind {show(kind)} is not an event (run, readings, ended, applied)")
 
 
@@ -212,10 +234,9 @@ def encode_state(st: State) -> tuple[Fields, list[bytes]]:
         "count": int(arrays[0].size),
         "ended": None,
         "result_is_readings": False,
-        "applied": None if st.applied is None else [float(x) for x in st.applied],
-        "applied_schedule": None
-        if st.applied_schedule is None
-        else schedule_fields(0, *st.applied_schedule),
+        "applied": None
+        if st.applied is None
+        else _applied_fields(st.applied, st.applied_schedule, st.applied_peaks),
     }
     buffers = [to_bytes(a) for a in arrays]
     if st.ended is not None:
@@ -245,7 +266,7 @@ def decode_state(fields: Fields, buffers: Sequence[Any]) -> State:
         else:
             ra = [array(b, k) for b, k in zip(buffers[3:], ARRAYS)] if own else arrays
             ended = _ended_from(ended_f, ra)
-    applied = None if fields.get("applied") is None else lrs_field(fields, "applied")
-    sched = fields.get("applied_schedule")
-    schedule = None if sched is None else parse_schedule(obj_field(fields, "applied_schedule"))
-    return State(run, arrays[0], arrays[1], arrays[2], ended, applied, schedule)
+    if fields.get("applied") is None:
+        return State(run, arrays[0], arrays[1], arrays[2], ended, None)
+    applied = _applied_from(obj_field(fields, "applied"))
+    return State(run, arrays[0], arrays[1], arrays[2], ended, *applied)

@@ -340,7 +340,14 @@ class Link:
             ver = runs.version
             lrs, losses, smoothed = (a.copy() for a in runs.readings.view())
             st = wire.State(
-                runs.run, lrs, losses, smoothed, runs.ended, runs.applied, runs.applied_schedule
+                runs.run,
+                lrs,
+                losses,
+                smoothed,
+                runs.ended,
+                runs.applied,
+                runs.applied_schedule,
+                runs.applied_peaks,
             )
         return ver, st
 

@@ -40,7 +40,7 @@ class Shown:
         self.open = False  # started and not ended in the views
         self._lost = False  # ended by a disconnect
         self._n = 0  # readings of it shown
-        self._applied: tuple | None = None  # (lrs, schedule) shown last
+        self._applied: tuple | None = None  # (lrs, schedule, peaks) shown last
         self._seq = 0
         self._t0 = 0.0
         self._run_ids = itertools.count(1)
@@ -56,7 +56,7 @@ class Shown:
             if self._key == (session, ev.run_id) and self.open:
                 self._end(ev)
         elif isinstance(ev, LrApplied):
-            self._applied = (tuple(ev.lrs), ev.schedule)
+            self._applied = (tuple(ev.lrs), ev.schedule, ev.peaks)
             self._emit(ev)
 
     def state(self, st: State, session: str) -> None:
@@ -72,7 +72,11 @@ class Shown:
                 self._all_readings(st, st.run)
                 if st.ended is not None:
                     self._end(st.ended)
-        held = None if st.applied is None else (tuple(st.applied), st.applied_schedule)
+        held = (
+            None
+            if st.applied is None
+            else (tuple(st.applied), st.applied_schedule, st.applied_peaks)
+        )
         if held is not None and held != self._applied:
             self._applied = held
             self._emit(LrApplied(*held))

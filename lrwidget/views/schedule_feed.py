@@ -30,7 +30,8 @@ from ..channel.protocol import BadCommand
 from ..channel.range_protocol import ScheduleCommand, SelectRange, parse_range_command
 from ..channel.writer import Call
 from ..engine.range_schedule import schedule_preview
-from ..pure.ranges import snap_range, suggest_range
+from ..engine.schedules import base_lrs
+from ..pure.ranges import schedule_shown, snap_range, suggest_range
 from ..pure.rules import SCHEDULE
 from .static_fallback import Displays, Settled
 from .view_state import ViewState
@@ -52,12 +53,7 @@ def peak_lrs(built: Any) -> list[float]:
     """
     if isinstance(built, Sequence):
         return [float(v) for v in built]
-    if hasattr(built, "max_lrs"):
-        return [float(v) for v in built.max_lrs]
-    groups = built.optimizer.param_groups
-    if all("max_lr" in g for g in groups):
-        return [float(g["max_lr"]) for g in groups]
-    return [float(v) for v in built.base_lrs]
+    return base_lrs(built.optimizer, [built])  # what the engine tells the views (LrApplied)
 
 
 class RangeSchedule(ViewState):
@@ -274,8 +270,7 @@ class RangeSchedule(ViewState):
             )
         lo, hi = rng
         built = self.finder.schedule(cmd.kind, lo, hi, cmd.total_steps)
-        applied = {"kind": cmd.kind, "lo": lo, "hi": hi, "total_steps": cmd.total_steps}
-        applied["max_lrs"] = peak_lrs(built)
+        applied = schedule_shown((cmd.kind, lo, hi, cmd.total_steps), peak_lrs(built))
 
         def show() -> None:
             kind, n = cmd.kind, cmd.total_steps

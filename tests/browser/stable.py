@@ -50,3 +50,20 @@ def box(locator) -> dict[str, float]:
         return b
 
     return _retried(step)
+
+
+def settled(locator, quiet_ms: int = 2500, timeout_s: float = 60.0):
+    """The element of ``locator`` once it stayed on the page ``quiet_ms`` without being
+    replaced: a refresh still on its way (an Apply schedule's, a range's) has come by then.
+
+    Keys pressed while a view is replaced go to the page, not the view (CI stop 26: two of three
+    Shift+Right were lost that way), so a test that types waits for this first.
+    """
+    page = locator.page
+    deadline = time.monotonic() + timeout_s
+    while True:
+        el = _retried(lambda: locator.element_handle(timeout=10_000))
+        page.wait_for_timeout(quiet_ms)
+        if el.evaluate("e => e.isConnected"):
+            return el
+        assert time.monotonic() < deadline, f"the view was still being replaced after {timeout_s} s"

@@ -106,7 +106,13 @@ def test_drag_pick_one_cycle_apply_and_the_keyboard_range(
         # the keyboard: a click selects a reading, Shift+Right x3 grows the range, Escape clears
         nb.select_on_plot(root, 0.4)
         box = root.locator(".lrw-plot")
-        old_view = box.element_handle()
+        # keys pressed while a refresh replaces the view reach the page, not the view: the
+        # keys start once no refresh is on its way (the Apply schedule's may come late)
+        old_view = stable.settled(box)
+        page.evaluate(  # where each key went, for the message below
+            "() => { window.__keys = []; document.addEventListener('keydown', e => window.__keys"
+            ".push(`${e.key}@${e.target.className || e.target.tagName}`), true); }"
+        )
         for _ in range(3):
             page.keyboard.press("Shift+ArrowRight")  # where the focus is, as a user types
         # the settled range refreshes the static fallback, which renders the view anew: the
@@ -120,7 +126,8 @@ def test_drag_pick_one_cycle_apply_and_the_keyboard_range(
         page.keyboard.press("Shift+ArrowRight")
         page.wait_for_timeout(500)
         keyed = _read(nb, 3)["range"]
-        assert keyed is not None and keyed[1] - keyed[0] == 4, keyed
+        keys = page.evaluate("window.__keys")
+        assert keyed is not None and keyed[1] - keyed[0] == 4, (keyed, keys)
         box.press("Escape")
         page.wait_for_timeout(500)
         assert _read(nb, 3)["range"] is None
