@@ -308,8 +308,9 @@ finder = lrwidget.LRFinder(model, optimizer, criterion)  # collective: every ran
 link = lrwidget.connect(finder)          # LRWIDGET_ADDRESS, LRWIDGET_TOKEN; only rank 0 connects
 result = finder.range_test(loader, start_lr=1e-5, end_lr=10, num_iter=150)
 lr = link.wait_for_choice(timeout=600)   # the lr applied in the notebook, now in every optimizer
+# one write of a whole line (end=""): the ranks share one unbuffered pipe
 print(f"rank {rank}: {result.stop_reason} after {len(result)} steps; "
-      f"training at lr={optimizer.param_groups[0]['lr']:.6g}", flush=True)
+      f"training at lr={optimizer.param_groups[0]['lr']:.6g}\n", end="", flush=True)
 link.close()
 
 for epoch in range(3):                   # the job goes on with the chosen lr
