@@ -10,13 +10,26 @@ CPU time (less disturbed by other load on a shared machine) and of wall time is 
 the ratio of two bare runs (the machine's noise floor).
 
 Run: ``python benchmarks/watch_overhead.py [--pairs 21] [--steps 400]``
+
+``--instructions``: instead, count the instructions each loop executes (valgrind's callgrind,
+instrumenting only the timed loop, after a warm-up run of 80 steps; ``PYTHONHASHSEED=0``): the
+bare loop's and the watched loop's per step, and their ratio. A count does not depend on the
+machine's load (2 cores shared by 3 people give wall ratios +-8%), so it compares two versions
+of the watch where time cannot; it ignores cache misses (the watch's cold code costs more per
+instruction than the training step's), so it is a lower bound of the time ratio. About 2 minutes
+(two valgrind runs side by side); needs ``valgrind`` on the PATH. ``--without PART`` (with
+``--instructions``) makes one part a no-op first, to count what it costs: ``snapshots``,
+``ratios`` or ``doctor``.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import os
+import re
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -143,12 +156,80 @@ def parts(data: list, rounds: int = 5) -> dict[str, float]:
     return best
 
 
+def without(part: str) -> None:
+    """Make one part of the watch a no-op (``--without``): what the rest costs without it."""
+    from lrwidget.engine.watch_ratios import UpdateRatios
+    from lrwidget.engine.watch_ring import Ring
+    from lrwidget.pure.verdict import Doctor
+
+    if part == "snapshots":
+        Ring.take = lambda self, step, nbytes: None
+    elif part == "ratios":
+        UpdateRatios.before = UpdateRatios.after = lambda self: None
+    elif part == "doctor":
+        Doctor.update = lambda self, losses, lrs: self.diagnosis
+
+
+def counted(mode: str, steps: int) -> None:
+    """The child under callgrind: warm up, then run the loop once between the parent's
+    "instrument on" and "off" (the parent toggles it: a subprocess spawned here would be
+    counted, ~5 M instructions)."""
+    data = batches(steps)
+    run(data[:80], mode == "watch")  # every path taken once (imports, first calls)
+    print("ready", flush=True)
+    sys.stdin.readline()  # the parent turned the instrumentation on
+    run(data, mode == "watch")
+    print("done", flush=True)
+    sys.stdin.readline()
+
+
+def instructions(steps: int, part: str | None) -> None:
+    """Count each loop's instructions under callgrind (two runs side by side) and print them."""
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    jobs = {}
+    for mode in ("bare", "watch"):
+        cmd = ["valgrind", "--tool=callgrind", "--instr-atstart=no", "--cache-sim=no"]
+        cmd += ["--callgrind-out-file=/dev/null", sys.executable, __file__, "--steps", str(steps)]
+        cmd += ["--child", mode] + (["--without", part] if part else [])
+        pipes = {"stdin": subprocess.PIPE, "stdout": subprocess.PIPE, "stderr": subprocess.PIPE}
+        jobs[mode] = subprocess.Popen(cmd, env=env, text=True, **pipes)
+    for step in ("on", "off"):  # each child: ready, instrument on, go; done, off, end
+        for job in jobs.values():
+            job.stdout.readline()
+            ctl = ["callgrind_control", "-i", step, str(job.pid)]
+            subprocess.run(ctl, check=True, capture_output=True, timeout=600)
+            job.stdin.write("\n")
+            job.stdin.flush()
+    per_step = {}
+    for mode, job in jobs.items():
+        _, err = job.communicate(timeout=1800)
+        found = re.findall(r"Collected : (\d+)", err)
+        if job.returncode or not found:
+            raise SystemExit(f"valgrind failed ({mode}): {err[-2000:]}")
+        per_step[mode] = int(found[-1]) / steps
+    bare, watch = per_step["bare"], per_step["watch"]
+    print(
+        f"instructions per step ({steps} steps{', without ' + part if part else ''}): "
+        f"bare {bare:,.0f}, watch() {watch:,.0f} (+{watch - bare:,.0f}): watch()/bare "
+        f"{watch / bare:.4f}"
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--pairs", type=int, default=21)
     ap.add_argument("--steps", type=int, default=400)
+    ap.add_argument("--instructions", action="store_true", help="count instructions (valgrind)")
+    ap.add_argument("--without", choices=["snapshots", "ratios", "doctor"])
+    ap.add_argument("--child", choices=["bare", "watch"], help=argparse.SUPPRESS)
     args = ap.parse_args()
     torch.set_num_threads(1)
+    if args.without:
+        without(args.without)
+    if args.child:
+        return counted(args.child, args.steps)
+    if args.instructions:
+        return instructions(args.steps, args.without)
     data = batches(args.steps)
     run(data, True), run(data, False)  # warm up
     t: dict[str, list] = {"watch": [], "bare": [], "bare2": []}

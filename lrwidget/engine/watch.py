@@ -216,9 +216,10 @@ class Watch:
 
     # ------------------------------------------------------------------ the hot path
     def _before_step(self, opt: Any, args: Any, kwargs: Any) -> None:
-        self._lrs[self._k] = [self._lr_of(g) for g in self._groups]
+        k = self._k
+        self._lrs[k] = list(map(self._lr_of, self._groups))  # C-level map: no comprehension frame
         self._stepped = True
-        if self._k == self.every - 1:
+        if k == self.every - 1:
             self._ratio.before()
             if self._post is None:  # registered for this step only: no call on the others
                 self._post = opt.register_step_post_hook(self._after_step)
@@ -249,9 +250,12 @@ class Watch:
         if not self.training:
             raise RuntimeError("record() outside `with finder.watch(...) as watch:`")
         k = self._k
-        self._stage(k, loss)
+        if self._host is not None and type(loss) is Tensor and loss.numel() == 1:
+            self._host[k] = loss.item()  # the usual CPU case, inline: a call less each step
+        else:
+            self._stage(k, loss)
         if not self._stepped:  # no hook saw a step (a skipped AMP step, a wrapper): lr held now
-            self._lrs[k] = [self._lr_of(g) for g in self._groups]
+            self._lrs[k] = list(map(self._lr_of, self._groups))
         self._stepped = False
         self._k = k + 1
         self.step += 1
