@@ -216,10 +216,9 @@ class Watch:
 
     # ------------------------------------------------------------------ the hot path
     def _before_step(self, opt: Any, args: Any, kwargs: Any) -> None:
-        k = self._k
-        self._lrs[k] = list(map(self._lr_of, self._groups))  # C-level map: no comprehension frame
+        self._lrs[self._k] = list(map(self._lr_of, self._groups))  # map: no comprehension frame
         self._stepped = True
-        if k == self.every - 1:
+        if self._k == self.every - 1:
             self._ratio.before()
             if self._post is None:  # registered for this step only: no call on the others
                 self._post = opt.register_step_post_hook(self._after_step)
@@ -256,8 +255,7 @@ class Watch:
             self._stage(k, loss)
         if not self._stepped:  # no hook saw a step (a skipped AMP step, a wrapper): lr held now
             self._lrs[k] = list(map(self._lr_of, self._groups))
-        self._stepped = False
-        self._k = k + 1
+        self._stepped, self._k = False, k + 1
         self.step += 1
         if self._k == self.every or (self._queue and self.comm is None):
             self._boundary()
