@@ -310,7 +310,7 @@ result = finder.range_test(loader, start_lr=1e-5, end_lr=10, num_iter=150)
 lr = link.wait_for_choice(timeout=600)   # the lr applied in the notebook, now in every optimizer
 # one write of a whole line (end=""): the ranks share one unbuffered pipe
 print(f"rank {rank}: {result.stop_reason} after {len(result)} steps; "
-      f"training at lr={optimizer.param_groups[0]['lr']:.6g}\n", end="", flush=True)
+      f"training at lr={optimizer.param_groups[0]['lr']:.6g}\\n", end="", flush=True)
 link.close()
 
 for epoch in range(3):                   # the job goes on with the chosen lr
@@ -367,11 +367,12 @@ def distributed():
         new_code_cell(
             'w = lrwidget.listen(title="digits MLP, torchrun job of 2 ranks")\n'
             'env = {**os.environ, **w.env, "OMP_NUM_THREADS": "1"}\n'
+            "# its output to a file: a pipe read only at the end would stop the job when full\n"
+            'log = open(os.path.join(job_dir, "job.log"), "w")\n'
             "job = subprocess.Popen(\n"
             '    [sys.executable, "-m", "torch.distributed.run", "--standalone", '
             '"--nproc_per_node=2", job_py],\n'
-            "    cwd=job_dir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, "
-            "text=True)"
+            "    cwd=job_dir, env=env, stdout=log, stderr=subprocess.STDOUT)"
         ),
         new_code_cell(
             "result = w.wait(timeout=300)            # the job's result, once its test ended\n"
@@ -389,7 +390,9 @@ def distributed():
             'print(f"the job trains at lr = {w.applied_lr:.6g}")'
         ),
         new_code_cell(
-            "out, _ = job.communicate(timeout=300)   # the job's output: every rank has the lr\n"
+            "job.wait(timeout=300)                    # the job's output: every rank has the lr\n"
+            "log.close()\n"
+            'out = open(os.path.join(job_dir, "job.log")).read()\n'
             "assert job.returncode == 0, out\n"
             'print("\\n".join(s for s in out.splitlines() if s.startswith(("rank", "training"))))\n'
             "w.close()\n"

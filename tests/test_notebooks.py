@@ -8,6 +8,7 @@ import pathlib
 import re
 import secrets
 import sys
+import tempfile
 import time
 
 import nbformat
@@ -106,8 +107,14 @@ def test_distributed_notebook_picks_the_lr_of_a_two_rank_torchrun_job(monkeypatc
     mark = secrets.token_hex(8)
     monkeypatch.setenv(MARK, mark)
     t0 = time.monotonic()
+    jobs_dir = pathlib.Path(tempfile.gettempdir())
+    before = set(jobs_dir.glob("lrwidget-ddp-*"))
     try:
         text = _run(ROOT / "notebooks" / "distributed.ipynb")
+    except Exception as e:  # the job's own output says why (the notebook reads it at its end)
+        logs = [p / "job.log" for p in set(jobs_dir.glob("lrwidget-ddp-*")) - before]
+        tails = [p.read_text()[-3000:] for p in logs if p.is_file()]
+        raise AssertionError(f"{e}\n---- the job's output ----\n" + "\n".join(tails)) from e
     finally:
         kill_marked(mark)
     chosen = float(re.search(r"the job trains at lr = ([0-9.e+-]+)", text).group(1))
