@@ -412,7 +412,9 @@ def test_a_notebook_that_comes_back_gets_the_jobs_watch_so_far_once(listener):
             w1.close()
             steps(watch, 16)  # no notebook hears these
             w2 = listener(address=w1.address, token=TOKEN)
+            # the source's state, then the views' feed (the writer thread takes it after)
             wait_until(lambda: w2.finder.watch.step == 32, 20, "the replay")
+            wait_until(lambda: w2._training.snapshot()[0]["steps"] == 32, 10, "the feed's replay")
             content, (buf,) = w2._training.snapshot()
             cols = np.frombuffer(buf, dtype="<f8").reshape(6, -1)
             assert content["steps"] == 32 and content["cols"] == 32
