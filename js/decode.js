@@ -39,8 +39,30 @@ function num(x) {
 }
 
 /**
- * One decoded message: {type: "run" | "readings" | "heartbeat", ...} with camelCase fields and, for
- * readings, Float64Arrays lr / loss / smoothed. Returns {type: "invalid", reason} for malformed input
+ * A `line` message (a finished run's line, drawn without lag): {type: "line", runId, count, line} with one
+ * Float64Array of `count` values, finite or NaN (a gap); anything else is {type: "invalid", reason}.
+ */
+function decodeLine(msg, buffers) {
+  const count = num(msg.count);
+  if (!Number.isInteger(msg.run_id)) return { type: "invalid", reason: `line: bad run_id ${msg.run_id}` };
+  if (!Number.isInteger(count) || count < 0) return { type: "invalid", reason: `line: bad count ${msg.count}` };
+  if (buffers?.length !== 1) {
+    return { type: "invalid", reason: `line needs 1 buffer, got ${buffers?.length ?? 0}` };
+  }
+  let line;
+  try {
+    line = toFloat64Array(buffers[0], count);
+  } catch (err) {
+    return { type: "invalid", reason: `line: ${err.message}` };
+  }
+  const inf = line.findIndex((y) => y === Infinity || y === -Infinity);
+  if (inf >= 0) return { type: "invalid", reason: `line: value ${inf} is infinite` };
+  return { type: "line", runId: msg.run_id, count, line };
+}
+
+/**
+ * One decoded message: {type: "run" | "readings" | "line" | "heartbeat", ...} with camelCase fields and, for
+ * readings, Float64Arrays lr / loss / smoothed (for a line, `line`). Returns {type: "invalid", reason} for malformed input
  * and null for message types this module does not know (they are ignored, for forward compatibility).
  */
 export function decodeMessage(msg, buffers = []) {
@@ -79,6 +101,8 @@ export function decodeMessage(msg, buffers = []) {
         return { type: "invalid", reason: err.message };
       }
     }
+    case "line":
+      return decodeLine(msg, buffers);
     case "heartbeat":
       return { type: "heartbeat", t: num(msg.t) };
     default:

@@ -28,6 +28,7 @@ export function createViewState(capacity = 256) {
     firstBad: -1, // index of the first reading with a NaN/inf loss, -1 if none
     lrMin: Infinity, // extent of the finite, positive lrs written (the x range without a scan per frame)
     lrMax: -Infinity,
+    lineLow: -1, // the finished run's line (no lag) replaced `smoothed`: the index of its lowest point; -1 before
   };
 }
 
@@ -54,6 +55,7 @@ function clearReadings(state) {
   state.firstBad = -1;
   state.lrMin = Infinity;
   state.lrMax = -Infinity;
+  state.lineLow = -1;
 }
 
 /** Record that this view just asked for a replay (sent "hello"). */
@@ -75,7 +77,35 @@ export function applyMessage(state, m, now = 0) {
   if (m.type === "invalid") res.error = m.reason;
   else if (m.type === "run") applyRun(state, m, res);
   else if (m.type === "readings") applyReadings(state, m, res);
+  else if (m.type === "line") applyLine(state, m, res);
   return res; // a heartbeat only counts as contact
+}
+
+/**
+ * A finished run's line, drawn without lag: it replaces the smoothed loss its readings carried (the live EMA),
+ * one value per reading, so the curve, the y range and the markers follow it. Refused (with the reason) for
+ * another run than the one shown or another length than its readings'. A new run starts again from the EMA.
+ */
+function applyLine(state, m, res) {
+  if (m.runId !== state.runId) {
+    res.error = `line of run ${m.runId}, the view shows run ${state.runId}`;
+    return;
+  }
+  if (m.count !== state.n) {
+    res.error = `line of ${m.count} values for ${state.n} readings`;
+    return;
+  }
+  state.smoothed.set(m.line, 0);
+  state.dirtyFrom = 0;
+  state.firstBad = -1;
+  let low = -1;
+  for (let i = 0; i < state.n; i++) {
+    const y = m.line[i];
+    if (state.firstBad < 0 && !(Number.isFinite(state.loss[i]) && Number.isFinite(y))) state.firstBad = i;
+    if (Number.isFinite(y) && (low < 0 || y < m.line[low])) low = i;
+  }
+  state.lineLow = low;
+  res.changed = true;
 }
 
 function applyRun(state, m, res) {

@@ -17,6 +17,7 @@ from torch import nn
 import lrwidget
 from lrwidget import BqplotView, LRFinder, LRFinderWidget
 from lrwidget.pure.rules import palette, y_range
+from lrwidget.pure.smooth import centered
 from lrwidget.views.bqview import nearest_reading, suggestion_points
 
 
@@ -70,8 +71,11 @@ def test_marks_hold_the_result_and_the_suggestions(parts, digits_loader):
     r = w.wait(60)
     assert len(r) > 10
     assert same(view.raw_line.x, r.lrs) and same(view.raw_line.y, r.losses)
-    assert same(view.smoothed_line.x, r.lrs) and same(view.smoothed_line.y, r.smoothed)
-    assert same(view.readings_marks.x, r.lrs) and same(view.readings_marks.y, r.smoothed)
+    # the finished run's line: smoothed without lag (issue 21), not the live EMA
+    line = centered(r.lrs, r.losses)
+    assert not same(line, r.smoothed)
+    assert same(view.smoothed_line.x, r.lrs) and same(view.smoothed_line.y, line)
+    assert same(view.readings_marks.x, r.lrs) and same(view.readings_marks.y, line)
     # one marker per rule that answered, at its lr and on the smoothed curve at its reading
     answered = [(n, s) for n, s in r.suggestions.items() if s.lr is not None]
     assert answered, r.suggestions
@@ -79,12 +83,12 @@ def test_marks_hold_the_result_and_the_suggestions(parts, digits_loader):
     assert same(view.suggestion_marks.x, [s.lr for _, s in answered])
     for (n, s), y in zip(answered, view.suggestion_marks.y):
         if s.index is not None:
-            assert y == r.smoothed[s.index], n
+            assert y == line[s.index], n
     # the loss axis shows the whole smoothed curve up to divergence, by the canvas widget's rule
     lo, hi = view._y.min, view._y.max
-    fin = r.smoothed[np.isfinite(r.smoothed)]
+    fin = line[np.isfinite(line)]
     assert lo < fin.min() and hi > fin[0]
-    assert (lo, hi) == y_range(r.smoothed, r.losses)
+    assert (lo, hi) == y_range(line, r.losses)
     # the canvas widget's light palette
     pal = palette(dark=False)
     assert list(view.raw_line.colors) == [pal["accent"]] == list(view.smoothed_line.colors)
@@ -142,7 +146,7 @@ def test_click_on_a_reading_selects_it_in_the_widget(parts, digits_loader):
 def test_built_from_a_finder_keeps_its_own_selection(parts, digits_loader):
     finder, _, view = parts(with_widget=False)
     r = finder.range_test(digits_loader, end_lr=10, num_iter=50)
-    assert same(view.smoothed_line.y, r.smoothed)
+    assert same(view.smoothed_line.y, centered(r.lrs, r.losses))
     i = 20
     assert view.select(r.lrs[i] * 1.01) == r.lrs[i]  # the nearest reading, not the value
     assert list(view.selection_line.x) == [r.lrs[i]] * 2
@@ -180,7 +184,7 @@ def test_a_view_built_after_the_test_shows_the_last_result(parts, digits_loader,
     r = finder.range_test(digits_loader, end_lr=10, num_iter=40)
     view = BqplotView(finder)
     try:
-        assert same(view.smoothed_line.y, r.smoothed)
+        assert same(view.smoothed_line.y, centered(r.lrs, r.losses))
         assert same(view.suggestion_marks.x, suggestion_points(r)[1])
     finally:
         view.close()
@@ -253,7 +257,7 @@ def test_the_range_band_and_the_preview_follow_the_kernels_range(parts, digits_l
         return list(view.range_band.x), view.range_band.line_style
 
     lo, hi = w.suggested_range
-    y0, y1 = y_range(r.smoothed, r.losses)
+    y0, y1 = y_range(centered(r.lrs, r.losses), r.losses)
     assert band() == ([lo, hi, hi, lo, lo], "dashed"), "nothing brushed: the suggested range"
     assert list(view.range_band.y) == [y0, y0, y1, y1, y0], "over the whole loss axis"
     a, b = w.select_range(r.lrs[10], r.lrs[40])

@@ -23,6 +23,7 @@ from torch import nn
 
 import lrwidget
 from lrwidget.engine.history import RangeTestResult
+from lrwidget.pure.smooth import centered
 from tests import jobs
 from tests.remote_jobs import Job, job_env
 from tests.widgets import Capture, comm_msg, same, wait_until
@@ -39,7 +40,7 @@ def listener():
     def make(**kw):
         kw.setdefault("display", False)
         w = lrwidget.listen(**kw)
-        Capture(w)
+        w.cap = Capture(w)
         made.append(w)
         return w
 
@@ -103,6 +104,11 @@ def test_the_widget_draws_the_job_live_and_a_click_apply_reaches_its_optimizer(l
         assert same(lrs, job_result.lrs) and same(losses, job_result.losses)
         assert same(smoothed, job_result.smoothed)
         assert w.suggestions[0]["lr"] == job_result.suggested_lr
+        # issue 21: the finished run is drawn without lag, the job's readings smoothed here
+        wait_until(lambda: w.cap.custom("line"), 10, "the finished run's line")
+        ((_, c, bufs),) = w.cap.custom("line")
+        assert c["count"] == len(job_result)
+        assert same(np.frombuffer(bufs[0], "<f8"), centered(job_result.lrs, job_result.losses))
         assert len(w.finder.jobs) == 1 and w.finder.jobs[0]["pid"] > 0
 
         i = len(result) // 3

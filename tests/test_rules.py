@@ -35,6 +35,7 @@ from lrwidget.pure.rules import (
     x_domain,
     y_range,
 )
+from lrwidget.pure.smooth import centered
 from lrwidget.views import report
 from tests.digits import digits_sgd
 
@@ -399,7 +400,8 @@ def test_the_python_svg_uses_the_js_colours_ticks_labels_and_markers(result, tmp
             {
                 "lrs": _enc(result.lrs),
                 "raw": _enc(result.losses),
-                "smoothed": _enc(result.smoothed),
+                # the line a finished run is drawn with (issue 21), not the live EMA
+                "smoothed": _enc(centered(result.lrs, result.losses)),
                 "log": True,
                 "start": result.start_lr,
                 "end": result.end_lr,

@@ -9,6 +9,7 @@ from torch import nn
 from lrwidget import LRFinder
 from lrwidget.channel.run_state import RunState
 from lrwidget.engine.stream import LrApplied, Readings, RunEnded, RunStarted
+from lrwidget.pure.smooth import centered
 
 
 def _readings(run_id: int, start: int, n: int) -> Readings:
@@ -86,3 +87,25 @@ def test_seed_from_a_finished_result():
     assert s.readings.lrs.tolist() == list(r.lrs)
     assert s.ended is not None and s.ended.result is r
     assert [type(e).__name__ for e in s.since(0)] == ["RunStarted", "Readings", "RunEnded"]
+
+
+def test_a_finished_run_has_its_line_without_lag_and_a_new_run_has_none():
+    # issue 21: the line the views draw once a run is over is a pure function of its readings
+    lrs = np.logspace(-6, 0, 60)
+    losses = 1 + (np.log10(lrs) + 2) ** 2 + 0.05 * np.random.default_rng(0).standard_normal(60)
+    s = RunState()
+    s.update(RunStarted(4, 60, 1e-6, 1.0, "exp", 0.0))
+    s.update(Readings(4, 0, 0, lrs[:40], losses[:40], losses[:40] * 0 + 1, 0.1))
+    assert s.line() is None, "while the run goes on the views draw the live EMA"
+    s.update(Readings(4, 1, 40, lrs[40:], losses[40:], losses[40:] * 0 + 1, 0.1))
+    s.update(RunEnded(4, "completed", None, None, 1.0))
+    line = s.line()
+    assert line is not None and line.shape == (60,)
+    np.testing.assert_array_equal(line, centered(lrs, losses))
+    assert s.line() is line, "computed once"
+    s.update(LrApplied((0.1,)))
+    assert s.line() is line, "an apply changes no reading"
+    s.update(RunStarted(5, 10, 1e-5, 1.0, "exp", 0.0))
+    assert s.line() is None
+    s.update(RunEnded(5, "error", None, "boom", 0.1))
+    assert s.line() is None, "a run that ended without readings has no line"

@@ -5,7 +5,7 @@ when the next one starts (DESIGN.md, "Widget protocol").
 
 The layout is decoded here from its description, independently of lrwidget's own decoder:
 16 bytes of header (b"LRW1", uint32 run id, uint32 n, uint32 0), then n little-endian float64
-lrs, n float32 losses, n float32 smoothed losses.
+lrs, n float32 losses, n float32 smoothed losses (the line drawn: a finished run's, without lag).
 
 The nbconvert round trip (state stored by nbclient, HTML opened in Chromium) is in
 tests/browser/test_saved_state.py.
@@ -29,6 +29,7 @@ from torch import nn
 
 from lrwidget import LRFinder, LRFinderWidget
 from lrwidget.channel.protocol import decode_saved_readings, encode_saved_readings
+from lrwidget.pure.smooth import centered
 from tests.widgets import slow_step, wait_until
 
 #: the issue's target for the saved state (widget-state JSON, as a notebook stores it)
@@ -82,7 +83,9 @@ def test_a_finished_run_is_in_the_saved_state(small):
     assert len(lrs) == len(result) == w.step
     assert np.array_equal(lrs, result.lrs), "lrs are kept exactly (float64)"
     assert same32(losses, result.losses)
-    assert same32(smoothed, result.smoothed)
+    # the line drawn: the finished run smoothed without lag (issue 21), not the live EMA
+    assert same32(smoothed, centered(result.lrs, result.losses))
+    assert not same32(smoothed, result.smoothed)
     assert run_id == w._channel.run.run_id
 
 

@@ -14,6 +14,7 @@ from torch import nn
 from lrwidget import LRFinder, LRFinderWidget, find_lr
 from lrwidget.channel.core import Channel
 from lrwidget.pure.schedule import schedule
+from lrwidget.pure.smooth import centered
 from lrwidget.views.widget import encode_readings
 from tests.widgets import Capture, comm_msg, decode, same, slow_step, wait_until
 
@@ -54,6 +55,14 @@ def test_stream_loses_and_duplicates_nothing(setup, digits_loader):
     assert same(arrays[2], result.smoothed)
     run = cap.custom("run")
     assert len(run) == 1 and run[0][1]["num_iter"] == 300
+    # issue 21: after the last readings ONE line message: the finished run drawn without lag
+    kinds = [c["type"] for _, c, _ in cap.custom() if c["type"] != "heartbeat"]
+    assert kinds.count("line") == 1 and kinds[-1] == "line", kinds
+    ((_, c, bufs),) = cap.custom("line")
+    assert c["run_id"] == run[0][1]["run_id"] and c["count"] == len(result) and len(bufs) == 1
+    (line,) = decode(bufs)
+    assert same(line, centered(result.lrs, result.losses))
+    assert not same(line, result.smoothed)
     assert w.status == {"completed": "done", "diverged": "diverged"}[result.stop_reason]
     assert w.step == len(result) and w.num_iter == 300 and w.eta is None
     if result.stop_reason == "diverged":
@@ -99,14 +108,19 @@ def test_hello_gets_a_replay_of_the_whole_run(setup, digits_loader):
     last_seq = cap.custom("readings")[-1][1]["seq"]
     cap.clear()
     comm_msg(w, {"type": "hello"})
-    wait_until(lambda: len(cap.custom()) >= 2, what="the replay")
+    wait_until(lambda: len(cap.custom()) >= 3, what="the replay")
+    w.call_on_writer(lambda: None)  # nothing more comes of this hello
     msgs = cap.custom()
-    assert [c["type"] for _, c, _ in msgs] == ["run", "readings"]
+    # the readings as they streamed (the live EMA), then the finished run's line, once
+    assert [c["type"] for _, c, _ in msgs] == ["run", "readings", "line"]
     c, bufs = msgs[1][1], msgs[1][2]
     assert c["replay"] is True and c["start"] == 0 and c["count"] == len(result)
     assert c["seq"] == last_seq and c["run_id"] == msgs[0][1]["run_id"]
     lr, loss, sm = decode(bufs)
     assert same(lr, result.lrs) and same(loss, result.losses) and same(sm, result.smoothed)
+    c, bufs = msgs[2][1], msgs[2][2]
+    assert c["run_id"] == msgs[0][1]["run_id"] and c["count"] == len(result)
+    assert same(decode(bufs)[0], centered(result.lrs, result.losses))
 
 
 def test_hello_during_a_run_then_stream_goes_on(setup, digits_loader):

@@ -60,3 +60,36 @@ test("decodeMessage decodes run and heartbeat, ignores unknown types", () => {
   assert.equal(decodeMessage({ type: "something-new" }), null);
   assert.equal(decodeMessage(null).type, "invalid");
 });
+
+test("decodeMessage decodes a finished run's line: one buffer of count float64, NaN allowed", () => {
+  const m = decodeMessage({ type: "line", run_id: 3, count: 3 }, [new DataView(leBytes([1.5, 1.25, NaN]))]);
+  assert.equal(m.type, "line");
+  assert.equal(m.runId, 3);
+  assert.equal(m.count, 3);
+  assert.deepEqual(Array.from(m.line), [1.5, 1.25, NaN]);
+  const empty = decodeMessage({ type: "line", run_id: 3, count: 0 }, [new ArrayBuffer(0)]);
+  assert.equal(empty.count, 0);
+});
+
+test("a hostile line message is reported with its reason, never thrown", () => {
+  const line = (fields, buffers) => decodeMessage({ type: "line", run_id: 1, count: 2, ...fields }, buffers);
+  const two = leBytes([1, 2]);
+  const cases = [
+    [line({}, [leBytes([1, 2, 3])]), /count=2/], // wrong length
+    [line({}, [new Float32Array([1, 2, 3]).buffer]), /whole number of float64/], // wrong dtype
+    [line({}, [leBytes([1, Infinity])]), /infinite/],
+    [line({}, [leBytes([-Infinity, 1])]), /infinite/],
+    [line({}, []), /1 buffer/],
+    [line({}, [two, two]), /1 buffer/],
+    [line({}, null), /1 buffer/],
+    [line({}, ["nope"]), /line/],
+    [line({ count: -1 }, [two]), /bad count/],
+    [line({ count: 1.5 }, [two]), /bad count/],
+    [line({ run_id: null }, [two]), /run_id/],
+    [line({ run_id: "1" }, [two]), /run_id/],
+  ];
+  for (const [m, reason] of cases) {
+    assert.equal(m.type, "invalid", JSON.stringify(m));
+    assert.match(m.reason, reason);
+  }
+});

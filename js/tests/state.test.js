@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { markerLoss, yRange } from "../scale.js";
 import {
   applyMessage,
   countReadings,
@@ -135,4 +136,58 @@ test("the state tracks what the drawer needs without scans: log10(lr), lr extent
   applyMessage(s, run(2));
   assert.equal(s.firstBad, -1);
   assert.equal(s.lrMin, Infinity);
+});
+
+test("a finished run's line replaces the drawn smoothed loss; the markers and the y range follow it", () => {
+  const s = createViewState();
+  applyMessage(s, run(1));
+  const ema = [3, 2.5, 2, 1.6, 1.4]; // the live EMA: lowest at the last reading (it lags)
+  applyMessage(s, { ...readings(1, 0, 0, [1e-4, 1e-3, 1e-2, 1e-1, 1]), smoothed: new Float64Array(ema) });
+  s.dirtyFrom = Infinity; // drawn
+  assert.equal(s.lineLow, -1);
+  const line = new Float64Array([2.9, 2.1, 1.2, 1.5, 1.9]);
+  const res = applyMessage(s, { type: "line", runId: 1, count: 5, line });
+  assert.deepEqual(res, { changed: true, needHello: false, error: null });
+  assert.deepEqual(Array.from(s.smoothed.subarray(0, 5)), Array.from(line));
+  assert.equal(s.dirtyFrom, 0, "the whole curve is drawn again");
+  assert.equal(s.lineLow, 2);
+  assert.equal(markerLoss(s.lr, s.smoothed, { lr: 1e-2, index: 2 }, s.n), 1.2);
+  assert.equal(yRange(s.loss, s.smoothed, s.n).lo < 1.2, true);
+  // a new run (Run again) starts again from the live EMA
+  applyMessage(s, run(2));
+  applyMessage(s, { ...readings(2, 0, 0, [1e-4, 1e-3]), smoothed: new Float64Array([3, 2.5]) });
+  assert.equal(s.lineLow, -1);
+  assert.deepEqual(Array.from(s.smoothed.subarray(0, 2)), [3, 2.5]);
+});
+
+test("a line of another run or of another length is refused with its reason and changes nothing", () => {
+  const s = createViewState();
+  applyMessage(s, run(1));
+  applyMessage(s, readings(1, 0, 0, [1e-3, 1e-2, 1e-1]));
+  const before = Array.from(s.smoothed.subarray(0, 3));
+  const bad = [
+    [{ type: "line", runId: 0, count: 3, line: new Float64Array([1, 1, 1]) }, /run 0/],
+    [{ type: "line", runId: 1, count: 2, line: new Float64Array([1, 1]) }, /2 values for 3 readings/],
+    [{ type: "line", runId: 1, count: 4, line: new Float64Array([1, 1, 1, 1]) }, /4 values/],
+  ];
+  for (const [m, reason] of bad) {
+    const res = applyMessage(s, m);
+    assert.match(res.error, reason);
+    assert.equal(res.changed, false);
+  }
+  assert.deepEqual(Array.from(s.smoothed.subarray(0, 3)), before);
+  assert.equal(s.lineLow, -1);
+  // through the decoder: a hostile buffer never reaches the state
+  const r = handleCustomMessage(s, { type: "line", run_id: 1, count: 3 }, [new ArrayBuffer(20)]);
+  assert.match(r.error, /float64/);
+  assert.deepEqual(Array.from(s.smoothed.subarray(0, 3)), before);
+});
+
+test("a NaN in the line (a reading past the first non-finite loss) is a gap, and firstBad says where", () => {
+  const s = createViewState();
+  applyMessage(s, run(1));
+  applyMessage(s, readings(1, 0, 0, [1e-3, 1e-2, 1e-1], { loss: [2, 1, Infinity] }));
+  applyMessage(s, { type: "line", runId: 1, count: 3, line: new Float64Array([1.8, 1.1, NaN]) });
+  assert.equal(s.firstBad, 2);
+  assert.equal(s.lineLow, 1);
 });

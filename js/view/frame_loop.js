@@ -77,6 +77,7 @@ export function mountFrameLoop({ dom, port, view, bus }) {
     markLrInUse(ctx, size, view);
     view.readings.dirtyFrom = Number.POSITIVE_INFINITY; // this view's cache now holds everything written so far
     dom.root.dataset.readings = String(view.readings.n); // lets browser tests watch the curve grow
+    dom.root.dataset.lineLow = String(view.readings.lineLow); // and see the finished run's line (no lag) drawn
   };
   const loop = createFrameScheduler(draw);
   const off = bus.on("draw", loop.request);

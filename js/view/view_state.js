@@ -67,9 +67,11 @@
  */
 
 /**
- * A message the kernel sends (DESIGN.md "Widget protocol"); `readings` comes with three float64 buffers.
+ * A message the kernel sends (DESIGN.md "Widget protocol"); `readings` comes with three float64 buffers, `line`
+ * (a finished run's line, drawn without lag) with one.
  * @typedef {{type: "run", run_id: number, num_iter: number, start_lr: number, end_lr: number, step_mode: string}
  *   | {type: "readings", run_id: number, seq: number, start: number, count: number, replay: boolean}
+ *   | {type: "line", run_id: number, count: number}
  *   | {type: "heartbeat", t: number}} KernelMessage
  */
 

@@ -40,6 +40,8 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
+import numpy as np
+
 from ..engine.stream import LrApplied, Readings, RunEnded, RunStarted
 from ..pure.readings import ReadingsBuffer
 from ..pure.rules import STATUS_OF_REASON
@@ -134,6 +136,14 @@ class Channel(Applying):
     def readings(self) -> ReadingsBuffer:
         """Its readings so far (writer thread)."""
         return self.runs.readings
+
+    def drawn(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(lrs, losses, line)`` as the views draw the run (writer thread; views, not copies):
+        a finished run's line is its loss smoothed without lag (``RunState.line``), a running
+        one's the live EMA its readings carry."""
+        lrs, losses, smoothed = self.readings.view()
+        line = self.runs.line()
+        return lrs, losses, smoothed if line is None else line
 
     # ------------------------------------------------------------------ any thread
     def post(self, item: Any) -> None:
@@ -371,6 +381,7 @@ class Channel(Applying):
             # trust the result (the engine's own arrays) over what the stream delivered
             self.runs.write(0, result.lrs, result.losses, result.smoothed)
         self._send_readings()
+        self._send_line(self._live())
         self.result = result
         n = self.readings.n
         reason = result.stop_reason if result is not None else "error"
@@ -383,12 +394,19 @@ class Channel(Applying):
             diverged_lr=float(self.readings.lrs[n - 1]) if reason == "diverged" and n else None,
             error=error or "",
             status=STATUS_OF_REASON.get(reason, "error"),
-            saved_readings=P.encode_saved_readings(ev.run_id, *self.readings.view()),
+            saved_readings=P.encode_saved_readings(ev.run_id, *self.drawn()),
         )
         self._progress_dirty = False
         self._apply_pending()
         for v in self.views:
             v.channel_ended(result)
+
+    def _send_line(self, views: list[ChannelView]) -> None:
+        """The finished run's line (after its readings), to ``views``; nothing while it runs."""
+        line = self.runs.line()
+        if line is not None and self.run is not None:
+            for v in views:
+                v.channel_line(self.run.run_id, line)
 
     # -- commands
     def _command(self, item: _Command) -> None:
@@ -411,6 +429,7 @@ class Channel(Applying):
             return
         view.channel_run(self.run)
         view.channel_readings(self._seq - 1, 0, self.readings.n, True)
+        self._send_line([view])
 
 
 def _suggestion_dicts(result: Any) -> list[dict[str, Any]]:

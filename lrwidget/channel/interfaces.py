@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Protocol
 
+import numpy as np
+
 from ..engine.stream import RunStarted
 
 __all__ = ["ChannelView", "INITIAL_STATE", "Source"]
@@ -30,8 +32,9 @@ INITIAL_STATE: dict[str, Any] = {
     "applied_lr": None,
     "pending_apply": False,
     "error": "",
-    # the last finished run's readings (protocol.encode_saved_readings): written once when it
-    # ends, empty while a run goes on, so a saved notebook keeps the curve
+    # the last finished run's readings (protocol.encode_saved_readings; the line drawn, without
+    # lag, as its smoothed loss): written once when it ends, empty while a run goes on, so a
+    # saved notebook keeps the curve
     "saved_readings": b"",
     # what Apply schedule attached (views/schedule_feed.py), until an lr Apply detaches it
     "schedule_applied": None,
@@ -79,6 +82,10 @@ class ChannelView:
 
     def channel_readings(self, seq: int, start: int, stop: int, replay: bool) -> None:
         """Readings ``[start, stop)`` of :attr:`Channel.readings` are new (or replayed)."""
+
+    def channel_line(self, run_id: int, line: np.ndarray) -> None:
+        """Run ``run_id`` ended: draw ``line`` (one value per reading, its loss smoothed without
+        lag) in place of the smoothed loss its readings carried. Also after a replay's readings."""
 
     def channel_heartbeat(self, t: float) -> None:
         """The run is alive (about once a second)."""

@@ -1,7 +1,8 @@
 """The widget protocol as data: messages to the front end, and commands from it (pure).
 
-Python -> views: :func:`run_message`, :func:`encode_readings`, :func:`heartbeat_message`, and
-the finished run in the saved widget state (:func:`encode_saved_readings`).
+Python -> views: :func:`run_message`, :func:`encode_readings`, :func:`heartbeat_message`,
+:func:`encode_line` (a finished run's line, drawn without lag), and the finished run in the
+saved widget state (:func:`encode_saved_readings`).
 Views -> Python: :func:`parse_command` turns whatever a view sent (untrusted JSON) into one of
 the typed commands below, or raises :class:`BadCommand` with the reason. An lr that comes from
 a view is then checked against the readings with :func:`snap_lr`, which only ever returns an lr
@@ -47,6 +48,7 @@ __all__ = [
     "nearest_reading",
     "run_message",
     "encode_readings",
+    "encode_line",
     "heartbeat_message",
     "encode_saved_readings",
     "decode_saved_readings",
@@ -240,6 +242,25 @@ def encode_readings(
         "replay": bool(replay),
     }
     return content, [a.tobytes() for a in arrs]
+
+
+def encode_line(run_id: int, line: ArrayLike) -> tuple[dict[str, Any], list[bytes]]:
+    """The ``line`` message: the finished run's line, ``(content, buffers)``.
+
+    One buffer of ``count`` little-endian float64, one value per reading (NaN: not drawn). It
+    replaces the smoothed loss the readings carried (the live, lagging EMA) in the views' drawing
+    of run ``run_id``; sent once when the run ends and after the readings of a replay.
+
+    Example
+    -------
+    >>> c, b = encode_line(2, [1.5, 1.25, float("nan")])
+    >>> c, [len(x) for x in b]
+    ({'type': 'line', 'run_id': 2, 'count': 3}, [24])
+    """
+    a = np.ascontiguousarray(line, dtype="<f8")
+    if a.ndim != 1:
+        raise ValueError(f"line must be one-dimensional, got shape {a.shape}")
+    return {"type": "line", "run_id": int(run_id), "count": int(a.size)}, [a.tobytes()]
 
 
 #: first 4 bytes of the ``saved_readings`` trait (the layout's name and version)

@@ -24,8 +24,11 @@ from __future__ import annotations
 import bisect
 from typing import Any, Union
 
+import numpy as np
+
 from ..engine.stream import LrApplied, Readings, RunEnded, RunStarted
 from ..pure.readings import ReadingsBuffer
+from ..pure.smooth import centered
 
 __all__ = ["RunEvent", "RunState"]
 
@@ -52,6 +55,7 @@ class RunState:
         self._ended_ver = 0
         self._applied_ver = 0
         self._marks: list[tuple[int, int]] = []  # (version, readings.n) after each write
+        self._line: tuple[tuple[int, int], np.ndarray] | None = None  # (made at, line)
 
     # ------------------------------------------------------------------ events in
     def update(self, ev: RunEvent) -> bool:
@@ -87,6 +91,22 @@ class RunState:
         self._start(RunStarted(run_id, r.num_iter, r.start_lr, r.end_lr, r.step_mode, t0))
         self.write(0, r.lrs, r.losses, r.smoothed)
         self.update(RunEnded(run_id, r.stop_reason, r, r.error, r.elapsed))
+
+    def line(self) -> np.ndarray | None:
+        """The line a finished run is drawn with: its loss smoothed without lag.
+
+        :func:`lrwidget.pure.smooth.centered` of the readings' lrs and raw losses, one value per
+        reading, made once per finished run (again only if its readings were written since).
+        None while the run goes on (the views draw the live EMA the readings carry) and for a
+        run without readings.
+        """
+        if self.ended is None or not self.readings.n:
+            return None
+        made_at = (self._ended_ver, self._marks[-1][0])
+        if self._line is None or self._line[0] != made_at:
+            lrs, losses, _ = self.readings.view()
+            self._line = made_at, centered(lrs, losses)
+        return self._line[1]
 
     def _start(self, ev: RunStarted) -> None:
         self.version += 1

@@ -7,5 +7,6 @@
 - ``readings``: a consumer's copy of one run's readings, growing as they arrive.
 - ``verdict``: the training doctor's rules: a loss stream in, a verdict out.
 - ``trace``: a training stream in bounded memory, drawn per pixel column at any zoom.
+- ``smooth``: a finished curve smoothed without lag (the line the views draw once a run is over).
 - ``scaling``: lr* ∝ B^a over batch sizes and seeds, and the rule its spread can name.
 """

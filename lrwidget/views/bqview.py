@@ -57,6 +57,7 @@ from ..engine.stream import RunStarted
 from ..pure.numbers import is_int, is_real
 from ..pure.ranges import suggest_range
 from ..pure.rules import LOSS_DIGITS, LR_DIGITS, check_height, marker_loss, palette, y_range
+from ..pure.smooth import centered
 from .owned import kernel_owned
 
 if TYPE_CHECKING:
@@ -81,12 +82,13 @@ _BAND_OPACITY = {False: 0.14, True: 0.06}
 
 
 def suggestion_points(
-    result: RangeTestResult, log: bool = True
+    result: RangeTestResult, log: bool = True, line: np.ndarray | None = None
 ) -> tuple[list[str], np.ndarray, np.ndarray]:
     """``(names, lrs, losses)`` of the suggestions that have an lr: where their markers go.
 
-    The loss is :func:`lrwidget.pure.rules.marker_loss`: the smoothed loss of the reading the rule
-    names (``index``), else the smoothed curve interpolated at the lr (log space on a log axis),
+    The loss is :func:`lrwidget.pure.rules.marker_loss`: on the line drawn (``line``, by default
+    the finished run's loss smoothed without lag, :func:`lrwidget.pure.smooth.centered`), at the
+    reading the rule names (``index``), else interpolated at the lr (log space on a log axis),
     as the canvas widget and the report place their markers.
 
     Example
@@ -100,8 +102,8 @@ def suggestion_points(
     True
     """
     names, xs, ys = [], [], []
-    sm = np.asarray(result.smoothed, dtype=float)
     lr_all = np.asarray(result.lrs, dtype=float)
+    sm = centered(lr_all, result.losses) if line is None else np.asarray(line, dtype=float)
     for name, s in result.suggestions.items():
         if s.lr is None or not math.isfinite(s.lr):
             continue
@@ -360,7 +362,7 @@ class BqplotView(ChannelView):
             self._draw_selection()
         if "suggestions" in changes and self._channel.result is not None:
             r = self._channel.result
-            names, xs, ys = suggestion_points(r, self._log)
+            names, xs, ys = suggestion_points(r, self._log, self._channel.runs.line())
             with self.figure.hold_sync():
                 self.suggestion_marks.x, self.suggestion_marks.y = xs, ys
                 self.suggestion_marks.names = names
@@ -398,7 +400,7 @@ class BqplotView(ChannelView):
 
     def _draw_curve(self) -> None:
         b = self._channel.readings
-        lr, loss, sm = (np.array(a) for a in b.view())
+        lr, loss, sm = (np.array(a) for a in self._channel.drawn())  # a finished run's: no lag
         rng = y_range(sm, loss)  # the canvas widget's rule: a diverging tail is cut off
         with self.figure.hold_sync():
             self._y.min, self._y.max = rng
@@ -410,12 +412,15 @@ class BqplotView(ChannelView):
         self._drawn = b.n
         self._t_draw = time.monotonic()
 
+    def _y_range(self) -> tuple[float, float]:
+        _, loss, line = self._channel.drawn()
+        return y_range(line, loss)
+
     def _draw_selection(self, rng: tuple[float, float] | None = None) -> None:
         """The selection line over the loss range ``rng`` (computed here when not given)."""
         lr = self.selected_lr
         if rng is None:
-            b = self._channel.readings
-            rng = y_range(b.smoothed, b.losses)
+            rng = self._y_range()
         if lr is None:
             self.selection_line.x, self.selection_line.y = [], []
         else:
@@ -439,8 +444,7 @@ class BqplotView(ChannelView):
         widget's schedule preview."""
         band, suggested = self._range_shown()
         if rng is None:
-            b = self._channel.readings
-            rng = y_range(b.smoothed, b.losses)
+            rng = self._y_range()
         if band is None:
             self.range_band.x, self.range_band.y = [], []
         else:

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..pure.numbers import is_int
 from ..pure.rules import format_lr, linear_ticks, log_ticks, marker_loss, palette, x_domain, y_range
+from ..pure.smooth import centered
 from .report_geometry import Point, Scale, segments
 from .report_schedule import band_svg
 from .report_text import esc, suggestion_rows, summary_line, title_line
@@ -58,8 +59,9 @@ def to_svg(
     -------
     str
         ``<svg ...>...</svg>`` with a log-x axis (linear for ``step_mode="linear"``) and its
-        ticks, the raw (faint) and smoothed (bold) loss, a marker and a legend entry per
-        suggestion, the selected / applied lines and the point where the test diverged.
+        ticks, the raw (faint) and smoothed (bold; without lag, ``pure.smooth.centered``) loss,
+        a marker and a legend entry per suggestion, the selected / applied lines and the point
+        where the test diverged.
 
     Example
     -------
@@ -110,7 +112,8 @@ class _Frame:
         self.pal = palette(dark)
         self.lrs = np.asarray(result.lrs, dtype=np.float64)
         self.raw = np.asarray(result.losses, dtype=np.float64)
-        self.sm = np.asarray(result.smoothed, dtype=np.float64)
+        # the line drawn: a finished run's loss smoothed without lag, as the widget draws it
+        self.sm = centered(self.lrs, self.raw)
         self.log = getattr(result, "step_mode", "exp") != "linear"
         self.rows = suggestion_rows(result) if len(self.lrs) else []
         chosen = selected_lr is not None or applied_lr is not None

@@ -1,13 +1,12 @@
 """LRFinderWidget: the live, clickable range-test widget (anywidget).
 
 The widget is a *view* of a :class:`~lrwidget.channel.core.Channel`: the channel of its finder owns
-the run's readings, the selection and the applied lr, and one writer thread that alone sets
-this widget's traits and sends its messages (see :mod:`lrwidget.channel.core`). What the
-widget adds:
-the synced traits, the public API, the range test in a background thread (while a cell's own
-loop runs, the kernel does not process messages from the front end, so a click or Stop would
-wait until the end; from a thread, streaming and clicks both work), and a static fallback for
-front ends without widgets (:mod:`lrwidget.views.static_fallback`). :func:`lrwidget.find_lr`
+the run's readings, the selection and the applied lr, and one writer thread that alone sets this
+widget's traits and sends its messages (see :mod:`lrwidget.channel.core`). What the widget adds:
+the synced traits, the public API, the range test in a background thread (while a cell's own loop
+runs, the kernel does not process messages from the front end, so a click or Stop would wait until
+the end; from a thread, streaming and clicks both work), and a static fallback for front ends
+without widgets (:mod:`lrwidget.views.static_fallback`). :func:`lrwidget.find_lr`
 (:mod:`lrwidget.views.find`) builds a finder and its widget in one call.
 
 Example
@@ -112,9 +111,8 @@ class LRFinderWidget(KernelOwned, RangeSchedule, anywidget.AnyWidget, ChannelVie
         What an empty plot says instead of "call widget.run(train_loader)" ("" for a local
         finder; :func:`lrwidget.listen`'s widget: how a job connects, without the token).
     saved_readings : bytes
-        The last finished run's readings, kept in a notebook saved with widget state so that a
-        view without a kernel draws the curve (``b""`` before the first run and while one
-        runs); :func:`lrwidget.channel.protocol.decode_saved_readings` reads it.
+        The last finished run and its line (without lag), kept in a saved notebook's widget
+        state for a view with no kernel (``b""`` until a run ends); see decode_saved_readings.
     result : RangeTestResult or None
         The last finished run (not synced).
 
@@ -457,6 +455,9 @@ class LRFinderWidget(KernelOwned, RangeSchedule, anywidget.AnyWidget, ChannelVie
             ch.run.run_id, seq, start, *ch.readings.view(start, stop), replay=replay
         )
         self.send(content, buffers)
+
+    def channel_line(self, run_id: int, line: Any) -> None:
+        self.send(*P.encode_line(run_id, line))
 
     def channel_heartbeat(self, t: float) -> None:
         self.send(P.heartbeat_message(t))

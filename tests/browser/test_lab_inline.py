@@ -3,6 +3,7 @@ selects an lr, Apply puts it into the optimizer (checked in the kernel)."""
 
 from __future__ import annotations
 
+import ast
 import re
 
 from lrwidget.views.report import format_lr
@@ -11,6 +12,15 @@ from tests.kernel_code import digits_setup
 RUN = """\
 widget.run(loader, start_lr=1e-5, end_lr=10, num_iter=200, step_fn=step)
 print("STARTED")"""
+
+#: the view drew a finished run's line (js/view/frame_loop.js: data-line-low, -1 before)
+LINE_DRAWN = "() => (document.querySelector('.lrw-root').dataset.lineLow ?? '-1') !== '-1'"
+#: the lowest reading of the run's line without lag and of its live EMA, in the kernel
+LOWS = (
+    "[int(__import__('numpy').nanargmin(a)) for a in (__import__('lrwidget.pure.smooth',"
+    " fromlist=['centered']).centered(widget.result.lrs, widget.result.losses),"
+    " widget.result.smoothed)]"
+)
 
 CHECK = """\
 print(f"RESULT lr={optimizer.param_groups[0]['lr']!r} applied={widget.applied_lr!r} "
@@ -37,6 +47,12 @@ def test_stream_click_apply_in_jupyterlab(jupyter, open_notebook, gate, shot):
         gate.open()
 
         root = nb.wait_ended(n, timeout=90)
+        # issue 21: once over, the run is drawn without lag: the view's line is the kernel's
+        # (pure.smooth.centered), its lowest point left of the live EMA's
+        page.wait_for_function(LINE_DRAWN, timeout=15_000)
+        drawn_low = int(nb.attr(nb.widget(0), "data-line-low"))
+        line_low, ema_low = ast.literal_eval(jupyter.kernel_eval(LOWS))
+        assert drawn_low == line_low < ema_low, (drawn_low, line_low, ema_low)
         assert root.get_by_role(
             "button", name="Apply", exact=True
         ).is_disabled()  # nothing selected yet

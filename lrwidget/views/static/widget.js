@@ -1120,6 +1120,23 @@ function toFloat64Array(buf, count2 = null) {
 function num(x) {
   return typeof x === "number" ? x : x === null || x === void 0 ? null : Number(x);
 }
+function decodeLine(msg, buffers) {
+  const count2 = num(msg.count);
+  if (!Number.isInteger(msg.run_id)) return { type: "invalid", reason: `line: bad run_id ${msg.run_id}` };
+  if (!Number.isInteger(count2) || count2 < 0) return { type: "invalid", reason: `line: bad count ${msg.count}` };
+  if (buffers?.length !== 1) {
+    return { type: "invalid", reason: `line needs 1 buffer, got ${buffers?.length ?? 0}` };
+  }
+  let line;
+  try {
+    line = toFloat64Array(buffers[0], count2);
+  } catch (err) {
+    return { type: "invalid", reason: `line: ${err.message}` };
+  }
+  const inf = line.findIndex((y) => y === Infinity || y === -Infinity);
+  if (inf >= 0) return { type: "invalid", reason: `line: value ${inf} is infinite` };
+  return { type: "line", runId: msg.run_id, count: count2, line };
+}
 function decodeMessage(msg, buffers = []) {
   if (!msg || typeof msg !== "object") return { type: "invalid", reason: "message is not an object" };
   switch (msg.type) {
@@ -1156,6 +1173,8 @@ function decodeMessage(msg, buffers = []) {
         return { type: "invalid", reason: err.message };
       }
     }
+    case "line":
+      return decodeLine(msg, buffers);
     case "heartbeat":
       return { type: "heartbeat", t: num(msg.t) };
     default:
@@ -1195,7 +1214,9 @@ function createViewState(capacity = 256) {
     // index of the first reading with a NaN/inf loss, -1 if none
     lrMin: Infinity,
     // extent of the finite, positive lrs written (the x range without a scan per frame)
-    lrMax: -Infinity
+    lrMax: -Infinity,
+    lineLow: -1
+    // the finished run's line (no lag) replaced `smoothed`: the index of its lowest point; -1 before
   };
 }
 function ensureCapacity(state, need) {
@@ -1220,6 +1241,7 @@ function clearReadings(state) {
   state.firstBad = -1;
   state.lrMin = Infinity;
   state.lrMax = -Infinity;
+  state.lineLow = -1;
 }
 function markHelloSent(state) {
   state.awaitingReplay = true;
@@ -1231,7 +1253,29 @@ function applyMessage(state, m, now = 0) {
   if (m.type === "invalid") res.error = m.reason;
   else if (m.type === "run") applyRun(state, m, res);
   else if (m.type === "readings") applyReadings(state, m, res);
+  else if (m.type === "line") applyLine(state, m, res);
   return res;
+}
+function applyLine(state, m, res) {
+  if (m.runId !== state.runId) {
+    res.error = `line of run ${m.runId}, the view shows run ${state.runId}`;
+    return;
+  }
+  if (m.count !== state.n) {
+    res.error = `line of ${m.count} values for ${state.n} readings`;
+    return;
+  }
+  state.smoothed.set(m.line, 0);
+  state.dirtyFrom = 0;
+  state.firstBad = -1;
+  let low = -1;
+  for (let i = 0; i < state.n; i++) {
+    const y = m.line[i];
+    if (state.firstBad < 0 && !(Number.isFinite(state.loss[i]) && Number.isFinite(y))) state.firstBad = i;
+    if (Number.isFinite(y) && (low < 0 || y < m.line[low])) low = i;
+  }
+  state.lineLow = low;
+  res.changed = true;
 }
 function applyRun(state, m, res) {
   if (m.runId !== state.runId) {
@@ -3239,6 +3283,7 @@ function mountFrameLoop({ dom, port, view, bus }) {
     markLrInUse(ctx, size, view);
     view.readings.dirtyFrom = Number.POSITIVE_INFINITY;
     dom.root.dataset.readings = String(view.readings.n);
+    dom.root.dataset.lineLow = String(view.readings.lineLow);
   };
   const loop = createFrameScheduler(draw);
   const off = bus.on("draw", loop.request);
