@@ -12,8 +12,11 @@ jupyter        a running server (session scope: one for every browser test): ``.
                ``.kernel_id(name)``, ``.shutdown_kernels(wait=True)``, ``.log()``; stopped by PID
                afterwards
 browser        a Playwright Chromium (session scope)
-open_notebook  ``open_notebook(name, ui="lab", theme=None, viewport=(1280, 1000))`` -> NotebookPage;
-               afterwards its browser contexts are closed and every kernel is shut down
+lab_profile    a persistent Chromium profile (session scope) whose caches every test's first
+               notebook page shares
+open_notebook  ``open_notebook(name, ui="lab", theme=None, viewport=(1280, 1000))`` -> NotebookPage
+               (the test's first page in ``lab_profile``, a later one in a fresh context);
+               afterwards its pages and contexts are closed and every kernel is shut down
 digits_setup   ``digits_setup(sleep=0.05, title="digits MLP, SGD", gate=None)`` -> the source of a
                cell that builds ``model``, ``optimizer``, ``loader``, ``step`` (sleeps ``sleep`` s
                per step; with ``gate``, a path, waits on that gate), ``finder`` and ``widget`` on
@@ -293,7 +296,7 @@ def jupyter(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def browser():
+def _playwright():
     exe = shutil.which("chromium")
     _need("Debian chromium", exe is not None, "apt-get install -y chromium")
     try:
@@ -301,11 +304,36 @@ def browser():
     except ImportError:
         _need("playwright", False, "pip install playwright (never `playwright install`)")
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
+        yield p, exe
+
+
+@pytest.fixture(scope="session")
+def browser(_playwright):
+    p, exe = _playwright
+    b = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+    try:
+        yield b
+    finally:
+        b.close()
+
+
+@pytest.fixture(scope="session")
+def lab_profile(_playwright, tmp_path_factory):
+    """One browser profile (its own Chromium) for the notebook pages of every test.
+
+    A page of a fresh context downloads and compiles JupyterLab's scripts again (~17 CPU-s a
+    notebook on this machine); in one profile they come from its HTTP cache and V8's code cache
+    after the first page (~10 CPU-s, measured). Each test still gets a page of its own, closed
+    afterwards; the settings a test changes (theme, saveState) are the server's, not the profile's.
+    """
+    p, exe = _playwright
+    ctx = p.chromium.launch_persistent_context(
+        str(tmp_path_factory.mktemp("profile")), executable_path=exe, args=CHROMIUM_ARGS
+    )
+    try:
+        yield ctx
+    finally:
+        ctx.close()
 
 
 class NotebookPage:
@@ -443,16 +471,23 @@ class NotebookPage:
 
 
 @pytest.fixture
-def open_notebook(jupyter, browser):
+def open_notebook(jupyter, browser, lab_profile):
     contexts = []
+    shared = []
     themed = []
 
     def open_(
         name: str, ui: str = "lab", theme: str | None = None, viewport=(1280, 1000)
     ) -> NotebookPage:
-        ctx = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
-        contexts.append(ctx)
-        page = ctx.new_page()
+        size = {"width": viewport[0], "height": viewport[1]}
+        if all(pg.is_closed() for pg in shared):  # in the shared profile (its caches are warm)
+            page = lab_profile.new_page()
+            page.set_viewport_size(size)
+            shared.append(page)
+        else:  # a second page at once: a context of its own, as two users' browsers would be
+            ctx = browser.new_context(viewport=size)
+            contexts.append(ctx)
+            page = ctx.new_page()
         page.set_default_timeout(60_000)
         page.goto(jupyter.url_for(name, ui))
         nb = NotebookPage(page, ui)
@@ -470,6 +505,9 @@ def open_notebook(jupyter, browser):
             nb.set_theme("light")
         except Exception as e:
             warnings.warn(f"could not put the light theme back: {e!r}", stacklevel=1)
+    for page in shared:
+        if not page.is_closed():
+            page.close()
     for ctx in contexts:
         ctx.close()
     jupyter.shutdown_kernels(wait=False)

@@ -261,7 +261,7 @@ def test_lab_saved_widget_state_draws_after_reopening(jupyter, open_notebook, sh
         saved = nbformat.read(str(path), 4)
         _, blob = _saved_run(saved)
         assert len(decode_saved_readings(blob)[1]) == n
-        nb.page.context.close()
+        nb.page.close()  # the notebook's tab closed
         jupyter.shutdown_kernels()
 
         again = open_notebook(name)  # a fresh kernel: none of the widgets are in it
