@@ -9,10 +9,17 @@ from torch import nn
 
 
 def digits_tensors():
-    """scikit-learn's digits: (X float32 [1797, 64] standardised, y int64)."""
-    from sklearn.datasets import load_digits
+    """scikit-learn's digits: (X float32 [1797, 64] standardised, y int64).
 
-    X, y = load_digits(return_X_y=True)
+    Read from scikit-learn's own file as the kernels read it (``kernel_code.DIGITS_DATA``, checked
+    equal to ``load_digits`` by tests/test_export.py): importing sklearn costs ~5 CPU-s, paid by
+    every job and torchrun rank the tests start.
+    """
+    from tests.kernel_code import DIGITS_DATA
+
+    data: dict = {}
+    exec(DIGITS_DATA, data)
+    X, y = data["X"], data["y"]
     X = (X - X.mean(0)) / (X.std(0) + 1e-6)
     return torch.tensor(X, dtype=torch.float32), torch.tensor(y, dtype=torch.int64)
 
