@@ -249,10 +249,7 @@ class Watch:
         if not self.training:
             raise RuntimeError("record() outside `with finder.watch(...) as watch:`")
         k = self._k
-        if self._host is not None and type(loss) is Tensor and loss.numel() == 1:
-            self._host[k] = loss.item()  # the usual CPU case, inline: a call less each step
-        else:
-            self._stage(k, loss)
+        self._stage(k, loss)
         if not self._stepped:  # no hook saw a step (a skipped AMP step, a wrapper): lr held now
             self._lrs[k] = list(map(self._lr_of, self._groups))
         self._stepped, self._k = False, k + 1
