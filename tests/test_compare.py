@@ -29,6 +29,7 @@ from lrwidget.channel.protocol import BadCommand, decode_saved_readings
 from lrwidget.engine.history import RangeTestResult
 from lrwidget.pure.compare import MAX_RUNS, check_run_count, lr_mismatch, run_colors, run_labels
 from lrwidget.pure.rules import format_lr, palette
+from lrwidget.pure.smooth import centered
 from tests.widgets import Capture, comm_msg, decode, wait_until
 
 
@@ -163,15 +164,20 @@ def live(make_mlp):
         w.close()
 
 
-def _saved_runs(blob: bytes) -> dict[int, int]:
-    """compare_saved: run index -> readings, each blob read by the single widget's decoder."""
+def _saved_curves(blob: bytes) -> dict[int, tuple]:
+    """compare_saved: run index -> (lrs, losses, drawn line), by the single widget's decoder."""
     out, at = {}, 0
     while at < len(blob):
         n = int.from_bytes(blob[at + 8 : at + 12], "little")
-        run_id, lrs, _, _ = decode_saved_readings(blob[at : at + 16 + 16 * n])
-        out[run_id] = len(lrs)
+        run_id, *curve = decode_saved_readings(blob[at : at + 16 + 16 * n])
+        out[run_id] = tuple(curve)
         at += 16 + 16 * n
     return out
+
+
+def _saved_runs(blob: bytes) -> dict[int, int]:
+    """compare_saved: run index -> readings."""
+    return {i: len(c[0]) for i, c in _saved_curves(blob).items()}
 
 
 def test_live_saved_and_result_overlay_and_a_live_run_streams_in(live, digits_loader, tmp_path):
@@ -188,6 +194,12 @@ def test_live_saved_and_result_overlay_and_a_live_run_streams_in(live, digits_lo
         result = w.wait(60)
         wait_until(lambda: 0 in _saved_runs(cmp.compare_saved), what="the live run saved")
         assert _saved_runs(cmp.compare_saved) == {0: len(result), 1: 60, 2: 60}
+        # every finished curve is drawn without lag, as the single widget draws it (issue 21):
+        # exactly in the pictures, to float32 in the saved state (its layout's losses)
+        for c in cmp.curves():
+            np.testing.assert_array_equal(c.smoothed, centered(c.lrs, c.losses))
+        for lrs, losses, line in _saved_curves(cmp.compare_saved).values():
+            np.testing.assert_allclose(line, centered(lrs, losses), rtol=1e-6)
         msgs = cap.custom("compare_readings")
         assert msgs and all(c["run"] == 0 for _, c, _ in msgs)
         streamed = np.concatenate([decode(b)[0] for _, _, b in msgs])

@@ -24,6 +24,7 @@ from ..engine.loop import write_lr
 from ..engine.range_schedule import group_lrs
 from ..engine.stream import RunStarted
 from ..pure.readings import ReadingsBuffer
+from ..pure.smooth import centered
 from ..pure.suggest import DEFAULT
 from .widget import LRFinderWidget
 
@@ -59,7 +60,7 @@ class LiveFeed(ChannelView):
         ch = self._channel
         if ch.run is not None and ch.readings.n:
             with self._lock:
-                self.readings.write(0, *ch.readings.view())
+                self.readings.write(0, *ch.drawn())  # a finished run's line, without lag
                 self.running = ch.source.running
         self._notify("attached", 0, 0)
 
@@ -74,6 +75,11 @@ class LiveFeed(ChannelView):
         with self._lock:
             self.readings.write(start, *self._channel.readings.view(start, stop))
         self._notify("readings", start, stop)
+
+    def channel_line(self, run_id: int, line: np.ndarray) -> None:
+        """The finished run's line (no lag) replaces the live EMA of its readings."""
+        with self._lock:
+            self.readings.write(0, *self._channel.drawn())
 
     def channel_ended(self, result: Any) -> None:
         with self._lock:
@@ -101,6 +107,8 @@ class CompareRun:
         self.result = result
         self.optimizer = optimizer
         self.feed: LiveFeed | None = None
+        # a result is drawn, like every finished run, with its loss smoothed without lag
+        self._line = None if result is None else centered(result.lrs, result.losses)
 
     @property
     def live(self) -> bool:
@@ -112,8 +120,8 @@ class CompareRun:
             running, curve = self.feed.snapshot()
             return running, curve, None if running else self.feed.result
         r = self.result
-        assert r is not None  # a run that is not live is a result
-        return False, (r.lrs, r.losses, r.smoothed), r
+        assert r is not None and self._line is not None  # a run that is not live is a result
+        return False, (r.lrs, r.losses, self._line), r
 
     def suggestion(self) -> tuple[float | None, int | None]:
         """The default suggestion of the finished curve: (lr, reading index), or Nones."""
