@@ -2,11 +2,12 @@
 cycle", Apply schedule, and read the scheduler back in the kernel (max_lr == the range's top, the
 param groups' ratio kept); then the keyboard range (Shift+Right from the selection, on in the
 view rendered anew when the range settles; Escape). The
-preview's frame time is read from the view. Screenshots in light and dark."""
+preview's typical frame time is read from the view. Screenshots in light and dark."""
 
 from __future__ import annotations
 
 import re
+import statistics
 import time
 
 from tests.browser import stable
@@ -22,6 +23,15 @@ finder = LRFinder(model, optimizer, criterion)
 widget = LRFinderWidget(finder, title="Schedule from a range")
 display(widget)
 widget.run(loader, start_lr=1e-5, end_lr=10, num_iter=80, step_fn=step)"""
+
+# the time each preview frame took (data-frame-ms), from every view the page shows: the end of a
+# run and a settled range render the view anew
+PREVIEW_FRAMES = """() => { window.__previewMs = [];
+  new MutationObserver(ms => { for (const m of ms)
+    if (m.target.classList.contains('lrw-preview'))
+      window.__previewMs.push(parseFloat(m.target.dataset.frameMs)); })
+  .observe(document.body, {subtree: true, attributes: true, attributeFilter: ['data-frame-ms']});
+}"""
 
 READ = """\
 import numpy as np
@@ -78,6 +88,7 @@ def test_drag_pick_one_cycle_apply_and_the_keyboard_range(
         _drag(page, root.locator("canvas.lrw-canvas"), 0.2, 0.55)
         page.wait_for_timeout(300)
         assert root.locator(".lrw-sel").inner_text().startswith("Nothing"), "a drag is no click"
+        page.evaluate(PREVIEW_FRAMES)  # every preview frame from here on, in any view
         root.get_by_label("Schedule", exact=True).select_option(label="One cycle")
         steps = root.get_by_label("Total steps")
         steps.fill("500")
@@ -97,9 +108,6 @@ def test_drag_pick_one_cycle_apply_and_the_keyboard_range(
         assert got["max_lr"][0] == got["hi"], f"max_lr is the range's top: {got['out']}"
         assert abs(got["max_lr"][1] / got["max_lr"][0] - 0.1) < 1e-12, "group ratio kept"
         assert "APPLIED one_cycle" in got["out"]
-        ms = float(root.locator("canvas.lrw-preview").get_attribute("data-frame-ms"))
-        print(f"preview frame: {ms} ms")
-        assert ms <= 8.0
         time.sleep(0.3)
         stable.screenshot(root, path=str(artifacts / "schedule_light.png"))
 
@@ -139,6 +147,10 @@ def test_drag_pick_one_cycle_apply_and_the_keyboard_range(
         time.sleep(0.5)
         into_view(root)
         stable.screenshot(root, path=str(artifacts / "schedule_dark_narrow.png"))
+        # the typical preview frame (one frame is the machine's: 0.6 ms typical, 8.7 once in CI)
+        frames = page.evaluate("window.__previewMs")
+        print(f"preview frames (ms): {frames}")
+        assert len(frames) >= 2 and statistics.median(frames) <= 8.0, frames
     except Exception:
         shot(page, "schedule_failure")
         raise
