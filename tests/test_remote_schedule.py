@@ -56,7 +56,7 @@ print("SCHEDULED " + json.dumps({"rank": rank, "by": link.chosen_by, "lr": lr,
       "lrs": lrs}) + "\n", end="", flush=True)  # one write: the two ranks share the pipe
 link.close()
 torch.distributed.destroy_process_group()
-print(f"DONE rank={rank}", flush=True)
+print(f"DONE rank={rank}\n", end="", flush=True)
 """
 
 
