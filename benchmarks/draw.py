@@ -14,7 +14,12 @@ Three kinds of frame:
          known), as when a notebook opens or a late view gets the whole run at once.
 Prints the median ms per frame for both sizes and the median ratio of the pairs. Target: <= 8 ms.
 
-A fourth kind, ``training``, is the doctor's training chart (issue 18) of a 1,000,000-step
+A fourth kind, ``compare``, is the compare chart (issue 20): 8 overlaid curves of 10,000 readings
+each (the baseline: 8 of 1,000), frames as hovering draws them (the pointer on another reading of
+another run each frame, the runs' columns reused) and cold (the column caches dropped, as after a
+resize), rasterized inside the timing; interleaved pairs as for the curve.
+
+A fifth kind, ``training``, is the doctor's training chart (issue 18) of a 1,000,000-step
 stream (the kernel's Trace, a spike at step 496,017): every frame draws columns it has not drawn
 before (the overview, then 24 zooms in and out around the spike as the kernel answers them, the
 canvas resized every 8th frame), rasterized inside the timing. The code at ``--old`` (git) and the
@@ -22,7 +27,7 @@ working tree's draw alternate sample by sample, each in a page of its own; print
 p10, median, p95 and max ms per frame and the median ratio.
 
 Usage: .venv/bin/python benchmarks/draw.py [--pairs 40] [--dpr 1 2]
-       [--modes live cold first training] [--old REV]
+       [--modes live cold first compare training] [--old REV]
 """
 
 import argparse
@@ -124,6 +129,77 @@ window.bench = (pairs, dpr, frames, mode) => {
       b = sample("big"); s = sample("small");
     }
     big.push(b); small.push(s); ratio.push(b / s);
+  }
+  const med = (a) => {
+    const x = a.slice().sort((u, v) => u - v);
+    const m = x.length >> 1;
+    return x.length % 2 ? x[m] : (x[m - 1] + x[m]) / 2;
+  };
+  return { mode, big_ms: med(big), small_ms: med(small), ratio: med(ratio), pairs };
+};
+window.ready = true;
+</script>"""
+
+
+COMPARE_PAGE = """<!doctype html><meta charset="utf-8"><body style="margin:0">
+<canvas id="c"></canvas>
+<script type="module">
+import { drawRunsFrame, createRunsCache, createCompareState, writeReadings }
+  from "./compare.bundle.js";
+// 8 runs through the view's own state (writeReadings, as the kernel's messages fill it): noisy
+// valleys half a decade apart, smoothed as the finder does (EMA 0.05, bias-corrected)
+function runs(n) {
+  const st = createCompareState();
+  let s = 7;
+  for (let k = 0; k < 8; k++) {
+    const lr = new Float64Array(n), smoothed = new Float64Array(n);
+    let avg = 0;
+    for (let i = 0; i < n; i++) {
+      const x = -6 + 7 * i / (n - 1), v = x - (-5 + k / 2);
+      lr[i] = Math.pow(10, x);
+      s = (s * 16807) % 2147483647;
+      const raw = 2 - Math.exp(-v * v) + 0.2 * (s / 2147483647 - 0.5) + (v > 1.5 ? 3 : 0);
+      avg = 0.05 * raw + 0.95 * avg;
+      smoothed[i] = avg / (1 - Math.pow(0.95, i + 1));
+    }
+    writeReadings(st, k, 0, lr, smoothed);
+  }
+  return st.runs.map((r, k) => ({ ...r, visible: true, color: theme.runs[k], label: `run ${k}`,
+    suggestion: { lr: r.lr[Math.floor(n * 0.4)], index: Math.floor(n * 0.4) } }));
+}
+const theme = { dark: false, fg: "#1f2328", fgMuted: "#57606a", bg: "#fff", border: "#d0d7de",
+  grid: "rgba(0,0,0,0.1)", font: "system-ui, sans-serif", fontSize: 11,
+  runs: ["#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442", "#000"] };
+window.bench = (pairs, dpr, frames, mode) => {
+  const W = 1000, H = 320;
+  const canvas = document.getElementById("c");
+  canvas.width = W * dpr; canvas.height = H * dpr;
+  canvas.style.width = W + "px"; canvas.style.height = H + "px";
+  const ctx = canvas.getContext("2d", { willReadFrequently: true });
+  const sets = { big: runs(10000), small: runs(1000) };
+  const caches = { big: createRunsCache(), small: createRunsCache() };
+  let i = 0;
+  const frame = (k) => {
+    const rs = sets[k], n = rs[0].n, run = i % 8, at = (i * 7919) % n;
+    i++;
+    if (mode === "compare-cold") caches[k] = createRunsCache();
+    drawRunsFrame({ ctx, width: W, height: H, dpr, theme, runs: rs, log: true, trend: null,
+      selected: { run: 1, lr: rs[1].lr[Math.floor(n / 3)] },
+      hover: { run, lr: rs[run].lr[at], index: at }, cache: caches[k] });
+    ctx.getImageData(0, 0, 1, 1); // rasterize now, inside the timing
+  };
+  const sample = (k) => {
+    const t0 = performance.now();
+    for (let f = 0; f < frames; f++) frame(k);
+    return (performance.now() - t0) / frames;
+  };
+  for (let w = 0; w < 5; w++) { sample("big"); sample("small"); } // warm up the JIT
+  const big = [], small = [], ratio = [];
+  for (let p = 0; p < pairs; p++) {
+    const order = p % 2 ? ["small", "big"] : ["big", "small"];
+    const got = {};
+    for (const k of order) got[k] = sample(k);
+    big.push(got.big); small.push(got.small); ratio.push(got.big / got.small);
   }
   const med = (a) => {
     const x = a.slice().sort((u, v) => u - v);
@@ -248,7 +324,7 @@ class Quiet(http.server.SimpleHTTPRequestHandler):
 def run_plot(page, args) -> list:
     """The range-test curve's frames (modes live, cold, first), 100,000 readings against 1,000."""
     results = []
-    for mode in [m for m in args.modes if m != "training"]:
+    for mode in [m for m in args.modes if m in ("live", "cold", "first")]:
         for dpr in args.dpr:
             r = page.evaluate(f"window.bench({args.pairs}, {dpr}, {args.frames}, '{mode}')")
             r["dpr"] = dpr
@@ -257,6 +333,24 @@ def run_plot(page, args) -> list:
                 f"{mode:5} frame, dpr {dpr:g}: "
                 f"100,000 readings {r['big_ms']:.2f} ms/frame (target <= 8), "
                 f"1,000 readings {r['small_ms']:.2f} ms/frame, "
+                f"ratio {r['ratio']:.2f} (median of {r['pairs']} interleaved pairs)",
+                flush=True,
+            )
+    return results
+
+
+def run_compare(page, args) -> list:
+    """The compare chart's frames (8 curves): hover frames and cold ones, 10,000 readings a curve
+    against 1,000."""
+    results = []
+    for mode in ("compare", "compare-cold"):
+        for dpr in args.dpr:
+            r = page.evaluate(f"window.bench({args.pairs}, {dpr}, {args.frames}, '{mode}')")
+            r["dpr"] = dpr
+            results.append(r)
+            print(
+                f"{mode:12} frame, dpr {dpr:g}: 8 x 10,000 readings {r['big_ms']:.2f} ms/frame "
+                f"(target <= 8), 8 x 1,000 readings {r['small_ms']:.2f} ms/frame, "
                 f"ratio {r['ratio']:.2f} (median of {r['pairs']} interleaved pairs)",
                 flush=True,
             )
@@ -313,9 +407,13 @@ def training_pages(browser, port: int) -> dict:
 
 
 def build_pages(tmp: Path, esbuild: Path, old: str) -> None:
-    """The pages and their bundles under ``tmp``: index.html (the curve), training.html."""
+    """The pages and their bundles under ``tmp``: index.html (the curve), compare.html,
+    training.html."""
     bundle(esbuild, [ROOT / "js/plot.js", ROOT / "js/state.js"], tmp / "plot.bundle.js")
     Path(tmp, "index.html").write_text(PAGE)
+    compare = [ROOT / "js/layers/runs.js", ROOT / "js/view/compare_state.js"]
+    bundle(esbuild, compare, tmp / "compare.bundle.js")
+    Path(tmp, "compare.html").write_text(COMPARE_PAGE)
     before = old_tree(old, tmp / "old")
     for name, root in (("old", before), ("new", ROOT)):
         mods = [root / "js/layers/training.js", root / "js/view/training_state.js"]
@@ -328,7 +426,7 @@ def main():
     ap.add_argument("--pairs", type=int, default=40)
     ap.add_argument("--frames", type=int, default=5, help="frames per timed sample")
     ap.add_argument("--dpr", type=float, nargs="+", default=[1.0, 2.0])
-    ap.add_argument("--modes", nargs="+", default=["live", "cold", "first", "training"])
+    ap.add_argument("--modes", nargs="+", default=["live", "cold", "first", "compare", "training"])
     # the training chart before issue 18's frame work (a git revision)
     ap.add_argument("--old", default="ecab886", help="git revision to compare with")
     args = ap.parse_args()
@@ -354,6 +452,10 @@ def main():
                 page.goto(f"http://127.0.0.1:{port}/index.html")
                 page.wait_for_function("window.ready === true")
                 results = run_plot(page, args)
+                if "compare" in args.modes:
+                    page.goto(f"http://127.0.0.1:{port}/compare.html")
+                    page.wait_for_function("window.ready === true")
+                    results += run_compare(page, args)
                 if "training" in args.modes:
                     results += run_training(training_pages(browser, port), args)
                 browser.close()

@@ -14,9 +14,12 @@ jupyter        a running server (session scope: one for every browser test): ``.
 browser        a Playwright Chromium (session scope)
 lab_profile    a persistent Chromium profile (session scope) whose caches every test's first
                notebook page shares
+lab_tabs       the JupyterLab tab of each server, kept from test to test (session scope)
 open_notebook  ``open_notebook(name, ui="lab", theme=None, viewport=(1280, 1000))`` -> NotebookPage
-               (the test's first page in ``lab_profile``, a later one in a fresh context);
-               afterwards its pages and contexts are closed and every kernel is shut down
+               (the test's first lab notebook in the kept tab, emptied; a first Notebook 7 page
+               in ``lab_profile``; a later page in a fresh context); afterwards the kept tab is
+               emptied (closed if its test failed), the other pages and contexts are closed, and
+               every kernel is shut down
 digits_setup   ``digits_setup(sleep=0.05, title="digits MLP, SGD", gate=None)`` -> the source of a
                cell that builds ``model``, ``optimizer``, ``loader``, ``step`` (sleeps ``sleep`` s
                per step; with ``gate``, a path, waits on that gate), ``finder`` and ``widget`` on
@@ -470,8 +473,63 @@ class NotebookPage:
         )
 
 
+# Every document and view out of the tab, no save dialog; true when nothing of the test is left
+# (a view in a sidebar, a dialog, a document that would not close: the next test gets a new tab).
+# JupyterLab puts a launcher in the emptied main area: OPEN_IN_TAB closes it once the notebook
+# is in.
+CLEAR_TAB = """async () => {
+  const app = window.jupyterapp;
+  for (const w of Array.from(app.shell.widgets('main'))) {
+    if (w.context && w.context.model) w.context.model.dirty = false;
+    w.dispose();
+  }
+  await new Promise((r) => setTimeout(r, 50));
+  return Array.from(app.shell.widgets('main')).every((w) => !w.context) &&
+    !document.querySelector('.lrw-root, .jp-Dialog');
+}"""
+OPEN_IN_TAB = """async (p) => {
+  const app = window.jupyterapp;
+  await app.commands.execute('docmanager:open', {path: p});
+  for (const w of Array.from(app.shell.widgets('main'))) if (!w.context) w.dispose();
+  return Array.from(app.shell.widgets('main')).length;
+}"""
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    if call.when == "call":  # open_notebook keeps the lab tab only after a test that passed
+        item.lrw_failed = outcome.get_result().failed
+
+
+@pytest.fixture(scope="session")
+def lab_tabs(lab_profile):
+    """The JupyterLab tab of each server, kept from test to test: the app loads once, and each
+    test's notebook opens in it (~2 CPU-s instead of ~13 for a new tab, measured). A test gets it
+    empty (:data:`CLEAR_TAB`) at the viewport it asks for; a tab that cannot be cleared, or one
+    whose test failed, is closed and the next test loads a new one."""
+    tabs: dict = {}
+    yield tabs
+    for page in tabs.values():
+        if not page.is_closed():
+            page.close()
+
+
+def _open_in_tab(page, name: str, size: dict) -> NotebookPage | None:
+    """``name`` opened in the kept lab tab ``page``, or None if the tab is not fit for it."""
+    try:
+        page.set_viewport_size(size)
+        if page.evaluate(OPEN_IN_TAB, name) != 1:  # the notebook alone
+            raise RuntimeError(f"{name} did not open alone in the tab")
+        return NotebookPage(page, "lab")
+    except Exception as e:
+        warnings.warn(f"the kept JupyterLab tab failed ({e!r}); loading a new one", stacklevel=1)
+        page.close()
+        return None
+
+
 @pytest.fixture
-def open_notebook(jupyter, browser, lab_profile):
+def open_notebook(request, jupyter, browser, lab_profile, lab_tabs):
     contexts = []
     shared = []
     themed = []
@@ -480,17 +538,27 @@ def open_notebook(jupyter, browser, lab_profile):
         name: str, ui: str = "lab", theme: str | None = None, viewport=(1280, 1000)
     ) -> NotebookPage:
         size = {"width": viewport[0], "height": viewport[1]}
+        nb = None
         if all(pg.is_closed() for pg in shared):  # in the shared profile (its caches are warm)
-            page = lab_profile.new_page()
-            page.set_viewport_size(size)
+            tab = lab_tabs.get(jupyter.url) if ui == "lab" else None
+            if tab is not None and not tab.is_closed():
+                nb = _open_in_tab(tab, name, size)
+            if nb is None:
+                page = lab_profile.new_page()
+                page.set_viewport_size(size)
+                if ui == "lab":
+                    lab_tabs[jupyter.url] = page
+            else:
+                page = nb.page
             shared.append(page)
         else:  # a second page at once: a context of its own, as two users' browsers would be
             ctx = browser.new_context(viewport=size)
             contexts.append(ctx)
             page = ctx.new_page()
         page.set_default_timeout(60_000)
-        page.goto(jupyter.url_for(name, ui))
-        nb = NotebookPage(page, ui)
+        if nb is None:
+            page.goto(jupyter.url_for(name, ui))
+            nb = NotebookPage(page, ui)
         nb.wait_idle()
         nb.cell(0).locator(".jp-InputArea-editor").wait_for()  # the cells are drawn
         nb.dismiss_dialogs()
@@ -505,9 +573,17 @@ def open_notebook(jupyter, browser, lab_profile):
             nb.set_theme("light")
         except Exception as e:
             warnings.warn(f"could not put the light theme back: {e!r}", stacklevel=1)
+    passed = not getattr(request.node, "lrw_failed", True)
+    kept = {id(tab) for tab in lab_tabs.values()} if passed else set()
     for page in shared:
-        if not page.is_closed():
-            page.close()
+        if page.is_closed():
+            continue
+        try:
+            if id(page) in kept and page.evaluate(CLEAR_TAB):
+                continue
+        except Exception as e:
+            warnings.warn(f"could not clear the JupyterLab tab: {e!r}", stacklevel=1)
+        page.close()
     for ctx in contexts:
         ctx.close()
     jupyter.shutdown_kernels(wait=False)
