@@ -8,9 +8,22 @@ import { drawAxisLines, drawAxisTitles, drawGrid, drawTickLabels } from "./axes.
 import { clipToPlot, computeLayout, font } from "./geometry.js";
 import { strokeColumns } from "./polyline.js";
 
-/** Per-view scratch: one column cache per run, reused frame to frame (keyed by x mapping and data version). */
-export function createRunsCache() {
-  return { cols: [], keys: [], left: null, domain: { key: "", value: null } };
+/** A bitmap of `w` x `h` device pixels to keep a frame in (null where the host has none: no still layer). */
+function browserBitmap(w, h) {
+  if (typeof OffscreenCanvas !== "undefined") return new OffscreenCanvas(w, h);
+  if (typeof document === "undefined") return null;
+  const c = document.createElement("canvas");
+  c.width = w;
+  c.height = h;
+  return c;
+}
+
+/**
+ * Per-view scratch, reused frame to frame: one column cache per run (keyed by x mapping and data version) and
+ * the still layer (the last frame without its hover ring, as a bitmap from `bitmap(w, h)`).
+ */
+export function createRunsCache(bitmap = browserBitmap) {
+  return { cols: [], keys: [], left: null, domain: { key: "", value: null }, bitmap, drawn: null, still: null };
 }
 
 /** The union of the visible runs' x domains (each run's readings, or its sweep when it has none yet). */
@@ -140,7 +153,7 @@ export function drawRunMarkers(ctx, g, f, theme) {
   }
 }
 
-/** The selection: a dashed line in the run's colour and a ring on its curve; the hovered point: a ring. */
+/** The selection: a dashed line in the run's colour and a ring on its curve. */
 export function drawRunSelection(ctx, g, f, theme) {
   const { plot } = g;
   const sel = f.selected;
@@ -157,19 +170,23 @@ export function drawRunSelection(ctx, g, f, theme) {
     ctx.stroke();
     ctx.restore();
   }
-  for (const [s, radius] of [
-    [sel, 7],
-    [f.hover, 5],
-  ]) {
-    const run = s ? f.runs[s.run] : null;
-    const p = run?.visible ? pointAt(g, run, s.lr, s.index ?? null) : null;
-    if (!p) continue;
-    ctx.beginPath();
-    ctx.arc(p.x, p.y, radius, 0, 2 * Math.PI);
-    ctx.lineWidth = 2;
-    ctx.strokeStyle = theme.fg;
-    ctx.stroke();
-  }
+  ring(ctx, g, f, sel, 7, theme);
+}
+
+/** The hovered point: a ring (the one layer a pointer move changes). */
+export function drawRunHover(ctx, g, f, theme) {
+  ring(ctx, g, f, f.hover, 5, theme);
+}
+
+function ring(ctx, g, f, s, radius, theme) {
+  const run = s ? f.runs[s.run] : null;
+  const p = run?.visible ? pointAt(g, run, s.lr, s.index ?? null) : null;
+  if (!p) return;
+  ctx.beginPath();
+  ctx.arc(p.x, p.y, radius, 0, 2 * Math.PI);
+  ctx.lineWidth = 2;
+  ctx.strokeStyle = theme.fg;
+  ctx.stroke();
 }
 
 /** The trend: a dashed line through its (lr, loss) points, its text as a caption by the last one. */
@@ -194,7 +211,7 @@ export function drawTrend(ctx, g, f, theme) {
   ctx.fillText(String(f.trend.text || ""), Math.min(x + 6, g.plot.right - 4), Math.max(y - 8, g.plot.top + 12));
 }
 
-/** The compare frame's layers, bottom to top: the single view's axes, then the runs. */
+/** The compare frame's still layers, bottom to top (the single view's axes, then the runs); the hover on top. */
 export const RUN_LAYERS = [
   drawGrid,
   drawAxisLines,
@@ -206,15 +223,59 @@ export const RUN_LAYERS = [
   drawRunSelection,
 ];
 
-/** Draw one compare frame; returns the geometry (for picking). */
+/** What the still layers show: the same key, the same pixels (the theme is compared by identity). */
+function stillKey(f, dpr) {
+  const runs = f.runs.map((r) => `${r.visible}:${r.version}:${r.n}:${r.color}:${r.suggestion?.lr}`).join(",");
+  const sel = f.selected ? `${f.selected.run}:${f.selected.lr}` : "";
+  return `${f.width}|${f.height}|${dpr}|${f.log !== false}|${runs}|${sel}|${JSON.stringify(f.trend ?? null)}`;
+}
+
+/**
+ * Draw one compare frame; returns the geometry (for picking). A frame whose still layers are those of the last
+ * two (a pointer move) copies them from the still bitmap and draws the hover ring: 8 dense curves of 10,000
+ * readings take a software canvas ~20 ms to draw and rasterize, the copy ~0.3 ms (benchmarks/draw.py --modes
+ * compare).
+ */
 export function drawRunsFrame(f) {
   const { ctx, width, height } = f;
   const dpr = f.dpr || 1;
+  const cache = f.cache || createRunsCache();
+  const key = stillKey(f, dpr);
+  const still = cache.still;
+  if (still && still.key === key && still.theme === f.theme) {
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.clearRect(0, 0, still.bitmap.width, still.bitmap.height);
+    ctx.drawImage(still.bitmap, 0, 0);
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    drawRunHover(ctx, still.g, f, f.theme);
+    return still.g;
+  }
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   ctx.clearRect(0, 0, width, height);
-  const g = runsGeometry(ctx, f, f.cache || createRunsCache());
+  const g = runsGeometry(ctx, f, cache);
   for (const layer of RUN_LAYERS) layer(ctx, g, f, f.theme);
+  // kept when the still layers are those of the frame before (the pointer moves): a frame of a live run's
+  // batch changes them again at once, and a copy of its canvas would be thrown away
+  const again = cache.drawn?.key === key && cache.drawn?.theme === f.theme;
+  cache.drawn = { key, theme: f.theme, g };
+  cache.still = again ? keepStill(cache, ctx.canvas, cache.drawn) : null;
+  drawRunHover(ctx, g, f, f.theme);
   return g;
+}
+
+/** The frame just drawn on `canvas` (its still layers) copied into the cache's bitmap; null without one. */
+function keepStill(cache, canvas, still) {
+  if (!canvas || !(canvas.width > 0) || !(canvas.height > 0)) return null;
+  let bitmap = cache.still?.bitmap;
+  if (!bitmap || bitmap.width !== canvas.width || bitmap.height !== canvas.height) {
+    bitmap = cache.bitmap(canvas.width, canvas.height);
+    if (!bitmap) return null;
+  }
+  const bctx = bitmap.getContext("2d");
+  bctx.setTransform(1, 0, 0, 1, 0, 0);
+  bctx.clearRect(0, 0, bitmap.width, bitmap.height);
+  bctx.drawImage(canvas, 0, 0);
+  return { ...still, bitmap };
 }
 
 /**

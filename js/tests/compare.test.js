@@ -228,3 +228,37 @@ test("a frame with nothing new re-decimates nothing (a hover redraws only; the m
   frame();
   assert.equal(cache.cols[0].max[0], 100, "a new version is decimated again");
 });
+
+test("a pointer move copies the still layers and rings the hovered point; anything else draws anew", () => {
+  const st = stateWith([curve(2000, 1e-6, 10, 1e-3), curve(2000, 1e-6, 10, 1e-2)]);
+  const runs = frameRuns(st, 2);
+  const copies = [];
+  const bitmap = (w, h) => ({
+    width: w,
+    height: h,
+    getContext: () => ({ setTransform() {}, clearRect() {}, drawImage: (src) => copies.push(src) }),
+  });
+  const cache = createRunsCache(bitmap);
+  const rec = recordingCtx();
+  rec.ctx.canvas = { width: 1200, height: 600 }; // the view's canvas at dpr 2
+  const frame = (extra = {}) => {
+    rec.calls.length = 0;
+    drawRunsFrame({ ctx: rec.ctx, width: 600, height: 300, dpr: 2, theme: THEME, runs, log: true, cache, ...extra });
+    return rec.calls.map((c) => c.name);
+  };
+  assert.ok(frame().includes("lineTo"), "the first frame draws the curves");
+  assert.equal(copies.length, 0, "and keeps no copy (a live run's next batch changes them at once)");
+  assert.ok(frame({ hover: { run: 0, lr: runs[0].lr[9], index: 9 } }).includes("lineTo"), "nor a copy yet");
+  assert.equal(copies.length, 1, "the same still layers twice: kept (the canvas copied into the still bitmap)");
+  const hover = frame({ hover: { run: 1, lr: runs[1].lr[500], index: 500 } });
+  assert.ok(!hover.includes("lineTo"), `a pointer move draws no curve: ${hover.join(",")}`);
+  assert.equal(hover.filter((n) => n === "drawImage").length, 1, "it copies the still layers back");
+  assert.equal(hover.filter((n) => n === "arc").length, 1, "and rings the hovered point");
+  assert.ok(frame({ selected: { run: 0, lr: runs[0].lr[100] } }).includes("lineTo"), "a selection draws anew");
+  runs[0].version++;
+  assert.ok(frame().includes("lineTo"), "new readings draw anew");
+  runs[1].visible = false;
+  assert.ok(frame().includes("lineTo"), "a hidden run draws anew");
+  assert.ok(frame({ theme: { ...THEME } }).includes("lineTo"), "another theme draws anew");
+  assert.ok(frame({ width: 500 }).includes("lineTo"), "another size draws anew");
+});

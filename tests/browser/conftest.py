@@ -15,9 +15,11 @@ browser        a Playwright Chromium (session scope)
 lab_profile    a persistent Chromium profile (session scope) whose caches every test's first
                notebook page shares
 lab_tabs       the JupyterLab tab of each server, kept from test to test (session scope)
-open_notebook  ``open_notebook(name, ui="lab", theme=None, viewport=(1280, 1000))`` -> NotebookPage
-               (the test's first lab notebook in the kept tab, emptied; a first Notebook 7 page
-               in ``lab_profile``; a later page in a fresh context); afterwards the kept tab is
+open_notebook  ``open_notebook(name, ui="lab", theme=None, viewport=(1280, 1000), fresh=False)``
+               -> NotebookPage (the test's first lab notebook in the kept tab, emptied; with
+               ``fresh`` (a test that changed the server's lab settings, which a loaded app does
+               not read again) or a first Notebook 7 page: a new page in ``lab_profile``, closed
+               afterwards; a later page in a fresh context); afterwards the kept tab is
                emptied (closed if its test failed), the other pages and contexts are closed, and
                every kernel is shut down
 digits_setup   ``digits_setup(sleep=0.05, title="digits MLP, SGD", gate=None)`` -> the source of a
@@ -535,18 +537,23 @@ def open_notebook(request, jupyter, browser, lab_profile, lab_tabs):
     themed = []
 
     def open_(
-        name: str, ui: str = "lab", theme: str | None = None, viewport=(1280, 1000)
+        name: str,
+        ui: str = "lab",
+        theme: str | None = None,
+        viewport=(1280, 1000),
+        fresh: bool = False,
     ) -> NotebookPage:
         size = {"width": viewport[0], "height": viewport[1]}
         nb = None
         if all(pg.is_closed() for pg in shared):  # in the shared profile (its caches are warm)
-            tab = lab_tabs.get(jupyter.url) if ui == "lab" else None
+            keep = ui == "lab" and not fresh
+            tab = lab_tabs.get(jupyter.url) if keep else None
             if tab is not None and not tab.is_closed():
                 nb = _open_in_tab(tab, name, size)
             if nb is None:
                 page = lab_profile.new_page()
                 page.set_viewport_size(size)
-                if ui == "lab":
+                if keep:
                     lab_tabs[jupyter.url] = page
             else:
                 page = nb.page

@@ -35,6 +35,8 @@ WATCH = """([scope, cls]) => {
                                   return f.apply(this, a); };
     }
   }
+  // counted from now on: a canvas of this page may have drawn since an earlier watch (a kept tab)
+  for (const c of document.querySelectorAll('canvas')) c.__lrwOps = 0;
   window.__lrwFrames = [];
   const where = document.querySelector(scope) || document.body;
   new MutationObserver((records) => {

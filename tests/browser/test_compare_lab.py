@@ -50,9 +50,9 @@ def _runs_readings(root) -> list[int]:
     return [int(v) for v in (root.get_attribute("data-readings") or "0").split(",")]
 
 
-def _frames(page, root, n: int = 25) -> frames.Frames:
+def _frames(page, root, n: int = 25) -> tuple[frames.Frames, frames.Frames]:
     """The frames drawn for ``n`` pointer moves across the plot (each move lands on another
-    reading: one frame each)."""
+    reading: one frame each), then those of a resize (every curve drawn anew)."""
     into_view(root)
     frames.watch(page, ROOT)
     box = stable.box(root.locator("canvas.lrw-canvas"))
@@ -63,7 +63,14 @@ def _frames(page, root, n: int = 25) -> frames.Frames:
             page.wait_for_function(f"() => window.__lrwFrames.length > {k}", timeout=2_000)
         except Exception as e:  # a move lost on a busy machine: the frames are counted below
             print(f"move {k}: no frame ({type(e).__name__})")
-    return frames.recorded(page)
+    moves = frames.recorded(page)
+    frames.watch(page, ROOT)
+    size = page.viewport_size
+    page.set_viewport_size({"width": size["width"] - 160, "height": size["height"]})
+    page.wait_for_function("() => window.__lrwFrames.length > 0")
+    resized = frames.recorded(page)
+    page.set_viewport_size(size)
+    return moves, resized
 
 
 def test_overlay_toggle_click_apply_and_themes(jupyter, open_notebook, digits_setup, artifacts):
@@ -93,12 +100,14 @@ def test_overlay_toggle_click_apply_and_themes(jupyter, open_notebook, digits_se
         page.wait_for_timeout(1500)
         root = page.locator(ROOT).first
         assert 0 < streamed <= _runs_readings(root)[0]  # the live curve drew while the test ran
-        drawn = _frames(page, root)
-        print(drawn.summary("8 curves x 10k readings"))
-        # a frame's work is bounded by the canvas's pixel columns, not by the 70k+ readings: at
-        # most PER_COLUMN vertices per column for the 8 curves, markers and axes together
-        assert len(drawn) >= 15, drawn
-        assert max(drawn.per_column()) <= frames.PER_COLUMN, drawn
+        moves, resized = _frames(page, root)
+        print(moves.summary("8 curves x 10k readings, pointer moves"))
+        print(resized.summary("the same, resized"))
+        # a pointer move draws no curve: it copies the still layers (js/layers/runs.js)
+        assert len(moves) >= 15 and max(moves.ops) == 0, moves
+        # a frame that draws them all is bounded by the canvas's pixel columns, not by the 70k+
+        # readings: at most PER_COLUMN vertices a column for the 8 curves, markers and axes
+        assert 0 < max(resized.ops) and max(resized.per_column()) <= frames.PER_COLUMN, resized
         stable.screenshot(root, path=str(artifacts / "compare_light.png"))
 
         items = root.locator(".lrw-run")

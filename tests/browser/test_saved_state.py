@@ -248,7 +248,7 @@ def test_lab_saved_widget_state_draws_after_reopening(jupyter, open_notebook, sh
     jupyter.write_notebook(name, [digits_setup(0.0, "saved"), RUN])
     _lab_setting(jupyter, SAVE_STATE, {"saveState": True})
     try:
-        nb = open_notebook(name)
+        nb = open_notebook(name, fresh=True)  # an app that loads the setting
         assert "SETUP OK" in nb.run(0)
         out = nb.run(1, timeout=120)
         n = int(re.search(r"READINGS (\d+)", out).group(1))
@@ -264,7 +264,7 @@ def test_lab_saved_widget_state_draws_after_reopening(jupyter, open_notebook, sh
         nb.page.close()  # the notebook's tab closed
         jupyter.shutdown_kernels()
 
-        again = open_notebook(name)  # a fresh kernel: none of the widgets are in it
+        again = open_notebook(name, fresh=True)  # a fresh kernel: none of the widgets are in it
         status, curve = _view_of_saved_run(again, n, shot, "saved_state_lab_reopened")
     finally:
         _lab_setting(jupyter, SAVE_STATE, {})

@@ -824,8 +824,16 @@ function fillBand(ctx, cols, yMap, thickness) {
 }
 
 // js/layers/runs.js
-function createRunsCache() {
-  return { cols: [], keys: [], left: null, domain: { key: "", value: null } };
+function browserBitmap(w, h2) {
+  if (typeof OffscreenCanvas !== "undefined") return new OffscreenCanvas(w, h2);
+  if (typeof document === "undefined") return null;
+  const c = document.createElement("canvas");
+  c.width = w;
+  c.height = h2;
+  return c;
+}
+function createRunsCache(bitmap = browserBitmap) {
+  return { cols: [], keys: [], left: null, domain: { key: "", value: null }, bitmap, drawn: null, still: null };
 }
 function unionDomain(runs, log) {
   let lo = Infinity;
@@ -949,19 +957,20 @@ function drawRunSelection(ctx, g, f, theme) {
     ctx.stroke();
     ctx.restore();
   }
-  for (const [s, radius] of [
-    [sel, 7],
-    [f.hover, 5]
-  ]) {
-    const run = s ? f.runs[s.run] : null;
-    const p = run?.visible ? pointAt(g, run, s.lr, s.index ?? null) : null;
-    if (!p) continue;
-    ctx.beginPath();
-    ctx.arc(p.x, p.y, radius, 0, 2 * Math.PI);
-    ctx.lineWidth = 2;
-    ctx.strokeStyle = theme.fg;
-    ctx.stroke();
-  }
+  ring(ctx, g, f, sel, 7, theme);
+}
+function drawRunHover(ctx, g, f, theme) {
+  ring(ctx, g, f, f.hover, 5, theme);
+}
+function ring(ctx, g, f, s, radius, theme) {
+  const run = s ? f.runs[s.run] : null;
+  const p = run?.visible ? pointAt(g, run, s.lr, s.index ?? null) : null;
+  if (!p) return;
+  ctx.beginPath();
+  ctx.arc(p.x, p.y, radius, 0, 2 * Math.PI);
+  ctx.lineWidth = 2;
+  ctx.strokeStyle = theme.fg;
+  ctx.stroke();
 }
 function drawTrend(ctx, g, f, theme) {
   const pts = f.trend ? f.trend.points : [];
@@ -993,14 +1002,47 @@ var RUN_LAYERS = [
   drawRunMarkers,
   drawRunSelection
 ];
+function stillKey(f, dpr) {
+  const runs = f.runs.map((r) => `${r.visible}:${r.version}:${r.n}:${r.color}:${r.suggestion?.lr}`).join(",");
+  const sel = f.selected ? `${f.selected.run}:${f.selected.lr}` : "";
+  return `${f.width}|${f.height}|${dpr}|${f.log !== false}|${runs}|${sel}|${JSON.stringify(f.trend ?? null)}`;
+}
 function drawRunsFrame(f) {
   const { ctx, width, height } = f;
   const dpr = f.dpr || 1;
+  const cache = f.cache || createRunsCache();
+  const key = stillKey(f, dpr);
+  const still = cache.still;
+  if (still && still.key === key && still.theme === f.theme) {
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.clearRect(0, 0, still.bitmap.width, still.bitmap.height);
+    ctx.drawImage(still.bitmap, 0, 0);
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    drawRunHover(ctx, still.g, f, f.theme);
+    return still.g;
+  }
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   ctx.clearRect(0, 0, width, height);
-  const g = runsGeometry(ctx, f, f.cache || createRunsCache());
+  const g = runsGeometry(ctx, f, cache);
   for (const layer of RUN_LAYERS) layer(ctx, g, f, f.theme);
+  const again = cache.drawn?.key === key && cache.drawn?.theme === f.theme;
+  cache.drawn = { key, theme: f.theme, g };
+  cache.still = again ? keepStill(cache, ctx.canvas, cache.drawn) : null;
+  drawRunHover(ctx, g, f, f.theme);
   return g;
+}
+function keepStill(cache, canvas, still) {
+  if (!canvas || !(canvas.width > 0) || !(canvas.height > 0)) return null;
+  let bitmap = cache.still?.bitmap;
+  if (!bitmap || bitmap.width !== canvas.width || bitmap.height !== canvas.height) {
+    bitmap = cache.bitmap(canvas.width, canvas.height);
+    if (!bitmap) return null;
+  }
+  const bctx = bitmap.getContext("2d");
+  bctx.setTransform(1, 0, 0, 1, 0, 0);
+  bctx.clearRect(0, 0, bitmap.width, bitmap.height);
+  bctx.drawImage(canvas, 0, 0);
+  return { ...still, bitmap };
 }
 function pickRun(g, runs, px, py, nearest) {
   const lr = g.xScale.invert(px);
