@@ -33,7 +33,49 @@ def _watch_threads(model, opt):
     return seen
 
 
-def _race(*jobs):
+class _Overlap:
+    """Makes the two calls overlap whatever the machine's load: a job that got as far as its
+    first batch (it took the finder) waits there until every other job has either got as far or
+    ended. Without it, on a loaded machine one 8-step test could end before the other thread was
+    scheduled, and the second would then rightly run too (CI saw it under 3 pytest workers)."""
+
+    def __init__(self, n: int):
+        self.reached = [False] * n
+        self.ended = [False] * n
+        self.cond = threading.Condition()
+
+    def _mark(self, flags, k: int) -> None:
+        with self.cond:
+            flags[k] = True
+            self.cond.notify_all()
+
+    def arrive(self, k: int) -> None:
+        self._mark(self.reached, k)
+        with self.cond:
+            others = [j for j in range(len(self.reached)) if j != k]
+            done = lambda: all(self.reached[j] or self.ended[j] for j in others)  # noqa: E731
+            assert self.cond.wait_for(done, timeout=60), "the other call never came"
+
+    def end(self, k: int) -> None:
+        self._mark(self.ended, k)
+
+    def loader(self, k: int, loader):
+        """``loader`` whose first batch waits at :meth:`arrive` (a generator: it runs on the first
+        ``next``, inside the test, after the finder was taken)."""
+        overlap = self
+
+        class Held:
+            def __iter__(self):
+                overlap.arrive(k)
+                yield from loader
+
+            def __len__(self):
+                return len(loader)
+
+        return Held()
+
+
+def _race(overlap, *jobs):
     """Run every job in its own thread, released together; per job (ident, error or None)."""
     barrier = threading.Barrier(len(jobs))
     out = [None] * len(jobs)
@@ -45,6 +87,8 @@ def _race(*jobs):
             out[k] = (threading.get_ident(), None)
         except BaseException as e:  # collected and asserted on by the test
             out[k] = (threading.get_ident(), e)
+        finally:
+            overlap.end(k)
 
     threads = [threading.Thread(target=runner, args=(k, j)) for k, j in enumerate(jobs)]
     for t in threads:
@@ -87,15 +131,17 @@ def test_two_tests_started_together_one_runs_the_other_is_refused(
     before = full_state(model, opt)
     for attempt in range(TRIES):
         seen.clear()
+        overlap = _Overlap(len(kinds))
+        loaders = [overlap.loader(k, make_loader(seed=k)) for k in range(len(kinds))]
         jobs = [
             (
-                _range_job(finder, make_loader(seed=k), 8)
+                _range_job(finder, loaders[k], 8)
                 if kind == "range_test"
-                else _track_job(finder, model, opt, make_loader(seed=k), 8)
+                else _track_job(finder, model, opt, loaders[k], 8)
             )
             for k, kind in enumerate(kinds)
         ]
-        out = _race(*jobs)
+        out = _race(overlap, *jobs)
         errors = [e for _, e in out if e is not None]
         ran = [ident for ident, e in out if e is None]
         assert len(ran) == 1 and len(errors) == 1, f"try {attempt}: {out}"

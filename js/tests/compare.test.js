@@ -233,10 +233,11 @@ test("a pointer move copies the still layers and rings the hovered point; anythi
   const st = stateWith([curve(2000, 1e-6, 10, 1e-3), curve(2000, 1e-6, 10, 1e-2)]);
   const runs = frameRuns(st, 2);
   const copies = [];
+  const noop = () => undefined;
   const bitmap = (w, h) => ({
     width: w,
     height: h,
-    getContext: () => ({ setTransform() {}, clearRect() {}, drawImage: (src) => copies.push(src) }),
+    getContext: () => ({ setTransform: noop, clearRect: noop, drawImage: (src) => copies.push(src) }),
   });
   const cache = createRunsCache(bitmap);
   const rec = recordingCtx();
