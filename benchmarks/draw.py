@@ -56,10 +56,29 @@ ARGS = [
     "--disable-sync",
 ]
 
+# Both size pages' timing: `sample(k)` (ms a frame over a sample) for "big" and "small" in
+# interleaved pairs, which goes first alternating so that drift favours neither.
+INTERLEAVED = """function interleaved(sample, pairs, mode) {
+  for (let w = 0; w < 5; w++) { sample("big"); sample("small"); } // warm up the JIT
+  const big = [], small = [], ratio = [];
+  for (let p = 0; p < pairs; p++) {
+    const got = {};
+    for (const k of p % 2 ? ["small", "big"] : ["big", "small"]) got[k] = sample(k);
+    big.push(got.big); small.push(got.small); ratio.push(got.big / got.small);
+  }
+  const med = (a) => {
+    const x = a.slice().sort((u, v) => u - v);
+    const m = x.length >> 1;
+    return x.length % 2 ? x[m] : (x[m - 1] + x[m]) / 2;
+  };
+  return { mode, big_ms: med(big), small_ms: med(small), ratio: med(ratio), pairs };
+}"""
+
 PAGE = """<!doctype html><meta charset="utf-8"><body style="margin:0">
 <canvas id="c"></canvas>
 <script type="module">
 import { drawFrame, createPlotCache, createViewState, applyMessage } from "./plot.bundle.js";
+/*INTERLEAVED*/
 function viewState(n) {
   // Readings go through the view state exactly as the widget receives them (in 50-reading batches).
   const lr = new Float64Array(n), loss = new Float64Array(n), smoothed = new Float64Array(n);
@@ -118,27 +137,10 @@ window.bench = (pairs, dpr, frames, mode) => {
     for (let f = 0; f < frames; f++) frame(k, f);
     return (performance.now() - t0) / frames;
   };
-  for (let w = 0; w < 5; w++) { sample("big"); sample("small"); } // warm up the JIT
-  const big = [], small = [], ratio = [];
-  for (let p = 0; p < pairs; p++) {
-    // Alternate which goes first so drift does not favour either.
-    let b, s;
-    if (p % 2) {
-      s = sample("small"); b = sample("big");
-    } else {
-      b = sample("big"); s = sample("small");
-    }
-    big.push(b); small.push(s); ratio.push(b / s);
-  }
-  const med = (a) => {
-    const x = a.slice().sort((u, v) => u - v);
-    const m = x.length >> 1;
-    return x.length % 2 ? x[m] : (x[m - 1] + x[m]) / 2;
-  };
-  return { mode, big_ms: med(big), small_ms: med(small), ratio: med(ratio), pairs };
+  return interleaved(sample, pairs, mode);
 };
 window.ready = true;
-</script>"""
+</script>""".replace("/*INTERLEAVED*/", INTERLEAVED)
 
 
 COMPARE_PAGE = """<!doctype html><meta charset="utf-8"><body style="margin:0">
@@ -146,6 +148,7 @@ COMPARE_PAGE = """<!doctype html><meta charset="utf-8"><body style="margin:0">
 <script type="module">
 import { drawRunsFrame, createRunsCache, createCompareState, writeReadings }
   from "./compare.bundle.js";
+/*INTERLEAVED*/
 // 8 runs through the view's own state (writeReadings, as the kernel's messages fill it): noisy
 // valleys half a decade apart, smoothed as the finder does (EMA 0.05, bias-corrected)
 function runs(n) {
@@ -193,23 +196,10 @@ window.bench = (pairs, dpr, frames, mode) => {
     for (let f = 0; f < frames; f++) frame(k);
     return (performance.now() - t0) / frames;
   };
-  for (let w = 0; w < 5; w++) { sample("big"); sample("small"); } // warm up the JIT
-  const big = [], small = [], ratio = [];
-  for (let p = 0; p < pairs; p++) {
-    const order = p % 2 ? ["small", "big"] : ["big", "small"];
-    const got = {};
-    for (const k of order) got[k] = sample(k);
-    big.push(got.big); small.push(got.small); ratio.push(got.big / got.small);
-  }
-  const med = (a) => {
-    const x = a.slice().sort((u, v) => u - v);
-    const m = x.length >> 1;
-    return x.length % 2 ? x[m] : (x[m - 1] + x[m]) / 2;
-  };
-  return { mode, big_ms: med(big), small_ms: med(small), ratio: med(ratio), pairs };
+  return interleaved(sample, pairs, mode);
 };
 window.ready = true;
-</script>"""
+</script>""".replace("/*INTERLEAVED*/", INTERLEAVED)
 
 
 TRAINING_PAGE = """<!doctype html><meta charset="utf-8"><body style="margin:0">
