@@ -347,6 +347,7 @@ class NotebookPage:
     def __init__(self, page, ui: str):
         self.page = page
         self.ui = ui
+        self.themed = False
         self.panel = page.locator(PANEL) if ui == "lab" else page.locator(".jp-Notebook").first
         self.cells = page.locator(f"{PANEL} .jp-Cell")
 
@@ -465,8 +466,10 @@ class NotebookPage:
         root.locator(".lrw-applied").filter(has_text="Applied").wait_for(timeout=timeout * 1000)
 
     def set_theme(self, name: str) -> None:
-        """Switch the JupyterLab theme ("light", "dark" or a theme's full name)."""
+        """Switch the JupyterLab theme ("light", "dark" or a theme's full name); open_notebook
+        puts the light one back after the test (a server-side setting every later page reads)."""
         theme = THEMES.get(name, name)
+        self.themed = theme != THEMES["light"]
         self.page.evaluate(
             "t => window.jupyterapp.commands.execute('apputils:change-theme', {theme: t})", theme
         )
@@ -534,7 +537,7 @@ def _open_in_tab(page, name: str, size: dict) -> NotebookPage | None:
 def open_notebook(request, jupyter, browser, lab_profile, lab_tabs):
     contexts = []
     shared = []
-    themed = []
+    opened: list[NotebookPage] = []
 
     def open_(
         name: str,
@@ -547,7 +550,10 @@ def open_notebook(request, jupyter, browser, lab_profile, lab_tabs):
         nb = None
         if all(pg.is_closed() for pg in shared):  # in the shared profile (its caches are warm)
             keep = ui == "lab" and not fresh
-            tab = lab_tabs.get(jupyter.url) if keep else None
+            tab = lab_tabs.get(jupyter.url)
+            if tab is not None and not keep and not tab.is_closed():  # one app of this server
+                tab.close()  # at a time (two tabs of one workspace: the second is moved off it)
+            tab = tab if keep else None
             if tab is not None and not tab.is_closed():
                 nb = _open_in_tab(tab, name, size)
             if nb is None:
@@ -569,13 +575,13 @@ def open_notebook(request, jupyter, browser, lab_profile, lab_tabs):
         nb.wait_idle()
         nb.cell(0).locator(".jp-InputArea-editor").wait_for()  # the cells are drawn
         nb.dismiss_dialogs()
+        opened.append(nb)
         if theme:
-            themed.append(nb)
             nb.set_theme(theme)
         return nb
 
     yield open_
-    for nb in themed:
+    for nb in (nb for nb in opened if nb.themed and not nb.page.is_closed()):
         try:  # the theme is a server-side user setting: put it back for the next test
             nb.set_theme("light")
         except Exception as e:

@@ -7,6 +7,7 @@ import ast
 import re
 
 from lrwidget.views.report import format_lr
+from tests.browser.conftest import PANEL
 from tests.kernel_code import digits_setup
 
 RUN = """\
@@ -14,7 +15,10 @@ widget.run(loader, start_lr=1e-5, end_lr=10, num_iter=200, step_fn=step)
 print("STARTED")"""
 
 #: the view drew a finished run's line (js/view/frame_loop.js: data-line-low, -1 before)
-LINE_DRAWN = "() => (document.querySelector('.lrw-root').dataset.lineLow ?? '-1') !== '-1'"
+# the notebook's one view (the re-rendered one: the old may still be in the page a moment) has the
+# line: read from that view, not from whichever comes first in the page
+LINE_DRAWN = """s => { const r = [...document.querySelectorAll(s)];
+  return r.length === 1 && (r[0].dataset.lineLow ?? '-1') !== '-1'; }"""
 #: the lowest reading of the run's line without lag and of its live EMA, in the kernel
 LOWS = (
     "[int(__import__('numpy').nanargmin(a)) for a in (__import__('lrwidget.pure.smooth',"
@@ -49,7 +53,7 @@ def test_stream_click_apply_in_jupyterlab(jupyter, open_notebook, gate, shot):
         root = nb.wait_ended(n, timeout=90)
         # issue 21: once over, the run is drawn without lag: the view's line is the kernel's
         # (pure.smooth.centered), its lowest point left of the live EMA's
-        page.wait_for_function(LINE_DRAWN, timeout=15_000)
+        page.wait_for_function(LINE_DRAWN, arg=f"{PANEL} .lrw-root", timeout=15_000)
         drawn_low = int(nb.attr(nb.widget(0), "data-line-low"))
         line_low, ema_low = ast.literal_eval(jupyter.kernel_eval(LOWS))
         assert drawn_low == line_low < ema_low, (drawn_low, line_low, ema_low)
