@@ -56,9 +56,14 @@ ARGS = [
     "--disable-sync",
 ]
 
-# Both size pages' timing: `sample(k)` (ms a frame over a sample) for "big" and "small" in
-# interleaved pairs, which goes first alternating so that drift favours neither.
-INTERLEAVED = """function interleaved(sample, pairs, mode) {
+# Both size pages' timing: `frame(k, i)` draws frame i of "big" or "small"; samples of `frames`
+# frames in interleaved pairs, which goes first alternating so that drift favours neither.
+INTERLEAVED = """function interleaved(frame, frames, pairs, mode) {
+  const sample = (k) => {
+    const t0 = performance.now();
+    for (let f = 0; f < frames; f++) frame(k, f);
+    return (performance.now() - t0) / frames;
+  };
   for (let w = 0; w < 5; w++) { sample("big"); sample("small"); } // warm up the JIT
   const big = [], small = [], ratio = [];
   for (let p = 0; p < pairs; p++) {
@@ -132,12 +137,7 @@ window.bench = (pairs, dpr, frames, mode) => {
       hoverIndex: (i * 7919) % d.n, hoverMarker: -1, message: "", cache: caches[k], dirtyFrom });
     ctx.getImageData(0, 0, 1, 1); // make the canvas rasterize now, inside the timing
   };
-  const sample = (k) => {
-    const t0 = performance.now();
-    for (let f = 0; f < frames; f++) frame(k, f);
-    return (performance.now() - t0) / frames;
-  };
-  return interleaved(sample, pairs, mode);
+  return interleaved(frame, frames, pairs, mode);
 };
 window.ready = true;
 </script>""".replace("/*INTERLEAVED*/", INTERLEAVED)
@@ -191,12 +191,7 @@ window.bench = (pairs, dpr, frames, mode) => {
       hover: { run, lr: rs[run].lr[at], index: at }, cache: caches[k] });
     ctx.getImageData(0, 0, 1, 1); // rasterize now, inside the timing
   };
-  const sample = (k) => {
-    const t0 = performance.now();
-    for (let f = 0; f < frames; f++) frame(k);
-    return (performance.now() - t0) / frames;
-  };
-  return interleaved(sample, pairs, mode);
+  return interleaved(frame, frames, pairs, mode);
 };
 window.ready = true;
 </script>""".replace("/*INTERLEAVED*/", INTERLEAVED)
