@@ -19,8 +19,9 @@ function browserBitmap(w, h) {
 }
 
 /**
- * Per-view scratch, reused frame to frame: one column cache per run (keyed by x mapping and data version) and
- * the still layer (the last frame without its hover ring, as a bitmap from `bitmap(w, h)`).
+ * Per-view scratch, reused frame to frame: one column cache per run (keyed by x mapping and data version), the
+ * last full frame's still layers (`drawn`: key, theme, geometry, and whether `still` holds their pixels) and the
+ * bitmap that holds them (from `bitmap(w, h)`, made again only when the canvas's size changes).
  */
 export function createRunsCache(bitmap = browserBitmap) {
   return { cols: [], keys: [], left: null, domain: { key: "", value: null }, bitmap, drawn: null, still: null };
@@ -241,14 +242,14 @@ export function drawRunsFrame(f) {
   const dpr = f.dpr || 1;
   const cache = f.cache || createRunsCache();
   const key = stillKey(f, dpr);
-  const still = cache.still;
-  if (still && still.key === key && still.theme === f.theme) {
+  const same = cache.drawn?.key === key && cache.drawn?.theme === f.theme;
+  if (same && cache.drawn.kept) {
     ctx.setTransform(1, 0, 0, 1, 0, 0);
-    ctx.clearRect(0, 0, still.bitmap.width, still.bitmap.height);
-    ctx.drawImage(still.bitmap, 0, 0);
+    ctx.clearRect(0, 0, cache.still.width, cache.still.height);
+    ctx.drawImage(cache.still, 0, 0);
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    drawRunHover(ctx, still.g, f, f.theme);
-    return still.g;
+    drawRunHover(ctx, cache.drawn.g, f, f.theme);
+    return cache.drawn.g;
   }
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   ctx.clearRect(0, 0, width, height);
@@ -256,26 +257,23 @@ export function drawRunsFrame(f) {
   for (const layer of RUN_LAYERS) layer(ctx, g, f, f.theme);
   // kept when the still layers are those of the frame before (the pointer moves): a frame of a live run's
   // batch changes them again at once, and a copy of its canvas would be thrown away
-  const again = cache.drawn?.key === key && cache.drawn?.theme === f.theme;
-  cache.drawn = { key, theme: f.theme, g };
-  cache.still = again ? keepStill(cache, ctx.canvas, cache.drawn) : null;
+  cache.drawn = { key, theme: f.theme, g, kept: same && keepStill(cache, ctx.canvas) };
   drawRunHover(ctx, g, f, f.theme);
   return g;
 }
 
-/** The frame just drawn on `canvas` (its still layers) copied into the cache's bitmap; null without one. */
-function keepStill(cache, canvas, still) {
-  if (!canvas || !(canvas.width > 0) || !(canvas.height > 0)) return null;
-  let bitmap = cache.still?.bitmap;
-  if (!bitmap || bitmap.width !== canvas.width || bitmap.height !== canvas.height) {
-    bitmap = cache.bitmap(canvas.width, canvas.height);
-    if (!bitmap) return null;
+/** Copy the frame just drawn on `canvas` (its still layers) into the cache's bitmap; false without one. */
+function keepStill(cache, canvas) {
+  if (!canvas || !(canvas.width > 0) || !(canvas.height > 0)) return false;
+  if (cache.still?.width !== canvas.width || cache.still?.height !== canvas.height) {
+    cache.still = cache.bitmap(canvas.width, canvas.height);
+    if (!cache.still) return false;
   }
-  const bctx = bitmap.getContext("2d");
+  const bctx = cache.still.getContext("2d");
   bctx.setTransform(1, 0, 0, 1, 0, 0);
-  bctx.clearRect(0, 0, bitmap.width, bitmap.height);
+  bctx.clearRect(0, 0, cache.still.width, cache.still.height);
   bctx.drawImage(canvas, 0, 0);
-  return { ...still, bitmap };
+  return true;
 }
 
 /**

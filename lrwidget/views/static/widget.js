@@ -1012,37 +1012,34 @@ function drawRunsFrame(f) {
   const dpr = f.dpr || 1;
   const cache = f.cache || createRunsCache();
   const key = stillKey(f, dpr);
-  const still = cache.still;
-  if (still && still.key === key && still.theme === f.theme) {
+  const same = cache.drawn?.key === key && cache.drawn?.theme === f.theme;
+  if (same && cache.drawn.kept) {
     ctx.setTransform(1, 0, 0, 1, 0, 0);
-    ctx.clearRect(0, 0, still.bitmap.width, still.bitmap.height);
-    ctx.drawImage(still.bitmap, 0, 0);
+    ctx.clearRect(0, 0, cache.still.width, cache.still.height);
+    ctx.drawImage(cache.still, 0, 0);
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    drawRunHover(ctx, still.g, f, f.theme);
-    return still.g;
+    drawRunHover(ctx, cache.drawn.g, f, f.theme);
+    return cache.drawn.g;
   }
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   ctx.clearRect(0, 0, width, height);
   const g = runsGeometry(ctx, f, cache);
   for (const layer of RUN_LAYERS) layer(ctx, g, f, f.theme);
-  const again = cache.drawn?.key === key && cache.drawn?.theme === f.theme;
-  cache.drawn = { key, theme: f.theme, g };
-  cache.still = again ? keepStill(cache, ctx.canvas, cache.drawn) : null;
+  cache.drawn = { key, theme: f.theme, g, kept: same && keepStill(cache, ctx.canvas) };
   drawRunHover(ctx, g, f, f.theme);
   return g;
 }
-function keepStill(cache, canvas, still) {
-  if (!canvas || !(canvas.width > 0) || !(canvas.height > 0)) return null;
-  let bitmap = cache.still?.bitmap;
-  if (!bitmap || bitmap.width !== canvas.width || bitmap.height !== canvas.height) {
-    bitmap = cache.bitmap(canvas.width, canvas.height);
-    if (!bitmap) return null;
+function keepStill(cache, canvas) {
+  if (!canvas || !(canvas.width > 0) || !(canvas.height > 0)) return false;
+  if (cache.still?.width !== canvas.width || cache.still?.height !== canvas.height) {
+    cache.still = cache.bitmap(canvas.width, canvas.height);
+    if (!cache.still) return false;
   }
-  const bctx = bitmap.getContext("2d");
+  const bctx = cache.still.getContext("2d");
   bctx.setTransform(1, 0, 0, 1, 0, 0);
-  bctx.clearRect(0, 0, bitmap.width, bitmap.height);
+  bctx.clearRect(0, 0, cache.still.width, cache.still.height);
   bctx.drawImage(canvas, 0, 0);
-  return { ...still, bitmap };
+  return true;
 }
 function pickRun(g, runs, px, py, nearest) {
   const lr = g.xScale.invert(px);
