@@ -17,7 +17,9 @@ Prints the median ms per frame for both sizes and the median ratio of the pairs.
 A fourth kind, ``compare``, is the compare chart (issue 20): 8 overlaid curves of 10,000 readings
 each (the baseline: 8 of 1,000), frames as hovering draws them (the pointer on another reading of
 another run each frame, the runs' columns reused) and cold (the column caches dropped, as after a
-resize), rasterized inside the timing; interleaved pairs as for the curve.
+resize), rasterized inside the timing; interleaved pairs as for the curve. Then the cold frames of
+the code at ``--compare-old`` (git; default: before the curves were filled as bands) against the
+working tree's, alternating samples in two pages as for the training chart.
 
 A fifth kind, ``training``, is the doctor's training chart (issue 18) of a 1,000,000-step
 stream (the kernel's Trace, a spike at step 496,017): every frame draws columns it has not drawn
@@ -27,7 +29,7 @@ working tree's draw alternate sample by sample, each in a page of its own; print
 p10, median, p95 and max ms per frame and the median ratio.
 
 Usage: .venv/bin/python benchmarks/draw.py [--pairs 40] [--dpr 1 2]
-       [--modes live cold first compare training] [--old REV]
+       [--modes live cold first compare training] [--old REV] [--compare-old REV]
 """
 
 import argparse
@@ -146,8 +148,10 @@ window.ready = true;
 COMPARE_PAGE = """<!doctype html><meta charset="utf-8"><body style="margin:0">
 <canvas id="c"></canvas>
 <script type="module">
-import { drawRunsFrame, createRunsCache, createCompareState, writeReadings }
-  from "./compare.bundle.js";
+// the working tree's code, or with ?code=old the one at --compare-old (a page, a renderer each)
+const code = new URLSearchParams(location.search).get("code") || "new";
+const { drawRunsFrame, createRunsCache, createCompareState, writeReadings } =
+  await import(`./compare-${code}.bundle.js`);
 /*INTERLEAVED*/
 // 8 runs through the view's own state (writeReadings, as the kernel's messages fill it): noisy
 // valleys half a decade apart, smoothed as the finder does (EMA 0.05, bias-corrected)
@@ -192,6 +196,26 @@ window.bench = (pairs, dpr, frames, mode) => {
     ctx.getImageData(0, 0, 1, 1); // rasterize now, inside the timing
   };
   return interleaved(frame, frames, pairs, mode);
+};
+// `n` cold frames of 8 x 10,000 readings (ms each), for the old code against the new
+let cold = null;
+window.coldSample = (n, dpr) => {
+  const W = 1000, H = 320;
+  const canvas = document.getElementById("c");
+  if (canvas.width !== W * dpr) { canvas.width = W * dpr; canvas.height = H * dpr; }
+  const ctx = canvas.getContext("2d", { willReadFrequently: true });
+  cold ??= runs(10000);
+  const ms = [];
+  for (let f = 0; f < n; f++) {
+    const t0 = performance.now();
+    drawRunsFrame({ ctx, width: W, height: H, dpr, theme, runs: cold, log: true, trend: null,
+      selected: { run: 1, lr: cold[1].lr[3333] },
+      hover: { run: f % 8, lr: cold[f % 8].lr[f * 7919 % 10000], index: f * 7919 % 10000 },
+      cache: createRunsCache() });
+    ctx.getImageData(0, 0, 1, 1); // rasterize now, inside the timing
+    ms.push(performance.now() - t0);
+  }
+  return ms;
 };
 window.ready = true;
 </script>""".replace("/*INTERLEAVED*/", INTERLEAVED)
@@ -342,6 +366,43 @@ def run_compare(page, args) -> list:
     return results
 
 
+def run_compare_old(pages: dict, args) -> list:
+    """The compare chart's cold frames (8 x 10,000 readings), the code at ``--compare-old``
+    against the working tree's, alternating samples of ``--frames`` frames as for the training
+    chart."""
+    results = []
+    for dpr in args.dpr:
+        for page in pages.values():
+            page.evaluate(f"window.coldSample(10, {dpr})")  # warm up the JIT
+        ms, ratio = alternate(pages, f"window.coldSample({args.frames}, {dpr})", args.pairs)
+        old, new = quantiles(ms["old"]), quantiles(ms["new"])
+        r = {"mode": "compare-cold-old", "dpr": dpr, "old": old, "new": new}
+        r.update(ratio=ratio, pairs=args.pairs, frames=len(ms["new"]))
+        results.append(r)
+        print(
+            f"compare-cold frame, dpr {dpr:g}, {args.compare_old} against the working tree, "
+            f"ms/frame p10 / median / p95 / max: old {' / '.join(f'{x:.2f}' for x in old)}, "
+            f"new {' / '.join(f'{x:.2f}' for x in new)} (target <= 8); new/old {ratio:.3f} "
+            f"(median of {args.pairs} interleaved pairs)",
+            flush=True,
+        )
+    return results
+
+
+def alternate(pages: dict, sample: str, pairs: int) -> tuple:
+    """``pairs`` pairs of ``sample`` (JS returning a list of ms) on the "old" and the "new" page,
+    which goes first alternating; returns both pages' ms and the median new/old ratio of means."""
+    ms: dict = {"old": [], "new": []}
+    ratio = []
+    for p in range(pairs):
+        got = {}
+        for code in ("old", "new") if p % 2 else ("new", "old"):
+            got[code] = pages[code].evaluate(sample)
+            ms[code] += got[code]
+        ratio.append(float(np.mean(got["new"]) / np.mean(got["old"])))
+    return ms, float(np.median(ratio))
+
+
 def quantiles(ms: list) -> list:
     """The p10 (the code's own cost: frames the shared machine did not interrupt), median, p95
     and max of ``ms``."""
@@ -356,17 +417,10 @@ def run_training(pages: dict, args) -> list:
         snaps = training_snapshots(dpr)
         for page in pages.values():
             page.evaluate("([s, d]) => window.setup(s, d)", [snaps, dpr])
-        ms: dict = {"old": [], "new": []}
-        ratio = []
-        for p in range(args.pairs):
-            got = {}
-            for code in ("old", "new") if p % 2 else ("new", "old"):
-                got[code] = pages[code].evaluate(f"window.sample({args.frames})")
-                ms[code] += got[code]
-            ratio.append(float(np.mean(got["new"]) / np.mean(got["old"])))
+        ms, ratio = alternate(pages, f"window.sample({args.frames})", args.pairs)
         old, new = quantiles(ms["old"]), quantiles(ms["new"])
         r = {"mode": "training", "dpr": dpr, "old": old, "new": new}
-        r.update(ratio=float(np.median(ratio)), pairs=args.pairs, frames=len(ms["new"]))
+        r.update(ratio=ratio, pairs=args.pairs, frames=len(ms["new"]))
         results.append(r)
         print(
             f"training chart (1,000,000 steps), dpr {dpr:g}, ms/frame p10 / median / p95 / max: "
@@ -379,25 +433,27 @@ def run_training(pages: dict, args) -> list:
     return results
 
 
-def training_pages(browser, port: int) -> dict:
-    """The old and the new code's training page, on two origins (two renderer processes: the old
-    code's long frames do not use up the new code's share of the CPU)."""
+def code_pages(browser, port: int, name: str) -> dict:
+    """The old and the new code's page ``name`` (training.html, compare.html), on two origins (two
+    renderer processes: the old code's long frames do not use up the new code's share of the
+    CPU)."""
     pages = {}
     for code, host in (("old", "127.0.0.1"), ("new", "localhost")):
         page = browser.new_page(viewport={"width": 1100, "height": 400})
-        page.goto(f"http://{host}:{port}/training.html?code={code}")
+        page.goto(f"http://{host}:{port}/{name}?code={code}")
         page.wait_for_function("window.ready === true")
         pages[code] = page
     return pages
 
 
-def build_pages(tmp: Path, esbuild: Path, old: str) -> None:
+def build_pages(tmp: Path, esbuild: Path, old: str, compare_old: str) -> None:
     """The pages and their bundles under ``tmp``: index.html (the curve), compare.html,
-    training.html."""
+    training.html (the last two with the code at ``compare_old`` and ``old``, as ?code=old)."""
     bundle(esbuild, [ROOT / "js/plot.js", ROOT / "js/state.js"], tmp / "plot.bundle.js")
     Path(tmp, "index.html").write_text(PAGE)
-    compare = [ROOT / "js/layers/runs.js", ROOT / "js/view/compare_state.js"]
-    bundle(esbuild, compare, tmp / "compare.bundle.js")
+    for name, root in (("old", old_tree(compare_old, tmp / "old-compare")), ("new", ROOT)):
+        compare = [root / "js/layers/runs.js", root / "js/view/compare_state.js"]
+        bundle(esbuild, compare, tmp / f"compare-{name}.bundle.js")
     Path(tmp, "compare.html").write_text(COMPARE_PAGE)
     before = old_tree(old, tmp / "old")
     for name, root in (("old", before), ("new", ROOT)):
@@ -414,6 +470,10 @@ def main():
     ap.add_argument("--modes", nargs="+", default=["live", "cold", "first", "compare", "training"])
     # the training chart before issue 18's frame work (a git revision)
     ap.add_argument("--old", default="ecab886", help="git revision to compare with")
+    # the compare chart's curves before they were filled as bands (stroked)
+    ap.add_argument(
+        "--compare-old", default="64433d1", help="git revision for the compare chart's cold frames"
+    )
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -425,7 +485,7 @@ def main():
             "(scripts/setup.sh --browser)"
         )
     with tempfile.TemporaryDirectory() as tmp:
-        build_pages(Path(tmp), esbuild, args.old)
+        build_pages(Path(tmp), esbuild, args.old, args.compare_old)
         handler = functools.partial(Quiet, directory=tmp)
         srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
         threading.Thread(target=srv.serve_forever, daemon=True).start()
@@ -441,8 +501,9 @@ def main():
                     page.goto(f"http://127.0.0.1:{port}/compare.html")
                     page.wait_for_function("window.ready === true")
                     results += run_compare(page, args)
+                    results += run_compare_old(code_pages(browser, port, "compare.html"), args)
                 if "training" in args.modes:
-                    results += run_training(training_pages(browser, port), args)
+                    results += run_training(code_pages(browser, port, "training.html"), args)
                 browser.close()
         finally:
             srv.shutdown()

@@ -6,7 +6,7 @@ import { createScale, markerLoss, xDomain, yRangeColumns } from "../scale.js";
 import { linearTicks, logTicks } from "../ticks.js";
 import { drawAxisLines, drawAxisTitles, drawGrid, drawTickLabels } from "./axes.js";
 import { clipToPlot, computeLayout, font } from "./geometry.js";
-import { strokeColumns } from "./polyline.js";
+import { fillCurve, strokeColumns } from "./polyline.js";
 
 /** A bitmap of `w` x `h` device pixels to keep a frame in (null where the host has none: no still layer). */
 function browserBitmap(w, h) {
@@ -114,16 +114,20 @@ export function drawRunCurves(ctx, g, f) {
   const { dpr } = g;
   const yMap = clipToPlot(ctx, g);
   ctx.lineWidth = 2 * dpr;
-  // Round joins look best on a sparse curve; bevel joins cost much less, and several dense curves add up.
   let total = 0;
   f.runs.forEach((r, k) => {
     if (r.visible) total += g.cols[k].count;
   });
-  ctx.lineJoin = total < 1500 ? "round" : "bevel";
+  // Sparse curves are stroked with round joins (the best look); dense ones, as several add up, are filled as
+  // bands where their readings are dense (fillCurve: ~3x cheaper than a stroke) and bevel-joined elsewhere.
+  const dense = total >= 1500;
+  ctx.lineJoin = dense ? "bevel" : "round";
   f.runs.forEach((r, k) => {
     if (!r.visible || g.cols[k].count === 0) return;
     ctx.strokeStyle = r.color;
-    strokeColumns(ctx, g.cols[k], yMap, 0.3 * dpr);
+    ctx.fillStyle = r.color;
+    if (dense) fillCurve(ctx, g.cols[k], yMap, dpr, 0.3 * dpr);
+    else strokeColumns(ctx, g.cols[k], yMap, 0.3 * dpr);
   });
   ctx.restore();
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
@@ -234,7 +238,7 @@ function stillKey(f, dpr) {
 /**
  * Draw one compare frame; returns the geometry (for picking). A frame whose still layers are those of the last
  * two (a pointer move) copies them from the still bitmap and draws the hover ring: 8 dense curves of 10,000
- * readings take a software canvas ~20 ms to draw and rasterize, the copy ~0.3 ms (benchmarks/draw.py --modes
+ * readings take a software canvas ~10 ms to draw and rasterize (filled as bands; ~19 ms stroked), the copy ~0.3 ms (benchmarks/draw.py --modes
  * compare).
  */
 export function drawRunsFrame(f) {
