@@ -106,7 +106,7 @@ export const DENSE_GAP = 1.5;
 
 /**
  * The dense spans of `cols` (pure): maximal runs [a, b) of at least two columns, each joined to the one before
- * (no break) at most DENSE_GAP px away. Returns a flat array [a0, b0, a1, b1, ...].
+ * (no break) at most DENSE_GAP px to its right. Returns a flat array [a0, b0, a1, b1, ...].
  */
 export function denseSpans(cols) {
   const { count, x0, x1, brk } = cols;
@@ -114,7 +114,8 @@ export function denseSpans(cols) {
   let a = 0;
   while (a < count) {
     let b = a + 1;
-    while (b < count && !brk[b] && x0[b] - x1[b - 1] <= DENSE_GAP) b++;
+    // a column left of the one before (readings out of order: a hostile state) starts a new span too
+    while (b < count && !brk[b] && x0[b] > x1[b - 1] && x0[b] - x1[b - 1] <= DENSE_GAP) b++;
     if (b - a >= 2) spans.push(a, b);
     a = b;
   }

@@ -204,6 +204,15 @@ test("dense spans: the columns joined less than DENSE_GAP apart; the rest is str
     dense.r.filled.map((p) => p.length),
     [4],
   );
+  // readings out of order (a hostile state): no band folds back over itself
+  const back = columnsOf((v) => v, 0.05, 60, 0.25);
+  back.x0[20] -= 10;
+  back.x1[20] -= 10;
+  const bs = denseSpans(back);
+  for (let s = 0; s < bs.length; s += 2) {
+    for (let j = bs[s] + 1; j < bs[s + 1]; j++) assert.ok(back.x0[j] > back.x1[j - 1], `span ${bs[s]}..${bs[s + 1]}`);
+  }
+  assert.deepEqual(bs, [0, 20, 21, back.count]);
   // a sparse one is all stroke, the same path as strokeColumns'
   const sparse = columnsOf((v) => Math.sin(v / 9), 0, 300, 4);
   const a = recorder();

@@ -790,7 +790,7 @@ function denseSpans(cols) {
   let a = 0;
   while (a < count2) {
     let b = a + 1;
-    while (b < count2 && !brk[b] && x0[b] - x1[b - 1] <= DENSE_GAP) b++;
+    while (b < count2 && !brk[b] && x0[b] > x1[b - 1] && x0[b] - x1[b - 1] <= DENSE_GAP) b++;
     if (b - a >= 2) spans.push(a, b);
     a = b;
   }
