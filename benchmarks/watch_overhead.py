@@ -1,7 +1,9 @@
 """Overhead of ``finder.watch()`` over the bare training loop (issue 18: goal <= 1.03).
 
-Setup: a small MLP (64-64-10) on scikit-learn's digits, batch 64, SGD with momentum and a
-LambdaLR, one torch thread, ``--steps`` steps per run. The bare loop: forward, loss, backward,
+Setup: a small MLP (64-64-10; ``--hidden 512 512`` for 64-512-512-10) on scikit-learn's digits,
+batch 64, SGD with momentum and a LambdaLR, one torch thread, ``--steps`` steps per run. The
+default width is the worst case: the watch's work per step is nearly fixed (tens of us), and a
+64-64-10 step is only ~0.7 ms here. The bare loop: forward, loss, backward,
 step, scheduler step, zero_grad. The watched loop adds ``watch.record(loss)`` and everything the
 watch does (its step hooks, one sync per 16 steps, the doctor, the update/weight ratios, a
 snapshot every 64 steps into the ring). Batches are made beforehand (the same list for both).
@@ -9,7 +11,7 @@ Runs are interleaved (the order rotates between rounds); the median of the per-r
 CPU time (less disturbed by other load on a shared machine) and of wall time is printed, beside
 the ratio of two bare runs (the machine's noise floor).
 
-Run: ``python benchmarks/watch_overhead.py [--pairs 21] [--steps 400]``
+Run: ``python benchmarks/watch_overhead.py [--pairs 21] [--steps 400] [--hidden 64]``
 
 ``--instructions``: instead, count the instructions each loop executes (valgrind's callgrind,
 instrumenting only the timed loop, after a warm-up run of 80 steps; ``PYTHONHASHSEED=0``): the
@@ -56,9 +58,16 @@ def batches(n: int) -> list:
     return out[:n]
 
 
+# the MLP's hidden widths (--hidden)
+HIDDEN = [64]
+
+
 def fresh():
     torch.manual_seed(0)
-    model = nn.Sequential(nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 10))
+    layers: list[nn.Module] = []
+    for a, b in zip([64, *HIDDEN], HIDDEN):
+        layers += [nn.Linear(a, b), nn.ReLU()]
+    model = nn.Sequential(*layers, nn.Linear(HIDDEN[-1], 10))
     opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.999**s)
     return model, opt, sched
@@ -190,6 +199,7 @@ def instructions(steps: int, part: str | None) -> None:
     for mode in ("bare", "watch"):
         cmd = ["valgrind", "--tool=callgrind", "--instr-atstart=no", "--cache-sim=no"]
         cmd += ["--callgrind-out-file=/dev/null", sys.executable, __file__, "--steps", str(steps)]
+        cmd += ["--hidden", *map(str, HIDDEN)]
         cmd += ["--child", mode] + (["--without", part] if part else [])
         pipes = {"stdin": subprocess.PIPE, "stdout": subprocess.PIPE, "stderr": subprocess.PIPE}
         jobs[mode] = subprocess.Popen(cmd, env=env, text=True, **pipes)
@@ -221,8 +231,10 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=400)
     ap.add_argument("--instructions", action="store_true", help="count instructions (valgrind)")
     ap.add_argument("--without", choices=["snapshots", "ratios", "doctor"])
+    ap.add_argument("--hidden", type=int, nargs="+", default=[64], help="the MLP's hidden widths")
     ap.add_argument("--child", choices=["bare", "watch"], help=argparse.SUPPRESS)
     args = ap.parse_args()
+    HIDDEN[:] = args.hidden
     torch.set_num_threads(1)
     if args.without:
         without(args.without)
@@ -244,7 +256,11 @@ def main() -> None:
         best = min(a[j] for a in t["watch"]) / min(b[j] for b in t["bare"])
         print(f"{what}: watch()/bare median {w:.3f}, best/best {best:.3f}; bare/bare {c:.3f}")
     bare = min(b[0] for b in t["bare"]) / args.steps
-    print(f"bare loop: {bare * 1e6:.0f} us/step (best), {args.steps} steps, {args.pairs} rounds")
+    widths = "-".join(map(str, [64, *HIDDEN, 10]))
+    print(
+        f"bare loop ({widths} MLP): {bare * 1e6:.0f} us/step (best), {args.steps} steps, "
+        f"{args.pairs} rounds"
+    )
     own, cpu = parts(data), bare_cpu(data)
     print(
         f"the watch's own work (thread CPU time): record() {own['record']:.1f} us/step, step hooks "
