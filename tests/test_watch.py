@@ -136,6 +136,41 @@ def test_each_groups_ratio_is_log10_std_update_over_std_weight_bit_for_bit():
         assert math.isnan(out[2])  # a group with nothing that trains
 
 
+def test_a_large_groups_ratio_is_measured_on_a_fixed_sample_within_a_percent_of_the_whole():
+    # a group of more than SAMPLE elements: its ratio is the formula's over a fixed sample (the
+    # copies and the passes cost the same for any model), close to the whole group's
+    from lrwidget.engine.watch_ratios import SAMPLE, UpdateRatios, sample_indices
+
+    torch.manual_seed(0)
+    conv = nn.Conv2d(16, 32, 3).to(memory_format=torch.channels_last)  # non-contiguous weight
+    body, head = nn.Linear(256, 256), nn.Linear(256, 10)
+    big = [conv.weight, conv.bias, *body.parameters()]
+    assert sum(p.numel() for p in big) > SAMPLE and not conv.weight.is_contiguous()
+    opt = torch.optim.Adam([{"params": big}, {"params": head.parameters()}], lr=1e-3)
+    out = torch.zeros(2, dtype=torch.float64)
+    rng = torch.get_rng_state()
+    ratios = UpdateRatios(opt, out)
+    assert torch.equal(torch.get_rng_state(), rng)  # the sample leaves torch's RNG alone
+    idx = sample_indices(big)
+    assert idx is not None and abs(sum(len(i) for i in idx) - SAMPLE) <= len(big)
+    assert sample_indices(list(head.parameters())) is None  # small: measured whole
+    x = torch.randn(4, 16, 12, 12).to(memory_format=torch.channels_last)
+    for _ in range(3):
+        h = conv(x).mean((2, 3)).repeat(1, 8)
+        head(torch.relu(body(h))).sum().backward()
+        before = [p.detach().clone() for p in big]
+        ratios.before()
+        opt.step()
+        ratios.after()
+        opt.zero_grad()
+        take = [torch.cat([p.reshape(-1)[i] for p, i in zip(ps, idx)]) for ps in (before, big)]
+        w0, w = take[0], take[1].detach()
+        assert torch.equal(out[0], torch.log10((w0 - w).std() / w.std()).double())
+        whole = [torch.cat([p.detach().reshape(-1) for p in ps]) for ps in (before, big)]
+        full = torch.log10((whole[0] - whole[1]).std() / whole[1].std()).item()
+        assert abs(out[0].item() - full) < 0.02, (out[0].item(), full)
+
+
 def test_listeners_get_every_chunk_with_the_lrs_used_and_verdicts_and_actions_in_order():
     model, opt, loader, finder = setup(0.05)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 1.0 / (1 + s))

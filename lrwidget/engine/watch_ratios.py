@@ -8,6 +8,13 @@ and two standard deviations give the ratio. The values are written into a slice 
 chunk buffer, so they come back with the losses in the chunk's one host sync. Nothing here reads
 a value on the host.
 
+A group of more than :data:`SAMPLE` elements is measured on a fixed sample of them (each tensor
+gives its share, drawn once with a generator of its own, never torch's global one): the copies
+and the two passes then cost the same for any model (a 64-512-512-10 MLP's full copies and
+passes took ~5% of its training step on the CPU), and the ratio is within ~1% of the whole
+group's (std of n draws: a relative error of about 1/sqrt(2n)), far inside what the verdict
+reads (a group 100x off, 2 in log10). A smaller group is measured whole, bit for bit.
+
 Example
 -------
 >>> import torch
@@ -27,7 +34,31 @@ from typing import Any
 import numpy as np
 import torch
 
-__all__ = ["UpdateRatios", "lr_rows"]
+__all__ = ["SAMPLE", "UpdateRatios", "lr_rows", "sample_indices"]
+
+# A group's elements measured at most (beyond: a fixed sample of this many)
+SAMPLE = 8192
+
+
+def sample_indices(ps: list[torch.Tensor], k: int = SAMPLE) -> list[torch.Tensor] | None:
+    """Which elements of each tensor of a group to measure: ``None`` (all) for a group of at
+    most ``k`` elements, else per tensor its share of ``k`` (at least one), sorted flat indices
+    on its device, drawn from a generator seeded 0 (the same sample each time; torch's global
+    random state untouched).
+
+    >>> [len(i) for i in sample_indices([torch.zeros(30000), torch.zeros(10000)], 100)]
+    [75, 25]
+    """
+    total = sum(p.numel() for p in ps)
+    if total <= k:
+        return None
+    g = torch.Generator().manual_seed(0)
+    out = []
+    for p in ps:
+        n = max(1, round(k * p.numel() / total))
+        idx = torch.randperm(p.numel(), generator=g)[:n].sort().values
+        out.append(idx.to(p.device))
+    return out
 
 
 def _flat(ps: list[torch.Tensor]) -> tuple[torch.Tensor, list[torch.Tensor]]:
@@ -35,6 +66,14 @@ def _flat(ps: list[torch.Tensor]) -> tuple[torch.Tensor, list[torch.Tensor]]:
     flat = torch.cat([p.detach().reshape(-1) for p in ps])
     views = [v.view(p.shape) for v, p in zip(flat.split([p.numel() for p in ps]), ps)]
     return flat, views
+
+
+def _measured(ps: list[torch.Tensor], idx: list[torch.Tensor] | None) -> list[torch.Tensor]:
+    """The group's values to measure now: its tensors, or their samples (``sample_indices``)."""
+    if idx is None:
+        return [p.detach() for p in ps]  # detached each time: `p.data = ...` moves them
+    # take: flat indices into any layout (a channels-last weight is not copied whole first)
+    return [torch.take(p.detach(), i) for p, i in zip(ps, idx)]
 
 
 class UpdateRatios:
@@ -50,7 +89,7 @@ class UpdateRatios:
     Notes
     -----
     Memory: two flat copies of each group's tensors (the weights before and after the
-    measured step), kept on their device.
+    measured step), kept on their device; of at most :data:`SAMPLE` elements each.
     """
 
     def __init__(self, optimizer: Any, out: torch.Tensor) -> None:
@@ -59,8 +98,12 @@ class UpdateRatios:
             for g in optimizer.param_groups
         ]
         self.out = out
-        # (params, before, after): the flat buffers and their views, allocated once
-        self.parts = [(ps, _flat(ps), _flat(ps)) for ps in groups if ps]
+        # (params, sample, before, after): the flat buffers and their views, allocated once
+        self.parts = []
+        for ps in groups:
+            if ps:
+                idx = sample_indices(ps)
+                self.parts.append((ps, idx, _flat(_measured(ps, idx)), _flat(_measured(ps, idx))))
         self.empty = [out[g] for g, ps in enumerate(groups) if not ps]
         # one 0-d view per measured group: copy_ writes (and casts) the ratio in place
         self.slots = [out[g] for g, ps in enumerate(groups) if ps]
@@ -68,9 +111,8 @@ class UpdateRatios:
 
     def before(self) -> None:
         """Copy the weights (just before the measured step)."""
-        for ps, (_, views), _ in self.parts:
-            # one call for the group's tensors; detached each time: `p.data = ...` moves them
-            torch._foreach_copy_(views, [p.detach() for p in ps])
+        for ps, idx, (_, views), _ in self.parts:
+            torch._foreach_copy_(views, _measured(ps, idx))  # one call for the group's tensors
         self.armed = True
 
     def after(self) -> None:
@@ -78,8 +120,8 @@ class UpdateRatios:
         if not self.armed:
             return
         self.armed = False
-        for (ps, (c, _), (w, views)), slot in zip(self.parts, self.slots):
-            torch._foreach_copy_(views, [p.detach() for p in ps])
+        for (ps, idx, (c, _), (w, views)), slot in zip(self.parts, self.slots):
+            torch._foreach_copy_(views, _measured(ps, idx))
             c.sub_(w)  # the copy becomes -(update); its spread is the update's
             slot.copy_(c.std().div_(w.std()).log10_())  # in place: no new 0-d tensors
         for slot in self.empty:
