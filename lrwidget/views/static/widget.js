@@ -783,146 +783,6 @@ function strokeColumns(ctx, cols, yMap, tol = 0.3) {
   p.end();
   ctx.stroke();
 }
-var DENSE_GAP = 1.5;
-function denseSpans(cols) {
-  const { count: count2, x0, x1, brk } = cols;
-  const spans = [];
-  let a = 0;
-  while (a < count2) {
-    let b = a + 1;
-    while (b < count2 && !brk[b] && x0[b] > x1[b - 1] && x0[b] - x1[b - 1] <= DENSE_GAP) b++;
-    if (b - a >= 2) spans.push(a, b);
-    a = b;
-  }
-  return spans;
-}
-var STEEP = 2;
-function curveBand(cols, yMap, hw, a, b) {
-  const band = columnBands(cols, yMap, hw, a, b);
-  widenByNeighbours(band, cols, hw, a);
-  return { x: band.x, top: band.top, bottom: band.bottom };
-}
-function columnBands(cols, yMap, hw, a, b) {
-  const { x0, x1, min, max, first, last } = cols;
-  const m = b - a;
-  const x = new Float64Array(m);
-  const top = new Float64Array(m);
-  const bottom = new Float64Array(m);
-  const yf = new Float64Array(m);
-  const yl = new Float64Array(m);
-  const exTop = new Float64Array(m).fill(Number.POSITIVE_INFINITY);
-  const exBottom = new Float64Array(m).fill(Number.NEGATIVE_INFINITY);
-  const lo = new Float64Array(m);
-  const hi = new Float64Array(m);
-  for (let i = 0; i < m; i++) {
-    const j = a + i;
-    x[i] = (x0[j] + x1[j]) * 0.5;
-    yf[i] = yMap(first[j]);
-    yl[i] = yMap(last[j]);
-    const t = Math.min(yf[i], yl[i]);
-    const u = Math.max(yf[i], yl[i]);
-    const xa = i > 0 ? x1[j - 1] : x0[j];
-    const xb = i < m - 1 ? x0[j + 1] : x1[j];
-    const ya = i > 0 ? yMap(last[j - 1]) : yf[i];
-    const yb = i < m - 1 ? yMap(first[j + 1]) : yl[i];
-    const s = xb - xa > 0.01 ? (yb - ya) / (xb - xa) : Number.POSITIVE_INFINITY;
-    if (Math.abs(s) <= STEEP) {
-      const e = Math.sqrt(Math.max(0, hw * hw - (x1[j] - x0[j]) * (x1[j] - x0[j]) / 4));
-      const mid = (yf[i] + yl[i]) / 2;
-      const h2 = hw * Math.sqrt(1 + s * s);
-      top[i] = Math.min(mid - h2, t - e);
-      bottom[i] = Math.max(mid + h2, u + e);
-    } else {
-      exTop[i] = Math.min(t, ya);
-      exBottom[i] = Math.max(u, ya);
-      top[i] = exTop[i] - hw;
-      bottom[i] = exBottom[i] + hw;
-    }
-    const ym = Math.min(yMap(max[j]), yMap(min[j]));
-    const yM = Math.max(yMap(max[j]), yMap(min[j]));
-    if (ym < t - 0.5) exTop[i] = Math.min(exTop[i], ym);
-    if (yM > u + 0.5) exBottom[i] = Math.max(exBottom[i], yM);
-    top[i] = Math.min(top[i], exTop[i] - hw);
-    bottom[i] = Math.max(bottom[i], exBottom[i] + hw);
-    lo[i] = Math.min(t, exTop[i]);
-    hi[i] = Math.max(u, exBottom[i]);
-  }
-  return { x, top, bottom, yf, yl, exTop, exBottom, lo, hi };
-}
-function widenByNeighbours(band, cols, hw, a) {
-  const { x0, x1 } = cols;
-  const { x, top, bottom, yf, yl, exTop, exBottom, lo, hi } = band;
-  const m = x.length;
-  const hw2 = hw * hw;
-  for (let i = 0; i < m; i++) {
-    const xi = x[i];
-    let t = top[i];
-    let u = bottom[i];
-    let k = i - 1;
-    while (k >= 0 && xi - x[k] < hw + 1) k--;
-    for (k++; k < m && x[k] - xi < hw + 1; k++) {
-      if (k === i || lo[k] - hw >= t && hi[k] + hw <= u) continue;
-      const j = a + k;
-      for (let p = 0; p < 4; p++) {
-        const px = p === 0 ? x0[j] : p === 1 ? x1[j] : x[k];
-        const py = p === 0 ? yf[k] : p === 1 ? yl[k] : p === 2 ? exTop[k] : exBottom[k];
-        const r2 = hw2 - (px - xi) * (px - xi);
-        if (!(r2 > 0) || !Number.isFinite(py)) continue;
-        const r = Math.sqrt(r2);
-        if (py - r < t) t = py - r;
-        if (py + r > u) u = py + r;
-      }
-    }
-    top[i] = t;
-    bottom[i] = u;
-  }
-}
-function mirror(ctx) {
-  const line = (x, y) => ctx.lineTo(-x, y);
-  return { moveTo: line, lineTo: line };
-}
-function fillCurve(ctx, cols, yMap, hw, tol = 0.3) {
-  const spans = denseSpans(cols);
-  ctx.beginPath();
-  for (let s = 0; s < spans.length; s += 2) {
-    const a = spans[s];
-    const b = spans[s + 1];
-    const { x, top, bottom } = curveBand(cols, yMap, hw, a, b);
-    const m = b - a;
-    const xAt = (i) => i === 0 ? cols.x0[a] : i === m - 1 ? cols.x1[b - 1] : x[i];
-    const upper = createSimplifier(ctx, tol);
-    upper.move(xAt(0), top[0]);
-    for (let i = 1; i < m; i++) upper.line(xAt(i), top[i]);
-    upper.end();
-    const lower = createSimplifier(mirror(ctx), tol);
-    lower.move(-xAt(m - 1), bottom[m - 1]);
-    for (let i = m - 2; i >= 0; i--) lower.line(-xAt(i), bottom[i]);
-    lower.end();
-    ctx.closePath();
-  }
-  if (spans.length > 0) ctx.fill();
-  const rest = sparseStretches(cols, spans);
-  if (rest.length === 0) return;
-  const p = createSimplifier(ctx, tol);
-  ctx.beginPath();
-  for (let s = 0; s < rest.length; s += 2) traceColumns(p, cols, yMap, rest[s], rest[s + 1]);
-  p.end();
-  ctx.stroke();
-}
-function sparseStretches(cols, spans) {
-  const { count: count2, brk } = cols;
-  if (spans.length === 0) return count2 > 0 ? [0, count2 - 1] : [];
-  const out = [];
-  if (spans[0] > 0) out.push(0, spans[0]);
-  for (let s = 1; s + 2 < spans.length; s += 2) {
-    const from = spans[s] - 1;
-    const to = spans[s + 1];
-    if (!(to === from + 1 && brk[to])) out.push(from, to);
-  }
-  const end = spans[spans.length - 1];
-  if (end < count2) out.push(end - 1, count2 - 1);
-  return out;
-}
 function fillBand(ctx, cols, yMap, thickness) {
   const { count: count2, x0, min, max, last, brk } = cols;
   const half = thickness / 2;
@@ -964,6 +824,157 @@ function fillBand(ctx, cols, yMap, thickness) {
     a = b;
   }
   ctx.fill();
+}
+
+// js/layers/band.js
+var DENSE_GAP = 1.5;
+function denseSpans(cols) {
+  const { count: count2, x0, x1, brk } = cols;
+  const spans = [];
+  let a = 0;
+  while (a < count2) {
+    let b = a + 1;
+    while (b < count2 && !brk[b] && x0[b] > x1[b - 1] && x0[b] - x1[b - 1] <= DENSE_GAP) b++;
+    if (b - a >= 2) spans.push(a, b);
+    a = b;
+  }
+  return spans;
+}
+function sparseStretches(cols, spans) {
+  const { count: count2, brk } = cols;
+  if (spans.length === 0) return count2 > 0 ? [0, count2 - 1] : [];
+  const out = [];
+  if (spans[0] > 0) out.push(0, Math.min(spans[0] + 1, spans[1] - 1));
+  for (let s = 1; s + 2 < spans.length; s += 2) {
+    const b = spans[s];
+    const next = spans[s + 1];
+    if (!(next === b && brk[next])) out.push(Math.max(b - 2, spans[s - 1]), Math.min(next + 1, spans[s + 2] - 1));
+  }
+  const end = spans[spans.length - 1];
+  if (end < count2) out.push(Math.max(end - 2, spans[spans.length - 2]), count2 - 1);
+  return out;
+}
+var scratch = { size: 0, segs: 0 };
+var SAMPLE_FIELDS = ["x", "top", "bottom"];
+var SEGMENT_FIELDS = ["px", "py", "qx", "qy", "s", "h", "off"];
+function room(m) {
+  const grow2 = (fields, have, need) => {
+    const size = Math.max(need, 2 * have, 256);
+    for (const f of fields) scratch[f] = new Float64Array(size);
+    return size;
+  };
+  if (scratch.size < m) scratch.size = grow2(SAMPLE_FIELDS, scratch.size, m);
+  if (scratch.segs < 4 * m) scratch.segs = grow2(SEGMENT_FIELDS, scratch.segs, 4 * m);
+  return scratch;
+}
+function curveBand(cols, yMap, hw, a, b) {
+  const m = b - a;
+  const S = room(m);
+  const n = segments(S, cols, yMap, a, b, hw);
+  const { x, top, bottom, px, py, qx, qy, s, h: h2, off } = S;
+  const hw2 = hw * hw;
+  let first = 0;
+  for (let i = 0; i < m; i++) {
+    const xi = x[i];
+    let t = Number.POSITIVE_INFINITY;
+    let u = Number.NEGATIVE_INFINITY;
+    while (first < n && qx[first] < xi - hw) first++;
+    for (let j = first; j < n && px[j] <= xi + hw; j++) {
+      const p = py[j];
+      const q = qy[j];
+      if (Math.min(p, q) - hw >= t && Math.max(p, q) + hw <= u) continue;
+      const d = xi - qx[j];
+      const r2 = hw2 - d * d;
+      if (r2 >= 0) {
+        const r = Math.sqrt(r2);
+        if (q - r < t) t = q - r;
+        if (q + r > u) u = q + r;
+      }
+      if (Number.isNaN(s[j])) continue;
+      const y = p + s[j] * (xi - px[j]);
+      const lo = xi - off[j];
+      if (lo >= px[j] && lo <= qx[j] && y - h2[j] < t) t = y - h2[j];
+      const hi = xi + off[j];
+      if (hi >= px[j] && hi <= qx[j] && y + h2[j] > u) u = y + h2[j];
+    }
+    top[i] = t;
+    bottom[i] = u;
+  }
+  return { x: x.subarray(0, m), top: top.subarray(0, m), bottom: bottom.subarray(0, m) };
+}
+function segments(S, cols, yMap, a, b, hw) {
+  const { x0, x1, first, last, min, max } = cols;
+  const cnt = cols.n;
+  const m = b - a;
+  let n = 0;
+  let ex = 0;
+  let ey = 0;
+  const to = (x, y) => {
+    const dx = x - ex;
+    const slope = dx > 1e-9 ? (y - ey) / dx : Number.NaN;
+    const k = Math.sqrt(1 + slope * slope);
+    S.px[n] = ex;
+    S.py[n] = ey;
+    S.qx[n] = x;
+    S.qy[n] = y;
+    S.s[n] = slope;
+    S.h[n] = hw * k;
+    S.off[n] = hw * slope / k;
+    n++;
+    ex = x;
+    ey = y;
+  };
+  for (let k = 0; k < m; k++) {
+    const j = a + k;
+    const yf = yMap(first[j]);
+    S.x[k] = k === 0 ? x0[j] : k === m - 1 ? x1[j] : (x0[j] + x1[j]) * 0.5;
+    if (k === 0) {
+      ex = x0[j];
+      ey = yf;
+    }
+    to(x0[j], yf);
+    if (cnt[j] > 1) {
+      const yl = yMap(last[j]);
+      const yMin = yMap(min[j]);
+      const yMax = yMap(max[j]);
+      const xm = (x0[j] + x1[j]) * 0.5;
+      if (yMin > Math.max(yf, yl) + 0.5 || yMax < Math.min(yf, yl) - 0.5) {
+        to(xm, yMin);
+        to(xm, yMax);
+      }
+      if (x1[j] - x0[j] > 0.5 || Math.abs(yl - yf) > 0.5) to(x1[j], yl);
+    }
+  }
+  return n;
+}
+function mirror(ctx) {
+  const line = (x, y) => ctx.lineTo(-x, y);
+  return { moveTo: line, lineTo: line };
+}
+function fillCurve(ctx, cols, yMap, hw, tol = 0.3) {
+  const spans = denseSpans(cols);
+  ctx.beginPath();
+  for (let s = 0; s < spans.length; s += 2) {
+    const { x, top, bottom } = curveBand(cols, yMap, hw, spans[s], spans[s + 1]);
+    const m = x.length;
+    const upper = createSimplifier(ctx, tol);
+    upper.move(x[0], top[0]);
+    for (let i = 1; i < m; i++) upper.line(x[i], top[i]);
+    upper.end();
+    const lower = createSimplifier(mirror(ctx), tol);
+    lower.move(-x[m - 1], bottom[m - 1]);
+    for (let i = m - 2; i >= 0; i--) lower.line(-x[i], bottom[i]);
+    lower.end();
+    ctx.closePath();
+  }
+  if (spans.length > 0) ctx.fill();
+  const rest = sparseStretches(cols, spans);
+  if (rest.length === 0) return;
+  const p = createSimplifier(ctx, tol);
+  ctx.beginPath();
+  for (let s = 0; s < rest.length; s += 2) traceColumns(p, cols, yMap, rest[s], rest[s + 1]);
+  p.end();
+  ctx.stroke();
 }
 
 // js/layers/runs.js
