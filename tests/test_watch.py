@@ -171,6 +171,46 @@ def test_a_large_groups_ratio_is_measured_on_a_fixed_sample_within_a_percent_of_
         assert abs(out[0].item() - full) < 0.02, (out[0].item(), full)
 
 
+def test_a_sampled_group_whose_updates_are_too_sparse_reads_minus_inf_then_is_measured_whole():
+    # an embedding a step of which changes 4 of its 20,000 rows: a sample of 8,192 elements sees
+    # about 2 of them change, which says nothing of the update's spread
+    from lrwidget.engine.watch_ratios import UpdateRatios
+
+    torch.manual_seed(0)
+    emb = nn.Embedding(20000, 32)
+    opt = torch.optim.SGD(emb.parameters(), lr=0.1)
+    out = torch.zeros(1, dtype=torch.float64)
+    ratios = UpdateRatios(opt, out)
+    got = []
+    for step in range(3):
+        emb(torch.tensor([step, 7, 11, 12345 + step])).sum().backward()
+        w0 = emb.weight.detach().reshape(-1).clone()
+        ratios.before()
+        opt.step()
+        ratios.after()
+        opt.zero_grad()
+        got.append(out[0].item())
+        ratios.seen(out.numpy())  # what the watch does with each chunk's ratios
+        w = emb.weight.detach().reshape(-1)
+        whole = torch.log10((w0 - w).std() / w.std()).double()
+    assert got[0] == -math.inf  # no measurement: the verdict skips it
+    assert torch.equal(out[0], whole) and math.isfinite(got[2])  # then the whole group's
+
+
+def test_a_sample_of_a_huge_tensor_is_drawn_without_permuting_all_of_it():
+    from lrwidget.engine.watch_ratios import _draw
+
+    g = torch.Generator().manual_seed(0)
+    idx = _draw(3_000_000_000, 8192, g)  # a permutation would take 24 GB
+    assert len(idx) == 8192 and len(idx.unique()) == 8192
+    assert bool((idx[1:] > idx[:-1]).all()) and 0 <= int(idx[0]) and int(idx[-1]) < 3_000_000_000
+    assert int(idx[-1]) > 2_900_000_000 and int(idx[0]) < 100_000_000  # spread over all of it
+    again = _draw(3_000_000_000, 8192, torch.Generator().manual_seed(0))
+    assert torch.equal(idx, again)  # the same sample each time
+    small = _draw(100, 40, torch.Generator().manual_seed(0))
+    assert len(small.unique()) == 40 and int(small.max()) < 100
+
+
 def test_listeners_get_every_chunk_with_the_lrs_used_and_verdicts_and_actions_in_order():
     model, opt, loader, finder = setup(0.05)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 1.0 / (1 + s))

@@ -312,6 +312,7 @@ class Watch:
             vals = buf.tolist()  # the one host sync of the chunk
         losses = self._host[:count].copy() if self._host is not None else np.array(vals[:count])
         ratios = np.array(vals[every : every + n])
+        self._ratio.seen(ratios)  # a sampled group whose updates are too sparse: measured whole
         lrs = lr_rows(self._lrs[:count])
         self._ratio_slice.fill_(math.nan)  # a view's fill_: no slice to index each chunk
         self._unhook_after()

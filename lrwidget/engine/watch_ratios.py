@@ -13,7 +13,10 @@ gives its share, drawn once with a generator of its own, never torch's global on
 and the two passes then cost the same for any model (a 64-512-512-10 MLP's full copies and
 passes took ~5% of its training step on the CPU), and the ratio is within ~1% of the whole
 group's (std of n draws: a relative error of about 1/sqrt(2n)), far inside what the verdict
-reads (a group 100x off, 2 in log10). A smaller group is measured whole, bit for bit.
+reads (a group 100x off, 2 in log10). A smaller group is measured whole, bit for bit. A sample
+that saw fewer than :data:`MIN_CHANGED` of its elements change (updates that touch a few rows
+of an embedding a step) is no measurement: it reads ``-inf``, which the verdict ignores, and
+:meth:`UpdateRatios.seen` measures that group whole from then on.
 
 Example
 -------
@@ -29,15 +32,18 @@ True
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 import torch
 
-__all__ = ["SAMPLE", "UpdateRatios", "lr_rows", "sample_indices"]
+__all__ = ["MIN_CHANGED", "SAMPLE", "UpdateRatios", "lr_rows", "sample_indices"]
 
 # A group's elements measured at most (beyond: a fixed sample of this many)
 SAMPLE = 8192
+# A sample with fewer changed elements says too little of a group's update (sparse updates)
+MIN_CHANGED = 64
 
 
 def sample_indices(ps: list[torch.Tensor], k: int = SAMPLE) -> list[torch.Tensor] | None:
@@ -53,12 +59,18 @@ def sample_indices(ps: list[torch.Tensor], k: int = SAMPLE) -> list[torch.Tensor
     if total <= k:
         return None
     g = torch.Generator().manual_seed(0)
-    out = []
-    for p in ps:
-        n = max(1, round(k * p.numel() / total))
-        idx = torch.randperm(p.numel(), generator=g)[:n].sort().values
-        out.append(idx.to(p.device))
-    return out
+    return [_draw(p.numel(), max(1, round(k * p.numel() / total)), g).to(p.device) for p in ps]
+
+
+def _draw(numel: int, n: int, g: torch.Generator) -> torch.Tensor:
+    """``n`` distinct indices below ``numel``, sorted, uniformly at random: without a
+    permutation of all ``numel`` (8 bytes each: GBs for a large model's tensor)."""
+    if numel <= 4 * n:
+        return torch.randperm(numel, generator=g)[:n].sort().values
+    seen = torch.empty(0, dtype=torch.int64)
+    while len(seen) < n:  # with numel > 4n, 2n draws hold >= n distinct ones almost always
+        seen = torch.cat([seen, torch.randint(numel, (2 * n,), generator=g)]).unique()
+    return seen[torch.randperm(len(seen), generator=g)[:n]].sort().values
 
 
 def _flat(ps: list[torch.Tensor]) -> tuple[torch.Tensor, list[torch.Tensor]]:
@@ -73,6 +85,9 @@ def _measured(ps: list[torch.Tensor], idx: list[torch.Tensor] | None) -> list[to
     if idx is None:
         return [p.detach() for p in ps]  # detached each time: `p.data = ...` moves them
     # take: flat indices into any layout (a channels-last weight is not copied whole first)
+    for k, (p, i) in enumerate(zip(ps, idx)):
+        if i.device != p.device:  # moved since (`p.data = p.data.to(...)`): the indices follow
+            idx[k] = i.to(p.device)
     return [torch.take(p.detach(), i) for p, i in zip(ps, idx)]
 
 
@@ -98,20 +113,31 @@ class UpdateRatios:
             for g in optimizer.param_groups
         ]
         self.out = out
-        # (params, sample, before, after): the flat buffers and their views, allocated once
-        self.parts = []
-        for ps in groups:
+        # per measured group: [group index, params, sample, before, after] (the flat buffers
+        # and their views, allocated once; again when a sampled group is measured whole)
+        self.parts: list[list[Any]] = []
+        for g, ps in enumerate(groups):
             if ps:
-                idx = sample_indices(ps)
-                self.parts.append((ps, idx, _flat(_measured(ps, idx)), _flat(_measured(ps, idx))))
+                self.parts.append([g, ps, *self._buffers(ps, sample_indices(ps))])
         self.empty = [out[g] for g, ps in enumerate(groups) if not ps]
         # one 0-d view per measured group: copy_ writes (and casts) the ratio in place
         self.slots = [out[g] for g, ps in enumerate(groups) if ps]
         self.armed = False
 
+    @staticmethod
+    def _buffers(ps: list[torch.Tensor], idx: list[torch.Tensor] | None) -> list[Any]:
+        return [idx, _flat(_measured(ps, idx)), _flat(_measured(ps, idx))]
+
+    def seen(self, ratios: Any) -> None:
+        """The chunk's ratios came back (one per param group): a sampled group that read
+        ``-inf`` (too few of its sampled elements changed) is measured whole from now on."""
+        for part in self.parts:
+            if part[2] is not None and ratios[part[0]] == -math.inf:
+                part[2:] = self._buffers(part[1], None)
+
     def before(self) -> None:
         """Copy the weights (just before the measured step)."""
-        for ps, idx, (_, views), _ in self.parts:
+        for _, ps, idx, (_, views), _ in self.parts:
             torch._foreach_copy_(views, _measured(ps, idx))  # one call for the group's tensors
         self.armed = True
 
@@ -120,10 +146,14 @@ class UpdateRatios:
         if not self.armed:
             return
         self.armed = False
-        for (ps, idx, (c, _), (w, views)), slot in zip(self.parts, self.slots):
+        for (_, ps, idx, (c, _), (w, views)), slot in zip(self.parts, self.slots):
             torch._foreach_copy_(views, _measured(ps, idx))
             c.sub_(w)  # the copy becomes -(update); its spread is the update's
-            slot.copy_(c.std().div_(w.std()).log10_())  # in place: no new 0-d tensors
+            ratio = c.std().div_(w.std()).log10_()
+            if idx is not None:  # on the device: no host read here
+                few = torch.count_nonzero(c) < MIN_CHANGED
+                ratio = torch.where(few, ratio.new_tensor(-math.inf), ratio)
+            slot.copy_(ratio)  # in place, cast to the chunk's dtype
         for slot in self.empty:
             slot.fill_(float("nan"))
 
