@@ -370,20 +370,33 @@ def run_compare_old(pages: dict, args) -> list:
     """The compare chart's cold frames (8 x 10,000 readings), the code at ``--compare-old``
     against the working tree's, alternating samples of ``--frames`` frames as for the training
     chart."""
-    results = []
-    for dpr in args.dpr:
+
+    def setup(dpr):
         for page in pages.values():
             page.evaluate(f"window.coldSample(10, {dpr})")  # warm up the JIT
-        ms, ratio = alternate(pages, f"window.coldSample({args.frames}, {dpr})", args.pairs)
+        return f"window.coldSample({args.frames}, {dpr})"
+
+    what = f"compare-cold frame, {args.compare_old} against the working tree"
+    return old_against_new(pages, args, "compare-cold-old", what, setup)
+
+
+def old_against_new(pages: dict, args, mode: str, what: str, setup) -> list:
+    """For each ``--dpr``: ``setup(dpr)`` (it returns the JS of one sample: a list of ms), then
+    ``--pairs`` pairs of samples on the old and the new page; prints and returns both's p10,
+    median, p95 and max ms per frame and the median new/old ratio."""
+    results = []
+    for dpr in args.dpr:
+        ms, ratio = alternate(pages, setup(dpr), args.pairs)
         old, new = quantiles(ms["old"]), quantiles(ms["new"])
-        r = {"mode": "compare-cold-old", "dpr": dpr, "old": old, "new": new}
+        r = {"mode": mode, "dpr": dpr, "old": old, "new": new}
         r.update(ratio=ratio, pairs=args.pairs, frames=len(ms["new"]))
         results.append(r)
         print(
-            f"compare-cold frame, dpr {dpr:g}, {args.compare_old} against the working tree, "
-            f"ms/frame p10 / median / p95 / max: old {' / '.join(f'{x:.2f}' for x in old)}, "
-            f"new {' / '.join(f'{x:.2f}' for x in new)} (target <= 8); new/old {ratio:.3f} "
-            f"(median of {args.pairs} interleaved pairs)",
+            f"{what}, dpr {dpr:g}, ms/frame p10 / median / p95 / max: "
+            f"old {' / '.join(f'{x:.2f}' for x in old)}, "
+            f"new {' / '.join(f'{x:.2f}' for x in new)} (target <= 8) over "
+            f"{r['frames']} frames each; new/old {ratio:.3f} (median of {args.pairs} "
+            "interleaved pairs)",
             flush=True,
         )
     return results
@@ -412,25 +425,14 @@ def quantiles(ms: list) -> list:
 def run_training(pages: dict, args) -> list:
     """The training chart's frames: the code at ``--old`` and the working tree's, each in a page
     of its own, alternating samples of ``--frames`` frames (which goes first alternates too)."""
-    results = []
-    for dpr in args.dpr:
+
+    def setup(dpr):
         snaps = training_snapshots(dpr)
         for page in pages.values():
             page.evaluate("([s, d]) => window.setup(s, d)", [snaps, dpr])
-        ms, ratio = alternate(pages, f"window.sample({args.frames})", args.pairs)
-        old, new = quantiles(ms["old"]), quantiles(ms["new"])
-        r = {"mode": "training", "dpr": dpr, "old": old, "new": new}
-        r.update(ratio=ratio, pairs=args.pairs, frames=len(ms["new"]))
-        results.append(r)
-        print(
-            f"training chart (1,000,000 steps), dpr {dpr:g}, ms/frame p10 / median / p95 / max: "
-            f"old {' / '.join(f'{x:.2f}' for x in old)}, "
-            f"new {' / '.join(f'{x:.2f}' for x in new)} (target <= 8) over "
-            f"{r['frames']} frames each; new/old {r['ratio']:.3f} (median of {args.pairs} "
-            "interleaved pairs)",
-            flush=True,
-        )
-    return results
+        return f"window.sample({args.frames})"
+
+    return old_against_new(pages, args, "training", "training chart (1,000,000 steps)", setup)
 
 
 def code_pages(browser, port: int, name: str) -> dict:

@@ -1,6 +1,6 @@
 // A dense decimated line drawn as the polygon its stroke covers: a fill rasterizes several times faster than
 // a stroke of thousands of short segments on a software canvas, and the pixels are the stroke's.
-import { createSimplifier, traceColumns } from "./polyline.js";
+import { columnTail, createSimplifier, traceColumns } from "./polyline.js";
 
 /** Columns at most this far apart (px, last reading to next first) are dense: a band covers their link. */
 export const DENSE_GAP = 1.5;
@@ -112,8 +112,7 @@ export function curveBand(cols, yMap, hw, a, b) {
  * sample x; returns the number of segments. A lone first point is a segment of no length (its disk).
  */
 function segments(S, cols, yMap, a, b, hw) {
-  const { x0, x1, first, last, min, max } = cols;
-  const cnt = cols.n;
+  const { x0, x1, first } = cols;
   const m = b - a;
   let n = 0;
   let ex = 0; // where the pen is
@@ -142,17 +141,7 @@ function segments(S, cols, yMap, a, b, hw) {
       ey = yf;
     }
     to(x0[j], yf); // the link from the column before (the first column: its first point)
-    if (cnt[j] > 1) {
-      const yl = yMap(last[j]);
-      const yMin = yMap(min[j]);
-      const yMax = yMap(max[j]);
-      const xm = (x0[j] + x1[j]) * 0.5;
-      if (yMin > Math.max(yf, yl) + 0.5 || yMax < Math.min(yf, yl) - 0.5) {
-        to(xm, yMin);
-        to(xm, yMax);
-      }
-      if (x1[j] - x0[j] > 0.5 || Math.abs(yl - yf) > 0.5) to(x1[j], yl);
-    }
+    columnTail(cols, yMap, j, yf, to);
   }
   return n;
 }

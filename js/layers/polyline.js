@@ -64,27 +64,35 @@ export function createSimplifier(ctx, tol) {
   };
 }
 
-/** Add columns `from..to` (inclusive) to the simplifier's path: each column's link from the one before, its
- * min and max where they stick out, and its last reading (strokeColumns' rule). */
+/**
+ * Column j's points after its first reading (x0, yf), as the line draws them, each given to `point(x, y)`:
+ * its min and max where they stick out of first..last by more than half a pixel (so a spike inside a
+ * column shows), then its last reading unless that is within half a pixel of the first.
+ */
+export function columnTail(cols, yMap, j, yf, point) {
+  if (cols.n[j] <= 1) return;
+  const yl = yMap(cols.last[j]);
+  // Screen y grows downwards: min loss is the largest y.
+  const yMin = yMap(cols.min[j]);
+  const yMax = yMap(cols.max[j]);
+  const x0 = cols.x0[j];
+  const x1 = cols.x1[j];
+  if (yMin > Math.max(yf, yl) + 0.5 || yMax < Math.min(yf, yl) - 0.5) {
+    point((x0 + x1) * 0.5, yMin);
+    point((x0 + x1) * 0.5, yMax);
+  }
+  if (x1 - x0 > 0.5 || Math.abs(yl - yf) > 0.5) point(x1, yl);
+}
+
+/** Add columns `from..to` (inclusive) to the simplifier's path: each column's link from the one before, then
+ * its own points (columnTail). */
 export function traceColumns(p, cols, yMap, from, to) {
-  const { x0, x1, first, last, min, max, brk } = cols;
-  const cnt = cols.n;
+  const { x0, first, brk } = cols;
   for (let j = from; j <= to; j++) {
     const yf = yMap(first[j]);
     if (j === from || brk[j]) p.move(x0[j], yf);
     else p.line(x0[j], yf);
-    if (cnt[j] > 1) {
-      const yl = yMap(last[j]);
-      // Screen y grows downwards: min loss is the largest y.
-      const yMin = yMap(min[j]);
-      const yMax = yMap(max[j]);
-      const xm = (x0[j] + x1[j]) * 0.5;
-      if (yMin > Math.max(yf, yl) + 0.5 || yMax < Math.min(yf, yl) - 0.5) {
-        p.line(xm, yMin);
-        p.line(xm, yMax);
-      }
-      if (x1[j] - x0[j] > 0.5 || Math.abs(yl - yf) > 0.5) p.line(x1[j], yl);
-    }
+    columnTail(cols, yMap, j, yf, p.line);
   }
 }
 

@@ -3,32 +3,7 @@ import { test } from "node:test";
 import { createColumns, decimate } from "../decimate.js";
 import { curveBand, DENSE_GAP, denseSpans, fillCurve, sparseStretches } from "../layers/band.js";
 import { strokeColumns } from "../layers/polyline.js";
-
-// A context that records the path, and what each fill and stroke drew.
-function recorder() {
-  const r = { subpaths: [], filled: [], stroked: [] };
-  return {
-    r,
-    beginPath() {
-      r.subpaths = [];
-    },
-    moveTo(x, y) {
-      r.subpaths.push([[x, y]]);
-    },
-    lineTo(x, y) {
-      r.subpaths.at(-1).push([x, y]);
-    },
-    closePath() {
-      r.closed = (r.closed || 0) + 1;
-    },
-    fill() {
-      r.filled.push(...r.subpaths);
-    },
-    stroke() {
-      r.stroked.push(...r.subpaths);
-    },
-  };
-}
+import { recorder } from "./recorder.js";
 
 const id = (v) => v;
 

@@ -2,29 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { createColumns, decimate } from "../decimate.js";
 import { fillBand } from "../layers/polyline.js";
-
-// A context that records the path and counts fills.
-function recorder() {
-  const r = { subpaths: [], fills: 0 };
-  return {
-    r,
-    beginPath() {
-      r.subpaths = [];
-    },
-    moveTo(x, y) {
-      r.subpaths.push([[x, y]]);
-    },
-    lineTo(x, y) {
-      r.subpaths.at(-1).push([x, y]);
-    },
-    closePath() {
-      r.closed = (r.closed || 0) + 1;
-    },
-    fill() {
-      r.fills++;
-    },
-  };
-}
+import { recorder } from "./recorder.js";
 
 // The per-column bars fillBand stands for: the rows [y0, y1) of pixel column x (as fillRect drew them).
 function bars(cols, yMap, thickness) {

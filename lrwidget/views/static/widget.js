@@ -756,24 +756,26 @@ function createSimplifier(ctx, tol) {
     }
   };
 }
+function columnTail(cols, yMap, j, yf, point) {
+  if (cols.n[j] <= 1) return;
+  const yl = yMap(cols.last[j]);
+  const yMin = yMap(cols.min[j]);
+  const yMax = yMap(cols.max[j]);
+  const x0 = cols.x0[j];
+  const x1 = cols.x1[j];
+  if (yMin > Math.max(yf, yl) + 0.5 || yMax < Math.min(yf, yl) - 0.5) {
+    point((x0 + x1) * 0.5, yMin);
+    point((x0 + x1) * 0.5, yMax);
+  }
+  if (x1 - x0 > 0.5 || Math.abs(yl - yf) > 0.5) point(x1, yl);
+}
 function traceColumns(p, cols, yMap, from, to) {
-  const { x0, x1, first, last, min, max, brk } = cols;
-  const cnt = cols.n;
+  const { x0, first, brk } = cols;
   for (let j = from; j <= to; j++) {
     const yf = yMap(first[j]);
     if (j === from || brk[j]) p.move(x0[j], yf);
     else p.line(x0[j], yf);
-    if (cnt[j] > 1) {
-      const yl = yMap(last[j]);
-      const yMin = yMap(min[j]);
-      const yMax = yMap(max[j]);
-      const xm = (x0[j] + x1[j]) * 0.5;
-      if (yMin > Math.max(yf, yl) + 0.5 || yMax < Math.min(yf, yl) - 0.5) {
-        p.line(xm, yMin);
-        p.line(xm, yMax);
-      }
-      if (x1[j] - x0[j] > 0.5 || Math.abs(yl - yf) > 0.5) p.line(x1[j], yl);
-    }
+    columnTail(cols, yMap, j, yf, p.line);
   }
 }
 function strokeColumns(ctx, cols, yMap, tol = 0.3) {
@@ -903,8 +905,7 @@ function curveBand(cols, yMap, hw, a, b) {
   return { x: x.subarray(0, m), top: top.subarray(0, m), bottom: bottom.subarray(0, m) };
 }
 function segments(S, cols, yMap, a, b, hw) {
-  const { x0, x1, first, last, min, max } = cols;
-  const cnt = cols.n;
+  const { x0, x1, first } = cols;
   const m = b - a;
   let n = 0;
   let ex = 0;
@@ -933,17 +934,7 @@ function segments(S, cols, yMap, a, b, hw) {
       ey = yf;
     }
     to(x0[j], yf);
-    if (cnt[j] > 1) {
-      const yl = yMap(last[j]);
-      const yMin = yMap(min[j]);
-      const yMax = yMap(max[j]);
-      const xm = (x0[j] + x1[j]) * 0.5;
-      if (yMin > Math.max(yf, yl) + 0.5 || yMax < Math.min(yf, yl) - 0.5) {
-        to(xm, yMin);
-        to(xm, yMax);
-      }
-      if (x1[j] - x0[j] > 0.5 || Math.abs(yl - yf) > 0.5) to(x1[j], yl);
-    }
+    columnTail(cols, yMap, j, yf, to);
   }
   return n;
 }
