@@ -197,6 +197,25 @@ def test_a_sampled_group_whose_updates_are_too_sparse_reads_minus_inf_then_is_me
     assert torch.equal(out[0], whole) and math.isfinite(got[2])  # then the whole group's
 
 
+def test_a_sampled_group_that_did_not_move_reads_nan_and_keeps_its_sample():
+    # an lr of 0 (a warmup's first step): nothing changed, which is no reason to copy it whole
+    from lrwidget.engine.watch_ratios import SAMPLE, UpdateRatios
+
+    torch.manual_seed(0)
+    body = nn.Linear(200, 200)
+    opt = torch.optim.AdamW(body.parameters(), lr=0.0)
+    out = torch.zeros(1, dtype=torch.float64)
+    ratios = UpdateRatios(opt, out)
+    body(torch.randn(4, 200)).sum().backward()
+    ratios.before()
+    opt.step()
+    ratios.after()
+    assert math.isnan(out[0].item())
+    ratios.seen(out.numpy())
+    (part,) = ratios.parts
+    assert part[2] == SAMPLE and part[3] is not None and len(part[4][0]) <= SAMPLE
+
+
 def test_a_sample_of_a_huge_tensor_is_drawn_without_permuting_all_of_it():
     from lrwidget.engine.watch_ratios import _draw
 

@@ -26,20 +26,18 @@ export function denseSpans(cols) {
 /**
  * What the bands of `spans` (denseSpans) leave to stroke (pure): [from, to] column ranges, inclusive, flat.
  * Each runs a column into the bands either side, so that the stroke's joins and its butt ends lie under a
- * band (drawn twice there, in the same colour); a break between two adjacent bands leaves nothing to draw.
+ * band (drawn twice there, in the same colour); a band's first and last columns are stroked too where it
+ * starts or ends the line (at the curve's ends, or a break): a steep last segment's stroke reaches past the
+ * band's end, which stops at the last reading's x.
  */
 export function sparseStretches(cols, spans) {
-  const { count, brk } = cols;
+  const { count } = cols;
   if (spans.length === 0) return count > 0 ? [0, count - 1] : [];
-  const out = [];
-  if (spans[0] > 0) out.push(0, Math.min(spans[0] + 1, spans[1] - 1));
+  const out = [0, Math.min(spans[0] + 1, spans[1] - 1)];
   for (let s = 1; s + 2 < spans.length; s += 2) {
-    const b = spans[s];
-    const next = spans[s + 1];
-    if (!(next === b && brk[next])) out.push(Math.max(b - 2, spans[s - 1]), Math.min(next + 1, spans[s + 2] - 1));
+    out.push(Math.max(spans[s] - 2, spans[s - 1]), Math.min(spans[s + 1] + 1, spans[s + 2] - 1));
   }
-  const end = spans[spans.length - 1];
-  if (end < count) out.push(Math.max(end - 2, spans[spans.length - 2]), count - 1);
+  out.push(Math.max(spans[spans.length - 1] - 2, spans[spans.length - 2]), count - 1);
   return out;
 }
 

@@ -41,10 +41,10 @@ function footprint(path, x, hw) {
   return [top, bottom];
 }
 
-// The polyline strokeColumns draws for `cols`, nothing dropped (tolerance 0).
-function strokePath(cols) {
+// The polyline strokeColumns draws for `cols` (y mapped by `yMap`), nothing dropped (tolerance 0).
+function strokePath(cols, yMap) {
   const ctx = recorder();
-  strokeColumns(ctx, cols, id, 0);
+  strokeColumns(ctx, cols, yMap, 0);
   assert.equal(ctx.r.stroked.length, 1, "one polyline: a dense curve with no break");
   return ctx.r.stroked[0];
 }
@@ -66,12 +66,14 @@ const CURVES = {
 };
 
 test("a band is the footprint of the stroke strokeColumns draws, at every sample, at any pixel ratio", () => {
+  // y mapped as on screen (a higher value is higher up: min and max sticking out of a column are drawn)
+  const yMap = (v) => -v;
   for (const hw of [0.5, 1, 1.5, 2]) {
     for (const [name, f] of Object.entries(CURVES)) {
       const cols = columnsOf(f, 0.05, 60, 0.1);
       assert.deepEqual(denseSpans(cols), [0, cols.count], name);
-      const path = strokePath(cols);
-      const { x, top, bottom } = curveBand(cols, id, hw, 0, cols.count);
+      const path = strokePath(cols, yMap);
+      const { x, top, bottom } = curveBand(cols, yMap, hw, 0, cols.count);
       assert.equal(x[0], cols.x0[0], "the band starts at the first reading");
       assert.equal(x[cols.count - 1], cols.x1[cols.count - 1], "and ends at the last");
       for (let i = 0; i < cols.count; i++) {
@@ -133,15 +135,20 @@ test("dense spans: columns joined less than DENSE_GAP px to the right; the strok
     assert.ok(into(j - 2 >= 0 && band(j - 1) >= 0 && band(j - 2) === band(j - 1) ? j - 2 : j - 1), `left of ${j}`);
     assert.ok(into(j + 1 < cols.count && band(j) >= 0 && band(j + 1) === band(j) ? j + 1 : j), `right of ${j}`);
   }
-  // the break between two adjacent bands: nothing stroked across it
+  // the two bands split by a break: each one's end there stroked (a steep end reaches past it)
   const nan = spans.findIndex((v, s) => s % 2 === 0 && brk[v] && spans[s - 1] === v);
   assert.ok(nan > 0, "the data has two bands split by a break");
-  assert.ok(!rest.some((_, s) => s % 2 === 0 && rest[s] < spans[nan] && rest[s + 1] >= spans[nan]));
-  // drawn: one fill of one polygon per band, then one stroke
+  const v = spans[nan];
+  assert.ok(rest.some((_, s) => s % 2 === 0 && rest[s] <= v - 2 && rest[s + 1] >= v + 1));
+  // drawn: one fill of one polygon per band, then one stroke, never across the break
   const ctx = recorder();
   fillCurve(ctx, cols, id, 1);
   assert.equal(ctx.r.filled.length, spans.length / 2);
   assert.ok(ctx.r.stroked.length >= 1);
+  for (const path of ctx.r.stroked) {
+    const across = path.some(([x]) => x <= x1[v - 1]) && path.some(([x]) => x >= x0[v]);
+    assert.ok(!across, "a stroke across the break");
+  }
   // each polygon spans its band's readings
   ctx.r.filled.forEach((poly, k) => {
     const xsOf = poly.map(([x]) => x);
@@ -150,7 +157,7 @@ test("dense spans: columns joined less than DENSE_GAP px to the right; the strok
   });
 });
 
-test("a curve dense everywhere is all band, its edges simplified; a sparse one all stroke, strokeColumns' path", () => {
+test("a curve dense everywhere is all band but its two ends, its edges simplified; a sparse one all stroke", () => {
   const dense = recorder();
   fillCurve(
     dense,
@@ -158,7 +165,11 @@ test("a curve dense everywhere is all band, its edges simplified; a sparse one a
     id,
     1,
   );
-  assert.equal(dense.r.stroked.length, 0);
+  // the ends: two columns each, stroked (where a steep last segment's stroke reaches past the band)
+  assert.deepEqual(
+    dense.r.stroked.map((p) => p.length <= 4 && p.every(([x]) => x < 2.1 || x > 98)),
+    [true, true],
+  );
   // a straight line's band: a quadrilateral (~500 columns)
   assert.deepEqual(
     dense.r.filled.map((p) => p.length),

@@ -5,7 +5,8 @@ point (every ``every`` steps; an action at once):
 
 - :class:`Chunk`: the readings of steps ``[start, start + count)``: the losses, the lr each
   param group actually used at each step, and the update/weight ratio of each group (log10 of
-  std(update) / std(weight), measured on the chunk's last step; NaN when not measured);
+  std(update) / std(weight), measured on the chunk's last step; NaN when not measured, -inf
+  when a sample of the group saw too few changes);
 - :class:`VerdictChanged`: the doctor's verdict (or the group it names) changed;
 - :class:`ActionTaken`: a ``scale_lr`` was applied (or refused, ``error`` says why);
 - :class:`ProbeStarted`, :class:`ProbeEnded`: a ``probe`` began (or was refused) and how it
@@ -56,7 +57,8 @@ log = logging.getLogger("lrwidget.watch")
 class Chunk:
     """Readings of steps ``[start, start + count)``: ``losses[i]`` (float64), ``lrs[i, g]`` the
     lr param group ``g`` used at that step, ``ratios[g]`` the group's log10 update/weight ratio
-    on the chunk's last step (NaN: not measured)."""
+    on the chunk's last step (NaN: not measured; -inf: a sample of the group saw too few of
+    its elements change, see :mod:`lrwidget.engine.watch_ratios`)."""
 
     start: int
     losses: NDArray[np.float64]

@@ -14,9 +14,11 @@ and the two passes then cost the same for any model (a 64-512-512-10 MLP's full 
 passes took ~5% of its training step on the CPU), and the ratio is within ~1% of the whole
 group's (std of n draws: a relative error of about 1/sqrt(2n)), far inside what the verdict
 reads (a group 100x off, 2 in log10). A smaller group is measured whole, bit for bit. A sample
-that saw fewer than :data:`MIN_CHANGED` of its elements change (updates that touch a few rows
-of an embedding a step) is no measurement: it reads ``-inf``, which the verdict ignores, and
-:meth:`UpdateRatios.seen` measures that group whole from then on.
+that saw some but fewer than :data:`MIN_CHANGED` of its elements change (updates that touch a
+few rows of an embedding a step) is no measurement: it reads ``-inf``, which the verdict
+ignores, and :meth:`UpdateRatios.seen` measures that group on a sample of :data:`WIDE`
+elements from then on (whole if it has no more); one where nothing changed (an lr of 0, a
+warmup's first step) reads NaN, not measured, and keeps its sample.
 
 Example
 -------
@@ -38,12 +40,15 @@ from typing import Any
 import numpy as np
 import torch
 
-__all__ = ["MIN_CHANGED", "SAMPLE", "UpdateRatios", "lr_rows", "sample_indices"]
+__all__ = ["MIN_CHANGED", "SAMPLE", "WIDE", "UpdateRatios", "lr_rows", "sample_indices"]
 
 # A group's elements measured at most (beyond: a fixed sample of this many)
 SAMPLE = 8192
 # A sample with fewer changed elements says too little of a group's update (sparse updates)
 MIN_CHANGED = 64
+# The sample of a group whose updates were too sparse for SAMPLE (at most two copies of 16 MB in
+# float32 on its device, against the whole group's: a model's worth on a large one)
+WIDE = 1 << 22
 
 
 def sample_indices(ps: list[torch.Tensor], k: int = SAMPLE) -> list[torch.Tensor] | None:
@@ -104,7 +109,8 @@ class UpdateRatios:
     Notes
     -----
     Memory: two flat copies of each group's tensors (the weights before and after the
-    measured step), kept on their device; of at most :data:`SAMPLE` elements each.
+    measured step), kept on their device; of at most :data:`SAMPLE` elements each, or
+    :data:`WIDE` for a group whose updates were too sparse for that.
     """
 
     def __init__(self, optimizer: Any, out: torch.Tensor) -> None:
@@ -113,12 +119,12 @@ class UpdateRatios:
             for g in optimizer.param_groups
         ]
         self.out = out
-        # per measured group: [group index, params, sample, before, after] (the flat buffers
-        # and their views, allocated once; again when a sampled group is measured whole)
+        # per measured group: [group index, params, sample size, sample, before, after] (the
+        # flat buffers and their views, allocated once; again when a sample is widened)
         self.parts: list[list[Any]] = []
         for g, ps in enumerate(groups):
             if ps:
-                self.parts.append([g, ps, *self._buffers(ps, sample_indices(ps))])
+                self.parts.append([g, ps, SAMPLE, *self._buffers(ps, sample_indices(ps))])
         self.empty = [out[g] for g, ps in enumerate(groups) if not ps]
         # one 0-d view per measured group: copy_ writes (and casts) the ratio in place
         self.slots = [out[g] for g, ps in enumerate(groups) if ps]
@@ -129,15 +135,16 @@ class UpdateRatios:
         return [idx, _flat(_measured(ps, idx)), _flat(_measured(ps, idx))]
 
     def seen(self, ratios: Any) -> None:
-        """The chunk's ratios came back (one per param group): a sampled group that read
-        ``-inf`` (too few of its sampled elements changed) is measured whole from now on."""
+        """The chunk's ratios came back (one per param group): a group whose sample read
+        ``-inf`` (too few of its sampled elements changed) is measured on a sample of
+        :data:`WIDE` elements from now on (whole where it has no more)."""
         for part in self.parts:
-            if part[2] is not None and ratios[part[0]] == -math.inf:
-                part[2:] = self._buffers(part[1], None)
+            if part[2] == SAMPLE and part[3] is not None and ratios[part[0]] == -math.inf:
+                part[2:] = [WIDE, *self._buffers(part[1], sample_indices(part[1], WIDE))]
 
     def before(self) -> None:
         """Copy the weights (just before the measured step)."""
-        for _, ps, idx, (_, views), _ in self.parts:
+        for _, ps, _, idx, (_, views), _ in self.parts:
             torch._foreach_copy_(views, _measured(ps, idx))  # one call for the group's tensors
         self.armed = True
 
@@ -146,13 +153,14 @@ class UpdateRatios:
         if not self.armed:
             return
         self.armed = False
-        for (_, ps, idx, (c, _), (w, views)), slot in zip(self.parts, self.slots):
+        for (_, ps, _, idx, (c, _), (w, views)), slot in zip(self.parts, self.slots):
             torch._foreach_copy_(views, _measured(ps, idx))
             c.sub_(w)  # the copy becomes -(update); its spread is the update's
             ratio = c.std().div_(w.std()).log10_()
-            if idx is not None:  # on the device: no host read here
-                few = torch.count_nonzero(c) < MIN_CHANGED
-                ratio = torch.where(few, ratio.new_tensor(-math.inf), ratio)
+            if idx is not None:  # on the device (masked_fill: no value from the host either)
+                nz = torch.count_nonzero(c)
+                ratio = ratio.masked_fill(nz < MIN_CHANGED, -math.inf)
+                ratio = ratio.masked_fill(nz == 0, math.nan)  # nothing moved: not measured
             slot.copy_(ratio)  # in place, cast to the chunk's dtype
         for slot in self.empty:
             slot.fill_(float("nan"))

@@ -843,17 +843,13 @@ function denseSpans(cols) {
   return spans;
 }
 function sparseStretches(cols, spans) {
-  const { count: count2, brk } = cols;
+  const { count: count2 } = cols;
   if (spans.length === 0) return count2 > 0 ? [0, count2 - 1] : [];
-  const out = [];
-  if (spans[0] > 0) out.push(0, Math.min(spans[0] + 1, spans[1] - 1));
+  const out = [0, Math.min(spans[0] + 1, spans[1] - 1)];
   for (let s = 1; s + 2 < spans.length; s += 2) {
-    const b = spans[s];
-    const next = spans[s + 1];
-    if (!(next === b && brk[next])) out.push(Math.max(b - 2, spans[s - 1]), Math.min(next + 1, spans[s + 2] - 1));
+    out.push(Math.max(spans[s] - 2, spans[s - 1]), Math.min(spans[s + 1] + 1, spans[s + 2] - 1));
   }
-  const end = spans[spans.length - 1];
-  if (end < count2) out.push(Math.max(end - 2, spans[spans.length - 2]), count2 - 1);
+  out.push(Math.max(spans[spans.length - 1] - 2, spans[spans.length - 2]), count2 - 1);
   return out;
 }
 var scratch = { size: 0, segs: 0 };
