@@ -108,9 +108,24 @@ def test_a_param_group_with_a_100x_lr_is_named_in_the_reason():
     assert [e.verdict for e in watch.events] == ["watching"]  # the reason changed: an event
 
 
+def ratios_on(opt, groups: int):
+    """A chunk's slice of ``groups`` ratios and the UpdateRatios that write them for ``opt``."""
+    from lrwidget.engine.watch_ratios import UpdateRatios
+
+    out = torch.zeros(groups, dtype=torch.float64)
+    return out, UpdateRatios(opt, out)
+
+
+def measured_step(ratios, opt) -> None:
+    """One measured step as the watch takes it: the weights copied, the step, the ratios."""
+    ratios.before()
+    opt.step()
+    ratios.after()
+    opt.zero_grad()
+
+
 def test_each_groups_ratio_is_log10_std_update_over_std_weight_bit_for_bit():
     # the ratios reuse their buffers and compute in place: the value must stay the formula's
-    from lrwidget.engine.watch_ratios import UpdateRatios
 
     torch.manual_seed(0)
     body, head = nn.Linear(64, 32), nn.Linear(32, 10)
@@ -119,16 +134,12 @@ def test_each_groups_ratio_is_log10_std_update_over_std_weight_bit_for_bit():
         [{"params": body.parameters()}, {"params": head.parameters()}, {"params": [frozen]}],
         lr=1e-3,
     )
-    out = torch.zeros(3, dtype=torch.float64)
-    ratios = UpdateRatios(opt, out)
+    out, ratios = ratios_on(opt, 3)
     groups = [list(body.parameters()), list(head.parameters())]
     for _ in range(3):
         head(torch.relu(body(torch.randn(8, 64)))).sum().backward()
         before = [torch.cat([p.detach().reshape(-1) for p in ps]) for ps in groups]
-        ratios.before()
-        opt.step()
-        ratios.after()
-        opt.zero_grad()
+        measured_step(ratios, opt)
         for g, (ps, w0) in enumerate(zip(groups, before)):
             w = torch.cat([p.detach().reshape(-1) for p in ps])
             want = torch.log10((w0 - w).std() / w.std()).double()
@@ -139,7 +150,7 @@ def test_each_groups_ratio_is_log10_std_update_over_std_weight_bit_for_bit():
 def test_a_large_groups_ratio_is_measured_on_a_fixed_sample_within_a_percent_of_the_whole():
     # a group of more than SAMPLE elements: its ratio is the formula's over a fixed sample (the
     # copies and the passes cost the same for any model), close to the whole group's
-    from lrwidget.engine.watch_ratios import SAMPLE, UpdateRatios, sample_indices
+    from lrwidget.engine.watch_ratios import SAMPLE, sample_indices
 
     torch.manual_seed(0)
     conv = nn.Conv2d(16, 32, 3).to(memory_format=torch.channels_last)  # non-contiguous weight
@@ -147,9 +158,8 @@ def test_a_large_groups_ratio_is_measured_on_a_fixed_sample_within_a_percent_of_
     big = [conv.weight, conv.bias, *body.parameters()]
     assert sum(p.numel() for p in big) > SAMPLE and not conv.weight.is_contiguous()
     opt = torch.optim.Adam([{"params": big}, {"params": head.parameters()}], lr=1e-3)
-    out = torch.zeros(2, dtype=torch.float64)
     rng = torch.get_rng_state()
-    ratios = UpdateRatios(opt, out)
+    out, ratios = ratios_on(opt, 2)
     assert torch.equal(torch.get_rng_state(), rng)  # the sample leaves torch's RNG alone
     idx = sample_indices(big)
     assert idx is not None and abs(sum(len(i) for i in idx) - SAMPLE) <= len(big)
@@ -159,10 +169,7 @@ def test_a_large_groups_ratio_is_measured_on_a_fixed_sample_within_a_percent_of_
         h = conv(x).mean((2, 3)).repeat(1, 8)
         head(torch.relu(body(h))).sum().backward()
         before = [p.detach().clone() for p in big]
-        ratios.before()
-        opt.step()
-        ratios.after()
-        opt.zero_grad()
+        measured_step(ratios, opt)
         take = [torch.cat([p.reshape(-1)[i] for p, i in zip(ps, idx)]) for ps in (before, big)]
         w0, w = take[0], take[1].detach()
         assert torch.equal(out[0], torch.log10((w0 - w).std() / w.std()).double())
@@ -174,21 +181,16 @@ def test_a_large_groups_ratio_is_measured_on_a_fixed_sample_within_a_percent_of_
 def test_a_sampled_group_whose_updates_are_too_sparse_reads_minus_inf_then_is_measured_whole():
     # an embedding a step of which changes 4 of its 20,000 rows: a sample of 8,192 elements sees
     # about 2 of them change, which says nothing of the update's spread
-    from lrwidget.engine.watch_ratios import UpdateRatios
 
     torch.manual_seed(0)
     emb = nn.Embedding(20000, 32)
     opt = torch.optim.SGD(emb.parameters(), lr=0.1)
-    out = torch.zeros(1, dtype=torch.float64)
-    ratios = UpdateRatios(opt, out)
+    out, ratios = ratios_on(opt, 1)
     got = []
     for step in range(3):
         emb(torch.tensor([step, 7, 11, 12345 + step])).sum().backward()
         w0 = emb.weight.detach().reshape(-1).clone()
-        ratios.before()
-        opt.step()
-        ratios.after()
-        opt.zero_grad()
+        measured_step(ratios, opt)
         got.append(out[0].item())
         ratios.seen(out.numpy())  # what the watch does with each chunk's ratios
         w = emb.weight.detach().reshape(-1)
@@ -199,17 +201,14 @@ def test_a_sampled_group_whose_updates_are_too_sparse_reads_minus_inf_then_is_me
 
 def test_a_sampled_group_that_did_not_move_reads_nan_and_keeps_its_sample():
     # an lr of 0 (a warmup's first step): nothing changed, which is no reason to copy it whole
-    from lrwidget.engine.watch_ratios import SAMPLE, UpdateRatios
+    from lrwidget.engine.watch_ratios import SAMPLE
 
     torch.manual_seed(0)
     body = nn.Linear(200, 200)
     opt = torch.optim.AdamW(body.parameters(), lr=0.0)
-    out = torch.zeros(1, dtype=torch.float64)
-    ratios = UpdateRatios(opt, out)
+    out, ratios = ratios_on(opt, 1)
     body(torch.randn(4, 200)).sum().backward()
-    ratios.before()
-    opt.step()
-    ratios.after()
+    measured_step(ratios, opt)
     assert math.isnan(out[0].item())
     ratios.seen(out.numpy())
     (part,) = ratios.parts
