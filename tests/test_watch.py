@@ -211,8 +211,8 @@ def test_a_sampled_group_that_did_not_move_reads_nan_and_keeps_its_sample():
     measured_step(ratios, opt)
     assert math.isnan(out[0].item())
     ratios.seen(out.numpy())
-    (part,) = ratios.parts
-    assert part[2] == SAMPLE and part[3] is not None and len(part[4][0]) <= SAMPLE
+    (group,) = ratios.groups
+    assert not group.wide and group.idx is not None and len(group.before[0]) <= SAMPLE
 
 
 def test_a_sample_of_a_huge_tensor_is_drawn_without_permuting_all_of_it():

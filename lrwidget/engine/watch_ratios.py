@@ -35,6 +35,7 @@ True
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -96,6 +97,31 @@ def _measured(ps: list[torch.Tensor], idx: list[torch.Tensor] | None) -> list[to
     return [torch.take(p.detach(), i) for p, i in zip(ps, idx)]
 
 
+@dataclass
+class _Group:
+    """A measured param group: its 0-d slot of ``out`` (``copy_`` writes and casts the ratio in
+    place), its tensors, its index, the sample measured (``idx``: None, all of them; ``wide``
+    once widened for sparse updates) and the flat buffers of the weights before and after the
+    measured step, with their views (allocated once; again when the sample is widened)."""
+
+    slot: torch.Tensor
+    params: list[torch.Tensor]
+    index: int
+    wide: bool = False
+    idx: list[torch.Tensor] | None = None
+    before: tuple[torch.Tensor, list[torch.Tensor]] = field(init=False)
+    after: tuple[torch.Tensor, list[torch.Tensor]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.measure_on(SAMPLE)
+
+    def measure_on(self, k: int) -> None:
+        """Measure a sample of ``k`` elements from now on (all of them where there are no more)."""
+        self.idx = sample_indices(self.params, k)
+        self.before = _flat(_measured(self.params, self.idx))
+        self.after = _flat(_measured(self.params, self.idx))
+
+
 class UpdateRatios:
     """Measures each param group's update/weight ratio into ``out[g]`` (a float64 tensor).
 
@@ -119,33 +145,24 @@ class UpdateRatios:
             for g in optimizer.param_groups
         ]
         self.out = out
-        # per measured group: [group index, params, sample size, sample, before, after] (the
-        # flat buffers and their views, allocated once; again when a sample is widened)
-        self.parts: list[list[Any]] = []
-        for g, ps in enumerate(groups):
-            if ps:
-                self.parts.append([g, ps, SAMPLE, *self._buffers(ps, sample_indices(ps))])
+        self.groups = [_Group(out[g], ps, g) for g, ps in enumerate(groups) if ps]
         self.empty = [out[g] for g, ps in enumerate(groups) if not ps]
-        # one 0-d view per measured group: copy_ writes (and casts) the ratio in place
-        self.slots = [out[g] for g, ps in enumerate(groups) if ps]
         self.armed = False
-
-    @staticmethod
-    def _buffers(ps: list[torch.Tensor], idx: list[torch.Tensor] | None) -> list[Any]:
-        return [idx, _flat(_measured(ps, idx)), _flat(_measured(ps, idx))]
 
     def seen(self, ratios: Any) -> None:
         """The chunk's ratios came back (one per param group): a group whose sample read
         ``-inf`` (too few of its sampled elements changed) is measured on a sample of
         :data:`WIDE` elements from now on (whole where it has no more)."""
-        for part in self.parts:
-            if part[2] == SAMPLE and part[3] is not None and ratios[part[0]] == -math.inf:
-                part[2:] = [WIDE, *self._buffers(part[1], sample_indices(part[1], WIDE))]
+        for grp in self.groups:
+            if not grp.wide and grp.idx is not None and ratios[grp.index] == -math.inf:
+                grp.wide = True
+                grp.measure_on(WIDE)
 
     def before(self) -> None:
         """Copy the weights (just before the measured step)."""
-        for _, ps, _, idx, (_, views), _ in self.parts:
-            torch._foreach_copy_(views, _measured(ps, idx))  # one call for the group's tensors
+        for grp in self.groups:
+            # one call for the group's tensors
+            torch._foreach_copy_(grp.before[1], _measured(grp.params, grp.idx))
         self.armed = True
 
     def after(self) -> None:
@@ -153,15 +170,16 @@ class UpdateRatios:
         if not self.armed:
             return
         self.armed = False
-        for (_, ps, _, idx, (c, _), (w, views)), slot in zip(self.parts, self.slots):
-            torch._foreach_copy_(views, _measured(ps, idx))
+        for grp in self.groups:
+            (c, _), (w, views) = grp.before, grp.after
+            torch._foreach_copy_(views, _measured(grp.params, grp.idx))
             c.sub_(w)  # the copy becomes -(update); its spread is the update's
             ratio = c.std().div_(w.std()).log10_()
-            if idx is not None:  # on the device (masked_fill: no value from the host either)
+            if grp.idx is not None:  # on the device (masked_fill: no value from the host either)
                 nz = torch.count_nonzero(c)
                 ratio = ratio.masked_fill(nz < MIN_CHANGED, -math.inf)
                 ratio = ratio.masked_fill(nz == 0, math.nan)  # nothing moved: not measured
-            slot.copy_(ratio)  # in place, cast to the chunk's dtype
+            grp.slot.copy_(ratio)  # in place, cast to the chunk's dtype
         for slot in self.empty:
             slot.fill_(float("nan"))
 
