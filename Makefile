@@ -24,10 +24,13 @@ lab:
 # Two pytest workers (pytest-xdist), one per core of a small CI machine; the xdist groups of
 # tests/conftest.py keep torchrun jobs and timed tests one at a time, and the browser tests on one
 # worker (one JupyterLab, one Chromium). TEST_WORKERS=0: in series. --durations: CI's log
-# names the 30 slowest tests.
+# names the 30 slowest tests. compileall first: where PYTHONDONTWRITEBYTECODE is set (CI machines
+# set it) each of the ~170 Python processes the suite starts (jobs, torchrun ranks, kernels) would
+# compile lrwidget's modules anew (0.1-0.2 CPU-s each).
 TEST_WORKERS ?= 2
 test:
 	scripts/setup.sh --browser
+	.venv/bin/python -m compileall -q -j 0 lrwidget tests
 	CI=$${CI:-true} .venv/bin/python -m pytest -q -n $(TEST_WORKERS) --durations=30
 
 # the pure tests: no browser, no other process, no training framework, nothing slow (markers:

@@ -109,6 +109,9 @@ class Job:
             PYTHONPATH=ROOT,
             OMP_NUM_THREADS="1",
             PYTHONDONTWRITEBYTECODE="1",
+            # a rank that dies of a signal (SIGABRT, SIGSEGV) prints every thread's Python stack:
+            # torch's teardown has aborted a rank after destroy_process_group() (1 in ~100 jobs)
+            PYTHONFAULTHANDLER="1",
             JOB_CONFIG=json.dumps(config or {}),
             **{MARK: self.mark},
         )

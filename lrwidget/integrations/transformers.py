@@ -278,7 +278,7 @@ class LRFinderCallback(ChoiceRecord, WatchRecord, TrainerCallback):
             self._watching.add(loss)  # the step's share, as the Trainer sums it for its log
             return loss
 
-        trainer.training_step = training_step  # type: ignore[method-assign]
+        trainer.training_step = training_step
         self._steps_read = True
         return trainer
 

@@ -4,8 +4,9 @@ The end of a run, an Apply schedule and a settled range refresh the output's sta
 which renders the view anew: for a moment the old element is detached and the new one not yet
 stable. Most locator actions wait for the new element, but a scroll into view, an element
 screenshot and a bounding box fail at once with "Element is not attached to the DOM" (CI stops
-23, 24 and 25). These helpers try such a step again, and only for that error: any other failure
-is the test's.
+23, 24 and 25) or, for a screenshot, "Node is either not visible or not an HTMLElement". These
+helpers try such a step again, and only for those errors: any other failure is the test's (one
+that lasts fails after the last try).
 """
 
 from __future__ import annotations
@@ -16,7 +17,12 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-_REPLACED = ("not attached to the DOM", "Element is detached", "Target closed while")
+_REPLACED = (
+    "not attached to the DOM",
+    "Element is detached",
+    "Target closed while",
+    "Node is either not visible or not an HTMLElement",  # mid-replacement (-n 3 run, 2026-12-08)
+)
 
 
 def _retried(step: Callable[[], T], tries: int = 6, pause: float = 0.5) -> T:
