@@ -11,6 +11,15 @@ own (so killing torchrun's process group does not reach them), so every process 
 carries a marker in its environment (``LRWIDGET_TEST_JOB=<random id>``, inherited by each
 worker) and, on a timeout and again at the end, every process that carries it is killed by its
 pid, until none is left (:func:`kill_marked`).
+
+torch's teardown after a job's last line has aborted a rank ("terminate called without an
+active exception", SIGABRT, after ``destroy_process_group()``): in 3 of ~10 runs of the suite,
+each time in another two-rank job, never in 90 runs of one of them alone; no thread of
+lrwidget's is alive then, and faulthandler shows no Python frame left on any thread (the
+interpreter's finalization; pytorch/pytorch#179291 describes how gloo's threads can meet it).
+Every job ends with a line that writes ``ended<RANK>``; :meth:`Job.end` counts a job whose
+every rank wrote it, and whose only failure is that abort, as ended well, with a warning in the
+test's report (:func:`teardown_abort`). Any other failure is the test's.
 """
 
 from __future__ import annotations
@@ -23,6 +32,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import warnings
 from dataclasses import dataclass
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -40,6 +50,32 @@ class Ended:
     ranks: dict
     errs: dict
     dir: str
+    teardown: int | None = None  # torchrun's exit code when only torch's teardown failed (0 above)
+
+
+# A job's last line (every rank that gets there has run the whole job)
+EPILOGUE = """
+# tests/jobs.py: this rank ran the job's last line
+import os as _jobs_os
+open(f"ended{_jobs_os.environ.get('RANK', '')}", "w").close()
+"""
+TEARDOWN = "terminate called without an active exception"
+
+
+def teardown_abort(workdir: str, ranks: int, output: str) -> bool:
+    """Whether a torchrun job of ``ranks`` ranks that failed did so only in torch's teardown:
+    every rank ran the job's last line (``ended<r>``) and a rank aborted with :data:`TEARDOWN`.
+
+    >>> import tempfile; d = tempfile.mkdtemp()
+    >>> for r in (0, 1): _ = open(os.path.join(d, f"ended{r}"), "w")
+    >>> teardown_abort(d, 2, TEARDOWN + "\\n...exitcode: -6"), teardown_abort(d, 2, "Traceback")
+    (True, False)
+    >>> os.remove(os.path.join(d, "ended1")); teardown_abort(d, 2, TEARDOWN)
+    False
+    """
+    if ranks < 1 or TEARDOWN not in output:
+        return False
+    return all(os.path.exists(os.path.join(workdir, f"ended{r}")) for r in range(ranks))
 
 
 def _marked(mark: str) -> list[int]:
@@ -102,15 +138,15 @@ class Job:
         os.makedirs(self.dir, exist_ok=True)
         script = os.path.join(self.dir, "job.py")
         with open(script, "w", encoding="utf-8") as f:
-            f.write(textwrap.dedent(source))
+            f.write(textwrap.dedent(source).rstrip("\n") + "\n" + EPILOGUE)
         self.mark = secrets.token_hex(8)
         full = dict(
             os.environ,
             PYTHONPATH=ROOT,
             OMP_NUM_THREADS="1",
             PYTHONDONTWRITEBYTECODE="1",
-            # a rank that dies of a signal (SIGABRT, SIGSEGV) prints every thread's Python stack:
-            # torch's teardown has aborted a rank after destroy_process_group() (1 in ~100 jobs)
+            # a rank that dies of a signal (SIGABRT, SIGSEGV) prints every thread's Python stack
+            # (see teardown_abort)
             PYTHONFAULTHANDLER="1",
             JOB_CONFIG=json.dumps(config or {}),
             **{MARK: self.mark},
@@ -164,6 +200,14 @@ class Job:
         """Wait for the job (killing every process of it after ``timeout`` s); what it left."""
         rc = self.wait(timeout)
         self.kill()
+        teardown = None
+        if rc and teardown_abort(self.dir, self.ranks, self.output()):
+            teardown, rc = rc, 0
+            warnings.warn(
+                f"every rank of the job in {self.dir} ran its last line, then torch's teardown "
+                f"aborted one ({TEARDOWN!r}; torchrun exit {teardown}): counted as ended well",
+                stacklevel=2,
+            )
         recs, errs = {}, {}
         for r in range(self.ranks):
             p = os.path.join(self.dir, f"rank{r}.json")
@@ -174,7 +218,7 @@ class Job:
             if os.path.exists(p):
                 with open(p, encoding="utf-8", errors="replace") as f:
                     errs[r] = f.read()
-        return Ended(rc, self.output(), self.seconds, recs, errs, self.dir)
+        return Ended(rc, self.output(), self.seconds, recs, errs, self.dir, teardown)
 
     def __enter__(self) -> Job:
         return self
