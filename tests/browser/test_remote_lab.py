@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import warnings
 
 from lrwidget import LRFinder
 from tests.browser.stable import into_view
@@ -47,8 +48,11 @@ lr = link.wait_for_choice(timeout=180)
 print(f"CHOICE rank={rank} lr={lr!r} held={opt.param_groups[0]['lr']!r}\\\\n", end="", flush=True)
 link.close()
 torch.distributed.destroy_process_group()
+open(f"ended{rank}", "w").close()  # this rank ran the job's last line (tests.jobs.teardown_abort)
 """
 pathlib.Path("job.py").write_text(JOB)
+for r in (0, 1):
+    pathlib.Path(f"ended{r}").unlink(missing_ok=True)
 log = open("job.log", "w")
 job = subprocess.Popen([sys.executable, "-m", "torch.distributed.run", "--standalone",
                         "--nproc_per_node=2", "--max_restarts=0", "job.py"],
@@ -57,10 +61,15 @@ job = subprocess.Popen([sys.executable, "-m", "torch.distributed.run", "--standa
 print("JOB STARTED")'''
 
 CHECK = """\
+from tests.jobs import teardown_abort
 rc = job.wait(120)
 log.close()
+text = pathlib.Path("job.log").read_text()
+if rc and teardown_abort(".", 2, text):
+    print("TEARDOWN ABORT", rc)
+    rc = 0
 print("JOB EXIT", rc)
-print(pathlib.Path("job.log").read_text())
+print(text)
 print(f"APPLIED {w.applied_lr!r}")"""
 
 
@@ -104,6 +113,11 @@ def test_a_torchrun_job_streams_to_listen_and_apply_reaches_both_ranks(
 
         out = nb.run(2, timeout=150)
         assert "JOB EXIT 0" in out, out
+        if "TEARDOWN ABORT" in out:  # as tests.jobs.Job.end counts it
+            warnings.warn(
+                "both ranks ran the job's last line, then torch's teardown aborted one",
+                stacklevel=1,
+            )
         applied = float(re.search(r"APPLIED (\S+)", out).group(1))
         assert "CONNECTED rank=1 socket=False" in out and "CONNECTED rank=0 socket=True" in out
         for rank in (0, 1):
