@@ -25,7 +25,7 @@ lab:
 # tests/conftest.py keep torchrun jobs and timed tests one at a time, and the browser tests on one
 # worker (one JupyterLab, one Chromium). TEST_WORKERS=0: in series. --durations: CI's log
 # names the 30 slowest tests. compileall first: where PYTHONDONTWRITEBYTECODE is set (CI machines
-# set it) each of the ~170 Python processes the suite starts (jobs, torchrun ranks, kernels) would
+# set it) each of the ~130 Python processes the suite starts (jobs, torchrun ranks, kernels) would
 # compile lrwidget's modules anew (0.1-0.2 CPU-s each).
 TEST_WORKERS ?= 2
 test:

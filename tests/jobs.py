@@ -17,15 +17,17 @@ active exception", SIGABRT, after ``destroy_process_group()``): in 3 of ~10 runs
 each time in another two-rank job, never in 90 runs of one of them alone; no thread of
 lrwidget's is alive then, and faulthandler shows no Python frame left on any thread (the
 interpreter's finalization; pytorch/pytorch#179291 describes how gloo's threads can meet it).
-Every job ends with a line that writes ``ended<RANK>``; :meth:`Job.end` counts a job whose
-every rank wrote it, and whose only failure is that abort, as ended well, with a warning in the
-test's report (:func:`teardown_abort`). Any other failure is the test's.
+Every job ends with lines that write ``ended<RANK>`` (the threads still alive); :meth:`Job.end`
+counts a job as ended well, with a warning in the test's report, when every rank wrote it with
+no thread of lrwidget's alive, and torchrun saw only that abort and the SIGTERMs it then sent
+(:func:`teardown_abort`). Any other failure is the test's.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import signal
 import subprocess
@@ -53,29 +55,51 @@ class Ended:
     teardown: int | None = None  # torchrun's exit code when only torch's teardown failed (0 above)
 
 
-# A job's last line (every rank that gets there has run the whole job)
+# A job's last line: this rank ran the whole job; it writes which threads are still alive
 EPILOGUE = """
 # tests/jobs.py: this rank ran the job's last line
-import os as _jobs_os
-open(f"ended{_jobs_os.environ.get('RANK', '')}", "w").close()
+import os as _jobs_os, threading as _jobs_threading
+with open(f"ended{_jobs_os.environ.get('RANK', '')}", "w") as _jobs_f:
+    _jobs_f.writelines(f"{t.name}\\n" for t in _jobs_threading.enumerate())
 """
 TEARDOWN = "terminate called without an active exception"
 
 
 def teardown_abort(workdir: str, ranks: int, output: str) -> bool:
     """Whether a torchrun job of ``ranks`` ranks that failed did so only in torch's teardown:
-    every rank ran the job's last line (``ended<r>``) and a rank aborted with :data:`TEARDOWN`.
+    every rank ran the job's last line (``ended<r>``) with no thread of lrwidget's still alive
+    (one that sat in a collective at exit would be lrwidget's fault), a rank aborted with
+    :data:`TEARDOWN`, and torchrun saw no other failure than that abort (SIGABRT, -6) and the
+    SIGTERM (-15) it then sends the other ranks.
 
     >>> import tempfile; d = tempfile.mkdtemp()
-    >>> for r in (0, 1): _ = open(os.path.join(d, f"ended{r}"), "w")
-    >>> teardown_abort(d, 2, TEARDOWN + "\\n...exitcode: -6"), teardown_abort(d, 2, "Traceback")
+    >>> for r in (0, 1):
+    ...     with open(os.path.join(d, f"ended{r}"), "w") as f: _ = f.write("MainThread\\n")
+    >>> out = TEARDOWN + "\\n  exitcode  : -15 (pid: 7)\\n  exitcode  : -6 (pid: 8)\\n"
+    >>> teardown_abort(d, 2, out), teardown_abort(d, 2, out.replace("-15", "1"))
     (True, False)
-    >>> os.remove(os.path.join(d, "ended1")); teardown_abort(d, 2, TEARDOWN)
+    >>> teardown_abort(d, 2, "Traceback ...\\n  exitcode  : -6 (pid: 8)")
+    False
+    >>> with open(os.path.join(d, "ended1"), "a") as f: _ = f.write("lrwidget-arrive\\n")
+    >>> teardown_abort(d, 2, out)
+    False
+    >>> os.remove(os.path.join(d, "ended1")); teardown_abort(d, 2, out)
     False
     """
-    if ranks < 1 or TEARDOWN not in output:
+    codes = re.findall(r"exitcode\s*:\s*(-?\d+)", output)
+    if ranks < 1 or TEARDOWN not in output or "-6" not in codes:
         return False
-    return all(os.path.exists(os.path.join(workdir, f"ended{r}")) for r in range(ranks))
+    if not set(codes) <= {"-6", "-15"}:
+        return False
+    for r in range(ranks):
+        try:
+            with open(os.path.join(workdir, f"ended{r}")) as f:
+                alive = f.read().split()
+        except FileNotFoundError:
+            return False
+        if any(name.startswith("lrwidget") for name in alive):
+            return False
+    return True
 
 
 def _marked(mark: str) -> list[int]:
@@ -137,6 +161,10 @@ class Job:
         self.ranks = ranks
         os.makedirs(self.dir, exist_ok=True)
         script = os.path.join(self.dir, "job.py")
+        for r in range(max(ranks, 1)):  # an earlier job's in the same directory
+            for name in (f"ended{r}", "ended"):
+                if os.path.exists(os.path.join(self.dir, name)):
+                    os.remove(os.path.join(self.dir, name))
         with open(script, "w", encoding="utf-8") as f:
             f.write(textwrap.dedent(source).rstrip("\n") + "\n" + EPILOGUE)
         self.mark = secrets.token_hex(8)

@@ -4,9 +4,9 @@ The end of a run, an Apply schedule and a settled range refresh the output's sta
 which renders the view anew: for a moment the old element is detached and the new one not yet
 stable. Most locator actions wait for the new element, but a scroll into view, an element
 screenshot and a bounding box fail at once with "Element is not attached to the DOM" (CI stops
-23, 24 and 25) or, for a screenshot, "Node is either not visible or not an HTMLElement". These
-helpers try such a step again, and only for those errors: any other failure is the test's (one
-that lasts fails after the last try).
+23, 24 and 25) or, seen on a screenshot, "Node is either not visible or not an HTMLElement".
+These helpers try such a step again, and only for those errors: any other failure is the test's
+(one that lasts fails after the last try).
 """
 
 from __future__ import annotations
