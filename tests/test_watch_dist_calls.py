@@ -140,7 +140,9 @@ except Exception as e:
 out["step"] = watch.step
 save(out)
 if rank == 0:  # stay until rank 1's own wait is over (its timeout, not this process's end)
-    time.sleep(cfg["timeout"] + 4)
+    t_end = time.monotonic() + cfg["timeout"] + 4
+    while not os.path.exists("rank1.json") and time.monotonic() < t_end:
+        time.sleep(0.05)
 os._exit(0)  # the group is not usable any more
 """
 )
