@@ -127,6 +127,7 @@ class Settled:
 
     def _arm(self, delay: float) -> None:
         self._timer = threading.Timer(delay, self._fire)
+        self._timer.name = "lrwidget-settled"  # lrwidget's, like its other threads (by name)
         self._timer.daemon = True
         self._timer.start()
 
