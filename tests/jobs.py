@@ -25,6 +25,7 @@ no thread of lrwidget's alive, and torchrun saw only that abort and the SIGTERMs
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import re
@@ -161,10 +162,8 @@ class Job:
         self.ranks = ranks
         os.makedirs(self.dir, exist_ok=True)
         script = os.path.join(self.dir, "job.py")
-        for r in range(max(ranks, 1)):  # an earlier job's in the same directory
-            for name in (f"ended{r}", "ended"):
-                if os.path.exists(os.path.join(self.dir, name)):
-                    os.remove(os.path.join(self.dir, name))
+        for stale in glob.glob(os.path.join(self.dir, "ended*")):  # an earlier job's here
+            os.remove(stale)
         with open(script, "w", encoding="utf-8") as f:
             f.write(textwrap.dedent(source).rstrip("\n") + "\n" + EPILOGUE)
         self.mark = secrets.token_hex(8)

@@ -48,11 +48,9 @@ lr = link.wait_for_choice(timeout=180)
 print(f"CHOICE rank={rank} lr={lr!r} held={opt.param_groups[0]['lr']!r}\\\\n", end="", flush=True)
 link.close()
 torch.distributed.destroy_process_group()
-import threading  # this rank ran the job's last line, with these threads alive (tests.jobs)
-with open(f"ended{rank}", "w") as f:
-    f.write(" ".join(t.name for t in threading.enumerate()))
 """
-pathlib.Path("job.py").write_text(JOB)
+from tests.jobs import EPILOGUE  # its last lines, as every test job's (tests.jobs.teardown_abort)
+pathlib.Path("job.py").write_text(JOB + EPILOGUE)
 for r in (0, 1):
     pathlib.Path(f"ended{r}").unlink(missing_ok=True)
 log = open("job.log", "w")
