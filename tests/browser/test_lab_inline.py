@@ -17,8 +17,11 @@ print("STARTED")"""
 #: the view drew a finished run's line (js/view/frame_loop.js: data-line-low, -1 before)
 # the notebook's one view (the re-rendered one: the old may still be in the page a moment) has the
 # line: read from that view, not from whichever comes first in the page
+#: read where it is checked, in one step: the run's end renders the view anew (a new element,
+#: its attribute not set yet), so a second read could meet the new view (CI, 2026-12-08)
 LINE_DRAWN = """s => { const r = [...document.querySelectorAll(s)];
-  return r.length === 1 && (r[0].dataset.lineLow ?? '-1') !== '-1'; }"""
+  const low = r.length === 1 ? (r[0].dataset.lineLow ?? '-1') : '-1';
+  return low !== '-1' && low; }"""
 #: the lowest reading of the run's line without lag and of its live EMA, in the kernel
 LOWS = (
     "[int(__import__('numpy').nanargmin(a)) for a in (__import__('lrwidget.pure.smooth',"
@@ -53,8 +56,8 @@ def test_stream_click_apply_in_jupyterlab(jupyter, open_notebook, gate, shot):
         root = nb.wait_ended(n, timeout=90)
         # issue 21: once over, the run is drawn without lag: the view's line is the kernel's
         # (pure.smooth.centered), its lowest point left of the live EMA's
-        page.wait_for_function(LINE_DRAWN, arg=f"{PANEL} .lrw-root", timeout=15_000)
-        drawn_low = int(nb.attr(nb.widget(0), "data-line-low"))
+        drawn = page.wait_for_function(LINE_DRAWN, arg=f"{PANEL} .lrw-root", timeout=15_000)
+        drawn_low = int(drawn.json_value())
         line_low, ema_low = ast.literal_eval(jupyter.kernel_eval(LOWS))
         assert drawn_low == line_low < ema_low, (drawn_low, line_low, ema_low)
         assert root.get_by_role(
